@@ -1,0 +1,450 @@
+"""Safe measurement-model expressions: whitelist parsing, exact derivatives, compilation.
+
+Text is parsed with Python's ``ast`` module and only a whitelist of node types is
+accepted (numbers, names, + - * / **, unary minus, calls of known functions). The tree
+is converted to our own immutable nodes; derivatives are built symbolically on those
+nodes, and vectorised NumPy code is generated from them (never from the user's text).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+from .errors import ModelError
+
+
+class Node:
+    """An immutable expression node. ``free`` holds the variable names it depends on."""
+
+    __slots__ = ("op", "args", "data", "free")
+
+    def __init__(self, op: str, args: tuple = (), data=None, free: frozenset | None = None):
+        self.op = op
+        self.args = args
+        self.data = data  # float for "const", name for "var", function name for "call"
+        if free is None:
+            free = frozenset().union(*(a.free for a in args)) if args else frozenset()
+        self.free = free
+
+    def __repr__(self) -> str:
+        return to_text(self)
+
+
+def const(value: float) -> Node:
+    return Node("const", (), float(value), frozenset())
+
+
+def var(name: str) -> Node:
+    return Node("var", (), name, frozenset((name,)))
+
+
+ZERO = const(0.0)
+ONE = const(1.0)
+
+
+def _is_const(node: Node, value: float | None = None) -> bool:
+    return node.op == "const" and (value is None or node.data == value)
+
+
+# ---------------------------------------------------------------- simplifying builders
+
+def add(a: Node, b: Node) -> Node:
+    if _is_const(a) and _is_const(b):
+        return const(a.data + b.data)
+    if _is_const(a, 0.0):
+        return b
+    if _is_const(b, 0.0):
+        return a
+    return Node("add", (a, b))
+
+
+def sub(a: Node, b: Node) -> Node:
+    if _is_const(a) and _is_const(b):
+        return const(a.data - b.data)
+    if _is_const(b, 0.0):
+        return a
+    if _is_const(a, 0.0):
+        return neg(b)
+    return Node("sub", (a, b))
+
+
+def mul(a: Node, b: Node) -> Node:
+    if _is_const(a) and _is_const(b):
+        return const(a.data * b.data)
+    if _is_const(a, 0.0) or _is_const(b, 0.0):
+        return ZERO
+    if _is_const(a, 1.0):
+        return b
+    if _is_const(b, 1.0):
+        return a
+    if _is_const(a, -1.0):
+        return neg(b)
+    if _is_const(b, -1.0):
+        return neg(a)
+    return Node("mul", (a, b))
+
+
+def div(a: Node, b: Node) -> Node:
+    if _is_const(a) and _is_const(b) and b.data != 0.0:
+        return const(a.data / b.data)
+    if _is_const(a, 0.0) and not _is_const(b, 0.0):
+        return ZERO
+    if _is_const(b, 1.0):
+        return a
+    return Node("div", (a, b))
+
+
+def power(a: Node, b: Node) -> Node:
+    if _is_const(b, 0.0):
+        return ONE
+    if _is_const(b, 1.0):
+        return a
+    if _is_const(a) and _is_const(b):
+        try:
+            value = a.data ** b.data
+            if isinstance(value, float) and math.isfinite(value):
+                return const(value)
+        except (OverflowError, ZeroDivisionError):
+            pass
+    return Node("pow", (a, b))
+
+
+def neg(a: Node) -> Node:
+    if _is_const(a):
+        return const(-a.data)
+    if a.op == "neg":
+        return a.args[0]
+    return Node("neg", (a,))
+
+
+def call(name: str, *args: Node) -> Node:
+    if all(_is_const(a) for a in args):
+        try:
+            value = float(_SCALAR_FUNCTIONS[name](*(a.data for a in args)))
+            if math.isfinite(value):
+                return const(value)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            pass
+    return Node("call", tuple(args), name)
+
+
+# ---------------------------------------------------------------- function whitelist
+
+def _sign(x):
+    return math.copysign(1.0, x) if x != 0 else 0.0
+
+
+_SCALAR_FUNCTIONS: dict[str, Callable] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan,
+    "asin": math.asin, "acos": math.acos, "atan": math.atan, "atan2": math.atan2,
+    "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh,
+    "exp": math.exp, "log": math.log, "ln": math.log, "log10": math.log10,
+    "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "hypot": math.hypot,
+    "sign": _sign,
+}
+# NumPy counterparts (vectorised, and pint-aware through __array_ufunc__).
+_ARRAY_FUNCTIONS: dict[str, Callable] = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "atan2": np.arctan2,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "exp": np.exp, "log": np.log, "ln": np.log, "log10": np.log10,
+    "log2": np.log2, "sqrt": np.sqrt, "abs": np.abs, "hypot": np.hypot,
+    "sign": np.sign,
+}
+_ARITY = {name: 1 for name in _SCALAR_FUNCTIONS}
+_ARITY.update(atan2=2, hypot=2)
+NAMED_CONSTANTS = {"pi": math.pi, "e": math.e}
+FUNCTION_NAMES = frozenset(_SCALAR_FUNCTIONS)
+
+
+# ---------------------------------------------------------------- parsing
+
+_BINOPS = {ast.Add: add, ast.Sub: sub, ast.Mult: mul, ast.Div: div, ast.Pow: power}
+
+
+def parse(text: str, field: str = "expression") -> Node:
+    """Parse ``text`` into a Node, accepting only whitelisted syntax.
+
+    Names are left as variables; the caller resolves them. ``field`` names the
+    document location in error messages.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(field, "expected a non-empty expression string")
+    if len(text) > 20000:
+        raise ModelError(field, "expression is too long")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ModelError(field, f"syntax error in {text!r}: {exc.msg}") from None
+    return _convert(tree.body, field, text)
+
+
+def _convert(node: ast.AST, field: str, text: str) -> Node:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ModelError(field, f"only numbers are allowed as literals, not {node.value!r}")
+        return const(node.value)
+    if isinstance(node, ast.Name):
+        return var(node.id)
+    if isinstance(node, ast.BinOp):
+        builder = _BINOPS.get(type(node.op))
+        if builder is None:
+            hint = " (use ** for powers)" if isinstance(node.op, ast.BitXor) else ""
+            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}")
+        return builder(_convert(node.left, field, text), _convert(node.right, field, text))
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub):
+            return neg(_convert(node.operand, field, text))
+        if isinstance(node.op, ast.UAdd):
+            return _convert(node.operand, field, text)
+        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed")
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in _SCALAR_FUNCTIONS:
+            name = getattr(node.func, "id", ast.unparse(node.func))
+            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}")
+        if node.keywords:
+            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments")
+        arity = _ARITY[node.func.id]
+        if len(node.args) != arity:
+            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}")
+        return call(node.func.id, *(_convert(a, field, text) for a in node.args))
+    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}")
+
+
+# ---------------------------------------------------------------- substitution
+
+def substitute(node: Node, mapping: Mapping[str, Node], _memo: dict | None = None) -> Node:
+    """Replace variables by nodes (derived quantities, constants), re-simplifying."""
+    if not (node.free & mapping.keys()):
+        return node
+    memo = {} if _memo is None else _memo
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if node.op == "var":
+        result = mapping[node.data]
+    else:
+        args = [substitute(a, mapping, memo) for a in node.args]
+        result = _rebuild(node, args)
+    memo[key] = result
+    return result
+
+
+def _rebuild(node: Node, args: list) -> Node:
+    op = node.op
+    if op == "add":
+        return add(*args)
+    if op == "sub":
+        return sub(*args)
+    if op == "mul":
+        return mul(*args)
+    if op == "div":
+        return div(*args)
+    if op == "pow":
+        return power(*args)
+    if op == "neg":
+        return neg(args[0])
+    if op == "call":
+        return call(node.data, *args)
+    raise AssertionError(op)
+
+
+# ---------------------------------------------------------------- exact derivatives
+
+def derivative(node: Node, name: str, _memo: dict | None = None) -> Node:
+    """The exact partial derivative of ``node`` with respect to variable ``name``."""
+    if name not in node.free:
+        return ZERO
+    memo = {} if _memo is None else _memo
+    key = id(node)
+    cached = memo.get(key)
+    if cached is not None:
+        return cached[1]
+    result = _derive(node, name, memo)
+    memo[key] = (node, result)  # keep node alive so its id stays unique
+    return result
+
+
+def _derive(node: Node, x: str, memo: dict) -> Node:
+    op = node.op
+    if op == "var":
+        return ONE
+    d = lambda n: derivative(n, x, memo)  # noqa: E731
+    if op == "add":
+        return add(d(node.args[0]), d(node.args[1]))
+    if op == "sub":
+        return sub(d(node.args[0]), d(node.args[1]))
+    if op == "neg":
+        return neg(d(node.args[0]))
+    if op == "mul":
+        a, b = node.args
+        return add(mul(d(a), b), mul(a, d(b)))
+    if op == "div":
+        a, b = node.args
+        # (a/b)' = a'/b - a b'/b^2
+        return sub(div(d(a), b), div(mul(a, d(b)), power(b, const(2.0))))
+    if op == "pow":
+        a, b = node.args
+        if x not in b.free:
+            # d(a^c) = c a^(c-1) a'
+            return mul(mul(b, power(a, sub(b, ONE))), d(a))
+        if x not in a.free:
+            return mul(mul(node, call("log", a)), d(b))
+        return mul(node, add(mul(d(b), call("log", a)), div(mul(b, d(a)), a)))
+    if op == "call":
+        return _derive_call(node, x, d)
+    raise AssertionError(op)
+
+
+def _derive_call(node: Node, x: str, d) -> Node:
+    name = node.data
+    if name in ("atan2", "hypot"):
+        a, b = node.args
+        if name == "atan2":  # atan2(a, b) = angle of (b, a)
+            return div(sub(mul(b, d(a)), mul(a, d(b))), add(power(a, const(2.0)), power(b, const(2.0))))
+        return div(add(mul(a, d(a)), mul(b, d(b))), node)
+    (u,) = node.args
+    du = d(u)
+    if _is_const(du, 0.0):
+        return ZERO
+    two = const(2.0)
+    if name == "sin":
+        outer = call("cos", u)
+    elif name == "cos":
+        outer = neg(call("sin", u))
+    elif name == "tan":
+        outer = div(ONE, power(call("cos", u), two))
+    elif name == "asin":
+        outer = div(ONE, call("sqrt", sub(ONE, power(u, two))))
+    elif name == "acos":
+        outer = neg(div(ONE, call("sqrt", sub(ONE, power(u, two)))))
+    elif name == "atan":
+        outer = div(ONE, add(ONE, power(u, two)))
+    elif name == "sinh":
+        outer = call("cosh", u)
+    elif name == "cosh":
+        outer = call("sinh", u)
+    elif name == "tanh":
+        outer = sub(ONE, power(node, two))
+    elif name == "exp":
+        outer = node
+    elif name in ("log", "ln"):
+        outer = div(ONE, u)
+    elif name == "log10":
+        outer = div(ONE, mul(u, const(math.log(10.0))))
+    elif name == "log2":
+        outer = div(ONE, mul(u, const(math.log(2.0))))
+    elif name == "sqrt":
+        outer = div(ONE, mul(two, node))
+    elif name == "abs":
+        outer = call("sign", u)
+    elif name == "sign":
+        return ZERO
+    else:  # pragma: no cover - whitelist and derivative table are kept in step
+        raise AssertionError(name)
+    return mul(outer, du)
+
+
+# ---------------------------------------------------------------- evaluation
+
+def evaluate(node: Node, env: Mapping[str, object], memo: dict | None = None, functions=None):
+    """Evaluate a node by walking it. Scalars use ``math``; pass ``functions`` to
+    evaluate on other types (NumPy arrays, pint quantities)."""
+    memo = {} if memo is None else memo
+    funcs = _SCALAR_FUNCTIONS if functions is None else functions
+    return _eval(node, env, memo, funcs)
+
+
+def _eval(node: Node, env, memo, funcs):
+    op = node.op
+    if op == "const":
+        return node.data
+    if op == "var":
+        return env[node.data]
+    key = id(node)
+    if key in memo:
+        return memo[key][1]
+    args = [_eval(a, env, memo, funcs) for a in node.args]
+    if op == "add":
+        value = args[0] + args[1]
+    elif op == "sub":
+        value = args[0] - args[1]
+    elif op == "mul":
+        value = args[0] * args[1]
+    elif op == "div":
+        value = args[0] / args[1]
+    elif op == "pow":
+        value = args[0] ** args[1]
+    elif op == "neg":
+        value = -args[0]
+    else:
+        value = funcs[node.data](*args)
+    memo[key] = (node, value)
+    return value
+
+
+ARRAY_FUNCTIONS = _ARRAY_FUNCTIONS
+
+
+def to_text(node: Node) -> str:
+    """Readable text of a node (fully parenthesised)."""
+    op = node.op
+    if op == "const":
+        return repr(node.data)
+    if op == "var":
+        return node.data
+    if op == "neg":
+        return f"(-{to_text(node.args[0])})"
+    if op == "call":
+        return f"{node.data}({', '.join(to_text(a) for a in node.args)})"
+    sym = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}[op]
+    return f"({to_text(node.args[0])} {sym} {to_text(node.args[1])})"
+
+
+# ---------------------------------------------------------------- compilation to NumPy
+
+def _source(node: Node, names: Mapping[str, str]) -> str:
+    op = node.op
+    if op == "const":
+        return repr(node.data)
+    if op == "var":
+        return names[node.data]
+    if op == "neg":
+        return f"(-{_source(node.args[0], names)})"
+    if op == "call":
+        return f"_f_{node.data}({', '.join(_source(a, names) for a in node.args)})"
+    if op == "pow" and _is_const(node.args[1], 2.0):
+        base = _source(node.args[0], names)
+        return f"_square({base})"
+    sym = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}[op]
+    return f"({_source(node.args[0], names)} {sym} {_source(node.args[1], names)})"
+
+
+def compile_program(
+    arguments: Iterable[str],
+    steps: Iterable[tuple[str, Node]],
+    results: Iterable[str],
+) -> Callable:
+    """Compile ``steps`` (name = node, in order) into a vectorised function.
+
+    The function takes the ``arguments`` positionally (arrays) and returns a tuple of
+    the ``results``. The source is generated from validated nodes only; identifiers
+    are renamed to ``v<i>`` so no user-chosen name reaches the generated code.
+    """
+    arguments = list(arguments)
+    names: dict[str, str] = {a: f"v{i}" for i, a in enumerate(arguments)}
+    lines = [f"def _program({', '.join(names[a] for a in arguments)}):"]
+    for name, node in steps:
+        target = f"v{len(names)}"
+        lines.append(f"    {target} = {_source(node, names)}")
+        names[name] = target
+    lines.append(f"    return ({''.join(names[r] + ', ' for r in results)})")
+    namespace = {f"_f_{k}": v for k, v in _ARRAY_FUNCTIONS.items()}
+    namespace["_square"] = np.square
+    namespace["__builtins__"] = {}
+    exec(compile("\n".join(lines), "<measurement-model>", "exec"), namespace)  # noqa: S102 - generated, not user text
+    return namespace["_program"]

@@ -1,0 +1,562 @@
+"""The registry of a measurement system: who holds which standard, which instrument was
+calibrated with what, under which specification, and until when.
+
+Standard devices (标准器) are instruments linked to their measurement standard, so every
+calibration or verification event has one kind of subject: an instrument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+from jiliang.core import identifiers
+
+
+@deconstructible
+class IdentifierValidator:
+    """A model-field validator around one of the pure identifier checks."""
+
+    def __init__(self, check_name: str):
+        self.check_name = check_name
+
+    def __call__(self, value):
+        try:
+            getattr(identifiers, self.check_name)(value)
+        except identifiers.IdentifierError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+    def __eq__(self, other):
+        return isinstance(other, IdentifierValidator) and other.check_name == self.check_name
+
+
+validate_credit_code = IdentifierValidator("validate_credit_code")
+validate_region_code = IdentifierValidator("region_level")
+validate_specification_code = IdentifierValidator("parse_specification_code")
+
+
+class Region(models.Model):
+    """A GB/T 2260 administrative division: province → city → county."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        CITY = "city", _("市级")
+        COUNTY = "county", _("县级")
+
+    code = models.CharField(_("区划代码"), max_length=6, unique=True, validators=[validate_region_code])
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("级别"), max_length=8, choices=Level.choices)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        constraints = [
+            models.CheckConstraint(condition=Q(level="province", parent__isnull=True) | ~Q(level="province"), name="region_province_has_no_parent"),
+            models.CheckConstraint(condition=Q(level="province") | Q(parent__isnull=False), name="region_below_province_has_parent"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def clean(self):
+        try:
+            level = identifiers.region_level(self.code)
+        except identifiers.IdentifierError as exc:
+            raise ValidationError({"code": str(exc)}) from exc
+        errors = {}
+        if self.level and self.level != level:
+            errors["level"] = f"code {self.code} is a {level} code, not {self.level}"
+        expected_parent = identifiers.region_parent_code(self.code)
+        parent_code = self.parent.code if self.parent_id else None
+        if parent_code != expected_parent and not (level == "county" and parent_code == self.code[:2] + "0000"):
+            # A county-level city directly under the province (省直辖县级) is allowed.
+            errors["parent"] = f"region {self.code} must lie under {expected_parent or 'no region'}"
+        if errors:
+            raise ValidationError(errors)
+
+    def descendant_codes_prefix(self) -> str:
+        """The code prefix every region inside this one shares."""
+        return {"province": self.code[:2], "city": self.code[:4], "county": self.code}[self.level]
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        ADMINISTRATION = "administration", _("计量行政部门")
+        LEGAL_INSTITUTE = "legal_institute", _("法定计量检定机构")
+        AUTHORISED_INSTITUTE = "authorised_institute", _("授权计量技术机构")
+        PROFESSIONAL_STATION = "professional_station", _("专业计量站")
+        ENTERPRISE = "enterprise", _("企业")
+        LABORATORY = "laboratory", _("校准/检测实验室")
+
+    name = models.CharField(_("名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code])
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="organisations", verbose_name=_("所在地区"))
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["region__code", "name"]
+        verbose_name = _("机构")
+        verbose_name_plural = _("机构")
+
+    def __str__(self):
+        return self.name
+
+
+class MetrologyField(models.Model):
+    """One of the ten Chinese metrology fields (十大计量领域)."""
+
+    code = models.CharField(_("代码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名称"), max_length=100)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("计量专业领域")
+        verbose_name_plural = _("计量专业领域")
+
+    def __str__(self):
+        return self.name
+
+
+class Quantity(models.Model):
+    name = models.CharField(_("量"), max_length=100, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="quantities", verbose_name=_("领域"))
+    unit = models.CharField(_("单位"), max_length=30, help_text=_("legal unit symbol, e.g. kg, MPa, °C"))
+
+    class Meta:
+        ordering = ["field_id", "name"]
+        verbose_name = _("量")
+        verbose_name_plural = _("量")
+
+    def __str__(self):
+        return f"{self.name} [{self.unit}]"
+
+
+class Specification(models.Model):
+    class Kind(models.TextChoices):
+        VERIFICATION_REGULATION = "verification_regulation", _("检定规程")
+        CALIBRATION_SPECIFICATION = "calibration_specification", _("校准规范")
+        VERIFICATION_SCHEME = "verification_scheme", _("检定系统表")
+        TECHNICAL_SPECIFICATION = "technical_specification", _("技术规范")
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("现行")
+        SUPERSEDED = "superseded", _("被代替")
+        WITHDRAWN = "withdrawn", _("废止")
+
+    code = models.CharField(_("编号"), max_length=40, unique=True, validators=[validate_specification_code])
+    title = models.CharField(_("名称"), max_length=300)
+    kind = models.CharField(_("类别"), max_length=32, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CURRENT)
+    field = models.ForeignKey(MetrologyField, models.PROTECT, null=True, blank=True, related_name="specifications", verbose_name=_("领域"))
+    supersedes = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="superseded_by", verbose_name=_("代替"))
+    # Verification regulations set the period; the uncertainty ratio a calibration needs (1:3).
+    required_ratio = models.FloatField(_("测量能力比要求"), default=3.0)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("技术规范")
+        verbose_name_plural = _("技术规范")
+        constraints = [
+            models.CheckConstraint(condition=~Q(supersedes=F("id")), name="specification_not_self_superseding"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def clean(self):
+        errors = {}
+        if self.code and self.kind:
+            prefix = self.code[:3]
+            if prefix == "JJF" and self.kind == self.Kind.VERIFICATION_REGULATION:
+                errors["kind"] = "a JJF code is a specification, not a verification regulation (JJG)"
+            if prefix == "JJG" and self.kind == self.Kind.CALIBRATION_SPECIFICATION:
+                errors["kind"] = "a JJG code is a verification regulation or scheme, not a calibration specification (JJF)"
+        if self.supersedes_id and self.supersedes_id == self.pk:
+            errors["supersedes"] = "a specification cannot supersede itself"
+        if errors:
+            raise ValidationError(errors)
+
+
+class CatalogItem(models.Model):
+    """An item of the catalog of instruments under mandatory management (实施强制管理的计量器具目录)."""
+
+    class Mode(models.TextChoices):
+        PERIODIC = "periodic", _("周期检定")
+        FIRST_ONLY = "first_only", _("首次检定（限期使用，到期轮换）")
+
+    code = models.CharField(_("目录编号"), max_length=20, unique=True)
+    name = models.CharField(_("器具名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    category = models.CharField(_("类别"), max_length=100, blank=True)
+    field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="catalog_items", verbose_name=_("领域"))
+    quantity = models.ForeignKey(Quantity, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("量"))
+    regulation = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("检定规程"))
+    management_mode = models.CharField(_("管理方式"), max_length=12, choices=Mode.choices)
+    period_months = models.PositiveSmallIntegerField(_("检定周期（月）"), null=True, blank=True)
+    service_life_years = models.PositiveSmallIntegerField(_("使用期限（年）"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("强制管理计量器具目录项")
+        verbose_name_plural = _("强制管理计量器具目录")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(management_mode="periodic", period_months__gt=0) | Q(management_mode="first_only", service_life_years__gt=0),
+                name="catalog_item_mode_has_period_or_life",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class PrimaryStandard(models.Model):
+    """A national primary standard (计量基准): the top of a chain."""
+
+    code = models.CharField(_("基准编号"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    quantity = models.ForeignKey(Quantity, models.PROTECT, related_name="primary_standards", verbose_name=_("量"))
+    range_min = models.FloatField(_("测量范围下限"))
+    range_max = models.FloatField(_("测量范围上限"))
+    unit = models.CharField(_("单位"), max_length=30)
+    uncertainty = models.FloatField(_("扩展不确定度 U"))
+    k = models.FloatField(_("包含因子 k"), default=2.0)
+    holder = models.ForeignKey(Organisation, models.PROTECT, related_name="primary_standards", verbose_name=_("保存单位"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("计量基准")
+        verbose_name_plural = _("计量基准")
+        constraints = [
+            models.CheckConstraint(condition=Q(range_min__lte=F("range_max")), name="primary_range_ordered"),
+            models.CheckConstraint(condition=Q(uncertainty__gt=0) & Q(k__gt=0), name="primary_uncertainty_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class MeasurementStandard(models.Model):
+    """A measurement standard (计量标准) with its assessment certificate (计量标准考核证书)."""
+
+    class Tier(models.TextChoices):
+        NATIONAL = "national", _("国家计量标准")
+        PUBLIC = "public", _("社会公用计量标准")
+        DEPARTMENT = "department", _("部门最高计量标准")
+        ENTERPRISE = "enterprise", _("企事业单位最高计量标准")
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        CITY = "city", _("市级")
+        COUNTY = "county", _("县级")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        SUSPENDED = "suspended", _("暂停")
+        CANCELLED = "cancelled", _("撤销")
+        EXPIRED = "expired", _("过期")
+
+    name = models.CharField(_("标准名称"), max_length=200)
+    tier = models.CharField(_("类别"), max_length=12, choices=Tier.choices)
+    level = models.CharField(_("等级"), max_length=8, choices=Level.choices, blank=True)
+    holder = models.ForeignKey(Organisation, models.PROTECT, related_name="standards", verbose_name=_("建标单位"))
+    field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="standards", verbose_name=_("领域"))
+    certificate_number = models.CharField(_("考核证书编号"), max_length=60, unique=True)
+    issuing_department = models.ForeignKey(Organisation, models.PROTECT, related_name="approved_standards", verbose_name=_("发证部门"))
+    valid_from = models.DateField(_("有效期起"))
+    valid_until = models.DateField(_("有效期至"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    specifications = models.ManyToManyField(Specification, blank=True, related_name="standards", verbose_name=_("依据规程规范"))
+    catalog_items = models.ManyToManyField(CatalogItem, blank=True, related_name="standards", verbose_name=_("可开展强检项目"))
+    published = models.BooleanField(_("公开"), default=True)
+
+    class Meta:
+        ordering = ["certificate_number"]
+        verbose_name = _("计量标准")
+        verbose_name_plural = _("计量标准")
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_from__lt=F("valid_until")), name="standard_validity_ordered"),
+            models.CheckConstraint(
+                condition=(Q(tier="public") & ~Q(level="")) | (~Q(tier="public") & Q(level="")),
+                name="standard_level_only_for_public",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "valid_until"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.certificate_number})"
+
+    def save(self, *args, **kwargs):
+        if self.valid_from and not self.valid_until:
+            self.valid_until = default_valid_until(self.valid_from)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.tier == self.Tier.PUBLIC and not self.level:
+            errors["level"] = "a public standard needs its level (province, city or county)"
+        if self.tier != self.Tier.PUBLIC and self.level:
+            errors["level"] = "only public standards have a level"
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = "must be after valid_from"
+        if errors:
+            raise ValidationError(errors)
+
+
+def default_valid_until(valid_from: dt.date) -> dt.date:
+    """The day before the anniversary, JILIANG_STANDARD_CERTIFICATE_YEARS later."""
+    years = settings.JILIANG_STANDARD_CERTIFICATE_YEARS
+    try:
+        end = valid_from.replace(year=valid_from.year + years)
+    except ValueError:  # 29 February
+        end = valid_from.replace(year=valid_from.year + years, day=28)
+    return end - dt.timedelta(days=1)
+
+
+class StandardStatusChange(models.Model):
+    """The status history of a standard, so its status on any past date is known."""
+
+    standard = models.ForeignKey(MeasurementStandard, models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("状态"), max_length=10, choices=MeasurementStandard.Status.choices)
+    effective_on = models.DateField(_("生效日期"))
+    reason = models.CharField(_("原因"), max_length=300)
+
+    class Meta:
+        ordering = ["standard_id", "effective_on", "id"]
+        verbose_name = _("计量标准状态变更")
+        verbose_name_plural = _("计量标准状态变更")
+
+
+class Capability(models.Model):
+    """What a standard can measure: a quantity over a range with an uncertainty or accuracy."""
+
+    standard = models.ForeignKey(MeasurementStandard, models.CASCADE, related_name="capabilities", verbose_name=_("计量标准"))
+    quantity = models.ForeignKey(Quantity, models.PROTECT, related_name="capabilities", verbose_name=_("量"))
+    range_min = models.FloatField(_("测量范围下限"))
+    range_max = models.FloatField(_("测量范围上限"))
+    unit = models.CharField(_("单位"), max_length=30)
+    uncertainty = models.FloatField(_("扩展不确定度 U"), null=True, blank=True)
+    k = models.FloatField(_("包含因子 k"), null=True, blank=True)
+    relative = models.BooleanField(_("相对不确定度"), default=False)
+    accuracy_class = models.CharField(_("准确度等级"), max_length=30, blank=True)
+    mpe = models.FloatField(_("最大允许误差"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("测量能力")
+        verbose_name_plural = _("测量能力")
+        constraints = [
+            models.CheckConstraint(condition=Q(range_min__lte=F("range_max")), name="capability_range_ordered"),
+            models.CheckConstraint(
+                condition=Q(uncertainty__gt=0, k__gt=0) | ~Q(accuracy_class="") | Q(mpe__gt=0),
+                name="capability_states_uncertainty_or_accuracy",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity.name} {self.range_min}–{self.range_max} {self.unit}"
+
+
+class ReferenceMaterial(models.Model):
+    class Level(models.TextChoices):
+        PRIMARY = "primary", _("一级 GBW")
+        SECONDARY = "secondary", _("二级 GBW(E)")
+
+    number = models.CharField(_("标准物质编号"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
+    producer = models.ForeignKey(Organisation, models.PROTECT, related_name="reference_materials", verbose_name=_("研制单位"))
+    expires_on = models.DateField(_("有效期至"))
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("标准物质")
+        verbose_name_plural = _("标准物质")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="primary") & Q(number__regex=r"^GBW[0-9]{5}$")) | (Q(level="secondary") & Q(number__regex=r"^GBW\(E\)[0-9]{6}$")),
+                name="reference_material_number_matches_level",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+    def clean(self):
+        import re
+
+        if self.level == self.Level.PRIMARY and not re.fullmatch(r"GBW\d{5}", self.number or ""):
+            raise ValidationError({"number": "a primary reference material is numbered GBW followed by five digits"})
+        if self.level == self.Level.SECONDARY and not re.fullmatch(r"GBW\(E\)\d{6}", self.number or ""):
+            raise ValidationError({"number": "a secondary reference material is numbered GBW(E) followed by six digits"})
+
+
+class CertifiedValue(models.Model):
+    material = models.ForeignKey(ReferenceMaterial, models.CASCADE, related_name="certified_values")
+    component = models.CharField(_("特性量"), max_length=100)
+    value = models.FloatField(_("标准值"))
+    unit = models.CharField(_("单位"), max_length=30)
+    uncertainty = models.FloatField(_("扩展不确定度 U"))
+    k = models.FloatField(_("包含因子 k"), default=2.0)
+
+    class Meta:
+        verbose_name = _("标准值")
+        verbose_name_plural = _("标准值")
+        constraints = [
+            models.CheckConstraint(condition=Q(uncertainty__gt=0) & Q(k__gt=0), name="certified_value_uncertainty_positive"),
+            models.UniqueConstraint(fields=["material", "component"], name="certified_value_unique_component"),
+        ]
+
+
+class Person(models.Model):
+    name = models.CharField(_("姓名"), max_length=50)
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="people", verbose_name=_("所在单位"))
+
+    class Meta:
+        ordering = ["organisation_id", "name"]
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+
+    def __str__(self):
+        return self.name
+
+
+class Qualification(models.Model):
+    class Kind(models.TextChoices):
+        METROLOGIST_1 = "metrologist_1", _("一级注册计量师")
+        METROLOGIST_2 = "metrologist_2", _("二级注册计量师")
+        VERIFIER = "verifier", _("检定员证（项目）")
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="qualifications", verbose_name=_("人员"))
+    kind = models.CharField(_("资格"), max_length=16, choices=Kind.choices)
+    certificate_number = models.CharField(_("证书编号"), max_length=60)
+    specialty = models.CharField(_("专业"), max_length=100, blank=True)
+    catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, null=True, blank=True, related_name="qualifications", verbose_name=_("检定项目"))
+    valid_from = models.DateField(_("有效期起"))
+    valid_until = models.DateField(_("有效期至"))
+
+    class Meta:
+        verbose_name = _("资格")
+        verbose_name_plural = _("资格")
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_from__lt=F("valid_until")), name="qualification_validity_ordered"),
+            models.CheckConstraint(condition=~Q(kind="verifier") | Q(catalog_item__isnull=False), name="verifier_qualification_names_item"),
+        ]
+
+
+class Instrument(models.Model):
+    """A measuring instrument (计量器具); standard devices point at their measurement standard."""
+
+    class Purpose(models.TextChoices):
+        TRADE = "trade", _("贸易结算")
+        SAFETY = "safety", _("安全防护")
+        HEALTH = "health", _("医疗卫生")
+        ENVIRONMENT = "environment", _("环境监测")
+        NONE = "none", _("非强制")
+
+    class Status(models.TextChoices):
+        IN_USE = "in_use", _("在用")
+        STOPPED = "stopped", _("停用")
+        SCRAPPED = "scrapped", _("报废")
+
+    code = models.CharField(_("器具编号"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, null=True, blank=True, related_name="instruments", verbose_name=_("目录项"))
+    legal_purpose = models.CharField(_("用途"), max_length=12, choices=Purpose.choices, default=Purpose.NONE)
+    owner = models.ForeignKey(Organisation, models.PROTECT, related_name="instruments", verbose_name=_("使用单位"))
+    region = models.ForeignKey(Region, models.PROTECT, related_name="instruments", verbose_name=_("所在地区"))
+    manufacturer = models.CharField(_("制造商"), max_length=100, blank=True)
+    model = models.CharField(_("型号"), max_length=60, blank=True)
+    serial_number = models.CharField(_("出厂编号"), max_length=60, blank=True)
+    type_approval_number = models.CharField(_("型式批准编号"), max_length=40, blank=True)
+    accuracy = models.CharField(_("准确度等级/最大允许误差"), max_length=40, blank=True)
+    range_min = models.FloatField(_("测量范围下限"), null=True, blank=True)
+    range_max = models.FloatField(_("测量范围上限"), null=True, blank=True)
+    unit = models.CharField(_("单位"), max_length=30, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.IN_USE)
+    installed_on = models.DateField(_("安装日期"), null=True, blank=True)
+    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="devices", verbose_name=_("所属计量标准"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("计量器具")
+        verbose_name_plural = _("计量器具")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(range_min__isnull=True) | Q(range_max__isnull=True) | Q(range_min__lte=F("range_max")),
+                name="instrument_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_purpose="none") | Q(catalog_item__isnull=False),
+                name="mandatory_instrument_names_catalog_item",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["region", "catalog_item"]),
+            models.Index(fields=["owner", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_mandatory(self) -> bool:
+        """Under mandatory verification: a catalog item used for one of the four legal purposes."""
+        return self.catalog_item_id is not None and self.legal_purpose != self.Purpose.NONE
+
+
+class CalibrationEvent(models.Model):
+    """A verification (检定, pass/fail) or calibration (校准, values with uncertainty)."""
+
+    class Kind(models.TextChoices):
+        VERIFICATION = "verification", _("检定")
+        CALIBRATION = "calibration", _("校准")
+
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"))
+    performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"))
+    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"))
+    standards_used = models.ManyToManyField(MeasurementStandard, through="EventStandard", related_name="events", verbose_name=_("所用计量标准"))
+    primary_standard = models.ForeignKey(PrimaryStandard, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("所用计量基准"))
+    external_source = models.CharField(_("境外/国际溯源"), max_length=200, blank=True)
+    specification = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("依据"))
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    performed_on = models.DateField(_("检定/校准日期"))
+    valid_until = models.DateField(_("有效期至"))
+    passed = models.BooleanField(_("结论合格"), null=True, blank=True)
+    results = models.JSONField(_("校准结果"), default=list, blank=True)
+    uncertainty = models.FloatField(_("扩展不确定度 U"), null=True, blank=True)
+    certificate_number = models.CharField(_("证书编号"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["-performed_on", "id"]
+        verbose_name = _("检定/校准记录")
+        verbose_name_plural = _("检定/校准记录")
+        constraints = [
+            models.CheckConstraint(condition=Q(performed_on__lte=F("valid_until")), name="event_validity_ordered"),
+            models.CheckConstraint(condition=~Q(kind="verification") | Q(passed__isnull=False), name="verification_has_verdict"),
+        ]
+        indexes = [models.Index(fields=["instrument", "performed_on"])]
+
+    def __str__(self):
+        return self.certificate_number
+
+
+class EventStandard(models.Model):
+    """Which measurement standard an event used (explicit so bulk loads can write it)."""
+
+    event = models.ForeignKey(CalibrationEvent, models.CASCADE, related_name="standard_links")
+    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, related_name="event_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "standard"], name="event_standard_unique")]
+        indexes = [models.Index(fields=["standard", "event"])]
