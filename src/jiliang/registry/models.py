@@ -212,7 +212,8 @@ class CatalogItem(models.Model):
         verbose_name_plural = _("强制管理计量器具目录")
         constraints = [
             models.CheckConstraint(
-                condition=Q(management_mode="periodic", period_months__gt=0) | Q(management_mode="first_only", service_life_years__gt=0),
+                condition=Q(management_mode="periodic", period_months__isnull=False, period_months__gt=0)
+                | Q(management_mode="first_only", service_life_years__isnull=False, service_life_years__gt=0),
                 name="catalog_item_mode_has_period_or_life",
             ),
         ]
@@ -358,7 +359,10 @@ class Capability(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(range_min__lte=F("range_max")), name="capability_range_ordered"),
             models.CheckConstraint(
-                condition=Q(uncertainty__gt=0, k__gt=0) | ~Q(accuracy_class="") | Q(mpe__gt=0),
+                # Explicit IS NOT NULL: a CHECK that evaluates to NULL would let the row through.
+                condition=Q(uncertainty__isnull=False, uncertainty__gt=0, k__isnull=False, k__gt=0)
+                | ~Q(accuracy_class="")
+                | Q(mpe__isnull=False, mpe__gt=0),
                 name="capability_states_uncertainty_or_accuracy",
             ),
         ]

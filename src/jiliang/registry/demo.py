@@ -1,0 +1,586 @@
+"""The demo province: a realistic, deterministic synthetic measurement system.
+
+Zhejiang's real GB/T 2260 cities and counties; the provincial institute, city and county
+institutes, authorised institutes, laboratories and enterprises; public standards across
+the ten fields at province, city and county level, calibrated up to national primary
+standards; five years of verification and calibration history; and deliberate defects
+that later features must find (see ``Defects``).
+
+The same seed and as-of date give the same province. Working instruments and their events
+are generated as NumPy arrays in chunks and written with COPY / executemany, so 10^7
+instruments fit in memory and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import transaction
+
+from jiliang.core.identifiers import make_credit_code
+
+from . import bulk, models, reference_data
+
+EPOCH = dt.date(1970, 1, 1)
+CHUNK = 200_000
+HISTORY_YEARS = 5
+
+# Share of working instruments per catalog item (rough shape of a real province: utility
+# meters and scales dominate).
+ITEM_WEIGHTS = {
+    "A01": 2, "A02": 4, "A03": 0.5, "A04": 0.5, "A05": 3, "A06": 1, "A07": 14, "A08": 1, "A09": 0.3,
+    "A10": 3, "A11": 20, "A12": 12, "A13": 22, "A14": 2, "A15": 3, "A16": 2, "A17": 0.5, "A18": 0.3,
+    "A19": 0.6, "A20": 0.6, "A21": 0.5, "A22": 0.8, "A23": 0.4, "A24": 6, "A25": 1.5, "A26": 0.3,
+    "A27": 0.6, "A28": 0.5, "A29": 0.3, "A30": 1.0,
+}
+PURPOSE_BY_CATEGORY = {
+    "计价器": "trade", "加油机": "trade", "加气机": "trade", "充电桩": "trade", "衡器": "trade", "砝码": "trade",
+    "水表": "trade", "燃气表": "trade", "电能表": "trade", "热能表": "trade", "医用": "health", "眼镜": "health",
+    "声学": "environment", "环境": "environment", "辐射": "environment", "酒精": "safety", "测速": "safety",
+    "压力表": "safety", "气体": "safety", "水分": "trade",
+}
+# Items a county institute commonly holds a standard for.
+COUNTY_ITEMS = ["A01", "A02", "A07", "A10", "A15", "A16", "A24", "A11"]
+ENTERPRISE_BRANDS = ["华润", "新华", "永盛", "海天", "民生", "东方", "金信", "百合", "长城", "恒达", "瑞丰", "宏远", "天和", "兴业", "安康", "万家"]
+ENTERPRISE_TRADES = ["加油站", "农贸市场", "超市", "医院", "燃气", "水务", "供电服务", "物流", "化工", "出租汽车", "检测", "食品", "眼镜", "环保科技", "热力", "建材"]
+MANUFACTURERS = ["上海大华", "宁波水表", "杭州华立", "正泰仪表", "金卡智能", "梅特勒-托利多", "鱼跃医疗", "欧姆龙", "托肯恒山", "威星智能", "三川智慧", "海兴电力"]
+
+
+@dataclass
+class Defects:
+    """Where the generator planted problems, for tests and for the demo's story."""
+
+    lapsed_standards: list[str] = field(default_factory=list)  # certificate numbers
+    suspended_standard: str = ""
+    broken_chain_standard: str = ""  # its device's calibration expired and was not renewed
+    out_of_tolerance_standard: str = ""
+    out_of_tolerance_found_on: str = ""
+    overdue_instruments: int = 0
+    coverage_gaps: list[tuple[str, str]] = field(default_factory=list)  # (county code, catalog code)
+
+
+@dataclass
+class GenerationReport:
+    seed: int
+    as_of: str
+    instruments: int = 0
+    standard_devices: int = 0
+    events: int = 0
+    standards: int = 0
+    organisations: int = 0
+    defects: Defects = field(default_factory=Defects)
+
+
+def _day(date: dt.date) -> int:
+    return (date - EPOCH).days
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    return (days.astype("int64").astype("datetime64[D]")).astype(str)
+
+
+class _Progress:
+    """A Rich progress bar, or nothing."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            self.bar.start()
+            self.task = self.bar.add_task("生成 generating", total=total)
+
+    def advance(self, n: int, description: str | None = None):
+        if self.bar:
+            self.bar.update(self.task, advance=n, description=description or self.bar.tasks[0].description)
+
+    def close(self):
+        if self.bar:
+            self.bar.stop()
+
+
+class _Builder:
+    def __init__(self, seed: int, as_of: dt.date):
+        self.seed = seed
+        self.as_of = as_of
+        self.rng = np.random.default_rng([seed, 0])
+        self.today = _day(as_of)
+        self.history_start = self.today - 365 * HISTORY_YEARS
+        self.report = GenerationReport(seed=seed, as_of=as_of.isoformat())
+        self._credit_serial = 0
+        self._certificate_serial = 0
+
+    # -- small tables, written with the ORM in bulk ------------------------------------
+
+    def credit_code(self, kind_prefix: str, region_code: str) -> str:
+        self._credit_serial += 1
+        body = f"{self._credit_serial:09d}"
+        return make_credit_code(f"{kind_prefix}{region_code}{body}")
+
+    def organisations(self):
+        regions = {r.code: r for r in models.Region.objects.all()}
+        self.regions = regions
+        province = regions["330000"]
+        self.cities = [r for r in regions.values() if r.level == "city" and r.code.startswith("33")]
+        self.counties = [r for r in regions.values() if r.level == "county" and r.code.startswith("33")]
+        Org = models.Organisation
+        K = Org.Kind
+        orgs: list[Org] = []
+
+        def add(name, kind, region, prefix):
+            org = Org(name=name, kind=kind, region=region, credit_code=self.credit_code(prefix, region.code))
+            orgs.append(org)
+            return org
+
+        self.nim = add("中国计量科学研究院", K.LEGAL_INSTITUTE, regions["110105"], "12")
+        self.province_admin = add("浙江省市场监督管理局", K.ADMINISTRATION, province, "11")
+        self.province_institute = add("浙江省计量科学研究院", K.LEGAL_INSTITUTE, province, "12")
+        self.grid_institute = add("国网浙江省电力有限公司营销服务中心（电能计量授权站）", K.AUTHORISED_INSTITUTE, province, "91")
+        self.medical_station = add("浙江省医疗器械检验研究院计量站", K.PROFESSIONAL_STATION, province, "12")
+        self.city_admin, self.city_institute, self.county_admin, self.county_institute = {}, {}, {}, {}
+        for city in self.cities:
+            self.city_admin[city.code] = add(f"{city.name}市场监督管理局", K.ADMINISTRATION, city, "11")
+            self.city_institute[city.code] = add(f"{city.name}计量检定测试院", K.LEGAL_INSTITUTE, city, "12")
+        for county in self.counties:
+            self.county_admin[county.code] = add(f"{county.name}市场监督管理局", K.ADMINISTRATION, county, "11")
+        # Not every county keeps its own institute; the others are served by the city.
+        with_institute = self.rng.random(len(self.counties)) < 0.75
+        for county, has in zip(self.counties, with_institute):
+            if has:
+                self.county_institute[county.code] = add(f"{county.name}计量检定所", K.LEGAL_INSTITUTE, county, "12")
+        self.labs = [add(f"{city.name}{brand}校准检测有限公司", K.LABORATORY, city, "91") for city, brand in zip(self.cities, ENTERPRISE_BRANDS)]
+        Org.objects.bulk_create(orgs, batch_size=2000)
+        self.report.organisations += len(orgs)
+
+    def enterprises(self, count: int):
+        rng = np.random.default_rng([self.seed, 1])
+        county_idx = rng.integers(0, len(self.counties), count)
+        brand = rng.integers(0, len(ENTERPRISE_BRANDS), count)
+        trade = rng.integers(0, len(ENTERPRISE_TRADES), count)
+        orgs = []
+        for i in range(count):
+            county = self.counties[county_idx[i]]
+            orgs.append(models.Organisation(
+                name=f"{county.name}{ENTERPRISE_BRANDS[brand[i]]}{ENTERPRISE_TRADES[trade[i]]}有限公司第{i + 1}分公司",
+                kind=models.Organisation.Kind.ENTERPRISE, region=county,
+                credit_code=self.credit_code("91", county.code),
+            ))
+        models.Organisation.objects.bulk_create(orgs, batch_size=5000)
+        self.report.organisations += count
+        ids = dict(models.Organisation.objects.filter(kind="enterprise").values_list("credit_code", "id"))
+        self.enterprise_ids = np.array([ids[o.credit_code] for o in orgs], dtype=np.int64)
+        self.enterprise_county = county_idx
+
+    def people(self):
+        """Verifiers with item qualifications, and registered metrologists, per institute."""
+        items = list(models.CatalogItem.objects.all())
+        self.items = items
+        institutes = [self.nim, self.province_institute, self.grid_institute, self.medical_station, *self.city_institute.values(), *self.county_institute.values(), *self.labs]
+        persons = []
+        surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+        given = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"
+        rng = np.random.default_rng([self.seed, 2])
+        for inst in institutes:
+            n = 12 if inst in (self.nim, self.province_institute) else 5
+            for _ in range(n):
+                persons.append(models.Person(name=surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))], organisation=inst))
+        models.Person.objects.bulk_create(persons, batch_size=5000)
+        quals = []
+        start = self.as_of - dt.timedelta(days=365 * 3)
+        for k, person in enumerate(persons):
+            quals.append(models.Qualification(person=person, kind="metrologist_2" if k % 3 else "metrologist_1", certificate_number=f"ZCJLS{k:07d}",
+                                              specialty="计量", valid_from=start, valid_until=start + dt.timedelta(days=365 * 5)))
+            for item in items:
+                if rng.random() < 0.6:
+                    # A few verifier certificates have lapsed: later features must refuse them.
+                    until = start + dt.timedelta(days=365 * 5 if rng.random() > 0.02 else 400)
+                    quals.append(models.Qualification(person=person, kind="verifier", catalog_item=item, certificate_number=f"JDY{k:05d}{item.code}",
+                                                      specialty=item.name, valid_from=start, valid_until=until))
+        models.Qualification.objects.bulk_create(quals, batch_size=5000)
+        by_org: dict[int, list[int]] = {}
+        for person in persons:
+            by_org.setdefault(person.organisation_id, []).append(person.id)
+        self.people_by_org = by_org
+
+    def primary_standards(self):
+        quantities = list(models.Quantity.objects.all())
+        self.quantities = quantities
+        rows = []
+        for k, q in enumerate(quantities):
+            rows.append(models.PrimaryStandard(code=f"国基证〔2008〕第{k + 101:03d}号", name=f"{q.name}国家计量基准", quantity=q,
+                                               range_min=0.0, range_max=1e9, unit=q.unit, uncertainty=1e-6, k=2.0, holder=self.nim))
+        models.PrimaryStandard.objects.bulk_create(rows)
+        self.primary_by_quantity = {p.quantity_id: p for p in rows}
+
+    def standards(self):
+        """Public standards: per quantity at the province, per catalog item in cities and some counties."""
+        rng = np.random.default_rng([self.seed, 3])
+        S = models.MeasurementStandard
+        standards: list[S] = []
+        fields = {f.id: f for f in models.MetrologyField.objects.all()}
+        self.std_province_q: dict[int, S] = {}
+        self.std_city_item: dict[tuple[str, str], S] = {}
+        self.std_county_item: dict[tuple[str, str], S] = {}
+        serial = iter(range(1, 10**6))
+
+        level_word = {"province": "省", "city": "市", "county": "县", "": "企"}
+
+        def make(name, tier, level, holder, field_id, admin, approved_years_ago, quantity_id, item_code=None):
+            first = self.as_of - dt.timedelta(days=int(365 * approved_years_ago))
+            # The current certificate: the latest 4-year term that contains today.
+            years = (self.as_of - first).days // 365
+            term_start = first + dt.timedelta(days=365 * (years // 4) * 4)
+            std = S(name=name, tier=tier, level=level, holder=holder, field_id=field_id, issuing_department=admin,
+                    certificate_number=f"[{term_start.year}]浙量标{level_word[level]}证字第{next(serial):05d}号",
+                    valid_from=term_start, valid_until=models.default_valid_until(term_start), status=S.Status.ACTIVE)
+            std._first_approved = first
+            std._quantity_id = quantity_id
+            std._item_code = item_code
+            standards.append(std)
+            return std
+
+        for q in self.quantities:
+            self.std_province_q[q.id] = make(f"{q.name}标准装置", S.Tier.PUBLIC, S.Level.PROVINCE, self.province_institute, q.field_id,
+                                             self.province_admin, 6 + rng.random() * 10, q.id)
+        items = {i.code: i for i in self.items}
+        for city in self.cities:
+            for item in self.items:
+                # About one city in ten lacks a standard for an item: the province serves it.
+                if rng.random() < 0.88:
+                    self.std_city_item[(city.code, item.code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.CITY,
+                                                                      self.city_institute[city.code], item.field_id, self.city_admin[city.code], 6 + rng.random() * 8,
+                                                                      item.quantity_id, item.code)
+        for county in self.counties:
+            if county.code not in self.county_institute:
+                continue
+            for code in COUNTY_ITEMS:
+                if rng.random() < 0.7:
+                    item = items[code]
+                    self.std_county_item[(county.code, code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.COUNTY,
+                                                                     self.county_institute[county.code], item.field_id, self.county_admin[county.code], 5.5 + rng.random() * 8,
+                                                                     item.quantity_id, code)
+        self.lab_standards = [make(f"{self.quantities[k % len(self.quantities)].name}校准装置", S.Tier.ENTERPRISE, "", lab,
+                                   self.quantities[k % len(self.quantities)].field_id, self.province_admin, 6 + rng.random() * 4,
+                                   self.quantities[k % len(self.quantities)].id)
+                              for k, lab in enumerate(self.labs)]
+        S.objects.bulk_create(standards, batch_size=2000)
+        self.all_standards = standards
+        self.report.standards = len(standards)
+
+        # Status history: first approval, and each re-examination (复查) since.
+        changes = []
+        for std in standards:
+            changes.append(models.StandardStatusChange(standard=std, status="active", effective_on=std._first_approved, reason="建标考核合格"))
+            if std.valid_from > std._first_approved:
+                changes.append(models.StandardStatusChange(standard=std, status="active", effective_on=std.valid_from, reason=f"复查考核合格，换发证书 {std.certificate_number}"))
+        models.StandardStatusChange.objects.bulk_create(changes, batch_size=5000)
+
+        caps, spec_links, item_links = [], [], []
+        Through = S.specifications.through
+        ItemThrough = S.catalog_items.through
+        for q in self.quantities:
+            std = self.std_province_q[q.id]
+            caps.append(models.Capability(standard=std, quantity=q, range_min=0.0, range_max=1e8, unit=q.unit, uncertainty=0.001, k=2.0, relative=True))
+        for (region_code, code), std in [*self.std_city_item.items(), *self.std_county_item.items()]:
+            item = items[code]
+            row = next(r for r in reference_data.catalog_rows() if r["code"] == code)
+            caps.append(models.Capability(standard=std, quantity_id=item.quantity_id, range_min=row["range"][0], range_max=row["range"][1],
+                                          unit=next(q.unit for q in self.quantities if q.id == item.quantity_id), accuracy_class="标准器", mpe=None,
+                                          uncertainty=0.01, k=2.0, relative=True))
+            item_links.append(ItemThrough(measurementstandard_id=std.id, catalogitem_id=item.id))
+            if item.regulation_id:
+                spec_links.append(Through(measurementstandard_id=std.id, specification_id=item.regulation_id))
+        for std in self.lab_standards:
+            q = next(q for q in self.quantities if q.field_id == std.field_id)
+            caps.append(models.Capability(standard=std, quantity=q, range_min=0.0, range_max=1e6, unit=q.unit, uncertainty=0.005, k=2.0, relative=True))
+        models.Capability.objects.bulk_create(caps, batch_size=5000)
+        Through.objects.bulk_create(spec_links, batch_size=5000)
+        ItemThrough.objects.bulk_create(item_links, batch_size=5000)
+
+    # -- standard devices and their calibration history --------------------------------
+
+    def upstream_of(self, std) -> tuple[object | None, object | None]:
+        """(upstream measurement standard, primary standard) that calibrates std's devices:
+        county → city standard of the same item (else the province), city and laboratory →
+        the provincial standard of the quantity, province → the national primary standard."""
+        if std.level == "province":
+            return None, self.primary_by_quantity[std._quantity_id]
+        if std.level == "county":
+            city_std = self.std_city_item.get((std.holder.region.code[:4] + "00", std._item_code))
+            if city_std is not None:
+                return city_std, None
+        return self.std_province_q[std._quantity_id], None
+
+    def devices_and_history(self, writer_events):
+        rng = np.random.default_rng([self.seed, 4])
+        devices = []
+        for std in self.all_standards:
+            for d in range(1 + int(rng.random() < 0.4)):
+                devices.append(models.Instrument(
+                    code=f"BZQ{len(devices) + 1:07d}", name=f"{std.name}主标准器{d + 1}", owner=std.holder, region=std.holder.region,
+                    manufacturer=MANUFACTURERS[len(devices) % len(MANUFACTURERS)], model=f"STD-{len(devices) % 97:02d}",
+                    serial_number=f"S{len(devices) + 1:08d}", accuracy="标准器", status="in_use", standard=std,
+                    installed_on=std._first_approved - dt.timedelta(days=60),
+                ))
+        models.Instrument.objects.bulk_create(devices, batch_size=5000)
+        self.report.standard_devices = len(devices)
+        d = self.report.defects
+        # Choose the defects among the standards.
+        county_stds = list(self.std_county_item.values())
+        city_stds = list(self.std_city_item.values())
+        lapsed = [county_stds[i] for i in rng.choice(len(county_stds), 3, replace=False)]
+        suspended = city_stds[int(rng.integers(len(city_stds)))]
+        feeding = {id(self.upstream_of(c)[0]) for c in county_stds}
+        broken = next(s for s in city_stds if s is not suspended and id(s) in feeding)
+        out_of_tol = self.std_province_q[self.quantities[4].id]  # the provincial mass standard
+        for std in lapsed:
+            std.valid_until = self.as_of - dt.timedelta(days=int(60 + rng.integers(0, 200)))
+            std.valid_from = std.valid_until.replace(year=std.valid_until.year - 4) + dt.timedelta(days=1)
+            models.MeasurementStandard.objects.filter(pk=std.pk).update(valid_from=std.valid_from, valid_until=std.valid_until)
+            d.lapsed_standards.append(std.certificate_number)
+        suspended_on = self.as_of - dt.timedelta(days=90)
+        suspended.status = "suspended"
+        models.MeasurementStandard.objects.filter(pk=suspended.pk).update(status="suspended")
+        models.StandardStatusChange.objects.create(standard=suspended, status="suspended", effective_on=suspended_on, reason="期间核查不合格，暂停使用")
+        d.suspended_standard = suspended.certificate_number
+        d.broken_chain_standard = broken.certificate_number
+        d.out_of_tolerance_standard = out_of_tol.certificate_number
+        found_on = self.as_of - dt.timedelta(days=20)
+        d.out_of_tolerance_found_on = found_on.isoformat()
+
+        # Yearly calibrations of every device by its upstream standard, oldest first.
+        event_rows, link_rows = [], []
+        for device in devices:
+            std = device.standard
+            upstream, primary = self.upstream_of(std)
+            performer = upstream.holder if upstream is not None else self.nim
+            people = self.people_by_org.get(performer.id, [None])
+            day = max(self.history_start, _day(std._first_approved) - 30) + int(rng.integers(0, 300))
+            last_day = self.today
+            if std is broken:
+                last_day = self.today - 420  # its last calibration ran out ~55 days ago
+            while day <= last_day:
+                passed = True
+                if std is out_of_tol and day + 365 > self.today:
+                    day = _day(found_on)
+                    passed = False
+                self._certificate_serial += 1
+                eid = writer_events.next_event_id()
+                ordinal = eid - writer_events.first + 1
+                valid_until = day + 364 if passed else day
+                results = json.dumps([{"quantity": std.name, "value": 1.0, "unit": "1", "U": 2e-6, "k": 2}], ensure_ascii=False)
+                event_rows.append((eid, device.id, performer.id, people[ordinal % len(people)], primary.id if primary else None, "",
+                                   None, "calibration", str(EPOCH + dt.timedelta(days=day)), str(EPOCH + dt.timedelta(days=valid_until)),
+                                   passed, results, 2e-6, f"JL-C{day // 365 + 1970}-{ordinal:09d}"))
+                if upstream is not None:
+                    link_rows.append((eid, upstream.id))
+                day += 365 + int(rng.integers(-20, 20))
+        writer_events.write(event_rows, link_rows)
+
+    # -- working instruments, chunk by chunk --------------------------------------------
+
+    def working_instruments(self, count: int, writer_events, progress: _Progress):
+        items = self.items
+        codes = [i.code for i in items]
+        weights = np.array([ITEM_WEIGHTS.get(c, 1.0) for c in codes])
+        weights = weights / weights.sum()
+        periodic = np.array([i.management_mode == "periodic" for i in items])
+        period_days = np.array([int((i.period_months or 12) * 30.44) for i in items])
+        life_days = np.array([int((i.service_life_years or 8) * 365.25) for i in items])
+        purpose = np.array([PURPOSE_BY_CATEGORY.get(i.category, "trade") for i in items], dtype=object)
+        item_ids = np.array([i.id for i in items], dtype=np.int64)
+        rows = {r["code"]: r for r in reference_data.catalog_rows()}
+        range_min = np.array([rows[c]["range"][0] for c in codes], dtype=float)
+        range_max = np.array([rows[c]["range"][1] for c in codes], dtype=float)
+        accuracy = np.array([rows[c]["accuracy"] for c in codes], dtype=object)
+        units = {q.id: q.unit for q in self.quantities}
+        unit = np.array([units[i.quantity_id] for i in items], dtype=object)
+        names = np.array([i.name for i in items], dtype=object)
+
+        # Which standard (and institution) verifies item j in county c: county, else city, else province.
+        n_counties = len(self.counties)
+        assign_std = np.zeros((n_counties, len(items)), dtype=np.int64)
+        assign_org = np.zeros((n_counties, len(items)), dtype=np.int64)
+        gaps = []
+        for ci, county in enumerate(self.counties):
+            for j, item in enumerate(items):
+                std = self.std_county_item.get((county.code, item.code)) or self.std_city_item.get((county.code[:4] + "00", item.code))
+                if std is None:
+                    std = self.std_province_q[item.quantity_id]
+                    gaps.append((county.code, item.code))
+                if item.code == "A13":
+                    std = self.std_province_q[item.quantity_id]  # electricity meters: the authorised station
+                    assign_org[ci, j] = self.grid_institute.id
+                else:
+                    assign_org[ci, j] = std.holder_id
+                assign_std[ci, j] = std.id
+        self.report.defects.coverage_gaps = gaps[:50]
+        # People of each institution as one flat array indexed through the organisation id.
+        max_org = max(self.people_by_org) + 1
+        people_start = np.zeros(max_org, dtype=np.int64)
+        people_count = np.ones(max_org, dtype=np.int64)
+        flat: list[int] = []
+        for org, ids_ in self.people_by_org.items():
+            people_start[org], people_count[org] = len(flat), len(ids_)
+            flat.extend(ids_)
+        people_flat = np.array(flat, dtype=np.int64)
+
+        base_id = bulk.next_id(models.Instrument)
+        overdue_total = 0
+        for start in range(0, count, CHUNK):
+            n = min(CHUNK, count - start)
+            rng = np.random.default_rng([self.seed, 100, start // CHUNK])
+            ids = np.arange(base_id + start, base_id + start + n, dtype=np.int64)
+            ordinals = np.arange(start + 1, start + n + 1)  # codes never depend on database ids
+            item = rng.choice(len(items), n, p=weights)
+            ent = rng.integers(0, len(self.enterprise_ids), n)
+            owner = self.enterprise_ids[ent]
+            county = self.enterprise_county[ent]
+            region_ids = np.array([c.id for c in self.counties], dtype=np.int64)[county]
+            mandatory = rng.random(n) >= 0.03
+            legal = np.where(mandatory, purpose[item], "none")
+            is_periodic = periodic[item]
+            age = np.where(is_periodic, rng.integers(30, 365 * 9, n), (rng.random(n) * life_days[item] * 1.05).astype(np.int64) + 20)
+            installed = self.today - age
+            status = np.where(rng.random(n) < 0.03, "stopped", "in_use")
+            status = np.where(rng.random(n) < 0.01, "scrapped", status)
+            maker = rng.integers(0, len(MANUFACTURERS), n)
+            instrument_rows = zip(
+                ids.tolist(), [f"JL{i:010d}" for i in ordinals.tolist()], names[item].tolist(), item_ids[item].tolist(), legal.tolist(),
+                owner.tolist(), region_ids.tolist(), np.array(MANUFACTURERS, dtype=object)[maker].tolist(),
+                [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
+                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item].tolist(),
+                range_min[item].tolist(), range_max[item].tolist(), unit[item].tolist(), status.tolist(), _dates(installed).tolist(),
+            )
+            bulk.write_rows("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
+                                                    "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
+                                                    "status", "installed_on"], instrument_rows)
+
+            # Events: periodic items every period since max(installation, history start);
+            # first-verification items once, at installation.
+            p = period_days[item]
+            first = np.where(is_periodic, np.maximum(installed, self.history_start + (installed - self.history_start) % p), installed)
+            n_events = np.where(is_periodic, (self.today - first) // p + 1, 1)
+            # Some owners stop sending instruments: overdue (超期未检).
+            stops = is_periodic & (rng.random(n) < 0.04) & (n_events > 1) & (status == "in_use")
+            n_events = np.where(stops, n_events - 1 - rng.integers(0, 2, n).clip(0, n_events - 2), n_events)
+            n_events = np.maximum(n_events, 1)
+            overdue_total += int(stops.sum())
+            owner_of_event = np.repeat(np.arange(n), n_events)
+            offset = np.arange(owner_of_event.size) - np.repeat(np.cumsum(n_events) - n_events, n_events)
+            jitter = rng.integers(-10, 1, owner_of_event.size)  # early, never late: no gaps
+            day = first[owner_of_event] + offset * p[owner_of_event] + np.where(offset > 0, jitter, 0)
+            day = np.minimum(day, self.today)
+            passed = rng.random(day.size) >= 0.02
+            valid = np.where(is_periodic[owner_of_event], day + p[owner_of_event] - 1, day + life_days[item[owner_of_event]])
+            valid = np.where(passed, valid, day)
+            std_of_event = assign_std[county[owner_of_event], item[owner_of_event]]
+            org_of_event = assign_org[county[owner_of_event], item[owner_of_event]]
+            eids = writer_events.reserve(day.size)
+            event_ordinals = eids - writer_events.first + 1
+            person = people_flat[people_start[org_of_event] + event_ordinals % people_count[org_of_event]]
+            spec = np.array([i.regulation_id for i in items], dtype=np.int64)[item[owner_of_event]]
+            years = 1970 + day // 365
+            event_rows = zip(
+                eids.tolist(), ids[owner_of_event].tolist(), org_of_event.tolist(), person.tolist(), [None] * day.size, [""] * day.size,
+                spec.tolist(), ["verification"] * day.size, _dates(day).tolist(), _dates(valid).tolist(), passed.tolist(),
+                ["[]"] * day.size, [None] * day.size, [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
+            )
+            writer_events.write(event_rows, zip(eids.tolist(), std_of_event.tolist()))
+            self.report.instruments += n
+            progress.advance(n)
+        self.report.defects.overdue_instruments = overdue_total
+
+
+class _EventWriter:
+    COLUMNS = ["id", "instrument_id", "performer_id", "person_id", "primary_standard_id", "external_source", "specification_id", "kind",
+               "performed_on", "valid_until", "passed", "results", "uncertainty", "certificate_number"]
+
+    def __init__(self, report: GenerationReport):
+        self.next = self.first = bulk.next_id(models.CalibrationEvent)
+        self.next_link = bulk.next_id(models.EventStandard)
+        self.report = report
+
+    def next_event_id(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+    def reserve(self, n: int) -> np.ndarray:
+        ids = np.arange(self.next, self.next + n, dtype=np.int64)
+        self.next += n
+        return ids
+
+    def write(self, event_rows, link_rows):
+        self.report.events += bulk.write_rows("registry_calibrationevent", self.COLUMNS, event_rows)
+        links = [(self.next_link + k, e, s) for k, (e, s) in enumerate(link_rows)]
+        self.next_link += len(links)
+        bulk.write_rows("registry_eventstandard", ["id", "event_id", "standard_id"], links)
+
+
+def registry_is_empty() -> bool:
+    return not models.Organisation.objects.exists()
+
+
+@transaction.atomic
+def clear_registry() -> None:
+    for model in (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
+                  models.Capability, models.StandardStatusChange, models.MeasurementStandard, models.CertifiedValue,
+                  models.ReferenceMaterial, models.PrimaryStandard, models.Organisation):
+        model.objects.all().delete()
+
+
+def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False) -> GenerationReport:
+    """Build the demo province into the (empty) registry, in one transaction."""
+    if not 1_000 <= instruments <= 10_000_000:
+        raise ValueError(f"instruments: must be between 1000 and 10000000, got {instruments}")
+    if not registry_is_empty():
+        raise ValueError("the registry is not empty: use --replace to generate over it")
+    builder = _Builder(seed, as_of or dt.date.today())
+    bar = _Progress(progress, instruments)
+    try:
+        with transaction.atomic():
+            reference_data.install_reference_data()
+            reference_data.install_regions(reference_data.BEIJING_REGIONS + reference_data.province_regions())
+            builder.organisations()
+            builder.enterprises(max(50, instruments // 40))
+            builder.people()
+            builder.primary_standards()
+            builder.standards()
+            writer = _EventWriter(builder.report)
+            builder.devices_and_history(writer)
+            builder.working_instruments(instruments, writer, bar)
+            bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
+    finally:
+        bar.close()
+    _analyse()
+    return builder.report
+
+
+def _analyse() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
+
+
+def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> dict[str, tuple[str, str]]:
+    """Migrate, fill an empty database with the demo province, and create the demo logins."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if registry_is_empty():
+        print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)
+        generate(instruments=instruments, seed=seed, progress=True)
+    User = get_user_model()
+    username, password = DEMO_LOGINS["administrator"]
+    if not User.objects.filter(username=username).exists():
+        User.objects.create_superuser(username, "admin@example.org", password)
+    return DEMO_LOGINS
