@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "jiliang.registry",
+    "jiliang.accounts",
+    "jiliang.audit",
 ]
 
 MIDDLEWARE = [

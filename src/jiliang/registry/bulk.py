@@ -3,52 +3,90 @@ executemany on the raw connection. Callers pass whole columns; no ORM object per
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from contextlib import contextmanager
 
+import numpy as np
 from django.db import connection
 
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
 
-def _copy_text(value) -> str:
+
+def _copy_escape(value) -> str:
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
     text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        text = text.replace(char, escaped)
     return text
 
 
-def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Append rows to a table inside the current transaction; returns the row count."""
-    count = 0
-    if connection.vendor == "postgresql":
-        column_list = ", ".join(f'"{c}"' for c in columns)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
-                buffer = []
-                for row in rows:
-                    buffer.append("\t".join([_copy_text(v) for v in row]))
-                    count += 1
-                    if len(buffer) >= 20_000:
-                        copy.write("\n".join(buffer) + "\n")
-                        buffer.clear()
-                if buffer:
-                    copy.write("\n".join(buffer) + "\n")
-        return count
-    placeholders = ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * len(columns))
+def _copy_column(values) -> list[str]:
+    """One column as COPY text values, converting the whole column at once where it can."""
+    if isinstance(values, np.ndarray):
+        return values.astype(str).tolist()
+    values = list(values)
+    if values and all(type(v) is str for v in values):
+        joined = "\x00".join(values)
+        if not any(char in joined for char in _COPY_SPECIAL):
+            return values
+    if all(v is not None and type(v) in (int, float, bool) for v in values):
+        return list(map(str, values))
+    return [_copy_escape(v) for v in values]
+
+
+def write_columns(table: str, columns: Sequence[str], values: Sequence[Sequence]) -> int:
+    """Append rows, given column by column, inside the current transaction; returns the count."""
+    if len(columns) != len(values):
+        raise ValueError(f"{table}: {len(columns)} column names but {len(values)} columns of values")
+    if not values or len(values[0]) == 0:
+        return 0
+    count = len(values[0])
     column_list = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table}" ({column_list}) VALUES ({placeholders})'
+    if connection.vendor == "postgresql":
+        text_columns = [_copy_column(v) for v in values]
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+                for start in range(0, count, 50_000):
+                    chunk = ["\t".join(row) for row in zip(*(c[start:start + 50_000] for c in text_columns))]
+                    copy.write("\n".join(chunk) + "\n")
+        return count
+    python_columns = [v.tolist() if isinstance(v, np.ndarray) else v for v in values]
+    placeholder = "?" if connection.vendor == "sqlite" else "%s"
+    sql = f'INSERT INTO "{table}" ({column_list}) VALUES ({", ".join([placeholder] * len(columns))})'
     connection.ensure_connection()
     if connection.vendor == "sqlite":
-        rows = list(rows) if not isinstance(rows, list) else rows
-        connection.connection.executemany(sql, rows)
-        return len(rows)
+        connection.connection.executemany(sql, zip(*python_columns))
+    else:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, list(zip(*python_columns)))
+    return count
+
+
+@contextmanager
+def foreign_keys_checked_at_end(*tables: str):
+    """On PostgreSQL, drop the tables' foreign keys for a bulk load and add them back after,
+    so each is validated by one set-based scan instead of a trigger per row. The DDL is
+    transactional: a failed validation rolls the whole load back."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     with connection.cursor() as cursor:
-        rows = list(rows)
-        cursor.executemany(sql, rows)
-        return len(rows)
+        # Deferred checks of rows written earlier in this transaction must run before the DDL.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+            [list(tables)],
+        )
+        constraints = cursor.fetchall()
+        for table, name, _ in constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def reset_sequences(*model_classes) -> None:

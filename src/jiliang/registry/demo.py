@@ -379,7 +379,7 @@ class _Builder:
                 if upstream is not None:
                     link_rows.append((eid, upstream.id))
                 day += 365 + int(rng.integers(-20, 20))
-        writer_events.write(event_rows, link_rows)
+        writer_events.write([list(c) for c in zip(*event_rows)], [list(c) for c in zip(*link_rows)])
 
     # -- working instruments, chunk by chunk --------------------------------------------
 
@@ -449,16 +449,16 @@ class _Builder:
             status = np.where(rng.random(n) < 0.03, "stopped", "in_use")
             status = np.where(rng.random(n) < 0.01, "scrapped", status)
             maker = rng.integers(0, len(MANUFACTURERS), n)
-            instrument_rows = zip(
+            instrument_columns = [
                 ids.tolist(), [f"JL{i:010d}" for i in ordinals.tolist()], names[item].tolist(), item_ids[item].tolist(), legal.tolist(),
                 owner.tolist(), region_ids.tolist(), np.array(MANUFACTURERS, dtype=object)[maker].tolist(),
                 [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
                 [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item].tolist(),
                 range_min[item].tolist(), range_max[item].tolist(), unit[item].tolist(), status.tolist(), _dates(installed).tolist(),
-            )
-            bulk.write_rows("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
+            ]
+            bulk.write_columns("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
                                                     "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
-                                                    "status", "installed_on"], instrument_rows)
+                                                    "status", "installed_on"], instrument_columns)
 
             # Events: periodic items every period since max(installation, history start);
             # first-verification items once, at installation.
@@ -485,12 +485,12 @@ class _Builder:
             person = people_flat[people_start[org_of_event] + event_ordinals % people_count[org_of_event]]
             spec = np.array([i.regulation_id for i in items], dtype=np.int64)[item[owner_of_event]]
             years = 1970 + day // 365
-            event_rows = zip(
+            event_columns = [
                 eids.tolist(), ids[owner_of_event].tolist(), org_of_event.tolist(), person.tolist(), [None] * day.size, [""] * day.size,
                 spec.tolist(), ["verification"] * day.size, _dates(day).tolist(), _dates(valid).tolist(), passed.tolist(),
                 ["[]"] * day.size, [None] * day.size, [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
-            )
-            writer_events.write(event_rows, zip(eids.tolist(), std_of_event.tolist()))
+            ]
+            writer_events.write(event_columns, [eids, std_of_event])
             self.report.instruments += n
             progress.advance(n)
         self.report.defects.overdue_instruments = overdue_total
@@ -514,11 +514,14 @@ class _EventWriter:
         self.next += n
         return ids
 
-    def write(self, event_rows, link_rows):
-        self.report.events += bulk.write_rows("registry_calibrationevent", self.COLUMNS, event_rows)
-        links = [(self.next_link + k, e, s) for k, (e, s) in enumerate(link_rows)]
-        self.next_link += len(links)
-        bulk.write_rows("registry_eventstandard", ["id", "event_id", "standard_id"], links)
+    def write(self, event_columns, link_columns):
+        """Events and their standard links, both given column by column."""
+        self.report.events += bulk.write_columns("registry_calibrationevent", self.COLUMNS, event_columns)
+        n_links = len(link_columns[0]) if link_columns else 0
+        if n_links:
+            link_ids = np.arange(self.next_link, self.next_link + n_links, dtype=np.int64)
+            self.next_link += n_links
+            bulk.write_columns("registry_eventstandard", ["id", "event_id", "standard_id"], [link_ids, *link_columns])
 
 
 def registry_is_empty() -> bool:
@@ -551,8 +554,9 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             builder.primary_standards()
             builder.standards()
             writer = _EventWriter(builder.report)
-            builder.devices_and_history(writer)
-            builder.working_instruments(instruments, writer, bar)
+            with bulk.foreign_keys_checked_at_end("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
+                builder.devices_and_history(writer)
+                builder.working_instruments(instruments, writer, bar)
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
     finally:
         bar.close()

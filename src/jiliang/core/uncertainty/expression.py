@@ -20,7 +20,7 @@ from .errors import ModelError
 class Node:
     """An immutable expression node. ``free`` holds the variable names it depends on."""
 
-    __slots__ = ("op", "args", "data", "free")
+    __slots__ = ("op", "args", "data", "free", "index")
 
     def __init__(self, op: str, args: tuple = (), data=None, free: frozenset | None = None):
         self.op = op
@@ -29,6 +29,17 @@ class Node:
         if free is None:
             free = frozenset().union(*(a.free for a in args)) if args else frozenset()
         self.free = free
+        self.index = None  # for "sum": variable -> positions of the terms using it
+
+    def terms_with(self, name: str) -> list[int]:
+        """Positions of the terms of a "sum" node that depend on ``name``."""
+        if self.index is None:
+            index: dict[str, list[int]] = {}
+            for i, term in enumerate(self.args):
+                for v in term.free:
+                    index.setdefault(v, []).append(i)
+            self.index = index
+        return self.index.get(name, [])
 
     def __repr__(self) -> str:
         return to_text(self)
@@ -121,6 +132,31 @@ def neg(a: Node) -> Node:
     return Node("neg", (a,))
 
 
+def make_sum(terms: list[Node], signs: list[float]) -> Node:
+    """An n-ary sum Σ sign·term (long sums stay flat, so derivatives stay linear-time)."""
+    constant = 0.0
+    kept, kept_signs = [], []
+    for term, sign in zip(terms, signs):
+        if term.op == "const":
+            constant += sign * term.data
+        else:
+            kept.append(term)
+            kept_signs.append(sign)
+    if constant != 0.0:
+        kept.append(const(constant))
+        kept_signs.append(1.0)
+    if not kept:
+        return ZERO
+    if len(kept) == 1:
+        return kept[0] if kept_signs[0] > 0 else neg(kept[0])
+    if len(kept) == 2:
+        a, b = kept
+        if kept_signs[0] > 0:
+            return add(a, b) if kept_signs[1] > 0 else sub(a, b)
+        return sub(neg(a), b) if kept_signs[1] < 0 else sub(b, a)
+    return Node("sum", tuple(kept), tuple(kept_signs))
+
+
 def call(name: str, *args: Node) -> Node:
     if all(_is_const(a) for a in args):
         try:
@@ -190,6 +226,18 @@ def _convert(node: ast.AST, field: str, text: str) -> Node:
         return const(node.value)
     if isinstance(node, ast.Name):
         return var(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        terms, signs = [], []
+        current, sign_stack = node, []
+        while isinstance(current, ast.BinOp) and isinstance(current.op, (ast.Add, ast.Sub)):
+            sign_stack.append((current.right, -1.0 if isinstance(current.op, ast.Sub) else 1.0))
+            current = current.left
+        terms.append(_convert(current, field, text))
+        signs.append(1.0)
+        for right, sign in reversed(sign_stack):
+            terms.append(_convert(right, field, text))
+            signs.append(sign)
+        return make_sum(terms, signs)
     if isinstance(node, ast.BinOp):
         builder = _BINOPS.get(type(node.op))
         if builder is None:
@@ -250,6 +298,8 @@ def _rebuild(node: Node, args: list) -> Node:
         return neg(args[0])
     if op == "call":
         return call(node.data, *args)
+    if op == "sum":
+        return make_sum(args, list(node.data))
     raise AssertionError(op)
 
 
@@ -276,6 +326,9 @@ def _derive(node: Node, x: str, memo: dict) -> Node:
     d = lambda n: derivative(n, x, memo)  # noqa: E731
     if op == "add":
         return add(d(node.args[0]), d(node.args[1]))
+    if op == "sum":
+        positions = node.terms_with(x)
+        return make_sum([d(node.args[i]) for i in positions], [node.data[i] for i in positions])
     if op == "sub":
         return sub(d(node.args[0]), d(node.args[1]))
     if op == "neg":
@@ -369,6 +422,12 @@ def _eval(node: Node, env, memo, funcs):
     if key in memo:
         return memo[key][1]
     args = [_eval(a, env, memo, funcs) for a in node.args]
+    if op == "sum":
+        value = args[0] if node.data[0] > 0 else -args[0]
+        for sign, a in zip(node.data[1:], args[1:]):
+            value = value + a if sign > 0 else value - a
+        memo[key] = (node, value)
+        return value
     if op == "add":
         value = args[0] + args[1]
     elif op == "sub":
@@ -401,11 +460,19 @@ def to_text(node: Node) -> str:
         return f"(-{to_text(node.args[0])})"
     if op == "call":
         return f"{node.data}({', '.join(to_text(a) for a in node.args)})"
+    if op == "sum":
+        return _join_sum(node, to_text)
     sym = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}[op]
     return f"({to_text(node.args[0])} {sym} {to_text(node.args[1])})"
 
 
 # ---------------------------------------------------------------- compilation to NumPy
+
+def _join_sum(node: Node, render) -> str:
+    parts = [("-" if node.data[0] < 0 else "") + render(node.args[0])]
+    parts += [(" + " if sign > 0 else " - ") + render(a) for sign, a in zip(node.data[1:], node.args[1:])]
+    return "(" + "".join(parts) + ")"
+
 
 def _source(node: Node, names: Mapping[str, str]) -> str:
     op = node.op
@@ -417,6 +484,8 @@ def _source(node: Node, names: Mapping[str, str]) -> str:
         return f"(-{_source(node.args[0], names)})"
     if op == "call":
         return f"_f_{node.data}({', '.join(_source(a, names) for a in node.args)})"
+    if op == "sum":
+        return _join_sum(node, lambda a: _source(a, names))
     if op == "pow" and _is_const(node.args[1], 2.0):
         base = _source(node.args[0], names)
         return f"_square({base})"

@@ -1,0 +1,217 @@
+"""The participants' results as arrays, validated once, and the reader of the input format.
+
+The input format (a contract): CSV with a header row, or a JSON list of objects, with
+``lab``, ``value``, ``u`` (standard uncertainty; optional for the mean, median and
+Algorithm A), and optionally ``dof`` and ``in_reference`` (1 or 0, default 1).
+The reader takes text, not a path: opening files is the caller's business.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ComparisonInputError
+
+COLUMNS = ("lab", "value", "u", "dof", "in_reference")
+
+
+@dataclass(frozen=True)
+class Results:
+    """One measurand's results: arrays aligned by participant, in input order.
+
+    ``u`` holds NaN where a participant gave no uncertainty; ``dof`` holds inf where no
+    degrees of freedom were given. ``cov`` is an optional full covariance matrix of the
+    values (for correlations with the pilot); None means independent results.
+    """
+
+    labs: tuple[str, ...]
+    values: np.ndarray
+    u: np.ndarray
+    dof: np.ndarray
+    in_reference: np.ndarray
+    cov: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.labs)
+
+    @property
+    def has_u(self) -> bool:
+        return bool(np.all(np.isfinite(self.u)))
+
+    def covariance(self) -> np.ndarray:
+        """The covariance matrix of the values (diagonal u² when none was given)."""
+        if self.cov is not None:
+            return self.cov
+        return np.diag(self.u**2)
+
+
+def make_results(labs, values, u=None, dof=None, in_reference=None, cov=None) -> Results:
+    """Validate arrays into Results; errors name the lab and the field."""
+    labs = tuple(str(lab) for lab in labs)
+    n = len(labs)
+    if n == 0:
+        raise ComparisonInputError("lab", "no participants")
+    seen: set[str] = set()
+    for lab in labs:
+        if not lab.strip():
+            raise ComparisonInputError("lab", "empty laboratory name")
+        if lab in seen:
+            raise ComparisonInputError("lab", "duplicate laboratory name", lab)
+        seen.add(lab)
+    values = _float_array(values, n, "value", labs)
+    if not np.all(np.isfinite(values)):
+        bad = labs[int(np.flatnonzero(~np.isfinite(values))[0])]
+        raise ComparisonInputError("value", "must be a finite number", bad)
+    u = np.full(n, np.nan) if u is None else _float_array(u, n, "u", labs)
+    given = ~np.isnan(u)
+    bad = given & ~(np.isfinite(u) & (u > 0))
+    if bad.any():
+        lab = labs[int(np.flatnonzero(bad)[0])]
+        raise ComparisonInputError("u", f"standard uncertainty must be a positive finite number, got {float(u[bad][0])!r}", lab)
+    dof = np.full(n, np.inf) if dof is None else _float_array(dof, n, "dof", labs)
+    dof = np.where(np.isnan(dof), np.inf, dof)
+    bad = ~(dof > 0)
+    if bad.any():
+        lab = labs[int(np.flatnonzero(bad)[0])]
+        raise ComparisonInputError("dof", f"degrees of freedom must be positive, got {float(dof[bad][0])!r}", lab)
+    if in_reference is None:
+        in_reference = np.ones(n, dtype=bool)
+    else:
+        raw = np.asarray(in_reference)
+        if raw.shape != (n,):
+            raise ComparisonInputError("in_reference", f"expected {n} entries, got {raw.size}")
+        if not np.all(np.isin(raw.astype(float), (0.0, 1.0))):
+            lab = labs[int(np.flatnonzero(~np.isin(raw.astype(float), (0.0, 1.0)))[0])]
+            raise ComparisonInputError("in_reference", "must be 1 or 0", lab)
+        in_reference = raw.astype(bool)
+    if not in_reference.any():
+        raise ComparisonInputError("in_reference", "no participant contributes to the reference value")
+    if cov is not None:
+        cov = np.asarray(cov, dtype=float)
+        if cov.shape != (n, n) or not np.allclose(cov, cov.T):
+            raise ComparisonInputError("cov", f"covariance must be a symmetric {n}x{n} matrix")
+        if not np.all(np.isfinite(u)) or not np.allclose(np.diag(cov), u**2, rtol=1e-9):
+            raise ComparisonInputError("cov", "diagonal must equal u² of every participant")
+    return Results(labs, values, u, dof, in_reference, cov)
+
+
+def covariance_with_pilot(u: np.ndarray, pilot: int, r: np.ndarray) -> np.ndarray:
+    """Covariance matrix where participant i correlates with the pilot by r[i] (e.g. a
+    shared travelling-standard characterisation); other pairs are independent."""
+    u = np.asarray(u, dtype=float)
+    r = np.asarray(r, dtype=float)
+    if np.any(np.abs(r) > 1):
+        raise ComparisonInputError("r_pilot", "correlation coefficients must lie in [-1, 1]")
+    cov = np.diag(u**2)
+    col = r * u * u[pilot]
+    cov[:, pilot] += col
+    cov[pilot, :] += col
+    cov[pilot, pilot] = u[pilot] ** 2
+    return cov
+
+
+def _float_array(seq, n: int, field: str, labs) -> np.ndarray:
+    arr = np.asarray(seq)
+    if arr.shape != (n,):
+        raise ComparisonInputError(field, f"expected {n} entries, got {arr.size}")
+    try:
+        return arr.astype(float)
+    except (TypeError, ValueError):
+        for lab, item in zip(labs, arr):
+            try:
+                float(item)
+            except (TypeError, ValueError):
+                raise ComparisonInputError(field, f"not a number: {item!r}", lab) from None
+        raise
+
+
+def results_from_rows(rows: list[dict], require_u: bool = True) -> Results:
+    """Rows of the input format (dicts) into Results. Empty cells count as absent."""
+    if not isinstance(rows, list) or not rows:
+        raise ComparisonInputError("rows", "expected a non-empty list of participant results")
+    labs, values, us, dofs, refs = [], [], [], [], []
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ComparisonInputError("rows", f"row {index} is not an object")
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise ComparisonInputError(sorted(unknown)[0], f"unknown column (expected {', '.join(COLUMNS)})")
+        lab = row.get("lab")
+        if _absent(lab):
+            raise ComparisonInputError("lab", f"row {index} has no laboratory name")
+        lab = str(lab).strip()
+        labs.append(lab)
+        if _absent(row.get("value")):
+            raise ComparisonInputError("value", "missing", lab)
+        values.append(_number(row["value"], "value", lab))
+        u = row.get("u")
+        if _absent(u):
+            if require_u:
+                raise ComparisonInputError("u", "missing; this estimator needs the standard uncertainty of every result", lab)
+            us.append(math.nan)
+        else:
+            us.append(_number(u, "u", lab))
+        dof = row.get("dof")
+        dofs.append(math.inf if _absent(dof) else _number(dof, "dof", lab))
+        ref = row.get("in_reference")
+        if _absent(ref):
+            refs.append(1)
+        else:
+            value = _number(ref, "in_reference", lab)
+            if value not in (0.0, 1.0):
+                raise ComparisonInputError("in_reference", f"must be 1 or 0, got {ref!r}", lab)
+            refs.append(int(value))
+    return make_results(labs, values, us, dofs, refs)
+
+
+def _absent(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(value, field: str, lab: str) -> float:
+    if isinstance(value, bool):
+        raise ComparisonInputError(field, f"not a number: {value!r}", lab)
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ComparisonInputError(field, f"not a number: {value!r}", lab) from None
+    if math.isnan(number):
+        raise ComparisonInputError(field, "not a number: NaN", lab)
+    return number
+
+
+def parse_rows(text: str, fmt: str) -> list[dict]:
+    """Parse the text of an input file (``csv`` or ``json``) into rows of the contract."""
+    if fmt == "json":
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ComparisonInputError("file", f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(rows, list):
+            raise ComparisonInputError("file", "JSON input must be a list of objects")
+        return rows
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        if reader.fieldnames is None:
+            raise ComparisonInputError("file", "CSV input is empty")
+        header = [name.strip() for name in reader.fieldnames]
+        for required in ("lab", "value"):
+            if required not in header:
+                raise ComparisonInputError(required, "column missing from the CSV header")
+        rows = []
+        for raw in reader:
+            if None in raw:
+                raise ComparisonInputError("file", f"CSV line {reader.line_num} has more cells than the header")
+            row = {key.strip(): value for key, value in raw.items()}
+            if all(_absent(v) for v in row.values()):
+                continue
+            rows.append(row)
+        return rows
+    raise ComparisonInputError("format", f"unknown input format {fmt!r} (expected csv or json)")

@@ -1,0 +1,223 @@
+"""Parse any DCC (3.x) into plain data: dicts, lists, strings and floats, ready for JSON.
+
+The conversion is generic (element local name -> value; repeated names -> list;
+attributes as ``@name``) with three shapes made friendlier: multilingual text becomes
+``{lang: text}``, ``si:real`` / ``si:realListXMLList`` quantities become numbers with unit
+and uncertainty, and signatures become a short summary.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography import x509
+from lxml import etree
+
+from jiliang.core.dcc import dsi
+from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.schema import parse_xml
+
+DCC_NS = "https://ptb.de/dcc"
+SI_NS = "https://ptb.de/si"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+_NS = {"dcc": DCC_NS, "si": SI_NS, "ds": DS_NS, "xades": XADES_NS}
+
+
+def _local(tag) -> str:
+    return etree.QName(tag).localname
+
+
+def _float(text: str | None):
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
+def _floats(text: str | None) -> list:
+    return [_float(t) for t in (text or "").split()]
+
+
+def _strings(text: str | None) -> list[str]:
+    return (text or "").split()
+
+
+def _children(el):
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def _is_text(el, children) -> bool:
+    return bool(children) and all(c.tag == f"{{{DCC_NS}}}content" for c in children)
+
+
+def _uncertainty(real) -> dict:
+    out: dict = {}
+    mu = real.find("si:measurementUncertaintyUnivariate/si:expandedMU", _NS)
+    if mu is not None:
+        out["expanded_uncertainty"] = _float(mu.findtext("si:valueExpandedMU", namespaces=_NS))
+    else:
+        mu = real.find("si:expandedUnc", _NS)
+        if mu is not None:
+            out["expanded_uncertainty"] = _float(mu.findtext("si:uncertainty", namespaces=_NS))
+    if mu is not None:
+        out["coverage_factor"] = _float(mu.findtext("si:coverageFactor", namespaces=_NS))
+        out["coverage_probability"] = _float(mu.findtext("si:coverageProbability", namespaces=_NS))
+        if mu.findtext("si:distribution", namespaces=_NS):
+            out["distribution"] = mu.findtext("si:distribution", namespaces=_NS)
+    std = real.find("si:measurementUncertaintyUnivariate/si:standardMU", _NS)
+    if std is not None:
+        out["standard_uncertainty"] = _float(std.findtext("si:valueStandardMU", namespaces=_NS))
+    return out
+
+
+def _real(real) -> dict:
+    out = {"value": _float(real.findtext("si:value", namespaces=_NS)), "unit": real.findtext("si:unit", namespaces=_NS)}
+    for tag in ("label", "dateTime"):
+        if real.find(f"si:{tag}", _NS) is not None:
+            out[tag] = real.findtext(f"si:{tag}", namespaces=_NS)
+    out.update(_uncertainty(real))
+    return out
+
+
+def _real_list(el) -> dict:
+    out = {"values": _floats(el.findtext("si:valueXMLList", namespaces=_NS)),
+           "units": _strings(el.findtext("si:unitXMLList", namespaces=_NS))}
+    if el.find("si:labelXMLList", _NS) is not None:
+        out["labels"] = _strings(el.findtext("si:labelXMLList", namespaces=_NS))
+    mu = el.find("si:expandedUncXMLList", _NS)
+    if mu is not None:
+        out["expanded_uncertainty"] = _floats(mu.findtext("si:uncertaintyXMLList", namespaces=_NS))
+        out["coverage_factor"] = _floats(mu.findtext("si:coverageFactorXMLList", namespaces=_NS))
+        out["coverage_probability"] = _floats(mu.findtext("si:coverageProbabilityXMLList", namespaces=_NS))
+    mu = el.find("si:measurementUncertaintyUnivariateXMLList/si:expandedMUXMLList", _NS)
+    if mu is not None:
+        out["expanded_uncertainty"] = _floats(mu.findtext("si:valueExpandedMUXMLList", namespaces=_NS))
+        out["coverage_factor"] = _floats(mu.findtext("si:coverageFactorXMLList", namespaces=_NS))
+        out["coverage_probability"] = _floats(mu.findtext("si:coverageProbabilityXMLList", namespaces=_NS))
+    return out
+
+
+def _signature_summary(sig) -> dict:
+    out = {"id": sig.get("Id"),
+           "signing_time": sig.findtext(".//xades:SigningTime", namespaces=_NS),
+           "role": sig.findtext(".//xades:ClaimedRole", namespaces=_NS),
+           "method": sig.find("ds:SignedInfo/ds:SignatureMethod", _NS).get("Algorithm")
+           if sig.find("ds:SignedInfo/ds:SignatureMethod", _NS) is not None else None}
+    cert_node = sig.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
+    if cert_node is not None and cert_node.text:
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode("".join(cert_node.text.split())))
+            out["signer"] = cert.subject.rfc4514_string()
+            out["serial"] = f"{cert.serial_number:x}"
+        except ValueError:
+            out["signer"] = None
+    return out
+
+
+def element_to_data(el):
+    """Generic element -> plain data."""
+    children = _children(el)
+    if el.tag == f"{{{SI_NS}}}real":
+        return _real(el)
+    if el.tag == f"{{{SI_NS}}}realListXMLList":
+        return _real_list(el)
+    if _is_text(el, children):
+        return {c.get("lang") or "": (c.text or "").strip() for c in children}
+    if not children:
+        text = (el.text or "").strip()
+        if el.attrib:
+            return {**{f"@{_local(k)}": v for k, v in el.attrib.items()}, "#text": text}
+        return text
+    out: dict = {f"@{_local(k)}": v for k, v in el.attrib.items() if etree.QName(k).namespace is None}
+    repeated: set[str] = set()
+    for child in children:
+        if child.tag == f"{{{DS_NS}}}Signature":
+            out.setdefault("signatures", []).append(_signature_summary(child))
+            continue
+        key = _local(child.tag)
+        value = element_to_data(child)
+        if key in out:
+            if key not in repeated:
+                out[key] = [out[key]]
+                repeated.add(key)
+            out[key].append(value)
+        else:
+            out[key] = value
+    return out
+
+# Containers whose children are always a list, whatever their count.
+_LIST_CONTAINERS = {"items": "item", "identifications": "identification", "respPersons": "respPerson",
+                    "statements": "statement", "measurementResults": "measurementResult", "results": "result",
+                    "measuringEquipments": "measuringEquipment", "usedMethods": "usedMethod",
+                    "influenceConditions": "influenceCondition", "dccSoftware": "software"}
+
+
+def _normalise_lists(data):
+    if isinstance(data, dict):
+        for container, child in _LIST_CONTAINERS.items():
+            if container in data and isinstance(data[container], dict) and child in data[container]:
+                if not isinstance(data[container][child], list):
+                    data[container][child] = [data[container][child]]
+        for value in data.values():
+            _normalise_lists(value)
+    elif isinstance(data, list):
+        for value in data:
+            _normalise_lists(value)
+    return data
+
+
+def unit_problems(root) -> list[str]:
+    """D-SI unit strings in the document that do not parse (the XSD cannot see these)."""
+    problems = []
+    for node in root.iter(f"{{{SI_NS}}}unit", f"{{{SI_NS}}}unitXMLList"):
+        for unit in (node.text or "").split():
+            try:
+                dsi.parse_unit(unit)
+            except DccError as exc:
+                problems.append(f"line {node.sourceline}: {exc}")
+    return problems
+
+
+def parse_dcc(document) -> dict:
+    """Any DCC 3.x document as plain data."""
+    root = parse_xml(document).getroot()
+    if root.tag != f"{{{DCC_NS}}}digitalCalibrationCertificate":
+        raise DccError(f"document: root element is {root.tag!r}, not dcc:digitalCalibrationCertificate")
+    body = _normalise_lists(element_to_data(root))
+    core = root.find("dcc:administrativeData/dcc:coreData", _NS)
+    return {
+        "schema_version": root.get("schemaVersion"),
+        "unique_identifier": core.findtext("dcc:uniqueIdentifier", namespaces=_NS) if core is not None else None,
+        "languages": [e.text for e in core.findall("dcc:usedLangCodeISO639_1", _NS)] if core is not None else [],
+        "mandatory_languages": [e.text for e in core.findall("dcc:mandatoryLangCodeISO639_1", _NS)] if core is not None else [],
+        "administrative_data": body.get("administrativeData"),
+        "measurement_results": body.get("measurementResults"),
+        "comment": body.get("comment"),
+        "signatures": body.get("signatures", []),
+        "unit_problems": unit_problems(root),
+    }
+
+
+def quantities(document) -> list[dict]:
+    """Every quantity of the measurement results, flattened, with the result it belongs to."""
+    root = parse_xml(document).getroot()
+    rows = []
+    for result in root.iterfind(".//dcc:measurementResults//dcc:result", _NS):
+        result_name = element_to_data(result.find("dcc:name", _NS)) if result.find("dcc:name", _NS) is not None else {}
+        for q in result.iterfind(".//dcc:quantity", _NS):
+            name = q.find("dcc:name", _NS)
+            row = {"result": result_name, "name": element_to_data(name) if name is not None else {},
+                   "ref_type": q.get("refType")}
+            real = q.find("si:real", _NS)
+            lst = q.find("si:realListXMLList", _NS)
+            if real is not None:
+                row.update(_real(real))
+            elif lst is not None:
+                row.update(_real_list(lst))
+            else:
+                continue
+            rows.append(row)
+    return rows

@@ -1,0 +1,590 @@
+"""The traceability engine: stored per-event verdicts, validity at a date, chains, impact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .data import DATE_MAX, EventBatch, StandardsTable, TraceabilityInputError
+from .index import IntervalSet, SortedIndex, StatusHistory, expand_ranges, make_key
+from .reasons import (
+    DEPTH_UNIT,
+    ERROR_MASK,
+    KIND_ITEM,
+    KIND_STANDARD,
+    NO_BREAK,
+    STATUS_CANCELLED,
+    STATUS_SUSPENDED,
+    Reason,
+    location_key,
+    split_location,
+)
+
+def _bit(reason) -> np.uint32:
+    return np.uint32(int(reason))
+
+
+_CHUNK = 1 << 20  # rows solved at once for events nothing depends on (bounds memory)
+
+
+@dataclass
+class Validity:
+    """Validity of items at one date (arrays aligned with the items asked about)."""
+
+    date: int
+    items: np.ndarray
+    valid: np.ndarray  # bool: traceable (no error bit)
+    flags: np.ndarray  # uint32 Reason bits, warnings included
+    event: np.ndarray  # row of the current event, -1 if none
+    break_kind: np.ndarray  # int8: -1 none, 0 item, 1 standard
+    break_index: np.ndarray  # item or standard index of the nearest break
+    break_depth: np.ndarray  # links above the item's own event (0 = at the item or its standards)
+
+
+@dataclass
+class ChainLink:
+    depth: int
+    parent: int  # index of the link below in Chain.links, -1 for the item's own event
+    item: int
+    via_standard: int  # the standard of the parent event that this item is a device of
+    event: int  # engine row, -1 when the device had no event on that date
+    event_id: int
+    date: int
+    valid_until: int
+    passed: bool
+    certificate: int
+    uncertainty: float
+    uncertainty_ratio: float
+    standards: tuple
+    roots: tuple  # which of `standards` are primary standards / foreign sources
+    flags: int  # problems found at this link (Reason bits)
+    is_break: bool = False
+
+
+@dataclass
+class Chain:
+    item: int
+    date: int
+    valid: bool
+    flags: int
+    break_kind: int
+    break_index: int
+    links: list = field(default_factory=list)
+
+
+@dataclass
+class Impact:
+    """Events in doubt, breadth first from the seeds; arrays aligned by position."""
+
+    events: np.ndarray  # engine rows
+    event_ids: np.ndarray
+    depth: np.ndarray  # 0 for events performed with the standard in the window
+    parent: np.ndarray  # row of the upstream event in doubt that pulled this one in; -1 at depth 0
+    items: np.ndarray
+    by_owner: dict | None = None  # owner -> (n_events, n_items)
+    by_region: dict | None = None
+
+
+def _group_counts(keys, events_items):
+    if keys is None:
+        return None
+    keys = np.asarray(keys)
+    k = keys[events_items]
+    uk, n_events = np.unique(k, return_counts=True)
+    pair = np.unique(np.stack([np.searchsorted(uk, k), events_items]), axis=1)
+    n_items = np.bincount(pair[0], minlength=uk.size)
+    return {uk[i].item(): (int(n_events[i]), int(n_items[i])) for i in range(uk.size)}
+
+
+def _segment_reduce(ufunc, values, segment_of, n_segments, initial):
+    """ufunc-reduce values into their segments (segment_of need not be sorted)."""
+    out = np.full(n_segments, initial, dtype=values.dtype)
+    if not values.size:
+        return out
+    order = np.argsort(segment_of, kind="stable")
+    seg = segment_of[order]
+    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    reduced = ufunc.reduceat(values[order], starts)
+    out[seg[starts]] = ufunc(out[seg[starts]], reduced)
+    return out
+
+
+class TraceabilityEngine:
+    """A snapshot of the registry's traceability graph, with a stored verdict per event."""
+
+    def __init__(self, n_items: int, standards: StandardsTable, events: EventBatch):
+        if n_items < 0:
+            raise TraceabilityInputError("n_items: must be >= 0")
+        self.n_items = int(n_items)
+        st = standards.checked(self.n_items)
+        self.n_standards = st.n_standards
+        self.standards = st
+        self.device_indptr, self.device_indices = st.device_indptr, st.device_indices
+        self.is_root = st.is_root
+        self._device_count = np.diff(self.device_indptr)
+        # item -> standards it is a device of (reverse CSR)
+        owner_std = np.repeat(np.arange(self.n_standards, dtype=np.int64), self._device_count)
+        order = np.argsort(self.device_indices, kind="stable")
+        self._std_of_device = owner_std[order]
+        self._std_of_device_ptr = np.zeros(self.n_items + 1, np.int64)
+        np.cumsum(np.bincount(self.device_indices, minlength=self.n_items), out=self._std_of_device_ptr[1:])
+        self.is_device = np.diff(self._std_of_device_ptr) > 0
+        # Devices of primary standards head the chain: their events need no standard above.
+        self.is_root_device = np.zeros(self.n_items, bool)
+        self.is_root_device[self.device_indices[np.repeat(self.is_root, self._device_count)]] = True
+        self._approvals = IntervalSet(st.approval_standard, st.approval_from, st.approval_until)
+        self._status = StatusHistory(st.status_standard, st.status_from, st.status_until, st.status_code)
+        self._oot = [st.oot_standard, st.oot_from, st.oot_until]
+        self._oot_set = IntervalSet(*self._oot)
+
+        ev = events.checked(self.n_items, self.n_standards)
+        # Rows physically sorted by (item, date) so that current-event gathers run in order.
+        keys = make_key(ev.item, ev.date)
+        presorted = bool(np.all(keys[1:] >= keys[:-1]))
+        order = np.arange(keys.size) if presorted else np.argsort(keys, kind="stable")
+        del keys
+
+        def take(a):
+            return a if presorted else a[order]
+
+        self.item = take(ev.item).astype(np.int32)
+        self.date = take(ev.date)
+        self.valid_until = take(ev.valid_until)
+        self.passed = take(ev.passed)
+        self.range_ok = take(ev.range_ok)
+        self.ratio = take(ev.uncertainty_ratio)
+        self._required = None if ev.required_ratio is None else take(ev.required_ratio)
+        self.revoked = take(ev.revoked)
+        if ev.event_id is not None:
+            self._event_id = take(ev.event_id)
+        else:  # ids are positions in the batch: nothing to store when it came sorted
+            self._event_id = None if presorted else order.astype(np.int64)
+        self._certificate = None if ev.certificate is None else take(ev.certificate)
+        self._uncertainty = None if ev.uncertainty is None else take(ev.uncertainty)
+        if presorted:  # the loader sent events ordered by (item, date): no copies needed
+            self.link_indptr = ev.standard_indptr
+            self.link_std = ev.standard_indices.astype(np.int32)
+        else:
+            counts = np.diff(ev.standard_indptr)[order]
+            pos, _ = expand_ranges(ev.standard_indptr[:-1][order], ev.standard_indptr[1:][order])
+            self.link_indptr = np.zeros(order.size + 1, np.int64)
+            np.cumsum(counts, out=self.link_indptr[1:])
+            self.link_std = ev.standard_indices[pos].astype(np.int32)
+            del pos, counts
+        del order, ev
+        rows = np.arange(self.item.size, dtype=np.int32 if self.item.size < 2**31 else np.int64)
+        self._by_item = SortedIndex(make_key(self.item, self.date), rows)
+        self._item_ptr = np.searchsorted(self._by_item.keys, np.arange(self.n_items + 1, dtype=np.int64) << 32)
+        link_row = np.repeat(rows, np.diff(self.link_indptr))  # int32 rows: half the memory
+        self._by_standard = SortedIndex(make_key(self.link_std, self.date[link_row]), link_row)
+        del link_row
+        self.flags = np.zeros(self.item.size, np.uint32)
+        self.best = np.full(self.item.size, NO_BREAK, np.int64)
+        self._id_index = None
+        self._solve_all()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_events(self) -> int:
+        return int(self.item.size)
+
+    @property
+    def event_id(self) -> np.ndarray:
+        """The caller's id of every row (materialised on demand when ids are row numbers)."""
+        if self._event_id is None:
+            return np.arange(self.n_events, dtype=np.int64)
+        return self._event_id
+
+    def _ids(self, rows):
+        return np.asarray(rows, np.int64) if self._event_id is None else self._event_id[rows]
+
+    @staticmethod
+    def _value(column, row, default):
+        return default if column is None else column[row].item()
+
+    def current_events(self, items, dates) -> np.ndarray:
+        """Row of each item's current event at each date (latest by date, then row), or -1."""
+        _, row = self._by_item.last_le(make_key(items, dates))
+        return row
+
+    def _bad_event(self, rows, t):
+        """Own problems of device events used on date t (rows >= 0)."""
+        return (t >= self.valid_until[rows]) | ~self.passed[rows] | self.revoked[rows]
+
+    # ------------------------------------------------------------------ solving
+    def _local(self, rows):
+        """Direct flags, direct break keys and dependency edges of rows (sorted int64)."""
+        n = rows.size
+        t_rows = self.date[rows].astype(np.int64)
+        flags = np.zeros(n, np.uint32)
+        best = np.full(n, NO_BREAK, np.int64)
+        ratio = self.ratio[rows]
+        required = np.float32(3.0) if self._required is None else self._required[rows]
+        flags[ratio < required] |= _bit(Reason.WARN_UNCERTAINTY_RATIO)
+        no_range = ~self.range_ok[rows]
+        flags[no_range] |= _bit(Reason.RANGE_NOT_COVERED)
+        n_links = self.link_indptr[rows + 1] - self.link_indptr[rows]
+        no_standard = (n_links == 0) & ~self.is_root_device[self.item[rows]]
+        flags[no_standard] |= _bit(Reason.NO_STANDARD)
+        own = no_range | no_standard
+        best[own] = location_key(KIND_ITEM, self.item[rows][own])
+
+        pos, pr = expand_ranges(self.link_indptr[rows], self.link_indptr[rows + 1])
+        ps = self.link_std[pos].astype(np.int64)
+        t = t_rows[pr]
+        del pos
+        pf = np.zeros(ps.size, np.uint32)
+        pf[~self._approvals.covers(ps, t)] |= _bit(Reason.STANDARD_NOT_APPROVED)
+        status = self._status.at(ps, t)
+        pf[status == STATUS_SUSPENDED] |= _bit(Reason.STANDARD_SUSPENDED)
+        pf[status == STATUS_CANCELLED] |= _bit(Reason.STANDARD_CANCELLED)
+        pf[self._oot_set.covers(ps, t)] |= _bit(Reason.STANDARD_OUT_OF_TOLERANCE)
+        nonroot = ~self.is_root[ps]
+        pf[nonroot & (self._device_count[ps] == 0)] |= _bit(Reason.UPSTREAM_BREAK)
+        hit = pf != 0
+        if hit.any():
+            flags |= _segment_reduce(np.bitwise_or, pf[hit], pr[hit], n, np.uint32(0))
+            best = np.minimum(best, _segment_reduce(np.minimum, location_key(KIND_STANDARD, ps[hit]), pr[hit], n, NO_BREAK))
+        del pf, status, hit
+
+        # Devices of the non-root standards, and each device's current event that day.
+        ps, pr, t = ps[nonroot], pr[nonroot], t[nonroot]
+        dpos, owner = expand_ranges(self.device_indptr[ps], self.device_indptr[ps + 1])
+        dr = pr[owner]
+        dt = t[owner]
+        device = self.device_indices[dpos]
+        del dpos, owner, ps, pr, t
+        u = self.current_events(device, dt)
+        broken = u < 0
+        ok_u = ~broken
+        broken[ok_u] = self._bad_event(u[ok_u], dt[ok_u])
+        if broken.any():
+            flags |= _segment_reduce(np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32), dr[broken], n, np.uint32(0))
+            best = np.minimum(best, _segment_reduce(np.minimum, location_key(KIND_ITEM, device[broken]), dr[broken], n, NO_BREAK))
+        edge = ~broken
+        return flags, best, dr[edge], u[edge]
+
+    def _solve(self, rows):
+        """Recompute stored verdicts of rows; rows outside must not depend on rows inside."""
+        rows = np.unique(np.asarray(rows, np.int64))
+        if not rows.size:
+            return
+        flags, best, src, dst = self._local(rows)
+        n = rows.size
+        cyc = np.zeros(n, bool)
+        inside_pos = np.searchsorted(rows, dst)
+        inside = (inside_pos < n) & (rows[np.minimum(inside_pos, n - 1)] == dst)
+        # Dependencies outside the set are settled: take their verdicts as they are.
+        ext_src, ext_dst = src[~inside], dst[~inside]
+        if ext_src.size:
+            ext_best = self.best[ext_dst]
+            broken = ext_best < NO_BREAK
+            flags |= _segment_reduce(np.bitwise_or, np.where(broken, np.uint32(Reason.UPSTREAM_BREAK), np.uint32(0)).astype(np.uint32), ext_src, n, np.uint32(0))
+            cyc |= _segment_reduce(np.logical_or, (self.flags[ext_dst] & _bit(Reason.CYCLE)) != 0, ext_src, n, False)
+            best = np.minimum(best, _segment_reduce(np.minimum, np.minimum(ext_best + DEPTH_UNIT, NO_BREAK), ext_src, n, NO_BREAK))
+        src, dst = src[inside], inside_pos[inside]
+        if src.size:
+            member = self._cycle_members(src, dst, n)
+            cyc |= member
+            best[member] = np.minimum(best[member], location_key(KIND_ITEM, self.item[rows[member]]))
+            order = np.argsort(src, kind="stable")
+            src, dst = src[order], dst[order]
+            starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+            heads = src[starts]
+            # Bellman-Ford by levels: each round lets breaks climb one link further.
+            while True:
+                cand = np.minimum.reduceat(np.minimum(best[dst] + DEPTH_UNIT, NO_BREAK), starts)
+                cyc_up = np.logical_or.reduceat(cyc[dst], starts)
+                new_best = best.copy()
+                new_best[heads] = np.minimum(best[heads], cand)
+                new_cyc = cyc.copy()
+                new_cyc[heads] |= cyc_up
+                if np.array_equal(new_best, best) and np.array_equal(new_cyc, cyc):
+                    break
+                best, cyc = new_best, new_cyc
+            up = np.logical_or.reduceat(best[dst] < NO_BREAK, starts)
+            flags[heads[up]] |= _bit(Reason.UPSTREAM_BREAK)
+        flags[cyc] |= _bit(Reason.CYCLE)
+        self.flags[rows] = flags
+        self.best[rows] = best
+
+    @staticmethod
+    def _cycle_members(src, dst, n):
+        graph = coo_matrix((np.ones(src.size, np.int8), (src, dst)), shape=(n, n)).tocsr()
+        _, label = connected_components(graph, directed=True, connection="strong")
+        size = np.bincount(label, minlength=n)
+        member = size[label] > 1
+        member[src[src == dst]] = True
+        return member
+
+    def _solve_all(self):
+        device_rows = np.flatnonzero(self.is_device[self.item])
+        self._solve(device_rows)
+        leaf_rows = np.flatnonzero(~self.is_device[self.item])
+        for start in range(0, leaf_rows.size, _CHUNK):
+            self._solve(leaf_rows[start:start + _CHUNK])
+
+    # ------------------------------------------------------------------ questions
+    def validity_at(self, date: int, items=None) -> Validity:
+        """Validity of every item (or of `items`) at `date`, with reasons and break location."""
+        date = int(date)
+        if items is None:
+            items = np.arange(self.n_items, dtype=np.int64)
+            row = self._current_all(date)
+        else:
+            items = np.asarray(items, np.int64)
+            if items.size and (items.min() < 0 or items.max() >= self.n_items):
+                raise TraceabilityInputError(f"items: index outside 0..{self.n_items - 1}")
+            row = self.current_events(items, np.full(items.size, date, np.int64))
+        has = row >= 0
+        r = np.where(has, row, 0)
+        flags = np.where(has, self.flags[r] if self.n_events else 0, np.uint32(Reason.NO_EVENT)).astype(np.uint32)
+        if self.n_events:
+            flags[has & (date >= self.valid_until[r])] |= _bit(Reason.EXPIRED)
+            flags[has & ~self.passed[r]] |= _bit(Reason.FAILED)
+            flags[has & self.revoked[r]] |= _bit(Reason.REVOKED)
+            best = np.where(has, self.best[r], NO_BREAK)
+        else:
+            best = np.full(items.size, NO_BREAK, np.int64)
+        own = (flags & (Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)) != 0
+        best[own] = location_key(KIND_ITEM, items[own])
+        depth, kind, index = split_location(best)
+        valid = (flags & ERROR_MASK) == 0
+        return Validity(date, items, valid, flags, row, kind, index, depth)
+
+    def _current_all(self, date: int) -> np.ndarray:
+        """Current event of every item: a prefix count per item segment, no search."""
+        idx = self._by_item
+        if self._item_ptr.size != self.n_items + 1 or idx.keys.size != self._item_ptr[-1]:
+            self._item_ptr = np.searchsorted(idx.keys, np.arange(self.n_items + 1, dtype=np.int64) << 32)
+        ptr = self._item_ptr
+        row = np.full(self.n_items, -1, np.int64)
+        if idx.keys.size:
+            upto = np.zeros(idx.keys.size + 1, np.int32)
+            limit = np.uint32(min(max(date + (1 << 31), 0), (1 << 32) - 1))
+            np.cumsum(idx.low_dates_view() <= limit, out=upto[1:])
+            count = upto[ptr[1:]] - upto[ptr[:-1]]
+            has = count > 0
+            row[has] = idx.rows[ptr[:-1][has] + count[has] - 1]
+        if idx.delta_keys.size:
+            items = np.unique(idx.delta_keys >> 32)
+            row[items] = self.current_events(items, np.full(items.size, date, np.int64))
+        return row
+
+    def chain(self, item: int, date: int) -> Chain:
+        """The links from the item's current event up to primary standards, breadth first."""
+        item, date = int(item), int(date)
+        if not 0 <= item < self.n_items:
+            raise TraceabilityInputError(f"item: index {item} outside 0..{self.n_items - 1}")
+        v = self.validity_at(date, np.array([item]))
+        result = Chain(item, date, bool(v.valid[0]), int(v.flags[0]), int(v.break_kind[0]), int(v.break_index[0]))
+        row = int(v.event[0])
+        queue = [(row, item, -1, -1, 0, date)]
+        seen = set()
+        while queue:
+            row, it, parent, via, depth, t = queue.pop(0)
+            if row < 0:
+                result.links.append(ChainLink(depth, parent, it, via, -1, -1, -1, -1, False, -1,
+                                              float("nan"), float("nan"), (), (), int(Reason.NO_EVENT)))
+                continue
+            stds = tuple(int(s) for s in self.link_std[self.link_indptr[row]:self.link_indptr[row + 1]])
+            roots = tuple(bool(self.is_root[s]) for s in stds)
+            problems = int(self.flags[row]) & ~int(Reason.UPSTREAM_BREAK) & ~int(Reason.CYCLE)
+            if t >= self.valid_until[row]:
+                problems |= _bit(Reason.EXPIRED)
+            if not self.passed[row]:
+                problems |= _bit(Reason.FAILED)
+            if self.revoked[row]:
+                problems |= _bit(Reason.REVOKED)
+            if row in seen:
+                problems |= _bit(Reason.CYCLE)
+            link = ChainLink(depth, parent, it, via, row, int(self._ids(row)), int(self.date[row]),
+                             int(self.valid_until[row]), bool(self.passed[row]),
+                             int(self._value(self._certificate, row, -1)),
+                             float(self._value(self._uncertainty, row, np.nan)), float(self.ratio[row]),
+                             stds, roots, int(problems))
+            result.links.append(link)
+            if row in seen:
+                continue
+            seen.add(row)
+            here = len(result.links) - 1
+            for s, root in zip(stds, roots):
+                if root:
+                    continue
+                devices = self.device_indices[self.device_indptr[s]:self.device_indptr[s + 1]]
+                t_row = int(self.date[row])
+                ups = self.current_events(devices, np.full(devices.size, t_row, np.int64))
+                for d, u in zip(devices.tolist(), ups.tolist()):
+                    queue.append((u, d, here, s, depth + 1, t_row))
+        self._mark_break(result)
+        return result
+
+    def _mark_break(self, chain: Chain):
+        if chain.valid:
+            return
+        for link in chain.links:
+            at_item = chain.break_kind == KIND_ITEM and link.item == chain.break_index
+            at_std = chain.break_kind == KIND_STANDARD and chain.break_index in link.standards
+            if (at_item or at_std) and link.flags & ERROR_MASK:
+                link.is_break = True
+                return
+
+    # ------------------------------------------------------------------ impact
+    def dependents(self, rows):
+        """Events that used a standard while one of these events was its device's current one.
+
+        Returns (dependent rows, the row each came from)."""
+        rows = np.asarray(rows, np.int64)
+        if not rows.size:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        d = self.item[rows].astype(np.int64)
+        t = self.date[rows].astype(np.int64)
+        # Only the last event of a day is ever current.
+        last = self.current_events(d, t) == rows
+        rows, d, t = rows[last], d[last], t[last]
+        nxt = self._by_item.first_gt(make_key(d, t))
+        end = np.where(nxt >= 0, nxt & ((np.int64(1) << 32) - 1), np.int64(DATE_MAX) + (1 << 31) + 1) - (1 << 31)
+        spos, owner = expand_ranges(self._std_of_device_ptr[d], self._std_of_device_ptr[d + 1])
+        s = self._std_of_device[spos]
+        keep = ~self.is_root[s]
+        s, owner = s[keep], owner[keep]
+        found, which = self._by_standard.rows_between(make_key(s, t[owner]), make_key(s, end[owner]))
+        return found, rows[owner[which]]
+
+    def _closure(self, seeds, with_paths=False):
+        seeds = np.unique(np.asarray(seeds, np.int64))
+        events, depth, parent = [seeds], [np.zeros(seeds.size, np.int32)], [np.full(seeds.size, -1, np.int64)]
+        seen = np.zeros(self.n_events, bool)
+        seen[seeds] = True
+        frontier, level = seeds, 0
+        while frontier.size:
+            level += 1
+            found, came_from = self.dependents(frontier)
+            fresh = ~seen[found]
+            found, came_from = found[fresh], came_from[fresh]
+            found, first = np.unique(found, return_index=True)
+            came_from = came_from[first]
+            seen[found] = True
+            events.append(found)
+            depth.append(np.full(found.size, level, np.int32))
+            parent.append(came_from)
+            frontier = found
+        return np.concatenate(events), np.concatenate(depth), np.concatenate(parent)
+
+    def events_with_standard(self, standard: int, date_from: int, date_to: int) -> np.ndarray:
+        """Rows of events performed with `standard` on dates from..to inclusive."""
+        self._check_standard(standard)
+        rows, _ = self._by_standard.rows_between(make_key([standard], [date_from]), make_key([standard], [int(date_to) + 1]))
+        return np.unique(rows)
+
+    def impact(self, standard: int, date_from: int, date_to: int, item_owner=None, item_region=None) -> Impact:
+        """Every event in doubt when `standard` was out of tolerance on from..to inclusive."""
+        seeds = self.events_with_standard(standard, date_from, date_to)
+        events, depth, parent = self._closure(seeds)
+        items = self.item[events].astype(np.int64)
+        for name, arr in (("item_owner", item_owner), ("item_region", item_region)):
+            if arr is not None and np.asarray(arr).shape != (self.n_items,):
+                raise TraceabilityInputError(f"{name}: must have one entry per item ({self.n_items})")
+        return Impact(events, self._ids(events), depth, parent, items,
+                      _group_counts(item_owner, items), _group_counts(item_region, items))
+
+    def default_window(self, standard: int, found_date: int) -> tuple[int, int]:
+        """From the standard's last good device calibration before found_date, to found_date."""
+        self._check_standard(standard)
+        devices = self.device_indices[self.device_indptr[standard]:self.device_indptr[standard + 1]]
+        rows = self.current_events(devices, np.full(devices.size, int(found_date), np.int64))
+        good = rows[rows >= 0]
+        good = good[self.passed[good] & ~self.revoked[good]]
+        start = int(self.date[good].min()) if good.size else int(found_date)
+        return start, int(found_date)
+
+    def _check_standard(self, standard):
+        if not 0 <= int(standard) < self.n_standards:
+            raise TraceabilityInputError(f"standard: index {standard} outside 0..{self.n_standards - 1}")
+
+    # ------------------------------------------------------------------ incremental refresh
+    def append_events(self, batch: EventBatch) -> np.ndarray:
+        """Add new events, store their verdicts and refresh every event they change.
+
+        Returns the rows given to the new events."""
+        ev = batch.checked(self.n_items, self.n_standards)
+        start = self.n_events
+        new = np.arange(start, start + len(ev), dtype=np.int64)
+        if not new.size:
+            return new
+        cat = np.concatenate
+        if self._event_id is not None or ev.event_id is not None:
+            first_id = int(self.event_id.max()) + 1 if start else 0
+            ids = ev.event_id if ev.event_id is not None else np.arange(first_id, first_id + new.size)
+            self._event_id = cat([self.event_id, ids])
+        for name, new_values, default in (("_required", ev.required_ratio, 3.0), ("_certificate", ev.certificate, -1),
+                                          ("_uncertainty", ev.uncertainty, np.nan)):
+            old_values = getattr(self, name)
+            if old_values is not None or new_values is not None:
+                dtype = (old_values if old_values is not None else new_values).dtype
+                if old_values is None:
+                    old_values = np.full(start, default, dtype)
+                if new_values is None:
+                    new_values = np.full(new.size, default, dtype)
+                setattr(self, name, cat([old_values, new_values.astype(dtype)]))
+        self.item = cat([self.item, ev.item.astype(np.int32)])
+        self.date = cat([self.date, ev.date])
+        self.valid_until = cat([self.valid_until, ev.valid_until])
+        self.passed = cat([self.passed, ev.passed])
+        self.range_ok = cat([self.range_ok, ev.range_ok])
+        self.ratio = cat([self.ratio, ev.uncertainty_ratio])
+        self.revoked = cat([self.revoked, ev.revoked])
+        self.link_indptr = cat([self.link_indptr, ev.standard_indptr[1:] + self.link_indptr[-1]])
+        self.link_std = cat([self.link_std, ev.standard_indices.astype(np.int32)])
+        self.flags = cat([self.flags, np.zeros(new.size, np.uint32)])
+        self.best = cat([self.best, np.full(new.size, NO_BREAK, np.int64)])
+        self._id_index = None
+        self._by_item.insert(make_key(ev.item, ev.date), new)
+        link_row = np.repeat(new, np.diff(ev.standard_indptr))
+        self._by_standard.insert(make_key(ev.standard_indices, self.date[link_row]), link_row)
+        # New device events may become the current calibration for events already stored
+        # (a late entry); those and everything downstream get re-solved.
+        changed, _ = self.dependents(new[self.is_device[ev.item]])
+        self._refresh(np.concatenate([new, changed]))
+        return new
+
+    def revoke_events(self, rows) -> np.ndarray:
+        """Mark events revoked and refresh the verdicts downstream; returns the refreshed rows."""
+        rows = self._check_rows(rows)
+        self.revoked[rows] = True
+        changed, _ = self.dependents(rows)
+        return self._refresh(changed)
+
+    def mark_out_of_tolerance(self, standard: int, date_from: int, date_to: int) -> np.ndarray:
+        """Record that a standard was out of tolerance on from..to inclusive and refresh."""
+        seeds = self.events_with_standard(standard, date_from, date_to)
+        self._oot = [np.r_[self._oot[0], standard], np.r_[self._oot[1], date_from], np.r_[self._oot[2], int(date_to) + 1]]
+        self._oot_set = IntervalSet(*self._oot)
+        return self._refresh(seeds)
+
+    def _refresh(self, seeds) -> np.ndarray:
+        events, _, _ = self._closure(seeds)
+        self._solve(events)
+        return events
+
+    def rows_of_event_ids(self, event_ids) -> np.ndarray:
+        """Engine rows of caller event ids (raises if one is unknown)."""
+        if self._id_index is None:
+            ids = self.event_id
+            order = np.argsort(ids, kind="stable")
+            self._id_index = (ids[order], order)
+        ids, order = self._id_index
+        q = np.asarray(event_ids, np.int64)
+        pos = np.minimum(np.searchsorted(ids, q), max(ids.size - 1, 0))
+        if not ids.size or np.any(ids[pos] != q):
+            raise TraceabilityInputError("event_ids: unknown event id")
+        return order[pos]
+
+    def _check_rows(self, rows):
+        rows = np.asarray(rows, np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.n_events):
+            raise TraceabilityInputError(f"rows: outside 0..{self.n_events - 1}")
+        return rows
