@@ -49,9 +49,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served by the app, no CDN
     "jiliang.registry",
     "jiliang.accounts",
     "jiliang.audit",
+    "jiliang.verification",
+    "jiliang.calculations",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +142,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Jiliang API",
     "DESCRIPTION": "计量 — registry, traceability, verification and certificates of a measurement system.",
     "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.

@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include("jiliang.calculations.api.urls")),
     path("api/", include("jiliang.registry.api.urls")),
     path("", include("jiliang.registry.urls")),
 ]
