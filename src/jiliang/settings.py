@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jiliang.audit",
     "jiliang.verification",
     "jiliang.calculations",
+    "jiliang.traceability",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,18 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "jiliang.accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "jiliang.registry.api.pagination.RegistryCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("JILIANG_API_ANON_RATE", "120/minute"),
+        "user": os.environ.get("JILIANG_API_USER_RATE", "6000/minute"),
+        "login": os.environ.get("JILIANG_API_LOGIN_RATE", "20/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jiliang API",

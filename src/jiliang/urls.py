@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("jiliang.calculations.api.urls")),
+    path("api/", include("jiliang.traceability.api.urls")),
     path("api/", include("jiliang.registry.api.urls")),
     path("", include("jiliang.registry.urls")),
 ]

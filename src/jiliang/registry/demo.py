@@ -245,14 +245,14 @@ class _Builder:
 
         for q in self.quantities:
             self.std_province_q[q.id] = make(f"{q.name}标准装置", S.Tier.PUBLIC, S.Level.PROVINCE, self.province_institute, q.field_id,
-                                             self.province_admin, 6 + rng.random() * 10, q.id)
+                                             self.province_admin, 12 + rng.random() * 10, q.id)
         items = {i.code: i for i in self.items}
         for city in self.cities:
             for item in self.items:
                 # About one city in ten lacks a standard for an item: the province serves it.
                 if rng.random() < 0.88:
                     self.std_city_item[(city.code, item.code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.CITY,
-                                                                      self.city_institute[city.code], item.field_id, self.city_admin[city.code], 6 + rng.random() * 8,
+                                                                      self.city_institute[city.code], item.field_id, self.city_admin[city.code], 11.5 + rng.random() * 8,
                                                                       item.quantity_id, item.code)
         for county in self.counties:
             if county.code not in self.county_institute:
@@ -261,10 +261,10 @@ class _Builder:
                 if rng.random() < 0.7:
                     item = items[code]
                     self.std_county_item[(county.code, code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.COUNTY,
-                                                                     self.county_institute[county.code], item.field_id, self.county_admin[county.code], 5.5 + rng.random() * 8,
+                                                                     self.county_institute[county.code], item.field_id, self.county_admin[county.code], 11 + rng.random() * 8,
                                                                      item.quantity_id, code)
         self.lab_standards = [make(f"{self.quantities[k % len(self.quantities)].name}校准装置", S.Tier.ENTERPRISE, "", lab,
-                                   self.quantities[k % len(self.quantities)].field_id, self.province_admin, 6 + rng.random() * 4,
+                                   self.quantities[k % len(self.quantities)].field_id, self.province_admin, 11 + rng.random() * 4,
                                    self.quantities[k % len(self.quantities)].id)
                               for k, lab in enumerate(self.labs)]
         S.objects.bulk_create(standards, batch_size=2000)
@@ -303,6 +303,34 @@ class _Builder:
 
     # -- standard devices and their calibration history --------------------------------
 
+    def assign(self):
+        """Which standard (and institution) verifies item j in county c: county, else city,
+        else province; and how much work each standard gets (share of instruments)."""
+        items = self.items
+        n_counties = len(self.counties)
+        assign_std = np.zeros((n_counties, len(items)), dtype=np.int64)
+        assign_org = np.zeros((n_counties, len(items)), dtype=np.int64)
+        gaps = []
+        for ci, county in enumerate(self.counties):
+            for j, item in enumerate(items):
+                std = self.std_county_item.get((county.code, item.code)) or self.std_city_item.get((county.code[:4] + "00", item.code))
+                if std is None:
+                    std = self.std_province_q[item.quantity_id]
+                    gaps.append((county.code, item.code))
+                if item.code == "A13":
+                    std = self.std_province_q[item.quantity_id]  # electricity meters: the authorised station
+                    assign_org[ci, j] = self.grid_institute.id
+                else:
+                    assign_org[ci, j] = std.holder_id
+                assign_std[ci, j] = std.id
+        self.report.defects.coverage_gaps = gaps[:50]
+        self.assign_std, self.assign_org = assign_std, assign_org
+        weight = np.array([ITEM_WEIGHTS.get(i.code, 1.0) for i in items])
+        per_county = np.bincount(self.enterprise_county, minlength=n_counties).astype(float)
+        load = np.bincount(assign_std.ravel(), weights=(per_county[:, None] * weight[None, :]).ravel())
+        self.workload = {s.id: (load[s.id] if s.id < load.size else 0.0) for s in self.all_standards}
+
+
     def upstream_of(self, std) -> tuple[object | None, object | None]:
         """(upstream measurement standard, primary standard) that calibrates std's devices:
         county → city standard of the same item (else the province), city and laboratory →
@@ -332,11 +360,14 @@ class _Builder:
         # Choose the defects among the standards.
         county_stds = list(self.std_county_item.values())
         city_stds = list(self.std_city_item.values())
-        lapsed = [county_stds[i] for i in rng.choice(len(county_stds), 3, replace=False)]
-        suspended = city_stds[int(rng.integers(len(city_stds)))]
+        # Defects sit on busy standards, so that they touch instruments in any size of province.
+        busiest = lambda stds: sorted(stds, key=lambda s: (-self.workload[s.id], s.certificate_number))  # noqa: E731
         feeding = {id(self.upstream_of(c)[0]) for c in county_stds}
-        broken = next(s for s in city_stds if s is not suspended and id(s) in feeding)
-        out_of_tol = self.std_province_q[self.quantities[4].id]  # the provincial mass standard
+        broken = busiest([s for s in city_stds if id(s) in feeding])[0]
+        suspended = busiest([s for s in city_stds if s is not broken])[0]
+        lapsed = busiest(county_stds)[:3]
+        mass = next(q for q in self.quantities if q.name == "质量")
+        out_of_tol = self.std_province_q[mass.id]  # the provincial mass standard: scales, weights, dispensers below it
         for std in lapsed:
             std.valid_until = self.as_of - dt.timedelta(days=int(60 + rng.integers(0, 200)))
             std.valid_from = std.valid_until.replace(year=std.valid_until.year - 4) + dt.timedelta(days=1)
@@ -359,7 +390,9 @@ class _Builder:
             upstream, primary = self.upstream_of(std)
             performer = upstream.holder if upstream is not None else self.nim
             people = self.people_by_org.get(performer.id, [None])
-            day = max(self.history_start, _day(std._first_approved) - 30) + int(rng.integers(0, 300))
+            # A standard's devices are calibrated from before its approval on, every year,
+            # a little early rather than late, so a healthy chain never has a gap.
+            day = _day(std._first_approved) - 30 - int(rng.integers(0, 300))
             last_day = self.today
             if std is broken:
                 last_day = self.today - 420  # its last calibration ran out ~55 days ago
@@ -371,14 +404,14 @@ class _Builder:
                 self._certificate_serial += 1
                 eid = writer_events.next_event_id()
                 ordinal = eid - writer_events.first + 1
-                valid_until = day + 364 if passed else day
+                valid_until = day + 365 - 1 if passed else day
                 results = json.dumps([{"quantity": std.name, "value": 1.0, "unit": "1", "U": 2e-6, "k": 2}], ensure_ascii=False)
                 event_rows.append((eid, device.id, performer.id, people[ordinal % len(people)], primary.id if primary else None, "",
                                    None, "calibration", str(EPOCH + dt.timedelta(days=day)), str(EPOCH + dt.timedelta(days=valid_until)),
                                    passed, results, 2e-6, f"JL-C{day // 365 + 1970}-{ordinal:09d}"))
                 if upstream is not None:
                     link_rows.append((eid, upstream.id))
-                day += 365 + int(rng.integers(-20, 20))
+                day += 365 - int(rng.integers(0, 20))
         writer_events.write([list(c) for c in zip(*event_rows)], [list(c) for c in zip(*link_rows)])
 
     # -- working instruments, chunk by chunk --------------------------------------------
@@ -401,24 +434,7 @@ class _Builder:
         unit = np.array([units[i.quantity_id] for i in items], dtype=object)
         names = np.array([i.name for i in items], dtype=object)
 
-        # Which standard (and institution) verifies item j in county c: county, else city, else province.
-        n_counties = len(self.counties)
-        assign_std = np.zeros((n_counties, len(items)), dtype=np.int64)
-        assign_org = np.zeros((n_counties, len(items)), dtype=np.int64)
-        gaps = []
-        for ci, county in enumerate(self.counties):
-            for j, item in enumerate(items):
-                std = self.std_county_item.get((county.code, item.code)) or self.std_city_item.get((county.code[:4] + "00", item.code))
-                if std is None:
-                    std = self.std_province_q[item.quantity_id]
-                    gaps.append((county.code, item.code))
-                if item.code == "A13":
-                    std = self.std_province_q[item.quantity_id]  # electricity meters: the authorised station
-                    assign_org[ci, j] = self.grid_institute.id
-                else:
-                    assign_org[ci, j] = std.holder_id
-                assign_std[ci, j] = std.id
-        self.report.defects.coverage_gaps = gaps[:50]
+        assign_std, assign_org = self.assign_std, self.assign_org
         # People of each institution as one flat array indexed through the organisation id.
         max_org = max(self.people_by_org) + 1
         people_start = np.zeros(max_org, dtype=np.int64)
@@ -553,6 +569,7 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             builder.people()
             builder.primary_standards()
             builder.standards()
+            builder.assign()
             writer = _EventWriter(builder.report)
             with bulk.foreign_keys_checked_at_end("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
                 builder.devices_and_history(writer)
