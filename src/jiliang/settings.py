@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "jiliang.verification",
     "jiliang.calculations",
     "jiliang.traceability",
+    "jiliang.certificates",
 ]
 
 MIDDLEWARE = [
