@@ -83,7 +83,7 @@ def _print_tables(result: dict) -> None:
             console.print(f"  interval [{_fmt(out['interval'][0])}, {_fmt(out['interval'][1])}]"
                           + (f", shortest [{_fmt(out['shortest_interval'][0])}, {_fmt(out['shortest_interval'][1])}]"
                              if "shortest_interval" in out else "")
-                          + f"; reported {name} = {rounded['value']:g} ± {rounded['U']:g}{unit}")
+                          + f"; reported {name} = {rounded['text']}{unit}")
             if out["budget"]:
                 table = Table(title=f"uncertainty budget 不确定度分量 — {name}")
                 for col in ("input", "estimate", "u", "distribution", "ν", "sensitivity", "contribution", "share"):

@@ -236,3 +236,32 @@ def test_required_roles(triple, jiliang_pki):
     root.remove(root.findall(f"{DS}Signature")[-1])
     verdict = verify_dcc(etree.tostring(root), trust_anchors=anchors, required_roles=["verifier", "checker", "approver"])
     assert not verdict.valid and verdict.reasons == ["signature: no valid signature by the approver"]
+
+
+@pytest.mark.parametrize("old, new", [
+    (b"<ds:X509Certificate>MII", b"<ds:X509Certificate>!!!"),
+    (b'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>',
+     b'<ds:SignatureMethod Algorithm="urn:unknown"/>'),
+    (b"<xades:SigningTime>2026-11-23T09:00:00Z", b"<xades:SigningTime>yesterday"),
+    (b'<ds:Reference URI=""', b'<ds:Reference URI="#elsewhere"'),
+])
+def test_malformed_signatures_are_invalid_not_crashes(signed, jiliang_pki, old, new):
+    changed = signed.replace(old, new, 1)
+    assert changed != signed
+    verdict = verify_dcc(changed, trust_anchors=[jiliang_pki["anchor"]])
+    assert not verdict.valid and verdict.reasons
+
+
+def test_a_decoy_signing_time_outside_the_signed_properties_is_ignored(signed, jiliang_pki):
+    # A forged, unsigned SignedProperties placed first must not supply the signing time.
+    root = etree.fromstring(signed)
+    sig = root.find(f"{DS}Signature")
+    xades = "{http://uri.etsi.org/01903/v1.3.2#}"
+    obj = sig.find(f"{DS}Object")
+    decoy = etree.fromstring(etree.tostring(obj.find(f".//{xades}SignedProperties")))
+    decoy.set("Id", "decoy")
+    decoy.find(f".//{xades}SigningTime").text = "2040-01-01T00:00:00Z"
+    obj.insert(0, decoy)
+    verdict = verify_dcc(etree.tostring(root), trust_anchors=[jiliang_pki["anchor"]])
+    assert verdict.valid, verdict.reasons
+    assert verdict.signatures[0].signing_time == SIGNING_TIME.isoformat()

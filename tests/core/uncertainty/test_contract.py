@@ -144,3 +144,25 @@ def test_adaptive_procedure_stops_at_tolerance():
     res = evaluate_document(doc, method="mc", seed=11)
     assert res["converged"] is True
     assert res["mc" if "mc" in res else "outputs"]["y"]["u"] == pytest.approx(math.sqrt(2), abs=0.05)
+
+
+def test_keyword_and_greek_names():
+    res = evaluate_document({"outputs": {"f": "c0/lambda"},
+                             "inputs": {"lambda": {"value": 500e-9, "u": 1e-9}},
+                             "constants": {"c0": 299792458.0}})
+    out = res["outputs"]["f"]
+    assert out["value"] == pytest.approx(299792458.0 / 500e-9)
+    assert out["u"] == pytest.approx(299792458.0 / 500e-9 ** 2 * 1e-9)
+    greek = evaluate_document({"outputs": {"l": "l_s*(1 + α*θ)"},
+                               "inputs": {"l_s": {"value": 50.0, "u": 0.0}, "α": {"value": 1e-5, "u": 0.0},
+                                          "θ": {"distribution": "triangular", "lower": -0.4, "upper": 0.6}}})
+    # θ triangular on [-0.4, 0.6]: estimate 0.1, u = 0.5/sqrt(6); c = l_s*α
+    assert greek["outputs"]["l"]["value"] == pytest.approx(50.0 * (1 + 1e-6))
+    assert greek["outputs"]["l"]["u"] == pytest.approx(50.0 * 1e-5 * 0.5 / math.sqrt(6))
+
+
+def test_monte_carlo_notes_gaussian_sampling_of_correlated_non_normal_inputs():
+    res = evaluate_document(ISSUE_DOC, method="mc", trials=10_000, seed=1)
+    assert any("R" in note and "6.4.8" in note for note in res["notes"])
+    plain = evaluate_document({"outputs": {"y": "x"}, "inputs": {"x": {"value": 1, "u": 1}}}, method="mc", trials=1000)
+    assert "notes" not in plain

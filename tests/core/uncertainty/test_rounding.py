@@ -14,4 +14,4 @@ def test_round_uncertainty(u, expected):
 
 def test_value_rounded_at_the_last_digit_of_U():
     r = rounded_result(50.000837999, 31.67e-6, 2.9208 * 31.67e-6)
-    assert r == {"value": 50.000838, "u": 3.2e-05, "U": 9.3e-05}  # GUM H.1.6: 2.92 x 32 nm = 93 nm
+    assert r == {"value": 50.000838, "u": 3.2e-05, "U": 9.3e-05, "text": "50.000838 ± 0.000093"}  # GUM H.1.6: 2.92 x 32 nm = 93 nm

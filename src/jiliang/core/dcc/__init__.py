@@ -6,14 +6,14 @@ from jiliang.core.dcc.crypto import SignatureSuite, register_suite
 from jiliang.core.dcc.dsi import canonical_unit, from_pint, parse_unit, same_unit, to_pint
 from jiliang.core.dcc.errors import DccError, SchemaError, SigningError, UnitError
 from jiliang.core.dcc.model import CertificateRecord, record_from_dict
-from jiliang.core.dcc.parse import parse_dcc, quantities
+from jiliang.core.dcc.parse import check_upstream, document_sha256, parse_dcc, quantities, upstream_certificates
 from jiliang.core.dcc.render import render_html
 from jiliang.core.dcc.schema import validate_schema
 from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import Verdict, verify_dcc
 
 __all__ = [
-    "CertificateRecord", "DccError", "SchemaError", "SignatureSuite", "Signer", "SigningError", "UnitError",
+    "CertificateRecord", "DccError", "check_upstream", "document_sha256", "upstream_certificates", "SchemaError", "SignatureSuite", "Signer", "SigningError", "UnitError",
     "Verdict", "build_dcc", "build_element", "canonical_unit", "from_pint", "parse_dcc", "parse_unit",
     "quantities", "record_from_dict", "register_suite", "render_html", "same_unit", "sign_dcc", "to_pint",
     "validate_schema", "verify_dcc",

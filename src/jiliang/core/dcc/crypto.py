@@ -128,20 +128,26 @@ class _LastSignatureVerifier(XAdESVerifier):
 
     def _verify_reference(self, reference, index, root, uri_resolver, c14n_algorithm, signature, signature_key_used):
         uri = reference.get("URI")
-        algorithms = [t.get("Algorithm") for t in reference.findall(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")]
+        transform_nodes = reference.findall(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
+        algorithms = [t.get("Algorithm") for t in transform_nodes]
         digest_alg = DigestAlgorithm(self._find(reference, "DigestMethod").get("Algorithm"))
         self.check_digest_alg_expected(digest_alg)
         digest_value = base64.b64decode(self._find(reference, "DigestValue").text)
         if uri == "" and ENVELOPED in algorithms:
-            others = [a for a in algorithms if a != ENVELOPED]
+            others = [t for t in transform_nodes if t.get("Algorithm") != ENVELOPED]
             if len(others) > 1:
-                raise InvalidInput(f"unsupported transforms on the document reference: {others}")
-            method = CanonicalizationMethod(others[0]) if others else self.config.default_reference_c14n_method
+                raise InvalidInput(f"unsupported transforms on the document reference: {algorithms}")
+            try:
+                method = (CanonicalizationMethod(others[0].get("Algorithm")) if others
+                          else self.config.default_reference_c14n_method)
+            except ValueError:
+                raise InvalidInput(f"unsupported transform on the document reference: {algorithms}") from None
+            prefixes = self._get_inclusive_ns_prefixes(others[0]) if others else None
             sig = self._get_signature(root)
             parent, position = sig.getparent(), sig.getparent().index(sig)
             parent.remove(sig)
             try:
-                payload = self._c14n(root, algorithm=method)
+                payload = self._c14n(root, algorithm=method, inclusive_ns_prefixes=prefixes)
             finally:
                 parent.insert(position, sig)
             if digest_value != self._get_digest(payload, digest_alg):
@@ -149,7 +155,12 @@ class _LastSignatureVerifier(XAdESVerifier):
             return VerifyResult(payload, None, signature, signature_key=b"")
         if uri is None or not uri.startswith("#") or ENVELOPED in algorithms:
             raise InvalidInput(f"unsupported reference URI {uri!r}")
-        payload = self._resolve_reference(root, reference)
+        # SignedProperties and KeyInfo live inside the signature: look there, not through the
+        # whole document (signxml's //*[@Id=…] scan is most of a verification's time).
+        matches = self._get_signature(root).xpath(".//*[@Id=$uri]", uri=uri[1:])
+        if len(matches) != 1:
+            raise InvalidInput(f"reference URI {uri} resolves to {len(matches)} elements inside the signature")
+        payload = matches[0]
         payload_c14n = self._apply_transforms(payload, transforms_node=self._find(reference, "Transforms", require=False),
                                               signature=signature)
         if digest_value != self._get_digest(payload_c14n, digest_alg):

@@ -158,7 +158,10 @@ def to_pint(text: str):
             name = PREFIXES[c.prefix] + name
         exp = c.exponent
         power = exp.numerator if exp.denominator == 1 else float(exp)
-        unit = unit * ureg.Unit(name) ** power
+        try:
+            unit = unit * ureg.Unit(name) ** power
+        except Exception as exc:  # pint's offset-unit and lookup errors are not ValueErrors
+            raise UnitError(f"si:unit {text!r}: pint cannot represent '{c.format()}' ({exc})") from None
     return unit
 
 

@@ -221,3 +221,43 @@ def quantities(document) -> list[dict]:
                 continue
             rows.append(row)
     return rows
+
+
+def document_sha256(document: bytes) -> str:
+    """The hash a downstream DCC records for this one: SHA-256 of the file's exact bytes."""
+    import hashlib
+
+    if not isinstance(document, (bytes, bytearray)):
+        raise DccError("document: the hash is taken over the file's bytes; pass bytes")
+    return hashlib.sha256(document).hexdigest()
+
+
+def upstream_certificates(document) -> list[dict]:
+    """The certificates of the standards used, as each measuring-equipment entry records them."""
+    root = parse_xml(document).getroot()
+    refs = []
+    for eq in root.iterfind(".//dcc:measuringEquipment", _NS):
+        cert = eq.find("dcc:certificate", _NS)
+        if cert is None:
+            continue
+        name = eq.find("dcc:name", _NS)
+        refs.append({"equipment": element_to_data(name) if name is not None else {},
+                     "identifier": cert.findtext("dcc:referralID", namespaces=_NS),
+                     "procedure": cert.findtext("dcc:procedure", namespaces=_NS),
+                     "hash": (cert.findtext("dcc:value", namespaces=_NS) or "").strip().lower()})
+    return refs
+
+
+def check_upstream(document, upstream: dict[str, bytes]) -> list[str]:
+    """Problems in the traceability links: each referenced upstream certificate (by its
+    identifier, bytes supplied by the caller) must hash to the recorded SHA-256."""
+    problems = []
+    for ref in upstream_certificates(document):
+        ident = ref["identifier"]
+        if (ref["procedure"] or "").upper().replace("_", "-") != "SHA-256":
+            problems.append(f"upstream {ident}: hash procedure {ref['procedure']!r} is not SHA-256")
+        elif ident not in upstream:
+            problems.append(f"upstream {ident}: certificate not supplied")
+        elif document_sha256(upstream[ident]) != ref["hash"]:
+            problems.append(f"upstream {ident}: SHA-256 does not match the recorded hash")
+    return problems

@@ -36,6 +36,19 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _unit_label(units) -> str:
+    """``\\mega\\pascal`` shown as "MPa (\\mega\\pascal)"; unknown strings as they are."""
+    from jiliang.core.dcc.dsi import to_pint
+
+    labels = []
+    for unit in _as_list(units):
+        try:
+            labels.append(f"{to_pint(unit):~P} ({unit})")
+        except (ValueError, KeyError, AttributeError):
+            labels.append(unit)
+    return escape(" ".join(labels))
+
+
 def _fmt(value) -> str:
     if isinstance(value, list):
         return " ".join(_fmt(v) for v in value)
@@ -56,7 +69,7 @@ def render_html(document, lang: str = "zh") -> str:
         unc = q.get("expanded_uncertainty")
         rows.append("<tr><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
             _both(q["result"], langs), _both(q["name"], langs), _fmt(q.get("value", q.get("values"))),
-            escape(" ".join(_as_list(q.get("unit", q.get("units"))))), _fmt(unc),
+            _unit_label(q.get("unit", q.get("units"))), _fmt(unc),
             _fmt(q.get("coverage_factor"))))
     items = [_both(i.get("name"), langs) for i in _as_list((adm.get("items") or {}).get("item"))]
     persons = [f"{_both(p.get('person', {}).get('name'), langs)} ({escape(p.get('role', ''))})"

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from lxml import etree
 
 from jiliang.core.dcc.chain import validate_chain
 from jiliang.core.dcc.crypto import DS_NS, XADES_NS, SignatureMismatch, suite_for_method
@@ -21,6 +22,7 @@ from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
 DCC_NS = "https://ptb.de/dcc"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 MISMATCH = "signature does not match"
+SIGNED_PROPERTIES = "http://uri.etsi.org/01903#SignedProperties"
 
 Revocation = Callable[[x509.Certificate], "bool | str | None"] | Collection
 
@@ -114,11 +116,20 @@ def _certs_of(sig) -> list[x509.Certificate]:
     return certs
 
 
+def _signed_properties(sig):
+    """The xades:SignedProperties the signature's SignedInfo references (never a decoy copy)."""
+    refs = [r for r in sig.findall("ds:SignedInfo/ds:Reference", _NS) if r.get("Type") == SIGNED_PROPERTIES]
+    if len(refs) != 1 or not (refs[0].get("URI") or "").startswith("#"):
+        return None
+    found = sig.xpath(".//xades:SignedProperties[@Id=$id]", namespaces=_NS, id=refs[0].get("URI")[1:])
+    return found[0] if len(found) == 1 else None
+
+
 def _signing_cert(sig, certs: list[x509.Certificate]) -> x509.Certificate | None:
     """The certificate SigningCertificate(V2) names (first entry), else the first in KeyInfo."""
-    digest_node = sig.find(".//xades:SignedSignatureProperties/xades:SigningCertificateV2/xades:Cert/xades:CertDigest", _NS)
+    digest_node = sig.find("xades:SignedSignatureProperties/xades:SigningCertificateV2/xades:Cert/xades:CertDigest", _NS)
     if digest_node is None:
-        digest_node = sig.find(".//xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert/xades:CertDigest", _NS)
+        digest_node = sig.find("xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert/xades:CertDigest", _NS)
     if digest_node is not None:
         method = digest_node.find("ds:DigestMethod", _NS).get("Algorithm", "")
         name = method.rsplit("#", 1)[-1]
@@ -150,15 +161,19 @@ def _verify_signature(root, index: int, trust_anchors, intermediates, revoked, a
     sigs = root.findall("ds:Signature", _NS)
     sig = sigs[index]
     verdict = SignatureVerdict(index=index + 1)
-    verdict.role = _text(sig, ".//xades:SignerRole/xades:ClaimedRoles/xades:ClaimedRole", _NS)
-    signing_time = _parse_time(_text(sig, ".//xades:SignedSignatureProperties/xades:SigningTime", _NS))
+    props = _signed_properties(sig)
+    if props is None:
+        verdict.reasons.append("signature: no (single) referenced xades:SignedProperties")
+        return verdict
+    verdict.role = _text(props, ".//xades:SignerRole/xades:ClaimedRoles/xades:ClaimedRole", _NS)
+    signing_time = _parse_time(_text(props, "xades:SignedSignatureProperties/xades:SigningTime", _NS))
     verdict.signing_time = signing_time.isoformat() if signing_time else None
     try:
         certs = _certs_of(sig)
     except (ValueError, TypeError):
         verdict.reasons.append("signature: cannot read its certificates")
         return verdict
-    leaf = _signing_cert(sig, certs)
+    leaf = _signing_cert(props, certs)
     if leaf is None:
         verdict.reasons.append("signature: signing certificate not found in KeyInfo")
         return verdict
@@ -195,6 +210,14 @@ def _verify_signature(root, index: int, trust_anchors, intermediates, revoked, a
             verdict.revoked = True
             verdict.reasons.append(f"revoked: {reason}")
     return verdict
+
+
+def _checked_signature(root, index, trust_anchors, intermediates, revoked, at) -> SignatureVerdict:
+    """A signature whose structure is broken is an invalid signature, never a crash."""
+    try:
+        return _verify_signature(root, index, trust_anchors, intermediates, revoked, at)
+    except (ValueError, TypeError, AttributeError, KeyError, etree.LxmlError) as exc:
+        return SignatureVerdict(index=index + 1, reasons=[f"malformed signature ({type(exc).__name__}: {exc})"])
 
 
 def verify_dcc(document, *, trust_anchors: Collection[x509.Certificate] = (),
@@ -239,7 +262,7 @@ def verify_dcc(document, *, trust_anchors: Collection[x509.Certificate] = (),
     n = len(root.findall("ds:Signature", _NS))
     if n == 0:
         reasons.append("signature: the document is not signed")
-    signatures = [_verify_signature(root, i, trust_anchors, intermediates, revoked, at) for i in range(n)]
+    signatures = [_checked_signature(root, i, trust_anchors, intermediates, revoked, at) for i in range(n)]
     for s in signatures:
         reasons.extend(f"signature {s.index}: {r}" for r in s.reasons)
     signed_roles = {s.role for s in signatures if s.valid}

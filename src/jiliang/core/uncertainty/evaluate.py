@@ -22,7 +22,7 @@ def _reported_dof(dof: float, truncate: bool) -> float | None:
     """ν_eff as reported: truncated down to an integer (GUM G.4.1) unless asked not to."""
     if not math.isfinite(dof):
         return None
-    return float(math.floor(dof)) if truncate else float(dof)
+    return int(math.floor(dof)) if truncate else float(dof)
 
 
 def _gum_shape(model: Model, result: GumResult) -> dict:
@@ -58,6 +58,9 @@ def _gum_shape(model: Model, result: GumResult) -> dict:
             entry["unit"] = model.output_units[name]
         outputs[name] = entry
     shape = {"method": "gum", "outputs": outputs, "coverage_probability": result.coverage_probability}
+    if model.options.second_order and model.correlation is not None:
+        shape["notes"] = ["second-order terms assume uncorrelated inputs (GUM 5.1.2 note); "
+                          "correlations enter the first-order terms only"]
     names = list(result.outputs)
     if len(names) > 1:  # correlation between outputs (GUM H.2 table H.4)
         cov = result.covariance
@@ -96,6 +99,13 @@ def _mc_shape(model: Model, result: McResult) -> dict:
              "trials": result.trials, "seed": result.seed}
     if result.converged is not None:
         shape["converged"] = result.converged
+    if model.correlation is not None:
+        names = model.input_names
+        off = [n for i, n in enumerate(names) if any(model.correlation[i, j] != 0 for j in range(len(names)) if j != i)]
+        non_normal = [n for n in off if model.inputs[n].kind != "normal"]
+        if non_normal:
+            shape["notes"] = [f"correlated inputs {', '.join(non_normal)} were sampled as Gaussian with their "
+                              "standard uncertainties (JCGM 101 6.4.8)"]
     return shape
 
 

@@ -9,7 +9,10 @@ nodes, and vectorised NumPy code is generated from them (never from the user's t
 from __future__ import annotations
 
 import ast
+import keyword
 import math
+import re
+import unicodedata
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -199,6 +202,18 @@ FUNCTION_NAMES = frozenset(_SCALAR_FUNCTIONS)
 
 # ---------------------------------------------------------------- parsing
 
+# Python keywords that are natural quantity names (lambda for a wavelength): renamed
+# before parsing and restored on the variable.
+_KEYWORD_SUFFIX = "__jl_kw"
+_NAME_KEYWORDS = sorted(set(keyword.kwlist) - {"and", "or", "not", "if", "else", "True", "False", "None"})
+_KEYWORD_RE = re.compile(r"(?<![\w.])(" + "|".join(_NAME_KEYWORDS) + r")(?!\w)")
+
+
+def normalise_name(name: str) -> str:
+    """The form Python's parser gives an identifier (NFKC), so document names match."""
+    return unicodedata.normalize("NFKC", name)
+
+
 _BINOPS = {ast.Add: add, ast.Sub: sub, ast.Mult: mul, ast.Div: div, ast.Pow: power}
 
 
@@ -212,8 +227,9 @@ def parse(text: str, field: str = "expression") -> Node:
         raise ModelError(field, "expected a non-empty expression string")
     if len(text) > 20000:
         raise ModelError(field, "expression is too long")
+    source = _KEYWORD_RE.sub(lambda m: m.group(1) + _KEYWORD_SUFFIX, text.strip())
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise ModelError(field, f"syntax error in {text!r}: {exc.msg}") from None
     return _convert(tree.body, field, text)
@@ -225,7 +241,8 @@ def _convert(node: ast.AST, field: str, text: str) -> Node:
             raise ModelError(field, f"only numbers are allowed as literals, not {node.value!r}")
         return const(node.value)
     if isinstance(node, ast.Name):
-        return var(node.id)
+        name = node.id[: -len(_KEYWORD_SUFFIX)] if node.id.endswith(_KEYWORD_SUFFIX) else node.id
+        return var(name)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         terms, signs = [], []
         current, sign_stack = node, []

@@ -8,7 +8,6 @@ probability. See issue 4 for the contract; every error names the offending field
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,7 +17,6 @@ from . import expression as ex
 from .distributions import Distribution, standard_uncertainty
 from .errors import ModelError
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = set(ex.FUNCTION_NAMES)  # pi and e may be shadowed by a document name
 _KIND_ALIASES = {
     "normal": "normal", "gaussian": "normal", "gauss": "normal",
@@ -76,19 +74,20 @@ class Model:
 # ---------------------------------------------------------------- numbers
 
 def _number(spec: dict, key: str, where: str, *, required=True, default=None) -> float | None:
+    field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
         if required:
-            raise ModelError(f"{where}.{key}", "is required")
+            raise ModelError(field_name, "is required")
         return default
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise ModelError(f"{where}.{key}", f"must be a number, got {spec[key]!r}") from None
+            raise ModelError(field_name, f"must be a number, got {spec[key]!r}") from None
     value = float(value)
     if not math.isfinite(value):
-        raise ModelError(f"{where}.{key}", f"must be finite, got {value!r}")
+        raise ModelError(field_name, f"must be finite, got {value!r}")
     return value
 
 
@@ -170,14 +169,15 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
         kind = "curvilinear_trapezoid"
     dof = _dof(spec, where)
 
-    if kind == "rectangular" and ("lower" in spec or "upper" in spec):
+    if kind in ("rectangular", "triangular", "arcsine") and ("lower" in spec or "upper" in spec):
         lower = _number(spec, "lower", where)
         upper = _number(spec, "upper", where)
         if upper < lower:
             raise ModelError(f"{where}.upper", f"must not be below lower ({upper!r} < {lower!r})")
         half = (upper - lower) / 2.0
         value = (lower + upper) / 2.0
-        return Distribution(kind, value, half / math.sqrt(3.0), dof, {"half_width": half}), None
+        params = {"half_width": half}
+        return Distribution(kind, value, standard_uncertainty(kind, params), dof, params), None
 
     value = _number(spec, "value", where)
 
@@ -241,7 +241,7 @@ def _scaled(dist: Distribution, factor: float) -> Distribution:
 # ---------------------------------------------------------------- document
 
 def _check_name(name, where: str, taken: dict) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not name.isidentifier():
         raise ModelError(where, f"{name!r} is not a valid name (letters, digits, underscore)")
     if name in _RESERVED:
         raise ModelError(where, f"{name!r} is reserved (a function or constant name)")
@@ -307,6 +307,7 @@ def load_model(doc: dict) -> Model:
     observations: dict[str, int] = {}
     for name, spec in raw_inputs.items():
         where = f"inputs.{name}"
+        name = ex.normalise_name(name) if isinstance(name, str) else name
         _check_name(name, where, taken)
         taken[name] = "inputs"
         dist, n_obs = _parse_input(name, spec, where)
@@ -324,6 +325,7 @@ def load_model(doc: dict) -> Model:
     constants: dict[str, float] = {}
     for name, spec in raw_constants.items():
         where = f"constants.{name}"
+        name = ex.normalise_name(name) if isinstance(name, str) else name
         _check_name(name, where, taken)
         taken[name] = "constants"
         if isinstance(spec, dict):
@@ -341,6 +343,7 @@ def load_model(doc: dict) -> Model:
     parsed_derived: dict[str, ex.Node] = {}
     for name, text in raw_derived.items():
         where = f"derived.{name}"
+        name = ex.normalise_name(name) if isinstance(name, str) else name
         _check_name(name, where, taken)
         taken[name] = "derived"
         parsed_derived[name] = ex.parse(text, where)
@@ -353,6 +356,7 @@ def load_model(doc: dict) -> Model:
     outputs: list[tuple[str, ex.Node]] = []
     output_units: dict[str, str | None] = {}
     for name, text, unit, where in out_items:
+        name = ex.normalise_name(name) if isinstance(name, str) else name
         _check_name(name, where, taken)
         taken[name] = "outputs"
         node = ex.parse(text, where)
@@ -430,6 +434,7 @@ def _correlation(raw, names: list[str]) -> np.ndarray | None:
         if not isinstance(entry, (list, tuple)) or len(entry) != 3:
             raise ModelError(where, "must be [name, name, r]")
         a, b, r = entry
+        a, b = (ex.normalise_name(n) if isinstance(n, str) else n for n in (a, b))
         for n in (a, b):
             if n not in index:
                 raise ModelError(where, f"unknown input {n!r}")

@@ -23,7 +23,7 @@ from .model import Model
 CHUNK = 1 << 16
 DEFAULT_TRIALS = 1_000_000
 MAX_ADAPTIVE_TRIALS = 50_000_000
-HISTOGRAM_SAMPLE = 1_000_000
+HISTOGRAM_SAMPLE = 250_000  # plenty for 100 bins
 
 
 @dataclass
@@ -56,6 +56,15 @@ class _Sampler:
         steps = [(n, ex.substitute(node, constants)) for n, node in model.derived]
         steps += [("\0out_" + n, ex.substitute(node, constants)) for n, node in model.outputs]
         self.program = ex.compile_program(self.names, steps, ["\0out_" + n for n in self.output_names])
+        flat = model.flattened()
+        point = {n: d.value for n, d in model.inputs.items()}
+        self.estimates = []
+        for name in self.output_names:
+            try:
+                value = float(ex.evaluate(flat[name], point))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                value = 0.0
+            self.estimates.append(value if math.isfinite(value) else 0.0)
         corr = model.correlation
         self.correlated: list[int] = []
         self.factor = None
@@ -92,20 +101,26 @@ def _root(corr: np.ndarray) -> np.ndarray:
 
 
 def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[list[np.ndarray], list[tuple]]:
-    """Fill one array per output with ``trials`` values; also per-chunk (n, mean, M2)."""
+    """Fill one array per output with ``trials`` values; also (n, mean, M2) per output.
+
+    Moments are accumulated per chunk, while the chunk is in cache, as sums of
+    deviations from the GUM estimate (a shift close to the mean, so no cancellation).
+    """
     outs = [np.empty(trials) for _ in sampler.output_names]
+    shifts = sampler.estimates
     n_chunks = len(seeds)
-    moments: list[list[tuple]] = [[None] * n_chunks for _ in outs]
+    sums = np.zeros((len(outs), n_chunks))
+    squares = np.zeros((len(outs), n_chunks))
 
     def work(j: int) -> None:
         start = j * CHUNK
         n = min(CHUNK, trials - start)
         for k, values in enumerate(sampler.chunk(seeds[j], n)):
             target = outs[k][start:start + n]
-            np.copyto(target, values)
-            mean = float(target.mean())
-            dev = target - mean
-            moments[k][j] = (n, mean, float(dev @ dev))
+            np.subtract(values, shifts[k], out=target)
+            sums[k, j] = target.sum()
+            squares[k, j] = np.einsum("i,i->", target, target)  # one pass, no BLAS threads
+            target += shifts[k]
 
     if threads > 1 and n_chunks > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -113,18 +128,12 @@ def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[lis
     else:
         for j in range(n_chunks):
             work(j)
-    return outs, [_combine(m) for m in moments]
-
-
-def _combine(parts: list[tuple]) -> tuple[int, float, float]:
-    """Chan et al. pairwise combination of (n, mean, M2) without catastrophic loss."""
-    ns = np.array([p[0] for p in parts], dtype=float)
-    means = np.array([p[1] for p in parts])
-    m2 = np.array([p[2] for p in parts])
-    total = ns.sum()
-    mean = float((ns * means).sum() / total)
-    m2_total = float(m2.sum() + (ns * (means - mean) ** 2).sum())
-    return int(total), mean, m2_total
+    moments = []
+    for k in range(len(outs)):
+        total, squared = float(sums[k].sum()), float(squares[k].sum())
+        mean_shift = total / trials
+        moments.append((trials, shifts[k] + mean_shift, max(squared - trials * mean_shift ** 2, 0.0)))
+    return outs, moments
 
 
 def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -154,7 +163,7 @@ def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float
 
 
 def _histogram(values: np.ndarray, mean: float, u: float, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of (the first 10⁶ of) the trials over mean ± 5u, clipped to the data."""
+    """Histogram of (the first 250 000 of) the trials over mean ± 5u, clipped to the data."""
     sample = values[:HISTOGRAM_SAMPLE]
     lo, hi = float(sample.min()), float(sample.max())
     if u > 0:
@@ -244,7 +253,8 @@ def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int) -> M
         values = np.concatenate([outs[k] for outs in stored])
         mean = float(values.mean())
         dev = values - mean
-        results[name] = _summarise(name, values, (values.size, mean, float(dev @ dev)), p)
+        np.square(dev, out=dev)
+        results[name] = _summarise(name, values, (values.size, mean, float(dev.sum())), p)
     return McResult(results, trials, int(seq.entropy), p, converged)
 
 

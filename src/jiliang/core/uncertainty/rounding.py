@@ -35,4 +35,7 @@ def rounded_result(value: float, u: float, big_u: float, digits: int = 2) -> dic
     u_r, _ = round_uncertainty(u, digits)
     k = big_u / u if u > 0 else 0.0
     big_u_r, place = round_uncertainty(k * u_r if u > 0 else big_u, digits)
-    return {"value": round_to_place(value, place), "u": u_r, "U": big_u_r}
+    value_r = round_to_place(value, place)
+    decimals = max(0, -place)
+    text = f"{value_r:.{decimals}f} ± {big_u_r:.{decimals}f}"
+    return {"value": value_r, "u": u_r, "U": big_u_r, "text": text}

@@ -1,0 +1,196 @@
+"""`jiliang dcc build|validate|sign|verify|render`: digital calibration certificates
+(PTB DCC 3.3.0 with D-SI 2.2.1) from the command line. File I/O lives here; the work is
+done by the pure core in ``jiliang.core.dcc``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from jiliang.core.dcc import pki
+from jiliang.core.dcc.build import build_dcc
+from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.model import record_from_dict
+from jiliang.core.dcc.parse import parse_dcc
+from jiliang.core.dcc.render import render_html
+from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
+from jiliang.core.dcc.sign import Signer, sign_dcc
+from jiliang.core.dcc.verify import verify_dcc
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("dcc", help="digital calibration certificates (数字校准证书, PTB DCC 3.3.0)")
+    sub = parser.add_subparsers(dest="dcc_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("build", help="build a DCC from a JSON certificate record")
+    p.add_argument("record", help="JSON record file ('-' reads standard input)")
+    p.add_argument("-o", "--output", help="write the XML here (default: standard output)")
+    p.set_defaults(func=run_build)
+
+    p = sub.add_parser("example-record", help="print an example JSON certificate record (for build)")
+    p.add_argument("--results", type=int, default=3, help="number of calibration points (default 3)")
+    p.set_defaults(func=run_example_record)
+
+    p = sub.add_parser("validate", help=f"check a DCC against the DCC {DCC_VERSION} / D-SI 2.2.1 XSD and its D-SI units")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run_validate)
+
+    p = sub.add_parser("parse", help="print a DCC (any 3.x) as JSON")
+    p.add_argument("file")
+    p.set_defaults(func=run_parse)
+
+    p = sub.add_parser("sign", help="append an enveloped XAdES-BES signature (ECDSA P-256, SHA-256)")
+    p.add_argument("file")
+    p.add_argument("--key", required=True, help="PKCS#8 PEM private key")
+    p.add_argument("--cert", required=True, help="PEM signing certificate, optionally followed by its chain")
+    p.add_argument("--password-env", dest="password_env", metavar="VAR",
+                   help="environment variable holding the key's passphrase")
+    p.add_argument("--role", help="signer role recorded in the signature (verifier, checker, approver)")
+    p.add_argument("--time", help="signing time, ISO 8601 with zone (default: now, UTC)")
+    p.add_argument("-o", "--output", help="write the signed XML here (default: overwrite FILE)")
+    p.set_defaults(func=run_sign)
+
+    p = sub.add_parser("verify", help="check schema, signatures, signer chain at the signing time and revocation")
+    p.add_argument("file")
+    p.add_argument("--trust", action="append", default=[], metavar="CA.pem", help="trust anchor(s); repeatable")
+    p.add_argument("--intermediate", action="append", default=[], metavar="CERT.pem",
+                   help="extra certificates to build the signer's path; repeatable")
+    p.add_argument("--crl", action="append", default=[], metavar="CRL.pem",
+                   help="revocation list, checked against the --trust certificates; repeatable")
+    p.add_argument("--revoked", action="append", default=[], metavar="SERIAL", help="revoked serial (hex); repeatable")
+    p.add_argument("--expect-id", dest="expect_id", help="the unique identifier the certificate must carry")
+    p.add_argument("--require-role", dest="require_role", action="append", default=[],
+                   help="a role that must have signed (verifier, checker, approver); repeatable")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(func=run_verify)
+
+    p = sub.add_parser("render", help="render a DCC as a standalone HTML page")
+    p.add_argument("file")
+    p.add_argument("--lang", default="zh", help="preferred language (default zh)")
+    p.add_argument("-o", "--output", help="write the HTML here (default: standard output)")
+    p.set_defaults(func=run_render)
+
+
+def _read_bytes(path: str) -> bytes:
+    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def run_build(args) -> int:
+    try:
+        data = json.loads(_read_bytes(args.record))
+    except json.JSONDecodeError as exc:
+        raise DccError(f"{args.record}: not JSON ({exc})") from None
+    xml = build_dcc(record_from_dict(data))
+    report = validate_schema(xml)
+    if not report.valid:
+        raise DccError(f"built document is not valid DCC {DCC_VERSION}: {report.errors[0]}")
+    _write(xml, args.output)
+    return 0
+
+
+def run_example_record(args) -> int:
+    import dataclasses
+
+    from jiliang.core.dcc.sample import sample_record
+
+    print(json.dumps(dataclasses.asdict(sample_record(args.results)), ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def run_validate(args) -> int:
+    data = _read_bytes(args.file)
+    report = validate_schema(data)
+    problems = parse_dcc(data)["unit_problems"] if report.valid else []
+    valid = report.valid and not problems
+    if args.json:
+        print(json.dumps({"file": args.file, "valid": valid, "schema_errors": list(report.errors),
+                          "unit_errors": problems}, ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.file}: {'valid' if valid else 'NOT valid'} (DCC {DCC_VERSION}, D-SI 2.2.1)")
+        for line in [*report.errors, *problems]:
+            print(f"  {line}")
+    return 0 if valid else 1
+
+
+def run_parse(args) -> int:
+    print(json.dumps(parse_dcc(_read_bytes(args.file)), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _parse_time(text: str | None) -> dt.datetime:
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise DccError(f"--time: {text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise DccError(f"--time: {text!r} has no time zone")
+    return moment
+
+
+def run_sign(args) -> int:
+    passphrase = None
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            raise DccError(f"--password-env: environment variable {args.password_env} is not set")
+        passphrase = value.encode()
+    signer = Signer.from_pem(Path(args.key).read_bytes(), Path(args.cert).read_bytes(), passphrase, role=args.role)
+    signed = sign_dcc(parse_xml(_read_bytes(args.file)), signer, _parse_time(args.time))
+    _write(signed, args.output or args.file)
+    return 0
+
+
+def run_verify(args) -> int:
+    anchors = [c for path in args.trust for c in pki.load_certificates(Path(path).read_bytes())]
+    intermediates = [c for path in args.intermediate for c in pki.load_certificates(Path(path).read_bytes())]
+    revoked: set = {s.lower().lstrip("0") or "0" for s in args.revoked}
+    for path in args.crl:
+        crl = Path(path).read_bytes()
+        for anchor in anchors:
+            try:
+                revoked |= {f"{serial:x}" for serial in pki.revoked_serials(crl, pki.certificate_pem(anchor))}
+                break
+            except DccError:
+                continue
+        else:
+            raise DccError(f"--crl {path}: not signed by any --trust certificate")
+    verdict = verify_dcc(_read_bytes(args.file), trust_anchors=anchors, intermediates=intermediates,
+                         revoked=revoked or None, expected_identifier=args.expect_id,
+                         required_roles=args.require_role)
+    if args.json:
+        print(json.dumps({"file": args.file, **verdict.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        def yes(ok):
+            return "yes" if ok else "NO"
+
+        print(f"{args.file}: {'VALID' if verdict.valid else 'NOT VALID'} ({verdict.unique_identifier})")
+        print(f"  schema valid:      {yes(verdict.schema_valid)}" + (f" ({verdict.schema_note})" if verdict.schema_note else ""))
+        print(f"  signature valid:   {yes(verdict.signature_valid)}")
+        print(f"  chain valid:       {yes(verdict.chain_valid)} (at the signing time)")
+        print(f"  revoked:           {'YES' if verdict.revoked else 'no'}")
+        if verdict.identifier_matches is not None:
+            print(f"  matches record:    {yes(verdict.identifier_matches)}")
+        for s in verdict.signatures:
+            print(f"  signature {s.index}: {s.signer} {s.role or ''} at {s.signing_time}")
+        for reason in verdict.reasons:
+            print(f"  - {reason}")
+    return 0 if verdict.valid else 1
+
+
+def run_render(args) -> int:
+    _write(render_html(_read_bytes(args.file), lang=args.lang).encode("utf-8"), args.output)
+    return 0
