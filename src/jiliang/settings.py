@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "jiliang.calculations",
     "jiliang.traceability",
     "jiliang.certificates",
+    "jiliang.comparisons",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "jiliang.registry.api.pagination.RegistryCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["jiliang.accounts.throttling.AnonWindowThrottle", "jiliang.accounts.throttling.UserWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("JILIANG_API_ANON_RATE", "120/minute"),
         "user": os.environ.get("JILIANG_API_USER_RATE", "6000/minute"),
