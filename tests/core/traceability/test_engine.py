@@ -193,7 +193,9 @@ def test_impact_window_cuts_the_chain_in_the_middle():
     parent_ids = engine.event_id[impact.parent[impact.depth == 1]]
     assert parent_ids.tolist() == [2, 2]
     assert impact.by_owner == {7: (2, 2), 9: (1, 1)}
-    assert impact.by_region == {"110000": (1, 1), "110101": (1, 1), "110102": (1, 1)}
+    assert impact.by_region.as_dict() == {"110000": (1, 1), "110101": (1, 1), "110102": (1, 1)}
+    assert impact.by_region["110102"] == (1, 1) and "120000" not in impact.by_region
+    assert sorted(impact.by_owner) == [7, 9] and len(impact.by_owner) == 2
     # A window that starts after the second calibration reaches the later instruments.
     assert sorted(engine.impact(1, 140, 365).event_ids.tolist()) == [3, 6, 7]
 
@@ -256,3 +258,40 @@ def test_primary_standard_devices_need_nothing_above_them():
     engine = TraceabilityEngine(2, standards_table(2, standards), event_batch(events))
     v = engine.validity_at(10)
     assert list(v.flags) == [0, R.NO_STANDARD]
+
+
+def test_event_ids_default_to_positions_in_the_batch():
+    standards = standards_table(1, {0: {"devices": [0], "root": True}})
+    batch = event_batch([{"item": 2, "date": 5, "stds": [0]}, {"item": 1, "date": 3, "stds": [0], "uncertainty": 0.5}])
+    plain = EventBatch(**{**batch.__dict__, "event_id": None, "uncertainty": None})
+    engine = TraceabilityEngine(3, standards, plain)
+    assert engine.event_id[engine.current_events(np.array([1, 2]), np.array([9, 9]))].tolist() == [1, 0]
+    rows = engine.append_events(EventBatch(**{**batch.__dict__, "event_id": None}))
+    assert engine.event_id[rows].tolist() == [2, 3]
+    assert engine.chain(1, 9).links[0].uncertainty == 0.5
+    assert np.isnan(engine.chain(2, 9).links[0].uncertainty)
+
+
+def test_region_summary_counts_shares_and_top_reasons():
+    from jiliang.core.traceability import validity_summary
+
+    engine = deep_chain(depth=6, middle_until=104)  # items 0..7; 4 expired, 5..7 broken above
+    v = engine.validity_at(200)
+    region = np.array(["A", "A", "A", "A", "B", "B", "B", "B"])
+    summary = validity_summary(v, region)
+    # Region A: item 0 has no event, 1-3 are traceable. Region B: 4 expired, 5-7 upstream break.
+    assert summary["A"] == {"items": 4, "traceable": 3, "share": 0.75, "reasons": [("NO_EVENT", 1)]}
+    assert summary["B"]["traceable"] == 0
+    assert summary["B"]["reasons"] == [("UPSTREAM_BREAK", 3), ("EXPIRED", 1)]
+    with pytest.raises(TraceabilityInputError, match="groups"):
+        validity_summary(v, region[:3])
+
+
+def test_impact_groups_count_events_and_distinct_items():
+    engine = chain_for_impact()
+    engine.append_events(event_batch([{"item": 3, "date": 130, "stds": [2]}], first_id=8))
+    owner = np.array([9, 9, 9, 7, 7, 8, 8])
+    impact = engine.impact(1, 40, 120, item_owner=owner)
+    assert sorted(impact.event_ids.tolist()) == [2, 4, 5, 8]
+    assert impact.by_owner.as_dict() == {7: (3, 2), 9: (1, 1)}
+    assert impact.by_region is None

@@ -39,8 +39,9 @@ oot_standard           int64 [W]    windows in which the standard was out of tol
 oot_from, oot_until    int32 [W]      (optional; more are added by mark_out_of_tolerance)
 =====================  ===========  =======================================================
 
-``EventBatch`` (calibrations 校准 and verifications 检定 of items; any order, the engine
-sorts them by (item, date) itself):
+``EventBatch`` (calibrations 校准 and verifications 检定 of items). Any order is accepted;
+read them ``ORDER BY item, date`` and the engine keeps the arrays as they are (no sort, no
+copy), which at 3x10^7 events saves seconds and gigabytes. Integer columns may be int32.
 
 =====================  ===========  =======================================================
 item                   int64 [E]    the item calibrated
@@ -80,6 +81,13 @@ Semantics
   breadth first every event performed with a standard while one of the events already in
   doubt was its device's current calibration.
 
+Results: ``Validity`` holds per item ``valid``, ``flags`` (``Reason`` bits), ``event`` (engine
+row of the current event; ``engine.event_id[row]`` is the loader's id), ``break_kind``,
+``break_index``, ``break_depth``. ``Impact`` holds per affected event ``events``,
+``event_ids``, ``depth``, ``parent`` (engine row) and ``items``, plus ``by_owner`` /
+``by_region`` (``GroupCounts``: a mapping key -> (events, distinct items), backed by the
+arrays ``group_keys``, ``n_events``, ``n_items``) when ``item_owner`` / ``item_region`` arrays (one entry per item) are given.
+
 Use::
 
     engine = TraceabilityEngine(n_items, standards, events)
@@ -88,10 +96,11 @@ Use::
     engine.impact(s, d1, d2, owner, region)  # Impact: events, depth, parent, groups
     engine.append_events(batch)              # incremental refresh
     engine.revoke_events(rows); engine.mark_out_of_tolerance(s, d1, d2)
+    validity_summary(v, region_of_item)      # traceable share and top reasons per region
 """
 
 from .data import DATE_MAX, DATE_MIN, EventBatch, StandardsTable, TraceabilityInputError
-from .engine import Chain, ChainLink, Impact, TraceabilityEngine, Validity
+from .engine import Chain, ChainLink, GroupCounts, Impact, TraceabilityEngine, Validity, validity_summary
 from .reasons import ERROR_MASK, STATUS_ACTIVE, STATUS_CANCELLED, STATUS_SUSPENDED, Reason, describe
 
 __all__ = [
@@ -104,6 +113,7 @@ __all__ = [
     "Chain",
     "ChainLink",
     "EventBatch",
+    "GroupCounts",
     "Impact",
     "Reason",
     "StandardsTable",
@@ -111,4 +121,5 @@ __all__ = [
     "TraceabilityInputError",
     "Validity",
     "describe",
+    "validity_summary",
 ]

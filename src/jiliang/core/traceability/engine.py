@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,19 +85,61 @@ class Impact:
     depth: np.ndarray  # 0 for events performed with the standard in the window
     parent: np.ndarray  # row of the upstream event in doubt that pulled this one in; -1 at depth 0
     items: np.ndarray
-    by_owner: dict | None = None  # owner -> (n_events, n_items)
-    by_region: dict | None = None
+    by_owner: "GroupCounts | None" = None  # per owner: events and distinct items
+    by_region: "GroupCounts | None" = None
 
 
-def _group_counts(keys, events_items):
+class GroupCounts(Mapping):
+    """Affected events and distinct items per group key (owner, region).
+
+    A read-only mapping key -> (events, distinct items), backed by the sorted arrays
+    ``group_keys``, ``n_events``, ``n_items`` (no Python object per group until asked)."""
+
+    def __init__(self, group_keys, n_events, n_items):
+        self.group_keys, self.n_events, self.n_items = group_keys, n_events, n_items
+
+    def __getitem__(self, key):
+        pos = int(np.searchsorted(self.group_keys, key))
+        if pos >= self.group_keys.size or self.group_keys[pos] != key:
+            raise KeyError(key)
+        return int(self.n_events[pos]), int(self.n_items[pos])
+
+    def __iter__(self):
+        return iter(self.group_keys.tolist())
+
+    def __len__(self):
+        return int(self.group_keys.size)
+
+    def items(self):
+        return zip(self.group_keys.tolist(), zip(self.n_events.tolist(), self.n_items.tolist()))
+
+    def as_dict(self) -> dict:
+        return dict(self.items())
+
+    def __repr__(self):
+        return f"GroupCounts({len(self)} groups)"
+
+
+def _group_counts(keys, event_items):
     if keys is None:
         return None
-    keys = np.asarray(keys)
-    k = keys[events_items]
-    uk, n_events = np.unique(k, return_counts=True)
-    pair = np.unique(np.stack([np.searchsorted(uk, k), events_items]), axis=1)
-    n_items = np.bincount(pair[0], minlength=uk.size)
-    return {uk[i].item(): (int(n_events[i]), int(n_items[i])) for i in range(uk.size)}
+    label_keys, label = np.unique(np.asarray(keys)[event_items], return_inverse=True)
+    n_events = np.bincount(label, minlength=label_keys.size)
+    # Distinct (group, item) pairs, by sorting one packed int64.
+    pair = np.sort(label.astype(np.int64) << 32 | event_items.astype(np.int64))
+    first = np.ones(pair.size, bool)
+    first[1:] = pair[1:] != pair[:-1]
+    n_items = np.bincount((pair[first] >> 32).astype(np.int64), minlength=label_keys.size)
+    return GroupCounts(label_keys, n_events, n_items)
+
+
+def _sorted_unique(a):
+    """np.unique by sorting (NumPy's hash-based unique is slow on large int arrays)."""
+    a = np.asarray(a, np.int64)
+    if a.size > 1 and not np.all(a[1:] > a[:-1]):
+        a = np.sort(a)
+        a = a[np.r_[True, a[1:] != a[:-1]]]  # size > 1 here
+    return a
 
 
 def _segment_reduce(ufunc, values, segment_of, n_segments, initial):
@@ -145,7 +188,8 @@ class TraceabilityEngine:
         keys = make_key(ev.item, ev.date)
         presorted = bool(np.all(keys[1:] >= keys[:-1]))
         order = np.arange(keys.size) if presorted else np.argsort(keys, kind="stable")
-        del keys
+        if not presorted:
+            del keys
 
         def take(a):
             return a if presorted else a[order]
@@ -176,8 +220,15 @@ class TraceabilityEngine:
             del pos, counts
         del order, ev
         rows = np.arange(self.item.size, dtype=np.int32 if self.item.size < 2**31 else np.int64)
-        self._by_item = SortedIndex(make_key(self.item, self.date), rows)
+        self._by_item = SortedIndex(keys if presorted else make_key(self.item, self.date), rows)
+        if presorted:
+            del keys
         self._item_ptr = np.searchsorted(self._by_item.keys, np.arange(self.n_items + 1, dtype=np.int64) << 32)
+        # Device events alone, in a small index that stays in cache for the many lookups of
+        # "the current calibration of this device on that day".
+        device_rows = np.flatnonzero(self.is_device[self.item]).astype(rows.dtype)
+        self._by_device = SortedIndex(make_key(self.item[device_rows], self.date[device_rows]), device_rows)
+        del device_rows
         link_row = np.repeat(rows, np.diff(self.link_indptr))  # int32 rows: half the memory
         self._by_standard = SortedIndex(make_key(self.link_std, self.date[link_row]), link_row)
         del link_row
@@ -208,6 +259,11 @@ class TraceabilityEngine:
     def current_events(self, items, dates) -> np.ndarray:
         """Row of each item's current event at each date (latest by date, then row), or -1."""
         _, row = self._by_item.last_le(make_key(items, dates))
+        return row
+
+    def device_events(self, devices, dates) -> np.ndarray:
+        """current_events for items that are devices of standards (faster, same answer)."""
+        _, row = self._by_device.last_le(make_key(devices, dates))
         return row
 
     def _bad_event(self, rows, t):
@@ -257,7 +313,7 @@ class TraceabilityEngine:
         dt = t[owner]
         device = self.device_indices[dpos]
         del dpos, owner, ps, pr, t
-        u = self.current_events(device, dt)
+        u = self.device_events(device, dt)
         broken = u < 0
         ok_u = ~broken
         broken[ok_u] = self._bad_event(u[ok_u], dt[ok_u])
@@ -269,7 +325,7 @@ class TraceabilityEngine:
 
     def _solve(self, rows):
         """Recompute stored verdicts of rows; rows outside must not depend on rows inside."""
-        rows = np.unique(np.asarray(rows, np.int64))
+        rows = _sorted_unique(rows)
         if not rows.size:
             return
         flags, best, src, dst = self._local(rows)
@@ -340,19 +396,22 @@ class TraceabilityEngine:
                 raise TraceabilityInputError(f"items: index outside 0..{self.n_items - 1}")
             row = self.current_events(items, np.full(items.size, date, np.int64))
         has = row >= 0
-        r = np.where(has, row, 0)
-        flags = np.where(has, self.flags[r] if self.n_events else 0, np.uint32(Reason.NO_EVENT)).astype(np.uint32)
-        if self.n_events:
-            flags[has & (date >= self.valid_until[r])] |= _bit(Reason.EXPIRED)
-            flags[has & ~self.passed[r]] |= _bit(Reason.FAILED)
-            flags[has & self.revoked[r]] |= _bit(Reason.REVOKED)
-            best = np.where(has, self.best[r], NO_BREAK)
-        else:
-            best = np.full(items.size, NO_BREAK, np.int64)
-        own = (flags & (Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)) != 0
+        if not self.n_events:
+            flags = np.full(items.size, np.uint32(Reason.NO_EVENT), np.uint32)
+            kind = np.full(items.size, KIND_ITEM, np.int8)
+            return Validity(date, items, np.zeros(items.size, bool), flags, row, kind, items.copy(),
+                            np.zeros(items.size, np.int32))
+        r = np.maximum(row, 0)
+        flags = self.flags[r]
+        flags |= np.where(date >= self.valid_until[r], _bit(Reason.EXPIRED), np.uint32(0))
+        flags |= np.where(self.passed[r], np.uint32(0), _bit(Reason.FAILED))
+        flags |= np.where(self.revoked[r], _bit(Reason.REVOKED), np.uint32(0))
+        flags[~has] = _bit(Reason.NO_EVENT)
+        best = self.best[r]
+        own = (flags & _bit(Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)) != 0
         best[own] = location_key(KIND_ITEM, items[own])
         depth, kind, index = split_location(best)
-        valid = (flags & ERROR_MASK) == 0
+        valid = (flags & _bit(ERROR_MASK)) == 0
         return Validity(date, items, valid, flags, row, kind, index, depth)
 
     def _current_all(self, date: int) -> np.ndarray:
@@ -416,7 +475,7 @@ class TraceabilityEngine:
                     continue
                 devices = self.device_indices[self.device_indptr[s]:self.device_indptr[s + 1]]
                 t_row = int(self.date[row])
-                ups = self.current_events(devices, np.full(devices.size, t_row, np.int64))
+                ups = self.device_events(devices, np.full(devices.size, t_row, np.int64))
                 for d, u in zip(devices.tolist(), ups.tolist()):
                     queue.append((u, d, here, s, depth + 1, t_row))
         self._mark_break(result)
@@ -438,14 +497,15 @@ class TraceabilityEngine:
 
         Returns (dependent rows, the row each came from)."""
         rows = np.asarray(rows, np.int64)
+        rows = rows[self.is_device[self.item[rows]]]  # only device events have dependents
         if not rows.size:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         d = self.item[rows].astype(np.int64)
         t = self.date[rows].astype(np.int64)
         # Only the last event of a day is ever current.
-        last = self.current_events(d, t) == rows
+        last = self.device_events(d, t) == rows
         rows, d, t = rows[last], d[last], t[last]
-        nxt = self._by_item.first_gt(make_key(d, t))
+        nxt = self._by_device.first_gt(make_key(d, t))
         end = np.where(nxt >= 0, nxt & ((np.int64(1) << 32) - 1), np.int64(DATE_MAX) + (1 << 31) + 1) - (1 << 31)
         spos, owner = expand_ranges(self._std_of_device_ptr[d], self._std_of_device_ptr[d + 1])
         s = self._std_of_device[spos]
@@ -455,7 +515,7 @@ class TraceabilityEngine:
         return found, rows[owner[which]]
 
     def _closure(self, seeds, with_paths=False):
-        seeds = np.unique(np.asarray(seeds, np.int64))
+        seeds = _sorted_unique(seeds)
         events, depth, parent = [seeds], [np.zeros(seeds.size, np.int32)], [np.full(seeds.size, -1, np.int64)]
         seen = np.zeros(self.n_events, bool)
         seen[seeds] = True
@@ -465,8 +525,11 @@ class TraceabilityEngine:
             found, came_from = self.dependents(frontier)
             fresh = ~seen[found]
             found, came_from = found[fresh], came_from[fresh]
-            found, first = np.unique(found, return_index=True)
-            came_from = came_from[first]
+            order = np.argsort(found, kind="stable")  # keeps the first parent of each
+            found, came_from = found[order], came_from[order]
+            first = np.ones(found.size, bool)
+            first[1:] = found[1:] != found[:-1]
+            found, came_from = found[first], came_from[first]
             seen[found] = True
             events.append(found)
             depth.append(np.full(found.size, level, np.int32))
@@ -478,7 +541,7 @@ class TraceabilityEngine:
         """Rows of events performed with `standard` on dates from..to inclusive."""
         self._check_standard(standard)
         rows, _ = self._by_standard.rows_between(make_key([standard], [date_from]), make_key([standard], [int(date_to) + 1]))
-        return np.unique(rows)
+        return _sorted_unique(rows)
 
     def impact(self, standard: int, date_from: int, date_to: int, item_owner=None, item_region=None) -> Impact:
         """Every event in doubt when `standard` was out of tolerance on from..to inclusive."""
@@ -543,11 +606,13 @@ class TraceabilityEngine:
         self.best = cat([self.best, np.full(new.size, NO_BREAK, np.int64)])
         self._id_index = None
         self._by_item.insert(make_key(ev.item, ev.date), new)
+        on_device = self.is_device[ev.item]
+        self._by_device.insert(make_key(ev.item[on_device], ev.date[on_device]), new[on_device])
         link_row = np.repeat(new, np.diff(ev.standard_indptr))
         self._by_standard.insert(make_key(ev.standard_indices, self.date[link_row]), link_row)
         # New device events may become the current calibration for events already stored
         # (a late entry); those and everything downstream get re-solved.
-        changed, _ = self.dependents(new[self.is_device[ev.item]])
+        changed, _ = self.dependents(new[on_device])
         self._refresh(np.concatenate([new, changed]))
         return new
 
@@ -588,3 +653,27 @@ class TraceabilityEngine:
         if rows.size and (rows.min() < 0 or rows.max() >= self.n_events):
             raise TraceabilityInputError(f"rows: outside 0..{self.n_events - 1}")
         return rows
+
+
+def validity_summary(validity: Validity, groups, top: int = 3) -> dict:
+    """Traceable share per group (region, catalog item, owner...) with the top reasons.
+
+    groups: one key per item of `validity`. Returns {group: {"items", "traceable",
+    "share", "reasons": [(reason name, count), ...]}} with at most `top` error reasons,
+    most frequent first (ties by bit order)."""
+    groups = np.asarray(groups)
+    if groups.shape != validity.items.shape:
+        raise TraceabilityInputError(f"groups: must have one entry per item ({validity.items.size})")
+    keys, label = np.unique(groups, return_inverse=True)
+    n = np.bincount(label, minlength=keys.size)
+    ok = np.bincount(label, weights=validity.valid, minlength=keys.size).astype(np.int64)
+    error_reasons = [r for r in Reason if int(r) & ERROR_MASK]
+    counts = np.stack([np.bincount(label, weights=(validity.flags & _bit(r)) != 0, minlength=keys.size)
+                       for r in error_reasons]).astype(np.int64)
+    out = {}
+    for g in range(keys.size):
+        order = np.argsort(-counts[:, g], kind="stable")[:top]
+        reasons = [(error_reasons[i].name, int(counts[i, g])) for i in order if counts[i, g]]
+        out[keys[g].item()] = {"items": int(n[g]), "traceable": int(ok[g]),
+                               "share": float(ok[g] / n[g]), "reasons": reasons}
+    return out

@@ -54,9 +54,12 @@ def split_location(key):
     """Unpack keys into (depth, kind, index); kind is -1 where there is no break."""
     key = np.asarray(key, dtype=np.int64)
     none = key >= NO_BREAK
-    depth = np.where(none, -1, key // DEPTH_UNIT).astype(np.int32)
-    kind = np.where(none, -1, (key % DEPTH_UNIT) // KIND_UNIT).astype(np.int8)
-    index = np.where(none, -1, key % KIND_UNIT).astype(np.int64)
+    depth = (key >> 40).astype(np.int32)
+    kind = ((key >> 32) & 0xFF).astype(np.int8)
+    index = key & 0xFFFFFFFF
+    depth[none] = -1
+    kind[none] = -1
+    index[none] = -1
     return depth, kind, index
 
 
