@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "jiliang.traceability",
     "jiliang.certificates",
     "jiliang.comparisons",
+    "jiliang.supervision.telemetry",
 ]
 
 MIDDLEWARE = [
