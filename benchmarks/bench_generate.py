@@ -15,13 +15,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 
-PG_ADMIN_URL = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "jiliang_bench_generate"
+from _databases import run_workers
+
 
 
 def worker(database_url: str, instruments: int) -> dict:
@@ -63,20 +61,6 @@ def worker(database_url: str, instruments: int) -> dict:
     }
 
 
-def _postgres_url() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    except Exception as exc:  # no server: say so and go on with SQLite
-        print(f"skipped: PostgreSQL not reachable at {PG_ADMIN_URL} ({exc.__class__.__name__})")
-        return None
-    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{PG_BENCH_DB}"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,16 +74,7 @@ def main() -> int:
         print(json.dumps(worker(args.worker, instruments)))
         return 0
 
-    results = []
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = dict(os.environ, JILIANG_DATA_DIR=data_dir)
-        for name in args.databases:
-            url = f"sqlite:///{data_dir}/bench.sqlite3" if name == "sqlite" else _postgres_url()
-            if url is None:
-                continue
-            out = subprocess.run([sys.executable, __file__, "--worker", url, "--instruments", str(instruments)],
-                                 env=env, capture_output=True, text=True, check=True)
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = run_workers(__file__, args.databases, "jiliang_bench_generate", ["--instruments", str(instruments)])
     print(f"generate: {instruments:,} working instruments with five years of history")
     print(f"{'database':<11}{'events':>11}{'seconds':>9}{'events/s':>11}{'rows/s':>11}{'ORM save events/s':>19}{'ratio':>8}{'peak MB':>9}")
     for r in results:

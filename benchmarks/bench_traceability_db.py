@@ -16,13 +16,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 
-PG_ADMIN_URL = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "jiliang_bench_traceability"
+from _databases import run_workers
+
 
 
 def _timed(fn, repeat=1):
@@ -96,18 +94,6 @@ def worker(database_url: str, instruments: int) -> dict:
     }
 
 
-def _postgres_url() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    except Exception as exc:
-        print(f"skipped: PostgreSQL not reachable at {PG_ADMIN_URL} ({exc.__class__.__name__})")
-        return None
-    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{PG_BENCH_DB}"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,17 +106,8 @@ def main() -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, instruments)))
         return 0
-    results = []
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = dict(os.environ, JILIANG_DATA_DIR=data_dir)
-        for name in args.databases:
-            url = f"sqlite:///{data_dir}/bench.sqlite3" if name == "sqlite" else _postgres_url()
-            if url is None:
-                continue
-            out = subprocess.run([sys.executable, __file__, "--worker", url, "--instruments", str(instruments)],
-                                 env=env, capture_output=True, text=True)
-            if out.returncode:
-                print(out.stderr[-2000:], file=sys.stderr)
+    results = run_workers(__file__, args.databases, "jiliang_bench_traceability", ["--instruments", str(instruments)])
+    print(out.stderr[-2000:], file=sys.stderr)
                 return out.returncode
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"traceability from the database: {instruments:,} working instruments (demo province)")
