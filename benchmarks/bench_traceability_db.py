@@ -107,9 +107,6 @@ def main() -> int:
         print(json.dumps(worker(args.worker, instruments)))
         return 0
     results = run_workers(__file__, args.databases, "jiliang_bench_traceability", ["--instruments", str(instruments)])
-    print(out.stderr[-2000:], file=sys.stderr)
-                return out.returncode
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"traceability from the database: {instruments:,} working instruments (demo province)")
     for r in results:
         print(f"\n{r['vendor']}: {r['events']:,} events; generated in {r['generate_s']:.1f} s; peak memory {r['peak_rss_mb']:,.0f} MB")
