@@ -44,6 +44,11 @@ class RegionTreeFilter(filters.ModelChoiceFilter):
         return queryset.filter(**{f"{self.region_path}_id__in": inside})
 
 
+def yes_no(label, yes, no, **kwargs):
+    """A true/false filter whose empty choice means "all" (not "unknown")."""
+    return filters.TypedChoiceFilter(choices=[("", _("全部")), ("true", yes), ("false", no)], coerce=lambda v: v == "true", label=label, **kwargs)
+
+
 def hidden_choice(queryset, label, field_name=None):
     """A model filter carried as a hidden id (set by links), validated against queryset."""
     kwargs = {"queryset": queryset, "label": label, "widget": forms.HiddenInput}
@@ -60,6 +65,12 @@ class SearchFilterSet(filters.FilterSet):
     exact_search_fields: tuple[str, ...] = ()
 
     q = filters.CharFilter(method="search", label=_("搜索"), widget=forms.TextInput(attrs={"type": "search"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for choice_filter in self.filters.values():
+            if isinstance(choice_filter, (filters.ChoiceFilter, filters.ModelChoiceFilter)):
+                choice_filter.extra["empty_label"] = _("全部")
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -156,7 +167,7 @@ class InstrumentFilterSet(SearchFilterSet):
     region = RegionTreeFilter()
     field = filters.ModelChoiceFilter(queryset=models.MetrologyField.objects.all(), field_name="catalog_item__field", label=_("领域"))
     installed_on = filters.DateFromToRangeFilter(label=_("安装日期"), widget=DATE_RANGE)
-    is_standard_device = filters.BooleanFilter(field_name="standard", lookup_expr="isnull", exclude=True, label=_("标准器"))
+    is_standard_device = yes_no(_("标准器"), _("仅标准器"), _("仅工作计量器具"), field_name="standard", lookup_expr="isnull", exclude=True)
     owner = hidden_choice(models.Organisation.objects.all(), _("使用单位"))
     standard = hidden_choice(models.MeasurementStandard.objects.all(), _("所属计量标准"))
 
@@ -167,6 +178,7 @@ class InstrumentFilterSet(SearchFilterSet):
 
 class CalibrationEventFilterSet(SearchFilterSet):
     exact_search_fields = ("certificate_number", "instrument__code")
+    passed = yes_no(_("结论"), _("合格"), _("不合格"))
     region = RegionTreeFilter(region_path="instrument__region")
     catalog_item = filters.ModelChoiceFilter(queryset=models.CatalogItem.objects.all(), field_name="instrument__catalog_item", label=_("目录项"))
     legal_purpose = filters.ChoiceFilter(choices=models.Instrument.Purpose.choices, field_name="instrument__legal_purpose", label=_("用途"))

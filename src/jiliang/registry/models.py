@@ -508,6 +508,7 @@ class Instrument(models.Model):
         indexes = [
             models.Index(fields=["region", "catalog_item"]),
             models.Index(fields=["owner", "status"]),
+            models.Index(fields=["serial_number"]),  # found by the number on the nameplate
         ]
 
     def __str__(self):
@@ -549,7 +550,10 @@ class CalibrationEvent(models.Model):
             models.CheckConstraint(condition=Q(performed_on__lte=F("valid_until")), name="event_validity_ordered"),
             models.CheckConstraint(condition=~Q(kind="verification") | Q(passed__isnull=False), name="verification_has_verdict"),
         ]
-        indexes = [models.Index(fields=["instrument", "performed_on"])]
+        indexes = [
+            models.Index(fields=["instrument", "performed_on"]),
+            models.Index(fields=["performed_on", "id"]),  # the newest events first, across the province
+        ]
 
     def __str__(self):
         return self.certificate_number

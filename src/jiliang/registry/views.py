@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ COUNT_CAP = 10_000
 RELATED_LIMIT = 50
 CHAIN_MAX_DEPTH = 8
 CHAIN_DEVICES_PER_STANDARD = 10
+CHAIN_STANDARDS_PER_LEVEL = 20
 
 
 # ---------------------------------------------------------------------------- counting
@@ -37,7 +39,7 @@ CHAIN_DEVICES_PER_STANDARD = 10
 
 def fast_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """(count, estimated): exact up to ``cap`` rows (a bounded subquery), an estimate above."""
-    exact = queryset[: cap + 1].count()
+    exact = queryset.order_by()[: cap + 1].count()  # no ORDER BY: a sort would read every row
     if exact <= cap:
         return exact, False
     return max(table_size_estimate(queryset.model), exact), True
@@ -64,7 +66,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: self.cap + 1].count()
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -181,6 +183,12 @@ class DeviceCalibration:
     event: models.CalibrationEvent | None
     valid: bool
     sources: list = field(default_factory=list)  # standards used by that calibration
+    on_date: dt.date | None = None
+
+    @property
+    def after_date(self) -> bool:
+        """The calibration shown was performed after the chain's date (no earlier record)."""
+        return self.event is not None and self.on_date is not None and self.event.performed_on > self.on_date
 
 
 @dataclass
@@ -208,7 +216,9 @@ class Chain:
 
 
 def standard_in_force(standard: models.MeasurementStandard, on_date: dt.date) -> bool:
-    return standard.status == models.MeasurementStandard.Status.ACTIVE and standard.valid_from <= on_date <= standard.valid_until
+    """Active and its certificate not lapsed on the date. Only the current certificate is
+    recorded, so a date before it began is not held against the standard."""
+    return standard.status == models.MeasurementStandard.Status.ACTIVE and on_date <= standard.valid_until
 
 
 def event_in_force(event: models.CalibrationEvent, on_date: dt.date) -> bool:
@@ -235,15 +245,19 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
         frontier -= seen
         if not frontier:
             break
+        if len(frontier) > CHAIN_STANDARDS_PER_LEVEL:
+            frontier = set(sorted(frontier)[:CHAIN_STANDARDS_PER_LEVEL])
+            chain.truncated = True
         seen |= frontier
         standards = list(models.MeasurementStandard.objects.filter(id__in=frontier).select_related("holder").order_by("id"))
-        latest = (
-            models.CalibrationEvent.objects.filter(instrument=OuterRef("pk"), performed_on__lte=on_date)
-            .order_by("-performed_on", "-id").values("id")[:1]
-        )
+        device_events = models.CalibrationEvent.objects.filter(instrument=OuterRef("pk"))
+        in_force = device_events.filter(performed_on__lte=on_date).order_by("-performed_on", "-id").values("id")[:1]
+        # Without a calibration on record before the date (history starts later), show the
+        # first one after it, flagged, so the chain can still be followed upward.
+        first_after = device_events.filter(performed_on__gt=on_date).order_by("performed_on", "id").values("id")[:1]
         devices = list(
             models.Instrument.objects.filter(standard_id__in=frontier)
-            .annotate(chain_event_id=Subquery(latest))
+            .annotate(chain_event_id=Coalesce(Subquery(in_force), Subquery(first_after)))
             .order_by("standard_id", "code")[: CHAIN_DEVICES_PER_STANDARD * len(frontier)]
         )
         event_ids = [d.chain_event_id for d in devices if d.chain_event_id]
@@ -257,7 +271,7 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
             for device in devices_by_standard.get(standard.id, []):
                 event = events.get(device.chain_event_id)
                 sources = [es.standard for es in event.standard_links.all()] if event else []
-                link.calibrations.append(DeviceCalibration(device, event, bool(event) and event_in_force(event, on_date), sources))
+                link.calibrations.append(DeviceCalibration(device, event, bool(event) and event_in_force(event, on_date), sources, on_date))
                 next_frontier.update(s.id for s in sources)
                 if event and event.primary_standard_id:
                     primaries[event.primary_standard_id] = event.primary_standard
@@ -266,7 +280,7 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
             chain.links.append(link)
         frontier = next_frontier
     else:
-        chain.truncated = bool(frontier - seen)
+        chain.truncated = chain.truncated or bool(frontier - seen)
     chain.primary_standards = sorted(primaries.values(), key=lambda p: p.code)
     return chain
 
@@ -345,13 +359,20 @@ class RegistryListView(View):
             paginator = CappedPaginator(queryset, PAGE_SIZE)
             try:
                 page = paginator.page(request.GET.get("page") or 1)
-            except InvalidPage:
+            except PageNotAnInteger:
+                page = paginator.page(1)
+            except EmptyPage:
                 page = paginator.page(paginator.num_pages)
             context.update(page=page, paginator=paginator, rows=page.object_list)
-        partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+        # htmx swaps the results only; its history restore and full swaps want the whole page.
+        partial = (
+            request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-Request-Type", "partial") == "partial"
+            and not request.headers.get("HX-History-Restore-Request")
+        )
         template = "registry/_results.html" if partial else "registry/list.html"
         response = render(request, template, context)
-        patch_vary_headers(response, ["HX-Request"])
+        patch_vary_headers(response, ["HX-Request", "HX-Request-Type", "HX-History-Restore-Request"])
         return response
 
     @staticmethod
