@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jiliang.certificates",
     "jiliang.comparisons",
     "jiliang.supervision.telemetry",
+    "jiliang.supervision.prepack",
 ]
 
 MIDDLEWARE = [
