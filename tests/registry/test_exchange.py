@@ -74,24 +74,22 @@ def build_registry():
 
 
 def empty_registry():
-    """Delete every registry row, dependents first."""
-    m.EventStandard.objects.all().delete()
-    m.CalibrationEvent.objects.all().delete()
-    m.Instrument.objects.all().delete()
-    m.Qualification.objects.all().delete()
-    m.Person.objects.all().delete()
-    m.CertifiedValue.objects.all().delete()
-    m.ReferenceMaterial.objects.all().delete()
-    m.MeasurementStandard.objects.all().delete()
-    m.PrimaryStandard.objects.all().delete()
-    m.CatalogItem.objects.all().delete()
-    m.Specification.objects.update(supersedes=None)
-    m.Specification.objects.all().delete()
-    m.Quantity.objects.all().delete()
-    m.MetrologyField.objects.all().delete()
-    m.Organisation.objects.all().delete()
-    for level in ("county", "city", "province"):
-        m.Region.objects.filter(level=level).delete()
+    """Delete every registry row, dependents first, in SQL: the ORM's delete() would also
+    visit other apps' tables that refer to the registry."""
+    from django.db import connection
+
+    def delete(model, where=""):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} {where}")
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {connection.ops.quote_name(m.Specification._meta.db_table)} SET supersedes_id = NULL")
+    for table in reversed(exchange.TABLE_LIST):
+        if table.model is m.Region:
+            for level in ("county", "city", "province"):
+                delete(m.Region, f"WHERE level = '{level}'")
+        else:
+            delete(table.model)
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -322,3 +320,52 @@ def test_cli_error_is_one_message_without_traceback(registry, tmp_path, capsys):
     assert main(["import", str(tmp_path / "missing.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("jiliang: error: ") and "missing.csv" in err
+
+
+def test_xlsx_errors_name_sheet_rows(registry, tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "orgs.xlsx"
+    exchange.export_registry(path, "xlsx", tables=["organisations"])
+    wb = load_workbook(path)
+    sheet = wb["organisations"]
+    assert [c.value for c in sheet[1]] == ["credit_code", "name", "kind", "region", "address"]
+    sheet.append([NEW_ORG, "新站", "professional_station", 330105, None])  # a code typed as a number is fine
+    sheet.append([make_credit_code("91330105MA28K0009"), "坏", "bank", "330105", None])
+    wb.save(path)
+    before = snapshot()
+    with pytest.raises(exchange.ImportRejected) as caught:
+        exchange.import_paths([path])
+    assert sorted((e.table, e.row, e.field) for e in caught.value.errors) == [
+        ("organisations", 2, "credit_code"), ("organisations", 3, "credit_code"),
+        ("organisations", 4, "credit_code"), ("organisations", 5, "credit_code"),  # already in the database
+        ("organisations", 7, "kind"),
+    ]
+    assert snapshot() == before
+
+
+def test_csv_with_or_without_bom_and_not_utf8(reference_data, tmp_path):
+    text = f"credit_code,name,kind,region\n{NEW_ORG},拱墅计量站,professional_station,330105\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "organisations.csv").write_bytes(text.encode("utf-8"))  # no BOM
+    assert exchange.import_paths([tmp_path / "a"]) == {"organisations": 1}
+    assert m.Organisation.objects.get(credit_code=NEW_ORG).name == "拱墅计量站"
+    gbk = tmp_path / "organisations.csv"
+    gbk.write_bytes(text.replace(NEW_ORG, ENTERPRISE).encode("gbk"))
+    with pytest.raises(exchange.ImportRejected) as caught:
+        exchange.import_paths([gbk])
+    assert [(e.table, e.reason) for e in caught.value.errors] == [("organisations", exchange.NOT_UTF8)]
+    assert not m.Organisation.objects.filter(credit_code=ENTERPRISE).exists()
+
+
+def test_xlsx_long_tables_continue_on_more_sheets(registry, tmp_path, monkeypatch):
+    monkeypatch.setattr(exchange, "XLSX_ROWS_PER_SHEET", 2)  # Excel's limit is 1,048,575 data rows
+    before = snapshot()
+    exchange.export_registry(tmp_path / "a.xlsx", "xlsx")
+    sheets = read_xlsx(tmp_path / "a.xlsx")
+    assert [s for s in sheets if s.startswith("events")] == ["events", "events.2"]
+    assert sheets["events.2"][0] == sheets["events"][0]  # each sheet has the header
+    assert sum(len(rows) - 1 for rows in sheets.values()) == sum(len(rows) for rows in before.values())
+    empty_registry()
+    exchange.import_paths([tmp_path / "a.xlsx"])
+    assert snapshot() == before

@@ -186,8 +186,10 @@ class _Builder:
         rng = np.random.default_rng([self.seed, 2])
         for inst in institutes:
             n = 12 if inst in (self.nim, self.province_institute) else 5
-            for _ in range(n):
-                persons.append(models.Person(name=surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))], organisation=inst))
+            names: set[str] = set()
+            while len(names) < n:  # no namesakes inside one institution: a person's natural key
+                names.add(surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))])
+            persons.extend(models.Person(name=name, organisation=inst) for name in sorted(names))
         models.Person.objects.bulk_create(persons, batch_size=5000)
         quals = []
         start = self.as_of - dt.timedelta(days=365 * 3)

@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models as djm, transaction
@@ -37,8 +37,9 @@ LOOKUP_BATCH = 500
 XLSX_ROWS_PER_SHEET = 1_048_575
 CSV_ENCODING = "utf-8-sig"  # written with a BOM so Excel reads UTF-8; read with or without
 # Fields the model declares non-blank but the shipped reference data leaves empty: a
-# dimensionless quantity (pH值) has no unit symbol. Accepted so the registry round-trips.
-BLANK_ALLOWED = {("quantities", "unit")}
+# dimensionless quantity (pH值) has no unit symbol, and standards and capabilities copy
+# it. Accepted so the registry round-trips.
+BLANK_ALLOWED = {("quantities", "unit"), ("primary_standards", "unit"), ("capabilities", "unit"), ("certified_values", "unit")}
 
 
 # --------------------------------------------------------------------------- tables
@@ -419,6 +420,8 @@ def open_sources(paths: Iterable[str | Path], table: str | None = None, fmt: str
     files = expand_paths(paths)
     if table and table not in TABLES:
         raise ValueError(f"unknown table {table!r}; tables are: {', '.join(TABLE_NAMES)}")
+    if table and len(files) > 1:
+        raise ValueError("--table names the table of a single file; name the files after their tables instead")
     sources: list[Source] = []
     for path in files:
         kind = detect_format(path, fmt)
@@ -449,27 +452,41 @@ def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tup
         yield number, dict(zip(header, row))
 
 
+NOT_UTF8 = "the file is not UTF-8 text (in Excel: save as “CSV UTF-8”)"
+
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
     with open(path, newline="", encoding=CSV_ENCODING) as fh:
         reader = csv.reader(fh)
         try:
             header = next(reader)
+            yield from _header_rows(header, ((reader.line_num, row) for row in reader))
         except StopIteration:
             return
-        yield from _header_rows(header, ((reader.line_num, row) for row in reader))
+        except UnicodeDecodeError:
+            yield reader.line_num + 1, NOT_UTF8
+        except csv.Error as exc:
+            yield reader.line_num, f"not readable as CSV: {exc}"
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
     with open(path, encoding=CSV_ENCODING) as fh:  # tolerate a BOM here too
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, f"not valid JSON: {exc.msg} at column {exc.colno}"
-                continue
-            yield (number, obj) if isinstance(obj, dict) else (number, "a line must be one JSON object")
+        try:
+            yield from _jsonl_lines(fh)
+        except UnicodeDecodeError:
+            yield None, NOT_UTF8
+
+
+def _jsonl_lines(fh) -> Iterator[tuple[int, dict | str]]:
+    for number, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        yield (number, obj) if isinstance(obj, dict) else (number, "a line must be one JSON object")
 
 
 def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
@@ -711,11 +728,11 @@ def _describe_q(q: Q) -> str:
 # --------------------------------------------------------------------------- import
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     number: int | None
     source: str
-    values: dict  # attname → Python value (foreign keys: pk, or a negative placeholder)
+    values: dict | tuple  # attname → value (a foreign key: pk or negative placeholder); a tuple once checked
     refs: dict  # field → natural key tuple
     placeholder: int
     ok: bool = True
@@ -729,6 +746,7 @@ class _Importer:
         self.key_index: dict[str, dict[tuple, int]] = {}  # table → natural key → placeholder
         self.next_placeholder = -1
         self.pk_of: dict[int, int] = {}  # placeholder → primary key once written
+        self.waves: dict[str, list[list[_Row]]] = {}  # write order where rows refer to their own table
 
     def error(self, table, row: _Row | None, field, reason, number=None, source=""):
         self.errors.append(RowError(table, row.number if row else number, field, reason, row.source if row else source))
@@ -746,6 +764,9 @@ class _Importer:
         known = set(column_names(table.name))
         required_columns = {f for f in plain if _required(fields[f])} | {
             c for f in table.fields if table.ref(f) and _required(fields[f]) for c in table.ref(f)[1]}
+        plain_specs = [(f, fields[f], convert[f], choices.get(f)) for f in plain]
+        ref_specs = [(f, fields[f], table.ref(f)[1]) for f in table.fields if table.ref(f)]
+        key_specs = [(True, f) if table.ref(f) else (False, fields[f].attname) for f in table.key]
         rows = self.rows.setdefault(table.name, [])
         keys = self.key_index.setdefault(table.name, {})
         first_rows: dict[tuple, int | None] = {}
@@ -764,15 +785,15 @@ class _Importer:
                 if source.native:
                     for col in raw.keys() - known:
                         self.error(table.name, row, col, "unknown column")
-                for f in plain:
-                    self._parse_field(table, row, f, fields[f], convert[f], choices.get(f), raw.get(f), source.native)
-                for f in table.fields:
-                    ref = table.ref(f)
-                    if ref:
-                        self._parse_ref(table, row, f, fields[f], ref[1], raw)
+                for f, field, conv, allowed in plain_specs:
+                    self._parse_field(table, row, f, field, conv, allowed, raw.get(f), source.native)
+                for f, field, cols in ref_specs:
+                    self._parse_ref(table, row, f, field, cols, raw)
                 if table.key:
-                    key = tuple(_key_part(row, table, f) for f in table.key)
-                    key = tuple(p for part in key for p in part)
+                    key = []
+                    for is_ref, name in key_specs:
+                        key.extend(row.refs.get(name, (None,)) if is_ref else (row.values.get(name),))
+                    key = tuple(key)
                     if any(p in ("", None) for p in key):
                         pass  # already reported as required
                     elif key in keys:
@@ -819,11 +840,17 @@ class _Importer:
         row.values[field.attname] = value
 
     def _parse_ref(self, table, row, name, field, cols, raw):
-        try:
-            parts = tuple(_text(raw.get(c)).strip() for c in cols)
-        except BadValue as exc:
-            self.error(table.name, row, cols[0], str(exc))
-            return
+        parts = []
+        for c in cols:
+            v = raw.get(c)
+            if v.__class__ is not str:
+                try:
+                    v = _text(v)
+                except BadValue as exc:
+                    self.error(table.name, row, c, str(exc))
+                    return
+            parts.append(v.strip())
+        parts = tuple(parts)
         if all(p == "" for p in parts):
             if not field.null:
                 self.error(table.name, row, cols[0], "required")
@@ -923,20 +950,29 @@ class _Importer:
                 model._meta.get_field(field).set_cached_value(instance, related)
         return instance
 
+    def release(self, table: Table) -> None:
+        """Drop what only the checks needed and keep values as tuples, to hold a large
+        import in less memory until it is written."""
+        attnames = [table.model._meta.get_field(f).attname for f in table.fields]
+        for r in self.rows[table.name]:
+            r.refs = None
+            r.key = None
+            r.values = tuple(r.values.get(a) for a in attnames)
+
     # ---- writing
 
     def write(self, table: Table) -> int:
         rows = self.rows[table.name]
         model = table.model
         fk_attnames = [model._meta.get_field(f).attname for f, _, _ in table.refs]
-        self_refs = [model._meta.get_field(f).attname for f, target, _ in table.refs if target == table.name]
+        attnames = [model._meta.get_field(f).attname for f in table.fields]
         n = 0
-        for wave in self._waves(table, rows, self_refs):
+        for wave in self.waves.pop(table.name, [rows]):
             for i in range(0, len(wave), WRITE_BATCH):
                 batch = wave[i:i + WRITE_BATCH]
                 objs = []
                 for r in batch:
-                    values = dict(r.values)
+                    values = dict(zip(attnames, r.values))
                     for a in fk_attnames:
                         v = values.get(a)
                         if v is not None and v < 0:
@@ -981,7 +1017,7 @@ class _Importer:
         if not self_refs:
             return
         try:
-            self._waves(table, self.rows[table.name], [a for a, _ in self_refs])
+            self.waves[table.name] = self._waves(table, self.rows[table.name], [a for a, _ in self_refs])
         except _Cycle as exc:
             first = min(exc.rows, key=lambda r: (r.source, r.number or 0))
             others = ", ".join(str(r.number) for r in exc.rows if r is not first)
@@ -997,13 +1033,6 @@ class _Cycle(Exception):
 
 def _required(field) -> bool:
     return not (field.null or field.blank or field.has_default())
-
-
-def _key_part(row: _Row, table: Table, field: str) -> tuple:
-    if table.ref(field):
-        return row.refs.get(field, (None,))
-    model_field = table.model._meta.get_field(field)
-    return (row.values.get(model_field.attname),)
 
 
 def _first_column(table: Table) -> str:
@@ -1060,6 +1089,7 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
             importer.resolve(TABLES[name])
             importer.check_rules(TABLES[name])
             importer.check_cycles(TABLES[name])
+            importer.release(TABLES[name])
         if importer.errors:
             raise ImportRejected(importer.errors)
         counts = {}

@@ -102,6 +102,10 @@ class Organisation(models.Model):
     region = models.ForeignKey(Region, models.PROTECT, related_name="organisations", verbose_name=_("所在地区"))
     address = models.CharField(_("地址"), max_length=300, blank=True)
 
+    def save(self, *args, **kwargs):
+        self.credit_code = (self.credit_code or "").strip().upper()  # one spelling per code
+        super().save(*args, **kwargs)
+
     class Meta:
         ordering = ["region__code", "name"]
         verbose_name = _("机构")

@@ -1,3 +1,31 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from jiliang.accounts import api as accounts_api
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("fields", views.MetrologyFieldViewSet, basename="field")
+router.register("quantities", views.QuantityViewSet, basename="quantity")
+router.register("specifications", views.SpecificationViewSet, basename="specification")
+router.register("catalog-items", views.CatalogItemViewSet, basename="catalog-item")
+router.register("primary-standards", views.PrimaryStandardViewSet, basename="primary-standard")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("standards", views.StandardViewSet, basename="standard")
+router.register("reference-materials", views.ReferenceMaterialViewSet, basename="reference-material")
+router.register("people", views.PersonViewSet, basename="person")
+router.register("qualifications", views.QualificationViewSet, basename="qualification")
+router.register("instruments", views.InstrumentViewSet, basename="instrument")
+router.register("events", views.EventViewSet, basename="event")
+router.register("tokens", accounts_api.ApiTokenViewSet, basename="api-token")
+
+app_name = "api"
+
+urlpatterns = [
+    path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("auth/login/", accounts_api.LoginView.as_view(), name="login"),
+    path("auth/logout/", accounts_api.LogoutView.as_view(), name="logout"),
+    path("", include(router.urls)),
+]

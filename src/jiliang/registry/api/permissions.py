@@ -1,0 +1,167 @@
+"""Who may read and write which registry rows.
+
+Reads are scoped in the queryset (``Policy.visible``), so a list never carries a row the
+actor may not see and a detail of such a row is a 404. Writes are checked on the row as
+it is and as it would become (``Policy.writable``), so nobody can move a row out of or
+into another organisation's hands.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from rest_framework import exceptions, permissions
+
+from jiliang.accounts.roles import ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
+from jiliang.registry import models
+
+
+def request_actor(request) -> Actor:
+    return actor_for(getattr(request, "user", None))
+
+
+class Policy:
+    """Reference data: everyone reads, only a national administrator writes."""
+
+    public = True
+
+    def visible(self, queryset, actor: Actor):
+        return queryset
+
+    def writable(self, actor: Actor, obj) -> bool:
+        return actor.kind == NATIONAL
+
+
+class OrganisationPolicy(Policy):
+    """Every organisation's name, kind and region are public; the rest is private
+    (``sees_private``). A region administrator keeps the organisations of the region."""
+
+    def sees_private(self, actor: Actor, obj) -> bool:
+        if actor.kind == NATIONAL:
+            return True
+        if actor.region_scoped:
+            return obj.region_id in actor.region_ids()
+        return actor.organisation_scoped and obj.pk == actor.organisation_id
+
+    def writable(self, actor, obj):
+        return actor.supervises_region(obj.region_id)
+
+
+class OwnedPolicy(Policy):
+    """Rows owned by an organisation: the owner's people and the supervising region see
+    and write them. ``owner`` is the path to the owning organisation id; ``region`` the
+    path to the region id the supervision follows."""
+
+    public = False
+    owner = "organisation_id"
+    region = "organisation__region_id"
+    writer_kinds = (STAFF, ENTERPRISE)
+    published = None  # a boolean field that makes a row public
+
+    def private_scope(self, actor: Actor) -> Q | None:
+        """The rows the actor reaches beyond the published ones; None means all rows."""
+        if actor.kind == NATIONAL:
+            return None
+        if actor.region_scoped:
+            # A list, not a subquery: with a subquery SQLite plans region-first and sorts
+            # every row of the region; with a list it walks the id index and stops early.
+            return Q(**{f"{self.region}__in": actor.region_ids()})
+        if actor.organisation_scoped:
+            return Q(**{self.owner: actor.organisation_id})
+        return Q(pk__in=[])
+
+    def visible(self, queryset, actor):
+        scope = self.private_scope(actor)
+        if scope is None:
+            return queryset
+        if self.published:
+            scope = scope | Q(**{self.published: True})
+        return queryset.filter(scope)
+
+    def _value(self, obj, path: str):
+        for part in path.split("__")[:-1]:
+            obj = getattr(obj, part) if obj is not None else None
+        last = path.split("__")[-1]
+        return getattr(obj, last, None) if obj is not None else None
+
+    def writable(self, actor, obj):
+        if actor.kind == NATIONAL:
+            return True
+        if actor.kind == REGION_ADMIN:
+            return actor.supervises_region(self._value(obj, self.region))
+        return actor.kind in self.writer_kinds and self._value(obj, self.owner) == actor.organisation_id
+
+
+class StandardPolicy(OwnedPolicy):
+    public = True  # published standards are public
+    owner = "holder_id"
+    region = "holder__region_id"
+    writer_kinds = (STAFF,)
+    published = "published"
+
+    def may_change_status(self, actor, obj) -> bool:
+        # Suspending or cancelling an approval is the supervising bureau's decision.
+        return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(obj.holder.region_id))
+
+
+class ReferenceMaterialPolicy(OwnedPolicy):
+    public = True  # the GBW catalogue is public
+
+    owner = "producer_id"
+    region = "producer__region_id"
+    writer_kinds = (STAFF,)
+
+    def visible(self, queryset, actor):
+        return queryset
+
+
+class PersonPolicy(OwnedPolicy):
+    pass
+
+
+class QualificationPolicy(OwnedPolicy):
+    owner = "person__organisation_id"
+    region = "person__organisation__region_id"
+
+
+class InstrumentPolicy(OwnedPolicy):
+    owner = "owner_id"
+    region = "region_id"
+
+
+class EventPolicy(OwnedPolicy):
+    """The performing institution and the instrument's owner see an event; only the
+    performer's verifiers write it."""
+
+    owner = "performer_id"
+    region = "instrument__region_id"
+    writer_kinds = (STAFF,)
+
+    def private_scope(self, actor):
+        if actor.organisation_scoped:
+            return Q(performer_id=actor.organisation_id) | Q(instrument__owner_id=actor.organisation_id)
+        return super().private_scope(actor)
+
+    def writable(self, actor, obj):
+        # Administrators supervise events but do not perform them.
+        if actor.kind == NATIONAL:
+            return True
+        return actor.kind == STAFF and actor.is_verifier and obj.performer_id == actor.organisation_id
+
+
+class RegistryPermission(permissions.BasePermission):
+    """The request-level gate: private tables need a signed-in user; writes need a role
+    that can write at all (the row-level check is in the view's ``check_write``)."""
+
+    def has_permission(self, request, view):
+        action_map = getattr(view, "action_map", None)
+        if action_map is not None and request.method.lower() not in action_map and request.method != "OPTIONS":
+            return True  # let the view answer 405 whoever asks
+        actor = request_actor(request)
+        policy: Policy = view.policy
+        if request.method in permissions.SAFE_METHODS:
+            if not policy.public and not actor.authenticated:
+                raise exceptions.NotAuthenticated()
+            return True
+        if not actor.authenticated:
+            raise exceptions.NotAuthenticated()
+        return not actor.read_only
