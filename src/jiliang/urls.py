@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("jiliang.calculations.api.urls")),
     path("api/", include("jiliang.traceability.api.urls")),
+    path("api/", include("jiliang.certificates.api.urls")),
     path("api/", include("jiliang.registry.api.urls")),
+    path("certificates/", include("jiliang.certificates.urls")),
     path("", include("jiliang.registry.urls")),
 ]

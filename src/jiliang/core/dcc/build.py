@@ -156,17 +156,18 @@ class _Builder:
                 node = _sub(equipment, _D + "measuringEquipment", refType="basic_normalUsed")
                 self.text(node, _D + "name", eq.name, f"{f}.name")
                 cert = eq.certificate
-                digest = cert.sha256.lower()
-                if not _SHA256_HEX.fullmatch(digest):
-                    raise DccError(f"{f}.certificate.sha256: {cert.sha256!r} is not a SHA-256 hex digest")
-                if not cert.identifier.strip():
-                    raise DccError(f"{f}.certificate.identifier: empty")
-                hashed = _sub(node, _D + "certificate")
-                referral = cert.issuer or {lang: cert.identifier for lang in self.mandatory}
-                self.text(hashed, _D + "referral", referral, f"{f}.certificate.issuer")
-                _sub(hashed, _D + "referralID", cert.identifier)
-                _sub(hashed, _D + "procedure", HASH_PROCEDURE)
-                _sub(hashed, _D + "value", digest)
+                if cert is not None:
+                    digest = cert.sha256.lower()
+                    if not _SHA256_HEX.fullmatch(digest):
+                        raise DccError(f"{f}.certificate.sha256: {cert.sha256!r} is not a SHA-256 hex digest")
+                    if not cert.identifier.strip():
+                        raise DccError(f"{f}.certificate.identifier: empty")
+                    hashed = _sub(node, _D + "certificate")
+                    referral = cert.issuer or {lang: cert.identifier for lang in self.mandatory}
+                    self.text(hashed, _D + "referral", referral, f"{f}.certificate.issuer")
+                    _sub(hashed, _D + "referralID", cert.identifier)
+                    _sub(hashed, _D + "procedure", HASH_PROCEDURE)
+                    _sub(hashed, _D + "value", digest)
                 if eq.model:
                     _sub(node, _D + "model", eq.model)
                 if eq.identifications:

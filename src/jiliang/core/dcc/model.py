@@ -107,7 +107,8 @@ class UpstreamCertificate:
 @dataclass(frozen=True)
 class MeasuringEquipment:
     name: Text
-    certificate: UpstreamCertificate
+    # None when the standard's own calibration has no digital certificate to point at.
+    certificate: UpstreamCertificate | None = None
     identifications: list[Identification] = field(default_factory=list)
     model: str | None = None
 

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from .models import Certificate, CertificateAuthority, RevocationList, SigningKey
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "status", "issued_at", "published", "external"]
+    list_filter = ["kind", "status", "published", "external"]
+    search_fields = ["number"]
+    raw_id_fields = ["event", "signing_key"]
+    # Issued documents change only through the services (revoke), never by hand.
+    readonly_fields = ["event", "kind", "number", "sha256", "issued_at", "signers", "signing_key", "status", "revoked_at",
+                       "revocation_reason", "external"]
+    exclude = ["xml"]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "serial", "status", "valid_from", "valid_until", "revoked_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["organisation"]
+    exclude = ["key_pem"]
+    readonly_fields = ["authority", "cert_pem", "serial", "valid_from", "valid_until", "status", "revoked_at", "reason"]
+
+
+@admin.register(CertificateAuthority)
+class CertificateAuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "serial", "active", "valid_until"]
+    exclude = ["key_pem"]
+    readonly_fields = ["name", "cert_pem", "serial", "valid_from", "valid_until", "active"]
+
+
+@admin.register(RevocationList)
+class RevocationListAdmin(admin.ModelAdmin):
+    list_display = ["authority", "number", "this_update", "next_update"]
+    readonly_fields = ["authority", "number", "crl_pem", "this_update", "next_update"]

@@ -1,0 +1,138 @@
+"""The platform's key infrastructure and the certificates it issued.
+
+Private keys are stored only as encrypted PKCS#8 PEM (see ``keystore``); certificates
+are stored as the exact signed DCC bytes, with their SHA-256, so a downstream DCC can
+name this one by hash and a changed byte is found.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiliang.registry.models import CalibrationEvent, Organisation
+
+
+class CertificateAuthority(models.Model):
+    """The platform root CA (one active at a time)."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    cert_pem = models.TextField(_("根证书 PEM"))
+    key_pem = models.TextField(_("私钥（加密 PKCS#8）"))
+    serial = models.CharField(_("序列号"), max_length=64, unique=True)
+    valid_from = models.DateTimeField(_("有效期起"))
+    valid_until = models.DateTimeField(_("有效期至"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("根证书机构")
+        verbose_name_plural = _("根证书机构")
+        constraints = [models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="one_active_ca")]
+
+    def __str__(self):
+        return self.name
+
+
+class SigningKey(models.Model):
+    """An institution's document-signing key and its X.509 certificate, issued by the CA."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("启用")
+        ROTATED = "rotated", _("已轮换")
+        REVOKED = "revoked", _("已吊销")
+
+    class Reason(models.TextChoices):
+        KEY_COMPROMISE = "key_compromise", _("密钥泄露")
+        SUPERSEDED = "superseded", _("被替代")
+        CESSATION = "cessation_of_operation", _("停止运营")
+        OTHER = "unspecified", _("其他")
+
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="signing_keys", verbose_name=_("机构"))
+    authority = models.ForeignKey(CertificateAuthority, models.PROTECT, related_name="signing_keys", verbose_name=_("签发机构"))
+    cert_pem = models.TextField(_("证书 PEM"))
+    key_pem = models.TextField(_("私钥（加密 PKCS#8）"))
+    serial = models.CharField(_("序列号"), max_length=64, unique=True, help_text=_("X.509 serial, hexadecimal"))
+    valid_from = models.DateTimeField(_("有效期起"))
+    valid_until = models.DateTimeField(_("有效期至"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    reason = models.CharField(_("吊销原因"), max_length=24, choices=Reason.choices, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation_id", "-valid_from"]
+        verbose_name = _("签名密钥")
+        verbose_name_plural = _("签名密钥")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], condition=models.Q(status="active"), name="one_active_key_per_organisation"),
+            models.CheckConstraint(condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_key_has_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} {self.serial} ({self.get_status_display()})"
+
+
+class Certificate(models.Model):
+    """One issued (or imported) certificate: the signed DCC of a calibration event."""
+
+    class Kind(models.TextChoices):
+        VERIFICATION = "verification", _("检定证书")
+        NON_CONFORMITY = "non_conformity", _("检定结果通知书")
+        CALIBRATION = "calibration", _("校准证书")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("有效")
+        REVOKED = "revoked", _("已撤销")
+
+    event = models.OneToOneField(CalibrationEvent, models.PROTECT, related_name="digital_certificate", verbose_name=_("检定/校准记录"))
+    kind = models.CharField(_("证书类型"), max_length=16, choices=Kind.choices)
+    number = models.CharField(_("证书编号"), max_length=60, unique=True)
+    xml = models.BinaryField(_("DCC XML"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    issued_at = models.DateTimeField(_("签发时间"))
+    signers = models.JSONField(_("签名人"), default=list, help_text=_("[{person_id, name, role, key_serial}]"))
+    signing_key = models.ForeignKey(SigningKey, models.PROTECT, null=True, blank=True, related_name="certificates", verbose_name=_("签名密钥"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revocation_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
+    published = models.BooleanField(_("公开"), default=True)
+    external = models.BooleanField(_("外部导入"), default=False, help_text=_("a DCC issued by an outside laboratory"))
+
+    class Meta:
+        ordering = ["-issued_at", "id"]
+        verbose_name = _("数字证书")
+        verbose_name_plural = _("数字证书")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_certificate_has_time"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def crl_serial(self) -> int:
+        """The number this certificate carries in the X.509 revocation list (from its hash)."""
+        return crl_serial_of(self.sha256)
+
+
+def crl_serial_of(sha256_hex: str) -> int:
+    # 127 bits of the document hash: positive and below the 20-octet serial limit (RFC 5280 4.1.2.2).
+    return int(sha256_hex[:32], 16) >> 1
+
+
+class RevocationList(models.Model):
+    """A published CRL of the platform CA: revoked signing keys and revoked certificates."""
+
+    authority = models.ForeignKey(CertificateAuthority, models.PROTECT, related_name="revocation_lists")
+    number = models.PositiveIntegerField(_("序号"))
+    crl_pem = models.TextField(_("CRL PEM"))
+    this_update = models.DateTimeField(_("本次更新"))
+    next_update = models.DateTimeField(_("下次更新"))
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("证书吊销列表")
+        verbose_name_plural = _("证书吊销列表")
+        constraints = [models.UniqueConstraint(fields=["authority", "number"], name="crl_number_unique")]

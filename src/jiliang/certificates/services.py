@@ -1,0 +1,397 @@
+"""Use cases of the certificates app, one transaction each: issue, revoke, check (by
+number or by an uploaded file), and import a DCC from an outside laboratory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jiliang.audit.services import record
+from jiliang.core.dcc import pki
+from jiliang.core.dcc.build import build_element
+from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.parse import parse_dcc, quantities
+from jiliang.core.dcc.schema import assert_schema_valid, parse_xml
+from jiliang.core.dcc.sign import sign_dcc
+from jiliang.core.dcc.verify import Verdict, verify_dcc
+from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
+
+from . import keys, records
+from .models import Certificate
+
+
+class CertificateError(ValueError):
+    """A certificate operation that cannot be done; the message names the field and the reason."""
+
+
+REQUIRED_ROLES = records.ROLES
+
+
+def _actor(actor) -> dict:
+    # Without an explicit actor the audit entry takes the surrounding audit_context's.
+    return {} if actor is None else {"actor": actor}
+
+# ------------------------------------------------------------------------- issue
+
+
+def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]:
+    pairs = [(person, str(role)) for person, role in signers]
+    roles = [role for _, role in pairs]
+    for person, role in pairs:
+        if role not in records.ROLES:
+            raise CertificateError(f"signers: role {role!r} is not one of {', '.join(records.ROLES)}")
+        if person.organisation_id != event.performer_id:
+            raise CertificateError(f"signers: {person.name} ({role}) is not on the staff of {event.performer.name}")
+    missing = [r for r in records.ROLES if r not in roles]
+    if missing:
+        raise CertificateError(f"signers: no {', '.join(missing)} given (a certificate is signed by verifier, checker and approver)")
+    if len(set(roles)) != len(roles):
+        raise CertificateError("signers: each role signs once")
+    by_role = {role: person for person, role in pairs}
+    if by_role["verifier"].pk == by_role["checker"].pk:
+        raise CertificateError("signers: the checker must be another person than the verifier")
+    return sorted(pairs, key=lambda pair: records.ROLES.index(pair[1]))
+
+
+@transaction.atomic
+def issue_certificate(event: CalibrationEvent, signers, *, published: bool = True, now: dt.datetime | None = None,
+                      actor=None) -> Certificate:
+    """Build the DCC of ``event`` from the registry, validate it, have the performing
+    institution's active key sign it once per signer role, and store it."""
+    if Certificate.objects.filter(event=event).exists():
+        raise CertificateError(f"event {event.certificate_number}: a certificate is already issued")
+    pairs = _check_signers(event, signers)
+    now = now or timezone.now()
+    try:
+        key = keys.active_key(event.performer)
+        if key.valid_until <= now:  # an expired signing certificate is replaced, not used
+            key = keys.rotate_signing_key(event.performer, now=now, note="expired")
+    except keys.KeyInfrastructureError:
+        key = keys.issue_signing_key(event.performer, now=now)
+    element = build_element(records.build_record(event, pairs, timezone.localdate(now)))
+    assert_schema_valid(element)
+    xml = sign_dcc(element, [keys.signer_for(key, role) for _, role in pairs], now)
+    cert = Certificate.objects.create(
+        event=event, kind=records.kind_of(event), number=event.certificate_number, xml=xml,
+        sha256=hashlib.sha256(xml).hexdigest(), issued_at=now, signing_key=key, published=published,
+        signers=[{"person_id": p.pk, "name": p.name, "role": role, "key_serial": key.serial} for p, role in pairs],
+    )
+    record("create", cert, **_actor(actor),
+           new={"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "event": event.pk, "key": key.serial})
+    return cert
+
+
+@transaction.atomic
+def revoke_certificate(cert: Certificate, reason: str, *, now: dt.datetime | None = None, actor=None) -> Certificate:
+    if not reason or not reason.strip():
+        raise CertificateError("reason: a revocation needs a reason")
+    cert = Certificate.objects.select_for_update().get(pk=cert.pk)
+    if cert.status == Certificate.Status.REVOKED:
+        raise CertificateError(f"certificate {cert.number}: already revoked")
+    cert.status = Certificate.Status.REVOKED
+    cert.revoked_at = now or timezone.now()
+    cert.revocation_reason = reason.strip()
+    cert.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    record("revoke", cert, **_actor(actor), old={"status": "issued"}, new={"status": "revoked"}, reason=cert.revocation_reason)
+    keys.publish_crl(now=cert.revoked_at)
+    return cert
+
+
+# ------------------------------------------------------------------------- check
+
+
+@dataclass
+class CheckResult:
+    """The core verdict plus what only the registry knows: issued here, revoked, matching."""
+
+    number: str | None
+    verdict: Verdict
+    found: bool = False
+    status: str | None = None
+    revocation_reason: str | None = None
+    record_match: bool | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def revoked(self) -> bool:
+        return self.verdict.revoked or self.status == Certificate.Status.REVOKED
+
+    @property
+    def valid(self) -> bool:
+        v = self.verdict
+        return (v.schema_valid and v.signature_valid and v.chain_valid and v.roles_complete and not self.revoked
+                and self.record_match is True)
+
+    def to_dict(self) -> dict:
+        core = self.verdict.to_dict()
+        return {
+            "valid": self.valid,
+            "number": self.number,
+            "found": self.found,
+            "status": self.status,
+            "schema": core["schema"],
+            "signature": {"valid": self.verdict.signature_valid and self.verdict.roles_complete},
+            "chain": core["chain"],
+            "revoked": self.revoked,
+            "revocation_reason": self.revocation_reason,
+            "record_match": self.record_match,
+            "signatures": core["signatures"],
+            "reasons": self.reasons,
+        }
+
+
+def configured_anchors() -> list[x509.Certificate]:
+    """Outside trust anchors (``JILIANG_DCC_TRUST_ANCHORS``: PEM files) for imported DCCs."""
+    anchors = []
+    for path in getattr(settings, "JILIANG_DCC_TRUST_ANCHORS", []):
+        anchors.extend(pki.load_certificates(Path(path).read_bytes()))
+    return anchors
+
+
+def _verify(xml: bytes, *, expected: str | None, required_roles, anchors, intermediates=()) -> Verdict:
+    verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates, expected_identifier=expected,
+                         required_roles=required_roles)
+    revoked = keys.revoked_keys()
+    for sig in verdict.signatures:
+        when = dt.datetime.fromisoformat(sig.signing_time) if sig.signing_time else None
+        reason = keys.key_revocation_reason(revoked, sig.serial, sig.signer, when)
+        if reason:
+            sig.revoked = True
+            sig.reasons.append(f"revoked: {reason}")
+            verdict.reasons.append(f"signature {sig.index}: revoked: {reason}")
+    return verdict
+
+
+def _num(x) -> float | None:
+    return x if isinstance(x, float) else None
+
+
+def registry_problems(cert: Certificate, xml: bytes) -> list[str]:
+    """Where the DCC and the registry's record of the event disagree."""
+    problems = []
+    event = cert.event
+    if hashlib.sha256(xml).hexdigest() != cert.sha256:
+        problems.append(f"record: the document is not the one issued as {cert.number} (SHA-256 differs from the registry's)")
+    try:
+        data = parse_dcc(xml)
+    except DccError as exc:
+        return [*problems, f"record: cannot read the document ({exc})"]
+    if data["unique_identifier"] != event.certificate_number:
+        problems.append(f"record: the document is certificate {data['unique_identifier']!r}, the registry's record is {event.certificate_number!r}")
+    if cert.external:
+        return problems
+    core = (data["administrative_data"] or {}).get("coreData") or {}
+    if core.get("beginPerformanceDate") != event.performed_on.isoformat():
+        problems.append(f"record: performance date {core.get('beginPerformanceDate')} differs from the registry's {event.performed_on.isoformat()}")
+    items = ((data["administrative_data"] or {}).get("items") or {}).get("item") or []
+    codes = {i.get("value") for item in items for i in ((item.get("identifications") or {}).get("identification") or [])}
+    if event.instrument.code not in codes:
+        problems.append(f"record: the item is not instrument {event.instrument.code}")
+    statements = ((data["administrative_data"] or {}).get("statements") or {}).get("statement") or []
+    conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
+    if event.kind == CalibrationEvent.Kind.VERIFICATION and conformity != {"pass" if event.passed else "fail"}:
+        problems.append(f"record: the verdict {sorted(conformity)} differs from the registry's ({'pass' if event.passed else 'fail'})")
+    measured = [q["value"] for q in quantities(xml) if q.get("ref_type") not in ("basic_referenceValue", "basic_measurementError")]
+    expected = [float(r["value"]) for r in (event.results or []) if isinstance(r, dict) and "value" in r]
+    if expected and [_num(v) for v in measured] != expected:
+        problems.append("record: the measured values differ from the registry's")
+    return problems
+
+
+def _roles_of(cert: Certificate | None):
+    if cert is None or cert.external:
+        return ()
+    return tuple(s["role"] for s in cert.signers)
+
+
+def _anchors_for(cert: Certificate | None) -> list[x509.Certificate]:
+    anchors = keys.trust_anchors()
+    if cert is None or cert.external:
+        anchors += configured_anchors()
+    return anchors
+
+
+def _finish(result: CheckResult, cert: Certificate | None, xml: bytes) -> CheckResult:
+    if cert is not None:
+        result.found = True
+        result.status = cert.status
+        if cert.status == Certificate.Status.REVOKED:
+            result.revocation_reason = cert.revocation_reason
+            result.verdict.reasons.append(f"revoked: certificate {cert.number} was revoked on {cert.revoked_at.isoformat()}: {cert.revocation_reason}")
+        problems = registry_problems(cert, xml)
+        result.record_match = not problems
+        result.verdict.reasons.extend(problems)
+    else:
+        result.record_match = False
+        result.verdict.reasons.append(f"record: no certificate {result.number!r} in the registry")
+    result.reasons = result.verdict.reasons
+    return result
+
+
+def check_number(number: str) -> CheckResult:
+    """The verdict on the certificate the registry holds under ``number``."""
+    number = (number or "").strip()
+    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first()
+    if cert is None:
+        empty = Verdict(None, False, [], None, [], None, [], False)
+        return _finish(CheckResult(number, empty), None, b"")
+    xml = bytes(cert.xml)
+    verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
+    return _finish(CheckResult(number, verdict), cert, xml)
+
+
+def verify_uploaded(xml: bytes, number: str | None = None) -> CheckResult:
+    """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
+    if not isinstance(xml, (bytes, bytearray)):
+        raise CertificateError("file: expected the DCC file's bytes")
+    xml = bytes(xml)
+    try:
+        claimed = parse_dcc(xml)["unique_identifier"]
+    except DccError:
+        claimed = None
+    number = (number or "").strip() or claimed
+    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first() if number else None
+    verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
+    return _finish(CheckResult(number, verdict), cert, xml)
+
+
+# ------------------------------------------------------------------------ import
+
+
+@dataclass
+class ImportReport:
+    event: CalibrationEvent
+    certificate: Certificate
+    verdict: Verdict
+    notes: list[str]
+
+
+def _lab_name(data: dict) -> str:
+    contact = (((data["administrative_data"] or {}).get("calibrationLaboratory") or {}).get("contact") or {})
+    name = contact.get("name") or {}
+    text = name if isinstance(name, str) else next(iter(name.values()), "")
+    country = ((contact.get("location") or {}).get("countryCode")) or ""
+    return f"{text} ({country})" if country else text
+
+
+def values_of(xml: bytes) -> tuple[list[dict], float | None]:
+    """The DCC's quantities as the registry's results rows, and the largest expanded uncertainty."""
+    rows: list[dict] = []
+    largest = None
+    for q in quantities(xml):
+        name = q.get("name") or {}
+        label = name.get("en") or name.get("zh") or next(iter(name.values()), "") if isinstance(name, dict) else str(name)
+        values = q.get("values", [q.get("value")])
+        units = q.get("units", [q.get("unit")])
+        uncs = q.get("expanded_uncertainty")
+        uncs = uncs if isinstance(uncs, list) else [uncs] * len(values)
+        ks = q.get("coverage_factor")
+        ks = ks if isinstance(ks, list) else [ks] * len(values)
+        for i, value in enumerate(values):
+            if not isinstance(value, float):
+                continue
+            unit = units[i] if i < len(units) else units[-1] if units else ""
+            row = {"quantity": label, "value": value, "unit": records.registry_unit(unit or ""), "dsi_unit": unit,
+                   "ref_type": q.get("ref_type")}
+            u = uncs[i] if i < len(uncs) else (uncs[-1] if uncs else None)
+            if isinstance(u, float):
+                row["U"] = u
+                k = ks[i] if i < len(ks) else (ks[-1] if ks else None)
+                if isinstance(k, float):
+                    row["k"] = k
+                largest = u if largest is None else max(largest, u)
+            rows.append(row)
+    return rows, largest
+
+
+@transaction.atomic
+def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisation | None = None,
+                        trust_anchors: list[x509.Certificate] | None = None, intermediates: list[x509.Certificate] = (),
+                        require_signature: bool = False, valid_months: int = 12, actor=None) -> ImportReport:
+    """Attach an outside laboratory's DCC as the calibration event of a standard device.
+
+    The document must validate against the DCC XSD; a signed one must have matching
+    signatures (and, with trust anchors given or configured, a valid chain at its signing
+    time). ``performer`` is the registry's organisation for the outside laboratory; without
+    it one with the laboratory's exact name is looked up.
+    """
+    if device.standard_id is None:
+        raise CertificateError(f"device: {device.code} is not the device of a measurement standard")
+    xml = bytes(xml)
+    try:
+        parse_xml(xml)
+    except DccError as exc:
+        raise CertificateError(f"file: {exc}") from None
+    anchors = list(trust_anchors) if trust_anchors is not None else keys.trust_anchors() + configured_anchors()
+    verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates)
+    if not verdict.schema_valid:
+        raise CertificateError("file: not a valid DCC: " + "; ".join(verdict.schema_errors[:3]))
+    notes = [verdict.schema_note] if verdict.schema_note else []
+    if verdict.signatures:
+        if not verdict.signature_valid:
+            raise CertificateError("file: " + "; ".join(r for r in verdict.reasons if "signature" in r))
+        if not verdict.chain_valid:
+            if require_signature:
+                raise CertificateError("file: signer not trusted: " + "; ".join(r for r in verdict.reasons if "chain" in r))
+            notes.append("signature matches, but the signer's chain is not trusted here")
+    elif require_signature:
+        raise CertificateError("file: the DCC is not signed")
+    else:
+        notes.append("unsigned DCC")
+    data = parse_dcc(xml)
+    number = (data["unique_identifier"] or "").strip()
+    if not number:
+        raise CertificateError("file: the DCC has no unique identifier")
+    if CalibrationEvent.objects.filter(certificate_number=number).exists():
+        raise CertificateError(f"file: certificate {number} is already in the registry")
+    core = (data["administrative_data"] or {}).get("coreData") or {}
+    try:
+        begun = dt.date.fromisoformat(core["beginPerformanceDate"])
+        ended = dt.date.fromisoformat(core.get("endPerformanceDate") or core["beginPerformanceDate"])
+    except (KeyError, TypeError, ValueError):
+        raise CertificateError("file: the DCC has no readable performance dates") from None
+    lab = _lab_name(data)
+    if performer is None:
+        plain = lab.rsplit(" (", 1)[0]
+        performer = Organisation.objects.filter(name=plain).first()
+        if performer is None:
+            raise CertificateError(f"performer: no organisation named {plain!r} in the registry; name the performer")
+    rows, largest = values_of(xml)
+    if not rows:
+        raise CertificateError("file: the DCC has no numeric results")
+    statements = ((data["administrative_data"] or {}).get("statements") or {}).get("statement") or []
+    conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
+    passed = True if conformity == {"pass"} else False if "fail" in conformity else None
+    valid_until = _add_months(ended, valid_months)
+    event = CalibrationEvent.objects.create(
+        instrument=device, performer=performer, kind=CalibrationEvent.Kind.CALIBRATION, performed_on=ended,
+        valid_until=valid_until, passed=passed, results=rows, uncertainty=largest, certificate_number=number,
+        external_source=lab[:200],
+    )
+    issued = verdict.signatures[0].signing_time if verdict.signatures else None
+    cert = Certificate.objects.create(
+        event=event, kind=Certificate.Kind.CALIBRATION, number=number, xml=xml, sha256=hashlib.sha256(xml).hexdigest(),
+        issued_at=dt.datetime.fromisoformat(issued) if issued else timezone.now(), external=True,
+        signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
+    )
+    record("import", cert, **_actor(actor), new={"number": number, "sha256": cert.sha256, "device": device.code,
+                                                          "source": lab, "begun": begun})
+    return ImportReport(event, cert, verdict, notes)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d) - dt.timedelta(days=1)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -1,0 +1,102 @@
+"""Public pages (no login): check a certificate by number or by upload, and the
+certificate page the QR code opens, with its PDF and XML."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import render as rendering
+from . import services
+from .models import Certificate
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def check_url(number: str, request=None) -> str:
+    """The absolute URL of the public page of certificate ``number`` (what the QR code holds)."""
+    try:
+        path = reverse("certificates:certificate", args=[number])
+    except NoReverseMatch:  # pages not wired into this URLconf
+        path = f"/certificates/{number}/"
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return getattr(settings, "JILIANG_PUBLIC_URL", "http://localhost:8000").rstrip("/") + path
+
+
+def may_see(request, cert: Certificate) -> bool:
+    """A published certificate is public; an unpublished one is seen by the performer's
+    and the owner's people and by administrators."""
+    if cert.published:
+        return True
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    from jiliang.accounts.roles import NATIONAL, actor_for
+
+    actor = actor_for(user)
+    if actor.kind == NATIONAL:
+        return True
+    if actor.region_scoped:
+        return actor.sees_region(cert.event.instrument.region_id)
+    return actor.organisation_id in (cert.event.performer_id, cert.event.instrument.owner_id)
+
+
+def _certificate(number: str, request) -> Certificate:
+    cert = Certificate.objects.select_related("event__instrument", "event__performer").filter(number=number).first()
+    if cert is None or not may_see(request, cert):
+        raise Http404("no such certificate")
+    return cert
+
+
+@require_http_methods(["GET", "POST"])
+def check(request):
+    """The check page: a number in the query string, or a DCC file posted."""
+    result, error = None, None
+    number = request.GET.get("number", "").strip()
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "请选择要核验的 DCC 文件 / choose a DCC file"
+        elif upload.size > MAX_UPLOAD:
+            error = f"文件过大 / file larger than {MAX_UPLOAD // (1024 * 1024)} MB"
+        else:
+            result = services.verify_uploaded(upload.read(), number=request.POST.get("number") or None)
+    elif number:
+        result = services.check_number(number)
+    cert = None
+    if result is not None and result.found:
+        cert = Certificate.objects.filter(number=result.number).first()
+        if cert is not None and not may_see(request, cert):
+            cert = None
+    return render(request, "certificates/check.html", {"result": result, "data": result.to_dict() if result else None,
+                                                       "number": number, "error": error, "certificate": cert},
+                  status=400 if error else 200)
+
+
+@require_GET
+def certificate_page(request, number: str):
+    cert = _certificate(number, request)
+    view = rendering.certificate_view(cert, check_url(number, request))
+    result = services.check_number(number)
+    return render(request, "certificates/certificate.html", {"view": view, "certificate": cert, "data": result.to_dict()})
+
+
+@require_GET
+def certificate_pdf(request, number: str):
+    cert = _certificate(number, request)
+    pdf = rendering.render_pdf(rendering.certificate_view(cert, check_url(number, request)), bytes(cert.xml))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
+    return response
+
+
+@require_GET
+def certificate_xml(request, number: str):
+    cert = _certificate(number, request)
+    response = HttpResponse(bytes(cert.xml), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{number}.xml"'
+    return response

@@ -1,0 +1,126 @@
+"""`jiliang certificate issue|revoke|check|ca init`: the platform's signed certificates
+(the registry-backed side of `jiliang dcc`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("certificate", help="issue, revoke and check the platform's signed certificates (数字证书)")
+    sub = parser.add_subparsers(dest="certificate_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("issue", help="issue the signed DCC of a recorded verification or calibration")
+    p.add_argument("event", metavar="EVENT_CERT_NUMBER", help="the calibration event's certificate number")
+    p.add_argument("--verifier", type=int, required=True, metavar="ID", help="person id of the verifier (检定员)")
+    p.add_argument("--checker", type=int, required=True, metavar="ID", help="person id of the checker (核验员)")
+    p.add_argument("--approver", type=int, required=True, metavar="ID", help="person id of the approver (批准人)")
+    p.add_argument("--unpublished", action="store_true", help="do not publish the certificate on the public pages")
+    p.add_argument("--json", action="store_true", help="print the issued certificate as JSON")
+    p.set_defaults(func=run_issue)
+
+    p = sub.add_parser("revoke", help="revoke an issued certificate (listed in the revocation list)")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=run_revoke)
+
+    p = sub.add_parser("check", help="check a certificate by its number or a DCC file")
+    p.add_argument("target", metavar="NUMBER|FILE")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(func=run_check)
+
+    p = sub.add_parser("ca", help="the platform root certificate authority")
+    ca_sub = p.add_subparsers(dest="ca_command", metavar="ACTION", required=True)
+    q = ca_sub.add_parser("init", help="create the root CA (kept if one exists, unless --replace)")
+    q.add_argument("--name", default="Jiliang Root CA")
+    q.add_argument("--replace", action="store_true", help="make a new root; the old one stays a trust anchor")
+    q.add_argument("--pem", metavar="FILE", help="also write the root certificate (PEM) here")
+    q.set_defaults(func=run_ca_init)
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
+    import django
+
+    django.setup()
+
+
+def run_issue(args) -> int:
+    _setup()
+    from jiliang.certificates import services
+    from jiliang.registry.models import CalibrationEvent, Person
+
+    event = CalibrationEvent.objects.select_related("performer").filter(certificate_number=args.event).first()
+    if event is None:
+        raise SystemExit(f"jiliang: event: no calibration event numbered {args.event!r}")
+    signers = []
+    for role in ("verifier", "checker", "approver"):
+        person = Person.objects.filter(pk=getattr(args, role)).first()
+        if person is None:
+            raise SystemExit(f"jiliang: --{role}: no person with id {getattr(args, role)}")
+        signers.append((person, role))
+    cert = services.issue_certificate(event, signers, published=not args.unpublished, actor="cli:certificate")
+    if args.json:
+        print(json.dumps({"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "issued_at": cert.issued_at.isoformat(),
+                          "signers": cert.signers, "key_serial": cert.signing_key.serial}, ensure_ascii=False, indent=2))
+    else:
+        print(f"issued {cert.get_kind_display()} {cert.number} (SHA-256 {cert.sha256}), signed by key {cert.signing_key.serial}")
+    return 0
+
+
+def run_revoke(args) -> int:
+    _setup()
+    from jiliang.certificates import services
+    from jiliang.certificates.models import Certificate
+
+    cert = Certificate.objects.filter(number=args.number).first()
+    if cert is None:
+        raise SystemExit(f"jiliang: number: no certificate {args.number!r}")
+    cert = services.revoke_certificate(cert, args.reason, actor="cli:certificate")
+    print(f"revoked {cert.number} at {cert.revoked_at.isoformat()}: {cert.revocation_reason}")
+    return 0
+
+
+def run_check(args) -> int:
+    _setup()
+    from jiliang.certificates import services
+
+    path = Path(args.target)
+    if path.is_file():
+        result = services.verify_uploaded(path.read_bytes())
+    elif args.target == "-":
+        result = services.verify_uploaded(sys.stdin.buffer.read())
+    else:
+        result = services.check_number(args.target)
+    data = result.to_dict()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif not data["found"] and not data["signatures"] and not data["schema"]["errors"]:
+        print(f"certificate {data['number']}: NOT FOUND")
+        for reason in data["reasons"]:
+            print(f"  - {reason}")
+    else:
+        mark = lambda ok: "ok" if ok else "FAIL"  # noqa: E731
+        print(f"certificate {data['number']}: {'VALID' if data['valid'] else 'NOT VALID'}")
+        print(f"  schema      {mark(data['schema']['valid'])}")
+        print(f"  signature   {mark(data['signature']['valid'])}")
+        print(f"  chain       {mark(data['chain']['valid'])}")
+        print(f"  revoked     {'yes' if data['revoked'] else 'no'}")
+        print(f"  registry    {'matches' if data['record_match'] else 'does not match'}")
+        for reason in data["reasons"]:
+            print(f"  - {reason}")
+    return 0 if data["valid"] else 1
+
+
+def run_ca_init(args) -> int:
+    _setup()
+    from jiliang.certificates import keys
+
+    ca = keys.init_authority(args.name, replace=args.replace)
+    if args.pem:
+        Path(args.pem).write_text(ca.cert_pem)
+    print(f"root CA {ca.name}: serial {ca.serial}, valid until {ca.valid_until.date().isoformat()}")
+    return 0
