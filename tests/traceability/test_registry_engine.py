@@ -182,3 +182,46 @@ def test_api_and_cli(province, django_user_model, capsys):
     assert "events" in capsys.readouterr().out
     assert main(["trace", "NO-SUCH-CODE"]) == 2
     assert "no instrument" in capsys.readouterr().err
+
+
+def test_api_follows_roles(province, django_user_model):
+    """Owners see their own instruments' chains and recall notices; administrators see
+    their region; nobody else reaches a private instrument or decides a recall."""
+    from jiliang.accounts.models import Membership
+
+    def user(name, **membership):
+        u = django_user_model.objects.create_user(name, f"{name}@example.org", "pw-123456")
+        Membership.objects.create(user=u, **membership)
+        client = APIClient()
+        client.force_authenticate(u)
+        return client
+
+    instrument = models.Instrument.objects.filter(standard__isnull=True, status="in_use").select_related("region", "owner").first()
+    other = models.Instrument.objects.filter(standard__isnull=True).exclude(owner=instrument.owner).exclude(region__code__startswith=instrument.region.code[:4]).first()
+    owner = user("owner", role="enterprise_user", organisation=instrument.owner)
+    county = user("county", role="region_admin", region=instrument.region)
+    elsewhere = models.Region.objects.filter(level="city", code__startswith="33").exclude(code=instrument.region.code[:4] + "00").first()
+    far_admin = user("far", role="region_admin", region=elsewhere)
+    province_admin = user("prov", role="region_admin", region=models.Region.objects.get(code="330000"))
+
+    assert owner.get(f"/api/traceability/items/{instrument.id}/").status_code == 200
+    assert owner.get(f"/api/traceability/items/{other.id}/").status_code == 404
+    assert county.get(f"/api/traceability/items/{instrument.id}/").status_code == 200
+    assert far_admin.get(f"/api/traceability/items/{instrument.id}/").status_code == 404
+    assert owner.get("/api/traceability/summary/").status_code == 403
+    assert county.get("/api/traceability/summary/").json()["region"] == instrument.region.code
+    assert county.get("/api/traceability/summary/?region=330000").status_code == 403
+
+    faulty = models.MeasurementStandard.objects.get(certificate_number=province.defects.out_of_tolerance_standard)
+    body = {"standard": faulty.id, "found_on": province.defects.out_of_tolerance_found_on, "reason": "失准"}
+    assert owner.post("/api/traceability/impact/", body, format="json").status_code == 403
+    assert far_admin.post("/api/traceability/recalls/", body, format="json").status_code == 403
+    assert province_admin.post("/api/traceability/recalls/", body, format="json").status_code == 201
+    notice = RecallItem.objects.select_related("notice__owner").first().notice
+    affected = APIClient()
+    affected.force_authenticate(django_user_model.objects.create_user("affected", "a@example.org", "pw-123456"))
+    Membership.objects.create(user=django_user_model.objects.get(username="affected"), role="enterprise_user", organisation=notice.owner)
+    mine = affected.get("/api/traceability/recall-notices/").json()
+    assert [n["id"] for n in mine] == [notice.id] and mine[0]["items"]
+    assert all(n["owner"] == instrument.owner.name for n in owner.get("/api/traceability/recall-notices/").json())
+    assert len(province_admin.get("/api/traceability/recall-notices/").json()) == RecallItem.objects.values("notice").distinct().count()

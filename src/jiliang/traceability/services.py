@@ -254,11 +254,11 @@ def impact_document(found: dict, limit: int = 1000) -> dict:
 
 @transaction.atomic
 def create_recall(standard: reg.MeasurementStandard, date_from: dt.date | None, date_to: dt.date | None, *,
-                  reason: str, actor=None) -> Recall:
+                  reason: str, actor=None, found_on: dt.date | None = None) -> Recall:
     """Record a recall and one notice per affected owner, with the events in doubt."""
     if not reason or not reason.strip():
         raise ValueError("reason: a recall needs its reason")
-    found = impact(standard, date_from, date_to)
+    found = impact(standard, date_from, date_to, found_on)
     result = found["result"]
     recall = Recall.objects.create(
         standard=standard, window_from=found["from"], window_to=found["to"], reason=reason.strip(), created_by=actor,

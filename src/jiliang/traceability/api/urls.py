@@ -7,4 +7,5 @@ urlpatterns = [
     path("traceability/summary/", views.SummaryView.as_view(), name="traceability-summary"),
     path("traceability/impact/", views.ImpactView.as_view(), name="traceability-impact"),
     path("traceability/recalls/", views.RecallView.as_view(), name="traceability-recall"),
+    path("traceability/recall-notices/", views.RecallNoticeView.as_view(), name="traceability-recall-notices"),
 ]

@@ -5,15 +5,33 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiliang.registry.models import Instrument, MeasurementStandard
+from jiliang.accounts import roles
+from jiliang.registry.api.permissions import InstrumentPolicy
+from jiliang.registry.models import Instrument, MeasurementStandard, Region
 
 from .. import services
+from ..models import RecallNotice
+
+
+def _actor(request) -> roles.Actor:
+    return roles.actor_for(request.user)
+
+
+def _may_study_standard(actor: roles.Actor, standard: MeasurementStandard) -> bool:
+    """Who may ask what a standard's fault touched: the nation, the region that
+    supervises (or audits) its holder, and the holder's own staff."""
+    if actor.kind == roles.NATIONAL:
+        return True
+    if actor.region_scoped:
+        return standard.holder.region_id in actor.region_ids()
+    return actor.kind == roles.STAFF and actor.organisation_id == standard.holder_id
 
 
 def _date(value, field: str, default: dt.date | None = None) -> dt.date | None:
@@ -34,7 +52,8 @@ class ItemTraceabilityView(APIView):
     @extend_schema(parameters=[DATE_PARAM], responses=OpenApiTypes.OBJECT, tags=["traceability"])
     def get(self, request, pk: int):
         """The chain of one instrument up to primary standards, and whether it is traceable."""
-        instrument = get_object_or_404(Instrument, pk=pk)
+        # An instrument the actor may not see does not exist for them.
+        instrument = get_object_or_404(InstrumentPolicy().visible(Instrument.objects.all(), _actor(request)), pk=pk)
         date = _date(request.query_params.get("date"), "date", dt.date.today())
         return Response(services.item_chain(instrument, date))
 
@@ -47,8 +66,16 @@ class SummaryView(APIView):
     def get(self, request):
         """Traceable share of working instruments per region and per catalog item."""
         date = _date(request.query_params.get("date"), "date", dt.date.today())
+        actor = _actor(request)
+        region = request.query_params.get("region") or None
+        if actor.region_scoped:
+            region = region or Region.objects.filter(code__startswith=actor.region_prefix).order_by("code").values_list("code", flat=True).first()
+            if not (region or "").startswith(actor.region_prefix):
+                raise PermissionDenied("region: outside the region you supervise")
+        elif actor.kind != roles.NATIONAL:
+            raise PermissionDenied("the region summary is for administrators and auditors")
         try:
-            return Response(services.validity_summary(date, request.query_params.get("region") or None))
+            return Response(services.validity_summary(date, region))
         except ValueError as exc:
             return Response({"region": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
 
@@ -79,12 +106,14 @@ class ImpactView(APIView):
         body = ImpactRequest(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
+        if not _may_study_standard(_actor(request), d["standard"]):
+            raise PermissionDenied("standard: not a standard you hold or supervise")
         found = services.impact(d["standard"], d.get("from"), d.get("to"), d.get("found_on"))
         return Response(services.impact_document(found, limit=d["limit"]))
 
 
 class RecallView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=RecallRequest, responses=OpenApiTypes.OBJECT, tags=["traceability"])
     def post(self, request):
@@ -92,9 +121,37 @@ class RecallView(APIView):
         body = RecallRequest(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
-        recall = services.create_recall(d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user)
+        actor = _actor(request)
+        if not (actor.kind == roles.NATIONAL or actor.supervises_region(d["standard"].holder.region_id)):
+            raise PermissionDenied("a recall is decided by the administrator supervising the standard")
+        recall = services.create_recall(d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user,
+                                        found_on=d.get("found_on"))
         return Response({
             "id": recall.id, "standard": recall.standard_id, "from": recall.window_from.isoformat(), "to": recall.window_to.isoformat(),
             "events": recall.affected_events, "instruments": recall.affected_instruments,
             "notices": list(recall.notices.values("owner_id", "region_id", "instruments", "events")),
         }, status=status.HTTP_201_CREATED)
+
+
+class RecallNoticeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["traceability"])
+    def get(self, request):
+        """Recall notices the actor must act on or supervises: an owner sees its own."""
+        actor = _actor(request)
+        notices = RecallNotice.objects.select_related("recall__standard", "owner", "region")
+        if actor.region_scoped:
+            notices = notices.filter(region_id__in=actor.region_ids())
+        elif actor.organisation_scoped:
+            notices = notices.filter(owner_id=actor.organisation_id)
+        elif actor.kind != roles.NATIONAL:
+            notices = notices.none()
+        return Response([
+            {"id": n.id, "recall": n.recall_id, "standard": n.recall.standard.name, "certificate_number": n.recall.standard.certificate_number,
+             "from": n.recall.window_from.isoformat(), "to": n.recall.window_to.isoformat(), "reason": n.recall.reason,
+             "owner": n.owner.name, "region": n.region.code, "instruments": n.instruments, "events": n.events,
+             "items": list(n.items.values_list("instrument__code", flat=True)[:1000]),
+             "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None}
+            for n in notices.order_by("-recall__created_at", "owner_id")[:500]
+        ])
