@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "jiliang.audit"
     label = "audit"
     verbose_name = _("审计台账")
+
+    def ready(self):
+        from . import services
+
+        services.track_default_models()

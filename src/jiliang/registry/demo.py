@@ -548,10 +548,31 @@ def registry_is_empty() -> bool:
 
 @transaction.atomic
 def clear_registry() -> None:
-    for model in (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
-                  models.Capability, models.StandardStatusChange, models.MeasurementStandard, models.CertifiedValue,
-                  models.ReferenceMaterial, models.PrimaryStandard, models.Organisation):
-        model.objects.all().delete()
+    """Empty the registry for `generate --replace`: set-based deletes (a per-row delete of
+    10^7 instruments would take hours), each table's removal one entry on the audit ledger."""
+    from django.apps import apps
+
+    from jiliang.audit.services import record
+
+    registry_tables = (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
+                       models.Capability, models.StandardStatusChange, models.MeasurementStandard.specifications.through,
+                       models.MeasurementStandard.catalog_items.through, models.MeasurementStandard, models.CertifiedValue,
+                       models.ReferenceMaterial, models.PrimaryStandard, models.Organisation)
+    # Rows of other apps that point into the registry go first (recalls, certificates, …).
+    # (transitively: a recall's items point at its notices, which point at organisations).
+    others = [m for m in apps.get_models() if m._meta.app_label not in ("registry", "audit", "auth", "admin", "contenttypes", "sessions")]
+    doomed, dependants = set(registry_tables), []
+    while True:
+        more = [m for m in others if m not in doomed
+                and any(f.is_relation and f.related_model in doomed for f in m._meta.get_fields() if f.concrete)]
+        if not more:
+            break
+        doomed.update(more)
+        dependants = more + dependants
+    for model in (*dependants, *registry_tables):
+        count = model.objects.all()._raw_delete(model.objects.db)
+        if count:
+            record("delete", model, actor="cli:generate --replace", new={"rows": count}, reason="demo province replaced")
 
 
 def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False) -> GenerationReport:
