@@ -6,3 +6,22 @@ class AccountsConfig(AppConfig):
     name = "jiliang.accounts"
     label = "accounts"
     verbose_name = _("账户与角色")
+
+    def ready(self):
+        # The admin login is the password login of the pages (LOGIN_URL): throttle it.
+        from django.contrib import admin
+
+        from .forms import ThrottledAdminAuthenticationForm
+
+        admin.site.login_form = ThrottledAdminAuthenticationForm
+
+        # Region scopes are cached per process (roles.region_ids_within); a saved or
+        # deleted region clears them (bulk loads rely on the cache's one-minute life).
+        from django.db.models.signals import post_delete, post_save
+
+        from jiliang.registry.models import Region
+
+        from .roles import clear_region_cache
+
+        post_save.connect(clear_region_cache, sender=Region, dispatch_uid="accounts-region-cache-save")
+        post_delete.connect(clear_region_cache, sender=Region, dispatch_uid="accounts-region-cache-delete")

@@ -51,13 +51,20 @@ def _days_sql(column: str) -> str:
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
+FETCH_CHUNK = 200_000
+
+
 def _fetch(sql: str, params=(), dtype=np.int64, columns: int = 1) -> np.ndarray:
+    """A query's rows as one 2-D array, read in chunks so that only one chunk of Python
+    tuples exists at a time (10^7 rows would otherwise take gigabytes as tuples)."""
+    parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            parts.append(np.array(rows, dtype=dtype).reshape(len(rows), columns))
+    if not parts:
         return np.zeros((0, columns), dtype=dtype)
-    return np.array(rows, dtype=dtype).reshape(len(rows), columns)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The single place API writes meet the audit ledger.
 
-Every write the API makes runs inside ``audited_write(request, reason)``. When the audit
-app provides ``jiliang.audit.services.audit_context(actor, reason)`` the write is
-recorded through it; until then this is a no-op context.
+Every write the API makes runs inside ``audited_write(request, reason)``, which sets the
+ledger's actor (the API's user: token-authenticated requests are invisible to Django's
+middleware) and, where the domain gives one, the reason. Without the audit app this is a
+no-op context.
 """
 
 from __future__ import annotations
@@ -16,4 +17,7 @@ def audited_write(request, reason: str = ""):
     except ImportError:
         return contextlib.nullcontext()
     user = getattr(request, "user", None)
-    return audit_context(actor=user if user is not None and user.is_authenticated else None, reason=reason)
+    context = {"actor": user if user is not None and user.is_authenticated else "anonymous"}
+    if reason:
+        context["reason"] = reason
+    return audit_context(**context)

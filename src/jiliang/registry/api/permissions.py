@@ -12,7 +12,6 @@ from django.db.models import Q
 from rest_framework import exceptions, permissions
 
 from jiliang.accounts.roles import ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
-from jiliang.registry import models
 
 
 def request_actor(request) -> Actor:

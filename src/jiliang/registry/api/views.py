@@ -15,8 +15,8 @@ import re
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import SAFE_METHODS
@@ -336,10 +336,6 @@ class QualificationViewSet(mixins.DestroyModelMixin, RegistryViewSet):
 
 
 # ---------------------------------------------------------------------------- instruments and events
-
-
-class InstrumentBulkSerializer(serializers.ListSerializer):
-    child = s.InstrumentSerializer()
 
 
 class InstrumentViewSet(RegistryViewSet):
