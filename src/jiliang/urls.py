@@ -10,7 +10,11 @@ urlpatterns = [
     path("api/", include("jiliang.calculations.api.urls")),
     path("api/", include("jiliang.traceability.api.urls")),
     path("api/", include("jiliang.certificates.api.urls")),
+    path("api/", include("jiliang.supervision.prepack.api.urls")),
+    path("api/", include("jiliang.comparisons.api.urls")),
     path("api/", include("jiliang.registry.api.urls")),
     path("certificates/", include("jiliang.certificates.urls")),
+    path("prepack/", include("jiliang.supervision.prepack.urls")),
+    path("comparisons/", include("jiliang.comparisons.urls")),
     path("", include("jiliang.registry.urls")),
 ]

@@ -1,0 +1,97 @@
+"""`jiliang ingest`: the telemetry worker (MQTT or NATS JetStream), plus the file import
+path for instruments without a broker (``jiliang ingest --file messages.txt``: one signed
+message per line pair, as the devices send them; see jiliang.supervision.telemetry.protocol)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
+    import django
+
+    django.setup()
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ingest", help="consume telemetry from the broker (MQTT / NATS) or a file into the database")
+    p.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port (Mosquitto) or nats://host:port (JetStream)")
+    p.add_argument("--topic", default=None, help="MQTT topic filter (default jiliang/t/+/up) or NATS subject (default jiliang.t.>)")
+    p.add_argument("--client-id", default="jiliang-ingest", help="MQTT client id / NATS durable consumer: keep it fixed so the session survives restarts")
+    p.add_argument("--batch-size", type=int, default=2000)
+    p.add_argument("--flush-interval", type=float, default=0.05, help="seconds before a partial batch is committed and acknowledged")
+    p.add_argument("--receive-maximum", type=int, default=None, help="MQTT 5 Receive Maximum (default 4 × batch size)")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without a message")
+    p.add_argument("--file", default=None, help="import signed messages from a file (two lines each: body, signature) instead")
+    p.add_argument("--json", action="store_true", help="print the final counts as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.batch_size < 1 or args.batch_size > 16000:
+        raise ValueError("batch-size: must be between 1 and 16000 (four batches must fit the 65,535 MQTT receive window)")
+    _setup()
+    from jiliang.supervision.telemetry import worker
+    from jiliang.supervision.telemetry.pipeline import Pipeline
+
+    if args.file:
+        stats = import_file(args.file, batch_size=args.batch_size)
+    else:
+        scheme, host, port = worker.parse_broker(args.broker)
+        if scheme == "mqtt":
+            source = worker.MqttIngest(host, port, topic=args.topic or "jiliang/t/+/up", client_id=args.client_id,
+                                       batch_size=args.batch_size, flush_interval=args.flush_interval,
+                                       receive_maximum=args.receive_maximum, pipeline=Pipeline())
+        else:
+            source = worker.NatsIngest(host, port, subject=args.topic or worker.NATS_SUBJECTS, durable=args.client_id,
+                                       batch_size=args.batch_size, pipeline=Pipeline())
+        try:
+            stats = source.run(seconds=args.seconds, idle_exit=args.idle_exit)
+        except KeyboardInterrupt:
+            stats = source.stats
+    data = stats.as_json()
+    if args.json:
+        print(json.dumps(data))
+    else:
+        print(f"received {data['received']}, stored {data['stored']}, duplicates {data['duplicates']}, "
+              f"rejected {data['rejected']}, alerts {data['alerts_created']} in {data['seconds']} s")
+    return 0
+
+
+def import_file(path: str, batch_size: int = 2000):
+    """Each message is its body line followed by its signature line."""
+    from jiliang.supervision.telemetry.pipeline import Pipeline
+    from jiliang.supervision.telemetry.worker import IngestStats
+
+    pipeline, stats = Pipeline(), IngestStats()
+    try:
+        handle = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as exc:
+        raise ValueError(f"file: cannot open {path} ({exc.strerror})") from None
+    with handle:
+        lines = [line.rstrip(b"\r\n") for line in handle if line.strip()]
+    if len(lines) % 2:
+        raise ValueError(f"file: {path} has an odd number of lines; each message is a body line and a signature line")
+    now = time.time()
+    messages = [(lines[i] + b"\n" + lines[i + 1], now) for i in range(0, len(lines), 2)]
+    for i in range(0, len(messages), batch_size):
+        chunk = messages[i : i + batch_size]
+        stats.add(len(chunk), pipeline.handle(chunk))
+    return stats
+
+
+if __name__ == "__main__":  # python -m jiliang.commands.ingest …
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="jiliang")
+    register(parser.add_subparsers(dest="command", required=True))
+    ns = parser.parse_args(["ingest", *sys.argv[1:]])
+    try:
+        raise SystemExit(ns.func(ns))
+    except ValueError as exc:
+        raise SystemExit(f"jiliang: {exc}") from None

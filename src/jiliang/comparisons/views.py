@@ -1,0 +1,218 @@
+"""Pages of the comparison workflow: one page per comparison that shows each visitor what
+their role allows (the pilot's, the participant's and the administrator's forms; the
+public's published results), the public list, the reports and the follow-up actions.
+
+Everything read here goes through ``visibility``; every form posts to a use case of
+``services`` and returns to the comparison with a message.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from jiliang.core.comparison import ESTIMATORS
+from jiliang.registry.models import MeasurementStandard, Organisation, Quantity
+
+from . import services, visibility
+from .errors import NotAllowed, WorkflowError
+from .models import Comparison, Report
+from .visibility import Viewer
+
+S = Comparison.Status
+
+
+def _comparison(viewer: Viewer, pk: int) -> Comparison:
+    queryset = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))
+    return get_object_or_404(queryset, pk=pk)
+
+
+def comparison_list(request):
+    viewer = Viewer.of(request.user)
+    rows = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))[:500]
+    return render(request, "comparisons/list.html", {"comparisons": rows, "public": False})
+
+
+def public_list(request):
+    rows = (Comparison.objects.filter(status=S.PUBLISHED).select_related("pilot", "administrator_region")
+            .prefetch_related("measurands").order_by("-published_at")[:500])
+    return render(request, "comparisons/list.html", {"comparisons": rows, "public": True})
+
+
+def comparison_detail(request, pk):
+    viewer = Viewer.of(request.user)
+    comparison = _comparison(viewer, pk)
+    participant = viewer.participant_in(comparison)
+    own = visibility.submissions(viewer, comparison)
+    context = {
+        "comparison": comparison,
+        "measurands": comparison.measurands.select_related("quantity"),
+        "participants": comparison.participants.select_related("institution", "standard"),
+        "circulation": comparison.circulation.select_related("holder"),
+        "status_rows": visibility.submission_status(viewer, comparison),
+        "submissions": own.order_by("measurand_id", "participant_id"),
+        "tables": services.result_tables(comparison) if visibility.sees_results(viewer, comparison) else [],
+        "reports": visibility.reports(viewer, comparison),
+        "is_pilot": viewer.pilots(comparison),
+        "is_admin": viewer.administers(comparison),
+        "participant": participant,
+        "estimators": ESTIMATORS,
+        "can_submit": participant is not None and comparison.status == S.OPEN,
+        "quantities": Quantity.objects.order_by("name") if comparison.status == S.DRAFT and viewer.organises(comparison) else [],
+    }
+    return render(request, "comparisons/detail.html", context)
+
+
+def _run(request, pk, use_case, success: str, **kwargs):
+    viewer = Viewer.of(request.user)
+    comparison = _comparison(viewer, pk)
+    try:
+        use_case(request.user, comparison, **kwargs)
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+    except NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("comparisons:detail", pk=comparison.pk)
+
+
+STEPS = {
+    "open": (services.open_submissions, "已开始接收结果 / submissions opened"),
+    "close": (services.close_submissions, "已截止接收结果 / submissions closed"),
+    "approve": (services.approve, "报告已批准 / report approved"),
+    "publish": (services.publish, "结果已公布 / results published"),
+}
+
+
+@login_required
+@require_POST
+def step(request, pk, name):
+    if name not in STEPS:
+        raise Http404("no such step")
+    use_case, success = STEPS[name]
+    return _run(request, pk, use_case, success)
+
+
+def _float_or_none(text):
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text  # the service names the field and the reason
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    viewer = Viewer.of(request.user)
+    comparison = _comparison(viewer, pk)
+    measurand = comparison.measurands.filter(pk=request.POST.get("measurand") or 0).first() if (request.POST.get("measurand") or "").isdigit() else None
+    if measurand is None:
+        messages.error(request, "measurand: choose a measurand of this comparison")
+        return redirect("comparisons:detail", pk=comparison.pk)
+    budget_text = request.POST.get("budget", "").strip()
+    try:
+        budget = json.loads(budget_text) if budget_text else []
+    except ValueError:
+        messages.error(request, "budget: must be a JSON list of components")
+        return redirect("comparisons:detail", pk=comparison.pk)
+    return _run(request, pk, services.submit, "结果已提交 / result submitted", measurand=measurand,
+                value=_float_or_none(request.POST.get("value")), u=_float_or_none(request.POST.get("u")),
+                dof=_float_or_none(request.POST.get("dof")), budget=budget, budget_file=request.FILES.get("budget_file"))
+
+
+def _date_or_none(text):
+    import datetime as dt
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise WorkflowError("date", f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _setup_kwargs(request, comparison, what):
+    """The keyword arguments of one set-up use case, from the pilot's or administrator's form."""
+    post = request.POST
+    if what == "measurand":
+        quantity = Quantity.objects.filter(pk=post.get("quantity") or 0).first() if (post.get("quantity") or "").isdigit() else None
+        if quantity is None:
+            raise WorkflowError("quantity", "choose a quantity")
+        return services.add_measurand, {"name": post.get("name", ""), "quantity": quantity, "unit": post.get("unit", ""),
+                                        "nominal_value": _float_or_none(post.get("nominal_value"))}
+    if what == "participant":
+        institution = Organisation.objects.filter(credit_code=post.get("credit_code", "").strip()).first()
+        if institution is None:
+            raise WorkflowError("credit_code", "no organisation with this credit code")
+        standard = None
+        if post.get("certificate_number", "").strip():
+            standard = MeasurementStandard.objects.filter(certificate_number=post["certificate_number"].strip()).first()
+            if standard is None:
+                raise WorkflowError("certificate_number", "no measurement standard with this certificate number")
+        return services.add_participant, {"institution": institution, "standard": standard, "label": post.get("label", "")}
+    if what == "movement":
+        holder = comparison.participants.filter(pk=post.get("participant") or 0).first() if (post.get("participant") or "").isdigit() else None
+        if holder is None:
+            raise WorkflowError("participant", "choose a participant")
+        received = _date_or_none(post.get("received_on"))
+        if received is None:
+            raise WorkflowError("received_on", "is required")
+        return services.record_movement, {"holder": holder.institution, "received_on": received, "sent_on": _date_or_none(post.get("sent_on")),
+                                          "condition_on_arrival": post.get("condition_on_arrival", ""), "notes": post.get("notes", "")}
+    if what == "protocol":
+        return services.set_protocol, {"upload": request.FILES.get("file")}
+    raise Http404("no such set-up step")
+
+
+@login_required
+@require_POST
+def setup(request, pk, what):
+    viewer = Viewer.of(request.user)
+    comparison = _comparison(viewer, pk)
+    try:
+        use_case, kwargs = _setup_kwargs(request, comparison, what)
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+        return redirect("comparisons:detail", pk=comparison.pk)
+    return _run(request, pk, use_case, "已保存 / saved", **kwargs)
+
+
+@login_required
+@require_POST
+def compute(request, pk):
+    return _run(request, pk, services.compute, "已计算 / computed", estimator=request.POST.get("estimator", ""),
+                sigma_pt=_float_or_none(request.POST.get("sigma_pt")))
+
+
+def report(request, pk, stage):
+    viewer = Viewer.of(request.user)
+    comparison = _comparison(viewer, pk)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect("comparisons:detail", pk=comparison.pk)
+        if stage not in Report.Stage.values:
+            raise Http404("no such report stage")
+        return _run(request, pk, services.write_report, "报告已保存 / report saved", stage=stage,
+                    introduction=request.POST.get("introduction", ""), discussion=request.POST.get("discussion", ""),
+                    conclusions=request.POST.get("conclusions", ""))
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    row = get_object_or_404(visibility.reports(viewer, comparison), stage=stage)
+    return render(request, "comparisons/report_page.html", {"comparison": comparison, "report": row})
+
+
+@login_required
+def follow_ups(request):
+    viewer = Viewer.of(request.user)
+    rows = visibility.follow_ups(viewer).select_related("comparison", "institution", "measurand", "standard")[:1000]
+    return render(request, "comparisons/follow_ups.html", {"rows": rows})

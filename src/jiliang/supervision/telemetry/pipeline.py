@@ -1,0 +1,300 @@
+"""Validate, deduplicate, store and judge a batch of telemetry messages in one transaction.
+
+Used by the MQTT / NATS worker, the HTTP upload endpoint and the file import alike:
+``Pipeline.handle([(payload, received_unix_s), ...])`` returns what happened, and the
+caller acknowledges the messages to the broker only after it returns (the transaction
+has committed). A redelivered message finds its (device, seq) already stored and is
+counted as a duplicate: nothing is written twice and no alert is raised twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from jiliang.core.detectors.stream import DeviceProfile, Finding, StreamEngine
+
+from . import partitions, protocol
+from .models import Alert, CreditSignal, Device, RejectedMessage
+
+FIELDS = {
+    "sale": ("volume_l", "unit_price", "amount", "pulses"),
+    "trip": ("metered_km", "gps_km", "fare", "waiting_min"),
+    "session": ("charger_kwh", "billed_kwh"),
+    "reading": ("register",),
+    "event": ("code",),
+    "facts": ("software_id", "checksum", "counter", "seal_intact"),
+}
+EVIDENCE_LIMIT = 20  # messages kept as evidence on one alert
+UTC = dt.timezone.utc
+
+
+@dataclass
+class DeviceInfo:
+    id: int
+    code: str
+    key: str
+    instrument_id: int
+    region_id: int
+    owner_id: int
+
+
+@dataclass
+class BatchResult:
+    stored: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    alerts_created: int = 0
+    alerts_updated: int = 0
+    findings: list = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(self, engine: StreamEngine | None = None):
+        self.engine = engine or StreamEngine()
+        self.devices: dict[str, DeviceInfo] = {}
+        self.by_id: dict[int, DeviceInfo] = {}
+        self.load_devices()
+
+    def load_devices(self) -> None:
+        rows = Device.objects.filter(active=True).values_list(
+            "id", "code", "key", "instrument_id", "instrument__region_id", "instrument__owner_id",
+            "verified_k", "software_id", "software_checksum", "last_counter")
+        for pk, code, key, inst, region, owner, k, sw_id, sw_ck, counter in rows:
+            info = DeviceInfo(pk, code, key, inst, region, owner)
+            self.devices[code] = info
+            self.by_id[pk] = info
+            self.engine.profiles[pk] = DeviceProfile(float("nan") if k is None else k, sw_id, sw_ck)
+            if counter is not None:
+                self.engine.last_counter.setdefault(pk, counter)
+
+    # ------------------------------------------------------------------ the batch
+
+    def handle(self, messages: list[tuple[bytes, float]]) -> BatchResult:
+        result = BatchResult()
+        accepted: dict[tuple[int, int], tuple[protocol.Parsed, bytes, float]] = {}
+        for payload, received in messages:
+            try:
+                parsed, body, signature = protocol.parse_unverified(payload)
+                info = self.devices.get(parsed.device_code)
+                if info is None:
+                    self.load_devices_by_code(parsed.device_code)
+                    info = self.devices.get(parsed.device_code)
+                    if info is None:
+                        raise protocol.Rejected("forged", parsed.device_code, "unknown device")
+                protocol.verify(body, signature, info.key, parsed.device_code)
+                _check_fields(parsed)
+            except protocol.Rejected as exc:
+                result.rejected[(exc.reason, exc.device_code[:40])] += 1
+                continue
+            key = (info.id, parsed.seq)
+            if key in accepted:
+                result.duplicates += 1
+                continue
+            accepted[key] = (parsed, body, received)
+        with transaction.atomic():
+            new_keys = self._store(accepted) if accepted else set()
+            result.stored = len(new_keys)
+            result.duplicates += len(accepted) - len(new_keys)
+            fresh = {k: v for k, v in accepted.items() if k in new_keys}
+            if fresh:
+                findings = self.engine.process(_columns(fresh))
+                result.findings = findings
+                self._alerts(findings, fresh, result)
+                self._touch_devices(fresh)
+            if result.rejected:
+                self._count_rejections(result.rejected)
+        return result
+
+    def load_devices_by_code(self, code: str) -> None:
+        """A device registered after the worker started: look it up once."""
+        if Device.objects.filter(code=code, active=True).exists():
+            self.load_devices()
+
+    # ------------------------------------------------------------------ storage
+
+    def _store(self, accepted) -> set[tuple[int, int]]:
+        now = dt.datetime.now(UTC)
+        readings, events = [], []
+        for (dev, seq), (parsed, body, received) in accepted.items():
+            ts = dt.datetime.fromtimestamp(parsed.ts, UTC)
+            row = (dev, seq, ts, parsed.body["code"] if parsed.kind == "event" else parsed.kind, body.decode(), now)
+            (events if parsed.kind == "event" else readings).append(row)
+        if connection.vendor == "postgresql":
+            return self._store_postgres(readings, events)
+        return self._store_sqlite(readings, events)
+
+    def _store_postgres(self, readings, events) -> set[tuple[int, int]]:
+        from psycopg.types.json import Jsonb
+
+        new: set[tuple[int, int]] = set()
+        with connection.cursor() as cursor:
+            months = {(r[2].year, r[2].month) for r in readings + events}
+            partitions.ensure_months(cursor, months)
+            raw = cursor.cursor
+            for table, label, rows in (("telemetry_reading", "kind", readings), ("telemetry_deviceevent", "code", events)):
+                if not rows:
+                    continue
+                stage = f"{table}_stage"
+                raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (device_id bigint, seq bigint, ts timestamptz, "
+                            f"{label} text, \"values\" jsonb, received_at timestamptz) ON COMMIT DELETE ROWS")
+                # Binary COPY into the staging table, then one set-based insert that skips rows already stored.
+                with raw.copy(f'COPY {stage} (device_id, seq, ts, {label}, "values", received_at) FROM STDIN (FORMAT BINARY)') as copy:
+                    copy.set_types(["int8", "int8", "timestamptz", "text", "jsonb", "timestamptz"])
+                    for dev, seq, ts, lab, body, received in rows:
+                        copy.write_row((dev, seq, ts, lab, Jsonb(body, dumps=_identity), received))
+                raw.execute(f'INSERT INTO {table} (device_id, seq, ts, {label}, "values", received_at) '
+                            f'SELECT device_id, seq, ts, {label}, "values", received_at FROM {stage} '
+                            f"ON CONFLICT DO NOTHING RETURNING device_id, seq")
+                new.update(raw.fetchall())
+                raw.execute(f"DELETE FROM {stage}")
+        return new
+
+    def _store_sqlite(self, readings, events) -> set[tuple[int, int]]:
+        keys = [(r[0], r[1]) for r in readings + events]
+        existing: set[tuple[int, int]] = set()
+        with connection.cursor() as cursor:
+            for i in range(0, len(keys), 400):
+                chunk = keys[i : i + 400]
+                values = ",".join(["(?,?)"] * len(chunk)).replace("?", "%s")
+                flat = [x for k in chunk for x in k]
+                for table in ("telemetry_reading", "telemetry_deviceevent"):
+                    cursor.execute(f"SELECT device_id, seq FROM {table} WHERE (device_id, seq) IN (VALUES {values})", flat)
+                    existing.update(map(tuple, cursor.fetchall()))
+            for table, label, rows in (("telemetry_reading", "kind", readings), ("telemetry_deviceevent", "code", events)):
+                fresh = [(d, s, ts.isoformat(), lab, body, rec.isoformat()) for d, s, ts, lab, body, rec in rows if (d, s) not in existing]
+                if fresh:
+                    cursor.executemany(f'INSERT OR IGNORE INTO {table} (device_id, seq, ts, {label}, "values", received_at) '
+                                       f"VALUES (%s, %s, %s, %s, %s, %s)", fresh)
+        return set(keys) - existing
+
+    def _touch_devices(self, fresh) -> None:
+        latest: dict[int, tuple[int, float]] = {}
+        for (dev, seq), (parsed, _, received) in fresh.items():
+            cur = latest.get(dev)
+            if cur is None or seq > cur[0]:
+                latest[dev] = (seq, received)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE telemetry_device SET last_seq = CASE WHEN last_seq > %s THEN last_seq ELSE %s END, last_seen = %s WHERE id = %s",
+                [(seq, seq, dt.datetime.fromtimestamp(rec, UTC), dev) for dev, (seq, rec) in latest.items()])
+
+    def _count_rejections(self, rejected: Counter) -> None:
+        day = dt.date.today()
+        for (reason, code), n in rejected.items():
+            row, created = RejectedMessage.objects.get_or_create(reason=reason, device_code=code, day=day, defaults={"count": n})
+            if not created:
+                RejectedMessage.objects.filter(pk=row.pk).update(count=F("count") + n)
+
+    # ------------------------------------------------------------------ alerts
+
+    def _alerts(self, findings: list[Finding], fresh, result: BatchResult) -> None:
+        grouped: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+        for f in findings:
+            grouped[(f.device, f.rule)].append(f)
+        if not grouped:
+            return
+        open_alerts = {
+            (a.device_id, a.rule): a
+            for a in Alert.objects.filter(device_id__in={d for d, _ in grouped}, rule__in={r for _, r in grouped},
+                                          status__in=[Alert.Status.NEW, Alert.Status.TAKEN])
+        }
+        created = []
+        for (dev, rule), items in grouped.items():
+            evidence = [_evidence(f, fresh[(f.device, f.seq)][0]) for f in items[:EVIDENCE_LIMIT]]
+            alert = open_alerts.get((dev, rule))
+            if alert is not None:
+                kept = alert.evidence.get("messages", [])
+                alert.evidence["messages"] = (kept + evidence)[:EVIDENCE_LIMIT]
+                Alert.objects.filter(pk=alert.pk).update(occurrences=F("occurrences") + len(items), evidence=alert.evidence)
+                result.alerts_updated += 1
+                continue
+            info = self.by_id[dev]
+            first_ts = min(fresh[(f.device, f.seq)][0].ts for f in items)
+            created.append(Alert(
+                instrument_id=info.instrument_id, device_id=dev, region_id=info.region_id, owner_id=info.owner_id,
+                rule=rule, severity=items[0].severity, occurrences=len(items),
+                evidence={"rule": rule, "limit": _finite(items[0].limit), "messages": evidence},
+                message_ts=dt.datetime.fromtimestamp(first_ts, UTC)))
+        if created:
+            Alert.objects.bulk_create(created)
+            if connection.vendor != "postgresql" and created[0].pk is None:  # pragma: no cover - old SQLite
+                raise RuntimeError("bulk_create did not return primary keys")
+            CreditSignal.objects.bulk_create(
+                CreditSignal(owner_id=a.owner_id, alert_id=a.pk, outcome=CreditSignal.Outcome.RAISED, weight=CREDIT_WEIGHTS["raised"])
+                for a in created)
+            _audit_alerts(created)
+            result.alerts_created += len(created)
+
+
+CREDIT_WEIGHTS = {"raised": -0.1, "dismissed": 0.1, "confirmed": -1.0, "case": -3.0}
+
+
+NUMERIC = {"volume_l", "unit_price", "amount", "pulses", "metered_km", "gps_km", "fare", "waiting_min",
+           "charger_kwh", "billed_kwh", "register", "counter"}
+
+
+def _check_fields(parsed: protocol.Parsed) -> None:
+    """Every field the kind needs, numbers finite: a bad message is rejected alone and
+    cannot poison its batch (which would then never be acknowledged)."""
+    body = parsed.body
+    for name in FIELDS[parsed.kind]:
+        if name not in body:
+            raise protocol.Rejected("malformed", parsed.device_code, f"{parsed.kind} lacks {name}")
+        value = body[name]
+        if name in NUMERIC:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+                raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a finite number")
+            if name == "counter" and not isinstance(value, int):
+                raise protocol.Rejected("malformed", parsed.device_code, "counter must be an integer")
+        elif name == "seal_intact":
+            if not isinstance(value, bool):
+                raise protocol.Rejected("malformed", parsed.device_code, "seal_intact must be true or false")
+        elif not isinstance(value, str) or len(value) > 64:
+            raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a short string")
+
+
+def _finite(x):
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def _identity(text):
+    return text
+
+
+def _evidence(f: Finding, parsed: protocol.Parsed) -> dict:
+    score = f.score if f.score == f.score and abs(f.score) != float("inf") else None  # JSON has no inf / NaN
+    return {"seq": f.seq, "score": score, "message": parsed.body}
+
+
+def _columns(fresh) -> dict[str, dict[str, list]]:
+    cols: dict[str, dict[str, list]] = {}
+    for (dev, seq), (parsed, _, received) in fresh.items():
+        c = cols.get(parsed.kind)
+        if c is None:
+            c = cols[parsed.kind] = {name: [] for name in ("device", "seq", "time_s", "received_s", *FIELDS[parsed.kind])}
+        c["device"].append(dev)
+        c["seq"].append(seq)
+        c["time_s"].append(parsed.ts)
+        c["received_s"].append(received)
+        body = parsed.body
+        for name in FIELDS[parsed.kind]:
+            c[name].append(body[name])
+    return cols
+
+
+def _audit_alerts(alerts) -> None:
+    """Alerts are writes that matter: append them to the audit ledger when it is installed."""
+    try:
+        from jiliang.audit.services import record_many
+    except ImportError:  # the ledger is optional for this app
+        return
+    try:
+        record_many("create", Alert, [{"id": a.pk, "rule": a.rule, "instrument_id": a.instrument_id} for a in alerts],
+                    read_back=False, reason="telemetry early warning")
+    except TypeError:
+        return

@@ -1,0 +1,129 @@
+"""Whether a measurement standard may verify an instrument on a date.
+
+One entry point, ``standard_fit_for``, so the traceability engine can replace the check
+later without touching its callers. The rules read the registry as it stood on the date:
+the assessment certificate (计量标准考核证书) in force, the status from the
+``StandardStatusChange`` history, each standard device holding a valid calibration, and a
+capability whose quantity, range and accuracy cover the instrument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from jiliang.registry import models as reg
+
+_PERCENT = re.compile(r"^[±]?\s*([0-9]*\.?[0-9]+)\s*%$")
+_CLASS = re.compile(r"^([0-9]*\.?[0-9]+)\s*级$")
+
+
+def relative_mpe(accuracy: str) -> float | None:
+    """The relative maximum permissible error stated by an accuracy text, when it states
+    one: "±0.3%" → 0.003; an accuracy class "2级" or "1.5级" (class index in per cent, as for
+    meters and gauges) → 0.02, 0.015. Absolute errors and named classes (Ⅲ级, M1) → None."""
+    text = (accuracy or "").strip().replace("％", "%")
+    match = _PERCENT.match(text)
+    if match:
+        return float(match.group(1)) / 100
+    match = _CLASS.match(text)
+    if match and float(match.group(1)) >= 0.1:  # 0.01级 of a pH meter is an absolute pH error
+        return float(match.group(1)) / 100
+    return None
+
+
+def status_on(standard: reg.MeasurementStandard, date: dt.date, today: dt.date | None = None) -> str:
+    """The status of a standard on a date: the latest status change in force, and for today
+    or later the present status too. Before its first approval a standard is 'unapproved'."""
+    today = today or timezone.localdate()
+    change = standard.status_changes.filter(effective_on__lte=date).order_by("-effective_on", "-id").first()
+    if change is None and standard.status_changes.exists():
+        return "unapproved"
+    status = change.status if change is not None else standard.status
+    if date >= today and standard.status != reg.MeasurementStandard.Status.ACTIVE:
+        status = standard.status
+    return status
+
+
+def capability_reasons(standard: reg.MeasurementStandard, instrument: reg.Instrument) -> list[str]:
+    """Why the standard does not cover the instrument (empty when it does): a standard that
+    lists catalog items covers only those; then a capability of the item's quantity must
+    cover the instrument's range, with an uncertainty within 1/ratio of its MPE (the
+    regulation's required ratio, 1:3 by default)."""
+    item = instrument.catalog_item
+    if item is None:
+        return ["the instrument names no catalog item"]
+    listed = set(standard.catalog_items.values_list("code", flat=True))
+    if listed and item.code not in listed:
+        return [f"the standard is approved for items {', '.join(sorted(listed))}, not {item.code} {item.name}"]
+    caps = [c for c in standard.capabilities.all() if c.quantity_id == item.quantity_id]
+    if not caps:
+        if listed:
+            return [f"the standard lists item {item.code} but states no capability for its quantity"]
+        return [f"the standard has no capability for {item.code} {item.name}"]
+    ratio = item.regulation.required_ratio if item.regulation_id else 3.0
+    mpe = relative_mpe(instrument.accuracy)
+    failures = []
+    for cap in caps:
+        why = []
+        if instrument.unit and cap.unit and instrument.unit != cap.unit:
+            why.append(f"unit {cap.unit} differs from the instrument's {instrument.unit}")
+        elif instrument.range_min is not None and instrument.range_max is not None and not (
+            cap.range_min <= instrument.range_min and instrument.range_max <= cap.range_max
+        ):
+            why.append(f"range {cap.range_min:g}–{cap.range_max:g} {cap.unit} does not cover {instrument.range_min:g}–{instrument.range_max:g}")
+        if mpe is not None and cap.relative and cap.uncertainty is not None and cap.uncertainty * ratio > mpe * (1 + 1e-9):
+            why.append(f"relative uncertainty {cap.uncertainty:g} is more than 1/{ratio:g} of the instrument's MPE {mpe:g}")
+        if not why:
+            return []
+        failures.extend(why)
+    return [f"no capability covers the instrument: {'; '.join(dict.fromkeys(failures))}"]
+
+
+def standard_fit_for(standard: reg.MeasurementStandard, instrument: reg.Instrument, date: dt.date) -> list[str]:
+    """Every reason the standard could not verify the instrument on the date; empty if fit."""
+    reasons = []
+    if not (standard.valid_from <= date <= standard.valid_until):
+        reasons.append(f"assessment certificate {standard.certificate_number} is not valid on {date} "
+                       f"(valid {standard.valid_from} to {standard.valid_until})")
+    status = status_on(standard, date)
+    if status == "unapproved":
+        reasons.append(f"the standard was not yet approved on {date}")
+    elif status != reg.MeasurementStandard.Status.ACTIVE:
+        reasons.append(f"the standard is {status} on {date}")
+    devices = list(standard.devices.all())
+    if not devices:
+        reasons.append("the standard has no registered standard device, so it is not traceable")
+    else:
+        calibrated = reg.CalibrationEvent.objects.filter(
+            instrument=OuterRef("pk"), performed_on__lte=date, valid_until__gte=date
+        ).exclude(passed=False)
+        untraceable = standard.devices.exclude(Exists(calibrated)).values_list("code", flat=True)
+        for code in untraceable:
+            reasons.append(f"standard device {code} holds no calibration valid on {date}: not traceable")
+    reasons.extend(capability_reasons(standard, instrument))
+    return reasons
+
+
+def active_public_standards(date: dt.date, today: dt.date | None = None):
+    """Public standards in force on a date (certificate valid, status active on the date),
+    as a queryset-derived list of ids. Standards are few (thousands), so the history is
+    resolved with one query and a subquery per standard row in SQL."""
+    today = today or timezone.localdate()
+    S = reg.MeasurementStandard
+    last_status = Subquery(
+        reg.StandardStatusChange.objects.filter(standard=OuterRef("pk"), effective_on__lte=date)
+        .order_by("-effective_on", "-id").values("status")[:1]
+    )
+    any_change = Exists(reg.StandardStatusChange.objects.filter(standard=OuterRef("pk")))
+    rows = (
+        S.objects.filter(tier=S.Tier.PUBLIC, valid_from__lte=date, valid_until__gte=date)
+        .annotate(last_status=last_status, has_changes=any_change)
+        .filter(Q(last_status="active") | Q(has_changes=False, status=S.Status.ACTIVE))
+    )
+    if date >= today:
+        rows = rows.filter(status=S.Status.ACTIVE)
+    return list(rows.values_list("id", flat=True))

@@ -1,0 +1,136 @@
+"""Reading a bulk registration file (CSV or XLSX) and checking every row before anything is
+written. Rows are numbered as the owner sees them in the file: the header is row 1."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from jiliang.registry import models as reg
+
+from .errors import ImportRowError, VerificationError
+
+COLUMNS = {
+    "code": "器具编号", "name": "名称", "catalog_item": "目录编号", "legal_purpose": "用途", "region": "区划代码",
+    "manufacturer": "制造商", "model": "型号", "serial_number": "出厂编号", "type_approval_number": "型式批准编号",
+    "accuracy": "准确度等级", "range_min": "测量范围下限", "range_max": "测量范围上限", "unit": "单位", "installed_on": "安装日期",
+}
+REQUIRED = ("code", "name", "catalog_item", "legal_purpose", "region")
+_ALIASES = {**{k: k for k in COLUMNS}, **{v: k for k, v in COLUMNS.items()}}
+_PURPOSES = {**{p.value: p.value for p in reg.Instrument.Purpose}, **{str(p.label): p.value for p in reg.Instrument.Purpose}}
+
+
+def parse_registration_file(content: bytes, filename: str) -> list[dict]:
+    """Rows as dicts keyed by field name (English or Chinese headers accepted)."""
+    name = filename.lower()
+    if name.endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise VerificationError("file", f"{filename} is not UTF-8 text (byte {exc.start})") from None
+        table = list(csv.reader(io.StringIO(text)))
+    elif name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises several kinds for a damaged file
+            raise VerificationError("file", f"{filename} is not a readable XLSX workbook ({type(exc).__name__})") from None
+        table = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        raise VerificationError("file", f"{filename}: use a .csv or .xlsx file")
+    if not table:
+        raise VerificationError("file", f"{filename} is empty")
+    header = [str(h).strip() for h in table[0]]
+    unknown = [h for h in header if h and h not in _ALIASES]
+    if unknown:
+        raise VerificationError("file", f"unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}")
+    fields = [_ALIASES.get(h) for h in header]
+    missing = [f for f in REQUIRED if f not in fields]
+    if missing:
+        raise VerificationError("file", f"missing column(s) {', '.join(missing)}")
+    rows = []
+    for values in table[1:]:
+        if all(str(v).strip() == "" for v in values):
+            continue
+        rows.append({f: v for f, v in zip(fields, values) if f})
+    if not rows:
+        raise VerificationError("file", f"{filename} has a header but no rows")
+    return rows
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrument]:
+    """Unsaved instruments for every row, or ImportRowError listing every bad field.
+    Lookups are one query per table, not per row."""
+    items = dict(reg.CatalogItem.objects.values_list("code", "id"))
+    regions = dict(reg.Region.objects.values_list("code", "id"))
+    codes = [_text(r.get("code")) for r in rows]
+    taken = set(reg.Instrument.objects.filter(code__in=[c for c in codes if c]).values_list("code", flat=True))
+    errors: list[tuple[int, str, str]] = []
+    seen: dict[str, int] = {}
+    instruments = []
+    for number, row in enumerate(rows, start=2):
+        def bad(field, reason, number=number):
+            errors.append((number, field, reason))
+
+        values = {f: _text(row.get(f)) for f in COLUMNS if f not in ("installed_on", "range_min", "range_max")}
+        for f in REQUIRED:
+            if not values[f]:
+                bad(f, "is required")
+        code = values["code"]
+        if code and code in taken:
+            bad("code", f"instrument {code} is already in the registry")
+        if code and code in seen:
+            bad("code", f"{code} repeats row {seen[code]}")
+        seen.setdefault(code, number)
+        for f in ("code", "name", "manufacturer", "model", "serial_number", "type_approval_number", "accuracy", "unit"):
+            limit = reg.Instrument._meta.get_field(f).max_length
+            if len(values[f]) > limit:
+                bad(f, f"is longer than {limit} characters")
+        if values["catalog_item"] and values["catalog_item"] not in items:
+            bad("catalog_item", f"no catalog item {values['catalog_item']}")
+        purpose = _PURPOSES.get(values["legal_purpose"])
+        if values["legal_purpose"] and purpose is None:
+            bad("legal_purpose", f"{values['legal_purpose']!r} is not one of trade, safety, health, environment")
+        elif purpose == reg.Instrument.Purpose.NONE:
+            bad("legal_purpose", "not under mandatory verification: only trade, safety, health and environment uses are registered")
+        if values["region"] and values["region"] not in regions:
+            bad("region", f"no region with code {values['region']}")
+        numbers = {}
+        for f in ("range_min", "range_max"):
+            raw = row.get(f)
+            if raw is None or _text(raw) == "":
+                numbers[f] = None
+                continue
+            try:
+                numbers[f] = float(raw)
+            except (TypeError, ValueError):
+                bad(f, f"{_text(raw)!r} is not a number")
+                numbers[f] = None
+        if numbers["range_min"] is not None and numbers["range_max"] is not None and numbers["range_min"] > numbers["range_max"]:
+            bad("range_max", "is below range_min")
+        installed = row.get("installed_on")
+        if isinstance(installed, dt.datetime):
+            installed = installed.date()
+        elif isinstance(installed, dt.date) or installed in (None, ""):
+            installed = installed or None
+        else:
+            try:
+                installed = dt.date.fromisoformat(_text(installed))
+            except ValueError:
+                bad("installed_on", f"{_text(installed)!r} is not a date (YYYY-MM-DD)")
+                installed = None
+        instruments.append(reg.Instrument(
+            code=code, name=values["name"], catalog_item_id=items.get(values["catalog_item"]), legal_purpose=purpose or "none",
+            owner=owner, region_id=regions.get(values["region"]), manufacturer=values["manufacturer"], model=values["model"],
+            serial_number=values["serial_number"], type_approval_number=values["type_approval_number"], accuracy=values["accuracy"],
+            range_min=numbers["range_min"], range_max=numbers["range_max"], unit=values["unit"], installed_on=installed,
+        ))
+    if errors:
+        raise ImportRowError(errors)
+    return instruments

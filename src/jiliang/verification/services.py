@@ -1,0 +1,271 @@
+"""Use cases of mandatory verification, one transaction each: register (one or a file),
+review and assign, record a verification result. Scheduling and the coverage ledger live
+in ``scheduling`` and ``coverage`` and are re-exported here.
+
+Every refusal raises a ``VerificationError`` (a ValueError) naming the field and the
+reason, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from jiliang.audit.services import audit_context, record_many
+from jiliang.registry import models as reg
+
+from . import fitness
+from .coverage import build_ledger, coverage_chart, export_xlsx, history, take_snapshot  # noqa: F401  (re-exported use cases)
+from .errors import RefusedRecording, VerificationError
+from .fitness import standard_fit_for  # noqa: F401
+from .imports import parse_registration_file, validate_rows
+from .models import Notice, Registration, RegistrationHistory, VerificationRecord
+from .scheduling import (  # noqa: F401
+    administration_of,
+    due_list,
+    escalate_overdue,
+    replacement_list,
+    send_reminders,
+)
+
+H = RegistrationHistory.Action
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _acting(user):
+    """The audit actor for the writes of a use case: the signed-in user, else the context's."""
+    return audit_context(actor=user) if _user(user) is not None else contextlib.nullcontext()
+
+
+# -- registration (备案) -----------------------------------------------------------------
+
+
+def _check_mandatory(instrument: reg.Instrument) -> None:
+    if instrument.catalog_item_id is None:
+        raise VerificationError("catalog_item", f"instrument {instrument.code} names no catalog item: it is not under mandatory verification")
+    if instrument.legal_purpose == reg.Instrument.Purpose.NONE:
+        raise VerificationError("legal_purpose", f"instrument {instrument.code} is not used for trade settlement, safety, health or "
+                                                 "environmental monitoring: it is not under mandatory verification")
+    if instrument.standard_id is not None:
+        raise VerificationError("instrument", f"{instrument.code} is a standard device, calibrated with its standard, not registered")
+
+
+@transaction.atomic
+def register_instrument(owner: reg.Organisation, instrument: reg.Instrument, user=None, on: dt.date | None = None) -> Registration:
+    """File one instrument of the owner; a returned registration is submitted again."""
+    with _acting(user):
+        on = on or timezone.localdate()
+        if instrument.owner_id != owner.pk:
+            raise VerificationError("owner", f"instrument {instrument.code} belongs to another organisation")
+        _check_mandatory(instrument)
+        existing = Registration.objects.select_for_update().filter(instrument=instrument).first()
+        if existing is not None:
+            if existing.status != Registration.Status.RETURNED:
+                raise VerificationError("instrument", f"{instrument.code} is already registered ({existing.get_status_display()})")
+            existing.status, existing.submitted_on, existing.region_id = Registration.Status.SUBMITTED, on, instrument.region_id
+            existing.save(update_fields=["status", "submitted_on", "region"])
+            RegistrationHistory.objects.create(registration=existing, action=H.RESUBMITTED, actor=_user(user))
+            return existing
+        registration = Registration.objects.create(instrument=instrument, owner=owner, region_id=instrument.region_id, submitted_on=on)
+        RegistrationHistory.objects.create(registration=registration, action=H.SUBMITTED, actor=_user(user))
+        return registration
+
+
+@transaction.atomic
+def import_registrations(owner: reg.Organisation, content: bytes, filename: str, user=None, on: dt.date | None = None) -> list[Registration]:
+    """Create and file every instrument of a CSV or XLSX file, or none: a file with bad rows
+    raises ``ImportRowError`` listing each (row, field, reason)."""
+    on = on or timezone.localdate()
+    rows = parse_registration_file(content, filename)
+    instruments = validate_rows(rows, owner)
+    reg.Instrument.objects.bulk_create(instruments, batch_size=2000)
+    created = {i.code: i.id for i in reg.Instrument.objects.filter(code__in=[i.code for i in instruments])}
+    registrations = Registration.objects.bulk_create(
+        [Registration(instrument_id=created[i.code], owner=owner, region_id=i.region_id, submitted_on=on) for i in instruments], batch_size=2000
+    )
+    ids = {r.instrument_id: r.id for r in Registration.objects.filter(instrument_id__in=created.values())}
+    # bulk_create bypasses the audit signals: record one import entry per row ourselves.
+    with audit_context(actor=_user(user) or "verification:import", reason=f"强检备案 imported from {filename}"):
+        record_many("import", reg.Instrument, [{"id": pk} for pk in created.values()])
+        record_many("import", Registration, [{"id": pk} for pk in ids.values()])
+    RegistrationHistory.objects.bulk_create(
+        [RegistrationHistory(registration_id=ids[created[i.code]], action=H.SUBMITTED, actor=_user(user), note=f"imported from {filename}")
+         for i in instruments], batch_size=2000
+    )
+    return registrations
+
+
+def _region_chain(region: reg.Region) -> list[reg.Region]:
+    chain = []
+    while region is not None:
+        chain.append(region)
+        region = region.parent
+    return chain
+
+
+# Who may be designated for mandatory verification, in order of preference: the legal
+# metrology institute, then an authorised institute, then a professional station.
+DESIGNATED_KINDS = (reg.Organisation.Kind.LEGAL_INSTITUTE, reg.Organisation.Kind.AUTHORISED_INSTITUTE, reg.Organisation.Kind.PROFESSIONAL_STATION)
+
+
+def find_designated_standard(instrument: reg.Instrument, on: dt.date) -> reg.MeasurementStandard | None:
+    """The public standard that should verify the instrument: held in the owner's region,
+    else its city, else its province, active on the date, with a capability covering the
+    item, the instrument's range and accuracy."""
+    active = set(fitness.active_public_standards(on))
+    for region in _region_chain(instrument.owner.region):
+        candidates = (
+            reg.MeasurementStandard.objects.filter(id__in=active, holder__region=region, holder__kind__in=DESIGNATED_KINDS)
+            .select_related("holder").prefetch_related("capabilities")
+            .annotate(preference=Case(*(When(holder__kind=k, then=Value(n)) for n, k in enumerate(DESIGNATED_KINDS))))
+            .order_by("preference", "id")
+        )
+        for standard in candidates:
+            if not fitness.capability_reasons(standard, instrument):
+                return standard
+    return None
+
+
+@transaction.atomic
+def review_registration(registration: Registration, approve: bool, reason: str = "", user=None, on: dt.date | None = None) -> Registration:
+    """The region administrator approves (and the instrument is assigned, or flagged as a
+    coverage gap) or returns the registration with a reason."""
+    with _acting(user):
+        on = on or timezone.localdate()
+        registration = Registration.objects.select_for_update().select_related("instrument__owner__region", "region").get(pk=registration.pk)
+        if registration.status != Registration.Status.SUBMITTED:
+            raise VerificationError("status", f"registration of {registration.instrument.code} is {registration.get_status_display()}, not awaiting review")
+        registration.reviewed_on = on
+        if not approve:
+            if not reason.strip():
+                raise VerificationError("reason", "a returned registration needs the reason for the owner")
+            registration.status, registration.return_reason = Registration.Status.RETURNED, reason.strip()[:300]
+            registration.save(update_fields=["status", "return_reason", "reviewed_on"])
+            RegistrationHistory.objects.create(registration=registration, action=H.RETURNED, actor=_user(user), note=registration.return_reason)
+            return registration
+        registration.status, registration.return_reason = Registration.Status.APPROVED, ""
+        RegistrationHistory.objects.create(registration=registration, action=H.APPROVED, actor=_user(user))
+        standard = find_designated_standard(registration.instrument, on)
+        if standard is None:
+            registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = True, None, None
+            instrument = registration.instrument
+            RegistrationHistory.objects.create(registration=registration, action=H.GAP_FLAGGED, actor=_user(user),
+                                               note=f"no public standard in {instrument.owner.region.code} or above covers {instrument.catalog_item.code}")
+            admin = administration_of([instrument.owner.region_id]).get(instrument.owner.region_id)
+            if admin is not None:
+                Notice.objects.create(kind=Notice.Kind.COVERAGE_GAP, addressee_id=admin, region_id=instrument.owner.region_id, instrument=instrument,
+                                      catalog_item_id=instrument.catalog_item_id, issued_on=on,
+                                      text=f"建标空白: no public standard can verify {instrument.catalog_item.code} {instrument.code}")
+        else:
+            registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = False, standard.holder, standard
+            RegistrationHistory.objects.create(registration=registration, action=H.ASSIGNED, actor=_user(user),
+                                               note=f"{standard.holder.name} ({standard.certificate_number})")
+        registration.save()
+        return registration
+
+
+# -- verification results ----------------------------------------------------------------
+
+ROLES = ("verifier", "checker", "approver")
+
+
+def _signatory_reasons(people: dict[str, reg.Person], institution: reg.Organisation, item: reg.CatalogItem, on: dt.date) -> list[tuple[str, str]]:
+    reasons = []
+    seen: dict[int, str] = {}
+    for role, person in people.items():
+        if person.pk in seen:
+            reasons.append((role, f"{person.name} already signs as {seen[person.pk]}: verifier, checker and approver must be three different people"))
+            continue
+        seen[person.pk] = role
+        if person.organisation_id != institution.pk:
+            reasons.append((role, f"{person.name} is not on the staff of {institution.name}"))
+        quals = list(reg.Qualification.objects.filter(person=person, kind=reg.Qualification.Kind.VERIFIER, catalog_item=item))
+        if not quals:
+            reasons.append((role, f"{person.name} holds no verifier qualification (检定员证) for {item.code} {item.name}"))
+        elif not any(q.valid_from <= on <= q.valid_until for q in quals):
+            last = max(q.valid_until for q in quals)
+            reasons.append((role, f"{person.name}'s verifier qualification for {item.code} is not valid on {on} (valid until {last})"))
+    return reasons
+
+
+def _next_number(institution: reg.Organisation, document: str, on: dt.date) -> str:
+    prefix = "JDZS" if document == VerificationRecord.Document.CERTIFICATE else "JDTZ"
+    stem = f"{prefix}{on.year}-{institution.pk:05d}-"
+    count = VerificationRecord.objects.filter(number__startswith=stem).count()
+    return f"{stem}{count + 1:06d}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month, months later (the month's last day when it is shorter)."""
+    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def _valid_until(item: reg.CatalogItem, on: dt.date, passed: bool) -> dt.date:
+    if not passed:
+        return on  # a failed instrument may not be used until repaired and verified again
+    if item.management_mode == reg.CatalogItem.Mode.PERIODIC:
+        return add_months(on, item.period_months) - dt.timedelta(days=1)
+    return add_months(on, 12 * item.service_life_years)  # end of service life: replaced, not re-verified
+
+
+@transaction.atomic
+def record_verification(
+    instrument: reg.Instrument,
+    institution: reg.Organisation,
+    standard: reg.MeasurementStandard,
+    performed_on: dt.date,
+    passed: bool,
+    verifier: reg.Person,
+    checker: reg.Person,
+    approver: reg.Person,
+    fee: Decimal | None = None,
+    results: list | None = None,
+    user=None,
+) -> VerificationRecord:
+    """Record a verification: a certificate (pass) or a notice of non-conformity (fail),
+    signed by three qualified people, with a standard fit for the instrument on the day.
+    Writes the registry event and its standard link; the due date moves with it."""
+    reasons: list[tuple[str, str]] = []
+    instrument = reg.Instrument.objects.select_related("catalog_item__regulation").get(pk=instrument.pk)
+    if performed_on > timezone.localdate():
+        reasons.append(("performed_on", f"{performed_on} is in the future"))
+    try:
+        _check_mandatory(instrument)
+    except VerificationError as exc:
+        reasons.append((exc.field, exc.reason))
+        raise RefusedRecording(reasons) from None
+    if instrument.status != reg.Instrument.Status.IN_USE:
+        reasons.append(("instrument", f"{instrument.code} is {instrument.get_status_display()}"))
+    if fee is not None and Decimal(fee) < 0:
+        reasons.append(("fee", "cannot be negative"))
+    if standard.holder_id != institution.pk:
+        reasons.append(("standard", f"{standard.certificate_number} is held by another organisation, not {institution.name}"))
+    if standard.tier != reg.MeasurementStandard.Tier.PUBLIC and institution.kind == reg.Organisation.Kind.LEGAL_INSTITUTE:
+        reasons.append(("standard", f"{standard.certificate_number} is not a public measurement standard (社会公用计量标准)"))
+    reasons.extend(("standard", why) for why in fitness.standard_fit_for(standard, instrument, performed_on))
+    reasons.extend(_signatory_reasons(dict(zip(ROLES, (verifier, checker, approver))), institution, instrument.catalog_item, performed_on))
+    if reasons:
+        raise RefusedRecording(reasons)
+
+    with _acting(user):
+        document = VerificationRecord.Document.CERTIFICATE if passed else VerificationRecord.Document.NONCONFORMITY
+        number = _next_number(institution, document, performed_on)
+        event = reg.CalibrationEvent.objects.create(
+            instrument=instrument, performer=institution, person=verifier, specification=instrument.catalog_item.regulation,
+            kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on,
+            valid_until=_valid_until(instrument.catalog_item, performed_on, passed), passed=passed, results=results or [],
+            certificate_number=number,
+        )
+        reg.EventStandard.objects.create(event=event, standard=standard)
+        return VerificationRecord.objects.create(event=event, institution=institution, standard=standard, document=document, number=number,
+                                                 verifier=verifier, checker=checker, approver=approver, fee=fee)

@@ -1,0 +1,162 @@
+"""The coverage ledger on the hand-built province (numbers worked out by hand in the
+comments), its movement with the data, the fallback setting, export, chart and history."""
+
+import datetime as dt
+import io
+
+import numpy as np
+import pytest
+from django.test import override_settings
+from openpyxl import load_workbook
+
+from jiliang.audit.services import audit_context
+from jiliang.core import coverage as core
+from jiliang.registry import models as reg
+from jiliang.verification import coverage
+from jiliang.verification.models import CoverageSnapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def populated(province):
+    p = province
+    for _ in range(3):
+        p.instrument("330102", "A07")
+    for _ in range(2):
+        p.instrument("330102", "A15")
+    p.instrument("330106", "A07")
+    for _ in range(4):
+        p.instrument("330106", "A01")
+    for _ in range(2):
+        p.instrument("330203", "A07")
+    # Not counted: not mandatory, stopped.
+    p.instrument("330102", "A10", purpose="none")
+    p.instrument("330102", "A10", status="stopped")
+    return p
+
+
+def _rates(ledger):
+    return {r.code: (r.items_covered, r.items_in_use, r.rollup_covered, r.rollup_in_use) for r in ledger.regions if r.rollup_in_use}
+
+
+def test_ledger_numbers_on_the_hand_built_province(populated):
+    ledger = coverage.build_ledger()
+    # Shangcheng {A07 own, A15 via Hangzhou} 2/2; Xihu {A07, A01}: the county may fall back
+    # to its city only, which holds neither: 0/2; Hangzhou {A07, A15, A01}: A15 own, A01 via
+    # the province: 2/3, subtree 2+2+0 of 3+2+2 = 4/7; Haishu and Ningbo {A07}: 0/1 each;
+    # the province {A07, A15, A01}: only A01 (length) 1/3, subtree 1+4+0+0 of 3+7+1+1 = 5/12.
+    assert _rates(ledger) == {
+        "330000": (1, 3, 5, 12),
+        "330100": (2, 3, 4, 7),
+        "330102": (2, 2, 2, 2),
+        "330106": (0, 2, 0, 2),
+        "330200": (0, 1, 0, 2),
+        "330203": (0, 1, 0, 1),
+    }
+    assert ledger.region("330000").instruments == 12
+    assert ledger.region("330000").rollup_rate == pytest.approx(5 / 12)
+    cells = {(c.region_code, c.item_code): c.served_by for c in ledger.cells}
+    assert cells[("330102", "A15")] == "city" and cells[("330102", "A07")] == "county" and cells[("330100", "A01")] == "province"
+    # Gaps ranked by the instruments affected (ties by region code).
+    assert [(g.region_code, g.item_code, g.instruments) for g in ledger.gaps] == [
+        ("330000", "A07", 6), ("330100", "A07", 4), ("330106", "A01", 4),
+        ("330000", "A15", 2), ("330200", "A07", 2), ("330203", "A07", 2), ("330106", "A07", 1),
+    ]
+    nearest = {(g.region_code, g.item_code): (g.nearest_region, g.nearest_institution) for g in ledger.gaps}
+    assert nearest[("330106", "A07")] == ("330102", "上城区计量检定所")  # same city
+    assert nearest[("330106", "A01")] == ("330000", "浙江省计量科学研究院")
+
+
+def test_suspending_a_standard_drops_the_rate_at_once(populated):
+    before = coverage.build_ledger()
+    std = populated.county_scale
+    with audit_context(reason="期间核查不合格"):
+        std.status = "suspended"
+        std.save(update_fields=["status"])
+    after = coverage.build_ledger()
+    assert (before.region("330102").items_covered, after.region("330102").items_covered) == (2, 1)
+    assert (before.region("330000").rollup_covered, after.region("330000").rollup_covered) == (5, 4)
+    # A lapsed certificate counts the same as a suspension.
+    with audit_context(reason="恢复"):
+        std.status = "active"
+        std.save(update_fields=["status"])
+    std.valid_until = populated.today - dt.timedelta(days=1)
+    std.valid_from = std.valid_until - dt.timedelta(days=1000)
+    std.save()
+    assert coverage.build_ledger().region("330102").items_covered == 1
+
+
+def test_fallback_rule_is_a_setting(populated):
+    with override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["city", "province"], "city": ["province"]}):
+        ledger = coverage.build_ledger()
+    assert ledger.region("330106").items_covered == 1  # A01 now served by the province
+    with override_settings(JILIANG_COVERAGE_FALLBACK={}):
+        ledger = coverage.build_ledger()
+    assert ledger.region("330102").items_covered == 1  # A15 no longer served by Hangzhou
+    with override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["town"]}), pytest.raises(ValueError, match="JILIANG_COVERAGE_FALLBACK"):
+        coverage.build_ledger()
+
+
+def test_region_filter_and_past_dates(populated):
+    ledger = coverage.build_ledger(region_code="330100")
+    assert {r.code for r in ledger.regions if r.rollup_in_use} == {"330100", "330102", "330106"}
+    with pytest.raises(ValueError, match="region"):
+        coverage.build_ledger(region_code="999999")
+    # 500 days ago the standards (approved 400 days ago) and instruments (installed 10 days ago) did not exist.
+    past = coverage.build_ledger(as_of=populated.today - dt.timedelta(days=500))
+    assert past.region("330000").rollup_in_use == 0
+
+
+def test_past_status_comes_from_the_history(populated):
+    p = populated
+    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=20), reason="期间核查不合格")
+    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="active", effective_on=p.today - dt.timedelta(days=5), reason="恢复")
+    assert coverage.build_ledger(as_of=p.today - dt.timedelta(days=10)).region("330102").items_covered == 1
+    assert coverage.build_ledger().region("330102").items_covered == 2
+
+
+def test_xlsx_export_reads_back(populated, tmp_path):
+    ledger = coverage.build_ledger()
+    target = tmp_path / "ledger.xlsx"
+    coverage.export_xlsx(ledger, target)
+    book = load_workbook(target, read_only=True)
+    regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert regions["330100"][4:7] == (3, 2, pytest.approx(0.6667))
+    gaps = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
+    assert gaps[0][:5] == ("330000", "浙江省", "A07", "电子计价秤", 6)
+    data = coverage.export_xlsx(ledger)
+    assert load_workbook(io.BytesIO(data)).sheetnames == book.sheetnames
+
+
+def test_chart_svg_and_png(populated):
+    ledger = coverage.build_ledger()
+    svg = coverage.coverage_chart(ledger, "svg")
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    assert coverage.coverage_chart(ledger, "png").startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="fmt"):
+        coverage.coverage_chart(ledger, "gif")
+
+
+def test_snapshot_and_history(populated):
+    p = populated
+    assert coverage.take_snapshot() > 0
+    snap = CoverageSnapshot.objects.get(region__code="330000", month=p.today.replace(day=1))
+    assert (snap.rollup_covered, snap.rollup_in_use) == (5, 12)
+    # A later suspension does not rewrite the stored month; past months are computed.
+    with audit_context(reason="期间核查不合格"):
+        p.county_scale.status = "suspended"
+        p.county_scale.save(update_fields=["status"])
+    months = coverage.history("330000", months=3)
+    assert months[-1] == {"month": p.today.isoformat()[:7], "rollup_items_in_use": 12, "rollup_items_covered": 5,
+                          "rollup_rate": round(5 / 12, 4), "source": "snapshot"}
+    assert months[0]["source"] == "computed"
+    # Two months ago the instruments (installed 10 days ago) were not there yet.
+    assert months[0]["rollup_items_in_use"] == 0
+
+
+def test_core_rejects_bad_shapes():
+    with pytest.raises(core.CoverageInputError, match="holds"):
+        core.compute_coverage(np.array([-1]), np.array([0]), np.zeros((1, 2)), np.zeros((1, 3), bool), {})
+    with pytest.raises(core.CoverageInputError, match="cycle"):
+        core.compute_coverage(np.array([1, 0]), np.array([1, 1]), np.zeros((2, 1)), np.zeros((2, 1), bool), {})

@@ -1,0 +1,135 @@
+"""Recording verification results: certificate or notice of non-conformity, three qualified
+signatories, and every refusal (standard lapsed, suspended, untraceable, out of range;
+signatory unqualified, expired, or signing twice)."""
+
+import datetime as dt
+
+import pytest
+
+from jiliang.audit.services import audit_context
+from jiliang.registry import models as reg
+from jiliang.verification import fitness, services
+from jiliang.verification.errors import RefusedRecording
+from jiliang.verification.models import VerificationRecord
+from jiliang.verification.scheduling import with_due_dates
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lab(province):
+    p = province
+    p.staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
+    p.scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    return p
+
+
+def _record(p, on=None, passed=True, standard=None, people=None, instrument=None):
+    verifier, checker, approver = people or p.staff
+    return services.record_verification(
+        instrument or p.scale, p.county_institute, standard or p.county_scale, on or p.today - dt.timedelta(days=1), passed,
+        verifier, checker, approver, fee="35.00",
+    )
+
+
+def _due(instrument):
+    return with_due_dates().get(pk=instrument.pk).due_on
+
+
+def test_pass_gives_a_certificate_and_moves_the_due_date(lab):
+    p = lab
+    assert _due(p.scale) == p.scale.installed_on  # never verified: due from installation
+    on = p.today - dt.timedelta(days=40)
+    record = _record(p, on=on)
+    assert record.document == "certificate" and record.number.startswith(f"JDZS{on.year}-")
+    event = record.event
+    assert (event.kind, event.passed, event.certificate_number, event.person) == ("verification", True, record.number, p.staff[0])
+    assert list(event.standards_used.all()) == [p.county_scale]
+    # A07 is verified every 12 months: valid to the day before the anniversary.
+    assert event.valid_until == services.add_months(on, 12) - dt.timedelta(days=1)
+    assert _due(p.scale) == event.valid_until
+    assert services.add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
+
+
+def test_fail_gives_a_notice_of_nonconformity_and_makes_it_due_at_once(lab):
+    p = lab
+    _record(p, on=p.today - dt.timedelta(days=100))
+    failed = _record(p, passed=False)
+    assert failed.document == "nonconformity" and failed.number.startswith("JDTZ")
+    assert _due(p.scale) == p.today - dt.timedelta(days=1)
+
+
+def test_first_only_item_is_valid_to_the_end_of_its_service_life(lab):
+    p = lab
+    meter = p.instrument("330102", "A11", range_=(0, 99999), accuracy="2级")
+    std = p.standard(p.county_institute, "county", "330102", "容量", 0, 1e6, items=["A11"], u=0.001)
+    people = [p.person(p.county_institute, n, items=["A11"]) for n in ("赵一", "钱二", "孙三")]
+    on = p.today - dt.timedelta(days=3)
+    record = _record(p, on=on, standard=std, people=people, instrument=meter)
+    assert record.event.valid_until == services.add_months(on, 12 * 6)  # water meters: 6 years, then replaced
+
+
+def _refusal(p, **kwargs) -> str:
+    before = reg.CalibrationEvent.objects.count()
+    with pytest.raises(RefusedRecording) as info:
+        _record(p, **kwargs)
+    assert reg.CalibrationEvent.objects.count() == before and not VerificationRecord.objects.exists()
+    return str(info.value)
+
+
+def test_refused_when_one_person_signs_twice(lab):
+    p = lab
+    message = _refusal(p, people=[p.staff[0], p.staff[0], p.staff[2]])
+    assert "checker: 王伟 already signs as verifier: verifier, checker and approver must be three different people" in message
+
+
+def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
+    p = lab
+    unqualified = p.person(p.county_institute, "周杰", items=["A15"])
+    assert "approver: 周杰 holds no verifier qualification (检定员证) for A07" in _refusal(p, people=[*p.staff[:2], unqualified])
+    lapsed = p.person(p.county_institute, "吴涛", items=["A07"], valid_from=p.today - dt.timedelta(days=900),
+                      valid_until=p.today - dt.timedelta(days=10))
+    assert "checker: 吴涛's verifier qualification for A07 is not valid on" in _refusal(p, people=[p.staff[0], lapsed, p.staff[2]])
+    outsider = p.person(p.city_institute, "郑明", items=["A07"])
+    assert "verifier: 郑明 is not on the staff of 上城区计量检定所" in _refusal(p, people=[outsider, *p.staff[1:]])
+
+
+def test_refused_when_the_standard_certificate_has_lapsed(lab):
+    p = lab
+    std = p.county_scale
+    std.valid_from, std.valid_until = p.today - dt.timedelta(days=1500), p.today - dt.timedelta(days=30)
+    std.save()
+    assert f"assessment certificate {std.certificate_number} is not valid on" in _refusal(p)
+
+
+def test_refused_when_the_standard_is_suspended_on_that_date(lab):
+    p = lab
+    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=10),
+                                            reason="期间核查不合格")
+    with audit_context(reason="期间核查不合格"):
+        p.county_scale.status = "suspended"
+        p.county_scale.save()
+    assert "the standard is suspended on" in _refusal(p, on=p.today - dt.timedelta(days=2))
+    # Before the suspension it was fit: a verification done then is still recorded.
+    assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=20)) == []
+
+
+def test_refused_when_the_standard_is_not_traceable(lab):
+    p = lab
+    reg.CalibrationEvent.objects.filter(instrument__standard=p.county_scale).update(valid_until=p.today - dt.timedelta(days=5))
+    assert "holds no calibration valid on" in _refusal(p)
+
+
+def test_refused_when_the_item_is_outside_the_standards_range(lab):
+    p = lab
+    heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")
+    assert "range 1–30000 g does not cover 20–60000" in _refusal(p, instrument=heavy)
+    bp = p.instrument("330102", "A15", range_=(0, 40))
+    assert "the standard is approved for items A07, not A15" in _refusal(p, instrument=bp)
+
+
+def test_relative_mpe_parsing():
+    assert fitness.relative_mpe("±0.3%") == pytest.approx(0.003)
+    assert fitness.relative_mpe("1.5级") == pytest.approx(0.015)
+    assert fitness.relative_mpe("0.01级") is None  # a pH meter's class is an absolute error
+    assert fitness.relative_mpe("Ⅲ级") is None and fitness.relative_mpe("±0.5 kPa") is None
