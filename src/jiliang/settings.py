@@ -97,7 +97,8 @@ TEMPLATES = [
 
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'jiliang.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    # Connections are kept between requests (a new SQLite connection starts with a cold cache).
+    config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers (the web server) run while a writer (an import) works;
         # IMMEDIATE transactions avoid "database is locked" on write upgrades.

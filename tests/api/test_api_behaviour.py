@@ -98,15 +98,10 @@ def test_filters_and_search(world):
 def test_openapi_schema_generates_without_warnings():
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
-    from drf_spectacular.settings import patched_settings, spectacular_settings
     from drf_spectacular.validation import validate_schema
 
-    from jiliang.registry.api.schema import ENUM_NAME_OVERRIDES
-
-    # Until settings carry the enum names (see jiliang.registry.api.schema), supply them.
-    patches = {} if spectacular_settings.ENUM_NAME_OVERRIDES else {"ENUM_NAME_OVERRIDES": ENUM_NAME_OVERRIDES}
     GENERATOR_STATS.reset()
-    with patched_settings(patches), GENERATOR_STATS.silence():
+    with GENERATOR_STATS.silence():
         schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)
     assert not GENERATOR_STATS, f"schema warnings/errors: {GENERATOR_STATS._warn_cache} {GENERATOR_STATS._error_cache}"

@@ -513,6 +513,7 @@ class Instrument(models.Model):
             models.Index(fields=["region", "catalog_item"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["serial_number"]),  # found by the number on the nameplate
+            models.Index(fields=["region", "id"]),  # a county's instruments, page by page
         ]
 
     def __str__(self):
