@@ -71,6 +71,9 @@ class SearchFilterSet(filters.FilterSet):
         for choice_filter in self.filters.values():
             if isinstance(choice_filter, (filters.ChoiceFilter, filters.ModelChoiceFilter)):
                 choice_filter.extra["empty_label"] = _("全部")
+                # A form field built earlier (the API schema builds them on the shared
+                # base filters, and copies carry it) would keep Django's "---------".
+                choice_filter.__dict__.pop("_field", None)
 
     def search(self, queryset, name, value):
         value = value.strip()
