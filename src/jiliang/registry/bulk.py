@@ -64,29 +64,54 @@ def write_columns(table: str, columns: Sequence[str], values: Sequence[Sequence]
 
 
 @contextmanager
-def foreign_keys_checked_at_end(*tables: str):
-    """On PostgreSQL, drop the tables' foreign keys for a bulk load and add them back after,
-    so each is validated by one set-based scan instead of a trigger per row. The DDL is
-    transactional: a failed validation rolls the whole load back."""
-    if connection.vendor != "postgresql":
-        yield
-        return
+def bulk_load(*tables: str):
+    """Prepare tables for a bulk load and restore them after, inside the caller's transaction.
+
+    Secondary (non-unique) indexes are dropped and built again at the end: one sort per
+    index instead of a random B-tree insert per row. On PostgreSQL the foreign keys are
+    dropped too and added back, so each is validated by one set-based scan instead of a
+    trigger per row; the DDL is transactional, so a failed validation rolls the whole load
+    back. On SQLite the page cache is enlarged for the load."""
+    vendor = connection.vendor
     with connection.cursor() as cursor:
-        # Deferred checks of rows written earlier in this transaction must run before the DDL.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
-            [list(tables)],
-        )
-        constraints = cursor.fetchall()
-        for table, name, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        if vendor == "postgresql":
+            # Deferred checks of rows written earlier in this transaction must run before the DDL.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+                [list(tables)],
+            )
+            constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) AND i.indexdef NOT LIKE 'CREATE UNIQUE%%'",
+                [list(tables)],
+            )
+            indexes = cursor.fetchall()
+            for table, name, _ in constraints:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        else:
+            constraints = []
+            placeholders = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({placeholders}) "
+                "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'",
+                list(tables),
+            )
+            indexes = cursor.fetchall()
+            cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
     yield
     with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)
         for table, name, definition in constraints:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            cursor.execute("PRAGMA cache_size = -2000")
 
 
 def reset_sequences(*model_classes) -> None:

@@ -594,7 +594,7 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             builder.standards()
             builder.assign()
             writer = _EventWriter(builder.report)
-            with bulk.foreign_keys_checked_at_end("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
+            with bulk.bulk_load("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
                 builder.devices_and_history(writer)
                 builder.working_instruments(instruments, writer, bar)
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
