@@ -5,6 +5,7 @@ list and detail endpoints, as ratios to a bare Django view returning a constant.
     python benchmarks/bench_api.py            # 10^6 instruments, PostgreSQL jiliang_bench_api on 127.0.0.1
     python benchmarks/bench_api.py --quick    # 10^5 instruments
     python benchmarks/bench_api.py --database sqlite       # a fresh SQLite file in a temp data dir
+    python benchmarks/bench_api.py --reuse    # keep the PostgreSQL province of an earlier run
 
 Target (issue 3): list and detail p99 under 50 ms at 200 requests/s on 2 cores.
 Two measurements per endpoint: an open-loop run at a fixed rate (latency measured from
@@ -42,9 +43,12 @@ from django.contrib.auth import get_user_model
 from jiliang.registry import demo, models
 from jiliang.accounts.models import ApiToken, Membership
 call_command("migrate", interactive=False, verbosity=0)
-report = demo.generate(instruments=int(sys.argv[1]), seed=2035, as_of=dt.date(2025, 6, 30), progress=True)
-user = get_user_model().objects.create_user("bench-province-admin", password=None)
-Membership.objects.create(user=user, role="region_admin", region=models.Region.objects.get(code="330000"))
+if demo.registry_is_empty():
+    demo.generate(instruments=int(sys.argv[1]), seed=2035, as_of=dt.date(2025, 6, 30), progress=True)
+user = get_user_model().objects.filter(username="bench-province-admin").first()
+if user is None:
+    user = get_user_model().objects.create_user("bench-province-admin", password=None)
+    Membership.objects.create(user=user, role="region_admin", region=models.Region.objects.get(code="330000"))
 token = ApiToken.issue(user, "bench")[1]
 top_i = models.Instrument.objects.order_by("-id").values_list("id", flat=True).first()
 top_e = models.CalibrationEvent.objects.order_by("-id").values_list("id", flat=True).first()
@@ -65,7 +69,7 @@ def prepare(env: dict, instruments: int) -> dict:
     out = subprocess.run([PYTHON, "-c", SETUP, str(instruments)], env=env, check=True, capture_output=True, text=True)
     line = next(line for line in out.stdout.splitlines() if line.startswith("BENCH "))
     info = json.loads(line[6:])
-    print(f"generated {info['instruments']:,} instruments, ~{info['top_event']:,} events in {time.perf_counter() - started:.0f} s")
+    print(f"prepared {info['instruments']:,} instruments, ~{info['top_event']:,} events in {time.perf_counter() - started:.0f} s")
     return info
 
 
@@ -184,6 +188,55 @@ def summarise(latencies, statuses, wall) -> dict:
     return {"requests": len(ordered), "rps": len(ordered) / wall, "p50": pick(0.50), "p99": pick(0.99), "errors": bad}
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pids) -> float:
+    """CPU seconds (user + system) the processes have used so far, from /proc."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the server's workers, the database's backends and this client during a
+    run: what one request costs the machine, whatever else runs on it."""
+
+    def __init__(self, server_pid: int, database_url: str | None):
+        self.server = [server_pid, *children(server_pid)]
+        self.database: list[int] = []
+        if database_url:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL) as admin:
+                self.database = [r[0] for r in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]).fetchall()]
+
+    def snapshot(self) -> tuple[float, float, float]:
+        return process_cpu(self.server), process_cpu(self.database), time.process_time()
+
+    @staticmethod
+    def per_request(before, after, requests: int) -> tuple[float, ...]:
+        return tuple(1000 * (b - a) / max(requests, 1) for a, b in zip(before, after))
+
+
 def endpoint_paths(info, rng: random.Random) -> dict:
     top_i, top_e, counties = info["top_instrument"], info["top_event"], info["counties"]
     return {
@@ -192,7 +245,7 @@ def endpoint_paths(info, rng: random.Random) -> dict:
         "instruments by county": [f"/api/instruments/?region={rng.choice(counties)}" for _ in range(100)],
         "instruments detail": [f"/api/instruments/{rng.randint(1, top_i)}/" for _ in range(2000)],
         "events list": [f"/api/events/?page_size={rng.choice([20, 50, 100])}" for _ in range(100)],
-        # Events carry no region: a county filter walks events joined to instruments.
+        # Events carry their instrument's region (indexed with the id): no join.
         "events by county": [f"/api/events/?region={rng.choice(counties)}" for _ in range(100)],
         "events detail": [f"/api/events/{rng.randint(1, top_e)}/" for _ in range(2000)],
     }
@@ -208,6 +261,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests per second")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", default="", help="comma-separated parts of endpoint names to run (the baseline always runs)")
+    parser.add_argument("--reuse", action="store_true",
+                        help=f"PostgreSQL: keep {PG_BENCH_DB} from an earlier run (generation takes minutes at 10^6)")
     args = parser.parse_args()
     instruments = 100_000 if args.quick else args.instruments
     seconds = args.seconds or (5.0 if args.quick else 15.0)
@@ -220,8 +276,12 @@ def main() -> int:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_BENCH_DB]).fetchone()
+            if exists and args.reuse:
+                print(f"reusing database {PG_BENCH_DB} (migrated; generated only if empty)")
+            else:
+                admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+                admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
         env["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
     else:
         env.pop("DATABASE_URL", None)
@@ -232,21 +292,29 @@ def main() -> int:
         server = start_server(env, port, args.workers)
         client = Client(port, {"Authorization": f"Bearer {info['token']}", "Connection": "keep-alive"})
         paths = endpoint_paths(info, random.Random(7))
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        paths = {name: p for name, p in paths.items() if name == "bare view (baseline)" or not wanted or any(w in name for w in wanted)}
         for path in paths.values():  # warm every worker's caches and the page cache
             for p in path[:20]:
                 client.get(p)
         print(f"\nload average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (the machine is shared)")
         print(f"{args.database}, {info['instruments']:,} instruments, gunicorn {args.workers} workers × 4 threads, "
               f"{os.cpu_count()} CPUs; open loop at {args.rate:.0f} req/s and closed loop (8 clients), {seconds:.0f} s each")
-        print(f"{'endpoint':<22}{'max req/s':>10}{'× bare':>8}{'@rate p50 ms':>14}{'p99 ms':>9}{'× bare p99':>11}{'errors/dropped':>16}")
+        # Warming opened every worker's database connection: the meter can find them now.
+        meter = CpuMeter(server.pid, env.get("DATABASE_URL"))
+        print(f"{'endpoint':<22}{'max req/s':>10}{'× bare':>8}{'@rate p50 ms':>14}{'p99 ms':>9}{'× bare p99':>11}{'errors/dropped':>16}"
+              f"{'CPU ms/req server+db+client':>30}")
         results = {}
         for name, path in paths.items():
+            before = meter.snapshot()
             closed = closed_loop(client, path, seconds)
+            cpu = meter.per_request(before, meter.snapshot(), closed["requests"])
             opened = open_loop(client, path, args.rate, seconds)
             results[name] = (closed, opened)
             base_closed, base_open = results["bare view (baseline)"]
             print(f"{name:<22}{closed['rps']:>10.0f}{closed['rps'] / base_closed['rps']:>8.2f}{opened['p50']:>14.1f}{opened['p99']:>9.1f}"
-                  f"{opened['p99'] / base_open['p99']:>11.2f}{closed['errors'] + opened['errors']:>16}")
+                  f"{opened['p99'] / base_open['p99']:>11.2f}{closed['errors'] + opened['errors']:>16}"
+                  f"{'':>8}{cpu[0]:.2f} + {cpu[1]:.2f} + {cpu[2]:.2f}")
         print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         verdict = all(results[n][1]["p99"] < 50 and not results[n][1]["errors"] for n in results if n != "bare view (baseline)")
         print(f"\ntarget p99 < 50 ms at {args.rate:.0f} req/s on list and detail: {'met' if verdict else 'NOT met'}")

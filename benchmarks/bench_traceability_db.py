@@ -70,17 +70,18 @@ def worker(database_url: str, instruments: int) -> dict:
     impact_s, found_impact = _timed(lambda: services.impact(faulty, found_on=found), repeat=3)
 
     # Incremental refresh: 10^4 new verification events, then the next question.
-    sample = models.Instrument.objects.filter(standard__isnull=True).values_list("id", "owner_id")[:10_000]
+    sample = models.Instrument.objects.filter(standard__isnull=True).values_list("id", "region_id")[:10_000]
     standard = models.MeasurementStandard.objects.filter(level="county", status="active").first()
     first_id = bulk.next_id(models.CalibrationEvent)
     first_link = bulk.next_id(models.EventStandard)
     with transaction.atomic():
         ids = np.arange(first_id, first_id + len(sample))
         bulk.write_columns("registry_calibrationevent",
-                           ["id", "instrument_id", "performer_id", "kind", "performed_on", "valid_until", "passed", "results", "certificate_number", "external_source"],
+                           ["id", "instrument_id", "performer_id", "kind", "performed_on", "valid_until", "passed", "results", "certificate_number", "external_source",
+                            "region_id"],
                            [ids, [i for i, _ in sample], [standard.holder_id] * len(sample), ["verification"] * len(sample),
                             [str(as_of)] * len(sample), [str(as_of + dt.timedelta(days=364))] * len(sample), [True] * len(sample),
-                            ["[]"] * len(sample), [f"BENCH-{k}" for k in ids.tolist()], [""] * len(sample)])
+                            ["[]"] * len(sample), [f"BENCH-{k}" for k in ids.tolist()], [""] * len(sample), [r for _, r in sample]])
         bulk.write_columns("registry_eventstandard", ["id", "event_id", "standard_id"],
                            [np.arange(first_link, first_link + len(sample)), ids, [standard.id] * len(sample)])
     refresh_s, refreshed = _timed(lambda: loader.refresh_graph(graph))

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "jiliang.comparisons",
     "jiliang.supervision.telemetry",
     "jiliang.supervision.prepack",
+    "jiliang.console",
+    "jiliang.portal",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +136,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
-LOGIN_URL = "admin:login"
+# The pages' sign-in for every role (the admin's login admits staff only).
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "console:dashboard"
+LOGOUT_REDIRECT_URL = "registry:home"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
+from jiliang.traceability import services as trace
 
 _serial = itertools.count(1)
 
@@ -62,11 +63,17 @@ class Province:
         self.calibrate(device, self.today - dt.timedelta(days=100), days_valid=365)
         return std
 
-    def calibrate(self, device, on, days_valid):
-        return reg.CalibrationEvent.objects.create(
+    def calibrate(self, device, on, days_valid, standard=None):
+        """A calibration of a standard device: with a standard of the registry, or (by
+        default) traced to a source outside it (``external_source``, a root of the chain)."""
+        event = reg.CalibrationEvent.objects.create(
             instrument=device, performer=self.province_institute, kind="calibration", performed_on=on,
             valid_until=on + dt.timedelta(days=days_valid), passed=True, certificate_number=f"CAL{next(_serial):08d}",
+            external_source="" if standard else "中国计量科学研究院",
         )
+        if standard is not None:
+            reg.EventStandard.objects.create(event=event, standard=standard)
+        return event
 
     def instrument(self, region_code, item_code, purpose="trade", status="in_use", range_=None, accuracy="", installed=None, owner=None):
         item = self.items[item_code]
@@ -97,4 +104,7 @@ class Province:
 
 @pytest.fixture
 def province(reference_data):
-    return Province()
+    # The traceability engine's snapshot is per process: start each test from the database.
+    trace.forget_graph()
+    yield Province()
+    trace.forget_graph()

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from jiliang.accounts.models import Membership
 from jiliang.accounts.roles import clear_region_cache
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.verification.urls")]
+pytestmark = [pytest.mark.django_db]
 
 API = "/api/verification/"
 

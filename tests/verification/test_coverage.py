@@ -160,3 +160,19 @@ def test_core_rejects_bad_shapes():
         core.compute_coverage(np.array([-1]), np.array([0]), np.zeros((1, 2)), np.zeros((1, 3), bool), {})
     with pytest.raises(core.CoverageInputError, match="cycle"):
         core.compute_coverage(np.array([1, 0]), np.array([1, 1]), np.zeros((2, 1)), np.zeros((2, 1), bool), {})
+
+
+def test_cli_with_the_flags_the_issue_names(populated, tmp_path, capsys):
+    from jiliang import cli
+
+    target = tmp_path / "ledger.xlsx"
+    assert cli.main(["coverage", "--region", "330100", "--xlsx", str(target)]) == 0
+    printed = capsys.readouterr().out
+    assert "coverage ledger" in printed and "330106" in printed and "330203" not in printed
+    sheet = load_workbook(target, read_only=True).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)][:3] == ["330100", "330102", "330105"]
+    # In Hangzhou every instrument (installed 10 days ago, never verified) is overdue: 3 + 2 + 1 + 4.
+    assert cli.main(["due", "--region", "330100", "--days", "30"]) == 0
+    assert "10 overdue" in capsys.readouterr().out
+    assert cli.main(["due", "--region", "999999", "--days", "30"]) == 2
+    assert "jiliang: error: region: no region with code '999999" in capsys.readouterr().err

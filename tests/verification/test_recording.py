@@ -120,6 +120,33 @@ def test_refused_when_the_standard_is_not_traceable(lab):
     assert "holds no calibration valid on" in _refusal(p)
 
 
+def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
+    p = lab
+    # The county scale standard's device was recalibrated 50 days ago with a provincial mass
+    # standard that had been suspended 60 days ago: the engine finds the break above it.
+    upper = p.standard(p.province_institute, "province", "330000", "质量", 1, 50000, items=[], u=0.00001)
+    reg.StandardStatusChange.objects.create(standard=upper, status="suspended", effective_on=p.today - dt.timedelta(days=60),
+                                            reason="期间核查不合格")
+    device = p.county_scale.devices.get()
+    p.calibrate(device, p.today - dt.timedelta(days=50), days_valid=365, standard=upper)
+    assert f"standard device {device.code} is not traceable on" in _refusal(p)
+    assert "(standard suspended)" in _refusal(p)
+    # Before that calibration the device's chain was whole: a verification done then is fit.
+    assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=70)) == []
+
+
+def test_refused_when_the_standard_was_not_yet_approved(lab):
+    p = lab
+    # A standard approved only 5 days ago (its first status change), used for a verification
+    # dated before that: refused, whatever its certificate dates say.
+    late = p.standard(p.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001,
+                      valid_from=p.today - dt.timedelta(days=5))
+    late.valid_from = p.today - dt.timedelta(days=30)
+    late.save()
+    assert "the standard was not yet approved on" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))
+    assert fitness.standard_fit_for(late, p.scale, p.today - dt.timedelta(days=2)) == []
+
+
 def test_refused_when_the_item_is_outside_the_standards_range(lab):
     p = lab
     heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")

@@ -74,7 +74,7 @@ def site(tmp_path_factory):
     env = _server_env(data_dir)
     setup = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("site_setup.py")), str(DEMO_INSTRUMENTS)],
-        env=env, cwd=data_dir, capture_output=True, text=True, timeout=240,
+        env=env, cwd=data_dir, capture_output=True, text=True, timeout=600,
     )
     assert setup.returncode == 0, f"site setup failed:\n{setup.stderr[-3000:]}"
     data = json.loads(setup.stdout.strip().splitlines()[-1])

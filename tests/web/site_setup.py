@@ -1,64 +1,43 @@
 """Fill a fresh data folder for the browser tests and print what they need as JSON.
 
 Run in its own process with ``JILIANG_DATA_DIR`` set (the browser tests' server uses that
-folder and nothing else): migrate, generate a small demo province, create a superuser and
-one user per role of ``Membership``, and a signed-in session for each role user (the
-Django login page, the admin's, admits staff only).
+folder and nothing else): migrate, then build the small demo province of ``province.py``
+(a user for every role, a published comparison, inspection and certificate, an alert, a
+complaint, a registration) and a signed-in session for each role's user, for the tests
+that start signed in (the others sign in through the login page).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import django
-
-SUPERUSER = ("admin", "jiliang-browser-test")
 
 
 def main(instruments: int) -> dict:
     django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from jiliang.registry import demo, models
+    from jiliang.registry import models
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import province as builder  # tests/web/province.py, shared with the crawler test
 
     call_command("migrate", interactive=False, verbosity=0)
-    demo.generate(instruments=instruments, seed=2035)
-
-    User = get_user_model()
-    User.objects.create_superuser(SUPERUSER[0], "admin@example.org", SUPERUSER[1])
-
-    province = models.Region.objects.filter(parent__isnull=True).order_by("code").first()
-    institution = (
-        models.Organisation.objects.filter(kind=models.Organisation.Kind.LEGAL_INSTITUTE, standards__isnull=False)
-        .order_by("pk")
-        .first()
-    )
-    enterprise = models.Organisation.objects.filter(kind=models.Organisation.Kind.ENTERPRISE, instruments__isnull=False).order_by("pk").first()
+    p = builder.build(instruments=instruments, seed=2035)
 
     roles = {}
-    try:
-        from jiliang.accounts.models import Membership
-    except ImportError:  # accounts not installed: the superuser alone
-        Membership = None
-    if Membership is not None:
-        scopes = {
-            Membership.Role.REGION_ADMIN: {"region": province},
-            Membership.Role.AUDITOR: {"region": province},
-            Membership.Role.INSTITUTION_STAFF: {"organisation": institution, "is_verifier": True, "is_checker": True, "is_approver": True},
-            Membership.Role.ENTERPRISE_USER: {"organisation": enterprise},
-        }
-        for role in Membership.Role:
-            user = User.objects.create_user(f"browser-{role.value}", password=SUPERUSER[1])
-            Membership.objects.create(user=user, role=role, **scopes[role])
-            session = SessionStore()
-            session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.create()
-            roles[role.value] = {"username": user.username, "password": SUPERUSER[1], "session": session.session_key}
+    for role, user in p.users.items():
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        roles[role] = {"username": user.username, "password": builder.PASSWORD, "session": session.session_key}
 
     # An instrument whose latest calibration used a standard that is itself calibrated:
     # its page shows a chain of more than one level.
@@ -70,11 +49,12 @@ def main(instruments: int) -> dict:
         .first()
     )
     return {
-        "superuser": {"username": SUPERUSER[0], "password": SUPERUSER[1]},
+        "superuser": {"username": roles["superuser"]["username"], "password": builder.PASSWORD},
         "roles": roles,
         "instrument": {"pk": event.instrument_id, "code": event.instrument.code},
-        "institution": institution.pk,
-        "enterprise": enterprise.pk,
+        "institution": p.institution.pk,
+        "enterprise": p.enterprise.pk,
+        "province": p.as_json(),
     }
 
 

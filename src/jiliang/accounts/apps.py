@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与角色")
 
     def ready(self):
-        # The admin login is the password login of the pages (LOGIN_URL): throttle it.
+        # The admin's login (staff only) shares the throttle of the pages' sign-in (accounts/login/).
         from django.contrib import admin
 
         from .forms import ThrottledAdminAuthenticationForm

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from . import throttling
 
 
 class ThrottledLoginMixin:
+    locked_out_message = throttling.LOCKED_OUT_MESSAGE
+
     def clean(self):
         username = self.data.get("username", "")
         if throttling.is_locked_out(username, self.request):
-            raise forms.ValidationError(throttling.LOCKED_OUT_MESSAGE, code="locked_out")
+            raise forms.ValidationError(self.locked_out_message, code="locked_out")
         try:
             cleaned = super().clean()
         except forms.ValidationError as exc:
@@ -30,3 +33,9 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+class PageLoginForm(ThrottledAuthenticationForm):
+    """The sign-in form of the pages (``accounts/login/``), for every role."""
+
+    locked_out_message = _("此用户名在本地址登录失败次数过多，请稍后再试。")

@@ -77,8 +77,22 @@ def region_ids_within(prefix: str) -> list[int]:
     return ids
 
 
+_tree_cache: list[tuple[float, dict[int, tuple[str, str]]]] = []
+
+
+def region_tree() -> dict[int, tuple[str, str]]:
+    """Every region as id → (code, level), kept as long as the scopes above."""
+    now = time.monotonic()
+    if _tree_cache and now - _tree_cache[0][0] < REGION_CACHE_SECONDS:
+        return _tree_cache[0][1]
+    tree = {pk: (code, level) for pk, code, level in Region.objects.values_list("id", "code", "level")}
+    _tree_cache[:] = [(now, tree)]
+    return tree
+
+
 def clear_region_cache(**_) -> None:
     _region_cache.clear()
+    _tree_cache.clear()
 
 
 def actor_for(user) -> Actor:

@@ -18,6 +18,7 @@ def register(subparsers) -> None:
     p.add_argument("--messages", type=int, default=None, help="stop after this many messages")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--first-seq", type=int, default=None, help="first sequence number (default: after each device's last stored one)")
+    p.add_argument("--binary", action="store_true", help="publish the compact binary form instead of JSON")
     p.add_argument("--register", action="store_true", help="register devices on registry instruments until there are --devices")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -30,6 +31,10 @@ def run(args) -> int:
         raise ValueError("fraud-share: must be between 0 and 1")
     if args.rate < 0:
         raise ValueError("rate: must not be negative")
+    if args.messages is not None and args.messages < 1:
+        raise ValueError("messages: must be at least 1")
+    if args.seconds is not None and args.seconds <= 0:
+        raise ValueError("seconds: must be positive")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
     import django
 
@@ -47,7 +52,7 @@ def run(args) -> int:
     publisher = simulator.publisher_for(args.broker)
     try:
         report = simulator.simulate(devices, publisher=publisher, rate=args.rate, seconds=seconds, messages=args.messages,
-                                    fraud_share=args.fraud_share, seed=args.seed, first_seq=first)
+                                    fraud_share=args.fraud_share, seed=args.seed, first_seq=first, binary=args.binary)
     finally:
         publisher.close()
     data = report.as_json() | {"devices": len(devices), "broker": args.broker}

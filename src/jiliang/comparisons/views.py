@@ -12,6 +12,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -214,5 +215,8 @@ def report(request, pk, stage):
 @login_required
 def follow_ups(request):
     viewer = Viewer.of(request.user)
+    # Follow-ups concern institutions and the administrations over them: nobody else has any.
+    if not viewer.organisations and viewer.reading_prefix is None:
+        raise PermissionDenied("follow-up actions are for institution staff, administrators and auditors")
     rows = visibility.follow_ups(viewer).select_related("comparison", "institution", "measurand", "standard")[:1000]
     return render(request, "comparisons/follow_ups.html", {"rows": rows})

@@ -410,7 +410,7 @@ class _Builder:
                 results = json.dumps([{"quantity": std.name, "value": 1.0, "unit": "1", "U": 2e-6, "k": 2}], ensure_ascii=False)
                 event_rows.append((eid, device.id, performer.id, people[ordinal % len(people)], primary.id if primary else None, "",
                                    None, "calibration", str(EPOCH + dt.timedelta(days=day)), str(EPOCH + dt.timedelta(days=valid_until)),
-                                   passed, results, 2e-6, f"JL-C{day // 365 + 1970}-{ordinal:09d}"))
+                                   passed, results, 2e-6, f"JL-C{day // 365 + 1970}-{ordinal:09d}", device.region_id))
                 if upstream is not None:
                     link_rows.append((eid, upstream.id))
                 day += 365 - int(rng.integers(0, 20))
@@ -507,6 +507,7 @@ class _Builder:
                 eids.tolist(), ids[owner_of_event].tolist(), org_of_event.tolist(), person.tolist(), [None] * day.size, [""] * day.size,
                 spec.tolist(), ["verification"] * day.size, _dates(day).tolist(), _dates(valid).tolist(), passed.tolist(),
                 ["[]"] * day.size, [None] * day.size, [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
+                region_ids[owner_of_event].tolist(),
             ]
             writer_events.write(event_columns, [eids, std_of_event])
             self.report.instruments += n
@@ -516,7 +517,7 @@ class _Builder:
 
 class _EventWriter:
     COLUMNS = ["id", "instrument_id", "performer_id", "person_id", "primary_standard_id", "external_source", "specification_id", "kind",
-               "performed_on", "valid_until", "passed", "results", "uncertainty", "certificate_number"]
+               "performed_on", "valid_until", "passed", "results", "uncertainty", "certificate_number", "region_id"]
 
     def __init__(self, report: GenerationReport):
         self.next = self.first = bulk.next_id(models.CalibrationEvent)

@@ -524,6 +524,31 @@ class Instrument(models.Model):
         """Under mandatory verification: a catalog item used for one of the four legal purposes."""
         return self.catalog_item_id is not None and self.legal_purpose != self.Purpose.NONE
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if not adding:
+            # Events carry their instrument's region (CalibrationEvent.region): follow a
+            # move, one save per event so the audit ledger records each change.
+            for event in self.events.exclude(region_id=self.region_id):
+                event.instrument = self
+                event.save(update_fields=["region"])
+
+
+def fill_event_regions(events) -> None:
+    """Set ``region_id`` of events from their instruments, in one query."""
+    wanted = {e.instrument_id for e in events if e.instrument_id is not None}
+    regions = dict(Instrument.objects.filter(pk__in=wanted).values_list("id", "region_id")) if wanted else {}
+    for event in events:
+        event.region_id = regions.get(event.instrument_id)
+
+
+class CalibrationEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        fill_event_regions(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class CalibrationEvent(models.Model):
     """A verification (检定, pass/fail) or calibration (校准, values with uncertainty)."""
@@ -546,6 +571,12 @@ class CalibrationEvent(models.Model):
     results = models.JSONField(_("校准结果"), default=list, blank=True)
     uncertainty = models.FloatField(_("扩展不确定度 U"), null=True, blank=True)
     certificate_number = models.CharField(_("证书编号"), max_length=60, unique=True)
+    # The instrument's region, copied here (by save, bulk_create and the generator) so a
+    # region's events are listed by an index instead of a join through every instrument.
+    region = models.ForeignKey(Region, models.PROTECT, related_name="calibration_events", editable=False, blank=True,
+                               db_index=False, verbose_name=_("所在地区"))
+
+    objects = CalibrationEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-performed_on", "id"]
@@ -558,10 +589,22 @@ class CalibrationEvent(models.Model):
         indexes = [
             models.Index(fields=["instrument", "performed_on"]),
             models.Index(fields=["performed_on", "id"]),  # the newest events first, across the province
+            models.Index(fields=["region", "id"]),  # a county's events, page by page
         ]
 
     def __str__(self):
         return self.certificate_number
+
+    def save(self, *args, **kwargs):
+        instrument = self._state.fields_cache.get("instrument")
+        if instrument is not None and instrument.pk == self.instrument_id:
+            self.region_id = instrument.region_id
+        elif self.instrument_id is not None:
+            self.region_id = Instrument.objects.filter(pk=self.instrument_id).values_list("region_id", flat=True).first()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "instrument" in update_fields and "region" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "region"]
+        super().save(*args, **kwargs)
 
 
 class EventStandard(models.Model):

@@ -184,7 +184,8 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
     prefix = None
     if region_code is not None:
         prefix = {core.PROVINCE: 2, core.CITY: 4, core.COUNTY: 6}[level[[r[1] for r in rows].index(region_code)]]
-        instruments = instruments.filter(region__code__startswith=region_code[:prefix])
+        # By region id (the (region, catalog_item) index), not a join filtered on the code.
+        instruments = instruments.filter(region_id__in=[r[0] for r in rows if r[1].startswith(region_code[:prefix])])
     grouped = np.array(
         list(instruments.values_list("region_id", "catalog_item_id").annotate(n=Count("id")).order_by()), dtype=np.int64
     ).reshape(-1, 3)

@@ -1,10 +1,10 @@
 """Whether a measurement standard may verify an instrument on a date.
 
-One entry point, ``standard_fit_for``, so the traceability engine can replace the check
-later without touching its callers. The rules read the registry as it stood on the date:
+One entry point, ``standard_fit_for``. The rules read the registry as it stood on the date:
 the assessment certificate (计量标准考核证书) in force, the status from the
-``StandardStatusChange`` history, each standard device holding a valid calibration, and a
-capability whose quantity, range and accuracy cover the instrument.
+``StandardStatusChange`` history, each standard device traceable on the date (asked of the
+traceability engine, so a break anywhere above counts), and a capability whose quantity,
+range and accuracy cover the instrument.
 """
 
 from __future__ import annotations
@@ -94,17 +94,37 @@ def standard_fit_for(standard: reg.MeasurementStandard, instrument: reg.Instrume
         reasons.append(f"the standard was not yet approved on {date}")
     elif status != reg.MeasurementStandard.Status.ACTIVE:
         reasons.append(f"the standard is {status} on {date}")
-    devices = list(standard.devices.all())
-    if not devices:
-        reasons.append("the standard has no registered standard device, so it is not traceable")
-    else:
-        calibrated = reg.CalibrationEvent.objects.filter(
-            instrument=OuterRef("pk"), performed_on__lte=date, valid_until__gte=date
-        ).exclude(passed=False)
-        untraceable = standard.devices.exclude(Exists(calibrated)).values_list("code", flat=True)
-        for code in untraceable:
-            reasons.append(f"standard device {code} holds no calibration valid on {date}: not traceable")
+    reasons.extend(untraceable_devices(standard, date))
     reasons.extend(capability_reasons(standard, instrument))
+    return reasons
+
+
+def untraceable_devices(standard: reg.MeasurementStandard, date: dt.date) -> list[str]:
+    """Why the standard's devices were not traceable on the date, asked of the traceability
+    engine: the device's own calibration (missing, expired, failed, revoked) and everything
+    above it (the calibrating standard suspended, unapproved or out of tolerance that day,
+    an upstream break)."""
+    import numpy as np
+
+    from jiliang.core.traceability import ERROR_MASK, Reason
+    from jiliang.traceability import loader
+    from jiliang.traceability import services as trace
+
+    devices = list(standard.devices.order_by("code").values_list("id", "code"))
+    if not devices:
+        return ["the standard has no registered standard device, so it is not traceable"]
+    engine = trace.current_graph().engine
+    verdict = engine.validity_at(loader.to_day(date), np.array([pk for pk, _ in devices], dtype=np.int64))
+    own = int(Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)
+    reasons = []
+    for (_, code), valid, flags in zip(devices, verdict.valid.tolist(), verdict.flags.tolist()):
+        if valid:
+            continue
+        if flags & own:
+            reasons.append(f"standard device {code} holds no calibration valid on {date}: not traceable")
+        else:
+            why = ", ".join(r.name.lower().replace("_", " ") for r in Reason if flags & int(r) & ERROR_MASK)
+            reasons.append(f"standard device {code} is not traceable on {date} ({why})")
     return reasons
 
 

@@ -54,7 +54,9 @@ def _region_filter(queryset, region_code: str | None):
     region = reg.Region.objects.filter(code=region_code).first()
     if region is None:
         raise ValueError(f"region: no region with code {region_code!r}")
-    return queryset.filter(region__code__startswith=region.descendant_codes_prefix())
+    # By region id (the (region, catalog_item) index), not a join filtered on the code.
+    inside = reg.Region.objects.filter(code__startswith=region.descendant_codes_prefix()).values_list("id", flat=True)
+    return queryset.filter(region_id__in=list(inside))
 
 
 def _rows_due_by(values_queryset, horizon: dt.date) -> list[tuple]:

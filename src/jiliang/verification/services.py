@@ -81,6 +81,16 @@ def register_instrument(owner: reg.Organisation, instrument: reg.Instrument, use
 
 
 @transaction.atomic
+def register_new_instrument(owner: reg.Organisation, values: dict, user=None, on: dt.date | None = None) -> Registration:
+    """Enter one new instrument (the fields of a row of the bulk file) and file it; bad
+    fields raise ``ImportRowError`` naming each, and nothing is written."""
+    with _acting(user):
+        instrument = validate_rows([values], owner)[0]
+        instrument.save()
+        return register_instrument(owner, instrument, user=user, on=on)
+
+
+@transaction.atomic
 def import_registrations(owner: reg.Organisation, content: bytes, filename: str, user=None, on: dt.date | None = None) -> list[Registration]:
     """Create and file every instrument of a CSV or XLSX file, or none: a file with bad rows
     raises ``ImportRowError`` listing each (row, field, reason)."""

@@ -33,7 +33,7 @@ def assert_contract(doc):
     json.dumps(doc, allow_nan=False)
 
 
-@pytest.mark.parametrize("estimator", ["weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a"])
+@pytest.mark.parametrize("estimator", ["weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a", "power-moderated-mean"])
 def test_every_estimator_follows_the_contract(estimator):
     doc = compute_document(ROWS, estimator)
     assert_contract(doc)

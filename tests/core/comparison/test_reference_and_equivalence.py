@@ -1,10 +1,10 @@
 """Weighted mean, procedure A with the largest consistent subset, procedure B, mean,
 median, degrees of equivalence (Cox 2002, Metrologia 39, 589) and ISO 13528 scores.
 
-No published numerical example of Cox 2002 procedure A or of a CIPM key comparison table
-could be retrieved here; these tests check the defining equations against independent
-computations written in the test (direct covariance algebra, brute-force subsets,
-the exact order-statistic variance).
+No published numerical example of Cox 2002 procedure A could be retrieved here; these tests
+check the defining equations against independent computations written in the test (direct
+covariance algebra, brute-force subsets, the exact order-statistic variance). Published
+CIPM key comparison results (BIPM.RI(II)-K1) are reproduced in test_key_comparison_published.
 """
 
 import itertools

@@ -15,6 +15,7 @@ from .reference import (
     dersimonian_laird,
     median,
     paule_mandel,
+    power_moderated_mean,
     procedure_b,
     weighted_mean,
 )
@@ -26,6 +27,6 @@ __all__ = [
     "arithmetic_mean", "birge_ratio", "chi_squared_test", "compute_document", "covariance_with_pilot",
     "cox_procedure_a", "degrees_of_equivalence", "dersimonian_laird", "en_from_doe", "en_number",
     "en_verdict", "evaluate", "make_results", "median", "pairwise_equivalence", "parse_rows",
-    "paule_mandel", "procedure_b", "reference_value", "results_from_rows", "to_document",
+    "paule_mandel", "power_moderated_mean", "procedure_b", "reference_value", "results_from_rows", "to_document",
     "weighted_mean", "z_prime_score", "z_score", "z_verdict", "zeta_score",
 ]

@@ -6,7 +6,9 @@ Conventions where the issue is silent (documented here, tested in tests/core/com
 - ``chi2`` is the chi-squared consistency check of the weighted mean (Cox 2002); it applies
   to ``weighted-mean`` and ``cox-a`` (for ``cox-a``: of the final subset) and is null otherwise.
 - ``reference.u``: weighted mean 1/sqrt(Σ1/u²); mean s/√n; median 1.25·MADe/√n;
-  random effects 1/sqrt(Σ1/(u²+τ²)); algorithm-a 1.25·s*/√p (ISO 13528:2022 §7.7.3).
+  random effects 1/sqrt(Σ1/(u²+τ²)); algorithm-a 1.25·s*/√p (ISO 13528:2022 §7.7.3);
+  power-moderated-mean (an addition to the issue's list: the CCRI(II) reference value of the
+  BIPM SIR comparisons) as in Pommé & Keightley 2015 with α = 2 − 3/N.
   ``reference.s`` is s* for algorithm-a and null otherwise.
 - ``U_d`` = 2·u(d_i) with the correlation of a participant with the reference value it is
   part of (see ``equivalence``); ``En`` = d_i/U_d; ``zeta`` = d_i/sqrt(u_i² + u_ref²);
@@ -30,7 +32,9 @@ from .reference import ReferenceValue
 from .robust import algorithm_a
 from .scores import en_from_doe, en_verdict, z_score, z_verdict, zeta_score
 
-ESTIMATORS = ("weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a")
+ESTIMATORS = (
+    "weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a", "power-moderated-mean",
+)
 WITHOUT_U = ("mean", "median", "algorithm-a")
 
 
@@ -72,6 +76,8 @@ def reference_value(results: Results, estimator: str) -> ReferenceValue:
         return ref_mod.dersimonian_laird(x, u, used)
     if estimator == "paule-mandel":
         return ref_mod.paule_mandel(x, u, used)
+    if estimator == "power-moderated-mean":
+        return ref_mod.power_moderated_mean(x, u, used)
     if estimator == "algorithm-a":
         robust = algorithm_a(x[used])
         p = int(used.sum())

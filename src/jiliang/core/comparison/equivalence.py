@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ComparisonInputError
 from .reference import ReferenceValue
 
 K = 2.0
@@ -26,15 +27,33 @@ class DegreesOfEquivalence:
     U_d: np.ndarray  # k = 2
 
 
-def degrees_of_equivalence(values, u, reference: ReferenceValue, cov=None) -> DegreesOfEquivalence:
+REFERENCE_UNCERTAINTY = ("stated", "propagated")
+
+
+def degrees_of_equivalence(values, u, reference: ReferenceValue, cov=None, reference_uncertainty: str = "stated") -> DegreesOfEquivalence:
+    """d_i = x_i − x_ref and U(d_i) = 2 u(d_i).
+
+    ``reference_uncertainty`` chooses the u²(x_ref) term for a linear estimator:
+    ``"stated"`` (default) uses the estimator's own u(x_ref), as the BIPM SIR does for the
+    power-moderated mean; ``"propagated"`` uses wᵀCw, the variance propagated from the
+    reported uncertainties alone, so u²(d_i) = Var(x_i − wᵀx) exactly — as in SIR reports
+    that quote the spread s/√N as u(KCRV) of an arithmetic mean but use Σu_j²/N² in the
+    degrees of equivalence. The two agree for the weighted mean.
+    """
+    if reference_uncertainty not in REFERENCE_UNCERTAINTY:
+        raise ComparisonInputError("reference_uncertainty", f"must be one of {', '.join(REFERENCE_UNCERTAINTY)}, got {reference_uncertainty!r}")
     values = np.asarray(values, float)
     u = np.asarray(u, float)
     d = values - reference.value
     if reference.weights is None:
+        if reference_uncertainty == "propagated":
+            raise ComparisonInputError("reference_uncertainty", f"'propagated' needs a reference value linear in the results; {reference.method} is not")
         var = u**2 + reference.u**2
     else:
-        c_w = (np.asarray(cov, float) @ reference.weights) if cov is not None else u**2 * reference.weights
-        var = u**2 + reference.u**2 - 2.0 * c_w
+        w = reference.weights
+        c_w = (np.asarray(cov, float) @ w) if cov is not None else u**2 * w
+        u_ref2 = reference.u**2 if reference_uncertainty == "stated" else float(w @ c_w)
+        var = u**2 + u_ref2 - 2.0 * c_w
     # Rounding can leave a tiny negative variance when a result dominates the reference.
     var = np.where(var < 0, 0.0, var)
     u_d = np.sqrt(var)

@@ -6,7 +6,8 @@ reference value (see ``equivalence``). References:
 - weighted mean and chi-squared check, procedure A: M. G. Cox, Metrologia 39 (2002) 589;
 - largest consistent subset: M. G. Cox, Metrologia 44 (2007) 187;
 - DerSimonian & Laird, Controlled Clinical Trials 7 (1986) 177;
-- Paule & Mandel, J. Res. NBS 87 (1982) 377.
+- Paule & Mandel, J. Res. NBS 87 (1982) 377;
+- power-moderated mean: Pommé & Keightley, Metrologia 52 (2015) S200.
 """
 
 from __future__ import annotations
@@ -218,6 +219,22 @@ def dersimonian_laird(values, u, used=None) -> ReferenceValue:
     return _random_effects("dersimonian-laird", values, u, used, tau2)
 
 
+def _paule_mandel_tau2(x: np.ndarray, v: np.ndarray) -> float:
+    """τ² ≥ 0 solving Σ (x_i − μ(τ²))²/(v_i + τ²) = n − 1 (0 when the data are consistent)."""
+
+    def excess(tau2: float) -> float:
+        w = 1.0 / (v + tau2)
+        mu = np.sum(w * x) / w.sum()
+        return float(np.sum(w * (x - mu) ** 2) - (x.size - 1))
+
+    if x.size < 2 or excess(0.0) <= 0:
+        return 0.0
+    high = max(float(np.var(x, ddof=1)), float(v.max()))
+    while excess(high) > 0:
+        high *= 2.0
+    return float(optimize.brentq(excess, 0.0, high, xtol=1e-15 * high + 1e-300, rtol=1e-14, maxiter=500))
+
+
 def paule_mandel(values, u, used=None) -> ReferenceValue:
     """Paule–Mandel random-effects mean: τ² ≥ 0 solving Σ (x_i − μ(τ²))²/(u_i² + τ²) = n − 1,
     with μ(τ²) the inverse-(u² + τ²) weighted mean; τ² = 0 when the data are consistent."""
@@ -225,20 +242,51 @@ def paule_mandel(values, u, used=None) -> ReferenceValue:
     u = np.asarray(u, float)
     used = np.ones(values.size, bool) if used is None else np.asarray(used, bool)
     _require_u(u, used, "Paule–Mandel mean")
-    x, v = values[used], u[used] ** 2
-
-    def excess(tau2: float) -> float:
-        w = 1.0 / (v + tau2)
-        mu = np.sum(w * x) / w.sum()
-        return float(np.sum(w * (x - mu) ** 2) - (x.size - 1))
-
-    tau2 = 0.0
-    if x.size > 1 and excess(0.0) > 0:
-        high = max(float(np.var(x, ddof=1)), float(v.max()))
-        while excess(high) > 0:
-            high *= 2.0
-        tau2 = float(optimize.brentq(excess, 0.0, high, xtol=1e-15 * high + 1e-300, rtol=1e-14, maxiter=500))
+    tau2 = _paule_mandel_tau2(values[used], u[used] ** 2)
     return _random_effects("paule-mandel", values, u, used, tau2)
+
+
+def power_moderated_mean(values, u, used=None, alpha: float | None = None) -> ReferenceValue:
+    """Power-moderated mean (S. Pommé and J. Keightley, Metrologia 52 (2015) S200), the
+    CCRI(II) reference value of the BIPM SIR comparisons BIPM.RI(II)-K1 since 2013.
+
+    s² is the Paule–Mandel excess variance (0 for consistent data); with
+    S = sqrt(N·max(u²(x̄), 1/Σ(u_i² + s²)⁻¹)), u²(x̄) = Σ(x_i − x̄)²/(N(N − 1)) the
+    variance of the arithmetic mean x̄:
+        u²(x_ref) = 1 / Σ (u_i² + s²)^(−α/2) S^(α−2),  w_i = u²(x_ref) (u_i² + s²)^(−α/2) S^(α−2).
+    α = 2 − 3/N by default (uncertainties informative but possibly underestimated); α = 2
+    gives the weighted mean (Paule–Mandel mean when s² > 0), α = 0 the arithmetic mean.
+    Degrees of equivalence then follow from the weights: u²(d_i) = u_i² − 2w_i u_i² + u²(x_ref).
+    """
+    values = np.asarray(values, float)
+    u = np.asarray(u, float)
+    used = np.ones(values.size, bool) if used is None else np.asarray(used, bool)
+    _require_u(u, used, "power-moderated mean")
+    x, v = values[used], u[used] ** 2
+    n = x.size
+    if alpha is None:
+        alpha = 2.0 - 3.0 / n
+    elif not (0.0 <= alpha <= 2.0):
+        raise ComparisonInputError("alpha", f"the power of the power-moderated mean must lie in [0, 2], got {alpha!r}")
+    weights = np.zeros(values.size)
+    if n == 1:
+        # A single result is its own reference value (α = 2 − 3/N is meaningless for N = 1).
+        weights[used] = 1.0
+        return ReferenceValue("power-moderated-mean", float(x[0]), float(u[used][0]), used, weights, tau2=0.0, extra={"alpha": float(alpha)})
+    s2 = _paule_mandel_tau2(x, v)
+    var_mean = float(np.sum((x - x.mean()) ** 2) / (n * (n - 1)))
+    var_mp = float(1.0 / np.sum(1.0 / (v + s2)))
+    big_s2 = n * max(var_mean, var_mp)
+    # (u² + s²)^(−α/2) S^(α−2), in logarithms so that neither power under- nor overflows.
+    inv = np.exp(-0.5 * alpha * np.log(v + s2) + 0.5 * (alpha - 2.0) * np.log(big_s2))
+    u_ref2 = float(1.0 / inv.sum())
+    weights[used] = u_ref2 * inv
+    value = float(weights @ values)
+    return ReferenceValue(
+        "power-moderated-mean", value, float(np.sqrt(u_ref2)), used, weights, tau2=float(s2),
+        birge_ratio=birge_ratio(x, u[used], float(np.sum(x / v) / np.sum(1 / v))),
+        extra={"alpha": float(alpha)},
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Detection, DetectorInputError, floats, ints, same_length
+from .base import Detection, DetectorInputError, ints, same_length
 
 
 def software_mismatch(reported_id, reported_checksum, approved_id, approved_checksum) -> Detection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Detection, DetectorInputError, floats, ints, positive, same_length
+from .base import Detection, DetectorInputError, floats, ints, positive
 
 
 def silence(last_seen_s, expected_interval_s, now_s: float, *, factor: float = 3.0) -> Detection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Detection, DetectorInputError, floats, ints, latest_before, same_length
+from .base import Detection, floats, ints, latest_before, same_length
 
 
 def _events(device, time_s, name_d, name_t):

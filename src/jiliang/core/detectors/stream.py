@@ -1,5 +1,6 @@
 """The per-message rules applied to a batch of telemetry as it arrives, with the little
-per-device state they need (last authorised unlock, last event counter, last register).
+per-device state they need (last authorised unlock, last event counter, last register,
+verified parameter changes not yet seen on the counter).
 
 The ingest worker parses a batch into column lists per message kind and calls
 :meth:`StreamEngine.process`; every rule is the same vectorised function the batch
@@ -19,6 +20,7 @@ from .base import Detection, latest_before
 from .simulate import TARIFF
 
 KINDS = ("sale", "trip", "session", "reading", "event", "facts")
+PARAMETER_CHANGE_EVENTS = frozenset({"parameter_change", "calibration_change"})
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,22 @@ class StreamEngine:
     last_register: dict[int, float] = field(default_factory=dict)
     # Verified parameter changes not yet matched to a counter increase, per device.
     counter_allowance: dict[int, int] = field(default_factory=dict)
+    # Verification records (Unix s) of the devices whose parameter changes are judged; the
+    # caller loads those near the batch's changes before calling process().
+    verifications: dict[int, list[float]] = field(default_factory=dict)
+    change_window_s: float = 2 * 86400.0
 
     def process(self, batch: dict[str, dict[str, list]]) -> list[Finding]:
         """``batch[kind]`` holds equal-length column lists: always ``device``, ``seq``,
         ``time_s`` (device clock) and ``received_s``, plus the kind's fields:
         sale: volume_l, unit_price, amount, pulses; trip: metered_km, gps_km, fare,
         waiting_min; session: charger_kwh, billed_kwh; reading: register; event: code;
-        facts: software_id, checksum, counter, seal_intact."""
+        facts: software_id, checksum, counter, seal_intact and, optionally, k (the K factor
+        configured in the instrument, NaN when not reported)."""
         out: list[Finding] = []
-        for kind, cols in batch.items():
+        # Fixed order: a batch's parameter-change events are matched before its counter reports.
+        for kind in sorted(batch, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS)):
+            cols = batch[kind]
             if not cols or not cols.get("device"):
                 continue
             dev = np.asarray(cols["device"], dtype=np.int64)
@@ -126,6 +135,19 @@ class StreamEngine:
             yield Detection("scale.opened_without_unlock", "high", flags, np.where(opened, age, 0.0), self.unlock_window_s)
         for d, s in zip(dev[unlock].tolist(), t[unlock].tolist()):
             self.last_unlock[d] = max(s, self.last_unlock.get(d, -np.inf))
+        change = np.isin(codes, sorted(PARAMETER_CHANGE_EVENTS))
+        if change.any():
+            # A logged change of a metrological parameter must lie near a verification
+            # record; a matched one explains one step of the event counter.
+            ref = [(d, v) for d in set(dev[change].tolist()) for v in self.verifications.get(d, [])]
+            d = facts.changes_without_verification(dev[change], t[change], np.array([r[0] for r in ref], dtype=np.int64),
+                                                   np.array([r[1] for r in ref], dtype=float), window_s=self.change_window_s)
+            flags = np.zeros(len(dev), bool)
+            score = np.zeros(len(dev))
+            flags[change], score[change] = d.flags, d.score
+            for dv in dev[change][~d.flags].tolist():
+                self.counter_allowance[dv] = self.counter_allowance.get(dv, 0) + 1
+            yield Detection(d.rule, d.severity, flags, score, d.limit)
 
     def _facts(self, dev, c):
         prof = [self.profiles.get(int(d), DeviceProfile()) for d in dev]
@@ -143,6 +165,12 @@ class StreamEngine:
             self.counter_allowance[d] = allowance[i] - used
             self.last_counter[d] = max(int(counter[i]), self.last_counter.get(d, int(counter[i])))
         yield facts.counter_unexplained(prev, counter, allowance)
+        if "k" in c:
+            reported, verified = np.asarray(c["k"], float), self._k(dev)
+            judged = ~np.isnan(reported) & ~np.isnan(verified)
+            if judged.any():
+                d = taxi.k_value_mismatch(np.where(judged, reported, 1.0), np.where(judged, verified, 1.0))
+                yield replace(d, flags=d.flags & judged, score=np.where(judged, d.score, 0.0))
 
 
 def _findings(d: Detection, dev: np.ndarray, seq: np.ndarray) -> list[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Detection, DetectorInputError, floats, ints, same_length
+from .base import Detection, DetectorInputError, floats
 
 # Service lives in years, defaults a bureau may override: household water meters (DN ≤ 25,
 # JJG 162: 使用期限不超过 6 年), household diaphragm gas meters (natural gas: 一般不超过 10 年,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 
 from jiliang.registry import filtersets, models
 
-from . import filters, permissions
+from . import filters, permissions, rows
 from . import serializers as s
 from .audit_hook import audited_write
 
@@ -79,6 +79,9 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         if self.detail:
             return queryset
         return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(rows.plain_rows(queryset))
 
     def get_object(self):
         row = super().get_object()
@@ -224,13 +227,21 @@ class OrganisationViewSet(RegistryViewSet):
 
 def attach_standard_ids(events) -> None:
     """The standards used by a page of events, in one query (a prefetch builds a related
-    manager per event, which costs more than the query)."""
+    manager per event, which costs more than the query; and the query is written out, as
+    compiling it through the ORM cost more than running it)."""
     by_event: dict[int, list[int]] = {event.pk: [] for event in events}
     if not by_event:
         return
-    links = models.EventStandard.objects.filter(event_id__in=list(by_event)).order_by("event_id", "standard_id")
-    for event_id, standard_id in links.values_list("event_id", "standard_id"):
-        by_event[event_id].append(standard_id)
+    table = connection.ops.quote_name(models.EventStandard._meta.db_table)
+    ids = list(by_event)
+    if connection.vendor == "postgresql":
+        where, params = "event_id = ANY(%s)", [ids]
+    else:
+        where, params = f"event_id IN ({', '.join(['%s'] * len(ids))})", ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT event_id, standard_id FROM {table} WHERE {where} ORDER BY event_id, standard_id", params)
+        for event_id, standard_id in cursor.fetchall():
+            by_event[event_id].append(standard_id)
     for event in events:
         event.standard_ids = by_event[event.pk]
 
@@ -342,7 +353,7 @@ class InstrumentViewSet(RegistryViewSet):
     queryset = models.Instrument.objects.all()
     serializer_class = s.InstrumentSerializer
     policy = permissions.InstrumentPolicy()
-    filterset_class = filtersets.InstrumentFilterSet
+    filterset_class = filters.InstrumentApiFilterSet
     # Identifiers only: a substring search over 10^7 names is the filterset's ``q``.
     search_fields = ("=code", "=serial_number")
     ordering_fields = ("id", "code")

@@ -42,6 +42,14 @@ def may_inspect(user, region_code: str) -> bool:
     return actor is not None and actor.kind == STAFF
 
 
+def may_inspect_somewhere(user) -> bool:
+    """Whether the user carries out inspections at all (the new-task form is theirs)."""
+    if user is not None and getattr(user, "is_superuser", False):
+        return True
+    actor = _actor(user)
+    return actor is not None and actor.kind in (NATIONAL, REGION_ADMIN, STAFF)
+
+
 def _staff_organisation(user) -> int | None:
     actor = _actor(user)
     return actor.organisation_id if actor is not None and actor.kind == STAFF else None

@@ -141,6 +141,8 @@ def _organisation_of(user) -> int | None:
 
 @login_required
 def create(request):
+    if not permissions.may_inspect_somewhere(request.user):
+        raise PermissionDenied("net-content inspections are carried out by administrators and institution staff")
     organisation = _organisation_of(request.user)
     if request.method == "POST":
         form = InspectionForm(request.POST, organisation_id=organisation)

@@ -147,6 +147,12 @@ class Alert(models.Model):
     def __str__(self):
         return f"{self.rule} {self.instrument_id}"
 
+    @property
+    def rule_label(self) -> str:
+        from .rules import rule_label
+
+        return rule_label(self.rule)
+
 
 class CreditSignal(models.Model):
     """One alert outcome counted toward the owner's credit (信用): confirmed (a case or a

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
 
-from jiliang.core.detectors.stream import DeviceProfile, Finding, StreamEngine
+from jiliang.core.detectors.stream import PARAMETER_CHANGE_EVENTS, DeviceProfile, Finding, StreamEngine
 
 from . import partitions, protocol
 from .models import Alert, CreditSignal, Device, RejectedMessage
@@ -37,7 +38,7 @@ UTC = dt.timezone.utc
 class DeviceInfo:
     id: int
     code: str
-    key: str
+    key: bytes
     instrument_id: int
     region_id: int
     owner_id: int
@@ -65,7 +66,7 @@ class Pipeline:
             "id", "code", "key", "instrument_id", "instrument__region_id", "instrument__owner_id",
             "verified_k", "software_id", "software_checksum", "last_counter")
         for pk, code, key, inst, region, owner, k, sw_id, sw_ck, counter in rows:
-            info = DeviceInfo(pk, code, key, inst, region, owner)
+            info = DeviceInfo(pk, code, bytes.fromhex(key), inst, region, owner)
             self.devices[code] = info
             self.by_id[pk] = info
             self.engine.profiles[pk] = DeviceProfile(float("nan") if k is None else k, sw_id, sw_ck)
@@ -76,17 +77,17 @@ class Pipeline:
 
     def handle(self, messages: list[tuple[bytes, float]]) -> BatchResult:
         result = BatchResult()
-        accepted: dict[tuple[int, int], tuple[protocol.Parsed, bytes, float]] = {}
+        accepted: dict[tuple[int, int], tuple[protocol.Parsed, float]] = {}
         for payload, received in messages:
             try:
-                parsed, body, signature = protocol.parse_unverified(payload)
+                parsed = protocol.parse_unverified(payload)
                 info = self.devices.get(parsed.device_code)
                 if info is None:
                     self.load_devices_by_code(parsed.device_code)
                     info = self.devices.get(parsed.device_code)
                     if info is None:
                         raise protocol.Rejected("forged", parsed.device_code, "unknown device")
-                protocol.verify(body, signature, info.key, parsed.device_code)
+                protocol.verify(parsed, info.key)
                 _check_fields(parsed)
             except protocol.Rejected as exc:
                 result.rejected[(exc.reason, exc.device_code[:40])] += 1
@@ -95,13 +96,14 @@ class Pipeline:
             if key in accepted:
                 result.duplicates += 1
                 continue
-            accepted[key] = (parsed, body, received)
+            accepted[key] = (parsed, received)
         with transaction.atomic():
             new_keys = self._store(accepted) if accepted else set()
             result.stored = len(new_keys)
             result.duplicates += len(accepted) - len(new_keys)
             fresh = {k: v for k, v in accepted.items() if k in new_keys}
             if fresh:
+                self._load_verifications(fresh)
                 findings = self.engine.process(_columns(fresh))
                 result.findings = findings
                 self._alerts(findings, fresh, result)
@@ -109,6 +111,30 @@ class Pipeline:
             if result.rejected:
                 self._count_rejections(result.rejected)
         return result
+
+    def _load_verifications(self, fresh) -> None:
+        """Verification records near the parameter changes in this batch, for the rule
+        "a change not matched by a verification record" (rare messages: one query)."""
+        changes = [(dev, parsed.ts) for (dev, _), (parsed, _) in fresh.items()
+                   if parsed.kind == "event" and parsed.body["code"] in PARAMETER_CHANGE_EVENTS]
+        if not changes:
+            return
+        from jiliang.registry.models import CalibrationEvent
+
+        window = dt.timedelta(seconds=self.engine.change_window_s)
+        first = dt.datetime.fromtimestamp(min(t for _, t in changes), UTC) - window
+        last = dt.datetime.fromtimestamp(max(t for _, t in changes), UTC) + window
+        instrument_of = {dev: self.by_id[dev].instrument_id for dev, _ in changes}
+        device_of = {inst: dev for dev, inst in instrument_of.items()}
+        rows = CalibrationEvent.objects.filter(kind="verification", instrument_id__in=set(instrument_of.values()),
+                                               performed_on__gte=first.date(), performed_on__lte=last.date()).values_list("instrument_id", "performed_on")
+        times: dict[int, set[float]] = defaultdict(set)
+        for inst, day in rows:
+            # A record carries a date: count it at noon UTC (the 2-day window absorbs the rest).
+            times[device_of[inst]].add(dt.datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
+        self.engine.verifications.update({dev: sorted(ts) for dev, ts in times.items()})
+        for dev in instrument_of:
+            self.engine.verifications.setdefault(dev, [])
 
     def load_devices_by_code(self, code: str) -> None:
         """A device registered after the worker started: look it up once."""
@@ -118,13 +144,18 @@ class Pipeline:
     # ------------------------------------------------------------------ storage
 
     def _store(self, accepted) -> set[tuple[int, int]]:
-        now = dt.datetime.now(UTC)
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            now = dt.datetime.now(UTC)
+            stamp = partial(dt.datetime.fromtimestamp, tz=UTC)
+        else:  # Django's own SQLite format, naive UTC through str(), so ORM filters compare alike
+            now = str(dt.datetime.now(UTC).replace(tzinfo=None))
+            stamp = _sqlite_time
         readings, events = [], []
-        for (dev, seq), (parsed, body, received) in accepted.items():
-            ts = dt.datetime.fromtimestamp(parsed.ts, UTC)
-            row = (dev, seq, ts, parsed.body["code"] if parsed.kind == "event" else parsed.kind, body.decode(), now)
+        for (dev, seq), (parsed, received) in accepted.items():
+            row = (dev, seq, stamp(parsed.ts), parsed.body["code"] if parsed.kind == "event" else parsed.kind, parsed.stored_text(), now)
             (events if parsed.kind == "event" else readings).append(row)
-        if connection.vendor == "postgresql":
+        if postgres:
             return self._store_postgres(readings, events)
         return self._store_sqlite(readings, events)
 
@@ -155,33 +186,52 @@ class Pipeline:
         return new
 
     def _store_sqlite(self, readings, events) -> set[tuple[int, int]]:
-        keys = [(r[0], r[1]) for r in readings + events]
+        """Insert the rows not stored yet. A message whose seq is above its device's
+        ``last_seq`` (kept in the same transaction) cannot be stored already; only the
+        others — redeliveries and late arrivals — are looked up, through the unique
+        index (a row-value IN over the batch would scan the whole table)."""
+        rows_all = readings + events
         existing: set[tuple[int, int]] = set()
         with connection.cursor() as cursor:
-            for i in range(0, len(keys), 400):
-                chunk = keys[i : i + 400]
-                values = ",".join(["(?,?)"] * len(chunk)).replace("?", "%s")
-                flat = [x for k in chunk for x in k]
+            devices = list({r[0] for r in rows_all})
+            last: dict[int, int] = {}
+            for i in range(0, len(devices), 500):
+                chunk = devices[i : i + 500]
+                cursor.execute(f"SELECT id, last_seq FROM telemetry_device WHERE id IN ({','.join(['%s'] * len(chunk))})", chunk)
+                last.update(cursor.fetchall())
+            doubtful = [(r[0], r[1]) for r in rows_all if r[1] <= last.get(r[0], 0)]
+            if doubtful:
+                cursor.execute("CREATE TEMP TABLE IF NOT EXISTS telemetry_keys (device_id integer, seq integer)")
+                cursor.execute("DELETE FROM telemetry_keys")
+                cursor.executemany("INSERT INTO telemetry_keys VALUES (%s, %s)", doubtful)
                 for table in ("telemetry_reading", "telemetry_deviceevent"):
-                    cursor.execute(f"SELECT device_id, seq FROM {table} WHERE (device_id, seq) IN (VALUES {values})", flat)
+                    cursor.execute(f"SELECT k.device_id, k.seq FROM telemetry_keys k JOIN {table} t "
+                                   f"ON t.device_id = k.device_id AND t.seq = k.seq")
                     existing.update(map(tuple, cursor.fetchall()))
             for table, label, rows in (("telemetry_reading", "kind", readings), ("telemetry_deviceevent", "code", events)):
-                fresh = [(d, s, ts.isoformat(), lab, body, rec.isoformat()) for d, s, ts, lab, body, rec in rows if (d, s) not in existing]
+                fresh = [r for r in rows if (r[0], r[1]) not in existing]
                 if fresh:
                     cursor.executemany(f'INSERT OR IGNORE INTO {table} (device_id, seq, ts, {label}, "values", received_at) '
                                        f"VALUES (%s, %s, %s, %s, %s, %s)", fresh)
-        return set(keys) - existing
+        return {(r[0], r[1]) for r in rows_all} - existing
 
     def _touch_devices(self, fresh) -> None:
         latest: dict[int, tuple[int, float]] = {}
-        for (dev, seq), (parsed, _, received) in fresh.items():
+        counters: dict[int, int] = {}
+        for (dev, seq), (parsed, received) in fresh.items():
             cur = latest.get(dev)
             if cur is None or seq > cur[0]:
                 latest[dev] = (seq, received)
+            if parsed.kind == "facts":
+                counters[dev] = max(counters.get(dev, 0), parsed.body["counter"])
         with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE telemetry_device SET last_seq = CASE WHEN last_seq > %s THEN last_seq ELSE %s END, last_seen = %s WHERE id = %s",
                 [(seq, seq, dt.datetime.fromtimestamp(rec, UTC), dev) for dev, (seq, rec) in latest.items()])
+            if counters:  # the counter the next report is compared with, also after a restart
+                cursor.executemany(
+                    "UPDATE telemetry_device SET last_counter = CASE WHEN last_counter > %s THEN last_counter ELSE %s END WHERE id = %s",
+                    [(c, c, dev) for dev, c in counters.items()])
 
     def _count_rejections(self, rejected: Counter) -> None:
         day = dt.date.today()
@@ -221,20 +271,30 @@ class Pipeline:
                 evidence={"rule": rule, "limit": _finite(items[0].limit), "messages": evidence},
                 message_ts=dt.datetime.fromtimestamp(first_ts, UTC)))
         if created:
-            Alert.objects.bulk_create(created)
-            if connection.vendor != "postgresql" and created[0].pk is None:  # pragma: no cover - old SQLite
-                raise RuntimeError("bulk_create did not return primary keys")
-            CreditSignal.objects.bulk_create(
-                CreditSignal(owner_id=a.owner_id, alert_id=a.pk, outcome=CreditSignal.Outcome.RAISED, weight=CREDIT_WEIGHTS["raised"])
-                for a in created)
-            _audit_alerts(created)
+            create_alerts(created)
             result.alerts_created += len(created)
+
+
+def create_alerts(alerts: list[Alert]) -> None:
+    """Store new alerts with the credit signal each raises for the owner, and append them
+    to the audit ledger (inside the caller's transaction)."""
+    Alert.objects.bulk_create(alerts)
+    if alerts[0].pk is None:  # pragma: no cover - SQLite before 3.35 returns no keys
+        raise RuntimeError("bulk_create did not return primary keys")
+    CreditSignal.objects.bulk_create(
+        CreditSignal(owner_id=a.owner_id, alert_id=a.pk, outcome=CreditSignal.Outcome.RAISED, weight=CREDIT_WEIGHTS["raised"])
+        for a in alerts)
+    _audit_alerts(alerts)
 
 
 CREDIT_WEIGHTS = {"raised": -0.1, "dismissed": 0.1, "confirmed": -1.0, "case": -3.0}
 
 
-NUMERIC = {"volume_l", "unit_price", "amount", "pulses", "metered_km", "gps_km", "fare", "waiting_min",
+# Optional fields: a facts report may carry the K factor configured in the instrument
+# (pulses per km of a taximeter, per litre of a dispenser), judged against the verified one.
+OPTIONAL = {"facts": ("k",)}
+NAN = float("nan")
+NUMERIC = {"k", "volume_l", "unit_price", "amount", "pulses", "metered_km", "gps_km", "fare", "waiting_min",
            "charger_kwh", "billed_kwh", "register", "counter"}
 
 
@@ -242,8 +302,10 @@ def _check_fields(parsed: protocol.Parsed) -> None:
     """Every field the kind needs, numbers finite: a bad message is rejected alone and
     cannot poison its batch (which would then never be acknowledged)."""
     body = parsed.body
-    for name in FIELDS[parsed.kind]:
+    for name in FIELDS[parsed.kind] + OPTIONAL.get(parsed.kind, ()):
         if name not in body:
+            if name in OPTIONAL.get(parsed.kind, ()):
+                continue
             raise protocol.Rejected("malformed", parsed.device_code, f"{parsed.kind} lacks {name}")
         value = body[name]
         if name in NUMERIC:
@@ -256,6 +318,13 @@ def _check_fields(parsed: protocol.Parsed) -> None:
                 raise protocol.Rejected("malformed", parsed.device_code, "seal_intact must be true or false")
         elif not isinstance(value, str) or len(value) > 64:
             raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a short string")
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _sqlite_time(unix_s: float) -> str:
+    return str(_EPOCH + dt.timedelta(seconds=unix_s))
 
 
 def _finite(x):
@@ -273,7 +342,7 @@ def _evidence(f: Finding, parsed: protocol.Parsed) -> dict:
 
 def _columns(fresh) -> dict[str, dict[str, list]]:
     cols: dict[str, dict[str, list]] = {}
-    for (dev, seq), (parsed, _, received) in fresh.items():
+    for (dev, seq), (parsed, received) in fresh.items():
         c = cols.get(parsed.kind)
         if c is None:
             c = cols[parsed.kind] = {name: [] for name in ("device", "seq", "time_s", "received_s", *FIELDS[parsed.kind])}
@@ -284,6 +353,8 @@ def _columns(fresh) -> dict[str, dict[str, list]]:
         body = parsed.body
         for name in FIELDS[parsed.kind]:
             c[name].append(body[name])
+        for name in OPTIONAL.get(parsed.kind, ()):
+            c.setdefault(name, []).append(body.get(name, NAN))
     return cols
 
 

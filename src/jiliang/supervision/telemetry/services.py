@@ -1,6 +1,8 @@
 """Use cases of the telemetry app, one transaction each: register a device (issuing its
-key), route an alert to its region's administrator, and the alert workflow — take, record
-findings, close or open a case — with the credit signal each outcome feeds to the owner."""
+key), route an alert to its region's administrator, the alert workflow — take, record
+findings, close or open a case — with the credit signal each outcome feeds to the owner,
+and the periodic sweep of the rules that judge the absence of messages or the registry
+rather than a message (silence, service life)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jiliang.registry.models import Instrument, Region
 
 from .models import Alert, CreditSignal, Device, new_device_key
-from .pipeline import CREDIT_WEIGHTS
+from .pipeline import CREDIT_WEIGHTS, create_alerts
 
 
 class WorkflowError(ValueError):
@@ -83,7 +86,7 @@ def _lock(alert_id: int) -> Alert:
 def take(alert_id: int, user) -> Alert:
     alert = _lock(alert_id)
     if alert.status != Alert.Status.NEW:
-        raise WorkflowError("status", f"only a new alert can be taken; this one is {alert.status}")
+        raise WorkflowError("status", _("只有待处理的预警可以受理，此预警%(status)s") % {"status": alert.get_status_display()})
     alert.status, alert.assignee = Alert.Status.TAKEN, user
     alert.save(update_fields=["status", "assignee", "updated_at"])
     return alert
@@ -105,11 +108,11 @@ def open_case(alert_id: int, user, *, findings: str) -> Alert:
 def _finish(alert_id, user, findings, status, outcome) -> Alert:
     alert = _lock(alert_id)
     if alert.status != Alert.Status.TAKEN:
-        raise WorkflowError("status", f"take the alert before closing it; it is {alert.status}")
+        raise WorkflowError("status", _("请先受理预警再办结，此预警%(status)s") % {"status": alert.get_status_display()})
     if alert.assignee_id != getattr(user, "pk", None):
-        raise WorkflowError("assignee", "only the inspector who took the alert can close it")
+        raise WorkflowError("assignee", _("只有受理该预警的检查人员可以办结"))
     if not findings.strip():
-        raise WorkflowError("findings", "record what the visit found")
+        raise WorkflowError("findings", _("请填写现场检查情况"))
     alert.status, alert.findings, alert.closed_at = status, findings.strip(), timezone.now()
     alert.save(update_fields=["status", "findings", "closed_at", "updated_at"])
     CreditSignal.objects.create(owner_id=alert.owner_id, alert=alert, outcome=outcome, weight=CREDIT_WEIGHTS[outcome])
@@ -126,3 +129,56 @@ def credit_summary(owner_id: int, since: dt.datetime | None = None) -> dict:
     rows = qs.values("outcome").annotate(n=Count("id"), weight=Sum("weight"))
     counts = {r["outcome"]: r["n"] for r in rows}
     return {"counts": counts, "score": round(sum(r["weight"] for r in rows), 6)}
+
+
+SILENCE_FACTOR = 3.0
+
+
+@transaction.atomic
+def sweep(now: dt.datetime | None = None) -> dict:
+    """Run the periodic rules over all active devices and open an alert for each device
+    newly breaking one (an open alert of the same rule is left as it is):
+
+    - ``any.silence``: no message for more than 3 expected reporting intervals (a device
+      never heard from counts from its registration);
+    - ``utility.past_service_life``: the instrument's catalog item has a service life
+      (water 6, gas 10, electricity 8 years in the reference catalog) and it was installed
+      longer ago than that.
+
+    The worker runs this every ``--sweep-interval`` seconds; ``jiliang ingest --sweep`` once.
+    Returns the number of alerts opened per rule."""
+    import numpy as np
+
+    from jiliang.core.detectors import fleet, utility
+
+    now = now or timezone.now()
+    rows = list(Device.objects.filter(active=True).values_list(
+        "id", "last_seen", "registered_at", "expected_interval_s", "instrument_id", "instrument__region_id",
+        "instrument__owner_id", "instrument__installed_on", "instrument__catalog_item__service_life_years"))
+    if not rows:
+        return {}
+    last = np.array([(r[1] or r[2]).timestamp() for r in rows])
+    silent = fleet.silence(last, np.array([r[3] for r in rows]), now.timestamp(), factor=SILENCE_FACTOR)
+    drafts = [(rows[i], silent, float(silent.score[i]),
+               {"last_seen": rows[i][1].isoformat() if rows[i][1] else None, "expected_interval_s": rows[i][3]})
+              for i in silent.indices]
+    aged = [r for r in rows if r[7] is not None and r[8]]
+    if aged:
+        life = utility.past_service_life([r[7].toordinal() for r in aged], now.date().toordinal(), [r[8] for r in aged])
+        drafts += [(aged[j], life, float(life.score[j]), {"installed_on": aged[j][7].isoformat(), "service_life_years": aged[j][8]})
+                   for j in life.indices]
+    if not drafts:
+        return {}
+    open_keys = set(Alert.objects.filter(device_id__in=[d[0][0] for d in drafts], status__in=[Alert.Status.NEW, Alert.Status.TAKEN])
+                    .values_list("device_id", "rule"))
+    new = [Alert(instrument_id=row[4], device_id=row[0], region_id=row[5], owner_id=row[6], rule=detection.rule,
+                 severity=detection.severity, message_ts=row[1],
+                 evidence={"rule": detection.rule, "limit": detection.limit, "swept_at": now.isoformat(),
+                           "score": round(score, 3) if np.isfinite(score) else None, **facts})
+           for row, detection, score, facts in drafts if (row[0], detection.rule) not in open_keys]
+    if new:
+        create_alerts(new)
+    counts: dict[str, int] = {}
+    for a in new:
+        counts[a.rule] = counts.get(a.rule, 0) + 1
+    return counts

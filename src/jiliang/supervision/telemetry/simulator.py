@@ -1,9 +1,9 @@
 """Publish realistic signed telemetry for registered devices, with injected frauds
 (``jiliang simulate``; also the load of the ingest benchmark and the fault tests).
 
-The publisher keeps its unacknowledged QoS 1 messages well under paho's 65,535 packet
-identifiers (it waits when ``max_outstanding`` are unacknowledged), so it never drops a
-message with MQTT_ERR_QUEUE_SIZE.
+The MQTT publisher keeps its unacknowledged QoS 1 messages well under the 65,535 packet
+identifiers (it waits when ``max_outstanding`` are unacknowledged); paho would refuse the
+65,536th with MQTT_ERR_QUEUE_SIZE.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np
 from jiliang.core.detectors.simulate import telemetry_messages
 
 from . import protocol
-from .worker import ensure_stream, nats_subject, parse_broker
+from .brokers import ensure_stream, parse_broker
+from .mqttwire import BulkPublisher
 
 
 @dataclass
@@ -29,43 +30,13 @@ class SimDevice:
     verified_k: float
 
 
-class MqttPublisher:
+class MqttPublisher(BulkPublisher):
+    """QoS 1 publisher for the simulator: a plain-socket MQTT client (see
+    :mod:`.mqttwire` for why not paho) with at most ``max_outstanding`` messages
+    unacknowledged, well under the 65,535 packet identifiers."""
+
     def __init__(self, host: str, port: int, *, client_id: str = "", max_outstanding: int = 20000):
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.max_outstanding = max_outstanding
-        self.outstanding = 0
-        self.cv = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        self.client.max_inflight_messages_set(1000)
-        self.client.max_queued_messages_set(0)
-        self.client.on_publish = self._on_publish
-        self.client.reconnect_delay_set(0.1, 2.0)
-        self.client.connect(host, port, keepalive=30)
-        self.client.loop_start()
-
-    def _on_publish(self, client, userdata, mid, reason_code, properties):
-        with self.cv:
-            self.outstanding -= 1
-            self.cv.notify_all()
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        with self.cv:
-            while self.outstanding >= self.max_outstanding:
-                self.cv.wait(1.0)
-            self.outstanding += 1
-        info = self.client.publish(topic, payload, qos=1)
-        if info.rc != 0:
-            raise RuntimeError(f"publish failed: {info.rc}")
-
-    def close(self, timeout: float = 60.0) -> None:
-        deadline = time.time() + timeout
-        with self.cv:
-            while self.outstanding > 0 and time.time() < deadline:
-                self.cv.wait(0.5)
-        self.client.disconnect()
-        self.client.loop_stop()
+        super().__init__(host, port, client_id=client_id, window=max_outstanding)
 
 
 class NatsPublisher:
@@ -91,8 +62,13 @@ class NatsPublisher:
         if len(self.pending) >= 500:
             self._drain()
 
+    def flush(self) -> None:
+        self._drain()
+
     def _drain(self):
         batch, self.pending = self.pending, []
+        if not batch:
+            return
 
         async def send():
             for subject, payload in batch:
@@ -126,11 +102,11 @@ class SimulationReport:
 
 
 def simulate(devices: list[SimDevice], *, publisher, rate: float, seconds: float | None = None, messages: int | None = None,
-             fraud_share: float = 0.05, seed: int = 0, first_seq: int = 1, record_times: bool = False,
-             start_time: float | None = None) -> SimulationReport:
+             fraud_share: float = 0.05, seed: int = 0, first_seq: int = 1, record_times: bool | dict = False,
+             start_time: float | None = None, binary: bool = False) -> SimulationReport:
     """Publish ``rate`` messages per second (0: as fast as possible) round-robin over the
     devices until ``seconds`` pass or ``messages`` are sent. Device clocks read
-    ``start_time`` + elapsed (default: now)."""
+    ``start_time`` + elapsed (default: now). ``binary``: the compact binary form instead of JSON."""
     if not devices:
         raise ValueError("devices: no registered devices to simulate")
     if seconds is None and messages is None:
@@ -143,9 +119,13 @@ def simulate(devices: list[SimDevice], *, publisher, rate: float, seconds: float
     seq = np.full(n, first_seq, dtype=np.int64)
     register = rng.uniform(100, 1000, n)
     report = SimulationReport()
+    if isinstance(record_times, dict):  # the caller's dict, filled as messages go out (for live latency)
+        report.publish_times = record_times
+    record = isinstance(record_times, dict) or bool(record_times)
     t0 = time.time()
     clock0 = start_time if start_time is not None else t0
     topics = [protocol.topic_for(d.code) for d in devices]
+    encode = protocol.encode_binary if binary else protocol.encode
     while True:
         elapsed = time.time() - t0
         if seconds is not None and elapsed >= seconds:
@@ -159,16 +139,18 @@ def simulate(devices: list[SimDevice], *, publisher, rate: float, seconds: float
             dev = devices[i]
             body["d"] = dev.code
             now = time.time()
-            if record_times:
+            if record:
                 report.publish_times[(dev.code, body["seq"])] = now
-            publisher.publish(topics[i], protocol.encode(body, dev.key))
+            publisher.publish(topics[i], encode(body, dev.key))
             report.published += 1
             if rate > 0:
                 ahead = report.published / rate - (time.time() - t0)
                 if ahead > 0.002:
+                    publisher.flush()  # a paced message must not wait in the buffer
                     time.sleep(ahead)
         sent = {i for i, _ in bodies}
         report.frauds += [(devices[i].code, s) for i, s in truth if i in sent]
+    publisher.flush()
     report.seconds = time.time() - t0
     return report
 

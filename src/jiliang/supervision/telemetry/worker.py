@@ -1,29 +1,49 @@
 """The ingest worker: consume telemetry from a broker, hand batches to the pipeline, and
 acknowledge each message only after its batch has committed.
 
-MQTT (Mosquitto). MQTT v5, QoS 1, a fixed client id with ``clean_start=False`` and a
-session expiry, so the broker keeps the subscription and queues messages while the worker
-is down; paho's manual acknowledgement sends each PUBACK after the commit, so a worker
-killed mid-batch gets the uncommitted messages again (and the pipeline's (device, seq)
-deduplication drops those it had stored).
+MQTT (Mosquitto). MQTT 5, QoS 1, a fixed client id with clean start off and a session
+expiry, so the broker keeps the subscription and queues messages while the worker is
+down. PUBACKs go out after the commit, so a worker killed mid-batch gets the uncommitted
+messages again, and the pipeline's (device, seq) deduplication drops those it had
+stored. The client is :class:`.mqttwire.Subscriber` (paho costs more CPU per message
+than the pipeline; see there).
 
-Why a worker stalled after exactly 65,535 queued messages, and why this one does not:
-QoS 1 messages in flight to a client are identified by a 16-bit packet identifier
-(1…65,535), and a broker may have at most the client's Receive Maximum unacknowledged
-PUBLISHes outstanding — 65,535 when an MQTT 5 client states none (and Mosquitto's
-``max_inflight_messages 0`` lifts its own cap of 20). A consumer that withholds PUBACKs
-until a batch "fills", or that only looks at its clock when a message arrives, therefore
-receives 65,535 messages and then nothing more: the broker waits for acknowledgements
-and the consumer waits for messages. A publisher hits the same wall: paho refuses the
-65,536th unacknowledged QoS 1 publish (``MQTT_ERR_QUEUE_SIZE``, its packet identifiers
-are exhausted). This worker (1) states a bounded Receive Maximum (default 4 × batch
-size, never above 65,535), (2) flushes on a timer independent of message arrival, so a
-partial batch is committed and acknowledged within ``flush_interval`` seconds, and
-(3) drops acknowledgements from a previous connection (the broker redelivers those
-messages on the new one). The backlog itself stays in the broker's queue, not in flight.
+Why a subscriber stalls after exactly 65,535 queued messages, and why this one does not.
+Measured here with Mosquitto 2.0.11 and paho 2.2.0 (tests/supervision/test_broker.py,
+benchmarks/bench_ingest.py):
+
+- QoS 1 messages in flight to a client are named by a 16-bit packet identifier, and the
+  broker sends at most the client's Receive Maximum of them unacknowledged (MQTT 5
+  §3.1.2.11.3 / §4.9; 65,535 is the largest value, the whole identifier space).
+  Mosquitto applies it with ``max_inflight_messages 0`` (its own default cap is 20).
+- A consumer that acknowledges only after storing a batch — the right order for "no
+  loss" — therefore gets exactly Receive Maximum messages and then nothing, if it waits
+  for a batch bigger than that window to fill, or looks at its flush clock only when a
+  message arrives: the broker waits for acknowledgements, the consumer for messages.
+  With Receive Maximum 65,535 and 66,000 queued it receives exactly 65,535; with 500
+  and batches of 2,000, exactly 500. Acknowledging frees the window (Mosquitto 2.0.11
+  then releases a whole window per PUBACK, so the window alone does not bound a
+  consumer's memory; the worker also stops reading its socket while it holds
+  max(Receive Maximum, 2 batches) messages and lets TCP push back).
+- A subscriber that acknowledges each message as it arrives (paho's default) is not
+  stopped: it received all 70,000 queued, also across a broker restart.
+- A subscriber that states no Receive Maximum, with ``max_inflight_messages 0``, gets
+  everything in flight at once, and Mosquitto then reuses packet identifiers still
+  unacknowledged (70,000 messages arrived under 65,535 distinct identifiers): a client
+  that tracks messages by identifier would mix them up.
+- A publisher meets the same wall on its side: paho refuses the 65,536th unacknowledged
+  QoS 1 publish (``MQTT_ERR_QUEUE_SIZE``: no identifier left).
+
+This worker (1) states a bounded Receive Maximum (default 4 × batch size, at most 65,535),
+so the broker never has more in flight than the worker will hold, and the backlog stays
+queued in the broker; (2) commits and acknowledges a partial batch ``flush_interval``
+seconds after its first message arrived, by the clock, whether or not more come; (3) never
+acknowledges on a connection a message received on an earlier one (those are redelivered,
+and deduplication drops any already stored).
 
 NATS JetStream: devices publish to NATS's MQTT listener (subjects ``jiliang.t.<code>.up``);
-the worker pulls from a durable consumer on the stream and acks after commit.
+the worker pulls from a durable consumer on the stream and acks after commit; its
+``max_ack_pending`` (4 × batch size) plays the role of the Receive Maximum.
 """
 
 from __future__ import annotations
@@ -34,20 +54,17 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from . import protocol
+from .brokers import NATS_STREAM, NATS_SUBJECTS, ensure_stream, nats_subject, parse_broker  # noqa: F401
+from .mqttwire import Subscriber
 from .pipeline import Pipeline
 
 log = logging.getLogger("jiliang.ingest")
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
-NATS_STREAM = "JILIANG_TELEMETRY"
-NATS_SUBJECTS = "jiliang.t.>"
-
-
 @dataclass
 class IngestStats:
     received: int = 0
@@ -55,6 +72,7 @@ class IngestStats:
     duplicates: int = 0
     rejected: int = 0
     alerts_created: int = 0
+    swept_alerts: int = 0
     batches: int = 0
     started: float = field(default_factory=time.time)
 
@@ -69,73 +87,60 @@ class IngestStats:
     def as_json(self) -> dict:
         elapsed = max(time.time() - self.started, 1e-9)
         return {"received": self.received, "stored": self.stored, "duplicates": self.duplicates, "rejected": self.rejected,
-                "alerts_created": self.alerts_created, "batches": self.batches, "seconds": round(elapsed, 3),
+                "alerts_created": self.alerts_created, "swept_alerts": self.swept_alerts, "batches": self.batches, "seconds": round(elapsed, 3),
                 "stored_per_s": round(self.stored / elapsed, 1)}
 
 
-def parse_broker(url: str) -> tuple[str, str, int]:
-    u = urlparse(url)
-    if u.scheme not in ("mqtt", "nats") or not u.hostname:
-        raise ValueError(f"broker: expected mqtt://host:port or nats://host:port, got {url!r}")
-    return u.scheme, u.hostname, u.port or (1883 if u.scheme == "mqtt" else 4222)
+class PeriodicSweep:
+    """Runs :func:`.services.sweep` (silence, service life) every ``interval`` seconds
+    between batches; ``None`` or 0 turns it off."""
+
+    def __init__(self, interval: float | None, stats: IngestStats):
+        self.interval, self.stats = interval, stats
+        self.next = time.time() + (interval or 0)
+
+    def maybe_run(self) -> None:
+        if not self.interval or time.time() < self.next:
+            return
+        from .services import sweep
+
+        refresh_connection()
+        self.stats.swept_alerts += sum(sweep().values())
+        self.next = time.time() + self.interval
 
 
 class MqttIngest:
+    """Consume the MQTT topic into the pipeline: batches of at most ``batch_size``,
+    committed then acknowledged; a partial batch is committed after ``flush_interval``
+    seconds, whether or not more messages come."""
+
     def __init__(self, host: str, port: int, *, topic: str = protocol.TOPIC_FILTER, client_id: str = "jiliang-ingest",
                  batch_size: int = 2000, flush_interval: float = 0.05, receive_maximum: int | None = None,
-                 pipeline: Pipeline | None = None, on_batch=None):
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.mqtt = mqtt
+                 pipeline: Pipeline | None = None, on_batch=None, sweep_interval: float | None = None):
         self.host, self.port, self.topic = host, port, topic
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.receive_maximum = min(receive_maximum or 4 * batch_size, 65535)
         self.pipeline = pipeline or Pipeline()
         self.on_batch = on_batch
         self.stats = IngestStats()
+        self.sweeper = PeriodicSweep(sweep_interval, self.stats)
         self.inbox: collections.deque = collections.deque()
-        self.generation = 0
-        self.connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        self.client.manual_ack_set(True)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.1, 2.0)
+        self.arrived = threading.Event()
+        self.subscriber = Subscriber(host, port, client_id=client_id, topic=topic, on_messages=self._on_messages,
+                                     receive_maximum=self.receive_maximum, session_expiry_s=SESSION_EXPIRY_S,
+                                     hold=lambda: len(self.inbox) >= self.hold_at)
+        self.hold_at = max(self.receive_maximum, 2 * batch_size)  # memory bound (see Subscriber)
+        self.connected = self.subscriber.connected
 
-    def _connect_properties(self):
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = self.receive_maximum
-        return props
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            log.warning("broker refused the connection: %s", reason_code)
-            return
-        self.generation += 1
-        from paho.mqtt.subscribeoptions import SubscribeOptions
-
-        client.subscribe(self.topic, options=SubscribeOptions(qos=1))
-        self.connected.set()
-
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        self.connected.clear()
-
-    def _on_message(self, client, userdata, message):
-        self.inbox.append((self.generation, message.mid, message.payload, time.time()))
+    def _on_messages(self, batch) -> None:
+        self.inbox.extend((generation, mid, payload, received) for generation, mid, _topic, payload, received in batch)
+        self.arrived.set()
 
     def start(self) -> None:
-        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=self._connect_properties())
-        self.client.loop_start()
+        self.subscriber.start()
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.subscriber.stop()
 
     def flush(self) -> int:
         """Store up to one batch from the inbox, then acknowledge it. Returns the count."""
@@ -143,42 +148,53 @@ class MqttIngest:
         if n == 0:
             return 0
         items = [self.inbox.popleft() for _ in range(n)]
+        refresh_connection()
         result = self.pipeline.handle([(payload, received) for _, _, payload, received in items])
         self.stats.add(n, result)
-        current = self.generation
+        by_generation: dict[int, list[int]] = {}
         for generation, mid, _, _ in items:
-            if generation == current:  # an older connection's message will come again
-                self.client.ack(mid, 1)
+            if mid is not None:
+                by_generation.setdefault(generation, []).append(mid)
+        for generation, mids in by_generation.items():
+            self.subscriber.ack(generation, mids)  # refused for a lost connection: those come again
         if self.on_batch is not None:
             self.on_batch(result, items)
         return n
 
     def run(self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None) -> IngestStats:
-        """Consume until ``stop`` is set, ``seconds`` pass, or nothing arrived for ``idle_exit`` seconds."""
+        """Consume until ``stop`` is set, ``seconds`` pass, or nothing arrived for ``idle_exit``
+        seconds while connected (a broker restarting is not idleness)."""
         self.start()
         deadline = None if seconds is None else time.time() + seconds
         last_activity = time.time()
-        next_flush = time.time() + self.flush_interval
+        first_waiting = None  # arrival of the oldest message not yet in a batch
         try:
             while not (stop is not None and stop.is_set()):
                 now = time.time()
                 if deadline is not None and now >= deadline:
                     break
-                if len(self.inbox) >= self.batch_size or (self.inbox and now >= next_flush):
+                if self.inbox and first_waiting is None:
+                    first_waiting = now
+                if len(self.inbox) >= self.batch_size or (self.inbox and now - first_waiting >= self.flush_interval):
                     self.flush()
                     last_activity = time.time()
-                    next_flush = last_activity + self.flush_interval
+                    first_waiting = last_activity if self.inbox else None
                     continue
+                self.sweeper.maybe_run()
                 if not self.inbox:
-                    next_flush = now + self.flush_interval
-                    if idle_exit is not None and now - last_activity > idle_exit:
+                    if self.subscriber.refused and not self.connected.is_set():
+                        log.warning("%s", self.subscriber.refused)
+                    if not self.connected.is_set():
+                        last_activity = now
+                    elif idle_exit is not None and now - last_activity > idle_exit:
                         break
-                time.sleep(min(self.flush_interval / 5, 0.01))
+                self.arrived.clear()
+                wait = self.flush_interval if first_waiting is None else max(first_waiting + self.flush_interval - now, 0.0)
+                self.arrived.wait(min(wait, 0.05) if len(self.inbox) < self.batch_size else 0)
             while self.inbox:
                 self.flush()
         finally:
             self.stop()
-            close_old_connections()
         return self.stats
 
 
@@ -186,74 +202,87 @@ class NatsIngest:
     """Pull from a durable JetStream consumer; ack each message after its batch commits."""
 
     def __init__(self, host: str, port: int, *, subject: str = NATS_SUBJECTS, durable: str = "jiliang-ingest",
-                 batch_size: int = 2000, pipeline: Pipeline | None = None, on_batch=None):
+                 batch_size: int = 2000, pipeline: Pipeline | None = None, on_batch=None, ack_wait: float = 30.0,
+                 sweep_interval: float | None = None):
         self.url = f"nats://{host}:{port}"
+        self.ack_wait = ack_wait  # an unacknowledged message (worker died before commit) comes again after this
         self.subject, self.durable, self.batch_size = subject, durable, batch_size
         self.pipeline = pipeline or Pipeline()
         self.on_batch = on_batch
         self.stats = IngestStats()
+        self.sweeper = PeriodicSweep(sweep_interval, self.stats)
 
     def run(self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None) -> IngestStats:
+        """Consume until ``stop`` is set, ``seconds`` pass, or nothing arrived for ``idle_exit`` seconds.
+
+        nats-py is asyncio; the ORM is synchronous. The NATS client lives on an event loop
+        in a background thread and the calling thread (with its database connection) drives
+        it: fetch a batch, store it, then ack it."""
         import asyncio
-        from concurrent.futures import ThreadPoolExecutor
 
-        # The ORM is synchronous: every batch runs on one dedicated thread (one connection).
-        executor = ThreadPoolExecutor(max_workers=1)
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import ConsumerConfig
 
-        async def main():
-            import nats
-            from nats.errors import TimeoutError as NatsTimeout
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="nats-loop", daemon=True)
+        thread.start()
 
-            nc = await nats.connect(self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        def call(coro, timeout=30.0):
+            return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+        async def ack_all(msgs):
+            await asyncio.gather(*(m.ack() for m in msgs))
+
+        async def fetch(sub):
+            # nats-py ends an empty fetch with its own TimeoutError or, when the deadline
+            # passes between its two pull requests, with a bare asyncio.TimeoutError.
+            try:
+                return await sub.fetch(self.batch_size, timeout=0.05)
+            except (NatsTimeout, asyncio.TimeoutError):
+                return []
+
+        nc = None
+        try:
+            nc = call(nats.connect(self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2))
             js = nc.jetstream()
-            await ensure_stream(js)
-            sub = await js.pull_subscribe(self.subject, durable=self.durable, stream=NATS_STREAM)
-            loop = asyncio.get_running_loop()
+            call(ensure_stream(js))
+            sub = call(js.pull_subscribe(self.subject, durable=self.durable, stream=NATS_STREAM,
+                                         config=ConsumerConfig(ack_wait=self.ack_wait, max_ack_pending=4 * self.batch_size)))
             deadline = None if seconds is None else time.time() + seconds
             last = time.time()
-            try:
-                while not (stop is not None and stop.is_set()) and (deadline is None or time.time() < deadline):
-                    try:
-                        msgs = await sub.fetch(self.batch_size, timeout=0.05)
-                    except NatsTimeout:
-                        msgs = []
-                    if not msgs:
-                        if idle_exit is not None and time.time() - last > idle_exit:
-                            break
-                        continue
-                    now = time.time()
-                    items = [(m.data, now) for m in msgs]
-                    result = await loop.run_in_executor(executor, self.pipeline.handle, items)
-                    self.stats.add(len(msgs), result)
-                    await asyncio.gather(*(m.ack() for m in msgs))
-                    if self.on_batch is not None:
-                        self.on_batch(result, items)
-                    last = time.time()
-            finally:
-                await nc.drain()
-
-        try:
-            asyncio.run(main())
+            while not (stop is not None and stop.is_set()) and (deadline is None or time.time() < deadline):
+                msgs = call(fetch(sub))
+                self.sweeper.maybe_run()
+                if not msgs:
+                    if idle_exit is not None and time.time() - last > idle_exit:
+                        break
+                    continue
+                now = time.time()
+                items = [(m.data, now) for m in msgs]
+                refresh_connection()
+                result = self.pipeline.handle(items)
+                self.stats.add(len(msgs), result)
+                call(ack_all(msgs))
+                if self.on_batch is not None:
+                    self.on_batch(result, items)
+                last = time.time()
         finally:
-            executor.submit(close_old_connections).result()
-            executor.shutdown()
+            if nc is not None:
+                try:
+                    call(nc.close(), timeout=10)
+                except Exception:  # noqa: BLE001 - closing a dead connection
+                    pass
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
         return self.stats
 
 
-async def ensure_stream(js) -> None:
-    """Create the telemetry stream if it does not exist (file storage, limits retention)."""
-    from nats.js.api import StreamConfig
-    from nats.js.errors import NotFoundError
-
-    try:
-        await js.stream_info(NATS_STREAM)
-    except NotFoundError:
-        await js.add_stream(StreamConfig(name=NATS_STREAM, subjects=[NATS_SUBJECTS]))
-
-
-def nats_subject(device_code: str) -> str:
-    """The NATS subject of a device's MQTT topic (NATS maps '/' to '.')."""
-    return protocol.topic_for(device_code).replace("/", ".")
+def refresh_connection() -> None:
+    """Drop a database connection that broke or outlived CONN_MAX_AGE before the next batch
+    (a long-running worker outlives database restarts); never inside a caller's transaction."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def to_json(stats: IngestStats) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from jiliang.registry import models as reg
@@ -70,6 +71,7 @@ class RecordSerializer(serializers.Serializer):
     fee = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, default=None)
 
 
+@extend_schema_serializer(component_name="VerificationNotice")  # prepack has its own Notice
 class NoticeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notice

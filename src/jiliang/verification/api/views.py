@@ -13,6 +13,8 @@ import datetime as dt
 
 from django.db.models import Q
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -207,6 +209,12 @@ class CoverageView(APIView):
     permission_classes = [IsAuthenticated]
     kind = "json"
 
+    @extend_schema(
+        parameters=[OpenApiParameter("region", str, description="GB/T 2260 code; default the administrator's own region"),
+                    OpenApiParameter("as_of", OpenApiTypes.DATE), OpenApiParameter("fmt", str, enum=["svg", "png"]),
+                    OpenApiParameter("months", int, description="history only: 1 to 60")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         actor = permissions.request_actor(request)
         if self.kind == "history":
@@ -250,6 +258,12 @@ class DueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("region", str), OpenApiParameter("as_of", OpenApiTypes.DATE),
+                    OpenApiParameter("days", int, description="horizon in days (default 30)"),
+                    OpenApiParameter("limit", int, description="rows per list, at most 1000 (default 50)")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         actor = permissions.request_actor(request)
         owner_id = None

@@ -1,0 +1,483 @@
+"""Ingest benchmark (issue 11): signed telemetry through a real broker on loopback into
+SQLite and PostgreSQL with the streaming detectors on.
+
+For each database, in a child process (Django settings are per process):
+  1. sustained rate: N signed messages are queued for the worker's persistent session,
+     then the worker drains them (validate, deduplicate, store, detect, alert, ack after
+     commit); rate = stored messages / time to drain;
+  2. latency: messages are published at a steady rate while the worker runs; for every
+     fraud finding, time from publish to the commit of its alert (p50, p99).
+The limit, measured in the same run: a bare paho-mqtt subscriber draining the same
+backlog (auto-acknowledging, doing nothing). With --nats the same through NATS JetStream
+(the worker's durable pull consumer vs a bare pull consumer).
+
+The broker is a private Mosquitto on a free port (no queue cap), unless --broker names one.
+PostgreSQL: database jiliang_bench_ingest at postgres://postgres@127.0.0.1:5432/ (dropped
+and recreated). Targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare rate, p99 ≤ 2 s.
+
+    python benchmarks/bench_ingest.py [--quick] [--messages N] [--skip-postgres] [--nats]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH = "postgres://postgres@127.0.0.1:5432/jiliang_bench_ingest"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_mosquitto():
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.path.exists(exe):
+        return None, None, None
+    d = tempfile.mkdtemp(prefix="bench-mosquitto-")
+    port = free_port()
+    conf = os.path.join(d, "m.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+                f"user {pwd.getpwuid(os.geteuid()).pw_name}\n")
+    proc = subprocess.Popen([exe, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, port, d
+
+
+def percentile(values, q):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q / 100 * (len(v) - 1))))]
+
+
+# --------------------------------------------------------------------------- child
+
+
+def child(args) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jiliang.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from jiliang.supervision.telemetry import simulator, worker
+    from jiliang.supervision.telemetry.fleet import build_fleet
+    from jiliang.supervision.telemetry.models import Device
+    from jiliang.supervision.telemetry.pipeline import Pipeline
+
+    call_command("migrate", verbosity=0)
+    build_fleet(per_kind=args.devices // 5)
+    devices = simulator.load_devices(args.devices)
+    scheme, host, port = worker.parse_broker(args.broker)
+    out = {"backend": args.backend, "transport": scheme, "devices": len(devices)}
+    tag = f"{args.backend}-{os.getpid()}"
+
+    # 1. sustained rate from a backlog
+    if scheme == "mqtt" and args.workers > 1:
+        out.update(drain_with_workers(args, host, port, tag, devices, simulator))
+    elif scheme == "mqtt":
+        make_session(host, port, f"bench-worker-{tag}")
+        source = worker.MqttIngest(host, port, client_id=f"bench-worker-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+    else:
+        source = worker.NatsIngest(host, port, durable=f"bench-worker-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+        purge_nats(host, port)
+        prime_nats_consumer(host, port, f"bench-worker-{tag}")
+    if not (scheme == "mqtt" and args.workers > 1):
+        out.update(drain_in_process(args, source, devices, simulator))
+
+    # 2. latency while publishing at a steady rate
+    if scheme == "mqtt":
+        lat_source = worker.MqttIngest(host, port, client_id=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+    else:
+        lat_source = worker.NatsIngest(host, port, durable=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+        prime_nats_consumer(host, port, f"bench-latency-{tag}", deliver_new=True)
+    latencies: list[float] = []
+    codes = dict(Device.objects.values_list("pk", "code"))
+    sent_at: dict = {}
+
+    def on_latency_batch(result, items):
+        now = time.time()
+        for f in result.findings:
+            t = sent_at.get((codes[f.device], f.seq))
+            if t is not None:
+                latencies.append(now - t)
+
+    lat_source.on_batch = on_latency_batch
+    stop = threading.Event()
+    failure: list = []
+
+    def consume():
+        try:
+            lat_source.run(stop=stop)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failure.append(repr(exc))
+
+    th = threading.Thread(target=consume, daemon=True)
+    th.start()
+    time.sleep(1.0)
+    pub = simulator.publisher_for(args.broker)
+    simulator.simulate(devices, publisher=pub, rate=args.latency_rate, seconds=args.latency_seconds, fraud_share=0.05,
+                             seed=2, first_seq=10_000_000, record_times=sent_at)
+    pub.close()
+    time.sleep(2.0)
+    stop.set()
+    th.join(30)
+    if failure:
+        print(f"latency worker failed: {failure[0]}", file=sys.stderr)
+    out["latency_rate"] = args.latency_rate
+    out["latency_messages"] = lat_source.stats.stored
+    out["latency_findings"] = len(latencies)
+    out["alert_p50_s"] = round(percentile(latencies, 50), 4)
+    out["alert_p99_s"] = round(percentile(latencies, 99), 4)
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def drain_in_process(args, source, devices, simulator) -> dict:
+    pub = simulator.publisher_for(args.broker)
+    simulator.simulate(devices, publisher=pub, rate=0, messages=args.messages, fraud_share=0.05, seed=1)
+    pub.close()
+    commits: list[float] = []
+    source.on_batch = lambda result, items: commits.append(time.perf_counter())
+    t0 = time.perf_counter()
+    stats = source.run(idle_exit=1.0, seconds=600)
+    # From the start (connect included) to the last commit: the idle wait that ends the run is not counted.
+    elapsed = max((commits[-1] if commits else time.perf_counter()) - t0, 1e-9)
+    return {"stored": stats.stored, "drain_seconds": round(elapsed, 3), "stored_per_s": round(stats.stored / elapsed, 1), "workers": 1}
+
+
+def drain_with_workers(args, host, port, tag, devices, simulator) -> dict:
+    """K worker processes on one MQTT 5 shared subscription ($share/…) drain the backlog.
+    Time: from their start until the last exits, minus the idle wait that ends each."""
+    topic = f"$share/bench-{tag}/jiliang/t/+/up"
+    ids = [f"bench-worker-{tag}-{i}" for i in range(args.workers)]
+    for cid in ids:
+        make_session(host, port, cid, topic=topic)
+    pub = simulator.publisher_for(args.broker)
+    simulator.simulate(devices, publisher=pub, rate=0, messages=args.messages, fraud_share=0.05, seed=1)
+    pub.close()
+    idle = 1.0
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "jiliang.commands.ingest", "--broker", args.broker, "--client-id", cid,
+                               "--share", f"bench-{tag}", "--batch-size", str(args.batch_size), "--idle-exit", str(idle), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cid in ids]
+    stored = 0
+    for p in procs:
+        o, e = p.communicate(timeout=900)
+        if p.returncode != 0:
+            raise RuntimeError(e[-2000:])
+        stored += json.loads(o.strip().splitlines()[-1])["stored"]
+    elapsed = max(time.perf_counter() - t0 - idle, 1e-9)
+    return {"stored": stored, "drain_seconds": round(elapsed, 3), "stored_per_s": round(stored / elapsed, 1), "workers": args.workers}
+
+
+def make_session(host, port, client_id, topic="jiliang/t/+/up"):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.subscribeoptions import SubscribeOptions
+
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    c.connect(host, port, clean_start=False, properties=props)
+    c.loop_start()
+    c.subscribe(topic, options=SubscribeOptions(qos=1))
+    time.sleep(0.3)
+    c.disconnect()
+    c.loop_stop()
+
+
+def purge_nats(host, port):
+    import asyncio
+
+    import nats
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM, ensure_stream
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        js = nc.jetstream()
+        await ensure_stream(js)
+        await js.purge_stream(NATS_STREAM)
+        await nc.close()
+
+    asyncio.run(go())
+
+
+def prime_nats_consumer(host, port, durable, deliver_new=False):
+    import asyncio
+
+    import nats
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM, NATS_SUBJECTS, ensure_stream
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        js = nc.jetstream()
+        await ensure_stream(js)
+        cfg = ConsumerConfig(durable_name=durable, filter_subject=NATS_SUBJECTS,
+                             deliver_policy=DeliverPolicy.NEW if deliver_new else DeliverPolicy.ALL, ack_wait=30)
+        await js.add_consumer(NATS_STREAM, cfg)
+        await nc.close()
+
+    asyncio.run(go())
+
+
+# --------------------------------------------------------------------------- bare subscribers
+
+
+def _queue_backlog(host, port, cid, n, devices_payloads) -> None:
+    from jiliang.supervision.telemetry.mqttwire import BulkPublisher
+
+    make_session(host, port, cid)
+    pub = BulkPublisher(host, port, client_id=f"{cid}-pub")
+    for i in range(n):
+        topic, payload = devices_payloads[i % len(devices_payloads)]
+        pub.publish(topic, payload)
+    pub.close()
+
+
+def bare_mqtt(host, port, n, devices_payloads) -> float:
+    """Drain rate of a bare paho subscriber (auto-ack, no work) from a backlog of n messages."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    cid = f"bench-bare-{os.getpid()}"
+    _queue_backlog(host, port, cid, n, devices_payloads)
+    got = [0]
+    done = threading.Event()
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    props.ReceiveMaximum = 8000
+
+    def on_message(cl, u, m):
+        got[0] += 1
+        if got[0] >= n:
+            done.set()
+
+    c.on_message = on_message
+    t0 = time.perf_counter()
+    c.connect(host, port, clean_start=False, properties=props)
+    c.loop_start()
+    done.wait(600)
+    elapsed = time.perf_counter() - t0
+    c.disconnect()
+    c.loop_stop()
+    return got[0] / elapsed
+
+
+def bare_wire(host, port, n, devices_payloads) -> float:
+    """Drain rate of the worker's own MQTT client (jiliang.supervision.telemetry.mqttwire),
+    acknowledging each read at once and doing nothing else: the transport's share of the worker."""
+    from jiliang.supervision.telemetry.mqttwire import Subscriber
+
+    cid = f"bench-wire-{os.getpid()}"
+    _queue_backlog(host, port, cid, n, devices_payloads)
+    got = [0]
+    done = threading.Event()
+    sub = None
+
+    def on_messages(batch):
+        got[0] += len(batch)
+        sub.ack(batch[0][0], [m[1] for m in batch])
+        if got[0] >= n:
+            done.set()
+
+    sub = Subscriber(host, port, client_id=cid, topic="jiliang/t/+/up", on_messages=on_messages, receive_maximum=8000)
+    t0 = time.perf_counter()
+    sub.start()
+    done.wait(600)
+    elapsed = time.perf_counter() - t0
+    sub.stop()
+    return got[0] / elapsed
+
+
+def bare_nats(host, port, n, devices_payloads) -> float:
+    import asyncio
+
+    import nats
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        js = nc.jetstream()
+        from jiliang.supervision.telemetry.brokers import ensure_stream
+
+        await ensure_stream(js)
+        await js.purge_stream(NATS_STREAM)
+        for i in range(n):
+            topic, payload = devices_payloads[i % len(devices_payloads)]
+            await nc.publish(topic.replace("/", "."), payload)
+        await nc.flush()
+        durable = f"bench-bare-{os.getpid()}"
+        from nats.js.api import ConsumerConfig
+
+        sub = await js.pull_subscribe("jiliang.t.>", durable=durable, stream=NATS_STREAM,
+                                      config=ConsumerConfig(max_ack_pending=20000, ack_wait=30))
+        got = 0
+        t0 = time.perf_counter()
+        while got < n:
+            try:
+                msgs = await sub.fetch(2000, timeout=1)
+            except Exception:
+                break
+            await asyncio.gather(*(m.ack() for m in msgs))
+            got += len(msgs)
+        elapsed = time.perf_counter() - t0
+        await nc.close()
+        return got / elapsed
+
+    return asyncio.run(go())
+
+
+def sample_payloads(k=2000):
+    from jiliang.supervision.telemetry import protocol
+
+    key = "ab" * 32
+    out = []
+    for i in range(k):
+        body = {"d": f"BARE{i % 100:04d}", "seq": i + 1, "ts": time.time(), "kind": "sale", "volume_l": 30.0,
+                "unit_price": 7.94, "amount": 238.2, "pulses": 30000}
+        out.append((protocol.topic_for(body["d"]), protocol.encode(body, key)))
+    return out
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def run_child(backend, broker, args, tmp) -> dict | None:
+    env = dict(os.environ, JILIANG_DATA_DIR=tmp, PYTHONPATH=str(ROOT / "src"))
+    if backend == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/bench-{broker.split(':')[0]}.sqlite3"
+    else:
+        env["DATABASE_URL"] = PG_BENCH
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS jiliang_bench_ingest WITH (FORCE)")
+            conn.execute("CREATE DATABASE jiliang_bench_ingest")
+    cmd = [sys.executable, __file__, "--child", "--backend", backend, "--broker", broker, "--messages", str(args.messages),
+           "--devices", str(args.devices), "--batch-size", str(args.batch_size), "--latency-rate", str(args.latency_rate),
+           "--latency-seconds", str(args.latency_seconds), "--workers", str(args.workers)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    print(f"  {backend} via {broker}: failed\n{proc.stderr[-3000:]}")
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20,000 messages instead of 200,000")
+    parser.add_argument("--messages", type=int, default=None)
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=4000)
+    parser.add_argument("--latency-rate", type=float, default=2000.0, help="messages/s published during the latency run")
+    parser.add_argument("--latency-seconds", type=float, default=None)
+    parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: a private mosquitto)")
+    parser.add_argument("--nats", default=None, nargs="?", const="nats://127.0.0.1:4222", help="also through NATS JetStream")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="MQTT worker processes on a shared subscription for the sustained rate")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="sqlite", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.messages = args.messages or (20_000 if args.quick else 200_000)
+    args.latency_seconds = args.latency_seconds or (5.0 if args.quick else 15.0)
+    if args.child:
+        child(args)
+        return 0
+
+    proc = None
+    tmp = tempfile.mkdtemp(prefix="bench-ingest-")
+    try:
+        if args.broker:
+            broker = args.broker
+        else:
+            proc, port, _ = start_mosquitto()
+            if proc is None:
+                print("skipped: mosquitto not installed")
+                return 0
+            broker = f"mqtt://127.0.0.1:{port}"
+        from jiliang.supervision.telemetry.brokers import parse_broker
+
+        _, host, port = parse_broker(broker)
+        payloads = sample_payloads()
+        print(f"ingest benchmark: {args.messages} signed messages, {args.devices} devices, batch {args.batch_size}, broker {broker}")
+        print(f"{os.cpu_count()} CPUs; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine slows every figure alike)")
+        bare = bare_mqtt(host, port, args.messages, payloads)
+        print(f"bare paho subscriber (limit): {bare:,.0f} msg/s")
+        wire = bare_wire(host, port, args.messages, payloads)
+        print(f"the worker's MQTT client alone (no storage): {wire:,.0f} msg/s")
+        transports = [("mqtt", broker, bare)]
+        if args.nats:
+            try:
+                import nats  # noqa: F401 - only to report a missing package
+
+                _, nh, np_ = parse_broker(args.nats)
+                bare_n = bare_nats(nh, np_, args.messages, payloads)
+                print(f"bare NATS JetStream pull consumer (limit): {bare_n:,.0f} msg/s")
+                transports.append(("nats", args.nats, bare_n))
+            except ImportError:
+                print("skipped: nats-py not installed")
+        backends = ["sqlite"] + ([] if args.skip_postgres else ["postgres"])
+        if "postgres" in backends:
+            try:
+                import psycopg
+
+                psycopg.connect(PG_ADMIN, connect_timeout=3).close()
+            except Exception as exc:  # noqa: BLE001
+                print(f"skipped: PostgreSQL not reachable ({exc.__class__.__name__})")
+                backends.remove("postgres")
+        print(f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s':>9s} {'÷ bare':>7s} {'p50 s':>7s} {'p99 s':>7s} {'findings':>8s}")
+        for transport, url, limit in transports:
+            for backend in backends:
+                r = run_child(backend, url, args, tmp)
+                if r is None:
+                    continue
+                print(f"{transport:9s} {backend:9s} {r.get('workers', 1):7d} {r['stored']:8d} {r['stored_per_s']:9,.0f} {r['stored_per_s'] / limit:6.0%} "
+                      f"{r['alert_p50_s']:7.3f} {r['alert_p99_s']:7.3f} {r['latency_findings']:8d}")
+        print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print("targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare subscriber, alert p99 ≤ 2 s")
+        if args.messages > 65535:
+            print(f"each MQTT run drained a backlog of {args.messages:,} queued QoS 1 messages (> 65,535): "
+                  "'stored' equal to it means no stall and no loss")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

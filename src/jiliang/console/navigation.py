@@ -1,0 +1,102 @@
+"""The site navigation for the acting role: only links to pages the role may use.
+
+Three groups: the role's work (dashboard, due list, its workflows), the registry (open to
+everyone), and the public services (certificate check, published results). A link whose
+page is not installed in the URLconf is left out, so the bar renders under any URLconf.
+The crawler test (tests/web/test_crawler.py) checks every link shown to a role opens
+for that role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from jiliang.accounts.roles import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, actor_for
+
+EVERYONE = frozenset({ANONYMOUS, PUBLIC, NATIONAL, REGION_ADMIN, AUDITOR, STAFF, ENTERPRISE})
+SIGNED_IN_ROLES = EVERYONE - {ANONYMOUS, PUBLIC}  # the roles with a dashboard
+SUPERVISORS = frozenset({NATIONAL, REGION_ADMIN, AUDITOR})
+ADMINISTRATORS = frozenset({NATIONAL, REGION_ADMIN})
+
+
+@dataclass(frozen=True)
+class Link:
+    url_name: str
+    label: object
+    roles: frozenset
+    # Pages whose resolver match marks this link current: "namespace:url_name" or "namespace:*".
+    sections: tuple = ()
+
+
+WORK = [
+    Link("console:dashboard", _("工作台"), SIGNED_IN_ROLES, ("console:dashboard",)),
+    Link("console:due", _("到期与超期"), SUPERVISORS | {ENTERPRISE}, ("console:due",)),
+    # Mandatory verification: each role's own page of the verification app.
+    Link("verification:administrator", _("强制检定"), SUPERVISORS, ("verification:*",)),
+    Link("verification:institution", _("强制检定"), frozenset({STAFF}), ("verification:*",)),
+    Link("verification:enterprise", _("强制检定"), frozenset({ENTERPRISE}), ("verification:*",)),
+    Link("comparisons:list", _("比对管理"), SUPERVISORS | {STAFF}, ("comparisons:list", "comparisons:detail", "comparisons:report")),
+    Link("comparisons:follow-ups", _("比对后续措施"), SUPERVISORS | {STAFF}, ("comparisons:follow-ups",)),
+    Link("prepack:create", _("净含量抽查登记"), ADMINISTRATORS | {STAFF}, ("prepack:create", "prepack:measure")),
+    Link("portal:complaints", _("投诉处理"), SUPERVISORS, ("portal:complaints", "portal:complaint")),
+]
+
+PUBLIC_SERVICES = [
+    Link("portal:home", _("公众服务"), EVERYONE, ("portal:*",)),
+    Link("certificates:check", _("证书核验"), EVERYONE, ("certificates:*",)),
+    Link("comparisons:public", _("计量比对"), EVERYONE, ("comparisons:public",)),
+    Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
+]
+
+
+def _current(request) -> tuple[str, str]:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "", ""
+    return match.namespace or "", match.url_name or ""
+
+
+def _links(links: list[Link], role: str, namespace: str, url_name: str) -> list[dict]:
+    out = []
+    for link in links:
+        if role not in link.roles:
+            continue
+        try:
+            url = reverse(link.url_name)
+        except NoReverseMatch:  # the app is not in this URLconf
+            continue
+        active = any(s == f"{namespace}:{url_name}" or s == f"{namespace}:*" for s in link.sections)
+        out.append({"url": url, "label": link.label, "active": active, "name": link.url_name})
+    return out
+
+
+def role_of(user) -> str:
+    return actor_for(user).kind
+
+
+def navigation_for(request) -> dict:
+    """{"work": [...], "public": [...], "role": kind} for the request's user."""
+    user = getattr(request, "user", None)
+    role = role_of(user)
+    namespace, url_name = _current(request)
+    return {
+        "role": role,
+        "work": _links(WORK, role, namespace, url_name),
+        "public": _links(PUBLIC_SERVICES, role, namespace, url_name),
+    }
+
+
+def links_for_role(role: str) -> list[str]:
+    """The URL names of every link the role is shown (for tests and the crawler)."""
+    names = []
+    for link in WORK + PUBLIC_SERVICES:
+        if role in link.roles:
+            try:
+                reverse(link.url_name)
+            except NoReverseMatch:
+                continue
+            names.append(link.url_name)
+    return names

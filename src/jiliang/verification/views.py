@@ -1,0 +1,470 @@
+"""Pages of mandatory verification (强制检定), one set per role:
+
+- the enterprise (``enterprise/``): its instruments under mandatory management, what is
+  due, registering one instrument or a whole CSV/XLSX file (row errors shown, nothing
+  written);
+- the institution (``institution/``): the work assigned to it and the form that records a
+  verification signed by three people, giving a certificate or a notice of
+  non-conformity, or every reason it was refused;
+- the administrator (``administrator/``): the review queue (approve, or return with a
+  reason; htmx swaps the row), the overdue list with escalation, and the coverage ledger
+  with its chart against the target, the monthly history and the XLSX workbook.
+
+Who may open what follows ``jiliang.accounts.roles``: a page of another role is 403, a
+visitor who is not signed in is sent to sign in. Every write is one use case of
+``services``; a refusal names the field and the reason and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jiliang import charts
+from jiliang.accounts.roles import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
+from jiliang.registry import models as reg
+
+from . import coverage, scheduling, services
+from .errors import ImportRowError, RefusedRecording, VerificationError
+from .imports import COLUMNS
+from .models import Notice, Registration, VerificationRecord
+
+SUPERVISORS = (NATIONAL, REGION_ADMIN, AUDITOR)
+LIST_ROWS = 200
+DUE_DAYS = 60
+
+
+def role_required(*kinds):
+    """Sign in first; then only the given roles (403 for the others)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            actor = actor_for(request.user)
+            if not actor.authenticated:
+                return redirect_to_login(request.get_full_path())
+            if actor.kind not in kinds:
+                raise PermissionDenied("this page is for another role")
+            return view(request, actor, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _organisation(actor: Actor) -> reg.Organisation:
+    return reg.Organisation.objects.select_related("region").get(pk=actor.organisation_id)
+
+
+def _with_due(registrations):
+    """Registrations annotated with the instrument's due date (latest verification, else installation)."""
+    latest = Subquery(reg.CalibrationEvent.objects.filter(instrument=OuterRef("instrument_id"), kind=reg.CalibrationEvent.Kind.VERIFICATION)
+                      .order_by("-performed_on", "-id").values("valid_until")[:1])
+    return registrations.annotate(due_on=Coalesce(latest, F("instrument__installed_on")))
+
+
+def _days(raw: str | None, default: int) -> int:
+    try:
+        days = int(raw) if raw not in (None, "") else default
+    except ValueError:
+        return default
+    return min(max(days, 0), 366)
+
+
+@require_GET
+def home(request):
+    """The page of the visitor's role."""
+    actor = actor_for(request.user)
+    if not actor.authenticated:
+        return redirect_to_login(request.get_full_path())
+    if actor.kind == ENTERPRISE:
+        return redirect("verification:enterprise")
+    if actor.kind == STAFF:
+        return redirect("verification:institution")
+    if actor.kind in SUPERVISORS:
+        return redirect("verification:administrator")
+    raise PermissionDenied("mandatory verification is for enterprises, institutions and administrators")
+
+
+# -- enterprise ------------------------------------------------------------------------
+
+
+def _enterprise_context(request, actor: Actor, **extra) -> dict:
+    owner = _organisation(actor)
+    days = _days(request.GET.get("days"), DUE_DAYS)
+    mine = Registration.objects.filter(owner=owner)
+    counts = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
+    registrations = list(_with_due(mine.select_related("instrument__catalog_item", "region", "assigned_institution"))
+                         .order_by("-submitted_on", "-id")[:LIST_ROWS])
+    unregistered = (coverage.mandatory_in_use(reg.Instrument.objects.filter(owner=owner))
+                    .exclude(registration__status__in=[Registration.Status.SUBMITTED, Registration.Status.APPROVED])
+                    .select_related("catalog_item").order_by("code"))
+    return {
+        "owner": owner, "days": days, "counts": counts, "total": sum(counts.values()), "registrations": registrations,
+        "unregistered": list(unregistered[:LIST_ROWS]), "due": scheduling.due_list(days=days, owner_id=owner.pk, limit=50),
+        "columns": COLUMNS, "catalog": reg.CatalogItem.objects.order_by("code").values_list("code", "name"),
+        "purposes": [p for p in reg.Instrument.Purpose.choices if p[0] != reg.Instrument.Purpose.NONE],
+        "regions": reg.Region.objects.filter(code__startswith=owner.region.code[:2]).order_by("code").values_list("code", "name"),
+        "new": {"region": owner.region.code}, **extra,
+    }
+
+
+@require_GET
+@role_required(ENTERPRISE)
+def enterprise(request, actor):
+    return render(request, "verification/enterprise.html", _enterprise_context(request, actor))
+
+
+@require_POST
+@role_required(ENTERPRISE)
+def register(request, actor):
+    owner = _organisation(actor)
+    code = request.POST.get("code", "").strip()
+    try:
+        if not code:
+            raise VerificationError("code", "enter the code (器具编号) of one of your instruments")
+        instrument = reg.Instrument.objects.filter(code=code, owner=owner).first()
+        if instrument is None:
+            raise VerificationError("code", f"you hold no instrument with code {code}")
+        services.register_instrument(owner, instrument, user=request.user)
+    except VerificationError as exc:
+        context = _enterprise_context(request, actor, register_error=exc, code=code)
+        return render(request, "verification/enterprise.html", context, status=400)
+    messages.success(request, _("已提交备案：%(code)s") % {"code": code})
+    return redirect("verification:enterprise")
+
+
+NEW_FIELDS = ("code", "name", "catalog_item", "legal_purpose", "region", "manufacturer", "model", "serial_number",
+              "type_approval_number", "accuracy", "range_min", "range_max", "unit", "installed_on")
+
+
+@require_POST
+@role_required(ENTERPRISE)
+def register_new(request, actor):
+    """Enter a new instrument and file it, with the checks of a bulk-file row."""
+    owner = _organisation(actor)
+    values = {f: request.POST.get(f, "").strip() for f in NEW_FIELDS}
+    try:
+        services.register_new_instrument(owner, values, user=request.user)
+    except ImportRowError as exc:
+        context = _enterprise_context(request, actor, new_errors=[(field, reason) for _row, field, reason in exc.errors], new=values)
+        return render(request, "verification/enterprise.html", context, status=400)
+    messages.success(request, _("已提交备案：%(code)s") % {"code": values["code"]})
+    return redirect("verification:enterprise")
+
+
+@require_POST
+@role_required(ENTERPRISE)
+def import_file(request, actor):
+    owner = _organisation(actor)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise VerificationError("file", "choose a .csv or .xlsx file")
+        created = services.import_registrations(owner, upload.read(), upload.name, user=request.user)
+    except ImportRowError as exc:
+        context = _enterprise_context(request, actor, row_errors=exc.errors, import_name=upload.name)
+        return render(request, "verification/enterprise.html", context, status=400)
+    except VerificationError as exc:
+        context = _enterprise_context(request, actor, import_error=exc)
+        return render(request, "verification/enterprise.html", context, status=400)
+    messages.success(request, _("已导入并提交备案 %(n)d 台计量器具（%(file)s）") % {"n": len(created), "file": upload.name})
+    return redirect("verification:enterprise")
+
+
+@require_GET
+@role_required(ENTERPRISE)
+def import_template(request, actor):
+    """An empty registration file with the accepted columns (Chinese headers)."""
+    response = HttpResponse(("\ufeff" + ",".join(COLUMNS.values()) + "\r\n").encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="registration-template.csv"'
+    return response
+
+
+# -- institution -----------------------------------------------------------------------
+
+
+def _institution_context(request, actor: Actor, **extra) -> dict:
+    institution = _organisation(actor)
+    work = (_with_due(Registration.objects.filter(assigned_institution=institution, status=Registration.Status.APPROVED,
+                                                  instrument__status=reg.Instrument.Status.IN_USE))
+            .select_related("instrument__catalog_item", "owner", "region", "assigned_standard"))
+    records = (VerificationRecord.objects.filter(institution=institution)
+               .select_related("event__instrument", "standard", "verifier", "checker", "approver").order_by("-recorded_at", "-id"))
+    return {
+        "institution": institution, "work": list(work.order_by("due_on", "id")[:LIST_ROWS]), "work_count": work.count(),
+        "records": list(records[:30]), "can_record": actor.is_verifier,
+        "standards": reg.MeasurementStandard.objects.filter(holder=institution).order_by("name", "id"),
+        "people": reg.Person.objects.filter(organisation=institution).order_by("name", "id"),
+        "today": timezone.localdate(), "form": {}, **extra,
+    }
+
+
+@require_GET
+@role_required(STAFF)
+def institution(request, actor):
+    return render(request, "verification/institution.html", _institution_context(request, actor))
+
+
+def _pick(model, raw: str, field: str, problems: list, **scope):
+    if not (raw or "").isdigit():
+        problems.append((field, "choose one"))
+        return None
+    row = model.objects.filter(pk=int(raw), **scope).first()
+    if row is None:
+        problems.append((field, "is not one of your institution's"))
+    return row
+
+
+@require_POST
+@role_required(STAFF)
+def record(request, actor):
+    if not actor.is_verifier:
+        raise PermissionDenied("only a verifier (检定员) of the institution records results")
+    institution = _organisation(actor)
+    post = request.POST
+    problems: list[tuple[str, str]] = []
+    code = post.get("instrument", "").strip()
+    instrument = reg.Instrument.objects.filter(code=code).first() if code else None
+    if instrument is None:
+        problems.append(("instrument", f"no instrument with code {code}" if code else "enter the instrument's code (器具编号)"))
+    standard = _pick(reg.MeasurementStandard, post.get("standard", ""), "standard", problems, holder=institution)
+    people = [_pick(reg.Person, post.get(role, ""), role, problems, organisation=institution) for role in services.ROLES]
+    try:
+        performed_on = dt.date.fromisoformat(post.get("performed_on", "").strip())
+    except ValueError:
+        performed_on = None
+        problems.append(("performed_on", "a date (YYYY-MM-DD)"))
+    if post.get("passed") not in ("1", "0"):
+        problems.append(("passed", "choose 合格 or 不合格"))
+    fee = None
+    if post.get("fee", "").strip():
+        try:
+            fee = Decimal(post["fee"].strip())
+        except InvalidOperation:
+            problems.append(("fee", f"{post['fee']!r} is not an amount"))
+    try:
+        if problems:
+            raise RefusedRecording(problems)
+        result = services.record_verification(instrument, institution, standard, performed_on, post["passed"] == "1", *people,
+                                              fee=fee, user=request.user)
+    except RefusedRecording as exc:
+        context = _institution_context(request, actor, refusals=exc.reasons, form=post)
+        return render(request, "verification/institution.html", context, status=400)
+    except VerificationError as exc:
+        context = _institution_context(request, actor, refusals=[(exc.field, exc.reason)], form=post)
+        return render(request, "verification/institution.html", context, status=400)
+    return redirect("verification:record", pk=result.pk)
+
+
+def _may_see_instrument(actor: Actor, instrument: reg.Instrument, institution_id: int | None = None) -> bool:
+    if actor.kind == NATIONAL:
+        return True
+    if actor.kind in (REGION_ADMIN, AUDITOR):
+        return actor.sees_region(instrument.region_id)
+    if actor.kind == ENTERPRISE:
+        return instrument.owner_id == actor.organisation_id
+    if actor.kind == STAFF:
+        return institution_id is not None and institution_id == actor.organisation_id
+    return False
+
+
+@require_GET
+@role_required(ENTERPRISE, STAFF, *SUPERVISORS)
+def record_detail(request, actor, pk):
+    """The certificate (检定证书) or notice of non-conformity (检定结果通知书)."""
+    result = get_object_or_404(VerificationRecord.objects.select_related(
+        "event__instrument__owner", "event__instrument__catalog_item__regulation", "event__instrument__region", "institution",
+        "standard", "verifier", "checker", "approver"), pk=pk)
+    if not _may_see_instrument(actor, result.event.instrument, result.institution_id):
+        raise Http404("no such record")
+    return render(request, "verification/record.html", {"record": result, "event": result.event, "instrument": result.event.instrument})
+
+
+@require_GET
+@role_required(ENTERPRISE, STAFF, *SUPERVISORS)
+def registration_detail(request, actor, pk):
+    """One registration and its history."""
+    registration = get_object_or_404(Registration.objects.select_related(
+        "instrument__catalog_item", "owner", "region", "assigned_institution", "assigned_standard"), pk=pk)
+    if not _may_see_instrument(actor, registration.instrument, registration.assigned_institution_id):
+        raise Http404("no such registration")
+    return render(request, "verification/registration.html", {
+        "registration": registration, "history": registration.history.select_related("actor"),
+        "can_review": _may_review(actor, registration),
+    })
+
+
+# -- administrator ---------------------------------------------------------------------
+
+
+def _scope_region(request, actor: Actor) -> reg.Region | None:
+    """The administrator's region (None: the whole country for a national administrator)."""
+    if actor.kind == NATIONAL:
+        return None
+    return request.user.membership.region
+
+
+def _scoped(queryset, actor: Actor, field: str = "region_id"):
+    return queryset if actor.kind == NATIONAL else queryset.filter(**{f"{field}__in": actor.region_ids()})
+
+
+def _may_review(actor: Actor, registration: Registration) -> bool:
+    return registration.status == Registration.Status.SUBMITTED and actor.supervises_region(registration.region_id)
+
+
+def _chosen_region(request, actor: Actor) -> tuple[reg.Region | None, list, str]:
+    """The region asked for with ?region=CODE, inside the administrator's; (region, the
+    regions to choose from, an error)."""
+    scope = _scope_region(request, actor)
+    choices = reg.Region.objects.order_by("code")
+    if scope is not None:
+        choices = choices.filter(code__startswith=scope.descendant_codes_prefix())
+    choices = list(choices.values_list("code", "name", "level"))
+    wanted = (request.GET.get("region") or "").strip()
+    if not wanted or (scope is not None and wanted == scope.code):
+        return scope, choices, ""
+    if not any(code == wanted for code, _n, _l in choices):
+        return scope, choices, _("地区 %(code)s 不在您的管辖范围内") % {"code": wanted}
+    return reg.Region.objects.get(code=wanted), choices, ""
+
+
+@require_GET
+@role_required(*SUPERVISORS)
+def administrator(request, actor):
+    """The review queue (待审核) of the administrator's region."""
+    queue = _scoped(Registration.objects.filter(status=Registration.Status.SUBMITTED), actor)
+    reviewed = _scoped(Registration.objects.exclude(status=Registration.Status.SUBMITTED).exclude(reviewed_on=None), actor)
+    gaps = _scoped(Registration.objects.filter(status=Registration.Status.APPROVED, coverage_gap=True), actor)
+    related = ("instrument__catalog_item", "owner", "region", "assigned_institution")
+    return render(request, "verification/administrator.html", {
+        "tab": "review", "scope": _scope_region(request, actor), "can_review": actor.kind in (NATIONAL, REGION_ADMIN),
+        "queue": list(queue.select_related(*related).order_by("submitted_on", "id")[:LIST_ROWS]), "queue_count": queue.count(),
+        "reviewed": list(reviewed.select_related(*related).order_by("-reviewed_on", "-id")[:30]), "gap_count": gaps.count(),
+    })
+
+
+@require_POST
+@role_required(NATIONAL, REGION_ADMIN)
+def review(request, actor, pk):
+    registration = get_object_or_404(_scoped(Registration.objects.all(), actor).select_related("instrument"), pk=pk)
+    decision = request.POST.get("decision")
+    error = None
+    try:
+        if decision not in ("approve", "return"):
+            raise VerificationError("decision", "approve or return")
+        registration = services.review_registration(registration, decision == "approve", request.POST.get("reason", ""),
+                                                    user=request.user)
+    except VerificationError as exc:
+        error = exc
+    if _is_htmx(request):
+        registration = Registration.objects.select_related("instrument__catalog_item", "owner", "region", "assigned_institution").get(pk=pk)
+        return render(request, "verification/_review_row.html", {"r": registration, "error": error, "can_review": True})
+    if error is not None:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已审核：%(code)s") % {"code": registration.instrument.code})
+    return redirect("verification:administrator")
+
+
+@require_GET
+@role_required(*SUPERVISORS)
+def overdue(request, actor):
+    """超期未检 and what comes due within the horizon, with the escalation notices sent."""
+    region, choices, error = _chosen_region(request, actor)
+    days = _days(request.GET.get("days"), 30)
+    summary = scheduling.due_list(days=days, region_code=region.code if region else None, limit=LIST_ROWS)
+    notices = _scoped(Notice.objects.filter(kind=Notice.Kind.OVERDUE), actor)
+    if region is not None:
+        notices = notices.filter(region__code__startswith=region.descendant_codes_prefix())
+    return render(request, "verification/overdue.html", {
+        "tab": "overdue", "region": region, "choices": choices, "error": error, "days": days, "summary": summary,
+        "notices": notices.count(), "can_escalate": actor.kind in (NATIONAL, REGION_ADMIN),
+    })
+
+
+@require_POST
+@role_required(NATIONAL, REGION_ADMIN)
+def escalate(request, actor):
+    region = _scope_region(request, actor)
+    sent = scheduling.escalate_overdue(region_code=region.code if region else None)
+    messages.success(request, _("已向地区计量行政部门发出超期未检通知 %(n)d 份") % {"n": sent})
+    return redirect("verification:overdue")
+
+
+def _ledger(request, actor):
+    region, choices, error = _chosen_region(request, actor)
+    return coverage.build_ledger(region_code=region.code if region else None), region, choices, error
+
+
+def _children(ledger, region: reg.Region | None) -> list:
+    """The regions one level below the chosen one that have mandatory items in use."""
+    if region is None:
+        return [r for r in ledger.regions if r.level == "province" and r.rollup_in_use]
+    parent_prefix = region.descendant_codes_prefix()
+    below = {"province": "city", "city": "county"}.get(region.level)
+    return [r for r in ledger.regions if r.level == below and r.code.startswith(parent_prefix) and r.rollup_in_use]
+
+
+@require_GET
+@role_required(*SUPERVISORS)
+def coverage_page(request, actor):
+    """强检项目建标台账: the chosen region's rate, its sub-regions against the target, the gaps."""
+    ledger, region, choices, error = _ledger(request, actor)
+    children = _children(ledger, region)
+    headline = ledger.region(region.code) if region is not None else None
+    # A county has no sub-regions: its own bar against the target.
+    shown = children or ([headline] if headline is not None and headline.rollup_in_use else [])
+    target = 100 * ledger.target
+    chart = charts.bar_chart([r.name for r in shown], [None if r.rollup_rate is None else 100 * r.rollup_rate for r in shown],
+                             target=target, unit="%", max_value=100, title=_("各地区强检项目建标覆盖率（含下级）"))
+    return render(request, "verification/coverage.html", {
+        "tab": "coverage", "ledger": ledger, "region": region, "headline": headline, "children": children, "chart": chart,
+        "choices": choices, "error": error, "gaps": ledger.gaps[:30], "gap_count": len(ledger.gaps), "target": target,
+        "region_code": region.code if region else "",
+    })
+
+
+@require_GET
+@role_required(*SUPERVISORS)
+def coverage_history(request, actor):
+    """The rolled-up rate by month (an htmx fragment of the coverage page)."""
+    region, _choices, error = _chosen_region(request, actor)
+    code = region.code if region is not None else (
+        reg.Region.objects.filter(level=reg.Region.Level.PROVINCE).order_by("code").values_list("code", flat=True).first())
+    months = coverage.history(code, 12) if code and not error else []
+    target = 100 * coverage.target()
+    chart = charts.month_chart([m["month"] for m in months],
+                               {_("覆盖率"): [None if m["rollup_rate"] is None else 100 * m["rollup_rate"] for m in months],
+                                _("目标"): [target] * len(months)},
+                               title=_("强检项目建标覆盖率逐月变化"), unit="%", kind="lines", max_value=100)
+    return render(request, "verification/_coverage_history.html", {"months": months, "chart": chart, "code": code})
+
+
+@require_GET
+@role_required(*SUPERVISORS)
+def coverage_xlsx(request, actor):
+    ledger, region, _choices, error = _ledger(request, actor)
+    if error:
+        raise PermissionDenied(error)
+    response = HttpResponse(coverage.export_xlsx(ledger), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"coverage-{region.code if region else 'all'}-{ledger.as_of}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+

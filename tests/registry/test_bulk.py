@@ -1,0 +1,83 @@
+"""Bulk writes (jiliang.registry.bulk.write_columns): what goes in comes back out, on both
+databases; on PostgreSQL through the binary COPY encoder (jiliang.pgcopy), both its
+fixed-width record path and its scattered path for rows of different widths."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from jiliang import pgcopy
+from jiliang.registry import bulk
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = ["id", "code", "note", "on_day", "passed", "reading", "doc"]
+
+
+@pytest.fixture
+def scratch_table():
+    json_type = "jsonb" if connection.vendor == "postgresql" else "text"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE bulk_scratch (id bigint, code varchar(20), note text, on_day date, passed boolean, "
+                       f"reading double precision, doc {json_type})")
+    yield "bulk_scratch"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bulk_scratch")
+
+
+def _read_back(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {table} ORDER BY id")
+        rows = cursor.fetchall()
+    as_date = lambda v: v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(v)  # noqa: E731
+    as_json = lambda v: v if v is None or not isinstance(v, str) else __import__("json").loads(v)  # noqa: E731
+    return [(r[0], r[1], r[2], as_date(r[3]), None if r[4] is None else bool(r[4]), r[5], as_json(r[6])) for r in rows]
+
+
+def test_rows_of_different_widths_with_nulls_unicode_and_control_characters(scratch_table):
+    columns = [
+        np.array([3, 1, 2]),
+        ["JL-3", "JL-1", None],
+        ["制表\t符", "line\nbreak", "back\\slash"],
+        ["2026-11-23", None, dt.date(1999, 12, 31)],
+        [True, None, False],
+        [1.25, -0.5, None],
+        ['{"k": [1, 2]}', "[]", None],
+    ]
+    assert bulk.write_columns(scratch_table, COLUMNS, columns) == 3
+    assert _read_back(scratch_table) == [
+        (1, "JL-1", "line\nbreak", None, None, -0.5, []),
+        (2, None, "back\\slash", dt.date(1999, 12, 31), False, None, None),
+        (3, "JL-3", "制表\t符", dt.date(2026, 11, 23), True, 1.25, {"k": [1, 2]}),
+    ]
+
+
+def test_constant_width_rows_from_arrays(scratch_table):
+    n = 1000
+    ids = np.arange(1, n + 1)
+    days = np.datetime64("2020-01-01") + (ids % 400).astype("timedelta64[D]")
+    columns = [ids, [f"JL{i:06d}" for i in ids.tolist()], [""] * n, days, ids % 3 == 0, ids / 8, ["[]"] * n]
+    assert bulk.write_columns(scratch_table, COLUMNS, columns) == n
+    rows = _read_back(scratch_table)
+    assert len(rows) == n
+    assert rows[0] == (1, "JL000001", "", dt.date(2020, 1, 2), False, 0.125, [])
+    assert rows[-1] == (n, f"JL{n:06d}", "", dt.date(2020, 1, 1) + dt.timedelta(days=n % 400), n % 3 == 0, n / 8, [])
+
+
+def test_the_encoder_writes_fixed_records_only_when_every_row_has_the_same_width():
+    constant = pgcopy.encode_rows([np.array([1, 2]), ["ab", "cd"], [None, None]], ["bigint", "text", "bigint"])
+    # per row: field count (2) + id (4 + 8) + text (4 + 2) + NULL (4)
+    assert len(constant) == 2 * (2 + 12 + 6 + 4)
+    assert constant[:2] == b"\x00\x03" and constant[2:6] == b"\x00\x00\x00\x08"
+    assert constant[20:24] == b"\xff\xff\xff\xff"  # the NULL's length word
+    varying = pgcopy.encode_rows([np.array([1, 2]), ["a", "bcd"], [None, 5]], ["bigint", "text", "bigint"])
+    assert len(varying) == (2 + 12 + 5 + 4) + (2 + 12 + 7 + 12)
+
+
+def test_an_unsupported_type_is_named():
+    with pytest.raises(pgcopy.UnsupportedType, match="numeric"):
+        pgcopy.encode_rows([[1]], ["numeric"])

@@ -1,0 +1,56 @@
+"""`jiliang ingest --file` (instruments without MQTT) and the argument checks of the commands."""
+
+import argparse
+import json
+import time
+
+import pytest
+
+from jiliang.commands import ingest, simulate
+from jiliang.supervision.telemetry import protocol
+from jiliang.supervision.telemetry.models import Reading
+
+pytestmark = pytest.mark.django_db
+
+
+def parse(module, argv):
+    parser = argparse.ArgumentParser(prog="jiliang")
+    module.register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
+    dev = next(d for d in fleet if d.kind == "reading")
+    now = time.time()
+    msgs = [protocol.encode({"d": dev.code, "seq": s, "ts": now, "kind": "reading", "register": 10.0 + s}, dev.key) for s in (1, 2, 3)]
+    path = tmp_path / "upload.txt"
+    path.write_bytes(b"\n".join(msgs + msgs[:1]) + b"\n")
+    args = parse(ingest, ["ingest", "--file", str(path), "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["stored"], out["duplicates"], out["rejected"]) == (3, 1, 0)
+    assert sorted(Reading.objects.filter(device_id=dev.pk).values_list("seq", flat=True)) == [1, 2, 3]
+    path.write_bytes(msgs[0].split(b"\n")[0] + b"\n")
+    with pytest.raises(ValueError, match="odd number of lines"):
+        args.func(args)
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["ingest", "--batch-size", "70000"], "batch-size"),
+    (["ingest", "--broker", "http://x:1"], "broker"),
+])
+def test_ingest_rejects_bad_arguments(argv, field):
+    args = parse(ingest, argv)
+    with pytest.raises(ValueError, match=field):
+        args.func(args)
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["simulate", "--fraud-share", "1.5"], "fraud-share"),
+    (["simulate", "--devices", "0"], "devices"),
+    (["simulate", "--rate", "-1"], "rate"),
+])
+def test_simulate_rejects_bad_arguments(argv, field):
+    args = parse(simulate, argv)
+    with pytest.raises(ValueError, match=field):
+        args.func(args)

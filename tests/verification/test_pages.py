@@ -1,0 +1,272 @@
+"""The pages of mandatory verification on the hand-built province: each role's page drives
+the same use cases as the API, refusals are shown with their reasons, and every page is
+closed to the other roles (403) and to visitors who are not signed in (sent to sign in)."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+from openpyxl import load_workbook
+
+from jiliang.accounts.models import Membership
+from jiliang.accounts.roles import clear_region_cache
+from jiliang.registry import models as reg
+from jiliang.verification import services
+from jiliang.verification.models import Notice, Registration, VerificationRecord
+
+pytestmark = pytest.mark.django_db
+
+V = "/verification/"
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def clean_caches():
+    cache.clear()
+    clear_region_cache()
+    yield
+    clear_region_cache()
+
+
+def _client(name, **membership):
+    user = get_user_model().objects.create_user(name, password=None)
+    if membership:
+        Membership.objects.create(user=user, **membership)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clients(province):
+    p = province
+    return {
+        "enterprise": _client("ent", role="enterprise_user", organisation=p.enterprise["330102"]),
+        "other_enterprise": _client("ent2", role="enterprise_user", organisation=p.enterprise["330106"]),
+        "county_admin": _client("admin", role="region_admin", region=p.regions["330102"]),
+        "province_admin": _client("zjadmin", role="region_admin", region=p.regions["330000"]),
+        "ningbo_admin": _client("nbadmin", role="region_admin", region=p.regions["330200"]),
+        "auditor": _client("audit", role="auditor", region=p.regions["330000"]),
+        "verifier": _client("staff", role="institution_staff", organisation=p.county_institute, is_verifier=True),
+        "clerk": _client("clerk", role="institution_staff", organisation=p.county_institute),
+        "public": _client("someone"),
+        "anonymous": Client(),
+    }
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def test_enterprise_registers_one_and_a_file(province, clients):
+    p = province
+    ent = clients["enterprise"]
+    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    page = _text(ent.get(f"{V}enterprise/"))
+    assert "我的强检器具" in page and f'<option value="{scale.code}">' in page  # offered for registration
+    assert ent.post(f"{V}enterprise/register/", {"code": scale.code}).status_code == 302
+    assert Registration.objects.get(instrument=scale).status == "submitted"
+    # Twice, or another owner's instrument: refused, with the reason.
+    again = ent.post(f"{V}enterprise/register/", {"code": scale.code})
+    assert again.status_code == 400 and f"{scale.code} is already registered" in _text(again)
+    theirs = p.instrument("330106", "A07")
+    refused = ent.post(f"{V}enterprise/register/", {"code": theirs.code})
+    assert refused.status_code == 400 and f"you hold no instrument with code {theirs.code}" in _text(refused)
+    assert not Registration.objects.filter(instrument=theirs).exists()
+    # The registration and its due date (never verified: due from installation) are listed.
+    page = _text(ent.get(f"{V}enterprise/"))
+    assert scale.code in page and str(scale.installed_on) in page and "待审核" in page
+
+
+def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
+    ent = clients["enterprise"]
+    form = {"code": "NEW-1", "name": "电子计价秤", "catalog_item": "A07", "legal_purpose": "trade", "region": "330102",
+            "accuracy": "Ⅲ级", "range_min": "20", "range_max": "30000", "unit": "g", "installed_on": "2026-01-05"}
+    bad = ent.post(f"{V}enterprise/new/", {**form, "catalog_item": "A99", "range_min": "abc", "region": "339999"})
+    text = _text(bad)
+    assert bad.status_code == 400 and "catalog_item</span>: no catalog item A99" in text
+    assert "range_min</span>: &#x27;abc&#x27; is not a number" in text and "region</span>: no region with code 339999" in text
+    assert 'value="NEW-1"' in text  # what was typed is kept
+    assert not reg.Instrument.objects.filter(code="NEW-1").exists()
+    assert ent.post(f"{V}enterprise/new/", form).status_code == 302
+    registration = Registration.objects.get(instrument__code="NEW-1")
+    assert (registration.status, registration.owner, registration.instrument.range_max) == ("submitted", province.enterprise["330102"], 30000)
+
+
+def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
+    ent = clients["enterprise"]
+    bad = io.BytesIO("器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,电子计价秤,A99,trade,330102\n".encode())
+    bad.name = "batch.csv"
+    response = ent.post(f"{V}enterprise/import/", {"file": bad})
+    page = _text(response)
+    assert response.status_code == 400 and 'id="row-errors"' in page
+    assert "<td class=\"num\">3</td><td class=\"mono\">catalog_item</td><td>no catalog item A99</td>" in page
+    assert not reg.Instrument.objects.filter(code__in=["F-1", "F-2"]).exists()
+    good = io.BytesIO("器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,血压计,A15,health,330102\n".encode())
+    good.name = "batch.csv"
+    assert ent.post(f"{V}enterprise/import/", {"file": good}).status_code == 302
+    assert set(Registration.objects.values_list("instrument__code", flat=True)) == {"F-1", "F-2"}
+    assert ent.post(f"{V}enterprise/import/", {}).status_code == 400
+    template = ent.get(f"{V}enterprise/template.csv")
+    assert template.content.decode("utf-8-sig").startswith("器具编号,名称,目录编号,用途,区划代码")
+
+
+def test_administrator_reviews_with_htmx(province, clients):
+    p = province
+    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    bp = p.instrument("330102", "A15")
+    first = services.register_instrument(scale.owner, scale)
+    second = services.register_instrument(bp.owner, bp)
+    admin = clients["county_admin"]
+    page = _text(admin.get(f"{V}administrator/"))
+    assert f'id="registration-{first.pk}"' in page and f'id="registration-{second.pk}"' in page
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    # Returned without a reason: the row comes back with the reason it was refused.
+    row = admin.post(f"{V}administrator/review/{second.pk}/", {"decision": "return", "reason": " "}, **htmx)
+    assert row.status_code == 200 and "a returned registration needs the reason" in _text(row)
+    row = admin.post(f"{V}administrator/review/{second.pk}/", {"decision": "return", "reason": "缺少型式批准编号"}, **htmx)
+    assert "缺少型式批准编号" in _text(row) and Registration.objects.get(pk=second.pk).status == "returned"
+    row = admin.post(f"{V}administrator/review/{first.pk}/", {"decision": "approve"}, **htmx)
+    assert _text(row).lstrip().startswith(f'<tr id="registration-{first.pk}">') and p.county_institute.name in _text(row)
+    assert list(Registration.objects.get(pk=first.pk).history.values_list("action", flat=True)) == ["submitted", "approved", "assigned"]
+    # The history page, for the owner.
+    history = _text(clients["enterprise"].get(f"{V}registrations/{first.pk}/"))
+    assert "提交" in history and "批准" in history and p.county_institute.name in history
+    assert clients["other_enterprise"].get(f"{V}registrations/{first.pk}/").status_code == 404
+    # Without htmx the form redirects back; outside the region and read-only roles may not review.
+    third = services.register_instrument(scale.owner, p.instrument("330102", "A07"))
+    assert clients["ningbo_admin"].post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 404
+    assert clients["auditor"].post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 403
+    assert admin.post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 302
+    assert Registration.objects.get(pk=third.pk).status == "approved"
+
+
+def test_institution_records_a_result_and_sees_refusals(province, clients):
+    p = province
+    staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
+    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    services.review_registration(services.register_instrument(scale.owner, scale), approve=True)
+    verifier = clients["verifier"]
+    page = _text(verifier.get(f"{V}institution/"))
+    assert 'id="record-form"' in page and scale.code in page  # the assigned work and the form
+    form = {"instrument": scale.code, "standard": p.county_scale.pk, "performed_on": str(p.today - DAY), "passed": "1",
+            "verifier": staff[0].pk, "checker": staff[0].pk, "approver": staff[2].pk, "fee": "35.00"}
+    refused = verifier.post(f"{V}institution/record/", form)
+    assert refused.status_code == 400
+    assert "already signs as verifier: verifier, checker and approver must be three different people" in _text(refused)
+    assert not VerificationRecord.objects.exists()
+    form["checker"] = staff[1].pk
+    done = verifier.post(f"{V}institution/record/", form)
+    record = VerificationRecord.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"{V}records/{record.pk}/"
+    certificate = _text(verifier.get(done["Location"]))
+    assert "检定证书" in certificate and record.number in certificate and "李芳" in certificate
+    assert str(record.event.valid_until) in certificate
+    # The owner sees its certificate; another enterprise does not.
+    assert clients["enterprise"].get(done["Location"]).status_code == 200
+    assert clients["other_enterprise"].get(done["Location"]).status_code == 404
+    # A fail gives the notice of non-conformity.
+    form["passed"] = "0"
+    failed = verifier.post(f"{V}institution/record/", form)
+    assert "检定结果通知书" in _text(verifier.get(failed["Location"]))
+    # A standard outside the range and bad fields: every reason at once.
+    heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")
+    refused = verifier.post(f"{V}institution/record/", {**form, "instrument": heavy.code})
+    assert refused.status_code == 400 and "range 1–30000 g does not cover 20–60000" in _text(refused)
+    refused = verifier.post(f"{V}institution/record/", {**form, "performed_on": "yesterday", "fee": "abc", "standard": ""})
+    text = _text(refused)
+    assert "performed_on</span>: a date (YYYY-MM-DD)" in text and "fee</span>: " in text and "standard</span>: choose one" in text
+    # Staff who are not verifiers see the work but may not record.
+    assert 'id="record-form"' not in _text(clients["clerk"].get(f"{V}institution/"))
+    assert clients["clerk"].post(f"{V}institution/record/", form).status_code == 403
+
+
+def test_overdue_list_and_escalation(province, clients):
+    p = province
+    late = p.instrument("330102", "A07")
+    p.verify(late, p.today - 400 * DAY, p.today - 3 * DAY)
+    soon = p.instrument("330102", "A15")
+    p.verify(soon, p.today - 300 * DAY, p.today + 10 * DAY)
+    admin = clients["county_admin"]
+    page = _text(admin.get(f"{V}administrator/overdue/?days=30"))
+    assert '<strong id="overdue-count">1</strong>' in page and late.code in page and soon.code in page
+    assert admin.post(f"{V}administrator/overdue/escalate/").status_code == 302
+    assert Notice.objects.get(kind="overdue").instrument == late
+    assert "已发出的超期通知 1" in _text(admin.get(f"{V}administrator/overdue/"))
+    # A region outside the administrator's is refused with the reason.
+    assert "不在您的管辖范围内" in _text(admin.get(f"{V}administrator/overdue/?region=330200"))
+    assert clients["auditor"].post(f"{V}administrator/overdue/escalate/").status_code == 403
+
+
+def test_coverage_ledger_chart_history_and_xlsx(province, clients):
+    p = province
+    for region, item in (("330102", "A07"), ("330102", "A15"), ("330106", "A01"), ("330203", "A07")):
+        p.instrument(region, item)
+    admin = clients["province_admin"]
+    page = _text(admin.get(f"{V}administrator/coverage/"))
+    # The province: A07, A15, A01 in use; its own standard covers A01 only; with the
+    # subtree: Shangcheng 2/2, Xihu 0/1, Hangzhou 2/3 (A15 own, A01 by the province),
+    # Haishu 0/1, Ningbo 0/1, the province 1/3: 5 of 11.
+    assert "45.5%" in page and "目标 90%" in page
+    assert '<line class="chart-target"' in page and 'data-value="90"' in page  # the target line at 90 %
+    assert page.count("<svg") == 1 and "杭州市" in page and "宁波市" in page  # one bar per city
+    assert 'id="gap-table"' in page and "上城区计量检定所" in page  # Haishu's A07 gap, nearest: Shangcheng
+    history = _text(admin.get(f"{V}administrator/coverage/history/"))
+    assert "<svg" in history and history.count('<td class="nowrap">') == 12
+    drill = _text(admin.get(f"{V}administrator/coverage/?region=330100"))
+    assert "上城区" in drill and "西湖区" in drill
+    workbook = admin.get(f"{V}administrator/coverage.xlsx?region=330100")
+    assert workbook["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]["A2"].value == "330100"
+    # A county administrator sees only the county.
+    county = clients["county_admin"]
+    assert county.get(f"{V}administrator/coverage.xlsx?region=330000").status_code == 403
+    assert "不在您的管辖范围内" in _text(county.get(f"{V}administrator/coverage/?region=330000"))
+    assert "<desc>上城区: 100%; 目标: 90%</desc>" in _text(county.get(f"{V}administrator/coverage/"))  # its own bar
+    # Suspending the county's scale standard shows at once.
+    from jiliang.audit.services import audit_context
+
+    with audit_context(reason="期间核查不合格"):
+        p.county_scale.status = "suspended"
+        p.county_scale.save(update_fields=["status"])
+    assert "36.4%" in _text(admin.get(f"{V}administrator/coverage/"))  # 4 of 11
+
+
+PAGES = {
+    "enterprise": ["enterprise/", "enterprise/template.csv"],
+    "institution": ["institution/"],
+    "administrator": ["administrator/", "administrator/overdue/", "administrator/coverage/", "administrator/coverage/history/",
+                      "administrator/coverage.xlsx"],
+}
+OPENS = {
+    "enterprise": {"enterprise"},
+    "other_enterprise": {"enterprise"},
+    "verifier": {"institution"},
+    "clerk": {"institution"},
+    "county_admin": {"administrator"},
+    "auditor": {"administrator"},
+    "public": set(),
+}
+
+
+def test_each_role_opens_its_pages_and_no_others(province, clients):
+    for who, allowed in OPENS.items():
+        for group, urls in PAGES.items():
+            for url in urls:
+                status = clients[who].get(V + url).status_code
+                assert status == (200 if group in allowed else 403), (who, url, status)
+    for urls in PAGES.values():
+        for url in urls:
+            response = clients["anonymous"].get(V + url)
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+    homes = {"enterprise": "enterprise/", "verifier": "institution/", "county_admin": "administrator/"}
+    for who, where in homes.items():
+        assert clients[who].get(V)["Location"] == V + where
+    assert clients["public"].get(V).status_code == 403
+    # Writes of other roles: refused before anything is read.
+    assert clients["verifier"].post(f"{V}enterprise/register/", {"code": "x"}).status_code == 403
+    assert clients["enterprise"].post(f"{V}institution/record/", {}).status_code == 403
+    assert clients["enterprise"].post(f"{V}administrator/review/1/", {"decision": "approve"}).status_code == 403

@@ -1,0 +1,301 @@
+"""Every page of the site, as every role (Django's test client, no browser).
+
+The URL patterns are read from the resolver, recursively, so a page added anywhere is
+crawled; each must be listed in ``PAGES`` with what each role gets, or the first test
+fails naming it. Path parameters come from real records of a generated demo province
+(``province.py``). Left out, with their own tests: the admin (``admin/``), the REST API
+and its schema and docs (``api/``, tests/api), and the language switch (``i18n/``, a POST
+that the browser tests use).
+
+Outcomes: ``OK`` renders (200); ``REFUSED`` is a login redirect for an anonymous visitor
+and 403 for a signed-in role; ``POST_ONLY`` is an action (a login redirect or 405 on GET);
+``REDIRECT`` sends a signed-in visitor on (the login page, the public's dashboard);
+``HIDDEN`` is a record outside a signed-in role's scope (404, its existence not told). No
+page answers 5xx to anyone. The navigation bar shown to a role links only pages that are
+``OK`` for it, and each of those links renders.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client, override_settings
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from lxml import html
+
+from jiliang.accounts.roles import clear_region_cache
+
+from .province import ROLES, build
+
+pytestmark = pytest.mark.django_db
+
+OK, REFUSED, POST_ONLY, REDIRECT, HIDDEN = "ok", "refused", "post only", "redirect", "hidden"
+EXCLUDED_PREFIXES = ("admin/", "api/", "i18n/")
+
+SUPERVISORS = {"county_admin", "auditor", "superuser"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
+DASHBOARD_ROLES = SUPERVISORS | {"institution_staff", "enterprise_user"}
+
+
+def everyone(outcome=OK):
+    return {role: outcome for role in ROLES}
+
+
+def only(allowed, otherwise=REFUSED, **special):
+    return {role: special.get(role, OK if role in allowed else otherwise) for role in ROLES}
+
+
+def post_only():
+    return everyone(POST_ONLY)
+
+
+def scoped(allowed):
+    """A record page: OK for the roles whose scope holds the record, 404 for the other roles
+    of the page, refused to the public and anonymous visitors."""
+    return {role: OK if role in allowed else REFUSED if role in ("anonymous", "public") else HIDDEN for role in ROLES}
+
+
+def outcomes_of(name: str, province) -> dict:
+    outcomes = {**PAGES, **NAV_ONLY}[name][1]
+    return outcomes(province) if callable(outcomes) else outcomes
+
+
+# url name -> (path kwargs from the province, outcome per role)
+PAGES = {
+    # The registry: open to everyone.
+    "registry:home": (None, everyone()),
+    "registry:regions": (None, everyone()),
+    "registry:region": (lambda p: {"code": p.county.code}, everyone()),
+    "registry:organisations": (None, everyone()),
+    "registry:organisation": (lambda p: {"pk": p.institution.pk}, everyone()),
+    "registry:specifications": (None, everyone()),
+    "registry:specification": (lambda p: {"pk": p.instrument.catalog_item.regulation_id}, everyone()),
+    "registry:catalog-items": (None, everyone()),
+    "registry:catalog-item": (lambda p: {"code": p.instrument.catalog_item.code}, everyone()),
+    "registry:primary-standards": (None, everyone()),
+    "registry:primary-standard": (lambda p: {"pk": p.objects["primary_standard"].pk}, everyone()),
+    "registry:standards": (None, everyone()),
+    "registry:standard": (lambda p: {"pk": p.standard.pk}, everyone()),
+    "registry:reference-materials": (None, everyone()),
+    "registry:reference-material": (lambda p: {"pk": p.objects["reference_material"].pk}, everyone()),
+    "registry:instruments": (None, everyone()),
+    "registry:instrument": (lambda p: {"pk": p.instrument.pk}, everyone()),
+    "registry:events": (None, everyone()),
+    "registry:event": (lambda p: {"pk": p.event.pk}, everyone()),
+    # Signing in and the dashboards.
+    "accounts:login": (None, only({"anonymous"}, otherwise=REDIRECT)),
+    "accounts:logout": (None, everyone()),
+    "console:dashboard": (None, only(DASHBOARD_ROLES, public=REDIRECT)),
+    "console:due": (None, only(SUPERVISORS | {"enterprise_user"})),
+    # Certificates (a published one).
+    "certificates:check": (None, everyone()),
+    "certificates:certificate": (lambda p: {"number": p.objects["certificate"].number}, everyone()),
+    "certificates:pdf": (lambda p: {"number": p.objects["certificate"].number}, everyone()),
+    "certificates:xml": (lambda p: {"number": p.objects["certificate"].number}, everyone()),
+    # Comparisons (a published one).
+    "comparisons:list": (None, everyone()),
+    "comparisons:public": (None, everyone()),
+    "comparisons:follow-ups": (None, only(SUPERVISORS | {"institution_staff"})),
+    "comparisons:detail": (lambda p: {"pk": p.objects["comparison"].pk}, everyone()),
+    "comparisons:report": (lambda p: {"pk": p.objects["comparison"].pk, "stage": "draft_b"}, everyone()),
+    "comparisons:submit": (lambda p: {"pk": p.objects["comparison"].pk}, post_only()),
+    "comparisons:setup": (lambda p: {"pk": p.objects["comparison"].pk, "what": "schedule"}, post_only()),
+    "comparisons:compute": (lambda p: {"pk": p.objects["comparison"].pk}, post_only()),
+    "comparisons:step": (lambda p: {"pk": p.objects["comparison"].pk, "name": "publish"}, post_only()),
+    # Net content of prepackaged goods (a published inspection of a producer in the county).
+    "prepack:public-list": (None, everyone()),
+    "prepack:create": (None, only({"county_admin", "institution_staff", "superuser"})),
+    "prepack:detail": (lambda p: {"pk": p.objects["inspection"].pk}, everyone()),
+    "prepack:measure": (lambda p: {"pk": p.objects["inspection"].pk}, only({"county_admin", "institution_staff", "superuser"})),
+    "prepack:approve": (lambda p: {"pk": p.objects["inspection"].pk}, post_only()),
+    "prepack:publish": (lambda p: {"pk": p.objects["inspection"].pk}, post_only()),
+    "prepack:report-pdf": (lambda p: {"pk": p.objects["inspection"].pk}, everyone()),
+    # Telemetry: the device upload, and the alerts of the administrator's region.
+    "telemetry:upload": (None, post_only()),
+    "telemetry:alert-list": (None, only(SUPERVISORS)),
+    "telemetry:alert-detail": (lambda p: {"pk": p.objects["alert"].pk}, only(SUPERVISORS)),
+    # The public portal and the complaint queue of the county.
+    "portal:home": (None, everyone()),
+    "portal:search": (None, everyone()),
+    "portal:standard": (lambda p: {"pk": p.standard.pk}, everyone()),
+    "portal:complaint-new": (None, everyone()),
+    "portal:complaint-status": (None, everyone()),
+    "portal:complaints": (None, only(SUPERVISORS)),
+    "portal:complaint": (lambda p: {"reference": p.objects["complaint"].reference}, only(SUPERVISORS)),
+    "portal:complaint-handle": (lambda p: {"reference": p.objects["complaint"].reference}, post_only()),
+    "portal:complaint-photo": (lambda p: {"reference": p.objects["complaint"].reference, "photo_id": p.objects["photo"].pk},
+                               only(SUPERVISORS)),
+    # The uncertainty calculator: open to everyone (it reads and writes nothing).
+    "calculations:uncertainty": (None, everyone()),
+    "calculations:uncertainty-row": (None, everyone()),
+    "calculations:uncertainty-download": (None, post_only()),
+    # The uncertainty calculator (public): the page, a row of its form (htmx), the download (POST).
+    "calculations:uncertainty": (None, everyone()),
+    "calculations:uncertainty-row": (None, everyone()),
+    "calculations:uncertainty-download": (None, post_only()),
+    # Mandatory verification: each role's page (a registration of the enterprise, approved by
+    # the county; a verification record of the institution).
+    "verification:home": (None, only(set(), public=REFUSED, **{r: REDIRECT for r in DASHBOARD_ROLES})),
+    "verification:enterprise": (None, only({"enterprise_user"})),
+    "verification:register": (None, post_only()),
+    "verification:register-new": (None, post_only()),
+    "verification:import": (None, post_only()),
+    "verification:import-template": (None, only({"enterprise_user"})),
+    "verification:institution": (None, only({"institution_staff"})),
+    "verification:record-create": (None, post_only()),
+    "verification:record": (lambda p: {"pk": p.objects["record"].pk}, lambda p: scoped(
+        {"institution_staff", "auditor", "superuser"}
+        | ({"county_admin"} if p.objects["record"].event.instrument.region.code.startswith(p.county.code) else set())
+        | ({"enterprise_user"} if p.objects["record"].event.instrument.owner_id == p.enterprise.pk else set()))),
+    "verification:registration": (lambda p: {"pk": p.objects["registration"].pk}, lambda p: scoped(
+        {"enterprise_user", "county_admin", "auditor", "superuser"}
+        | ({"institution_staff"} if p.objects["registration"].assigned_institution_id == p.institution.pk else set()))),
+    "verification:administrator": (None, only(SUPERVISORS)),
+    "verification:review": (lambda p: {"pk": p.objects["registration"].pk}, post_only()),
+    "verification:overdue": (None, only(SUPERVISORS)),
+    "verification:escalate": (None, post_only()),
+    "verification:coverage": (None, only(SUPERVISORS)),
+    "verification:coverage-history": (None, only(SUPERVISORS)),
+    "verification:coverage-xlsx": (None, only(SUPERVISORS)),
+}
+
+
+# Linked from the navigation but crawled by their own tests (excluded prefixes above).
+NAV_ONLY = {
+    "api-docs": (None, everyone()),
+    "admin:index": (None, only({"superuser"})),  # the admin is for staff users
+}
+
+
+def walk(resolver=None, prefix: str = "", namespace: str = ""):
+    """(route, "namespace:name") of every URL pattern, through every include."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace])) if pattern.namespace else namespace
+            yield from walk(pattern, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield route, ":".join(filter(None, [namespace, pattern.name or ""]))
+
+
+def pages() -> list[tuple[str, str]]:
+    return [(route, name) for route, name in walk() if not route.startswith(EXCLUDED_PREFIXES)]
+
+
+@pytest.fixture(scope="module")
+def province(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once for the module inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        with transaction.atomic():
+            cache.clear()
+            clear_region_cache()
+            p = build(instruments=1000)
+            yield p
+            transaction.set_rollback(True)
+        cache.clear()
+        clear_region_cache()
+
+
+def client_for(province, role: str) -> Client:
+    client = Client(raise_request_exception=False)  # a server error is a 500 answer, as a visitor would get
+    if role != "anonymous":
+        client.force_login(province.users[role])
+    return client
+
+
+def test_every_page_of_the_url_configuration_is_classified():
+    found = {name for _, name in pages()}
+    unnamed = [route for route, name in pages() if not name or name.endswith(":")]
+    assert not unnamed, f"pages without a URL name (the crawler and the navigation need one): {unnamed}"
+    assert not found - PAGES.keys(), f"pages the crawler does not know: add them to PAGES with each role's outcome: {sorted(found - PAGES.keys())}"
+    assert not PAGES.keys() - found, f"PAGES lists pages that are not in the URL configuration: {sorted(PAGES.keys() - found)}"
+    # The crawl covers the site: registry, dashboards, portal, and the other apps' pages.
+    assert len(found) >= 50
+
+
+def _check(response, outcome: str, role: str, url: str):
+    status = response.status_code
+    where = f"{role} GET {url}: HTTP {status}"
+    assert status < 500, where
+    login = resolve_url(settings.LOGIN_URL)
+    location = urlparse(response.get("Location", "")).path
+    if outcome == OK:
+        assert status == 200, where
+    elif outcome == REFUSED:
+        if role == "anonymous":
+            assert status == 302 and location == login, f"{where}, expected a login redirect (to {location or 'nowhere'})"
+        else:
+            assert status == 403, f"{where}, expected 403"
+    elif outcome == POST_ONLY:
+        assert status == 405 or (role == "anonymous" and status == 302 and location == login), where
+    elif outcome == HIDDEN:
+        assert status == 404, f"{where}, expected 404 (a record outside the role's scope)"
+    elif outcome == REDIRECT:
+        assert status == 302 and location and location != login, f"{where}, expected a redirect onwards (to {location})"
+    else:  # pragma: no cover
+        raise AssertionError(outcome)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_each_role_as_its_access_says(province, role):
+    client = client_for(province, role)
+    checked = 0
+    for route, name in pages():
+        kwargs_of = PAGES[name][0]
+        url = reverse(name, kwargs=kwargs_of(province) if kwargs_of else None)
+        _check(client.get(url), outcomes_of(name, province)[role], role, url)
+        checked += 1
+    assert checked == len(PAGES)
+
+
+def _nav_links(content: bytes) -> list[str]:
+    tree = html.fromstring(content)
+    return [a.get("href") for a in tree.xpath("//nav[contains(@class,'site-nav')]//a")]
+
+
+def _name_of(path: str) -> str:
+    from django.urls import resolve
+
+    match = resolve(urlparse(path).path)
+    return match.view_name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_navigation_links_only_pages_the_role_may_use(province, role):
+    client = client_for(province, role)
+    home = client.get(reverse("registry:home"))
+    assert home.status_code == 200
+    links = _nav_links(home.content)
+    assert links, f"{role}: the home page has no navigation"
+    names = {_name_of(href) for href in links}
+    known = {**PAGES, **NAV_ONLY}
+    for href in links:
+        name = _name_of(href)
+        assert name in known, f"{role}: the navigation links {href} ({name}), a page the crawler does not know"
+        outcome = outcomes_of(name, province)[role]
+        assert outcome == OK, f"{role}: the navigation links {href} ({name}), which is {outcome} for it"
+        response = client.get(href)
+        assert response.status_code == 200, f"{role}: navigation link {href} answered {response.status_code}"
+    # Each role sees its own work, and nothing of the others'.
+    assert ("console:dashboard" in names) == (role in DASHBOARD_ROLES)
+    assert ("console:due" in names) == (role in SUPERVISORS | {"enterprise_user"})
+    assert ("portal:complaints" in names) == (role in SUPERVISORS)
+    assert ("prepack:create" in names) == (role in {"county_admin", "institution_staff", "superuser"})
+    assert ("admin:index" in names) == (role == "superuser")  # the admin only for staff users
+    assert {"registry:instruments", "certificates:check", "portal:home"} <= names  # everyone's
+
+
+def test_the_header_offers_signing_in_or_out(province):
+    anonymous = client_for(province, "anonymous").get(reverse("registry:home"))
+    tree = html.fromstring(anonymous.content)
+    assert tree.xpath("//div[@class='user-menu']//a[starts-with(@href, '/accounts/login/')]")
+    signed_in = client_for(province, "enterprise_user").get(reverse("registry:home"))
+    tree = html.fromstring(signed_in.content)
+    assert tree.xpath(f"//form[@action='{reverse('accounts:logout')}' and @method='post']")
+    assert province.users["enterprise_user"].username in signed_in.content.decode()
