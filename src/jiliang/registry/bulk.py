@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 from jiliang import pgcopy
 
@@ -67,10 +68,13 @@ def write_columns(table: str, columns: Sequence[str], values: Sequence[Sequence]
         types = _column_types(table, columns)
         if all(t in pgcopy.SUPPORTED for t in types):
             with connection.cursor() as cursor:
-                with cursor.cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT BINARY)') as copy:
+                # A writer thread sends each block while the next one is encoded, so the
+                # server parses rows on the other core meanwhile.
+                writer = QueuedLibpqWriter(cursor.cursor)
+                with cursor.cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT BINARY)', writer=writer) as copy:
                     copy.write(pgcopy.SIGNATURE)
-                    for start in range(0, count, 200_000):
-                        copy.write(pgcopy.encode_rows([c[start:start + 200_000] for c in values], types))
+                    for start in range(0, count, 50_000):
+                        copy.write(pgcopy.encode_rows([c[start:start + 50_000] for c in values], types))
                     copy.write(pgcopy.TRAILER)
             return count
         text_columns = [_copy_column(v) for v in values]

@@ -79,7 +79,8 @@ def _day(date: dt.date) -> int:
 
 
 def _dates(days: np.ndarray) -> np.ndarray:
-    return (days.astype("int64").astype("datetime64[D]")).astype(str)
+    """Day numbers since 1970 as dates; the bulk writer lays them out per database."""
+    return days.astype("int64").astype("datetime64[D]")
 
 
 class _Progress:
@@ -468,11 +469,12 @@ class _Builder:
             status = np.where(rng.random(n) < 0.01, "scrapped", status)
             maker = rng.integers(0, len(MANUFACTURERS), n)
             instrument_columns = [
-                ids.tolist(), [f"JL{i:010d}" for i in ordinals.tolist()], names[item].tolist(), item_ids[item].tolist(), legal.tolist(),
-                owner.tolist(), region_ids.tolist(), np.array(MANUFACTURERS, dtype=object)[maker].tolist(),
+                # Numbers and dates stay arrays: the writer encodes them a column at a time.
+                ids, [f"JL{i:010d}" for i in ordinals.tolist()], names[item], item_ids[item], legal,
+                owner, region_ids, np.array(MANUFACTURERS, dtype=object)[maker],
                 [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
-                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item].tolist(),
-                range_min[item].tolist(), range_max[item].tolist(), unit[item].tolist(), status.tolist(), _dates(installed).tolist(),
+                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item],
+                range_min[item], range_max[item], unit[item], status, _dates(installed),
             ]
             bulk.write_columns("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
                                                     "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
@@ -504,10 +506,10 @@ class _Builder:
             spec = np.array([i.regulation_id for i in items], dtype=np.int64)[item[owner_of_event]]
             years = 1970 + day // 365
             event_columns = [
-                eids.tolist(), ids[owner_of_event].tolist(), org_of_event.tolist(), person.tolist(), [None] * day.size, [""] * day.size,
-                spec.tolist(), ["verification"] * day.size, _dates(day).tolist(), _dates(valid).tolist(), passed.tolist(),
+                eids, ids[owner_of_event], org_of_event, person, [None] * day.size, [""] * day.size,
+                spec, ["verification"] * day.size, _dates(day), _dates(valid), passed,
                 ["[]"] * day.size, [None] * day.size, [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
-                region_ids[owner_of_event].tolist(),
+                region_ids[owner_of_event],
             ]
             writer_events.write(event_columns, [eids, std_of_event])
             self.report.instruments += n
