@@ -4,6 +4,21 @@ PostgreSQL pass of scripts/test can select them with `-m django_db`."""
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def isolated_state():
+    """Each test starts with an empty cache (throttle counters, login failures, cached
+    panels) and an empty region-scope cache (region ids differ between test databases)."""
+    from django.core.cache import cache
+
+    from jiliang.accounts.roles import clear_region_cache
+
+    cache.clear()
+    clear_region_cache()
+    yield
+    cache.clear()
+    clear_region_cache()
+
+
 @pytest.fixture
 def reference_data(db):
     """Fields, quantities, specifications, the catalog, and the demo province's regions."""

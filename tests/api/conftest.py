@@ -17,22 +17,10 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from jiliang.accounts.models import ApiToken, Membership
-from jiliang.accounts.roles import clear_region_cache
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
 
 ROLES = ("anonymous", "province_admin", "other_county_admin", "staff_a", "staff_b", "enterprise", "auditor")
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # Throttle counters and login failures live in the cache, region scopes in a
-    # process cache; each test starts clean (region ids differ between modules).
-    cache.clear()
-    clear_region_cache()
-    yield
-    cache.clear()
-    clear_region_cache()
 
 
 @dataclass

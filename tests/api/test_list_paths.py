@@ -15,11 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers as drf
 
 from jiliang.accounts.models import ApiToken, Membership
+from jiliang.accounts.roles import STAFF, Actor
 from jiliang.audit import services as audit
 from jiliang.audit.models import AuditEntry
 from jiliang.registry import models
 from jiliang.registry.api import rows, views
 from jiliang.registry.api.lookups import in_ids
+
+from .conftest import make_organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +214,37 @@ def test_in_ids_is_equality_for_one_id_and_one_array_for_many(world):
         assert "= ANY(" in sql
     one = str(models.Instrument.objects.filter(in_ids("region_id", ids[:1])).query)
     assert " IN " not in one and "ANY" not in one
+
+
+def test_organisation_scoped_events_are_found_without_a_join(world, monkeypatch):
+    """Staff and enterprise users see the events they performed or whose instrument they
+    own; the owner's instruments are resolved to ids first, so the event query has no
+    join (over the join PostgreSQL hashed both tables), and past a limit a subquery."""
+    expected = {"staff_a": {"A-2025-0001"}, "staff_b": {"B-2025-0001"}, "enterprise": {"A-2025-0001"}}
+    extra = _event(world, "B-2025-0002", world.rows["inst_a"])  # B verifies an instrument A owns
+    extra.performer = world.orgs["b"]
+    extra.save()
+    expected = {**expected, "staff_a": {"A-2025-0001", "B-2025-0002"}, "staff_b": {"B-2025-0001", "B-2025-0002"}}
+    for limit in (views.permissions.EventPolicy.OWNED_IDS_LIMIT, 0):
+        monkeypatch.setattr(views.permissions.EventPolicy, "OWNED_IDS_LIMIT", limit)
+        for role, numbers in expected.items():
+            with CaptureQueriesContext(connection) as queries:
+                response = world.client(role).get("/api/events/")
+            assert response.status_code == 200
+            assert {r["certificate_number"] for r in response.json()["results"]} == numbers, (role, limit)
+            listing = next(q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith('SELECT "registry_calibrationevent"."id"'))
+            assert "JOIN" not in listing.upper(), listing
+            assert ("registry_instrument" in listing) is (limit == 0), listing
+            # The same scope answers a detail: found when visible, 404 otherwise.
+            for number, event in (("A-2025-0001", world.rows["event_a"]), ("B-2025-0002", extra)):
+                status = world.client(role).get(f"/api/events/{event.pk}/").status_code
+                assert status == (200 if number in numbers else 404), (role, number, limit)
+    # With the region filter the scope still holds; an organisation owning no instrument
+    # sees only what it performed.
+    assert [r["certificate_number"] for r in world.client("staff_b").get(
+        "/api/events/", {"region": world.regions["330106"].pk}).json()["results"]] == ["B-2025-0002"]
+    lab = make_organisation("无器具实验室", "laboratory", world.regions["330108"], 901)
+    extra.performer = lab
+    extra.save()
+    scope = views.permissions.EventPolicy().private_scope(Actor(STAFF, organisation_id=lab.pk))
+    assert list(models.CalibrationEvent.objects.filter(scope).values_list("certificate_number", flat=True)) == ["B-2025-0002"]

@@ -19,7 +19,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from jiliang.accounts.models import Membership
-from jiliang.accounts.roles import clear_region_cache
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 
@@ -27,13 +26,8 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def clean_caches(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    clear_region_cache()
-    yield
-    cache.clear()
-    clear_region_cache()
+def fresh_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploaded photos and documents
 
 
 @dataclass

@@ -16,20 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiliang.accounts.models import Membership
-from jiliang.accounts.roles import clear_region_cache
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
 
 
 @pytest.fixture(autouse=True)
-def clean_state(settings, tmp_path):
-    # Photos go to a fresh media folder; throttle counters and region scopes start empty.
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    clear_region_cache()
-    yield
-    cache.clear()
-    clear_region_cache()
+def fresh_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploaded photos and documents
 
 
 @dataclass

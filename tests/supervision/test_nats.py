@@ -71,3 +71,34 @@ def test_jetstream_worker_redelivers_an_uncommitted_batch_once(nats_port, fleet)
         list(DeviceEvent.objects.filter(device_id__in=ids, seq__gte=500_000).values_list("device_id", "seq"))
     assert len(rows) == len(set(rows)) == total
     assert stats.stored == total - committed
+
+
+def test_worker_widens_an_existing_consumer_window(nats_port, fleet):
+    """A durable created elsewhere with the server's default max_ack_pending (1,000) would
+    cap every fetch at 1,000 unacknowledged: the worker raises it to 4 × its batch."""
+    import asyncio
+
+    import nats
+    from nats.js.api import ConsumerConfig
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM, NATS_SUBJECTS, ensure_stream
+    from jiliang.supervision.telemetry.worker import NatsIngest
+
+    async def consumer(create: bool):
+        nc = await nats.connect(f"nats://127.0.0.1:{nats_port}")
+        js = nc.jetstream()
+        await ensure_stream(js)
+        if create:
+            await js.add_consumer(NATS_STREAM, ConsumerConfig(durable_name="narrow", filter_subject=NATS_SUBJECTS))
+        info = await js.consumer_info(NATS_STREAM, "narrow")
+        await nc.close()
+        return info.config.max_ack_pending
+
+    assert asyncio.run(consumer(True)) == 1000
+    devices = [SimDevice(d.code, d.key, d.kind, 1000.0) for d in fleet]
+    pub = NatsPublisher("127.0.0.1", nats_port)
+    simulate(devices, publisher=pub, rate=0, messages=300, fraud_share=0.0, seed=7, first_seq=700_000)
+    pub.close()
+    stats = NatsIngest("127.0.0.1", nats_port, durable="narrow", batch_size=1000).run(idle_exit=1.0, seconds=60)
+    assert stats.stored == 300
+    assert asyncio.run(consumer(False)) == 4000

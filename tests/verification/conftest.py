@@ -14,13 +14,29 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
+
+from jiliang.accounts.models import Membership
 
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
 
 _serial = itertools.count(1)
+
+
+def signed_in(client, name: str, **membership):
+    """`client` logged in as a new user `name` with one membership (none: a plain member of
+    the public); works for Django's test Client and DRF's APIClient alike."""
+    user = get_user_model().objects.create_user(name, password=None)
+    if membership:
+        Membership.objects.create(user=user, **membership)
+    if hasattr(client, "force_authenticate"):  # DRF's client: no session needed
+        client.force_authenticate(user)
+    else:
+        client.force_login(user)
+    return client
 
 
 class Province:

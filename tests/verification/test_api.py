@@ -5,34 +5,18 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from jiliang.accounts.models import Membership
-from jiliang.accounts.roles import clear_region_cache
+from .conftest import signed_in
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 API = "/api/verification/"
 
 
-@pytest.fixture(autouse=True)
-def clean_caches():
-    cache.clear()
-    clear_region_cache()
-    yield
-    clear_region_cache()
-
-
 def _client(name, **membership):
-    user = get_user_model().objects.create_user(name, password=None)
-    if membership:
-        Membership.objects.create(user=user, **membership)
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return signed_in(APIClient(), name, **membership)
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from openpyxl import load_workbook
 
-from jiliang.accounts.models import Membership
-from jiliang.accounts.roles import clear_region_cache
 from jiliang.registry import models as reg
 from jiliang.verification import services
 from jiliang.verification.models import Notice, Registration, VerificationRecord
+
+from .conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +21,8 @@ V = "/verification/"
 DAY = dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def clean_caches():
-    cache.clear()
-    clear_region_cache()
-    yield
-    clear_region_cache()
-
-
 def _client(name, **membership):
-    user = get_user_model().objects.create_user(name, password=None)
-    if membership:
-        Membership.objects.create(user=user, **membership)
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in(Client(), name, **membership)
 
 
 @pytest.fixture

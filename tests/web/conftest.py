@@ -150,3 +150,25 @@ def new_page(browser, site):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def province(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The small province of tests/web/province.py in the tests' own database, built once
+    per module inside a transaction rolled back at the module's end."""
+    from django.core.cache import cache
+    from django.db import transaction
+    from django.test import override_settings
+
+    from jiliang.accounts.roles import clear_region_cache
+
+    from .province import build
+
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        with transaction.atomic():
+            cache.clear()
+            clear_region_cache()
+            yield build(instruments=1000)
+            transaction.set_rollback(True)
+        cache.clear()
+        clear_region_cache()

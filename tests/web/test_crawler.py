@@ -15,22 +15,19 @@ page answers 5xx to anyone. The navigation bar shown to a role links only pages 
 ``OK`` for it, and each of those links renders.
 """
 
-from __future__ import annotations
 
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lxml import html
 
-from jiliang.accounts.roles import clear_region_cache
 
-from .province import ROLES, build
+from .province import ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -186,20 +183,6 @@ def walk(resolver=None, prefix: str = "", namespace: str = ""):
 
 def pages() -> list[tuple[str, str]]:
     return [(route, name) for route, name in walk() if not route.startswith(EXCLUDED_PREFIXES)]
-
-
-@pytest.fixture(scope="module")
-def province(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Built once for the module inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
-        with transaction.atomic():
-            cache.clear()
-            clear_region_cache()
-            p = build(instruments=1000)
-            yield p
-            transaction.set_rollback(True)
-        cache.clear()
-        clear_region_cache()
 
 
 def client_for(province, role: str) -> Client:

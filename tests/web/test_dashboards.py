@@ -2,44 +2,19 @@
 equal the verification app's own use cases for the role's scope, each role sees only what
 is its own, htmx panels answer alone, bad parameters name the field."""
 
-from __future__ import annotations
-
 import re
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from lxml import html
 
-from jiliang.accounts.roles import clear_region_cache
 from jiliang.registry import models as reg
 from jiliang.verification import services as verification
 
-from .province import build
-
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(scope="module")
-def province(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
-        with transaction.atomic():
-            cache.clear()
-            clear_region_cache()
-            yield build(instruments=1000)
-            transaction.set_rollback(True)
-        cache.clear()
-        clear_region_cache()
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()  # the heavy panels are cached: each test computes its own
-    yield
-    cache.clear()
 
 
 def client_for(province, role):
