@@ -81,3 +81,34 @@ def test_the_encoder_writes_fixed_records_only_when_every_row_has_the_same_width
 def test_an_unsupported_type_is_named():
     with pytest.raises(pgcopy.UnsupportedType, match="numeric"):
         pgcopy.encode_rows([[1]], ["numeric"])
+
+
+def test_pipelined_writes_arrive_in_order_and_match_direct_writes(scratch_table):
+    batches = [np.arange(start, start + 500) for start in range(1, 3001, 500)]
+    with bulk.PipelinedWriter(in_flight=2) as pipeline:
+        for ids in batches:
+            n = ids.size
+            assert pipeline.write_columns(scratch_table, COLUMNS, [ids, [f"P{i}" for i in ids.tolist()], ["x"] * n,
+                                                                   [None] * n, ids % 2 == 0, ids * 0.5, [None] * n]) == n
+    rows = _read_back(scratch_table)
+    assert [r[0] for r in rows] == list(range(1, 3001))
+    assert rows[1] == (2, "P2", "x", None, True, 1.0, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_pipelined_copy_raises_and_its_transaction_writes_nothing():
+    from django.db import transaction
+
+    from jiliang.registry.models import Region
+
+    before = Region.objects.count()
+    with pytest.raises(Exception) as raised:
+        with transaction.atomic():
+            with bulk.PipelinedWriter() as pipeline:
+                pipeline.write_columns("registry_region", ["id", "code", "name", "level"],
+                                       [np.array([900001]), ["990000"], ["甲"], ["province"]])
+                # the same primary key again: refused by the server, reported here
+                pipeline.write_columns("registry_region", ["id", "code", "name", "level"],
+                                       [np.array([900001]), ["990001"], ["乙"], ["province"]])
+    assert "900001" in str(raised.value) or "UNIQUE" in str(raised.value).upper()
+    assert Region.objects.count() == before

@@ -4,12 +4,13 @@ raw connection. Callers pass whole columns (lists or NumPy arrays); no ORM objec
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 from django.db import connection
-from psycopg.copy import QueuedLibpqWriter
 
 from jiliang import pgcopy
 
@@ -58,35 +59,20 @@ def _column_types(table: str, columns: Sequence[str]) -> list[str]:
 
 def write_columns(table: str, columns: Sequence[str], values: Sequence[Sequence]) -> int:
     """Append rows, given column by column, inside the current transaction; returns the count."""
-    if len(columns) != len(values):
-        raise ValueError(f"{table}: {len(columns)} column names but {len(values)} columns of values")
-    if not values or len(values[0]) == 0:
+    count = _check(table, columns, values)
+    if count == 0:
         return 0
-    count = len(values[0])
-    column_list = ", ".join(f'"{c}"' for c in columns)
     if connection.vendor == "postgresql":
         types = _column_types(table, columns)
         if all(t in pgcopy.SUPPORTED for t in types):
-            with connection.cursor() as cursor:
-                # A writer thread sends each block while the next one is encoded, so the
-                # server parses rows on the other core meanwhile.
-                writer = QueuedLibpqWriter(cursor.cursor)
-                with cursor.cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN (FORMAT BINARY)', writer=writer) as copy:
-                    copy.write(pgcopy.SIGNATURE)
-                    for start in range(0, count, 50_000):
-                        copy.write(pgcopy.encode_rows([c[start:start + 50_000] for c in values], types))
-                    copy.write(pgcopy.TRAILER)
-            return count
-        text_columns = [_copy_column(v) for v in values]
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
-                for start in range(0, count, 50_000):
-                    chunk = ["\t".join(row) for row in zip(*(c[start:start + 50_000] for c in text_columns))]
-                    copy.write("\n".join(chunk) + "\n")
+            connection.ensure_connection()
+            _copy_binary(connection.connection, table, columns, values, types)
+        else:
+            _copy_text(table, columns, values)
         return count
     python_columns = [_python_column(v) for v in values]
     placeholder = "?" if connection.vendor == "sqlite" else "%s"
-    sql = f'INSERT INTO "{table}" ({column_list}) VALUES ({", ".join([placeholder] * len(columns))})'
+    sql = f'INSERT INTO "{table}" ({_column_list(columns)}) VALUES ({", ".join([placeholder] * len(columns))})'
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         connection.connection.executemany(sql, zip(*python_columns))
@@ -94,6 +80,96 @@ def write_columns(table: str, columns: Sequence[str], values: Sequence[Sequence]
         with connection.cursor() as cursor:
             cursor.executemany(sql, list(zip(*python_columns)))
     return count
+
+
+def _check(table: str, columns: Sequence[str], values: Sequence[Sequence]) -> int:
+    if len(columns) != len(values):
+        raise ValueError(f"{table}: {len(columns)} column names but {len(values)} columns of values")
+    return len(values[0]) if values else 0
+
+
+def _column_list(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _copy_binary(raw_connection, table: str, columns: Sequence[str], values: Sequence[Sequence], types: Sequence[str]) -> None:
+    """One binary COPY on the driver's connection (callable from a worker thread)."""
+    count = len(values[0])
+    with raw_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table}" ({_column_list(columns)}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.write(pgcopy.SIGNATURE)
+            for start in range(0, count, 50_000):
+                copy.write(pgcopy.encode_rows([c[start:start + 50_000] for c in values], types))
+            copy.write(pgcopy.TRAILER)
+
+
+def _copy_text(table: str, columns: Sequence[str], values: Sequence[Sequence]) -> None:
+    count = len(values[0])
+    text_columns = [_copy_column(v) for v in values]
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f'COPY "{table}" ({_column_list(columns)}) FROM STDIN') as copy:
+            for start in range(0, count, 50_000):
+                chunk = ["\t".join(row) for row in zip(*(c[start:start + 50_000] for c in text_columns))]
+                copy.write("\n".join(chunk) + "\n")
+
+
+class PipelinedWriter:
+    """``write_columns`` whose PostgreSQL binary COPYs run on one worker thread, in the
+    order given, so the server ingests one batch while the caller builds the next: the
+    generator's NumPy work and the server's parsing then use both cores instead of taking
+    turns. The caller must not use the connection until ``wait()``; a failed COPY raises
+    there (or at the next write), inside the caller's transaction, which then rolls back.
+    Other databases and column types are written at once, as ``write_columns`` does."""
+
+    def __init__(self, in_flight: int = 2):
+        self.pipelined = connection.vendor == "postgresql"
+        self.in_flight = in_flight  # batches queued at most: bounds the memory held
+        self.pending: deque[Future] = deque()
+        self.types: dict[tuple, list[str]] = {}
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="copy") if self.pipelined else None
+
+    def write_columns(self, table: str, columns: Sequence[str], values: Sequence[Sequence]) -> int:
+        key = (table, tuple(columns))
+        if not self.pipelined or (key not in self.types and not self._binary(key)):
+            self.wait()
+            return write_columns(table, columns, values)
+        count = _check(table, columns, values)
+        if count:
+            while len(self.pending) >= self.in_flight:
+                self.pending.popleft().result()
+            self.pending.append(self.pool.submit(_copy_binary, connection.connection, table, columns, values, self.types[key]))
+        return count
+
+    def _binary(self, key: tuple) -> bool:
+        self.wait()
+        types = _column_types(*key)
+        if all(t in pgcopy.SUPPORTED for t in types):
+            self.types[key] = types
+            connection.ensure_connection()
+            return True
+        return False
+
+    def wait(self) -> None:
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            for future in self.pending:  # after a failure: let the queued COPYs finish or fail too
+                future.cancel()
+            self.pending.clear()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self.pool:
+                self.pool.shutdown(wait=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 @contextmanager

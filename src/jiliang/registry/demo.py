@@ -476,7 +476,7 @@ class _Builder:
                 [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item],
                 range_min[item], range_max[item], unit[item], status, _dates(installed),
             ]
-            bulk.write_columns("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
+            writer_events.sink("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
                                                     "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
                                                     "status", "installed_on"], instrument_columns)
 
@@ -525,6 +525,7 @@ class _EventWriter:
         self.next = self.first = bulk.next_id(models.CalibrationEvent)
         self.next_link = bulk.next_id(models.EventStandard)
         self.report = report
+        self.sink = bulk.write_columns  # or a PipelinedWriter's, for the bulk of the rows
 
     def next_event_id(self) -> int:
         self.next += 1
@@ -537,12 +538,12 @@ class _EventWriter:
 
     def write(self, event_columns, link_columns):
         """Events and their standard links, both given column by column."""
-        self.report.events += bulk.write_columns("registry_calibrationevent", self.COLUMNS, event_columns)
+        self.report.events += self.sink("registry_calibrationevent", self.COLUMNS, event_columns)
         n_links = len(link_columns[0]) if link_columns else 0
         if n_links:
             link_ids = np.arange(self.next_link, self.next_link + n_links, dtype=np.int64)
             self.next_link += n_links
-            bulk.write_columns("registry_eventstandard", ["id", "event_id", "standard_id"], [link_ids, *link_columns])
+            self.sink("registry_eventstandard", ["id", "event_id", "standard_id"], [link_ids, *link_columns])
 
 
 def registry_is_empty() -> bool:
@@ -599,7 +600,10 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             writer = _EventWriter(builder.report)
             with bulk.bulk_load("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
                 builder.devices_and_history(writer)
-                builder.working_instruments(instruments, writer, bar)
+                with bulk.PipelinedWriter() as pipeline:
+                    writer.sink = pipeline.write_columns
+                    builder.working_instruments(instruments, writer, bar)
+                writer.sink = bulk.write_columns
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
     finally:
         bar.close()

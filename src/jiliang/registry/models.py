@@ -557,7 +557,8 @@ class CalibrationEvent(models.Model):
         VERIFICATION = "verification", _("检定")
         CALIBRATION = "calibration", _("校准")
 
-    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"))
+    # No index of its own: the (instrument, performed_on) index below serves it.
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"), db_index=False)
     performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"))
     person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"))
     standards_used = models.ManyToManyField(MeasurementStandard, through="EventStandard", related_name="events", verbose_name=_("所用计量标准"))
@@ -610,8 +611,9 @@ class CalibrationEvent(models.Model):
 class EventStandard(models.Model):
     """Which measurement standard an event used (explicit so bulk loads can write it)."""
 
-    event = models.ForeignKey(CalibrationEvent, models.CASCADE, related_name="standard_links")
-    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, related_name="event_links")
+    # Served by the unique (event, standard) and the (standard, event) indexes: none of their own.
+    event = models.ForeignKey(CalibrationEvent, models.CASCADE, related_name="standard_links", db_index=False)
+    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, related_name="event_links", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "standard"], name="event_standard_unique")]
