@@ -1,6 +1,8 @@
 """Registry API under concurrent load on loopback: gunicorn with the production settings
 over a generated province; requests/s and p50/p99 latency of the instrument and event
-list and detail endpoints, as ratios to a bare Django view returning a constant.
+list and detail endpoints (as the province's administrator, and the event list also as an
+institution's verifier and as an enterprise user), as ratios to a bare Django view
+returning a constant.
 
     python benchmarks/bench_api.py            # 10^6 instruments, PostgreSQL jiliang_bench_api on 127.0.0.1
     python benchmarks/bench_api.py --quick    # 10^5 instruments
@@ -53,7 +55,19 @@ token = ApiToken.issue(user, "bench")[1]
 top_i = models.Instrument.objects.order_by("-id").values_list("id", flat=True).first()
 top_e = models.CalibrationEvent.objects.order_by("-id").values_list("id", flat=True).first()
 counties = list(models.Region.objects.filter(code__startswith="33", level="county").values_list("id", flat=True))
-print("BENCH " + json.dumps({"token": token, "instruments": models.Instrument.objects.count(), "events": top_e,
+# The organisation-scoped roles: an institution's verifier (sees the events it performed
+# or whose instrument it owns) and an enterprise user (the events of its instruments).
+def member(username, **membership):
+    person = get_user_model().objects.filter(username=username).first()
+    if person is None:
+        person = get_user_model().objects.create_user(username, password=None)
+        Membership.objects.create(user=person, **membership)
+    return ApiToken.issue(person, "bench")[1]
+performer = models.CalibrationEvent.objects.filter(pk__gte=top_e // 2).order_by("pk").values_list("performer_id", flat=True).first()
+owner = models.Instrument.objects.filter(pk__gte=top_i // 2).order_by("pk").values_list("owner_id", flat=True).first()
+tokens = {"institution": member("bench-institution-verifier", role="institution_staff", organisation_id=performer, is_verifier=True),
+          "enterprise": member("bench-enterprise-user", role="enterprise_user", organisation_id=owner)}
+print("BENCH " + json.dumps({"token": token, "tokens": tokens, "instruments": models.Instrument.objects.count(), "events": top_e,
       "top_instrument": top_i, "top_event": top_e, "counties": counties}))
 """
 
@@ -93,17 +107,22 @@ def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
 
 
 class Client(threading.local):
-    """One keep-alive connection per thread."""
+    """One keep-alive connection per thread. A path is a URL, or (role, URL) to send it
+    with that role's token instead of the province administrator's."""
 
-    def __init__(self, port, headers):
-        self.port, self.headers, self.connection = port, headers, None
+    def __init__(self, port, headers, role_headers=None):
+        self.port, self.headers, self.role_headers, self.connection = port, headers, role_headers or {}, None
 
     def get(self, path) -> int:
+        headers = self.headers
+        if isinstance(path, tuple):
+            role, path = path
+            headers = self.role_headers[role]
         for attempt in (0, 1):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
             try:
-                self.connection.request("GET", path, headers=self.headers)
+                self.connection.request("GET", path, headers=headers)
                 response = self.connection.getresponse()
                 response.read()
                 return response.status
@@ -221,20 +240,33 @@ class CpuMeter:
 
     def __init__(self, server_pid: int, database_url: str | None):
         self.server = [server_pid, *children(server_pid)]
-        self.database: list[int] = []
+        self.admin = None
         if database_url:
             import psycopg
 
-            with psycopg.connect(PG_ADMIN_URL) as admin:
-                self.database = [r[0] for r in admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]).fetchall()]
+            self.admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
 
-    def snapshot(self) -> tuple[float, float, float]:
-        return process_cpu(self.server), process_cpu(self.database), time.process_time()
+    def database_cpu(self) -> dict[int, float]:
+        """CPU so far of each backend of the benchmark database, looked up at every
+        snapshot: the workers' connections are replaced when they reach their maximum
+        age (CONN_MAX_AGE), and the new backends are counted from their start."""
+        if self.admin is None:
+            return {}
+        pids = [r[0] for r in self.admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]).fetchall()]
+        return {pid: process_cpu([pid]) for pid in pids}
+
+    def snapshot(self) -> tuple[float, dict, float]:
+        return process_cpu(self.server), self.database_cpu(), time.process_time()
 
     @staticmethod
     def per_request(before, after, requests: int) -> tuple[float, ...]:
-        return tuple(1000 * (b - a) / max(requests, 1) for a, b in zip(before, after))
+        database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+        spent = (after[0] - before[0], database, after[2] - before[2])
+        return tuple(1000 * x / max(requests, 1) for x in spent)
+
+    def close(self) -> None:
+        if self.admin is not None:
+            self.admin.close()
 
 
 def endpoint_paths(info, rng: random.Random) -> dict:
@@ -248,6 +280,9 @@ def endpoint_paths(info, rng: random.Random) -> dict:
         # Events carry their instrument's region (indexed with the id): no join.
         "events by county": [f"/api/events/?region={rng.choice(counties)}" for _ in range(100)],
         "events detail": [f"/api/events/{rng.randint(1, top_e)}/" for _ in range(2000)],
+        # Organisation-scoped roles: the events they performed or whose instruments they own.
+        "events (institution)": [("institution", f"/api/events/?page_size={rng.choice([20, 50, 100])}") for _ in range(100)],
+        "events (enterprise)": [("enterprise", f"/api/events/?page_size={rng.choice([20, 50, 100])}") for _ in range(100)],
     }
 
 
@@ -290,7 +325,8 @@ def main() -> int:
         info = prepare(env, instruments)
         port = free_port()
         server = start_server(env, port, args.workers)
-        client = Client(port, {"Authorization": f"Bearer {info['token']}", "Connection": "keep-alive"})
+        bearer = lambda token: {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}  # noqa: E731
+        client = Client(port, bearer(info["token"]), {role: bearer(token) for role, token in info["tokens"].items()})
         paths = endpoint_paths(info, random.Random(7))
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
         paths = {name: p for name, p in paths.items() if name == "bare view (baseline)" or not wanted or any(w in name for w in wanted)}
@@ -315,6 +351,7 @@ def main() -> int:
             print(f"{name:<22}{closed['rps']:>10.0f}{closed['rps'] / base_closed['rps']:>8.2f}{opened['p50']:>14.1f}{opened['p99']:>9.1f}"
                   f"{opened['p99'] / base_open['p99']:>11.2f}{closed['errors'] + opened['errors']:>16}"
                   f"{'':>8}{cpu[0]:.2f} + {cpu[1]:.2f} + {cpu[2]:.2f}")
+        meter.close()
         print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         verdict = all(results[n][1]["p99"] < 50 and not results[n][1]["errors"] for n in results if n != "bare view (baseline)")
         print(f"\ntarget p99 < 50 ms at {args.rate:.0f} req/s on list and detail: {'met' if verdict else 'NOT met'}")

@@ -12,6 +12,7 @@ from django.db.models import Q
 from rest_framework import exceptions, permissions
 
 from jiliang.accounts.roles import ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
+from jiliang.registry.models import Instrument
 
 from .lookups import in_ids
 
@@ -137,10 +138,29 @@ class EventPolicy(OwnedPolicy):
     region = "region_id"  # the instrument's region, copied onto the event (indexed with id)
     writer_kinds = (STAFF,)
 
+    # An owner's instruments as a list of ids up to this many, else as a subquery.
+    OWNED_IDS_LIMIT = 2000
+
     def private_scope(self, actor):
         if actor.organisation_scoped:
-            return Q(performer_id=actor.organisation_id) | Q(instrument__owner_id=actor.organisation_id)
+            return Q(performer_id=actor.organisation_id) | self.owned_instruments(actor.organisation_id)
         return super().private_scope(actor)
+
+    def owned_instruments(self, organisation_id: int) -> Q:
+        """Events of the organisation's instruments, without a join: ``performer = x OR
+        instrument.owner = x`` over the join can use no index, so PostgreSQL hashed both
+        tables (seconds at 10^6 instruments). With the owner's instrument ids as a list
+        both sides of the OR are indexed on the event table alone (a bitmap OR, or the
+        id index walked in page order when the performer's events are dense; a sparse
+        performer still costs a walk of ~8 ms a page at 10^6 instruments). An owner has
+        tens of instruments; a very large one keeps a subquery."""
+        owned = list(Instrument.objects.filter(owner_id=organisation_id).order_by()
+                     .values_list("id", flat=True)[: self.OWNED_IDS_LIMIT + 1])
+        if len(owned) > self.OWNED_IDS_LIMIT:
+            return Q(instrument_id__in=Instrument.objects.filter(owner_id=organisation_id).values("id"))
+        if not owned:
+            return Q(pk__in=[])
+        return in_ids("instrument_id", owned)
 
     def writable(self, actor, obj):
         # Administrators supervise events but do not perform them.

@@ -28,6 +28,7 @@ from jiliang.registry import filtersets, models
 from . import filters, permissions, rows
 from . import serializers as s
 from .audit_hook import audited_write
+from .lookups import int_array_literal
 
 BULK_LIMIT = 1000
 
@@ -235,7 +236,7 @@ def attach_standard_ids(events) -> None:
     table = connection.ops.quote_name(models.EventStandard._meta.db_table)
     ids = list(by_event)
     if connection.vendor == "postgresql":
-        where, params = "event_id = ANY(%s)", [ids]
+        where, params = "event_id = ANY(%s::bigint[])", [int_array_literal(ids)]
     else:
         where, params = f"event_id IN ({', '.join(['%s'] * len(ids))})", ids
     with connection.cursor() as cursor:
