@@ -152,6 +152,8 @@ def child(args) -> None:
     out["latency_findings"] = len(latencies)
     out["alert_p50_s"] = round(percentile(latencies, 50), 4)
     out["alert_p99_s"] = round(percentile(latencies, 99), 4)
+    if scheme == "nats":  # durable consumers outlive the run: leave none behind on a shared server
+        delete_nats_consumers(host, port, [f"bench-worker-{tag}", f"bench-latency-{tag}"])
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -223,6 +225,26 @@ def purge_nats(host, port):
         js = nc.jetstream()
         await ensure_stream(js)
         await js.purge_stream(NATS_STREAM)
+        await nc.close()
+
+    asyncio.run(go())
+
+
+def delete_nats_consumers(host, port, names):
+    import asyncio
+
+    import nats
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        js = nc.jetstream()
+        for name in names:
+            try:
+                await js.delete_consumer(NATS_STREAM, name)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
         await nc.close()
 
     asyncio.run(go())
@@ -353,6 +375,7 @@ def bare_nats(host, port, n, devices_payloads) -> float:
             await asyncio.gather(*(m.ack() for m in msgs))
             got += len(msgs)
         elapsed = time.perf_counter() - t0
+        await js.delete_consumer(NATS_STREAM, durable)
         await nc.close()
         return got / elapsed
 

@@ -199,7 +199,12 @@ class MqttIngest:
 
 
 class NatsIngest:
-    """Pull from a durable JetStream consumer; ack each message after its batch commits."""
+    """Pull from a durable JetStream consumer; ack each message after its batch commits.
+
+    The next fetch runs on the event loop while the current batch is stored (as the MQTT
+    client reads while the pipeline works); the consumer's ``max_ack_pending`` (at least
+    4 × batch size, raised on an existing consumer that has less: the server's default is
+    1,000, which would cap every fetch) bounds what the worker holds unacknowledged."""
 
     def __init__(self, host: str, port: int, *, subject: str = NATS_SUBJECTS, durable: str = "jiliang-ingest",
                  batch_size: int = 2000, pipeline: Pipeline | None = None, on_batch=None, ack_wait: float = 30.0,
@@ -207,6 +212,7 @@ class NatsIngest:
         self.url = f"nats://{host}:{port}"
         self.ack_wait = ack_wait  # an unacknowledged message (worker died before commit) comes again after this
         self.subject, self.durable, self.batch_size = subject, durable, batch_size
+        self.max_ack_pending = 4 * batch_size
         self.pipeline = pipeline or Pipeline()
         self.on_batch = on_batch
         self.stats = IngestStats()
@@ -232,7 +238,12 @@ class NatsIngest:
             return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
         async def ack_all(msgs):
-            await asyncio.gather(*(m.ack() for m in msgs))
+            for m in msgs:  # one coroutine: buffered publishes, no task per message
+                await m.ack()
+
+        async def nak_all(msgs):
+            for m in msgs:
+                await m.nak()
 
         async def fetch(sub):
             # nats-py ends an empty fetch with its own TimeoutError or, when the deadline
@@ -242,33 +253,55 @@ class NatsIngest:
             except (NatsTimeout, asyncio.TimeoutError):
                 return []
 
+        async def bind(js):
+            sub = await js.pull_subscribe(self.subject, durable=self.durable, stream=NATS_STREAM,
+                                          config=ConsumerConfig(ack_wait=self.ack_wait, max_ack_pending=self.max_ack_pending))
+            # An existing consumer keeps its own settings: raise a window below ours.
+            info = await js.consumer_info(NATS_STREAM, self.durable)
+            cfg = info.config
+            if cfg.max_ack_pending is not None and 0 < cfg.max_ack_pending < self.max_ack_pending:
+                cfg.max_ack_pending = self.max_ack_pending
+                await js.add_consumer(NATS_STREAM, cfg)
+            return sub
+
         nc = None
+        pending = None  # the fetch running on the loop while a batch is stored
         try:
             nc = call(nats.connect(self.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2))
             js = nc.jetstream()
             call(ensure_stream(js))
-            sub = call(js.pull_subscribe(self.subject, durable=self.durable, stream=NATS_STREAM,
-                                         config=ConsumerConfig(ack_wait=self.ack_wait, max_ack_pending=4 * self.batch_size)))
+            sub = call(bind(js))
             deadline = None if seconds is None else time.time() + seconds
             last = time.time()
             while not (stop is not None and stop.is_set()) and (deadline is None or time.time() < deadline):
-                msgs = call(fetch(sub))
+                msgs = (pending or asyncio.run_coroutine_threadsafe(fetch(sub), loop)).result(30.0)
+                pending = None
                 self.sweeper.maybe_run()
                 if not msgs:
                     if idle_exit is not None and time.time() - last > idle_exit:
                         break
                     continue
+                pending = asyncio.run_coroutine_threadsafe(fetch(sub), loop)
                 now = time.time()
                 items = [(m.data, now) for m in msgs]
                 refresh_connection()
                 result = self.pipeline.handle(items)
                 self.stats.add(len(msgs), result)
-                call(ack_all(msgs))
+                asyncio.run_coroutine_threadsafe(ack_all(msgs), loop)  # sent in order, before the close's flush
                 if self.on_batch is not None:
                     self.on_batch(result, items)
                 last = time.time()
+            if pending is not None:  # a clean stop: hand the prefetched batch back at once
+                call(nak_all(pending.result(30.0)))
+                pending = None
         finally:
+            if pending is not None:
+                pending.cancel()  # fetched, never stored, never acknowledged: redelivered after ack_wait
             if nc is not None:
+                try:
+                    call(nc.flush(), timeout=10)  # the last acks / naks out before the close (which drops its buffer)
+                except Exception:  # noqa: BLE001 - a dead connection: those messages come again
+                    pass
                 try:
                     call(nc.close(), timeout=10)
                 except Exception:  # noqa: BLE001 - closing a dead connection
