@@ -87,6 +87,20 @@ def _ticks(top: float, count: int = 4) -> list[float]:
     return [top * i / count for i in range(count + 1)]
 
 
+
+def _grid(x0: float, x1: float, y_base: float, plot_h: float, top: float, unit: str) -> list[str]:
+    """Horizontal grid lines at the value ticks, each labelled on the left axis."""
+    parts = ['<g class="chart-grid">']
+    for t in _ticks(top):
+        y = y_base - plot_h * t / top
+        parts.append(f'<line x1="{x0}" y1="{_n(y)}" x2="{x1}" y2="{_n(y)}"/>')
+        parts.append(
+            f'<text class="chart-tick" x="{x0 - 4}" y="{_n(y + 4)}" text-anchor="end">'
+            f"{escape(format_value(t, unit))}</text>"
+        )
+    parts.append("</g>")
+    return parts
+
 def _open_svg(height: float, title: str, desc: str, kind: str) -> list[str]:
     label = title or desc
     return [
@@ -220,15 +234,7 @@ def _bars_vertical(labels, vals, top, target, title, unit, desc) -> SafeString:
     bar_w = slot * 0.7
 
     parts = _open_svg(height, title, desc, "bars")
-    parts.append('<g class="chart-grid">')
-    for t in _ticks(top):
-        y = y_base - plot_h * t / top
-        parts.append(f'<line x1="{x0}" y1="{_n(y)}" x2="{x1}" y2="{_n(y)}"/>')
-        parts.append(
-            f'<text class="chart-tick" x="{x0 - 4}" y="{_n(y + 4)}" text-anchor="end">'
-            f"{escape(format_value(t, unit))}</text>"
-        )
-    parts.append("</g>")
+    parts.extend(_grid(x0, x1, y_base, plot_h, top, unit))
     for i, (label, v) in enumerate(zip(labels, vals, strict=True)):
         cx = x0 + slot * (i + 0.5)
         shown = format_value(v, unit)
@@ -316,15 +322,7 @@ def month_chart(
         parts.append(f'<text class="chart-label" x="{_n(lx + 16)}" y="16">{escape(name)}</text>')
         lx += 16 + 7 * sum(2 if ord(c) > 0x2E80 else 1 for c in name) + 18
     parts.append("</g>")
-    parts.append('<g class="chart-grid">')
-    for t in _ticks(top):
-        y = y_base - plot_h * t / top
-        parts.append(f'<line x1="{x0}" y1="{_n(y)}" x2="{x1}" y2="{_n(y)}"/>')
-        parts.append(
-            f'<text class="chart-tick" x="{x0 - 4}" y="{_n(y + 4)}" text-anchor="end">'
-            f"{escape(format_value(t, unit))}</text>"
-        )
-    parts.append("</g>")
+    parts.extend(_grid(x0, x1, y_base, plot_h, top, unit))
     for i, m in enumerate(months):
         if i % every == 0:
             parts.append(
