@@ -148,6 +148,14 @@ def test_snapshot_appends_new_events_without_rebuilding(province):
     assert again.engine is engine and again.engine.n_events == engine.n_events  # same object, appended
     v = again.engine.validity_at(loader.to_day(day), np.array([instrument.id]))
     assert v.flags[0] & Reason.FAILED
+    # An edited event (saved, so on the audit ledger) rebuilds the snapshot: the verdict follows it.
+    event.passed, event.valid_until = True, day + dt.timedelta(days=365)
+    event.save()
+    rebuilt = services.current_graph()
+    assert rebuilt.engine is not engine
+    assert not rebuilt.engine.validity_at(loader.to_day(day), np.array([instrument.id])).flags[0] & Reason.FAILED
+    engine = rebuilt.engine
+    assert services.current_graph().engine is engine  # nothing changed since: kept
     # A change to a standard rebuilds the snapshot.
     models.MeasurementStandard.objects.filter(pk=healthy.pk).update(status="suspended")
     assert services.current_graph().engine is not engine

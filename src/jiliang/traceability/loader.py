@@ -83,6 +83,8 @@ class RegistryGraph:
     item_owner: np.ndarray
     item_catalog: np.ndarray
     item_working: np.ndarray
+    # The audit ledger's head when the graph was last brought up to date (see edited_since).
+    audit_sequence: int = 0
 
     def standard_index(self, standard_id: int) -> int:
         return int(standard_id)
@@ -219,10 +221,31 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
     return batch, int(ids.max()) if n else after_id
 
 
+# Records whose audited edits (anything but a creation: new rows come in as new ids) the
+# snapshot must see: an event's dates or verdict, its standards, an instrument's region or status.
+EDITED_TYPES = ("registry.calibrationevent", "registry.eventstandard", "registry.instrument")
+
+
+def audit_head() -> int:
+    from jiliang.audit.models import AuditEntry
+
+    return int(_fetch(f"SELECT COALESCE(MAX(sequence), 0) FROM {AuditEntry._meta.db_table}")[0, 0])
+
+
+def edited_since(sequence: int) -> bool:
+    """Whether the ledger holds an edit of an event, event link or instrument after ``sequence``
+    (every write through the API, the pages, the admin and the services is on the ledger)."""
+    from jiliang.audit.models import AuditEntry
+
+    return (AuditEntry.objects.filter(sequence__gt=sequence, object_type__in=EDITED_TYPES)
+            .exclude(action=AuditEntry.Action.CREATE).exists())
+
+
 def build_graph(today: dt.date | None = None) -> RegistryGraph:
     """Read the whole registry (bulk reads) and solve every event's stored verdict."""
     from jiliang.registry.models import Instrument
 
+    head = audit_head()  # read first: an edit made while reading is seen at the next refresh
     today_day = to_day(today or dt.date.today())
     fingerprint = standards_fingerprint()
     standards, primary_offset, external_root, _ = _standards_table(today_day)
@@ -238,15 +261,18 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
     working = np.zeros(n_items, bool)
     region[items[:, 0]], owner[items[:, 0]], catalog[items[:, 0]] = items[:, 1], items[:, 2], items[:, 3]
     working[items[:, 0]] = items[:, 4] == 1
-    return RegistryGraph(engine, primary_offset, external_root, last_id, fingerprint, dt.datetime.now(), region, owner, catalog, working)
+    return RegistryGraph(engine, primary_offset, external_root, last_id, fingerprint, dt.datetime.now(), region, owner, catalog, working,
+                         audit_sequence=head)
 
 
 def refresh_graph(graph: RegistryGraph) -> RegistryGraph:
-    """Bring a graph up to date: append new events, or rebuild if standards or items changed."""
-    from jiliang.registry.models import Instrument
+    """Bring a graph up to date: append new events, or rebuild if standards, items or
+    existing events changed."""
+    from jiliang.registry.models import CalibrationEvent, Instrument
 
-    from jiliang.registry.models import CalibrationEvent
-
+    head = audit_head()
+    if edited_since(graph.audit_sequence):
+        return build_graph()
     n_items = int(_fetch(f"SELECT COALESCE(MAX(id), 0) FROM {Instrument._meta.db_table}")[0, 0]) + 1
     known = int(_fetch(f"SELECT COUNT(*) FROM {CalibrationEvent._meta.db_table} WHERE id <= %s", [graph.last_event_id])[0, 0])
     if standards_fingerprint() != graph.standards_fingerprint or n_items > graph.engine.n_items or known != graph.engine.n_events:
@@ -255,4 +281,5 @@ def refresh_graph(graph: RegistryGraph) -> RegistryGraph:
     if len(batch):
         graph.engine.append_events(batch)
         graph.last_event_id = last_id
+    graph.audit_sequence = head
     return graph
