@@ -169,7 +169,8 @@ def _model_of(object_type: str) -> type[models.Model] | None:
 
 @lru_cache(maxsize=None)
 def _columns(model) -> list[str]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
+    derived = set(getattr(model, "DERIVED_FIELDS", ()))  # recomputed from audited rows, not audited themselves
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname not in derived)
 
 
 @lru_cache(maxsize=None)
@@ -414,7 +415,7 @@ def record_many(action: str, model_or_type, rows: Iterable[Mapping], *, actor: A
 
         for r in rows:
             if isinstance(r, models.Model):
-                r = {f.attname: getattr(r, f.attname) for f in r._meta.concrete_fields}
+                r = {name: getattr(r, name) for name in _columns(type(r))}
             pending.append(r)
             if len(pending) >= chunk:
                 yield from resolve(pending)

@@ -468,18 +468,6 @@ class _Builder:
             status = np.where(rng.random(n) < 0.03, "stopped", "in_use")
             status = np.where(rng.random(n) < 0.01, "scrapped", status)
             maker = rng.integers(0, len(MANUFACTURERS), n)
-            instrument_columns = [
-                # Numbers and dates stay arrays: the writer encodes them a column at a time.
-                ids, [f"JL{i:010d}" for i in ordinals.tolist()], names[item], item_ids[item], legal,
-                owner, region_ids, np.array(MANUFACTURERS, dtype=object)[maker],
-                [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
-                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item],
-                range_min[item], range_max[item], unit[item], status, _dates(installed),
-            ]
-            writer_events.sink("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
-                                                    "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
-                                                    "status", "installed_on"], instrument_columns)
-
             # Events: periodic items every period since max(installation, history start);
             # first-verification items once, at installation.
             p = period_days[item]
@@ -498,6 +486,19 @@ class _Builder:
             passed = rng.random(day.size) >= 0.02
             valid = np.where(is_periodic[owner_of_event], day + p[owner_of_event] - 1, day + life_days[item[owner_of_event]])
             valid = np.where(passed, valid, day)
+            instrument_columns = [
+                # Numbers and dates stay arrays: the writer encodes them a column at a time.
+                ids, [f"JL{i:010d}" for i in ordinals.tolist()], names[item], item_ids[item], legal,
+                owner, region_ids, np.array(MANUFACTURERS, dtype=object)[maker],
+                [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
+                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item],
+                range_min[item], range_max[item], unit[item], status, _dates(installed),
+                _dates(valid[np.cumsum(n_events) - 1]),  # verified_until: each instrument's last event
+            ]
+            writer_events.sink("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
+                                                    "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
+                                                    "status", "installed_on", "verified_until"], instrument_columns)
+
             std_of_event = assign_std[county[owner_of_event], item[owner_of_event]]
             org_of_event = assign_org[county[owner_of_event], item[owner_of_event]]
             eids = writer_events.reserve(day.size)

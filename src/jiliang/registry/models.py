@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
@@ -494,6 +496,14 @@ class Instrument(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.IN_USE)
     installed_on = models.DateField(_("安装日期"), null=True, blank=True)
     standard = models.ForeignKey(MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="devices", verbose_name=_("所属计量标准"))
+    # The valid_until of the latest verification (检定有效期至), kept by the events themselves
+    # (CalibrationEvent.save / delete / bulk_create, the generator): due lists read one
+    # column instead of searching every instrument's history.
+    verified_until = models.DateField(_("检定有效期至"), null=True, blank=True, editable=False)
+
+    # Derived from audited rows (the events), so the audit ledger's digests leave them out
+    # and a save() of an instrument loaded earlier never writes a stale copy back.
+    DERIVED_FIELDS = ("verified_until",)
 
     class Meta:
         ordering = ["code"]
@@ -526,6 +536,9 @@ class Instrument(models.Model):
 
     def save(self, *args, **kwargs):
         adding = self._state.adding
+        if not adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [f.attname for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.attname not in self.DERIVED_FIELDS]
         super().save(*args, **kwargs)
         if not adding:
             # Events carry their instrument's region (CalibrationEvent.region): follow a
@@ -543,11 +556,32 @@ def fill_event_regions(events) -> None:
         event.region_id = regions.get(event.instrument_id)
 
 
+def latest_verification_until(instrument_ref="pk"):
+    """The valid_until of the instrument's latest verification, as a subquery."""
+    return models.Subquery(
+        CalibrationEvent.objects.filter(instrument=models.OuterRef(instrument_ref), kind=CalibrationEvent.Kind.VERIFICATION)
+        .order_by("-performed_on", "-id").values("valid_until")[:1])
+
+
+def refresh_verified_until(instrument_ids=None) -> int:
+    """Recompute ``Instrument.verified_until`` of the given instruments (all when None) from
+    their events; the repair path after writes that bypass the models."""
+    instruments = Instrument.objects.all()
+    if instrument_ids is not None:
+        ids = sorted({i for i in instrument_ids if i is not None})
+        if not ids:
+            return 0
+        instruments = instruments.filter(pk__in=ids)
+    return instruments.update(verified_until=latest_verification_until())
+
+
 class CalibrationEventQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         fill_event_regions(objs)
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        refresh_verified_until(e.instrument_id for e in objs if e.kind == CalibrationEvent.Kind.VERIFICATION)
+        return created
 
 
 class CalibrationEvent(models.Model):
@@ -605,7 +639,19 @@ class CalibrationEvent(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "instrument" in update_fields and "region" not in update_fields:
             kwargs["update_fields"] = [*update_fields, "region"]
+        before = None
+        if not self._state.adding and (update_fields is None or {"instrument", "kind", "performed_on", "valid_until"} & set(update_fields)):
+            before = CalibrationEvent.objects.filter(pk=self.pk).values_list("instrument_id", "kind").first()
         super().save(*args, **kwargs)
+        if self.kind == self.Kind.VERIFICATION or (before is not None and before[1] == self.Kind.VERIFICATION):
+            refresh_verified_until({self.instrument_id, before[0] if before else None})
+
+
+@receiver(post_delete, sender=CalibrationEvent)
+def _event_deleted(sender, instance, **kwargs):
+    # A signal rather than delete(): queryset deletes reach it too.
+    if instance.kind == CalibrationEvent.Kind.VERIFICATION:
+        refresh_verified_until([instance.instrument_id])
 
 
 class EventStandard(models.Model):

@@ -626,7 +626,7 @@ def instrument_detail(request, pk):
         "instrument": instrument,
         "fields": field_rows(instrument, ["code", "name", "catalog_item", "legal_purpose", "owner", "region", "manufacturer",
                                           "model", "serial_number", "type_approval_number", "accuracy", "range_min",
-                                          "range_max", "unit", "status", "installed_on", "standard"]),
+                                          "range_max", "unit", "status", "installed_on", "verified_until", "standard"]),
         "events": events, "more_events": more_events,
         "events_url": list_url("events", instrument=instrument),
         "latest": latest, "chain": chain,

@@ -4,8 +4,9 @@ The due date of an instrument is the ``valid_until`` of its latest verification:
 periodic item that is the end of the period (a failed verification ends validity on its
 own date); for a first-verification-only item (water, gas, electricity meters) it is the
 end of the service life, when the meter is replaced rather than re-verified. An instrument
-never verified is due from its installation. One correlated subquery in SQL (served by
-the (instrument, performed_on) index) gives every due date; the rest is NumPy.
+never verified is due from its installation. The instrument row keeps that date
+(``Instrument.verified_until``, maintained by its events), so one scan of the instruments
+gives every due date; the rest is NumPy.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import transaction
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -36,16 +37,14 @@ def reminder_stages() -> tuple[int, ...]:
     return stages
 
 
-def latest_verification_until():
-    return Subquery(
-        reg.CalibrationEvent.objects.filter(instrument=OuterRef("pk"), kind=reg.CalibrationEvent.Kind.VERIFICATION)
-        .order_by("-performed_on", "-id").values("valid_until")[:1]
-    )
+def due_on(instrument_path: str = ""):
+    """The due date of an instrument (``instrument_path``: the way to it, e.g. "instrument__")."""
+    return Coalesce(F(f"{instrument_path}verified_until"), F(f"{instrument_path}installed_on"))
 
 
 def with_due_dates(queryset=None):
     """Mandatory instruments in use, annotated with ``due_on``."""
-    return mandatory_in_use(queryset).annotate(due_on=Coalesce(latest_verification_until(), F("installed_on")))
+    return mandatory_in_use(queryset).annotate(due_on=due_on())
 
 
 def _region_filter(queryset, region_code: str | None):
@@ -57,19 +56,6 @@ def _region_filter(queryset, region_code: str | None):
     # By region id (the (region, catalog_item) index), not a join filtered on the code.
     inside = reg.Region.objects.filter(code__startswith=region.descendant_codes_prefix()).values_list("id", flat=True)
     return queryset.filter(region_id__in=list(inside))
-
-
-def _rows_due_by(values_queryset, horizon: dt.date) -> list[tuple]:
-    """The rows whose ``due_on`` is on or before the horizon (or unknown). The query is
-    wrapped as a derived table behind an optimisation fence (OFFSET 0), so the latest-
-    verification subquery runs once per instrument instead of once in SELECT and again in
-    WHERE."""
-    sql, params = values_queryset.query.sql_with_params()
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT * FROM ({sql} {fence}) due_rows WHERE due_rows."due_on" IS NULL OR due_rows."due_on" <= %s',
-                       [*params, horizon])
-        return cursor.fetchall()
 
 
 @dataclass
@@ -104,8 +90,8 @@ def due_arrays(as_of: dt.date | None = None, days: int = 30, region_code: str | 
     qs = _region_filter(with_due_dates(), region_code)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
-    rows = _rows_due_by(qs.values_list("id", "region_id", "catalog_item_id", "owner_id", "due_on", "catalog_item__management_mode").order_by(),
-                        horizon)
+    rows = list(qs.filter(Q(due_on__isnull=True) | Q(due_on__lte=horizon))
+                .values_list("id", "region_id", "catalog_item_id", "owner_id", "due_on", "catalog_item__management_mode").order_by())
     if rows:
         ids, region_ids, item_ids, owner_ids, due, mode = zip(*rows)
     else:

@@ -24,8 +24,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -74,9 +73,7 @@ def _organisation(actor: Actor) -> reg.Organisation:
 
 def _with_due(registrations):
     """Registrations annotated with the instrument's due date (latest verification, else installation)."""
-    latest = Subquery(reg.CalibrationEvent.objects.filter(instrument=OuterRef("instrument_id"), kind=reg.CalibrationEvent.Kind.VERIFICATION)
-                      .order_by("-performed_on", "-id").values("valid_until")[:1])
-    return registrations.annotate(due_on=Coalesce(latest, F("instrument__installed_on")))
+    return registrations.annotate(due_on=scheduling.due_on("instrument__"))
 
 
 def _days(raw: str | None, default: int) -> int:

@@ -290,7 +290,7 @@ class InstrumentSerializer(ModelCleanSerializer):
         model = models.Instrument
         fields = ["id", "code", "name", "catalog_item", "legal_purpose", "owner", "region", "manufacturer", "model",
                   "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit", "status",
-                  "installed_on", "standard"]
+                  "installed_on", "standard", "verified_until"]
 
 
 class CalibrationEventSerializer(ModelCleanSerializer):
