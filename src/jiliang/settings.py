@@ -153,6 +153,10 @@ REST_FRAMEWORK = {
         "jiliang.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "jiliang.registry.api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "jiliang.registry.api.pagination.RegistryCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["jiliang.accounts.throttling.AnonWindowThrottle", "jiliang.accounts.throttling.UserWindowThrottle"],
