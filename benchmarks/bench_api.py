@@ -87,10 +87,11 @@ def prepare(env: dict, instruments: int) -> dict:
     return info
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "--pythonpath", str(ROOT / "benchmarks"), "bench_api_urls:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4", "--preload", "--log-level", "warning"],
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+         "--worker-class", "gthread", "--preload", "--log-level", "warning"],
         env=env,
     )
     deadline = time.time() + 60
@@ -296,6 +297,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests per second")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", default="", help="comma-separated parts of endpoint names to run (the baseline always runs)")
     parser.add_argument("--reuse", action="store_true",
                         help=f"PostgreSQL: keep {PG_BENCH_DB} from an earlier run (generation takes minutes at 10^6)")
@@ -324,7 +326,7 @@ def main() -> int:
     try:
         info = prepare(env, instruments)
         port = free_port()
-        server = start_server(env, port, args.workers)
+        server = start_server(env, port, args.workers, args.threads)
         bearer = lambda token: {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}  # noqa: E731
         client = Client(port, bearer(info["token"]), {role: bearer(token) for role, token in info["tokens"].items()})
         paths = endpoint_paths(info, random.Random(7))
@@ -334,7 +336,7 @@ def main() -> int:
             for p in path[:20]:
                 client.get(p)
         print(f"\nload average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (the machine is shared)")
-        print(f"{args.database}, {info['instruments']:,} instruments, gunicorn {args.workers} workers × 4 threads, "
+        print(f"{args.database}, {info['instruments']:,} instruments, gunicorn {args.workers} workers × {args.threads} threads, "
               f"{os.cpu_count()} CPUs; open loop at {args.rate:.0f} req/s and closed loop (8 clients), {seconds:.0f} s each")
         # Warming opened every worker's database connection: the meter can find them now.
         meter = CpuMeter(server.pid, env.get("DATABASE_URL"))
