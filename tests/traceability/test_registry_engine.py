@@ -161,6 +161,20 @@ def test_snapshot_appends_new_events_without_rebuilding(province):
     assert services.current_graph().engine is not engine
 
 
+def test_a_deletion_outside_the_ledger_is_caught_by_the_periodic_count(province):
+    graph = loader.build_graph()
+    engine = graph.engine
+    event = models.CalibrationEvent.objects.filter(kind="verification").order_by("id").first()
+    # Raw deletes: no model signals, no audit entry.
+    models.EventStandard.objects.filter(event=event)._raw_delete("default")
+    models.CalibrationEvent.objects.filter(pk=event.pk)._raw_delete("default")
+    # Within the count interval the snapshot is kept (the count is what costs) ...
+    assert loader.refresh_graph(graph).engine is engine
+    # ... and once it has passed, the count finds the missing event and rebuilds.
+    rebuilt = loader.refresh_graph(graph, recount_after=0)
+    assert rebuilt.engine is not engine and rebuilt.engine.n_events == engine.n_events - 1
+
+
 def test_api_and_cli(province, django_user_model, capsys):
     from jiliang.cli import main
 

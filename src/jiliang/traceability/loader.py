@@ -16,6 +16,7 @@ the dated status changes.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,8 @@ class RegistryGraph:
     item_working: np.ndarray
     # The audit ledger's head when the graph was last brought up to date (see edited_since).
     audit_sequence: int = 0
+    # When the events were last counted (see refresh_graph); monotonic seconds.
+    counted_at: float = 0.0
 
     def standard_index(self, standard_id: int) -> int:
         return int(standard_id)
@@ -223,6 +226,9 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
 
 # Records whose audited edits (anything but a creation: new rows come in as new ids) the
 # snapshot must see: an event's dates or verdict, its standards, an instrument's region or status.
+# How often a refresh counts the events to catch deletions made outside the application.
+RECOUNT_SECONDS = 60.0
+
 EDITED_TYPES = ("registry.calibrationevent", "registry.eventstandard", "registry.instrument")
 
 
@@ -262,10 +268,10 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
     region[items[:, 0]], owner[items[:, 0]], catalog[items[:, 0]] = items[:, 1], items[:, 2], items[:, 3]
     working[items[:, 0]] = items[:, 4] == 1
     return RegistryGraph(engine, primary_offset, external_root, last_id, fingerprint, dt.datetime.now(), region, owner, catalog, working,
-                         audit_sequence=head)
+                         audit_sequence=head, counted_at=time.monotonic())
 
 
-def refresh_graph(graph: RegistryGraph) -> RegistryGraph:
+def refresh_graph(graph: RegistryGraph, *, recount_after: float = RECOUNT_SECONDS) -> RegistryGraph:
     """Bring a graph up to date: append new events, or rebuild if standards, items or
     existing events changed."""
     from jiliang.registry.models import CalibrationEvent, Instrument
@@ -274,9 +280,17 @@ def refresh_graph(graph: RegistryGraph) -> RegistryGraph:
     if edited_since(graph.audit_sequence):
         return build_graph()
     n_items = int(_fetch(f"SELECT COALESCE(MAX(id), 0) FROM {Instrument._meta.db_table}")[0, 0]) + 1
-    known = int(_fetch(f"SELECT COUNT(*) FROM {CalibrationEvent._meta.db_table} WHERE id <= %s", [graph.last_event_id])[0, 0])
-    if standards_fingerprint() != graph.standards_fingerprint or n_items > graph.engine.n_items or known != graph.engine.n_events:
+    if standards_fingerprint() != graph.standards_fingerprint or n_items > graph.engine.n_items:
         return build_graph()  # something other than new events changed: start again
+    # Deletions through the application are on the ledger (edited_since); counting the
+    # events catches those made outside it. The count reads every event (a third of a
+    # second at 10^6), so it runs at most once per ``recount_after`` seconds.
+    now = time.monotonic()
+    if now - graph.counted_at >= recount_after:
+        known = int(_fetch(f"SELECT COUNT(*) FROM {CalibrationEvent._meta.db_table} WHERE id <= %s", [graph.last_event_id])[0, 0])
+        if known != graph.engine.n_events:
+            return build_graph()
+        graph.counted_at = now
     batch, last_id = _event_batch(graph.primary_offset, graph.external_root, after_id=graph.last_event_id)
     if len(batch):
         graph.engine.append_events(batch)
