@@ -92,14 +92,27 @@ def _column_list(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
-def _copy_binary(raw_connection, table: str, columns: Sequence[str], values: Sequence[Sequence], types: Sequence[str]) -> None:
-    """One binary COPY on the driver's connection (callable from a worker thread)."""
+PIECE_ROWS = 50_000  # rows encoded at a time: bounds the encoder's temporary arrays
+
+
+def _encoded(values: Sequence[Sequence], types: Sequence[str]):
+    """The rows' binary COPY payload, piece by piece."""
     count = len(values[0])
+    for start in range(0, count, PIECE_ROWS):
+        yield pgcopy.encode_rows([c[start:start + PIECE_ROWS] for c in values], types)
+
+
+def _copy_binary(raw_connection, table: str, columns: Sequence[str], values: Sequence[Sequence], types: Sequence[str]) -> None:
+    _send(raw_connection, table, columns, _encoded(values, types))
+
+
+def _send(raw_connection, table: str, columns: Sequence[str], pieces) -> None:
+    """One binary COPY of encoded pieces on the driver's connection (callable from a worker thread)."""
     with raw_connection.cursor() as cursor:
         with cursor.copy(f'COPY "{table}" ({_column_list(columns)}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.write(pgcopy.SIGNATURE)
-            for start in range(0, count, 50_000):
-                copy.write(pgcopy.encode_rows([c[start:start + 50_000] for c in values], types))
+            for piece in pieces:
+                copy.write(piece)
             copy.write(pgcopy.TRAILER)
 
 
@@ -117,8 +130,10 @@ class PipelinedWriter:
     """``write_columns`` whose PostgreSQL binary COPYs run on one worker thread, in the
     order given, so the server ingests one batch while the caller builds the next: the
     generator's NumPy work and the server's parsing then use both cores instead of taking
-    turns. The caller must not use the connection until ``wait()``; a failed COPY raises
-    there (or at the next write), inside the caller's transaction, which then rolls back.
+    turns. The caller's thread encodes each batch too: encoding on the worker would leave
+    the server waiting for data meanwhile (the driver sends synchronously). The caller must
+    not use the connection until ``wait()``; a failed COPY raises there (or at the next
+    write), inside the caller's transaction, which then rolls back.
     Other databases and column types are written at once, as ``write_columns`` does."""
 
     def __init__(self, in_flight: int = 2):
@@ -135,9 +150,10 @@ class PipelinedWriter:
             return write_columns(table, columns, values)
         count = _check(table, columns, values)
         if count:
+            pieces = list(_encoded(values, self.types[key]))  # while earlier batches are sent
             while len(self.pending) >= self.in_flight:
                 self.pending.popleft().result()
-            self.pending.append(self.pool.submit(_copy_binary, connection.connection, table, columns, values, self.types[key]))
+            self.pending.append(self.pool.submit(_send, connection.connection, table, columns, pieces))
         return count
 
     def _binary(self, key: tuple) -> bool:
@@ -179,9 +195,12 @@ def bulk_load(*tables: str):
     Secondary (non-unique) indexes are dropped and built again at the end: one sort per
     index instead of a random B-tree insert per row. On PostgreSQL the foreign keys are
     dropped too and added back, so each is validated by one set-based scan instead of a
-    trigger per row; the DDL is transactional, so a failed validation rolls the whole load
-    back. On SQLite the page cache is enlarged for the load."""
+    trigger per row, and so are the unique constraints no foreign key depends on (the
+    primary keys stay: ids arrive in order, and other tables' keys point at them); the DDL
+    is transactional, so a failed validation or a duplicate rolls the whole load back. On
+    SQLite the page cache is enlarged for the load."""
     vendor = connection.vendor
+    uniques = []
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             # Deferred checks of rows written earlier in this transaction must run before the DDL.
@@ -189,17 +208,30 @@ def bulk_load(*tables: str):
             # Index builds at the end sort in memory rather than in temporary files.
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cursor.execute(
-                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-                "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
-                [list(tables)],
+                # The fourth column: the key points into another loaded table and an index of its
+                # own table (rebuilt before the check) leads with its column, so the check can
+                # merge two ordered index scans instead of hashing millions of referenced rows.
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), "
+                "c.confrelid::regclass::text = ANY(%s) AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid "
+                "AND i.indkey[0] = c.conkey[1]) FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+                [list(tables), list(tables)],
             )
             constraints = cursor.fetchall()
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.contype = 'u' AND c.conrelid::regclass::text = ANY(%s) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)",
+                [list(tables)],
+            )
+            uniques = cursor.fetchall()
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) AND i.indexdef NOT LIKE 'CREATE UNIQUE%%'",
                 [list(tables)],
             )
             indexes = cursor.fetchall()
-            for table, name, _ in constraints:
+            for table, name, *_ in constraints:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            for table, name, _ in uniques:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         else:
             constraints = []
@@ -215,10 +247,17 @@ def bulk_load(*tables: str):
             cursor.execute(f'DROP INDEX "{name}"')
     yield
     with connection.cursor() as cursor:
+        for table, name, definition in uniques:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
             cursor.execute(definition)
-        for table, name, definition in constraints:
+        for table, name, definition, merge in constraints:
+            if merge:  # a key into another loaded table: millions of rows on both sides
+                cursor.execute("SELECT current_setting('enable_hashjoin'), set_config('enable_hashjoin', 'off', true)")
+                hashjoin = cursor.fetchone()[0]
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            if merge:
+                cursor.execute("SELECT set_config('enable_hashjoin', %s, true)", [hashjoin])
         if vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:

@@ -162,18 +162,20 @@ class _Builder:
         county_idx = rng.integers(0, len(self.counties), count)
         brand = rng.integers(0, len(ENTERPRISE_BRANDS), count)
         trade = rng.integers(0, len(ENTERPRISE_TRADES), count)
-        orgs = []
-        for i in range(count):
-            county = self.counties[county_idx[i]]
-            orgs.append(models.Organisation(
-                name=f"{county.name}{ENTERPRISE_BRANDS[brand[i]]}{ENTERPRISE_TRADES[trade[i]]}有限公司第{i + 1}分公司",
-                kind=models.Organisation.Kind.ENTERPRISE, region=county,
-                credit_code=self.credit_code("91", county.code),
-            ))
-        models.Organisation.objects.bulk_create(orgs, batch_size=5000)
+        # Column-wise with ids of our own, like the instruments: 10^7 instruments mean 2.5·10^5
+        # enterprises, too many for model objects.
+        counties = [self.counties[c] for c in county_idx.tolist()]
+        names = [f"{county.name}{ENTERPRISE_BRANDS[b]}{ENTERPRISE_TRADES[t]}有限公司第{i + 1}分公司"
+                 for i, (county, b, t) in enumerate(zip(counties, brand.tolist(), trade.tolist()))]
+        credit_codes = [self.credit_code("91", county.code) for county in counties]
+        first = bulk.next_id(models.Organisation)
+        ids = np.arange(first, first + count, dtype=np.int64)
+        bulk.write_columns("registry_organisation", ["id", "name", "credit_code", "kind", "region_id", "address"],
+                           [ids, names, credit_codes, [models.Organisation.Kind.ENTERPRISE.value] * count,
+                            np.array([county.id for county in counties], dtype=np.int64), [""] * count])
+        bulk.reset_sequences(models.Organisation)
         self.report.organisations += count
-        ids = dict(models.Organisation.objects.filter(kind="enterprise").values_list("credit_code", "id"))
-        self.enterprise_ids = np.array([ids[o.credit_code] for o in orgs], dtype=np.int64)
+        self.enterprise_ids = ids
         self.enterprise_county = county_idx
 
     def people(self):

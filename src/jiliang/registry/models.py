@@ -483,8 +483,9 @@ class Instrument(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, null=True, blank=True, related_name="instruments", verbose_name=_("目录项"))
     legal_purpose = models.CharField(_("用途"), max_length=12, choices=Purpose.choices, default=Purpose.NONE)
-    owner = models.ForeignKey(Organisation, models.PROTECT, related_name="instruments", verbose_name=_("使用单位"))
-    region = models.ForeignKey(Region, models.PROTECT, related_name="instruments", verbose_name=_("所在地区"))
+    # No single-column indexes: (owner, status) and (region, …) below lead with them.
+    owner = models.ForeignKey(Organisation, models.PROTECT, related_name="instruments", verbose_name=_("使用单位"), db_index=False)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="instruments", verbose_name=_("所在地区"), db_index=False)
     manufacturer = models.CharField(_("制造商"), max_length=100, blank=True)
     model = models.CharField(_("型号"), max_length=60, blank=True)
     serial_number = models.CharField(_("出厂编号"), max_length=60, blank=True)
@@ -594,11 +595,15 @@ class CalibrationEvent(models.Model):
     # No index of its own: the (instrument, performed_on) index below serves it.
     instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"), db_index=False)
     performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"))
-    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"))
+    # person and specification: no index, no query selects events by them (only a delete's
+    # protection check does, a scan once per deleted person or specification).
+    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"),
+                               db_index=False)
     standards_used = models.ManyToManyField(MeasurementStandard, through="EventStandard", related_name="events", verbose_name=_("所用计量标准"))
     primary_standard = models.ForeignKey(PrimaryStandard, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("所用计量基准"))
     external_source = models.CharField(_("境外/国际溯源"), max_length=200, blank=True)
-    specification = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("依据"))
+    specification = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("依据"),
+                                      db_index=False)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     performed_on = models.DateField(_("检定/校准日期"))
     valid_until = models.DateField(_("有效期至"))
