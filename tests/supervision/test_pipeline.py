@@ -8,7 +8,7 @@ import pytest
 
 from jiliang.supervision.telemetry import protocol, services
 from jiliang.supervision.telemetry.models import Alert, CreditSignal, DeviceEvent, Reading, RejectedMessage
-from jiliang.supervision.telemetry.pipeline import Pipeline
+from jiliang.supervision.telemetry.pipeline import Pipeline, _check_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,46 @@ def test_duplicates_are_stored_once(fleet):
     since = dt.datetime.fromtimestamp(ts + 25, dt.timezone.utc)
     assert Reading.objects.filter(device_id=dev.pk, ts__gte=since).count() == 26
     assert Reading.objects.filter(device_id=dev.pk, ts__lt=since).count() == 24
+
+
+def test_non_finite_and_oversized_numbers_are_rejected_naming_the_field(fleet):
+    # The fast JSON parser refuses NaN (the reference parser reads it, so the rejection
+    # still names the field) and reads integers beyond 64 bits as floats.
+    dev = of_kind(fleet, "sale")[0]
+    ts = time.time()
+
+    def signed(seq: bytes, amount: bytes) -> bytes:
+        body = (b'{"d":"%s","seq":%s,"ts":%r,"kind":"sale","volume_l":20.0,"unit_price":7.94,"amount":%s,"pulses":20000}'
+                % (dev.code.encode(), seq, ts, amount))
+        return body + b"\n" + protocol.sign(body, dev.key)
+
+    nan, huge = signed(b"1", b"NaN"), signed(str(2**70).encode(), b"158.8")
+    with pytest.raises(protocol.Rejected, match="amount must be a finite number"):
+        _check_fields(protocol.parse_unverified(nan))
+    with pytest.raises(protocol.Rejected, match="seq must be a positive integer"):
+        protocol.parse_unverified(huge)
+    result = Pipeline().handle([(nan, ts), (huge, ts), (signed(b"2", b"158.8"), ts)])
+    assert result.stored == 1 and result.rejected[("malformed", dev.code)] == 2
+    # A counter beyond the bigint column is rejected alone instead of failing its batch.
+    meter = dev  # any device reports its facts
+    facts = {"d": meter.code, "ts": ts, "kind": "facts", "software_id": "V2.1", "checksum": "a1b2c3d4", "seal_intact": True}
+    for make in (protocol.encode, protocol.encode_binary):
+        with pytest.raises(protocol.Rejected, match="counter must fit in 64 bits"):
+            _check_fields(protocol.parse_unverified(make(facts | {"seq": 3, "counter": 2**63}, meter.key)))
+    result = Pipeline().handle([(protocol.encode(facts | {"seq": 3, "counter": 2**63}, meter.key), ts),
+                                (protocol.encode(facts | {"seq": 4, "counter": 7}, meter.key), ts)])
+    assert result.stored == 1 and sum(result.rejected.values()) == 1
+
+
+def test_alert_evidence_keeps_the_first_messages_while_occurrences_grow(fleet):
+    dev = of_kind(fleet, "sale")[3]
+    now = time.time()
+    p = Pipeline()
+    for first, last in ((1, 15), (16, 25), (26, 28)):
+        p.handle([(sale(dev, s, amount=170.00 + s, ts=now), now) for s in range(first, last + 1)])
+    alert = Alert.objects.get(device=dev, rule="fuel.amount_mismatch")
+    assert alert.occurrences == 28
+    assert [m["seq"] for m in alert.evidence["messages"]] == list(range(1, 21))
 
 
 def test_fraud_raises_one_alert_routed_to_the_region(fleet):

@@ -153,15 +153,15 @@ class Pipeline:
             stamp = _sqlite_time
         readings, events = [], []
         for (dev, seq), (parsed, received) in accepted.items():
-            row = (dev, seq, stamp(parsed.ts), parsed.body["code"] if parsed.kind == "event" else parsed.kind, parsed.stored_text(), now)
-            (events if parsed.kind == "event" else readings).append(row)
+            if parsed.kind == "event":
+                events.append((dev, seq, stamp(parsed.ts), parsed.body["code"], parsed.stored_text()))
+            else:
+                readings.append((dev, seq, stamp(parsed.ts), parsed.kind, parsed.stored_text()))
         if postgres:
-            return self._store_postgres(readings, events)
-        return self._store_sqlite(readings, events)
+            return self._store_postgres(readings, events, now)
+        return self._store_sqlite([r + (now,) for r in readings], [r + (now,) for r in events])
 
-    def _store_postgres(self, readings, events) -> set[tuple[int, int]]:
-        from psycopg.types.json import Jsonb
-
+    def _store_postgres(self, readings, events, now) -> set[tuple[int, int]]:
         new: set[tuple[int, int]] = set()
         with connection.cursor() as cursor:
             months = {(r[2].year, r[2].month) for r in readings + events}
@@ -170,17 +170,20 @@ class Pipeline:
             for table, label, rows in (("telemetry_reading", "kind", readings), ("telemetry_deviceevent", "code", events)):
                 if not rows:
                     continue
-                stage = f"{table}_stage"
+                # The body goes in as text and becomes jsonb in the insert: psycopg's jsonb
+                # dumper is Python code, its text dumper C (≈3 µs less per message).
+                stage = f"{table}_stage_text"
                 raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (device_id bigint, seq bigint, ts timestamptz, "
-                            f"{label} text, \"values\" jsonb, received_at timestamptz) ON COMMIT DELETE ROWS")
+                            f"{label} text, body text) ON COMMIT DELETE ROWS")
                 # Binary COPY into the staging table, then one set-based insert that skips rows already stored.
-                with raw.copy(f'COPY {stage} (device_id, seq, ts, {label}, "values", received_at) FROM STDIN (FORMAT BINARY)') as copy:
-                    copy.set_types(["int8", "int8", "timestamptz", "text", "jsonb", "timestamptz"])
-                    for dev, seq, ts, lab, body, received in rows:
-                        copy.write_row((dev, seq, ts, lab, Jsonb(body, dumps=_identity), received))
+                with raw.copy(f"COPY {stage} (device_id, seq, ts, {label}, body) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(["int8", "int8", "timestamptz", "text", "text"])
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
                 raw.execute(f'INSERT INTO {table} (device_id, seq, ts, {label}, "values", received_at) '
-                            f'SELECT device_id, seq, ts, {label}, "values", received_at FROM {stage} '
-                            f"ON CONFLICT DO NOTHING RETURNING device_id, seq")
+                            f"SELECT device_id, seq, ts, {label}, body::jsonb, %s FROM {stage} "
+                            f"ON CONFLICT DO NOTHING RETURNING device_id, seq", [now])
                 new.update(raw.fetchall())
                 raw.execute(f"DELETE FROM {stage}")
         return new
@@ -225,6 +228,22 @@ class Pipeline:
             if parsed.kind == "facts":
                 counters[dev] = max(counters.get(dev, 0), parsed.body["counter"])
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One statement for the batch (a row per device cost ~70 µs each). The rows are
+                # locked first in id order, so two workers touching the same devices wait for
+                # each other instead of deadlocking.
+                ids = sorted(latest)
+                cursor.execute("SELECT id FROM telemetry_device WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
+                cursor.execute(
+                    "UPDATE telemetry_device d SET last_seq = GREATEST(d.last_seq, v.seq), last_seen = v.seen "
+                    "FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(id, seq, seen) WHERE d.id = v.id",
+                    [ids, [latest[d][0] for d in ids], [dt.datetime.fromtimestamp(latest[d][1], UTC) for d in ids]])
+                if counters:
+                    cursor.execute(
+                        "UPDATE telemetry_device d SET last_counter = GREATEST(d.last_counter, v.counter) "
+                        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, counter) WHERE d.id = v.id",
+                        [list(counters), list(counters.values())])
+                return
             cursor.executemany(
                 "UPDATE telemetry_device SET last_seq = CASE WHEN last_seq > %s THEN last_seq ELSE %s END, last_seen = %s WHERE id = %s",
                 [(seq, seq, dt.datetime.fromtimestamp(rec, UTC), dev) for dev, (seq, rec) in latest.items()])
@@ -235,7 +254,7 @@ class Pipeline:
 
     def _count_rejections(self, rejected: Counter) -> None:
         day = dt.date.today()
-        for (reason, code), n in rejected.items():
+        for (reason, code), n in sorted(rejected.items()):  # a fixed order: two workers never lock these rows crosswise
             row, created = RejectedMessage.objects.get_or_create(reason=reason, device_code=code, day=day, defaults={"count": n})
             if not created:
                 RejectedMessage.objects.filter(pk=row.pk).update(count=F("count") + n)
@@ -249,20 +268,27 @@ class Pipeline:
         if not grouped:
             return
         open_alerts = {
-            (a.device_id, a.rule): a
-            for a in Alert.objects.filter(device_id__in={d for d, _ in grouped}, rule__in={r for _, r in grouped},
-                                          status__in=[Alert.Status.NEW, Alert.Status.TAKEN])
+            (dev, rule): (pk, evidence)
+            for pk, dev, rule, evidence in Alert.objects.filter(
+                device_id__in={d for d, _ in grouped}, rule__in={r for _, r in grouped},
+                status__in=[Alert.Status.NEW, Alert.Status.TAKEN]).values_list("pk", "device_id", "rule", "evidence")
         }
         created = []
+        updates = []  # repeats of open alerts: (pk, occurrences added, evidence or None when it is full)
         for (dev, rule), items in grouped.items():
-            evidence = [_evidence(f, fresh[(f.device, f.seq)][0]) for f in items[:EVIDENCE_LIMIT]]
-            alert = open_alerts.get((dev, rule))
-            if alert is not None:
-                kept = alert.evidence.get("messages", [])
-                alert.evidence["messages"] = (kept + evidence)[:EVIDENCE_LIMIT]
-                Alert.objects.filter(pk=alert.pk).update(occurrences=F("occurrences") + len(items), evidence=alert.evidence)
+            found = open_alerts.get((dev, rule))
+            if found is not None:
+                pk, kept_evidence = found
+                kept = kept_evidence.get("messages", [])
+                if len(kept) < EVIDENCE_LIMIT:
+                    evidence = [_evidence(f, fresh[(f.device, f.seq)][0]) for f in items[: EVIDENCE_LIMIT - len(kept)]]
+                    kept_evidence["messages"] = kept + evidence
+                    updates.append((pk, len(items), kept_evidence))
+                else:  # a full alert keeps its first messages: only the count grows
+                    updates.append((pk, len(items), None))
                 result.alerts_updated += 1
                 continue
+            evidence = [_evidence(f, fresh[(f.device, f.seq)][0]) for f in items[:EVIDENCE_LIMIT]]
             info = self.by_id[dev]
             first_ts = min(fresh[(f.device, f.seq)][0].ts for f in items)
             created.append(Alert(
@@ -270,6 +296,12 @@ class Pipeline:
                 rule=rule, severity=items[0].severity, occurrences=len(items),
                 evidence={"rule": rule, "limit": _finite(items[0].limit), "messages": evidence},
                 message_ts=dt.datetime.fromtimestamp(first_ts, UTC)))
+        if updates:  # one round trip, not an ORM update per alert; in id order, so two workers cannot deadlock
+            field = Alert._meta.get_field("evidence")
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE telemetry_alert SET occurrences = occurrences + %s, evidence = COALESCE(%s, evidence) WHERE id = %s",
+                    [(n, None if ev is None else field.get_db_prep_value(ev, connection), pk) for pk, n, ev in sorted(updates)])
         if created:
             create_alerts(created)
             result.alerts_created += len(created)
@@ -298,25 +330,45 @@ NUMERIC = {"k", "volume_l", "unit_price", "amount", "pulses", "metered_km", "gps
            "charger_kwh", "billed_kwh", "register", "counter"}
 
 
+def _field_checks(kind: str) -> tuple:
+    optional = OPTIONAL.get(kind, ())
+    return tuple((name, "counter" if name == "counter" else "number" if name in NUMERIC else
+                  "bool" if name == "seal_intact" else "text", name in optional) for name in FIELDS[kind] + optional)
+
+
+_FIELD_CHECKS = {kind: _field_checks(kind) for kind in FIELDS}
+_MISSING = object()
+_INF = float("inf")
+_BIGINT = 2**63
+
+
 def _check_fields(parsed: protocol.Parsed) -> None:
     """Every field the kind needs, numbers finite: a bad message is rejected alone and
     cannot poison its batch (which would then never be acknowledged)."""
     body = parsed.body
-    for name in FIELDS[parsed.kind] + OPTIONAL.get(parsed.kind, ()):
-        if name not in body:
-            if name in OPTIONAL.get(parsed.kind, ()):
+    for name, check, optional in _FIELD_CHECKS[parsed.kind]:
+        value = body.get(name, _MISSING)
+        if value is _MISSING:
+            if optional:
                 continue
             raise protocol.Rejected("malformed", parsed.device_code, f"{parsed.kind} lacks {name}")
-        value = body[name]
-        if name in NUMERIC:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
-                raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a finite number")
-            if name == "counter" and not isinstance(value, int):
+        t = type(value)  # exact types: JSON gives int, float, str, bool (bool is not a number here)
+        if check == "number":
+            if t is int or (t is float and value == value and value != _INF and value != -_INF):
+                continue
+            raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a finite number")
+        if check == "counter":
+            if t is int:
+                if -_BIGINT <= value < _BIGINT:  # stored in a bigint column: a larger one would fail the whole batch
+                    continue
+                raise protocol.Rejected("malformed", parsed.device_code, "counter must fit in 64 bits")
+            if t is float and value == value and value != _INF and value != -_INF:
                 raise protocol.Rejected("malformed", parsed.device_code, "counter must be an integer")
-        elif name == "seal_intact":
-            if not isinstance(value, bool):
+            raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a finite number")
+        if check == "bool":
+            if t is not bool:
                 raise protocol.Rejected("malformed", parsed.device_code, "seal_intact must be true or false")
-        elif not isinstance(value, str) or len(value) > 64:
+        elif t is not str or len(value) > 64:
             raise protocol.Rejected("malformed", parsed.device_code, f"{name} must be a short string")
 
 
@@ -329,10 +381,6 @@ def _sqlite_time(unix_s: float) -> str:
 
 def _finite(x):
     return x if x == x and abs(x) != float("inf") else None
-
-
-def _identity(text):
-    return text
 
 
 def _evidence(f: Finding, parsed: protocol.Parsed) -> dict:

@@ -23,6 +23,11 @@ import json
 import struct
 from dataclasses import dataclass
 
+try:  # about 4x faster than json on these small bodies; the json module stays the reference
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a dependency, but the wire format does not need it
+    _fast_loads = None
+
 TOPIC_PREFIX = "jiliang/t/"
 TOPIC_FILTER = "jiliang/t/+/up"
 KINDS = frozenset({"sale", "trip", "session", "reading", "event", "facts"})
@@ -89,7 +94,7 @@ class Rejected(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 µs more per message to build
 class Parsed:
     device_code: str
     seq: int
@@ -115,10 +120,7 @@ def parse_unverified(payload: bytes) -> Parsed:
     body, sep, signature = payload.rpartition(b"\n")
     if not sep or len(signature) != 64:
         raise Rejected("malformed", detail="no signature line")
-    try:
-        msg = json.loads(body.decode())
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected("malformed", detail="body is not JSON") from None
+    msg = _loads(body)
     if not isinstance(msg, dict):
         raise Rejected("malformed", detail="body is not an object")
     code = msg.get("d")
@@ -127,6 +129,18 @@ def parse_unverified(payload: bytes) -> Parsed:
         raise Rejected("malformed", detail="d (device code) missing")
     _check_head(code, seq, ts, kind)
     return Parsed(code, seq, float(ts), kind, msg, body, signature)
+
+
+def _loads(body: bytes):
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(body)
+        except ValueError:
+            pass  # orjson refuses NaN and integers beyond 64 bits: json reads them, the checks name the field
+    try:
+        return json.loads(body.decode())
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected("malformed", detail="body is not JSON") from None
 
 
 def _check_head(code, seq, ts, kind) -> None:
