@@ -38,6 +38,7 @@ def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
 @pytest.mark.parametrize("argv, field", [
     (["ingest", "--batch-size", "70000"], "batch-size"),
     (["ingest", "--broker", "http://x:1"], "broker"),
+    (["ingest", "--flush-interval", "0"], "flush-interval"),
 ])
 def test_ingest_rejects_bad_arguments(argv, field):
     args = parse(ingest, argv)

@@ -46,6 +46,8 @@ def run(args) -> int:
 
     if args.sweep_interval < 0:
         raise ValueError("sweep-interval: must not be negative")
+    if args.flush_interval <= 0:
+        raise ValueError(f"flush-interval: must be more than 0 seconds, got {args.flush_interval}")
     if args.sweep:
         from jiliang.supervision.telemetry.services import sweep
 
@@ -66,7 +68,8 @@ def run(args) -> int:
                                        receive_maximum=args.receive_maximum, pipeline=Pipeline(), sweep_interval=args.sweep_interval)
         else:
             source = worker.NatsIngest(host, port, subject=args.topic or worker.NATS_SUBJECTS, durable=args.client_id,
-                                       batch_size=args.batch_size, pipeline=Pipeline(), sweep_interval=args.sweep_interval)
+                                       batch_size=args.batch_size, flush_interval=args.flush_interval, pipeline=Pipeline(),
+                                       sweep_interval=args.sweep_interval)
         try:
             stats = source.run(seconds=args.seconds, idle_exit=args.idle_exit)
         except KeyboardInterrupt:
