@@ -52,7 +52,7 @@ def test_markers_are_found_where_they_may_be_seen(world):
     b_submission = Submission.objects.get(participant__label="LAB-B")
     client = world.client("staff_b")
     own = body(client.get(f"/api/comparisons/{comparison.pk}/submissions/"))
-    assert all(marker in own for marker in ("1000.0000731", "3.47e-05", "budget-of-b"))
+    assert all(marker in own for marker in ("1000.0000731", "0.0000347", "budget-of-b"))
     assert "budget-of-b file" in body(client.get(f"/api/comparisons/{comparison.pk}/submissions/{b_submission.pk}/budget-file/"))
     assert "1000.00007" in body(client.get(f"/comparisons/{comparison.pk}/"))
     assert "1000.00007" in body(client.get(f"/api/comparisons/{comparison.pk}/export/"))
