@@ -224,11 +224,11 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
     return batch, int(ids.max()) if n else after_id
 
 
-# Records whose audited edits (anything but a creation: new rows come in as new ids) the
-# snapshot must see: an event's dates or verdict, its standards, an instrument's region or status.
 # How often a refresh counts the events to catch deletions made outside the application.
 RECOUNT_SECONDS = 60.0
 
+# Records whose audited edits (anything but a creation: new rows come in as new ids) the
+# snapshot must see: an event's dates or verdict, its standards, an instrument's region or status.
 EDITED_TYPES = ("registry.calibrationevent", "registry.eventstandard", "registry.instrument")
 
 
