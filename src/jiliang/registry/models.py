@@ -594,7 +594,9 @@ class CalibrationEvent(models.Model):
 
     # No index of its own: the (instrument, performed_on) index below serves it.
     instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"), db_index=False)
-    performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"))
+    # No index of its own: the (performer, id) index below serves it.
+    performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"),
+                                  db_index=False)
     # person and specification: no index, no query selects events by them (only a delete's
     # protection check does, a scan once per deleted person or specification).
     person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"),
@@ -630,6 +632,7 @@ class CalibrationEvent(models.Model):
             models.Index(fields=["instrument", "performed_on"]),
             models.Index(fields=["performed_on", "id"]),  # the newest events first, across the province
             models.Index(fields=["region", "id"]),  # a county's events, page by page
+            models.Index(fields=["performer", "id"]),  # an institution's events, page by page
         ]
 
     def __str__(self):
