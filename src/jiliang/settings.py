@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jiliang.gcfreeze.FreezeAfterWarmupMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,3 +201,6 @@ SPECTACULAR_SETTINGS = {
 
 # Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.
 JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIFICATE_YEARS", "4"))
+# Requests after which a server process freezes its warmed-up objects out of the garbage
+# collector's full passes (jiliang.gcfreeze); 0 never.
+JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))
