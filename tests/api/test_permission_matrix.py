@@ -10,6 +10,8 @@ every role meets the same rows.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
 
@@ -27,6 +29,29 @@ NATIONAL_ONLY = (401, 403, 403, 403, 403, 403, 403)  # reference data: only a su
 
 def pk(w, key):
     return w.rows[key].pk
+
+
+@pytest.fixture
+def calibrated(world):
+    """A's standards in force: each has a standard device calibrated (traced abroad), as an
+    event's standards must be on its date. The engine's snapshot is per process: start
+    and end from the database."""
+    from jiliang.traceability import services as trace
+
+    trace.forget_graph()
+    r, o = world.rows, world.orgs
+    spare = models.Instrument.objects.create(code="A-DEV-2", name="标准金属量器", owner=o["a"], region=world.regions["330106"],
+                                             standard=r["std_a_public"])
+    r["cal_device"] = spare
+    for device in (r["inst_a"], spare):
+        r[f"cal_{device.code}"] = models.CalibrationEvent.objects.create(
+            instrument=device, performer=o["a"], kind="calibration", performed_on=dt.date(2025, 1, 10), valid_until=dt.date(2027, 12, 31),
+            certificate_number=f"CAL-{device.code}", external_source="中国计量科学研究院")
+    yield world
+    for device in (r["inst_a"], spare):
+        r.pop(f"cal_{device.code}", None)
+    r.pop("cal_device")
+    trace.forget_graph()
 
 
 # Each endpoint: its URL, the rows each role's list shows (None: not checked, an int:
@@ -139,9 +164,9 @@ def endpoints(w):
         ),
         "instruments": dict(
             target=r["inst_e"].pk,
-            list={"anonymous": 401, "province_admin": {pk(w, "inst_e"), pk(w, "inst_a"), pk(w, "inst_b")}, "other_county_admin": set(),
-                  "staff_a": {pk(w, "inst_a")}, "staff_b": {pk(w, "inst_b")}, "enterprise": {pk(w, "inst_e")},
-                  "auditor": {pk(w, "inst_e"), pk(w, "inst_a"), pk(w, "inst_b")}},
+            list={"anonymous": 401, "province_admin": {pk(w, "inst_e"), pk(w, "inst_a"), pk(w, "inst_b")} | spare_device(w),
+                  "other_county_admin": set(), "staff_a": {pk(w, "inst_a")} | spare_device(w), "staff_b": {pk(w, "inst_b")},
+                  "enterprise": {pk(w, "inst_e")}, "auditor": {pk(w, "inst_e"), pk(w, "inst_a"), pk(w, "inst_b")} | spare_device(w)},
             actions=[("retrieve", "GET", "{id}/", None, (401, 200, 404, 404, 404, 200, 200)),
                      ("create", "POST", "", instrument_payload(w, "E-0100"), (401, 201, 403, 403, 403, 201, 403)),
                      ("update", "PATCH", "{id}/", {"status": "stopped"}, (401, 200, 404, 404, 404, 200, 403)),
@@ -150,9 +175,9 @@ def endpoints(w):
         ),
         "events": dict(
             target=r["event_a"].pk,
-            list={"anonymous": 401, "province_admin": {pk(w, "event_a"), pk(w, "event_b")}, "other_county_admin": set(),
-                  "staff_a": {pk(w, "event_a")}, "staff_b": {pk(w, "event_b")}, "enterprise": {pk(w, "event_a")},
-                  "auditor": {pk(w, "event_a"), pk(w, "event_b")}},
+            list={"anonymous": 401, "province_admin": {pk(w, "event_a"), pk(w, "event_b")} | calibrations(w), "other_county_admin": set(),
+                  "staff_a": {pk(w, "event_a")} | calibrations(w), "staff_b": {pk(w, "event_b")}, "enterprise": {pk(w, "event_a")},
+                  "auditor": {pk(w, "event_a"), pk(w, "event_b")} | calibrations(w)},
             actions=[("retrieve", "GET", "{id}/", None, (401, 200, 404, 200, 404, 200, 200)),
                      ("create", "POST", "", {"instrument": r["inst_e"].pk, "performer": o["a"].pk, "person": r["person_a"].pk, "kind": "verification",
                                              "passed": True, "performed_on": "2026-03-01", "valid_until": "2027-02-28",
@@ -163,6 +188,14 @@ def endpoints(w):
                      ("standards used", "GET", "{id}/standards/", None, (401, 200, 404, 200, 404, 200, 200))],
         ),
     }
+
+
+def calibrations(w) -> set:
+    return {row.pk for key, row in w.rows.items() if key.startswith("cal_") and key != "cal_device"}
+
+
+def spare_device(w) -> set:
+    return {w.rows["cal_device"].pk} if "cal_device" in w.rows else set()
 
 
 def instrument_payload(w, code):
@@ -182,7 +215,8 @@ def request(client, method, url, payload):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_permission_matrix(world, endpoint):
+def test_permission_matrix(calibrated, endpoint):
+    world = calibrated
     spec = endpoints(world)[endpoint]
     clients = {role: world.client(role) for role in ROLES}
     mismatches = []
@@ -279,7 +313,8 @@ def test_bulk_is_all_or_nothing(world):
     assert models.Instrument.objects.count() == before + 2
 
 
-def test_event_written_with_standards_used(world):
+def test_event_written_with_standards_used(calibrated):
+    world = calibrated
     client = world.client("staff_a")
     payload = {"instrument": world.rows["inst_e"].pk, "performer": world.orgs["a"].pk, "kind": "calibration",
                "performed_on": "2026-03-01", "valid_until": "2027-02-28", "certificate_number": "A-2026-0002",

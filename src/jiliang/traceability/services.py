@@ -14,7 +14,7 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from jiliang.core.traceability import ERROR_MASK, Reason
+from jiliang.core.traceability import ERROR_MASK, Reason, TraceabilityInputError
 from jiliang.registry import models as reg
 
 from . import loader
@@ -56,6 +56,60 @@ def forget_graph() -> None:
 
 def reasons(flags: int) -> list[dict]:
     return [{"code": r.name, "label": str(REASON_LABELS[r]), "warning": not (int(r) & ERROR_MASK)} for r in Reason if int(flags) & int(r)]
+
+
+# -- verdicts for pages, API and exports -------------------------------------------------
+#
+# The one validity rule: whatever shows whether an instrument, an event or a standard is
+# valid asks these (the engine's verdict and its reason codes), never its own dates.
+
+
+def _verdict(flags: int) -> dict:
+    return {"valid": not (int(flags) & ERROR_MASK), "flags": int(flags), "reasons": reasons(flags)}
+
+
+def _known(ids, limit: int) -> list[int]:
+    return [int(i) for i in ids if 0 <= int(i) < limit]
+
+
+def item_verdicts(instrument_ids, date: dt.date) -> dict[int, dict]:
+    """Traceable on the date, with reasons, per instrument id."""
+    engine = current_graph().engine
+    ids = _known(instrument_ids, engine.n_items)
+    out = {int(i): _verdict(int(Reason.NO_EVENT)) for i in instrument_ids}
+    if ids:
+        v = engine.validity_at(loader.to_day(date), np.array(ids, np.int64))
+        out.update({pk: _verdict(f) for pk, f in zip(ids, v.flags.tolist())})
+    return out
+
+
+def event_verdicts(event_ids, date: dt.date) -> dict[int, dict]:
+    """Per event id: valid as a certificate on the date (its own validity, its standards on
+    its own date, and the chain above them), with reasons."""
+    engine = current_graph().engine
+    out = {}
+    for pk in dict.fromkeys(int(i) for i in event_ids):
+        try:
+            row = engine.rows_of_event_ids([pk])
+        except TraceabilityInputError:  # not in the snapshot (deleted meanwhile)
+            out[pk] = _verdict(int(Reason.NO_EVENT))
+            continue
+        out[pk] = _verdict(int(engine.event_flags(row, loader.to_day(date))[0]))
+    return out
+
+
+def standard_verdicts(standard_ids, date: dt.date) -> dict[int, dict]:
+    """Per measurement-standard id: in force on the date (approved, active, not out of
+    tolerance, its devices traceable), with reasons."""
+    graph = current_graph()
+    engine = graph.engine
+    ids = [int(i) for i in standard_ids]
+    out = {pk: _verdict(int(Reason.STANDARD_NOT_APPROVED)) for pk in ids}
+    known = [pk for pk in ids if 0 <= graph.standard_index(pk) < min(engine.n_standards, graph.primary_offset)]
+    if known:
+        flags = engine.standard_flags(np.array([graph.standard_index(pk) for pk in known], np.int64), loader.to_day(date))
+        out.update({pk: _verdict(f) for pk, f in zip(known, flags.tolist())})
+    return out
 
 
 # -- one item ------------------------------------------------------------------------

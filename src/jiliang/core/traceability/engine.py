@@ -414,6 +414,51 @@ class TraceabilityEngine:
         valid = (flags & _bit(ERROR_MASK)) == 0
         return Validity(date, items, valid, flags, row, kind, index, depth)
 
+    def event_flags(self, rows, date: int) -> np.ndarray:
+        """Reason bits of events (engine rows) as certificates on `date`: the verdict stored
+        for each on its own date (standards used, chain above) plus, on `date`, its own
+        validity (expired, failed, revoked)."""
+        rows = self._check_rows(rows)
+        date = int(date)
+        flags = self.flags[rows].copy()
+        flags |= np.where(date >= self.valid_until[rows], _bit(Reason.EXPIRED), np.uint32(0))
+        flags |= np.where(self.passed[rows], np.uint32(0), _bit(Reason.FAILED))
+        flags |= np.where(self.revoked[rows], _bit(Reason.REVOKED), np.uint32(0))
+        return flags
+
+    def standard_flags(self, standards, date: int) -> np.ndarray:
+        """Reason bits of measurement standards on `date`: approval, status and out-of-
+        tolerance windows on that day, and UPSTREAM_BREAK when one of the standard's devices
+        held no traceable calibration that day (the rules an event's standard is judged by)."""
+        ps = np.asarray(standards, np.int64)
+        if ps.size and (ps.min() < 0 or ps.max() >= self.n_standards):
+            raise TraceabilityInputError(f"standards: index outside 0..{self.n_standards - 1}")
+        n = ps.size
+        t = np.full(n, int(date), np.int64)
+        flags = np.zeros(n, np.uint32)
+        if not n:
+            return flags
+        flags[~self._approvals.covers(ps, t)] |= _bit(Reason.STANDARD_NOT_APPROVED)
+        status = self._status.at(ps, t)
+        flags[status == STATUS_SUSPENDED] |= _bit(Reason.STANDARD_SUSPENDED)
+        flags[status == STATUS_CANCELLED] |= _bit(Reason.STANDARD_CANCELLED)
+        flags[self._oot_set.covers(ps, t)] |= _bit(Reason.STANDARD_OUT_OF_TOLERANCE)
+        nonroot = ~self.is_root[ps]
+        flags[nonroot & (self._device_count[ps] == 0)] |= _bit(Reason.UPSTREAM_BREAK)
+        owners = np.flatnonzero(nonroot)
+        dpos, owner = expand_ranges(self.device_indptr[ps[owners]], self.device_indptr[ps[owners] + 1])
+        if dpos.size:
+            device = self.device_indices[dpos]
+            at = owners[owner]
+            u = self.device_events(device, t[at])
+            broken = u < 0
+            ok = ~broken
+            broken[ok] = self._bad_event(u[ok], t[at][ok]) | (self.best[u[ok]] < NO_BREAK)
+            if broken.any():
+                flags |= _segment_reduce(np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32),
+                                         at[broken], n, np.uint32(0))
+        return flags
+
     def _current_all(self, date: int) -> np.ndarray:
         """Current event of every item: a prefix count per item segment, no search."""
         idx = self._by_item

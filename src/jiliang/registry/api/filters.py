@@ -14,7 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from jiliang.accounts.roles import region_ids_within, region_tree
+from jiliang.policies import region_ids_within, region_tree
 from jiliang.registry import filtersets, models
 from jiliang.registry.filtersets import SearchFilterSet
 

@@ -1,182 +1,26 @@
-"""Who may read and write which registry rows.
-
-Reads are scoped in the queryset (``Policy.visible``), so a list never carries a row the
-actor may not see and a detail of such a row is a 404. Writes are checked on the row as
-it is and as it would become (``Policy.writable``), so nobody can move a row out of or
-into another organisation's hands.
-"""
+"""The API's request-level gate. The rules per record kind are the registry's policies
+(``jiliang.registry.policies``), re-exported here for the API's viewsets."""
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Q
 from rest_framework import exceptions, permissions
 
-from jiliang.accounts.roles import ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
-from jiliang.registry.models import Instrument
-
-from .lookups import in_ids
+from jiliang.policies import STAFF, Actor, Policy, actor_for  # noqa: F401  (re-exported)
+from jiliang.registry.policies import (  # noqa: F401  (re-exported)
+    EventPolicy,
+    InstrumentPolicy,
+    OrganisationPolicy,
+    OwnedPolicy,
+    PersonPolicy,
+    QualificationPolicy,
+    ReferenceMaterialPolicy,
+    ReferencePolicy,
+    StandardPolicy,
+)
 
 
 def request_actor(request) -> Actor:
     return actor_for(getattr(request, "user", None))
-
-
-class Policy:
-    """Reference data: everyone reads, only a national administrator writes."""
-
-    public = True
-
-    def visible(self, queryset, actor: Actor):
-        return queryset
-
-    def writable(self, actor: Actor, obj) -> bool:
-        return actor.kind == NATIONAL
-
-
-class OrganisationPolicy(Policy):
-    """Every organisation's name, kind and region are public; the rest is private
-    (``sees_private``). A region administrator keeps the organisations of the region."""
-
-    def sees_private(self, actor: Actor, obj) -> bool:
-        if actor.kind == NATIONAL:
-            return True
-        if actor.region_scoped:
-            return obj.region_id in actor.region_ids()
-        return actor.organisation_scoped and obj.pk == actor.organisation_id
-
-    def writable(self, actor, obj):
-        return actor.supervises_region(obj.region_id)
-
-
-class OwnedPolicy(Policy):
-    """Rows owned by an organisation: the owner's people and the supervising region see
-    and write them. ``owner`` is the path to the owning organisation id; ``region`` the
-    path to the region id the supervision follows."""
-
-    public = False
-    owner = "organisation_id"
-    region = "organisation__region_id"
-    writer_kinds = (STAFF, ENTERPRISE)
-    published = None  # a boolean field that makes a row public
-
-    def private_scope(self, actor: Actor) -> Q | None:
-        """The rows the actor reaches beyond the published ones; None means all rows."""
-        if actor.kind == NATIONAL:
-            return None
-        if actor.region_scoped:
-            # A list, not a subquery: with a subquery SQLite plans region-first and sorts
-            # every row of the region; with a list it walks the id index and stops early.
-            return in_ids(self.region, actor.region_ids())
-        if actor.organisation_scoped:
-            return Q(**{self.owner: actor.organisation_id})
-        return Q(pk__in=[])
-
-    def visible(self, queryset, actor):
-        scope = self.private_scope(actor)
-        if scope is None:
-            return queryset
-        if self.published:
-            scope = scope | Q(**{self.published: True})
-        return queryset.filter(scope)
-
-    def _value(self, obj, path: str):
-        for part in path.split("__")[:-1]:
-            obj = getattr(obj, part) if obj is not None else None
-        last = path.split("__")[-1]
-        return getattr(obj, last, None) if obj is not None else None
-
-    def writable(self, actor, obj):
-        if actor.kind == NATIONAL:
-            return True
-        if actor.kind == REGION_ADMIN:
-            return actor.supervises_region(self._value(obj, self.region))
-        return actor.kind in self.writer_kinds and self._value(obj, self.owner) == actor.organisation_id
-
-
-class StandardPolicy(OwnedPolicy):
-    public = True  # published standards are public
-    owner = "holder_id"
-    region = "holder__region_id"
-    writer_kinds = (STAFF,)
-    published = "published"
-
-    def may_change_status(self, actor, obj) -> bool:
-        # Suspending or cancelling an approval is the supervising bureau's decision.
-        return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(obj.holder.region_id))
-
-
-class ReferenceMaterialPolicy(OwnedPolicy):
-    public = True  # the GBW catalogue is public
-
-    owner = "producer_id"
-    region = "producer__region_id"
-    writer_kinds = (STAFF,)
-
-    def visible(self, queryset, actor):
-        return queryset
-
-
-class PersonPolicy(OwnedPolicy):
-    pass
-
-
-class QualificationPolicy(OwnedPolicy):
-    owner = "person__organisation_id"
-    region = "person__organisation__region_id"
-
-
-class InstrumentPolicy(OwnedPolicy):
-    owner = "owner_id"
-    region = "region_id"
-
-
-class EventPolicy(OwnedPolicy):
-    """The performing institution and the instrument's owner see an event; only the
-    performer's verifiers write it."""
-
-    owner = "performer_id"
-    region = "region_id"  # the instrument's region, copied onto the event (indexed with id)
-    writer_kinds = (STAFF,)
-
-    # An owner's instruments as a list of ids up to this many, else as a subquery.
-    OWNED_IDS_LIMIT = 2000
-
-    def private_scope(self, actor):
-        if actor.organisation_scoped:
-            performed, owned = self.organisation_parts(actor)
-            return performed | owned
-        return super().private_scope(actor)
-
-    def organisation_parts(self, actor) -> tuple[Q, Q]:
-        """(events the organisation performed, events of its instruments): the scope of
-        an organisation-scoped actor is their OR (lists page the two apart and merge)."""
-        return Q(performer_id=actor.organisation_id), self.owned_instruments(actor.organisation_id)
-
-    def owned_instruments(self, organisation_id: int) -> Q:
-        """Events of the organisation's instruments, without a join: ``performer = x OR
-        instrument.owner = x`` over the join can use no index, so PostgreSQL hashed both
-        tables (seconds at 10^6 instruments). With the owner's instrument ids as a list
-        both sides of the OR are indexed on the event table alone (a bitmap OR, or the
-        id index walked in page order when the performer's events are dense; a sparse
-        performer still costs a walk of ~8 ms a page at 10^6 instruments). An owner has
-        tens of instruments; a very large one keeps a subquery."""
-        # Written out: compiling this through the ORM cost more than running it.
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {connection.ops.quote_name(Instrument._meta.db_table)} WHERE owner_id = %s LIMIT %s",
-                           [organisation_id, self.OWNED_IDS_LIMIT + 1])
-            owned = [row[0] for row in cursor.fetchall()]
-        if len(owned) > self.OWNED_IDS_LIMIT:
-            return Q(instrument_id__in=Instrument.objects.filter(owner_id=organisation_id).values("id"))
-        if not owned:
-            return Q(pk__in=[])
-        return in_ids("instrument_id", owned)
-
-    def writable(self, actor, obj):
-        # Administrators supervise events but do not perform them.
-        if actor.kind == NATIONAL:
-            return True
-        return actor.kind == STAFF and actor.is_verifier and obj.performer_id == actor.organisation_id
 
 
 class RegistryPermission(permissions.BasePermission):

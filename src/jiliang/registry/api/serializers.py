@@ -12,7 +12,6 @@ import operator
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
@@ -190,7 +189,6 @@ class OrganisationSerializer(ModelCleanSerializer):
     """Name, kind and region are public; the credit code and address only reach those who
     see the organisation's private data (absent from the response otherwise)."""
 
-    PRIVATE_FIELDS = ("credit_code", "address")
     policy = OrganisationPolicy()
 
     class Meta:
@@ -203,9 +201,9 @@ class OrganisationSerializer(ModelCleanSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not self.policy.sees_private(request_actor(request), instance):
-            for name in self.PRIVATE_FIELDS:
-                data.pop(name, None)
+        actor = request_actor(request) if request is not None else None
+        if actor is None or not self.policy.sees_private(actor, instance):
+            data = {name: value for name, value in data.items() if name in self.policy.public_fields}
         return data
 
 
@@ -242,20 +240,12 @@ class MeasurementStandardSerializer(ModelCleanSerializer):
 
 
 class StatusChangeRequestSerializer(serializers.Serializer):
-    FINAL = {models.MeasurementStandard.Status.CANCELLED}
+    """The request of a status change; whether the transition is open is the policy's
+    table, asked by ``registry.services.change_standard_status``."""
 
     status = serializers.ChoiceField(choices=models.MeasurementStandard.Status.choices)
     reason = serializers.CharField(max_length=300, allow_blank=False)
     effective_on = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        standard: models.MeasurementStandard = self.context["standard"]
-        if standard.status in self.FINAL:
-            raise serializers.ValidationError({"status": f"the standard is {standard.status}; a cancelled approval cannot change status"})
-        if attrs["status"] == standard.status:
-            raise serializers.ValidationError({"status": f"the standard is already {standard.status}"})
-        attrs.setdefault("effective_on", timezone.localdate())
-        return attrs
 
 
 class CertifiedValueSerializer(ModelCleanSerializer):

@@ -23,7 +23,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from jiliang.registry import filtersets, models
+from jiliang.registry import filtersets, models, services
 
 from . import filters, permissions, rows
 from . import serializers as s
@@ -56,7 +56,7 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     """List, retrieve, create and update; DELETE is routed only where ``DestroyModelMixin``
     is mixed in, so everywhere else it is 405."""
 
-    policy: permissions.Policy = permissions.Policy()
+    policy: permissions.Policy = permissions.ReferencePolicy()
     permission_classes = [permissions.RegistryPermission]
     filter_backends = [filters.LazyDjangoFilterBackend, SearchFilter, OrderingFilter]
     ordering = ("id",)
@@ -68,7 +68,7 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return self.queryset.all()
 
     def get_queryset(self):
-        return self.policy.visible(self.base_queryset(), self.actor)
+        return self.policy.visible(self.actor, self.base_queryset())
 
     @property
     def actor(self):
@@ -114,6 +114,13 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             instance.delete()
 
     def handle_exception(self, exc):
+        if isinstance(exc, services.Refused):
+            body = {}
+            for name, reason in exc.reasons:
+                body.setdefault(name, []).append(str(reason))
+            if exc.forbidden:
+                return Response({"detail": "; ".join(str(r) for _, r in exc.reasons), **body}, status=status.HTTP_403_FORBIDDEN)
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, ProtectedError):  # a subclass of IntegrityError: test it first
             return Response({"detail": "other records refer to this one; it cannot be deleted"}, status=status.HTTP_409_CONFLICT)
         if isinstance(exc, IntegrityError):
@@ -269,12 +276,8 @@ class StandardViewSet(RegistryViewSet):
         change = s.StatusChangeRequestSerializer(data=request.data, context={"standard": standard})
         change.is_valid(raise_exception=True)
         data = change.validated_data
-        with audited_write(request, data["reason"]), transaction.atomic():
-            standard.status = data["status"]
-            standard.save(update_fields=["status"])
-            models.StandardStatusChange.objects.create(
-                standard=standard, status=data["status"], effective_on=data["effective_on"], reason=data["reason"]
-            )
+        with audited_write(request, data["reason"]):
+            services.change_standard_status(self.actor, standard, data["status"], data["reason"], data.get("effective_on"))
         standard = self.base_queryset().get(pk=standard.pk)
         return Response(s.MeasurementStandardSerializer(standard, context=self.get_serializer_context()).data)
 
@@ -386,6 +389,20 @@ class EventViewSet(RegistryViewSet):
     ordering_fields = ("id", "certificate_number")
 
     scope_arms: tuple | None = None
+
+    # Every write passes the workflow's rules (registry.services): who may perform, on
+    # which instrument, dates not in the future, standards in force on the date.
+    def perform_create(self, serializer):
+        values = dict(serializer.validated_data)
+        standards = values.pop("standards_used", [])
+        with audited_write(self.request, self.audit_reason()):
+            serializer.instance = services.record_event(self.actor, values, standards)
+
+    def perform_update(self, serializer):
+        values = dict(serializer.validated_data)
+        standards = values.pop("standards_used", None)
+        with audited_write(self.request, self.audit_reason()):
+            serializer.instance = services.update_event(self.actor, serializer.instance, values, standards)
 
     def get_queryset(self):
         actor = self.actor

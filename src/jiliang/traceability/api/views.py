@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jiliang.accounts import roles
-from jiliang.registry.api.permissions import InstrumentPolicy
+from jiliang.registry.policies import InstrumentPolicy
 from jiliang.registry.models import Instrument, MeasurementStandard, Region
 
 from .. import services
@@ -53,7 +53,7 @@ class ItemTraceabilityView(APIView):
     def get(self, request, pk: int):
         """The chain of one instrument up to primary standards, and whether it is traceable."""
         # An instrument the actor may not see does not exist for them.
-        instrument = get_object_or_404(InstrumentPolicy().visible(Instrument.objects.all(), _actor(request)), pk=pk)
+        instrument = get_object_or_404(InstrumentPolicy().visible(_actor(request), Instrument.objects.all()), pk=pk)
         date = _date(request.query_params.get("date"), "date", dt.date.today())
         return Response(services.item_chain(instrument, date))
 

@@ -90,7 +90,7 @@ class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return permissions.request_actor(self.request)
 
     def get_queryset(self):
-        return self.policy.visible(self.queryset.all(), self.actor)
+        return self.policy.visible(self.actor, self.queryset.all())
 
     def handle_exception(self, exc):
         if isinstance(exc, VerificationError):
