@@ -160,3 +160,10 @@ def test_relative_mpe_parsing():
     assert fitness.relative_mpe("1.5级") == pytest.approx(0.015)
     assert fitness.relative_mpe("0.01级") is None  # a pH meter's class is an absolute error
     assert fitness.relative_mpe("Ⅲ级") is None and fitness.relative_mpe("±0.5 kPa") is None
+
+
+def test_refused_on_an_instrument_outside_the_institutions_area(lab):
+    # 上城区's institute may not verify a scale in 宁波 (issue 16: the same reach as every event write).
+    p = lab
+    far = p.instrument("330203", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    assert "outside the area" in _refusal(p, instrument=far)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from jiliang.audit.services import audit_context, record_many
 from jiliang.registry import models as reg
+from jiliang.registry import services as registry_services
 
 from . import fitness
 from .coverage import build_ledger, coverage_chart, export_xlsx, history, take_snapshot  # noqa: F401  (re-exported use cases)
@@ -246,9 +247,12 @@ def record_verification(
     signed by three qualified people, with a standard fit for the instrument on the day.
     Writes the registry event and its standard link; the due date moves with it."""
     reasons: list[tuple[str, str]] = []
-    instrument = reg.Instrument.objects.select_related("catalog_item__regulation").get(pk=instrument.pk)
-    if performed_on > timezone.localdate():
-        reasons.append(("performed_on", f"{performed_on} is in the future"))
+    instrument = reg.Instrument.objects.select_related("catalog_item__regulation", "region").get(pk=instrument.pk)
+    # The rules every event write passes (registry.services): the institution's reach, the
+    # date, who may verify. The standard and the signatories are judged in full below.
+    forbidden, invalid = registry_services.event_refusals(
+        None, instrument=instrument, performer=institution, kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on)
+    reasons.extend(forbidden + invalid)
     try:
         _check_mandatory(instrument)
     except VerificationError as exc:
