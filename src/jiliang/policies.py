@@ -158,6 +158,7 @@ class Policy:
     is reference data: everyone reads every field, only a national administrator writes."""
 
     public = True  # whether signed-out visitors may read any row at all
+    scoped = False  # whether ``visible`` narrows the rows (else every row is visible)
     public_fields: tuple | None = None  # None: every field of a visible row is public
     # For a record with a lifecycle: action → the states it may start from, and the state
     # it leads to (None: the state the action names is chosen by its caller).

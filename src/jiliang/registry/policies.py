@@ -52,6 +52,7 @@ class OwnedPolicy(Policy):
     path to the region id the supervision follows."""
 
     public = False
+    scoped = True
     owner = "organisation_id"
     region = "organisation__region_id"
     writer_kinds = (STAFF, ENTERPRISE)
@@ -127,6 +128,7 @@ class StandardPolicy(OwnedPolicy):
 
 class ReferenceMaterialPolicy(OwnedPolicy):
     public = True  # the GBW catalogue is public
+    scoped = False
 
     owner = "producer_id"
     region = "producer__region_id"

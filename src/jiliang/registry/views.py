@@ -9,9 +9,13 @@ relation with a link to the full, filtered list.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import Max, OuterRef, Prefetch, Subquery
@@ -24,7 +28,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from jiliang.policies import ANONYMOUS, NATIONAL, PUBLIC, Actor, actor_for
+from jiliang.traceability import services as traceability
+
 from . import filtersets, models
+from .policies import policy_for
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -141,8 +149,111 @@ def object_url(obj) -> str | None:
     entry = URL_NAMES.get(type(obj))
     if entry is None:
         return None
+    actor = _page_actor.get()
+    if actor is not None and not may_open(actor, obj):
+        return None  # a link only where the page would open (not a 404 or a sign-in)
     name, attribute = entry
     return reverse(name, args=[getattr(obj, attribute)])
+
+
+# ---------------------------------------------------------------------------- access
+#
+# Pages answer as the API does, from the same policies: a private table (instruments,
+# events, people) sends an anonymous visitor to sign in and refuses a signed-in user
+# without a role; a row outside the actor's scope is a 404; fields outside the policy's
+# public ones are left out.
+
+# The actor of the page being rendered, so that links (``object_url``, the ``url_of``
+# filter) point only at pages the actor may open.
+_page_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("registry_page_actor", default=None)
+
+
+class SignInRequired(Exception):
+    pass
+
+
+def request_actor(request) -> Actor:
+    return actor_for(getattr(request, "user", None))
+
+
+def opens_table(actor: Actor, model) -> bool:
+    """Whether the actor may open the table's pages at all."""
+    return policy_for(model).public or actor.kind not in (ANONYMOUS, PUBLIC)
+
+
+def scope(actor: Actor, queryset):
+    """The rows of a queryset the actor may see (none of a private table for the public)."""
+    if not opens_table(actor, queryset.model):
+        return queryset.none()
+    return policy_for(queryset.model).visible(actor, queryset)
+
+
+def readable(request, queryset):
+    """The queryset scoped for the request's actor; refused outright for a private table."""
+    actor = request_actor(request)
+    if not opens_table(actor, queryset.model):
+        if actor.kind == ANONYMOUS:
+            raise SignInRequired()
+        raise PermissionDenied()
+    return policy_for(queryset.model).visible(actor, queryset)
+
+
+def _open_cache(actor: Actor) -> dict:
+    return actor.__dict__.setdefault("_page_cache", {})
+
+
+def may_open(actor: Actor, obj) -> bool:
+    """Whether the actor's detail page of ``obj`` would open (cached per actor and row;
+    ``prefetch_openable`` answers for a page's rows in one query per table)."""
+    model = type(obj)
+    policy = policy_for(model)
+    if (policy.public and not policy.scoped) or actor.kind == NATIONAL:  # every row
+        return True
+    if not opens_table(actor, model):
+        return False
+    cache = _open_cache(actor)
+    key = (model, obj.pk)
+    if key not in cache:
+        cache[key] = policy.visible(actor, model._default_manager.filter(pk=obj.pk)).exists()
+    return cache[key]
+
+
+def prefetch_openable(actor: Actor, rows, visible: bool | None = None) -> None:
+    """Answer ``may_open`` for many rows at once: ``visible`` True for rows already scoped
+    by the policy (a list's page), else one query per table."""
+    by_model: dict[type, set] = {}
+    for row in rows:
+        if row is not None:
+            by_model.setdefault(type(row), set()).add(row.pk)
+    cache = _open_cache(actor)
+    for model, ids in by_model.items():
+        if visible is None:
+            policy = policy_for(model)
+            shown = set(policy.visible(actor, model._default_manager.filter(pk__in=ids)).values_list("pk", flat=True)) \
+                if opens_table(actor, model) else set()
+        else:
+            shown = ids if visible else set()
+        cache.update({(model, pk): pk in shown for pk in ids})
+
+
+def page(view):
+    """A registry page: rendered for its actor, sending a visitor to sign in where needed."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        token = _page_actor.set(request_actor(request))
+        try:
+            with traceability.one_snapshot():
+                response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+        except SignInRequired:
+            return redirect_to_login(request.get_full_path())
+        finally:
+            _page_actor.reset(token)
+
+    return wrapper
 
 
 def list_url(name: str, **params) -> str:
@@ -159,8 +270,11 @@ class FieldRow:
     url: str | None = None
 
 
-def field_rows(obj, names: list[str]) -> list[FieldRow]:
-    """Label and display value of each named field, with a link for related records."""
+def field_rows(obj, names: list[str], actor: Actor | None = None) -> list[FieldRow]:
+    """Label and display value of each named field the actor may read (the policy's
+    public fields unless it sees the row's private ones), with a link for related records."""
+    if actor is not None:
+        names = policy_for(obj).readable_fields(actor, obj, names)
     rows = []
     for name in names:
         model_field = obj._meta.get_field(name)
@@ -184,6 +298,8 @@ class DeviceCalibration:
     valid: bool
     sources: list = field(default_factory=list)  # standards used by that calibration
     on_date: dt.date | None = None
+    verdict: dict | None = None  # the engine's verdict on the calibration that day
+    shown: bool = True  # the actor may open the device and its calibration
 
     @property
     def after_date(self) -> bool:
@@ -197,6 +313,7 @@ class ChainLink:
     depth: int
     in_force: bool
     calibrations: list = field(default_factory=list)
+    verdict: dict | None = None  # the engine's verdict on the standard that day
 
 
 @dataclass
@@ -206,6 +323,7 @@ class Chain:
     primary_standards: list = field(default_factory=list)
     external_sources: list = field(default_factory=list)
     truncated: bool = False
+    verdict: dict | None = None  # the engine's verdict on the chain's subject (event or standard)
 
     @property
     def levels(self):
@@ -213,16 +331,6 @@ class Chain:
         for link in self.links:
             grouped.setdefault(link.depth, []).append(link)
         return [grouped[d] for d in sorted(grouped)]
-
-
-def standard_in_force(standard: models.MeasurementStandard, on_date: dt.date) -> bool:
-    """Active and its certificate not lapsed on the date. Only the current certificate is
-    recorded, so a date before it began is not held against the standard."""
-    return standard.status == models.MeasurementStandard.Status.ACTIVE and on_date <= standard.valid_until
-
-
-def event_in_force(event: models.CalibrationEvent, on_date: dt.date) -> bool:
-    return event.performed_on <= on_date <= event.valid_until
 
 
 def events_with_sources(queryset):
@@ -266,12 +374,18 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
         for device in devices:
             devices_by_standard.setdefault(device.standard_id, []).append(device)
         next_frontier: set[int] = set()
+        standard_verdicts = traceability.standard_verdicts([s.id for s in standards], on_date)
+        event_verdicts = traceability.event_verdicts(list(events), on_date)
         for standard in standards:
-            link = ChainLink(standard, depth, standard_in_force(standard, on_date))
+            verdict = standard_verdicts[standard.id]
+            link = ChainLink(standard, depth, verdict["valid"], verdict=verdict)
             for device in devices_by_standard.get(standard.id, []):
                 event = events.get(device.chain_event_id)
                 sources = [es.standard for es in event.standard_links.all()] if event else []
-                link.calibrations.append(DeviceCalibration(device, event, bool(event) and event_in_force(event, on_date), sources, on_date))
+                event_verdict = event_verdicts[event.id] if event else None
+                # A calibration after the date (no earlier record) is shown, but not as valid on the date.
+                valid = bool(event_verdict and event_verdict["valid"]) and event.performed_on <= on_date
+                link.calibrations.append(DeviceCalibration(device, event, valid, sources, on_date, verdict=event_verdict))
                 next_frontier.update(s.id for s in sources)
                 if event and event.primary_standard_id:
                     primaries[event.primary_standard_id] = event.primary_standard
@@ -286,8 +400,10 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
 
 
 def chain_from_event(event: models.CalibrationEvent) -> Chain:
-    """The chain above one event, as it stood on the event's date."""
+    """The chain above one event, as it stood on the event's date, with the engine's
+    verdict on the event (its standards that day, the chain above, its own result)."""
     chain = upstream_chain([link.standard_id for link in event.standard_links.all()], event.performed_on)
+    chain.verdict = traceability.event_verdicts([event.id], event.performed_on)[event.id]
     if event.primary_standard_id and event.primary_standard not in chain.primary_standards:
         chain.primary_standards.insert(0, event.primary_standard)
     if event.external_source and event.external_source not in chain.external_sources:
@@ -298,6 +414,7 @@ def chain_from_event(event: models.CalibrationEvent) -> Chain:
 # ---------------------------------------------------------------------------- home
 
 
+@page
 def home(request):
     tables = [
         ("regions", models.Region, _("行政区划")),
@@ -310,9 +427,12 @@ def home(request):
         ("instruments", models.Instrument, _("计量器具")),
         ("events", models.CalibrationEvent, _("检定/校准记录")),
     ]
+    actor = request_actor(request)
     cards = []
     for name, model, title in tables:
-        count, estimated = fast_count(model.objects.all())
+        if not opens_table(actor, model):
+            continue  # no card linking a page the visitor may not open
+        count, estimated = fast_count(scope(actor, model.objects.all()))
         cards.append({"title": title, "url": reverse(f"registry:{name}"), "count": count, "estimated": estimated})
     return render(request, "registry/home.html", {"cards": cards})
 
@@ -341,8 +461,12 @@ class RegistryListView(View):
             queryset = queryset.prefetch_related(*self.prefetch_related)
         return queryset
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return page(super().as_view(**initkwargs))
+
     def get(self, request):
-        filterset = self.filterset_class(request.GET or None, queryset=self.get_queryset(), request=request)
+        filterset = self.filterset_class(request.GET or None, queryset=readable(request, self.get_queryset()), request=request)
         queryset = filterset.qs
         context = {
             "title": self.title,
@@ -370,6 +494,7 @@ class RegistryListView(View):
             and request.headers.get("HX-Request-Type", "partial") == "partial"
             and not request.headers.get("HX-History-Restore-Request")
         )
+        prefetch_openable(request_actor(request), context["rows"], visible=True)  # scoped by the policy above
         template = "registry/_results.html" if partial else "registry/list.html"
         response = render(request, template, context)
         patch_vary_headers(response, ["HX-Request", "HX-Request-Type", "HX-History-Restore-Request"])
@@ -487,7 +612,27 @@ def limited(queryset, limit: int = RELATED_LIMIT) -> tuple[list, bool]:
     return rows[:limit], len(rows) > limit
 
 
+def list_link(actor: Actor, name: str, model, **params) -> str | None:
+    """The URL of a filtered list, if the actor may open that list."""
+    return list_url(name, **params) if opens_table(actor, model) else None
+
+
+def with_verdicts(events, on_date: dt.date, actor: Actor | None = None) -> list:
+    """Events (scoped for the actor) with ``verdict``: the engine's verdict on each as a
+    certificate on the date; which of their instruments the actor may open is looked up
+    for all at once."""
+    if actor is not None:
+        prefetch_openable(actor, events, visible=True)
+        prefetch_openable(actor, [e.instrument for e in events])
+    verdicts = traceability.event_verdicts([e.id for e in events], on_date)
+    for event in events:
+        event.verdict = verdicts[event.id]
+    return events
+
+
+@page
 def region_detail(request, code):
+    actor = request_actor(request)
     region = get_object_or_404(models.Region.objects.select_related("parent__parent"), code=code)
     ancestors = []
     parent = region.parent
@@ -500,43 +645,52 @@ def region_detail(request, code):
         "region": region, "ancestors": ancestors, "children": children,
         "organisations": organisations, "more_organisations": more_organisations,
         "organisations_url": list_url("organisations", region=region),
-        "instruments_url": list_url("instruments", region=region),
+        "instruments_url": list_link(actor, "instruments", models.Instrument, region=region),
         "standards_url": list_url("standards", region=region),
     })
 
 
+@page
 def organisation_detail(request, pk):
+    """Name, kind and region for everyone; the credit code, address, people, instruments
+    and work of the organisation only to those the policy lets see them."""
+    actor = request_actor(request)
     organisation = get_object_or_404(models.Organisation.objects.select_related("region"), pk=pk)
-    standards, more_standards = limited(organisation.standards.select_related("field").order_by("certificate_number"), 100)
+    private = policy_for(organisation).sees_private(actor, organisation)
+    standards, more_standards = limited(scope(actor, organisation.standards.select_related("field").order_by("certificate_number")), 100)
     primary_standards = list(organisation.primary_standards.select_related("quantity").order_by("code")[:RELATED_LIMIT])
     materials, more_materials = limited(organisation.reference_materials.order_by("number"))
     people, more_people = limited(
-        organisation.people.order_by("name").prefetch_related(
+        scope(actor, organisation.people.order_by("name").prefetch_related(
             Prefetch("qualifications", queryset=models.Qualification.objects.select_related("catalog_item").order_by("kind", "valid_until"))
-        ), 100
-    )
-    instruments, more_instruments = limited(organisation.instruments.select_related("catalog_item", "region").order_by("code"))
-    performed, more_performed = limited(organisation.performed_events.select_related("instrument").order_by("-id"), 20)
+        )), 100
+    ) if private else ([], False)
+    instruments, more_instruments = limited(scope(actor, organisation.instruments.select_related("catalog_item", "region").order_by("code")))
+    performed, more_performed = limited(scope(actor, organisation.performed_events.select_related("instrument").order_by("-id")), 20)
+    prefetch_openable(actor, instruments, visible=True)
+    with_verdicts(performed, timezone.localdate(), actor)
     return render(request, "registry/organisation_detail.html", {
-        "organisation": organisation,
-        "fields": field_rows(organisation, ["name", "credit_code", "kind", "region", "address"]),
+        "organisation": organisation, "private": private,
+        "fields": field_rows(organisation, ["name", "credit_code", "kind", "region", "address"], actor),
         "standards": standards, "more_standards": more_standards, "standards_url": list_url("standards", holder=organisation),
         "primary_standards": primary_standards,
         "materials": materials, "more_materials": more_materials,
         "materials_url": list_url("reference-materials", producer=organisation),
         "people": people, "more_people": more_people,
         "instruments": instruments, "more_instruments": more_instruments,
-        "instruments_url": list_url("instruments", owner=organisation),
+        "instruments_url": list_link(actor, "instruments", models.Instrument, owner=organisation),
         "performed": performed, "more_performed": more_performed,
-        "performed_url": list_url("events", performer=organisation),
+        "performed_url": list_link(actor, "events", models.CalibrationEvent, performer=organisation),
         "today": timezone.localdate(),
     })
 
 
+@page
 def specification_detail(request, pk):
+    actor = request_actor(request)
     spec = get_object_or_404(models.Specification.objects.select_related("field", "supersedes", "superseded_by"), pk=pk)
     catalog_items = list(spec.catalog_items.select_related("field").order_by("code"))
-    standards, more_standards = limited(spec.standards.select_related("holder").order_by("certificate_number"), 100)
+    standards, more_standards = limited(scope(actor, spec.standards.select_related("holder").order_by("certificate_number")), 100)
     superseded_by = getattr(spec, "superseded_by", None)
     return render(request, "registry/specification_detail.html", {
         "spec": spec,
@@ -548,61 +702,71 @@ def specification_detail(request, pk):
     })
 
 
+@page
 def catalog_item_detail(request, code):
+    actor = request_actor(request)
     item = get_object_or_404(models.CatalogItem.objects.select_related("field", "quantity", "regulation"), code=code)
-    standards, more_standards = limited(item.standards.select_related("holder__region").order_by("certificate_number"), 100)
+    standards, more_standards = limited(scope(actor, item.standards.select_related("holder__region").order_by("certificate_number")), 100)
     return render(request, "registry/catalog_item_detail.html", {
         "item": item,
         "fields": field_rows(item, ["code", "name", "name_en", "category", "field", "quantity", "regulation",
                                     "management_mode", "period_months", "service_life_years"]),
         "standards": standards, "more_standards": more_standards,
         "standards_url": list_url("standards", catalog_item=item),
-        "instruments_url": list_url("instruments", catalog_item=item),
-        "events_url": list_url("events", catalog_item=item),
+        "instruments_url": list_link(actor, "instruments", models.Instrument, catalog_item=item),
+        "events_url": list_link(actor, "events", models.CalibrationEvent, catalog_item=item),
         "today": timezone.localdate(),
     })
 
 
+@page
 def primary_standard_detail(request, pk):
+    actor = request_actor(request)
     primary = get_object_or_404(models.PrimaryStandard.objects.select_related("quantity__field", "holder"), pk=pk)
     events, more_events = limited(
-        primary.events.select_related("instrument__standard__holder", "performer").order_by("-id")
+        scope(actor, primary.events.select_related("instrument__standard__holder", "performer").order_by("-id"))
     )
     return render(request, "registry/primary_standard_detail.html", {
         "primary": primary,
         "fields": field_rows(primary, ["code", "name", "quantity", "range_min", "range_max", "unit", "uncertainty", "k", "holder"]),
-        "events": events, "more_events": more_events,
-        "events_url": list_url("events", primary_standard=primary),
+        "events": with_verdicts(events, timezone.localdate(), actor), "more_events": more_events,
+        "events_url": list_link(actor, "events", models.CalibrationEvent, primary_standard=primary),
         "today": timezone.localdate(),
     })
 
 
+@page
 def standard_detail(request, pk):
+    """A published standard is public: what it is, its capabilities, its certificate and
+    status history, and whether the engine finds it in force today."""
+    actor = request_actor(request)
     standard = get_object_or_404(
-        models.MeasurementStandard.objects.select_related("holder__region", "field", "issuing_department"), pk=pk
+        readable(request, models.MeasurementStandard.objects.select_related("holder__region", "field", "issuing_department")), pk=pk
     )
     today = timezone.localdate()
-    downstream, more_downstream = limited(
+    downstream, more_downstream = limited(scope(actor,
         models.CalibrationEvent.objects.filter(standard_links__standard=standard)
-        .select_related("instrument__owner", "instrument__standard", "performer").order_by("-id"), 20
+        .select_related("instrument__owner", "instrument__standard", "performer").order_by("-id")), 20
     )
+    verdict = traceability.standard_verdicts([standard.id], today)[standard.id]
     return render(request, "registry/standard_detail.html", {
         "standard": standard,
         "fields": field_rows(standard, ["name", "tier", "level", "holder", "field", "certificate_number",
-                                        "issuing_department", "valid_from", "valid_until", "status", "published"]),
-        "in_force": standard_in_force(standard, today),
+                                        "issuing_department", "valid_from", "valid_until", "status", "published"], actor),
+        "in_force": verdict["valid"], "verdict": verdict,
         "capabilities": list(standard.capabilities.select_related("quantity").order_by("quantity__name", "range_min")),
         "specifications": list(standard.specifications.order_by("code")),
         "catalog_items": list(standard.catalog_items.order_by("code")),
         "status_changes": list(standard.status_changes.order_by("effective_on", "id")),
-        "chain": upstream_chain([standard.id], today),
-        "downstream": downstream, "more_downstream": more_downstream,
-        "downstream_url": list_url("events", standard=standard),
-        "devices_url": list_url("instruments", standard=standard),
+        "chain": shown_to(actor, upstream_chain([standard.id], today)),
+        "downstream": with_verdicts(downstream, today, actor), "more_downstream": more_downstream,
+        "downstream_url": list_link(actor, "events", models.CalibrationEvent, standard=standard),
+        "devices_url": list_link(actor, "instruments", models.Instrument, standard=standard),
         "today": today,
     })
 
 
+@page
 def reference_material_detail(request, pk):
     material = get_object_or_404(models.ReferenceMaterial.objects.select_related("producer"), pk=pk)
     return render(request, "registry/reference_material_detail.html", {
@@ -613,43 +777,65 @@ def reference_material_detail(request, pk):
     })
 
 
+def shown_to(actor: Actor, chain: Chain | None) -> Chain | None:
+    """Mark which devices and calibrations of a chain the actor may open; the others are
+    shown by their verdict only (an enterprise's device is not public)."""
+    if chain is None:
+        return None
+    prefetch_openable(actor, [item for link in chain.links for cal in link.calibrations for item in (cal.device, cal.event)]
+                      + [link.standard for link in chain.links]
+                      + [source for link in chain.links for cal in link.calibrations for source in cal.sources])
+    for link in chain.links:
+        for cal in link.calibrations:
+            cal.shown = may_open(actor, cal.device) and (cal.event is None or may_open(actor, cal.event))
+    return chain
+
+
+@page
 def instrument_detail(request, pk):
-    instrument = get_object_or_404(
-        models.Instrument.objects.select_related("catalog_item__field", "catalog_item__regulation", "owner", "region", "standard__holder"),
+    actor = request_actor(request)
+    instrument = get_object_or_404(readable(request,
+        models.Instrument.objects.select_related("catalog_item__field", "catalog_item__regulation", "owner", "region", "standard__holder")),
         pk=pk,
     )
     today = timezone.localdate()
-    events, more_events = limited(events_with_sources(instrument.events.order_by("-performed_on", "-id")))
+    events, more_events = limited(events_with_sources(scope(actor, instrument.events.order_by("-performed_on", "-id"))))
     latest = events[0] if events else None
     chain = chain_from_event(latest) if latest else None
     return render(request, "registry/instrument_detail.html", {
         "instrument": instrument,
         "fields": field_rows(instrument, ["code", "name", "catalog_item", "legal_purpose", "owner", "region", "manufacturer",
                                           "model", "serial_number", "type_approval_number", "accuracy", "range_min",
-                                          "range_max", "unit", "status", "installed_on", "verified_until", "standard"]),
-        "events": events, "more_events": more_events,
+                                          "range_max", "unit", "status", "installed_on", "verified_until", "standard"], actor),
+        "events": with_verdicts(events, today, actor), "more_events": more_events,
         "events_url": list_url("events", instrument=instrument),
-        "latest": latest, "chain": chain,
+        "latest": latest, "chain": shown_to(actor, chain),
+        # Traceable today: the engine's verdict on the instrument (its current event, the
+        # standards that event used on its date, everything above them).
+        "verdict": traceability.item_verdicts([instrument.id], today)[instrument.id],
         "today": today,
     })
 
 
+@page
 def event_detail(request, pk):
-    event = get_object_or_404(
-        events_with_sources(models.CalibrationEvent.objects.select_related("instrument__owner", "instrument__standard")), pk=pk
+    actor = request_actor(request)
+    event = get_object_or_404(readable(request,
+        events_with_sources(models.CalibrationEvent.objects.select_related("instrument__owner", "instrument__standard"))), pk=pk
     )
     results = event.results if isinstance(event.results, list) else [event.results]
     result_rows = [row for row in results if isinstance(row, dict)]
     result_columns = list(dict.fromkeys(key for row in result_rows for key in row))
+    today = timezone.localdate()
+    verdict = traceability.event_verdicts([event.id], today)[event.id]
     return render(request, "registry/event_detail.html", {
         "event": event,
         "fields": field_rows(event, ["certificate_number", "kind", "instrument", "performer", "person", "specification",
                                      "performed_on", "valid_until", "passed", "uncertainty", "primary_standard",
-                                     "external_source"]),
-        "in_force": event_in_force(event, timezone.localdate()),
+                                     "external_source"], actor),
+        "in_force": verdict["valid"], "verdict": verdict,
         "result_columns": result_columns,
         "result_rows": [[row.get(c, "") for c in result_columns] for row in result_rows],
-        "chain": chain_from_event(event),
-        "today": timezone.localdate(),
+        "chain": shown_to(actor, chain_from_event(event)),
+        "today": today,
     })
-

@@ -7,6 +7,8 @@ The engine's snapshot is kept per process and refreshed incrementally before eac
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import threading
 
@@ -38,14 +40,35 @@ REASON_LABELS = {
 
 _lock = threading.Lock()
 _graph: loader.RegistryGraph | None = None
+# Inside ``one_snapshot()``: the snapshot of the block once it has been brought up to date.
+_pinned: contextvars.ContextVar[list | None] = contextvars.ContextVar("traceability_pinned", default=None)
 
 
 def current_graph() -> loader.RegistryGraph:
-    """The process's snapshot, brought up to date with the database."""
+    """The process's snapshot, brought up to date with the database (once per
+    ``one_snapshot()`` block)."""
     global _graph
+    pinned = _pinned.get()
+    if pinned:
+        return pinned[0]
     with _lock:
         _graph = loader.build_graph() if _graph is None else loader.refresh_graph(_graph)
-        return _graph
+        graph = _graph
+    if pinned is not None:
+        pinned.append(graph)
+    return graph
+
+
+@contextlib.contextmanager
+def one_snapshot():
+    """Every question inside the block reads one snapshot, refreshed at the first question
+    only: a page that asks about an item, its events and the standards above them checks
+    the database for changes once, not once per question."""
+    token = _pinned.set([])
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def forget_graph() -> None:

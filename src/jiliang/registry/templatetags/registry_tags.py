@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jiliang.registry.views import object_url
+from jiliang.registry import models
+from jiliang.registry.views import object_url, opens_table, request_actor
 
 register = template.Library()
 
@@ -44,16 +45,21 @@ NAVIGATION = [
     ("instruments", "instrument", _("计量器具")),
     ("events", "event", _("检定/校准记录")),
 ]
+# Tables whose pages are not open to everyone (the registry's policies say which).
+PRIVATE_LISTS = {"instruments": models.Instrument, "events": models.CalibrationEvent}
 
 
 @register.simple_tag(takes_context=True)
 def navigation(context):
     """The registry lists for the site navigation, the current section marked."""
-    match = getattr(context.get("request"), "resolver_match", None)
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
     current = match.url_name if match and match.namespace == "registry" else None
+    actor = request_actor(request)
     return [
         {"url": reverse(f"registry:{list_name}"), "label": label_text, "active": current in (list_name, detail_name)}
         for list_name, detail_name, label_text in NAVIGATION
+        if list_name not in PRIVATE_LISTS or opens_table(actor, PRIVATE_LISTS[list_name])
     ]
 
 
