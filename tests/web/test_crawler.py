@@ -80,10 +80,14 @@ PAGES = {
     "registry:standard": (lambda p: {"pk": p.standard.pk}, everyone()),
     "registry:reference-materials": (None, everyone()),
     "registry:reference-material": (lambda p: {"pk": p.objects["reference_material"].pk}, everyone()),
-    "registry:instruments": (None, everyone()),
-    "registry:instrument": (lambda p: {"pk": p.instrument.pk}, everyone()),
-    "registry:events": (None, everyone()),
-    "registry:event": (lambda p: {"pk": p.event.pk}, everyone()),
+    # Instruments and events are not public (their policies): as in the API, a visitor signs
+    # in, and a role sees the rows of its scope only.
+    "registry:instruments": (None, only(SIGNED_IN - {"public"})),
+    "registry:instrument": (lambda p: {"pk": p.instrument.pk}, scoped({"county_admin", "auditor", "enterprise_user", "superuser"})),
+    "registry:events": (None, only(SIGNED_IN - {"public"})),
+    "registry:event": (lambda p: {"pk": p.event.pk}, lambda p: scoped(
+        {"county_admin", "auditor", "enterprise_user", "superuser"}
+        | ({"institution_staff"} if p.event.performer_id == p.institution.pk else set()))),
     # Signing in and the dashboards.
     "accounts:login": (None, only({"anonymous"}, otherwise=REDIRECT)),
     "accounts:logout": (None, everyone()),
@@ -271,7 +275,8 @@ def test_the_navigation_links_only_pages_the_role_may_use(province, role):
     assert ("portal:complaints" in names) == (role in SUPERVISORS)
     assert ("prepack:create" in names) == (role in {"county_admin", "institution_staff", "superuser"})
     assert ("admin:index" in names) == (role == "superuser")  # the admin only for staff users
-    assert {"registry:instruments", "certificates:check", "portal:home"} <= names  # everyone's
+    assert {"registry:standards", "certificates:check", "portal:home"} <= names  # everyone's
+    assert ("registry:instruments" in names) == (role not in ("anonymous", "public"))
 
 
 def test_the_header_offers_signing_in_or_out(province):
@@ -282,3 +287,68 @@ def test_the_header_offers_signing_in_or_out(province):
     tree = html.fromstring(signed_in.content)
     assert tree.xpath(f"//form[@action='{reverse('accounts:logout')}' and @method='post']")
     assert province.users["enterprise_user"].username in signed_in.content.decode()
+
+
+# ---------------------------------------------------------------------------- links
+
+
+LINKS_PER_PAGE_NAME = 2  # distinct URLs followed per URL name and role (the pattern is what is checked)
+
+
+def _links(content: bytes) -> list[str]:
+    try:
+        tree = html.fromstring(content)
+    except Exception:  # not an HTML page (a PDF, an XML file)
+        return []
+    return [a.get("href") for a in tree.xpath("//a[@href]")]
+
+
+def _followable(href: str) -> str | None:
+    from django.urls import Resolver404, resolve
+
+    parsed = urlparse(href)
+    if parsed.scheme or parsed.netloc or not parsed.path.startswith("/") or parsed.path.startswith(("/api/", "/admin/", "/static/", "/media/", "/i18n/")):
+        return None
+    try:
+        match = resolve(parsed.path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_links_a_page_the_role_is_refused(province, role):
+    """Walk every page the role may open and follow the links on it: none answers 403, nor
+    sends a signed-out visitor to sign in (a link is shown only where the action is allowed)."""
+    client = client_for(province, role)
+    login = resolve_url(settings.LOGIN_URL)
+    followed: dict[str, int] = {}
+    seen: set[str] = set()
+    refused = []
+    queue = []
+    for route, name in pages():
+        if outcomes_of(name, province)[role] != OK:
+            continue
+        kwargs_of = PAGES[name][0]
+        queue.append((reverse(name, kwargs=kwargs_of(province) if kwargs_of else None), "(start)"))
+    while queue:
+        url, source = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        location = urlparse(response.get("Location", "")).path
+        if response.status_code == 403 or (response.status_code == 302 and location == login):
+            refused.append(f"{url} ({response.status_code}), linked from {source}")
+            continue
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        for href in _links(response.content):
+            name = _followable(href)
+            if name is None or name.startswith(("accounts:logout",)) or href.split("#")[0] in seen:
+                continue
+            if followed.get(name, 0) >= LINKS_PER_PAGE_NAME:
+                continue
+            followed[name] = followed.get(name, 0) + 1
+            queue.append((href.split("#")[0], url))
+    assert not refused, f"{role} is shown links to pages that refuse it:\n" + "\n".join(refused)

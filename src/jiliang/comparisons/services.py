@@ -25,6 +25,7 @@ from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from .errors import NotAllowed, WorkflowError
+from .policies import require_state
 from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Participant, Report, Submission
 from .permissions import actor_organisations, administers_region
 
@@ -60,12 +61,6 @@ def _require_administrator(user, comparison: Comparison) -> None:
 def _require_organiser(user, comparison: Comparison) -> None:
     if comparison.pilot_id not in actor_organisations(user) and not administers_region(user, comparison.administrator_region):
         raise NotAllowed("only the pilot or the administrator may do this")
-
-
-def _require_status(comparison: Comparison, *allowed: str) -> None:
-    if comparison.status not in allowed:
-        names = ", ".join(allowed)
-        raise WorkflowError("status", f"the comparison is {comparison.status}; this step needs it to be {names}")
 
 
 def _transition(user, comparison: Comparison, new_status: str, **fields) -> Comparison:
@@ -129,7 +124,7 @@ def update_schedule(user, comparison: Comparison, **changes) -> Comparison:
     """Change dates (a deadline may be extended while submissions are open)."""
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
-    _require_status(comparison, S.DRAFT, S.OPEN)
+    require_state(comparison, "schedule")
     unknown = set(changes) - set(SCHEDULE_FIELDS)
     if unknown:
         raise WorkflowError(sorted(unknown)[0], "is not a schedule field")
@@ -147,7 +142,7 @@ def update_schedule(user, comparison: Comparison, **changes) -> Comparison:
 def set_protocol(user, comparison: Comparison, upload) -> Comparison:
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
-    _require_status(comparison, S.DRAFT, S.OPEN, S.CLOSED)
+    require_state(comparison, "protocol")
     if upload is None or not getattr(upload, "size", 0):
         raise WorkflowError("protocol", "an empty file")
     comparison.protocol.save(upload.name, upload, save=False)
@@ -161,7 +156,7 @@ def set_protocol(user, comparison: Comparison, upload) -> Comparison:
 def add_measurand(user, comparison: Comparison, *, name: str, quantity: Quantity, unit: str = "", nominal_value: float | None = None) -> Measurand:
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
-    _require_status(comparison, S.DRAFT)
+    require_state(comparison, "measurand")
     if not name.strip():
         raise WorkflowError("name", "is required")
     if comparison.measurands.filter(name=name).exists():
@@ -178,7 +173,7 @@ def add_participant(user, comparison: Comparison, *, institution: Organisation, 
                     label: str = "", in_reference: bool = True) -> Participant:
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
-    _require_status(comparison, S.DRAFT)
+    require_state(comparison, "participant")
     if standard is not None and standard.holder_id != institution.pk:
         raise WorkflowError("standard", f"standard {standard.pk} is held by organisation {standard.holder_id}, not by {institution.pk}")
     if comparison.participants.filter(institution=institution).exists():
@@ -198,7 +193,7 @@ def record_movement(user, comparison: Comparison, *, holder: Organisation, recei
     comparison = _locked(comparison)
     if holder.pk not in actor_organisations(user):
         _require_organiser(user, comparison)
-    _require_status(comparison, S.DRAFT, S.OPEN, S.CLOSED)
+    require_state(comparison, "movement")
     if holder.pk != comparison.pilot_id and not comparison.participants.filter(institution=holder).exists():
         raise WorkflowError("holder", f"{holder.name} is neither the pilot nor a participant")
     if sent_on is not None and sent_on < received_on:
@@ -218,7 +213,7 @@ def record_movement(user, comparison: Comparison, *, holder: Organisation, recei
 def open_submissions(user, comparison: Comparison) -> Comparison:
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
-    _require_status(comparison, S.DRAFT)
+    require_state(comparison, "open")
     if not comparison.measurands.exists():
         raise WorkflowError("measurands", "a comparison needs at least one measurand")
     if comparison.participants.count() < 2:
@@ -261,7 +256,7 @@ def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=
     participant = comparison.participants.filter(institution_id__in=actor_organisations(user)).first()
     if participant is None:
         raise NotAllowed("only a participant's staff may submit results")
-    _require_status(comparison, S.OPEN)
+    require_state(comparison, "submit")
     now = now or timezone.now()
     if now > comparison.submission_deadline:
         raise WorkflowError("submission_deadline", f"passed at {comparison.submission_deadline.isoformat()}; results are no longer accepted")
@@ -303,7 +298,7 @@ def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=
 def close_submissions(user, comparison: Comparison) -> Comparison:
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
-    _require_status(comparison, S.OPEN)
+    require_state(comparison, "close")
     return _transition(user, comparison, S.CLOSED, closed_at=timezone.now())
 
 
@@ -361,7 +356,7 @@ def compute(user, comparison: Comparison, *, estimator: str, sigma_pt: float | N
     """Compute every measurand with the core's ``compute_document`` (may be repeated until Draft A)."""
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
-    _require_status(comparison, S.CLOSED, S.COMPUTED)
+    require_state(comparison, "compute")
     if estimator not in ESTIMATORS:
         raise WorkflowError("estimator", f"must be one of {', '.join(ESTIMATORS)}")
     if sigma_pt is not None:
@@ -438,9 +433,9 @@ def write_report(user, comparison: Comparison, *, stage: str, introduction: str 
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
     if stage == Report.Stage.DRAFT_A:
-        _require_status(comparison, S.COMPUTED, S.DRAFT_A)
+        require_state(comparison, "draft_a")
     elif stage == Report.Stage.DRAFT_B:
-        _require_status(comparison, S.DRAFT_A, S.DRAFT_B)
+        require_state(comparison, "draft_b")
     else:
         raise WorkflowError("stage", f"must be one of {', '.join(Report.Stage.values)}")
     html = render_report(comparison, stage, introduction, discussion, conclusions)
@@ -459,7 +454,7 @@ def write_report(user, comparison: Comparison, *, stage: str, introduction: str 
 def approve(user, comparison: Comparison) -> Comparison:
     comparison = _locked(comparison)
     _require_administrator(user, comparison)
-    _require_status(comparison, S.DRAFT_B)
+    require_state(comparison, "approve")
     return _transition(user, comparison, S.APPROVED, approved_at=timezone.now(), approved_by=user)
 
 
@@ -467,7 +462,7 @@ def approve(user, comparison: Comparison) -> Comparison:
 def publish(user, comparison: Comparison) -> Comparison:
     comparison = _locked(comparison)
     _require_administrator(user, comparison)
-    _require_status(comparison, S.APPROVED)
+    require_state(comparison, "publish")
     return _transition(user, comparison, S.PUBLISHED, published_at=timezone.now())
 
 

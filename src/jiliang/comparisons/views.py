@@ -22,6 +22,7 @@ from jiliang.registry.models import MeasurementStandard, Organisation, Quantity
 
 from . import services, visibility
 from .errors import NotAllowed, WorkflowError
+from .policies import allowed_actions, may_follow_up
 from .models import Comparison, Report
 from .visibility import Viewer
 
@@ -36,7 +37,7 @@ def _comparison(viewer: Viewer, pk: int) -> Comparison:
 def comparison_list(request):
     viewer = Viewer.of(request.user)
     rows = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))[:500]
-    return render(request, "comparisons/list.html", {"comparisons": rows, "public": False})
+    return render(request, "comparisons/list.html", {"comparisons": rows, "public": False, "may_follow_up": may_follow_up(request.user)})
 
 
 def public_list(request):
@@ -63,7 +64,9 @@ def comparison_detail(request, pk):
         "is_admin": viewer.administers(comparison),
         "participant": participant,
         "estimators": ESTIMATORS,
-        "can_submit": participant is not None and comparison.status == S.OPEN,
+        # The steps open to this user now: the workflow's table (policies.TRANSITIONS).
+        "actions": allowed_actions(request.user, comparison),
+        "can_submit": participant is not None and "submit" in allowed_actions(request.user, comparison),
         "quantities": Quantity.objects.order_by("name") if comparison.status == S.DRAFT and viewer.organises(comparison) else [],
     }
     return render(request, "comparisons/detail.html", context)
@@ -216,7 +219,7 @@ def report(request, pk, stage):
 def follow_ups(request):
     viewer = Viewer.of(request.user)
     # Follow-ups concern institutions and the administrations over them: nobody else has any.
-    if not viewer.organisations and viewer.reading_prefix is None:
+    if not may_follow_up(request.user):
         raise PermissionDenied("follow-up actions are for institution staff, administrators and auditors")
     rows = visibility.follow_ups(viewer).select_related("comparison", "institution", "measurand", "standard")[:1000]
     return render(request, "comparisons/follow_ups.html", {"rows": rows})

@@ -28,6 +28,7 @@ from jiliang.traceability.services import item_chain
 
 from . import permissions
 from .models import CreditRecord, Inspection, InspectionScale, InspectionUnit, Notice
+from .policies import require_state
 
 try:  # the audit ledger is optional for this app
     from jiliang.audit.services import record as _audit_record
@@ -273,8 +274,7 @@ def add_measurements(user, inspection: Inspection, *, values=None, gross=None, t
     inspection = _locked(inspection)
     if not permissions.may_work_on(user, inspection):
         raise NotAllowed("you may not enter measurements for this inspection")
-    if inspection.status not in (Inspection.Status.DRAFT, Inspection.Status.MEASURED):
-        raise InspectionError("status", f"measurements are closed once the inspection is {inspection.status}")
+    require_state(inspection, "measure", InspectionError)
     M = Inspection.Mode
     if values is not None:
         if gross is not None or tare is not None or tare_sample is not None:
@@ -344,8 +344,7 @@ def judge_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.may_work_on(user, inspection):
         raise NotAllowed("you may not judge this inspection")
-    if inspection.status != Inspection.Status.MEASURED:
-        raise InspectionError("status", f"only a measured inspection can be judged; this one is {inspection.status}")
+    require_state(inspection, "judge", InspectionError)
     rows = np.array(inspection.units.order_by("position").values_list("gross", "tare", "net"), dtype=float).reshape(-1, 3)
     gross, tare, net = rows.T  # None reads as NaN; only the mode's columns are used
     M = Inspection.Mode
@@ -416,8 +415,7 @@ def approve_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
         raise NotAllowed(f"only the administrator of region {inspection.producer.region.code} (or above) approves this inspection")
-    if inspection.status != Inspection.Status.JUDGED:
-        raise InspectionError("status", f"only a judged inspection can be approved; this one is {inspection.status}")
+    require_state(inspection, "approve", InspectionError)
     inspection.status = Inspection.Status.APPROVED
     inspection.approved_by = user if getattr(user, "is_authenticated", False) else None
     inspection.approved_at = timezone.now()
@@ -446,8 +444,7 @@ def publish_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
         raise NotAllowed(f"only the administrator of region {inspection.producer.region.code} (or above) publishes this inspection")
-    if inspection.status != Inspection.Status.APPROVED:
-        raise InspectionError("status", f"only an approved inspection can be published; this one is {inspection.status}")
+    require_state(inspection, "publish", InspectionError)
     inspection.status = Inspection.Status.PUBLISHED
     inspection.published_at = timezone.now()
     inspection.save(update_fields=["status", "published_at"])

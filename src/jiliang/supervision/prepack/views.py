@@ -21,9 +21,11 @@ from django.views.decorators.http import require_POST
 
 from jiliang.core import prepack as core
 from jiliang.core.prepack import PrepackError
+from jiliang.policies import as_actor
 from jiliang.registry.models import Instrument, Person
 
 from . import permissions, services
+from .policies import POLICY, allowed_actions
 from .models import Inspection
 from .report import render_pdf, report_context
 
@@ -57,15 +59,16 @@ def public_list(request):
     if q:
         queryset = queryset.filter(product_name__icontains=q) | queryset.filter(producer__name__icontains=q) | queryset.filter(producer__credit_code=q.upper())
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "prepack/public_list.html", {"page": page, "q": q})
+    return render(request, "prepack/public_list.html", {"page": page, "q": q, "may_create": POLICY.may_create(as_actor(request.user))})
 
 
 def detail(request, pk):
     inspection = get_object_or_404(_visible(request), pk=pk)
     context = report_context(inspection)
     context.update(
-        may_work=inspection.status in ("draft", "measured") and permissions.may_work_on(request.user, inspection),
-        may_administer=permissions.administers(request.user, inspection.producer.region.code),
+        # The steps open to this user now (policies.TRANSITIONS): forms and buttons ask this.
+        actions=allowed_actions(request.user, inspection),
+        may_work="measure" in allowed_actions(request.user, inspection),
         error=request.GET.get("error", ""),
     )
     return render(request, "prepack/detail.html", context)
@@ -191,6 +194,7 @@ def measure(request, pk):
     tolerance = core.tolerable_shortfall(str(inspection.nominal), inspection.unit, inspection.edition)
     context = report_context(inspection)
     context.update(plan=plan, tolerance=tolerance, count=len(context["units"]), error=error,
+                   actions=allowed_actions(request.user, inspection),
                    modes=Inspection.Mode.choices, current_mode=inspection.mode or "net")
     return render(request, "prepack/measure.html", context)
 

@@ -1,0 +1,91 @@
+"""Who may do what to a comparison, and in which state: the workflow's one table.
+
+``TRANSITIONS`` names each step of the comparison workflow (CCEM / APMP practice, JJF
+1117-2010 计量比对规范 §5: protocol, circulation, submission, close, computation,
+Draft A, Draft B, approval, publication), the states it may start from, and who takes it.
+The services refuse a step outside its states (``require_state``); the pages show a
+step's form or button only when ``allowed_actions`` holds it.
+
+Reading (the seal on submitted values) is ``visibility``; this module is about acting.
+"""
+
+from __future__ import annotations
+
+from jiliang.policies import Actor, Policy, as_actor
+
+from .models import Comparison
+from .permissions import actor_organisations, administers_region
+from .errors import WorkflowError
+
+S = Comparison.Status
+
+PILOT, ADMINISTRATOR, ORGANISER, PARTICIPANT = "pilot", "administrator", "organiser", "participant"
+
+# action: (states it may start from, the state it leads to or None, who takes it)
+TRANSITIONS: dict[str, tuple[tuple, str | None, str]] = {
+    "schedule": ((S.DRAFT, S.OPEN), None, ORGANISER),
+    "protocol": ((S.DRAFT, S.OPEN, S.CLOSED), None, ORGANISER),
+    "measurand": ((S.DRAFT,), None, ORGANISER),
+    "participant": ((S.DRAFT,), None, ORGANISER),
+    "movement": ((S.DRAFT, S.OPEN, S.CLOSED), None, ORGANISER),
+    "open": ((S.DRAFT,), S.OPEN, PILOT),
+    "submit": ((S.OPEN,), None, PARTICIPANT),
+    "close": ((S.OPEN,), S.CLOSED, PILOT),
+    "compute": ((S.CLOSED, S.COMPUTED), S.COMPUTED, PILOT),
+    "draft_a": ((S.COMPUTED, S.DRAFT_A), S.DRAFT_A, PILOT),
+    "draft_b": ((S.DRAFT_A, S.DRAFT_B), S.DRAFT_B, PILOT),
+    "approve": ((S.DRAFT_B,), S.APPROVED, ADMINISTRATOR),
+    "publish": ((S.APPROVED,), S.PUBLISHED, ADMINISTRATOR),
+}
+
+
+class ComparisonPolicy(Policy):
+    transitions = {action: (sources, target) for action, (sources, target, _) in TRANSITIONS.items()}
+
+    def may_transition(self, actor: Actor, action: str, obj: Comparison) -> bool:
+        return self.takes(actor, TRANSITIONS[action][2], obj)
+
+    def takes(self, actor: Actor, who: str, comparison: Comparison) -> bool:
+        organisations = {actor.organisation_id} if actor.kind == "institution_staff" and actor.organisation_id else set()
+        pilot = comparison.pilot_id in organisations
+        administrator = actor.reads_region_code(comparison.administrator_region.code) and not actor.read_only
+        if who == PILOT:
+            return pilot
+        if who == ADMINISTRATOR:
+            return administrator
+        if who == ORGANISER:
+            return pilot or administrator
+        if who == PARTICIPANT:
+            return bool(organisations) and comparison.participants.filter(institution_id__in=organisations).exists()
+        return False
+
+    def writable(self, actor, obj) -> bool:
+        return self.takes(actor, ORGANISER, obj)
+
+
+POLICY = ComparisonPolicy()
+
+
+def policy_for(model_or_obj) -> Policy:
+    return POLICY
+
+
+def require_state(comparison: Comparison, action: str) -> None:
+    """Refuse a step the comparison's state does not allow (the table above)."""
+    if not POLICY.in_state_for(action, comparison):
+        names = ", ".join(TRANSITIONS[action][0])
+        raise WorkflowError("status", f"the comparison is {comparison.status}; this step needs it to be {names}")
+
+
+def allowed_actions(user_or_actor, comparison: Comparison) -> list[str]:
+    return POLICY.allowed_actions(as_actor(user_or_actor), comparison)
+
+
+def may_follow_up(user_or_actor) -> bool:
+    """Follow-up actions are for institution staff, administrators and auditors."""
+    actor = as_actor(user_or_actor)
+    return actor.kind in ("institution_staff", "national", "region_admin", "auditor")
+
+
+__all__ = ["POLICY", "TRANSITIONS", "ComparisonPolicy", "allowed_actions", "may_follow_up", "require_state",
+           "actor_organisations", "administers_region"]
