@@ -245,7 +245,7 @@ def test_permission_matrix(calibrated, endpoint):
 def test_every_routed_endpoint_is_in_the_matrix():
     from jiliang.registry.api.urls import router
 
-    assert {prefix for prefix, _, _ in router.registry} - {"tokens"} == set(ENDPOINTS)
+    assert {prefix for prefix, _, _ in router.registry} == set(ENDPOINTS)
 
 
 def test_organisation_private_fields_reach_only_those_who_see_them(world):

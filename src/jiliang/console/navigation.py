@@ -9,12 +9,15 @@ for that role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from jiliang.accounts.roles import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, actor_for
+from jiliang.comparisons.policies import may_follow_up
+from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
+from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 
 EVERYONE = frozenset({ANONYMOUS, PUBLIC, NATIONAL, REGION_ADMIN, AUDITOR, STAFF, ENTERPRISE})
 SIGNED_IN_ROLES = EVERYONE - {ANONYMOUS, PUBLIC}  # the roles with a dashboard
@@ -29,6 +32,11 @@ class Link:
     roles: frozenset
     # Pages whose resolver match marks this link current: "namespace:url_name" or "namespace:*".
     sections: tuple = ()
+    # Where a record's policy decides, its question (actor → bool) instead of the role list.
+    allowed: Callable[[Actor], bool] | None = None
+
+    def shown_to(self, actor: Actor) -> bool:
+        return self.allowed(actor) if self.allowed is not None else actor.kind in self.roles
 
 
 WORK = [
@@ -39,8 +47,9 @@ WORK = [
     Link("verification:institution", _("强制检定"), frozenset({STAFF}), ("verification:*",)),
     Link("verification:enterprise", _("强制检定"), frozenset({ENTERPRISE}), ("verification:*",)),
     Link("comparisons:list", _("比对管理"), SUPERVISORS | {STAFF}, ("comparisons:list", "comparisons:detail", "comparisons:report")),
-    Link("comparisons:follow-ups", _("比对后续措施"), SUPERVISORS | {STAFF}, ("comparisons:follow-ups",)),
-    Link("prepack:create", _("净含量抽查登记"), ADMINISTRATORS | {STAFF}, ("prepack:create", "prepack:measure")),
+    Link("comparisons:follow-ups", _("比对后续措施"), SUPERVISORS | {STAFF}, ("comparisons:follow-ups",), allowed=may_follow_up),
+    Link("prepack:create", _("净含量抽查登记"), ADMINISTRATORS | {STAFF}, ("prepack:create", "prepack:measure"),
+         allowed=INSPECTION_POLICY.may_create),
     Link("portal:complaints", _("投诉处理"), SUPERVISORS, ("portal:complaints", "portal:complaint")),
 ]
 
@@ -59,10 +68,10 @@ def _current(request) -> tuple[str, str]:
     return match.namespace or "", match.url_name or ""
 
 
-def _links(links: list[Link], role: str, namespace: str, url_name: str) -> list[dict]:
+def _links(links: list[Link], actor: Actor, namespace: str, url_name: str) -> list[dict]:
     out = []
     for link in links:
-        if role not in link.roles:
+        if not link.shown_to(actor):
             continue
         try:
             url = reverse(link.url_name)
@@ -79,21 +88,21 @@ def role_of(user) -> str:
 
 def navigation_for(request) -> dict:
     """{"work": [...], "public": [...], "role": kind} for the request's user."""
-    user = getattr(request, "user", None)
-    role = role_of(user)
+    actor = actor_for(getattr(request, "user", None))
     namespace, url_name = _current(request)
     return {
-        "role": role,
-        "work": _links(WORK, role, namespace, url_name),
-        "public": _links(PUBLIC_SERVICES, role, namespace, url_name),
+        "role": actor.kind,
+        "work": _links(WORK, actor, namespace, url_name),
+        "public": _links(PUBLIC_SERVICES, actor, namespace, url_name),
     }
 
 
 def links_for_role(role: str) -> list[str]:
     """The URL names of every link the role is shown (for tests and the crawler)."""
     names = []
+    actor = Actor(role)
     for link in WORK + PUBLIC_SERVICES:
-        if role in link.roles:
+        if link.shown_to(actor):
             try:
                 reverse(link.url_name)
             except NoReverseMatch:

@@ -1,8 +1,6 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from jiliang.accounts import api as accounts_api
-
 from . import views
 
 router = DefaultRouter(trailing_slash=True)
@@ -20,13 +18,8 @@ router.register("standards", views.StandardViewSet, basename="standard")
 router.register("reference-materials", views.ReferenceMaterialViewSet, basename="reference-material")
 router.register("people", views.PersonViewSet, basename="person")
 router.register("qualifications", views.QualificationViewSet, basename="qualification")
-router.register("tokens", accounts_api.ApiTokenViewSet, basename="api-token")
 
-app_name = "api"
-
+# Included in the ``api`` namespace by ``jiliang.api_urls`` (with the accounts' routes).
 urlpatterns = [
-    path("me/", accounts_api.MeView.as_view(), name="me"),
-    path("auth/login/", accounts_api.LoginView.as_view(), name="login"),
-    path("auth/logout/", accounts_api.LogoutView.as_view(), name="logout"),
     path("", include(router.urls)),
 ]
