@@ -24,6 +24,7 @@ repeats its rules.
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass, field
 
@@ -205,6 +206,14 @@ class Policy:
 
     def allowed_actions(self, actor: Actor, obj) -> list[str]:
         return [action for action in self.transitions if self.may(actor, action, obj)]
+
+
+def policy_of(model_or_obj) -> Policy:
+    """The policy of a record kind: ``policy_for`` of its app's ``policies`` module (every
+    app keeps its policies in the same room)."""
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    app = apps.get_app_config(model._meta.app_label)
+    return importlib.import_module(f"{app.name}.policies").policy_for(model)
 
 
 class PolicyRefusal(Exception):

@@ -64,8 +64,6 @@ def comparison_detail(request, pk):
         "is_admin": viewer.administers(comparison),
         "participant": participant,
         "estimators": ESTIMATORS,
-        # The steps open to this user now: the workflow's table (policies.TRANSITIONS).
-        "actions": allowed_actions(request.user, comparison),
         "can_submit": participant is not None and "submit" in allowed_actions(request.user, comparison),
         "quantities": Quantity.objects.order_by("name") if comparison.status == S.DRAFT and viewer.organises(comparison) else [],
     }

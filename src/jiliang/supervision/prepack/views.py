@@ -66,8 +66,6 @@ def detail(request, pk):
     inspection = get_object_or_404(_visible(request), pk=pk)
     context = report_context(inspection)
     context.update(
-        # The steps open to this user now (policies.TRANSITIONS): forms and buttons ask this.
-        actions=allowed_actions(request.user, inspection),
         may_work="measure" in allowed_actions(request.user, inspection),
         error=request.GET.get("error", ""),
     )
@@ -194,7 +192,6 @@ def measure(request, pk):
     tolerance = core.tolerable_shortfall(str(inspection.nominal), inspection.unit, inspection.edition)
     context = report_context(inspection)
     context.update(plan=plan, tolerance=tolerance, count=len(context["units"]), error=error,
-                   actions=allowed_actions(request.user, inspection),
                    modes=Inspection.Mode.choices, current_mode=inspection.mode or "net")
     return render(request, "prepack/measure.html", context)
 
