@@ -9,9 +9,12 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from jiliang.policies import actor_for
+
 from . import render as rendering
 from . import services
 from .models import Certificate
+from .policies import POLICY
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -28,21 +31,8 @@ def check_url(number: str, request=None) -> str:
 
 
 def may_see(request, cert: Certificate) -> bool:
-    """A published certificate is public; an unpublished one is seen by the performer's
-    and the owner's people and by administrators."""
-    if cert.published:
-        return True
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return False
-    from jiliang.accounts.roles import NATIONAL, actor_for
-
-    actor = actor_for(user)
-    if actor.kind == NATIONAL:
-        return True
-    if actor.region_scoped:
-        return actor.sees_region(cert.event.instrument.region_id)
-    return actor.organisation_id in (cert.event.performer_id, cert.event.instrument.owner_id)
+    """Whether the request's user may see the certificate (its policy)."""
+    return POLICY.may_view(actor_for(getattr(request, "user", None)), cert)
 
 
 def _certificate(number: str, request) -> Certificate:

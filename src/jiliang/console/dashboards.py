@@ -31,7 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiliang import charts
-from jiliang.accounts.roles import AUDITOR, NATIONAL, REGION_ADMIN, Actor
+from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
+from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
 from jiliang.verification import services as verification
 from jiliang.verification.coverage import mandatory_in_use
@@ -186,11 +187,7 @@ def open_alerts(prefix: str, limit: int = 5):
 
 
 def open_complaints(actor: Actor) -> int | None:
-    """Open complaints in the actor's queue (None without the public portal)."""
-    try:
-        from jiliang.portal.views import open_complaints_count
-    except ImportError:
-        return None
+    """Open complaints in the actor's queue."""
     return open_complaints_count(actor)
 
 

@@ -25,6 +25,7 @@ from jiliang.audit.services import audit_context, record
 from jiliang.registry.models import Instrument
 
 from .models import Complaint, ComplaintPhoto, new_reference
+from .policies import POLICY as COMPLAINTS
 
 PUBLIC_ACTOR = "portal:public"
 DESCRIPTION_MIN = 10
@@ -232,3 +233,10 @@ def count_attempt(address: str) -> None:
 def count_filing(address: str) -> None:
     """Filings are counted apart from attempts: a citizen fixing a typo is not punished."""
     _count(_throttle_key(address, "filed"), complaint_rate()[1])
+
+
+def open_complaints_count(actor) -> int:
+    """For dashboards: open complaints the actor's queue holds (0 for those without one)."""
+    if not COMPLAINTS.opens_queue(actor):
+        return 0
+    return COMPLAINTS.visible(actor, Complaint.objects.all()).filter(status=Complaint.Status.OPEN).count()

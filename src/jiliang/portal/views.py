@@ -13,13 +13,15 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiliang.accounts.roles import NATIONAL, actor_for
+from jiliang.policies import actor_for
 from jiliang.accounts.throttling import client_address
 from jiliang.registry.models import Capability, MeasurementStandard, Quantity
 
 from . import services
 from .forms import CapabilitySearchForm, ComplaintForm, HandleForm
 from .models import Complaint
+from .policies import POLICY as COMPLAINTS
+from .services import open_complaints_count  # noqa: F401  (re-exported)
 from .search import search
 
 PAGE_SIZE = 25
@@ -142,22 +144,19 @@ def complaint_status(request):
 def _queue_actor(request):
     """Region administrators, auditors (read only) and national administrators work the queue."""
     actor = actor_for(request.user)
-    if not (actor.kind == NATIONAL or actor.region_scoped):
+    if not COMPLAINTS.opens_queue(actor):
         raise PermissionDenied("the complaint queue is for administrators of a region")
     return actor
 
 
 def _scoped(actor):
-    complaints = Complaint.objects.all()
-    if actor.kind != NATIONAL:
-        complaints = complaints.filter(region_id__in=actor.region_ids())
-    return complaints
+    return COMPLAINTS.visible(actor, Complaint.objects.all())
 
 
 def _complaint_for(actor, reference) -> Complaint:
     complaint = get_object_or_404(Complaint.objects.select_related("instrument", "instrument__owner", "region", "handled_by"),
                                   reference=reference)
-    if not actor.sees_region(complaint.region_id):
+    if not COMPLAINTS.may_view(actor, complaint):
         raise PermissionDenied("this complaint concerns an instrument outside your region")
     return complaint
 
@@ -190,7 +189,7 @@ def complaint_detail(request, reference):
     return render(request, "portal/complaint_detail.html", {
         "complaint": complaint,
         "photos": complaint.photos.all(),
-        "can_handle": actor.supervises_region(complaint.region_id) and complaint.status == Complaint.Status.OPEN,
+        "can_handle": COMPLAINTS.may(actor, "handle", complaint),
         "form": HandleForm(),
     })
 
@@ -200,7 +199,7 @@ def complaint_detail(request, reference):
 def complaint_handle(request, reference):
     actor = _queue_actor(request)
     complaint = _complaint_for(actor, reference)
-    if not actor.supervises_region(complaint.region_id):
+    if not COMPLAINTS.may_transition(actor, "handle", complaint):
         raise PermissionDenied("only the administrators of the instrument's region handle its complaints")
     form = HandleForm(request.POST)
     if form.is_valid():
@@ -235,11 +234,3 @@ def complaint_photo(request, reference, photo_id):
     response["Content-Security-Policy"] = "default-src 'none'"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def open_complaints_count(actor) -> int:
-    """For dashboards: open complaints the actor's queue holds (0 for those without one)."""
-    if not (actor.kind == NATIONAL or actor.region_scoped):
-        return 0
-    return _scoped(actor).filter(status=Complaint.Status.OPEN).count()
-

@@ -122,6 +122,15 @@ class StandardPolicy(OwnedPolicy):
     def may_transition(self, actor, action, obj) -> bool:
         return self.may_change_status(actor, obj)
 
+    def may_study_impact(self, actor, obj) -> bool:
+        """Who may ask what a standard's fault touched: the nation, the region that
+        supervises (or audits) its holder, and the holder's own staff."""
+        if actor.kind == NATIONAL:
+            return True
+        if actor.region_scoped:
+            return obj.holder.region_id in actor.region_ids()
+        return actor.kind == STAFF and actor.organisation_id == obj.holder_id
+
     def may_change_status(self, actor, obj) -> bool:
         return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(obj.holder.region_id))
 

@@ -32,13 +32,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiliang import charts
-from jiliang.accounts.roles import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
+from jiliang.policies import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.registry import models as reg
 
 from . import coverage, scheduling, services
 from .errors import ImportRowError, RefusedRecording, VerificationError
 from .imports import COLUMNS
 from .models import Notice, Registration, VerificationRecord
+from .policies import RecordPolicy, RegistrationPolicy
+
+RECORDS, REGISTRATIONS = RecordPolicy(), RegistrationPolicy()
 
 SUPERVISORS = (NATIONAL, REGION_ADMIN, AUDITOR)
 LIST_ROWS = 200
@@ -270,18 +273,6 @@ def record(request, actor):
     return redirect("verification:record", pk=result.pk)
 
 
-def _may_see_instrument(actor: Actor, instrument: reg.Instrument, institution_id: int | None = None) -> bool:
-    if actor.kind == NATIONAL:
-        return True
-    if actor.kind in (REGION_ADMIN, AUDITOR):
-        return actor.sees_region(instrument.region_id)
-    if actor.kind == ENTERPRISE:
-        return instrument.owner_id == actor.organisation_id
-    if actor.kind == STAFF:
-        return institution_id is not None and institution_id == actor.organisation_id
-    return False
-
-
 @require_GET
 @role_required(ENTERPRISE, STAFF, *SUPERVISORS)
 def record_detail(request, actor, pk):
@@ -289,7 +280,7 @@ def record_detail(request, actor, pk):
     result = get_object_or_404(VerificationRecord.objects.select_related(
         "event__instrument__owner", "event__instrument__catalog_item__regulation", "event__instrument__region", "institution",
         "standard", "verifier", "checker", "approver"), pk=pk)
-    if not _may_see_instrument(actor, result.event.instrument, result.institution_id):
+    if not RECORDS.visible(actor, VerificationRecord.objects.filter(pk=result.pk)).exists():
         raise Http404("no such record")
     return render(request, "verification/record.html", {"record": result, "event": result.event, "instrument": result.event.instrument})
 
@@ -300,7 +291,7 @@ def registration_detail(request, actor, pk):
     """One registration and its history."""
     registration = get_object_or_404(Registration.objects.select_related(
         "instrument__catalog_item", "owner", "region", "assigned_institution", "assigned_standard"), pk=pk)
-    if not _may_see_instrument(actor, registration.instrument, registration.assigned_institution_id):
+    if not REGISTRATIONS.visible(actor, Registration.objects.filter(pk=registration.pk)).exists():
         raise Http404("no such registration")
     return render(request, "verification/registration.html", {
         "registration": registration, "history": registration.history.select_related("actor"),
@@ -323,7 +314,7 @@ def _scoped(queryset, actor: Actor, field: str = "region_id"):
 
 
 def _may_review(actor: Actor, registration: Registration) -> bool:
-    return registration.status == Registration.Status.SUBMITTED and actor.supervises_region(registration.region_id)
+    return REGISTRATIONS.may_review(actor, registration)
 
 
 def _chosen_region(request, actor: Actor) -> tuple[reg.Region | None, list, str]:

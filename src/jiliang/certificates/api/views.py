@@ -8,7 +8,6 @@ administrators), importing for the staff of the standard's holder.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,12 +19,13 @@ from rest_framework.views import APIView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 
-from jiliang.accounts.roles import NATIONAL, STAFF, actor_for
+from jiliang.policies import actor_for
 from jiliang.core.dcc.errors import DccError
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
 from .. import keys, render, services
 from ..models import Certificate
+from ..policies import POLICY
 from ..views import MAX_UPLOAD, check_url, may_see
 
 
@@ -94,8 +94,7 @@ class ImportSerializer(serializers.Serializer):
 
 
 def _may_act_for(request, organisation_id: int) -> bool:
-    actor = actor_for(request.user)
-    return actor.kind == NATIONAL or (actor.kind == STAFF and actor.organisation_id == organisation_id)
+    return POLICY.acts_for(actor_for(request.user), organisation_id)
 
 
 def _bad_request(exc: Exception) -> Response:
@@ -104,15 +103,7 @@ def _bad_request(exc: Exception) -> Response:
 
 def _visible(request):
     queryset = Certificate.objects.select_related("event__instrument", "event__performer")
-    actor = actor_for(request.user)
-    if actor.kind == NATIONAL:
-        return queryset
-    if actor.organisation_scoped:
-        return queryset.filter(Q(published=True) | Q(event__performer_id=actor.organisation_id)
-                               | Q(event__instrument__owner_id=actor.organisation_id))
-    if actor.region_scoped:
-        return queryset.filter(Q(published=True) | Q(event__instrument__region_id__in=actor.region_ids()))
-    return queryset.filter(published=True)
+    return POLICY.visible(actor_for(request.user), queryset)
 
 
 class CertificateList(generics.ListAPIView):

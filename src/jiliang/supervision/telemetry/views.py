@@ -17,9 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jiliang.policies import actor_for
+
 from . import services
 from .models import Alert, CreditSignal
 from .pipeline import CREDIT_WEIGHTS, Pipeline
+from .policies import POLICY as ALERTS
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_MESSAGES = 10_000
@@ -51,27 +54,18 @@ def upload(request):
     })
 
 
-def _membership(user):
-    membership = getattr(user, "membership", None)
-    if membership is None or membership.role not in ("region_admin", "auditor") or membership.region is None:
-        return None
-    return membership
-
-
 def _scope(user):
-    """Alerts the user may see: a superuser all; a region administrator (or auditor) those
-    of their region and its sub-regions."""
-    if user.is_superuser:
-        return Alert.objects.all()
-    membership = _membership(user)
-    if membership is None:
+    """Alerts the user may see (the policy): a national administrator all; a region
+    administrator (or auditor) those of their region and its sub-regions."""
+    actor = actor_for(user)
+    if not ALERTS.opens_alerts(actor):
         raise PermissionDenied(_("只有计量行政部门可以查看预警"))
-    return services.alerts_in_region(membership.region)
+    return ALERTS.visible(actor, Alert.objects.all())
 
 
-def _may_act(user) -> bool:
+def _may_act(user, alert=None) -> bool:
     """Taking and closing alerts is the administrators' (inspectors') work; auditors read."""
-    return user.is_superuser or getattr(_membership(user), "role", None) == "region_admin"
+    return ALERTS.writable(actor_for(user), alert)
 
 
 def _credit_by_owner(owner_ids) -> dict[int, dict]:
@@ -114,7 +108,7 @@ def alert_detail(request, pk: int):
         raise Http404("no such alert in your region") from None
     error = None
     if request.method == "POST":
-        if not _may_act(request.user):
+        if not _may_act(request.user, alert):
             raise PermissionDenied(_("审计员只能查看预警"))
         action = request.POST.get("action")
         findings = request.POST.get("findings", "")
@@ -134,7 +128,7 @@ def alert_detail(request, pk: int):
     credit = services.credit_summary(alert.owner_id)
     outcome_labels = dict(CreditSignal.Outcome.choices)
     context = {
-        "alert": alert, "error": error, "may_act": _may_act(request.user),
+        "alert": alert, "error": error, "may_act": _may_act(request.user, alert),
         "credit": credit, "credit_rows": [(outcome_labels.get(k, k), n) for k, n in sorted(credit["counts"].items())],
         "weights": [(outcome_labels[k], w) for k, w in CREDIT_WEIGHTS.items()],
         "evidence": [{"seq": m.get("seq"), "score": m.get("score"), "text": json.dumps(m.get("message"), ensure_ascii=False)}

@@ -12,8 +12,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiliang.accounts import roles
-from jiliang.registry.policies import InstrumentPolicy
+from jiliang import policies as roles
+from jiliang.registry.policies import InstrumentPolicy, StandardPolicy
 from jiliang.registry.models import Instrument, MeasurementStandard, Region
 
 from .. import services
@@ -25,13 +25,7 @@ def _actor(request) -> roles.Actor:
 
 
 def _may_study_standard(actor: roles.Actor, standard: MeasurementStandard) -> bool:
-    """Who may ask what a standard's fault touched: the nation, the region that
-    supervises (or audits) its holder, and the holder's own staff."""
-    if actor.kind == roles.NATIONAL:
-        return True
-    if actor.region_scoped:
-        return standard.holder.region_id in actor.region_ids()
-    return actor.kind == roles.STAFF and actor.organisation_id == standard.holder_id
+    return StandardPolicy().may_study_impact(actor, standard)
 
 
 def _date(value, field: str, default: dt.date | None = None) -> dt.date | None:

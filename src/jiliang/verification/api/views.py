@@ -22,7 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jiliang.accounts.roles import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF
+from jiliang.policies import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF
 from jiliang.registry.api import permissions
 from jiliang.registry.api.pagination import RegistryCursorPagination
 from jiliang.registry.models import Region
@@ -30,39 +30,8 @@ from jiliang.registry.models import Region
 from .. import coverage, scheduling, services
 from ..errors import ImportRowError, RefusedRecording, VerificationError
 from ..models import Notice, Registration, Reminder, VerificationRecord
+from ..policies import NoticePolicy, RecordPolicy, RegistrationPolicy, ReminderPolicy
 from . import serializers as s
-
-
-class RegistrationPolicy(permissions.OwnedPolicy):
-    owner = "owner_id"
-    region = "region_id"
-    writer_kinds = (ENTERPRISE,)
-
-    def private_scope(self, actor):
-        if actor.organisation_scoped:
-            return Q(owner_id=actor.organisation_id) | Q(assigned_institution_id=actor.organisation_id)
-        return super().private_scope(actor)
-
-
-class RecordPolicy(permissions.OwnedPolicy):
-    owner = "institution_id"
-    region = "event__instrument__region_id"
-    writer_kinds = (STAFF,)
-
-    def private_scope(self, actor):
-        if actor.organisation_scoped:
-            return Q(institution_id=actor.organisation_id) | Q(event__instrument__owner_id=actor.organisation_id)
-        return super().private_scope(actor)
-
-
-class NoticePolicy(permissions.OwnedPolicy):
-    owner = "addressee_id"
-    region = "region_id"
-
-
-class ReminderPolicy(permissions.OwnedPolicy):
-    owner = "recipient_id"
-    region = "instrument__region_id"
 
 
 def refusal_response(exc: VerificationError) -> Response:
