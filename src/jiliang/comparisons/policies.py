@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from jiliang.policies import Actor, Policy, as_actor
 
+from .errors import WorkflowError
 from .models import Comparison
 from .permissions import actor_organisations, administers_region
-from .errors import WorkflowError
 
 S = Comparison.Status
 

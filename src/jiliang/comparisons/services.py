@@ -25,9 +25,9 @@ from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from .errors import NotAllowed, WorkflowError
-from .policies import require_state
 from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Participant, Report, Submission
 from .permissions import actor_organisations, administers_region
+from .policies import require_state
 
 try:  # the audit ledger is optional
     from jiliang.audit.services import record as _audit_record

@@ -22,8 +22,8 @@ from jiliang.registry.models import MeasurementStandard, Organisation, Quantity
 
 from . import services, visibility
 from .errors import NotAllowed, WorkflowError
-from .policies import allowed_actions, may_follow_up
 from .models import Comparison, Report
+from .policies import allowed_actions, may_follow_up
 from .visibility import Viewer
 
 S = Comparison.Status

@@ -34,10 +34,10 @@ from jiliang import charts
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
+from jiliang.verification import scheduling
 from jiliang.verification import services as verification
 from jiliang.verification.coverage import mandatory_in_use
 from jiliang.verification.models import Registration
-from jiliang.verification import scheduling
 from jiliang.verification.scheduling import with_due_dates
 
 EXPIRY_DAYS = 90  # standard approvals and qualifications: the re-examination is applied for ahead

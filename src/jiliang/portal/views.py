@@ -13,16 +13,16 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiliang.policies import actor_for
 from jiliang.accounts.throttling import client_address
+from jiliang.policies import actor_for
 from jiliang.registry.models import Capability, MeasurementStandard, Quantity
 
 from . import services
 from .forms import CapabilitySearchForm, ComplaintForm, HandleForm
 from .models import Complaint
 from .policies import POLICY as COMPLAINTS
-from .services import open_complaints_count  # noqa: F401  (re-exported)
 from .search import search
+from .services import open_complaints_count  # noqa: F401  (re-exported)
 
 PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50

@@ -20,8 +20,8 @@ from django.db import connection
 from django.db.models import Q
 
 from jiliang.policies import ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, Policy
-from jiliang.registry.api.lookups import in_ids
 from jiliang.registry import models
+from jiliang.registry.api.lookups import in_ids
 from jiliang.registry.models import Instrument, MeasurementStandard, Organisation
 
 

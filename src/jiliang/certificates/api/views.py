@@ -11,16 +11,16 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 
-from jiliang.policies import actor_for
 from jiliang.core.dcc.errors import DccError
+from jiliang.policies import actor_for
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
 from .. import keys, render, services

@@ -20,7 +20,6 @@ from jiliang.registry import models
 
 from .permissions import OrganisationPolicy, request_actor
 
-
 _FIELDS_CACHE: dict[type, dict] = {}
 _REPRESENTATION_PLANS: dict[type, list] = {}
 _DIRECT = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.ChoiceField,

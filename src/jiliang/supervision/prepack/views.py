@@ -25,8 +25,8 @@ from jiliang.policies import as_actor
 from jiliang.registry.models import Instrument, Person
 
 from . import permissions, services
-from .policies import POLICY, allowed_actions
 from .models import Inspection
+from .policies import POLICY, allowed_actions
 from .report import render_pdf, report_context
 
 _NUMBER_SEPARATORS = re.compile(r"[\s,;，；、]+")

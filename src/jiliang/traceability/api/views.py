@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from rest_framework.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jiliang import policies as roles
-from jiliang.registry.policies import InstrumentPolicy, StandardPolicy
 from jiliang.registry.models import Instrument, MeasurementStandard, Region
+from jiliang.registry.policies import InstrumentPolicy, StandardPolicy
 
 from .. import services
 from ..models import RecallNotice
