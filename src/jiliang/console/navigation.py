@@ -16,17 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.comparisons.policies import may_follow_up
-from jiliang.policies import (
-    ANONYMOUS,
-    AUDITOR,
-    ENTERPRISE,
-    NATIONAL,
-    PUBLIC,
-    REGION_ADMIN,
-    STAFF,
-    Actor,
-    actor_for,
-)
+from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 
 EVERYONE = frozenset({ANONYMOUS, PUBLIC, NATIONAL, REGION_ADMIN, AUDITOR, STAFF, ENTERPRISE})

@@ -32,15 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiliang import charts
-from jiliang.policies import (
-    AUDITOR,
-    ENTERPRISE,
-    NATIONAL,
-    REGION_ADMIN,
-    STAFF,
-    Actor,
-    actor_for,
-)
+from jiliang.policies import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.registry import models as reg
 
 from . import coverage, scheduling, services
