@@ -93,7 +93,8 @@ def test_institution_staff_opens_a_net_content_inspection_form(new_page, site):
 
 
 def test_home_page_links_every_registry_list(new_page, site):
-    page = new_page(lang="en")
+    # Instruments are not public (their policy): the lists are browsed signed in.
+    page = new_page(lang="en", role="superuser")
     _no_server_error(page.goto(site.at("/")), page)
     labels = _nav_labels(page)
     assert "Measuring instruments" in labels and "Measurement standards" in labels and "Primary standards" in labels
@@ -104,7 +105,7 @@ def test_home_page_links_every_registry_list(new_page, site):
 
 def test_instrument_list_filters_through_htmx_without_reloading(new_page, site):
     code = site.data["instrument"]["code"]
-    page = new_page()
+    page = new_page(role="superuser")
     _no_server_error(page.goto(site.at("/instruments/")), page)
     rows_before = page.locator("#results tbody tr").count()
     assert rows_before > 1
@@ -122,7 +123,7 @@ def test_instrument_list_filters_through_htmx_without_reloading(new_page, site):
 
 
 def test_instrument_detail_shows_its_traceability_chain(new_page, site):
-    page = new_page(lang="en")
+    page = new_page(lang="en", role="superuser")
     response = page.goto(site.at(f"/instruments/{site.data['instrument']['pk']}/"))
     _no_server_error(response, page)
     assert site.data["instrument"]["code"] in page.locator("main h1").inner_text()
@@ -162,7 +163,8 @@ def test_public_lists_are_open_to_everyone(new_page, site, path):
 # ---------------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/registry/instrument/", "/comparisons/follow-ups/", "/prepack/new/", "/dashboard/"])
+@pytest.mark.parametrize("path", ["/admin/", "/admin/registry/instrument/", "/comparisons/follow-ups/", "/prepack/new/", "/dashboard/",
+                                  "/instruments/", "/events/"])
 def test_public_user_is_sent_to_the_login_page_from_staff_pages(new_page, site, path):
     page = new_page()
     page.goto(site.at(path))
@@ -197,7 +199,7 @@ SCREENSHOT_PAGES = {
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_screenshots_of_the_main_pages(new_page, site, lang, viewport):
-    page = new_page(lang=lang, viewport=viewport)
+    page = new_page(lang=lang, viewport=viewport, role="superuser")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path in SCREENSHOT_PAGES.items():
         path = path or f"/instruments/{site.data['instrument']['pk']}/"
