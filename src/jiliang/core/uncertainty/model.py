@@ -16,6 +16,7 @@ import numpy as np
 from . import expression as ex
 from .distributions import Distribution, standard_uncertainty
 from .errors import ModelError
+from .limits import MAX_MODEL_NODES
 
 _RESERVED = set(ex.FUNCTION_NAMES)  # pi and e may be shadowed by a document name
 _KIND_ALIASES = {
@@ -377,6 +378,10 @@ def load_model(doc: dict) -> Model:
     options = _options(doc.get("options") or {})
     model = Model(inputs, constants, derived, outputs, correlation, p, options,
                   input_units, input_factors, output_units, {n: 1.0 for n, _ in outputs}, observations)
+    for name, node in model.flattened().items():
+        if ex.tree_size(node, MAX_MODEL_NODES) > MAX_MODEL_NODES:
+            raise ModelError(f"outputs.{name}", f"with its derived quantities written out, the expression has more than "
+                             f"{MAX_MODEL_NODES} terms", code="model_too_big", limit=MAX_MODEL_NODES)
     _check_divisors(model)
     if any_units:
         _resolve_output_units(model, base_units)
@@ -563,7 +568,10 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
             env_base[name] = ex.evaluate(node, env_base, memo_base, ex.ARRAY_FUNCTIONS)
             env_given[name] = ex.evaluate(node, env_given, memo_given, ex.ARRAY_FUNCTIONS)
         except DimensionalityError as exc:
-            raise ModelError(f"derived.{name}", f"inconsistent units: {exc}") from None
+            raise ModelError(f"derived.{name}", f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)) from None
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise ModelError(f"derived.{name}", f"cannot be evaluated at the inputs' values ({exc})",
+                             code="evaluation_overflow", detail=str(exc)) from None
     for name, node in model.outputs:
         where = f"outputs.{name}"
         try:
@@ -571,8 +579,9 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
             natural = ureg.Quantity(ex.evaluate(node, env_given, memo_given, ex.ARRAY_FUNCTIONS)).units
         except DimensionalityError as exc:
             raise ModelError(where, f"inconsistent units: {exc}") from None
-        except (ValueError, ZeroDivisionError) as exc:
-            raise ModelError(where, f"cannot evaluate units: {exc}") from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ModelError(where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow",
+                             detail=str(exc)) from None
         wanted = model.output_units.get(name)
         target = _delta(ureg, wanted) if wanted else natural
         base = result_base.to_base_units().units

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import expression as ex
 from .errors import ModelError
+from .limits import MAX_SAMPLE_VALUES
 from .model import Model
 
 CHUNK = 1 << 16
@@ -59,11 +60,13 @@ class _Sampler:
         flat = model.flattened()
         point = {n: d.value for n, d in model.inputs.items()}
         self.estimates = []
+        self.failing = None  # the first output that cannot be evaluated at the estimates
         for name in self.output_names:
             try:
                 value = float(ex.evaluate(flat[name], point))
-            except (ValueError, ZeroDivisionError, OverflowError):
+            except (ValueError, TypeError, ArithmeticError):
                 value = 0.0
+                self.failing = self.failing or name
             self.estimates.append(value if math.isfinite(value) else 0.0)
         corr = model.correlation
         self.correlated: list[int] = []
@@ -86,8 +89,12 @@ class _Sampler:
         for i, name in enumerate(self.names):
             if arrays[i] is None:
                 arrays[i] = self.model.inputs[name].sample(rng, n)
-        with np.errstate(all="ignore"):
-            results = self.program(*arrays)
+        try:
+            with np.errstate(all="ignore"):
+                results = self.program(*arrays)
+        except ArithmeticError as exc:  # Python floats in the program (constant sub-expressions) raise
+            where = f"outputs.{self.failing or self.output_names[0]}"
+            raise ModelError(where, f"cannot be evaluated ({exc})", code="evaluation_overflow", detail=str(exc)) from None
         return [np.broadcast_to(np.asarray(r, dtype=float), (n,)) for r in results]
 
 
@@ -194,7 +201,12 @@ def simulate(model: Model, trials: int | None = None, seed: int | None = None,
     """
     adaptive = model.options.adaptive if adaptive is None else adaptive
     if trials is not None and (not isinstance(trials, (int, np.integer)) or isinstance(trials, bool) or trials < 2):
-        raise ModelError("trials", f"must be an integer >= 2, got {trials!r}")
+        raise ModelError("trials", f"must be an integer >= 2, got {trials!r}", code="integer_at_least", minimum=2, got=trials)
+    if trials is not None and trials * len(model.outputs) > MAX_SAMPLE_VALUES:
+        limit = MAX_SAMPLE_VALUES // len(model.outputs)
+        raise ModelError("trials", f"{trials} trials of {len(model.outputs)} output(s) need "
+                         f"{trials * len(model.outputs) * 8 / 1e9:.3g} GB of memory; at most {limit} trials",
+                         code="too_many_trials", trials=trials, limit=limit)
     seq = np.random.SeedSequence(seed)
     sampler = _Sampler(model)
     p = model.coverage_probability
