@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from jiliang.core.errors import InputError
 
-class DccError(ValueError):
-    """Bad input to the DCC core."""
+
+class DccError(InputError):
+    """Bad input to the DCC core (``field`` is "document" unless the raiser names a part)."""
+
+    def __init__(self, reason: str, *, field: str = "", code: str = "dcc_invalid", **params):
+        super().__init__(field, reason, code=code, **params)
 
 
 class UnitError(DccError):
