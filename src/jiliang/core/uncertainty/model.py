@@ -84,12 +84,24 @@ def _number(spec: dict, key: str, where: str, *, required=True, default=None) ->
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
             value = float(value)
-        except (TypeError, ValueError):
-            raise ModelError(field_name, f"must be a number, got {spec[key]!r}") from None
-    value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ModelError(field_name, f"must be a number, got {_shown(spec[key])}", code="number_required",
+                             got=_shown(spec[key])) from None
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the range of a double (JSON allows any length)
+        value = math.inf
     if not math.isfinite(value):
-        raise ModelError(field_name, f"must be finite, got {value!r}")
+        raise ModelError(field_name, f"must be finite, got {_shown(spec[key])}", code="number_finite", got=_shown(spec[key]))
     return value
+
+
+def _shown(value) -> str:
+    """The value as the user wrote it, cut short (a 400-digit integer is not repeated in full)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"an integer of {len(str(abs(value)))} digits" if abs(value) < 10**4000 else "a huge integer"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _non_negative(value: float, field_name: str) -> float:
