@@ -114,14 +114,14 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
     if not spec_all:
         return None
     if not isinstance(spec_all, dict):
-        raise ModelError("conformity", "must map output names to specifications")
+        raise ModelError("conformity", "must map output names to specifications", code="conformity_not_object")
     results = {}
     for name, spec in spec_all.items():
         where = f"conformity.{name}"
         if name not in shape["outputs"]:
-            raise ModelError(where, f"unknown output {name!r}")
+            raise ModelError(where, f"unknown output {name!r}", code="unknown_output", name=repr(name))
         if not isinstance(spec, dict):
-            raise ModelError(where, "must be an object")
+            raise ModelError(where, "must be an object", code="must_be_object")
         out = shape["outputs"][name]
         if "mpe" in spec:
             lower, upper = conf.tolerance_from_mpe(float(spec["mpe"]), float(spec.get("nominal", 0.0)))
@@ -143,7 +143,7 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
         prior = spec.get("prior")
         if prior:
             if not isinstance(prior, dict) or "mean" not in prior or "u" not in prior:
-                raise ModelError(f"{where}.prior", "needs mean and u of the process distribution")
+                raise ModelError(f"{where}.prior", "needs mean and u of the process distribution", code="prior_needs_mean_u")
             entry.update(conf.global_risks(float(prior["mean"]), float(prior["u"]), out["u"],
                                            lower, upper, decision.guard_band))
         results[name] = entry
@@ -152,7 +152,7 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
 
 def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None) -> dict:
     if method not in METHODS:
-        raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}", code="one_of", options=", ".join(METHODS), got=repr(method))
     gum = _gum_shape(model, propagate(model)) if method in ("gum", "both") else None
     mc = _mc_shape(model, simulate(model, trials=trials, seed=seed)) if method in ("mc", "both") else None
     if method == "gum":

@@ -312,25 +312,25 @@ def _convert(node: ast.AST, field: str, text: str) -> Node:
         builder = _BINOPS.get(type(node.op))
         if builder is None:
             hint = " (use ** for powers)" if isinstance(node.op, ast.BitXor) else ""
-            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}")
+            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}", code="operator_not_allowed", operator=type(node.op).__name__)
         return builder(_convert(node.left, field, text), _convert(node.right, field, text))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return neg(_convert(node.operand, field, text))
         if isinstance(node.op, ast.UAdd):
             return _convert(node.operand, field, text)
-        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed")
+        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed", code="operator_not_allowed", operator=type(node.op).__name__)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _SCALAR_FUNCTIONS:
             name = getattr(node.func, "id", ast.unparse(node.func))
-            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}")
+            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}", code="unknown_function", name=repr(name), allowed=", ".join(sorted(_SCALAR_FUNCTIONS)))
         if node.keywords:
-            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments")
+            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments", code="function_keywords", name=repr(node.func.id))
         arity = _ARITY[node.func.id]
         if len(node.args) != arity:
-            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}")
+            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}", code="function_arity", name=repr(node.func.id), n=arity, m=len(node.args))
         return call(node.func.id, *(_convert(a, field, text) for a in node.args))
-    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}")
+    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}", code="syntax_not_allowed", syntax=type(node).__name__)
 
 
 # ---------------------------------------------------------------- substitution

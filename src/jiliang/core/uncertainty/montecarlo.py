@@ -152,7 +152,7 @@ def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float
     q = int(p * m) if float(p * m).is_integer() else int(math.floor(p * m + 0.5))
     tail = m - q  # number of candidate left ends
     if tail < 1:
-        raise ModelError("trials", f"too few trials ({m}) for a {p:.0%} coverage interval")
+        raise ModelError("trials", f"too few trials ({m}) for a {p:.0%} coverage interval", code="too_few_trials", m=m, p=f"{p:.0%}")
     if tail - 1 < q:
         # two single-k selections are much cheaper than one with two k's
         values.partition(tail - 1)
@@ -184,7 +184,7 @@ def _summarise(name: str, values: np.ndarray, moments: tuple, p: float) -> McOut
     n, mean, m2 = moments
     if not np.isfinite(mean):
         raise ModelError(f"outputs.{name}", "the Monte Carlo samples include non-finite values "
-                         "(division by zero or a function outside its domain)")
+                         "(division by zero or a function outside its domain)", code="mc_non_finite")
     u = math.sqrt(m2 / (n - 1)) if n > 1 else 0.0
     hist = _histogram(values, mean, u)  # before the in-place reordering below
     symmetric, shortest = coverage_intervals(values, p)
