@@ -21,6 +21,14 @@ class InputError(ValueError):
     file when there is one (an import, a CSV of results).
     """
 
+    # Defaults for subclasses of the apps that set ``field`` and ``reason`` themselves.
+    field = ""
+    reason = ""
+    code = "invalid"
+    params: dict = {}
+    row: int | None = None
+    file: str | None = None
+
     def __init__(self, field: str, reason: str, *, code: str = "invalid", row: int | None = None,
                  file: str | None = None, **params):
         self.field = field
@@ -51,3 +59,11 @@ class InputError(ValueError):
 
 def _plain(value):
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+class ReasonError(InputError):
+    """An InputError raised with its reason alone: older raisers write the field into the
+    reason ("document: not well-formed XML"); ``field`` and ``code`` may still be given."""
+
+    def __init__(self, reason: str, *, field: str = "", code: str = "invalid", **params):
+        super().__init__(field, reason, code=code, **params)
