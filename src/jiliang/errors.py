@@ -21,10 +21,10 @@ def describe(exc: BaseException) -> str | None:
     from django.db import DatabaseError
 
     if isinstance(exc, InputError):
-        from jiliang.messages import _chinese, _language, render
+        from jiliang.messages import chinese, cli_language, render
 
-        language = _language(None)
-        return render(exc, language) if _chinese(language) else str(exc)
+        language = cli_language()  # the operator's locale, not Django's default language
+        return render(exc, language) if chinese(language) else str(exc)
     if isinstance(exc, zipfile.BadZipFile):
         return f"{_file_of(exc)}not an XLSX workbook (the file is not a ZIP archive): {exc}"
     if isinstance(exc, UnicodeDecodeError):

@@ -148,6 +148,11 @@ def _language(language: str | None) -> str:
         from django.utils.translation import get_language
 
         return get_language() or "zh-hans"
+    return cli_language()
+
+
+def cli_language() -> str:
+    """The operator's language, from the environment as gettext reads it (English when unset or C)."""
     for name in ("JILIANG_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name)
         if value:
@@ -155,7 +160,7 @@ def _language(language: str | None) -> str:
     return "en"
 
 
-def _chinese(language: str) -> bool:
+def chinese(language: str) -> bool:
     return language.lower().replace("_", "-").startswith("zh")
 
 
@@ -172,7 +177,7 @@ def _translate(msgid: str, language: str) -> str:
 
         with translation.override(language):
             return translation.gettext(msgid)
-    return msgid if _chinese(language) else _catalogue("en").gettext(msgid)
+    return msgid if chinese(language) else _catalogue("en").gettext(msgid)
 
 
 def reason(exc: InputError, language: str | None = None) -> str:
@@ -196,7 +201,7 @@ def where(exc: InputError, language: str | None = None) -> str:
         parts.append(_translate(gettext_noop("实验室 %(lab)s"), language) % {"lab": lab})
     if exc.field:
         parts.append(exc.field)
-    return ("，" if _chinese(language) else ", ").join(parts)
+    return ("，" if chinese(language) else ", ").join(parts)
 
 
 def render(exc: InputError, language: str | None = None) -> str:
@@ -204,10 +209,8 @@ def render(exc: InputError, language: str | None = None) -> str:
     language = _language(language)
     place = where(exc, language)
     text = reason(exc, language)
-    return f"{place}{'：' if _chinese(language) else ': '}{text}" if place else text
+    return f"{place}{'：' if chinese(language) else ': '}{text}" if place else text
 
 
 def _shown(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}" if (value != 0 and (abs(value) < 1e-4 or abs(value) >= 1e15)) else repr(value)
-    return str(value)
+    return repr(value) if isinstance(value, float) else str(value)  # the shortest text that reads back as the value
