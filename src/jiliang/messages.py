@@ -114,6 +114,7 @@ CATALOGUE: dict[str, str] = {
     "too_few_trials": gettext_noop("试验次数 %(m)s 太少，不足以给出 %(p)s 包含区间"),
     "api_trials_range": gettext_noop("接口上的试验次数须在 1 到 %(limit)s 之间（更多次数请用命令行）"),
     "too_many_trials": gettext_noop("试验次数 %(trials)s 过多，内存不足；最多 %(limit)s 次"),
+    "time_limit": gettext_noop("蒙特卡洛计算超出本服务允许的时间，请减少试验次数"),
     "mc_non_finite": gettext_noop("蒙特卡洛样本中出现了非有限值（除以零，或函数超出定义域）"),
     # ---- conformity decisions (JCGM 106)
     "conformity_not_object": gettext_noop("须给出输出量名称到技术要求的映射"),

@@ -69,3 +69,14 @@ def test_a_model_with_no_real_value_at_its_inputs_is_refused_by_name():
 def test_a_sensible_model_is_still_evaluated():
     response = APIClient().post("/api/uncertainty/evaluate/", document("exp(V/10) + (((V)))**2"), format="json")
     assert response.status_code == 200, response.content
+
+
+def test_a_monte_carlo_run_past_the_services_wall_time_is_refused(monkeypatch):
+    from jiliang.calculations.api import views
+
+    monkeypatch.setattr(views, "MAX_SECONDS", 0.0)  # every run is already late: the first chunk stops it
+    body = {**document("V**2"), "method": "mc", "trials": 1_000_000}
+    response = APIClient().post("/api/uncertainty/evaluate/", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert response.json()["field"] == "trials" and response.json()["code"] == "time_limit"
+    assert response.json()["message"] == "trials：蒙特卡洛计算超出本服务允许的时间，请减少试验次数"

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jiliang.core.uncertainty import ModelError, evaluate_document
 from jiliang.messages import reason as localised_reason
 
-from .api.views import MAX_TRIALS, UncertaintyEvaluateView
+from .api.views import MAX_TRIALS, UncertaintyEvaluateView, deadline
 from .builder import COLUMN_LABELS, DISTRIBUTIONS, FIELD_LABELS, MAX_ROWS, Builder, Row
 from .examples import EXAMPLES
 from .results import present
@@ -174,7 +174,7 @@ def _evaluate(request, doc: dict, run: RunOptions):
         return None, (429, message, {"Retry-After": str(int(wait + 0.999))})
     method, trials, seed = parsed
     try:
-        return evaluate_document(doc, method=method, trials=trials, seed=seed), None
+        return evaluate_document(doc, method=method, trials=trials, seed=seed, deadline=deadline()), None
     except ModelError as exc:
         return None, (400, exc, None)
     except (ValueError, ArithmeticError, TypeError) as exc:  # numbers the core could not take

@@ -8,6 +8,8 @@ they are throttled and Monte Carlo trials are capped.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -23,6 +25,12 @@ from jiliang.core.uncertainty import evaluate_document
 from jiliang.messages import render
 
 MAX_TRIALS = getattr(settings, "JILIANG_API_MAX_MC_TRIALS", 2_000_000)
+# Wall time of one request's Monte Carlo run; the model's size is bounded by the core's limits.
+MAX_SECONDS = getattr(settings, "JILIANG_API_MAX_MC_SECONDS", 20.0)
+
+
+def deadline() -> float:
+    return time.monotonic() + MAX_SECONDS
 
 
 class CalculatorThrottle(AnonRateThrottle):
@@ -84,7 +92,7 @@ class UncertaintyEvaluateView(_Calculator):
         if trials is not None and not 1 <= trials <= MAX_TRIALS:
             raise InputError("trials", f"must be between 1 and {MAX_TRIALS} on the API (use the CLI for more)",
                              code="api_trials_range", limit=MAX_TRIALS)
-        return evaluate_document(doc, method=method, trials=trials, seed=seed)
+        return evaluate_document(doc, method=method, trials=trials, seed=seed, deadline=deadline())
 
 
 class ComparisonComputeView(_Calculator):

@@ -150,11 +150,12 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
     return results
 
 
-def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None) -> dict:
+def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None,
+                   deadline: float | None = None) -> dict:
     if method not in METHODS:
         raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}", code="one_of", options=", ".join(METHODS), got=repr(method))
     gum = _gum_shape(model, propagate(model)) if method in ("gum", "both") else None
-    mc = _mc_shape(model, simulate(model, trials=trials, seed=seed)) if method in ("mc", "both") else None
+    mc = _mc_shape(model, simulate(model, trials=trials, seed=seed, deadline=deadline)) if method in ("mc", "both") else None
     if method == "gum":
         return gum
     if method == "mc":
@@ -168,13 +169,15 @@ def evaluate_model(model: Model, method: str = "gum", trials: int | None = None,
             "validated": all(v["validated"] for v in validation.values()), "validation": validation}
 
 
-def evaluate_document(doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None) -> dict:
+def evaluate_document(doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None,
+                      deadline: float | None = None) -> dict:
     """Evaluate a model document (issue 4 contract) by GUM, Monte Carlo or both.
 
     Raises :class:`ModelError` (a ValueError) naming the field for any bad input.
+    ``deadline`` (a ``time.monotonic()`` value) bounds a service's Monte Carlo run.
     """
     model = load_model(doc)
-    result = evaluate_model(model, method, trials, seed)
+    result = evaluate_model(model, method, trials, seed, deadline)
     if doc.get("conformity"):
         target = result["gum"] if method == "both" else result
         result["conformity"] = _conformity(doc, model, target)

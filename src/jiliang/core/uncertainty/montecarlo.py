@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -107,7 +108,8 @@ def _root(corr: np.ndarray) -> np.ndarray:
         return v * np.sqrt(np.clip(w, 0.0, None))
 
 
-def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[list[np.ndarray], list[tuple]]:
+def _run(sampler: _Sampler, seeds: list, trials: int, threads: int,
+         deadline: float | None = None) -> tuple[list[np.ndarray], list[tuple]]:
     """Fill one array per output with ``trials`` values; also (n, mean, M2) per output.
 
     Moments are accumulated per chunk, while the chunk is in cache, as sums of
@@ -120,6 +122,9 @@ def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[lis
     squares = np.zeros((len(outs), n_chunks))
 
     def work(j: int) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise ModelError("trials", "the Monte Carlo run took longer than this service allows; ask for fewer trials",
+                             code="time_limit")
         start = j * CHUNK
         n = min(CHUNK, trials - start)
         for k, values in enumerate(sampler.chunk(seeds[j], n)):
@@ -192,7 +197,7 @@ def _summarise(name: str, values: np.ndarray, moments: tuple, p: float) -> McOut
 
 
 def simulate(model: Model, trials: int | None = None, seed: int | None = None,
-             adaptive: bool | None = None, threads: int | None = None) -> McResult:
+             adaptive: bool | None = None, threads: int | None = None, deadline: float | None = None) -> McResult:
     """Run the Monte Carlo method for every output of ``model``.
 
     ``trials`` fixes the number of trials (default 10⁶); ``adaptive`` runs the JCGM 101
@@ -211,13 +216,13 @@ def simulate(model: Model, trials: int | None = None, seed: int | None = None,
     sampler = _Sampler(model)
     p = model.coverage_probability
     if adaptive and trials is None:
-        return _adaptive(model, sampler, seq, p, threads or 1)
+        return _adaptive(model, sampler, seq, p, threads or 1, deadline)
     trials = int(trials or DEFAULT_TRIALS)
     # The RNG and ufuncs release the GIL, so chunks run on every core; measured on 2 cores,
     # a second thread pays for its start-up from about 5·10^5 trials (10^6: 1.3–1.5x faster).
     threads = threads or (min(os.cpu_count() or 1, 4) if trials >= 500_000 else 1)
     seeds = seq.spawn(-(-trials // CHUNK))
-    outs, moments = _run(sampler, seeds, trials, threads)
+    outs, moments = _run(sampler, seeds, trials, threads, deadline)
     results = {name: _summarise(name, outs[k], moments[k], p) for k, name in enumerate(sampler.output_names)}
     return McResult(results, trials, int(seq.entropy), p)
 
@@ -230,7 +235,7 @@ def _tolerance(u: float, digits: int) -> float:
     return 0.5 * 10.0 ** exponent
 
 
-def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int) -> McResult:
+def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int, deadline: float | None = None) -> McResult:
     batch = max(int(math.ceil(100.0 / (1.0 - p))), 10_000)
     batch = -(-batch // CHUNK) * CHUNK if batch > CHUNK else batch
     digits = model.options.validation_digits
@@ -240,7 +245,7 @@ def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int) -> M
     h = 0
     while h * batch < MAX_ADAPTIVE_TRIALS:
         seeds = seq.spawn(-(-batch // CHUNK))
-        outs, moments = _run(sampler, seeds, batch, threads)
+        outs, moments = _run(sampler, seeds, batch, threads, deadline)
         stats = []
         for k in range(len(outs)):
             n, mean, m2 = moments[k]
