@@ -80,3 +80,13 @@ def test_a_monte_carlo_run_past_the_services_wall_time_is_refused(monkeypatch):
     assert response.status_code == 400
     assert response.json()["field"] == "trials" and response.json()["code"] == "time_limit"
     assert response.json()["message"] == "trials：蒙特卡洛计算超出本服务允许的时间，请减少试验次数"
+
+
+def test_derived_quantities_that_double_at_every_step_are_refused_before_they_are_walked():
+    """a2 = a1*a1, a3 = a2*a2, …: written out, a40 has 2^40 terms; walks without memo would never end."""
+    derived = {"a1": "V*V", **{f"a{i}": f"a{i - 1}*a{i - 1}" for i in range(2, 41)}}
+    body = {**document("a40"), "derived": derived}
+    started = time.perf_counter()
+    response = APIClient().post("/api/uncertainty/evaluate/", body, format="json")
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 400 and response.json()["code"] == "model_too_big"
