@@ -47,7 +47,7 @@ def test_the_api_refuses_a_hostile_model_with_400_naming_the_output(name, method
     started = time.perf_counter()
     response = APIClient().post("/api/uncertainty/evaluate/", {**document(HOSTILE[name]), "method": method, "trials": 20000},
                                 format="json")
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 15  # refused at parsing; generous for a loaded CI machine
     assert response.status_code == 400, response.content[:300]
     body = response.json()
     assert body["field"] == "outputs.Y" and body["detail"].startswith("outputs.Y: ")
