@@ -128,9 +128,22 @@ class NatsPublisher:
             self._stop_loop()
 
     def _stop_loop(self) -> None:
+        """Stop the private loop after cancelling what nats-py leaves on it (its reply
+        subscription's reader), so no task is destroyed pending when the loop is closed."""
+        async def cancel_the_rest():
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
         if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
+            try:
+                asyncio.run_coroutine_threadsafe(cancel_the_rest(), self.loop).result(5)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.thread.join(5)
+        if not self.loop.is_running() and not self.loop.is_closed():
+            self.loop.close()
 
 
 def publisher_for(url: str):
