@@ -56,7 +56,7 @@ def test_comparison_compute(client):
     response = client.post("/api/comparison/compute/", {"estimator": "weighted-mean", "results": rows}, format="json")
     assert response.status_code == 200
     assert response.json() == compute_document(rows, "weighted-mean")
-    response = client.post("/api/comparison/compute/", {"estimator": "weighted-mean", "results": [{"lab": "A", "value": 1, "u": 0}]}, format="json")
+    response = client.post("/api/comparison/compute/", {"estimator": "weighted-mean", "results": [{"lab": "A", "value": 1, "u": 0}, {"lab": "B", "value": 1, "u": 1}]}, format="json")
     assert response.status_code == 400 and "u" in response.json()["detail"]
 
 

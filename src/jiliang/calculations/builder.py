@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.core.errors import InputError
 from jiliang.core.uncertainty import ModelError
-
-from .errors import localise
+from jiliang.messages import reason as localised_reason
 
 MAX_ROWS = 200  # inputs on one page (the GUM core handles more through a model file)
 
@@ -335,7 +335,7 @@ class Builder:
     def apply_error(self, exc: ModelError) -> None:
         """Put the core's error next to the field its dotted path names."""
         path = getattr(exc, "field", "") or ""
-        reason = localise(getattr(exc, "reason", str(exc)))
+        reason = localised_reason(exc) if isinstance(exc, InputError) else str(exc)
         head, _dot, rest = path.partition(".")
         if head == "inputs" and rest:
             # Input names may not be identifiers (the error may be about just that): match the rows.

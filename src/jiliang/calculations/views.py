@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiliang.core.uncertainty import ModelError, evaluate_document
+from jiliang.messages import reason as localised_reason
 
-from .api.views import MAX_TRIALS, UncertaintyEvaluateView
+from .api.views import MAX_TRIALS, UncertaintyEvaluateView, deadline
 from .builder import COLUMN_LABELS, DISTRIBUTIONS, FIELD_LABELS, MAX_ROWS, Builder, Row
-from .errors import localise
 from .examples import EXAMPLES
 from .results import present
 
@@ -116,7 +116,7 @@ def parse_document(text: str) -> dict:
             where = _("第 %(line)s 行：") % {"line": mark.line + 1} if mark else ""
             raise DocumentError(_("YAML 格式错误 %(where)s%(msg)s") % {"where": where, "msg": getattr(exc, "problem", None) or exc}) from None
     if not isinstance(doc, dict):
-        raise DocumentError(localise("the model document must be an object"))
+        raise DocumentError(localised_reason(ModelError("", "the model document must be an object", code="model_not_object")))
     return doc
 
 
@@ -174,7 +174,7 @@ def _evaluate(request, doc: dict, run: RunOptions):
         return None, (429, message, {"Retry-After": str(int(wait + 0.999))})
     method, trials, seed = parsed
     try:
-        return evaluate_document(doc, method=method, trials=trials, seed=seed), None
+        return evaluate_document(doc, method=method, trials=trials, seed=seed, deadline=deadline()), None
     except ModelError as exc:
         return None, (400, exc, None)
     except (ValueError, ArithmeticError, TypeError) as exc:  # numbers the core could not take
@@ -221,7 +221,7 @@ def uncertainty(request):
         general = ""
         if isinstance(problem, ModelError):
             if problem.field in ("trials", "method", "seed"):
-                run.errors[problem.field] = localise(problem.reason)
+                run.errors[problem.field] = localised_reason(problem)
             else:
                 builder.apply_error(problem)
         elif problem:
@@ -251,9 +251,9 @@ def _evaluate_document(request, run: RunOptions) -> HttpResponse:
         errors = []
         if isinstance(problem, ModelError):
             if problem.field in ("trials", "method", "seed"):
-                run.errors[problem.field] = localise(problem.reason)
+                run.errors[problem.field] = localised_reason(problem)
             else:
-                errors.append({"field": problem.field, "message": localise(problem.reason)})
+                errors.append({"field": problem.field, "message": localised_reason(problem)})
         elif problem and status == 429:
             context["general_error"] = problem
         elif problem:

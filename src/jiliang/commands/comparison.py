@@ -3,13 +3,20 @@ comparison or proficiency-testing round from a CSV or JSON file of results."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+import orjson
+
+from jiliang.commands import read_text, reading
 
 from jiliang.core.comparison import ESTIMATORS, evaluate, parse_rows, results_from_rows, to_document
 from jiliang.core.comparison.document import WITHOUT_U
 from jiliang.core.comparison.errors import ComparisonInputError
+
+# rich lays out a table cell by cell (30 000 rows: about a minute and 300 MB); longer result
+# lists are printed as plain aligned columns, which costs what writing the text costs.
+RICH_TABLE_ROWS = 500
 
 
 def register(subparsers) -> None:
@@ -25,12 +32,10 @@ def register(subparsers) -> None:
 
 
 def _read(path: str) -> tuple[str, str]:
+    text = read_text(path)
     if path == "-":
-        text = sys.stdin.read()
         return text, "json" if text.lstrip().startswith("[") else "csv"
-    file = Path(path)
-    text = file.read_text(encoding="utf-8-sig")
-    return text, "json" if file.suffix.lower() == ".json" else "csv"
+    return text, "json" if Path(path).suffix.lower() == ".json" else "csv"
 
 
 def run_compute(args) -> int:
@@ -40,15 +45,19 @@ def run_compute(args) -> int:
         if plot_format not in ("png", "svg"):
             raise ComparisonInputError("plot", f"output must end in .png or .svg, got {args.plot!r}")
     text, fmt = _read(args.file)
-    results = results_from_rows(parse_rows(text, fmt), require_u=args.estimator not in WITHOUT_U)
-    evaluation = evaluate(results, args.estimator, args.sigma_pt)
+    with reading(args.file):
+        results = results_from_rows(parse_rows(text, fmt), require_u=args.estimator not in WITHOUT_U)
+        evaluation = evaluate(results, args.estimator, args.sigma_pt)
     document = to_document(evaluation)
     if args.plot:
         from jiliang.core.comparison.plots import evaluation_figure
 
         Path(args.plot).write_bytes(evaluation_figure(evaluation, plot_format, title=f"{Path(args.file).name} — {args.estimator}"))
-    if args.json:
-        print(json.dumps(document, ensure_ascii=False, indent=2))
+    if args.json:  # orjson: 200 000 participants in a fraction of a second (json.dumps with indent: 10 s)
+        sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.flush()
+    elif len(document["participants"]) > RICH_TABLE_ROWS:
+        _print_plain(evaluation, document)
     else:
         _print_table(evaluation, document)
     return 0
@@ -56,6 +65,31 @@ def run_compute(args) -> int:
 
 def _fmt(value, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+def _summary_lines(document) -> list[str]:
+    ref = document["reference"]
+    lines = [f"{document['estimator']}  reference value 参考值 = {_fmt(ref['value'], 8)}, u = {_fmt(ref['u'])}"
+             + (f", s* = {_fmt(ref['s'])}" if ref["s"] is not None else "")]
+    chi2 = document["chi2"]
+    if chi2 is not None:
+        verdict = "consistent" if chi2["consistent"] else "NOT consistent"
+        lines.append(f"chi² = {_fmt(chi2['observed'])} (dof {chi2['dof']}, p = {_fmt(chi2['p_value'], 3)}): {verdict}")
+    if document["excluded"]:
+        lines.append(f"excluded from the reference value: {', '.join(document['excluded'])}")
+    return lines
+
+
+def _print_plain(evaluation, document) -> None:
+    """The same columns as the rich table, as plain text written in one go."""
+    labs = [row["lab"] for row in document["participants"]]
+    width = max(12, *(len(lab) for lab in labs))
+    header = f"{'lab 实验室':<{width - 3}}  {'d':>10}  {'U(d) k=2':>10}  {'En':>7}  {'En verdict':<12}  {'z':>7}  {'z verdict':<12}  {'ζ':>7}"
+    out = _summary_lines(document) + [header]
+    for row, ev, zv in zip(document["participants"], evaluation.en_verdicts, evaluation.z_verdicts):
+        out.append(f"{row['lab']:<{width}}  {_fmt(row['d']):>10}  {_fmt(row['U_d']):>10}  {_fmt(row['En'], 3):>7}  "
+                   f"{str(ev) or '—':<12}  {_fmt(row['z'], 3):>7}  {str(zv) or '—':<12}  {_fmt(row['zeta'], 3):>7}")
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def _print_table(evaluation, document) -> None:

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from jiliang.commands import read_bytes, reading
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_dcc
 from jiliang.core.dcc.errors import DccError
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("build", help="build a DCC from a JSON certificate record")
     p.add_argument("record", help="JSON record file ('-' reads standard input)")
     p.add_argument("-o", "--output", help="write the XML here (default: standard output)")
-    p.set_defaults(func=run_build)
+    p.set_defaults(func=_naming_the_file(run_build, 'record'))
 
     p = sub.add_parser("example-record", help="print an example JSON certificate record (for build)")
     p.add_argument("--results", type=int, default=3, help="number of calibration points (default 3)")
@@ -37,11 +38,11 @@ def register(subparsers) -> None:
     p = sub.add_parser("validate", help=f"check a DCC against the DCC {DCC_VERSION} / D-SI 2.2.1 XSD and its D-SI units")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=run_validate)
+    p.set_defaults(func=_naming_the_file(run_validate, 'file'))
 
     p = sub.add_parser("parse", help="print a DCC (any 3.x) as JSON")
     p.add_argument("file")
-    p.set_defaults(func=run_parse)
+    p.set_defaults(func=_naming_the_file(run_parse, 'file'))
 
     p = sub.add_parser("sign", help="append an enveloped XAdES-BES signature (ECDSA P-256, SHA-256)")
     p.add_argument("file")
@@ -52,7 +53,7 @@ def register(subparsers) -> None:
     p.add_argument("--role", help="signer role recorded in the signature (verifier, checker, approver)")
     p.add_argument("--time", help="signing time, ISO 8601 with zone (default: now, UTC)")
     p.add_argument("-o", "--output", help="write the signed XML here (default: overwrite FILE)")
-    p.set_defaults(func=run_sign)
+    p.set_defaults(func=_naming_the_file(run_sign, 'file'))
 
     p = sub.add_parser("verify", help="check schema, signatures, signer chain at the signing time and revocation")
     p.add_argument("file")
@@ -66,17 +67,25 @@ def register(subparsers) -> None:
     p.add_argument("--require-role", dest="require_role", action="append", default=[],
                    help="a role that must have signed (verifier, checker, approver); repeatable")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    p.set_defaults(func=run_verify)
+    p.set_defaults(func=_naming_the_file(run_verify, 'file'))
 
     p = sub.add_parser("render", help="render a DCC as a standalone HTML page")
     p.add_argument("file")
     p.add_argument("--lang", default="zh", help="preferred language (default zh)")
     p.add_argument("-o", "--output", help="write the HTML here (default: standard output)")
-    p.set_defaults(func=run_render)
+    p.set_defaults(func=_naming_the_file(run_render, 'file'))
 
 
 def _read_bytes(path: str) -> bytes:
-    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    return read_bytes(path)
+
+
+def _naming_the_file(run, attribute: str):
+    """``run`` with its refusals located in the file it was given (``args.<attribute>``)."""
+    def wrapped(args) -> int:
+        with reading(getattr(args, attribute)):
+            return run(args)
+    return wrapped
 
 
 def _write(data: bytes, output: str | None) -> None:
@@ -91,7 +100,7 @@ def run_build(args) -> int:
     try:
         data = json.loads(_read_bytes(args.record))
     except json.JSONDecodeError as exc:
-        raise DccError(f"{args.record}: not JSON ({exc})") from None
+        raise DccError(f"not JSON ({exc})", code="file_bad_json", msg=exc.msg, line=exc.lineno) from None
     xml = build_dcc(record_from_dict(data))
     report = validate_schema(xml)
     if not report.valid:

@@ -7,7 +7,9 @@ import argparse
 import json
 import sys
 
+from jiliang.commands import read_text, reading
 from jiliang.core import prepack
+from jiliang.core.errors import InputError
 
 UNIT_CHOICES = list(prepack.UNITS)
 
@@ -50,16 +52,16 @@ def _cmd_plan(args) -> int:
 
 def _read_document(path: str) -> dict:
     try:
-        if path == "-":
-            return json.load(sys.stdin)
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise prepack.PrepackError("FILE", f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise InputError("", f"not valid JSON ({exc.msg}, line {exc.lineno})", code="file_bad_json",
+                         file="standard input" if path == "-" else path, msg=exc.msg, line=exc.lineno) from None
 
 
 def _cmd_judge(args) -> int:
-    result = prepack.judge_document(_read_document(args.file), args.edition)
+    document = _read_document(args.file)
+    with reading(args.file):
+        result = prepack.judge_document(document, args.edition)
     data = result.to_json()
     lines = [
         f"edition: {result.edition}",

@@ -55,10 +55,12 @@ def run(args) -> int:
                                     fraud_share=args.fraud_share, seed=args.seed, first_seq=first, binary=args.binary)
     finally:
         publisher.close()
-    data = report.as_json() | {"devices": len(devices), "broker": args.broker}
+    # "acknowledged": what the broker confirmed it holds (MQTT PUBACKs, JetStream acks), after every reconnect.
+    data = report.as_json() | {"devices": len(devices), "broker": args.broker, "acknowledged": publisher.acked,
+                               "reconnects": publisher.reconnects}
     print(json.dumps(data) if args.json else
           f"published {data['published']} messages from {len(devices)} devices ({data['fraud_messages']} with a fraud) "
-          f"in {data['seconds']} s to {args.broker}")
+          f"in {data['seconds']} s to {args.broker}; {data['acknowledged']} acknowledged, {data['reconnects']} reconnect(s)")
     return 0
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+
+from jiliang.commands import read_text, reading
+from jiliang.core.errors import InputError
 
 
 def register(subparsers) -> None:
@@ -13,7 +17,7 @@ def register(subparsers) -> None:
     evaluate = commands.add_parser("evaluate", help="evaluate a model file (.json, .yaml)")
     evaluate.add_argument("model", help="model file: JSON or YAML (.yaml/.yml)")
     evaluate.add_argument("--method", choices=("gum", "mc", "both"), default="gum")
-    evaluate.add_argument("--trials", type=int, default=None, help="Monte Carlo trials (default 10^6)")
+    evaluate.add_argument("--trials", type=trial_count, default=None, help="Monte Carlo trials, e.g. 1e6 (default 10^6)")
     evaluate.add_argument("--seed", type=int, default=None, help="random seed for a reproducible Monte Carlo run")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--plot", metavar="FILE", help="write the Monte Carlo histogram (.png or .svg)")
@@ -21,29 +25,41 @@ def register(subparsers) -> None:
 
 
 def load_document(path: str) -> dict:
-    file = Path(path)
-    if not file.is_file():
-        raise SystemExit(f"jiliang: model file not found: {path}")
-    text = file.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
-        if file.suffix.lower() in (".yaml", ".yml"):
+        if path.lower().endswith((".yaml", ".yml")):
             import yaml
 
             doc = yaml.safe_load(text)
         else:
             doc = json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - parser errors become one line
-        raise SystemExit(f"jiliang: cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError("", f"not valid JSON ({exc.msg}, line {exc.lineno})", code="file_bad_json", file=path,
+                         msg=exc.msg, line=exc.lineno) from None
+    except Exception as exc:  # noqa: BLE001 - YAML's errors become one line naming the file
+        raise InputError("", f"not valid YAML ({exc})", code="file_bad_yaml", file=path, msg=str(exc)) from None
     if not isinstance(doc, dict):
-        raise SystemExit(f"jiliang: {path}: the model must be an object")
+        raise InputError("", "the model must be an object", code="model_not_object", file=path)
     return doc
+
+
+def trial_count(text: str) -> int:
+    """A number of trials, also written as 1e6 (how JCGM 101 writes them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_integer() or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of trials, got {text!r}")
+    return int(value)
 
 
 def run_evaluate(args) -> int:
     from jiliang.core.uncertainty import evaluate_document, render_histogram
 
     doc = load_document(args.model)
-    result = evaluate_document(doc, method=args.method, trials=args.trials, seed=args.seed)
+    with reading(args.model):
+        result = evaluate_document(doc, method=args.method, trials=args.trials, seed=args.seed)
     if args.plot:
         if args.method == "gum":
             raise SystemExit("jiliang: --plot needs --method mc or both")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from jiliang.core.errors import InputError
 
-class WorkflowError(ValueError):
+
+class WorkflowError(InputError):  # (field, reason[, code=, **params]): the platform's one refusal type
     """A request the workflow refuses (wrong state, late, bad value); nothing was written."""
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
 
 
 class NotAllowed(PermissionError):

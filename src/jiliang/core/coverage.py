@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jiliang.core.errors import InputError
+
 PROVINCE, CITY, COUNTY = 0, 1, 2
 LEVEL_NAMES = ("province", "city", "county")
 NOT_SERVED = -1
 
 
-class CoverageInputError(ValueError):
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        super().__init__(f"{field}: {reason}")
+class CoverageInputError(InputError):
+    """Bad input for the coverage ledger; names the field and the reason."""
 
 
 @dataclass

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from jiliang.core.errors import ReasonError
+
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
@@ -18,7 +20,7 @@ _CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
 _CREDIT_AUTHORITIES = set("123456789ANY")
 
 
-class IdentifierError(ValueError):
+class IdentifierError(ReasonError):
     """An identifier that does not satisfy its standard; the message says why."""
 
 

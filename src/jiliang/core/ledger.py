@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from json.encoder import encode_basestring as _dumps_text  # one JSON string, the C fast path
 
+from jiliang.core.errors import InputError
+
 GENESIS = "0" * 64
 
 # The content of an entry, in canonical (sorted) key order; the hash covers exactly these.
@@ -41,12 +43,8 @@ ENTRY_COLUMNS = (
 DELETE_ACTION = "delete"
 
 
-class LedgerError(ValueError):
-    """Bad input to the ledger functions; the message names the field."""
-
-    def __init__(self, field_name: str, reason: str):
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
+class LedgerError(InputError):
+    """Bad input to the ledger functions; names the field and the reason."""
 
 
 _UTC = dt.timezone.utc

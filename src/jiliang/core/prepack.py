@@ -17,6 +17,8 @@ from importlib import resources
 
 import numpy as np
 
+from jiliang.core.errors import InputError
+
 DEFAULT_EDITION = "JJF 1070-2005"
 
 # Edition name -> table file. JJF 1070-2023 is absent on purpose: its tables could not be
@@ -43,13 +45,8 @@ _UNIT_ALIASES = {"ml": "mL", "l": "L", "m²": "m2", "pcs": "count", "piece": "co
 _REL_EPS = 1e-9
 
 
-class PrepackError(ValueError):
+class PrepackError(InputError):
     """Bad input for a prepackaged-goods computation; names the field and the reason."""
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}" if field else reason)
 
 
 # --------------------------------------------------------------------------- editions
@@ -229,10 +226,13 @@ class SamplingPlan:
 
 
 def _whole_number(value, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)) or not math.isfinite(value) or value != int(value):
-        raise PrepackError(field, f"must be a whole number, got {value}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)) \
+            or (isinstance(value, float) and (not math.isfinite(value) or not value.is_integer())):
+        raise PrepackError(field, f"must be a whole number, got {value!r}"[:200], code="whole_number", got=repr(value)[:40])
     if value < minimum:
-        raise PrepackError(field, f"must be at least {minimum}, got {value}")
+        raise PrepackError(field, f"must be at least {minimum}, got {value}", code="at_least", minimum=minimum, got=value)
+    if value > 10**15:  # beyond any batch, and beyond exact float arithmetic
+        raise PrepackError(field, "is beyond 10^15", code="number_too_large", limit="10^15")
     return int(value)
 
 
@@ -264,10 +264,20 @@ class TareResult:
 
 
 def _as_vector(values, field: str) -> np.ndarray:
+    # true/false are not weighings: NumPy would read them as 1 and 0 (and a sample of
+    # "true" passed as 1 g). Strings are not numbers here either.
+    if isinstance(values, (list, tuple)):
+        for index, item in enumerate(values):
+            if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating, Decimal)):
+                raise PrepackError(f"{field}[{index}]", f"must be a number, got {item!r}"[:200], code="prepack_not_number",
+                                   got=repr(item)[:40])
+    elif isinstance(values, np.ndarray) and values.dtype.kind not in "iuf":
+        raise PrepackError(field, f"must be numbers, got an array of {values.dtype}", code="prepack_not_number",
+                           got=str(values.dtype))
     try:
         array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise PrepackError(field, "must be a list of numbers") from None
+    except (TypeError, ValueError, OverflowError):
+        raise PrepackError(field, "must be a list of numbers", code="prepack_not_list") from None
     if array.ndim != 1:
         raise PrepackError(field, "must be a flat list of numbers")
     bad = np.flatnonzero(~np.isfinite(array))

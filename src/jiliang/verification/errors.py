@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from jiliang.core.errors import InputError
 
-class VerificationError(ValueError):
+
+class VerificationError(InputError):  # (field, reason[, code=, **params]): the platform's one refusal type
     """A refused use case; nothing was written."""
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
 
 
 class RefusedRecording(VerificationError):

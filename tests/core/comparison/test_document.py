@@ -150,7 +150,7 @@ def test_other_input_errors():
     with pytest.raises(ComparisonInputError, match="sigma_pt"):
         compute_document(ROWS, "mean", sigma_pt=0.0)
     with pytest.raises(ComparisonInputError, match="'dof'"):
-        compute_document([{"lab": "A", "value": 1.0, "u": 1, "dof": 0}], "mean")
+        compute_document([{"lab": "A", "value": 1.0, "u": 1, "dof": 0}, {"lab": "B", "value": 1.0, "u": 1}], "mean")
 
 
 def test_csv_and_json_readers_agree():

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from jiliang.core.errors import InputError
 from jiliang.commands import prepack as command
 from jiliang.core.prepack import PrepackError
 
@@ -65,7 +66,7 @@ def test_judge_gross_and_tare(tmp_path, capsys):
 def test_judge_bad_json_names_the_file(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{nominal: 500")
-    with pytest.raises(PrepackError, match="^FILE: .*broken.json is not valid JSON"):
+    with pytest.raises(InputError, match="^.*broken.json: not valid JSON"):
         run(["judge", str(path), "--json"])
 
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from jiliang.core.errors import InputError
 from jiliang.commands import uncertainty as command
 
 DOC = {"outputs": {"P": "V**2 / R"},
@@ -48,9 +49,9 @@ def test_png_histogram(tmp_path):
 
 
 def test_errors_are_one_line(tmp_path):
-    with pytest.raises(SystemExit, match="not found"):
+    with pytest.raises(InputError, match="missing.json: file not found"):
         run(["uncertainty", "evaluate", str(tmp_path / "missing.json")])
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"outputs": {"P": "V / Q"}, "inputs": {"V": {"value": 1, "u": 0.1}}}))
-    with pytest.raises(ValueError, match="outputs.P: unknown name 'Q'"):
+    with pytest.raises(ValueError, match="bad.json, outputs.P: unknown name 'Q'"):
         run(["uncertainty", "evaluate", str(bad)])

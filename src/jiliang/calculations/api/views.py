@@ -8,6 +8,8 @@ they are throttled and Monte Carlo trials are capped.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -18,9 +20,17 @@ from rest_framework.views import APIView
 
 from jiliang.core import prepack
 from jiliang.core.comparison import compute_document
+from jiliang.core.errors import InputError
 from jiliang.core.uncertainty import evaluate_document
+from jiliang.messages import render
 
 MAX_TRIALS = getattr(settings, "JILIANG_API_MAX_MC_TRIALS", 2_000_000)
+# Wall time of one request's Monte Carlo run; the model's size is bounded by the core's limits.
+MAX_SECONDS = getattr(settings, "JILIANG_API_MAX_MC_SECONDS", 20.0)
+
+
+def deadline() -> float:
+    return time.monotonic() + MAX_SECONDS
 
 
 class CalculatorThrottle(AnonRateThrottle):
@@ -31,8 +41,13 @@ class CalculatorUserThrottle(UserRateThrottle):
     rate = "600/min"
 
 
-def _error(field: str | None, reason: str) -> Response:
-    return Response({"field": field, "detail": reason}, status=status.HTTP_400_BAD_REQUEST)
+def _error(field: str | None, reason: str, exc: InputError | None = None) -> Response:
+    """400: ``detail`` is the core's English line; ``code`` and ``params`` the error as data;
+    ``message`` the same refusal in the request's language (Accept-Language)."""
+    body = {"field": field, "detail": reason}
+    if exc is not None:
+        body.update(code=exc.code, params=exc.to_dict()["params"], message=render(exc))
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 class _Calculator(APIView):
@@ -44,7 +59,9 @@ class _Calculator(APIView):
             return _error(None, "the body must be a JSON object")
         try:
             return Response(self.calculate(request.data, request.query_params))
-        except ValueError as exc:  # the cores' errors name the field in the message
+        except InputError as exc:  # the cores' refusals: field, code and parameters
+            return _error(exc.field, str(exc), exc)
+        except ValueError as exc:
             return _error(getattr(exc, "field", None), str(exc))
 
 
@@ -71,10 +88,11 @@ class UncertaintyEvaluateView(_Calculator):
             trials = int(trials) if trials is not None else None
             seed = int(seed) if seed is not None else None
         except (TypeError, ValueError):
-            raise ValueError("trials/seed: must be whole numbers") from None
+            raise InputError("trials", "must be whole numbers", code="whole_number", got=repr(trials)[:40]) from None
         if trials is not None and not 1 <= trials <= MAX_TRIALS:
-            raise ValueError(f"trials: must be between 1 and {MAX_TRIALS} on the API (use the CLI for more)")
-        return evaluate_document(doc, method=method, trials=trials, seed=seed)
+            raise InputError("trials", f"must be between 1 and {MAX_TRIALS} on the API (use the CLI for more)",
+                             code="api_trials_range", limit=MAX_TRIALS)
+        return evaluate_document(doc, method=method, trials=trials, seed=seed, deadline=deadline())
 
 
 class ComparisonComputeView(_Calculator):

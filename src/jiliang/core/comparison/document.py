@@ -88,11 +88,22 @@ def reference_value(results: Results, estimator: str) -> ReferenceValue:
 def evaluate(results: Results, estimator: str, sigma_pt: float | None = None) -> Evaluation:
     if sigma_pt is not None and not (math.isfinite(sigma_pt) and sigma_pt > 0):
         raise ComparisonInputError("sigma_pt", f"must be a positive number, got {sigma_pt!r}")
-    ref = reference_value(results, estimator)
-    doe = degrees_of_equivalence(results.values, results.u, ref, results.cov)
-    sigma = sigma_pt if sigma_pt is not None else (ref.s if estimator == "algorithm-a" else None)
-    z = z_score(results.values, ref.value, sigma) if sigma is not None else np.full(results.n, np.nan)
-    zeta = zeta_score(results.values, results.u, ref.value, ref.u)
+    # Scores of a participant without u are NaN by design; NumPy's warnings about them (and
+    # about extreme inputs, refused below) are not for the user's terminal.
+    with np.errstate(all="ignore"):
+        try:
+            ref = reference_value(results, estimator)
+        except ComparisonInputError:
+            raise
+        except (ValueError, ArithmeticError):  # a solver (Paule-Mandel's root) meeting overflowed sums
+            ref = None
+        if ref is None or not math.isfinite(ref.value):
+            raise ComparisonInputError("value", f"the {estimator} reference value of these results is not a finite number",
+                                       code="comparison_reference_not_finite", estimator=estimator)
+        doe = degrees_of_equivalence(results.values, results.u, ref, results.cov)
+        sigma = sigma_pt if sigma_pt is not None else (ref.s if estimator == "algorithm-a" else None)
+        z = z_score(results.values, ref.value, sigma) if sigma is not None else np.full(results.n, np.nan)
+        zeta = zeta_score(results.values, results.u, ref.value, ref.u)
     return Evaluation(results, ref, doe, en_from_doe(doe.d, doe.U_d), z, zeta, sigma)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from jiliang.core.errors import ReasonError
 
-class DccError(ValueError):
-    """Bad input to the DCC core."""
+
+class DccError(ReasonError):
+    """Bad input to the DCC core; the reason starts with the part at fault ("document: …")."""
+
+    def __init__(self, reason: str, *, field: str = "", code: str = "dcc_invalid", **params):
+        super().__init__(reason, field=field, code=code, **params)
 
 
 class UnitError(DccError):

@@ -75,16 +75,34 @@ def parse_xml(data: bytes | str | etree._Element | etree._ElementTree) -> etree.
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        return etree.ElementTree(etree.fromstring(data, safe_parser()))
+        tree = etree.ElementTree(etree.fromstring(data, safe_parser()))
     except etree.XMLSyntaxError as exc:
-        raise SchemaError(f"document: not well-formed XML ({exc})") from None
+        raise SchemaError(f"document: not well-formed XML ({exc})", code="xml_not_well_formed", detail=str(exc)) from None
+    _refuse_doctype(tree)
+    return tree
+
+
+def _refuse_doctype(tree: etree._ElementTree) -> None:
+    """A DCC has no document type declaration (the DCC 3.3.0 schema defines the document;
+    PTB's examples carry none). A DOCTYPE can only declare entities, the vehicle of XXE and
+    of "billion laughs": the parser above never expands or fetches them, but a tree holding
+    unexpanded entity references is not a certificate either (schema validation of such a
+    tree fails inside libxml2 without a reason), so it is refused here, by name."""
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise SchemaError("document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC",
+                          code="xml_doctype")
 
 
 def validate_schema(data) -> SchemaReport:
     """Validate against DCC 3.3.0 / D-SI 2.2.1; errors carry line and path."""
     tree = parse_xml(data)
     schema = dcc_schema()
-    ok = schema.validate(tree)
+    try:
+        ok = schema.validate(tree)
+    except etree.XMLSchemaValidateError as exc:  # libxml2 gave up without a line to point at
+        raise SchemaError(f"document: the schema validator could not read this document ({exc})",
+                          code="xml_schema_internal", detail=str(exc)) from None
     errors = tuple(f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log) if not ok else ()
     return SchemaReport(ok, errors)
 

@@ -7,16 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from jiliang.core.errors import InputError
+
 SEVERITIES = ("low", "medium", "high")
 
 
-class DetectorInputError(ValueError):
+class DetectorInputError(InputError):
     """Bad input for a detector; names the field and the reason."""
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jiliang.core.errors import ReasonError
+
 DATE_MAX = int(np.iinfo(np.int32).max)
 """An open end date ("valid until further notice")."""
 DATE_MIN = int(np.iinfo(np.int32).min) + 1
 
 
-class TraceabilityInputError(ValueError):
+class TraceabilityInputError(ReasonError):
     """Input arrays that break the contract; the message names the field and the reason."""
 
 

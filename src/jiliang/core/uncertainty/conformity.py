@@ -23,16 +23,16 @@ def _limits(lower: float | None, upper: float | None) -> tuple[float, float]:
     lo = -math.inf if lower is None else float(lower)
     hi = math.inf if upper is None else float(upper)
     if lo == -math.inf and hi == math.inf:
-        raise ModelError("specification", "needs a lower or an upper tolerance limit")
+        raise ModelError("specification", "needs a lower or an upper tolerance limit", code="spec_needs_limit")
     if hi <= lo:
-        raise ModelError("specification.upper", f"must exceed the lower limit ({hi!r} <= {lo!r})")
+        raise ModelError("specification.upper", f"must exceed the lower limit ({hi!r} <= {lo!r})", code="spec_upper_below_lower", upper=hi, lower=lo)
     return lo, hi
 
 
 def tolerance_from_mpe(mpe: float, nominal: float = 0.0) -> tuple[float, float]:
     """Tolerance interval [nominal − MPE, nominal + MPE] for a maximum permissible error."""
     if mpe <= 0:
-        raise ModelError("specification.mpe", f"must be positive, got {mpe!r}")
+        raise ModelError("specification.mpe", f"must be positive, got {mpe!r}", code="must_be_positive", got=mpe)
     return nominal - mpe, nominal + mpe
 
 
@@ -40,7 +40,7 @@ def conformance_probability(y: float, u: float, lower: float | None = None, uppe
     """p_c = Φ((T_U − y)/u) − Φ((T_L − y)/u) (JCGM 106 §7.3, eq. 12)."""
     lo, hi = _limits(lower, upper)
     if u < 0:
-        raise ModelError("u", f"must not be negative, got {u!r}")
+        raise ModelError("u", f"must not be negative, got {u!r}", code="must_not_be_negative", got=u)
     if u == 0:
         return float(lo <= y <= hi)
     return float(_phi((hi - y) / u) - _phi((lo - y) / u))
@@ -51,7 +51,7 @@ def acceptance_interval(lower: float | None, upper: float | None, w: float) -> t
     lo, hi = _limits(lower, upper)
     a_lo, a_hi = lo + w, hi - w
     if a_hi <= a_lo:
-        raise ModelError("guard_band", f"a guard band of {w!r} leaves no acceptance interval")
+        raise ModelError("guard_band", f"a guard band of {w!r} leaves no acceptance interval", code="guard_band_too_wide", width=w)
     return a_lo, a_hi
 
 
@@ -75,10 +75,10 @@ def decide(y: float, u: float, U: float, lower: float | None = None, upper: floa
         w = 0.0
     elif rule in ("guard_band", "guarded"):
         if r < 0:
-            raise ModelError("r", f"must not be negative, got {r!r}")
+            raise ModelError("r", f"must not be negative, got {r!r}", code="must_not_be_negative", got=r)
         w = r * U
     else:
-        raise ModelError("rule", f"unknown decision rule {rule!r}; use simple or guard_band")
+        raise ModelError("rule", f"unknown decision rule {rule!r}; use simple or guard_band", code="unknown_decision_rule", got=repr(rule))
     a_lo, a_hi = acceptance_interval(lower, upper, w)
     return Decision(bool(a_lo <= y <= a_hi), rule, (a_lo, a_hi), w,
                     conformance_probability(y, u, lower, upper))
@@ -87,7 +87,7 @@ def decide(y: float, u: float, U: float, lower: float | None = None, upper: floa
 def adequacy(U: float, mpe: float, ratio: float = 3.0) -> bool:
     """Verification adequacy: U ≤ MPE/ratio (ratio 3 by default, as in JJF 1094 and OIML practice)."""
     if ratio <= 0:
-        raise ModelError("ratio", f"must be positive, got {ratio!r}")
+        raise ModelError("ratio", f"must be positive, got {ratio!r}", code="must_be_positive", got=ratio)
     return bool(U <= mpe / ratio)
 
 
@@ -101,9 +101,9 @@ def global_risks(prior_mean: float, prior_u: float, u_measure: float,
     acceptance interval [T_L + w, T_U − w] and a Gaussian measurement of std ``u_measure``.
     """
     if prior_u <= 0:
-        raise ModelError("prior.u", f"must be positive, got {prior_u!r}")
+        raise ModelError("prior.u", f"must be positive, got {prior_u!r}", code="must_be_positive", got=prior_u)
     if u_measure < 0:
-        raise ModelError("u", f"must not be negative, got {u_measure!r}")
+        raise ModelError("u", f"must not be negative, got {u_measure!r}", code="must_not_be_negative", got=u_measure)
     lo, hi = _limits(lower, upper)
     a_lo, a_hi = acceptance_interval(lower, upper, w)
     # Gauss–Legendre on each region of the prior, 12 standard deviations wide

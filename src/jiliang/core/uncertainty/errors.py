@@ -1,13 +1,10 @@
-"""Errors raised for bad models: always a ValueError naming the field and the reason."""
+"""Errors raised for bad models: an InputError naming the field, the code and the reason."""
+
+from jiliang.core.errors import InputError
 
 
-class ModelError(ValueError):
+class ModelError(InputError):
     """A measurement model document or expression is invalid.
 
     ``field`` is a dotted path into the document (``inputs.R.half_width``).
     """
-
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}" if field else reason)

@@ -114,14 +114,14 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
     if not spec_all:
         return None
     if not isinstance(spec_all, dict):
-        raise ModelError("conformity", "must map output names to specifications")
+        raise ModelError("conformity", "must map output names to specifications", code="conformity_not_object")
     results = {}
     for name, spec in spec_all.items():
         where = f"conformity.{name}"
         if name not in shape["outputs"]:
-            raise ModelError(where, f"unknown output {name!r}")
+            raise ModelError(where, f"unknown output {name!r}", code="unknown_output", name=repr(name))
         if not isinstance(spec, dict):
-            raise ModelError(where, "must be an object")
+            raise ModelError(where, "must be an object", code="must_be_object")
         out = shape["outputs"][name]
         if "mpe" in spec:
             lower, upper = conf.tolerance_from_mpe(float(spec["mpe"]), float(spec.get("nominal", 0.0)))
@@ -143,18 +143,19 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
         prior = spec.get("prior")
         if prior:
             if not isinstance(prior, dict) or "mean" not in prior or "u" not in prior:
-                raise ModelError(f"{where}.prior", "needs mean and u of the process distribution")
+                raise ModelError(f"{where}.prior", "needs mean and u of the process distribution", code="prior_needs_mean_u")
             entry.update(conf.global_risks(float(prior["mean"]), float(prior["u"]), out["u"],
                                            lower, upper, decision.guard_band))
         results[name] = entry
     return results
 
 
-def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None) -> dict:
+def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None,
+                   deadline: float | None = None) -> dict:
     if method not in METHODS:
-        raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}", code="one_of", options=", ".join(METHODS), got=repr(method))
     gum = _gum_shape(model, propagate(model)) if method in ("gum", "both") else None
-    mc = _mc_shape(model, simulate(model, trials=trials, seed=seed)) if method in ("mc", "both") else None
+    mc = _mc_shape(model, simulate(model, trials=trials, seed=seed, deadline=deadline)) if method in ("mc", "both") else None
     if method == "gum":
         return gum
     if method == "mc":
@@ -168,13 +169,15 @@ def evaluate_model(model: Model, method: str = "gum", trials: int | None = None,
             "validated": all(v["validated"] for v in validation.values()), "validation": validation}
 
 
-def evaluate_document(doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None) -> dict:
+def evaluate_document(doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None,
+                      deadline: float | None = None) -> dict:
     """Evaluate a model document (issue 4 contract) by GUM, Monte Carlo or both.
 
     Raises :class:`ModelError` (a ValueError) naming the field for any bad input.
+    ``deadline`` (a ``time.monotonic()`` value) bounds a service's Monte Carlo run.
     """
     model = load_model(doc)
-    result = evaluate_model(model, method, trials, seed)
+    result = evaluate_model(model, method, trials, seed, deadline)
     if doc.get("conformity"):
         target = result["gum"] if method == "both" else result
         result["conformity"] = _conformity(doc, model, target)

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from .errors import ModelError
+from .limits import MAX_EXPRESSION_CHARS, MAX_NESTING, MAX_NODES
 
 
 class Node:
@@ -224,22 +225,74 @@ def parse(text: str, field: str = "expression") -> Node:
     document location in error messages.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ModelError(field, "expected a non-empty expression string")
-    if len(text) > 20000:
-        raise ModelError(field, "expression is too long")
+        raise ModelError(field, "expected a non-empty expression string", code="expression_empty")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ModelError(field, f"expression is too long ({len(text)} characters; at most {MAX_EXPRESSION_CHARS})",
+                         code="expression_too_long", length=len(text), limit=MAX_EXPRESSION_CHARS)
+    _check_parentheses(text, field)
     source = _KEYWORD_RE.sub(lambda m: m.group(1) + _KEYWORD_SUFFIX, text.strip())
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ModelError(field, f"syntax error in {text!r}: {exc.msg}") from None
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise ModelError(field, f"syntax error in {shown!r}: {exc.msg}", code="expression_syntax", text=shown,
+                         msg=exc.msg) from None
+    except (RecursionError, MemoryError):  # CPython's parser gives up on very long chains of operators
+        raise ModelError(field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big",
+                         limit=MAX_NODES) from None
+    _check_size(tree.body, field)
     return _convert(tree.body, field, text)
+
+
+def _check_parentheses(text: str, field: str) -> None:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise ModelError(field, f"parentheses are nested {deepest} deep; at most {MAX_NESTING}",
+                         code="expression_too_deep", depth=deepest, limit=MAX_NESTING)
+
+
+def _check_size(root: ast.AST, field: str) -> None:
+    """Refuse trees too big or too deep to convert, derive and compile in bounded time.
+
+    A chain of + and - is one flat sum (it costs no depth); everything else nests.
+    """
+    count, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ModelError(field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big",
+                             limit=MAX_NODES)
+        if depth > MAX_NESTING:
+            raise ModelError(field, f"the expression is nested more than {MAX_NESTING} deep", code="expression_too_deep",
+                             depth=depth, limit=MAX_NESTING)
+        for child in ast.iter_child_nodes(node):
+            flat = isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
+                and child is node.left and isinstance(child, ast.BinOp) and isinstance(child.op, (ast.Add, ast.Sub))
+            if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop)):
+                stack.append((child, depth if flat else depth + 1))
 
 
 def _convert(node: ast.AST, field: str, text: str) -> Node:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ModelError(field, f"only numbers are allowed as literals, not {node.value!r}")
-        return const(node.value)
+            raise ModelError(field, f"only numbers are allowed as literals, not {node.value!r}", code="expression_literal",
+                             literal=repr(node.value))
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            shown = ast.get_source_segment(text, node) or "…"
+            raise ModelError(field, f"the number {shown[:40]} is beyond the range of a double", code="number_out_of_range",
+                             number=shown[:40])
+        return const(value)
     if isinstance(node, ast.Name):
         name = node.id[: -len(_KEYWORD_SUFFIX)] if node.id.endswith(_KEYWORD_SUFFIX) else node.id
         return var(name)
@@ -259,25 +312,25 @@ def _convert(node: ast.AST, field: str, text: str) -> Node:
         builder = _BINOPS.get(type(node.op))
         if builder is None:
             hint = " (use ** for powers)" if isinstance(node.op, ast.BitXor) else ""
-            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}")
+            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}", code="operator_not_allowed", operator=type(node.op).__name__)
         return builder(_convert(node.left, field, text), _convert(node.right, field, text))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return neg(_convert(node.operand, field, text))
         if isinstance(node.op, ast.UAdd):
             return _convert(node.operand, field, text)
-        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed")
+        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed", code="operator_not_allowed", operator=type(node.op).__name__)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _SCALAR_FUNCTIONS:
             name = getattr(node.func, "id", ast.unparse(node.func))
-            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}")
+            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}", code="unknown_function", name=repr(name), allowed=", ".join(sorted(_SCALAR_FUNCTIONS)))
         if node.keywords:
-            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments")
+            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments", code="function_keywords", name=repr(node.func.id))
         arity = _ARITY[node.func.id]
         if len(node.args) != arity:
-            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}")
+            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}", code="function_arity", name=repr(node.func.id), n=arity, m=len(node.args))
         return call(node.func.id, *(_convert(a, field, text) for a in node.args))
-    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}")
+    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}", code="syntax_not_allowed", syntax=type(node).__name__)
 
 
 # ---------------------------------------------------------------- substitution
@@ -318,6 +371,39 @@ def _rebuild(node: Node, args: list) -> Node:
     if op == "sum":
         return make_sum(args, list(node.data))
     raise AssertionError(op)
+
+
+def size(node: Node, limit: int | None = None) -> int:
+    """Distinct nodes of an expression DAG (shared sub-expressions counted once); stops
+    counting past ``limit``."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if limit is not None and len(seen) > limit:
+            break
+        stack.extend(current.args)
+    return len(seen)
+
+
+def tree_size(node: Node, limit: int) -> int:
+    """Nodes of the expression written out as a tree (a shared sub-expression counted each
+    time it is used), capped at ``limit + 1``: the cost of any walk without memo."""
+    sizes: dict[int, int] = {}
+    stack = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        if id(current) in sizes:
+            continue
+        if done or not current.args:
+            sizes[id(current)] = min(limit + 1, 1 + sum(sizes[id(a)] for a in current.args))
+            continue
+        stack.append((current, True))
+        stack.extend((a, False) for a in current.args if id(a) not in sizes)
+    return sizes[id(node)]
 
 
 # ---------------------------------------------------------------- exact derivatives

@@ -15,6 +15,8 @@ import numpy as np
 from scipy import special
 
 from . import expression as ex
+from .errors import ModelError
+from .limits import MAX_DERIVATIVE_NODES
 from .model import Model
 
 
@@ -85,20 +87,35 @@ def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool
     outputs: dict[str, GumOutput] = {}
     memo: dict = {}  # values of shared sub-expressions at the estimates
     for row, (out_name, node) in enumerate(flat.items()):
-        value = float(ex.evaluate(node, x, memo))
+        where = f"outputs.{out_name}"
         used = [n for n in names if n in node.free]
-        first = {}
-        for n in used:
-            d1 = ex.derivative(node, n)
-            first[n] = d1
-            jacobian[row, index[n]] = float(ex.evaluate(d1, x, memo))
-        c = jacobian[row]
-        cu = c * u
-        variance = float(cu @ corr @ cu) if corr is not None else float(cu @ cu)
-        second_var = 0.0
-        if second_order:
-            second_var = _second_order_variance(first, used, x, memo, u, index)
-            variance += second_var
+        try:
+            value = _real(ex.evaluate(node, x, memo), where, "value")
+            first, terms = {}, 0
+            for n in used:
+                d1 = ex.derivative(node, n)
+                first[n] = d1
+                terms = _count_derivative_terms(terms, d1, where)
+                jacobian[row, index[n]] = _real(ex.evaluate(d1, x, memo), where, f"sensitivity to {n}")
+            c = jacobian[row]
+            cu = c * u
+            with np.errstate(over="ignore", invalid="ignore"):
+                variance = float(cu @ corr @ cu) if corr is not None else float(cu @ cu)
+            second_var = 0.0
+            if second_order:
+                second_var = _second_order_variance(first, used, x, memo, u, index, where)
+                variance += second_var
+        except ModelError:
+            raise
+        except ArithmeticError as exc:  # OverflowError, ZeroDivisionError
+            raise ModelError(where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow",
+                             detail=str(exc)) from None
+        except (TypeError, ValueError) as exc:  # math's domain errors; a complex power
+            raise ModelError(where, f"is not a real number at the inputs' values ({exc})", code="evaluation_domain",
+                             detail=str(exc)) from None
+        if not math.isfinite(variance):
+            raise ModelError(where, "its uncertainty is beyond the range of a double at the inputs' values",
+                             code="uncertainty_overflow")
         u_c = math.sqrt(max(variance, 0.0))
         nu = welch_satterthwaite(u_c, np.abs(cu), dofs)
         k = coverage_factor(p, nu, truncate)
@@ -117,17 +134,40 @@ def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool
     return GumResult(outputs, covariance, p)
 
 
-def _second_order_variance(first: dict, used: list[str], x: dict, memo: dict, u: np.ndarray, index: dict) -> float:
+def _real(value, where: str, what: str) -> float:
+    """A finite float, or the refusal naming the output (complex and infinite values are not results)."""
+    if isinstance(value, complex):
+        raise ModelError(where, f"its {what} is not a real number at the inputs' values", code="evaluation_domain",
+                         detail=what)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ModelError(where, f"its {what} is beyond the range of a double at the inputs' values",
+                         code="evaluation_overflow", detail=what)
+    return value
+
+
+def _count_derivative_terms(so_far: int, derivative: ex.Node, where: str) -> int:
+    """Symbolic derivatives of deeply nested functions grow fast: refuse past the bound."""
+    total = so_far + ex.size(derivative, MAX_DERIVATIVE_NODES)
+    if total > MAX_DERIVATIVE_NODES:
+        raise ModelError(where, f"its derivatives have more than {MAX_DERIVATIVE_NODES} terms; simplify the model",
+                         code="derivatives_too_big", limit=MAX_DERIVATIVE_NODES)
+    return total
+
+
+def _second_order_variance(first: dict, used: list[str], x: dict, memo: dict, u: np.ndarray, index: dict,
+                           where: str) -> float:
     """Σ_i Σ_j [½ (∂²f/∂x_i∂x_j)² + ∂f/∂x_i ∂³f/∂x_i∂x_j²] u_i² u_j² (GUM 5.1.2 note)."""
-    total = 0.0
+    total, terms = 0.0, 0
     for i in used:
-        c_i = float(ex.evaluate(first[i], x, memo))
+        c_i = _real(ex.evaluate(first[i], x, memo), where, f"sensitivity to {i}")
         for j in used:
             d2 = ex.derivative(first[i], j)
             if d2.op == "const" and d2.data == 0.0:
                 continue
             d3 = ex.derivative(d2, j)
-            v2 = float(ex.evaluate(d2, x, memo))
-            v3 = float(ex.evaluate(d3, x, memo))
+            terms = _count_derivative_terms(_count_derivative_terms(terms, d2, where), d3, where)
+            v2 = _real(ex.evaluate(d2, x, memo), where, "second derivative")
+            v3 = _real(ex.evaluate(d3, x, memo), where, "third derivative")
             total += (0.5 * v2 * v2 + c_i * v3) * u[index[i]] ** 2 * u[index[j]] ** 2
     return total

@@ -16,6 +16,7 @@ import numpy as np
 from . import expression as ex
 from .distributions import Distribution, standard_uncertainty
 from .errors import ModelError
+from .limits import MAX_MODEL_NODES
 
 _RESERVED = set(ex.FUNCTION_NAMES)  # pi and e may be shadowed by a document name
 _KIND_ALIASES = {
@@ -77,23 +78,35 @@ def _number(spec: dict, key: str, where: str, *, required=True, default=None) ->
     field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
         if required:
-            raise ModelError(field_name, "is required")
+            raise ModelError(field_name, "is required", code="required")
         return default
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
             value = float(value)
-        except (TypeError, ValueError):
-            raise ModelError(field_name, f"must be a number, got {spec[key]!r}") from None
-    value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ModelError(field_name, f"must be a number, got {_shown(spec[key])}", code="number_required",
+                             got=_shown(spec[key])) from None
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the range of a double (JSON allows any length)
+        value = math.inf
     if not math.isfinite(value):
-        raise ModelError(field_name, f"must be finite, got {value!r}")
+        raise ModelError(field_name, f"must be finite, got {_shown(spec[key])}", code="number_finite", got=_shown(spec[key]))
     return value
+
+
+def _shown(value) -> str:
+    """The value as the user wrote it, cut short (a 400-digit integer is not repeated in full)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"an integer of {len(str(abs(value)))} digits" if abs(value) < 10**4000 else "a huge integer"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _non_negative(value: float, field_name: str) -> float:
     if value < 0:
-        raise ModelError(field_name, f"must not be negative, got {value!r}")
+        raise ModelError(field_name, f"must not be negative, got {value!r}", code="must_not_be_negative", got=value)
     return value
 
 
@@ -103,7 +116,7 @@ def _dof(spec: dict, where: str) -> float:
         return math.inf
     value = _number({"dof": raw}, "dof", where)
     if value <= 0:
-        raise ModelError(f"{where}.dof", f"must be positive, got {value!r}")
+        raise ModelError(f"{where}.dof", f"must be positive, got {value!r}", code="must_be_positive", got=value)
     return value
 
 
@@ -126,7 +139,7 @@ def _unit_factor(unit: str, where: str) -> tuple[float, object]:
     try:
         units = ureg.Unit(unit)
     except Exception as exc:  # pint raises several types for bad strings
-        raise ModelError(where, f"unknown unit {unit!r} ({exc.__class__.__name__})") from None
+        raise ModelError(where, f"unknown unit {unit!r} ({exc.__class__.__name__})", code="unknown_unit", unit=repr(unit)) from None
     if not ureg.Quantity(1.0, units)._is_multiplicative:
         units = ureg.Unit("delta_" + str(units))
     base = ureg.Quantity(1.0, units).to_base_units()
@@ -137,20 +150,20 @@ def _unit_factor(unit: str, where: str) -> tuple[float, object]:
 
 def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-        raise ModelError(where, "an input needs a distribution; use constants for exact values")
+        raise ModelError(where, "an input needs a distribution; use constants for exact values", code="input_needs_distribution")
     if not isinstance(spec, dict):
-        raise ModelError(where, "must be an object")
+        raise ModelError(where, "must be an object", code="must_be_object")
 
     if "observations" in spec:
         obs = spec["observations"]
         if not isinstance(obs, (list, tuple)) or len(obs) < 2:
-            raise ModelError(f"{where}.observations", "needs a list of at least two numbers")
+            raise ModelError(f"{where}.observations", "needs a list of at least two numbers", code="observations_too_few")
         try:
             data = np.asarray(obs, dtype=float)
         except (TypeError, ValueError):
-            raise ModelError(f"{where}.observations", "must contain only numbers") from None
+            raise ModelError(f"{where}.observations", "must contain only numbers", code="observations_not_numbers") from None
         if not np.all(np.isfinite(data)):
-            raise ModelError(f"{where}.observations", "must contain only finite numbers")
+            raise ModelError(f"{where}.observations", "must contain only finite numbers", code="observations_not_numbers")
         n = data.size
         mean = float(data.mean())
         s_mean = float(data.std(ddof=1) / math.sqrt(n))  # GUM 4.2.3
@@ -163,7 +176,7 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
     if not isinstance(raw_kind, str) or raw_kind.strip().lower() not in _KIND_ALIASES:
         raise ModelError(f"{where}.distribution",
                          f"unknown distribution {raw_kind!r}; use one of normal, rectangular, "
-                         "triangular, arcsine, t, trapezoidal, exponential")
+                         "triangular, arcsine, t, trapezoidal, exponential", code="unknown_distribution", got=repr(raw_kind))
     kind = _KIND_ALIASES[raw_kind.strip().lower()]
     if kind == "trapezoidal" and "d" in spec and "beta" not in spec:
         kind = "curvilinear_trapezoid"
@@ -173,7 +186,7 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
         lower = _number(spec, "lower", where)
         upper = _number(spec, "upper", where)
         if upper < lower:
-            raise ModelError(f"{where}.upper", f"must not be below lower ({upper!r} < {lower!r})")
+            raise ModelError(f"{where}.upper", f"must not be below lower ({upper!r} < {lower!r})", code="upper_below_lower", upper=upper, lower=lower)
         half = (upper - lower) / 2.0
         value = (lower + upper) / 2.0
         params = {"half_width": half}
@@ -188,10 +201,10 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
             big_u = _non_negative(_number(spec, "U", where), f"{where}.U")
             k = _number(spec, "k", where)
             if k <= 0:
-                raise ModelError(f"{where}.k", f"must be positive, got {k!r}")
+                raise ModelError(f"{where}.k", f"must be positive, got {k!r}", code="must_be_positive", got=k)
             u = big_u / k
         else:
-            raise ModelError(f"{where}.u", "is required for a normal distribution (or U with k)")
+            raise ModelError(f"{where}.u", "is required for a normal distribution (or U with k)", code="normal_needs_u")
         return Distribution(kind, value, u, dof), None
 
     if kind in ("rectangular", "triangular", "arcsine", "trapezoidal", "curvilinear_trapezoid"):
@@ -200,33 +213,33 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
         if kind == "trapezoidal":
             beta = _number(spec, "beta", where)
             if not 0.0 <= beta <= 1.0:
-                raise ModelError(f"{where}.beta", f"must lie in [0, 1], got {beta!r}")
+                raise ModelError(f"{where}.beta", f"must lie in [0, 1], got {beta!r}", code="in_unit_interval", got=beta)
             params["beta"] = beta
         if kind == "curvilinear_trapezoid":
             d = _non_negative(_number(spec, "d", where), f"{where}.d")
             if d > half:
-                raise ModelError(f"{where}.d", f"must not exceed half_width ({d!r} > {half!r})")
+                raise ModelError(f"{where}.d", f"must not exceed half_width ({d!r} > {half!r})", code="d_exceeds_half_width", d=d, half=half)
             params["d"] = d
         return Distribution(kind, value, standard_uncertainty(kind, params), dof, params), None
 
     if kind == "t":
         if "dof" not in spec and "degrees_of_freedom" not in spec:
-            raise ModelError(f"{where}.dof", "is required for a t distribution")
+            raise ModelError(f"{where}.dof", "is required for a t distribution", code="t_needs_dof")
         if "scale" in spec:
             scale = _non_negative(_number(spec, "scale", where), f"{where}.scale")
             # GUM side: the scale is the Type A standard uncertainty (as for observations)
             return Distribution(kind, value, scale, dof, {"scale": scale}), None
         if "u" not in spec:
-            raise ModelError(f"{where}.u", "is required for a t distribution (or scale)")
+            raise ModelError(f"{where}.u", "is required for a t distribution (or scale)", code="t_needs_u")
         u = _non_negative(_number(spec, "u", where), f"{where}.u")
         if dof <= 2:
             raise ModelError(f"{where}.dof", "a t distribution with dof <= 2 has no finite standard "
-                             "uncertainty; give its scale instead of u")
+                             "uncertainty; give its scale instead of u", code="t_dof_too_small")
         return Distribution(kind, value, u, dof, {"scale": u * math.sqrt((dof - 2.0) / dof)}), None
 
     if kind == "exponential":
         if value <= 0:
-            raise ModelError(f"{where}.value", f"an exponential distribution needs a positive mean, got {value!r}")
+            raise ModelError(f"{where}.value", f"an exponential distribution needs a positive mean, got {value!r}", code="exponential_needs_positive_mean", got=value)
         return Distribution(kind, value, value, dof), None
     raise AssertionError(kind)  # pragma: no cover
 
@@ -242,11 +255,11 @@ def _scaled(dist: Distribution, factor: float) -> Distribution:
 
 def _check_name(name, where: str, taken: dict) -> None:
     if not isinstance(name, str) or not name.isidentifier():
-        raise ModelError(where, f"{name!r} is not a valid name (letters, digits, underscore)")
+        raise ModelError(where, f"{name!r} is not a valid name (letters, digits, underscore)", code="invalid_name", name=repr(name))
     if name in _RESERVED:
-        raise ModelError(where, f"{name!r} is reserved (a function or constant name)")
+        raise ModelError(where, f"{name!r} is reserved (a function or constant name)", code="reserved_name", name=repr(name))
     if name in taken:
-        raise ModelError(where, f"{name!r} is already defined in {taken[name]}")
+        raise ModelError(where, f"{name!r} is already defined in {taken[name]}", code="name_taken", name=repr(name), section=taken[name])
 
 
 def _outputs_spec(raw) -> list[tuple[str, str, str | None, str]]:
@@ -258,7 +271,7 @@ def _outputs_spec(raw) -> list[tuple[str, str, str | None, str]]:
             if isinstance(spec, dict):
                 text = spec.get("expression", spec.get("model"))
                 if text is None:
-                    raise ModelError(f"{where}.expression", "is required")
+                    raise ModelError(f"{where}.expression", "is required", code="required")
                 items.append((name, text, spec.get("unit"), where))
             else:
                 items.append((name, spec, None, where))
@@ -266,34 +279,34 @@ def _outputs_spec(raw) -> list[tuple[str, str, str | None, str]]:
         for i, line in enumerate(raw):
             where = f"outputs[{i}]"
             if not isinstance(line, str) or "=" not in line:
-                raise ModelError(where, "list entries must read 'NAME = expression'")
+                raise ModelError(where, "list entries must read 'NAME = expression'", code="derived_list_entry")
             name, text = line.split("=", 1)
             items.append((name.strip(), text, None, where))
     elif isinstance(raw, str) and "=" in raw:
         name, text = raw.split("=", 1)
         items.append((name.strip(), text, None, "outputs"))
     else:
-        raise ModelError("outputs", "must map output names to expressions")
+        raise ModelError("outputs", "must map output names to expressions", code="outputs_not_mapping")
     if not items:
-        raise ModelError("outputs", "needs at least one output")
+        raise ModelError("outputs", "needs at least one output", code="outputs_empty")
     return items
 
 
 def load_model(doc: dict) -> Model:
     """Validate a model document and return a :class:`Model` (raises ModelError)."""
     if not isinstance(doc, dict):
-        raise ModelError("", "the model document must be an object")
+        raise ModelError("", "the model document must be an object", code="model_not_object")
     taken: dict[str, str] = {}
 
     raw_inputs = doc.get("inputs")
     if not isinstance(raw_inputs, dict) or not raw_inputs:
-        raise ModelError("inputs", "must be a non-empty object of named inputs")
+        raise ModelError("inputs", "must be a non-empty object of named inputs", code="inputs_empty")
     raw_constants = doc.get("constants") or {}
     if not isinstance(raw_constants, dict):
-        raise ModelError("constants", "must be an object of name: value")
+        raise ModelError("constants", "must be an object of name: value", code="constants_not_mapping")
     raw_derived = doc.get("derived") or {}
     if not isinstance(raw_derived, dict):
-        raise ModelError("derived", "must be an object of name: expression")
+        raise ModelError("derived", "must be an object of name: expression", code="derived_not_mapping")
 
     any_units = any(isinstance(s, dict) and s.get("unit") for s in raw_inputs.values()) or any(
         isinstance(s, dict) and s.get("unit") for s in raw_constants.values())
@@ -372,11 +385,15 @@ def load_model(doc: dict) -> Model:
 
     p = _number(doc, "coverage_probability", "", required=False, default=0.95) if "coverage_probability" in doc else 0.95
     if not 0.0 < p < 1.0:
-        raise ModelError("coverage_probability", f"must lie strictly between 0 and 1, got {p!r}")
+        raise ModelError("coverage_probability", f"must lie strictly between 0 and 1, got {p!r}", code="open_unit_interval", got=p)
 
     options = _options(doc.get("options") or {})
     model = Model(inputs, constants, derived, outputs, correlation, p, options,
                   input_units, input_factors, output_units, {n: 1.0 for n, _ in outputs}, observations)
+    for name, node in model.flattened().items():
+        if ex.tree_size(node, MAX_MODEL_NODES) > MAX_MODEL_NODES:
+            raise ModelError(f"outputs.{name}", f"with its derived quantities written out, the expression has more than "
+                             f"{MAX_MODEL_NODES} terms", code="model_too_big", limit=MAX_MODEL_NODES)
     _check_divisors(model)
     if any_units:
         _resolve_output_units(model, base_units)
@@ -386,7 +403,7 @@ def load_model(doc: dict) -> Model:
 def _check_names(node: ex.Node, known: set, where: str) -> None:
     unknown = sorted(node.free - known)
     if unknown:
-        raise ModelError(where, f"unknown name {unknown[0]!r} (not an input, constant or derived quantity)")
+        raise ModelError(where, f"unknown name {unknown[0]!r} (not an input, constant or derived quantity)", code="unknown_name", name=repr(unknown[0]))
 
 
 def _topological(derived: dict[str, ex.Node]) -> list[tuple[str, ex.Node]]:
@@ -398,7 +415,7 @@ def _topological(derived: dict[str, ex.Node]) -> list[tuple[str, ex.Node]]:
             return
         if state.get(name) == 1:
             cycle = " -> ".join(chain[chain.index(name):] + [name])
-            raise ModelError(f"derived.{name}", f"circular definition: {cycle}")
+            raise ModelError(f"derived.{name}", f"circular definition: {cycle}", code="circular_definition", chain=cycle)
         state[name] = 1
         for dep in sorted(derived[name].free & derived.keys()):
             visit(dep, chain + [name])
@@ -419,51 +436,51 @@ def _correlation(raw, names: list[str]) -> np.ndarray | None:
         sub = raw.get("names")
         mat = np.asarray(raw.get("matrix"), dtype=float)
         if not isinstance(sub, list) or mat.shape != (len(sub), len(sub)):
-            raise ModelError("correlations", "a matrix form needs 'names' and a square 'matrix' of that size")
+            raise ModelError("correlations", "a matrix form needs 'names' and a square 'matrix' of that size", code="correlation_matrix_shape")
         entries = [(sub[i], sub[j], mat[i, j]) for i in range(len(sub)) for j in range(i + 1, len(sub))]
         if not np.allclose(mat, mat.T):
-            raise ModelError("correlations.matrix", "must be symmetric")
+            raise ModelError("correlations.matrix", "must be symmetric", code="correlation_matrix_symmetric")
     elif isinstance(raw, list):
         entries = raw
     else:
-        raise ModelError("correlations", "must be a list of [name, name, r] triples")
+        raise ModelError("correlations", "must be a list of [name, name, r] triples", code="correlations_not_list")
     for i, entry in enumerate(entries):
         where = f"correlations[{i}]"
         if isinstance(entry, dict):
             entry = (entry.get("a"), entry.get("b"), entry.get("r"))
         if not isinstance(entry, (list, tuple)) or len(entry) != 3:
-            raise ModelError(where, "must be [name, name, r]")
+            raise ModelError(where, "must be [name, name, r]", code="correlation_triple")
         a, b, r = entry
         a, b = (ex.normalise_name(n) if isinstance(n, str) else n for n in (a, b))
         for n in (a, b):
             if n not in index:
-                raise ModelError(where, f"unknown input {n!r}")
+                raise ModelError(where, f"unknown input {n!r}", code="unknown_input", name=repr(n))
         if a == b:
-            raise ModelError(where, f"an input cannot be correlated with itself ({a!r})")
+            raise ModelError(where, f"an input cannot be correlated with itself ({a!r})", code="self_correlation", name=repr(a))
         r = _number({"r": r}, "r", where)
         if not -1.0 <= r <= 1.0:
-            raise ModelError(where, f"correlation must lie in [-1, 1], got {r!r}")
+            raise ModelError(where, f"correlation must lie in [-1, 1], got {r!r}", code="correlation_range", got=r)
         matrix[index[a], index[b]] = matrix[index[b], index[a]] = r
     eigen = np.linalg.eigvalsh(matrix)
     if eigen[0] < -1e-10:
         raise ModelError("correlations", f"the correlation matrix is not positive semi-definite "
-                         f"(smallest eigenvalue {eigen[0]:.3g})")
+                         f"(smallest eigenvalue {eigen[0]:.3g})", code="correlation_not_psd", eig=f"{eigen[0]:.3g}")
     return matrix
 
 
 def _options(raw: dict) -> Options:
     if not isinstance(raw, dict):
-        raise ModelError("options", "must be an object")
+        raise ModelError("options", "must be an object", code="must_be_object")
     opts = Options()
     for key in ("second_order", "truncate_dof", "adaptive"):
         if key in raw:
             if not isinstance(raw[key], bool):
-                raise ModelError(f"options.{key}", "must be true or false")
+                raise ModelError(f"options.{key}", "must be true or false", code="must_be_boolean")
             setattr(opts, key, raw[key])
     if "validation_digits" in raw:
         digits = raw["validation_digits"]
         if not isinstance(digits, int) or not 1 <= digits <= 6:
-            raise ModelError("options.validation_digits", "must be an integer from 1 to 6")
+            raise ModelError("options.validation_digits", "must be an integer from 1 to 6", code="validation_digits")
         opts.validation_digits = digits
     return opts
 
@@ -517,14 +534,14 @@ def _check_divisors(model: Model) -> None:
             flat = ex.substitute(divisor, mapping)
             if not flat.free:
                 if flat.op == "const" and flat.data == 0.0:
-                    raise ModelError(where, f"division by zero ({ex.to_text(divisor)})")
+                    raise ModelError(where, f"division by zero ({ex.to_text(divisor)})", code="division_by_zero", expr=ex.to_text(divisor))
                 continue
             lo, hi = _interval(flat, ranges)
             if lo <= 0.0 <= hi and not (math.isinf(lo) and math.isinf(hi) and flat.op != "var"):
                 spanning = [v for v in sorted(flat.free) if ranges[v][0] <= 0.0 <= ranges[v][1]]
                 culprit = f" (input {spanning[0]!r} spans zero)" if spanning else ""
                 raise ModelError(where, f"divisor {ex.to_text(divisor)} can be zero: its distribution spans "
-                                 f"[{lo:.6g}, {hi:.6g}]{culprit}")
+                                 f"[{lo:.6g}, {hi:.6g}]{culprit}", code="divisor_spans_zero", expr=ex.to_text(divisor), range=f"[{lo:.6g}, {hi:.6g}]")
 
 
 def _divisors(node: ex.Node):
@@ -563,23 +580,27 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
             env_base[name] = ex.evaluate(node, env_base, memo_base, ex.ARRAY_FUNCTIONS)
             env_given[name] = ex.evaluate(node, env_given, memo_given, ex.ARRAY_FUNCTIONS)
         except DimensionalityError as exc:
-            raise ModelError(f"derived.{name}", f"inconsistent units: {exc}") from None
+            raise ModelError(f"derived.{name}", f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)) from None
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise ModelError(f"derived.{name}", f"cannot be evaluated at the inputs' values ({exc})",
+                             code="evaluation_overflow", detail=str(exc)) from None
     for name, node in model.outputs:
         where = f"outputs.{name}"
         try:
             result_base = ureg.Quantity(ex.evaluate(node, env_base, memo_base, ex.ARRAY_FUNCTIONS))
             natural = ureg.Quantity(ex.evaluate(node, env_given, memo_given, ex.ARRAY_FUNCTIONS)).units
         except DimensionalityError as exc:
-            raise ModelError(where, f"inconsistent units: {exc}") from None
-        except (ValueError, ZeroDivisionError) as exc:
-            raise ModelError(where, f"cannot evaluate units: {exc}") from None
+            raise ModelError(where, f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ModelError(where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow",
+                             detail=str(exc)) from None
         wanted = model.output_units.get(name)
         target = _delta(ureg, wanted) if wanted else natural
         base = result_base.to_base_units().units
         try:
             factor = float(ureg.Quantity(1.0, base).to(target).magnitude)
         except DimensionalityError:
-            raise ModelError(f"{where}.unit", f"the model gives {base:~P}, not convertible to {wanted!r}") from None
+            raise ModelError(f"{where}.unit", f"the model gives {base:~P}, not convertible to {wanted!r}", code="unit_not_convertible", got=f"{base:~P}", want=repr(wanted)) from None
         model.output_factors[name] = factor
         model.output_units[name] = wanted or (f"{natural:~P}" if str(natural) != "dimensionless" else None)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from . import expression as ex
 from .errors import ModelError
+from .limits import MAX_SAMPLE_VALUES
 from .model import Model
 
 CHUNK = 1 << 16
@@ -59,11 +61,13 @@ class _Sampler:
         flat = model.flattened()
         point = {n: d.value for n, d in model.inputs.items()}
         self.estimates = []
+        self.failing = None  # the first output that cannot be evaluated at the estimates
         for name in self.output_names:
             try:
                 value = float(ex.evaluate(flat[name], point))
-            except (ValueError, ZeroDivisionError, OverflowError):
+            except (ValueError, TypeError, ArithmeticError):
                 value = 0.0
+                self.failing = self.failing or name
             self.estimates.append(value if math.isfinite(value) else 0.0)
         corr = model.correlation
         self.correlated: list[int] = []
@@ -86,8 +90,12 @@ class _Sampler:
         for i, name in enumerate(self.names):
             if arrays[i] is None:
                 arrays[i] = self.model.inputs[name].sample(rng, n)
-        with np.errstate(all="ignore"):
-            results = self.program(*arrays)
+        try:
+            with np.errstate(all="ignore"):
+                results = self.program(*arrays)
+        except ArithmeticError as exc:  # Python floats in the program (constant sub-expressions) raise
+            where = f"outputs.{self.failing or self.output_names[0]}"
+            raise ModelError(where, f"cannot be evaluated ({exc})", code="evaluation_overflow", detail=str(exc)) from None
         return [np.broadcast_to(np.asarray(r, dtype=float), (n,)) for r in results]
 
 
@@ -100,7 +108,8 @@ def _root(corr: np.ndarray) -> np.ndarray:
         return v * np.sqrt(np.clip(w, 0.0, None))
 
 
-def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[list[np.ndarray], list[tuple]]:
+def _run(sampler: _Sampler, seeds: list, trials: int, threads: int,
+         deadline: float | None = None) -> tuple[list[np.ndarray], list[tuple]]:
     """Fill one array per output with ``trials`` values; also (n, mean, M2) per output.
 
     Moments are accumulated per chunk, while the chunk is in cache, as sums of
@@ -113,6 +122,9 @@ def _run(sampler: _Sampler, seeds: list, trials: int, threads: int) -> tuple[lis
     squares = np.zeros((len(outs), n_chunks))
 
     def work(j: int) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise ModelError("trials", "the Monte Carlo run took longer than this service allows; ask for fewer trials",
+                             code="time_limit")
         start = j * CHUNK
         n = min(CHUNK, trials - start)
         for k, values in enumerate(sampler.chunk(seeds[j], n)):
@@ -145,7 +157,7 @@ def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float
     q = int(p * m) if float(p * m).is_integer() else int(math.floor(p * m + 0.5))
     tail = m - q  # number of candidate left ends
     if tail < 1:
-        raise ModelError("trials", f"too few trials ({m}) for a {p:.0%} coverage interval")
+        raise ModelError("trials", f"too few trials ({m}) for a {p:.0%} coverage interval", code="too_few_trials", m=m, p=f"{p:.0%}")
     if tail - 1 < q:
         # two single-k selections are much cheaper than one with two k's
         values.partition(tail - 1)
@@ -177,7 +189,7 @@ def _summarise(name: str, values: np.ndarray, moments: tuple, p: float) -> McOut
     n, mean, m2 = moments
     if not np.isfinite(mean):
         raise ModelError(f"outputs.{name}", "the Monte Carlo samples include non-finite values "
-                         "(division by zero or a function outside its domain)")
+                         "(division by zero or a function outside its domain)", code="mc_non_finite")
     u = math.sqrt(m2 / (n - 1)) if n > 1 else 0.0
     hist = _histogram(values, mean, u)  # before the in-place reordering below
     symmetric, shortest = coverage_intervals(values, p)
@@ -185,7 +197,7 @@ def _summarise(name: str, values: np.ndarray, moments: tuple, p: float) -> McOut
 
 
 def simulate(model: Model, trials: int | None = None, seed: int | None = None,
-             adaptive: bool | None = None, threads: int | None = None) -> McResult:
+             adaptive: bool | None = None, threads: int | None = None, deadline: float | None = None) -> McResult:
     """Run the Monte Carlo method for every output of ``model``.
 
     ``trials`` fixes the number of trials (default 10⁶); ``adaptive`` runs the JCGM 101
@@ -194,18 +206,23 @@ def simulate(model: Model, trials: int | None = None, seed: int | None = None,
     """
     adaptive = model.options.adaptive if adaptive is None else adaptive
     if trials is not None and (not isinstance(trials, (int, np.integer)) or isinstance(trials, bool) or trials < 2):
-        raise ModelError("trials", f"must be an integer >= 2, got {trials!r}")
+        raise ModelError("trials", f"must be an integer >= 2, got {trials!r}", code="integer_at_least", minimum=2, got=trials)
+    if trials is not None and trials * len(model.outputs) > MAX_SAMPLE_VALUES:
+        limit = MAX_SAMPLE_VALUES // len(model.outputs)
+        raise ModelError("trials", f"{trials} trials of {len(model.outputs)} output(s) need "
+                         f"{trials * len(model.outputs) * 8 / 1e9:.3g} GB of memory; at most {limit} trials",
+                         code="too_many_trials", trials=trials, limit=limit)
     seq = np.random.SeedSequence(seed)
     sampler = _Sampler(model)
     p = model.coverage_probability
     if adaptive and trials is None:
-        return _adaptive(model, sampler, seq, p, threads or 1)
+        return _adaptive(model, sampler, seq, p, threads or 1, deadline)
     trials = int(trials or DEFAULT_TRIALS)
     # The RNG and ufuncs release the GIL, so chunks run on every core; measured on 2 cores,
     # a second thread pays for its start-up from about 5·10^5 trials (10^6: 1.3–1.5x faster).
     threads = threads or (min(os.cpu_count() or 1, 4) if trials >= 500_000 else 1)
     seeds = seq.spawn(-(-trials // CHUNK))
-    outs, moments = _run(sampler, seeds, trials, threads)
+    outs, moments = _run(sampler, seeds, trials, threads, deadline)
     results = {name: _summarise(name, outs[k], moments[k], p) for k, name in enumerate(sampler.output_names)}
     return McResult(results, trials, int(seq.entropy), p)
 
@@ -218,7 +235,7 @@ def _tolerance(u: float, digits: int) -> float:
     return 0.5 * 10.0 ** exponent
 
 
-def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int) -> McResult:
+def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int, deadline: float | None = None) -> McResult:
     batch = max(int(math.ceil(100.0 / (1.0 - p))), 10_000)
     batch = -(-batch // CHUNK) * CHUNK if batch > CHUNK else batch
     digits = model.options.validation_digits
@@ -228,7 +245,7 @@ def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int) -> M
     h = 0
     while h * batch < MAX_ADAPTIVE_TRIALS:
         seeds = seq.spawn(-(-batch // CHUNK))
-        outs, moments = _run(sampler, seeds, batch, threads)
+        outs, moments = _run(sampler, seeds, batch, threads, deadline)
         stats = []
         for k in range(len(outs)):
             n, mean, m2 = moments[k]

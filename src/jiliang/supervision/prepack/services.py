@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiliang.core import prepack as core
+from jiliang.core.errors import InputError
 from jiliang.core.identifiers import IdentifierError, region_level, validate_credit_code
 from jiliang.registry.models import Instrument, Organisation, Person, Region
 from jiliang.traceability.services import item_chain
@@ -44,15 +45,13 @@ MAX_BATCH = 2_147_483_647  # the column is a 32-bit integer on PostgreSQL
 MAX_ID = 2**63 - 1
 
 
-class InspectionError(ValueError):
+class InspectionError(InputError):
     """A refused step; names the field and the reason. ``details`` carries structured data
     (e.g. the traceability reasons of each refused scale)."""
 
-    def __init__(self, field: str, reason: str, details=None):
-        self.field = field
-        self.reason = reason
+    def __init__(self, field: str, reason: str, details=None, **kwargs):
         self.details = details
-        super().__init__(f"{field}: {reason}")
+        super().__init__(field, reason, **kwargs)
 
 
 class NotAllowed(PermissionError):

@@ -9,6 +9,7 @@ identifiers (it waits when ``max_outstanding`` are unacknowledged); paho would r
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,48 +41,109 @@ class MqttPublisher(BulkPublisher):
 
 
 class NatsPublisher:
-    """Publishes on a private event loop thread (nats-py is asyncio)."""
+    """JetStream publisher on a private event loop thread (nats-py is asyncio).
 
-    def __init__(self, host: str, port: int):
+    Every message is published with a JetStream acknowledgement and a message id (a hash of
+    the signed body), so ``acked`` counts exactly what the stream stored. When the broker
+    goes away, nats-py reconnects (``reconnect_for`` seconds at most); the messages whose
+    acknowledgement did not come are published again, and the stream's duplicate window
+    stores a message that did arrive only once. A broker that stays away ends the run with
+    a ConnectionError giving the counts, never a traceback.
+    """
+
+    def __init__(self, host: str, port: int, *, reconnect_for: float = 60.0, window: int = 1000, ack_timeout: float = 2.0):
         import nats
 
+        self.url = f"nats://{host}:{port}"
+        self.reconnect_for, self.window, self.ack_timeout = reconnect_for, window, ack_timeout
+        self.acked = 0  # messages the stream acknowledged (a retried duplicate counts once)
+        self.reconnects = 0
+        self.unsent: list = []
+        self.last_error: BaseException | None = None
+        self.pending: list = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
+        async def on_error(exc):  # nats-py's default logs a traceback for every reconnect attempt
+            self.last_error = exc
+
+        async def on_reconnect():
+            self.reconnects += 1
+
         async def connect():
-            nc = await nats.connect(f"nats://{host}:{port}")
+            nc = await nats.connect(self.url, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.25,
+                                    connect_timeout=2, error_cb=on_error, reconnected_cb=on_reconnect)
             await ensure_stream(nc.jetstream())
             return nc
 
-        self.nc = asyncio.run_coroutine_threadsafe(connect(), self.loop).result(10)
-        self.pending: list = []
+        try:
+            self.nc = asyncio.run_coroutine_threadsafe(connect(), self.loop).result(15)
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the broker is one line
+            self._stop_loop()
+            raise ConnectionError(f"broker {self.url}: cannot connect ({exc or type(exc).__name__})") from None
+        self.js = self.nc.jetstream()
 
     def publish(self, topic: str, payload: bytes) -> None:
-        self.pending.append((topic.replace("/", "."), payload))
-        if len(self.pending) >= 500:
+        self.pending.append((topic.replace("/", "."), payload, hashlib.blake2b(payload, digest_size=16).hexdigest()))
+        if len(self.pending) >= self.window:
             self._drain()
 
     def flush(self) -> None:
         self._drain()
 
-    def _drain(self):
+    def _drain(self) -> None:
         batch, self.pending = self.pending, []
-        if not batch:
-            return
+        if batch:
+            asyncio.run_coroutine_threadsafe(self._send(batch), self.loop).result()
 
-        async def send():
-            for subject, payload in batch:
-                await self.nc.publish(subject, payload)
-
-        asyncio.run_coroutine_threadsafe(send(), self.loop).result(30)
+    async def _send(self, batch: list) -> None:
+        todo, deadline = batch, None
+        while todo:
+            results = await asyncio.gather(*(self.js.publish(subject, payload, timeout=self.ack_timeout,
+                                                             headers={"Nats-Msg-Id": msg_id})
+                                             for subject, payload, msg_id in todo), return_exceptions=True)
+            failed = [message for message, result in zip(todo, results) if isinstance(result, BaseException)]
+            self.acked += len(todo) - len(failed)
+            if not failed:
+                return
+            self.last_error = next(r for r in results if isinstance(r, BaseException))
+            deadline = deadline or time.monotonic() + self.reconnect_for
+            if time.monotonic() >= deadline:
+                self.unsent = failed
+                raise ConnectionError(f"broker {self.url}: unreachable for {self.reconnect_for:g} s; {self.acked} messages "
+                                      f"acknowledged, {len(failed) + len(self.pending)} not "
+                                      f"(last error: {self.last_error or type(self.last_error).__name__})")
+            await asyncio.sleep(0.2)
+            todo = failed
 
     def close(self, timeout: float = 60.0) -> None:
-        self._drain()
-        asyncio.run_coroutine_threadsafe(self.nc.flush(timeout), self.loop).result(timeout)
-        asyncio.run_coroutine_threadsafe(self.nc.drain(), self.loop).result(timeout)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        try:
+            self._drain()
+        finally:
+            try:
+                asyncio.run_coroutine_threadsafe(self.nc.close(), self.loop).result(timeout)
+            except Exception:  # noqa: BLE001 - closing a connection to a broker that is gone
+                pass
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        """Stop the private loop after cancelling what nats-py leaves on it (its reply
+        subscription's reader), so no task is destroyed pending when the loop is closed."""
+        async def cancel_the_rest():
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(cancel_the_rest(), self.loop).result(5)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.thread.join(5)
+        if not self.loop.is_running() and not self.loop.is_closed():
+            self.loop.close()
 
 
 def publisher_for(url: str):

@@ -1,0 +1,217 @@
+"""The messages of refusals, keyed by code: how the shell says an :class:`InputError`.
+
+The core raises errors as data (``field``, ``code``, ``params``; see
+:mod:`jiliang.core.errors`). This catalogue gives each code a Chinese message (the source
+language, extracted by ``makemessages``) whose English translation lives in
+``locale/en/LC_MESSAGES/django.po``. Pages and the API render through Django's gettext in
+the request's language; the CLI, which runs without Django, reads the same compiled catalogue
+with Python's :mod:`gettext`. A code without a message here is a test failure
+(``tests/core/test_error_catalogue.py``), never a silent fall-back to English.
+"""
+
+from __future__ import annotations
+
+import gettext as pygettext
+import os
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from jiliang.core.errors import InputError
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a msgid for ``makemessages`` (which looks for this name); Django's own needs settings."""
+    return message
+
+
+
+
+# Codes that only say "invalid" (the default of a class whose raisers have not been given a
+# code yet): their English reason is shown as it is.
+GENERIC_CODES = frozenset({"invalid", "dcc_invalid", "comparison_invalid"})
+
+CATALOGUE: dict[str, str] = {
+    # ---- files the CLI reads
+    "file_not_found": gettext_noop("找不到文件"),
+    "file_is_directory": gettext_noop("是目录，不是文件"),
+    "file_not_utf8": gettext_noop("不是 UTF-8 文本（第 %(byte)s 个字节无法解码）"),
+    "file_bad_json": gettext_noop("JSON 格式错误（第 %(line)s 行）：%(msg)s"),
+    "file_bad_yaml": gettext_noop("YAML 格式错误：%(msg)s"),
+    # ---- numbers and shapes shared by every calculator
+    "required": gettext_noop("必填"),
+    "number_required": gettext_noop("必须是数字（输入值 %(got)s）"),
+    "number_finite": gettext_noop("必须是有限数值（输入值 %(got)s）"),
+    "number_out_of_range": gettext_noop("数值 %(number)s 超出双精度浮点数的范围"),
+    "number_too_large": gettext_noop("超过 %(limit)s"),
+    "must_be_positive": gettext_noop("必须为正数（输入值 %(got)s）"),
+    "must_not_be_negative": gettext_noop("不能为负数（输入值 %(got)s）"),
+    "must_be_object": gettext_noop("须为对象（名称到取值的映射）"),
+    "must_be_boolean": gettext_noop("须为 true 或 false"),
+    "one_of": gettext_noop("须为 %(options)s 之一（输入值 %(got)s）"),
+    "integer_at_least": gettext_noop("须为不小于 %(minimum)s 的整数（输入值 %(got)s）"),
+    "whole_number": gettext_noop("须为整数（输入值 %(got)s）"),
+    "at_least": gettext_noop("不能小于 %(minimum)s（输入值 %(got)s）"),
+    "in_unit_interval": gettext_noop("须在 0 到 1 之间（输入值 %(got)s）"),
+    "open_unit_interval": gettext_noop("须大于 0 且小于 1（输入值 %(got)s）"),
+    # ---- measurement models (JCGM 100 / 101)
+    "model_not_object": gettext_noop("模型文件须是一个对象（JSON 对象或 YAML 映射）"),
+    "inputs_empty": gettext_noop("至少需要一个有名称的输入量"),
+    "constants_not_mapping": gettext_noop("须写作“名称: 数值”的映射"),
+    "derived_not_mapping": gettext_noop("须写作“名称: 表达式”的映射"),
+    "derived_list_entry": gettext_noop("每一项须写作“名称 = 表达式”"),
+    "outputs_not_mapping": gettext_noop("须给出输出量的名称和表达式"),
+    "outputs_empty": gettext_noop("至少需要一个输出量"),
+    "unknown_unit": gettext_noop("无法识别的单位 %(unit)s"),
+    "input_needs_distribution": gettext_noop("输入量须给出分布；准确已知的量请写作常量"),
+    "observations_too_few": gettext_noop("至少需要两个观测值"),
+    "observations_not_numbers": gettext_noop("只能包含有限的数字"),
+    "unknown_distribution": gettext_noop("未知的分布 %(got)s"),
+    "upper_below_lower": gettext_noop("上限不能低于下限（%(upper)s < %(lower)s）"),
+    "normal_needs_u": gettext_noop("正态分布须给出标准不确定度 u（或 U 与 k）"),
+    "d_exceeds_half_width": gettext_noop("不能超过半宽（%(d)s > %(half)s）"),
+    "t_needs_dof": gettext_noop("t 分布须给出此项"),
+    "t_needs_u": gettext_noop("t 分布须给出标准不确定度 u（或尺度参数 scale）"),
+    "t_dof_too_small": gettext_noop("自由度不大于 2 的 t 分布没有有限的标准不确定度；请改为给出尺度参数 scale"),
+    "exponential_needs_positive_mean": gettext_noop("指数分布的均值须为正数（输入值 %(got)s）"),
+    "invalid_name": gettext_noop("%(name)s 不是有效的名称（只能用字母、数字和下划线，且不以数字开头）"),
+    "reserved_name": gettext_noop("%(name)s 是保留名称（函数名或常数名）"),
+    "name_taken": gettext_noop("%(name)s 重复定义（已在 %(section)s 中）"),
+    "unknown_name": gettext_noop("未知名称 %(name)s：既不是输入量，也不是常量或导出量"),
+    "circular_definition": gettext_noop("循环定义：%(chain)s"),
+    "unknown_input": gettext_noop("未知的输入量 %(name)s"),
+    "unknown_output": gettext_noop("未知的输出量 %(name)s"),
+    "self_correlation": gettext_noop("输入量不能与自身相关（%(name)s）"),
+    "correlation_range": gettext_noop("相关系数须在 -1 到 1 之间（输入值 %(got)s）"),
+    "correlation_not_psd": gettext_noop("相关系数矩阵不是半正定矩阵（最小特征值 %(eig)s），这组相关系数不可能同时成立"),
+    "correlations_not_list": gettext_noop("须写作“名称 名称 相关系数”"),
+    "correlation_triple": gettext_noop("须写作“名称 名称 相关系数”"),
+    "correlation_matrix_shape": gettext_noop("矩阵形式须给出 names 和同样大小的方阵 matrix"),
+    "correlation_matrix_symmetric": gettext_noop("相关系数矩阵须对称"),
+    "validation_digits": gettext_noop("须为 1 到 6 的整数"),
+    "division_by_zero": gettext_noop("除以零（%(expr)s）"),
+    "divisor_spans_zero": gettext_noop("除数 %(expr)s 可能为零：其取值范围 %(range)s 包含零"),
+    "units_inconsistent": gettext_noop("单位不一致：%(detail)s"),
+    "unit_not_convertible": gettext_noop("模型给出的单位 %(got)s 无法换算为 %(want)s"),
+    "expression_empty": gettext_noop("须填写表达式"),
+    "expression_too_long": gettext_noop("表达式过长（%(length)s 个字符，最多 %(limit)s 个）"),
+    "expression_too_deep": gettext_noop("表达式嵌套过深（最多 %(limit)s 层）"),
+    "expression_too_big": gettext_noop("表达式过大（最多 %(limit)s 项）"),
+    "model_too_big": gettext_noop("代入导出量后表达式超过 %(limit)s 项，请简化模型"),
+    "derivatives_too_big": gettext_noop("灵敏系数（偏导数）的表达式超过 %(limit)s 项，请简化模型"),
+    "expression_syntax": gettext_noop("表达式 %(text)s 有语法错误（%(msg)s）"),
+    "expression_literal": gettext_noop("表达式中只能写数字常量，不能写 %(literal)s"),
+    "operator_not_allowed": gettext_noop("不允许使用运算符 %(operator)s"),
+    "unknown_function": gettext_noop("未知函数 %(name)s；可用的函数：%(allowed)s"),
+    "function_keywords": gettext_noop("函数 %(name)s 不接受关键字参数"),
+    "function_arity": gettext_noop("函数 %(name)s 需要 %(n)s 个参数，实际给了 %(m)s 个"),
+    "syntax_not_allowed": gettext_noop("表达式中不允许使用 %(syntax)s"),
+    "evaluation_overflow": gettext_noop("在输入量的取值处无法计算：结果超出双精度浮点数的范围"),
+    "evaluation_domain": gettext_noop("在输入量的取值处不是实数（例如负数开方，或函数超出定义域）"),
+    "uncertainty_overflow": gettext_noop("在输入量的取值处，其不确定度超出双精度浮点数的范围"),
+    "too_few_trials": gettext_noop("试验次数 %(m)s 太少，不足以给出 %(p)s 包含区间"),
+    "api_trials_range": gettext_noop("接口上的试验次数须在 1 到 %(limit)s 之间（更多次数请用命令行）"),
+    "too_many_trials": gettext_noop("试验次数 %(trials)s 过多，内存不足；最多 %(limit)s 次"),
+    "time_limit": gettext_noop("蒙特卡洛计算超出本服务允许的时间，请减少试验次数"),
+    "mc_non_finite": gettext_noop("蒙特卡洛样本中出现了非有限值（除以零，或函数超出定义域）"),
+    # ---- conformity decisions (JCGM 106)
+    "conformity_not_object": gettext_noop("须给出输出量名称到技术要求的映射"),
+    "prior_needs_mean_u": gettext_noop("须给出过程分布的均值 mean 和标准不确定度 u"),
+    "spec_needs_limit": gettext_noop("须给出下限或上限"),
+    "spec_upper_below_lower": gettext_noop("上限须大于下限（%(upper)s ≤ %(lower)s）"),
+    "guard_band_too_wide": gettext_noop("保护带 %(width)s 过宽，接受区间为空"),
+    "unknown_decision_rule": gettext_noop("未知的判定规则 %(got)s；可用 simple 或 guard_band"),
+    # ---- comparisons
+    "comparison_no_participants": gettext_noop("没有参加实验室"),
+    "comparison_too_few": gettext_noop("比对至少需要 %(minimum)s 个实验室，实际 %(count)s 个"),
+    "comparison_u_positive": gettext_noop("标准不确定度须为有限正数（输入值 %(got)s）"),
+    "comparison_u_range": gettext_noop("标准不确定度 %(got)s 超出 [%(low)s, %(high)s]，其平方与权重 1/u² 无法表示"),
+    "comparison_value_range": gettext_noop("测得值 %(got)s 超出 ±%(high)s，其平方无法表示"),
+    "comparison_reference_not_finite": gettext_noop("按 %(estimator)s 计算的参考值不是有限数值"),
+    # ---- prepackaged goods (JJF 1070)
+    "prepack_not_number": gettext_noop("须为数字（输入值 %(got)s）"),
+    "prepack_not_list": gettext_noop("须为数字列表"),
+    # ---- certificates (DCC)
+    "xml_not_well_formed": gettext_noop("不是格式正确的 XML（%(detail)s）"),
+    "xml_doctype": gettext_noop("DCC 中不允许出现 DOCTYPE 声明（DTD 或实体）"),
+    "xml_schema_internal": gettext_noop("XML 模式校验器无法读取此文档（%(detail)s）"),
+}
+
+
+def _language(language: str | None) -> str:
+    if language:
+        return language
+    from django.conf import settings
+
+    if settings.configured:
+        from django.utils.translation import get_language
+
+        return get_language() or "zh-hans"
+    return cli_language()
+
+
+def cli_language() -> str:
+    """The operator's language, from the environment as gettext reads it (English when unset or C)."""
+    for name in ("JILIANG_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return value.split(":")[0]
+    return "en"
+
+
+def chinese(language: str) -> bool:
+    return language.lower().replace("_", "-").startswith("zh")
+
+
+@lru_cache(maxsize=4)
+def _catalogue(language: str) -> pygettext.NullTranslations:
+    return pygettext.translation("django", str(LOCALE_DIR), languages=[language], fallback=True)
+
+
+def _translate(msgid: str, language: str) -> str:
+    from django.conf import settings
+
+    if settings.configured:
+        from django.utils import translation
+
+        with translation.override(language):
+            return translation.gettext(msgid)
+    return msgid if chinese(language) else _catalogue("en").gettext(msgid)
+
+
+def reason(exc: InputError, language: str | None = None) -> str:
+    """The reason of ``exc`` (without where it is) in ``language`` (default: the active one)."""
+    language = _language(language)
+    template = CATALOGUE.get(exc.code)
+    if template is None:
+        return exc.reason
+    params = defaultdict(str, {k: _shown(v) for k, v in exc.params.items()})
+    return _translate(template, language) % params
+
+
+def where(exc: InputError, language: str | None = None) -> str:
+    """File, row and field of ``exc``, as the language writes them."""
+    language = _language(language)
+    parts = [exc.file] if exc.file else []
+    if exc.row is not None:
+        parts.append(_translate(gettext_noop("第 %(row)s 行"), language) % {"row": exc.row})
+    lab = exc.params.get("lab")
+    if lab is not None:
+        parts.append(_translate(gettext_noop("实验室 %(lab)s"), language) % {"lab": lab})
+    if exc.field:
+        parts.append(exc.field)
+    return ("，" if chinese(language) else ", ").join(parts)
+
+
+def render(exc: InputError, language: str | None = None) -> str:
+    """The whole refusal in one line: where, then why."""
+    language = _language(language)
+    place = where(exc, language)
+    text = reason(exc, language)
+    return f"{place}{'：' if chinese(language) else ': '}{text}" if place else text
+
+
+def _shown(value) -> str:
+    return repr(value) if isinstance(value, float) else str(value)  # the shortest text that reads back as the value
