@@ -32,7 +32,8 @@ from ..views import MAX_UPLOAD, check_url, may_see
 class CertificateSerializer(serializers.ModelSerializer):
     # Plain strings (not enums) so the OpenAPI enum names do not collide with the registry's.
     kind = serializers.CharField(read_only=True, help_text="verification | non_conformity | calibration")
-    status = serializers.CharField(read_only=True, help_text="issued | revoked")
+    status = serializers.CharField(read_only=True, help_text="issued | imported (an outside DCC, not issued here) | revoked")
+    signature_status = serializers.CharField(read_only=True, help_text="platform | trusted | untrusted | unsigned")
     event = serializers.CharField(source="event.certificate_number", read_only=True)
     instrument = serializers.CharField(source="event.instrument.code", read_only=True)
     performer = serializers.CharField(source="event.performer.name", read_only=True)
@@ -41,7 +42,7 @@ class CertificateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Certificate
         fields = ["number", "kind", "status", "event", "instrument", "performer", "issued_at", "sha256", "signers", "published",
-                  "external", "revoked_at", "revocation_reason", "links"]
+                  "external", "signature_status", "signed_by", "revoked_at", "revocation_reason", "links"]
 
     def get_links(self, obj) -> dict[str, str]:
         request = self.context.get("request")
