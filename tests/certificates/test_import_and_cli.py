@@ -227,7 +227,7 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
     assert _run(["certificate", "check", event.certificate_number, "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["valid"] and [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver"]
-    assert set(verdict) == {"valid", "number", "found", "status", "schema", "signature", "chain", "revoked", "revocation_reason",
+    assert set(verdict) == {"valid", "outcome", "summary", "number", "found", "status", "schema", "signature", "chain", "revoked", "revocation_reason",
                             "record_match", "signatures", "reasons"}
     path = tmp_path / "c.xml"
     path.write_bytes(bytes(Certificate.objects.get(number=event.certificate_number).xml).replace(b">pass<", b">fail<"))

@@ -107,9 +107,9 @@ class Certificate(models.Model):
     published = models.BooleanField(_("公开"), default=True)
     external = models.BooleanField(_("外部导入"), default=False, help_text=_("a DCC issued by an outside laboratory"))
     signature_status = models.CharField(_("签名状态"), max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.PLATFORM,
-                                        help_text=_("who signed the DCC, as verified when it was recorded"))
+                                        help_text=_("记录时核验所得的 DCC 签名者类别"))
     signed_by = models.CharField(_("签名证书主体"), max_length=500, blank=True,
-                                 help_text=_("subjects of the certificates the DCC's signatures were made with"))
+                                 help_text=_("DCC 各签名所用证书的主体"))
 
     class Meta:
         ordering = ["-issued_at", "id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography import x509
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
@@ -115,6 +117,7 @@ class CheckResult:
     number: str | None
     verdict: Verdict
     found: bool = False
+    examined: bool = False  # a document was checked (the registry's under the number, or an upload)
     status: str | None = None
     revocation_reason: str | None = None
     record_match: bool | None = None
@@ -130,10 +133,19 @@ class CheckResult:
         return (v.schema_valid and v.signature_valid and v.chain_valid and v.roles_complete and not self.revoked
                 and self.record_match is True)
 
+    @property
+    def outcome(self) -> str:
+        """valid; invalid (a document was checked and failed); not_found (nothing under the number to check)."""
+        if self.valid:
+            return "valid"
+        return "invalid" if self.found or self.examined else "not_found"
+
     def to_dict(self) -> dict:
         core = self.verdict.to_dict()
         return {
             "valid": self.valid,
+            "outcome": self.outcome,
+            "summary": str(OUTCOME_SUMMARIES[self.outcome]),
             "number": self.number,
             "found": self.found,
             "status": self.status,
@@ -146,6 +158,13 @@ class CheckResult:
             "signatures": core["signatures"],
             "reasons": self.reasons,
         }
+
+
+OUTCOME_SUMMARIES = {
+    "valid": gettext_lazy("证书有效"),
+    "invalid": gettext_lazy("证书无效或不可信"),
+    "not_found": gettext_lazy("未找到该证书"),
+}
 
 
 def configured_anchors() -> list[x509.Certificate]:
@@ -236,19 +255,32 @@ def _finish(result: CheckResult, cert: Certificate | None, xml: bytes) -> CheckR
     return result
 
 
-def check_number(number: str) -> CheckResult:
-    """The verdict on the certificate the registry holds under ``number``."""
+def _registered(number: str | None, may_see: Callable[[Certificate], bool] | None) -> Certificate | None:
+    """The certificate under ``number``, if the requester may know of it: an unpublished one it
+    may not see is answered as an unknown number (neither its issuer nor its validity leaks)."""
+    if not number:
+        return None
+    cert = Certificate.objects.select_related("event__instrument", "event__performer").filter(number=number).first()
+    if cert is not None and may_see is not None and not may_see(cert):
+        return None
+    return cert
+
+
+def check_number(number: str, *, may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
+    """The verdict on the certificate the registry holds under ``number``. ``may_see`` tells
+    whether the requester may see a certificate (pages and API pass the requester's; without
+    it every certificate is checked, as for the command line)."""
     number = (number or "").strip()
-    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first()
+    cert = _registered(number, may_see)
     if cert is None:
         empty = Verdict(None, False, [], None, [], None, [], False)
         return _finish(CheckResult(number, empty), None, b"")
     xml = bytes(cert.xml)
     verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
-    return _finish(CheckResult(number, verdict), cert, xml)
+    return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
-def verify_uploaded(xml: bytes, number: str | None = None) -> CheckResult:
+def verify_uploaded(xml: bytes, number: str | None = None, *, may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
     """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
     if not isinstance(xml, (bytes, bytearray)):
         raise CertificateError("file: expected the DCC file's bytes")
@@ -258,9 +290,9 @@ def verify_uploaded(xml: bytes, number: str | None = None) -> CheckResult:
     except DccError:
         claimed = None
     number = (number or "").strip() or claimed
-    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first() if number else None
+    cert = _registered(number, may_see)
     verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
-    return _finish(CheckResult(number, verdict), cert, xml)
+    return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
 # ------------------------------------------------------------------------ import

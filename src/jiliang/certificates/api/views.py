@@ -70,6 +70,9 @@ class VerdictSerializer(serializers.Serializer):
     """The verdict with reasons (documentation of ``CheckResult.to_dict``)."""
 
     valid = serializers.BooleanField()
+    outcome = serializers.ChoiceField(choices=["valid", "invalid", "not_found"],
+                                      help_text="not_found: no certificate under the number that the requester may see")
+    summary = serializers.CharField(help_text="the outcome in the request's language")
     number = serializers.CharField(allow_null=True)
     found = serializers.BooleanField()
     status = serializers.CharField(allow_null=True)
@@ -196,7 +199,8 @@ class CertificateVerdict(APIView):
 
     @extend_schema(responses={200: VerdictSerializer, 404: VerdictSerializer})
     def get(self, request, number):
-        result = services.check_number(number)
+        # An unpublished certificate the requester may not see is answered as an unknown number.
+        result = services.check_number(number, may_see=lambda cert: may_see(request, cert))
         return Response(result.to_dict(), status=status.HTTP_200_OK if result.found else status.HTTP_404_NOT_FOUND)
 
 
@@ -234,7 +238,8 @@ class CertificateVerify(APIView):
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses=VerdictSerializer)
     def post(self, request):
-        result = services.verify_uploaded(_uploaded(request), number=request.data.get("number") or None)
+        result = services.verify_uploaded(_uploaded(request), number=request.data.get("number") or None,
+                                          may_see=lambda cert: may_see(request, cert))
         return Response(result.to_dict())
 
 

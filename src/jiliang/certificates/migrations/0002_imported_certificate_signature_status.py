@@ -27,12 +27,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='certificate',
             name='signature_status',
-            field=models.CharField(choices=[('platform', '本平台机构签名'), ('trusted', '外部签名（受信任）'), ('untrusted', '外部签名（不受信任）'), ('unsigned', '未签名')], default='platform', help_text='who signed the DCC, as verified when it was recorded', max_length=10, verbose_name='签名状态'),
+            field=models.CharField(choices=[('platform', '本平台机构签名'), ('trusted', '外部签名（受信任）'), ('untrusted', '外部签名（不受信任）'), ('unsigned', '未签名')], default='platform', help_text='记录时核验所得的 DCC 签名者类别', max_length=10, verbose_name='签名状态'),
         ),
         migrations.AddField(
             model_name='certificate',
             name='signed_by',
-            field=models.CharField(blank=True, help_text="subjects of the certificates the DCC's signatures were made with", max_length=500, verbose_name='签名证书主体'),
+            field=models.CharField(blank=True, help_text='DCC 各签名所用证书的主体', max_length=500, verbose_name='签名证书主体'),
         ),
         migrations.AlterField(
             model_name='certificate',
