@@ -249,5 +249,6 @@ def test_imported_ptb_certificate_renders_as_page_and_pdf(device, client):
     html = page.content.decode()
     assert "Kalibrierfirma GmbH" in html and "0.072" in html and "-0.084" in html
     assert "外部导入的证书" in html and "外部签名（受信任）" in html and "O=Calibration A GmbH" in html
+    assert "非本平台机构签发" in client.get("/certificates/", {"number": "GP_DCC_temperature_typical_1.2"}).content.decode()
     pdf = client.get("/certificates/GP_DCC_temperature_typical_1.2/pdf/").content
     assert embedded_files(pdf) == [PTB_SIGNED.read_bytes()]
