@@ -9,16 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, CertificateAuthority
 from jiliang.commands import certificate as cli
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.sign import Signer, sign_dcc
-from jiliang.core.identifiers import make_credit_code
 from jiliang.core.dcc.verify import MISMATCH
+from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +120,7 @@ def _self_signed_signer(name: str) -> Signer:
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
@@ -140,7 +139,7 @@ def _counts():
 def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(device, nim):
     """Unsigned, self-signed (naming the institution itself) and signed by a trusted signer of
     another name: none may be recorded as performed by an institution that did not sign it."""
-    self_signed = sign_dcc(_unsigned("SELF-1"), _self_signed_signer(nim.name), dt.datetime.now(dt.timezone.utc))
+    self_signed = sign_dcc(_unsigned("SELF-1"), _self_signed_signer(nim.name), dt.datetime.now(dt.UTC))
     cases = [(_unsigned("UNSIGNED-1"), {}, "an unsigned DCC cannot be recorded as performed by"),
              (self_signed, {}, "a DCC whose signer is not trusted here cannot be recorded as performed by"),
              (PTB_SIGNED.read_bytes(), _ptb_trust(), "does not name")]
@@ -166,7 +165,7 @@ def test_a_trusted_signer_is_attributed_to_the_organisation_its_certificate_name
 
 def test_a_dcc_signed_with_a_platform_key_is_issued_by_that_institution_only(device, nim):
     key = keys.issue_signing_key(nim)
-    xml = sign_dcc(_unsigned("PLATFORM-1"), keys.signer_for(key, None), dt.datetime.now(dt.timezone.utc))
+    xml = sign_dcc(_unsigned("PLATFORM-1"), keys.signer_for(key, None), dt.datetime.now(dt.UTC))
     other = reg.Organisation.objects.filter(kind="legal_institute").exclude(pk=nim.pk).first()
     with pytest.raises(services.CertificateError, match=f"signed with the key of {nim.name}, not of {other.name}"):
         services.import_external_dcc(xml, device, performer=other)

@@ -130,7 +130,7 @@ def test_ledger_digest_of_a_sealed_submission_cannot_be_brute_forced(world):
     from jiliang.audit.services import read_row
     from jiliang.core import ledger
 
-    comparison, _ = setup_comparison(world)
+    setup_comparison(world)
     b_submission = Submission.objects.get(participant__label="LAB-B")
     target = _ledger_entries(b_submission)[-1].row_digest
     assert target

@@ -280,7 +280,8 @@ def check_number(number: str, *, may_see: Callable[[Certificate], bool] | None =
     return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
-def verify_uploaded(xml: bytes, number: str | None = None, *, may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
+def verify_uploaded(xml: bytes, number: str | None = None, *,
+                    may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
     """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
     if not isinstance(xml, (bytes, bytearray)):
         raise CertificateError("file: expected the DCC file's bytes")
@@ -467,8 +468,9 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
         raise CertificateError("file: the DCC has no readable performance dates") from None
     lab = _lab_name(data)
     attribution = _attribute(xml, verdict, device, performer, lab)
-    if attribution.performer.pk == device.standard.holder_id and attribution.signature_status != Certificate.SignatureStatus.PLATFORM:
-        notes.append(f"recorded as {attribution.performer.name}'s record of an outside calibration by {lab or 'an unnamed laboratory'}")
+    if attribution.performer.pk == device.standard.holder_id and attribution.signing_key is None:
+        notes.append(f"recorded as {attribution.performer.name}'s record of an outside calibration "
+                     f"by {lab or 'an unnamed laboratory'}")
     rows, largest = values_of(xml)
     if not rows:
         raise CertificateError("file: the DCC has no numeric results")
@@ -490,9 +492,10 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
         signing_key=attribution.signing_key, signature_status=attribution.signature_status, signed_by=attribution.signed_by,
         published=trusted, signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
     )
-    record("import", cert, **_actor(actor), new={"number": number, "sha256": cert.sha256, "device": device.code, "source": lab,
-                                                 "begun": begun, "performer": attribution.performer.pk,
-                                                 "signature_status": str(attribution.signature_status), "signed_by": attribution.signed_by})
+    record("import", cert, **_actor(actor), new={
+        "number": number, "sha256": cert.sha256, "device": device.code, "source": lab, "begun": begun,
+        "performer": attribution.performer.pk, "signature_status": str(attribution.signature_status), "signed_by": attribution.signed_by,
+    })
     return ImportReport(event, cert, verdict, notes)
 
 

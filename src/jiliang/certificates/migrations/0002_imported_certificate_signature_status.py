@@ -6,7 +6,8 @@ from django.db import migrations, models
 def mark_imported(apps, schema_editor):
     """Certificates imported before this migration were stored as issued: record them as
     imported, their signers as not verified to be trusted (a re-check cannot run here),
-    and unpublished like every import whose signer is not trusted. Rows change: rebaseline certificates.certificate in the audit ledger afterwards."""
+    and unpublished like every import whose signer is not trusted. Rows change: rebaseline
+    certificates.certificate in the audit ledger afterwards."""
     Certificate = apps.get_model("certificates", "Certificate")
     for cert in Certificate.objects.filter(external=True):
         cert.signature_status = "untrusted" if cert.signers else "unsigned"
