@@ -9,12 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, CertificateAuthority
 from jiliang.commands import certificate as cli
 from jiliang.core.dcc import pki
+from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import MISMATCH
+from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +45,13 @@ def _ptb_anchors():
     return [pki.load_certificate(PTB_ROOT.read_bytes())]
 
 
-def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device, nim):
-    report = services.import_external_dcc(PTB_SIGNED.read_bytes(), device, performer=nim, trust_anchors=_ptb_anchors(),
+def _ptb_trust() -> dict:
+    """PTB's example root as trust anchor, with its intermediate CA."""
+    return {"trust_anchors": _ptb_anchors(), "intermediates": [pki.load_certificate(PTB_SUB.read_bytes())]}
+
+
+def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device):
+    report = services.import_external_dcc(PTB_SIGNED.read_bytes(), device, trust_anchors=_ptb_anchors(),
                                           intermediates=[pki.load_certificate(PTB_SUB.read_bytes())], require_signature=True)
     event = report.event
     assert report.verdict.valid, report.verdict.reasons
@@ -58,10 +66,15 @@ def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device,
     cert = Certificate.objects.get(event=event)
     assert cert.external and bytes(cert.xml) == PTB_SIGNED.read_bytes()
     assert "document declares DCC 3.2.0; validated against the 3.3.0 XSD" in report.notes
+    # Recorded as what it is: imported, signed by a trusted outside signer who is no organisation of the
+    # registry, so the event is the holder's own record of the outside calibration.
+    assert cert.status == Certificate.Status.IMPORTED and cert.signature_status == Certificate.SignatureStatus.TRUSTED
+    assert "O=Calibration A GmbH" in cert.signed_by and cert.signing_key is None and cert.published
+    assert event.performer == device.standard.holder
 
 
-def test_imported_certificate_checks_with_configured_anchors(device, nim, settings):
-    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, performer=nim, trust_anchors=_ptb_anchors(),
+def test_imported_certificate_checks_with_configured_anchors(device, settings):
+    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, trust_anchors=_ptb_anchors(),
                                  intermediates=[pki.load_certificate(PTB_SUB.read_bytes())])
     settings.JILIANG_DCC_TRUST_ANCHORS = [str(PTB_ROOT), str(PTB_SUB)]
     result = services.check_number("GP_DCC_temperature_typical_1.2")
@@ -71,29 +84,124 @@ def test_imported_certificate_checks_with_configured_anchors(device, nim, settin
     assert not untrusted.valid and not untrusted.verdict.chain_valid
 
 
-def test_import_of_an_unsigned_dcc_is_noted(device, nim):
-    report = services.import_external_dcc(PTB_UNSIGNED.read_bytes(), device, performer=nim)
+def test_import_of_an_unsigned_dcc_is_noted(device):
+    report = services.import_external_dcc(PTB_UNSIGNED.read_bytes(), device)
     assert "unsigned DCC" in report.notes
     assert report.event.certificate_number == "1234"
+    assert report.event.performer == device.standard.holder
+    cert = report.certificate
+    assert (cert.status, cert.signature_status, cert.signed_by, cert.published) == ("imported", "unsigned", "", False)
     with pytest.raises(services.CertificateError, match="not signed"):
-        services.import_external_dcc(PTB_UNSIGNED.read_bytes().replace(b">1234<", b">1235<"), device, performer=nim,
-                                     require_signature=True)
+        services.import_external_dcc(PTB_UNSIGNED.read_bytes().replace(b">1234<", b">1235<"), device, require_signature=True)
 
 
-def test_import_refuses_a_tampered_signed_dcc_and_writes_nothing(device, nim):
+def test_import_refuses_a_tampered_signed_dcc_and_writes_nothing(device):
     forged = PTB_SIGNED.read_bytes().replace(b"0.072", b"0.073", 1)
     before = reg.CalibrationEvent.objects.count()
     with pytest.raises(services.CertificateError, match=MISMATCH):
-        services.import_external_dcc(forged, device, performer=nim, trust_anchors=_ptb_anchors())
+        services.import_external_dcc(forged, device, trust_anchors=_ptb_anchors())
     assert reg.CalibrationEvent.objects.count() == before
 
 
-def test_import_refuses_a_working_instrument_and_an_unknown_lab(device, province):
+def test_import_refuses_a_working_instrument(province):
     working = province.working.instrument
     with pytest.raises(services.CertificateError, match="not the device of a measurement standard"):
         services.import_external_dcc(PTB_UNSIGNED.read_bytes(), working)
-    with pytest.raises(services.CertificateError, match="no organisation named 'Kalibrierfirma GmbH'"):
-        services.import_external_dcc(PTB_UNSIGNED.read_bytes(), device)
+
+
+# ------------------------------------------------------------- who an imported DCC is attributed to
+
+
+def _self_signed_signer(name: str) -> Signer:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return Signer.from_pem(key_pem, cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _unsigned(number: str) -> bytes:
+    return PTB_UNSIGNED.read_bytes().replace(b">1234<", f">{number}<".encode())
+
+
+def _counts():
+    return reg.CalibrationEvent.objects.count(), Certificate.objects.count()
+
+
+def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(device, nim):
+    """Unsigned, self-signed (naming the institution itself) and signed by a trusted signer of
+    another name: none may be recorded as performed by an institution that did not sign it."""
+    self_signed = sign_dcc(_unsigned("SELF-1"), _self_signed_signer(nim.name), dt.datetime.now(dt.UTC))
+    cases = [(_unsigned("UNSIGNED-1"), {}, "an unsigned DCC cannot be recorded as performed by"),
+             (self_signed, {}, "a DCC whose signer is not trusted here cannot be recorded as performed by"),
+             (PTB_SIGNED.read_bytes(), _ptb_trust(), "does not name")]
+    before = _counts()
+    for xml, options, message in cases:
+        with pytest.raises(services.CertificateError, match=message):
+            services.import_external_dcc(xml, device, performer=nim, **options)
+    assert _counts() == before
+    # Without a performer the self-signed one is the holder's record, unpublished, with its signer.
+    report = services.import_external_dcc(self_signed, device)
+    cert = report.certificate
+    assert report.event.performer == device.standard.holder and report.event.external_source == "Kalibrierfirma GmbH (DE)"
+    assert (cert.status, cert.signature_status, cert.published) == ("imported", "untrusted", False)
+    assert nim.name in cert.signed_by
+
+
+def test_a_trusted_signer_is_attributed_to_the_organisation_its_certificate_names(device, province):
+    outside = reg.Organisation.objects.create(name="Calibration A GmbH", kind="laboratory", region=device.region,
+                                              credit_code=make_credit_code("91330000000000001"))
+    report = services.import_external_dcc(PTB_SIGNED.read_bytes(), device, performer=outside, **_ptb_trust())
+    assert report.event.performer == outside and report.certificate.signature_status == "trusted"
+
+
+def test_a_dcc_signed_with_a_platform_key_is_issued_by_that_institution_only(device, nim):
+    key = keys.issue_signing_key(nim)
+    xml = sign_dcc(_unsigned("PLATFORM-1"), keys.signer_for(key, None), dt.datetime.now(dt.UTC))
+    other = reg.Organisation.objects.filter(kind="legal_institute").exclude(pk=nim.pk).first()
+    with pytest.raises(services.CertificateError, match=f"signed with the key of {nim.name}, not of {other.name}"):
+        services.import_external_dcc(xml, device, performer=other)
+    report = services.import_external_dcc(xml, device)
+    cert = report.certificate
+    assert report.event.performer == nim
+    assert (cert.status, cert.signature_status, cert.signing_key, cert.published) == ("issued", "platform", key, True)
+
+
+def test_api_import_refuses_another_performer_for_an_unsigned_dcc(device, nim):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from jiliang.accounts.models import Membership
+
+    user = get_user_model().objects.create_user("holder-staff", password=None)
+    Membership.objects.create(user=user, role="institution_staff", organisation=device.standard.holder)
+    client = APIClient()
+    client.force_authenticate(user)
+
+    def post(xml, **extra):
+        return client.post("/api/certificates/import/", {"file": SimpleUploadedFile("dcc.xml", xml), "device": device.code, **extra},
+                           format="multipart")
+
+    before = _counts()
+    refused = post(_unsigned("API-1"), performer=nim.pk)
+    assert refused.status_code == 400 and "cannot be recorded as performed by" in refused.json()["detail"]
+    assert _counts() == before
+    created = post(_unsigned("API-1"))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["status"], body["signature_status"], body["performer"], body["published"]) == (
+        "imported", "unsigned", device.standard.holder.name, False)
+    # Not public: the public list and check answer as for an unknown number.
+    assert "API-1" not in [c["number"] for c in APIClient().get("/api/certificates/").json()["results"]]
+    assert APIClient().get("/api/certificates/API-1/verdict/").status_code == 404
 
 
 # --------------------------------------------------------------------------- CLI
@@ -118,7 +226,7 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
     assert _run(["certificate", "check", event.certificate_number, "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["valid"] and [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver"]
-    assert set(verdict) == {"valid", "number", "found", "status", "schema", "signature", "chain", "revoked", "revocation_reason",
+    assert set(verdict) == {"valid", "outcome", "summary", "number", "found", "status", "schema", "signature", "chain", "revoked", "revocation_reason",
                             "record_match", "signatures", "reasons"}
     path = tmp_path / "c.xml"
     path.write_bytes(bytes(Certificate.objects.get(number=event.certificate_number).xml).replace(b">pass<", b">fail<"))
@@ -131,13 +239,15 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
         _run(["certificate", "issue", "NOPE", "--verifier", "1", "--checker", "2", "--approver", "3"])
 
 
-def test_imported_ptb_certificate_renders_as_page_and_pdf(device, nim, client):
+def test_imported_ptb_certificate_renders_as_page_and_pdf(device, client):
     from .helpers import embedded_files
 
-    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, performer=nim, trust_anchors=_ptb_anchors())
+    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, **_ptb_trust())
     page = client.get("/certificates/GP_DCC_temperature_typical_1.2/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Kalibrierfirma GmbH" in html and "0.072" in html and "-0.084" in html
+    assert "外部导入的证书" in html and "外部签名（受信任）" in html and "O=Calibration A GmbH" in html
+    assert "非本平台机构签发" in client.get("/certificates/", {"number": "GP_DCC_temperature_typical_1.2"}).content.decode()
     pdf = client.get("/certificates/GP_DCC_temperature_typical_1.2/pdf/").content
     assert embedded_files(pdf) == [PTB_SIGNED.read_bytes()]

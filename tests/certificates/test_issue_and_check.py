@@ -251,18 +251,60 @@ def test_public_pages_render_without_login(pair, client):
     upload = client.post("/certificates/", {"file": SimpleUploadedFile("x.xml", forged)})
     assert upload.status_code == 200 and MISMATCH in upload.content.decode()
     assert client.get("/certificates/NO-SUCH-NUMBER/").status_code == 404
-    assert "no certificate" in client.get("/certificates/", {"number": "NO-SUCH"}).content.decode()
+    assert "未找到该证书" in client.get("/certificates/", {"number": "NO-SUCH"}).content.decode()
 
 
 def province_name(cert) -> str:
     return cert.event.performer.name
 
 
-def test_unpublished_certificate_is_hidden_but_checkable(province, client):
+def _without_number(body: dict, number: str) -> dict:
+    return {k: ([r.replace(number, "N") for r in v] if k == "reasons" else "N" if v == number else v) for k, v in body.items()}
+
+
+def test_unpublished_certificate_is_answered_as_an_unknown_number(province, client):
+    """Neither its issuer nor its validity leaks: the verdict endpoint, the check page and an
+    upload under its number answer exactly as for a number that does not exist."""
     cert = services.issue_certificate(province.working, province.signers(province.working), published=False)
     assert client.get(f"/certificates/{cert.number}/").status_code == 404
     assert client.get(f"/api/certificates/{cert.number}/xml/").status_code == 404
-    assert client.get(f"/api/certificates/{cert.number}/verdict/").json()["valid"] is True
+    outsider = _staff(reg.Organisation.objects.filter(kind="enterprise").exclude(pk=province.working.instrument.owner_id).first(), "nosy")
+    for requester in (APIClient(), outsider):
+        hidden = requester.get(f"/api/certificates/{cert.number}/verdict/")
+        unknown = requester.get("/api/certificates/NO-SUCH-NUMBER/verdict/")
+        assert hidden.status_code == unknown.status_code == 404
+        assert _without_number(hidden.json(), cert.number) == _without_number(unknown.json(), "NO-SUCH-NUMBER")
+        assert hidden.json()["outcome"] == "not_found" and not hidden.json()["signatures"]
+    page = client.get("/certificates/", {"number": cert.number}).content.decode()
+    assert "未找到该证书" in page and province.working.performer.name not in page and "证书有效" not in page
+    # An upload presented under the number is checked as a file, but the registry tells nothing about it.
+    uploaded = _upload(APIClient(), bytes(cert.xml), cert.number)
+    assert uploaded["found"] is False and uploaded["status"] is None and uploaded["record_match"] is False
+    assert f"record: no certificate {cert.number!r} in the registry" in uploaded["reasons"]
+    # Those who may see it still get the verdict.
+    insider = _staff(province.working.performer, "insider-unpublished")
+    seen = insider.get(f"/api/certificates/{cert.number}/verdict/")
+    assert seen.status_code == 200 and seen.json()["valid"] is True
+
+
+def test_not_found_and_invalid_are_different_answers(province, client):
+    fresh = [reg.CalibrationEvent.objects.get(pk=e.pk) for e in (province.working, province.other)]  # as the database holds them
+    working, other = (services.issue_certificate(e, province.signers(e)) for e in fresh)
+    services.revoke_certificate(working, "录入错误")
+    unknown = client.get("/certificates/", {"number": "NO-SUCH-NUMBER"}).content.decode()
+    assert "未找到该证书" in unknown and "证书无效或不可信" not in unknown and "✘" not in unknown
+    invalid = client.get("/certificates/", {"number": working.number}).content.decode()
+    assert "证书无效或不可信" in invalid and "未找到该证书" not in invalid and "已撤销" in invalid
+    english = client.get("/certificates/", {"number": "NO-SUCH-NUMBER"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Certificate not found" in english and "NO-SUCH-NUMBER" in english
+    api = APIClient()
+    not_found = api.get("/api/certificates/NO-SUCH-NUMBER/verdict/", HTTP_ACCEPT_LANGUAGE="en")
+    assert not_found.status_code == 404 and not_found.json()["outcome"] == "not_found"
+    assert not_found.json()["summary"] == "Certificate not found"
+    revoked = api.get(f"/api/certificates/{working.number}/verdict/")
+    assert revoked.status_code == 200 and (revoked.json()["outcome"], revoked.json()["summary"]) == ("invalid", "证书无效或不可信")
+    valid = api.get(f"/api/certificates/{other.number}/verdict/").json()
+    assert (valid["outcome"], valid["summary"]) == ("valid", "证书有效"), valid["reasons"]
 
 
 # ----------------------------------------------------------------------- the API

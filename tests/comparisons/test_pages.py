@@ -19,7 +19,7 @@ def test_workflow_through_the_pages(world):
     value, u, dof = RESULTS["B"]
     b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": repr(value), "u": repr(u), "dof": str(dof),
                                           "budget": '[{"name": "repeatability", "u": 1e-5}]'})
-    assert Submission.objects.get(participant__label="LAB-B").value == value
+    assert Submission.objects.get(participant__label="LAB-B").content.value == value
     bad = b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": "1000", "u": "-1"}, follow=True)
     assert "u: must be a positive finite number" in bad.content.decode()
     assert Submission.objects.get(participant__label="LAB-B").revision == 1

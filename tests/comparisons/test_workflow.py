@@ -87,7 +87,9 @@ def test_full_workflow_end_to_end(world):
     changes = AuditEntry.objects.filter(object_type="comparisons.comparison", action="status_change").order_by("sequence")
     assert [json.loads(e.new_values)["status"] for e in changes] == ["open", "closed", "computed", "draft_a", "draft_b", "approved", "published"]
     submitted = AuditEntry.objects.filter(object_type="comparisons.submission")
-    assert submitted.count() == 5 and all("1000.0" not in e.new_values for e in submitted)
+    # Five submissions without values, then at the close one opening per submission, revealing its key.
+    assert submitted.count() == 9 and all("1000.0" not in e.new_values for e in submitted)
+    assert sum("seal_key" in json.loads(e.new_values) for e in submitted) == 4
     from jiliang.audit.services import verify
 
     report = verify()

@@ -5,13 +5,13 @@ from .models import Certificate, CertificateAuthority, RevocationList, SigningKe
 
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin):
-    list_display = ["number", "kind", "status", "issued_at", "published", "external"]
-    list_filter = ["kind", "status", "published", "external"]
+    list_display = ["number", "kind", "status", "issued_at", "published", "external", "signature_status"]
+    list_filter = ["kind", "status", "published", "external", "signature_status"]
     search_fields = ["number"]
     raw_id_fields = ["event", "signing_key"]
     # Issued documents change only through the services (revoke), never by hand.
     readonly_fields = ["event", "kind", "number", "sha256", "issued_at", "signers", "signing_key", "status", "revoked_at",
-                       "revocation_reason", "external"]
+                       "revocation_reason", "external", "signature_status", "signed_by"]
     exclude = ["xml"]
 
 

@@ -84,7 +84,14 @@ class Certificate(models.Model):
 
     class Status(models.TextChoices):
         ISSUED = "issued", _("有效")
+        IMPORTED = "imported", _("外部导入")  # recorded here, not issued by an institution of the platform
         REVOKED = "revoked", _("已撤销")
+
+    class SignatureStatus(models.TextChoices):
+        PLATFORM = "platform", _("本平台机构签名")
+        TRUSTED = "trusted", _("外部签名（受信任）")
+        UNTRUSTED = "untrusted", _("外部签名（不受信任）")
+        UNSIGNED = "unsigned", _("未签名")
 
     event = models.OneToOneField(CalibrationEvent, models.PROTECT, related_name="digital_certificate", verbose_name=_("检定/校准记录"))
     kind = models.CharField(_("证书类型"), max_length=16, choices=Kind.choices)
@@ -99,6 +106,10 @@ class Certificate(models.Model):
     revocation_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
     published = models.BooleanField(_("公开"), default=True)
     external = models.BooleanField(_("外部导入"), default=False, help_text=_("a DCC issued by an outside laboratory"))
+    signature_status = models.CharField(_("签名状态"), max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.PLATFORM,
+                                        help_text=_("记录时核验所得的 DCC 签名者类别"))
+    signed_by = models.CharField(_("签名证书主体"), max_length=500, blank=True,
+                                 help_text=_("DCC 各签名所用证书的主体"))
 
     class Meta:
         ordering = ["-issued_at", "id"]

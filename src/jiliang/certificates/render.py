@@ -65,6 +65,7 @@ class CertificateView:
     signatures: list[dict] = field(default_factory=list)
     check_url: str = ""
     status: str = "issued"
+    external_note: str = ""  # what an imported DCC is: not issued here, and who signed it
     revocation_reason: str = ""
     sha256: str = ""
 
@@ -74,6 +75,21 @@ class CertificateView:
 
     def qr_svg(self) -> str:
         return segno.make(self.check_url, error="m").svg_inline(scale=3, border=2)
+
+
+SIGNATURE_NOTES = {
+    Certificate.SignatureStatus.PLATFORM: "本平台机构签名 signed with a platform institution's key",
+    Certificate.SignatureStatus.TRUSTED: "外部签名，受信任 signed by a trusted outside signer",
+    Certificate.SignatureStatus.UNTRUSTED: "外部签名，不受信任 signer not trusted here",
+    Certificate.SignatureStatus.UNSIGNED: "未签名 unsigned",
+}
+
+
+def external_note(cert: Certificate) -> str:
+    if not cert.external:
+        return ""
+    note = f"外部导入 Imported · {SIGNATURE_NOTES.get(cert.signature_status, cert.signature_status)}"
+    return f"{note} · {cert.signed_by}" if cert.signed_by else note
 
 
 def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
@@ -119,6 +135,7 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
         norm=norm or "", verdict=verdict, conformity=conformity, performed_on=str(core.get("beginPerformanceDate") or ""),
         issue_date=str(core.get("issueDate") or ""), valid_until=valid_until, persons=persons, results=rows, equipment=equipment,
         signatures=data["signatures"], check_url=check_url, status=cert.status, revocation_reason=cert.revocation_reason,
+        external_note=external_note(cert),
         sha256=cert.sha256,
     )
 
@@ -180,6 +197,9 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
     c.drawString(30 * mm, height - 90 * mm, "证书编号 Certificate No.:")
     c.setFont(LATIN_FONT, 12)
     c.drawString(85 * mm, height - 90 * mm, view.number)
+    if view.external_note:
+        c.setFont(CJK_FONT, 8)
+        c.drawString(30 * mm, height - 97 * mm, view.external_note[:110])
     rows = [
         ("送检单位", view.customer), ("计量器具名称", view.item), ("型号/规格", view.model), ("出厂编号", view.serial),
         ("器具编号", view.instrument_code), ("制造单位", view.manufacturer), ("检定/校准依据", view.norm),

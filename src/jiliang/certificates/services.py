@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography import x509
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
@@ -24,7 +26,7 @@ from jiliang.core.dcc.verify import Verdict, verify_dcc
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
 from . import keys, records
-from .models import Certificate
+from .models import Certificate, SigningKey
 
 
 class CertificateError(ValueError):
@@ -95,11 +97,12 @@ def revoke_certificate(cert: Certificate, reason: str, *, now: dt.datetime | Non
     cert = Certificate.objects.select_for_update().get(pk=cert.pk)
     if cert.status == Certificate.Status.REVOKED:
         raise CertificateError(f"certificate {cert.number}: already revoked")
+    old_status = str(cert.status)
     cert.status = Certificate.Status.REVOKED
     cert.revoked_at = now or timezone.now()
     cert.revocation_reason = reason.strip()
     cert.save(update_fields=["status", "revoked_at", "revocation_reason"])
-    record("revoke", cert, **_actor(actor), old={"status": "issued"}, new={"status": "revoked"}, reason=cert.revocation_reason)
+    record("revoke", cert, **_actor(actor), old={"status": old_status}, new={"status": "revoked"}, reason=cert.revocation_reason)
     keys.publish_crl(now=cert.revoked_at)
     return cert
 
@@ -114,6 +117,7 @@ class CheckResult:
     number: str | None
     verdict: Verdict
     found: bool = False
+    examined: bool = False  # a document was checked (the registry's under the number, or an upload)
     status: str | None = None
     revocation_reason: str | None = None
     record_match: bool | None = None
@@ -129,10 +133,19 @@ class CheckResult:
         return (v.schema_valid and v.signature_valid and v.chain_valid and v.roles_complete and not self.revoked
                 and self.record_match is True)
 
+    @property
+    def outcome(self) -> str:
+        """valid; invalid (a document was checked and failed); not_found (nothing under the number to check)."""
+        if self.valid:
+            return "valid"
+        return "invalid" if self.found or self.examined else "not_found"
+
     def to_dict(self) -> dict:
         core = self.verdict.to_dict()
         return {
             "valid": self.valid,
+            "outcome": self.outcome,
+            "summary": str(OUTCOME_SUMMARIES[self.outcome]),
             "number": self.number,
             "found": self.found,
             "status": self.status,
@@ -145,6 +158,13 @@ class CheckResult:
             "signatures": core["signatures"],
             "reasons": self.reasons,
         }
+
+
+OUTCOME_SUMMARIES = {
+    "valid": gettext_lazy("证书有效"),
+    "invalid": gettext_lazy("证书无效或不可信"),
+    "not_found": gettext_lazy("未找到该证书"),
+}
 
 
 def configured_anchors() -> list[x509.Certificate]:
@@ -235,19 +255,33 @@ def _finish(result: CheckResult, cert: Certificate | None, xml: bytes) -> CheckR
     return result
 
 
-def check_number(number: str) -> CheckResult:
-    """The verdict on the certificate the registry holds under ``number``."""
+def _registered(number: str | None, may_see: Callable[[Certificate], bool] | None) -> Certificate | None:
+    """The certificate under ``number``, if the requester may know of it: an unpublished one it
+    may not see is answered as an unknown number (neither its issuer nor its validity leaks)."""
+    if not number:
+        return None
+    cert = Certificate.objects.select_related("event__instrument", "event__performer").filter(number=number).first()
+    if cert is not None and may_see is not None and not may_see(cert):
+        return None
+    return cert
+
+
+def check_number(number: str, *, may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
+    """The verdict on the certificate the registry holds under ``number``. ``may_see`` tells
+    whether the requester may see a certificate (pages and API pass the requester's; without
+    it every certificate is checked, as for the command line)."""
     number = (number or "").strip()
-    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first()
+    cert = _registered(number, may_see)
     if cert is None:
         empty = Verdict(None, False, [], None, [], None, [], False)
         return _finish(CheckResult(number, empty), None, b"")
     xml = bytes(cert.xml)
     verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
-    return _finish(CheckResult(number, verdict), cert, xml)
+    return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
-def verify_uploaded(xml: bytes, number: str | None = None) -> CheckResult:
+def verify_uploaded(xml: bytes, number: str | None = None, *,
+                    may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
     """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
     if not isinstance(xml, (bytes, bytearray)):
         raise CertificateError("file: expected the DCC file's bytes")
@@ -257,9 +291,9 @@ def verify_uploaded(xml: bytes, number: str | None = None) -> CheckResult:
     except DccError:
         claimed = None
     number = (number or "").strip() or claimed
-    cert = Certificate.objects.select_related("event__instrument").filter(number=number).first() if number else None
+    cert = _registered(number, may_see)
     verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
-    return _finish(CheckResult(number, verdict), cert, xml)
+    return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
 # ------------------------------------------------------------------------ import
@@ -311,6 +345,78 @@ def values_of(xml: bytes) -> tuple[list[dict], float | None]:
     return rows, largest
 
 
+@dataclass
+class Attribution:
+    """Who the platform can tell signed an imported DCC, and whom its event is recorded as performed by."""
+
+    signature_status: str
+    performer: Organisation
+    signing_key: SigningKey | None = None
+    signed_by: str = ""
+
+
+def _subject_names(rfc4514: str | None) -> set[str]:
+    """The organisation and common names of a signer's certificate subject, compared case-blind."""
+    try:
+        name = x509.Name.from_rfc4514_string(rfc4514 or "")
+    except ValueError:
+        return set()
+    wanted = (x509.NameOID.ORGANIZATION_NAME, x509.NameOID.COMMON_NAME)
+    return {str(a.value).strip().casefold() for a in name if a.oid in wanted}
+
+
+def _platform_key(xml: bytes) -> SigningKey | None:
+    """The platform signing key every signature of the DCC was made with, when the signatures
+    match, chain to the platform's CA at their signing time, are not revoked and all belong to
+    one institution; else None."""
+    verdict = _verify(xml, expected=None, required_roles=(), anchors=keys.trust_anchors())
+    if not (verdict.signature_valid and verdict.chain_valid and not verdict.revoked):
+        return None
+    serials = {sig.serial for sig in verdict.signatures}
+    found = list(SigningKey.objects.select_related("organisation").filter(serial__in=serials))
+    if len(found) != len(serials) or len({k.organisation_id for k in found}) != 1:
+        return None
+    return found[0]
+
+
+def _attribute(xml: bytes, verdict: Verdict, device: Instrument, named: Organisation | None, lab: str) -> Attribution:
+    """An event is recorded as performed by an institution only when the document proves it:
+
+    - signed with a platform institution's key → that institution;
+    - signed under an outside trust anchor (``JILIANG_DCC_TRUST_ANCHORS`` or the anchors given)
+      → the registry's organisation whose name the signing certificate carries (the one
+      named, or looked up by the laboratory's name), else the holder;
+    - unsigned, or signed by a signer not trusted here (self-signed, unknown CA) → the
+      standard's holder, who records the outside calibration under its own name; the
+      laboratory the document names is kept as its external source, never as the performer.
+    """
+    holder = device.standard.holder
+    signed_by = "; ".join(sorted({sig.signer for sig in verdict.signatures if sig.signer}))[:500]
+    if not verdict.signatures:
+        status = Certificate.SignatureStatus.UNSIGNED
+    elif (key := _platform_key(xml)) is not None:
+        if named is not None and named.pk != key.organisation_id:
+            raise CertificateError(f"performer: the DCC is signed with the key of {key.organisation.name}, not of {named.name}")
+        return Attribution(Certificate.SignatureStatus.PLATFORM, key.organisation, key, signed_by)
+    elif verdict.chain_valid:
+        status = Certificate.SignatureStatus.TRUSTED
+        names = set().union(*(_subject_names(sig.signer) for sig in verdict.signatures))
+        candidate = named or Organisation.objects.filter(name=lab.rsplit(" (", 1)[0]).first()
+        if candidate is not None and candidate.name.strip().casefold() in names:
+            return Attribution(status, candidate, None, signed_by)
+        if named is not None and named.pk != holder.pk:
+            raise CertificateError(f"performer: the DCC's signing certificate ({signed_by}) does not name {named.name}; "
+                                   f"omit the performer to record it as {holder.name}'s record of an outside calibration")
+        return Attribution(status, holder, None, signed_by)
+    else:
+        status = Certificate.SignatureStatus.UNTRUSTED
+    if named is not None and named.pk != holder.pk:
+        what = "an unsigned DCC" if status == Certificate.SignatureStatus.UNSIGNED else "a DCC whose signer is not trusted here"
+        raise CertificateError(f"performer: {what} cannot be recorded as performed by {named.name}; omit the performer "
+                               f"to record it as {holder.name}'s record of an outside calibration")
+    return Attribution(status, holder, None, signed_by)
+
+
 @transaction.atomic
 def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisation | None = None,
                         trust_anchors: list[x509.Certificate] | None = None, intermediates: list[x509.Certificate] = (),
@@ -318,9 +424,12 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
     """Attach an outside laboratory's DCC as the calibration event of a standard device.
 
     The document must validate against the DCC XSD; a signed one must have matching
-    signatures (and, with trust anchors given or configured, a valid chain at its signing
-    time). ``performer`` is the registry's organisation for the outside laboratory; without
-    it one with the laboratory's exact name is looked up.
+    signatures (and, with ``require_signature``, a signer trusted here). It is recorded as
+    what it is: an imported certificate (status ``imported`` unless a platform institution's
+    key signed it) with its signature status and signers, performed by whom the signature
+    proves (see ``_attribute``); ``performer`` names the registry's organisation for the
+    laboratory and is refused when the document does not prove it. Only documents whose
+    signer is trusted are published.
     """
     if device.standard_id is None:
         raise CertificateError(f"device: {device.code} is not the device of a measurement standard")
@@ -358,11 +467,10 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
     except (KeyError, TypeError, ValueError):
         raise CertificateError("file: the DCC has no readable performance dates") from None
     lab = _lab_name(data)
-    if performer is None:
-        plain = lab.rsplit(" (", 1)[0]
-        performer = Organisation.objects.filter(name=plain).first()
-        if performer is None:
-            raise CertificateError(f"performer: no organisation named {plain!r} in the registry; name the performer")
+    attribution = _attribute(xml, verdict, device, performer, lab)
+    if attribution.performer.pk == device.standard.holder_id and attribution.signing_key is None:
+        notes.append(f"recorded as {attribution.performer.name}'s record of an outside calibration "
+                     f"by {lab or 'an unnamed laboratory'}")
     rows, largest = values_of(xml)
     if not rows:
         raise CertificateError("file: the DCC has no numeric results")
@@ -371,18 +479,23 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
     passed = True if conformity == {"pass"} else False if "fail" in conformity else None
     valid_until = _add_months(ended, valid_months)
     event = CalibrationEvent.objects.create(
-        instrument=device, performer=performer, kind=CalibrationEvent.Kind.CALIBRATION, performed_on=ended,
+        instrument=device, performer=attribution.performer, kind=CalibrationEvent.Kind.CALIBRATION, performed_on=ended,
         valid_until=valid_until, passed=passed, results=rows, uncertainty=largest, certificate_number=number,
         external_source=lab[:200],
     )
     issued = verdict.signatures[0].signing_time if verdict.signatures else None
+    trusted = attribution.signature_status in (Certificate.SignatureStatus.PLATFORM, Certificate.SignatureStatus.TRUSTED)
     cert = Certificate.objects.create(
         event=event, kind=Certificate.Kind.CALIBRATION, number=number, xml=xml, sha256=hashlib.sha256(xml).hexdigest(),
         issued_at=dt.datetime.fromisoformat(issued) if issued else timezone.now(), external=True,
-        signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
+        status=Certificate.Status.ISSUED if attribution.signing_key else Certificate.Status.IMPORTED,
+        signing_key=attribution.signing_key, signature_status=attribution.signature_status, signed_by=attribution.signed_by,
+        published=trusted, signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
     )
-    record("import", cert, **_actor(actor), new={"number": number, "sha256": cert.sha256, "device": device.code,
-                                                          "source": lab, "begun": begun})
+    record("import", cert, **_actor(actor), new={
+        "number": number, "sha256": cert.sha256, "device": device.code, "source": lab, "begun": begun,
+        "performer": attribution.performer.pk, "signature_status": str(attribution.signature_status), "signed_by": attribution.signed_by,
+    })
     return ImportReport(event, cert, verdict, notes)
 
 

@@ -54,9 +54,10 @@ def check(request):
         elif upload.size > MAX_UPLOAD:
             error = f"文件过大 / file larger than {MAX_UPLOAD // (1024 * 1024)} MB"
         else:
-            result = services.verify_uploaded(upload.read(), number=request.POST.get("number") or None)
+            result = services.verify_uploaded(upload.read(), number=request.POST.get("number") or None,
+                                              may_see=lambda cert: may_see(request, cert))
     elif number:
-        result = services.check_number(number)
+        result = services.check_number(number, may_see=lambda cert: may_see(request, cert))
     cert = None
     if result is not None and result.found:
         cert = Certificate.objects.filter(number=result.number).first()
@@ -71,7 +72,7 @@ def check(request):
 def certificate_page(request, number: str):
     cert = _certificate(number, request)
     view = rendering.certificate_view(cert, check_url(number, request))
-    result = services.check_number(number)
+    result = services.check_number(number, may_see=lambda c: may_see(request, c))
     return render(request, "certificates/certificate.html", {"view": view, "certificate": cert, "data": result.to_dict()})
 
 

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
@@ -143,16 +144,20 @@ class ArtefactMovement(models.Model):
 
 
 class Submission(models.Model):
-    """A participant's result for one measurand. Sealed: see ``visibility``."""
+    """A participant's result for one measurand. Sealed (see ``sealing`` and ``visibility``):
+    until the close the row holds only ``sealed``, the values' ciphertext, and the plain
+    columns are empty; the close writes them and reveals ``seal_key``."""
 
     participant = models.ForeignKey(Participant, models.CASCADE, related_name="submissions", verbose_name=_("参加单位"))
     measurand = models.ForeignKey(Measurand, models.CASCADE, related_name="submissions", verbose_name=_("被测量"))
-    value = models.FloatField(_("测得值"))
-    u = models.FloatField(_("标准不确定度 u"))
+    value = models.FloatField(_("测得值"), null=True, blank=True)
+    u = models.FloatField(_("标准不确定度 u"), null=True, blank=True)
     dof = models.FloatField(_("自由度"), null=True, blank=True)
     budget = models.JSONField(_("不确定度分量"), default=list, blank=True)
     budget_file = models.FileField(_("不确定度评定文件"), upload_to=budget_upload_to, blank=True)
     budget_file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    sealed = models.TextField(_("密封结果"), blank=True)
+    seal_key = models.CharField(_("密封密钥"), max_length=64, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     submitted_at = models.DateTimeField(_("提交时间"))
     revision = models.PositiveIntegerField(_("版本"), default=1)
@@ -162,6 +167,41 @@ class Submission(models.Model):
         constraints = [models.UniqueConstraint(fields=["participant", "measurand"], name="comparison_submission_unique")]
         verbose_name = _("比对结果")
         verbose_name_plural = _("比对结果")
+
+    @property
+    def is_sealed(self) -> bool:
+        return bool(self.sealed) and not self.seal_key
+
+    def aad(self) -> bytes:
+        from .sealing import associated_data
+
+        return associated_data(self.participant_id, self.measurand_id, self.revision)
+
+    def plain_content(self):
+        from .sealing import Content
+
+        return Content(self.value, self.u, self.dof, self.budget or [], self.budget_file_name)
+
+    @cached_property
+    def content(self):
+        """The submitted values: decrypted with the submission's key while sealed. Read only
+        for viewers ``visibility.submissions`` lets see the values."""
+        from .sealing import unseal
+
+        if not self.is_sealed:
+            return self.plain_content()
+        return unseal(bytes.fromhex(SubmissionKey.objects.get(submission_id=self.pk).key), self.sealed, self.aad())
+
+
+class SubmissionKey(models.Model):
+    """The key of a sealed submission, kept out of the submission's (audited) row, out of the
+    ledger, the admin, the API and the exports; moved into the row at the close."""
+
+    submission = models.OneToOneField(Submission, models.CASCADE, primary_key=True, related_name="+")
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
 
 
 class Report(models.Model):

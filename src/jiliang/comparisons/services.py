@@ -7,12 +7,14 @@ pilot writes the reports) → approved (the administrator) → published (the ad
 Every function takes the acting ``user``, checks its role, locks the comparison row,
 refuses bad input with ``WorkflowError`` (nothing written) and appends to the audit
 ledger when the audit app is installed. Audit entries of submissions carry who and
-which measurand, never the values (the ledger's row digest covers them).
+which measurand, never the values; until the close the row the ledger digests holds the
+values only as ciphertext (``sealing``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 from django.db import transaction
@@ -25,7 +27,8 @@ from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from .errors import NotAllowed, WorkflowError
-from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Participant, Report, Submission
+from . import sealing
+from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Participant, Report, Submission, SubmissionKey
 from .permissions import actor_organisations, administers_region
 from .policies import require_state
 
@@ -231,6 +234,10 @@ def _check_budget(budget) -> list:
     for i, component in enumerate(budget):
         if not isinstance(component, dict) or not str(component.get("name", "")).strip():
             raise WorkflowError("budget", f"component {i + 1} must be an object with a name")
+    try:
+        json.dumps(budget, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise WorkflowError("budget", f"must be plain JSON without NaN or infinity ({exc})") from None
     return budget
 
 
@@ -274,24 +281,52 @@ def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=
     existing = Submission.objects.select_for_update().filter(participant=participant, measurand=measurand).first()
     if existing is None:
         submission = Submission(participant=participant, measurand=measurand, revision=1)
-        action = "create"
+        action, key, file_name = "create", sealing.new_key(), ""
     else:
         submission = existing
+        key_row = SubmissionKey.objects.filter(submission_id=existing.pk).first()
+        key = bytes.fromhex(key_row.key) if key_row else sealing.new_key()
+        file_name = existing.content.budget_file_name
         submission.revision += 1
         action = "update"
         if submission.budget_file and budget_file is not None:
             submission.budget_file.delete(save=False)
-    submission.value, submission.u, submission.dof, submission.budget = value, u, dof, budget
     submission.submitted_by = user if getattr(user, "pk", None) else None
     submission.submitted_at = now
     if budget_file is not None:
-        submission.budget_file.save(budget_file.name, budget_file, save=False)
-        submission.budget_file_name = budget_file.name[:200]
+        submission.budget_file.save(budget_file.name, budget_file, save=False)  # stored under a random name
+        file_name = budget_file.name[:200]
+    # The row holds the values only as ciphertext until the close (``sealing``): the ledger
+    # digests the row, and a digest of plain values can be inverted by trying candidates.
+    content = sealing.Content(value, u, dof, budget, file_name)
+    submission.sealed = sealing.seal(key, content, sealing.associated_data(participant.pk, measurand.pk, submission.revision))
+    submission.value = submission.u = submission.dof = None
+    submission.budget, submission.budget_file_name, submission.seal_key = [], "", ""
     submission.save()
+    SubmissionKey.objects.update_or_create(submission_id=submission.pk, defaults={"key": key.hex()})
+    submission.__dict__["content"] = content
     # No values in the ledger: it is readable by auditors while the seal holds.
     _audit(action, submission, user, new={"comparison": comparison.code, "participant": participant.label,
                                           "measurand": measurand.name, "revision": submission.revision})
     return submission
+
+
+def _open_sealed(user, comparison: Comparison) -> None:
+    """At the close: every sealed submission's values written in plain, its key revealed in
+    the row and in the ledger (so the sealed digest recorded before can be checked against them)."""
+    rows = Submission.objects.select_for_update(of=("self",)).filter(measurand__comparison=comparison).order_by("pk")
+    keys = dict(SubmissionKey.objects.filter(submission__measurand__comparison=comparison).values_list("submission_id", "key"))
+    for submission in rows.select_related("participant", "measurand"):
+        if not submission.is_sealed:
+            continue
+        key = keys[submission.pk]
+        content = sealing.unseal(bytes.fromhex(key), submission.sealed, submission.aad())
+        submission.value, submission.u, submission.dof = content.value, content.u, content.dof
+        submission.budget, submission.budget_file_name, submission.seal_key = content.budget, content.budget_file_name, key
+        submission.save(update_fields=list(sealing.OPENED_FIELDS))
+        _audit("update", submission, user, new={"comparison": comparison.code, "participant": submission.participant.label,
+                                                "measurand": submission.measurand.name, "seal_key": key})
+    SubmissionKey.objects.filter(submission_id__in=list(keys)).delete()
 
 
 @transaction.atomic
@@ -299,6 +334,7 @@ def close_submissions(user, comparison: Comparison) -> Comparison:
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
     require_state(comparison, "close")
+    _open_sealed(user, comparison)
     return _transition(user, comparison, S.CLOSED, closed_at=timezone.now())
 
 

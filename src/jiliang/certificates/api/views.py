@@ -32,7 +32,8 @@ from ..views import MAX_UPLOAD, check_url, may_see
 class CertificateSerializer(serializers.ModelSerializer):
     # Plain strings (not enums) so the OpenAPI enum names do not collide with the registry's.
     kind = serializers.CharField(read_only=True, help_text="verification | non_conformity | calibration")
-    status = serializers.CharField(read_only=True, help_text="issued | revoked")
+    status = serializers.CharField(read_only=True, help_text="issued | imported (an outside DCC, not issued here) | revoked")
+    signature_status = serializers.CharField(read_only=True, help_text="platform | trusted | untrusted | unsigned")
     event = serializers.CharField(source="event.certificate_number", read_only=True)
     instrument = serializers.CharField(source="event.instrument.code", read_only=True)
     performer = serializers.CharField(source="event.performer.name", read_only=True)
@@ -41,7 +42,7 @@ class CertificateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Certificate
         fields = ["number", "kind", "status", "event", "instrument", "performer", "issued_at", "sha256", "signers", "published",
-                  "external", "revoked_at", "revocation_reason", "links"]
+                  "external", "signature_status", "signed_by", "revoked_at", "revocation_reason", "links"]
 
     def get_links(self, obj) -> dict[str, str]:
         request = self.context.get("request")
@@ -69,6 +70,9 @@ class VerdictSerializer(serializers.Serializer):
     """The verdict with reasons (documentation of ``CheckResult.to_dict``)."""
 
     valid = serializers.BooleanField()
+    outcome = serializers.ChoiceField(choices=["valid", "invalid", "not_found"],
+                                      help_text="not_found: no certificate under the number that the requester may see")
+    summary = serializers.CharField(help_text="the outcome in the request's language")
     number = serializers.CharField(allow_null=True)
     found = serializers.BooleanField()
     status = serializers.CharField(allow_null=True)
@@ -186,7 +190,8 @@ class CertificateVerdict(APIView):
 
     @extend_schema(responses={200: VerdictSerializer, 404: VerdictSerializer})
     def get(self, request, number):
-        result = services.check_number(number)
+        # An unpublished certificate the requester may not see is answered as an unknown number.
+        result = services.check_number(number, may_see=lambda cert: may_see(request, cert))
         return Response(result.to_dict(), status=status.HTTP_200_OK if result.found else status.HTTP_404_NOT_FOUND)
 
 
@@ -224,7 +229,8 @@ class CertificateVerify(APIView):
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses=VerdictSerializer)
     def post(self, request):
-        result = services.verify_uploaded(_uploaded(request), number=request.data.get("number") or None)
+        result = services.verify_uploaded(_uploaded(request), number=request.data.get("number") or None,
+                                          may_see=lambda cert: may_see(request, cert))
         return Response(result.to_dict())
 
 

@@ -133,10 +133,16 @@ class SubmissionInputSerializer(serializers.Serializer):
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
-    """A submission with its values: only ever given rows from ``visibility.submissions``."""
+    """A submission with its values: only ever given rows from ``visibility.submissions``
+    (values are read through ``Submission.content``, which opens a sealed row)."""
 
     participant_label = serializers.CharField(source="participant.label", read_only=True)
     measurand_name = serializers.CharField(source="measurand.name", read_only=True)
+    value = serializers.FloatField(source="content.value", read_only=True)
+    u = serializers.FloatField(source="content.u", read_only=True)
+    dof = serializers.FloatField(source="content.dof", read_only=True, allow_null=True)
+    budget = serializers.JSONField(source="content.budget", read_only=True)
+    budget_file_name = serializers.CharField(source="content.budget_file_name", read_only=True)
     has_budget_file = serializers.SerializerMethodField()
 
     class Meta:

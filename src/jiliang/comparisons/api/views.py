@@ -222,7 +222,7 @@ class BudgetFile(SubmissionDetail):
         submission = self.submission()
         if not submission.budget_file:
             raise exceptions.NotFound("no budget file")
-        return FileResponse(submission.budget_file.open("rb"), as_attachment=True, filename=submission.budget_file_name or "budget")
+        return FileResponse(submission.budget_file.open("rb"), as_attachment=True, filename=submission.content.budget_file_name or "budget")
 
 
 class SubmissionStatus(Base):
@@ -248,8 +248,9 @@ class Export(Base):
         writer.writerow(["measurand", "lab", "value", "u", "dof", "in_reference"])
         rows = visibility.submissions(self.viewer, comparison).order_by("measurand_id", "participant_id")
         for sub in rows:
-            writer.writerow([sub.measurand.name, sub.participant.label, repr(sub.value), repr(sub.u),
-                             "" if sub.dof is None else repr(sub.dof), 1 if sub.participant.in_reference else 0])
+            content = sub.content
+            writer.writerow([sub.measurand.name, sub.participant.label, repr(content.value), repr(content.u),
+                             "" if content.dof is None else repr(content.dof), 1 if sub.participant.in_reference else 0])
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{comparison.code}-results.csv"'
         return response
