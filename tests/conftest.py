@@ -4,18 +4,27 @@ PostgreSQL pass of scripts/test can select them with `-m django_db`."""
 import pytest
 
 
+def uses_database(request) -> bool:
+    return bool({"db", "transactional_db", "_django_db_helper", "live_server"} & set(request.fixturenames))
+
+
 @pytest.fixture(autouse=True)
-def isolated_state():
+def isolated_state(request):
     """Each test starts with an empty cache (throttle counters, login failures, cached
-    panels) and an empty region-scope cache (region ids differ between test databases)."""
+    panels) and an empty region-scope cache (region ids differ between test databases).
+    The cache is a database table (jiliang.cache), so only tests with the database have
+    one; their writes to it roll back with the test's transaction too."""
     from django.core.cache import cache
 
     from jiliang.accounts.roles import clear_region_cache
 
-    cache.clear()
+    with_cache = uses_database(request)
+    if with_cache:
+        cache.clear()
     clear_region_cache()
     yield
-    cache.clear()
+    if with_cache:
+        cache.clear()
     clear_region_cache()
 
 

@@ -23,5 +23,13 @@ class AccountsConfig(AppConfig):
 
         from .roles import clear_region_cache
 
+        # `migrate` (jiliang migrate, the demo, the test database) also makes the instance's
+        # files beside its schema: the secret key, the static folder, the cache table.
+        from django.db.models.signals import post_migrate
+
+        from jiliang.instance import prepare
+
+        post_migrate.connect(prepare, sender=self, dispatch_uid="jiliang-instance-prepare")
+
         post_save.connect(clear_region_cache, sender=Region, dispatch_uid="accounts-region-cache-save")
         post_delete.connect(clear_region_cache, sender=Region, dispatch_uid="accounts-region-cache-delete")
