@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "计量 — registry, traceability, verification and certificates of a measurement system.",
     "VERSION": "0.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Every operation documents DRF's error answers (400, 401, 403, 404, 429) too.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "jiliang.openapi.document_error_responses"],
     # Several models have a `status` or `kind`: name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {
         "AlertStatusEnum": "jiliang.supervision.telemetry.models.Alert.Status",

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
@@ -27,3 +29,14 @@ urlpatterns = [
     path("uncertainty/", include("jiliang.calculations.urls")),
     path("", include("jiliang.registry.urls")),
 ]
+
+
+def not_found(request, exception):
+    """A URL under /api/ that matches no route (say a negative id where the route wants
+    digits) answers as the API's own 404s do, in JSON; pages keep the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "not found: no such API resource"}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

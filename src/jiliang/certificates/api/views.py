@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from jiliang.accounts.roles import NATIONAL, STAFF, actor_for
 from jiliang.core.dcc.errors import DccError
@@ -129,7 +129,7 @@ class CertificateList(generics.ListAPIView):
     def get_queryset(self):
         return _visible(self.request)
 
-    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer, 404: OpenApiResponse(description="no event with this number")})
     def post(self, request):
         data = IssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -268,7 +268,8 @@ class CertificateImport(APIView):
 class RevocationListPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no certificate authority initialised yet")})
     def get(self, request):
         try:
             crl = keys.current_crl()
@@ -280,7 +281,8 @@ class RevocationListPem(APIView):
 class AuthorityPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no certificate authority initialised yet")})
     def get(self, request):
         try:
             ca = keys.active_authority()
