@@ -1,7 +1,7 @@
 """The files of one Jiliang instance in its data folder (``JILIANG_DATA_DIR``), made by an
 explicit step, never by importing the settings: ``jiliang migrate`` (and ``jiliang demo``,
 and the test database's creation, which both migrate) writes the secret key, the static
-folder and the cache table; the settings only read them."""
+folder and the cache's tables; the settings only read them."""
 
 from __future__ import annotations
 
@@ -36,10 +36,12 @@ def write_secret_key(data_dir: Path) -> str:
 def prepare(using: str = "default", **_signal) -> None:
     """Creates what the instance needs beside its schema (run after each migrate): the
     secret key (unless the environment gives one; this process uses it from now on), the
-    static folder WhiteNoise serves from, and the shared cache's table."""
+    static folder WhiteNoise serves from, and the tables of the shared cache and counters."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import call_command
+
+    from jiliang.cache import DatabaseCounters
 
     data_dir = Path(settings.DATA_DIR)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -51,3 +53,4 @@ def prepare(using: str = "default", **_signal) -> None:
             settings.SECRET_KEY = key
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     call_command("createcachetable", database=using, verbosity=0)
+    DatabaseCounters.create_table(using)

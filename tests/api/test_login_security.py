@@ -31,10 +31,10 @@ FAIL_FROM_ONE_PROCESS = """
     import sys, django
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from jiliang.accounts import throttling
+    from jiliang.instance import prepare
 
-    call_command("createcachetable", verbosity=0)
+    prepare()  # as `jiliang migrate` does: the key, the cache's and the counters' tables
     settings.JILIANG_LOGIN_MAX_FAILURES = 5
     request = type("Request", (), {"META": {"REMOTE_ADDR": "10.1.2.3"}})()
     for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 3):

@@ -1,7 +1,7 @@
 """Password-login throttling, shared by the pages' sign-in, the admin's and the API's.
 
-Failures are counted in the shared cache (``settings.CACHES``: the database by default,
-Redis when configured), so every server process and worker sees the same counts. Three
+Failures are counted in the shared counters (jiliang.cache: a table of the database by
+default, Redis when configured), so every server process and worker sees the same counts. Three
 counters, each with its own limit, and any one at its limit refuses the login, even with
 the right password, for ``JILIANG_LOGIN_LOCKOUT_SECONDS`` after the last failure:
 
@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+
+from jiliang.cache import counters
 
 
 def max_failures() -> int:
@@ -62,7 +63,7 @@ def _key(kind: str, *parts: str) -> str:
     return f"jiliang:login-failures:{kind}:{digest}"
 
 
-def _counters(username: str, request) -> list[tuple[str, int]]:
+def _limits(username: str, request) -> list[tuple[str, int]]:
     """(cache key, limit) of each counter a login attempt counts against."""
     name = (username or "").strip().lower()
     address = client_address(request)
@@ -74,33 +75,21 @@ def _counters(username: str, request) -> list[tuple[str, int]]:
 
 
 def is_locked_out(username: str, request) -> bool:
-    counters = _counters(username, request)
-    counts = cache.get_many([key for key, _ in counters])
-    return any(counts.get(key, 0) >= limit for key, limit in counters)
-
-
-def _increment(key: str, limit: int) -> int:
-    if cache.add(key, 1, lockout_seconds()):
-        return 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, lockout_seconds())
-        return 1
-    if count >= limit:
-        cache.touch(key, lockout_seconds())  # the lockout runs from the last failure
-    return count
+    limits = _limits(username, request)
+    counts = counters().get_many([key for key, _ in limits])
+    return any(counts.get(key, 0) >= limit for key, limit in limits)
 
 
 def record_failure(username: str, request) -> int:
-    """Counts a failed login; returns the (username, address) pair's count."""
-    counts = [_increment(key, limit) for key, limit in _counters(username, request)]
-    return counts[0]
+    """Counts a failed login (each count lasts the lockout time from the latest failure);
+    returns the (username, address) pair's count."""
+    store = counters()
+    return [store.hit(key, lockout_seconds(), sliding=True) for key, _ in _limits(username, request)][0]
 
 
 def reset(username: str, request) -> None:
-    pair, _address, name = (key for key, _ in _counters(username, request))
-    cache.delete_many([pair, name])
+    pair, _address, name = (key for key, _ in _limits(username, request))
+    counters().delete_many([pair, name])
 
 
 LOCKED_OUT_MESSAGE = "too many failed logins for this user or from this address; try again later"
@@ -111,8 +100,8 @@ LOCKED_OUT_MESSAGE = "too many failed logins for this user or from this address;
 
 class FixedWindowMixin:
     """DRF's rate throttles keep a list of every request time in the window and pickle it
-    on each request: O(rate). A counter per window costs O(1), at the price of allowing
-    up to twice the rate across a window boundary."""
+    on each request: O(rate). A counter per window (one shared-counter hit) costs O(1), at
+    the price of allowing up to twice the rate across a window boundary."""
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -122,15 +111,7 @@ class FixedWindowMixin:
             return True
         self.now = self.timer()
         window = int(self.now // self.duration)
-        key = f"{self.key}:{window}"
-        if self.cache.add(key, 1, self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:
-                self.cache.set(key, 1, self.duration + 1)
-                count = 1
+        count = counters().hit(f"{self.key}:{window}", self.duration + 1)
         self._window_end = (window + 1) * self.duration
         return count <= self.num_requests
 
