@@ -240,6 +240,25 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# ---------------------------------------------------------------- logging
+# To stderr, one line a record. The access log (one line a request) is the server's:
+# gunicorn's under `jiliang serve` (jiliang.server), runserver's "django.server" in development.
+# Refused requests (4xx) are logged by "django.request" at WARNING, server errors at ERROR
+# with their traceback.
+LOG_LEVEL = os.environ.get("JILIANG_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "jiliang": {"level": LOG_LEVEL},
+        "django.request": {"level": "WARNING"},
+        "django.server": {"level": "INFO"},
+    },
+}
+
 # Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.
 JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIFICATE_YEARS", "4"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
