@@ -18,16 +18,19 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 
 from django.core import signals  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import (
+    close_old_connections,  # noqa: E402
+    transaction,  # noqa: E402
+)
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
-from jiliang.cache import counters  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from jiliang.cache import counters  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
