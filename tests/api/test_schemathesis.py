@@ -14,23 +14,14 @@ import time
 from collections import defaultdict
 
 import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-schemathesis = pytest.importorskip("schemathesis")
-
-from django.core import signals  # noqa: E402
-from django.db import (
-    close_old_connections,  # noqa: E402
-    transaction,  # noqa: E402
-)
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
-
-from jiliang.cache import counters  # noqa: E402
+from jiliang.cache import counters
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
