@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 SECRET_KEY_FILE = "secret_key"
@@ -22,14 +23,22 @@ def read_secret_key(data_dir: Path, environ=os.environ) -> str:
 
 
 def write_secret_key(data_dir: Path) -> str:
-    """The data folder's key, generated once with owner-only permissions."""
+    """The data folder's key, generated once with owner-only permissions. Written to a
+    private temporary file first and linked into place, so two processes migrating at once
+    never read a half-written key: the second link fails and it reads the first's."""
     key_file = data_dir / SECRET_KEY_FILE
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if key_file.exists():
         return key_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(50))
+    fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
     return key_file.read_text().strip()
 
 
