@@ -168,3 +168,13 @@ def test_api_login_needs_a_csrf_token():
     response = client.post("/api/auth/login/", {"username": "li", "password": PASSWORD}, format="json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200 and response.json()["username"] == "li"
     assert client.get("/api/me/").json()["username"] == "li"
+
+
+@pytest.mark.django_db
+def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_rate(monkeypatch):
+    from jiliang.accounts.throttling import AnonWindowThrottle
+
+    monkeypatch.setattr(AnonWindowThrottle, "rate", "3/minute", raising=False)
+    answers = [APIClient(REMOTE_ADDR="10.0.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get("/api/regions/").status_code
+               for n in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
