@@ -65,8 +65,9 @@ def main() -> int:
         pub.close()
         queued = time.monotonic() - started
         got: list = []
-        c = Subscriber("127.0.0.1", port, client_id="naive", topic=protocol.TOPIC_FILTER, on_messages=got.extend,
-                       receive_maximum=WINDOW)
+        c = Subscriber(
+            "127.0.0.1", port, client_id="naive", topic=protocol.TOPIC_FILTER, on_messages=got.extend, receive_maximum=WINDOW
+        )
         c.start()
         try:
             started = time.monotonic()
@@ -82,10 +83,14 @@ def main() -> int:
         finally:
             c.stop()
         print(f"queued {args.messages:,} QoS 1 messages in {queued:.1f} s")
-        print(f"received {at_wall:,} in {to_wall:.1f} s, then nothing for {args.wait:.1f} s: "
-              f"{'the 65,535 wall' if stalled else 'no wall'}{'' if reached else ' (timed out)'}")
-        print(f"after acknowledging 1,000: the remaining {args.messages - at_wall:,} arrived in {rest:.2f} s"
-              f"{'' if drained else ' (timed out)'}")
+        print(
+            f"received {at_wall:,} in {to_wall:.1f} s, then nothing for {args.wait:.1f} s: "
+            f"{'the 65,535 wall' if stalled else 'no wall'}{'' if reached else ' (timed out)'}"
+        )
+        print(
+            f"after acknowledging 1,000: the remaining {args.messages - at_wall:,} arrived in {rest:.2f} s"
+            f"{'' if drained else ' (timed out)'}"
+        )
         return 0 if stalled and drained else 1
     finally:
         proc.terminate()

@@ -30,12 +30,22 @@ MAX_ENTRIES = 100_000
 def caches_from_environment(environ) -> dict:
     url = environ.get("JILIANG_CACHE_URL") or environ.get("REDIS_URL") or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                            "KEY_PREFIX": environ.get("JILIANG_CACHE_PREFIX", "jiliang")}}
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": environ.get("JILIANG_CACHE_PREFIX", "jiliang"),
+            }
+        }
     if url and url != "db":
         raise ValueError(f"JILIANG_CACHE_URL: expected redis://…, rediss://…, unix://… or db, got {url!r}")
-    return {"default": {"BACKEND": "jiliang.cache.DatabaseCache", "LOCATION": TABLE,
-                        "OPTIONS": {"MAX_ENTRIES": MAX_ENTRIES, "CULL_FREQUENCY": 10}}}
+    return {
+        "default": {
+            "BACKEND": "jiliang.cache.DatabaseCache",
+            "LOCATION": TABLE,
+            "OPTIONS": {"MAX_ENTRIES": MAX_ENTRIES, "CULL_FREQUENCY": 10},
+        }
+    }
 
 
 class DatabaseCache(db.DatabaseCache):
@@ -51,8 +61,10 @@ class DatabaseCache(db.DatabaseCache):
             if connection.features.has_select_for_update:
                 table = connection.ops.quote_name(self._table)
                 with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
-                                   [self.make_and_validate_key(key, version=version)])
+                    cursor.execute(
+                        f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
+                        [self.make_and_validate_key(key, version=version)],
+                    )
             return super().incr(key, delta, version)
 
 
@@ -76,21 +88,24 @@ class DatabaseCounters:
         now = time.time()
         if random.random() < self.PURGE_CHANCE:
             self._execute(f"DELETE FROM {COUNTER_TABLE} WHERE expires < %s", [now])
-        (count,), = self._execute(
+        ((count,),) = self._execute(
             f"INSERT INTO {COUNTER_TABLE} (counter_key, count, expires) VALUES (%s, 1, %s) "
             f"ON CONFLICT (counter_key) DO UPDATE SET "
             f"count = CASE WHEN {COUNTER_TABLE}.expires <= %s THEN 1 ELSE {COUNTER_TABLE}.count + 1 END, "
             f"expires = CASE WHEN {COUNTER_TABLE}.expires <= %s OR %s THEN excluded.expires ELSE {COUNTER_TABLE}.expires END "
             f"RETURNING count",
-            [key, now + ttl, now, now, bool(sliding)])
+            [key, now + ttl, now, now, bool(sliding)],
+        )
         return count
 
     def get_many(self, keys: list[str]) -> dict[str, int]:
         if not keys:
             return {}
         marks = ", ".join(["%s"] * len(keys))
-        rows = self._execute(f"SELECT counter_key, count FROM {COUNTER_TABLE} WHERE counter_key IN ({marks}) AND expires > %s",
-                             [*keys, time.time()])
+        rows = self._execute(
+            f"SELECT counter_key, count FROM {COUNTER_TABLE} WHERE counter_key IN ({marks}) AND expires > %s",
+            [*keys, time.time()],
+        )
         return dict(rows)
 
     def delete_many(self, keys: list[str]) -> None:
@@ -103,8 +118,10 @@ class DatabaseCounters:
     @staticmethod
     def create_table(alias: str = DEFAULT_DB_ALIAS) -> None:
         with connections[alias].cursor() as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {COUNTER_TABLE} (counter_key varchar(255) NOT NULL PRIMARY KEY, "
-                           f"count bigint NOT NULL, expires double precision NOT NULL)")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {COUNTER_TABLE} (counter_key varchar(255) NOT NULL PRIMARY KEY, "
+                f"count bigint NOT NULL, expires double precision NOT NULL)"
+            )
 
 
 class RedisCounters:
@@ -144,4 +161,3 @@ def counters() -> DatabaseCounters | RedisCounters:
     if default.__class__.__name__ == "RedisCache":
         return RedisCounters(default)
     return DatabaseCounters()
-

@@ -21,8 +21,13 @@ PASSWORD = "right password 123"
 
 
 def run_python(code: str, data_dir: Path, **env) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "PYTHONPATH": str(SRC), "JILIANG_DATA_DIR": str(data_dir),
-               "DJANGO_SETTINGS_MODULE": "jiliang.settings", **env}
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "JILIANG_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "jiliang.settings",
+        **env,
+    }
     environ.pop("DATABASE_URL", None)  # a fresh SQLite database in data_dir
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environ, capture_output=True, text=True, timeout=120)
 
@@ -74,7 +79,8 @@ def test_two_server_processes_share_the_failure_count(tmp_path, backend):
 def test_importing_the_settings_writes_no_file(tmp_path):
     # Importing the settings and starting Django leave the data folder empty; `jiliang
     # migrate`'s step (instance.prepare) then writes the key, owner-only, and uses it.
-    result = run_python("""
+    result = run_python(
+        """
         import os, sys, django
         django.setup()
         from django.conf import settings
@@ -82,7 +88,9 @@ def test_importing_the_settings_writes_no_file(tmp_path):
         from jiliang.instance import prepare
         prepare()
         print(settings.SECRET_KEY)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     key_file = tmp_path / "secret_key"
     assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_text().strip()) >= 50
@@ -94,9 +102,12 @@ def test_importing_the_settings_writes_no_file(tmp_path):
 
 def test_production_settings_pass_check_deploy(tmp_path):
     production = {"SECRET_KEY": secrets.token_urlsafe(50), "JILIANG_HTTPS": "1", "JILIANG_ALLOWED_HOSTS": "jiliang.example.org"}
-    result = run_python("from django.core.management import execute_from_command_line; "
-                        "execute_from_command_line(['django-admin', 'check', '--deploy', '--fail-level', 'WARNING'])",
-                        tmp_path, **production)
+    result = run_python(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['django-admin', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        tmp_path,
+        **production,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -121,7 +132,9 @@ def test_spraying_many_usernames_from_one_address_is_throttled():
     response = sprayer.post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json")
     assert response.status_code == 429
     # …another address is not.
-    response = APIClient(REMOTE_ADDR="10.0.0.67").post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json")
+    response = APIClient(REMOTE_ADDR="10.0.0.67").post(
+        "/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
 
 
@@ -130,9 +143,13 @@ def test_spraying_many_usernames_from_one_address_is_throttled():
 def test_guessing_one_username_from_many_addresses_is_throttled():
     get_user_model().objects.create_user("victim", password=PASSWORD)
     for n in range(4):
-        response = APIClient(REMOTE_ADDR=f"10.0.1.{n}").post("/api/auth/login/", {"username": "victim", "password": "guess"}, format="json")
+        response = APIClient(REMOTE_ADDR=f"10.0.1.{n}").post(
+            "/api/auth/login/", {"username": "victim", "password": "guess"}, format="json"
+        )
         assert response.status_code == 400
-    response = APIClient(REMOTE_ADDR="10.0.1.200").post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json")
+    response = APIClient(REMOTE_ADDR="10.0.1.200").post(
+        "/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 429
 
 
@@ -147,11 +164,19 @@ def test_the_address_counts_the_client_behind_a_trusted_proxy():
         try:
             for n in range(3):
                 APIClient(REMOTE_ADDR="192.168.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").post(
-                    "/api/auth/login/", {"username": f"u{n}", "password": "x"}, format="json")
+                    "/api/auth/login/", {"username": f"u{n}", "password": "x"}, format="json"
+                )
             behind_same_proxy = APIClient(REMOTE_ADDR="192.168.0.1", HTTP_X_FORWARDED_FOR="203.0.113.10")
-            assert behind_same_proxy.post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json").status_code == 200
+            assert (
+                behind_same_proxy.post(
+                    "/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json"
+                ).status_code
+                == 200
+            )
             sprayer = APIClient(REMOTE_ADDR="192.168.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
-            assert sprayer.post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json").status_code == 429
+            assert (
+                sprayer.post("/api/auth/login/", {"username": "victim", "password": PASSWORD}, format="json").status_code == 429
+            )
         finally:
             api_settings.reload()
 
@@ -175,6 +200,8 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_anonymous_rate(monkey
     from jiliang.accounts.throttling import AnonWindowThrottle
 
     monkeypatch.setattr(AnonWindowThrottle, "rate", "3/minute", raising=False)
-    answers = [APIClient(REMOTE_ADDR="10.0.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get("/api/regions/").status_code
-               for n in range(5)]
+    answers = [
+        APIClient(REMOTE_ADDR="10.0.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get("/api/regions/").status_code
+        for n in range(5)
+    ]
     assert answers == [200, 200, 200, 429, 429]

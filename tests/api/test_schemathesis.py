@@ -56,9 +56,16 @@ def test_api_conforms_to_its_schema(world, wsgi_app):
     started = time.monotonic()
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case):
             for role in ROLES:
                 counters().clear()  # anonymous throttling would otherwise answer 429 to most examples
@@ -72,7 +79,8 @@ def test_api_conforms_to_its_schema(world, wsgi_app):
                             title = getattr(failure, "title", None) or type(failure).__name__
                             failures[(operation.label, title)].append(
                                 f"{role}: {case.method} {case.formatted_path} {case.query or ''} {case.body!r:.200} → "
-                                f"{response.status_code} {response.content[:300]!r}\n    {str(failure)[:600]}")
+                                f"{response.status_code} {response.content[:300]!r}\n    {str(failure)[:600]}"
+                            )
                     transaction.set_rollback(True)
                 statuses[operation.label].add(response.status_code)
 
