@@ -1,6 +1,13 @@
-"""Serving the WSGI application with gunicorn (the production server) from the CLI."""
+"""Serving the WSGI application with gunicorn (the production server) from the CLI.
+
+Each request is written to the access log (stdout by default; ``JILIANG_ACCESS_LOG`` names
+a file, or "off"): client, request line, status, bytes, time in ms, user agent. The
+application's own log (settings.LOGGING) goes to stderr.
+"""
 
 from __future__ import annotations
+
+import os
 
 from gunicorn.app.base import BaseApplication
 
@@ -20,12 +27,21 @@ class _Server(BaseApplication):
         return application
 
 
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def access_log() -> str | None:
+    target = os.environ.get("JILIANG_ACCESS_LOG", "-")
+    return None if target.lower() in ("", "off", "none", "0") else target
+
+
 def serve(host: str, port: int, workers: int = 2) -> None:
     _Server({
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "threads": 4,
-        "accesslog": None,
+        "accesslog": access_log(),
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": "warning",
         "timeout": 120,

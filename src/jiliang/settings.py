@@ -1,40 +1,40 @@
-"""Django settings, read from the environment.
+"""Django settings, read from the environment (importing them writes nothing).
 
 - ``JILIANG_DATA_DIR``: where the embedded database, the secret key and uploads live
   (default: the per-user data folder).
 - ``DATABASE_URL``: ``sqlite:///path`` (default, a file in the data folder, WAL mode) or
   ``postgres://user@host:port/name`` for production.
-- ``SECRET_KEY``: taken from the environment, else generated once and kept in the data folder.
+- ``SECRET_KEY``: taken from the environment, else read from the data folder, where
+  ``jiliang migrate`` generates it once (jiliang.instance).
+- ``JILIANG_CACHE_URL`` (or ``REDIS_URL``): the shared cache of login and API throttles,
+  ``redis://host:6379/0``; default: a table in the database (jiliang.cache).
+- ``JILIANG_HTTPS``: "1" when the site is served over HTTPS (production, usually behind a
+  TLS-terminating proxy that sets X-Forwarded-Proto): secure cookies, HSTS, redirect to
+  HTTPS. Off by default, as ``jiliang serve`` itself speaks plain HTTP.
+- ``JILIANG_NUM_PROXIES``: reverse proxies in front of the server, whose X-Forwarded-For
+  names the client address the throttles count (default 0: REMOTE_ADDR).
 - ``JILIANG_DEBUG``: "1" for development.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from platformdirs import user_data_dir
+
+from jiliang.cache import caches_from_environment
+from jiliang.instance import read_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("JILIANG_DATA_DIR") or user_data_dir("jiliang", appauthor=False))
+# The folder only (SQLite opens its file in it before any command can run); its files are
+# made by `jiliang migrate`.
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-
-def _secret_key() -> str:
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        # Written once with owner-only permissions; every later start reads it back.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = read_secret_key(DATA_DIR)
 DEBUG = os.environ.get("JILIANG_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("JILIANG_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h]
 
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served by the app, no CDN
+    "csp",
     "jiliang.registry",
     "jiliang.accounts",
     "jiliang.audit",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "jiliang.audit.middleware.AuditContextMiddleware",  # the signed-in user is the ledger's actor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "jiliang.urls"
@@ -128,8 +130,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from finders; an empty root keeps it quiet
+STATIC_ROOT = DATA_DIR / "static"  # made by `jiliang migrate`; WhiteNoise serves from the finders
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -160,6 +161,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "jiliang.registry.api.pagination.RegistryCursorPagination",
     "PAGE_SIZE": 50,
+    # 0, not DRF's default None: with None DRF keys the anonymous rate on the client's own
+    # X-Forwarded-For header, which any client can vary to escape it.
+    "NUM_PROXIES": int(os.environ.get("JILIANG_NUM_PROXIES", "0")),
     "DEFAULT_THROTTLE_CLASSES": ["jiliang.accounts.throttling.AnonWindowThrottle", "jiliang.accounts.throttling.UserWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("JILIANG_API_ANON_RATE", "120/minute"),
@@ -172,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "计量 — registry, traceability, verification and certificates of a measurement system.",
     "VERSION": "0.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Every operation documents DRF's error answers (400, 401, 403, 404, 429) too.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "jiliang.openapi.document_error_responses"],
     # Several models have a `status` or `kind`: name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {
         "AlertStatusEnum": "jiliang.supervision.telemetry.models.Alert.Status",
@@ -197,6 +203,62 @@ SPECTACULAR_SETTINGS = {
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# The shared cache of throttle counters (jiliang.cache): every worker sees the same counts.
+CACHES = caches_from_environment(os.environ)
+
+# ---------------------------------------------------------------- transport security
+# Behind HTTPS (JILIANG_HTTPS=1), `python -m django check --deploy` passes clean (a test runs it).
+HTTPS = os.environ.get("JILIANG_HTTPS", "") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("JILIANG_HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and os.environ.get("JILIANG_HSTS_SUBDOMAINS", "1") == "1"
+# The preload directive only consents to a listing the operator must still request
+# (hstspreload.org); JILIANG_HSTS_PRELOAD=0 withholds it (check --deploy then warns W021).
+SECURE_HSTS_PRELOAD = HTTPS and os.environ.get("JILIANG_HSTS_PRELOAD", "1") == "1"
+if HTTPS and int(os.environ.get("JILIANG_NUM_PROXIES", "0")):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp: Django 5.2 has none built in; 6.0 will). Scripts
+# only from the site itself (htmx is a file under /static/; no page has an inline script
+# or event-handler attribute). Styles allow 'unsafe-inline': the pages' <style> blocks,
+# style attributes, htmx's indicator styles and the inline SVG charts and QR codes use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# ---------------------------------------------------------------- logging
+# To stderr, one line a record. The access log (one line a request) is the server's:
+# gunicorn's under `jiliang serve` (jiliang.server), runserver's "django.server" in development.
+# Refused requests (4xx) are logged by "django.request" at WARNING, server errors at ERROR
+# with their traceback.
+LOG_LEVEL = os.environ.get("JILIANG_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "jiliang": {"level": LOG_LEVEL},
+        "django.request": {"level": "WARNING"},
+        "django.server": {"level": "INFO"},
+    },
 }
 
 # Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.

@@ -1,12 +1,14 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.defaults import page_not_found
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     # The registry API first: the busiest routes, tried before the other apps' (their
     # prefixes differ, so the order changes only how many patterns a request is tried against).
     path("api/", include("jiliang.api_urls")),
@@ -27,3 +29,14 @@ urlpatterns = [
     path("uncertainty/", include("jiliang.calculations.urls")),
     path("", include("jiliang.registry.urls")),
 ]
+
+
+def not_found(request, exception):
+    """A URL under /api/ that matches no route (say a negative id where the route wants
+    digits) answers as the API's own 404s do, in JSON; pages keep the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "not found: no such API resource"}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -121,7 +121,8 @@ def test_token_lookup_loads_user_role_and_region_in_one_query(world):
     with CaptureQueriesContext(connection) as queries:
         me = client.get("/api/me/").json()
     assert me == {"username": "province_admin", "role": "region_admin", "region": "330000", "organisation": None, "sub_roles": []}
-    assert len(queries.captured_queries) == 1
+    # The token with its user, membership and region; and the rate window's shared counter (one upsert).
+    assert len(queries.captured_queries) == 2 and "jiliang_counter" in queries.captured_queries[1]["sql"]
     staff = world.client("staff_a").get("/api/me/").json()
     assert staff["role"] == "institution_staff" and staff["organisation"] == world.orgs["a"].pk and staff["sub_roles"] == ["verifier"]
     plain = get_user_model().objects.create_user("no-role", password=None)
@@ -141,9 +142,9 @@ def test_token_lookup_loads_user_role_and_region_in_one_query(world):
     assert client.get("/api/me/").status_code == 401
 
 
-@pytest.mark.parametrize("endpoint, queries", [("/api/instruments/", 2), ("/api/events/", 3), ("/api/standards/", 6)])
+@pytest.mark.parametrize("endpoint, queries", [("/api/instruments/", 3), ("/api/events/", 4), ("/api/standards/", 7)])
 def test_list_queries_do_not_grow_with_the_page(world, endpoint, queries):
-    """The token, the page, and one query per prefetched child table: never one per row."""
+    """The token, the rate counter, the page, and one query per prefetched child table: never one per row."""
     client = world.client("province_admin")
     client.get(endpoint)
     with CaptureQueriesContext(connection) as captured:

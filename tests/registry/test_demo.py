@@ -8,14 +8,22 @@ from django.db.models import Max
 
 from jiliang.registry import demo, models
 
+from ..conftest import rolled_back
+
 pytestmark = pytest.mark.django_db
 
 AS_OF = dt.date(2026, 6, 30)
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        yield demo.generate(instruments=2000, seed=7, as_of=AS_OF)
+
+
 @pytest.fixture
-def province(db):
-    return demo.generate(instruments=2000, seed=7, as_of=AS_OF)
+def province(generated, db):
+    return generated
 
 
 def _fingerprint() -> str:

@@ -15,6 +15,8 @@ from jiliang.registry import models as reg
 from jiliang.supervision.prepack import services
 from jiliang.traceability import services as trace
 
+from ..conftest import rolled_back
+
 
 class World:
     def __init__(self, report):
@@ -74,10 +76,20 @@ def sample(n: int, mean: float, sd: float, seed: int = 1) -> list[float]:
     return list(mean + sd * z)
 
 
-@pytest.fixture
-def world(db):
+@pytest.fixture(scope="package")
+def province(django_db_setup, django_db_blocker):
+    """The 2,000-instrument demo province, generated once for the package's tests (tests.conftest.rolled_back)."""
+    with rolled_back(django_db_blocker):
+        trace.forget_graph()
+        yield World(demo.generate(instruments=2000, seed=11, as_of=timezone.localdate()))
     trace.forget_graph()
-    report = demo.generate(instruments=2000, seed=11, as_of=timezone.localdate())
-    yield World(report)
+
+
+@pytest.fixture
+def world(province, db):
+    # The traceability graph is cached per process: a test's writes (rolled back) must not
+    # leak into the next test's verdicts.
+    trace.forget_graph()
+    yield province
     trace.forget_graph()
 

@@ -13,16 +13,24 @@ from jiliang.registry import demo, models
 from jiliang.traceability import loader, services
 from jiliang.traceability.models import Recall, RecallItem
 
+from ..conftest import rolled_back
+
 pytestmark = pytest.mark.django_db
 
 AS_OF = dt.date(2026, 6, 30)
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        yield demo.generate(instruments=3000, seed=11, as_of=AS_OF)
+
+
 @pytest.fixture
-def province(db):
+def province(generated, db):
+    # The graph is cached per process; a test's rolled-back writes must not reach the next.
     services.forget_graph()
-    report = demo.generate(instruments=3000, seed=11, as_of=AS_OF)
-    yield report
+    yield generated
     services.forget_graph()
 
 

@@ -17,12 +17,20 @@ from jiliang.registry import demo
 from jiliang.registry import models as reg
 from jiliang.verification import coverage, scheduling
 
+from ..conftest import rolled_back
+
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        yield demo.generate(instruments=2000, seed=11, as_of=timezone.localdate())
+
+
 @pytest.fixture
-def demo_province(db):
-    return demo.generate(instruments=2000, seed=11, as_of=timezone.localdate())
+def demo_province(generated, db):
+    return generated
 
 
 def _loop_ledger(today):

@@ -4,11 +4,12 @@ throttled password login for browser sessions (``api/auth/login/``)."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
+from django.middleware.csrf import get_token
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from . import throttling
@@ -97,16 +98,29 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
+class CsrfTokenSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="send it back as the X-CSRFToken header (the csrftoken cookie is set too)")
+
+
 class LoginView(APIView):
-    """Password login for a browser session, throttled per username and address."""
+    """Password login for a browser session, throttled per username, per address and per
+    both (accounts.throttling). The login is CSRF-protected like the pages' sign-in (a
+    forged cross-site login would sign the victim in as the attacker): GET gives the token
+    and sets its cookie; POST needs both."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [throttling.ScopedWindowThrottle]
     throttle_scope = "login"
+
+    @extend_schema(responses={200: CsrfTokenSerializer})
+    def get(self, request):
+        return Response({"csrf_token": get_token(request._request)})
 
     @extend_schema(request=LoginSerializer, responses={200: MeSerializer})
     def post(self, request):
+        # No authentication class runs here, so none checks CSRF: the session one's check.
+        SessionAuthentication().enforce_csrf(request)
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         username, password = form.validated_data["username"], form.validated_data["password"]

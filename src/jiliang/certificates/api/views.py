@@ -11,13 +11,13 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from jiliang.core.dcc.errors import DccError
 from jiliang.policies import actor_for
@@ -124,7 +124,7 @@ class CertificateList(generics.ListAPIView):
     def get_queryset(self):
         return _visible(self.request)
 
-    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer})
+    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer, 404: OpenApiResponse(description="no event with this number")})
     def post(self, request):
         data = IssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -265,7 +265,8 @@ class CertificateImport(APIView):
 class RevocationListPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no certificate authority initialised yet")})
     def get(self, request):
         try:
             crl = keys.current_crl()
@@ -277,7 +278,8 @@ class RevocationListPem(APIView):
 class AuthorityPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
+                              404: OpenApiResponse(description="no certificate authority initialised yet")})
     def get(self, request):
         try:
             ca = keys.active_authority()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -106,10 +106,42 @@ class ImpactView(APIView):
         return Response(services.impact_document(found, limit=d["limit"]))
 
 
+RECALL_RESPONSE = inline_serializer("Recall", fields={
+    "id": serializers.IntegerField(),
+    "standard": serializers.IntegerField(help_text="the measurement standard found out of tolerance"),
+    "from": serializers.DateField(help_text="first day of the window in doubt"),
+    "to": serializers.DateField(help_text="day the fault was found"),
+    "events": serializers.IntegerField(help_text="calibration events in doubt"),
+    "instruments": serializers.IntegerField(help_text="instruments in doubt"),
+    "notices": inline_serializer("RecallNoticeSummary", many=True, fields={
+        "owner_id": serializers.IntegerField(),
+        "region_id": serializers.IntegerField(),
+        "instruments": serializers.IntegerField(),
+        "events": serializers.IntegerField(),
+    }),
+})
+
+RECALL_NOTICE = inline_serializer("RecallNotice", many=True, fields={
+    "id": serializers.IntegerField(),
+    "recall": serializers.IntegerField(),
+    "standard": serializers.CharField(help_text="name of the standard found out of tolerance"),
+    "certificate_number": serializers.CharField(help_text="its assessment certificate"),
+    "from": serializers.DateField(),
+    "to": serializers.DateField(),
+    "reason": serializers.CharField(),
+    "owner": serializers.CharField(help_text="name of the owner told"),
+    "region": serializers.CharField(help_text="GB/T 2260 code of the owner's region"),
+    "instruments": serializers.IntegerField(),
+    "events": serializers.IntegerField(),
+    "items": serializers.ListField(child=serializers.CharField(), help_text="codes of the instruments concerned (the first 1,000)"),
+    "acknowledged_at": serializers.DateTimeField(allow_null=True),
+})
+
+
 class RecallView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=RecallRequest, responses=OpenApiTypes.OBJECT, tags=["traceability"])
+    @extend_schema(request=RecallRequest, responses={201: RECALL_RESPONSE}, tags=["traceability"])
     def post(self, request):
         """Turn an impact into notices for the affected owners (recorded and audited)."""
         body = RecallRequest(data=request.data)
@@ -130,7 +162,7 @@ class RecallView(APIView):
 class RecallNoticeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["traceability"])
+    @extend_schema(responses=RECALL_NOTICE, tags=["traceability"])
     def get(self, request):
         """Recall notices the actor must act on or supervises: an owner sees its own."""
         actor = _actor(request)

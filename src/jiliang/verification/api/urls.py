@@ -15,9 +15,9 @@ app_name = "verification-api"
 
 urlpatterns = [
     path("coverage/", views.CoverageView.as_view(), name="coverage"),
-    path("coverage/xlsx/", views.CoverageView.as_view(kind="xlsx"), name="coverage-xlsx"),
-    path("coverage/chart/", views.CoverageView.as_view(kind="chart"), name="coverage-chart"),
-    path("coverage/history/", views.CoverageView.as_view(kind="history"), name="coverage-history"),
+    path("coverage/xlsx/", views.CoverageWorkbookView.as_view(), name="coverage-xlsx"),
+    path("coverage/chart/", views.CoverageChartView.as_view(), name="coverage-chart"),
+    path("coverage/history/", views.CoverageHistoryView.as_view(), name="coverage-history"),
     path("due/", views.DueView.as_view(), name="due"),
     path("", include(router.urls)),
 ]

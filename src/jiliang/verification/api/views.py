@@ -170,6 +170,11 @@ def _region_in_scope(request, actor) -> str | None:
     return code
 
 
+REGION_PARAM = OpenApiParameter("region", str, description="GB/T 2260 code; default the administrator's own region")
+AS_OF_PARAM = OpenApiParameter("as_of", OpenApiTypes.DATE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class CoverageView(APIView):
     """强检项目建标台账: ?region=CODE&as_of=YYYY-MM-DD; /xlsx/ for the workbook, /chart/?fmt=svg|png,
     /history/?months=N for the rate by month."""
@@ -177,12 +182,7 @@ class CoverageView(APIView):
     permission_classes = [IsAuthenticated]
     kind = "json"
 
-    @extend_schema(
-        parameters=[OpenApiParameter("region", str, description="GB/T 2260 code; default the administrator's own region"),
-                    OpenApiParameter("as_of", OpenApiTypes.DATE), OpenApiParameter("fmt", str, enum=["svg", "png"]),
-                    OpenApiParameter("months", int, description="history only: 1 to 60")],
-        responses={200: OpenApiTypes.OBJECT},
-    )
+    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         actor = permissions.request_actor(request)
         if self.kind == "history":
@@ -192,8 +192,7 @@ class CoverageView(APIView):
         except ValueError as exc:
             raise exceptions.ValidationError({"region": [str(exc)]}) from None
         if self.kind == "xlsx":
-            response = HttpResponse(coverage.export_xlsx(ledger),
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            response = HttpResponse(coverage.export_xlsx(ledger), content_type=XLSX)
             response["Content-Disposition"] = f'attachment; filename="coverage-{ledger.as_of}.xlsx"'
             return response
         if self.kind == "chart":
@@ -219,6 +218,33 @@ class CoverageView(APIView):
         except ValueError as exc:
             raise exceptions.ValidationError({"region": [str(exc)]}) from None
         return Response({"region": region, "months": rows})
+
+
+# One view, four answers: each URL's own schema (what it answers, in which media type).
+class CoverageWorkbookView(CoverageView):
+    kind = "xlsx"
+
+    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM], responses={(200, XLSX): OpenApiTypes.BINARY})
+    def get(self, request):
+        return super().get(request)
+
+
+class CoverageChartView(CoverageView):
+    kind = "chart"
+
+    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("fmt", str, enum=["svg", "png"])],
+                   responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY})
+    def get(self, request):
+        return super().get(request)
+
+
+class CoverageHistoryView(CoverageView):
+    kind = "history"
+
+    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("months", int, description="1 to 60 (default 12)")],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return super().get(request)
 
 
 class DueView(APIView):
