@@ -1,0 +1,102 @@
+"""Bulk batches: rows written in bulk (the generator, an import) covered by one entry per
+``BATCH_ROWS`` rows instead of one per row.
+
+A batch entry names the model (``object_type``) with an empty ``object_id``; its
+``row_digest`` is the Merkle root (``jiliang.core.merkle``) of the digests of its rows in
+id order, and ``new`` says how many rows and which ids. The digests themselves are kept
+one per row in ``LedgerLeaf``, so verify can name the row that changed; a changed, added
+or removed leaf no longer gives the root the chained entry recorded. Rows are read back
+after the write, so a digest is exactly what the database holds (as for ``record_many``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.utils import timezone
+
+from jiliang import bulk
+from jiliang.core import ledger, merkle
+
+from .chain import append
+from .context import UNSET, actor_fields, resolve
+from .models import AuditEntry, LedgerLeaf
+from .recording import check_action, check_reason, entry
+from .rows import READ_BATCH, SCAN_CHUNK, columns, has_integer_pk, object_type_of, read_rows
+
+BATCH_ROWS = 100_000
+# What a batch entry may be: rows that came into being in bulk, or fresh digests of rows.
+BATCH_ACTIONS = frozenset({AuditEntry.Action.CREATE, AuditEntry.Action.IMPORT, AuditEntry.Action.UPDATE})
+LEAF_COLUMNS = ["batch", "object_id", "row_digest"]
+
+
+def _chunks_from(model, first_pk) -> Iterator[list[tuple]]:
+    cols = columns(model)
+    rows = (model._base_manager.filter(pk__gte=first_pk).order_by("pk").values_list(*cols)
+            .iterator(chunk_size=SCAN_CHUNK))
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= BATCH_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _chunks_of(model, pks: Iterable[int]) -> Iterator[list[tuple]]:
+    pk_pos = columns(model).index(model._meta.pk.attname)
+    ordered = sorted(set(pks))
+    for start in range(0, len(ordered), BATCH_ROWS):
+        wanted = ordered[start:start + BATCH_ROWS]
+        rows = sorted(read_rows(model, wanted), key=lambda r: r[pk_pos])
+        if len(rows) != len(wanted):
+            missing = sorted(set(wanted) - {r[pk_pos] for r in rows})[:5]
+            raise ledger.LedgerError("rows", f"{object_type_of(model)} {missing} not in the database")
+        yield rows
+
+
+def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iterable[int] | None = None,
+                   actor: Any = UNSET, reason: Any = UNSET, new: dict | None = None) -> int:
+    """Cover rows of ``model`` written in bulk: every row with a primary key from ``first_pk``
+    on (the generator hands out ids from there), or the rows ``pks`` (an import). Call it
+    in the transaction of the write, after the rows are final. Returns the rows covered."""
+    if (first_pk is None) == (pks is None):
+        raise ValueError("give first_pk or pks")
+    if not has_integer_pk(model):
+        raise ledger.LedgerError("model", f"{object_type_of(model)}: batches need integer primary keys")
+    check_action(action)
+    if action not in BATCH_ACTIONS:
+        raise ledger.LedgerError("action", f"a batch records {', '.join(sorted(BATCH_ACTIONS))}, not {action!r}")
+    object_type = object_type_of(model)
+    actor, reason = resolve(actor, reason)
+    check_reason(action, object_type, reason)
+    actor = actor_fields(actor)
+    cols = columns(model)
+    pk_pos = cols.index(model._meta.pk.attname)
+    digest = ledger.row_digest
+    now = timezone.now()
+    covered = 0
+    for rows in (_chunks_from(model, first_pk) if pks is None else _chunks_of(model, pks)):
+        ids = [r[pk_pos] for r in rows]
+        leaves = [bytes.fromhex(digest(dict(zip(cols, r)))) for r in rows]
+        root = merkle.root(leaves).hex()
+        content = {"batch": {"rows": len(ids), "first_id": ids[0], "last_id": ids[-1], "leaves": "audit.ledgerleaf"}, **(new or {})}
+        sequence, _ = append([entry(action, object_type, "", "", None, content, reason, root, actor, now)])
+        bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(ids), ids, leaves])
+        covered += len(ids)
+    return covered
+
+
+def leaf_ids(batch: int) -> set[int]:
+    return set(LedgerLeaf.objects.filter(batch=batch).values_list("object_id", flat=True))
+
+
+def leaves(batch: int) -> tuple[list[int], list[bytes]]:
+    """A batch's (ids, digests) in id order, as stored."""
+    rows = LedgerLeaf.objects.filter(batch=batch).order_by("object_id").values_list("object_id", "row_digest")
+    ids, digests = [], []
+    for object_id, value in rows.iterator(chunk_size=READ_BATCH * 50):
+        ids.append(object_id)
+        digests.append(bytes(value))
+    return ids, digests
