@@ -285,7 +285,7 @@ def _row_tasks(walker: ledger.ChainWalker, live_batches: dict, report: VerifyRep
     """The models to check: every tracked one, and any other the ledger names."""
     types = {object_type_of(m) for m in tracked.tracked_models()}
     for object_type in [*walker.latest, *live_batches]:
-        if object_type in types:
+        if object_type in types or not (walker.latest.get(object_type) or live_batches.get(object_type)):
             continue
         if model_of(object_type) is None:
             if object_type not in report.unchecked_types:

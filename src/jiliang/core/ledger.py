@@ -210,6 +210,9 @@ FINDING_KINDS = {
     "row_changed": "a live row differs from the digest its latest entry recorded",
     "row_deleted": "a row the ledger says exists is missing",
     "row_restored": "a row the ledger says was deleted exists",
+    "row_unrecorded": "a live row no entry or batch records (written outside the application)",
+    "batch_changed": "a bulk batch's row digests no longer give the Merkle root its entry recorded",
+    "derived_changed": "a derived column differs from what the audited rows it derives from give",
     "checkpoint_mismatch": "the chain no longer contains a checkpoint's head",
     "checkpoint_signature_invalid": "a checkpoint's signature does not verify",
 }

@@ -18,8 +18,12 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
 
+from jiliang.audit.services import audit_context, record, record_batches
 from jiliang.core.identifiers import make_credit_code
 
 from . import bulk, models, reference_data
@@ -557,10 +561,6 @@ def registry_is_empty() -> bool:
 def clear_registry() -> None:
     """Empty the registry for `generate --replace`: set-based deletes (a per-row delete of
     10^7 instruments would take hours), each table's removal one entry on the audit ledger."""
-    from django.apps import apps
-
-    from jiliang.audit.services import record
-
     registry_tables = (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
                        models.Capability, models.StandardStatusChange, models.MeasurementStandard.specifications.through,
                        models.MeasurementStandard.catalog_items.through, models.MeasurementStandard, models.CertifiedValue,
@@ -582,8 +582,16 @@ def clear_registry() -> None:
             record("delete", model, actor="cli:generate --replace", new={"rows": count}, reason="demo province replaced")
 
 
+# The tables the builder writes in bulk (past the audit signals): each is covered on the
+# audit ledger by batches of its new rows (``record_batches``), in the same transaction.
+BULK_WRITTEN = (models.Organisation, models.Person, models.Qualification, models.PrimaryStandard, models.MeasurementStandard,
+                models.StandardStatusChange, models.Capability, models.Instrument, models.CalibrationEvent, models.EventStandard)
+
+
 def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False) -> GenerationReport:
-    """Build the demo province into the (empty) registry, in one transaction."""
+    """Build the demo province into the (empty) registry, in one transaction; every row it
+    writes is on the audit ledger (reference data through the models' signals, the rest in
+    batches)."""
     if not 1_000 <= instruments <= 10_000_000:
         raise ValueError(f"instruments: must be between 1000 and 10000000, got {instruments}")
     if not registry_is_empty():
@@ -594,6 +602,7 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
         with transaction.atomic():
             reference_data.install_reference_data()
             reference_data.install_regions(reference_data.BEIJING_REGIONS + reference_data.province_regions())
+            first_ids = {model: bulk.next_id(model) for model in BULK_WRITTEN}
             builder.organisations()
             builder.enterprises(max(50, instruments // 40))
             builder.people()
@@ -608,6 +617,9 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
                     builder.working_instruments(instruments, writer, bar)
                 writer.sink = bulk.write_columns
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
+            with audit_context(actor="cli:generate", reason=f"demo province, seed {seed}, as of {builder.as_of.isoformat()}"):
+                for model in BULK_WRITTEN:
+                    record_batches("create", model, first_pk=first_ids[model])
     finally:
         bar.close()
     _analyse()
@@ -615,8 +627,6 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
 
 
 def _analyse() -> None:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -626,9 +636,6 @@ DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
 
 def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> dict[str, tuple[str, str]]:
     """Migrate, fill an empty database with the demo province, and create the demo logins."""
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
     call_command("migrate", interactive=False, verbosity=0)
     if registry_is_empty():
         print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)

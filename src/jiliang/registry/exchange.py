@@ -27,6 +27,9 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models as djm, transaction
 from django.db.models import F, Q
 
+from jiliang.audit.models import AuditEntry
+from jiliang.audit.services import record_batches, tracked_models
+
 from . import models as m
 
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -747,6 +750,7 @@ class _Importer:
         self.next_placeholder = -1
         self.pk_of: dict[int, int] = {}  # placeholder → primary key once written
         self.waves: dict[str, list[list[_Row]]] = {}  # write order where rows refer to their own table
+        self.written: dict[str, list[int]] = {}  # table → primary keys of the rows written
 
     def error(self, table, row: _Row | None, field, reason, number=None, source=""):
         self.errors.append(RowError(table, row.number if row else number, field, reason, row.source if row else source))
@@ -966,6 +970,7 @@ class _Importer:
         model = table.model
         fk_attnames = [model._meta.get_field(f).attname for f, _, _ in table.refs]
         attnames = [model._meta.get_field(f).attname for f in table.fields]
+        written = self.written.setdefault(table.name, [])
         n = 0
         for wave in self.waves.pop(table.name, [rows]):
             for i in range(0, len(wave), WRITE_BATCH):
@@ -983,6 +988,7 @@ class _Importer:
                     if obj.pk is None:
                         raise DatabaseError(f"{model.__name__}: the database did not return new ids")
                     self.pk_of[r.placeholder] = obj.pk
+                    written.append(obj.pk)
                 n += len(objs)
         return n
 
@@ -1098,6 +1104,13 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
                 counts[name] = importer.write(TABLES[name])
             except DatabaseError as exc:  # a rule the checks above missed: still all or nothing
                 raise ImportRejected([RowError(name, None, "", f"the database refused the rows: {str(exc).strip()}")]) from exc
+        # bulk_create passes the audit signals by: the rows go on the ledger in batches.
+        tracked = set(tracked_models())
+        for name in names:
+            model = TABLES[name].model
+            if model in tracked and importer.written[name]:
+                files = sorted({s.label for s in by_table[name]})
+                record_batches(AuditEntry.Action.IMPORT, model, pks=importer.written[name], new={"files": files})
     return counts
 
 
