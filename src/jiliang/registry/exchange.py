@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Iterator
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models as djm, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from jiliang.audit.models import AuditEntry
 from jiliang.audit.services import record_batches, tracked_models
@@ -313,13 +314,40 @@ def _counting(rows: Iterable, counter: list[int]) -> Iterator:
         yield row
 
 
+# A spreadsheet takes a cell starting with one of these as a formula (CSV injection): such
+# text is written with a leading apostrophe, as OWASP's "CSV Injection" page advises, and so
+# is text that starts with an apostrophe itself, so that reading strips exactly one again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_TEXT_MARK = "'"
+
+
+def escape_csv_text(value: str) -> str:
+    return CSV_TEXT_MARK + value if value.startswith(FORMULA_START) or value.startswith(CSV_TEXT_MARK) else value
+
+
+def unescape_csv_text(value: str) -> str:
+    return value[1:] if value.startswith(CSV_TEXT_MARK) else value
+
+
+def _escaped(rows: Iterable, positions: list[int]) -> Iterator:
+    for row in rows:
+        row = list(row)
+        for i in positions:
+            value = row[i]
+            if value and type(value) is str:
+                row[i] = escape_csv_text(value)
+        yield row
+
+
 def _export_csv(path: Path, table: Table) -> int:
     counter = [0]
+    text_positions = [i for i, (_c, path_) in enumerate(columns(table)) if _is_text_path(table, path_)]
     with open(path, "w", newline="", encoding=CSV_ENCODING) as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(column_names(table.name))
         # csv writes None as "", dates in ISO form, floats by repr (exact round trip).
-        writer.writerows(_counting(_with_json_as_text(iter_rows(table.name), _json_positions(table)), counter))
+        rows = _with_json_as_text(iter_rows(table.name), _json_positions(table))
+        writer.writerows(_counting(_escaped(rows, text_positions), counter))
     return counter[0]
 
 
@@ -439,10 +467,20 @@ def open_sources(paths: Iterable[str | Path], table: str | None = None, fmt: str
     return sources
 
 
-def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tuple[int, dict | str]]:
+def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tuple[int, dict | str | tuple]]:
     header = [("" if h is None else str(h)).strip() for h in header]
     while header and header[-1] == "":
         header.pop()
+    if not header:
+        yield 1, _("文件没有表头行（第一行应为列名）")
+        return
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        # Which of two columns of one name holds the value is anyone's guess: refuse the file.
+        for name in repeated:
+            yield 1, (name, _("列名重复（第 %(positions)s 列）：每列只能出现一次") % {
+                "positions": _("、").join(str(i + 1) for i, h in enumerate(header) if h == name)})
+        return
     for number, row in rows:
         row = list(row)
         while len(row) > len(header) and row[-1] in (None, ""):
@@ -458,14 +496,18 @@ def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tup
 NOT_UTF8 = "the file is not UTF-8 text (in Excel: save as “CSV UTF-8”)"
 
 
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
     with open(path, newline="", encoding=CSV_ENCODING) as fh:
         reader = csv.reader(fh)
         try:
-            header = next(reader)
-            yield from _header_rows(header, ((reader.line_num, row) for row in reader))
-        except StopIteration:
-            return
+            header = next(reader, None)
+            if header is None:
+                yield None, _("文件为空：没有表头，也没有数据行")
+                return
+            # Text the export marked with an apostrophe against spreadsheet formulas comes back as written.
+            rows = ((reader.line_num, [unescape_csv_text(v) for v in row]) for row in reader)
+            yield from _header_rows(header, rows)
         except UnicodeDecodeError:
             yield reader.line_num + 1, NOT_UTF8
         except csv.Error as exc:
@@ -480,12 +522,29 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
             yield None, NOT_UTF8
 
 
-def _jsonl_lines(fh) -> Iterator[tuple[int, dict | str]]:
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _object_without_repeats(pairs: list[tuple]) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
+def _jsonl_lines(fh) -> Iterator[tuple[int, dict | str | tuple]]:
     for number, line in enumerate(fh, start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_object_without_repeats)
+        except _RepeatedKey as exc:
+            yield number, (exc.key, _("键重复：同一行中每个键只能出现一次"))
+            continue
         except json.JSONDecodeError as exc:
             yield number, f"not valid JSON: {exc.msg} at column {exc.colno}"
             continue
@@ -507,6 +566,7 @@ def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
             it = ws.iter_rows(values_only=True)
             header = next(it, None)
             if header is None:
+                yield None, _("工作表为空：没有表头，也没有数据行")
                 return
             yield from _header_rows(list(header), enumerate(it, start=2))
 
@@ -521,11 +581,24 @@ _TRUE = {"true", "1", "yes", "y", "t", "是"}
 _FALSE = {"false", "0", "no", "n", "f", "否"}
 
 
+# C0 control characters other than tab, line feed and carriage return (and NUL): no text of
+# the registry holds them, XML 1.0 — and so an XLSX sheet — cannot, and a terminal would act on them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _checked_text(v: str) -> str:
+    found = CONTROL_CHARACTERS.search(v)
+    if found:
+        raise BadValue(_("含有控制字符 U+%(code)04X（第 %(position)d 个字符）：文本中不允许出现 NUL 等控制字符") % {
+            "code": ord(found.group()), "position": found.start() + 1})
+    return v
+
+
 def _text(v) -> str:
     if v is None:
         return ""
     if isinstance(v, str):
-        return v
+        return _checked_text(v)
     if isinstance(v, bool):
         raise BadValue("must be text, not a boolean")
     if isinstance(v, int):
@@ -780,6 +853,9 @@ class _Importer:
                 if isinstance(raw, str):
                     self.error(table.name, None, "", raw, number, source.label)
                     continue
+                if isinstance(raw, tuple):  # (column, reason)
+                    self.error(table.name, None, raw[0], raw[1], number, source.label)
+                    continue
                 if not checked_header:
                     checked_header = True
                     if not self._check_header(table, raw.keys(), known, required_columns, source):
@@ -846,13 +922,11 @@ class _Importer:
     def _parse_ref(self, table, row, name, field, cols, raw):
         parts = []
         for c in cols:
-            v = raw.get(c)
-            if v.__class__ is not str:
-                try:
-                    v = _text(v)
-                except BadValue as exc:
-                    self.error(table.name, row, c, str(exc))
-                    return
+            try:
+                v = _text(raw.get(c))
+            except BadValue as exc:
+                self.error(table.name, row, c, str(exc))
+                return
             parts.append(v.strip())
         parts = tuple(parts)
         if all(p == "" for p in parts):
@@ -1088,6 +1162,8 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
                 importer.error(s.table, None, "", reason, number, s.label)
             continue
         by_table[s.table].append(s)
+    if not sources:
+        raise ImportRejected([RowError("", None, "", _("没有可导入的文件"))])
     names = [t for t in TABLE_NAMES if t in by_table]
     with transaction.atomic():
         for name in names:
@@ -1096,6 +1172,9 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
             importer.check_rules(TABLES[name])
             importer.check_cycles(TABLES[name])
             importer.release(TABLES[name])
+        if not importer.errors and not any(importer.rows.get(name) for name in names):
+            labels = _("、").join(s.label for s in sources)
+            importer.error(names[0] if names else sources[0].table, None, "", _("文件中没有数据行：%(files)s") % {"files": labels})
         if importer.errors:
             raise ImportRejected(importer.errors)
         counts = {}
