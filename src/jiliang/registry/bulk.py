@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from jiliang.bulk import PIECE_ROWS, PipelinedWriter, write_columns  # noqa: F401  (the bulk paths' writers)
 
+
 @contextmanager
 def bulk_load(*tables: str):
     """Prepare tables for a bulk load and restore them after, inside the caller's transaction.

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.db import models as djm
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from .csvtext import escape_csv_text
 from .tables import CSV_ENCODING, FORMATS, TABLE_NAMES, TABLES, Table, column_names, columns, key_paths
@@ -127,8 +129,6 @@ def _export_jsonl(path: Path, table: Table) -> int:
 
 
 def _export_xlsx(path: Path, names: list[str], counts: dict[str, int]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     for name in names:

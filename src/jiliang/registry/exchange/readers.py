@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from .csvtext import unescape_csv_text
 from .tables import CSV_ENCODING, FORMATS, TABLE_NAMES, TABLES
@@ -160,7 +161,6 @@ def _jsonl_lines(fh) -> Iterator[tuple[int, dict | str | tuple]]:
 
 
 def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
-    from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
     sources = []
