@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from jiliang import bulk
 from jiliang.core import ledger, merkle
 
+from . import tracked
 from .chain import append
 from .context import UNSET, actor_fields, resolve
 from .models import AuditEntry, LedgerLeaf
-from .recording import check_action, check_reason, entry
+from .recording import ReasonRequired, check_action, check_reason, entry
 from .rows import READ_BATCH, SCAN_CHUNK, columns, has_integer_pk, object_type_of, read_rows
 
 BATCH_ROWS = 100_000
@@ -86,6 +88,18 @@ def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iter
         bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(ids), ids, leaves])
         covered += len(ids)
     return covered
+
+
+def baseline(models_: Iterable | None = None, *, reason: str, actor: Any = UNSET) -> dict[str, int]:
+    """Put every current row of the tracked models (or of ``models_``) on the ledger in
+    batches (``update``): for a database filled before bulk writes were recorded, after a
+    verify of what the ledger did hold came back intact. Returns the rows covered per model."""
+    if not (reason or "").strip():
+        raise ReasonRequired("a baseline needs a reason (why the current rows are taken as they are)")
+    chosen = list(models_) if models_ is not None else [m for m in tracked.tracked_models() if has_integer_pk(m)]
+    with transaction.atomic():
+        return {object_type_of(model): record_batches(AuditEntry.Action.UPDATE, model, first_pk=0, actor=actor, reason=reason)
+                for model in chosen}
 
 
 def leaf_ids(batch: int) -> set[int]:

@@ -2,6 +2,7 @@
 
   jiliang audit verify [--json] [--checkpoint FILE] [--public-key PEM] [--no-rows] [--workers N]
   jiliang audit checkpoint [--out FILE] [--key PEM]
+  jiliang audit baseline --reason TEXT
 
 ``verify`` exits 0 when the chain and the live rows are intact, 1 when it finds tampering
 (one line per finding). ``--json`` prints ``VerifyReport.to_json()``:
@@ -71,6 +72,16 @@ def cmd_checkpoint(args) -> int:
     return 0
 
 
+def cmd_baseline(args) -> int:
+    _setup_django()
+    from . import services  # the models load once Django is set up
+
+    with services.audit_context(actor="cli:audit baseline"):
+        covered = services.baseline(reason=args.reason)
+    print(f"baseline: {sum(covered.values())} rows of {len(covered)} tables put on the ledger in batches")
+    return 0
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("audit", help="verify the audit ledger, export checkpoints")
     sub = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -83,6 +94,11 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="forked processes for a large ledger (default: JILIANG_AUDIT_VERIFY_WORKERS, else 1)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("baseline", help="put every current row of the audited tables on the ledger (a database filled before "
+                                         "bulk writes were recorded; run verify first)")
+    p.add_argument("--reason", required=True, help="why the current rows are taken as they are")
+    p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("checkpoint", help="append a checkpoint entry and export the head as JSON")
     p.add_argument("--out", metavar="FILE", help="write the checkpoint here (default: standard output)")

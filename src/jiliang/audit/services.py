@@ -61,7 +61,7 @@ field ``reason``); turn it into a 400 with ``rest_framework.exceptions.Validatio
 exc.message_dict)``. ``models.LedgerImmutable`` is a ``PermissionDenied`` (403).
 """
 
-from .batches import BATCH_ROWS, record_batches
+from .batches import BATCH_ROWS, baseline, record_batches
 from .capture import track, track_default_models
 from .chain import BULK_CHUNK, ENTRY_COLUMNS
 from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, make_checkpoint, verify_signature
@@ -73,7 +73,7 @@ from .verify import VerifyReport, _walk_range, verify
 
 __all__ = [
     "ACTIONS", "BATCH_ROWS", "BULK_CHUNK", "CHECKPOINT_FORMAT", "ENTRY_COLUMNS", "REASON_REQUIRED_ACTIONS", "SYSTEM_ACTOR",
-    "AuditContext", "ReasonRequired", "VerifyReport", "_walk_range", "audit_context", "columns", "current_context",
+    "AuditContext", "ReasonRequired", "VerifyReport", "_walk_range", "audit_context", "baseline", "columns", "current_context",
     "load_checkpoint", "make_checkpoint", "object_type_of", "read_row", "rebaseline", "record", "record_batches",
     "record_many", "track", "track_default_models", "tracked_models", "verify", "verify_signature",
 ]
