@@ -154,6 +154,7 @@ def test_forged_entry_is_found_even_with_a_correct_hash(world):
     # A forged entry put in place of entry 2, hashed correctly on entry 1: entry 3 no longer links.
     _sql("DELETE FROM audit_auditentry WHERE sequence = %s", [forged["sequence"]])
     replaced = AuditEntry.objects.get(sequence=2).object_id
+    third = AuditEntry.objects.get(sequence=3).object_id
     _sql("DELETE FROM audit_auditentry WHERE sequence = 2")
     first_hash = AuditEntry.objects.get(sequence=1).entry_hash
     forged.update(sequence=2, previous_hash=first_hash)
@@ -163,7 +164,7 @@ def test_forged_entry_is_found_even_with_a_correct_hash(world):
          [2, forged["timestamp"], "mallory", "update", forged["object_type"], "", "", first_hash, forged["entry_hash"]])
     # …and the row whose entry was replaced is no longer on the ledger.
     assert [(f.kind, f.sequence, f.object_id) for f in services.verify().findings] == [
-        ("link_broken", 3, "2"), ("row_unrecorded", None, replaced)]
+        ("link_broken", 3, third), ("row_unrecorded", None, replaced)]
 
 
 def test_entries_refuse_update_and_delete_through_the_orm(world):
@@ -346,7 +347,7 @@ def test_parallel_verify_finds_what_the_serial_one_finds(monkeypatch):
     _sql("DELETE FROM audit_auditentry WHERE sequence = 7")
     _sql("UPDATE registry_region SET name = 'x' WHERE code = '330111'")
     serial = services.verify(workers=1)
-    monkeypatch.setattr(services, "PARALLEL_MIN_ENTRIES", 4)
+    monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 4)
     parallel = services.verify(workers=3)
     assert [(f.kind, f.sequence, f.object_id) for f in parallel.findings] == [(f.kind, f.sequence, f.object_id) for f in serial.findings]
     assert {f.kind for f in serial.findings} == {"entries_deleted", "row_changed"}
