@@ -178,3 +178,17 @@ def test_rows_written_past_the_ledger_are_found_until_a_baseline_takes_them(refe
         services.baseline(reason=" ")
     assert audit_cli.main(["audit", "baseline", "--reason", "库内已有数据纳入审计台账"]) == 0
     assert services.verify().intact
+
+
+def test_the_change_feed_tells_edits_from_new_rows(generated):
+    from jiliang.audit import feed
+
+    head = feed.head()
+    assert head == AuditEntry.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+    # The generator's batches bring rows into being: not edits of the traceability snapshot's records.
+    assert not feed.edited_since(0, ["registry.calibrationevent", "registry.instrument"])
+    event = m.CalibrationEvent.objects.order_by("pk").first()
+    with services.audit_context(actor="test", reason="更正"):
+        event.certificate_number += "-R"
+        event.save()
+    assert feed.edited_since(head, ["registry.calibrationevent"]) and not feed.edited_since(head, ["registry.person"])
