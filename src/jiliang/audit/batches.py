@@ -10,9 +10,15 @@ after the write, so a digest is exactly what the database holds (as for ``record
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring as _dumps_text
 from typing import Any
 
+import numpy as np
+
+from django.db import models as djm
 from django.db import transaction
 from django.utils import timezone
 
@@ -88,6 +94,74 @@ def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iter
         bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(ids), ids, leaves])
         covered += len(ids)
     return covered
+
+
+_encode_value = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=ledger.json_default).encode
+
+
+def _fragments(values, json_text: bool) -> list[str]:
+    """One column's values as the JSON text ``ledger.row_digest`` writes for them once they
+    are read back from the database (whole NumPy columns at once where the type allows)."""
+    if json_text:  # a JSON column given as text: stored and read back as the value it holds
+        return [_encode_value(None if v is None else json.loads(v)) for v in values]
+    if isinstance(values, np.ndarray):
+        kind = values.dtype.kind
+        if kind in "iu":
+            return list(map(str, values.tolist()))
+        if kind == "b":
+            return np.where(values, "true", "false").tolist()
+        if kind == "M" and not np.isnat(values).any():
+            return ['"' + text + '"' for text in values.astype("datetime64[D]").astype(str).tolist()]
+        if kind == "f" and np.isfinite(values).all():
+            return list(map(float.__repr__, values.tolist()))
+        values = values.tolist()
+    return [_encode_value(v) for v in values]
+
+
+def digests_of_columns(model, names: list[str], values: list) -> list[bytes]:
+    """The row digests of rows given column by column (as a bulk writer writes them), the
+    same as ``ledger.row_digest`` gives for each row read back: a column not given must be
+    one the rows leave NULL. Saves reading millions of rows back right after writing them."""
+    given = dict(zip(names, values))
+    n = len(values[0]) if values else 0
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    keys = sorted(columns(model))  # the order the digest's JSON sorts its keys in
+    fragments = []
+    for key in keys:
+        if key in given:
+            fragments.append(_fragments(given[key], isinstance(fields[key], djm.JSONField)))
+        elif fields[key].null and not fields[key].has_db_default():
+            fragments.append(["null"] * n)
+        else:
+            raise ledger.LedgerError("columns", f"{object_type_of(model)}.{key} not given and not NULL by default")
+    template = "{" + ",".join(f"{_dumps_text(key)}:%s" for key in keys) + "}"
+    sha256 = hashlib.sha256
+    return [sha256((template % row).encode("utf-8")).digest() for row in zip(*fragments)]
+
+
+def record_digests(action: str, model, ids, digests, *, actor: Any = UNSET, reason: Any = UNSET, new: dict | None = None) -> int:
+    """Cover rows whose digests the writer computed (``digests_of_columns``) as it wrote
+    them: batches of ``BATCH_ROWS`` in id order, as ``record_batches`` writes them."""
+    check_action(action)
+    if action not in BATCH_ACTIONS:
+        raise ledger.LedgerError("action", f"a batch records {', '.join(sorted(BATCH_ACTIONS))}, not {action!r}")
+    object_type = object_type_of(model)
+    actor, reason = resolve(actor, reason)
+    check_reason(action, object_type, reason)
+    actor = actor_fields(actor)
+    ids = np.asarray(ids, dtype=np.int64)
+    digests = np.asarray(digests, dtype="S32")
+    order = np.argsort(ids, kind="stable")
+    ids, digests = ids[order], digests[order]
+    now = timezone.now()
+    for start in range(0, ids.size, BATCH_ROWS):
+        part_ids = ids[start:start + BATCH_ROWS].tolist()
+        leaves = [bytes(d).ljust(32, b"\0") for d in digests[start:start + BATCH_ROWS].tolist()]  # S32 drops trailing NULs
+        content = {"batch": {"rows": len(part_ids), "first_id": part_ids[0], "last_id": part_ids[-1], "leaves": "audit.ledgerleaf"},
+                   **(new or {})}
+        sequence, _ = append([entry(action, object_type, "", "", None, content, reason, merkle.root(leaves).hex(), actor, now)])
+        bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(part_ids), part_ids, leaves])
+    return int(ids.size)
 
 
 def baseline(models_: Iterable | None = None, *, reason: str, actor: Any = UNSET) -> dict[str, int]:

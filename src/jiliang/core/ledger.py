@@ -128,6 +128,8 @@ def _json_default(value):
     raise LedgerError("value", f"{type(value).__name__} has no canonical JSON form")
 
 
+json_default = _json_default  # for encoders that must write values exactly as row digests do
+
 # Rows are hashed on the hot path of verify: one C-encoder call, no Python walk. Values
 # come from the database on both sides (write and verify), so floats are written by their
 # repr as they are (NaN, -0.0 included) and dates by ``_json_default``.

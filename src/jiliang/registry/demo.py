@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from jiliang.audit.batches import digests_of_columns, record_digests
 from jiliang.audit.services import audit_context, record, record_batches
 from jiliang.core.identifiers import make_credit_code
 
@@ -364,6 +365,7 @@ class _Builder:
                     installed_on=std._first_approved - dt.timedelta(days=60),
                 ))
         models.Instrument.objects.bulk_create(devices, batch_size=5000)
+        self.device_ids = [d.pk for d in devices]
         self.report.standard_devices = len(devices)
         d = self.report.defects
         # Choose the defects among the standards.
@@ -553,6 +555,32 @@ class _EventWriter:
             self.sink("registry_eventstandard", ["id", "event_id", "standard_id"], [link_ids, *link_columns])
 
 
+class _LedgerDigests:
+    """The audit ledger's digests of the rows the column writers write (working instruments,
+    events, their standard links: nearly all of a province), computed from the columns as
+    they go out instead of reading millions of rows back; recorded as batches at the end."""
+
+    MODELS = {"registry_instrument": models.Instrument, "registry_calibrationevent": models.CalibrationEvent,
+              "registry_eventstandard": models.EventStandard}
+
+    def __init__(self):
+        self.ids: dict = {}
+        self.digests: dict = {}
+
+    def covering(self, sink):
+        def write(table, columns, values):
+            model = self.MODELS.get(table)
+            if model is not None and len(values[0]):
+                self.ids.setdefault(model, []).append(np.asarray(values[columns.index("id")], dtype=np.int64))
+                self.digests.setdefault(model, []).append(np.array(digests_of_columns(model, columns, values), dtype="S32"))
+            return sink(table, columns, values)
+        return write
+
+    def record(self) -> None:
+        for model, ids in self.ids.items():
+            record_digests("create", model, np.concatenate(ids), np.concatenate(self.digests[model]))
+
+
 def registry_is_empty() -> bool:
     return not models.Organisation.objects.exists()
 
@@ -610,16 +638,21 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             builder.standards()
             builder.assign()
             writer = _EventWriter(builder.report)
+            digests = _LedgerDigests()
+            writer.sink = digests.covering(bulk.write_columns)
             with bulk.bulk_load("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
                 builder.devices_and_history(writer)
                 with bulk.PipelinedWriter() as pipeline:
-                    writer.sink = pipeline.write_columns
+                    writer.sink = digests.covering(pipeline.write_columns)
                     builder.working_instruments(instruments, writer, bar)
                 writer.sink = bulk.write_columns
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
             with audit_context(actor="cli:generate", reason=f"demo province, seed {seed}, as of {builder.as_of.isoformat()}"):
                 for model in BULK_WRITTEN:
-                    record_batches("create", model, first_pk=first_ids[model])
+                    if model not in _LedgerDigests.MODELS.values():
+                        record_batches("create", model, first_pk=first_ids[model])
+                record_batches("create", models.Instrument, pks=builder.device_ids)  # the rest came through the writers
+                digests.record()
     finally:
         bar.close()
     _analyse()
