@@ -99,12 +99,34 @@ def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iter
 _encode_value = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=ledger.json_default).encode
 
 
+def _encoded_list(values, json_text: bool) -> list[str]:
+    """Values one by one, text through the C string encoder and repeated values (a column of
+    one kind, of empty strings, of NULLs) encoded once."""
+    memo: dict = {}
+    out: list[str] = []
+    append = out.append
+    for v in values:
+        kind = type(v)
+        if kind is str and not json_text:
+            append(_dumps_text(v))
+        elif kind is int:
+            append(int.__repr__(v))
+        elif v is None or kind in (str, float, bool):
+            key = (kind, v)
+            text = memo.get(key)
+            if text is None:
+                # A JSON column's text is stored and read back as the value it holds.
+                text = memo[key] = _encode_value(json.loads(v) if json_text and v is not None else v)
+            append(text)
+        else:
+            append(_encode_value(v))
+    return out
+
+
 def _fragments(values, json_text: bool) -> list[str]:
     """One column's values as the JSON text ``ledger.row_digest`` writes for them once they
     are read back from the database (whole NumPy columns at once where the type allows)."""
-    if json_text:  # a JSON column given as text: stored and read back as the value it holds
-        return [_encode_value(None if v is None else json.loads(v)) for v in values]
-    if isinstance(values, np.ndarray):
+    if isinstance(values, np.ndarray) and not json_text:
         kind = values.dtype.kind
         if kind in "iu":
             return list(map(str, values.tolist()))
@@ -114,8 +136,10 @@ def _fragments(values, json_text: bool) -> list[str]:
             return ['"' + text + '"' for text in values.astype("datetime64[D]").astype(str).tolist()]
         if kind == "f" and np.isfinite(values).all():
             return list(map(float.__repr__, values.tolist()))
-        values = values.tolist()
-    return [_encode_value(v) for v in values]
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if values and values.count(values[0]) == len(values):  # one value throughout (a kind, "", NULL): encoded once
+        return _encoded_list(values[:1], json_text) * len(values)
+    return _encoded_list(values, json_text)
 
 
 def digests_of_columns(model, names: list[str], values: list) -> list[bytes]:
