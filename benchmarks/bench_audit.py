@@ -90,7 +90,7 @@ def naive(sample: int) -> dict:
     from django.apps import apps
 
     from jiliang.audit.models import AuditEntry
-    from jiliang.audit.services import _columns
+    from jiliang.audit.rows import columns as _columns
     from jiliang.core import ledger
 
     started = time.perf_counter()

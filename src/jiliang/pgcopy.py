@@ -28,7 +28,7 @@ PG_EPOCH_US = np.datetime64("2000-01-01T00:00:00", "us")
 
 _FIXED = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8", "real": ">f4", "double precision": ">f8", "boolean": "?",
           "date": ">i4", "timestamp with time zone": ">i8", "timestamp without time zone": ">i8"}
-_VARIABLE = {"text", "character varying", "jsonb", "json", "uuid"}
+_VARIABLE = {"text", "character varying", "jsonb", "json", "uuid", "bytea"}
 SUPPORTED = frozenset(_FIXED) | _VARIABLE
 
 
@@ -67,10 +67,21 @@ def _fixed_column(values, pg_type: str, nulls: np.ndarray | None) -> np.ndarray:
     return np.asarray(values).astype(_FIXED[pg_type])
 
 
+def _bytes_column(values, nulls: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(byte lengths, concatenated bytes) of a bytea column: its wire form is the bytes themselves."""
+    if nulls is not None:
+        values = [b"" if v is None else v for v in values]
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    data = np.frombuffer(b"".join(values), dtype=np.uint8)
+    return (np.where(nulls, 0, lengths) if nulls is not None else lengths), data
+
+
 def _text_column(values, pg_type: str, nulls: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(byte lengths, concatenated UTF-8 bytes) of a text-like column; NULL rows have length 0."""
     if isinstance(values, np.ndarray):
         values = values.tolist()
+    if pg_type == "bytea":
+        return _bytes_column(values, nulls)
     if nulls is not None:
         values = ["" if v is None else v for v in values]
     try:

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.db import connection, transaction
 
+import jiliang.audit.verify as verify_module
 from jiliang.audit import services
 from jiliang.audit.models import AuditEntry, LedgerHead, LedgerImmutable
 from jiliang.commands import audit as audit_cli
@@ -124,10 +125,13 @@ def test_rehashing_an_edited_entry_breaks_the_next_link(world):
 
 
 def test_raw_sql_delete_of_an_entry_is_found(world):
-    middle = AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)[2]
+    middle, object_type, object_id = AuditEntry.objects.order_by("sequence").values_list("sequence", "object_type", "object_id")[2]
     _sql("DELETE FROM audit_auditentry WHERE sequence = %s", [middle])
     report = services.verify()
-    assert [(f.kind, f.sequence) for f in report.findings] == [("entries_deleted", middle)]
+    # The gap, and the row whose only entry it was: no longer on the ledger.
+    assert [(f.kind, f.sequence, f.object_id) for f in report.findings] == [
+        ("entries_deleted", middle, None), ("row_unrecorded", None, object_id)]
+    assert report.findings[1].object_type == object_type
 
     last = LedgerHead.objects.get().sequence
     _sql("DELETE FROM audit_auditentry WHERE sequence = %s", [last])
@@ -149,6 +153,8 @@ def test_forged_entry_is_found_even_with_a_correct_hash(world):
 
     # A forged entry put in place of entry 2, hashed correctly on entry 1: entry 3 no longer links.
     _sql("DELETE FROM audit_auditentry WHERE sequence = %s", [forged["sequence"]])
+    replaced = AuditEntry.objects.get(sequence=2).object_id
+    third = AuditEntry.objects.get(sequence=3).object_id
     _sql("DELETE FROM audit_auditentry WHERE sequence = 2")
     first_hash = AuditEntry.objects.get(sequence=1).entry_hash
     forged.update(sequence=2, previous_hash=first_hash)
@@ -156,7 +162,9 @@ def test_forged_entry_is_found_even_with_a_correct_hash(world):
     _sql("INSERT INTO audit_auditentry (sequence, timestamp, actor, action, object_type, object_id, natural_key, previous_hash, entry_hash) "
          "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
          [2, forged["timestamp"], "mallory", "update", forged["object_type"], "", "", first_hash, forged["entry_hash"]])
-    assert [(f.kind, f.sequence) for f in services.verify().findings] == [("link_broken", 3)]
+    # …and the row whose entry was replaced is no longer on the ledger.
+    assert [(f.kind, f.sequence, f.object_id) for f in services.verify().findings] == [
+        ("link_broken", 3, third), ("row_unrecorded", None, replaced)]
 
 
 def test_entries_refuse_update_and_delete_through_the_orm(world):
@@ -339,10 +347,10 @@ def test_parallel_verify_finds_what_the_serial_one_finds(monkeypatch):
     _sql("DELETE FROM audit_auditentry WHERE sequence = 7")
     _sql("UPDATE registry_region SET name = 'x' WHERE code = '330111'")
     serial = services.verify(workers=1)
-    monkeypatch.setattr(services, "PARALLEL_MIN_ENTRIES", 4)
+    monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 4)
     parallel = services.verify(workers=3)
     assert [(f.kind, f.sequence, f.object_id) for f in parallel.findings] == [(f.kind, f.sequence, f.object_id) for f in serial.findings]
-    assert {f.kind for f in serial.findings} == {"entries_deleted", "row_changed"}
+    assert {f.kind for f in serial.findings} == {"entries_deleted", "row_changed", "row_unrecorded"}  # entry 7 was its row's record
     assert parallel.entries == serial.entries == 12
 
 
@@ -358,7 +366,7 @@ def test_rebaseline_after_a_schema_change_records_new_digests(world):
 
 def test_writes_while_verify_runs_are_not_findings(world, monkeypatch):
     institute = world["institute"]
-    walk = services._walk_range
+    walk = verify_module._walk_range
 
     def walk_while_someone_writes(task):
         walker = walk(task)
@@ -367,7 +375,7 @@ def test_writes_while_verify_runs_are_not_findings(world, monkeypatch):
             institute.save()
         return walker
 
-    monkeypatch.setattr(services, "_walk_range", walk_while_someone_writes)
+    monkeypatch.setattr(verify_module, "_walk_range", walk_while_someone_writes)
     report = services.verify()
     assert report.intact and report.entries == 5
     monkeypatch.undo()

@@ -359,7 +359,7 @@ def test_csv_with_or_without_bom_and_not_utf8(reference_data, tmp_path):
 
 
 def test_xlsx_long_tables_continue_on_more_sheets(registry, tmp_path, monkeypatch):
-    monkeypatch.setattr(exchange, "XLSX_ROWS_PER_SHEET", 2)  # Excel's limit is 1,048,575 data rows
+    monkeypatch.setattr(exchange.export, "XLSX_ROWS_PER_SHEET", 2)  # Excel's limit is 1,048,575 data rows
     before = snapshot()
     exchange.export_registry(tmp_path / "a.xlsx", "xlsx")
     sheets = read_xlsx(tmp_path / "a.xlsx")

@@ -8,6 +8,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("审计台账")
 
     def ready(self):
-        from . import services
+        from .capture import track_default_models  # models load only once the apps are ready
 
-        services.track_default_models()
+        track_default_models()

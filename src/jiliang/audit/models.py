@@ -1,7 +1,11 @@
-"""The audit ledger's tables: append-only entries forming a hash chain, and the head.
+"""The audit ledger's tables: append-only entries forming a hash chain, the head, and the
+leaves of bulk batches.
 
-Entries are appended only by ``jiliang.audit.services`` (``record``, ``record_many`` and
-the signal handlers), with SQL under a lock on the head row. Through the application they
+Entries are appended only by ``jiliang.audit`` (``record``, ``record_many``,
+``record_batches`` and the signal handlers), with SQL under a lock on the head row. A bulk
+write (the generator, an import) is covered by batch entries whose row digest is the Merkle
+root (``jiliang.core.merkle``) of the written rows' digests; the digests themselves, one
+``LedgerLeaf`` per row, let verify name the one row that changed. Through the application they
 cannot be written otherwise, changed or deleted: the model's ``save`` and ``delete``
 refuse, and so do the queryset's ``update``, ``delete``, ``bulk_update`` and ``bulk_create``. Changes made outside the application (raw SQL) are what
 ``services.verify`` detects.
@@ -102,6 +106,30 @@ class AuditEntry(models.Model):
         # The services append with SQL under the head lock; an entry saved any other way
         # would not be on the chain.
         _refuse("changing an entry" if not self._state.adding else "writing entries other than through jiliang.audit.services")
+
+    def delete(self, *args, **kwargs):
+        _refuse("delete")
+
+
+class LedgerLeaf(models.Model):
+    """One row of a bulk batch: its id and digest, a leaf of the Merkle tree whose root the
+    batch's entry (``batch`` is its sequence) records in ``row_digest``."""
+
+    pk = models.CompositePrimaryKey("batch", "object_id")
+    batch = models.PositiveBigIntegerField(_("批次条目序号"))
+    object_id = models.BigIntegerField(_("对象标识"))
+    row_digest = models.BinaryField(_("行摘要"), max_length=32)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        base_manager_name = "objects"
+        verbose_name = _("批次行摘要")
+        verbose_name_plural = _("批次行摘要")
+        default_permissions = ()
+
+    def save(self, *args, **kwargs):
+        _refuse("writing leaves other than through jiliang.audit")
 
     def delete(self, *args, **kwargs):
         _refuse("delete")

@@ -126,6 +126,8 @@ def _json_default(value):
     raise LedgerError("value", f"{type(value).__name__} has no canonical JSON form")
 
 
+json_default = _json_default  # for encoders that must write values exactly as row digests do
+
 # Rows are hashed on the hot path of verify: one C-encoder call, no Python walk. Values
 # come from the database on both sides (write and verify), so floats are written by their
 # repr as they are (NaN, -0.0 included) and dates by ``_json_default``.
@@ -208,6 +210,9 @@ FINDING_KINDS = {
     "row_changed": "a live row differs from the digest its latest entry recorded",
     "row_deleted": "a row the ledger says exists is missing",
     "row_restored": "a row the ledger says was deleted exists",
+    "row_unrecorded": "a live row no entry or batch records (written outside the application)",
+    "batch_changed": "a bulk batch's row digests no longer give the Merkle root its entry recorded",
+    "derived_changed": "a derived column differs from what the audited rows it derives from give",
     "checkpoint_mismatch": "the chain no longer contains a checkpoint's head",
     "checkpoint_signature_invalid": "a checkpoint's signature does not verify",
 }

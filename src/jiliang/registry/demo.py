@@ -18,8 +18,14 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from jiliang.audit.batches import digests_of_columns, record_digests
+from jiliang.audit.services import audit_context, record, record_batches
 from jiliang.core.identifiers import make_credit_code
 
 from . import bulk, models, reference_data
@@ -89,7 +95,6 @@ class _Progress:
     def __init__(self, enabled: bool, total: int):
         self.bar = None
         if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
             self.bar.start()
@@ -360,6 +365,7 @@ class _Builder:
                     installed_on=std._first_approved - dt.timedelta(days=60),
                 ))
         models.Instrument.objects.bulk_create(devices, batch_size=5000)
+        self.device_ids = [d.pk for d in devices]
         self.report.standard_devices = len(devices)
         d = self.report.defects
         # Choose the defects among the standards.
@@ -549,6 +555,32 @@ class _EventWriter:
             self.sink("registry_eventstandard", ["id", "event_id", "standard_id"], [link_ids, *link_columns])
 
 
+class _LedgerDigests:
+    """The audit ledger's digests of the rows the column writers write (working instruments,
+    events, their standard links: nearly all of a province), computed from the columns as
+    they go out instead of reading millions of rows back; recorded as batches at the end."""
+
+    MODELS = {"registry_instrument": models.Instrument, "registry_calibrationevent": models.CalibrationEvent,
+              "registry_eventstandard": models.EventStandard}
+
+    def __init__(self):
+        self.ids: dict = {}
+        self.digests: dict = {}
+
+    def covering(self, sink):
+        def write(table, columns, values):
+            model = self.MODELS.get(table)
+            if model is not None and len(values[0]):
+                self.ids.setdefault(model, []).append(np.asarray(values[columns.index("id")], dtype=np.int64))
+                self.digests.setdefault(model, []).append(np.array(digests_of_columns(model, columns, values), dtype="S32"))
+            return sink(table, columns, values)
+        return write
+
+    def record(self) -> None:
+        for model, ids in self.ids.items():
+            record_digests("create", model, np.concatenate(ids), np.concatenate(self.digests[model]))
+
+
 def registry_is_empty() -> bool:
     return not models.Organisation.objects.exists()
 
@@ -557,10 +589,6 @@ def registry_is_empty() -> bool:
 def clear_registry() -> None:
     """Empty the registry for `generate --replace`: set-based deletes (a per-row delete of
     10^7 instruments would take hours), each table's removal one entry on the audit ledger."""
-    from django.apps import apps
-
-    from jiliang.audit.services import record
-
     registry_tables = (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
                        models.Capability, models.StandardStatusChange, models.MeasurementStandard.specifications.through,
                        models.MeasurementStandard.catalog_items.through, models.MeasurementStandard, models.CertifiedValue,
@@ -582,8 +610,16 @@ def clear_registry() -> None:
             record("delete", model, actor="cli:generate --replace", new={"rows": count}, reason="demo province replaced")
 
 
+# The tables the builder writes in bulk (past the audit signals): each is covered on the
+# audit ledger by batches of its new rows (``record_batches``), in the same transaction.
+BULK_WRITTEN = (models.Organisation, models.Person, models.Qualification, models.PrimaryStandard, models.MeasurementStandard,
+                models.StandardStatusChange, models.Capability, models.Instrument, models.CalibrationEvent, models.EventStandard)
+
+
 def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False) -> GenerationReport:
-    """Build the demo province into the (empty) registry, in one transaction."""
+    """Build the demo province into the (empty) registry, in one transaction; every row it
+    writes is on the audit ledger (reference data through the models' signals, the rest in
+    batches)."""
     if not 1_000 <= instruments <= 10_000_000:
         raise ValueError(f"instruments: must be between 1000 and 10000000, got {instruments}")
     if not registry_is_empty():
@@ -594,6 +630,7 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
         with transaction.atomic():
             reference_data.install_reference_data()
             reference_data.install_regions(reference_data.BEIJING_REGIONS + reference_data.province_regions())
+            first_ids = {model: bulk.next_id(model) for model in BULK_WRITTEN}
             builder.organisations()
             builder.enterprises(max(50, instruments // 40))
             builder.people()
@@ -601,13 +638,21 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
             builder.standards()
             builder.assign()
             writer = _EventWriter(builder.report)
+            digests = _LedgerDigests()
+            writer.sink = digests.covering(bulk.write_columns)
             with bulk.bulk_load("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):
                 builder.devices_and_history(writer)
                 with bulk.PipelinedWriter() as pipeline:
-                    writer.sink = pipeline.write_columns
+                    writer.sink = digests.covering(pipeline.write_columns)
                     builder.working_instruments(instruments, writer, bar)
                 writer.sink = bulk.write_columns
             bulk.reset_sequences(models.Instrument, models.CalibrationEvent, models.EventStandard)
+            with audit_context(actor="cli:generate", reason=f"demo province, seed {seed}, as of {builder.as_of.isoformat()}"):
+                for model in BULK_WRITTEN:
+                    if model not in _LedgerDigests.MODELS.values():
+                        record_batches("create", model, first_pk=first_ids[model])
+                record_batches("create", models.Instrument, pks=builder.device_ids)  # the rest came through the writers
+                digests.record()
     finally:
         bar.close()
     _analyse()
@@ -615,8 +660,6 @@ def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None
 
 
 def _analyse() -> None:
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -626,9 +669,6 @@ DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
 
 def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> dict[str, tuple[str, str]]:
     """Migrate, fill an empty database with the demo province, and create the demo logins."""
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
     call_command("migrate", interactive=False, verbosity=0)
     if registry_is_empty():
         print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)

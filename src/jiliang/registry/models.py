@@ -535,6 +535,17 @@ class Instrument(models.Model):
         """Under mandatory verification: a catalog item used for one of the four legal purposes."""
         return self.catalog_item_id is not None and self.legal_purpose != self.Purpose.NONE
 
+    @classmethod
+    def derived_mismatches(cls):
+        """(id, field, stored, expected) of instruments whose derived ``verified_until`` differs
+        from their latest verification: the audit ledger leaves the column out of its
+        digests, so ``jiliang audit verify`` recomputes it from the (audited) events."""
+        rows = (cls._base_manager.annotate(expected=latest_verification_until())
+                .filter(Q(verified_until__isnull=True, expected__isnull=False) | Q(verified_until__isnull=False, expected__isnull=True)
+                        | (Q(verified_until__isnull=False, expected__isnull=False) & ~Q(verified_until=F("expected"))))
+                .order_by("pk").values_list("pk", "verified_until", "expected"))
+        return [(pk, "verified_until", stored, expected) for pk, stored, expected in rows.iterator(chunk_size=10_000)]
+
     def save(self, *args, **kwargs):
         adding = self._state.adding
         if not adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from jiliang.audit import feed
 from jiliang.core.traceability import (
     DATE_MAX,
     DATE_MIN,
@@ -233,18 +234,13 @@ EDITED_TYPES = ("registry.calibrationevent", "registry.eventstandard", "registry
 
 
 def audit_head() -> int:
-    from jiliang.audit.models import AuditEntry
-
-    return int(_fetch(f"SELECT COALESCE(MAX(sequence), 0) FROM {AuditEntry._meta.db_table}")[0, 0])
+    return feed.head()
 
 
 def edited_since(sequence: int) -> bool:
     """Whether the ledger holds an edit of an event, event link or instrument after ``sequence``
     (every write through the API, the pages, the admin and the services is on the ledger)."""
-    from jiliang.audit.models import AuditEntry
-
-    return (AuditEntry.objects.filter(sequence__gt=sequence, object_type__in=EDITED_TYPES)
-            .exclude(action=AuditEntry.Action.CREATE).exists())
+    return feed.edited_since(sequence, EDITED_TYPES)
 
 
 def build_graph(today: dt.date | None = None) -> RegistryGraph:

@@ -1,8 +1,8 @@
-"""`manage.py audit verify|checkpoint`: the same as `jiliang audit …` (jiliang.commands.audit)."""
+"""`manage.py audit verify|checkpoint`: the same as `jiliang audit …` (jiliang.audit.cli)."""
 
 from django.core.management.base import BaseCommand
 
-from jiliang.commands import audit as audit_cli
+from jiliang.audit import cli as audit_cli
 
 
 class Command(BaseCommand):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jiliang.audit.services import audit_context
 from jiliang.registry import exchange
 
 ERRORS_SHOWN = 50
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("give the files to import, or the folder export_registry wrote")
         try:
-            counts = exchange.import_paths(files, table=table, fmt=format)
+            with audit_context(actor="cli:import"):
+                counts = exchange.import_paths(files, table=table, fmt=format)
         except exchange.ImportRejected as exc:
             raise CommandError(exc.report(limit=ERRORS_SHOWN)) from exc
         except (ValueError, OSError) as exc:
