@@ -14,6 +14,8 @@ from django.apps import apps
 from django.db import transaction
 
 from jiliang.accounts.roles import actor_for
+from jiliang.audit.models import AuditEntry
+from jiliang.audit.services import object_type_of
 from jiliang.registry import models
 from jiliang.registry.api.urls import router
 
@@ -117,6 +119,21 @@ def test_a_valid_event_is_written_and_moves_the_due_date(calibrated):
     assert response.status_code == 201, response.data
     world.rows["inst_e"].refresh_from_db()
     assert world.rows["inst_e"].verified_until == dt.date(2027, 2, 28)
+
+
+def test_an_event_written_through_the_api_is_on_the_audit_ledger_with_its_links(calibrated):
+    # The links to the standards used are ledger rows too: written in bulk they were
+    # invisible to the ledger, and `audit verify` reported them as unrecorded.
+    world = calibrated
+    response = world.client("staff_a").post("/api/events/", event_payload(world), format="json")
+    assert response.status_code == 201, response.data
+    event_id = response.json()["id"]
+    link = models.EventStandard.objects.get(event_id=event_id)
+    entries = AuditEntry.objects.filter(object_id=str(link.pk), object_type=object_type_of(models.EventStandard))
+    assert entries.filter(action="create").exists()
+    response = world.client("staff_a").patch(f"/api/events/{event_id}/", {"standards_used": []}, format="json")
+    assert response.status_code == 200, response.data
+    assert entries.filter(action="delete").exists()
 
 
 # ---------------------------------------------------------------------------- generated

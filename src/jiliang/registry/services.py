@@ -163,8 +163,12 @@ def check_event(actor: Actor | None, event: models.CalibrationEvent, standards, 
 
 
 def _write_standards(event: models.CalibrationEvent, standards) -> None:
-    models.EventStandard.objects.filter(event=event).delete()
-    models.EventStandard.objects.bulk_create([models.EventStandard(event=event, standard=s) for s in dict.fromkeys(standards)])
+    # Row by row through save()/delete(): the audit ledger's signals see every link (a
+    # bulk_create would leave the links unrecorded, and `audit verify` would report them).
+    for link in models.EventStandard.objects.filter(event=event):
+        link.delete()
+    for standard in dict.fromkeys(standards):
+        models.EventStandard.objects.create(event=event, standard=standard)
 
 
 @transaction.atomic

@@ -309,24 +309,6 @@ class CalibrationEventSerializer(ModelCleanSerializer):
             raise serializers.ValidationError({"person": "must work for the performing organisation"})
         return attrs
 
-    def _write_standards(self, event, standards):
-        if standards is None:
-            return
-        models.EventStandard.objects.filter(event=event).delete()
-        models.EventStandard.objects.bulk_create([models.EventStandard(event=event, standard=s) for s in dict.fromkeys(standards)])
-
-    def create(self, validated_data):
-        standards = validated_data.pop("standards_used", None)
-        event = super().create(validated_data)
-        self._write_standards(event, standards)
-        return event
-
-    def update(self, instance, validated_data):
-        standards = validated_data.pop("standards_used", None)
-        event = super().update(instance, validated_data)
-        self._write_standards(event, standards)
-        return event
-
 
 class StandardUsedSerializer(serializers.ModelSerializer):
     class Meta:
