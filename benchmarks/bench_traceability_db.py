@@ -45,7 +45,7 @@ def worker(database_url: str, instruments: int) -> dict:
     from django.db import connection, transaction
 
     from jiliang.registry import bulk, demo, models
-    from jiliang.traceability import loader, services
+    from jiliang.registry import graph as loader, validity as services
 
     as_of = dt.date(2026, 11, 1)
     call_command("migrate", interactive=False, verbosity=0)

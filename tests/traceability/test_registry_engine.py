@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from jiliang.core.traceability import Reason
 from jiliang.registry import demo, models
-from jiliang.traceability import loader, services
+from jiliang.registry import graph as loader
+from jiliang.traceability import services
 from jiliang.traceability.models import Recall, RecallItem
 
 from ..conftest import rolled_back

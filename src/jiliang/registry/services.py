@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiliang.policies import NATIONAL, Actor
-from jiliang.traceability import services as traceability
+from . import validity
 
 from . import models
 from .policies import EventPolicy, StandardPolicy
@@ -126,7 +126,7 @@ def event_refusals(actor: Actor | None, *, instrument: models.Instrument, perfor
         if standard.holder_id != performer.pk:
             invalid.append(("standards_used", f"{standard.certificate_number} is held by another organisation, not {performer.name}"))
     if standards and {"standards", "performed_on"} & changed and performed_on <= today:
-        verdicts = traceability.standard_verdicts([s.pk for s in standards], performed_on)
+        verdicts = validity.standard_verdicts([s.pk for s in standards], performed_on)
         for standard in standards:
             verdict = verdicts[standard.pk]
             if not verdict["valid"]:

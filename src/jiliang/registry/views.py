@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from jiliang.policies import ANONYMOUS, NATIONAL, PUBLIC, Actor, actor_for
-from jiliang.traceability import services as traceability
+from . import validity
 
 from . import filtersets, models
 from .policies import policy_for
@@ -243,7 +243,7 @@ def page(view):
     def wrapper(request, *args, **kwargs):
         token = _page_actor.set(request_actor(request))
         try:
-            with traceability.one_snapshot():
+            with validity.one_snapshot():
                 response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
@@ -374,8 +374,8 @@ def upstream_chain(standard_ids, on_date: dt.date) -> Chain:
         for device in devices:
             devices_by_standard.setdefault(device.standard_id, []).append(device)
         next_frontier: set[int] = set()
-        standard_verdicts = traceability.standard_verdicts([s.id for s in standards], on_date)
-        event_verdicts = traceability.event_verdicts(list(events), on_date)
+        standard_verdicts = validity.standard_verdicts([s.id for s in standards], on_date)
+        event_verdicts = validity.event_verdicts(list(events), on_date)
         for standard in standards:
             verdict = standard_verdicts[standard.id]
             link = ChainLink(standard, depth, verdict["valid"], verdict=verdict)
@@ -403,7 +403,7 @@ def chain_from_event(event: models.CalibrationEvent) -> Chain:
     """The chain above one event, as it stood on the event's date, with the engine's
     verdict on the event (its standards that day, the chain above, its own result)."""
     chain = upstream_chain([link.standard_id for link in event.standard_links.all()], event.performed_on)
-    chain.verdict = traceability.event_verdicts([event.id], event.performed_on)[event.id]
+    chain.verdict = validity.event_verdicts([event.id], event.performed_on)[event.id]
     if event.primary_standard_id and event.primary_standard not in chain.primary_standards:
         chain.primary_standards.insert(0, event.primary_standard)
     if event.external_source and event.external_source not in chain.external_sources:
@@ -624,7 +624,7 @@ def with_verdicts(events, on_date: dt.date, actor: Actor | None = None) -> list:
     if actor is not None:
         prefetch_openable(actor, events, visible=True)
         prefetch_openable(actor, [e.instrument for e in events])
-    verdicts = traceability.event_verdicts([e.id for e in events], on_date)
+    verdicts = validity.event_verdicts([e.id for e in events], on_date)
     for event in events:
         event.verdict = verdicts[event.id]
     return events
@@ -748,7 +748,7 @@ def standard_detail(request, pk):
         models.CalibrationEvent.objects.filter(standard_links__standard=standard)
         .select_related("instrument__owner", "instrument__standard", "performer").order_by("-id")), 20
     )
-    verdict = traceability.standard_verdicts([standard.id], today)[standard.id]
+    verdict = validity.standard_verdicts([standard.id], today)[standard.id]
     return render(request, "registry/standard_detail.html", {
         "standard": standard,
         "fields": field_rows(standard, ["name", "tier", "level", "holder", "field", "certificate_number",
@@ -812,7 +812,7 @@ def instrument_detail(request, pk):
         "latest": latest, "chain": shown_to(actor, chain),
         # Traceable today: the engine's verdict on the instrument (its current event, the
         # standards that event used on its date, everything above them).
-        "verdict": traceability.item_verdicts([instrument.id], today)[instrument.id],
+        "verdict": validity.item_verdicts([instrument.id], today)[instrument.id],
         "today": today,
     })
 
@@ -827,7 +827,7 @@ def event_detail(request, pk):
     result_rows = [row for row in results if isinstance(row, dict)]
     result_columns = list(dict.fromkeys(key for row in result_rows for key in row))
     today = timezone.localdate()
-    verdict = traceability.event_verdicts([event.id], today)[event.id]
+    verdict = validity.event_verdicts([event.id], today)[event.id]
     return render(request, "registry/event_detail.html", {
         "event": event,
         "fields": field_rows(event, ["certificate_number", "kind", "instrument", "performer", "person", "specification",

@@ -107,7 +107,7 @@ def untraceable_devices(standard: reg.MeasurementStandard, date: dt.date) -> lis
     import numpy as np
 
     from jiliang.core.traceability import ERROR_MASK, Reason
-    from jiliang.traceability import loader
+    from jiliang.registry import graph as loader
     from jiliang.traceability import services as trace
 
     devices = list(standard.devices.order_by("code").values_list("id", "code"))
