@@ -14,7 +14,7 @@ from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import exchange
 from jiliang.registry import models as m
 
-from .test_exchange import build_registry, empty_registry, snapshot, write
+from .test_exchange import build_registry, empty_registry, registry, snapshot, write  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,31 @@ def test_an_empty_jsonl_file_and_an_empty_sheet_are_errors(reference_data, tmp_p
     wb.save(tmp_path / "book.xlsx")
     errors = _rejected(tmp_path / "book.xlsx")
     assert [(e.table, e.source, e.reason) for e in errors] == [("people", "book.xlsx", "工作表为空：没有表头，也没有数据行")]
+
+
+def test_imported_events_pass_the_rules_every_write_path_shares(registry, tmp_path):
+    """Issue 16 item 1: `jiliang import` writes events under the same rules as the API and
+    the workflow — not dated in the future, a mandatory verification only by a legal or
+    authorised institution (计量法 第二十条), a signer of the performing institution."""
+    import csv
+    import datetime as dt
+
+    exchange.export_registry(tmp_path / "a", "csv")
+    events = tmp_path / "a" / "events.csv"
+    with events.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0])
+    future = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    by_number = {r["certificate_number"]: i for i, r in enumerate(rows)}
+    rows[by_number["VER-2024-0001"]].update(performed_on=future, valid_until="2199-12-31")
+    rows[by_number["VER-2023-0001"]]["performer"] = m.Organisation.objects.get(kind="enterprise").credit_code
+    with events.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    empty_registry()
+    errors = _rejected(tmp_path / "a")
+    found = {(e.table, e.row, e.field, e.source) for e in errors}
+    assert ("events", by_number["VER-2024-0001"] + 2, "performed_on", "events.csv") in found, [e.reason for e in errors]
+    assert ("events", by_number["VER-2023-0001"] + 2, "performer", "events.csv") in found, [e.reason for e in errors]
+    assert all(not rows for rows in snapshot().values())  # all or nothing

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jiliang.policies import NATIONAL, Actor
@@ -194,3 +195,31 @@ def update_event(actor: Actor | None, event: models.CalibrationEvent, values: di
     if standards is not None:
         _write_standards(event, standards)
     return event
+
+
+def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) -> list[tuple[int, str, str]]:
+    """(event id, field, reason) for stored events that break the rules every write path
+    shares (``event_refusals``), checked set-based for bulk paths (``jiliang import``):
+    dated in the future; a mandatory verification by an institution that may not perform
+    one (计量法 第二十条); a signer who does not work for the performer. Written rows are
+    checked inside the import's transaction, so a refusal leaves nothing behind.
+
+    The engine's standard-in-force verdicts and the signers' qualifications are not
+    re-judged here: an import restores a history whose standards and people come in the
+    same files, and ``jiliang trace``/``audit verify`` report a broken chain after it."""
+    today = today or timezone.localdate()
+    Kind = models.CalibrationEvent.Kind
+    found: list[tuple[int, str, str]] = []
+    for start in range(0, len(event_ids), 5000):
+        events = models.CalibrationEvent.objects.filter(pk__in=event_ids[start:start + 5000])
+        found += [(pk, "performed_on", f"{day} is in the future")
+                  for pk, day in events.filter(performed_on__gt=today).values_list("pk", "performed_on")]
+        found += [(pk, "performer", f"{name} is not a legal metrology institute nor authorised to perform mandatory "
+                                    "verification (计量法 第二十条)")
+                  for pk, name in events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False)
+                  .exclude(instrument__legal_purpose=models.Instrument.Purpose.NONE)
+                  .exclude(performer__kind__in=VERIFYING_KINDS).values_list("pk", "performer__name")]
+        found += [(pk, "person", "must work for the performing organisation")
+                  for pk in events.filter(person__isnull=False).exclude(person__organisation_id=F("performer_id"))
+                  .values_list("pk", flat=True)]
+    return found

@@ -17,6 +17,7 @@ from jiliang.audit.models import AuditEntry
 from jiliang.audit.services import record_batches, tracked_models
 
 from .. import models as m
+from .. import services
 from .constraints import _check_q, _constraint_fields, _constraint_message, check_constraints
 from .errors import BadValue, ImportRejected, RowError
 from .readers import Source, open_sources
@@ -24,6 +25,8 @@ from .tables import TABLE_NAMES, TABLES, Table, column_names, key_paths
 from .values import _converter, _messages, _text
 
 WRITE_BATCH = 2000
+# Tables whose written rows are checked against the shared write rules before the commit.
+CHECKED_AFTER_WRITE = {"events"}
 LOOKUP_BATCH = 500
 # Fields the model declares non-blank but the shipped reference data leaves empty: a
 # dimensionless quantity (pH值) has no unit symbol, and standards and capabilities copy
@@ -51,6 +54,7 @@ class _Importer:
         self.pk_of: dict[int, int] = {}  # placeholder → primary key once written
         self.waves: dict[str, list[list[_Row]]] = {}  # write order where rows refer to their own table
         self.written: dict[str, list[int]] = {}  # table → primary keys of the rows written
+        self.row_of: dict[str, dict[int, _Row]] = {}  # table → primary key → its row, for checks after the write
 
     def error(self, table, row: _Row | None, field, reason, number=None, source=""):
         self.errors.append(RowError(table, row.number if row else number, field, reason, row.source if row else source))
@@ -290,6 +294,8 @@ class _Importer:
                         raise DatabaseError(f"{model.__name__}: the database did not return new ids")
                     self.pk_of[r.placeholder] = obj.pk
                     written.append(obj.pk)
+                    if table.name in CHECKED_AFTER_WRITE:
+                        self.row_of.setdefault(table.name, {})[obj.pk] = r
                 n += len(objs)
         return n
 
@@ -410,6 +416,11 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
                 counts[name] = importer.write(TABLES[name])
             except DatabaseError as exc:  # a rule the checks above missed: still all or nothing
                 raise ImportRejected([RowError(name, None, "", f"the database refused the rows: {str(exc).strip()}")]) from exc
+        # Events pass the rules every write path shares (registry.services), on the rows as written.
+        for pk, field, reason in services.stored_event_refusals(importer.written.get("events", [])):
+            importer.error("events", importer.row_of["events"][pk], _column_of(TABLES["events"], field), reason)
+        if importer.errors:
+            raise ImportRejected(importer.errors)
         # bulk_create passes the audit signals by: the rows go on the ledger in batches.
         tracked = set(tracked_models())
         for name in names:
