@@ -89,9 +89,25 @@ def prepare(env: dict, instruments: int) -> dict:
 
 def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "--pythonpath", str(ROOT / "benchmarks"), "bench_api_urls:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-         "--worker-class", "gthread", "--preload", "--log-level", "warning"],
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--pythonpath",
+            str(ROOT / "benchmarks"),
+            "bench_api_urls:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--preload",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     deadline = time.time() + 60
@@ -299,15 +315,23 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", default="", help="comma-separated parts of endpoint names to run (the baseline always runs)")
-    parser.add_argument("--reuse", action="store_true",
-                        help=f"PostgreSQL: keep {PG_BENCH_DB} from an earlier run (generation takes minutes at 10^6)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"PostgreSQL: keep {PG_BENCH_DB} from an earlier run (generation takes minutes at 10^6)",
+    )
     args = parser.parse_args()
     instruments = 100_000 if args.quick else args.instruments
     seconds = args.seconds or (5.0 if args.quick else 15.0)
 
     data_dir = Path(tempfile.mkdtemp(prefix="jiliang-bench-api-"))
-    env = {**os.environ, "JILIANG_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jiliang.settings",
-           "PYTHONPATH": str(ROOT / "src"), "JILIANG_API_USER_RATE": "100000000/minute"}
+    env = {
+        **os.environ,
+        "JILIANG_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "jiliang.settings",
+        "PYTHONPATH": str(ROOT / "src"),
+        "JILIANG_API_USER_RATE": "100000000/minute",
+    }
     env.pop("JILIANG_DEBUG", None)  # production settings
     if args.database == "postgresql":
         import psycopg
@@ -331,17 +355,23 @@ def main() -> int:
         client = Client(port, bearer(info["token"]), {role: bearer(token) for role, token in info["tokens"].items()})
         paths = endpoint_paths(info, random.Random(7))
         wanted = [w.strip() for w in args.only.split(",") if w.strip()]
-        paths = {name: p for name, p in paths.items() if name == "bare view (baseline)" or not wanted or any(w in name for w in wanted)}
+        paths = {
+            name: p for name, p in paths.items() if name == "bare view (baseline)" or not wanted or any(w in name for w in wanted)
+        }
         for path in paths.values():  # warm every worker's caches and the page cache
             for p in path[:20]:
                 client.get(p)
         print(f"\nload average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (the machine is shared)")
-        print(f"{args.database}, {info['instruments']:,} instruments, gunicorn {args.workers} workers × {args.threads} threads, "
-              f"{os.cpu_count()} CPUs; open loop at {args.rate:.0f} req/s and closed loop (8 clients), {seconds:.0f} s each")
+        print(
+            f"{args.database}, {info['instruments']:,} instruments, gunicorn {args.workers} workers × {args.threads} threads, "
+            f"{os.cpu_count()} CPUs; open loop at {args.rate:.0f} req/s and closed loop (8 clients), {seconds:.0f} s each"
+        )
         # Warming opened every worker's database connection: the meter can find them now.
         meter = CpuMeter(server.pid, env.get("DATABASE_URL"))
-        print(f"{'endpoint':<22}{'max req/s':>10}{'× bare':>8}{'@rate p50 ms':>14}{'p99 ms':>9}{'× bare p99':>11}{'errors/dropped':>16}"
-              f"{'CPU ms/req server+db+client':>30}")
+        print(
+            f"{'endpoint':<22}{'max req/s':>10}{'× bare':>8}{'@rate p50 ms':>14}{'p99 ms':>9}{'× bare p99':>11}{'errors/dropped':>16}"
+            f"{'CPU ms/req server+db+client':>30}"
+        )
         results = {}
         for name, path in paths.items():
             before = meter.snapshot()
@@ -350,9 +380,11 @@ def main() -> int:
             opened = open_loop(client, path, args.rate, seconds)
             results[name] = (closed, opened)
             base_closed, base_open = results["bare view (baseline)"]
-            print(f"{name:<22}{closed['rps']:>10.0f}{closed['rps'] / base_closed['rps']:>8.2f}{opened['p50']:>14.1f}{opened['p99']:>9.1f}"
-                  f"{opened['p99'] / base_open['p99']:>11.2f}{closed['errors'] + opened['errors']:>16}"
-                  f"{'':>8}{cpu[0]:.2f} + {cpu[1]:.2f} + {cpu[2]:.2f}")
+            print(
+                f"{name:<22}{closed['rps']:>10.0f}{closed['rps'] / base_closed['rps']:>8.2f}{opened['p50']:>14.1f}{opened['p99']:>9.1f}"
+                f"{opened['p99'] / base_open['p99']:>11.2f}{closed['errors'] + opened['errors']:>16}"
+                f"{'':>8}{cpu[0]:.2f} + {cpu[1]:.2f} + {cpu[2]:.2f}"
+            )
         meter.close()
         print(f"load average after the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         verdict = all(results[n][1]["p99"] < 50 and not results[n][1]["errors"] for n in results if n != "bare view (baseline)")

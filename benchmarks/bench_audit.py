@@ -60,21 +60,55 @@ def build(n: int) -> dict:
     from jiliang.registry import models as m
 
     province = m.Region.objects.create(code="330000", name="浙江省", level="province")
-    owner = m.Organisation.objects.create(name="杭州某燃气公司", credit_code=make_credit_code("91330100MA2C00001"),
-                                          kind="enterprise", region=province)
+    owner = m.Organisation.objects.create(
+        name="杭州某燃气公司", credit_code=make_credit_code("91330100MA2C00001"), kind="enterprise", region=province
+    )
     ids = np.arange(1, n + 1, dtype=np.int64)
     started = time.perf_counter()
     with transaction.atomic():
         for start in range(0, n, 200_000):
-            part = ids[start:start + 200_000]
+            part = ids[start : start + 200_000]
             k = len(part)
             codes = np.char.add("I", np.char.zfill(part.astype(str), 9))
-            bulk.write_columns("registry_instrument", [
-                "id", "code", "name", "legal_purpose", "owner_id", "region_id", "manufacturer", "model", "serial_number",
-                "type_approval_number", "accuracy", "range_min", "range_max", "unit", "status", "installed_on",
-            ], [part, codes, ["燃气表"] * k, ["none"] * k, [owner.pk] * k, [province.pk] * k, ["金卡智能"] * k, ["G2.5"] * k,
-                np.char.add("S", part.astype(str)), [""] * k, ["1.5级"] * k, [0.016] * k, (2.5 + (part % 7)).astype(float),
-                ["m³/h"] * k, ["in_use"] * k, ["2024-05-01"] * k])
+            bulk.write_columns(
+                "registry_instrument",
+                [
+                    "id",
+                    "code",
+                    "name",
+                    "legal_purpose",
+                    "owner_id",
+                    "region_id",
+                    "manufacturer",
+                    "model",
+                    "serial_number",
+                    "type_approval_number",
+                    "accuracy",
+                    "range_min",
+                    "range_max",
+                    "unit",
+                    "status",
+                    "installed_on",
+                ],
+                [
+                    part,
+                    codes,
+                    ["燃气表"] * k,
+                    ["none"] * k,
+                    [owner.pk] * k,
+                    [province.pk] * k,
+                    ["金卡智能"] * k,
+                    ["G2.5"] * k,
+                    np.char.add("S", part.astype(str)),
+                    [""] * k,
+                    ["1.5级"] * k,
+                    [0.016] * k,
+                    (2.5 + (part % 7)).astype(float),
+                    ["m³/h"] * k,
+                    ["in_use"] * k,
+                    ["2024-05-01"] * k,
+                ],
+            )
         bulk.reset_sequences(m.Instrument)
     rows_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -98,9 +132,16 @@ def naive(sample: int) -> dict:
     bad = 0
     for entry in AuditEntry.objects.order_by("sequence")[:sample]:
         content = {
-            "sequence": entry.sequence, "timestamp": entry.timestamp, "actor_id": entry.actor_user_id, "actor": entry.actor,
-            "action": entry.action, "object_type": entry.object_type, "object_id": entry.object_id,
-            "natural_key": entry.natural_key, "reason": entry.reason, "row_digest": entry.row_digest,
+            "sequence": entry.sequence,
+            "timestamp": entry.timestamp,
+            "actor_id": entry.actor_user_id,
+            "actor": entry.actor,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "natural_key": entry.natural_key,
+            "reason": entry.reason,
+            "row_digest": entry.row_digest,
             "previous_hash": entry.previous_hash,
             "old": None if entry.old is None else ledger.canonical_json(entry.old),
             "new": None if entry.new is None else ledger.canonical_json(entry.new),
@@ -126,8 +167,10 @@ def _run_measured(args: list[str], env: dict) -> tuple[str, float, int, int, flo
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with tempfile.TemporaryFile() as out_buf, tempfile.TemporaryFile() as err_buf:
         # Drain the pipes into files so wait4 can reap the child (and report its rusage).
-        pumps = [threading.Thread(target=shutil.copyfileobj, args=(proc.stdout, out_buf)),
-                 threading.Thread(target=shutil.copyfileobj, args=(proc.stderr, err_buf))]
+        pumps = [
+            threading.Thread(target=shutil.copyfileobj, args=(proc.stdout, out_buf)),
+            threading.Thread(target=shutil.copyfileobj, args=(proc.stderr, err_buf)),
+        ]
         for t in pumps:
             t.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -168,27 +211,42 @@ def _pg_admin(statement: str) -> None:
 def bench_backend(name: str, env: dict, n: int, sample: int) -> None:
     me = [sys.executable, str(Path(__file__).resolve())]
     built, build_s, build_peak = _child_json([*me, "--child", "build", "--entries", str(n)], env)
-    print(f"[{name}] built {n:,} instruments in {built['rows_s']:.1f} s; record_many of {built['entries']:,} entries "
-          f"in {built['record_s']:.1f} s ({built['entries'] / built['record_s']:,.0f} entries/s), peak RSS {build_peak / 2**20:.0f} MiB")
+    print(
+        f"[{name}] built {n:,} instruments in {built['rows_s']:.1f} s; record_many of {built['entries']:,} entries "
+        f"in {built['record_s']:.1f} s ({built['entries'] / built['record_s']:,.0f} entries/s), peak RSS {build_peak / 2**20:.0f} MiB"
+    )
 
     inner_rate = 0.0
     for workers in ("default 1", "2"):
         extra = [] if workers.startswith("default") else ["--workers", workers]
         out, verify_s, verify_peak, code, verify_cpu = _run_measured(
-            [sys.executable, "-c", "import sys; from jiliang.commands.audit import main; sys.exit(main(sys.argv[1:]))",
-             "audit", "verify", "--json", *extra], env)
+            [
+                sys.executable,
+                "-c",
+                "import sys; from jiliang.commands.audit import main; sys.exit(main(sys.argv[1:]))",
+                "audit",
+                "verify",
+                "--json",
+                *extra,
+            ],
+            env,
+        )
         report = json.loads(out)
         rate = report["entries"] / verify_s
         inner_rate = max(inner_rate, report["entries"] / report["seconds"])
         met = "n/a (smaller run)" if report["entries"] < 10**6 else "met" if verify_s < 30 else "MISSED"
-        print(f"[{name}] jiliang audit verify (workers {workers}): {report['entries']:,} entries + {report['rows_checked']:,} live rows "
-              f"in {verify_s:.1f} s wall ({report['seconds']:.1f} s in verify, {verify_cpu:.1f} s CPU) = {rate:,.0f} entries/s, "
-              f"exit {code}, intact={report['intact']}, peak RSS {verify_peak / 2**20:.0f} MiB  [target 10^6 entries < 30 s: {met}]")
+        print(
+            f"[{name}] jiliang audit verify (workers {workers}): {report['entries']:,} entries + {report['rows_checked']:,} live rows "
+            f"in {verify_s:.1f} s wall ({report['seconds']:.1f} s in verify, {verify_cpu:.1f} s CPU) = {rate:,.0f} entries/s, "
+            f"exit {code}, intact={report['intact']}, peak RSS {verify_peak / 2**20:.0f} MiB  [target 10^6 entries < 30 s: {met}]"
+        )
 
     slow, _, _ = _child_json([*me, "--child", "naive", "--sample", str(sample)], env)
     naive_rate = slow["sample"] / slow["seconds"]
-    print(f"[{name}] naive per-entry ORM verify on {slow['sample']:,} entries: {naive_rate:,.0f} entries/s "
-          f"(found {slow['bad']} bad) -> streaming verify is {inner_rate / naive_rate:.1f}x faster")
+    print(
+        f"[{name}] naive per-entry ORM verify on {slow['sample']:,} entries: {naive_rate:,.0f} entries/s "
+        f"(found {slow['bad']} bad) -> streaming verify is {inner_rate / naive_rate:.1f}x faster"
+    )
 
 
 def main() -> int:
@@ -209,7 +267,9 @@ def main() -> int:
 
     n = args.entries or (10_000 if args.quick else 1_000_000)
     sample = min(args.sample, n, 1_000 if args.quick else args.sample)
-    print(f"audit ledger benchmark: {n:,} entries, naive sample {sample:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"audit ledger benchmark: {n:,} entries, naive sample {sample:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     with tempfile.TemporaryDirectory(prefix="jiliang-bench-audit-") as data_dir:
         env = dict(os.environ, JILIANG_DATA_DIR=data_dir, PYTHONPATH=str(ROOT / "src"))
         env.pop("DATABASE_URL", None)
@@ -222,7 +282,12 @@ def main() -> int:
             _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
             _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
             try:
-                bench_backend("postgresql", dict(env, DATABASE_URL=f"{PG_SERVER.replace('postgresql', 'postgres')}/{PG_DATABASE}"), n, sample)
+                bench_backend(
+                    "postgresql",
+                    dict(env, DATABASE_URL=f"{PG_SERVER.replace('postgresql', 'postgres')}/{PG_DATABASE}"),
+                    n,
+                    sample,
+                )
             finally:
                 _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
     return 0

@@ -106,7 +106,9 @@ def main(argv=None) -> int:
     assert abs(x_star - x_naive) < 1e-9 * abs(x_star) and abs(s_star - s_naive) < 1e-9 * s_star
     counts = {k: int((z_verdicts == k).sum()) for k in ("satisfactory", "questionable", "unsatisfactory")}
     print(f"  x* = {x_star:.6f}, s* = {s_star:.6f}; z verdicts {counts}")
-    print(f"  jiliang   {t_fast:8.3f} s   peak memory {peak_fast / 2**20:7.1f} MiB   (target ≤ 1 s: {'met' if t_fast <= 1 else 'MISSED'})")
+    print(
+        f"  jiliang   {t_fast:8.3f} s   peak memory {peak_fast / 2**20:7.1f} MiB   (target ≤ 1 s: {'met' if t_fast <= 1 else 'MISSED'})"
+    )
     print(f"  naive     {t_naive:8.3f} s   (pure Python loops)")
     print(f"  speed-up  {t_naive / t_fast:8.1f} ×")
 
@@ -119,7 +121,9 @@ def main(argv=None) -> int:
     _, t_b_naive, _ = measure(naive_procedure_b, x50, u50, naive_trials, 1)
     naive_scaled = t_b_naive * trials / naive_trials
     print(f"  x_ref = {result.value:.6f}, u = {result.u:.6f}, 95 % interval [{result.interval[0]:.6f}, {result.interval[1]:.6f}]")
-    print(f"  jiliang   {t_b:8.3f} s   peak memory {peak_b / 2**20:7.1f} MiB   (target ≤ 10 s: {'met' if t_b <= 10 else 'MISSED'})")
+    print(
+        f"  jiliang   {t_b:8.3f} s   peak memory {peak_b / 2**20:7.1f} MiB   (target ≤ 10 s: {'met' if t_b <= 10 else 'MISSED'})"
+    )
     print(f"  naive     {naive_scaled:8.3f} s   (per-trial loop, timed on {naive_trials} trials and scaled)")
     print(f"  speed-up  {naive_scaled / t_b:8.1f} ×")
     return 0

@@ -63,7 +63,7 @@ def _size_of(database_url: str) -> int | None:
         if database_url.startswith("sqlite"):
             import sqlite3
 
-            path = Path(database_url[len("sqlite:///"):])
+            path = Path(database_url[len("sqlite:///") :])
             if not path.exists():
                 return None
             with sqlite3.connect(path) as conn:
@@ -93,7 +93,7 @@ def prepare(database: str, instruments: int, regenerate: bool) -> dict:
                 conn.execute(f'CREATE DATABASE "{PG_DB}"')
     elif stale:
         for suffix in ("", "-wal", "-shm"):
-            Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
+            Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
     _setup(url)
     from django.core.management import call_command
 
@@ -119,15 +119,21 @@ def orm_loop_ledger(sample_ids: range, today: dt.date) -> dict:
 
     counts: dict[tuple[int, int], int] = {}
     covered: dict[tuple[int, int], bool] = {}
-    for inst in mandatory_in_use().filter(id__gte=sample_ids.start, id__lt=sample_ids.stop).select_related("region__parent__parent"):
+    for inst in (
+        mandatory_in_use().filter(id__gte=sample_ids.start, id__lt=sample_ids.stop).select_related("region__parent__parent")
+    ):
         region = inst.region
         while region is not None:
             key = (region.id, inst.catalog_item_id)
             counts[key] = counts.get(key, 0) + 1
             if key not in covered:
                 covered[key] = models.MeasurementStandard.objects.filter(
-                    tier="public", status="active", valid_from__lte=today, valid_until__gte=today,
-                    holder__region_id=region.id, catalog_items=inst.catalog_item_id,
+                    tier="public",
+                    status="active",
+                    valid_from__lte=today,
+                    valid_until__gte=today,
+                    holder__region_id=region.id,
+                    catalog_items=inst.catalog_item_id,
                 ).exists()
             region = region.parent
     return {"pairs": len(counts), "covered": sum(covered.values())}
@@ -139,7 +145,12 @@ def row_loop_ledger(sample_ids: range) -> int:
 
     parents = dict(models.Region.objects.values_list("id", "parent_id"))
     counts: dict[tuple[int, int], int] = {}
-    for region_id, item_id in mandatory_in_use().filter(id__gte=sample_ids.start, id__lt=sample_ids.stop).values_list("region_id", "catalog_item_id").iterator(chunk_size=5000):
+    for region_id, item_id in (
+        mandatory_in_use()
+        .filter(id__gte=sample_ids.start, id__lt=sample_ids.stop)
+        .values_list("region_id", "catalog_item_id")
+        .iterator(chunk_size=5000)
+    ):
         while region_id is not None:
             counts[(region_id, item_id)] = counts.get((region_id, item_id), 0) + 1
             region_id = parents[region_id]
@@ -211,13 +222,25 @@ def measure(database: str, instruments: int, sample: int) -> dict:
     orm_due_per = (time.perf_counter() - t0) / len(due_sample)
     province = ledger.region("330000")
     return {
-        "database": connection.vendor, "instruments": n, "sample": len(sample_ids),
-        "ledger_s": ledger_s, "ledger_warm_s": ledger_warm_s, "due_s": due_s,
-        "ledger_traced_mb": ledger_traced / 2**20, "due_traced_mb": due_traced / 2**20,
-        "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024,
-        "orm_loop_ledger_s": orm_ledger_per * n, "row_loop_ledger_s": row_ledger_per * n, "orm_loop_due_s": orm_due_per * n,
-        "province_rollup_rate": province.rollup_rate, "gaps": len(ledger.gaps), "same_again": ledger_again.to_json() == ledger.to_json(),
-        "overdue": due.overdue, "due": due.due, "replacement": due.replacement,
+        "database": connection.vendor,
+        "instruments": n,
+        "sample": len(sample_ids),
+        "ledger_s": ledger_s,
+        "ledger_warm_s": ledger_warm_s,
+        "due_s": due_s,
+        "ledger_traced_mb": ledger_traced / 2**20,
+        "due_traced_mb": due_traced / 2**20,
+        "rss_before_mb": rss_before / 1024,
+        "rss_peak_mb": rss_peak / 1024,
+        "orm_loop_ledger_s": orm_ledger_per * n,
+        "row_loop_ledger_s": row_ledger_per * n,
+        "orm_loop_due_s": orm_due_per * n,
+        "province_rollup_rate": province.rollup_rate,
+        "gaps": len(ledger.gaps),
+        "same_again": ledger_again.to_json() == ledger.to_json(),
+        "overdue": due.overdue,
+        "due": due.due,
+        "replacement": due.replacement,
     }
 
 
@@ -263,16 +286,30 @@ def main() -> int:
         common = ["--database", database, "--instruments", str(instruments), "--sample", str(sample)]
         prep = _run_child("--child", "prepare", *common, *(["--regenerate"] if args.regenerate else []))
         r = _run_child("--child", "measure", *common)
-        print(f"\n== {r['database']} ({r['instruments']:,} working instruments; generated in {prep['generated_s']:.0f} s"
-              f"{'' if prep['generated_s'] else ', reused'})")
-        print(f"ledger   : {r['ledger_s']:8.2f} s cold, {r['ledger_warm_s']:.2f} s again   "
-              f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}")
-        print(f"  ORM loop (extrapolated from {r['sample']:,}): {r['orm_loop_ledger_s']:10.1f} s   ratio {r['orm_loop_ledger_s'] / r['ledger_s']:8.1f}x")
-        print(f"  row loop (extrapolated)               : {r['row_loop_ledger_s']:10.1f} s   ratio {r['row_loop_ledger_s'] / r['ledger_s']:8.1f}x")
-        print(f"due list : {r['due_s']:8.2f} s   ({r['overdue']:,} overdue, {r['due']:,} due in 30 days, {r['replacement']:,} end of life)")
-        print(f"  ORM loop (extrapolated)               : {r['orm_loop_due_s']:10.1f} s   ratio {r['orm_loop_due_s'] / r['due_s']:8.1f}x")
-        print(f"memory   : peak RSS {r['rss_peak_mb']:.0f} MB (after Django start-up {r['rss_before_mb']:.0f} MB); traced Python peak "
-              f"ledger {r['ledger_traced_mb']:.1f} MB, due list {r['due_traced_mb']:.1f} MB")
+        print(
+            f"\n== {r['database']} ({r['instruments']:,} working instruments; generated in {prep['generated_s']:.0f} s"
+            f"{'' if prep['generated_s'] else ', reused'})"
+        )
+        print(
+            f"ledger   : {r['ledger_s']:8.2f} s cold, {r['ledger_warm_s']:.2f} s again   "
+            f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}"
+        )
+        print(
+            f"  ORM loop (extrapolated from {r['sample']:,}): {r['orm_loop_ledger_s']:10.1f} s   ratio {r['orm_loop_ledger_s'] / r['ledger_s']:8.1f}x"
+        )
+        print(
+            f"  row loop (extrapolated)               : {r['row_loop_ledger_s']:10.1f} s   ratio {r['row_loop_ledger_s'] / r['ledger_s']:8.1f}x"
+        )
+        print(
+            f"due list : {r['due_s']:8.2f} s   ({r['overdue']:,} overdue, {r['due']:,} due in 30 days, {r['replacement']:,} end of life)"
+        )
+        print(
+            f"  ORM loop (extrapolated)               : {r['orm_loop_due_s']:10.1f} s   ratio {r['orm_loop_due_s'] / r['due_s']:8.1f}x"
+        )
+        print(
+            f"memory   : peak RSS {r['rss_peak_mb']:.0f} MB (after Django start-up {r['rss_before_mb']:.0f} MB); traced Python peak "
+            f"ledger {r['ledger_traced_mb']:.1f} MB, due list {r['due_traced_mb']:.1f} MB"
+        )
         if r["database"] == "postgresql":
             verdict = "meets" if r["ledger_s"] <= 10 and r["orm_loop_ledger_s"] / r["ledger_s"] >= 50 else "misses"
             print(f"target (ledger <= 10 s from PostgreSQL, >= 50x the loop): {verdict}")

@@ -23,7 +23,7 @@ from jiliang.core.dcc.schema import SCHEMA_DIR, dcc_schema, validate_schema
 from jiliang.core.dcc.sign import Signer, sign_dcc, sign_element
 from jiliang.core.dcc.verify import verify_dcc
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SIGNING_TIME = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
@@ -60,8 +60,9 @@ def main() -> int:
 
     unsigned = etree.tostring(build_element(record), xml_declaration=True, encoding="UTF-8")
     signed = sign_dcc(unsigned, signer, SIGNING_TIME)
-    triple = sign_dcc(unsigned, [Signer(signer.key, signer.certificate, role=r)
-                                 for r in ("verifier", "checker", "approver")], SIGNING_TIME)
+    triple = sign_dcc(
+        unsigned, [Signer(signer.key, signer.certificate, role=r) for r in ("verifier", "checker", "approver")], SIGNING_TIME
+    )
     assert verify_dcc(signed, trust_anchors=anchors).valid
     assert verify_dcc(triple, trust_anchors=anchors).valid
 
@@ -79,8 +80,10 @@ def main() -> int:
     def verify_three():
         assert verify_dcc(triple, trust_anchors=anchors).valid
 
-    print(f"DCC benchmark: {args.results}-result certificate ({len(unsigned):,} bytes unsigned, "
-          f"{len(signed):,} signed), one core, {'quick' if args.quick else 'full'} run")
+    print(
+        f"DCC benchmark: {args.results}-result certificate ({len(unsigned):,} bytes unsigned, "
+        f"{len(signed):,} signed), one core, {'quick' if args.quick else 'full'} run"
+    )
     ref, ref_wall = rate(xsd_only, seconds)
     rows = [("XSD validation alone (lxml, parse + validate)", ref, ref_wall)]
     signed_rate, wall = rate(build_validate_sign, seconds)
@@ -96,10 +99,11 @@ def main() -> int:
         if args.quick:
             print("  skipped: xmlschema reference (full run only)")
         else:
+
             def local(uri):
                 for pre in ("https://ptb.de/", "https://www.ptb.de/"):
                     if uri.startswith(pre):
-                        return str(SCHEMA_DIR / "ptb.de" / uri[len(pre):])
+                        return str(SCHEMA_DIR / "ptb.de" / uri[len(pre) :])
                 return uri
 
             schema = xmlschema.XMLSchema(str(SCHEMA_DIR / "ptb.de/dcc/v3.3.0/dcc.xsd"), uri_mapper=local, allow="local")
@@ -111,8 +115,10 @@ def main() -> int:
     print(f"  {'':{width}}  {'per CPU s':>10}  {'ms CPU':>7}  {'vs XSD alone':>12}  {'per wall s':>10}")
     for name, r, w in rows:
         print(f"  {name:{width}}  {r:10.1f}  {1000 / r:7.3f}  {r / ref:11.3f}x  {w:10.1f}")
-    print(f"  target >= 100 signed/s: {'met' if signed_rate >= 100 else 'NOT met'} ({signed_rate:.0f}/s); "
-          f"target >= 200 verifications/s: {'met' if verify_rate >= 200 else 'NOT met'} ({verify_rate:.0f}/s)")
+    print(
+        f"  target >= 100 signed/s: {'met' if signed_rate >= 100 else 'NOT met'} ({signed_rate:.0f}/s); "
+        f"target >= 200 verifications/s: {'met' if verify_rate >= 200 else 'NOT met'} ({verify_rate:.0f}/s)"
+    )
     print(f"  peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 

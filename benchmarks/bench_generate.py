@@ -25,12 +25,23 @@ import time
 
 from _databases import run_workers
 
-
-
 # The tables the generator fills (reference data and regions stay), in dependency order.
-PROVINCE_TABLES = ["organisations", "primary_standards", "standards", "standard_specifications", "standard_catalog_items",
-                   "standard_status_changes", "capabilities", "reference_materials", "certified_values", "people",
-                   "qualifications", "instruments", "events", "event_standards"]
+PROVINCE_TABLES = [
+    "organisations",
+    "primary_standards",
+    "standards",
+    "standard_specifications",
+    "standard_catalog_items",
+    "standard_status_changes",
+    "capabilities",
+    "reference_materials",
+    "certified_values",
+    "people",
+    "qualifications",
+    "instruments",
+    "events",
+    "event_standards",
+]
 
 
 class _Stopwatch:
@@ -64,16 +75,24 @@ def _import_round(demo) -> dict:
         start = time.perf_counter()
         counts = exchange.import_paths([folder])
         seconds = time.perf_counter() - start
-    return {"import_rows": sum(counts.values()), "import_seconds": seconds, "exported_rows": sum(exported.values()),
-            "import_ledger_seconds": ledger.seconds if ledger else 0.0}
+    return {
+        "import_rows": sum(counts.values()),
+        "import_seconds": seconds,
+        "exported_rows": sum(exported.values()),
+        "import_ledger_seconds": ledger.seconds if ledger else 0.0,
+    }
 
 
 def _verify() -> dict:
     from jiliang.audit import services
 
     report = services.verify()
-    return {"verify_seconds": report.seconds, "verify_entries": report.entries, "verify_rows": report.rows_checked,
-            "verify_findings": len(report.findings)}
+    return {
+        "verify_seconds": report.seconds,
+        "verify_entries": report.entries,
+        "verify_rows": report.rows_checked,
+        "verify_findings": len(report.findings),
+    }
 
 
 def worker(database_url: str, instruments: int, with_import: bool = True) -> dict:
@@ -91,7 +110,9 @@ def worker(database_url: str, instruments: int, with_import: bool = True) -> dic
 
     call_command("migrate", interactive=False, verbosity=0)
     # The ledger's work: batches read back, digests computed from the written columns, batches of those.
-    ledger = [_Stopwatch(demo, name) for name in ("record_batches", "digests_of_columns", "record_digests") if hasattr(demo, name)]
+    ledger = [
+        _Stopwatch(demo, name) for name in ("record_batches", "digests_of_columns", "record_digests") if hasattr(demo, name)
+    ]
     start = time.perf_counter()
     report = demo.generate(instruments=instruments, seed=2035, as_of=dt.date(2026, 11, 1))
     elapsed = time.perf_counter() - start
@@ -105,8 +126,15 @@ def worker(database_url: str, instruments: int, with_import: bool = True) -> dic
     t0 = time.perf_counter()
     with transaction.atomic():
         for k in range(sample):
-            event = models.CalibrationEvent(instrument=instrument, performer_id=instrument.owner_id, kind="verification", passed=True,
-                                            performed_on=dt.date(2026, 1, 1), valid_until=dt.date(2026, 12, 31), certificate_number=f"BENCH-{k}")
+            event = models.CalibrationEvent(
+                instrument=instrument,
+                performer_id=instrument.owner_id,
+                kind="verification",
+                passed=True,
+                performed_on=dt.date(2026, 1, 1),
+                valid_until=dt.date(2026, 12, 31),
+                certificate_number=f"BENCH-{k}",
+            )
             event.save()
             models.EventStandard(event=event, standard=standard).save()
         transaction.set_rollback(True)
@@ -114,12 +142,19 @@ def worker(database_url: str, instruments: int, with_import: bool = True) -> dic
     extra = _verify()
     if with_import:
         extra.update(_import_round(demo))
-    return {**extra, "ledger_seconds": ledger_seconds,
-        "vendor": connection.vendor, "instruments": report.instruments, "events": report.events, "rows": rows,
-        "seconds": elapsed, "events_per_s": report.events / elapsed, "rows_per_s": rows / elapsed,
-        "orm_events_per_s": orm_events_per_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {
+        **extra,
+        "ledger_seconds": ledger_seconds,
+        "vendor": connection.vendor,
+        "instruments": report.instruments,
+        "events": report.events,
+        "rows": rows,
+        "seconds": elapsed,
+        "events_per_s": report.events / elapsed,
+        "rows_per_s": rows / elapsed,
+        "orm_events_per_s": orm_events_per_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
 
 
 def main() -> int:
@@ -138,26 +173,40 @@ def main() -> int:
 
     extra = ["--instruments", str(instruments)] + ([] if args.with_import else ["--no-import"])
     results = run_workers(__file__, args.databases, args.pg_name, extra)
-    print(f"generate: {instruments:,} working instruments with five years of history; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs (after the run)")
-    print(f"{'database':<11}{'events':>11}{'seconds':>9}{'events/s':>11}{'rows/s':>11}{'ORM save events/s':>19}{'ratio':>8}{'peak MB':>9}")
+    print(
+        f"generate: {instruments:,} working instruments with five years of history; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs (after the run)"
+    )
+    print(
+        f"{'database':<11}{'events':>11}{'seconds':>9}{'events/s':>11}{'rows/s':>11}{'ORM save events/s':>19}{'ratio':>8}{'peak MB':>9}"
+    )
     for r in results:
-        print(f"{r['vendor']:<11}{r['events']:>11,}{r['seconds']:>9.1f}{r['events_per_s']:>11,.0f}{r['rows_per_s']:>11,.0f}"
-              f"{r['orm_events_per_s']:>19,.0f}{r['events_per_s'] / r['orm_events_per_s']:>7.0f}x{r['peak_rss_mb']:>9,.0f}")
+        print(
+            f"{r['vendor']:<11}{r['events']:>11,}{r['seconds']:>9.1f}{r['events_per_s']:>11,.0f}{r['rows_per_s']:>11,.0f}"
+            f"{r['orm_events_per_s']:>19,.0f}{r['events_per_s'] / r['orm_events_per_s']:>7.0f}x{r['peak_rss_mb']:>9,.0f}"
+        )
         if r["vendor"] == "postgresql":
             verdict = "meets" if r["events_per_s"] >= 50_000 else "MISSES"
             print(f"  target >= 50,000 events/s into PostgreSQL: {verdict}")
         if r.get("ledger_seconds"):
-            print(f"  of which the audit ledger's batches: {r['ledger_seconds']:.1f} s -> generate takes "
-                  f"{r['seconds'] / (r['seconds'] - r['ledger_seconds']):.2f}x the time without them")
-        print(f"  audit verify: {r['verify_entries']:,} entries, {r['verify_rows']:,} live rows in {r['verify_seconds']:.1f} s, "
-              f"{r['verify_findings']} finding(s)")
+            print(
+                f"  of which the audit ledger's batches: {r['ledger_seconds']:.1f} s -> generate takes "
+                f"{r['seconds'] / (r['seconds'] - r['ledger_seconds']):.2f}x the time without them"
+            )
+        print(
+            f"  audit verify: {r['verify_entries']:,} entries, {r['verify_rows']:,} live rows in {r['verify_seconds']:.1f} s, "
+            f"{r['verify_findings']} finding(s)"
+        )
         if "import_seconds" in r:
-            print(f"  import of the exported province: {r['import_rows']:,} rows in {r['import_seconds']:.1f} s "
-                  f"({r['import_rows'] / r['import_seconds']:,.0f} rows/s)")
+            print(
+                f"  import of the exported province: {r['import_rows']:,} rows in {r['import_seconds']:.1f} s "
+                f"({r['import_rows'] / r['import_seconds']:,.0f} rows/s)"
+            )
             if r.get("import_ledger_seconds"):
-                print(f"  of which the audit ledger's batches: {r['import_ledger_seconds']:.1f} s -> import takes "
-                      f"{r['import_seconds'] / (r['import_seconds'] - r['import_ledger_seconds']):.2f}x the time without them")
+                print(
+                    f"  of which the audit ledger's batches: {r['import_ledger_seconds']:.1f} s -> import takes "
+                    f"{r['import_seconds'] / (r['import_seconds'] - r['import_ledger_seconds']):.2f}x the time without them"
+                )
     return 0
 
 

@@ -54,8 +54,10 @@ def start_mosquitto():
     port = free_port()
     conf = os.path.join(d, "m.conf")
     with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
-                f"user {pwd.getpwuid(os.geteuid()).pw_name}\n")
+        f.write(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
+        )
     proc = subprocess.Popen([exe, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -110,9 +112,13 @@ def child(args) -> None:
 
     # 2. latency while publishing at a steady rate
     if scheme == "mqtt":
-        lat_source = worker.MqttIngest(host, port, client_id=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+        lat_source = worker.MqttIngest(
+            host, port, client_id=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline()
+        )
     else:
-        lat_source = worker.NatsIngest(host, port, durable=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline())
+        lat_source = worker.NatsIngest(
+            host, port, durable=f"bench-latency-{tag}", batch_size=args.batch_size, pipeline=Pipeline()
+        )
         prime_nats_consumer(host, port, f"bench-latency-{tag}", deliver_new=True)
     latencies: list[float] = []
     codes = dict(Device.objects.values_list("pk", "code"))
@@ -139,8 +145,16 @@ def child(args) -> None:
     th.start()
     time.sleep(1.0)
     pub = simulator.publisher_for(args.broker)
-    simulator.simulate(devices, publisher=pub, rate=args.latency_rate, seconds=args.latency_seconds, fraud_share=0.05,
-                             seed=2, first_seq=10_000_000, record_times=sent_at)
+    simulator.simulate(
+        devices,
+        publisher=pub,
+        rate=args.latency_rate,
+        seconds=args.latency_seconds,
+        fraud_share=0.05,
+        seed=2,
+        first_seq=10_000_000,
+        record_times=sent_at,
+    )
     pub.close()
     time.sleep(2.0)
     stop.set()
@@ -167,7 +181,12 @@ def drain_in_process(args, source, devices, simulator) -> dict:
     stats = source.run(idle_exit=1.0, seconds=600)
     # From the start (connect included) to the last commit: the idle wait that ends the run is not counted.
     elapsed = max((commits[-1] if commits else time.perf_counter()) - t0, 1e-9)
-    return {"stored": stats.stored, "drain_seconds": round(elapsed, 3), "stored_per_s": round(stats.stored / elapsed, 1), "workers": 1}
+    return {
+        "stored": stats.stored,
+        "drain_seconds": round(elapsed, 3),
+        "stored_per_s": round(stats.stored / elapsed, 1),
+        "workers": 1,
+    }
 
 
 def drain_with_workers(args, scheme, host, port, tag, devices, simulator) -> dict:
@@ -188,9 +207,27 @@ def drain_with_workers(args, scheme, host, port, tag, devices, simulator) -> dic
     pub.close()
     idle = 1.0
     t0 = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "jiliang.commands.ingest", "--broker", args.broker, *opts,
-                               "--batch-size", str(args.batch_size), "--idle-exit", str(idle), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for opts in options]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jiliang.commands.ingest",
+                "--broker",
+                args.broker,
+                *opts,
+                "--batch-size",
+                str(args.batch_size),
+                "--idle-exit",
+                str(idle),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for opts in options
+    ]
     stored, starts, commits = 0, [], []
     for p in procs:
         o, e = p.communicate(timeout=900)
@@ -205,8 +242,13 @@ def drain_with_workers(args, scheme, host, port, tag, devices, simulator) -> dic
     # As in one process: from the workers' start (connect included) to the last commit. The
     # interpreter and Django boot of each process (~1 s) is not ingest; the wall rate keeps it.
     elapsed = max((max(commits) if commits else time.time()) - min(starts), 1e-9)
-    return {"stored": stored, "drain_seconds": round(elapsed, 3), "stored_per_s": round(stored / elapsed, 1), "workers": args.workers,
-            "wall_per_s": round(stored / wall, 1)}
+    return {
+        "stored": stored,
+        "drain_seconds": round(elapsed, 3),
+        "stored_per_s": round(stored / elapsed, 1),
+        "workers": args.workers,
+        "wall_per_s": round(stored / wall, 1),
+    }
 
 
 def make_session(host, port, client_id, topic="jiliang/t/+/up"):
@@ -276,8 +318,12 @@ def prime_nats_consumer(host, port, durable, deliver_new=False):
         nc = await nats.connect(f"nats://{host}:{port}")
         js = nc.jetstream()
         await ensure_stream(js)
-        cfg = ConsumerConfig(durable_name=durable, filter_subject=NATS_SUBJECTS,
-                             deliver_policy=DeliverPolicy.NEW if deliver_new else DeliverPolicy.ALL, ack_wait=30)
+        cfg = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=NATS_SUBJECTS,
+            deliver_policy=DeliverPolicy.NEW if deliver_new else DeliverPolicy.ALL,
+            ack_wait=30,
+        )
         await js.add_consumer(NATS_STREAM, cfg)
         await nc.close()
 
@@ -377,8 +423,9 @@ def bare_nats(host, port, n, devices_payloads) -> float:
         durable = f"bench-bare-{os.getpid()}"
         from nats.js.api import ConsumerConfig
 
-        sub = await js.pull_subscribe("jiliang.t.>", durable=durable, stream=NATS_STREAM,
-                                      config=ConsumerConfig(max_ack_pending=20000, ack_wait=30))
+        sub = await js.pull_subscribe(
+            "jiliang.t.>", durable=durable, stream=NATS_STREAM, config=ConsumerConfig(max_ack_pending=20000, ack_wait=30)
+        )
         got = 0
         t0 = time.perf_counter()
         while got < n:
@@ -402,8 +449,16 @@ def sample_payloads(k=2000):
     key = "ab" * 32
     out = []
     for i in range(k):
-        body = {"d": f"BARE{i % 100:04d}", "seq": i + 1, "ts": time.time(), "kind": "sale", "volume_l": 30.0,
-                "unit_price": 7.94, "amount": 238.2, "pulses": 30000}
+        body = {
+            "d": f"BARE{i % 100:04d}",
+            "seq": i + 1,
+            "ts": time.time(),
+            "kind": "sale",
+            "volume_l": 30.0,
+            "unit_price": 7.94,
+            "amount": 238.2,
+            "pulses": 30000,
+        }
         out.append((protocol.topic_for(body["d"]), protocol.encode(body, key)))
     return out
 
@@ -422,9 +477,27 @@ def run_child(backend, broker, args, tmp) -> dict | None:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS jiliang_bench_ingest WITH (FORCE)")
             conn.execute("CREATE DATABASE jiliang_bench_ingest")
-    cmd = [sys.executable, __file__, "--child", "--backend", backend, "--broker", broker, "--messages", str(args.messages),
-           "--devices", str(args.devices), "--batch-size", str(args.batch_size), "--latency-rate", str(args.latency_rate),
-           "--latency-seconds", str(args.latency_seconds), "--workers", str(args.workers)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--backend",
+        backend,
+        "--broker",
+        broker,
+        "--messages",
+        str(args.messages),
+        "--devices",
+        str(args.devices),
+        "--batch-size",
+        str(args.batch_size),
+        "--latency-rate",
+        str(args.latency_rate),
+        "--latency-seconds",
+        str(args.latency_seconds),
+        "--workers",
+        str(args.workers),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -446,8 +519,12 @@ def main() -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-mqtt", action="store_true", help="with --nats: measure only NATS")
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes for the sustained rate (MQTT: a shared subscription; NATS: one durable consumer)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes for the sustained rate (MQTT: a shared subscription; NATS: one durable consumer)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="sqlite", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -472,8 +549,12 @@ def main() -> int:
 
         _, host, port = parse_broker(broker)
         payloads = sample_payloads()
-        print(f"ingest benchmark: {args.messages} signed messages, {args.devices} devices, batch {args.batch_size}, broker {broker}")
-        print(f"{os.cpu_count()} CPUs; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine slows every figure alike)")
+        print(
+            f"ingest benchmark: {args.messages} signed messages, {args.devices} devices, batch {args.batch_size}, broker {broker}"
+        )
+        print(
+            f"{os.cpu_count()} CPUs; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine slows every figure alike)"
+        )
         transports = []
         if not (args.skip_mqtt and args.nats):
             bare = bare_mqtt(host, port, args.messages, payloads)
@@ -500,20 +581,26 @@ def main() -> int:
             except Exception as exc:  # noqa: BLE001
                 print(f"skipped: PostgreSQL not reachable ({exc.__class__.__name__})")
                 backends.remove("postgres")
-        print(f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s':>9s} {'÷ bare':>7s} {'p50 s':>7s} {'p99 s':>7s} {'findings':>8s}")
+        print(
+            f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s':>9s} {'÷ bare':>7s} {'p50 s':>7s} {'p99 s':>7s} {'findings':>8s}"
+        )
         for transport, url, limit in transports:
             for backend in backends:
                 r = run_child(backend, url, args, tmp)
                 if r is None:
                     continue
-                print(f"{transport:9s} {backend:9s} {r.get('workers', 1):7d} {r['stored']:8d} {r['stored_per_s']:9,.0f} {r['stored_per_s'] / limit:6.0%} "
-                      f"{r['alert_p50_s']:7.3f} {r['alert_p99_s']:7.3f} {r['latency_findings']:8d}"
-                      + (f"   (with process boot: {r['wall_per_s']:,.0f} msg/s)" if "wall_per_s" in r else ""))
+                print(
+                    f"{transport:9s} {backend:9s} {r.get('workers', 1):7d} {r['stored']:8d} {r['stored_per_s']:9,.0f} {r['stored_per_s'] / limit:6.0%} "
+                    f"{r['alert_p50_s']:7.3f} {r['alert_p99_s']:7.3f} {r['latency_findings']:8d}"
+                    + (f"   (with process boot: {r['wall_per_s']:,.0f} msg/s)" if "wall_per_s" in r else "")
+                )
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare subscriber, alert p99 ≤ 2 s")
         if args.messages > 65535:
-            print(f"each MQTT run drained a backlog of {args.messages:,} queued QoS 1 messages (> 65,535): "
-                  "'stored' equal to it means no stall and no loss")
+            print(
+                f"each MQTT run drained a backlog of {args.messages:,} queued QoS 1 messages (> 65,535): "
+                "'stored' equal to it means no stall and no loss"
+            )
     finally:
         if proc is not None:
             proc.terminate()

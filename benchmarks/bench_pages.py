@@ -150,8 +150,13 @@ def worker(database_url: str, instruments: int, samples: int) -> dict:
             results.append({"page": label, "n": n, "p50": statistics.median(times), "p95": p95(times), "cpu_p95": p95(cpu)})
     from django.db import connection
 
-    return {"database": connection.vendor, "instruments": reg.Instrument.objects.count(), "prepared_s": prepared_s,
-            "results": results, "load": os.getloadavg()}
+    return {
+        "database": connection.vendor,
+        "instruments": reg.Instrument.objects.count(),
+        "prepared_s": prepared_s,
+        "results": results,
+        "load": os.getloadavg(),
+    }
 
 
 def main() -> int:
@@ -168,21 +173,30 @@ def main() -> int:
     from _databases import run_workers
 
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    print(f"bench_pages: {args.instruments:,} instruments, {args.samples} requests a page; load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs (the machine is shared)")
+    print(
+        f"bench_pages: {args.instruments:,} instruments, {args.samples} requests a page; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs (the machine is shared)"
+    )
     failed = False
-    for run in run_workers(__file__, databases, "jiliang_bench_pages", ["--instruments", str(args.instruments),
-                                                                       "--samples", str(args.samples)]):
+    for run in run_workers(
+        __file__, databases, "jiliang_bench_pages", ["--instruments", str(args.instruments), "--samples", str(args.samples)]
+    ):
         base = next(r for r in run["results"] if r["page"].startswith("bare view"))
-        print(f"\n{run['database']}: {run['instruments']:,} instruments (province generated and prepared in {run['prepared_s']:.0f} s); "
-              f"load average after: {' '.join(f'{x:.1f}' for x in run['load'])}")
+        print(
+            f"\n{run['database']}: {run['instruments']:,} instruments (province generated and prepared in {run['prepared_s']:.0f} s); "
+            f"load average after: {' '.join(f'{x:.1f}' for x in run['load'])}"
+        )
         print(f"{'page':<36}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p95 × bare':>12}{'CPU p95 ms':>12}  target")
         for r in run["results"]:
             verdict = "" if r is base else ("ok" if r["p95"] < TARGET_MS else "OVER")
             failed |= verdict == "OVER"
-            print(f"{r['page']:<36}{r['n']:>5}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p95'] / base['p95']:>12.1f}{r['cpu_p95']:>12.1f}  {verdict}")
-        print("(CPU p95: the process's own CPU time per request; on SQLite, in process, it is what an idle machine's "
-              "server time would be, when other work shares the cores)")
+            print(
+                f"{r['page']:<36}{r['n']:>5}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p95'] / base['p95']:>12.1f}{r['cpu_p95']:>12.1f}  {verdict}"
+            )
+        print(
+            "(CPU p95: the process's own CPU time per request; on SQLite, in process, it is what an idle machine's "
+            "server time would be, when other work shares the cores)"
+        )
     print(f"\ntarget p95 < {TARGET_MS:.0f} ms on every page: {'NOT met (see OVER)' if failed else 'met'}")
     return 0
 

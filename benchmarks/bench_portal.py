@@ -85,7 +85,6 @@ def run(args) -> None:
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
-
     from django.utils import timezone
 
     from jiliang.accounts.models import Membership
@@ -94,15 +93,18 @@ def run(args) -> None:
     from jiliang.registry import demo
     from jiliang.registry.models import Capability, Instrument, MeasurementStandard, Quantity, Region
 
-
     settings.ALLOWED_HOSTS = ["testserver"]
-    print(f"database: {connection.vendor}; data dir {os.environ['JILIANG_DATA_DIR']}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"database: {connection.vendor}; data dir {os.environ['JILIANG_DATA_DIR']}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     t0 = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     demo.generate(instruments=args.instruments, seed=2035)
-    print(f"demo province with {args.instruments:,} instruments generated in {time.perf_counter() - t0:.0f} s; "
-          f"{Capability.objects.count():,} capabilities of {MeasurementStandard.objects.count():,} standards")
+    print(
+        f"demo province with {args.instruments:,} instruments generated in {time.perf_counter() - t0:.0f} s; "
+        f"{Capability.objects.count():,} capabilities of {MeasurementStandard.objects.count():,} standards"
+    )
 
     pressure = Quantity.objects.get(name="压力")
     volume = Quantity.objects.get(name="容量")
@@ -112,8 +114,14 @@ def run(args) -> None:
         "everything, page 20": {"page": "20"},
         "pressure at 1 MPa": {"quantity": pressure.pk, "value": "1", "unit": "MPa"},
         "pressure 1 MPa, U <= 2 kPa": {"quantity": pressure.pk, "value": "1", "unit": "MPa", "uncertainty": "2"},
-        "volume 20 L, U_rel <= 0.5 %, county": {"quantity": volume.pk, "value": "20000", "unit": "mL", "uncertainty": "0.5",
-                                                "uncertainty_kind": "relative", "region": county.code},
+        "volume 20 L, U_rel <= 0.5 %, county": {
+            "quantity": volume.pk,
+            "value": "20000",
+            "unit": "mL",
+            "uncertainty": "0.5",
+            "uncertainty_kind": "relative",
+            "region": county.code,
+        },
         "relative 0.1 %, htmx": {"uncertainty": "0.1", "uncertainty_kind": "relative", "_htmx": True},
     }
     client = Client()
@@ -122,9 +130,14 @@ def run(args) -> None:
     # The naive way: all published capabilities into Python, pint per row.
     def naive(params):
         today = timezone.localdate()
-        rows = list(Capability.objects.filter(
-            standard__published=True, standard__status="active", standard__valid_from__lte=today,
-            standard__valid_until__gte=today).select_related("quantity", "standard__holder__region"))
+        rows = list(
+            Capability.objects.filter(
+                standard__published=True,
+                standard__status="active",
+                standard__valid_from__lte=today,
+                standard__valid_until__gte=today,
+            ).select_related("quantity", "standard__holder__region")
+        )
         ureg = units._ureg()
         q_id = params.get("quantity")
         value = float(params["value"]) if "value" in params else None
@@ -148,8 +161,10 @@ def run(args) -> None:
                 elif c.relative:
                     if value is None or c.uncertainty > wanted / abs(value):
                         continue
-            if "region" in params and not (c.standard.holder.region.code.startswith(params["region"][:4])
-                                           or c.standard.holder.region.code in (params["region"][:2] + "0000",)):
+            if "region" in params and not (
+                c.standard.holder.region.code.startswith(params["region"][:4])
+                or c.standard.holder.region.code in (params["region"][:2] + "0000",)
+            ):
                 continue
             out.append(c)
         return out[:25]
@@ -179,9 +194,17 @@ def run(args) -> None:
     for i in range(args.complaints):
         iid, rid = instruments[i % len(instruments)]
         handled = rng.random() < 0.33
-        rows.append(Complaint(reference=new_reference() + f"{i:x}"[-2:], instrument_id=iid, region_id=rid,
-                              description="benchmark", status="handled" if handled else "open",
-                              filed_at=now - dt.timedelta(minutes=i), handled_at=now if handled else None))
+        rows.append(
+            Complaint(
+                reference=new_reference() + f"{i:x}"[-2:],
+                instrument_id=iid,
+                region_id=rid,
+                description="benchmark",
+                status="handled" if handled else "open",
+                filed_at=now - dt.timedelta(minutes=i),
+                handled_at=now if handled else None,
+            )
+        )
     Complaint.objects.bulk_create(rows, batch_size=5000)
     with connection.cursor() as cursor:
         # Planner statistics, as the demo gathers for its own tables (and PostgreSQL's
@@ -193,7 +216,9 @@ def run(args) -> None:
     busiest = Complaint.objects.values("region__code").annotate(n=Count("id")).order_by("-n").first()
     admins = {
         "province admin": Membership(role="region_admin", region=province),
-        f"county admin ({busiest['region__code']})": Membership(role="region_admin", region=Region.objects.get(code=busiest["region__code"])),
+        f"county admin ({busiest['region__code']})": Membership(
+            role="region_admin", region=Region.objects.get(code=busiest["region__code"])
+        ),
     }
     clients = {}
     for label, membership in admins.items():
@@ -226,8 +251,10 @@ def run(args) -> None:
         worst, worst_cpu = max(worst, p95), max(worst_cpu, cpu95)
         print(f"{key[0] + ', ' + key[1]:50s} {p50:8.1f} {p95:8.1f} {cpu95:8.1f} {b50:13.1f} {b50 / p50:6.1f}x")
     print(f"\nportal worst p95: {worst:.1f} ms wall, {worst_cpu:.1f} ms CPU (target 300 ms)")
-    print(f"(median of the medians: {statistics.median([v[0] for v in with_index.values()]):.1f} ms; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"(median of the medians: {statistics.median([v[0] for v in with_index.values()]):.1f} ms; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":

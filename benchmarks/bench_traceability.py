@@ -57,22 +57,35 @@ def province(n_instruments: int, seed: int = 10):
     nonroot = np.flatnonzero(~is_root)
     lapse = np.where(rng.random(nonroot.size) < 0.03, rng.integers(30, 200, nonroot.size), 0)
     approval_standard = np.r_[np.flatnonzero(is_root), nonroot, nonroot]
-    approval_from = np.r_[np.full(is_root.sum(), -100000), np.full(nonroot.size, day(2018, 1, 1)),
-                          day(2022, 1, 1) + lapse].astype(np.int32)
-    approval_until = np.r_[np.full(is_root.sum(), DATE_MAX), np.full(nonroot.size, day(2022, 1, 1)),
-                           np.full(nonroot.size, day(2026, 1, 1))].astype(np.int32)
+    approval_from = np.r_[
+        np.full(is_root.sum(), -100000), np.full(nonroot.size, day(2018, 1, 1)), day(2022, 1, 1) + lapse
+    ].astype(np.int32)
+    approval_until = np.r_[
+        np.full(is_root.sum(), DATE_MAX), np.full(nonroot.size, day(2022, 1, 1)), np.full(nonroot.size, day(2026, 1, 1))
+    ].astype(np.int32)
     suspended = rng.choice(nonroot, max(1, nonroot.size // 200), replace=False)
     s_from = rng.integers(day(2023, 1, 1), day(2025, 6, 1), suspended.size)
     standards = StandardsTable(
-        n_std, device_indptr, device_indices, is_root, approval_standard, approval_from, approval_until,
-        suspended, s_from.astype(np.int32), (s_from + 60).astype(np.int32), np.ones(suspended.size, np.int8))
+        n_std,
+        device_indptr,
+        device_indices,
+        is_root,
+        approval_standard,
+        approval_from,
+        approval_until,
+        suspended,
+        s_from.astype(np.int32),
+        (s_from + 60).astype(np.int32),
+        np.ones(suspended.size, np.int8),
+    )
 
     # Device events: one a year; tier k a few weeks after tier k-1 so the chain is in order.
     n_years = len(YEARS)
     dev_item = np.repeat(np.arange(n_dev), n_years)
     year_start = np.array([day(y, 1, 1) for y in YEARS])
-    dev_date = (np.tile(year_start, n_dev) + 20 * np.repeat(device_tier, n_years)
-                + rng.integers(0, 10, dev_item.size)).astype(np.int32)
+    dev_date = (np.tile(year_start, n_dev) + 20 * np.repeat(device_tier, n_years) + rng.integers(0, 10, dev_item.size)).astype(
+        np.int32
+    )
     dev_tier = device_tier[dev_item]
     upper = np.maximum(dev_tier - 1, 0)
     dev_std = tier_start[upper] + (rng.random(dev_item.size) * np.asarray(TIER_SIZES)[upper]).astype(np.int64)
@@ -83,7 +96,7 @@ def province(n_instruments: int, seed: int = 10):
     n_ev = rng.integers(1, 6, n_instruments)
     inst_item = np.repeat(np.arange(n_dev, n_dev + n_instruments, dtype=np.int32), n_ev)
     first = np.cumsum(n_ev) - n_ev
-    k = (np.arange(inst_item.size, dtype=np.int32) - np.repeat(first, n_ev).astype(np.int32))
+    k = np.arange(inst_item.size, dtype=np.int32) - np.repeat(first, n_ev).astype(np.int32)
     # Most instruments are verified in the year before the question date; 8 % lapsed.
     start = QUESTION_DATE - 365 * n_ev + rng.integers(20, 365, n_instruments)
     start -= np.where(rng.random(n_instruments) < 0.08, 400, 0)
@@ -91,9 +104,11 @@ def province(n_instruments: int, seed: int = 10):
     # Standards of tiers 2, 3, 4 (10 %, 30 %, 60 %): positions past tier 2's start,
     # weighted by tier through a uniform draw mapped piecewise.
     u = rng.random(inst_item.size, dtype=np.float32)
-    inst_std = np.where(u < 0.1, tier_start[2] + u / 0.1 * TIER_SIZES[2],
-                        np.where(u < 0.4, tier_start[3] + (u - 0.1) / 0.3 * TIER_SIZES[3],
-                                 tier_start[4] + (u - 0.4) / 0.6 * TIER_SIZES[4])).astype(np.int32)
+    inst_std = np.where(
+        u < 0.1,
+        tier_start[2] + u / 0.1 * TIER_SIZES[2],
+        np.where(u < 0.4, tier_start[3] + (u - 0.1) / 0.3 * TIER_SIZES[3], tier_start[4] + (u - 0.4) / 0.6 * TIER_SIZES[4]),
+    ).astype(np.int32)
     inst_std = np.minimum(inst_std, tier_start[-1] - 1).astype(np.int32)
     del u
     inst_passed = rng.random(inst_item.size, dtype=np.float32) > 0.02
@@ -111,8 +126,16 @@ def province(n_instruments: int, seed: int = 10):
     n_items = n_dev + n_instruments
     owner = np.r_[np.zeros(n_dev, np.int64), rng.integers(1, max(2, n_instruments // 50), n_instruments)]
     region = np.r_[np.full(n_dev, 330000), 330000 + 100 * rng.integers(1, 12, n_instruments) + rng.integers(1, 10, n_instruments)]
-    return dict(n_items=n_items, n_dev=n_dev, standards=standards, events=events, owner=owner, region=region,
-                provincial=int(tier_start[2]), tier_start=tier_start)
+    return dict(
+        n_items=n_items,
+        n_dev=n_dev,
+        standards=standards,
+        events=events,
+        owner=owner,
+        region=region,
+        provincial=int(tier_start[2]),
+        tier_start=tier_start,
+    )
 
 
 def peak_mb():
@@ -159,11 +182,26 @@ def stage_engine(n):
     engine.append_events(batch)
     refresh = time.perf_counter() - t
     after = engine.validity_at(QUESTION_DATE + 11)
-    return dict(gen=gen, build=build, full=full, valid=int(v.valid.sum()), chain=chain, impact=impact_t,
-                impact_events=int(imp.events.size), impact_depth=int(imp.depth.max(initial=0)),
-                impact_owners=len(imp.by_owner), impact_std=std,
-                top_std=top, top_impact=top_t, top_events=int(top_imp.events.size), refresh=refresh, valid_after=int(after.valid.sum()),
-                events=engine.n_events, items=p["n_items"], peak_mb=peak_mb())
+    return dict(
+        gen=gen,
+        build=build,
+        full=full,
+        valid=int(v.valid.sum()),
+        chain=chain,
+        impact=impact_t,
+        impact_events=int(imp.events.size),
+        impact_depth=int(imp.depth.max(initial=0)),
+        impact_owners=len(imp.by_owner),
+        impact_std=std,
+        top_std=top,
+        top_impact=top_t,
+        top_events=int(top_imp.events.size),
+        refresh=refresh,
+        valid_after=int(after.valid.sum()),
+        events=engine.n_events,
+        items=p["n_items"],
+        peak_mb=peak_mb(),
+    )
 
 
 DUCK_TEMP = "/tmp/bench_traceability_duckdb"
@@ -240,8 +278,14 @@ def stage_duckdb(n):
     con.execute("SET memory_limit = '5GB'")
     con.execute(f"SET temp_directory = '{DUCK_TEMP}'")
     tables = {
-        "ev": {"row": rows, "item": ev.item, "date": ev.date, "until": ev.valid_until, "passed": ev.passed,
-               "range_ok": np.ones(len(ev), bool)},
+        "ev": {
+            "row": rows,
+            "item": ev.item,
+            "date": ev.date,
+            "until": ev.valid_until,
+            "passed": ev.passed,
+            "range_ok": np.ones(len(ev), bool),
+        },
         "lk": {"row": np.repeat(rows, nstd), "std": ev.standard_indices},
         "dv": {"std": np.repeat(np.arange(st.n_standards), np.diff(st.device_indptr)), "item": st.device_indices},
         "sd": {"std": np.arange(st.n_standards), "is_root": st.is_root},
@@ -275,8 +319,16 @@ def stage_duckdb(n):
     impact = time.perf_counter() - t
     con.close()
     shutil.rmtree(DUCK_TEMP, ignore_errors=True)
-    return dict(load=load, deps=deps, full=full, valid=int(valid), chain=chain, impact=impact,
-                impact_events=int(impact_events), peak_mb=peak_mb())
+    return dict(
+        load=load,
+        deps=deps,
+        full=full,
+        valid=int(valid),
+        chain=chain,
+        impact=impact,
+        impact_events=int(impact_events),
+        peak_mb=peak_mb(),
+    )
 
 
 def stage_walk(n, sample_size):
@@ -297,14 +349,16 @@ def stage_walk(n, sample_size):
     passed = dict(zip(row_list, ev.passed[rows].tolist()))
     item = dict(zip(row_list, item[rows].tolist()))
     ptr, ind = ev.standard_indptr, ev.standard_indices
-    stds_of = {r: ind[ptr[r]:ptr[r + 1]].tolist() for r in rows.tolist()}
-    devices = {s: st.device_indices[st.device_indptr[s]:st.device_indptr[s + 1]].tolist() for s in range(st.n_standards)}
+    stds_of = {r: ind[ptr[r] : ptr[r + 1]].tolist() for r in rows.tolist()}
+    devices = {s: st.device_indices[st.device_indptr[s] : st.device_indptr[s + 1]].tolist() for s in range(st.n_standards)}
     root = st.is_root.tolist()
     approvals = {}
     for s, f, u in zip(st.approval_standard.tolist(), st.approval_from.tolist(), st.approval_until.tolist()):
         approvals.setdefault(s, []).append((f, u))
     status = {}
-    for s, f, u, c in zip(st.status_standard.tolist(), st.status_from.tolist(), st.status_until.tolist(), st.status_code.tolist()):
+    for s, f, u, c in zip(
+        st.status_standard.tolist(), st.status_from.tolist(), st.status_until.tolist(), st.status_code.tolist()
+    ):
         status.setdefault(s, []).append((f, u, c))
     del p["events"], ev
 
@@ -383,8 +437,15 @@ def stage_walk(n, sample_size):
                         nxt.append(r)
         frontier = nxt
     impact = (time.perf_counter() - t0) * scale  # leaf events grow with the instruments
-    return dict(sample=int(sample.size), walk_sample=walk, full=walk * scale, valid_sample=int(n_valid),
-                chain=chain_t, impact=impact, peak_mb=peak_mb())
+    return dict(
+        sample=int(sample.size),
+        walk_sample=walk,
+        full=walk * scale,
+        valid_sample=int(n_valid),
+        chain=chain_t,
+        impact=impact,
+        peak_mb=peak_mb(),
+    )
 
 
 # ---------------------------------------------------------------------- driver
@@ -407,8 +468,9 @@ def main(argv=None):
     n = 100_000 if args.quick else args.instruments
     sample = args.sample or (10_000 if n <= 100_000 else min(n, 1_000_000))
     if args.stage:
-        result = {"engine": lambda: stage_engine(n), "duckdb": lambda: stage_duckdb(n),
-                  "walk": lambda: stage_walk(n, sample)}[args.stage]()
+        result = {"engine": lambda: stage_engine(n), "duckdb": lambda: stage_duckdb(n), "walk": lambda: stage_walk(n, sample)}[
+            args.stage
+        ]()
         print(json.dumps(result))
         return 0
 
@@ -417,8 +479,7 @@ def main(argv=None):
     if "error" in eng:
         print("engine failed:", eng["error"])
         return 1
-    print(f"  province: {eng['items']:,} items, {eng['events']:,} events after refresh "
-          f"(generated in {eng['gen']:.1f} s)")
+    print(f"  province: {eng['items']:,} items, {eng['events']:,} events after refresh (generated in {eng['gen']:.1f} s)")
     print(f"  engine snapshot build (sort, index, stored verdicts): {eng['build']:.2f} s")
     duck = run_stage("duckdb", n, sample) if "duckdb" not in args.skip else dict(skipped="--skip duckdb")
     walk = run_stage("walk", n, sample) if "walk" not in args.skip else dict(skipped="--skip walk")
@@ -428,33 +489,51 @@ def main(argv=None):
 
     print()
     print(f"{'':28}{'full validity':>16}{'one chain':>14}{'impact':>14}{'peak memory':>14}")
-    print(f"{'array engine':28}{fmt(eng['full']):>16}{fmt(eng['chain'], 'ms'):>14}{fmt(eng['impact']):>14}{eng['peak_mb']:>11.0f} MB")
+    print(
+        f"{'array engine':28}{fmt(eng['full']):>16}{fmt(eng['chain'], 'ms'):>14}{fmt(eng['impact']):>14}{eng['peak_mb']:>11.0f} MB"
+    )
     for name, r in (("DuckDB recursive SQL", duck), ("per-item walk (scaled)", walk)):
         if "skipped" in r or "error" in r:
             print(f"{name:28}  skipped: {r.get('skipped') or r.get('error')}")
             continue
         print(f"{name[:28]:28}{fmt(r['full']):>16}{fmt(r['chain'], 'ms'):>14}{fmt(r['impact']):>14}{r['peak_mb']:>11.0f} MB")
     print()
-    print(f"engine: {eng['valid']:,} of {eng['items']:,} items traceable; impact of provincial standard "
-          f"{eng['impact_std']}: {eng['impact_events']:,} events, depth {eng['impact_depth']}, {eng['impact_owners']:,} owners")
-    print(f"engine: impact of transfer standard {eng['top_std']} (one tier higher): {eng['top_events']:,} events "
-          f"in {eng['top_impact']:.3f} s")
+    print(
+        f"engine: {eng['valid']:,} of {eng['items']:,} items traceable; impact of provincial standard "
+        f"{eng['impact_std']}: {eng['impact_events']:,} events, depth {eng['impact_depth']}, {eng['impact_owners']:,} owners"
+    )
+    print(
+        f"engine: impact of transfer standard {eng['top_std']} (one tier higher): {eng['top_events']:,} events "
+        f"in {eng['top_impact']:.3f} s"
+    )
     if "full" in duck:
         same = "same count" if duck["valid"] == eng["valid"] else f"DIFFERENT: {duck['valid']:,}"
-        print(f"DuckDB: {duck['valid']:,} traceable ({same}); impact {duck['impact_events']:,} events "
-              f"({'same' if duck['impact_events'] == eng['impact_events'] else 'DIFFERENT'}); "
-              f"table load {duck['load']:.1f} s; of its validity time {duck['deps']:.2f} s is the "
-              "materialised device-calibration join, which its chain and impact queries then reuse")
-        print(f"ratio full validity DuckDB / engine: {duck['full'] / eng['full']:.1f}x "
-              f"(engine query only; {duck['full'] / (eng['full'] + eng['build']):.1f}x counting the snapshot build)")
+        print(
+            f"DuckDB: {duck['valid']:,} traceable ({same}); impact {duck['impact_events']:,} events "
+            f"({'same' if duck['impact_events'] == eng['impact_events'] else 'DIFFERENT'}); "
+            f"table load {duck['load']:.1f} s; of its validity time {duck['deps']:.2f} s is the "
+            "materialised device-calibration join, which its chain and impact queries then reuse"
+        )
+        print(
+            f"ratio full validity DuckDB / engine: {duck['full'] / eng['full']:.1f}x "
+            f"(engine query only; {duck['full'] / (eng['full'] + eng['build']):.1f}x counting the snapshot build)"
+        )
     if "full" in walk:
-        print(f"ratio full validity per-item walk / engine: {walk['full'] / eng['full']:.0f}x "
-              f"(walk {walk['walk_sample']:.2f} s for {walk['sample']:,} items)")
-    print(f"incremental refresh after 10^4 new events: {eng['refresh']:.3f} s "
-          f"({eng['valid_after']:,} items traceable the day after)")
-    targets = [("full validity <= 1 s", eng["full"] <= 1.0), ("one chain <= 10 ms", eng["chain"] <= 0.010),
-               ("impact <= 0.1 s", eng["impact"] <= 0.1), ("peak memory <= 6 GB", eng["peak_mb"] <= 6144),
-               ("refresh <= 1 s", eng["refresh"] <= 1.0)]
+        print(
+            f"ratio full validity per-item walk / engine: {walk['full'] / eng['full']:.0f}x "
+            f"(walk {walk['walk_sample']:.2f} s for {walk['sample']:,} items)"
+        )
+    print(
+        f"incremental refresh after 10^4 new events: {eng['refresh']:.3f} s "
+        f"({eng['valid_after']:,} items traceable the day after)"
+    )
+    targets = [
+        ("full validity <= 1 s", eng["full"] <= 1.0),
+        ("one chain <= 10 ms", eng["chain"] <= 0.010),
+        ("impact <= 0.1 s", eng["impact"] <= 0.1),
+        ("peak memory <= 6 GB", eng["peak_mb"] <= 6144),
+        ("refresh <= 1 s", eng["refresh"] <= 1.0),
+    ]
     if "full" in duck:
         targets.append((">= 4x DuckDB", duck["full"] / eng["full"] >= 4))
     if "full" in walk:

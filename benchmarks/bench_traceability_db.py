@@ -22,7 +22,6 @@ import time
 from _databases import run_workers
 
 
-
 def _timed(fn, repeat=1):
     best, value = float("inf"), None
     for _ in range(repeat):
@@ -45,7 +44,8 @@ def worker(database_url: str, instruments: int) -> dict:
     from django.db import connection, transaction
 
     from jiliang.registry import bulk, demo, models
-    from jiliang.registry import graph as loader, validity as services
+    from jiliang.registry import graph as loader
+    from jiliang.registry import validity as services
 
     as_of = dt.date(2026, 11, 1)
     call_command("migrate", interactive=False, verbosity=0)
@@ -76,24 +76,59 @@ def worker(database_url: str, instruments: int) -> dict:
     first_link = bulk.next_id(models.EventStandard)
     with transaction.atomic():
         ids = np.arange(first_id, first_id + len(sample))
-        bulk.write_columns("registry_calibrationevent",
-                           ["id", "instrument_id", "performer_id", "kind", "performed_on", "valid_until", "passed", "results", "certificate_number", "external_source",
-                            "region_id"],
-                           [ids, [i for i, _ in sample], [standard.holder_id] * len(sample), ["verification"] * len(sample),
-                            [str(as_of)] * len(sample), [str(as_of + dt.timedelta(days=364))] * len(sample), [True] * len(sample),
-                            ["[]"] * len(sample), [f"BENCH-{k}" for k in ids.tolist()], [""] * len(sample), [r for _, r in sample]])
-        bulk.write_columns("registry_eventstandard", ["id", "event_id", "standard_id"],
-                           [np.arange(first_link, first_link + len(sample)), ids, [standard.id] * len(sample)])
+        bulk.write_columns(
+            "registry_calibrationevent",
+            [
+                "id",
+                "instrument_id",
+                "performer_id",
+                "kind",
+                "performed_on",
+                "valid_until",
+                "passed",
+                "results",
+                "certificate_number",
+                "external_source",
+                "region_id",
+            ],
+            [
+                ids,
+                [i for i, _ in sample],
+                [standard.holder_id] * len(sample),
+                ["verification"] * len(sample),
+                [str(as_of)] * len(sample),
+                [str(as_of + dt.timedelta(days=364))] * len(sample),
+                [True] * len(sample),
+                ["[]"] * len(sample),
+                [f"BENCH-{k}" for k in ids.tolist()],
+                [""] * len(sample),
+                [r for _, r in sample],
+            ],
+        )
+        bulk.write_columns(
+            "registry_eventstandard",
+            ["id", "event_id", "standard_id"],
+            [np.arange(first_link, first_link + len(sample)), ids, [standard.id] * len(sample)],
+        )
     refresh_s, refreshed = _timed(lambda: loader.refresh_graph(graph))
     assert refreshed is graph, "refresh rebuilt instead of appending"
     return {
-        "vendor": connection.vendor, "instruments": report.instruments, "events": engine.n_events, "generate_s": generate_s,
-        "read_s": read_s, "build_s": build_s, "validity_s": validity_s, "summary_s": summary_s, "traceable": summary["share"],
-        "chain_engine_ms": chain_engine_s * 1e3, "chain_service_ms": chain_service_s * 1e3,
-        "impact_s": impact_s, "impact_events": int(found_impact["result"].events.size), "refresh_s": refresh_s,
+        "vendor": connection.vendor,
+        "instruments": report.instruments,
+        "events": engine.n_events,
+        "generate_s": generate_s,
+        "read_s": read_s,
+        "build_s": build_s,
+        "validity_s": validity_s,
+        "summary_s": summary_s,
+        "traceable": summary["share"],
+        "chain_engine_ms": chain_engine_s * 1e3,
+        "chain_service_ms": chain_service_s * 1e3,
+        "impact_s": impact_s,
+        "impact_events": int(found_impact["result"].events.size),
+        "refresh_s": refresh_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
 
 
 def main() -> int:
@@ -110,15 +145,21 @@ def main() -> int:
     results = run_workers(__file__, args.databases, "jiliang_bench_traceability", ["--instruments", str(instruments)])
     print(f"traceability from the database: {instruments:,} working instruments (demo province)")
     for r in results:
-        print(f"\n{r['vendor']}: {r['events']:,} events; generated in {r['generate_s']:.1f} s; peak memory {r['peak_rss_mb']:,.0f} MB")
+        print(
+            f"\n{r['vendor']}: {r['events']:,} events; generated in {r['generate_s']:.1f} s; peak memory {r['peak_rss_mb']:,.0f} MB"
+        )
         print(f"  snapshot: bulk reads {r['read_s']:.2f} s, full build (reads + solving) {r['build_s']:.2f} s")
         print(f"  validity of every item at a date   {r['validity_s'] * 1e3:8.1f} ms  (traceable share {r['traceable']:.1%})")
         print(f"  region summary (service)           {r['summary_s'] * 1e3:8.1f} ms")
-        print(f"  one chain: engine {r['chain_engine_ms']:.2f} ms, service with registry lookups {r['chain_service_ms']:.2f} ms "
-              f"(ratio {r['chain_service_ms'] / max(r['chain_engine_ms'], 1e-9):.1f}x)")
+        print(
+            f"  one chain: engine {r['chain_engine_ms']:.2f} ms, service with registry lookups {r['chain_service_ms']:.2f} ms "
+            f"(ratio {r['chain_service_ms'] / max(r['chain_engine_ms'], 1e-9):.1f}x)"
+        )
         print(f"  impact of the provincial mass standard: {r['impact_events']:,} events in {r['impact_s'] * 1e3:.1f} ms")
-        print(f"  incremental refresh after 10^4 new events: {r['refresh_s']:.2f} s "
-              f"(vs full build {r['build_s']:.2f} s: {r['build_s'] / max(r['refresh_s'], 1e-9):.0f}x faster)")
+        print(
+            f"  incremental refresh after 10^4 new events: {r['refresh_s']:.2f} s "
+            f"(vs full build {r['build_s']:.2f} s: {r['build_s'] / max(r['refresh_s'], 1e-9):.0f}x faster)"
+        )
     return 0
 
 

@@ -26,14 +26,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 from jiliang.core.uncertainty import evaluate_document  # noqa: E402
 
-
 # ---------------------------------------------------------------- models
 
+
 def model_3() -> dict:
-    return {"outputs": {"P": "V**2 / R * cos(phi)"},
-            "inputs": {"V": {"value": 5.0, "u": 0.01},
-                       "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05},
-                       "phi": {"value": 0.3, "distribution": "triangular", "half_width": 0.01}}}
+    return {
+        "outputs": {"P": "V**2 / R * cos(phi)"},
+        "inputs": {
+            "V": {"value": 5.0, "u": 0.01},
+            "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05},
+            "phi": {"value": 0.3, "distribution": "triangular", "half_width": 0.01},
+        },
+    }
 
 
 def model_20() -> dict:
@@ -50,11 +54,14 @@ def model_20() -> dict:
 
 def gum_model(n: int) -> dict:
     names = [f"x{i}" for i in range(n)]
-    return {"outputs": {"y": " + ".join(f"{x}**2/(1 + {x})" for x in names)},
-            "inputs": {x: {"value": 1.0, "u": 0.01, "dof": 10} for x in names}}
+    return {
+        "outputs": {"y": " + ".join(f"{x}**2/(1 + {x})" for x in names)},
+        "inputs": {x: {"value": 1.0, "u": 0.01, "dof": 10} for x in names},
+    }
 
 
 # ---------------------------------------------------------------- Monte Carlo runners
+
 
 def run_jiliang(doc: dict, trials: int) -> None:
     evaluate_document(doc, method="mc", trials=trials, seed=1)
@@ -71,7 +78,9 @@ def run_numpy(doc: dict, trials: int) -> None:
         elif kind == "rectangular":
             env[name] = rng.uniform(spec["value"] - spec["half_width"], spec["value"] + spec["half_width"], trials)
         else:
-            env[name] = rng.triangular(spec["value"] - spec["half_width"], spec["value"], spec["value"] + spec["half_width"], trials)
+            env[name] = rng.triangular(
+                spec["value"] - spec["half_width"], spec["value"], spec["value"] + spec["half_width"], trials
+            )
     expr = next(iter(doc["outputs"].values()))
     y = eval(expr, {"cos": np.cos, "__builtins__": {}}, env)  # noqa: S307 - the benchmark's own fixed text
     y.mean(), y.std(ddof=1), np.quantile(y, [0.025, 0.975])
@@ -87,7 +96,9 @@ def run_suncal(doc: dict, trials: int) -> None:
         if kind == "normal":
             model.var(var).measure(spec["value"]).typeb(unc=spec["u"], dist="normal")
         else:
-            model.var(var).measure(spec["value"]).typeb(a=spec["half_width"], dist="uniform" if kind == "rectangular" else "triangular")
+            model.var(var).measure(spec["value"]).typeb(
+                a=spec["half_width"], dist="uniform" if kind == "rectangular" else "triangular"
+            )
     result = model.monte_carlo(samples=trials)
     result.expand(conf=0.95)
 
@@ -139,8 +150,10 @@ def bench_monte_carlo(sizes: list[int]) -> None:
             run_jiliang(doc, min(trials, 100_000))  # warm up (compile, page in)
             t_ours = best_time(lambda: run_jiliang(doc, trials), repeat)
             t_numpy = best_time(lambda: run_numpy(doc, trials), repeat)
-            line = (f"  {label:18s} M={trials:>9,d}: Jiliang {t_ours:7.3f} s ({trials / t_ours:12,.0f}/s) | "
-                    f"NumPy {t_numpy:7.3f} s  ratio {t_numpy / t_ours:5.2f}x")
+            line = (
+                f"  {label:18s} M={trials:>9,d}: Jiliang {t_ours:7.3f} s ({trials / t_ours:12,.0f}/s) | "
+                f"NumPy {t_numpy:7.3f} s  ratio {t_numpy / t_ours:5.2f}x"
+            )
             need = len(doc["inputs"]) * trials * 8 * 2.5 / 2**30
             if suncal and need < min(3.5, available_gib() / 2):
                 t_suncal = best_time(lambda: run_suncal(doc, trials), repeat)
@@ -158,15 +171,16 @@ def bench_monte_carlo(sizes: list[int]) -> None:
 
 # ---------------------------------------------------------------- GUM runners
 
+
 def gum_jiliang(n: int) -> None:
     evaluate_document(gum_model(n), method="gum")
 
 
 def gum_gtc(n: int) -> None:
-    from GTC import dof, ureal, uncertainty, value
+    from GTC import dof, uncertainty, ureal, value
 
     xs = [ureal(1.0, 0.01, df=10) for _ in range(n)]
-    y = sum(x ** 2 / (1 + x) for x in xs)
+    y = sum(x**2 / (1 + x) for x in xs)
     value(y), uncertainty(y), dof(y)
 
 
@@ -216,11 +230,15 @@ def bench_gum(sizes: list[int], suncal_sizes: list[int], timeout: float) -> None
             line += f" | gtc {t_gtc * 1e3:8.3f} ms  ratio {t_gtc / t_ours:6.2f}x"
         if suncal and n in suncal_sizes:
             t_suncal = suncal_with_timeout(n, timeout)
-            line += (f" | suncal {t_suncal * 1e3:10.1f} ms  ratio {t_suncal / t_ours:8.1f}x" if t_suncal is not None
-                     else f" | suncal > {timeout:.0f} s (stopped)")
+            line += (
+                f" | suncal {t_suncal * 1e3:10.1f} ms  ratio {t_suncal / t_ours:8.1f}x"
+                if t_suncal is not None
+                else f" | suncal > {timeout:.0f} s (stopped)"
+            )
         elif suncal:
-            line += (" | suncal skipped (symbolic path takes minutes"
-                     + ("; run without --quick)" if n <= 50 else "; not run at 200 inputs)"))
+            line += " | suncal skipped (symbolic path takes minutes" + (
+                "; run without --quick)" if n <= 50 else "; not run at 200 inputs)"
+            )
         print(line, flush=True)
 
 
@@ -228,8 +246,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check")
     args = parser.parse_args()
-    print(f"bench_uncertainty  cores={os.cpu_count()}  numpy={np.__version__}  "
-          f"mode={'quick' if args.quick else 'full'}")
+    print(f"bench_uncertainty  cores={os.cpu_count()}  numpy={np.__version__}  mode={'quick' if args.quick else 'full'}")
     if args.quick:
         bench_monte_carlo([100_000, 1_000_000])
         bench_gum([10, 50, 200], [10], timeout=60)

@@ -98,7 +98,10 @@ def test_no_import_cycles_between_apps():
     cycles = strongly_connected(edges)
     detail = [
         f"{a} -> {b}: {sorted(witnesses[(a, b)])}"
-        for component in cycles for a in component for b in sorted(edges[a]) if b in component
+        for component in cycles
+        for a in component
+        for b in sorted(edges[a])
+        if b in component
     ]
     assert not cycles, "import cycles between apps:\n" + "\n".join(detail)
 

@@ -51,8 +51,10 @@ def _python_column(values):
 def _column_types(table: str, columns: Sequence[str]) -> list[str]:
     """PostgreSQL type names of the table's columns, in the order given."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
-                       [f'"{table}"'])
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+            [f'"{table}"'],
+        )
         known = dict(cursor.fetchall())
     return [known[c] for c in columns]
 
@@ -99,7 +101,7 @@ def _encoded(values: Sequence[Sequence], types: Sequence[str]):
     """The rows' binary COPY payload, piece by piece."""
     count = len(values[0])
     for start in range(0, count, PIECE_ROWS):
-        yield pgcopy.encode_rows([c[start:start + PIECE_ROWS] for c in values], types)
+        yield pgcopy.encode_rows([c[start : start + PIECE_ROWS] for c in values], types)
 
 
 def _copy_binary(raw_connection, table: str, columns: Sequence[str], values: Sequence[Sequence], types: Sequence[str]) -> None:
@@ -122,7 +124,7 @@ def _copy_text(table: str, columns: Sequence[str], values: Sequence[Sequence]) -
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f'COPY "{table}" ({_column_list(columns)}) FROM STDIN') as copy:
             for start in range(0, count, 50_000):
-                chunk = ["\t".join(row) for row in zip(*(c[start:start + 50_000] for c in text_columns))]
+                chunk = ["\t".join(row) for row in zip(*(c[start : start + 50_000] for c in text_columns))]
                 copy.write("\n".join(chunk) + "\n")
 
 

@@ -87,7 +87,6 @@ def _ticks(top: float, count: int = 4) -> list[float]:
     return [top * i / count for i in range(count + 1)]
 
 
-
 def _grid(x0: float, x1: float, y_base: float, plot_h: float, top: float, unit: str) -> list[str]:
     """Horizontal grid lines at the value ticks, each labelled on the left axis."""
     parts = ['<g class="chart-grid">']
@@ -95,11 +94,11 @@ def _grid(x0: float, x1: float, y_base: float, plot_h: float, top: float, unit: 
         y = y_base - plot_h * t / top
         parts.append(f'<line x1="{x0}" y1="{_n(y)}" x2="{x1}" y2="{_n(y)}"/>')
         parts.append(
-            f'<text class="chart-tick" x="{x0 - 4}" y="{_n(y + 4)}" text-anchor="end">'
-            f"{escape(format_value(t, unit))}</text>"
+            f'<text class="chart-tick" x="{x0 - 4}" y="{_n(y + 4)}" text-anchor="end">{escape(format_value(t, unit))}</text>'
         )
     parts.append("</g>")
     return parts
+
 
 def _open_svg(height: float, title: str, desc: str, kind: str) -> list[str]:
     label = title or desc
@@ -115,9 +114,7 @@ def _open_svg(height: float, title: str, desc: str, kind: str) -> list[str]:
 def _empty(title: str, kind: str) -> SafeString:
     msg = _("暂无数据")
     parts = _open_svg(60, title, msg, kind)
-    parts.append(
-        f'<text class="chart-empty" x="{WIDTH / 2:g}" y="34" text-anchor="middle">{escape(msg)}</text>'
-    )
+    parts.append(f'<text class="chart-empty" x="{WIDTH / 2:g}" y="34" text-anchor="middle">{escape(msg)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
@@ -157,9 +154,7 @@ def bar_chart(
 
     present = [v for v in vals if v is not None]
     top = max_value or nice_max(max(present + ([target] if target is not None else []) + [0.0]))
-    desc = "; ".join(
-        f"{label}: {format_value(v, unit)}" for label, v in zip(labels, vals, strict=True)
-    )
+    desc = "; ".join(f"{label}: {format_value(v, unit)}" for label, v in zip(labels, vals, strict=True))
     if target is not None:
         desc += "; " + _("目标") + f": {format_value(target, unit)}"
 
@@ -198,20 +193,13 @@ def _bars_horizontal(labels, vals, top, target, title, unit, desc) -> SafeString
         shown = format_value(v, unit)
         parts.append('<g class="chart-row">')
         parts.append(f"<title>{escape(label)}: {escape(shown)}</title>")
-        parts.append(
-            f'<text class="chart-label" x="{x0 - 6}" y="{_n(y + row / 2 + 4)}" text-anchor="end">'
-            f"{escape(label)}</text>"
-        )
+        parts.append(f'<text class="chart-label" x="{x0 - 6}" y="{_n(y + row / 2 + 4)}" text-anchor="end">{escape(label)}</text>')
         w = 0.0 if v is None else plot_w * min(v, top) / top
         if v is not None:
             parts.append(
-                f'<rect class="{_bar_class(v, target)}" x="{x0}" y="{_n(y)}" width="{_n(w)}" '
-                f'height="{row}" data-value="{v:g}"/>'
+                f'<rect class="{_bar_class(v, target)}" x="{x0}" y="{_n(y)}" width="{_n(w)}" height="{row}" data-value="{v:g}"/>'
             )
-        parts.append(
-            f'<text class="chart-value" x="{_n(x0 + w + 4)}" y="{_n(y + row / 2 + 4)}">'
-            f"{escape(shown)}</text>"
-        )
+        parts.append(f'<text class="chart-value" x="{_n(x0 + w + 4)}" y="{_n(y + row / 2 + 4)}">{escape(shown)}</text>')
         parts.append("</g>")
     if target is not None:
         x = x0 + plot_w * min(target, top) / top
@@ -247,13 +235,9 @@ def _bars_vertical(labels, vals, top, target, title, unit, desc) -> SafeString:
                 f'width="{_n(bar_w)}" height="{_n(h)}" data-value="{v:g}"/>'
             )
         parts.append(
-            f'<text class="chart-value" x="{_n(cx)}" y="{_n(y_base - h - 4)}" text-anchor="middle">'
-            f"{escape(shown)}</text>"
+            f'<text class="chart-value" x="{_n(cx)}" y="{_n(y_base - h - 4)}" text-anchor="middle">{escape(shown)}</text>'
         )
-        parts.append(
-            f'<text class="chart-label" x="{_n(cx)}" y="{y_base + 16}" text-anchor="middle">'
-            f"{escape(label)}</text>"
-        )
+        parts.append(f'<text class="chart-label" x="{_n(cx)}" y="{y_base + 16}" text-anchor="middle">{escape(label)}</text>')
         parts.append("</g>")
     if target is not None:
         y = y_base - plot_h * min(target, top) / top

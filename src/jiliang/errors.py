@@ -37,7 +37,9 @@ def describe(exc: BaseException) -> str | None:
         return f"a number is beyond the range of a double ({exc})"
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
-            return "; ".join(f"{field}: {' '.join(m for e in errs for m in e.messages)}" for field, errs in exc.error_dict.items())
+            return "; ".join(
+                f"{field}: {' '.join(m for e in errs for m in e.messages)}" for field, errs in exc.error_dict.items()
+            )
         return "; ".join(exc.messages)
     if isinstance(exc, DatabaseError):
         return f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
@@ -49,6 +51,6 @@ def describe(exc: BaseException) -> str | None:
 
 
 def _file_of(exc: BaseException) -> str:
-    """"FILE: " when the exception carries the file it came from (set by the reader)."""
+    """ "FILE: " when the exception carries the file it came from (set by the reader)."""
     name = getattr(exc, "filename", None) or getattr(exc, "jiliang_file", None)
     return f"{name}: " if name else ""

@@ -27,8 +27,6 @@ def gettext_noop(message: str) -> str:
     return message
 
 
-
-
 # Codes that only say "invalid" (the default of a class whose raisers have not been given a
 # code yet): their English reason is shown as it is.
 GENERIC_CODES = frozenset({"invalid", "dcc_invalid", "comparison_invalid"})

@@ -26,8 +26,17 @@ TRAILER = b"\xff\xff"
 PG_EPOCH = np.datetime64("2000-01-01", "D")
 PG_EPOCH_US = np.datetime64("2000-01-01T00:00:00", "us")
 
-_FIXED = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8", "real": ">f4", "double precision": ">f8", "boolean": "?",
-          "date": ">i4", "timestamp with time zone": ">i8", "timestamp without time zone": ">i8"}
+_FIXED = {
+    "smallint": ">i2",
+    "integer": ">i4",
+    "bigint": ">i8",
+    "real": ">f4",
+    "double precision": ">f8",
+    "boolean": "?",
+    "date": ">i4",
+    "timestamp with time zone": ">i8",
+    "timestamp without time zone": ">i8",
+}
 _VARIABLE = {"text", "character varying", "jsonb", "json", "uuid", "bytea"}
 SUPPORTED = frozenset(_FIXED) | _VARIABLE
 
@@ -55,8 +64,7 @@ def _fixed_column(values, pg_type: str, nulls: np.ndarray | None) -> np.ndarray:
     """The column as an array of the type's wire dtype (NULL rows hold a placeholder)."""
     if pg_type.startswith("timestamp") and not isinstance(values, np.ndarray):
         # NumPy takes naive datetimes only: aware ones are brought to UTC first.
-        values = [v.astimezone(dt.timezone.utc).replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v
-                  for v in values]
+        values = [v.astimezone(dt.UTC).replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v for v in values]
     if nulls is not None:
         fill = {"date": PG_EPOCH}.get(pg_type, PG_EPOCH_US if pg_type.startswith("timestamp") else 0)
         values = np.where(nulls, fill, values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object))

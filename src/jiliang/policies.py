@@ -138,8 +138,12 @@ def actor_for(user) -> Actor:
             actor = Actor(membership.role, user_id=user.pk, region_prefix=region.descendant_codes_prefix())
         else:
             actor = Actor(
-                membership.role, user_id=user.pk, organisation_id=membership.organisation_id,
-                is_verifier=membership.is_verifier, is_checker=membership.is_checker, is_approver=membership.is_approver,
+                membership.role,
+                user_id=user.pk,
+                organisation_id=membership.organisation_id,
+                is_verifier=membership.is_verifier,
+                is_checker=membership.is_checker,
+                is_approver=membership.is_approver,
             )
     user._jiliang_actor = actor
     return actor

@@ -36,14 +36,16 @@ def access_log() -> str | None:
 
 
 def serve(host: str, port: int, workers: int = 2) -> None:
-    _Server({
-        "bind": f"{host}:{port}",
-        "workers": max(1, workers),
-        "threads": 4,
-        "accesslog": access_log(),
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "timeout": 120,
-        "preload_app": True,
-    }).run()
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": max(1, workers),
+            "threads": 4,
+            "accesslog": access_log(),
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "timeout": 120,
+            "preload_app": True,
+        }
+    ).run()

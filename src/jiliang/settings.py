@@ -164,7 +164,10 @@ REST_FRAMEWORK = {
     # 0, not DRF's default None: with None DRF keys the anonymous rate on the client's own
     # X-Forwarded-For header, which any client can vary to escape it.
     "NUM_PROXIES": int(os.environ.get("JILIANG_NUM_PROXIES", "0")),
-    "DEFAULT_THROTTLE_CLASSES": ["jiliang.accounts.throttling.AnonWindowThrottle", "jiliang.accounts.throttling.UserWindowThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "jiliang.accounts.throttling.AnonWindowThrottle",
+        "jiliang.accounts.throttling.UserWindowThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("JILIANG_API_ANON_RATE", "120/minute"),
         "user": os.environ.get("JILIANG_API_USER_RATE", "6000/minute"),

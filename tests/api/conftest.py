@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from rest_framework.test import APIClient
 
@@ -90,14 +89,35 @@ def build_world() -> World:
     item = models.CatalogItem.objects.get(code="A02")  # fuel dispenser
     volume, mechanics = item.quantity, item.field
     common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2024, 1, 1), tier="public", level="county")
-    std_a_public = models.MeasurementStandard.objects.create(name="A 公开标准", holder=org_a, certificate_number="[2024]西量标第1号", **common)
-    std_a_private = models.MeasurementStandard.objects.create(name="A 内部标准", holder=org_a, certificate_number="[2024]西量标第2号", published=False, **common)
-    std_b_private = models.MeasurementStandard.objects.create(name="B 内部标准", holder=org_b, certificate_number="[2024]滨量标第1号", published=False, **common)
-    capability = models.Capability.objects.create(standard=std_a_private, quantity=volume, range_min=5, range_max=200, unit="L", uncertainty=0.025, k=2, relative=True)
-    primary = models.PrimaryStandard.objects.create(code="GJJZ-T-001", name="容量基准", quantity=volume, range_min=0.001, range_max=2000,
-                                                    unit="L", uncertainty=2e-5, k=2, holder=org_a)
-    material = models.ReferenceMaterial.objects.create(number="GBW(E)130001", name="乙醇溶液", level="secondary", producer=org_a, expires_on=dt.date(2030, 1, 1))
-    certified = models.CertifiedValue.objects.create(material=material, component="乙醇", value=0.8, unit="mg/mL", uncertainty=0.01, k=2)
+    std_a_public = models.MeasurementStandard.objects.create(
+        name="A 公开标准", holder=org_a, certificate_number="[2024]西量标第1号", **common
+    )
+    std_a_private = models.MeasurementStandard.objects.create(
+        name="A 内部标准", holder=org_a, certificate_number="[2024]西量标第2号", published=False, **common
+    )
+    std_b_private = models.MeasurementStandard.objects.create(
+        name="B 内部标准", holder=org_b, certificate_number="[2024]滨量标第1号", published=False, **common
+    )
+    capability = models.Capability.objects.create(
+        standard=std_a_private, quantity=volume, range_min=5, range_max=200, unit="L", uncertainty=0.025, k=2, relative=True
+    )
+    primary = models.PrimaryStandard.objects.create(
+        code="GJJZ-T-001",
+        name="容量基准",
+        quantity=volume,
+        range_min=0.001,
+        range_max=2000,
+        unit="L",
+        uncertainty=2e-5,
+        k=2,
+        holder=org_a,
+    )
+    material = models.ReferenceMaterial.objects.create(
+        number="GBW(E)130001", name="乙醇溶液", level="secondary", producer=org_a, expires_on=dt.date(2030, 1, 1)
+    )
+    certified = models.CertifiedValue.objects.create(
+        material=material, component="乙醇", value=0.8, unit="mg/mL", uncertainty=0.01, k=2
+    )
 
     person_a = models.Person.objects.create(name="甲检定员", organisation=org_a)
     person_a_spare = models.Person.objects.create(name="甲备用", organisation=org_a)
@@ -107,20 +127,51 @@ def build_world() -> World:
     qual_a = models.Qualification.objects.create(person=person_a, certificate_number="Q-A-1", **quali)
     qual_b = models.Qualification.objects.create(person=person_b, certificate_number="Q-B-1", **quali)
 
-    inst_e = models.Instrument.objects.create(code="E-0001", name="燃油加油机", catalog_item=item, legal_purpose="trade", owner=org_e, region=region["330106"])
-    inst_a = models.Instrument.objects.create(code="A-DEV-1", name="标准金属量器", owner=org_a, region=region["330106"], standard=std_a_private)
-    inst_b = models.Instrument.objects.create(code="B-DEV-1", name="标准金属量器", owner=org_b, region=region["330108"], standard=std_b_private)
-    event = dict(kind="verification", passed=True, performed_on=dt.date(2025, 3, 1), valid_until=dt.date(2026, 2, 28), specification=item.regulation)
-    event_a = models.CalibrationEvent.objects.create(instrument=inst_e, performer=org_a, person=person_a, certificate_number="A-2025-0001", **event)
+    inst_e = models.Instrument.objects.create(
+        code="E-0001", name="燃油加油机", catalog_item=item, legal_purpose="trade", owner=org_e, region=region["330106"]
+    )
+    inst_a = models.Instrument.objects.create(
+        code="A-DEV-1", name="标准金属量器", owner=org_a, region=region["330106"], standard=std_a_private
+    )
+    inst_b = models.Instrument.objects.create(
+        code="B-DEV-1", name="标准金属量器", owner=org_b, region=region["330108"], standard=std_b_private
+    )
+    event = dict(
+        kind="verification",
+        passed=True,
+        performed_on=dt.date(2025, 3, 1),
+        valid_until=dt.date(2026, 2, 28),
+        specification=item.regulation,
+    )
+    event_a = models.CalibrationEvent.objects.create(
+        instrument=inst_e, performer=org_a, person=person_a, certificate_number="A-2025-0001", **event
+    )
     models.EventStandard.objects.create(event=event_a, standard=std_a_private)
-    event_b = models.CalibrationEvent.objects.create(instrument=inst_b, performer=org_b, person=person_b, certificate_number="B-2025-0001", **event)
+    event_b = models.CalibrationEvent.objects.create(
+        instrument=inst_b, performer=org_b, person=person_b, certificate_number="B-2025-0001", **event
+    )
 
     w.rows = {
-        "item": item, "volume": volume, "mechanics": mechanics, "primary": primary,
-        "std_a_public": std_a_public, "std_a_private": std_a_private, "std_b_private": std_b_private, "capability": capability,
-        "material": material, "certified": certified,
-        "person_a": person_a, "person_a_spare": person_a_spare, "person_b": person_b, "person_e": person_e,
-        "qual_a": qual_a, "qual_b": qual_b,
-        "inst_e": inst_e, "inst_a": inst_a, "inst_b": inst_b, "event_a": event_a, "event_b": event_b,
+        "item": item,
+        "volume": volume,
+        "mechanics": mechanics,
+        "primary": primary,
+        "std_a_public": std_a_public,
+        "std_a_private": std_a_private,
+        "std_b_private": std_b_private,
+        "capability": capability,
+        "material": material,
+        "certified": certified,
+        "person_a": person_a,
+        "person_a_spare": person_a_spare,
+        "person_b": person_b,
+        "person_e": person_e,
+        "qual_a": qual_a,
+        "qual_b": qual_b,
+        "inst_e": inst_e,
+        "inst_a": inst_a,
+        "inst_b": inst_b,
+        "event_a": event_a,
+        "event_b": event_b,
     }
     return w

@@ -98,8 +98,9 @@ def test_membership_scopes_are_checked(reference_data):
     with pytest.raises(ValidationError) as info:
         admin_without_region.full_clean()
     assert "region" in info.value.message_dict
-    enterprise_verifier = Membership(user=user, role=Membership.Role.ENTERPRISE_USER, is_verifier=True,
-                                     region=Region.objects.get(code="330106"))
+    enterprise_verifier = Membership(
+        user=user, role=Membership.Role.ENTERPRISE_USER, is_verifier=True, region=Region.objects.get(code="330106")
+    )
     with pytest.raises(ValidationError) as info:
         enterprise_verifier.full_clean()
     assert {"organisation", "region", "role"} <= set(info.value.message_dict)
@@ -136,6 +137,12 @@ def test_successful_login_resets_the_failure_count():
     client = APIClient(REMOTE_ADDR="10.0.0.10")
     with override_settings(JILIANG_LOGIN_MAX_FAILURES=2):
         client.post("/api/auth/login/", {"username": "sun", "password": "wrong"}, format="json")
-        assert client.post("/api/auth/login/", {"username": "sun", "password": "right password 123"}, format="json").status_code == 200
+        assert (
+            client.post("/api/auth/login/", {"username": "sun", "password": "right password 123"}, format="json").status_code
+            == 200
+        )
         client.post("/api/auth/login/", {"username": "sun", "password": "wrong"}, format="json")
-        assert client.post("/api/auth/login/", {"username": "sun", "password": "right password 123"}, format="json").status_code == 200
+        assert (
+            client.post("/api/auth/login/", {"username": "sun", "password": "right password 123"}, format="json").status_code
+            == 200
+        )

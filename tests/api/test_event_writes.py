@@ -29,15 +29,22 @@ def state() -> tuple:
     """Row counts of every registry table, and every instrument's verified_until and every
     event's instrument: what a refused write must leave as it was."""
     counts = tuple(model.objects.count() for model in apps.get_app_config("registry").get_models())
-    return (counts, tuple(models.Instrument.objects.order_by("id").values_list("id", "verified_until")),
-            tuple(models.CalibrationEvent.objects.order_by("id").values_list("id", "instrument_id", "performed_on", "valid_until")))
+    return (
+        counts,
+        tuple(models.Instrument.objects.order_by("id").values_list("id", "verified_until")),
+        tuple(models.CalibrationEvent.objects.order_by("id").values_list("id", "instrument_id", "performed_on", "valid_until")),
+    )
 
 
 def attempt(client, method, url, payload=None):
     """The response, and whether the database is as it was; rolled back either way."""
     with transaction.atomic():
         before = state()
-        response = getattr(client, method.lower())(url, payload, format="json") if payload is not None else getattr(client, method.lower())(url)
+        response = (
+            getattr(client, method.lower())(url, payload, format="json")
+            if payload is not None
+            else getattr(client, method.lower())(url)
+        )
         unchanged = state() == before
         transaction.set_rollback(True)
     return response, unchanged
@@ -45,9 +52,17 @@ def attempt(client, method, url, payload=None):
 
 def event_payload(world, **changes):
     r, o = world.rows, world.orgs
-    payload = {"instrument": r["inst_e"].pk, "performer": o["a"].pk, "person": r["person_a"].pk, "kind": "verification", "passed": True,
-               "performed_on": "2026-03-01", "valid_until": "2027-02-28", "certificate_number": "A-2026-0901",
-               "standards_used": [r["std_a_private"].pk]}
+    payload = {
+        "instrument": r["inst_e"].pk,
+        "performer": o["a"].pk,
+        "person": r["person_a"].pk,
+        "kind": "verification",
+        "passed": True,
+        "performed_on": "2026-03-01",
+        "valid_until": "2027-02-28",
+        "certificate_number": "A-2026-0901",
+        "standards_used": [r["std_a_private"].pk],
+    }
     payload.update(changes)
     return payload
 
@@ -56,8 +71,15 @@ def test_a_verifier_may_not_record_events_on_an_instrument_outside_its_area(cali
     world = calibrated
     # B (滨江区) records a verification of E's dispenser in 西湖区, with its own standard:
     # 201 today, moving E's verified_until to 2199.
-    payload = event_payload(world, performer=world.orgs["b"].pk, person=world.rows["person_b"].pk, standards_used=[],
-                            performed_on="2026-03-01", valid_until="2199-12-31", certificate_number="B-2099-1")
+    payload = event_payload(
+        world,
+        performer=world.orgs["b"].pk,
+        person=world.rows["person_b"].pk,
+        standards_used=[],
+        performed_on="2026-03-01",
+        valid_until="2199-12-31",
+        certificate_number="B-2099-1",
+    )
     response, unchanged = attempt(world.client("staff_b"), "POST", "/api/events/", payload)
     assert response.status_code == 403, response.data
     assert "instrument" in response.json() and unchanged
@@ -66,7 +88,9 @@ def test_a_verifier_may_not_record_events_on_an_instrument_outside_its_area(cali
 def test_an_event_cannot_be_moved_to_another_instrument(calibrated):
     world = calibrated
     event = world.rows["event_a"]
-    response, unchanged = attempt(world.client("staff_a"), "PATCH", f"/api/events/{event.pk}/", {"instrument": world.rows["inst_b"].pk})
+    response, unchanged = attempt(
+        world.client("staff_a"), "PATCH", f"/api/events/{event.pk}/", {"instrument": world.rows["inst_b"].pk}
+    )
     assert response.status_code == 403, response.data
     assert unchanged
 
@@ -74,26 +98,39 @@ def test_an_event_cannot_be_moved_to_another_instrument(calibrated):
 def test_an_event_dated_in_the_future_is_refused(calibrated):
     world = calibrated
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    response, unchanged = attempt(world.client("staff_a"), "POST", "/api/events/",
-                                  event_payload(world, performed_on=future, valid_until="2199-12-31"))
+    response, unchanged = attempt(
+        world.client("staff_a"), "POST", "/api/events/", event_payload(world, performed_on=future, valid_until="2199-12-31")
+    )
     assert response.status_code == 400 and "performed_on" in response.json() and unchanged
     # An update may not move a stored event into the future either.
-    response, unchanged = attempt(world.client("staff_a"), "PATCH", f"/api/events/{world.rows['event_a'].pk}/",
-                                  {"performed_on": future, "valid_until": "2199-12-31"})
+    response, unchanged = attempt(
+        world.client("staff_a"),
+        "PATCH",
+        f"/api/events/{world.rows['event_a'].pk}/",
+        {"performed_on": future, "valid_until": "2199-12-31"},
+    )
     assert response.status_code == 400 and "performed_on" in response.json() and unchanged
 
 
 def test_standards_must_be_in_force_on_the_date(calibrated):
     world = calibrated
     standard = world.rows["std_a_private"]
-    models.StandardStatusChange.objects.create(standard=standard, status="active", effective_on=dt.date(2024, 1, 1), reason="考核合格")
-    models.StandardStatusChange.objects.create(standard=standard, status="suspended", effective_on=dt.date(2026, 2, 1), reason="期间核查不合格")
+    models.StandardStatusChange.objects.create(
+        standard=standard, status="active", effective_on=dt.date(2024, 1, 1), reason="考核合格"
+    )
+    models.StandardStatusChange.objects.create(
+        standard=standard, status="suspended", effective_on=dt.date(2026, 2, 1), reason="期间核查不合格"
+    )
     response, unchanged = attempt(world.client("staff_a"), "POST", "/api/events/", event_payload(world))
     assert response.status_code == 400 and unchanged
     assert "standards_used" in response.json() and "暂停" in str(response.json()["standards_used"])
     # A standard held by another institution is not A's to use.
-    response, unchanged = attempt(world.client("staff_a"), "POST", "/api/events/",
-                                  event_payload(world, performed_on="2026-01-15", standards_used=[world.rows["std_b_private"].pk]))
+    response, unchanged = attempt(
+        world.client("staff_a"),
+        "POST",
+        "/api/events/",
+        event_payload(world, performed_on="2026-01-15", standards_used=[world.rows["std_b_private"].pk]),
+    )
     assert response.status_code == 400 and "standards_used" in response.json() and unchanged
 
 
@@ -166,8 +203,11 @@ def write_cases(world):
 def foreign_patch(world, prefix, obj):
     """A change that would matter: a name, a date, an owner moved."""
     if prefix == "events":
-        return {"instrument": world.rows["inst_b"].pk if obj.instrument_id != world.rows["inst_b"].pk else world.rows["inst_e"].pk,
-                "performed_on": "2099-01-01", "valid_until": "2199-12-31"}
+        return {
+            "instrument": world.rows["inst_b"].pk if obj.instrument_id != world.rows["inst_b"].pk else world.rows["inst_e"].pk,
+            "performed_on": "2099-01-01",
+            "valid_until": "2199-12-31",
+        }
     if prefix == "instruments":
         return {"status": "scrapped"}
     if prefix == "qualifications":
@@ -201,11 +241,21 @@ def test_no_role_creates_events_on_instruments_outside_its_reach(calibrated, rol
     r, o = world.rows, world.orgs
     client = world.client(role)
     cases = [  # (performer, person, instrument): B on E's and A's; A on B's
-        (o["b"], r["person_b"], r["inst_e"]), (o["b"], r["person_b"], r["inst_a"]), (o["a"], r["person_a"], r["inst_b"]),
+        (o["b"], r["person_b"], r["inst_e"]),
+        (o["b"], r["person_b"], r["inst_a"]),
+        (o["a"], r["person_a"], r["inst_b"]),
     ]
     for performer, person, instrument in cases:
-        payload = event_payload(world, performer=performer.pk, person=person.pk, instrument=instrument.pk, standards_used=[],
-                                kind="verification", valid_until="2199-12-31", certificate_number=f"X-{performer.pk}-{instrument.pk}")
+        payload = event_payload(
+            world,
+            performer=performer.pk,
+            person=person.pk,
+            instrument=instrument.pk,
+            standards_used=[],
+            kind="verification",
+            valid_until="2199-12-31",
+            certificate_number=f"X-{performer.pk}-{instrument.pk}",
+        )
         response, unchanged = attempt(client, "POST", "/api/events/", payload)
         assert response.status_code in (401, 403), (role, performer.name, instrument.code, response.status_code, response.data)
         assert unchanged

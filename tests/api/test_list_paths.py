@@ -30,24 +30,42 @@ pytestmark = pytest.mark.django_db
 def _event(world, number, instrument, **extra):
     item = world.rows["item"]
     return models.CalibrationEvent(
-        instrument=instrument, performer=world.orgs["a"], kind="verification", passed=True, performed_on=dt.date(2025, 4, 1),
-        valid_until=dt.date(2026, 3, 31), specification=item.regulation, certificate_number=number, **extra)
+        instrument=instrument,
+        performer=world.orgs["a"],
+        kind="verification",
+        passed=True,
+        performed_on=dt.date(2025, 4, 1),
+        valid_until=dt.date(2026, 3, 31),
+        specification=item.regulation,
+        certificate_number=number,
+        **extra,
+    )
 
 
 def test_events_carry_their_instruments_region(world):
     assert world.rows["event_a"].region_id == world.rows["inst_e"].region_id == world.regions["330106"].pk
     assert world.rows["event_b"].region_id == world.regions["330108"].pk
     # Through the API: the region is not a field of the request; the save fills it.
-    created = world.client("staff_a").post("/api/events/", {
-        "instrument": world.rows["inst_b"].pk, "performer": world.orgs["a"].pk, "kind": "calibration",
-        "performed_on": "2025-05-01", "valid_until": "2026-04-30", "certificate_number": "A-2025-0100"}, format="json")
+    created = world.client("staff_a").post(
+        "/api/events/",
+        {
+            "instrument": world.rows["inst_b"].pk,
+            "performer": world.orgs["a"].pk,
+            "kind": "calibration",
+            "performed_on": "2025-05-01",
+            "valid_until": "2026-04-30",
+            "certificate_number": "A-2025-0100",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     assert "region" not in created.json()
     assert models.CalibrationEvent.objects.get(pk=created.json()["id"]).region_id == world.regions["330108"].pk
     # bulk_create (the registry import) fills it too, one query for the whole batch.
     with CaptureQueriesContext(connection) as queries:
-        made = models.CalibrationEvent.objects.bulk_create([_event(world, "BULK-1", world.rows["inst_a"]),
-                                                            _event(world, "BULK-2", world.rows["inst_b"])])
+        made = models.CalibrationEvent.objects.bulk_create(
+            [_event(world, "BULK-1", world.rows["inst_a"]), _event(world, "BULK-2", world.rows["inst_b"])]
+        )
     assert [e.region_id for e in made] == [world.regions["330106"].pk, world.regions["330108"].pk]
     assert models.CalibrationEvent.objects.filter(certificate_number__startswith="BULK-", region__isnull=True).count() == 0
     sqls = [q["sql"] for q in queries.captured_queries if "registry_instrument" in q["sql"]]
@@ -70,8 +88,10 @@ def test_an_instrument_moving_takes_its_events_along_on_the_ledger(world):
     assert changed.object_id == str(event.pk) and changed.new == {"region_id": yuhang.pk}
     assert audit.verify().intact  # the event's new row matches the digest its entry recorded
     assert [r["certificate_number"] for r in county_admin.get("/api/events/").json()["results"]] == ["A-2025-0001"]
-    assert [r["certificate_number"] for r in world.client("province_admin").get(
-        "/api/events/", {"region": yuhang.pk}).json()["results"]] == ["A-2025-0001"]
+    assert [
+        r["certificate_number"]
+        for r in world.client("province_admin").get("/api/events/", {"region": yuhang.pk}).json()["results"]
+    ] == ["A-2025-0001"]
     # Saving it again without a move writes nothing more.
     count = AuditEntry.objects.count()
     inst.save()
@@ -85,7 +105,11 @@ def test_region_filter_checks_the_id_against_the_tree(world):
         assert response.status_code == 400 and "region" in response.json(), endpoint
         assert client.get(endpoint, {"region": "x"}).status_code == 400
     city = world.regions["330100"]
-    assert {r["code"] for r in client.get("/api/instruments/", {"region": city.pk}).json()["results"]} == {"E-0001", "A-DEV-1", "B-DEV-1"}
+    assert {r["code"] for r in client.get("/api/instruments/", {"region": city.pk}).json()["results"]} == {
+        "E-0001",
+        "A-DEV-1",
+        "B-DEV-1",
+    }
     within = {r["code"] for r in client.get("/api/regions/", {"within": city.pk, "page_size": 500}).json()["results"]}
     assert {"330106", "330108", "330110"} <= within and "330100" not in within and all(c.startswith("3301") for c in within)
     # A county administrator filtering outside the county sees nothing, not an error.
@@ -124,7 +148,11 @@ def test_token_lookup_loads_user_role_and_region_in_one_query(world):
     # The token with its user, membership and region; and the rate window's shared counter (one upsert).
     assert len(queries.captured_queries) == 2 and "jiliang_counter" in queries.captured_queries[1]["sql"]
     staff = world.client("staff_a").get("/api/me/").json()
-    assert staff["role"] == "institution_staff" and staff["organisation"] == world.orgs["a"].pk and staff["sub_roles"] == ["verifier"]
+    assert (
+        staff["role"] == "institution_staff"
+        and staff["organisation"] == world.orgs["a"].pk
+        and staff["sub_roles"] == ["verifier"]
+    )
     plain = get_user_model().objects.create_user("no-role", password=None)
     assert not Membership.objects.filter(user=plain).exists()
     _, token = ApiToken.issue(plain, "t")
@@ -156,8 +184,17 @@ def _columns(instance):
     return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
 
 
-@pytest.mark.parametrize("model", [models.Instrument, models.CalibrationEvent, models.MeasurementStandard, models.Organisation,
-                                   models.Region, models.CatalogItem])
+@pytest.mark.parametrize(
+    "model",
+    [
+        models.Instrument,
+        models.CalibrationEvent,
+        models.MeasurementStandard,
+        models.Organisation,
+        models.Region,
+        models.CatalogItem,
+    ],
+)
 def test_plain_rows_are_the_instances_the_orm_builds(world, model):
     expected = list(model.objects.order_by("pk"))
     got = list(rows.plain_rows(model.objects.order_by("pk")))
@@ -186,12 +223,27 @@ def test_plain_rows_fall_back_for_select_related_and_annotations(world):
     assert {o.x for o in got} == {7}
 
 
-@pytest.mark.parametrize("viewset", [views.InstrumentViewSet, views.EventViewSet, views.StandardViewSet, views.OrganisationViewSet,
-                                     views.RegionViewSet, views.CatalogItemViewSet, views.PersonViewSet, views.QualificationViewSet,
-                                     views.ReferenceMaterialViewSet, views.PrimaryStandardViewSet, views.SpecificationViewSet])
+@pytest.mark.parametrize(
+    "viewset",
+    [
+        views.InstrumentViewSet,
+        views.EventViewSet,
+        views.StandardViewSet,
+        views.OrganisationViewSet,
+        views.RegionViewSet,
+        views.CatalogItemViewSet,
+        views.PersonViewSet,
+        views.QualificationViewSet,
+        views.ReferenceMaterialViewSet,
+        views.PrimaryStandardViewSet,
+        views.SpecificationViewSet,
+    ],
+)
 def test_compiled_representation_is_what_drf_renders(world, viewset):
     serializer_class = viewset.serializer_class
-    queryset = viewset().base_queryset() if viewset.base_queryset is not views.RegistryViewSet.base_queryset else viewset.queryset.all()
+    queryset = (
+        viewset().base_queryset() if viewset.base_queryset is not views.RegistryViewSet.base_queryset else viewset.queryset.all()
+    )
     instances = list(queryset.order_by("pk"))
     assert instances
     if viewset is views.EventViewSet:
@@ -235,8 +287,11 @@ def test_organisation_scoped_events_are_found_without_a_join(world, monkeypatch)
                 response = world.client(role).get("/api/events/")
             assert response.status_code == 200
             assert {r["certificate_number"] for r in response.json()["results"]} == numbers, (role, limit)
-            listing = next(q["sql"] for q in queries.captured_queries
-                           if q["sql"].lstrip("( ").startswith('SELECT "registry_calibrationevent"."id"'))
+            listing = next(
+                q["sql"]
+                for q in queries.captured_queries
+                if q["sql"].lstrip("( ").startswith('SELECT "registry_calibrationevent"."id"')
+            )
             assert "JOIN" not in listing.upper(), listing
             assert ("registry_instrument" in listing) is (limit == 0), listing
             # The same scope answers a detail: found when visible, 404 otherwise.
@@ -245,8 +300,10 @@ def test_organisation_scoped_events_are_found_without_a_join(world, monkeypatch)
                 assert status == (200 if number in numbers else 404), (role, number, limit)
     # With the region filter the scope still holds; an organisation owning no instrument
     # sees only what it performed.
-    assert [r["certificate_number"] for r in world.client("staff_b").get(
-        "/api/events/", {"region": world.regions["330106"].pk}).json()["results"]] == ["B-2025-0002"]
+    assert [
+        r["certificate_number"]
+        for r in world.client("staff_b").get("/api/events/", {"region": world.regions["330106"].pk}).json()["results"]
+    ] == ["B-2025-0002"]
     lab = make_organisation("无器具实验室", "laboratory", world.regions["330108"], 901)
     extra.performer = lab
     extra.save()

@@ -14,9 +14,9 @@ import pytest
 from django.apps import apps
 
 import jiliang
-from jiliang.core.identifiers import make_credit_code
 from jiliang.comparisons import policies as comparison_policies
 from jiliang.comparisons.models import Comparison
+from jiliang.core.identifiers import make_credit_code
 from jiliang.policies import ANONYMOUS, AUDITOR, NATIONAL, REGION_ADMIN, STAFF, Actor, policy_of
 from jiliang.registry import models
 from jiliang.registry.policies import StandardPolicy
@@ -25,8 +25,11 @@ from jiliang.supervision.prepack.models import Inspection
 
 PACKAGE = Path(jiliang.__file__).resolve().parent
 
-LIFECYCLES = [(Comparison, comparison_policies.POLICY), (Inspection, prepack_policies.POLICY),
-              (models.MeasurementStandard, StandardPolicy())]
+LIFECYCLES = [
+    (Comparison, comparison_policies.POLICY),
+    (Inspection, prepack_policies.POLICY),
+    (models.MeasurementStandard, StandardPolicy()),
+]
 
 
 @pytest.mark.parametrize("model, policy", LIFECYCLES, ids=lambda v: getattr(v, "__name__", type(v).__name__))
@@ -46,7 +49,7 @@ def test_workflow_templates_ask_the_policy_not_the_status(app):
     for path in (PACKAGE / app / "templates").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         for match in re.finditer(r"\.status\s*==\s*[\"']", text):
-            offending.append(f"{path.relative_to(PACKAGE)}: {text[max(0, match.start() - 30):match.end() + 20]!r}")
+            offending.append(f"{path.relative_to(PACKAGE)}: {text[max(0, match.start() - 30) : match.end() + 20]!r}")
     assert not offending, "\n".join(offending)
 
 
@@ -61,7 +64,13 @@ def test_the_registry_imports_nothing_of_the_accounts_app():
     importers = []
     for path in (PACKAGE / "registry").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
             if any(name.startswith("jiliang.accounts") for name in names):
                 importers.append(str(path.relative_to(PACKAGE)))
     assert not importers, importers
@@ -77,11 +86,20 @@ def test_policy_of_finds_each_apps_policy():
 @pytest.mark.django_db
 def test_allowed_actions_of_a_standard_follow_role_and_state(reference_data):
     region = models.Region.objects.get(code="330106")
-    holder = models.Organisation.objects.create(name="测试所", kind="legal_institute", region=region, credit_code=make_credit_code("12330106000000077"))
+    holder = models.Organisation.objects.create(
+        name="测试所", kind="legal_institute", region=region, credit_code=make_credit_code("12330106000000077")
+    )
     field = models.MetrologyField.objects.first()
     standard = models.MeasurementStandard.objects.create(
-        name="测试标准", tier="public", level="county", holder=holder, field=field, certificate_number="[2024]测第1号",
-        issuing_department=holder, valid_from=dt.date(2024, 1, 1))
+        name="测试标准",
+        tier="public",
+        level="county",
+        holder=holder,
+        field=field,
+        certificate_number="[2024]测第1号",
+        issuing_department=holder,
+        valid_from=dt.date(2024, 1, 1),
+    )
     policy = StandardPolicy()
     national, staff = Actor(NATIONAL), Actor(STAFF, organisation_id=holder.pk, is_verifier=True)
     county = Actor(REGION_ADMIN, region_prefix="330106")

@@ -52,10 +52,12 @@ def test_api_details_and_pages_answer_as_the_policies_say(world, role):
         policy, model = viewset.policy, viewset.queryset.model
         cache.clear()  # the anonymous request rate is throttled: each table starts afresh
         rows = model.objects.order_by("pk")
-        for obj in (rows if policy.scoped else rows[:5]):  # every owned row; a sample of reference data
+        for obj in rows if policy.scoped else rows[:5]:  # every owned row; a sample of reference data
             response = api.get(f"/api/{prefix}/{obj.pk}/")
             if response.status_code not in expected_read(policy, actor, obj):
-                mismatches.append(f"API {prefix}/{obj.pk}: {response.status_code}, policy says {expected_read(policy, actor, obj)}")
+                mismatches.append(
+                    f"API {prefix}/{obj.pk}: {response.status_code}, policy says {expected_read(policy, actor, obj)}"
+                )
             entry = URL_NAMES.get(model)
             if entry is None:
                 continue

@@ -11,15 +11,30 @@ from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from jiliang.registry.api.renderers import FastJSONRenderer
 
-PAYLOAD = ReturnDict({
-    "next": "http://testserver/api/events/?cursor=cD0yMDI1",
-    "results": ReturnList([
-        {"id": 1, "certificate_number": "JL-V2025-000000001", "performed_on": dt.date(2025, 4, 1), "passed": True,
-         "uncertainty": 2e-06, "results": [{"quantity": "质量", "value": 1.0, "U": 2e-06, "k": 2}], "standards_used": [3, 4],
-         "created": dt.datetime(2025, 4, 1, 8, 30, 0, 125000, tzinfo=dt.timezone.utc), "note": gettext_lazy("有效期至"),
-         "amount": Decimal("12.50"), "missing": None},
-    ], serializer=None),
-}, serializer=None)
+PAYLOAD = ReturnDict(
+    {
+        "next": "http://testserver/api/events/?cursor=cD0yMDI1",
+        "results": ReturnList(
+            [
+                {
+                    "id": 1,
+                    "certificate_number": "JL-V2025-000000001",
+                    "performed_on": dt.date(2025, 4, 1),
+                    "passed": True,
+                    "uncertainty": 2e-06,
+                    "results": [{"quantity": "质量", "value": 1.0, "U": 2e-06, "k": 2}],
+                    "standards_used": [3, 4],
+                    "created": dt.datetime(2025, 4, 1, 8, 30, 0, 125000, tzinfo=dt.UTC),
+                    "note": gettext_lazy("有效期至"),
+                    "amount": Decimal("12.50"),
+                    "missing": None,
+                },
+            ],
+            serializer=None,
+        ),
+    },
+    serializer=None,
+)
 
 
 def test_same_json_as_drf_for_api_payloads():

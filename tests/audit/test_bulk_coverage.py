@@ -60,12 +60,18 @@ def _tamper(model):
         _sql(f"UPDATE {table} SET {_quote(column)} = %s WHERE id = %s", [value, changed.pk])
     # The deleted row comes back under a new id: a row the ledger never saw.
     cols = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    values = list(model._base_manager.filter(pk=gone.pk).values_list(*[f.attname for f in model._meta.concrete_fields
-                                                                        if not f.primary_key]).get())
+    values = list(
+        model._base_manager.filter(pk=gone.pk)
+        .values_list(*[f.attname for f in model._meta.concrete_fields if not f.primary_key])
+        .get()
+    )
     new_id = model._base_manager.order_by("-pk").values_list("pk", flat=True).first() + 1000
     _sql(f"DELETE FROM {table} WHERE id = %s", [gone.pk])
     values = [json.dumps(v) if isinstance(v, (list, dict)) else v for v in values]
-    _sql(f"INSERT INTO {table} (id, {', '.join(map(_quote, cols))}) VALUES (%s, {', '.join(['%s'] * len(cols))})", [new_id, *values])
+    _sql(
+        f"INSERT INTO {table} (id, {', '.join(map(_quote, cols))}) VALUES (%s, {', '.join(['%s'] * len(cols))})",
+        [new_id, *values],
+    )
     return {"row_changed": str(changed.pk), "row_deleted": str(gone.pk), "row_unrecorded": str(new_id)}
 
 
@@ -101,7 +107,10 @@ def test_generate_puts_every_row_on_the_ledger_in_batches(generated):
     assert LedgerLeaf.objects.count() == sum(covered.values())
     # The entry's digest is the Merkle root of its rows' digests (the leaves), in id order.
     entry = batches.filter(object_type="registry.instrument").order_by("-sequence").first()
-    leaves = [bytes(d) for d in LedgerLeaf.objects.filter(batch=entry.sequence).order_by("object_id").values_list("row_digest", flat=True)]
+    leaves = [
+        bytes(d)
+        for d in LedgerLeaf.objects.filter(batch=entry.sequence).order_by("object_id").values_list("row_digest", flat=True)
+    ]
     assert merkle.root(leaves).hex() == entry.row_digest
     report = services.verify()
     assert report.intact, report.findings[:5]
@@ -165,15 +174,32 @@ def test_import_puts_every_row_on_the_ledger(imported):
 
 
 def test_every_tamper_of_every_imported_table_is_found(imported):
-    _expect_every_tamper([m.Organisation, m.MeasurementStandard, m.StandardStatusChange, m.Capability, m.ReferenceMaterial,
-                          m.CertifiedValue, m.Person, m.Qualification, m.Instrument, m.CalibrationEvent, m.EventStandard])
+    _expect_every_tamper(
+        [
+            m.Organisation,
+            m.MeasurementStandard,
+            m.StandardStatusChange,
+            m.Capability,
+            m.ReferenceMaterial,
+            m.CertifiedValue,
+            m.Person,
+            m.Qualification,
+            m.Instrument,
+            m.CalibrationEvent,
+            m.EventStandard,
+        ]
+    )
 
 
 def test_rows_written_past_the_ledger_are_found_until_a_baseline_takes_them(reference_data):
     # bulk_create passes the signals by: rows of a database filled before bulk writes were recorded.
     region = m.Region.objects.get(code="330105")
-    m.Organisation.objects.bulk_create([m.Organisation(name=f"企业{k}", credit_code=f"91330105MA28K{k:04d}X"[:17] + "0", kind="enterprise",
-                                                       region=region) for k in range(3)])
+    m.Organisation.objects.bulk_create(
+        [
+            m.Organisation(name=f"企业{k}", credit_code=f"91330105MA28K{k:04d}X"[:17] + "0", kind="enterprise", region=region)
+            for k in range(3)
+        ]
+    )
     found = {(f.kind, f.object_type) for f in services.verify().findings}
     assert found == {("row_unrecorded", "registry.organisation")}
     with pytest.raises(services.ReasonRequired):

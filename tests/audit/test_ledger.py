@@ -24,15 +24,24 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     province = m.Region.objects.create(code="330000", name="浙江省", level="province")
-    bureau = m.Organisation.objects.create(name="浙江省市场监督管理局", credit_code=make_credit_code("11330000002482056"),
-                                           kind="administration", region=province)
-    institute = m.Organisation.objects.create(name="浙江省计量科学研究院", credit_code=make_credit_code("12330000470003142"),
-                                              kind="legal_institute", region=province)
+    bureau = m.Organisation.objects.create(
+        name="浙江省市场监督管理局", credit_code=make_credit_code("11330000002482056"), kind="administration", region=province
+    )
+    institute = m.Organisation.objects.create(
+        name="浙江省计量科学研究院", credit_code=make_credit_code("12330000470003142"), kind="legal_institute", region=province
+    )
     field = m.MetrologyField.objects.create(code="mechanics", name="力学", name_en="Mechanics")
     with services.audit_context(actor="test-setup"):
         standard = m.MeasurementStandard.objects.create(
-            name="燃油加油机检定装置", tier="public", level="province", holder=institute, field=field,
-            certificate_number="[2021]浙量标证字第001号", issuing_department=bureau, valid_from=dt.date(2021, 3, 1))
+            name="燃油加油机检定装置",
+            tier="public",
+            level="province",
+            holder=institute,
+            field=field,
+            certificate_number="[2021]浙量标证字第001号",
+            issuing_department=bureau,
+            valid_from=dt.date(2021, 3, 1),
+        )
     return {"province": province, "bureau": bureau, "institute": institute, "field": field, "standard": standard}
 
 
@@ -66,7 +75,9 @@ def test_orm_changes_append_entries_with_old_and_new_values(world):
     assert AuditEntry.objects.count() == count
 
     # (A status-change record is deleted: nothing in other apps refers to it.)
-    change = m.StandardStatusChange.objects.create(standard=standard, status="active", effective_on=dt.date(2021, 3, 1), reason="考核合格")
+    change = m.StandardStatusChange.objects.create(
+        standard=standard, status="active", effective_on=dt.date(2021, 3, 1), reason="考核合格"
+    )
     change.delete()
     last = AuditEntry.objects.order_by("-sequence").first()
     assert last.action == "delete" and last.old["reason"] == "考核合格" and last.row_digest is None
@@ -99,8 +110,9 @@ def test_raw_sql_edit_of_a_registry_row_is_found(world):
 
 
 def test_raw_sql_delete_of_a_registry_row_is_found(world):
-    org = m.Organisation.objects.create(name="某企业", credit_code=make_credit_code("91330100MA2AAAAA0"), kind="enterprise",
-                                        region=world["province"])
+    org = m.Organisation.objects.create(
+        name="某企业", credit_code=make_credit_code("91330100MA2AAAAA0"), kind="enterprise", region=world["province"]
+    )
     _sql("DELETE FROM registry_organisation WHERE id = %s", [org.pk])
     report = services.verify()
     assert [(f.kind, f.object_id) for f in report.findings] == [("row_deleted", str(org.pk))]
@@ -118,19 +130,25 @@ def test_rehashing_an_edited_entry_breaks_the_next_link(world):
     first = AuditEntry.objects.order_by("sequence").values_list(*services.ENTRY_COLUMNS.values()).first()
     row = dict(zip(ledger.ENTRY_COLUMNS, first))
     row["actor"] = "mallory"
-    _sql("UPDATE audit_auditentry SET actor = %s, entry_hash = %s WHERE sequence = %s",
-         ["mallory", ledger.entry_hash(row), row["sequence"]])
+    _sql(
+        "UPDATE audit_auditentry SET actor = %s, entry_hash = %s WHERE sequence = %s",
+        ["mallory", ledger.entry_hash(row), row["sequence"]],
+    )
     report = services.verify()
     assert [(f.kind, f.sequence) for f in report.findings] == [("link_broken", row["sequence"] + 1)]
 
 
 def test_raw_sql_delete_of_an_entry_is_found(world):
-    middle, object_type, object_id = AuditEntry.objects.order_by("sequence").values_list("sequence", "object_type", "object_id")[2]
+    middle, object_type, object_id = AuditEntry.objects.order_by("sequence").values_list("sequence", "object_type", "object_id")[
+        2
+    ]
     _sql("DELETE FROM audit_auditentry WHERE sequence = %s", [middle])
     report = services.verify()
     # The gap, and the row whose only entry it was: no longer on the ledger.
     assert [(f.kind, f.sequence, f.object_id) for f in report.findings] == [
-        ("entries_deleted", middle, None), ("row_unrecorded", None, object_id)]
+        ("entries_deleted", middle, None),
+        ("row_unrecorded", None, object_id),
+    ]
     assert report.findings[1].object_type == object_type
 
     last = LedgerHead.objects.get().sequence
@@ -140,15 +158,38 @@ def test_raw_sql_delete_of_an_entry_is_found(world):
 
 def test_forged_entry_is_found_even_with_a_correct_hash(world):
     head = LedgerHead.objects.get()
-    forged = {"sequence": head.sequence + 1, "timestamp": dt.datetime.now(dt.timezone.utc), "actor_id": None, "actor": "mallory",
-              "action": "update", "object_type": "registry.measurementstandard", "object_id": "", "natural_key": "",
-              "old": None, "new": None, "reason": None, "row_digest": None, "previous_hash": head.entry_hash}
+    forged = {
+        "sequence": head.sequence + 1,
+        "timestamp": dt.datetime.now(dt.UTC),
+        "actor_id": None,
+        "actor": "mallory",
+        "action": "update",
+        "object_type": "registry.measurementstandard",
+        "object_id": "",
+        "natural_key": "",
+        "old": None,
+        "new": None,
+        "reason": None,
+        "row_digest": None,
+        "previous_hash": head.entry_hash,
+    }
     forged["entry_hash"] = ledger.entry_hash(forged)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditentry (sequence, timestamp, actor, action, object_type, object_id, natural_key, previous_hash, entry_hash) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [forged["sequence"], forged["timestamp"], "mallory", "update", forged["object_type"], "", "", head.entry_hash, forged["entry_hash"]])
+            [
+                forged["sequence"],
+                forged["timestamp"],
+                "mallory",
+                "update",
+                forged["object_type"],
+                "",
+                "",
+                head.entry_hash,
+                forged["entry_hash"],
+            ],
+        )
     assert _kinds(services.verify()) == ["entries_after_head"]
 
     # A forged entry put in place of entry 2, hashed correctly on entry 1: entry 3 no longer links.
@@ -159,12 +200,16 @@ def test_forged_entry_is_found_even_with_a_correct_hash(world):
     first_hash = AuditEntry.objects.get(sequence=1).entry_hash
     forged.update(sequence=2, previous_hash=first_hash)
     forged["entry_hash"] = ledger.entry_hash(forged)
-    _sql("INSERT INTO audit_auditentry (sequence, timestamp, actor, action, object_type, object_id, natural_key, previous_hash, entry_hash) "
-         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-         [2, forged["timestamp"], "mallory", "update", forged["object_type"], "", "", first_hash, forged["entry_hash"]])
+    _sql(
+        "INSERT INTO audit_auditentry (sequence, timestamp, actor, action, object_type, object_id, natural_key, previous_hash, entry_hash) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [2, forged["timestamp"], "mallory", "update", forged["object_type"], "", "", first_hash, forged["entry_hash"]],
+    )
     # …and the row whose entry was replaced is no longer on the ledger.
     assert [(f.kind, f.sequence, f.object_id) for f in services.verify().findings] == [
-        ("link_broken", 3, third), ("row_unrecorded", None, replaced)]
+        ("link_broken", 3, third),
+        ("row_unrecorded", None, replaced),
+    ]
 
 
 def test_entries_refuse_update_and_delete_through_the_orm(world):
@@ -179,8 +224,15 @@ def test_entries_refuse_update_and_delete_through_the_orm(world):
     with pytest.raises(LedgerImmutable):
         AuditEntry.objects.all().delete()
     with pytest.raises(LedgerImmutable):
-        AuditEntry.objects.create(sequence=99, timestamp=dt.datetime.now(dt.timezone.utc), actor="x", action="other",
-                                  object_type="x.y", previous_hash="0" * 64, entry_hash="0" * 64)
+        AuditEntry.objects.create(
+            sequence=99,
+            timestamp=dt.datetime.now(dt.UTC),
+            actor="x",
+            action="other",
+            object_type="x.y",
+            previous_hash="0" * 64,
+            entry_hash="0" * 64,
+        )
     assert services.verify().intact
 
 
@@ -196,8 +248,12 @@ def test_admin_is_read_only(world, admin_client):
 
 def test_record_many_chains_bulk_entries_read_back_from_the_rows(world):
     before = LedgerHead.objects.get().sequence
-    orgs = [m.Organisation(name=f"企业{i}", credit_code=make_credit_code(f"91330100MA2B{i:05d}"), kind="enterprise",
-                           region=world["province"]) for i in range(30)]
+    orgs = [
+        m.Organisation(
+            name=f"企业{i}", credit_code=make_credit_code(f"91330100MA2B{i:05d}"), kind="enterprise", region=world["province"]
+        )
+        for i in range(30)
+    ]
     m.Organisation.objects.bulk_create(orgs)  # no signals: a bulk path records itself
     ids = list(m.Organisation.objects.filter(name__startswith="企业").values_list("id", flat=True))
     with services.audit_context(actor="cli:import"):
@@ -213,7 +269,9 @@ def test_record_many_chains_bulk_entries_read_back_from_the_rows(world):
 def _keys(tmp_path, kind):
     key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else ec.generate_private_key(ec.SECP256R1())
     path = tmp_path / f"{kind}.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     public = tmp_path / f"{kind}.pub.pem"
     public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     return path, public
@@ -246,12 +304,17 @@ def test_rewritten_history_fails_the_checkpoint(world):
     checkpoint = services.make_checkpoint()
     # Rewrite the first entry and re-chain everything after it, head included: the chain is
     # self-consistent again, and only the checkpoint can tell.
-    rows = [dict(zip(ledger.ENTRY_COLUMNS, r)) for r in AuditEntry.objects.order_by("sequence").values_list(*services.ENTRY_COLUMNS.values())]
+    rows = [
+        dict(zip(ledger.ENTRY_COLUMNS, r))
+        for r in AuditEntry.objects.order_by("sequence").values_list(*services.ENTRY_COLUMNS.values())
+    ]
     rows[0]["actor"] = "mallory"
     ledger.chain(rows)
     for r in rows:
-        _sql("UPDATE audit_auditentry SET actor = %s, previous_hash = %s, entry_hash = %s WHERE sequence = %s",
-             [r["actor"], r["previous_hash"], r["entry_hash"], r["sequence"]])
+        _sql(
+            "UPDATE audit_auditentry SET actor = %s, previous_hash = %s, entry_hash = %s WHERE sequence = %s",
+            [r["actor"], r["previous_hash"], r["entry_hash"], r["sequence"]],
+        )
     _sql("UPDATE audit_ledgerhead SET entry_hash = %s", [rows[-1]["entry_hash"]])
     assert services.verify().intact
     report = services.verify(checkpoint=checkpoint)
@@ -275,8 +338,9 @@ def test_bulk_context_appends_held_entries_together(world):
     before = LedgerHead.objects.get().sequence
     with transaction.atomic(), services.audit_context(actor="cli:cleanup", bulk=True):
         for i in range(5):
-            m.StandardStatusChange.objects.create(standard=world["standard"], status="active", effective_on=dt.date(2021, 3, 1),
-                                                  reason=f"复查{i}")
+            m.StandardStatusChange.objects.create(
+                standard=world["standard"], status="active", effective_on=dt.date(2021, 3, 1), reason=f"复查{i}"
+            )
         assert LedgerHead.objects.get().sequence == before  # held back until the block ends
         m.StandardStatusChange.objects.filter(reason__startswith="复查").delete()
     entries = list(AuditEntry.objects.filter(sequence__gt=before))
@@ -312,10 +376,14 @@ def test_concurrent_writers_keep_one_chain():
 
 def test_explicit_records_and_deleted_actor_keep_the_chain(world, django_user_model):
     user = django_user_model.objects.create_user("checker", password="x" * 12)
-    entry = services.record("revoke", world["standard"], actor=user, old={"status": "active"}, new={"status": "revoked"},
-                            reason="证书注销")
-    assert (entry.actor_user_id, entry.actor, entry.row_digest) == (user.pk, "checker", ledger.row_digest(
-        services.read_row(m.MeasurementStandard, world["standard"].pk)))
+    entry = services.record(
+        "revoke", world["standard"], actor=user, old={"status": "active"}, new={"status": "revoked"}, reason="证书注销"
+    )
+    assert (entry.actor_user_id, entry.actor, entry.row_digest) == (
+        user.pk,
+        "checker",
+        ledger.row_digest(services.read_row(m.MeasurementStandard, world["standard"].pk)),
+    )
     services.record("import", "registry.instrument", actor="cli:import", new={"file": "a.csv", "rows": 120})
     assert services.record_many("other", "portal.complaint", [{"id": 1, "text": "秤不准"}], read_back=False) == 1
     # Removing the user neither is blocked by nor rewrites the ledger (no constraint, DO_NOTHING).
@@ -349,8 +417,14 @@ def test_parallel_verify_finds_what_the_serial_one_finds(monkeypatch):
     serial = services.verify(workers=1)
     monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 4)
     parallel = services.verify(workers=3)
-    assert [(f.kind, f.sequence, f.object_id) for f in parallel.findings] == [(f.kind, f.sequence, f.object_id) for f in serial.findings]
-    assert {f.kind for f in serial.findings} == {"entries_deleted", "row_changed", "row_unrecorded"}  # entry 7 was its row's record
+    assert [(f.kind, f.sequence, f.object_id) for f in parallel.findings] == [
+        (f.kind, f.sequence, f.object_id) for f in serial.findings
+    ]
+    assert {f.kind for f in serial.findings} == {
+        "entries_deleted",
+        "row_changed",
+        "row_unrecorded",
+    }  # entry 7 was its row's record
     assert parallel.entries == serial.entries == 12
 
 

@@ -9,15 +9,25 @@ import pytest
 
 from jiliang.core import ledger
 
-T0 = dt.datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=dt.UTC)
 
 
 def _entries(n):
     entries = [
-        {"timestamp": T0 + dt.timedelta(seconds=i), "actor_id": 3 if i % 2 else None, "actor": "张三" if i % 2 else "cli:import",
-         "action": "update", "object_type": "registry.instrument", "object_id": str(i % 4), "natural_key": f"I{i % 4:04d}",
-         "old": ledger.canonical_json({"status": "in_use"}), "new": ledger.canonical_json({"status": "stopped", "range_max": 1.5}),
-         "reason": "报废" if i % 3 == 0 else None, "row_digest": ledger.row_digest({"id": i % 4, "n": i}), "sequence": i + 1}
+        {
+            "timestamp": T0 + dt.timedelta(seconds=i),
+            "actor_id": 3 if i % 2 else None,
+            "actor": "张三" if i % 2 else "cli:import",
+            "action": "update",
+            "object_type": "registry.instrument",
+            "object_id": str(i % 4),
+            "natural_key": f"I{i % 4:04d}",
+            "old": ledger.canonical_json({"status": "in_use"}),
+            "new": ledger.canonical_json({"status": "stopped", "range_max": 1.5}),
+            "reason": "报废" if i % 3 == 0 else None,
+            "row_digest": ledger.row_digest({"id": i % 4, "n": i}),
+            "sequence": i + 1,
+        }
         for i in range(n)
     ]
     return ledger.chain(entries)
@@ -28,10 +38,16 @@ def _rows(entries):
 
 
 def test_canonical_json_is_sorted_compact_and_typed():
-    value = {"b": dt.date(2026, 1, 2), "a": decimal.Decimal("1.50"), "c": [-0.0, float("nan"), 0.1], "名": "值",
-             "t": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))}
+    value = {
+        "b": dt.date(2026, 1, 2),
+        "a": decimal.Decimal("1.50"),
+        "c": [-0.0, float("nan"), 0.1],
+        "名": "值",
+        "t": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    }
     assert ledger.canonical_json(value) == (
-        '{"a":"1.50","b":"2026-01-02","c":[0.0,"NaN",0.1],"t":"2026-01-01T19:04:05.000000Z","名":"值"}')
+        '{"a":"1.50","b":"2026-01-02","c":[0.0,"NaN",0.1],"t":"2026-01-01T19:04:05.000000Z","名":"值"}'
+    )
 
 
 def test_entry_hash_is_sha256_of_standard_json_of_the_content():
@@ -85,7 +101,7 @@ def test_streaming_in_chunks_equals_one_pass():
     whole = ledger.walk(rows)
     chunked = ledger.ChainWalker()
     for start in range(0, 25, 4):
-        chunked.feed(rows[start:start + 4])
+        chunked.feed(rows[start : start + 4])
     assert chunked.findings == whole.findings and chunked.previous_hash == whole.previous_hash
 
 
@@ -136,7 +152,7 @@ def test_ranges_walked_separately_merge_to_the_serial_walk(damage):
     parts = []
     for start in range(0, len(rows), 10):
         part = ledger.ChainWalker(previous_hash=None, previous_sequence=None)
-        part.feed(rows[start:start + 10])
+        part.feed(rows[start : start + 10])
         parts.append(part)
     parts.append(ledger.ChainWalker(previous_hash=None, previous_sequence=None))  # an empty range
     merged = ledger.merge_walks(parts)

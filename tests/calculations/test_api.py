@@ -56,17 +56,25 @@ def test_comparison_compute(client):
     response = client.post("/api/comparison/compute/", {"estimator": "weighted-mean", "results": rows}, format="json")
     assert response.status_code == 200
     assert response.json() == compute_document(rows, "weighted-mean")
-    response = client.post("/api/comparison/compute/", {"estimator": "weighted-mean", "results": [{"lab": "A", "value": 1, "u": 0}, {"lab": "B", "value": 1, "u": 1}]}, format="json")
+    response = client.post(
+        "/api/comparison/compute/",
+        {"estimator": "weighted-mean", "results": [{"lab": "A", "value": 1, "u": 0}, {"lab": "B", "value": 1, "u": 1}]},
+        format="json",
+    )
     assert response.status_code == 400 and "u" in response.json()["detail"]
 
 
 def test_prepack_judge(client):
     values = [500.0 + (k % 5) - 2 for k in range(80)]
-    response = client.post("/api/prepack/judge/", {"nominal": 500, "unit": "g", "batch_size": 1000, "values": values}, format="json")
+    response = client.post(
+        "/api/prepack/judge/", {"nominal": 500, "unit": "g", "batch_size": 1000, "values": values}, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["n"], body["lambda"], body["T"], body["pass"]) == (80, 0.295, 15.0, True)
-    response = client.post("/api/prepack/judge/", {"nominal": 500, "unit": "stone", "batch_size": 1000, "values": values}, format="json")
+    response = client.post(
+        "/api/prepack/judge/", {"nominal": 500, "unit": "stone", "batch_size": 1000, "values": values}, format="json"
+    )
     assert response.status_code == 400 and "unit" in response.json()["detail"]
 
 

@@ -45,8 +45,9 @@ def fresh_throttles():
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_the_api_refuses_a_hostile_model_with_400_naming_the_output(name, method):
     started = time.perf_counter()
-    response = APIClient().post("/api/uncertainty/evaluate/", {**document(HOSTILE[name]), "method": method, "trials": 20000},
-                                format="json")
+    response = APIClient().post(
+        "/api/uncertainty/evaluate/", {**document(HOSTILE[name]), "method": method, "trials": 20000}, format="json"
+    )
     assert time.perf_counter() - started < 15  # refused at parsing; generous for a loaded CI machine
     assert response.status_code == 400, response.content[:300]
     body = response.json()
@@ -55,7 +56,9 @@ def test_the_api_refuses_a_hostile_model_with_400_naming_the_output(name, method
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_the_page_refuses_a_hostile_model_with_400_and_a_chinese_reason(name):
-    response = Client().post("/uncertainty/", {"source": "document", "document": json.dumps(document(HOSTILE[name])), "method": "gum"})
+    response = Client().post(
+        "/uncertainty/", {"source": "document", "document": json.dumps(document(HOSTILE[name])), "method": "gum"}
+    )
     assert response.status_code == 400, response.content[:300]
     errors = html.fromstring(response.content).xpath("//ul[@id='error-document']/li")
     assert errors and errors[0].text_content().startswith("outputs.Y：")

@@ -85,9 +85,15 @@ def summary(tree, output: str) -> dict[tuple[str, str], str]:
 
 def row_error(tree, input_name: str, column: str) -> str:
     """The error shown in the builder row of ``input_name``, under ``column``."""
-    rows = [tr for tr in tree.xpath("//tbody[@id='input-rows']/tr") if tr.xpath(f".//input[@name='in_name' and @value='{input_name}']")]
+    rows = [
+        tr
+        for tr in tree.xpath("//tbody[@id='input-rows']/tr")
+        if tr.xpath(f".//input[@name='in_name' and @value='{input_name}']")
+    ]
     assert len(rows) == 1, f"no builder row for {input_name}"
-    return " ".join(p.text_content().strip() for p in rows[0].xpath(f".//p[contains(@class,'error') and @data-column='{column}']"))
+    return " ".join(
+        p.text_content().strip() for p in rows[0].xpath(f".//p[contains(@class,'error') and @data-column='{column}']")
+    )
 
 
 def field_error(tree, field_name: str) -> str:
@@ -96,10 +102,25 @@ def field_error(tree, field_name: str) -> str:
 
 def builder_post(**fields) -> dict:
     """A builder form from keyword fields; rows as in_* lists."""
-    data = {"source": "builder", "measurand": "P", "equation": "V**2 / R", "method": "gum", "trials": "10000",
-            "seed": "1", "coverage_probability": "0.95", "derived": "", "constants": "", "correlations": "",
-            "in_name": ["V", "R"], "in_distribution": ["normal", "rectangular"], "in_value": ["5", "10"],
-            "in_u": ["0.01", "0.05"], "in_param": ["", ""], "in_dof": ["", ""], "in_unit": ["", ""]}
+    data = {
+        "source": "builder",
+        "measurand": "P",
+        "equation": "V**2 / R",
+        "method": "gum",
+        "trials": "10000",
+        "seed": "1",
+        "coverage_probability": "0.95",
+        "derived": "",
+        "constants": "",
+        "correlations": "",
+        "in_name": ["V", "R"],
+        "in_distribution": ["normal", "rectangular"],
+        "in_value": ["5", "10"],
+        "in_u": ["0.01", "0.05"],
+        "in_param": ["", ""],
+        "in_dof": ["", ""],
+        "in_unit": ["", ""],
+    }
     data.update(fields)
     return data
 
@@ -114,7 +135,8 @@ def test_the_page_is_open_to_everyone_and_linked_from_the_navigation(client):
     assert tree.xpath("//nav[contains(@class,'site-nav')]//a[@href='/uncertainty/' and @aria-current='page']")
     assert tree.xpath("//form[contains(@class,'unc-builder')]//tbody[@id='input-rows']/tr")
     assert {a.get("href") for a in tree.xpath("//nav[contains(@class,'unc-examples')]//a")} == {
-        f"?example={key}" for key in EXAMPLES}
+        f"?example={key}" for key in EXAMPLES
+    }
     home = client.get("/")
     assert html.fromstring(home.content).xpath("//nav[contains(@class,'site-nav')]//a[@href='/uncertainty/']")
 
@@ -155,7 +177,14 @@ def test_gum_h1_end_gauge_through_the_page_gives_the_published_numbers(client):
     assert list(budget) == list(END_GAUGE["inputs"])
     contribution = {n: float(tr.xpath("./td[@data-column='contribution']")[0].get("title")) for n, tr in budget.items()}
     assert {n: round(v * 1e6, 1) for n, v in contribution.items()} == {
-        "l_s": 25.0, "d": 9.7, "alpha_s": 0.0, "theta_bar": 0.0, "Delta": 0.0, "delta_alpha": 2.9, "delta_theta": 16.6}
+        "l_s": 25.0,
+        "d": 9.7,
+        "alpha_s": 0.0,
+        "theta_bar": 0.0,
+        "Delta": 0.0,
+        "delta_alpha": 2.9,
+        "delta_theta": 16.6,
+    }
     shares = [float(tr.xpath("./td[@data-column='share']")[0].text) for tr in budget.values()]
     assert sum(shares) == pytest.approx(100.0, abs=0.2)
     sensitivity = budget["delta_theta"].xpath("./td[@data-column='sensitivity']")[0]
@@ -187,15 +216,20 @@ def test_monte_carlo_renders_a_histogram_consistent_with_the_result(client):
     xs = [float(b.get("x")) for b in bars]
     assert xs == sorted(xs)
     # The coverage intervals are drawn where the result puts them, and the GUM's curve is there.
-    assert [float(line.get("data-x")) for line in svg[0].xpath(".//line[contains(@class,'hist-mc-interval') and @data-x]")] == mc["interval"]
-    assert [float(line.get("data-x")) for line in svg[0].xpath(".//line[contains(@class,'hist-gum-interval') and @data-x]")] == \
-        expected["gum"]["outputs"]["Y"]["interval"]
+    assert [float(line.get("data-x")) for line in svg[0].xpath(".//line[contains(@class,'hist-mc-interval') and @data-x]")] == mc[
+        "interval"
+    ]
+    assert [
+        float(line.get("data-x")) for line in svg[0].xpath(".//line[contains(@class,'hist-gum-interval') and @data-x]")
+    ] == expected["gum"]["outputs"]["Y"]["interval"]
     assert svg[0].xpath(".//polyline[contains(@class,'hist-gum-pdf')]")
 
     cells = summary(tree, "Y")
     # JCGM 101 9.2.4: u(y) = 10.15 both ways; GUM 95 % interval ±19.9, Monte Carlo ±17.0, not validated.
     assert cells[("u", "gum")] == "10" and cells[("U", "gum")] == "20"
-    assert float(tree.xpath("//td[@data-method='gum' and ../@data-quantity='u']")[0].get("title")) == pytest.approx(10.15, abs=0.005)
+    assert float(tree.xpath("//td[@data-method='gum' and ../@data-quantity='u']")[0].get("title")) == pytest.approx(
+        10.15, abs=0.005
+    )
     low, high = (float(x) for x in cells[("interval", "mc")].strip("[]").split(","))
     assert low == pytest.approx(-17.0, abs=0.3) and high == pytest.approx(17.0, abs=0.3)
     assert tree.xpath("//p[contains(@class,'unc-validation')]")[0].get("data-validated") == "false"
@@ -257,9 +291,17 @@ def test_an_unknown_name_in_the_equation_is_reported_on_the_equation(client):
 
 
 def test_a_correlation_matrix_that_is_not_positive_definite_is_reported_on_the_correlations(client):
-    data = builder_post(equation="A + B + C", in_name=["A", "B", "C"], in_distribution=["normal"] * 3,
-                        in_value=["1", "2", "3"], in_u=["0.1"] * 3, in_param=[""] * 3, in_dof=[""] * 3, in_unit=[""] * 3,
-                        correlations="A B 0.9\nB C 0.9\nA C -0.9")
+    data = builder_post(
+        equation="A + B + C",
+        in_name=["A", "B", "C"],
+        in_distribution=["normal"] * 3,
+        in_value=["1", "2", "3"],
+        in_u=["0.1"] * 3,
+        in_param=[""] * 3,
+        in_dof=[""] * 3,
+        in_unit=[""] * 3,
+        correlations="A B 0.9\nB C 0.9\nA C -0.9",
+    )
     tree = html.fromstring(client.post(PAGE, data).content)
     message = field_error(tree, "correlations")
     assert message.startswith("相关系数矩阵不是半正定矩阵（最小特征值 -")
@@ -283,7 +325,8 @@ def test_typing_mistakes_are_caught_before_the_core_and_name_their_cell(client):
     assert row_error(html.fromstring(client.post(PAGE, t_without_dof).content), "V", "dof") == "t 分布须给出自由度"
     spans_zero = builder_post(in_value=["5", "0.01"])  # R rectangular over [-0.04, 0.06]
     assert field_error(html.fromstring(client.post(PAGE, spans_zero).content), "equation").startswith(
-        "除数 R 可能为零：其取值范围 [-0.04, 0.06] 包含零")
+        "除数 R 可能为零：其取值范围 [-0.04, 0.06] 包含零"
+    )
     bare_percent = html.fromstring(client.post(PAGE, builder_post(coverage_probability="95")).content)
     assert field_error(bare_percent, "coverage_probability") == "须大于 0 且小于 1（输入值 95.0）"
     percent = html.fromstring(client.post(PAGE, builder_post(coverage_probability="99 %")).content)
@@ -336,9 +379,16 @@ def test_the_add_row_partial_is_one_empty_input_row(client):
     add = page.xpath("//button[@value='add-row']")[0]
     assert (add.get("hx-get"), add.get("hx-target"), add.get("hx-swap")) == (ROW, "#input-rows", "beforeend")
     # A row filled in after it was added takes part in the model.
-    data = builder_post(equation="V**2 / R + W", in_name=["V", "R", "W"], in_distribution=["normal", "rectangular", "normal"],
-                        in_value=["5", "10", "0"], in_u=["0.01", "0.05", "0.1"], in_param=[""] * 3, in_dof=[""] * 3,
-                        in_unit=[""] * 3)
+    data = builder_post(
+        equation="V**2 / R + W",
+        in_name=["V", "R", "W"],
+        in_distribution=["normal", "rectangular", "normal"],
+        in_value=["5", "10", "0"],
+        in_u=["0.01", "0.05", "0.1"],
+        in_param=[""] * 3,
+        in_dof=[""] * 3,
+        in_unit=[""] * 3,
+    )
     tree = html.fromstring(client.post(PAGE, data).content)
     assert [tr.get("data-input") for tr in tree.xpath("//table[contains(@class,'unc-budget')]/tbody/tr")] == ["V", "R", "W"]
 
@@ -351,8 +401,15 @@ def test_rows_are_added_and_removed_without_javascript_too(client):
     data = builder_post(action="remove:0")
     assert form_fields(client.post(PAGE, data).content)["in_name"] == ["R"]
     # A blank row is ignored when the model runs.
-    data = builder_post(in_name=["V", "R", ""], in_distribution=["normal", "rectangular", "normal"], in_value=["5", "10", ""],
-                        in_u=["0.01", "0.05", ""], in_param=[""] * 3, in_dof=[""] * 3, in_unit=[""] * 3)
+    data = builder_post(
+        in_name=["V", "R", ""],
+        in_distribution=["normal", "rectangular", "normal"],
+        in_value=["5", "10", ""],
+        in_u=["0.01", "0.05", ""],
+        in_param=[""] * 3,
+        in_dof=[""] * 3,
+        in_unit=[""] * 3,
+    )
     assert client.post(PAGE, data).status_code == 200
 
 
@@ -367,7 +424,9 @@ def test_the_page_shares_the_calculator_apis_throttle(client, monkeypatch):
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert "请求过于频繁" in refused.content.decode()
     # The same counter as POST /api/uncertainty/evaluate/ (the page is no way round it).
-    api = APIClient().post("/api/uncertainty/evaluate/", {"outputs": {"Y": "X"}, "inputs": {"X": {"value": 1, "u": 0.1}}}, format="json")
+    api = APIClient().post(
+        "/api/uncertainty/evaluate/", {"outputs": {"Y": "X"}, "inputs": {"X": {"value": 1, "u": 0.1}}}, format="json"
+    )
     assert api.status_code == 429
     # Building the model (adding a row) is not a calculation and is not counted.
     assert client.post(PAGE, builder_post(action="add-row")).status_code == 200
@@ -377,7 +436,13 @@ def test_the_english_page_has_no_chinese_in_its_headings_and_labels(client):
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = english.post(PAGE, example_fields(english, "jcgm101-9.2.2", method="both", trials="5000", seed="1"))
     tree = html.fromstring(response.content)
-    texts = [t.strip() for t in tree.xpath("//main//*[self::h1 or self::h2 or self::h3 or self::th or self::label or self::legend"
-                                           " or self::summary or self::button]//text()") if t.strip()]
+    texts = [
+        t.strip()
+        for t in tree.xpath(
+            "//main//*[self::h1 or self::h2 or self::h3 or self::th or self::label or self::legend"
+            " or self::summary or self::button]//text()"
+        )
+        if t.strip()
+    ]
     texts += [t.strip() for t in tree.xpath("//svg//text()") if t.strip()]
     assert texts and not [t for t in texts if CJK.search(t)]

@@ -32,21 +32,32 @@ class Province:
 
 
 def _pick() -> Province:
-    orgs_with_people = set(reg.Person.objects.values("organisation").annotate(n=Count("id")).filter(n__gte=2)
-                           .values_list("organisation", flat=True))
-    links = (reg.EventStandard.objects.filter(event__kind="verification", event__passed=True,
-                                              event__performer__in=orgs_with_people)
-             .select_related("event", "standard").order_by("-event__performed_on", "event_id"))
+    orgs_with_people = set(
+        reg.Person.objects.values("organisation").annotate(n=Count("id")).filter(n__gte=2).values_list("organisation", flat=True)
+    )
+    links = (
+        reg.EventStandard.objects.filter(event__kind="verification", event__passed=True, event__performer__in=orgs_with_people)
+        .select_related("event", "standard")
+        .order_by("-event__performed_on", "event_id")
+    )
     for link in links[:500]:
         event = link.event
         for device in link.standard.devices.all():
-            upstream = (reg.CalibrationEvent.objects.filter(instrument=device, performed_on__lte=event.performed_on,
-                                                            performer__in=orgs_with_people)
-                        .order_by("-performed_on").first())
+            upstream = (
+                reg.CalibrationEvent.objects.filter(
+                    instrument=device, performed_on__lte=event.performed_on, performer__in=orgs_with_people
+                )
+                .order_by("-performed_on")
+                .first()
+            )
             if upstream is None:
                 continue
-            other = (reg.CalibrationEvent.objects.filter(performer=event.performer, kind="verification")
-                     .exclude(pk=event.pk).order_by("id").first())
+            other = (
+                reg.CalibrationEvent.objects.filter(performer=event.performer, kind="verification")
+                .exclude(pk=event.pk)
+                .order_by("id")
+                .first()
+            )
             return Province(event, upstream, other)
     raise AssertionError("the demo province has no verification whose standard's device was calibrated")
 

@@ -17,7 +17,7 @@ def pdf_streams(pdf: bytes) -> list[tuple[bytes, bytes]]:
     for match in re.finditer(rb"\d+ 0 obj\s*(<<.*?)stream\r?\n", pdf, re.S):
         head = match.group(1)
         length = int(re.search(rb"/Length (\d+)", head).group(1))
-        data = pdf[match.end():match.end() + length]
+        data = pdf[match.end() : match.end() + length]
         filters = re.search(rb"/Filter\s*(\[[^\]]*\]|/\w+)", head)
         names = re.findall(rb"/(\w+)", filters.group(1)) if filters else []
         for name in names:  # applied in the order listed (PDF 1.7, 7.4)

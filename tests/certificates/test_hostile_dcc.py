@@ -32,8 +32,11 @@ def _with_doctype(declaration: bytes, reference: bytes = b"") -> bytes:
 HOSTILE = {
     "external entity (XXE)": _with_doctype(b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', b"&x;"),
     "internal entity": _with_doctype(b'<!DOCTYPE d [<!ENTITY x "y">]>', b"&x;"),
-    "billion laughs": _with_doctype(b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-                                    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>', b"&c;"),
+    "billion laughs": _with_doctype(
+        b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',
+        b"&c;",
+    ),
     "parameter entity from the network": _with_doctype(b'<!DOCTYPE d [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]>'),
 }
 

@@ -51,8 +51,13 @@ def _ptb_trust() -> dict:
 
 
 def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device):
-    report = services.import_external_dcc(PTB_SIGNED.read_bytes(), device, trust_anchors=_ptb_anchors(),
-                                          intermediates=[pki.load_certificate(PTB_SUB.read_bytes())], require_signature=True)
+    report = services.import_external_dcc(
+        PTB_SIGNED.read_bytes(),
+        device,
+        trust_anchors=_ptb_anchors(),
+        intermediates=[pki.load_certificate(PTB_SUB.read_bytes())],
+        require_signature=True,
+    )
     event = report.event
     assert report.verdict.valid, report.verdict.reasons
     assert event.instrument == device and event.kind == "calibration"
@@ -74,8 +79,9 @@ def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device)
 
 
 def test_imported_certificate_checks_with_configured_anchors(device, settings):
-    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, trust_anchors=_ptb_anchors(),
-                                 intermediates=[pki.load_certificate(PTB_SUB.read_bytes())])
+    services.import_external_dcc(
+        PTB_SIGNED.read_bytes(), device, trust_anchors=_ptb_anchors(), intermediates=[pki.load_certificate(PTB_SUB.read_bytes())]
+    )
     settings.JILIANG_DCC_TRUST_ANCHORS = [str(PTB_ROOT), str(PTB_SUB)]
     result = services.check_number("GP_DCC_temperature_typical_1.2")
     assert result.valid, result.reasons
@@ -121,9 +127,16 @@ def _self_signed_signer(name: str) -> Signer:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return Signer.from_pem(key_pem, cert.public_bytes(serialization.Encoding.PEM))
 
@@ -140,9 +153,11 @@ def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(d
     """Unsigned, self-signed (naming the institution itself) and signed by a trusted signer of
     another name: none may be recorded as performed by an institution that did not sign it."""
     self_signed = sign_dcc(_unsigned("SELF-1"), _self_signed_signer(nim.name), dt.datetime.now(dt.UTC))
-    cases = [(_unsigned("UNSIGNED-1"), {}, "an unsigned DCC cannot be recorded as performed by"),
-             (self_signed, {}, "a DCC whose signer is not trusted here cannot be recorded as performed by"),
-             (PTB_SIGNED.read_bytes(), _ptb_trust(), "does not name")]
+    cases = [
+        (_unsigned("UNSIGNED-1"), {}, "an unsigned DCC cannot be recorded as performed by"),
+        (self_signed, {}, "a DCC whose signer is not trusted here cannot be recorded as performed by"),
+        (PTB_SIGNED.read_bytes(), _ptb_trust(), "does not name"),
+    ]
     before = _counts()
     for xml, options, message in cases:
         with pytest.raises(services.CertificateError, match=message):
@@ -157,8 +172,9 @@ def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(d
 
 
 def test_a_trusted_signer_is_attributed_to_the_organisation_its_certificate_names(device, province):
-    outside = reg.Organisation.objects.create(name="Calibration A GmbH", kind="laboratory", region=device.region,
-                                              credit_code=make_credit_code("91330000000000001"))
+    outside = reg.Organisation.objects.create(
+        name="Calibration A GmbH", kind="laboratory", region=device.region, credit_code=make_credit_code("91330000000000001")
+    )
     report = services.import_external_dcc(PTB_SIGNED.read_bytes(), device, performer=outside, **_ptb_trust())
     assert report.event.performer == outside and report.certificate.signature_status == "trusted"
 
@@ -187,8 +203,11 @@ def test_api_import_refuses_another_performer_for_an_unsigned_dcc(device, nim):
     client.force_authenticate(user)
 
     def post(xml, **extra):
-        return client.post("/api/certificates/import/", {"file": SimpleUploadedFile("dcc.xml", xml), "device": device.code, **extra},
-                           format="multipart")
+        return client.post(
+            "/api/certificates/import/",
+            {"file": SimpleUploadedFile("dcc.xml", xml), "device": device.code, **extra},
+            format="multipart",
+        )
 
     before = _counts()
     refused = post(_unsigned("API-1"), performer=nim.pk)
@@ -198,7 +217,11 @@ def test_api_import_refuses_another_performer_for_an_unsigned_dcc(device, nim):
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["status"], body["signature_status"], body["performer"], body["published"]) == (
-        "imported", "unsigned", device.standard.holder.name, False)
+        "imported",
+        "unsigned",
+        device.standard.holder.name,
+        False,
+    )
     # Not public: the public list and check answer as for an unknown number.
     assert "API-1" not in [c["number"] for c in APIClient().get("/api/certificates/").json()["results"]]
     assert APIClient().get("/api/certificates/API-1/verdict/").status_code == 404
@@ -220,14 +243,42 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
     assert (tmp_path / "ca.pem").read_text() == keys.active_authority().cert_pem
     event = province.working
     (verifier, _), (checker, _), (approver, _) = province.signers(event)
-    assert _run(["certificate", "issue", event.certificate_number, "--verifier", str(verifier.pk), "--checker", str(checker.pk),
-                 "--approver", str(approver.pk)]) == 0
+    assert (
+        _run(
+            [
+                "certificate",
+                "issue",
+                event.certificate_number,
+                "--verifier",
+                str(verifier.pk),
+                "--checker",
+                str(checker.pk),
+                "--approver",
+                str(approver.pk),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert _run(["certificate", "check", event.certificate_number, "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["valid"] and [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver"]
-    assert set(verdict) == {"valid", "outcome", "summary", "number", "found", "status", "schema", "signature", "chain", "revoked", "revocation_reason",
-                            "record_match", "signatures", "reasons"}
+    assert set(verdict) == {
+        "valid",
+        "outcome",
+        "summary",
+        "number",
+        "found",
+        "status",
+        "schema",
+        "signature",
+        "chain",
+        "revoked",
+        "revocation_reason",
+        "record_match",
+        "signatures",
+        "reasons",
+    }
     path = tmp_path / "c.xml"
     path.write_bytes(bytes(Certificate.objects.get(number=event.certificate_number).xml).replace(b">pass<", b">fail<"))
     assert _run(["certificate", "check", str(path)]) == 1

@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db.models import Count
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
 from rest_framework.test import APIClient
 
 from jiliang.accounts.models import Membership
@@ -66,7 +66,7 @@ def test_issued_dcc_validates_and_its_three_signatures_verify_against_the_platfo
     assert working.kind == Certificate.Kind.VERIFICATION
     assert upstream.kind == Certificate.Kind.CALIBRATION
     # Against another root the same signatures do not chain.
-    stranger = pki.load_certificate(pki.create_root_ca("Stranger", not_before=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)).cert_pem)
+    stranger = pki.load_certificate(pki.create_root_ca("Stranger", not_before=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).cert_pem)
     assert not verify_dcc(xml, trust_anchors=[stranger]).chain_valid
 
 
@@ -78,7 +78,9 @@ def test_dcc_carries_the_upstream_certificate_of_the_standard_used(pair, provinc
     assert check_upstream(bytes(working.xml), {upstream.number: bytes(upstream.xml)}) == []
     # One changed byte in the upstream file breaks the link.
     bad = bytes(upstream.xml).replace(b"<si:value>1</si:value>", b"<si:value>2</si:value>", 1)
-    assert check_upstream(bytes(working.xml), {upstream.number: bad}) == [f"upstream {upstream.number}: SHA-256 does not match the recorded hash"]
+    assert check_upstream(bytes(working.xml), {upstream.number: bad}) == [
+        f"upstream {upstream.number}: SHA-256 does not match the recorded hash"
+    ]
 
 
 def test_check_number_of_a_fresh_certificate_is_valid(pair):
@@ -88,11 +90,14 @@ def test_check_number_of_a_fresh_certificate_is_valid(pair):
     assert result["reasons"] == []
 
 
-@pytest.mark.parametrize("problem, change", [
-    ("no approver", lambda s: s[:2]),
-    ("same person checks", lambda s: [s[0], (s[0][0], "checker"), s[2]]),
-    ("bad role", lambda s: [s[0], s[1], (s[2][0], "director")]),
-])
+@pytest.mark.parametrize(
+    "problem, change",
+    [
+        ("no approver", lambda s: s[:2]),
+        ("same person checks", lambda s: [s[0], (s[0][0], "checker"), s[2]]),
+        ("bad role", lambda s: [s[0], s[1], (s[2][0], "director")]),
+    ],
+)
 def test_issue_refuses_incomplete_signers(province, problem, change):
     with pytest.raises(services.CertificateError, match="signers"):
         services.issue_certificate(province.working, change(province.signers(province.working)))
@@ -151,8 +156,7 @@ def test_signature_by_a_revoked_key_is_detected(pair, province):
     assert not result["valid"] and result["revoked"]
     assert any("revoked" in r and key.serial in r for r in result["reasons"])
     # ... and a document the thief signs with it later is caught too.
-    forged = sign_dcc(drop_signature(bytes(working.xml), 2), keys.signer_for(key, "approver"),
-                      dt.datetime.now(dt.timezone.utc))
+    forged = sign_dcc(drop_signature(bytes(working.xml), 2), keys.signer_for(key, "approver"), dt.datetime.now(dt.UTC))
     verdict = _upload(APIClient(), forged)
     assert verdict["revoked"] and not verdict["valid"]
     # The key is on the published CRL.
@@ -218,7 +222,9 @@ def test_rotation_keeps_old_certificates_verifiable_at_their_signing_time(provin
     keys.revoke_signing_key(old_key, SigningKey.Reason.SUPERSEDED, now=first.issued_at + dt.timedelta(days=30))
     assert services.check_number(first.number).valid
     # A signature dated after that retirement is not.
-    late = sign_dcc(drop_signature(bytes(first.xml), 2), keys.signer_for(old_key, "approver"), first.issued_at + dt.timedelta(days=31))
+    late = sign_dcc(
+        drop_signature(bytes(first.xml), 2), keys.signer_for(old_key, "approver"), first.issued_at + dt.timedelta(days=31)
+    )
     assert services.verify_uploaded(late).revoked
 
 
@@ -268,7 +274,9 @@ def test_unpublished_certificate_is_answered_as_an_unknown_number(province, clie
     cert = services.issue_certificate(province.working, province.signers(province.working), published=False)
     assert client.get(f"/certificates/{cert.number}/").status_code == 404
     assert client.get(f"/api/certificates/{cert.number}/xml/").status_code == 404
-    outsider = _staff(reg.Organisation.objects.filter(kind="enterprise").exclude(pk=province.working.instrument.owner_id).first(), "nosy")
+    outsider = _staff(
+        reg.Organisation.objects.filter(kind="enterprise").exclude(pk=province.working.instrument.owner_id).first(), "nosy"
+    )
     for requester in (APIClient(), outsider):
         hidden = requester.get(f"/api/certificates/{cert.number}/verdict/")
         unknown = requester.get("/api/certificates/NO-SUCH-NUMBER/verdict/")
@@ -302,7 +310,10 @@ def test_not_found_and_invalid_are_different_answers(province, client):
     assert not_found.status_code == 404 and not_found.json()["outcome"] == "not_found"
     assert not_found.json()["summary"] == "Certificate not found"
     revoked = api.get(f"/api/certificates/{working.number}/verdict/")
-    assert revoked.status_code == 200 and (revoked.json()["outcome"], revoked.json()["summary"]) == ("invalid", "证书无效或不可信")
+    assert revoked.status_code == 200 and (revoked.json()["outcome"], revoked.json()["summary"]) == (
+        "invalid",
+        "证书无效或不可信",
+    )
     valid = api.get(f"/api/certificates/{other.number}/verdict/").json()
     assert (valid["outcome"], valid["summary"]) == ("valid", "证书有效"), valid["reasons"]
 
@@ -320,8 +331,7 @@ def _staff(org, name):
 
 def test_api_issue_and_revoke_are_for_the_performers_staff(province):
     event = province.working
-    body = {"event": event.certificate_number,
-            "signers": [{"person": p.pk, "role": role} for p, role in province.signers(event)]}
+    body = {"event": event.certificate_number, "signers": [{"person": p.pk, "role": role} for p, role in province.signers(event)]}
     assert APIClient().post("/api/certificates/", body, format="json").status_code in (401, 403)
     other_org = reg.Organisation.objects.exclude(pk=event.performer_id).filter(kind="legal_institute").first()
     assert _staff(other_org, "outsider").post("/api/certificates/", body, format="json").status_code == 403
@@ -331,8 +341,12 @@ def test_api_issue_and_revoke_are_for_the_performers_staff(province):
     assert created.json()["number"] == event.certificate_number
     xml = APIClient().get(f"/api/certificates/{event.certificate_number}/xml/")
     assert xml.status_code == 200 and xml.content == bytes(Certificate.objects.get(number=event.certificate_number).xml)
-    assert _staff(other_org, "outsider2").post(f"/api/certificates/{event.certificate_number}/revoke/", {"reason": "x"},
-                                               format="json").status_code == 403
+    assert (
+        _staff(other_org, "outsider2")
+        .post(f"/api/certificates/{event.certificate_number}/revoke/", {"reason": "x"}, format="json")
+        .status_code
+        == 403
+    )
     revoked = staff.post(f"/api/certificates/{event.certificate_number}/revoke/", {"reason": "录入错误"}, format="json")
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     listed = APIClient().get("/api/certificates/").json()["results"]
@@ -349,8 +363,13 @@ def test_openapi_schema_of_the_certificate_api_has_no_warnings():
         schema = SchemaGenerator(urlconf="jiliang.urls").get_schema(request=None, public=True)
     validate_schema(schema)
     assert not GENERATOR_STATS, f"schema warnings/errors: {GENERATOR_STATS._warn_cache} {GENERATOR_STATS._error_cache}"
-    for path in ("/api/certificates/", "/api/certificates/verify/", "/api/certificates/crl.pem",
-                 "/api/certificates/{number}/verdict/", "/api/certificates/{number}/pdf/"):
+    for path in (
+        "/api/certificates/",
+        "/api/certificates/verify/",
+        "/api/certificates/crl.pem",
+        "/api/certificates/{number}/verdict/",
+        "/api/certificates/{number}/pdf/",
+    ):
         assert path in schema["paths"]
 
 
@@ -371,16 +390,16 @@ def test_issue_and_revocation_are_on_the_audit_ledger(pair):
 
 def test_certificate_stays_checkable_after_the_signing_certificate_expired(province):
     # Issue 6: a signature is checked at its signing time, so it outlives the signer's certificate.
-    past = dt.datetime(2024, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+    past = dt.datetime(2024, 3, 1, 8, 0, tzinfo=dt.UTC)
     keys.init_authority(now=past - dt.timedelta(days=1), replace=True)  # the old root stays a trust anchor
     key = keys.issue_signing_key(province.working.performer, now=past, valid_days=30)
     cert = services.issue_certificate(province.working, province.signers(province.working), now=past + dt.timedelta(days=1))
-    assert cert.signing_key == key and key.valid_until < dt.datetime.now(dt.timezone.utc)
+    assert cert.signing_key == key and key.valid_until < dt.datetime.now(dt.UTC)
     result = services.check_number(cert.number)
     assert result.valid, result.reasons
     assert [s["signing_time"] for s in result.to_dict()["signatures"]] == ["2024-03-02T08:00:00+00:00"] * 3
     # Checked as if signed today, the same certificate would fail on the expired signer.
-    now_check = verify_dcc(bytes(cert.xml), trust_anchors=keys.trust_anchors(), at=dt.datetime.now(dt.timezone.utc))
+    now_check = verify_dcc(bytes(cert.xml), trust_anchors=keys.trust_anchors(), at=dt.datetime.now(dt.UTC))
     assert not now_check.chain_valid and any("not valid at" in r for r in now_check.reasons)
     # Issuing today replaces the expired key instead of signing with it.
     later = issue(province, province.other)
@@ -416,8 +435,7 @@ def test_private_keys_rest_encrypted_under_the_configured_passphrase(province, m
 
 def test_failed_verification_gets_a_notice_of_non_conformity(province, client):
     staffed = reg.Person.objects.values("organisation").annotate(n=Count("id")).filter(n__gte=2).values("organisation")
-    failed = (reg.CalibrationEvent.objects.filter(kind="verification", passed=False, performer__in=staffed)
-              .order_by("id").first())
+    failed = reg.CalibrationEvent.objects.filter(kind="verification", passed=False, performer__in=staffed).order_by("id").first()
     cert = issue(province, failed)
     assert cert.kind == Certificate.Kind.NON_CONFORMITY
     assert b"<dcc:conformity>fail</dcc:conformity>" in bytes(cert.xml)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -53,27 +52,45 @@ def build_world() -> World:
     w = World()
     zj = _region("330000", "浙江省", "province")
     hz = _region("330100", "杭州市", "city", zj)
-    w.regions = {"330000": zj, "330100": hz, "330102": _region("330102", "上城区", "county", hz),
-                 "330200": _region("330200", "宁波市", "city", zj), "110000": _region("110000", "北京市", "province")}
+    w.regions = {
+        "330000": zj,
+        "330100": hz,
+        "330102": _region("330102", "上城区", "county", hz),
+        "330200": _region("330200", "宁波市", "city", zj),
+        "110000": _region("110000", "北京市", "province"),
+    }
     mass_field = reg.MetrologyField.objects.create(code="mass-cmp", name="质量", name_en="mass")
     w.quantity = reg.Quantity.objects.create(name="质量（比对）", name_en="mass", field=mass_field, unit="g")
     bureau = _org("浙江省市场监督管理局", "administration", zj, "11")
-    for key, name, region in (("P", "浙江省计量科学研究院", "330000"), ("A", "杭州市计量检定测试院", "330100"),
-                              ("B", "宁波市计量测试研究院", "330200"), ("C", "上城区计量检定所", "330102")):
+    for key, name, region in (
+        ("P", "浙江省计量科学研究院", "330000"),
+        ("A", "杭州市计量检定测试院", "330100"),
+        ("B", "宁波市计量测试研究院", "330200"),
+        ("C", "上城区计量检定所", "330102"),
+    ):
         org = _org(name, "legal_institute", w.regions[region], "12")
         w.orgs[key] = org
         w.standards[key] = reg.MeasurementStandard.objects.create(
-            name=f"{name} E2等级砝码标准装置", tier="public", level="province", holder=org, field=mass_field,
-            certificate_number=f"[2024]浙量标证字第{next(_serial):05d}号", issuing_department=bureau,
-            valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2028, 1, 1),
+            name=f"{name} E2等级砝码标准装置",
+            tier="public",
+            level="province",
+            holder=org,
+            field=mass_field,
+            certificate_number=f"[2024]浙量标证字第{next(_serial):05d}号",
+            issuing_department=bureau,
+            valid_from=dt.date(2024, 1, 1),
+            valid_until=dt.date(2028, 1, 1),
         )
     User = get_user_model()
     for key in ("P", "A", "B", "C"):
         user = User.objects.create_user(f"staff_{key.lower()}", password=None)
         Membership.objects.create(user=user, role="institution_staff", organisation=w.orgs[key])
         w.users[f"staff_{key.lower()}"] = user
-    for who, role, region in (("admin", "region_admin", "330000"), ("beijing_admin", "region_admin", "110000"),
-                              ("auditor", "auditor", "330000")):
+    for who, role, region in (
+        ("admin", "region_admin", "330000"),
+        ("beijing_admin", "region_admin", "110000"),
+        ("auditor", "auditor", "330000"),
+    ):
         user = User.objects.create_user(who, password=None)
         Membership.objects.create(user=user, role=role, region=w.regions[region])
         w.users[who] = user
@@ -82,8 +99,9 @@ def build_world() -> World:
 
 
 def _org(name, kind, region, prefix):
-    return reg.Organisation.objects.create(name=name, kind=kind, region=region,
-                                           credit_code=make_credit_code(f"{prefix}{region.code}{next(_serial):09d}"))
+    return reg.Organisation.objects.create(
+        name=name, kind=kind, region=region, credit_code=make_credit_code(f"{prefix}{region.code}{next(_serial):09d}")
+    )
 
 
 @pytest.fixture
@@ -112,8 +130,15 @@ def setup_comparison(w: World, *, submit=("P", "A", "B", "C"), close=False, resu
     from jiliang.comparisons import services
 
     pilot = w.users["staff_p"]
-    c = services.create_comparison(w.users["admin"], code=f"CCM.M-ZJ-{next(_serial)}", title="1 kg 砝码质量比对", kind="regional",
-                                   pilot=w.orgs["P"], administrator_region=w.regions["330000"], submission_deadline=deadline())
+    c = services.create_comparison(
+        w.users["admin"],
+        code=f"CCM.M-ZJ-{next(_serial)}",
+        title="1 kg 砝码质量比对",
+        kind="regional",
+        pilot=w.orgs["P"],
+        administrator_region=w.regions["330000"],
+        submission_deadline=deadline(),
+    )
     m = services.add_measurand(pilot, c, name="1 kg", quantity=w.quantity, unit="g", nominal_value=1000.0)
     for key in ("P", "A", "B", "C"):
         services.add_participant(pilot, c, institution=w.orgs[key], standard=w.standards[key], label=f"LAB-{key}")
@@ -121,8 +146,16 @@ def setup_comparison(w: World, *, submit=("P", "A", "B", "C"), close=False, resu
     for key in submit:
         value, u, dof = (results or RESULTS)[key]
         upload = SimpleUploadedFile("budget.txt", f"budget-of-{key.lower()} file".encode()) if key == "B" else None
-        services.submit(w.users[f"staff_{key.lower()}"], c, measurand=m, value=value, u=u, dof=dof,
-                        budget=[{"name": f"budget-of-{key.lower()}", "u": u}], budget_file=upload)
+        services.submit(
+            w.users[f"staff_{key.lower()}"],
+            c,
+            measurand=m,
+            value=value,
+            u=u,
+            dof=dof,
+            budget=[{"name": f"budget-of-{key.lower()}", "u": u}],
+            budget_file=upload,
+        )
     if close:
         services.close_submissions(pilot, c)
     c.refresh_from_db()

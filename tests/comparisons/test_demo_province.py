@@ -23,8 +23,11 @@ pytestmark = pytest.mark.django_db
 
 def test_provincial_comparison_on_the_demo_province(db):
     demo.generate(instruments=2000, seed=7, as_of=timezone.localdate())
-    standards = list(reg.MeasurementStandard.objects.filter(status="active", holder__kind="legal_institute")
-                     .select_related("holder__region", "field").order_by("holder__region__code", "id"))
+    standards = list(
+        reg.MeasurementStandard.objects.filter(status="active", holder__kind="legal_institute")
+        .select_related("holder__region", "field")
+        .order_by("holder__region__code", "id")
+    )
     by_field = {}
     for std in standards:
         by_field.setdefault(std.field_id, {}).setdefault(std.holder_id, std)
@@ -44,8 +47,15 @@ def test_provincial_comparison_on_the_demo_province(db):
         staff[std.holder_id] = user
 
     pilot = staff[pilot_std.holder_id]
-    c = services.create_comparison(admin, code="DEMO-2026-01", title="省级比对", kind="local", pilot=pilot_std.holder,
-                                   administrator_region=province, submission_deadline=deadline())
+    c = services.create_comparison(
+        admin,
+        code="DEMO-2026-01",
+        title="省级比对",
+        kind="local",
+        pilot=pilot_std.holder,
+        administrator_region=province,
+        submission_deadline=deadline(),
+    )
     m = services.add_measurand(pilot, c, name="nominal point", quantity=quantity, nominal_value=100.0)
     for i, std in enumerate(chosen):
         services.add_participant(pilot, c, institution=std.holder, standard=std, label=f"L{i + 1}")

@@ -17,8 +17,16 @@ def test_workflow_through_the_pages(world):
     page = b.get(f"/comparisons/{pk}/").content.decode()
     assert 'name="value"' in page  # the participant's submission form
     value, u, dof = RESULTS["B"]
-    b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": repr(value), "u": repr(u), "dof": str(dof),
-                                          "budget": '[{"name": "repeatability", "u": 1e-5}]'})
+    b.post(
+        f"/comparisons/{pk}/submit/",
+        {
+            "measurand": measurand.pk,
+            "value": repr(value),
+            "u": repr(u),
+            "dof": str(dof),
+            "budget": '[{"name": "repeatability", "u": 1e-5}]',
+        },
+    )
     assert Submission.objects.get(participant__label="LAB-B").content.value == value
     bad = b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": "1000", "u": "-1"}, follow=True)
     assert "u: must be a positive finite number" in bad.content.decode()
@@ -36,7 +44,7 @@ def test_workflow_through_the_pages(world):
     pilot.post(f"/comparisons/{pk}/reports/draft_a/", {"introduction": "比对引言", "discussion": "", "conclusions": "结论A"})
     pilot.post(f"/comparisons/{pk}/reports/draft_b/", {"introduction": "比对引言", "discussion": "", "conclusions": "结论B"})
     admin = world.client("admin")
-    assert 'step/approve/' in admin.get(f"/comparisons/{pk}/").content.decode()
+    assert "step/approve/" in admin.get(f"/comparisons/{pk}/").content.decode()
     admin.post(f"/comparisons/{pk}/step/approve/")
     admin.post(f"/comparisons/{pk}/step/publish/")
     assert Comparison.objects.get(pk=pk).status == "published"
@@ -60,19 +68,38 @@ def test_setting_up_through_the_pages(world):
 
     from .conftest import deadline
 
-    comparison = services.create_comparison(world.users["admin"], code="ZJ-PAGE-1", title="页面建立的比对", kind="proficiency",
-                                            pilot=world.orgs["P"], administrator_region=world.regions["330000"], submission_deadline=deadline())
+    comparison = services.create_comparison(
+        world.users["admin"],
+        code="ZJ-PAGE-1",
+        title="页面建立的比对",
+        kind="proficiency",
+        pilot=world.orgs["P"],
+        administrator_region=world.regions["330000"],
+        submission_deadline=deadline(),
+    )
     pilot = world.client("staff_p")
     pk = comparison.pk
     assert 'name="credit_code"' in pilot.get(f"/comparisons/{pk}/").content.decode()
     pilot.post(f"/comparisons/{pk}/setup/measurand/", {"name": "1 kg", "quantity": world.quantity.pk, "nominal_value": "1000"})
-    pilot.post(f"/comparisons/{pk}/setup/participant/", {"credit_code": world.orgs["A"].credit_code,
-                                                         "certificate_number": world.standards["A"].certificate_number, "label": "LAB-A"})
-    refused = pilot.post(f"/comparisons/{pk}/setup/participant/", {"credit_code": world.orgs["B"].credit_code,
-                                                                   "certificate_number": world.standards["A"].certificate_number}, follow=True)
+    pilot.post(
+        f"/comparisons/{pk}/setup/participant/",
+        {
+            "credit_code": world.orgs["A"].credit_code,
+            "certificate_number": world.standards["A"].certificate_number,
+            "label": "LAB-A",
+        },
+    )
+    refused = pilot.post(
+        f"/comparisons/{pk}/setup/participant/",
+        {"credit_code": world.orgs["B"].credit_code, "certificate_number": world.standards["A"].certificate_number},
+        follow=True,
+    )
     assert "standard:" in refused.content.decode()
     participant = comparison.participants.get()
-    pilot.post(f"/comparisons/{pk}/setup/movement/", {"participant": participant.pk, "received_on": "2026-03-01", "condition_on_arrival": "完好"})
+    pilot.post(
+        f"/comparisons/{pk}/setup/movement/",
+        {"participant": participant.pk, "received_on": "2026-03-01", "condition_on_arrival": "完好"},
+    )
     pilot.post(f"/comparisons/{pk}/setup/protocol/", {"file": SimpleUploadedFile("protocol.pdf", b"%PDF protocol")})
     comparison.refresh_from_db()
     assert [m.name for m in comparison.measurands.all()] == ["1 kg"]

@@ -23,14 +23,29 @@ def body(response) -> str:
 def urls(comparison, measurand, b_submission):
     pk, mid, sid = comparison.pk, measurand.pk, b_submission.pk
     return [
-        "/api/comparisons/", f"/api/comparisons/?status={comparison.status}", f"/api/comparisons/{pk}/",
-        f"/api/comparisons/{pk}/measurands/", f"/api/comparisons/{pk}/participants/", f"/api/comparisons/{pk}/circulation/",
-        f"/api/comparisons/{pk}/submissions/", f"/api/comparisons/{pk}/submissions/?measurand={mid}",
-        f"/api/comparisons/{pk}/submissions/{sid}/", f"/api/comparisons/{pk}/submissions/{sid}/budget-file/",
-        f"/api/comparisons/{pk}/submissions/status/", f"/api/comparisons/{pk}/export/", f"/api/comparisons/{pk}/results/",
-        f"/api/comparisons/{pk}/measurands/{mid}/plot.svg", f"/api/comparisons/{pk}/reports/", f"/api/comparisons/{pk}/reports/draft_a/",
-        "/api/comparisons/public/", f"/api/comparisons/public/{pk}/", "/api/comparisons/follow-ups/",
-        "/comparisons/", "/comparisons/public/", f"/comparisons/{pk}/", f"/comparisons/{pk}/reports/draft_a/",
+        "/api/comparisons/",
+        f"/api/comparisons/?status={comparison.status}",
+        f"/api/comparisons/{pk}/",
+        f"/api/comparisons/{pk}/measurands/",
+        f"/api/comparisons/{pk}/participants/",
+        f"/api/comparisons/{pk}/circulation/",
+        f"/api/comparisons/{pk}/submissions/",
+        f"/api/comparisons/{pk}/submissions/?measurand={mid}",
+        f"/api/comparisons/{pk}/submissions/{sid}/",
+        f"/api/comparisons/{pk}/submissions/{sid}/budget-file/",
+        f"/api/comparisons/{pk}/submissions/status/",
+        f"/api/comparisons/{pk}/export/",
+        f"/api/comparisons/{pk}/results/",
+        f"/api/comparisons/{pk}/measurands/{mid}/plot.svg",
+        f"/api/comparisons/{pk}/reports/",
+        f"/api/comparisons/{pk}/reports/draft_a/",
+        "/api/comparisons/public/",
+        f"/api/comparisons/public/{pk}/",
+        "/api/comparisons/follow-ups/",
+        "/comparisons/",
+        "/comparisons/public/",
+        f"/comparisons/{pk}/",
+        f"/comparisons/{pk}/reports/draft_a/",
         "/comparisons/follow-ups/",
     ]
 
@@ -119,7 +134,9 @@ def test_sealed_pages_for_the_pilot_show_who_submitted(world):
 def _ledger_entries(submission):
     from jiliang.audit.models import AuditEntry
 
-    return list(AuditEntry.objects.filter(object_type="comparisons.submission", object_id=str(submission.pk)).order_by("sequence"))
+    return list(
+        AuditEntry.objects.filter(object_type="comparisons.submission", object_id=str(submission.pk)).order_by("sequence")
+    )
 
 
 def test_ledger_digest_of_a_sealed_submission_cannot_be_brute_forced(world):
@@ -140,9 +157,20 @@ def test_ledger_digest_of_a_sealed_submission_cannot_be_brute_forced(world):
     assert 1000.0000731 in values and 0.0000347 in uncertainties
     found = [
         (value, u, dof)
-        for value in values for u in uncertainties for dof in (10.0, 11.0, 12.0, 13.0, 14.0)
-        if ledger.row_digest({**known, "value": value, "u": u, "dof": dof, "budget": [{"name": "budget-of-b", "u": u}],
-                              "budget_file_name": "budget.txt"}) == target
+        for value in values
+        for u in uncertainties
+        for dof in (10.0, 11.0, 12.0, 13.0, 14.0)
+        if ledger.row_digest(
+            {
+                **known,
+                "value": value,
+                "u": u,
+                "dof": dof,
+                "budget": [{"name": "budget-of-b", "u": u}],
+                "budget_file_name": "budget.txt",
+            }
+        )
+        == target
     ]
     assert found == []
     # Nothing else in the ledger or in the row names the values either.
@@ -157,8 +185,15 @@ def test_equal_values_leave_different_traces(world):
     comparison, measurand = setup_comparison(world, submit=("B",))
     before = Submission.objects.get(participant__label="LAB-B")
     value, u, dof = (1000.0000731, 0.0000347, 12)
-    services.submit(world.users["staff_b"], comparison, measurand=measurand, value=value, u=u, dof=dof,
-                    budget=[{"name": "budget-of-b", "u": u}])
+    services.submit(
+        world.users["staff_b"],
+        comparison,
+        measurand=measurand,
+        value=value,
+        u=u,
+        dof=dof,
+        budget=[{"name": "budget-of-b", "u": u}],
+    )
     after = Submission.objects.get(pk=before.pk)
     assert after.sealed != before.sealed and after.content == before.content
     first, second = _ledger_entries(after)[-2:]

@@ -4,8 +4,8 @@ import datetime as dt
 import json
 
 import pytest
-from django.utils import timezone
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from jiliang.comparisons.models import Comparison, FollowUpAction, Submission
 from jiliang.core.comparison import compute_document
@@ -22,49 +22,111 @@ def ok(response, code=200):
 
 def test_full_workflow_end_to_end(world):
     admin, pilot = world.client("admin"), world.client("staff_p")
-    created = ok(admin.post("/api/comparisons/", {
-        "code": "ZJ-M-2026-01", "title": "1 kg 砝码质量比对", "kind": "regional", "pilot": world.orgs["P"].pk,
-        "administrator_region": "330000", "submission_deadline": deadline().isoformat(),
-        "registration_deadline": "2026-01-10", "circulation_start": "2026-02-01", "circulation_end": "2026-05-01",
-    }, format="json"), 201)
+    created = ok(
+        admin.post(
+            "/api/comparisons/",
+            {
+                "code": "ZJ-M-2026-01",
+                "title": "1 kg 砝码质量比对",
+                "kind": "regional",
+                "pilot": world.orgs["P"].pk,
+                "administrator_region": "330000",
+                "submission_deadline": deadline().isoformat(),
+                "registration_deadline": "2026-01-10",
+                "circulation_start": "2026-02-01",
+                "circulation_end": "2026-05-01",
+            },
+            format="json",
+        ),
+        201,
+    )
     pk = created["id"]
     assert created["status"] == "draft"
-    m = ok(pilot.post(f"/api/comparisons/{pk}/measurands/", {"name": "1 kg", "quantity": world.quantity.pk, "nominal_value": 1000}, format="json"), 201)
+    m = ok(
+        pilot.post(
+            f"/api/comparisons/{pk}/measurands/",
+            {"name": "1 kg", "quantity": world.quantity.pk, "nominal_value": 1000},
+            format="json",
+        ),
+        201,
+    )
     assert m["unit"] == "g"  # taken from the quantity
     for key in ("P", "A", "B", "C"):
-        ok(pilot.post(f"/api/comparisons/{pk}/participants/", {"institution": world.orgs[key].pk, "standard": world.standards[key].pk,
-                                                               "label": f"LAB-{key}"}, format="json"), 201)
+        ok(
+            pilot.post(
+                f"/api/comparisons/{pk}/participants/",
+                {"institution": world.orgs[key].pk, "standard": world.standards[key].pk, "label": f"LAB-{key}"},
+                format="json",
+            ),
+            201,
+        )
     # A standard held by another institution is refused, naming the field.
-    refused = pilot.post(f"/api/comparisons/{pk}/participants/", {"institution": world.orgs["B"].pk, "standard": world.standards["A"].pk,
-                                                                   "label": "LAB-X"}, format="json")
+    refused = pilot.post(
+        f"/api/comparisons/{pk}/participants/",
+        {"institution": world.orgs["B"].pk, "standard": world.standards["A"].pk, "label": "LAB-X"},
+        format="json",
+    )
     assert refused.status_code == 400 and "standard" in refused.json()
     protocol = SimpleUploadedFile("protocol.pdf", b"%PDF-1.4 protocol", content_type="application/pdf")
     assert ok(pilot.post(f"/api/comparisons/{pk}/protocol/", {"file": protocol}, format="multipart"))["has_protocol"] is True
     assert b"".join(world.client("staff_a").get(f"/api/comparisons/{pk}/protocol/").streaming_content) == b"%PDF-1.4 protocol"
-    ok(pilot.post(f"/api/comparisons/{pk}/circulation/", {"holder": world.orgs["P"].pk, "received_on": "2026-02-01",
-                                                          "sent_on": "2026-02-20", "condition_on_arrival": "完好"}, format="json"), 201)
-    ok(world.client("staff_a").post(f"/api/comparisons/{pk}/circulation/", {"holder": world.orgs["A"].pk, "received_on": "2026-02-22",
-                                                                            "condition_on_arrival": "完好，包装轻微破损"}, format="json"), 201)
+    ok(
+        pilot.post(
+            f"/api/comparisons/{pk}/circulation/",
+            {"holder": world.orgs["P"].pk, "received_on": "2026-02-01", "sent_on": "2026-02-20", "condition_on_arrival": "完好"},
+            format="json",
+        ),
+        201,
+    )
+    ok(
+        world.client("staff_a").post(
+            f"/api/comparisons/{pk}/circulation/",
+            {"holder": world.orgs["A"].pk, "received_on": "2026-02-22", "condition_on_arrival": "完好，包装轻微破损"},
+            format="json",
+        ),
+        201,
+    )
     assert ok(pilot.post(f"/api/comparisons/{pk}/open/"))["status"] == "open"
     measurand_id = m["id"]
     for key, (value, u, dof) in RESULTS.items():
         client = world.client(f"staff_{key.lower()}")
         if key == "A":  # a first result, then replaced before the close
-            ok(client.post(f"/api/comparisons/{pk}/submissions/", {"measurand": measurand_id, "value": value + 1, "u": u}, format="json"), 201)
+            ok(
+                client.post(
+                    f"/api/comparisons/{pk}/submissions/", {"measurand": measurand_id, "value": value + 1, "u": u}, format="json"
+                ),
+                201,
+            )
         if key == "B":  # the budget as an uploaded file
-            payload = {"measurand": measurand_id, "value": value, "u": u, "dof": dof,
-                       "budget_file": SimpleUploadedFile("budget.xlsx", b"budget of B"), "budget": json.dumps([{"name": "mass", "u": u}])}
+            payload = {
+                "measurand": measurand_id,
+                "value": value,
+                "u": u,
+                "dof": dof,
+                "budget_file": SimpleUploadedFile("budget.xlsx", b"budget of B"),
+                "budget": json.dumps([{"name": "mass", "u": u}]),
+            }
             ok(client.post(f"/api/comparisons/{pk}/submissions/", payload, format="multipart"), 201)
         else:
-            ok(client.post(f"/api/comparisons/{pk}/submissions/", {"measurand": measurand_id, "value": value, "u": u, "dof": dof,
-                                                                   "budget": [{"name": "balance", "u": u}]}, format="json"), 201)
+            ok(
+                client.post(
+                    f"/api/comparisons/{pk}/submissions/",
+                    {"measurand": measurand_id, "value": value, "u": u, "dof": dof, "budget": [{"name": "balance", "u": u}]},
+                    format="json",
+                ),
+                201,
+            )
     assert Submission.objects.get(participant__label="LAB-A").revision == 2
     assert ok(pilot.post(f"/api/comparisons/{pk}/close/"))["status"] == "closed"
     computed = ok(pilot.post(f"/api/comparisons/{pk}/compute/", {"estimator": "weighted-mean"}, format="json"))
     rows = [{"lab": f"LAB-{k}", "value": v, "u": u, "dof": d, "in_reference": 1} for k, (v, u, d) in RESULTS.items()]
     assert computed[0]["result"] == compute_document(rows, "weighted-mean")
     assert ok(pilot.get(f"/api/comparisons/{pk}/measurands/{measurand_id}/plot.svg"))["Content-Type"] == "image/svg+xml"
-    report = ok(pilot.put(f"/api/comparisons/{pk}/reports/draft_a/", {"introduction": "引言 A", "conclusions": "LAB-C 偏离"}, format="json"))
+    report = ok(
+        pilot.put(
+            f"/api/comparisons/{pk}/reports/draft_a/", {"introduction": "引言 A", "conclusions": "LAB-C 偏离"}, format="json"
+        )
+    )
     assert "LAB-C 偏离" in report["html"] and "<svg" in report["html"]
     assert ok(pilot.get(f"/api/comparisons/{pk}/"))["status"] == "draft_a"
     ok(pilot.put(f"/api/comparisons/{pk}/reports/draft_b/", {"introduction": "引言 B", "conclusions": "最终结论"}, format="json"))
@@ -85,7 +147,15 @@ def test_full_workflow_end_to_end(world):
     from jiliang.audit.models import AuditEntry
 
     changes = AuditEntry.objects.filter(object_type="comparisons.comparison", action="status_change").order_by("sequence")
-    assert [json.loads(e.new_values)["status"] for e in changes] == ["open", "closed", "computed", "draft_a", "draft_b", "approved", "published"]
+    assert [json.loads(e.new_values)["status"] for e in changes] == [
+        "open",
+        "closed",
+        "computed",
+        "draft_a",
+        "draft_b",
+        "approved",
+        "published",
+    ]
     submitted = AuditEntry.objects.filter(object_type="comparisons.submission")
     # Five submissions without values, then at the close one opening per submission, revealing its key.
     assert submitted.count() == 9 and all("1000.0" not in e.new_values for e in submitted)
@@ -96,7 +166,9 @@ def test_full_workflow_end_to_end(world):
     assert report.intact, [f.to_json() for f in report.findings]
 
 
-@pytest.mark.parametrize("estimator,sigma_pt", [("weighted-mean", None), ("cox-a", None), ("algorithm-a", None), ("median", 0.00005)])
+@pytest.mark.parametrize(
+    "estimator,sigma_pt", [("weighted-mean", None), ("cox-a", None), ("algorithm-a", None), ("median", 0.00005)]
+)
 def test_stored_results_equal_the_core(world, estimator, sigma_pt):
     comparison, measurand = setup_comparison(world, close=True)
     from jiliang.comparisons import services
@@ -113,14 +185,17 @@ def test_late_submission_refused(world):
     b = world.client("staff_b")
     value, u, _ = RESULTS["B"]
     Comparison.objects.filter(pk=comparison.pk).update(submission_deadline=deadline(-1))
-    late = b.post(f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": value, "u": u}, format="json")
+    late = b.post(
+        f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": value, "u": u}, format="json"
+    )
     assert late.status_code == 400 and "submission_deadline" in late.json()
     assert not Submission.objects.filter(participant__label="LAB-B").exists()
     # Replacing one's own result is refused after the close, too.
     Comparison.objects.filter(pk=comparison.pk).update(submission_deadline=deadline(1))
     world.client("staff_p").post(f"/api/comparisons/{comparison.pk}/close/")
-    again = world.client("staff_p").post(f"/api/comparisons/{comparison.pk}/submissions/",
-                                         {"measurand": measurand.pk, "value": 1000.0, "u": 0.0001}, format="json")
+    again = world.client("staff_p").post(
+        f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": 1000.0, "u": 0.0001}, format="json"
+    )
     assert again.status_code == 400 and "status" in again.json()
     assert Submission.objects.get(participant__label="LAB-P").value == RESULTS["P"][0]
 
@@ -128,13 +203,19 @@ def test_late_submission_refused(world):
 def test_bad_submission_names_the_field(world):
     comparison, measurand = setup_comparison(world, submit=())
     a = world.client("staff_a")
-    zero_u = a.post(f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": 1000.0, "u": 0}, format="json")
+    zero_u = a.post(
+        f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": 1000.0, "u": 0}, format="json"
+    )
     assert zero_u.status_code == 400 and "u" in zero_u.json()
-    budget = a.post(f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": 1000.0, "u": 1e-5,
-                                                                       "budget": [{"u": 1}]}, format="json")
+    budget = a.post(
+        f"/api/comparisons/{comparison.pk}/submissions/",
+        {"measurand": measurand.pk, "value": 1000.0, "u": 1e-5, "budget": [{"u": 1}]},
+        format="json",
+    )
     assert budget.status_code == 400 and "budget" in budget.json()
-    outsider = world.client("admin").post(f"/api/comparisons/{comparison.pk}/submissions/",
-                                          {"measurand": measurand.pk, "value": 1000.0, "u": 1e-5}, format="json")
+    outsider = world.client("admin").post(
+        f"/api/comparisons/{comparison.pk}/submissions/", {"measurand": measurand.pk, "value": 1000.0, "u": 1e-5}, format="json"
+    )
     assert outsider.status_code == 403
     assert not Submission.objects.exists()
 
@@ -144,7 +225,10 @@ def test_only_the_pilot_computes_and_only_the_administrator_approves(world):
     url = f"/api/comparisons/{comparison.pk}"
     for who in ("staff_a", "admin"):
         assert world.client(who).post(f"{url}/compute/", {"estimator": "weighted-mean"}, format="json").status_code == 403
-    assert world.client("anonymous").post(f"{url}/compute/", {"estimator": "weighted-mean"}, format="json").status_code in (401, 403)
+    assert world.client("anonymous").post(f"{url}/compute/", {"estimator": "weighted-mean"}, format="json").status_code in (
+        401,
+        403,
+    )
     for who in ("staff_a", "admin"):
         assert world.client(who).post(f"{url}/close/").status_code == 403
     assert world.client("staff_p").post(f"{url}/compute/", {"estimator": "nonsense"}, format="json").status_code == 400
@@ -212,10 +296,24 @@ def test_unsatisfactory_results_create_follow_up_actions(world):
         assert action.pk in [r["id"] for r in ok(world.client(who).get("/api/comparisons/follow-ups/"))["results"]]
     for who in ("staff_a", "beijing_admin", "anonymous"):
         assert action.pk not in [r["id"] for r in ok(world.client(who).get("/api/comparisons/follow-ups/"))["results"]]
-    assert world.client("staff_a").patch(f"/api/comparisons/follow-ups/{action.pk}/", {"status": "closed"}, format="json").status_code == 404
-    updated = ok(world.client("staff_c").patch(f"/api/comparisons/follow-ups/{action.pk}/", {"status": "in_progress", "notes": "重新校准"}, format="json"))
+    assert (
+        world.client("staff_a")
+        .patch(f"/api/comparisons/follow-ups/{action.pk}/", {"status": "closed"}, format="json")
+        .status_code
+        == 404
+    )
+    updated = ok(
+        world.client("staff_c").patch(
+            f"/api/comparisons/follow-ups/{action.pk}/", {"status": "in_progress", "notes": "重新校准"}, format="json"
+        )
+    )
     assert updated["status"] == "in_progress"
-    assert world.client("staff_c").patch(f"/api/comparisons/follow-ups/{action.pk}/", {"due_on": "2030-01-01"}, format="json").status_code == 403
+    assert (
+        world.client("staff_c")
+        .patch(f"/api/comparisons/follow-ups/{action.pk}/", {"due_on": "2030-01-01"}, format="json")
+        .status_code
+        == 403
+    )
     page = world.client("admin").get("/comparisons/follow-ups/")
     assert page.status_code == 200 and world.orgs["C"].name in page.content.decode()
 

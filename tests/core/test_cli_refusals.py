@@ -14,8 +14,13 @@ import pytest
 
 from jiliang.cli import main
 
-MODEL = {"outputs": {"P": "V**2 / R"}, "inputs": {"V": {"value": 5.0, "distribution": "normal", "u": 0.01},
-                                                 "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05}}}
+MODEL = {
+    "outputs": {"P": "V**2 / R"},
+    "inputs": {
+        "V": {"value": 5.0, "distribution": "normal", "u": 0.01},
+        "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05},
+    },
+}
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -76,13 +81,45 @@ def test_extreme_values_give_a_refusal_and_no_numpy_warning(tmp_path):
     results = tmp_path / "huge.csv"
     results.write_text("lab,value,u\nA,1e150,1e-150\nB,-1e150,1e-150\n")
     for estimator in ("weighted-mean", "paule-mandel", "dersimonian-laird", "median", "algorithm-a"):
-        done = subprocess.run([sys.executable, "-W", "default", "-m", "jiliang.cli", "comparison", "compute", str(results),
-                               "--estimator", estimator, "--sigma-pt", "0.1"], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "default",
+                "-m",
+                "jiliang.cli",
+                "comparison",
+                "compute",
+                str(results),
+                "--estimator",
+                estimator,
+                "--sigma-pt",
+                "0.1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert "Warning" not in done.stderr, (estimator, done.stderr)
         if done.returncode:  # computed where the doubles allow it; refused by name where they do not
             assert done.returncode == 2 and done.stderr.count("\n") == 1 and str(results) in done.stderr, done.stderr
-    refused = subprocess.run([sys.executable, "-W", "default", "-m", "jiliang.cli", "comparison", "compute", str(results),
-                              "--estimator", "paule-mandel"], capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "default",
+            "-m",
+            "jiliang.cli",
+            "comparison",
+            "compute",
+            str(results),
+            "--estimator",
+            "paule-mandel",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and "reference value of these results is not a finite number" in refused.stderr
 
 
@@ -106,8 +143,9 @@ def test_a_large_comparison_on_the_cli_is_as_quick_as_on_the_api(tmp_path, capsy
     """50 000 laboratories: the CLI printed a rich table cell by cell (30 000 rows took a
     minute, 200 000 over two and 1 GB). Table and JSON now cost what writing the text costs."""
     results = tmp_path / "many.csv"
-    results.write_text("lab,value,u\n" + "".join(f"L{i},{10 + (i % 17) * 0.01:.4f},{0.05 + (i % 7) * 0.01:.3f}\n"
-                                                  for i in range(50_000)))
+    results.write_text(
+        "lab,value,u\n" + "".join(f"L{i},{10 + (i % 17) * 0.01:.4f},{0.05 + (i % 7) * 0.01:.3f}\n" for i in range(50_000))
+    )
     for extra in ([], ["--json"]):
         started = time.perf_counter()
         status, out, _ = run(capsys, "comparison", "compute", str(results), "--estimator", "weighted-mean", *extra)

@@ -18,8 +18,16 @@ from jiliang.core.errors import InputError
 from jiliang.core.uncertainty import ModelError, evaluate_document
 
 PACKAGE = Path(jiliang.__file__).resolve().parent
-ERROR_CLASSES = {"InputError", "ModelError", "ComparisonInputError", "PrepackError", "DccError", "SchemaError", "UnitError",
-                 "SigningError"}
+ERROR_CLASSES = {
+    "InputError",
+    "ModelError",
+    "ComparisonInputError",
+    "PrepackError",
+    "DccError",
+    "SchemaError",
+    "UnitError",
+    "SigningError",
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 CJK = re.compile("[\u4e00-\u9fff]")
 
@@ -90,8 +98,11 @@ def test_a_reworded_core_sentence_does_not_change_the_page():
 
 
 def test_file_and_row_are_part_of_the_place():
-    error = InputError("u", "standard uncertainty must be positive", code="comparison_u_positive", got=0.0, row=3,
-                       file="results.csv")
+    error = InputError(
+        "u", "standard uncertainty must be positive", code="comparison_u_positive", got=0.0, row=3, file="results.csv"
+    )
     assert messages.render(error, "zh-hans") == "results.csv，第 3 行，u：标准不确定度须为有限正数（输入值 0.0）"
-    assert messages.render(error, "en") == "results.csv, row 3, u: standard uncertainty must be a positive finite number (got 0.0)"
+    assert (
+        messages.render(error, "en") == "results.csv, row 3, u: standard uncertainty must be a positive finite number (got 0.0)"
+    )
     assert str(error) == "results.csv, row 3, u: standard uncertainty must be positive"

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -79,7 +78,8 @@ def build_portal() -> Portal:
     def standard(key, holder, level, *, caps, **extra):
         fields = {"field": pressure.field, "issuing_department": bureau, "tier": "public", "level": level, **current, **extra}
         std = models.MeasurementStandard.objects.create(
-            name=f"{key} 标准装置", holder=p.orgs[holder], certificate_number=f"[2025]浙量标证字第{next(serial):05d}号", **fields)
+            name=f"{key} 标准装置", holder=p.orgs[holder], certificate_number=f"[2025]浙量标证字第{next(serial):05d}号", **fields
+        )
         for cap in caps:
             models.Capability.objects.create(standard=std, **{"quantity": pressure, "k": 2.0, **cap})
         p.standards[key] = std
@@ -88,7 +88,12 @@ def build_portal() -> Portal:
     # 0–60 MPa written in kPa, U = 0.05 kPa
     standard("province_pressure", "province", "province", caps=[dict(range_min=0, range_max=60000, unit="kPa", uncertainty=0.05)])
     # 0–2.5 MPa, relative U = 0.1 %
-    standard("hangzhou_pressure", "hangzhou", "city", caps=[dict(range_min=0, range_max=2500, unit="kPa", uncertainty=0.001, relative=True)])
+    standard(
+        "hangzhou_pressure",
+        "hangzhou",
+        "city",
+        caps=[dict(range_min=0, range_max=2500, unit="kPa", uncertainty=0.001, relative=True)],
+    )
     # 0–1 MPa written in MPa, U = 0.0002 MPa = 0.2 kPa
     standard("xihu_pressure", "xihu", "county", caps=[dict(range_min=0, range_max=1, unit="MPa", uncertainty=0.0002)])
     # 0–6 MPa, U = 0.01 kPa
@@ -96,19 +101,32 @@ def build_portal() -> Portal:
     # Better than all of the above, but not to be shown: suspended, lapsed, unpublished.
     best = [dict(range_min=0, range_max=100000, unit="kPa", uncertainty=0.001)]
     standard("suspended", "xihu", "county", caps=best, status=models.MeasurementStandard.Status.SUSPENDED)
-    standard("lapsed", "hangzhou", "city", caps=best, valid_from=today - dt.timedelta(days=4 * 365 + 2),
-             valid_until=today - dt.timedelta(days=1))
+    standard(
+        "lapsed",
+        "hangzhou",
+        "city",
+        caps=best,
+        valid_from=today - dt.timedelta(days=4 * 365 + 2),
+        valid_until=today - dt.timedelta(days=1),
+    )
     standard("unpublished", "province", "province", caps=best, published=False)
     standard("future", "province", "province", caps=best, valid_from=today + dt.timedelta(days=10))
     # −40 … 300 °C, U = 0.05 °C
-    standard("hangzhou_temperature", "hangzhou", "city", field=temperature.field,
-             caps=[dict(quantity=temperature, range_min=-40, range_max=300, unit="°C", uncertainty=0.05)])
+    standard(
+        "hangzhou_temperature",
+        "hangzhou",
+        "city",
+        field=temperature.field,
+        caps=[dict(quantity=temperature, range_min=-40, range_max=300, unit="°C", uncertainty=0.05)],
+    )
 
     def instrument(code, owner, region):
         return models.Instrument.objects.create(code=code, name="燃油加油机", owner=p.orgs[owner], region=p.regions[region])
 
-    p.instruments = {"xihu": instrument("JYJ-330106-0001", "station", "330106"),
-                     "ningbo": instrument("JYJ-330203-0001", "ningbo_station", "330203")}
+    p.instruments = {
+        "xihu": instrument("JYJ-330106-0001", "station", "330106"),
+        "ningbo": instrument("JYJ-330203-0001", "ningbo_station", "330203"),
+    }
 
     User = get_user_model()
 

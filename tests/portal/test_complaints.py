@@ -42,8 +42,9 @@ def media_files(settings) -> list[Path]:
 
 
 def file(portal, code="xihu", **kwargs) -> Complaint:
-    return services.file_complaint(instrument_code=portal.instruments[code].code,
-                                   description=kwargs.pop("description", DESCRIPTION), **kwargs)
+    return services.file_complaint(
+        instrument_code=portal.instruments[code].code, description=kwargs.pop("description", DESCRIPTION), **kwargs
+    )
 
 
 # ---------------------------------------------------------------- filing
@@ -81,12 +82,15 @@ def test_unknown_instrument_code_is_refused(portal):
     assert "NO-SUCH-CODE" in caught.value.message_dict["instrument_code"][0]
 
 
-@pytest.mark.parametrize(("upload", "reason"), [
-    (SimpleUploadedFile("evil.jpg", b"#!/bin/sh\necho hi\n", content_type="image/jpeg"), "JPEG"),  # name and type lie
-    (SimpleUploadedFile("empty.png", b"", content_type="image/png"), "empty.png"),
-    (SimpleUploadedFile("cut.png", png().read()[:60], content_type="image/png"), "cut.png"),  # truncated
-    (SimpleUploadedFile("x.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", content_type="image/webp"), "x.webp"),  # RIFF, not WebP
-])
+@pytest.mark.parametrize(
+    ("upload", "reason"),
+    [
+        (SimpleUploadedFile("evil.jpg", b"#!/bin/sh\necho hi\n", content_type="image/jpeg"), "JPEG"),  # name and type lie
+        (SimpleUploadedFile("empty.png", b"", content_type="image/png"), "empty.png"),
+        (SimpleUploadedFile("cut.png", png().read()[:60], content_type="image/png"), "cut.png"),  # truncated
+        (SimpleUploadedFile("x.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", content_type="image/webp"), "x.webp"),  # RIFF, not WebP
+    ],
+)
 def test_bad_photos_are_refused_naming_the_file(portal, settings, upload, reason):
     with pytest.raises(ValidationError) as caught:
         file(portal, photos=[png(name="good.png"), upload])
@@ -111,7 +115,9 @@ def test_photo_size_pixel_and_count_limits(portal, settings):
 
 
 def test_form_page_shows_errors_next_to_their_fields(client, portal):
-    response = client.post(reverse("portal:complaint-new"), {"instrument_code": "NOPE", "description": "短", "contact": "x" * 101})
+    response = client.post(
+        reverse("portal:complaint-new"), {"instrument_code": "NOPE", "description": "短", "contact": "x" * 101}
+    )
     assert response.status_code == 400
     page = html.fromstring(response.content)
     summary = page.xpath("//*[contains(@class, 'form-errors')]//li")
@@ -125,9 +131,14 @@ def test_form_page_files_and_redirects_to_the_reference(client, portal):
     # The QR code on an instrument links here with its code filled in.
     page = client.get(reverse("portal:complaint-new"), {"instrument": portal.instruments["xihu"].code})
     assert portal.instruments["xihu"].code in page.content.decode()
-    response = client.post(reverse("portal:complaint-new"), {
-        "instrument_code": portal.instruments["xihu"].code, "description": DESCRIPTION, "photos": [png()],
-    })
+    response = client.post(
+        reverse("portal:complaint-new"),
+        {
+            "instrument_code": portal.instruments["xihu"].code,
+            "description": DESCRIPTION,
+            "photos": [png()],
+        },
+    )
     assert response.status_code == 302
     complaint = Complaint.objects.get()
     assert complaint.photos.count() == 1
@@ -276,8 +287,10 @@ def test_oversized_body_is_refused_before_it_is_read(client, portal, settings):
     settings.JILIANG_COMPLAINT_MAX_PHOTOS = 1
     body = png(400, 400)  # padded past the limit of 1 photo × 1000 B + 1 MiB of form fields
     padded = SimpleUploadedFile("huge.png", body.read() + b"\0" * (2 * 1024 * 1024), content_type="image/png")
-    response = client.post(reverse("portal:complaint-new"), {
-        "instrument_code": portal.instruments["xihu"].code, "description": DESCRIPTION, "photos": [padded]})
+    response = client.post(
+        reverse("portal:complaint-new"),
+        {"instrument_code": portal.instruments["xihu"].code, "description": DESCRIPTION, "photos": [padded]},
+    )
     assert response.status_code == 413
     assert "照片" in html.fromstring(response.content).xpath("//*[contains(@class, 'form-errors')]")[0].text_content()
     assert Complaint.objects.count() == 0

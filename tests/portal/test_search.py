@@ -72,7 +72,10 @@ def test_absolute_uncertainty_filter_against_absolute_and_relative_capabilities(
     assert set(found(portal, quantity=q, value=1000, uncertainty=0.1)) == {"province_pressure", "ningbo_pressure"}
     # At 500 kPa, U ≤ 0.0003 MPa = 0.3 kPa: 西湖 0.2 kPa ✓, 杭州 0.5 kPa ✗.
     assert set(found(portal, quantity=q, value=0.5, unit="MPa", uncertainty=0.0003)) == {
-        "province_pressure", "xihu_pressure", "ningbo_pressure"}
+        "province_pressure",
+        "xihu_pressure",
+        "ningbo_pressure",
+    }
     # At 100 kPa 杭州's relative 0.1 % is 0.1 kPa: passes a 0.1 kPa limit exactly.
     assert "hangzhou_pressure" in found(portal, quantity=q, value=100, uncertainty=0.1)
     # Without a value a relative capability cannot be judged against an absolute limit.
@@ -86,7 +89,9 @@ def test_relative_uncertainty_filter(portal):
     assert found(portal, uncertainty=0.09, uncertainty_kind="relative") == []
     # At 1000 kPa, 0.01 % is 0.1 kPa: province 0.05 ✓, 宁波 0.01 ✓, 西湖 0.2 ✗, 杭州 0.1 % ✗.
     assert set(found(portal, quantity=q, value=1000, uncertainty=0.01, uncertainty_kind="relative")) == {
-        "province_pressure", "ningbo_pressure"}
+        "province_pressure",
+        "ningbo_pressure",
+    }
 
 
 def test_region_includes_the_levels_above_and_orders_nearest_first(portal):
@@ -107,17 +112,20 @@ def test_tier_filter(portal):
     assert len(found(portal, tier="public")) == 5
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"value": "5"}, "quantity"),  # a value needs a quantity
-    ({"uncertainty": "0.1"}, "quantity"),  # so does an absolute uncertainty
-    ({"quantity": "PRESSURE", "value": "5", "unit": "kg"}, "unit"),  # not a pressure unit
-    ({"quantity": "PRESSURE", "value": "5", "unit": "furlongz"}, "unit"),  # not a unit
-    ({"quantity": "PRESSURE", "value": "abc"}, "value"),
-    ({"quantity": "PRESSURE", "uncertainty": "-1"}, "uncertainty"),
-    ({"quantity": "PRESSURE", "uncertainty": "0"}, "uncertainty"),
-    ({"region": "999999"}, "region"),
-    ({"quantity": "PRESSURE", "value": "inf"}, "value"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"value": "5"}, "quantity"),  # a value needs a quantity
+        ({"uncertainty": "0.1"}, "quantity"),  # so does an absolute uncertainty
+        ({"quantity": "PRESSURE", "value": "5", "unit": "kg"}, "unit"),  # not a pressure unit
+        ({"quantity": "PRESSURE", "value": "5", "unit": "furlongz"}, "unit"),  # not a unit
+        ({"quantity": "PRESSURE", "value": "abc"}, "value"),
+        ({"quantity": "PRESSURE", "uncertainty": "-1"}, "uncertainty"),
+        ({"quantity": "PRESSURE", "uncertainty": "0"}, "uncertainty"),
+        ({"region": "999999"}, "region"),
+        ({"quantity": "PRESSURE", "value": "inf"}, "value"),
+    ],
+)
 def test_bad_search_input_names_the_field(portal, params, field):
     params = {k: (str(portal.quantities["pressure"].pk) if v == "PRESSURE" else v) for k, v in params.items()}
     assert field in errors(**params)
@@ -166,8 +174,13 @@ def test_landing_page_links_search_certificate_check_comparisons_and_complaints(
     assert response.status_code == 200
     page = html.fromstring(response.content)
     links = set(page.xpath("//main//a/@href"))
-    assert {reverse("portal:search"), reverse("portal:complaint-new"), reverse("portal:complaint-status"),
-            reverse("certificates:check"), reverse("comparisons:public")} <= links
+    assert {
+        reverse("portal:search"),
+        reverse("portal:complaint-new"),
+        reverse("portal:complaint-status"),
+        reverse("certificates:check"),
+        reverse("comparisons:public"),
+    } <= links
     forms = {f.get("action"): f for f in page.xpath("//main//form")}
     assert reverse("certificates:check") in forms  # check by number straight from the landing page
     assert forms[reverse("certificates:check")].xpath(".//input[@name='number']")

@@ -5,11 +5,22 @@ import pytest
 from jiliang.portal.units import UnitError, check_unit, convert, convert_difference, convertible
 
 
-@pytest.mark.parametrize(("value", "a", "b", "expected"), [
-    (1.5, "MPa", "kPa", 1500), (1, "L", "mL", 1000), (3, "m³/h", "L/min", 50), (1, "kWh", "MJ", 3.6),
-    (1, "µSv/h", "mSv/h", 1e-3), (2, "m⁻¹", "mm⁻¹", 2e-3), (3600, "″", "°", 1), (20, "°C", "K", 293.15),
-    (5, "%", "1", 0.05), (10, "bar", "MPa", 1), (7, "kPa", "kPa", 7),
-])
+@pytest.mark.parametrize(
+    ("value", "a", "b", "expected"),
+    [
+        (1.5, "MPa", "kPa", 1500),
+        (1, "L", "mL", 1000),
+        (3, "m³/h", "L/min", 50),
+        (1, "kWh", "MJ", 3.6),
+        (1, "µSv/h", "mSv/h", 1e-3),
+        (2, "m⁻¹", "mm⁻¹", 2e-3),
+        (3600, "″", "°", 1),
+        (20, "°C", "K", 293.15),
+        (5, "%", "1", 0.05),
+        (10, "bar", "MPa", 1),
+        (7, "kPa", "kPa", 7),
+    ],
+)
 def test_convert(value, a, b, expected):
     assert convert(value, a, b) == pytest.approx(expected, rel=1e-12)
 

@@ -22,8 +22,10 @@ COLUMNS = ["id", "code", "note", "on_day", "passed", "reading", "doc"]
 def scratch_table():
     json_type = "jsonb" if connection.vendor == "postgresql" else "text"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE bulk_scratch (id bigint, code varchar(20), note text, on_day date, passed boolean, "
-                       f"reading double precision, doc {json_type})")
+        cursor.execute(
+            f"CREATE TEMP TABLE bulk_scratch (id bigint, code varchar(20), note text, on_day date, passed boolean, "
+            f"reading double precision, doc {json_type})"
+        )
     yield "bulk_scratch"
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bulk_scratch")
@@ -88,8 +90,14 @@ def test_pipelined_writes_arrive_in_order_and_match_direct_writes(scratch_table)
     with bulk.PipelinedWriter(in_flight=2) as pipeline:
         for ids in batches:
             n = ids.size
-            assert pipeline.write_columns(scratch_table, COLUMNS, [ids, [f"P{i}" for i in ids.tolist()], ["x"] * n,
-                                                                   [None] * n, ids % 2 == 0, ids * 0.5, [None] * n]) == n
+            assert (
+                pipeline.write_columns(
+                    scratch_table,
+                    COLUMNS,
+                    [ids, [f"P{i}" for i in ids.tolist()], ["x"] * n, [None] * n, ids % 2 == 0, ids * 0.5, [None] * n],
+                )
+                == n
+            )
     rows = _read_back(scratch_table)
     assert [r[0] for r in rows] == list(range(1, 3001))
     assert rows[1] == (2, "P2", "x", None, True, 1.0, None)
@@ -105,11 +113,13 @@ def test_a_failed_pipelined_copy_raises_and_its_transaction_writes_nothing():
     with pytest.raises(Exception) as raised:
         with transaction.atomic():
             with bulk.PipelinedWriter() as pipeline:
-                pipeline.write_columns("registry_region", ["id", "code", "name", "level"],
-                                       [np.array([900001]), ["990000"], ["甲"], ["province"]])
+                pipeline.write_columns(
+                    "registry_region", ["id", "code", "name", "level"], [np.array([900001]), ["990000"], ["甲"], ["province"]]
+                )
                 # the same primary key again: refused by the server, reported here
-                pipeline.write_columns("registry_region", ["id", "code", "name", "level"],
-                                       [np.array([900001]), ["990001"], ["乙"], ["province"]])
+                pipeline.write_columns(
+                    "registry_region", ["id", "code", "name", "level"], [np.array([900001]), ["990001"], ["乙"], ["province"]]
+                )
     assert "900001" in str(raised.value) or "UNIQUE" in str(raised.value).upper()
     assert Region.objects.count() == before
 
@@ -121,14 +131,22 @@ def _schema(tables):
     """Indexes, and on PostgreSQL constraints (with their validation state), of the tables."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
-                           "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2", [list(tables)])
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+                [list(tables)],
+            )
             constraints = cursor.fetchall()
-            cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1, 2", [list(tables)])
+            cursor.execute(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1, 2", [list(tables)]
+            )
         else:
             constraints = []
-            cursor.execute(f"SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({', '.join(['%s'] * len(tables))}) "
-                           "ORDER BY 1, 2", list(tables))
+            cursor.execute(
+                f"SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({', '.join(['%s'] * len(tables))}) "
+                "ORDER BY 1, 2",
+                list(tables),
+            )
         return constraints, cursor.fetchall()
 
 
@@ -151,18 +169,49 @@ def test_a_duplicate_found_when_a_unique_constraint_returns_rolls_the_load_back(
     from jiliang.registry.models import Instrument, Organisation, Region
 
     region = Region.objects.create(code="990000", name="测试省", level="province")
-    owner = Organisation.objects.create(name="测试企业", credit_code=make_credit_code("91990000000000001"), kind="enterprise", region=region)
+    owner = Organisation.objects.create(
+        name="测试企业", credit_code=make_credit_code("91990000000000001"), kind="enterprise", region=region
+    )
     first = bulk.next_id(Instrument)
-    columns = ["id", "code", "name", "legal_purpose", "manufacturer", "model", "serial_number", "type_approval_number", "accuracy",
-               "unit", "status", "owner_id", "region_id"]
+    columns = [
+        "id",
+        "code",
+        "name",
+        "legal_purpose",
+        "manufacturer",
+        "model",
+        "serial_number",
+        "type_approval_number",
+        "accuracy",
+        "unit",
+        "status",
+        "owner_id",
+        "region_id",
+    ]
     import sqlite3
 
     # SQLite keeps its unique indexes while loading, so there the write itself is refused.
     with pytest.raises((IntegrityError, sqlite3.IntegrityError), match="DUP-1|UNIQUE"):
         with transaction.atomic():
             with bulk.bulk_load(*LOADED):
-                bulk.write_columns("registry_instrument", columns, [
-                    np.array([first, first + 1]), ["DUP-1", "DUP-1"], ["表", "表"], ["none", "none"], ["", ""], ["", ""], ["", ""],
-                    ["", ""], ["", ""], ["", ""], ["in_use", "in_use"], np.array([owner.id] * 2), np.array([region.id] * 2)])
+                bulk.write_columns(
+                    "registry_instrument",
+                    columns,
+                    [
+                        np.array([first, first + 1]),
+                        ["DUP-1", "DUP-1"],
+                        ["表", "表"],
+                        ["none", "none"],
+                        ["", ""],
+                        ["", ""],
+                        ["", ""],
+                        ["", ""],
+                        ["", ""],
+                        ["", ""],
+                        ["in_use", "in_use"],
+                        np.array([owner.id] * 2),
+                        np.array([region.id] * 2),
+                    ],
+                )
     assert not Instrument.objects.filter(code="DUP-1").exists()
     assert _schema(LOADED)[1]  # the indexes are back with the rollback

@@ -22,8 +22,13 @@ def _run_demo(data_dir, check) -> str:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["JILIANG_DATA_DIR"] = str(data_dir)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "jiliang.cli", "demo", "--instruments", "2000", "--port", str(port), "--workers", "1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jiliang.cli", "demo", "--instruments", "2000", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         status = None
         while time.monotonic() - started < 90 and status != 200:

@@ -29,9 +29,15 @@ def province(generated, db):
 def _fingerprint() -> str:
     digest = hashlib.sha256()
     for queryset in (
-        models.Instrument.objects.order_by("code").values_list("code", "catalog_item__code", "owner__credit_code", "installed_on", "legal_purpose"),
-        models.CalibrationEvent.objects.order_by("certificate_number").values_list("certificate_number", "instrument__code", "performed_on", "valid_until", "passed"),
-        models.MeasurementStandard.objects.order_by("certificate_number").values_list("certificate_number", "holder__credit_code", "valid_until", "status"),
+        models.Instrument.objects.order_by("code").values_list(
+            "code", "catalog_item__code", "owner__credit_code", "installed_on", "legal_purpose"
+        ),
+        models.CalibrationEvent.objects.order_by("certificate_number").values_list(
+            "certificate_number", "instrument__code", "performed_on", "valid_until", "passed"
+        ),
+        models.MeasurementStandard.objects.order_by("certificate_number").values_list(
+            "certificate_number", "holder__credit_code", "valid_until", "status"
+        ),
     ):
         for row in queryset:
             digest.update(repr(row).encode())
@@ -105,8 +111,9 @@ def test_planted_defects_are_present(province):
     assert models.EventStandard.objects.filter(standard=faulty).exists()
     # Overdue instruments (超期未检): in use, periodic, latest verification expired.
     assert d.overdue_instruments > 0
-    latest_valid = models.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__management_mode="periodic").annotate(
-        until=Max("events__valid_until"))
+    latest_valid = models.Instrument.objects.filter(
+        standard__isnull=True, status="in_use", catalog_item__management_mode="periodic"
+    ).annotate(until=Max("events__valid_until"))
     assert latest_valid.filter(until__lt=AS_OF).count() >= d.overdue_instruments * 0.8
     # Coverage gaps: county/catalog pairs no county or city public standard covers.
     assert d.coverage_gaps

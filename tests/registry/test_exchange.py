@@ -27,48 +27,150 @@ def build_registry():
     quantity = {q.name: q for q in m.Quantity.objects.all()}
     spec = {s.code: s for s in m.Specification.objects.all()}
     catalog = {c.code: c for c in m.CatalogItem.objects.all()}
-    bureau = m.Organisation.objects.create(name="浙江省市场监督管理局", credit_code=BUREAU, kind="administration", region=region["330000"])
-    institute = m.Organisation.objects.create(name="杭州市计量检定测试院", credit_code=INSTITUTE, kind="legal_institute", region=region["330100"], address="杭州市上城区")
-    enterprise = m.Organisation.objects.create(name="上城加油站", credit_code=ENTERPRISE, kind="enterprise", region=region["330102"])
-    national = m.Organisation.objects.create(name="中国计量科学研究院", credit_code=NATIONAL, kind="legal_institute", region=region["110105"])
+    bureau = m.Organisation.objects.create(
+        name="浙江省市场监督管理局", credit_code=BUREAU, kind="administration", region=region["330000"]
+    )
+    institute = m.Organisation.objects.create(
+        name="杭州市计量检定测试院",
+        credit_code=INSTITUTE,
+        kind="legal_institute",
+        region=region["330100"],
+        address="杭州市上城区",
+    )
+    enterprise = m.Organisation.objects.create(
+        name="上城加油站", credit_code=ENTERPRISE, kind="enterprise", region=region["330102"]
+    )
+    national = m.Organisation.objects.create(
+        name="中国计量科学研究院", credit_code=NATIONAL, kind="legal_institute", region=region["110105"]
+    )
     primary = m.PrimaryStandard.objects.create(
-        code="GJJZ-001", name="质量基准", quantity=quantity["质量"], range_min=1.0, range_max=1.0, unit="kg", uncertainty=2.3e-9, k=2.0, holder=national)
+        code="GJJZ-001",
+        name="质量基准",
+        quantity=quantity["质量"],
+        range_min=1.0,
+        range_max=1.0,
+        unit="kg",
+        uncertainty=2.3e-9,
+        k=2.0,
+        holder=national,
+    )
     public = m.MeasurementStandard.objects.create(
-        name="燃油加油机检定装置", tier="public", level="city", holder=institute, field=field["mechanics"], certificate_number="[2021]浙量标杭证字第001号",
-        issuing_department=bureau, valid_from=dt.date(2021, 3, 1), status="suspended")
+        name="燃油加油机检定装置",
+        tier="public",
+        level="city",
+        holder=institute,
+        field=field["mechanics"],
+        certificate_number="[2021]浙量标杭证字第001号",
+        issuing_department=bureau,
+        valid_from=dt.date(2021, 3, 1),
+        status="suspended",
+    )
     public.specifications.add(spec["JJG 443-2023"])
     public.catalog_items.add(catalog["A01"], catalog["A02"])
     own = m.MeasurementStandard.objects.create(
-        name="=企业长度标准", tier="enterprise", holder=enterprise, field=field["geometry"], certificate_number="[2022]企标001",
-        issuing_department=bureau, valid_from=dt.date(2022, 1, 10), valid_until=dt.date(2026, 1, 9), published=False)
+        name="=企业长度标准",
+        tier="enterprise",
+        holder=enterprise,
+        field=field["geometry"],
+        certificate_number="[2022]企标001",
+        issuing_department=bureau,
+        valid_from=dt.date(2022, 1, 10),
+        valid_until=dt.date(2026, 1, 9),
+        published=False,
+    )
     m.StandardStatusChange.objects.create(standard=public, status="active", effective_on=dt.date(2021, 3, 1), reason="考核合格")
-    m.StandardStatusChange.objects.create(standard=public, status="suspended", effective_on=dt.date(2024, 5, 2), reason="期间核查不合格, \"待整改\"")
-    m.Capability.objects.create(standard=public, quantity=quantity["容量"], range_min=0, range_max=200, unit="L", uncertainty=0.00025, k=2, relative=True)
-    m.Capability.objects.create(standard=own, quantity=quantity["长度"], range_min=-5.5, range_max=1000, unit="mm", accuracy_class="1级")
-    rm1 = m.ReferenceMaterial.objects.create(number="GBW07101", name="岩石成分标准物质", level="primary", producer=national, expires_on=dt.date(2030, 12, 31))
-    rm2 = m.ReferenceMaterial.objects.create(number="GBW(E)130001", name="pH 缓冲溶液", level="secondary", producer=institute, expires_on=dt.date(2027, 6, 30))
+    m.StandardStatusChange.objects.create(
+        standard=public, status="suspended", effective_on=dt.date(2024, 5, 2), reason='期间核查不合格, "待整改"'
+    )
+    m.Capability.objects.create(
+        standard=public, quantity=quantity["容量"], range_min=0, range_max=200, unit="L", uncertainty=0.00025, k=2, relative=True
+    )
+    m.Capability.objects.create(
+        standard=own, quantity=quantity["长度"], range_min=-5.5, range_max=1000, unit="mm", accuracy_class="1级"
+    )
+    rm1 = m.ReferenceMaterial.objects.create(
+        number="GBW07101", name="岩石成分标准物质", level="primary", producer=national, expires_on=dt.date(2030, 12, 31)
+    )
+    rm2 = m.ReferenceMaterial.objects.create(
+        number="GBW(E)130001", name="pH 缓冲溶液", level="secondary", producer=institute, expires_on=dt.date(2027, 6, 30)
+    )
     m.CertifiedValue.objects.create(material=rm1, component="SiO2", value=58.31, unit="%", uncertainty=0.12)
     m.CertifiedValue.objects.create(material=rm2, component="pH", value=4.003, unit="1", uncertainty=0.01, k=2.0)
     wang = m.Person.objects.create(name="王芳", organisation=institute)
     li = m.Person.objects.create(name="李强", organisation=national)
-    m.Qualification.objects.create(person=wang, kind="verifier", certificate_number="浙检字-0001", catalog_item=catalog["A01"],
-                                   valid_from=dt.date(2020, 1, 1), valid_until=dt.date(2025, 12, 31))
-    m.Qualification.objects.create(person=li, kind="metrologist_1", certificate_number="ZC-1", specialty="质量",
-                                   valid_from=dt.date(2019, 7, 1), valid_until=dt.date(2029, 6, 30))
-    device = m.Instrument.objects.create(code="STD-0001", name="标准金属量器", owner=institute, region=region["330102"], standard=public,
-                                         manufacturer="某厂", range_min=0, range_max=100, unit="L", accuracy="二等")
-    pump = m.Instrument.objects.create(code="INS-0001", name="燃油加油机", catalog_item=catalog["A01"], legal_purpose="trade", owner=enterprise,
-                                       region=region["330102"], model="JS-1", serial_number="0042", installed_on=dt.date(2020, 6, 1))
+    m.Qualification.objects.create(
+        person=wang,
+        kind="verifier",
+        certificate_number="浙检字-0001",
+        catalog_item=catalog["A01"],
+        valid_from=dt.date(2020, 1, 1),
+        valid_until=dt.date(2025, 12, 31),
+    )
+    m.Qualification.objects.create(
+        person=li,
+        kind="metrologist_1",
+        certificate_number="ZC-1",
+        specialty="质量",
+        valid_from=dt.date(2019, 7, 1),
+        valid_until=dt.date(2029, 6, 30),
+    )
+    device = m.Instrument.objects.create(
+        code="STD-0001",
+        name="标准金属量器",
+        owner=institute,
+        region=region["330102"],
+        standard=public,
+        manufacturer="某厂",
+        range_min=0,
+        range_max=100,
+        unit="L",
+        accuracy="二等",
+    )
+    pump = m.Instrument.objects.create(
+        code="INS-0001",
+        name="燃油加油机",
+        catalog_item=catalog["A01"],
+        legal_purpose="trade",
+        owner=enterprise,
+        region=region["330102"],
+        model="JS-1",
+        serial_number="0042",
+        installed_on=dt.date(2020, 6, 1),
+    )
     m.Instrument.objects.create(code="INS-0002", name="卷尺", owner=enterprise, region=region["330102"], status="scrapped")
     calibration = m.CalibrationEvent.objects.create(
-        instrument=device, performer=national, person=li, primary_standard=primary, kind="calibration", performed_on=dt.date(2024, 1, 15),
-        valid_until=dt.date(2025, 1, 14), results=[{"point": 20.0, "value": 20.003, "unit": "L"}], uncertainty=0.002, certificate_number="CAL-2024-0001")
+        instrument=device,
+        performer=national,
+        person=li,
+        primary_standard=primary,
+        kind="calibration",
+        performed_on=dt.date(2024, 1, 15),
+        valid_until=dt.date(2025, 1, 14),
+        results=[{"point": 20.0, "value": 20.003, "unit": "L"}],
+        uncertainty=0.002,
+        certificate_number="CAL-2024-0001",
+    )
     verification = m.CalibrationEvent.objects.create(
-        instrument=pump, performer=institute, person=wang, specification=spec["JJG 443-2023"], kind="verification",
-        performed_on=dt.date(2024, 3, 2), valid_until=dt.date(2025, 3, 1), passed=True, certificate_number="VER-2024-0001")
+        instrument=pump,
+        performer=institute,
+        person=wang,
+        specification=spec["JJG 443-2023"],
+        kind="verification",
+        performed_on=dt.date(2024, 3, 2),
+        valid_until=dt.date(2025, 3, 1),
+        passed=True,
+        certificate_number="VER-2024-0001",
+    )
     m.CalibrationEvent.objects.create(
-        instrument=pump, performer=institute, kind="verification", performed_on=dt.date(2023, 3, 2), valid_until=dt.date(2024, 3, 1),
-        passed=False, external_source="", certificate_number="VER-2023-0001")
+        instrument=pump,
+        performer=institute,
+        kind="verification",
+        performed_on=dt.date(2023, 3, 2),
+        valid_until=dt.date(2024, 3, 1),
+        passed=False,
+        external_source="",
+        certificate_number="VER-2023-0001",
+    )
     m.EventStandard.objects.create(event=verification, standard=public)
     m.EventStandard.objects.create(event=calibration, standard=own)
 
@@ -128,7 +230,7 @@ def test_round_trip_gives_identical_files(registry, tmp_path, fmt):
     try:
         counts = exchange.import_paths([tmp_path / "a"])
     except exchange.ImportRejected as e:
-        raise AssertionError(e.report())
+        raise AssertionError(e.report()) from e
     assert counts == {name: len(rows) for name, rows in before.items()}
     exchange.export_registry(tmp_path / "b", fmt)
     for name in exchange.TABLE_NAMES:
@@ -174,34 +276,69 @@ NOWHERE_ORG = make_credit_code("91330105MA28K0002")
 def bad_import_files(folder):
     """One good row among bad ones, across tables, with references inside the import."""
     folder.mkdir()
-    write(folder / "organisations.csv", "\n".join([
-        "credit_code,name,kind,region,address",
-        f"{NEW_ORG},拱墅计量站,professional_station,330105,",           # 2 good
-        f"{bad_credit_code(NEW_ORG)},坏代码公司,enterprise,330105,",     # 3 check character
-        f"{make_credit_code('91330105MA28K0003')},无地区,enterprise,339999,",  # 4 unknown region
-        f"{make_credit_code('91330105MA28K0004')},银行,bank,330105,",   # 5 unknown choice
-        f"{NEW_ORG},重复,enterprise,330105,",                            # 6 duplicate in the file
-        f"{BUREAU},已存在,administration,330000,",                       # 7 already in the database
-    ]) + "\n")
-    write(folder / "standards.csv", "\n".join([
-        "certificate_number,name,tier,level,holder,field,issuing_department,valid_from",
-        f"S-1,坏日期,enterprise,,{NEW_ORG},mechanics,{BUREAU},2024-02-30",  # 2 bad date
-        f"S-2,无主,enterprise,,{NOWHERE_ORG},mechanics,{BUREAU},2024-01-01",  # 3 dangling holder
-        f"S-3,好,public,county,{NEW_ORG},mechanics,{BUREAU},2024-01-01",      # 4 good, holder from this import
-        f"S-4,规则,enterprise,city,{NEW_ORG},mechanics,{BUREAU},2024-01-01",  # 5 level only for public
-    ]) + "\n")
-    write(folder / "capabilities.csv", "\n".join([
-        "standard,quantity,range_min,range_max,unit,uncertainty,k,relative,accuracy_class,mpe",
-        "S-3,压力,0,10,MPa,0.01,2,false,,",    # 2 good
-        "S-3,压力,10,0,MPa,0.01,2,false,,",    # 3 range reversed
-        "S-3,压力,0,10,MPa,,,false,,",         # 4 neither uncertainty nor accuracy
-    ]) + "\n")
-    write(folder / "instruments.jsonl", "\n".join([
-        json.dumps({"code": "N-1", "name": "压力表", "catalog_item": "Z99", "owner": NEW_ORG, "region": "330105"}),  # 1 dangling item
-        json.dumps({"code": "N-2", "name": "标准器", "owner": NEW_ORG, "region": "330105", "standard": "S-3", "installed_on": "2024-13-01"}),  # 2 bad date
-        '{"code": "N-3", "name": ',  # 3 not JSON
-        json.dumps({"code": "N-4", "name": "好", "owner": NEW_ORG, "region": "330105", "standard": "S-3"}),  # 4 good
-    ]) + "\n")
+    write(
+        folder / "organisations.csv",
+        "\n".join(
+            [
+                "credit_code,name,kind,region,address",
+                f"{NEW_ORG},拱墅计量站,professional_station,330105,",  # 2 good
+                f"{bad_credit_code(NEW_ORG)},坏代码公司,enterprise,330105,",  # 3 check character
+                f"{make_credit_code('91330105MA28K0003')},无地区,enterprise,339999,",  # 4 unknown region
+                f"{make_credit_code('91330105MA28K0004')},银行,bank,330105,",  # 5 unknown choice
+                f"{NEW_ORG},重复,enterprise,330105,",  # 6 duplicate in the file
+                f"{BUREAU},已存在,administration,330000,",  # 7 already in the database
+            ]
+        )
+        + "\n",
+    )
+    write(
+        folder / "standards.csv",
+        "\n".join(
+            [
+                "certificate_number,name,tier,level,holder,field,issuing_department,valid_from",
+                f"S-1,坏日期,enterprise,,{NEW_ORG},mechanics,{BUREAU},2024-02-30",  # 2 bad date
+                f"S-2,无主,enterprise,,{NOWHERE_ORG},mechanics,{BUREAU},2024-01-01",  # 3 dangling holder
+                f"S-3,好,public,county,{NEW_ORG},mechanics,{BUREAU},2024-01-01",  # 4 good, holder from this import
+                f"S-4,规则,enterprise,city,{NEW_ORG},mechanics,{BUREAU},2024-01-01",  # 5 level only for public
+            ]
+        )
+        + "\n",
+    )
+    write(
+        folder / "capabilities.csv",
+        "\n".join(
+            [
+                "standard,quantity,range_min,range_max,unit,uncertainty,k,relative,accuracy_class,mpe",
+                "S-3,压力,0,10,MPa,0.01,2,false,,",  # 2 good
+                "S-3,压力,10,0,MPa,0.01,2,false,,",  # 3 range reversed
+                "S-3,压力,0,10,MPa,,,false,,",  # 4 neither uncertainty nor accuracy
+            ]
+        )
+        + "\n",
+    )
+    write(
+        folder / "instruments.jsonl",
+        "\n".join(
+            [
+                json.dumps(
+                    {"code": "N-1", "name": "压力表", "catalog_item": "Z99", "owner": NEW_ORG, "region": "330105"}
+                ),  # 1 dangling item
+                json.dumps(
+                    {
+                        "code": "N-2",
+                        "name": "标准器",
+                        "owner": NEW_ORG,
+                        "region": "330105",
+                        "standard": "S-3",
+                        "installed_on": "2024-13-01",
+                    }
+                ),  # 2 bad date
+                '{"code": "N-3", "name": ',  # 3 not JSON
+                json.dumps({"code": "N-4", "name": "好", "owner": NEW_ORG, "region": "330105", "standard": "S-3"}),  # 4 good
+            ]
+        )
+        + "\n",
+    )
     return folder
 
 
@@ -248,9 +385,15 @@ def test_fixed_file_imports_with_references_inside_the_import(registry, tmp_path
     folder = tmp_path / "good"
     folder.mkdir()
     write(folder / "organisations.csv", f"credit_code,name,kind,region\n{NEW_ORG},拱墅计量站,professional_station,330105\n")
-    write(folder / "standards.csv", "certificate_number,name,tier,level,holder,field,issuing_department,valid_from\n"
-          f"S-3,好,public,county,{NEW_ORG},mechanics,{BUREAU},2024-02-29\n")
-    write(folder / "instruments.jsonl", json.dumps({"code": "N-4", "name": "好", "owner": NEW_ORG, "region": "330105", "standard": "S-3"}) + "\n")
+    write(
+        folder / "standards.csv",
+        "certificate_number,name,tier,level,holder,field,issuing_department,valid_from\n"
+        f"S-3,好,public,county,{NEW_ORG},mechanics,{BUREAU},2024-02-29\n",
+    )
+    write(
+        folder / "instruments.jsonl",
+        json.dumps({"code": "N-4", "name": "好", "owner": NEW_ORG, "region": "330105", "standard": "S-3"}) + "\n",
+    )
     counts = exchange.import_paths([folder])
     assert counts == {"organisations": 1, "standards": 1, "instruments": 1}
     standard = m.MeasurementStandard.objects.get(certificate_number="S-3")
@@ -262,10 +405,15 @@ def test_fixed_file_imports_with_references_inside_the_import(registry, tmp_path
 
 def test_region_rules_from_the_model_and_cycles(reference_data, tmp_path):
     regions = write(tmp_path / "r.csv", "code,name,level,parent\n330199,某区,county,110000\n330198,某县,city,330100\n")
-    specs = write(tmp_path / "s.csv", "code,title,kind,supersedes\nJJG 1-2020,甲,verification_regulation,JJG 2-2020\n"
-                  "JJG 2-2020,乙,verification_regulation,JJG 1-2020\nJJF 3-2020,丙,verification_regulation,\n")
+    specs = write(
+        tmp_path / "s.csv",
+        "code,title,kind,supersedes\nJJG 1-2020,甲,verification_regulation,JJG 2-2020\n"
+        "JJG 2-2020,乙,verification_regulation,JJG 1-2020\nJJF 3-2020,丙,verification_regulation,\n",
+    )
     with pytest.raises(exchange.ImportRejected) as caught:
-        exchange.import_sources(exchange.open_sources([regions], table="regions") + exchange.open_sources([specs], table="specifications"))
+        exchange.import_sources(
+            exchange.open_sources([regions], table="regions") + exchange.open_sources([specs], table="specifications")
+        )
     got = {(e.table, e.row, e.field): e.reason for e in caught.value.errors}
     assert got == {
         ("regions", 2, "parent"): "region 330199 must lie under 330100",  # Region.clean()
@@ -310,7 +458,10 @@ def test_cli_error_is_one_message_without_traceback(registry, tmp_path, capsys):
     from jiliang.cli import main
 
     before = snapshot()
-    path = write(tmp_path / "orgs.csv", f"credit_code,name,kind,region\n{NEW_ORG},好,enterprise,330105\n{bad_credit_code(NEW_ORG)},坏,enterprise,330105\n")
+    path = write(
+        tmp_path / "orgs.csv",
+        f"credit_code,name,kind,region\n{NEW_ORG},好,enterprise,330105\n{bad_credit_code(NEW_ORG)},坏,enterprise,330105\n",
+    )
     assert main(["import", str(path), "--table", "organisations"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -337,8 +488,10 @@ def test_xlsx_errors_name_sheet_rows(registry, tmp_path):
     with pytest.raises(exchange.ImportRejected) as caught:
         exchange.import_paths([path])
     assert sorted((e.table, e.row, e.field) for e in caught.value.errors) == [
-        ("organisations", 2, "credit_code"), ("organisations", 3, "credit_code"),
-        ("organisations", 4, "credit_code"), ("organisations", 5, "credit_code"),  # already in the database
+        ("organisations", 2, "credit_code"),
+        ("organisations", 3, "credit_code"),
+        ("organisations", 4, "credit_code"),
+        ("organisations", 5, "credit_code"),  # already in the database
         ("organisations", 7, "kind"),
     ]
     assert snapshot() == before

@@ -38,7 +38,7 @@ def test_a_repeated_header_column_is_refused_not_last_one_wins(reference_data, t
 
 
 def test_a_repeated_key_in_a_json_line_is_refused(reference_data, tmp_path):
-    line = '{"credit_code": "%s", "name": "甲", "kind": "enterprise", "region": "330105", "name": "乙"}' % ORG
+    line = f'{{"credit_code": "{ORG}", "name": "甲", "kind": "enterprise", "region": "330105", "name": "乙"}}'
     path = write(tmp_path / "organisations.jsonl", line + "\n")
     errors = _rejected(path)
     assert [(e.row, e.field, e.source) for e in errors] == [(1, "name", "organisations.jsonl")]
@@ -57,26 +57,35 @@ def test_control_characters_in_a_cell_are_refused(reference_data, tmp_path, char
 
 
 def test_control_characters_in_a_reference_and_in_json_lines_are_refused(reference_data, tmp_path):
-    path = write(tmp_path / "organisations.jsonl", json.dumps({"credit_code": ORG, "name": "甲", "kind": "enterprise",
-                                                                "region": "330105\x00"}) + "\n")
+    path = write(
+        tmp_path / "organisations.jsonl",
+        json.dumps({"credit_code": ORG, "name": "甲", "kind": "enterprise", "region": "330105\x00"}) + "\n",
+    )
     assert [(e.row, e.field) for e in _rejected(path)] == [(1, "region")]
 
 
 def test_tabs_and_line_breaks_stay_allowed(reference_data, tmp_path):
     path = tmp_path / "organisations.csv"
-    path.write_text(f'credit_code,name,kind,region,address\n{ORG},拱墅计量站,enterprise,330105,"杭州市\n拱墅区\t1号"\n', encoding="utf-8")
+    path.write_text(
+        f'credit_code,name,kind,region,address\n{ORG},拱墅计量站,enterprise,330105,"杭州市\n拱墅区\t1号"\n', encoding="utf-8"
+    )
     assert exchange.import_paths([path]) == {"organisations": 1}
     assert m.Organisation.objects.get().address == "杭州市\n拱墅区\t1号"
 
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"点此\")", "+1+1", "-2+3", "@SUM(A1)", "'引号开头", "\t制表符开头"]
+FORMULAS = ['=HYPERLINK("http://evil.example","点此")', "+1+1", "-2+3", "@SUM(A1)", "'引号开头", "\t制表符开头"]
 
 
 def test_csv_export_escapes_formulas_and_the_import_gives_the_values_back(reference_data, tmp_path):
     build_registry()
     for k, text in enumerate(FORMULAS):
-        m.Organisation.objects.create(name=text, credit_code=make_credit_code(f"91330105MA28K{k + 10:04d}"), kind="enterprise",
-                                      region=m.Region.objects.get(code="330105"), address=text)
+        m.Organisation.objects.create(
+            name=text,
+            credit_code=make_credit_code(f"91330105MA28K{k + 10:04d}"),
+            kind="enterprise",
+            region=m.Region.objects.get(code="330105"),
+            address=text,
+        )
     before = snapshot()
     exchange.export_registry(tmp_path / "a", "csv")
     cells = (tmp_path / "a" / "organisations.csv").read_text(encoding="utf-8-sig")

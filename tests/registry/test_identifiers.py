@@ -24,7 +24,7 @@ def test_any_single_changed_character_is_caught(code):
         for replacement in "0A":
             if code[position] == replacement:
                 continue
-            changed = code[:position] + replacement + code[position + 1:]
+            changed = code[:position] + replacement + code[position + 1 :]
             with pytest.raises(ids.IdentifierError):
                 ids.validate_credit_code(changed)
 
@@ -48,7 +48,9 @@ def test_make_credit_code_round_trips():
     assert ids.make_credit_code("91440300192203821") == "914403001922038216"
 
 
-@pytest.mark.parametrize("code, level, parent", [("330000", "province", None), ("330100", "city", "330000"), ("330106", "county", "330100")])
+@pytest.mark.parametrize(
+    "code, level, parent", [("330000", "province", None), ("330100", "city", "330000"), ("330106", "county", "330100")]
+)
 def test_region_levels(code, level, parent):
     assert ids.region_level(code) == level
     assert ids.region_parent_code(code) == parent

@@ -66,8 +66,12 @@ def test_a_failed_verification_is_not_shown_valid(client, django_user_model, reg
 
 def test_a_suspended_standard_is_not_in_force_by_its_history(client, django_user_model, registry):  # noqa: F811
     standard = registry["province_standard"]
-    models.StandardStatusChange.objects.create(standard=standard, status="active", effective_on=dt.date(2023, 1, 1), reason="考核合格")
-    models.StandardStatusChange.objects.create(standard=standard, status="suspended", effective_on=dt.date(2025, 2, 1), reason="期间核查不合格")
+    models.StandardStatusChange.objects.create(
+        standard=standard, status="active", effective_on=dt.date(2023, 1, 1), reason="考核合格"
+    )
+    models.StandardStatusChange.objects.create(
+        standard=standard, status="suspended", effective_on=dt.date(2025, 2, 1), reason="期间核查不合格"
+    )
     signed_in(client, django_user_model, "national", superuser=True)
     # On the date of the city device's calibration (2025-03-01) the provincial standard was
     # suspended, although its status today is still "active".
@@ -81,10 +85,12 @@ def test_a_suspended_standard_is_not_in_force_by_its_history(client, django_user
 def test_anonymous_visitors_do_not_read_private_records(client, registry):  # noqa: F811
     api = APIClient()
     dispenser, event = registry["dispenser"], registry["events"][2]
-    for page, endpoint in ((reverse("registry:instrument", args=[dispenser.pk]), f"/api/instruments/{dispenser.pk}/"),
-                           (reverse("registry:event", args=[event.pk]), f"/api/events/{event.pk}/"),
-                           (reverse("registry:instruments"), "/api/instruments/"),
-                           (reverse("registry:events"), "/api/events/")):
+    for page, endpoint in (
+        (reverse("registry:instrument", args=[dispenser.pk]), f"/api/instruments/{dispenser.pk}/"),
+        (reverse("registry:event", args=[event.pk]), f"/api/events/{event.pk}/"),
+        (reverse("registry:instruments"), "/api/instruments/"),
+        (reverse("registry:events"), "/api/events/"),
+    ):
         response = client.get(page)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")), page
         assert api.get(endpoint).status_code == 401, endpoint

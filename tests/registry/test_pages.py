@@ -15,8 +15,17 @@ from jiliang.registry.views import PAGE_SIZE, fast_count
 
 pytestmark = pytest.mark.django_db
 
-LIST_NAMES = ["regions", "organisations", "specifications", "catalog-items", "primary-standards", "standards",
-              "reference-materials", "instruments", "events"]
+LIST_NAMES = [
+    "regions",
+    "organisations",
+    "specifications",
+    "catalog-items",
+    "primary-standards",
+    "standards",
+    "reference-materials",
+    "instruments",
+    "events",
+]
 
 
 @pytest.fixture
@@ -49,52 +58,110 @@ def registry(reference_data):
     volume = dispenser_item.quantity
     mechanics = dispenser_item.field
     primary = models.PrimaryStandard.objects.create(
-        code="GJJZ-V-001", name="容量国家基准", quantity=volume, range_min=0.001, range_max=2000, unit="L",
-        uncertainty=2e-5, k=2, holder=nim,
+        code="GJJZ-V-001",
+        name="容量国家基准",
+        quantity=volume,
+        range_min=0.001,
+        range_max=2000,
+        unit="L",
+        uncertainty=2e-5,
+        k=2,
+        holder=nim,
     )
     common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2023, 1, 1))
     province_standard = models.MeasurementStandard.objects.create(
-        name="金属量器标准装置", tier="public", level="province", holder=province_lab, certificate_number="[2023]浙量标证字第001号", **common
+        name="金属量器标准装置",
+        tier="public",
+        level="province",
+        holder=province_lab,
+        certificate_number="[2023]浙量标证字第001号",
+        **common,
     )
     city_standard = models.MeasurementStandard.objects.create(
-        name="燃油加油机检定装置", tier="public", level="city", holder=city_lab, certificate_number="[2023]杭量标证字第007号", **common
+        name="燃油加油机检定装置",
+        tier="public",
+        level="city",
+        holder=city_lab,
+        certificate_number="[2023]杭量标证字第007号",
+        **common,
     )
     city_standard.catalog_items.add(dispenser_item)
     city_standard.specifications.add(dispenser_item.regulation)
-    models.Capability.objects.create(standard=city_standard, quantity=volume, range_min=5, range_max=200, unit="L", uncertainty=0.025, k=2, relative=True)
+    models.Capability.objects.create(
+        standard=city_standard, quantity=volume, range_min=5, range_max=200, unit="L", uncertainty=0.025, k=2, relative=True
+    )
 
     def device(code, standard, owner, region):
-        return models.Instrument.objects.create(code=code, name="标准金属量器", owner=owner, region=region, standard=standard, serial_number=f"SN-{code}")
+        return models.Instrument.objects.create(
+            code=code, name="标准金属量器", owner=owner, region=region, standard=standard, serial_number=f"SN-{code}"
+        )
 
     province_device = device("DEV-P-001", province_standard, province_lab, province_lab.region)
     city_device = device("DEV-C-001", city_standard, city_lab, city_lab.region)
     dispenser = models.Instrument.objects.create(
-        code="ZJ-A02-000001", name="燃油加油机", catalog_item=dispenser_item, legal_purpose="trade", owner=station,
-        region=station.region, manufacturer="正星科技", model="CS46", serial_number="ZX2024-88731",
+        code="ZJ-A02-000001",
+        name="燃油加油机",
+        catalog_item=dispenser_item,
+        legal_purpose="trade",
+        owner=station,
+        region=station.region,
+        manufacturer="正星科技",
+        model="CS46",
+        serial_number="ZX2024-88731",
     )
     e1 = models.CalibrationEvent.objects.create(
-        instrument=province_device, performer=nim, primary_standard=primary, kind="calibration",
-        performed_on=dt.date(2025, 1, 10), valid_until=dt.date(2027, 1, 9), uncertainty=0.002,
-        certificate_number="NIM-2025-00017", results=[{"point": "20 L", "error": "0.001 L"}],
+        instrument=province_device,
+        performer=nim,
+        primary_standard=primary,
+        kind="calibration",
+        performed_on=dt.date(2025, 1, 10),
+        valid_until=dt.date(2027, 1, 9),
+        uncertainty=0.002,
+        certificate_number="NIM-2025-00017",
+        results=[{"point": "20 L", "error": "0.001 L"}],
     )
     e2 = models.CalibrationEvent.objects.create(
-        instrument=city_device, performer=province_lab, kind="calibration", performed_on=dt.date(2025, 3, 1),
-        valid_until=dt.date(2026, 2, 28), uncertainty=0.01, certificate_number="ZJJL-2025-C-0301",
+        instrument=city_device,
+        performer=province_lab,
+        kind="calibration",
+        performed_on=dt.date(2025, 3, 1),
+        valid_until=dt.date(2026, 2, 28),
+        uncertainty=0.01,
+        certificate_number="ZJJL-2025-C-0301",
     )
     models.EventStandard.objects.create(event=e2, standard=province_standard)
     e3 = models.CalibrationEvent.objects.create(
-        instrument=dispenser, performer=city_lab, person=person, kind="verification", passed=True,
-        specification=dispenser_item.regulation, performed_on=dt.date(2025, 6, 1), valid_until=dt.date(2025, 11, 30),
+        instrument=dispenser,
+        performer=city_lab,
+        person=person,
+        kind="verification",
+        passed=True,
+        specification=dispenser_item.regulation,
+        performed_on=dt.date(2025, 6, 1),
+        valid_until=dt.date(2025, 11, 30),
         certificate_number="HZJL-2025-V-123456",
     )
     models.EventStandard.objects.create(event=e3, standard=city_standard)
-    material = models.ReferenceMaterial.objects.create(number="GBW08601", name="水中铅成分分析标准物质", level="primary", producer=nim, expires_on=dt.date(2030, 1, 1))
+    material = models.ReferenceMaterial.objects.create(
+        number="GBW08601", name="水中铅成分分析标准物质", level="primary", producer=nim, expires_on=dt.date(2030, 1, 1)
+    )
     models.CertifiedValue.objects.create(material=material, component="Pb", value=1.0, unit="μg/mL", uncertainty=0.004)
     return {
-        "nim": nim, "bureau": bureau, "province_lab": province_lab, "city_lab": city_lab, "station": station,
-        "primary": primary, "province_standard": province_standard, "city_standard": city_standard,
-        "province_device": province_device, "city_device": city_device, "dispenser": dispenser,
-        "events": [e1, e2, e3], "material": material, "person": person, "item": dispenser_item,
+        "nim": nim,
+        "bureau": bureau,
+        "province_lab": province_lab,
+        "city_lab": city_lab,
+        "station": station,
+        "primary": primary,
+        "province_standard": province_standard,
+        "city_standard": city_standard,
+        "province_device": province_device,
+        "city_device": city_device,
+        "dispenser": dispenser,
+        "events": [e1, e2, e3],
+        "material": material,
+        "person": person,
+        "item": dispenser_item,
     }
 
 
@@ -121,7 +188,7 @@ def result_rows(html):
 def test_every_list_renders_with_navigation_and_htmx_form(client, registry):
     for name in LIST_NAMES:
         html = page(client, name)
-        assert 'hx-get="%s"' % reverse(f"registry:{name}") in html, name
+        assert f'hx-get="{reverse(f"registry:{name}")}"' in html, name
         assert 'id="results"' in html
         assert result_rows(html) > 0, name
         for other in LIST_NAMES:
@@ -140,8 +207,12 @@ FILTER_CASES = [
     ("standards", {"level": "city", "status": "active"}, ["燃油加油机检定装置"], ["金属量器标准装置"]),
     ("reference-materials", {"level": "primary", "expires_on_after": "2029-01-01"}, ["GBW08601"], []),
     ("instruments", {"legal_purpose": "trade", "status": "in_use"}, ["ZJ-A02-000001"], ["DEV-C-001"]),
-    ("events", {"kind": "verification", "performed_on_after": "2025-05-01", "performed_on_before": "2025-12-31"},
-     ["HZJL-2025-V-123456"], ["ZJJL-2025-C-0301"]),
+    (
+        "events",
+        {"kind": "verification", "performed_on_after": "2025-05-01", "performed_on_before": "2025-12-31"},
+        ["HZJL-2025-V-123456"],
+        ["ZJJL-2025-C-0301"],
+    ),
     ("events", {"passed": "true"}, ["HZJL-2025-V-123456"], ["ZJJL-2025-C-0301", "NIM-2025-00017"]),
     ("events", {"passed": "false"}, [], ["HZJL-2025-V-123456"]),
     ("instruments", {"is_standard_device": "true"}, ["DEV-C-001", "DEV-P-001"], ["ZJ-A02-000001"]),
@@ -200,7 +271,9 @@ def test_htmx_request_gets_only_the_results(client, registry):
     response = client.get(reverse("registry:instruments"), headers={"HX-Request": "true"})
     assert "HX-Request" in response["Vary"]
     # htmx 4 restores history with a full-page request: it gets the whole page.
-    restored = page(client, "instruments", headers={"HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Request-Type": "full"})
+    restored = page(
+        client, "instruments", headers={"HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Request-Type": "full"}
+    )
     assert "<html" in restored and "<form" in restored
 
 
@@ -248,7 +321,7 @@ def test_instruments_page_by_key_without_counting(client, many_instruments):
     assert result_rows(first) == PAGE_SIZE
     codes = re.findall(r"ZJ-BULK-\d{5}", first)
     assert codes[0] == "ZJ-BULK-00000"
-    next_cursor = re.search(r'after=(ZJ-BULK-\d{5})', results(first)).group(1)
+    next_cursor = re.search(r"after=(ZJ-BULK-\d{5})", results(first)).group(1)
     assert next_cursor == "ZJ-BULK-00049"
     second = results(page(client, "instruments", params={**params, "after": next_cursor}))
     assert "ZJ-BULK-00050" in second and "ZJ-BULK-00049" not in second
@@ -297,7 +370,15 @@ def test_instrument_detail_shows_events_and_the_chain_up_to_the_primary(client, 
     chain = html.split("量值溯源链", 1)[1]
     # Upward: the city standard used, its device's calibration with the provincial standard,
     # that standard's device calibrated against the primary standard.
-    for text in ["燃油加油机检定装置", "DEV-C-001", "ZJJL-2025-C-0301", "金属量器标准装置", "DEV-P-001", "NIM-2025-00017", "GJJZ-V-001"]:
+    for text in [
+        "燃油加油机检定装置",
+        "DEV-C-001",
+        "ZJJL-2025-C-0301",
+        "金属量器标准装置",
+        "DEV-P-001",
+        "NIM-2025-00017",
+        "GJJZ-V-001",
+    ]:
         assert text in chain
     assert chain.index("燃油加油机检定装置") < chain.index("金属量器标准装置") < chain.index("GJJZ-V-001")
     assert reverse("registry:primary-standard", args=[registry["primary"].pk]) in chain
@@ -309,8 +390,12 @@ def test_chain_uses_the_calibration_in_force_on_the_date(client, registry):
     # A later recalibration of the city device with no standard recorded must not replace
     # the one in force when the dispenser was verified.
     models.CalibrationEvent.objects.create(
-        instrument=registry["city_device"], performer=registry["city_lab"], kind="calibration",
-        performed_on=dt.date(2025, 9, 1), valid_until=dt.date(2026, 8, 31), certificate_number="LATER-0001",
+        instrument=registry["city_device"],
+        performer=registry["city_lab"],
+        kind="calibration",
+        performed_on=dt.date(2025, 9, 1),
+        valid_until=dt.date(2026, 8, 31),
+        certificate_number="LATER-0001",
     )
     chain = page(client, "instrument", registry["dispenser"].pk).split("量值溯源链", 1)[1]
     assert "ZJJL-2025-C-0301" in chain and "LATER-0001" not in chain
@@ -318,8 +403,13 @@ def test_chain_uses_the_calibration_in_force_on_the_date(client, registry):
 
 def test_chain_before_recorded_history_follows_the_first_later_calibration(client, registry):
     old = models.CalibrationEvent.objects.create(
-        instrument=registry["dispenser"], performer=registry["city_lab"], kind="verification", passed=True,
-        performed_on=dt.date(2024, 6, 1), valid_until=dt.date(2024, 11, 30), certificate_number="HZJL-2024-V-000001",
+        instrument=registry["dispenser"],
+        performer=registry["city_lab"],
+        kind="verification",
+        passed=True,
+        performed_on=dt.date(2024, 6, 1),
+        valid_until=dt.date(2024, 11, 30),
+        certificate_number="HZJL-2024-V-000001",
     )
     models.EventStandard.objects.create(event=old, standard=registry["city_standard"])
     chain = page(client, "event", old.pk).split("量值溯源链", 1)[1]
@@ -393,7 +483,9 @@ def detail_urls(registry):
 def test_every_page_runs_a_bounded_number_of_queries(client, registry, django_assert_max_num_queries):
     for name in LIST_NAMES:
         with django_assert_max_num_queries(12):
-            client.get(reverse(f"registry:{name}"), {"q": "a", "region": registry["station"].region_id} if name != "regions" else {})
+            client.get(
+                reverse(f"registry:{name}"), {"q": "a", "region": registry["station"].region_id} if name != "regions" else {}
+            )
     for url in detail_urls(registry):
         with django_assert_max_num_queries(30):
             assert client.get(url).status_code == 200
@@ -417,18 +509,38 @@ def test_query_count_does_not_grow_with_rows(client, registry):
     before = query_counts(client, urls)
     station, city_lab, city_standard = registry["station"], registry["city_lab"], registry["city_standard"]
     for i in range(5):
-        instrument = models.Instrument.objects.create(code=f"ZJ-A02-1{i:05d}", name="燃油加油机", catalog_item=registry["item"],
-                                                      legal_purpose="trade", owner=city_lab, region=station.region)
+        instrument = models.Instrument.objects.create(
+            code=f"ZJ-A02-1{i:05d}",
+            name="燃油加油机",
+            catalog_item=registry["item"],
+            legal_purpose="trade",
+            owner=city_lab,
+            region=station.region,
+        )
         event = models.CalibrationEvent.objects.create(
-            instrument=instrument, performer=city_lab, person=registry["person"], kind="verification", passed=i % 2 == 0,
-            performed_on=dt.date(2025, 7, 1), valid_until=dt.date(2026, 6, 30), certificate_number=f"HZJL-2025-V-9{i:05d}",
+            instrument=instrument,
+            performer=city_lab,
+            person=registry["person"],
+            kind="verification",
+            passed=i % 2 == 0,
+            performed_on=dt.date(2025, 7, 1),
+            valid_until=dt.date(2026, 6, 30),
+            certificate_number=f"HZJL-2025-V-9{i:05d}",
         )
         models.EventStandard.objects.create(event=event, standard=city_standard)
         models.EventStandard.objects.create(event=event, standard=registry["province_standard"])
-        models.Instrument.objects.create(code=f"DEV-C-1{i:02d}", name="标准金属量器", owner=city_lab, region=city_lab.region, standard=city_standard)
+        models.Instrument.objects.create(
+            code=f"DEV-C-1{i:02d}", name="标准金属量器", owner=city_lab, region=city_lab.region, standard=city_standard
+        )
         person = models.Person.objects.create(name=f"检定员{i}", organisation=city_lab)
-        models.Qualification.objects.create(person=person, kind="verifier", certificate_number=f"Q{i}", catalog_item=registry["item"],
-                                            valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2029, 1, 1))
+        models.Qualification.objects.create(
+            person=person,
+            kind="verifier",
+            certificate_number=f"Q{i}",
+            catalog_item=registry["item"],
+            valid_from=dt.date(2024, 1, 1),
+            valid_until=dt.date(2029, 1, 1),
+        )
     assert query_counts(client, urls) == before
 
 
@@ -453,6 +565,8 @@ def test_set_language_view_switches_and_back(client, registry):
     assert response.status_code == 302 and response["Location"] == "/standards/"
     assert '<html lang="en">' in page(client, "standards")
     # Without "next" it returns to the page the switch was pressed on (after htmx pushed its URL).
-    response = client.post("/i18n/setlang/", {"language": "zh-hans"}, headers={"Referer": "http://testserver/standards/?status=active"})
+    response = client.post(
+        "/i18n/setlang/", {"language": "zh-hans"}, headers={"Referer": "http://testserver/standards/?status=active"}
+    )
     assert response["Location"] == "http://testserver/standards/?status=active"
     assert '<html lang="zh-hans">' in page(client, "standards")

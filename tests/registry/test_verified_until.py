@@ -20,8 +20,12 @@ D = dt.date
 
 
 def _expected(instrument_id):
-    return (models.CalibrationEvent.objects.filter(instrument_id=instrument_id, kind="verification")
-            .order_by("-performed_on", "-id").values_list("valid_until", flat=True).first())
+    return (
+        models.CalibrationEvent.objects.filter(instrument_id=instrument_id, kind="verification")
+        .order_by("-performed_on", "-id")
+        .values_list("valid_until", flat=True)
+        .first()
+    )
 
 
 def _stale():
@@ -34,19 +38,36 @@ def _stale():
 @pytest.fixture
 def instrument(reference_data):
     region = models.Region.objects.get(code="330106")
-    owner = models.Organisation.objects.create(name="某加油站", credit_code=make_credit_code("91330106000000001"), kind="enterprise", region=region)
-    institute = models.Organisation.objects.create(name="西湖区计量检定所", credit_code=make_credit_code("12330106000000001"),
-                                                   kind="legal_institute", region=region)
+    owner = models.Organisation.objects.create(
+        name="某加油站", credit_code=make_credit_code("91330106000000001"), kind="enterprise", region=region
+    )
+    institute = models.Organisation.objects.create(
+        name="西湖区计量检定所", credit_code=make_credit_code("12330106000000001"), kind="legal_institute", region=region
+    )
     item = models.CatalogItem.objects.order_by("id").first()
-    inst = models.Instrument.objects.create(code="T-1", name="加油机", catalog_item=item, legal_purpose="trade", owner=owner, region=region,
-                                            installed_on=D(2020, 1, 1))
+    inst = models.Instrument.objects.create(
+        code="T-1",
+        name="加油机",
+        catalog_item=item,
+        legal_purpose="trade",
+        owner=owner,
+        region=region,
+        installed_on=D(2020, 1, 1),
+    )
     inst.institute = institute
     return inst
 
 
 def _event(inst, number, performed_on, valid_until, kind="verification", passed=True):
-    return models.CalibrationEvent(instrument=inst, performer=inst.institute, kind=kind, performed_on=performed_on,
-                                   valid_until=valid_until, passed=passed if kind == "verification" else None, certificate_number=number)
+    return models.CalibrationEvent(
+        instrument=inst,
+        performer=inst.institute,
+        kind=kind,
+        performed_on=performed_on,
+        valid_until=valid_until,
+        passed=passed if kind == "verification" else None,
+        certificate_number=number,
+    )
 
 
 def test_save_edit_and_delete_keep_the_latest_verification(instrument):
@@ -82,8 +103,14 @@ def test_save_edit_and_delete_keep_the_latest_verification(instrument):
 
 
 def test_an_event_moved_to_another_instrument_updates_both(instrument):
-    other = models.Instrument.objects.create(code="T-2", name="加油机", catalog_item=instrument.catalog_item, legal_purpose="trade",
-                                             owner=instrument.owner, region=instrument.region)
+    other = models.Instrument.objects.create(
+        code="T-2",
+        name="加油机",
+        catalog_item=instrument.catalog_item,
+        legal_purpose="trade",
+        owner=instrument.owner,
+        region=instrument.region,
+    )
     event = _event(instrument, "V-1", D(2024, 3, 1), D(2025, 2, 28))
     event.save()
     event.instrument = other
@@ -94,10 +121,12 @@ def test_an_event_moved_to_another_instrument_updates_both(instrument):
 
 
 def test_bulk_create_refreshes_its_instruments(instrument):
-    models.CalibrationEvent.objects.bulk_create([
-        _event(instrument, "V-1", D(2022, 3, 1), D(2023, 2, 28)),
-        _event(instrument, "V-2", D(2023, 3, 1), D(2024, 2, 29), passed=False),
-    ])
+    models.CalibrationEvent.objects.bulk_create(
+        [
+            _event(instrument, "V-1", D(2022, 3, 1), D(2023, 2, 28)),
+            _event(instrument, "V-2", D(2023, 3, 1), D(2024, 2, 29), passed=False),
+        ]
+    )
     instrument.refresh_from_db()
     assert instrument.verified_until == D(2024, 2, 29) == _expected(instrument.pk)
 
@@ -116,7 +145,9 @@ def test_the_audit_ledger_leaves_the_derived_column_out(instrument):
     _event(instrument, "V-1", D(2024, 3, 1), D(2025, 2, 28)).save()
     # The instrument's change comes from an audited event: no entry of its own, and the
     # ledger still matches the live row.
-    assert not AuditEntry.objects.filter(object_type="registry.instrument", object_id=str(instrument.pk), action="update").exists()
+    assert not AuditEntry.objects.filter(
+        object_type="registry.instrument", object_id=str(instrument.pk), action="update"
+    ).exists()
     assert audit.verify().intact
 
 

@@ -54,10 +54,12 @@ class Broker:
         self.port = free_port()
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                    f"persistence_location {self.dir}/\nmax_queued_messages 0\nautosave_interval 0\n"
-                    # Started as root, mosquitto drops to user "mosquitto", which could not write here.
-                    f"user {pwd.getpwuid(os.geteuid()).pw_name}\n")
+            f.write(
+                f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                f"persistence_location {self.dir}/\nmax_queued_messages 0\nautosave_interval 0\n"
+                # Started as root, mosquitto drops to user "mosquitto", which could not write here.
+                f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
+            )
         self.proc = None
         self.start()
 

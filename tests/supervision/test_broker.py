@@ -92,7 +92,9 @@ class WorkerDatabase:
             return conn.execute(sql).fetchall()
 
     def stored_rows(self) -> list[tuple[int, int]]:
-        return self.query("SELECT device_id, seq FROM telemetry_reading UNION ALL SELECT device_id, seq FROM telemetry_deviceevent")
+        return self.query(
+            "SELECT device_id, seq FROM telemetry_reading UNION ALL SELECT device_id, seq FROM telemetry_deviceevent"
+        )
 
     def stored_count(self) -> int:
         return self.query("SELECT (SELECT count(*) FROM telemetry_reading) + (SELECT count(*) FROM telemetry_deviceevent)")[0][0]
@@ -114,15 +116,32 @@ def test_worker_and_broker_killed_mid_stream_lose_and_double_nothing(private_bro
     from jiliang.core.detectors import fuel
 
     db = worker_db
-    env = dict(os.environ, JILIANG_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    env = dict(
+        os.environ, JILIANG_DATA_DIR=str(tmp_path), DATABASE_URL=db.url, PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT)
+    )
     build = [sys.executable, "-m", "tests.supervision.fleet"] + (["--no-migrate"] if db.migrated else [])
     subprocess.run(build, cwd=ROOT, env=env, check=True, timeout=600)
-    devices = [SimDevice(code, key, kind, 1000.0) for code, key, kind in db.query("SELECT code, key, kind FROM telemetry_device ORDER BY id")]
+    devices = [
+        SimDevice(code, key, kind, 1000.0)
+        for code, key, kind in db.query("SELECT code, key, kind FROM telemetry_device ORDER BY id")
+    ]
     ids = dict(db.query("SELECT code, id FROM telemetry_device"))
     port = private_broker.port
     make_session(port, "fault-worker")
-    worker_cmd = [sys.executable, "-m", "jiliang.commands.ingest", "--broker", private_broker.url, "--client-id", "fault-worker",
-                  "--batch-size", "100", "--idle-exit", "3", "--json"]
+    worker_cmd = [
+        sys.executable,
+        "-m",
+        "jiliang.commands.ingest",
+        "--broker",
+        private_broker.url,
+        "--client-id",
+        "fault-worker",
+        "--batch-size",
+        "100",
+        "--idle-exit",
+        "3",
+        "--json",
+    ]
     per_third = 50  # sequence numbers per device in each third of the stream
     third = per_third * len(devices)
     total = 3 * third
@@ -151,8 +170,13 @@ def test_worker_and_broker_killed_mid_stream_lose_and_double_nothing(private_bro
     try:
         wait_for(lambda: db.stored_count() > after_kill, 180, "the restarted worker to store")
         sent: dict = {}
-        live = threading.Thread(target=simulate, args=(devices,), kwargs=dict(
-            publisher=pub, rate=1000, messages=third, fraud_share=0.2, seed=6, first_seq=2 * per_third + 1, record_times=sent))
+        live = threading.Thread(
+            target=simulate,
+            args=(devices,),
+            kwargs=dict(
+                publisher=pub, rate=1000, messages=third, fraud_share=0.2, seed=6, first_seq=2 * per_third + 1, record_times=sent
+            ),
+        )
         live.start()
         wait_for(lambda: len(sent) >= third // 3, 120, "the live publisher to be a third through")
         private_broker.stop()
@@ -174,9 +198,14 @@ def test_worker_and_broker_killed_mid_stream_lose_and_double_nothing(private_bro
     expected = {(ids[d.code], s) for d in devices for s in range(1, 3 * per_third + 1)}
     assert set(rows) == expected, f"missing {len(expected - set(rows))}"
     # Nor judged twice: the alerts count each fraudulent sale exactly once.
-    sales = [v if isinstance(v, dict) else json.loads(v) for (v,) in db.query("SELECT \"values\" FROM telemetry_reading WHERE kind = 'sale'")]
+    sales = [
+        v if isinstance(v, dict) else json.loads(v)
+        for (v,) in db.query("SELECT \"values\" FROM telemetry_reading WHERE kind = 'sale'")
+    ]
     occurrences = db.query("SELECT coalesce(sum(occurrences), 0) FROM telemetry_alert WHERE rule = 'fuel.amount_mismatch'")[0][0]
-    flagged = fuel.amount_mismatch([m["volume_l"] for m in sales], [m["unit_price"] for m in sales], [m["amount"] for m in sales]).count
+    flagged = fuel.amount_mismatch(
+        [m["volume_l"] for m in sales], [m["unit_price"] for m in sales], [m["amount"] for m in sales]
+    ).count
     assert flagged > 0 and occurrences == flagged
 
 
@@ -240,8 +269,10 @@ def test_a_window_smaller_than_a_batch_stalls_a_naive_consumer_but_not_the_worke
     assert MqttIngest("127.0.0.1", port, batch_size=20000).receive_maximum == 65535  # the 16-bit ceiling
     stats = worker.run(idle_exit=3, seconds=240)
     ids = [d.pk for d in fleet]
-    stored = (Reading.objects.filter(device_id__in=ids, seq__gte=10_000).count()
-              + DeviceEvent.objects.filter(device_id__in=ids, seq__gte=10_000).count())
+    stored = (
+        Reading.objects.filter(device_id__in=ids, seq__gte=10_000).count()
+        + DeviceEvent.objects.filter(device_id__in=ids, seq__gte=10_000).count()
+    )
     assert stats.stored == stored == total
 
 
@@ -257,8 +288,25 @@ def test_simulate_command_publishes_what_the_worker_stores_and_judges(private_br
     make_session(port, "cli-worker")
     parser = argparse.ArgumentParser(prog="jiliang")
     simulate_command.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["simulate", "--devices", "20", "--rate", "2000", "--fraud-share", "0.5", "--messages", "600",
-                              "--broker", private_broker.url, "--first-seq", "700000", "--binary", "--json"])
+    args = parser.parse_args(
+        [
+            "simulate",
+            "--devices",
+            "20",
+            "--rate",
+            "2000",
+            "--fraud-share",
+            "0.5",
+            "--messages",
+            "600",
+            "--broker",
+            private_broker.url,
+            "--first-seq",
+            "700000",
+            "--binary",
+            "--json",
+        ]
+    )
     assert args.func(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["published"] == 600 and report["devices"] == 20 and report["fraud_messages"] > 0

@@ -22,7 +22,9 @@ def parse(module, argv):
 def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
     dev = next(d for d in fleet if d.kind == "reading")
     now = time.time()
-    msgs = [protocol.encode({"d": dev.code, "seq": s, "ts": now, "kind": "reading", "register": 10.0 + s}, dev.key) for s in (1, 2, 3)]
+    msgs = [
+        protocol.encode({"d": dev.code, "seq": s, "ts": now, "kind": "reading", "register": 10.0 + s}, dev.key) for s in (1, 2, 3)
+    ]
     path = tmp_path / "upload.txt"
     path.write_bytes(b"\n".join(msgs + msgs[:1]) + b"\n")
     args = parse(ingest, ["ingest", "--file", str(path), "--json"])
@@ -35,22 +37,28 @@ def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
         args.func(args)
 
 
-@pytest.mark.parametrize("argv, field", [
-    (["ingest", "--batch-size", "70000"], "batch-size"),
-    (["ingest", "--broker", "http://x:1"], "broker"),
-    (["ingest", "--flush-interval", "0"], "flush-interval"),
-])
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["ingest", "--batch-size", "70000"], "batch-size"),
+        (["ingest", "--broker", "http://x:1"], "broker"),
+        (["ingest", "--flush-interval", "0"], "flush-interval"),
+    ],
+)
 def test_ingest_rejects_bad_arguments(argv, field):
     args = parse(ingest, argv)
     with pytest.raises(ValueError, match=field):
         args.func(args)
 
 
-@pytest.mark.parametrize("argv, field", [
-    (["simulate", "--fraud-share", "1.5"], "fraud-share"),
-    (["simulate", "--devices", "0"], "devices"),
-    (["simulate", "--rate", "-1"], "rate"),
-])
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["simulate", "--fraud-share", "1.5"], "fraud-share"),
+        (["simulate", "--devices", "0"], "devices"),
+        (["simulate", "--rate", "-1"], "rate"),
+    ],
+)
 def test_simulate_rejects_bad_arguments(argv, field):
     args = parse(simulate, argv)
     with pytest.raises(ValueError, match=field):

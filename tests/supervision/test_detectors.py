@@ -49,7 +49,9 @@ def test_tank_reconciliation_reports_the_first_day():
     assert d.flags.tolist() == [False, True]
     # cumulative excess on day k ≥ 5 is 50·(k−4)/(1000·(k+1)): 0.83 % on day 5, but the rule judges from day min_days − 1 = 6
     assert d.extra["first_day"].tolist() == [-1, 6]
-    early = fuel.tank_reconciliation(sales, np.vstack([start, start]), np.vstack([start - 1000, start - 1000]), np.zeros((2, days)), min_days=1)
+    early = fuel.tank_reconciliation(
+        sales, np.vstack([start, start]), np.vstack([start - 1000, start - 1000]), np.zeros((2, days)), min_days=1
+    )
     assert early.extra["first_day"].tolist() == [-1, 5]
 
 
@@ -123,7 +125,11 @@ def test_fleet_rules():
 
 
 def test_device_facts():
-    assert facts.software_mismatch(["v1", "v1", "v1"], ["ab", "AB", "cd"], ["v1"] * 3, ["ab", "ab", ""]).flags.tolist() == [False, False, False]
+    assert facts.software_mismatch(["v1", "v1", "v1"], ["ab", "AB", "cd"], ["v1"] * 3, ["ab", "ab", ""]).flags.tolist() == [
+        False,
+        False,
+        False,
+    ]
     assert facts.software_mismatch(["v1"], ["cd"], ["v1"], ["ab"]).flags.tolist() == [True]
     c = facts.counter_unexplained([10, 10, 10], [11, 12, 3], [1, 1, 0])
     assert c.flags.tolist() == [False, True, True]

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.django_db]
 def test_upload_stores_signed_messages_and_rejects_altered(client, fleet):
     dev = next(d for d in fleet if d.kind == "session")
     now = time.time()
-    good = protocol.encode({"d": dev.code, "seq": 7, "ts": now, "kind": "session", "charger_kwh": 20.0, "billed_kwh": 23.0}, dev.key)
+    good = protocol.encode(
+        {"d": dev.code, "seq": 7, "ts": now, "kind": "session", "charger_kwh": 20.0, "billed_kwh": 23.0}, dev.key
+    )
     bad = good.replace(b'"billed_kwh":23.0', b'"billed_kwh":20.0')
     resp = client.post("/telemetry/upload/", data=good + b"\n" + bad + b"\n" + good, content_type="text/plain")
     assert resp.status_code == 200
@@ -29,7 +31,9 @@ def test_inspector_takes_and_closes_an_alert_on_the_page(client, fleet, django_u
 
     dev = next(d for d in fleet if d.kind == "session")
     now = time.time()
-    msg = protocol.encode({"d": dev.code, "seq": 8, "ts": now, "kind": "session", "charger_kwh": 10.0, "billed_kwh": 12.0}, dev.key)
+    msg = protocol.encode(
+        {"d": dev.code, "seq": 8, "ts": now, "kind": "session", "charger_kwh": 10.0, "billed_kwh": 12.0}, dev.key
+    )
     client.post("/telemetry/upload/", data=msg, content_type="text/plain")
     alert = Alert.objects.get(device=dev, rule="charger.billed_energy")
     admin = django_user_model.objects.create_user("admin-county", password="x" * 12)
@@ -63,7 +67,9 @@ def test_an_auditor_reads_alerts_but_cannot_work_them(client, fleet, django_user
     from jiliang.accounts.models import Membership
 
     dev = next(d for d in fleet if d.kind == "session")
-    msg = protocol.encode({"d": dev.code, "seq": 9, "ts": time.time(), "kind": "session", "charger_kwh": 10.0, "billed_kwh": 12.0}, dev.key)
+    msg = protocol.encode(
+        {"d": dev.code, "seq": 9, "ts": time.time(), "kind": "session", "charger_kwh": 10.0, "billed_kwh": 12.0}, dev.key
+    )
     client.post("/telemetry/upload/", data=msg, content_type="text/plain")
     alert = Alert.objects.get(device=dev, rule="charger.billed_energy")
     auditor = django_user_model.objects.create_user("auditor", password="x" * 12)

@@ -25,8 +25,11 @@ def nats_port():
         pytest.skip("nats-server binary not found")
     store = tempfile.mkdtemp(prefix="jiliang-nats-")
     port = free_port()
-    proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(lambda: port_open("127.0.0.1", port), 60, "nats-server to listen")
     yield port
     proc.terminate()
@@ -68,8 +71,9 @@ def test_jetstream_worker_redelivers_an_uncommitted_batch_once(nats_port, fleet)
     second = NatsIngest("127.0.0.1", nats_port, durable="test-worker", batch_size=500, ack_wait=1.0)
     stats = second.run(idle_exit=3, seconds=180)
     ids = [d.pk for d in fleet]
-    rows = list(Reading.objects.filter(device_id__in=ids, seq__gte=500_000).values_list("device_id", "seq")) + \
-        list(DeviceEvent.objects.filter(device_id__in=ids, seq__gte=500_000).values_list("device_id", "seq"))
+    rows = list(Reading.objects.filter(device_id__in=ids, seq__gte=500_000).values_list("device_id", "seq")) + list(
+        DeviceEvent.objects.filter(device_id__in=ids, seq__gte=500_000).values_list("device_id", "seq")
+    )
     assert len(rows) == len(set(rows)) == total
     assert stats.stored == total - committed
 
@@ -120,8 +124,9 @@ def test_a_clean_stop_loses_and_doubles_nothing(nats_port, fleet):
     simulate(devices, publisher=pub, rate=0, messages=total, fraud_share=0.0, seed=9, first_seq=800_000)
     pub.close()
     stop = threading.Event()
-    first = NatsIngest("127.0.0.1", nats_port, durable="stopping", batch_size=500, ack_wait=2.0,
-                       on_batch=lambda result, items: stop.set())
+    first = NatsIngest(
+        "127.0.0.1", nats_port, durable="stopping", batch_size=500, ack_wait=2.0, on_batch=lambda result, items: stop.set()
+    )
     first.run(stop=stop, seconds=60)
     assert first.stats.batches == 1
     started = time.time()
@@ -129,6 +134,7 @@ def test_a_clean_stop_loses_and_doubles_nothing(nats_port, fleet):
     assert first.stats.stored + second.stored == total
     assert time.time() - started < 30
     ids = [d.pk for d in fleet]
-    rows = list(Reading.objects.filter(device_id__in=ids, seq__gte=800_000).values_list("device_id", "seq")) + \
-        list(DeviceEvent.objects.filter(device_id__in=ids, seq__gte=800_000).values_list("device_id", "seq"))
+    rows = list(Reading.objects.filter(device_id__in=ids, seq__gte=800_000).values_list("device_id", "seq")) + list(
+        DeviceEvent.objects.filter(device_id__in=ids, seq__gte=800_000).values_list("device_id", "seq")
+    )
     assert len(rows) == len(set(rows)) == total

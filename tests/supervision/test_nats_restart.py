@@ -33,8 +33,11 @@ class PrivateNats:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.store],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.store],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(lambda: port_open("127.0.0.1", self.port), 60, "nats-server to listen")
 
     def stop(self):
@@ -72,8 +75,11 @@ def stream_count(port: int) -> int:
 
 
 def test_a_broker_restart_mid_run_loses_and_doubles_nothing_and_the_count_is_exact(nats, capfd):
-    devices = [SimDevice(f"SIM-{kind}-{i}", "ab" * 16, kind, 1000.0)
-               for kind in ("sale", "trip", "session", "reading", "scale") for i in range(4)]
+    devices = [
+        SimDevice(f"SIM-{kind}-{i}", "ab" * 16, kind, 1000.0)
+        for kind in ("sale", "trip", "session", "reading", "scale")
+        for i in range(4)
+    ]
     total = 6000
     publisher = NatsPublisher("127.0.0.1", nats.port, reconnect_for=60.0)
     outcome: dict = {}

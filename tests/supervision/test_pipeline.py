@@ -15,9 +15,19 @@ pytestmark = pytest.mark.django_db
 
 def sale(device, seq, *, amount=None, ts=None):
     vol, price = 20.0, 7.94
-    return protocol.encode({"d": device.code, "seq": seq, "ts": ts or time.time(), "kind": "sale", "volume_l": vol,
-                            "unit_price": price, "amount": round(vol * price, 2) if amount is None else amount,
-                            "pulses": 20000}, device.key)
+    return protocol.encode(
+        {
+            "d": device.code,
+            "seq": seq,
+            "ts": ts or time.time(),
+            "kind": "sale",
+            "volume_l": vol,
+            "unit_price": price,
+            "amount": round(vol * price, 2) if amount is None else amount,
+            "pulses": 20000,
+        },
+        device.key,
+    )
 
 
 def of_kind(fleet, kind):
@@ -31,7 +41,11 @@ def test_forged_altered_and_malformed_are_rejected_and_counted(fleet):
     assert altered != good
     forged = protocol.encode({"d": "NO-SUCH", "seq": 1, "ts": time.time(), "kind": "sale"}, "00" * 32)
     wrong_key = protocol.encode(json.loads(good.split(b"\n")[0]) | {"seq": 2}, "11" * 32)
-    malformed = [b"not json\n" + b"0" * 64, b'{"d": "x"}', protocol.encode({"d": dev.code, "seq": 3, "ts": time.time(), "kind": "sale"}, dev.key)]
+    malformed = [
+        b"not json\n" + b"0" * 64,
+        b'{"d": "x"}',
+        protocol.encode({"d": dev.code, "seq": 3, "ts": time.time(), "kind": "sale"}, dev.key),
+    ]
     now = time.time()
     result = Pipeline().handle([(m, now) for m in [good, altered, forged, wrong_key, *malformed]])
     assert result.stored == 1
@@ -58,7 +72,7 @@ def test_duplicates_are_stored_once(fleet):
     # Stored times compare with the ORM's own (raw bulk writes use its format on SQLite too).
     import datetime as dt
 
-    since = dt.datetime.fromtimestamp(ts + 25, dt.timezone.utc)
+    since = dt.datetime.fromtimestamp(ts + 25, dt.UTC)
     assert Reading.objects.filter(device_id=dev.pk, ts__gte=since).count() == 26
     assert Reading.objects.filter(device_id=dev.pk, ts__lt=since).count() == 24
 
@@ -70,8 +84,12 @@ def test_non_finite_and_oversized_numbers_are_rejected_naming_the_field(fleet):
     ts = time.time()
 
     def signed(seq: bytes, amount: bytes) -> bytes:
-        body = (b'{"d":"%s","seq":%s,"ts":%r,"kind":"sale","volume_l":20.0,"unit_price":7.94,"amount":%s,"pulses":20000}'
-                % (dev.code.encode(), seq, ts, amount))
+        body = b'{"d":"%s","seq":%s,"ts":%r,"kind":"sale","volume_l":20.0,"unit_price":7.94,"amount":%s,"pulses":20000}' % (
+            dev.code.encode(),
+            seq,
+            ts,
+            amount,
+        )
         return body + b"\n" + protocol.sign(body, dev.key)
 
     nan, huge = signed(b"1", b"NaN"), signed(str(2**70).encode(), b"158.8")
@@ -87,8 +105,12 @@ def test_non_finite_and_oversized_numbers_are_rejected_naming_the_field(fleet):
     for make in (protocol.encode, protocol.encode_binary):
         with pytest.raises(protocol.Rejected, match="counter must fit in 64 bits"):
             _check_fields(protocol.parse_unverified(make(facts | {"seq": 3, "counter": 2**63}, meter.key)))
-    result = Pipeline().handle([(protocol.encode(facts | {"seq": 3, "counter": 2**63}, meter.key), ts),
-                                (protocol.encode(facts | {"seq": 4, "counter": 7}, meter.key), ts)])
+    result = Pipeline().handle(
+        [
+            (protocol.encode(facts | {"seq": 3, "counter": 2**63}, meter.key), ts),
+            (protocol.encode(facts | {"seq": 4, "counter": 7}, meter.key), ts),
+        ]
+    )
     assert result.stored == 1 and sum(result.rejected.values()) == 1
 
 
@@ -126,22 +148,67 @@ def test_stream_rules_for_each_kind(fleet):
     now = time.time()
     trip, session, reading, scale = (of_kind(fleet, k)[0] for k in ("trip", "session", "reading", "scale"))
     msgs = [
-        protocol.encode({"d": trip.code, "seq": 1, "ts": now, "kind": "trip", "metered_km": 11.5, "gps_km": 10.0, "fare": 34, "waiting_min": 0}, trip.key),
-        protocol.encode({"d": session.code, "seq": 1, "ts": now - 600, "kind": "session", "charger_kwh": 20.0, "billed_kwh": 21.0}, session.key),
+        protocol.encode(
+            {
+                "d": trip.code,
+                "seq": 1,
+                "ts": now,
+                "kind": "trip",
+                "metered_km": 11.5,
+                "gps_km": 10.0,
+                "fare": 34,
+                "waiting_min": 0,
+            },
+            trip.key,
+        ),
+        protocol.encode(
+            {"d": session.code, "seq": 1, "ts": now - 600, "kind": "session", "charger_kwh": 20.0, "billed_kwh": 21.0},
+            session.key,
+        ),
         protocol.encode({"d": reading.code, "seq": 1, "ts": now, "kind": "reading", "register": 100.0}, reading.key),
         protocol.encode({"d": reading.code, "seq": 2, "ts": now, "kind": "reading", "register": 99.0}, reading.key),
         protocol.encode({"d": scale.code, "seq": 1, "ts": now, "kind": "event", "code": "opened"}, scale.key),
-        protocol.encode({"d": scale.code, "seq": 2, "ts": now, "kind": "facts", "software_id": "V2.1", "checksum": "ffff0000",
-                         "counter": 5, "seal_intact": False}, scale.key),
+        protocol.encode(
+            {
+                "d": scale.code,
+                "seq": 2,
+                "ts": now,
+                "kind": "facts",
+                "software_id": "V2.1",
+                "checksum": "ffff0000",
+                "counter": 5,
+                "seal_intact": False,
+            },
+            scale.key,
+        ),
         # The taximeter's configured K (990 pulses/km) against the verified 1000.
-        protocol.encode({"d": trip.code, "seq": 2, "ts": now, "kind": "facts", "software_id": "V2.1", "checksum": "a1b2c3d4",
-                         "counter": 1, "seal_intact": True, "k": 990.0}, trip.key),
+        protocol.encode(
+            {
+                "d": trip.code,
+                "seq": 2,
+                "ts": now,
+                "kind": "facts",
+                "software_id": "V2.1",
+                "checksum": "a1b2c3d4",
+                "counter": 1,
+                "seal_intact": True,
+                "k": 990.0,
+            },
+            trip.key,
+        ),
     ]
     result = Pipeline().handle([(m, now) for m in msgs])
     rules = {(f.device, f.rule) for f in result.findings}
-    assert {(trip.pk, "taxi.distance_ratio"), (session.pk, "charger.billed_energy"), (session.pk, "device.clock_error"),
-            (reading.pk, "utility.reverse_flow"), (scale.pk, "scale.opened_without_unlock"),
-            (scale.pk, "device.software_mismatch"), (scale.pk, "device.seal_broken"), (trip.pk, "taxi.k_value")} <= rules
+    assert {
+        (trip.pk, "taxi.distance_ratio"),
+        (session.pk, "charger.billed_energy"),
+        (session.pk, "device.clock_error"),
+        (reading.pk, "utility.reverse_flow"),
+        (scale.pk, "scale.opened_without_unlock"),
+        (scale.pk, "device.software_mismatch"),
+        (scale.pk, "device.seal_broken"),
+        (trip.pk, "taxi.k_value"),
+    } <= rules
     assert (scale.pk, "taxi.k_value") not in rules  # no K reported
     assert (trip.pk, "taxi.fare_outlier") not in rules  # 13 + 8.5·2.5 = 34.25 → 34 yuan: the fare is right
     assert DeviceEvent.objects.filter(device_id=scale.pk, code="opened").count() == 1
@@ -188,7 +255,16 @@ def test_alert_goes_to_the_nearest_administrator(fleet, django_user_model):
 def test_binary_form_is_verified_and_stored_as_json(fleet):
     dev = of_kind(fleet, "sale")[5]
     now = time.time()
-    message = {"d": dev.code, "seq": 1, "ts": now, "kind": "sale", "volume_l": 20.0, "unit_price": 7.94, "amount": 160.0, "pulses": 20000}
+    message = {
+        "d": dev.code,
+        "seq": 1,
+        "ts": now,
+        "kind": "sale",
+        "volume_l": 20.0,
+        "unit_price": 7.94,
+        "amount": 160.0,
+        "pulses": 20000,
+    }
     packed = protocol.encode_binary(message, dev.key)
     as_json = protocol.encode(message, dev.key)
     assert len(packed) * 2 < len(as_json)
@@ -214,9 +290,15 @@ def test_parameter_change_must_match_a_verification_record(fleet):
     verified, unverified = of_kind(fleet, "scale")[1:3]
     now = time.time()
     today = dt.date.fromtimestamp(now)
-    CalibrationEvent.objects.create(instrument=verified.instrument, performer=verified.instrument.owner, kind="verification",
-                                    performed_on=today, valid_until=today + dt.timedelta(days=365), passed=True,
-                                    certificate_number="JD-TEL-0001")
+    CalibrationEvent.objects.create(
+        instrument=verified.instrument,
+        performer=verified.instrument.owner,
+        kind="verification",
+        performed_on=today,
+        valid_until=today + dt.timedelta(days=365),
+        passed=True,
+        certificate_number="JD-TEL-0001",
+    )
 
     def msg(device, seq, **body):
         return protocol.encode({"d": device.code, "seq": seq, "ts": now, **body}, device.key), now
@@ -227,7 +309,9 @@ def test_parameter_change_must_match_a_verification_record(fleet):
     p = Pipeline()
     p.handle([facts(verified, 1, 10), facts(unverified, 1, 10)])  # the counters' starting points
     change = {"kind": "event", "code": "parameter_change", "parameter": "span", "old": 1.0, "new": 1.002}
-    result = p.handle([msg(verified, 2, **change), msg(unverified, 2, **change), facts(verified, 3, 11), facts(unverified, 3, 11)])
+    result = p.handle(
+        [msg(verified, 2, **change), msg(unverified, 2, **change), facts(verified, 3, 11), facts(unverified, 3, 11)]
+    )
     rules = {(f.device, f.rule) for f in result.findings}
     assert (unverified.pk, "device.change_without_verification") in rules
     assert (verified.pk, "device.change_without_verification") not in rules
@@ -252,8 +336,12 @@ def test_sweep_opens_silence_and_service_life_alerts_once(fleet):
     Device.objects.filter(pk=quiet.pk).update(last_seen=now - dt.timedelta(seconds=3 * 300 + 1))
     Device.objects.filter(pk=talking.pk).update(last_seen=now - dt.timedelta(seconds=3 * 300 - 1))
     old_meter, new_meter = of_kind(fleet, "reading")[5:7]  # water meters: 6-year service life in the catalog
-    type(old_meter.instrument).objects.filter(pk=old_meter.instrument_id).update(installed_on=now.date() - dt.timedelta(days=round(6.1 * 365.25)))
-    type(new_meter.instrument).objects.filter(pk=new_meter.instrument_id).update(installed_on=now.date() - dt.timedelta(days=round(5.9 * 365.25)))
+    type(old_meter.instrument).objects.filter(pk=old_meter.instrument_id).update(
+        installed_on=now.date() - dt.timedelta(days=round(6.1 * 365.25))
+    )
+    type(new_meter.instrument).objects.filter(pk=new_meter.instrument_id).update(
+        installed_on=now.date() - dt.timedelta(days=round(5.9 * 365.25))
+    )
 
     assert services.sweep(now) == {"any.silence": 1, "utility.past_service_life": 1}
     silence = Alert.objects.get(rule="any.silence")

@@ -25,14 +25,18 @@ class World:
         K = reg.Organisation.Kind
         self.producer = reg.Organisation.objects.filter(kind=K.ENTERPRISE, region__level="county").order_by("id").first()
         self.retailer = reg.Organisation.objects.filter(kind=K.ENTERPRISE).exclude(pk=self.producer.pk).order_by("id").first()
-        self.institute = reg.Organisation.objects.filter(kind=K.LEGAL_INSTITUTE, region=self.producer.region).first() \
+        self.institute = (
+            reg.Organisation.objects.filter(kind=K.LEGAL_INSTITUTE, region=self.producer.region).first()
             or reg.Organisation.objects.filter(kind=K.LEGAL_INSTITUTE).first()
+        )
         self.inspectors = list(reg.Person.objects.filter(organisation=self.institute)[:2])
         assert len(self.inspectors) == 2
         self.scale = self._traceable_scale()
         User = get_user_model()
         self.inspector_user = User.objects.create_user("inspector", password="pw-inspector")
-        Membership.objects.create(user=self.inspector_user, role="institution_staff", organisation=self.institute, is_verifier=True)
+        Membership.objects.create(
+            user=self.inspector_user, role="institution_staff", organisation=self.institute, is_verifier=True
+        )
         self.admin_user = User.objects.create_user("county-admin", password="pw-admin")
         Membership.objects.create(user=self.admin_user, role="region_admin", region=self.producer.region)
         other = reg.Region.objects.filter(level="county").exclude(code__startswith=self.producer.region.code[:4]).first()
@@ -40,7 +44,9 @@ class World:
         Membership.objects.create(user=self.other_admin, role="region_admin", region=other)
 
     def _traceable_scale(self):
-        for scale in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by("id")[:200]:
+        for scale in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by(
+            "id"
+        )[:200]:
             if trace.item_chain(scale, self.today)["traceable"]:
                 return scale
         raise AssertionError("the demo province has no traceable price scale today")
@@ -50,9 +56,15 @@ class World:
         its suspension (demo Defects.suspended_standard)."""
         standard = reg.MeasurementStandard.objects.get(certificate_number=self.report.defects.suspended_standard)
         since = standard.status_changes.get(status="suspended").effective_on
-        events = reg.CalibrationEvent.objects.filter(
-            standard_links__standard=standard, performed_on__gt=since, instrument__standard__isnull=True,
-        ).select_related("instrument").order_by("instrument_id")
+        events = (
+            reg.CalibrationEvent.objects.filter(
+                standard_links__standard=standard,
+                performed_on__gt=since,
+                instrument__standard__isnull=True,
+            )
+            .select_related("instrument")
+            .order_by("instrument_id")
+        )
         for event in events:
             chain = trace.item_chain(event.instrument, self.today)
             if not chain["traceable"]:
@@ -61,9 +73,17 @@ class World:
 
     def task(self, user=None, **overrides):
         fields = dict(
-            product_name="大米", brand="五常", specification="袋装", nominal="500", unit="g", batch_size=1000,
-            producer={"credit_code": self.producer.credit_code.lower()}, sampled_at="producer", sampling_date=self.today,
-            inspector_ids=[p.pk for p in self.inspectors], scale_ids=[self.scale.pk],
+            product_name="大米",
+            brand="五常",
+            specification="袋装",
+            nominal="500",
+            unit="g",
+            batch_size=1000,
+            producer={"credit_code": self.producer.credit_code.lower()},
+            sampled_at="producer",
+            sampling_date=self.today,
+            inspector_ids=[p.pk for p in self.inspectors],
+            scale_ids=[self.scale.pk],
         )
         fields.update(overrides)
         return services.create_inspection(user or self.inspector_user, **fields)
@@ -92,4 +112,3 @@ def world(province, db):
     trace.forget_graph()
     yield province
     trace.forget_graph()
-

@@ -44,9 +44,16 @@ def _client(user=None):
 
 def _task(world, **overrides):
     body = {
-        "product_name": "食用油", "brand": "金信", "nominal": "500", "unit": "g", "batch_size": 1000,
-        "producer": {"credit_code": world.producer.credit_code}, "sampled_at": "producer",
-        "sampling_date": world.today.isoformat(), "inspector_ids": [p.pk for p in world.inspectors], "scale_ids": [world.scale.pk],
+        "product_name": "食用油",
+        "brand": "金信",
+        "nominal": "500",
+        "unit": "g",
+        "batch_size": 1000,
+        "producer": {"credit_code": world.producer.credit_code},
+        "sampled_at": "producer",
+        "sampling_date": world.today.isoformat(),
+        "inspector_ids": [p.pk for p in world.inspectors],
+        "scale_ids": [world.scale.pk],
     }
     body.update(overrides)
     return body
@@ -116,7 +123,9 @@ def test_api_refusals_name_the_field(world):
     refused = inspector.post("/api/prepack/inspections/", _task(world, scale_ids=[scale.pk]), format="json")
     assert refused.status_code == 400
     assert "STANDARD_SUSPENDED" in refused.json()["scales"][0] and scale.code in refused.json()["details"]
-    bad_code = inspector.post("/api/prepack/inspections/", _task(world, producer={"credit_code": "91330100MA2XXXXXX0"}), format="json")
+    bad_code = inspector.post(
+        "/api/prepack/inspections/", _task(world, producer={"credit_code": "91330100MA2XXXXXX0"}), format="json"
+    )
     assert bad_code.status_code == 400 and "GB 32100" in bad_code.json()["producer.credit_code"][0]
     assert not Inspection.objects.exists()
 
@@ -127,9 +136,17 @@ def test_pages_phone_entry_report_and_public_results(world, client):
     page = client.get("/prepack/new/")
     assert page.status_code == 200 and "检验人员" in page.content.decode()
     form = {
-        "product_name": "挂面", "nominal": "1", "unit": "kg", "batch_size": "40", "producer_credit_code": world.producer.credit_code,
-        "sampled_at": "retailer", "retailer_credit_code": world.retailer.credit_code, "sampling_date": world.today.isoformat(),
-        "inspectors": [str(p.pk) for p in world.inspectors], "scale_codes": world.scale.code, "edition": "JJF 1070-2005",
+        "product_name": "挂面",
+        "nominal": "1",
+        "unit": "kg",
+        "batch_size": "40",
+        "producer_credit_code": world.producer.credit_code,
+        "sampled_at": "retailer",
+        "retailer_credit_code": world.retailer.credit_code,
+        "sampling_date": world.today.isoformat(),
+        "inspectors": [str(p.pk) for p in world.inspectors],
+        "scale_codes": world.scale.code,
+        "edition": "JJF 1070-2005",
     }
     created = client.post("/prepack/new/", form)
     assert created.status_code == 302, created.content.decode()[:2000]

@@ -59,8 +59,12 @@ def test_gross_and_average_tare(world):
 
     # Heavy, uneven packagings: mean tare 80 g > 10 % of 500 g and s > 0.25 T = 3.75 g; refused.
     other = world.task()
-    services.add_measurements(world.inspector_user, other, gross=list(580.0 + np.arange(80) * 0.01),
-                              tare_sample=[70.0, 90.0, 75.0, 85.0, 72.0, 88.0, 80.0, 80.0, 74.0, 86.0])
+    services.add_measurements(
+        world.inspector_user,
+        other,
+        gross=list(580.0 + np.arange(80) * 0.01),
+        tare_sample=[70.0, 90.0, 75.0, 85.0, 72.0, 88.0, 80.0, 80.0, 74.0, 86.0],
+    )
     with pytest.raises(PrepackError, match="average-tare method is not permitted") as refused:
         services.judge_inspection(world.inspector_user, other)
     assert refused.value.field == "tare"

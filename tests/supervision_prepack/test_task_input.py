@@ -37,8 +37,13 @@ def test_bad_task_input_is_refused_and_writes_nothing(world):
     before = reg.Organisation.objects.count()
     cases = {
         "inspectors": dict(inspector_ids=[world.inspectors[0].pk]),
-        "producer.credit_code": dict(producer={"credit_code": world.producer.credit_code[:17] + "0"
-                                                if world.producer.credit_code[17] != "0" else world.producer.credit_code[:17] + "1"}),
+        "producer.credit_code": dict(
+            producer={
+                "credit_code": world.producer.credit_code[:17] + "0"
+                if world.producer.credit_code[17] != "0"
+                else world.producer.credit_code[:17] + "1"
+            }
+        ),
         "unit": dict(unit="oz"),
         "retailer": dict(sampled_at="retailer"),
         "scales": dict(scale_ids=[]),

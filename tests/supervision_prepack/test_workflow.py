@@ -51,7 +51,9 @@ def test_passing_inspection_end_to_end(world):
 
     inspection = services.publish_inspection(world.admin_user, inspection)
     assert inspection.status == "published" and list(services.published()) == [inspection]
-    actions = list(AuditEntry.objects.filter(object_type="prepack.inspection", object_id=str(inspection.pk)).values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_type="prepack.inspection", object_id=str(inspection.pk)).values_list("action", flat=True)
+    )
     assert actions.count("status_change") == 3 and "create" in actions
 
 

@@ -42,7 +42,9 @@ def _verdicts(date=AS_OF):
 
 def _users_of(certificate_number, after=None):
     """Working instruments whose current event (at AS_OF) used this standard."""
-    links = models.EventStandard.objects.filter(standard__certificate_number=certificate_number, event__instrument__standard__isnull=True)
+    links = models.EventStandard.objects.filter(
+        standard__certificate_number=certificate_number, event__instrument__standard__isnull=True
+    )
     if after:
         links = links.filter(event__performed_on__gt=after)
     return set(links.values_list("event__instrument_id", flat=True))
@@ -51,7 +53,7 @@ def _users_of(certificate_number, after=None):
 def _current_event_uses(graph, v, item, certificate_number):
     standard = models.MeasurementStandard.objects.get(certificate_number=certificate_number)
     row = v.event[item]
-    return row >= 0 and standard.id in graph.engine.link_std[graph.engine.link_indptr[row]:graph.engine.link_indptr[row + 1]]
+    return row >= 0 and standard.id in graph.engine.link_std[graph.engine.link_indptr[row] : graph.engine.link_indptr[row + 1]]
 
 
 def test_most_of_the_demo_province_is_traceable(province):
@@ -80,7 +82,11 @@ def test_suspended_standard_is_found(province):
     graph, v = _verdicts()
     suspended = models.MeasurementStandard.objects.get(certificate_number=province.defects.suspended_standard)
     since = suspended.status_changes.get(status="suspended").effective_on
-    items = [i for i in _users_of(suspended.certificate_number, after=since) if _current_event_uses(graph, v, i, suspended.certificate_number)]
+    items = [
+        i
+        for i in _users_of(suspended.certificate_number, after=since)
+        if _current_event_uses(graph, v, i, suspended.certificate_number)
+    ]
     assert items
     assert all(v.flags[i] & Reason.STANDARD_SUSPENDED for i in items)
 
@@ -89,7 +95,11 @@ def test_broken_chain_is_found_with_its_location(province):
     graph, v = _verdicts()
     broken = models.MeasurementStandard.objects.get(certificate_number=province.defects.broken_chain_standard)
     lapsed_on = models.CalibrationEvent.objects.filter(instrument__standard=broken).order_by("-valid_until").first().valid_until
-    items = [i for i in _users_of(broken.certificate_number, after=lapsed_on) if _current_event_uses(graph, v, i, broken.certificate_number)]
+    items = [
+        i
+        for i in _users_of(broken.certificate_number, after=lapsed_on)
+        if _current_event_uses(graph, v, i, broken.certificate_number)
+    ]
     assert items
     devices = set(broken.devices.values_list("id", flat=True))
     for item in items:
@@ -104,8 +114,9 @@ def test_broken_chain_is_found_with_its_location(province):
 
 def test_chain_of_a_healthy_instrument_reaches_a_primary_standard(province):
     graph, v = _verdicts()
-    county = models.EventStandard.objects.filter(standard__level="county", event__instrument__standard__isnull=True,
-                                                 event__performed_on__gt=AS_OF - dt.timedelta(days=150)).values_list("event__instrument_id", flat=True)
+    county = models.EventStandard.objects.filter(
+        standard__level="county", event__instrument__standard__isnull=True, event__performed_on__gt=AS_OF - dt.timedelta(days=150)
+    ).values_list("event__instrument_id", flat=True)
     item = next(i for i in county if v.valid[i])
     doc = services.item_chain(models.Instrument.objects.get(pk=item), AS_OF)
     assert doc["traceable"] and doc["break"] is None
@@ -120,10 +131,16 @@ def test_out_of_tolerance_standard_impact_and_recall(province):
     result = services.impact(faulty, found_on=found_on)
     impact = result["result"]
     # The default window starts at the earliest of its devices' last good calibrations.
-    last_good = [models.CalibrationEvent.objects.filter(instrument=d, passed=True).order_by("-performed_on").first().performed_on
-                 for d in faulty.devices.all()]
+    last_good = [
+        models.CalibrationEvent.objects.filter(instrument=d, passed=True).order_by("-performed_on").first().performed_on
+        for d in faulty.devices.all()
+    ]
     assert result["from"] == min(last_good) and result["to"] == found_on
-    direct = set(models.EventStandard.objects.filter(standard=faulty, event__performed_on__range=(result["from"], found_on)).values_list("event_id", flat=True))
+    direct = set(
+        models.EventStandard.objects.filter(standard=faulty, event__performed_on__range=(result["from"], found_on)).values_list(
+            "event_id", flat=True
+        )
+    )
     assert direct and direct == set(impact.event_ids[impact.depth == 0].tolist())
     assert (impact.depth >= 1).any()  # standards calibrated with it pass the doubt on
     doc = services.impact_document(result)
@@ -147,11 +164,21 @@ def test_snapshot_appends_new_events_without_rebuilding(province):
     graph = services.current_graph()
     engine = graph.engine
     instrument = models.Instrument.objects.filter(standard__isnull=True).order_by("id").first()
-    healthy = models.MeasurementStandard.objects.filter(level="province", status="active").exclude(
-        certificate_number=province.defects.out_of_tolerance_standard).first()
+    healthy = (
+        models.MeasurementStandard.objects.filter(level="province", status="active")
+        .exclude(certificate_number=province.defects.out_of_tolerance_standard)
+        .first()
+    )
     day = dt.date.today()
-    event = models.CalibrationEvent.objects.create(instrument=instrument, performer=healthy.holder, kind="verification", passed=False,
-                                                   performed_on=day, valid_until=day, certificate_number="NEW-1")
+    event = models.CalibrationEvent.objects.create(
+        instrument=instrument,
+        performer=healthy.holder,
+        kind="verification",
+        passed=False,
+        performed_on=day,
+        valid_until=day,
+        certificate_number="NEW-1",
+    )
     models.EventStandard.objects.create(event=event, standard=healthy)
     again = services.current_graph()
     assert again.engine is engine and again.engine.n_events == engine.n_events  # same object, appended
@@ -202,9 +229,15 @@ def test_api_and_cli(province, django_user_model, capsys):
     found = province.defects.out_of_tolerance_found_on
     impact = client.post("/api/traceability/impact/", {"standard": faulty.id, "found_on": found}, format="json").json()
     assert impact["events"] > 0 and impact["to"] == found
-    bad = client.post("/api/traceability/impact/", {"standard": faulty.id, "date_from": "2026-05-01", "date_to": "2026-01-01"}, format="json")
+    bad = client.post(
+        "/api/traceability/impact/", {"standard": faulty.id, "date_from": "2026-05-01", "date_to": "2026-01-01"}, format="json"
+    )
     assert bad.status_code == 400 and "date_from" in bad.json()
-    recall = client.post("/api/traceability/recalls/", {"standard": faulty.id, "found_on": found, "date_to": found, "reason": "失准"}, format="json")
+    recall = client.post(
+        "/api/traceability/recalls/",
+        {"standard": faulty.id, "found_on": found, "date_to": found, "reason": "失准"},
+        format="json",
+    )
     assert recall.status_code == 201 and Recall.objects.count() == 1
 
     assert main(["trace", instrument.code, "--date", str(AS_OF), "--json"]) in (0, 1)
@@ -227,11 +260,20 @@ def test_api_follows_roles(province, django_user_model):
         client.force_authenticate(u)
         return client
 
-    instrument = models.Instrument.objects.filter(standard__isnull=True, status="in_use").select_related("region", "owner").first()
-    other = models.Instrument.objects.filter(standard__isnull=True).exclude(owner=instrument.owner).exclude(region__code__startswith=instrument.region.code[:4]).first()
+    instrument = (
+        models.Instrument.objects.filter(standard__isnull=True, status="in_use").select_related("region", "owner").first()
+    )
+    other = (
+        models.Instrument.objects.filter(standard__isnull=True)
+        .exclude(owner=instrument.owner)
+        .exclude(region__code__startswith=instrument.region.code[:4])
+        .first()
+    )
     owner = user("owner", role="enterprise_user", organisation=instrument.owner)
     county = user("county", role="region_admin", region=instrument.region)
-    elsewhere = models.Region.objects.filter(level="city", code__startswith="33").exclude(code=instrument.region.code[:4] + "00").first()
+    elsewhere = (
+        models.Region.objects.filter(level="city", code__startswith="33").exclude(code=instrument.region.code[:4] + "00").first()
+    )
     far_admin = user("far", role="region_admin", region=elsewhere)
     province_admin = user("prov", role="region_admin", region=models.Region.objects.get(code="330000"))
 
@@ -251,8 +293,13 @@ def test_api_follows_roles(province, django_user_model):
     notice = RecallItem.objects.select_related("notice__owner").first().notice
     affected = APIClient()
     affected.force_authenticate(django_user_model.objects.create_user("affected", "a@example.org", "pw-123456"))
-    Membership.objects.create(user=django_user_model.objects.get(username="affected"), role="enterprise_user", organisation=notice.owner)
+    Membership.objects.create(
+        user=django_user_model.objects.get(username="affected"), role="enterprise_user", organisation=notice.owner
+    )
     mine = affected.get("/api/traceability/recall-notices/").json()
     assert [n["id"] for n in mine] == [notice.id] and mine[0]["items"]
     assert all(n["owner"] == instrument.owner.name for n in owner.get("/api/traceability/recall-notices/").json())
-    assert len(province_admin.get("/api/traceability/recall-notices/").json()) == RecallItem.objects.values("notice").distinct().count()
+    assert (
+        len(province_admin.get("/api/traceability/recall-notices/").json())
+        == RecallItem.objects.values("notice").distinct().count()
+    )

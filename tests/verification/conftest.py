@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from jiliang.accounts.models import Membership
-
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
@@ -46,20 +45,26 @@ class Province:
         self.items = {i.code: i for i in reg.CatalogItem.objects.all()}
         self.quantities = {q.name: q for q in reg.Quantity.objects.all()}
         K = reg.Organisation.Kind
-        self.admin = {code: self.org(f"{self.regions[code].name}市场监督管理局", K.ADMINISTRATION, code, "11")
-                      for code in ("330000", "330100", "330102", "330200")}
+        self.admin = {
+            code: self.org(f"{self.regions[code].name}市场监督管理局", K.ADMINISTRATION, code, "11")
+            for code in ("330000", "330100", "330102", "330200")
+        }
         self.province_institute = self.org("浙江省计量科学研究院", K.LEGAL_INSTITUTE, "330000", "12")
         self.city_institute = self.org("杭州市计量检定测试院", K.LEGAL_INSTITUTE, "330100", "12")
         self.county_institute = self.org("上城区计量检定所", K.LEGAL_INSTITUTE, "330102", "12")
-        self.enterprise = {code: self.org(f"{self.regions[code].name}超市有限公司", K.ENTERPRISE, code, "91")
-                           for code in ("330102", "330106", "330203")}
+        self.enterprise = {
+            code: self.org(f"{self.regions[code].name}超市有限公司", K.ENTERPRISE, code, "91")
+            for code in ("330102", "330106", "330203")
+        }
         self.county_scale = self.standard(self.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
         self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=["A15"], u=0.001)
         self.province_length = self.standard(self.province_institute, "province", "330000", "长度", 0, 1e8, items=[], u=0.001)
 
     def org(self, name, kind, region_code, prefix):
         return reg.Organisation.objects.create(
-            name=name, kind=kind, region=self.regions[region_code],
+            name=name,
+            kind=kind,
+            region=self.regions[region_code],
             credit_code=make_credit_code(f"{prefix}{region_code}{next(_serial):09d}"),
         )
 
@@ -67,15 +72,29 @@ class Province:
         valid_from = valid_from or self.today - dt.timedelta(days=400)
         q = self.quantities[quantity]
         std = reg.MeasurementStandard.objects.create(
-            name=f"{quantity}检定装置", tier="public", level=level, holder=holder, field=q.field,
-            certificate_number=f"[2025]浙量标证字第{next(_serial):05d}号", issuing_department=self.admin[admin_code],
+            name=f"{quantity}检定装置",
+            tier="public",
+            level=level,
+            holder=holder,
+            field=q.field,
+            certificate_number=f"[2025]浙量标证字第{next(_serial):05d}号",
+            issuing_department=self.admin[admin_code],
             valid_from=valid_from,
         )
         std.catalog_items.set([self.items[c] for c in items])
-        reg.Capability.objects.create(standard=std, quantity=q, range_min=lo, range_max=hi, unit=q.unit, uncertainty=u, k=2, relative=True)
+        reg.Capability.objects.create(
+            standard=std, quantity=q, range_min=lo, range_max=hi, unit=q.unit, uncertainty=u, k=2, relative=True
+        )
         reg.StandardStatusChange.objects.create(standard=std, status="active", effective_on=valid_from, reason="建标考核合格")
-        device = reg.Instrument.objects.create(code=f"BZQ{next(_serial):07d}", name=f"{std.name}主标准器", owner=holder, region=holder.region,
-                                               accuracy="标准器", standard=std, installed_on=valid_from)
+        device = reg.Instrument.objects.create(
+            code=f"BZQ{next(_serial):07d}",
+            name=f"{std.name}主标准器",
+            owner=holder,
+            region=holder.region,
+            accuracy="标准器",
+            standard=std,
+            installed_on=valid_from,
+        )
         self.calibrate(device, self.today - dt.timedelta(days=100), days_valid=365)
         return std
 
@@ -83,37 +102,60 @@ class Province:
         """A calibration of a standard device: with a standard of the registry, or (by
         default) traced to a source outside it (``external_source``, a root of the chain)."""
         event = reg.CalibrationEvent.objects.create(
-            instrument=device, performer=self.province_institute, kind="calibration", performed_on=on,
-            valid_until=on + dt.timedelta(days=days_valid), passed=True, certificate_number=f"CAL{next(_serial):08d}",
+            instrument=device,
+            performer=self.province_institute,
+            kind="calibration",
+            performed_on=on,
+            valid_until=on + dt.timedelta(days=days_valid),
+            passed=True,
+            certificate_number=f"CAL{next(_serial):08d}",
             external_source="" if standard else "中国计量科学研究院",
         )
         if standard is not None:
             reg.EventStandard.objects.create(event=event, standard=standard)
         return event
 
-    def instrument(self, region_code, item_code, purpose="trade", status="in_use", range_=None, accuracy="", installed=None, owner=None):
+    def instrument(
+        self, region_code, item_code, purpose="trade", status="in_use", range_=None, accuracy="", installed=None, owner=None
+    ):
         item = self.items[item_code]
         row = reg.Instrument.objects.create(
-            code=f"JL{next(_serial):010d}", name=item.name, catalog_item=item, legal_purpose=purpose,
-            owner=owner or self.enterprise.get(region_code) or self.enterprise["330102"], region=self.regions[region_code],
-            range_min=range_[0] if range_ else None, range_max=range_[1] if range_ else None,
-            unit=item.quantity.unit if range_ else "", accuracy=accuracy, status=status,
+            code=f"JL{next(_serial):010d}",
+            name=item.name,
+            catalog_item=item,
+            legal_purpose=purpose,
+            owner=owner or self.enterprise.get(region_code) or self.enterprise["330102"],
+            region=self.regions[region_code],
+            range_min=range_[0] if range_ else None,
+            range_max=range_[1] if range_ else None,
+            unit=item.quantity.unit if range_ else "",
+            accuracy=accuracy,
+            status=status,
             installed_on=installed or self.today - dt.timedelta(days=10),
         )
         return row
 
     def verify(self, instrument, on, valid_until, passed=True):
         return reg.CalibrationEvent.objects.create(
-            instrument=instrument, performer=self.county_institute, kind="verification", performed_on=on, valid_until=valid_until,
-            passed=passed, certificate_number=f"V{next(_serial):08d}",
+            instrument=instrument,
+            performer=self.county_institute,
+            kind="verification",
+            performed_on=on,
+            valid_until=valid_until,
+            passed=passed,
+            certificate_number=f"V{next(_serial):08d}",
         )
 
     def person(self, org, name, items=(), valid_until=None, valid_from=None):
         person = reg.Person.objects.create(name=name, organisation=org)
         for code in items:
             reg.Qualification.objects.create(
-                person=person, kind="verifier", catalog_item=self.items[code], certificate_number=f"JDY{next(_serial):06d}",
-                valid_from=valid_from or self.today - dt.timedelta(days=1000), valid_until=valid_until or self.today + dt.timedelta(days=1000),
+                person=person,
+                kind="verifier",
+                catalog_item=self.items[code],
+                certificate_number=f"JDY{next(_serial):06d}",
+                valid_from=valid_from or self.today - dt.timedelta(days=1000),
+                valid_until=valid_until or self.today + dt.timedelta(days=1000),
             )
         return person
 

@@ -50,8 +50,15 @@ def test_file_review_record_and_scoping(province, clients):
     assert [r["id"] for r in clients["verifier"].get(f"{API}registrations/").json()["results"]] == [rid]
 
     staff = [p.person(p.county_institute, n, items=["A07"]) for n in ("王伟", "李芳", "张敏")]
-    body = {"instrument": scale.id, "standard": p.county_scale.id, "performed_on": str(p.today - dt.timedelta(days=1)), "passed": True,
-            "verifier": staff[0].id, "checker": staff[0].id, "approver": staff[2].id}
+    body = {
+        "instrument": scale.id,
+        "standard": p.county_scale.id,
+        "performed_on": str(p.today - dt.timedelta(days=1)),
+        "passed": True,
+        "verifier": staff[0].id,
+        "checker": staff[0].id,
+        "approver": staff[2].id,
+    }
     refused = clients["verifier"].post(f"{API}records/", body, format="json")
     assert refused.status_code == 400 and refused.json()["refused"][0]["field"] == "checker"
     body["checker"] = staff[1].id

@@ -37,7 +37,9 @@ def populated(province):
 
 
 def _rates(ledger):
-    return {r.code: (r.items_covered, r.items_in_use, r.rollup_covered, r.rollup_in_use) for r in ledger.regions if r.rollup_in_use}
+    return {
+        r.code: (r.items_covered, r.items_in_use, r.rollup_covered, r.rollup_in_use) for r in ledger.regions if r.rollup_in_use
+    }
 
 
 def test_ledger_numbers_on_the_hand_built_province(populated):
@@ -60,8 +62,13 @@ def test_ledger_numbers_on_the_hand_built_province(populated):
     assert cells[("330102", "A15")] == "city" and cells[("330102", "A07")] == "county" and cells[("330100", "A01")] == "province"
     # Gaps ranked by the instruments affected (ties by region code).
     assert [(g.region_code, g.item_code, g.instruments) for g in ledger.gaps] == [
-        ("330000", "A07", 6), ("330100", "A07", 4), ("330106", "A01", 4),
-        ("330000", "A15", 2), ("330200", "A07", 2), ("330203", "A07", 2), ("330106", "A07", 1),
+        ("330000", "A07", 6),
+        ("330100", "A07", 4),
+        ("330106", "A01", 4),
+        ("330000", "A15", 2),
+        ("330200", "A07", 2),
+        ("330203", "A07", 2),
+        ("330106", "A07", 1),
     ]
     nearest = {(g.region_code, g.item_code): (g.nearest_region, g.nearest_institution) for g in ledger.gaps}
     assert nearest[("330106", "A07")] == ("330102", "上城区计量检定所")  # same city
@@ -94,7 +101,10 @@ def test_fallback_rule_is_a_setting(populated):
     with override_settings(JILIANG_COVERAGE_FALLBACK={}):
         ledger = coverage.build_ledger()
     assert ledger.region("330102").items_covered == 1  # A15 no longer served by Hangzhou
-    with override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["town"]}), pytest.raises(ValueError, match="JILIANG_COVERAGE_FALLBACK"):
+    with (
+        override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["town"]}),
+        pytest.raises(ValueError, match="JILIANG_COVERAGE_FALLBACK"),
+    ):
         coverage.build_ledger()
 
 
@@ -110,8 +120,12 @@ def test_region_filter_and_past_dates(populated):
 
 def test_past_status_comes_from_the_history(populated):
     p = populated
-    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=20), reason="期间核查不合格")
-    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="active", effective_on=p.today - dt.timedelta(days=5), reason="恢复")
+    reg.StandardStatusChange.objects.create(
+        standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=20), reason="期间核查不合格"
+    )
+    reg.StandardStatusChange.objects.create(
+        standard=p.county_scale, status="active", effective_on=p.today - dt.timedelta(days=5), reason="恢复"
+    )
     assert coverage.build_ledger(as_of=p.today - dt.timedelta(days=10)).region("330102").items_covered == 1
     assert coverage.build_ledger().region("330102").items_covered == 2
 
@@ -148,8 +162,13 @@ def test_snapshot_and_history(populated):
         p.county_scale.status = "suspended"
         p.county_scale.save(update_fields=["status"])
     months = coverage.history("330000", months=3)
-    assert months[-1] == {"month": p.today.isoformat()[:7], "rollup_items_in_use": 12, "rollup_items_covered": 5,
-                          "rollup_rate": round(5 / 12, 4), "source": "snapshot"}
+    assert months[-1] == {
+        "month": p.today.isoformat()[:7],
+        "rollup_items_in_use": 12,
+        "rollup_items_covered": 5,
+        "rollup_rate": round(5 / 12, 4),
+        "source": "snapshot",
+    }
     assert months[0]["source"] == "computed"
     # Two months ago the instruments (installed 10 days ago) were not there yet.
     assert months[0]["rollup_items_in_use"] == 0

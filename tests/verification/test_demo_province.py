@@ -36,9 +36,15 @@ def demo_province(generated, db):
 def _loop_ledger(today):
     """The definition, one instrument and one standard at a time."""
     holds = set()
-    for std in reg.MeasurementStandard.objects.filter(tier="public").prefetch_related("catalog_items", "capabilities", "status_changes"):
+    for std in reg.MeasurementStandard.objects.filter(tier="public").prefetch_related(
+        "catalog_items", "capabilities", "status_changes"
+    ):
         changes = sorted((c for c in std.status_changes.all() if c.effective_on <= today), key=lambda c: (c.effective_on, c.id))
-        if std.status != "active" or not (std.valid_from <= today <= std.valid_until) or (changes and changes[-1].status != "active"):
+        if (
+            std.status != "active"
+            or not (std.valid_from <= today <= std.valid_until)
+            or (changes and changes[-1].status != "active")
+        ):
             continue
         quantities = {c.quantity_id for c in std.capabilities.all()}
         listed = set(std.catalog_items.all())
@@ -47,7 +53,9 @@ def _loop_ledger(today):
                 holds.add((std.holder.region_id, item.id))
     regions = {r.id: r for r in reg.Region.objects.all()}
     in_use = Counter()
-    for inst in reg.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__isnull=False).exclude(legal_purpose="none"):
+    for inst in reg.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__isnull=False).exclude(
+        legal_purpose="none"
+    ):
         region = regions[inst.region_id]
         while region is not None:
             in_use[(region.id, inst.catalog_item_id)] += 1
@@ -86,7 +94,9 @@ def test_ledger_and_due_list_match_the_per_instrument_loop(demo_province):
     assert ledger.gaps and 0.8 < province.rollup_rate < 1.0
     # Suspend the standard serving the largest gap-free city item: coverage falls at once.
     cell = max((c for c in ledger.cells if c.level == "city" and c.served_by == "city"), key=lambda c: c.instruments)
-    std = reg.MeasurementStandard.objects.filter(holder__region__code=cell.region_code, catalog_items__code=cell.item_code, status="active").first()
+    std = reg.MeasurementStandard.objects.filter(
+        holder__region__code=cell.region_code, catalog_items__code=cell.item_code, status="active"
+    ).first()
     with audit_context(reason="期间核查不合格"):
         std.status = "suspended"
         std.save()
@@ -99,7 +109,9 @@ def _check_due_list_against_the_loop(demo_province):
     today = timezone.localdate()
     summary = scheduling.due_list(today, days=30)
     overdue = due = 0
-    for inst in reg.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__isnull=False).exclude(legal_purpose="none"):
+    for inst in reg.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__isnull=False).exclude(
+        legal_purpose="none"
+    ):
         last = inst.events.filter(kind="verification").order_by("-performed_on", "-id").first()
         until = last.valid_until if last else inst.installed_on
         overdue += until < today

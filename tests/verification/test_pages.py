@@ -68,8 +68,18 @@ def test_enterprise_registers_one_and_a_file(province, clients):
 
 def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
     ent = clients["enterprise"]
-    form = {"code": "NEW-1", "name": "电子计价秤", "catalog_item": "A07", "legal_purpose": "trade", "region": "330102",
-            "accuracy": "Ⅲ级", "range_min": "20", "range_max": "30000", "unit": "g", "installed_on": "2026-01-05"}
+    form = {
+        "code": "NEW-1",
+        "name": "电子计价秤",
+        "catalog_item": "A07",
+        "legal_purpose": "trade",
+        "region": "330102",
+        "accuracy": "Ⅲ级",
+        "range_min": "20",
+        "range_max": "30000",
+        "unit": "g",
+        "installed_on": "2026-01-05",
+    }
     bad = ent.post(f"{V}enterprise/new/", {**form, "catalog_item": "A99", "range_min": "abc", "region": "339999"})
     text = _text(bad)
     assert bad.status_code == 400 and "catalog_item</span>: no catalog item A99" in text
@@ -78,19 +88,27 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
     assert not reg.Instrument.objects.filter(code="NEW-1").exists()
     assert ent.post(f"{V}enterprise/new/", form).status_code == 302
     registration = Registration.objects.get(instrument__code="NEW-1")
-    assert (registration.status, registration.owner, registration.instrument.range_max) == ("submitted", province.enterprise["330102"], 30000)
+    assert (registration.status, registration.owner, registration.instrument.range_max) == (
+        "submitted",
+        province.enterprise["330102"],
+        30000,
+    )
 
 
 def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     ent = clients["enterprise"]
-    bad = io.BytesIO("器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,电子计价秤,A99,trade,330102\n".encode())
+    bad = io.BytesIO(
+        "器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,电子计价秤,A99,trade,330102\n".encode()
+    )
     bad.name = "batch.csv"
     response = ent.post(f"{V}enterprise/import/", {"file": bad})
     page = _text(response)
     assert response.status_code == 400 and 'id="row-errors"' in page
-    assert "<td class=\"num\">3</td><td class=\"mono\">catalog_item</td><td>no catalog item A99</td>" in page
+    assert '<td class="num">3</td><td class="mono">catalog_item</td><td>no catalog item A99</td>' in page
     assert not reg.Instrument.objects.filter(code__in=["F-1", "F-2"]).exists()
-    good = io.BytesIO("器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,血压计,A15,health,330102\n".encode())
+    good = io.BytesIO(
+        "器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,血压计,A15,health,330102\n".encode()
+    )
     good.name = "batch.csv"
     assert ent.post(f"{V}enterprise/import/", {"file": good}).status_code == 302
     assert set(Registration.objects.values_list("instrument__code", flat=True)) == {"F-1", "F-2"}
@@ -116,7 +134,11 @@ def test_administrator_reviews_with_htmx(province, clients):
     assert "缺少型式批准编号" in _text(row) and Registration.objects.get(pk=second.pk).status == "returned"
     row = admin.post(f"{V}administrator/review/{first.pk}/", {"decision": "approve"}, **htmx)
     assert _text(row).lstrip().startswith(f'<tr id="registration-{first.pk}">') and p.county_institute.name in _text(row)
-    assert list(Registration.objects.get(pk=first.pk).history.values_list("action", flat=True)) == ["submitted", "approved", "assigned"]
+    assert list(Registration.objects.get(pk=first.pk).history.values_list("action", flat=True)) == [
+        "submitted",
+        "approved",
+        "assigned",
+    ]
     # The history page, for the owner.
     history = _text(clients["enterprise"].get(f"{V}registrations/{first.pk}/"))
     assert "提交" in history and "批准" in history and p.county_institute.name in history
@@ -137,8 +159,16 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     verifier = clients["verifier"]
     page = _text(verifier.get(f"{V}institution/"))
     assert 'id="record-form"' in page and scale.code in page  # the assigned work and the form
-    form = {"instrument": scale.code, "standard": p.county_scale.pk, "performed_on": str(p.today - DAY), "passed": "1",
-            "verifier": staff[0].pk, "checker": staff[0].pk, "approver": staff[2].pk, "fee": "35.00"}
+    form = {
+        "instrument": scale.code,
+        "standard": p.county_scale.pk,
+        "performed_on": str(p.today - DAY),
+        "passed": "1",
+        "verifier": staff[0].pk,
+        "checker": staff[0].pk,
+        "approver": staff[2].pk,
+        "fee": "35.00",
+    }
     refused = verifier.post(f"{V}institution/record/", form)
     assert refused.status_code == 400
     assert "already signs as verifier: verifier, checker and approver must be three different people" in _text(refused)
@@ -223,8 +253,13 @@ def test_coverage_ledger_chart_history_and_xlsx(province, clients):
 PAGES = {
     "enterprise": ["enterprise/", "enterprise/template.csv"],
     "institution": ["institution/"],
-    "administrator": ["administrator/", "administrator/overdue/", "administrator/coverage/", "administrator/coverage/history/",
-                      "administrator/coverage.xlsx"],
+    "administrator": [
+        "administrator/",
+        "administrator/overdue/",
+        "administrator/coverage/",
+        "administrator/coverage/history/",
+        "administrator/coverage.xlsx",
+    ],
 }
 OPENS = {
     "enterprise": {"enterprise"},

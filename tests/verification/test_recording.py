@@ -27,8 +27,15 @@ def lab(province):
 def _record(p, on=None, passed=True, standard=None, people=None, instrument=None):
     verifier, checker, approver = people or p.staff
     return services.record_verification(
-        instrument or p.scale, p.county_institute, standard or p.county_scale, on or p.today - dt.timedelta(days=1), passed,
-        verifier, checker, approver, fee="35.00",
+        instrument or p.scale,
+        p.county_institute,
+        standard or p.county_scale,
+        on or p.today - dt.timedelta(days=1),
+        passed,
+        verifier,
+        checker,
+        approver,
+        fee="35.00",
     )
 
 
@@ -87,9 +94,16 @@ def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
     unqualified = p.person(p.county_institute, "周杰", items=["A15"])
     assert "approver: 周杰 holds no verifier qualification (检定员证) for A07" in _refusal(p, people=[*p.staff[:2], unqualified])
-    lapsed = p.person(p.county_institute, "吴涛", items=["A07"], valid_from=p.today - dt.timedelta(days=900),
-                      valid_until=p.today - dt.timedelta(days=10))
-    assert "checker: 吴涛's verifier qualification for A07 is not valid on" in _refusal(p, people=[p.staff[0], lapsed, p.staff[2]])
+    lapsed = p.person(
+        p.county_institute,
+        "吴涛",
+        items=["A07"],
+        valid_from=p.today - dt.timedelta(days=900),
+        valid_until=p.today - dt.timedelta(days=10),
+    )
+    assert "checker: 吴涛's verifier qualification for A07 is not valid on" in _refusal(
+        p, people=[p.staff[0], lapsed, p.staff[2]]
+    )
     outsider = p.person(p.city_institute, "郑明", items=["A07"])
     assert "verifier: 郑明 is not on the staff of 上城区计量检定所" in _refusal(p, people=[outsider, *p.staff[1:]])
 
@@ -104,8 +118,9 @@ def test_refused_when_the_standard_certificate_has_lapsed(lab):
 
 def test_refused_when_the_standard_is_suspended_on_that_date(lab):
     p = lab
-    reg.StandardStatusChange.objects.create(standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=10),
-                                            reason="期间核查不合格")
+    reg.StandardStatusChange.objects.create(
+        standard=p.county_scale, status="suspended", effective_on=p.today - dt.timedelta(days=10), reason="期间核查不合格"
+    )
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
         p.county_scale.save()
@@ -125,8 +140,9 @@ def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
     # The county scale standard's device was recalibrated 50 days ago with a provincial mass
     # standard that had been suspended 60 days ago: the engine finds the break above it.
     upper = p.standard(p.province_institute, "province", "330000", "质量", 1, 50000, items=[], u=0.00001)
-    reg.StandardStatusChange.objects.create(standard=upper, status="suspended", effective_on=p.today - dt.timedelta(days=60),
-                                            reason="期间核查不合格")
+    reg.StandardStatusChange.objects.create(
+        standard=upper, status="suspended", effective_on=p.today - dt.timedelta(days=60), reason="期间核查不合格"
+    )
     device = p.county_scale.devices.get()
     p.calibrate(device, p.today - dt.timedelta(days=50), days_valid=365, standard=upper)
     assert f"standard device {device.code} is not traceable on" in _refusal(p)
@@ -139,8 +155,17 @@ def test_refused_when_the_standard_was_not_yet_approved(lab):
     p = lab
     # A standard approved only 5 days ago (its first status change), used for a verification
     # dated before that: refused, whatever its certificate dates say.
-    late = p.standard(p.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001,
-                      valid_from=p.today - dt.timedelta(days=5))
+    late = p.standard(
+        p.county_institute,
+        "county",
+        "330102",
+        "质量",
+        1,
+        30000,
+        items=["A07"],
+        u=0.0001,
+        valid_from=p.today - dt.timedelta(days=5),
+    )
     late.valid_from = p.today - dt.timedelta(days=30)
     late.save()
     assert "the standard was not yet approved on" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))

@@ -89,11 +89,16 @@ HEADER = "code,name,catalog_item,legal_purpose,region,accuracy,range_min,range_m
 
 def test_csv_import_creates_and_files_every_row(province):
     p = province
-    content = (HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-               "IMP-002,血压计,A15,医疗卫生,330106,±0.5 kPa,0,40,kPa,\n").encode()
+    content = (
+        HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
+        "IMP-002,血压计,A15,医疗卫生,330106,±0.5 kPa,0,40,kPa,\n"
+    ).encode()
     created = services.import_registrations(p.enterprise["330102"], content, "batch.csv")
     assert len(created) == 2
-    assert set(Registration.objects.values_list("instrument__code", "status")) == {("IMP-001", "submitted"), ("IMP-002", "submitted")}
+    assert set(Registration.objects.values_list("instrument__code", "status")) == {
+        ("IMP-001", "submitted"),
+        ("IMP-002", "submitted"),
+    }
     assert reg.Instrument.objects.get(code="IMP-002").legal_purpose == "health"
 
 
@@ -101,10 +106,12 @@ def test_import_with_bad_rows_names_them_and_writes_nothing(province):
     p = province
     p.instrument("330102", "A07")
     existing = reg.Instrument.objects.filter(standard__isnull=True).first().code
-    content = (HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-               "IMP-002,电子计价秤,A99,trade,330102,,,,,\n"
-               "IMP-001,电子计价秤,A07,none,339999,,50,10,g,05/01/2026\n"
-               f"{existing},电子计价秤,A07,trade,330102,,abc,,,\n").encode()
+    content = (
+        HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
+        "IMP-002,电子计价秤,A99,trade,330102,,,,,\n"
+        "IMP-001,电子计价秤,A07,none,339999,,50,10,g,05/01/2026\n"
+        f"{existing},电子计价秤,A07,trade,330102,,abc,,,\n"
+    ).encode()
     before = reg.Instrument.objects.count()
     with pytest.raises(ImportRowError) as info:
         services.import_registrations(p.enterprise["330102"], content, "batch.csv")

@@ -32,7 +32,10 @@ def test_reminders_are_sent_once_per_stage_and_rearmed_when_the_due_date_moves(d
     assert scheduling.send_reminders(p.today + 20 * DAY) == 1  # 25 days left: the 30-day stage
     assert scheduling.send_reminders(p.today + 40 * DAY) == 1  # 5 days left: the 7-day stage
     assert list(Reminder.objects.order_by("-stage").values_list("stage", "due_on", "recipient")) == [
-        (60, due, p.enterprise["330102"].id), (30, due, p.enterprise["330102"].id), (7, due, p.enterprise["330102"].id)]
+        (60, due, p.enterprise["330102"].id),
+        (30, due, p.enterprise["330102"].id),
+        (7, due, p.enterprise["330102"].id),
+    ]
     # Verified again: the new due date arms every stage again.
     p.verify(p.scale, p.today + 41 * DAY, p.today + 400 * DAY)
     assert scheduling.send_reminders(p.today + 41 * DAY) == 0  # 359 days left
@@ -57,10 +60,17 @@ def test_due_and_overdue_lists(due_soon):
     p.instrument("330102", "A07", status="stopped")
     summary = scheduling.due_list(p.today, days=30)
     assert (summary.overdue, summary.due, summary.replacement) == (2, 0, 0)
-    assert [(i["code"], i["days_left"], i["kind"]) for i in summary.instruments] == [(late.code, -36, "overdue"), (never.code, -10, "overdue")]
+    assert [(i["code"], i["days_left"], i["kind"]) for i in summary.instruments] == [
+        (late.code, -36, "overdue"),
+        (never.code, -10, "overdue"),
+    ]
     wider = scheduling.due_list(p.today, days=60)
     assert (wider.overdue, wider.due) == (2, 1)
-    assert {r["code"]: (r["overdue"], r["due"]) for r in wider.by_region} == {"330102": (0, 1), "330106": (1, 0), "330203": (1, 0)}
+    assert {r["code"]: (r["overdue"], r["due"]) for r in wider.by_region} == {
+        "330102": (0, 1),
+        "330106": (1, 0),
+        "330203": (1, 0),
+    }
     assert scheduling.due_list(p.today, days=60, region_code="330100").to_json()["overdue"] == 1
     with pytest.raises(ValueError, match="days"):
         scheduling.due_list(p.today, days=-1)

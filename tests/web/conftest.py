@@ -39,6 +39,7 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}  # the page language → the browser's Accept-Language
 
+
 @dataclass
 class Site:
     url: str
@@ -74,7 +75,11 @@ def site(tmp_path_factory):
     env = _server_env(data_dir)
     setup = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("site_setup.py")), str(DEMO_INSTRUMENTS)],
-        env=env, cwd=data_dir, capture_output=True, text=True, timeout=600,
+        env=env,
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert setup.returncode == 0, f"site setup failed:\n{setup.stderr[-3000:]}"
     data = json.loads(setup.stdout.strip().splitlines()[-1])
@@ -83,7 +88,11 @@ def site(tmp_path_factory):
     log = open(data_dir / "server.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jiliang.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        cwd=data_dir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

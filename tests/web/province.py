@@ -36,8 +36,11 @@ class Province:
 
     def as_json(self) -> dict:
         return {
-            "county": self.county.code, "province": self.province.code, "institution": self.institution.pk,
-            "enterprise": self.enterprise.pk, "instrument": {"pk": self.instrument.pk, "code": self.instrument.code},
+            "county": self.county.code,
+            "province": self.province.code,
+            "institution": self.institution.pk,
+            "enterprise": self.enterprise.pk,
+            "instrument": {"pk": self.instrument.pk, "code": self.instrument.code},
             "standard": {"pk": self.standard.pk, "name": self.standard.name},
             "usernames": {role: user.username for role, user in self.users.items()},
         }
@@ -66,16 +69,31 @@ def prepare() -> Province:
     p = Province()
     K = reg.Organisation.Kind
     # Working instruments under mandatory verification (a catalog item, a legal purpose) owned by enterprises.
-    mandatory = (reg.Instrument.objects.filter(catalog_item__isnull=False, standard__isnull=True, status="in_use",
-                                               owner__kind=K.ENTERPRISE, owner__region__level="county")
-                 .exclude(legal_purpose="none"))
+    mandatory = reg.Instrument.objects.filter(
+        catalog_item__isnull=False,
+        standard__isnull=True,
+        status="in_use",
+        owner__kind=K.ENTERPRISE,
+        owner__region__level="county",
+    ).exclude(legal_purpose="none")
     # The county with the most such owners: its administrator has work; the owner with the most of them.
-    county_id = (mandatory.values("owner__region").annotate(n=Count("owner", distinct=True)).order_by("-n", "owner__region")
-                 .values_list("owner__region", flat=True).first())
+    county_id = (
+        mandatory.values("owner__region")
+        .annotate(n=Count("owner", distinct=True))
+        .order_by("-n", "owner__region")
+        .values_list("owner__region", flat=True)
+        .first()
+    )
     p.county = reg.Region.objects.get(pk=county_id)
     p.province = reg.Region.objects.get(code=p.county.code[:2] + "0000")
-    owner_id = (mandatory.filter(owner__region=p.county).values("owner").annotate(n=Count("id")).order_by("-n", "owner")
-                .values_list("owner", flat=True).first())
+    owner_id = (
+        mandatory.filter(owner__region=p.county)
+        .values("owner")
+        .annotate(n=Count("id"))
+        .order_by("-n", "owner")
+        .values_list("owner", flat=True)
+        .first()
+    )
     p.enterprise = reg.Organisation.objects.get(pk=owner_id)
     p.instrument = mandatory.filter(owner=p.enterprise).order_by("pk").first()
     p.event = p.instrument.events.order_by("-performed_on", "-id").first()
@@ -95,14 +113,22 @@ def prepare() -> Province:
         "public": user("web-public"),
         "county_admin": user("web-county-admin", role="region_admin", region=p.county),
         "auditor": user("web-auditor", role="auditor", region=p.province),
-        "institution_staff": user("web-staff", role="institution_staff", organisation=p.institution,
-                                  is_verifier=True, is_checker=True, is_approver=True),
+        "institution_staff": user(
+            "web-staff", role="institution_staff", organisation=p.institution, is_verifier=True, is_checker=True, is_approver=True
+        ),
         "enterprise_user": user("web-enterprise", role="enterprise_user", organisation=p.enterprise),
         "superuser": User.objects.create_superuser("web-superuser", "web@example.org", PASSWORD),
     }
     p.objects["primary_standard"] = reg.PrimaryStandard.objects.order_by("pk").first()
-    p.objects["reference_material"] = reg.ReferenceMaterial.objects.order_by("pk").first() or reg.ReferenceMaterial.objects.create(
-        number="GBW(E)130999", name="乙醇溶液标准物质", level="secondary", producer=p.institution, expires_on=today + dt.timedelta(days=700))
+    p.objects["reference_material"] = reg.ReferenceMaterial.objects.order_by(
+        "pk"
+    ).first() or reg.ReferenceMaterial.objects.create(
+        number="GBW(E)130999",
+        name="乙醇溶液标准物质",
+        level="secondary",
+        producer=p.institution,
+        expires_on=today + dt.timedelta(days=700),
+    )
     p.objects["comparison"] = _published_comparison(p, comparison_holders)
     p.objects["inspection"] = _published_inspection(p, today)
     p.objects["certificate"] = _certificate(p)
@@ -116,9 +142,14 @@ def _comparison_holders(reg):
     """Active standards of legal institutes with people, one per institute, in the field most of them share."""
     from django.db.models import Count
 
-    standards = (reg.MeasurementStandard.objects.filter(status="active", published=True, holder__kind="legal_institute",
-                                                        holder__people__isnull=False)
-                 .select_related("holder__region", "field").distinct().order_by("holder__region__code", "id"))
+    standards = (
+        reg.MeasurementStandard.objects.filter(
+            status="active", published=True, holder__kind="legal_institute", holder__people__isnull=False
+        )
+        .select_related("holder__region", "field")
+        .distinct()
+        .order_by("holder__region__code", "id")
+    )
     by_field: dict = {}
     for std in standards:
         by_field.setdefault(std.field_id, {}).setdefault(std.holder_id, std)
@@ -146,8 +177,15 @@ def _published_comparison(p: Province, chosen):
         staff[std.holder_id] = u
     pilot = staff[chosen[0].holder_id]
     quantity = reg.Quantity.objects.filter(field_id=chosen[0].field_id).order_by("id").first()
-    c = services.create_comparison(admin, code="WEB-2026-01", title="网页测试比对", kind="local", pilot=chosen[0].holder,
-                                   administrator_region=p.province, submission_deadline=timezone.now() + dt.timedelta(days=10))
+    c = services.create_comparison(
+        admin,
+        code="WEB-2026-01",
+        title="网页测试比对",
+        kind="local",
+        pilot=chosen[0].holder,
+        administrator_region=p.province,
+        submission_deadline=timezone.now() + dt.timedelta(days=10),
+    )
     m = services.add_measurand(pilot, c, name="nominal point", quantity=quantity, nominal_value=100.0)
     for i, std in enumerate(chosen):
         services.add_participant(pilot, c, institution=std.holder, standard=std, label=f"L{i + 1}")
@@ -172,13 +210,27 @@ def _published_inspection(p: Province, today):
     from jiliang.traceability import services as trace
 
     inspectors = list(reg.Person.objects.filter(organisation=p.institution).order_by("id")[:2])
-    scale = next(s for s in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by("id")[:300]
-                 if trace.item_chain(s, today)["traceable"])
+    scale = next(
+        s
+        for s in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by("id")[
+            :300
+        ]
+        if trace.item_chain(s, today)["traceable"]
+    )
     staff, admin = p.users["institution_staff"], p.users["county_admin"]
     inspection = services.create_inspection(
-        staff, product_name="大米", brand="五常", specification="袋装", nominal="500", unit="g", batch_size=1000,
-        producer={"credit_code": p.enterprise.credit_code}, sampled_at="producer", sampling_date=today,
-        inspector_ids=[x.pk for x in inspectors], scale_ids=[scale.pk],
+        staff,
+        product_name="大米",
+        brand="五常",
+        specification="袋装",
+        nominal="500",
+        unit="g",
+        batch_size=1000,
+        producer={"credit_code": p.enterprise.credit_code},
+        sampled_at="producer",
+        sampling_date=today,
+        inspector_ids=[x.pk for x in inspectors],
+        scale_ids=[scale.pk],
     )
     z = np.random.default_rng(1).standard_normal(80)
     services.add_measurements(staff, inspection, values=list(503.0 + 2.0 * (z - z.mean()) / z.std(ddof=1)))
@@ -192,8 +244,11 @@ def _certificate(p: Province):
     from jiliang.registry import models as reg
 
     keys.init_authority()
-    event = (reg.CalibrationEvent.objects.filter(performer=p.institution, kind="verification", passed=True)
-             .order_by("-performed_on", "id").first())
+    event = (
+        reg.CalibrationEvent.objects.filter(performer=p.institution, kind="verification", passed=True)
+        .order_by("-performed_on", "id")
+        .first()
+    )
     people = list(reg.Person.objects.filter(organisation=p.institution).order_by("id")[:3])
     signers = [(people[0], "verifier"), (people[1 % len(people)], "checker"), (people[2 % len(people)], "approver")]
     return services.issue_certificate(event, signers)
@@ -202,8 +257,14 @@ def _certificate(p: Province):
 def _alert(p: Province):
     from jiliang.supervision.telemetry.models import Alert
 
-    return Alert.objects.create(instrument=p.instrument, region=p.instrument.region, owner=p.enterprise, rule="volume.drift",
-                                severity=Alert.Severity.HIGH, evidence={"drift": 0.012})
+    return Alert.objects.create(
+        instrument=p.instrument,
+        region=p.instrument.region,
+        owner=p.enterprise,
+        rule="volume.drift",
+        severity=Alert.Severity.HIGH,
+        evidence={"drift": 0.012},
+    )
 
 
 def _complaint(p: Province):
@@ -215,7 +276,9 @@ def _complaint(p: Province):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
     photo = SimpleUploadedFile("meter.png", buffer.getvalue(), content_type="image/png")
-    complaint = services.file_complaint(instrument_code=p.instrument.code, description="加油机计量不准，少加了油。", photos=[photo])
+    complaint = services.file_complaint(
+        instrument_code=p.instrument.code, description="加油机计量不准，少加了油。", photos=[photo]
+    )
     return complaint, complaint.photos.order_by("pk").first()
 
 
@@ -228,11 +291,23 @@ def _verification(p: Province):
 
     registration = services.register_instrument(p.enterprise, p.instrument, user=p.users["enterprise_user"])
     registration = services.review_registration(registration, True, user=p.users["county_admin"])
-    event = (reg.CalibrationEvent.objects.filter(performer=p.institution, kind="verification", passed=True, standard_links__isnull=False)
-             .exclude(pk=p.objects["certificate"].event_id).order_by("-performed_on", "id").first())
+    event = (
+        reg.CalibrationEvent.objects.filter(
+            performer=p.institution, kind="verification", passed=True, standard_links__isnull=False
+        )
+        .exclude(pk=p.objects["certificate"].event_id)
+        .order_by("-performed_on", "id")
+        .first()
+    )
     people = list(reg.Person.objects.filter(organisation=p.institution).order_by("id")[:3])
     record = VerificationRecord.objects.create(
-        event=event, institution=p.institution, standard=event.standard_links.order_by("id").first().standard,
-        document=VerificationRecord.Document.CERTIFICATE, number=f"WEB-JD-{event.pk}",
-        verifier=people[0], checker=people[1], approver=people[2])
+        event=event,
+        institution=p.institution,
+        standard=event.standard_links.order_by("id").first().standard,
+        document=VerificationRecord.Document.CERTIFICATE,
+        number=f"WEB-JD-{event.pk}",
+        verifier=people[0],
+        checker=people[1],
+        approver=people[2],
+    )
     return registration, record

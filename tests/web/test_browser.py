@@ -84,7 +84,7 @@ def test_institution_staff_opens_a_net_content_inspection_form(new_page, site):
     page = new_page(role="institution_staff")
     _no_server_error(page.goto(site.at("/prepack/")), page)
     with page.expect_navigation():
-        page.click(f"a[href='/prepack/new/']")
+        page.click("a[href='/prepack/new/']")
     assert page.url == site.at("/prepack/new/")
     assert page.locator("form.pp-form input, form.pp-form select").count() > 5
 
@@ -164,8 +164,18 @@ def test_public_lists_are_open_to_everyone(new_page, site, path):
 # ---------------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/registry/instrument/", "/comparisons/follow-ups/", "/prepack/new/", "/dashboard/",
-                                  "/instruments/", "/events/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/registry/instrument/",
+        "/comparisons/follow-ups/",
+        "/prepack/new/",
+        "/dashboard/",
+        "/instruments/",
+        "/events/",
+    ],
+)
 def test_public_user_is_sent_to_the_login_page_from_staff_pages(new_page, site, path):
     page = new_page()
     page.goto(site.at(path))

@@ -15,17 +15,14 @@ page answers 5xx to anyone. The navigation bar shown to a role links only pages 
 ``OK`` for it, and each of those links renders.
 """
 
-
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
-from django.test import Client
 from django.shortcuts import resolve_url
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lxml import html
-
 
 from .province import ROLES
 
@@ -83,11 +80,18 @@ PAGES = {
     # Instruments and events are not public (their policies): as in the API, a visitor signs
     # in, and a role sees the rows of its scope only.
     "registry:instruments": (None, only(SIGNED_IN - {"public"})),
-    "registry:instrument": (lambda p: {"pk": p.instrument.pk}, scoped({"county_admin", "auditor", "enterprise_user", "superuser"})),
+    "registry:instrument": (
+        lambda p: {"pk": p.instrument.pk},
+        scoped({"county_admin", "auditor", "enterprise_user", "superuser"}),
+    ),
     "registry:events": (None, only(SIGNED_IN - {"public"})),
-    "registry:event": (lambda p: {"pk": p.event.pk}, lambda p: scoped(
-        {"county_admin", "auditor", "enterprise_user", "superuser"}
-        | ({"institution_staff"} if p.event.performer_id == p.institution.pk else set()))),
+    "registry:event": (
+        lambda p: {"pk": p.event.pk},
+        lambda p: scoped(
+            {"county_admin", "auditor", "enterprise_user", "superuser"}
+            | ({"institution_staff"} if p.event.performer_id == p.institution.pk else set())
+        ),
+    ),
     # Signing in and the dashboards.
     "accounts:login": (None, only({"anonymous"}, otherwise=REDIRECT)),
     "accounts:logout": (None, everyone()),
@@ -129,12 +133,10 @@ PAGES = {
     "portal:complaints": (None, only(SUPERVISORS)),
     "portal:complaint": (lambda p: {"reference": p.objects["complaint"].reference}, only(SUPERVISORS)),
     "portal:complaint-handle": (lambda p: {"reference": p.objects["complaint"].reference}, post_only()),
-    "portal:complaint-photo": (lambda p: {"reference": p.objects["complaint"].reference, "photo_id": p.objects["photo"].pk},
-                               only(SUPERVISORS)),
-    # The uncertainty calculator: open to everyone (it reads and writes nothing).
-    "calculations:uncertainty": (None, everyone()),
-    "calculations:uncertainty-row": (None, everyone()),
-    "calculations:uncertainty-download": (None, post_only()),
+    "portal:complaint-photo": (
+        lambda p: {"reference": p.objects["complaint"].reference, "photo_id": p.objects["photo"].pk},
+        only(SUPERVISORS),
+    ),
     # The uncertainty calculator (public): the page, a row of its form (htmx), the download (POST).
     "calculations:uncertainty": (None, everyone()),
     "calculations:uncertainty-row": (None, everyone()),
@@ -149,13 +151,21 @@ PAGES = {
     "verification:import-template": (None, only({"enterprise_user"})),
     "verification:institution": (None, only({"institution_staff"})),
     "verification:record-create": (None, post_only()),
-    "verification:record": (lambda p: {"pk": p.objects["record"].pk}, lambda p: scoped(
-        {"institution_staff", "auditor", "superuser"}
-        | ({"county_admin"} if p.objects["record"].event.instrument.region.code.startswith(p.county.code) else set())
-        | ({"enterprise_user"} if p.objects["record"].event.instrument.owner_id == p.enterprise.pk else set()))),
-    "verification:registration": (lambda p: {"pk": p.objects["registration"].pk}, lambda p: scoped(
-        {"enterprise_user", "county_admin", "auditor", "superuser"}
-        | ({"institution_staff"} if p.objects["registration"].assigned_institution_id == p.institution.pk else set()))),
+    "verification:record": (
+        lambda p: {"pk": p.objects["record"].pk},
+        lambda p: scoped(
+            {"institution_staff", "auditor", "superuser"}
+            | ({"county_admin"} if p.objects["record"].event.instrument.region.code.startswith(p.county.code) else set())
+            | ({"enterprise_user"} if p.objects["record"].event.instrument.owner_id == p.enterprise.pk else set())
+        ),
+    ),
+    "verification:registration": (
+        lambda p: {"pk": p.objects["registration"].pk},
+        lambda p: scoped(
+            {"enterprise_user", "county_admin", "auditor", "superuser"}
+            | ({"institution_staff"} if p.objects["registration"].assigned_institution_id == p.institution.pk else set())
+        ),
+    ),
     "verification:administrator": (None, only(SUPERVISORS)),
     "verification:review": (lambda p: {"pk": p.objects["registration"].pk}, post_only()),
     "verification:overdue": (None, only(SUPERVISORS)),
@@ -200,7 +210,9 @@ def test_every_page_of_the_url_configuration_is_classified():
     found = {name for _, name in pages()}
     unnamed = [route for route, name in pages() if not name or name.endswith(":")]
     assert not unnamed, f"pages without a URL name (the crawler and the navigation need one): {unnamed}"
-    assert not found - PAGES.keys(), f"pages the crawler does not know: add them to PAGES with each role's outcome: {sorted(found - PAGES.keys())}"
+    assert not found - PAGES.keys(), (
+        f"pages the crawler does not know: add them to PAGES with each role's outcome: {sorted(found - PAGES.keys())}"
+    )
     assert not PAGES.keys() - found, f"PAGES lists pages that are not in the URL configuration: {sorted(PAGES.keys() - found)}"
     # The crawl covers the site: registry, dashboards, portal, and the other apps' pages.
     assert len(found) >= 50
@@ -233,7 +245,7 @@ def _check(response, outcome: str, role: str, url: str):
 def test_every_page_answers_each_role_as_its_access_says(province, role):
     client = client_for(province, role)
     checked = 0
-    for route, name in pages():
+    for _route, name in pages():
         kwargs_of = PAGES[name][0]
         url = reverse(name, kwargs=kwargs_of(province) if kwargs_of else None)
         _check(client.get(url), outcomes_of(name, province)[role], role, url)
@@ -307,7 +319,12 @@ def _followable(href: str) -> str | None:
     from django.urls import Resolver404, resolve
 
     parsed = urlparse(href)
-    if parsed.scheme or parsed.netloc or not parsed.path.startswith("/") or parsed.path.startswith(("/api/", "/admin/", "/static/", "/media/", "/i18n/")):
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not parsed.path.startswith("/")
+        or parsed.path.startswith(("/api/", "/admin/", "/static/", "/media/", "/i18n/"))
+    ):
         return None
     try:
         match = resolve(parsed.path)
@@ -326,7 +343,7 @@ def test_no_page_links_a_page_the_role_is_refused(province, role):
     seen: set[str] = set()
     refused = []
     queue = []
-    for route, name in pages():
+    for _route, name in pages():
         if outcomes_of(name, province)[role] != OK:
             continue
         kwargs_of = PAGES[name][0]

@@ -5,7 +5,6 @@ is its own, htmx panels answer alone, bad parameters name the field."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from lxml import html
@@ -66,7 +65,11 @@ def test_administrator_dashboard_counts_its_region_only(province):
     from jiliang.supervision.telemetry.models import Alert
 
     doc = tree(client_for(province, "county_admin").get(reverse("console:dashboard")))
-    assert stat(doc, "在线监测预警") == Alert.objects.filter(region__code__startswith=province.county.code, status="new").count() == 1
+    assert (
+        stat(doc, "在线监测预警")
+        == Alert.objects.filter(region__code__startswith=province.county.code, status="new").count()
+        == 1
+    )
     assert stat(doc, "待处理的投诉") == 1
     links = doc.xpath("//section[@id='expiring-panel']//tbody/tr/td[1]/a/@href")
     shown = [int(href.rstrip("/").rsplit("/", 1)[1]) for href in links]
@@ -133,7 +136,9 @@ def test_due_list_filters_by_kind_and_sub_region(province):
     rows = doc.xpath("//table[@id='due-table']//tbody/tr")
     summary = verification.due_list(days=0, region_code=county, limit=1000)
     assert len(rows) == summary.overdue > 0
-    assert {r.xpath("td[1]/a")[0].text_content() for r in rows} == {i["code"] for i in summary.instruments if i["kind"] == "overdue"}
+    assert {r.xpath("td[1]/a")[0].text_content() for r in rows} == {
+        i["code"] for i in summary.instruments if i["kind"] == "overdue"
+    }
     partial = client.get(reverse("console:due") + "?days=30", **HX)
     assert partial.status_code == 200 and b"<html" not in partial.content
     outside = client.get(reverse("console:due") + "?region=110105")  # Beijing: not the auditor's province
@@ -152,6 +157,10 @@ def test_dashboards_render_in_english(province):
         doc = tree(client.get(reverse("console:dashboard"), HTTP_ACCEPT_LANGUAGE="en"))
         heading = doc.xpath("//main//h1")[0].text
         assert heading.strip() == "Dashboard"
-        texts = [t.strip() for t in doc.xpath("//main//h2//text() | //main//th//text() | //span[@class='stat-label']//text()") if t.strip()]
+        texts = [
+            t.strip()
+            for t in doc.xpath("//main//h2//text() | //main//th//text() | //span[@class='stat-label']//text()")
+            if t.strip()
+        ]
         chinese = [t for t in texts if re.search("[\u4e00-\u9fff]", t)]
         assert not chinese, f"{role}: Chinese left on the English dashboard: {chinese}"

@@ -30,8 +30,9 @@ def enterprise_user(reference_data):
     from jiliang.core.identifiers import make_credit_code
 
     region = reg.Region.objects.get(code="330106")
-    org = reg.Organisation.objects.create(name="西湖加油站", kind="enterprise", region=region,
-                                          credit_code=make_credit_code("12330106000000001"))
+    org = reg.Organisation.objects.create(
+        name="西湖加油站", kind="enterprise", region=region, credit_code=make_credit_code("12330106000000001")
+    )
     user = get_user_model().objects.create_user("station-clerk", password=PASSWORD)
     Membership.objects.create(user=user, role="enterprise_user", organisation=org)
     return user
@@ -105,8 +106,9 @@ def test_the_login_form_needs_its_csrf_token(enterprise_user):
     assert response.status_code == 403
     page = client.get(reverse("accounts:login"))
     token = page.cookies["csrftoken"].value
-    response = client.post(reverse("accounts:login"), {"username": "station-clerk", "password": PASSWORD,
-                                                       "csrfmiddlewaretoken": token})
+    response = client.post(
+        reverse("accounts:login"), {"username": "station-clerk", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
 
 

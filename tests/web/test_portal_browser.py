@@ -55,8 +55,11 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
     # Tighten the uncertainty: htmx swaps the results in place (the page is not reloaded).
     citizen.evaluate("window.__same_page = true")
     citizen.select_option("select[name=uncertainty_kind]", "relative")
-    with citizen.expect_response(lambda r: "/portal/capabilities/" in r.url and "uncertainty=0.1" in r.url
-                                 and r.request.headers.get("hx-request") == "true"):
+    with citizen.expect_response(
+        lambda r: (
+            "/portal/capabilities/" in r.url and "uncertainty=0.1" in r.url and r.request.headers.get("hx-request") == "true"
+        )
+    ):
         citizen.fill("input[name=uncertainty]", "0.1")
     citizen.wait_for_function("() => location.search.includes('uncertainty=0.1')")
     assert citizen.evaluate("window.__same_page") is True
@@ -127,8 +130,11 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
 def test_portal_screenshots(new_page, site, lang, viewport):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = new_page(lang=lang, viewport=viewport)
-    for name, path in [("portal-home", "/portal/"), ("portal-search", "/portal/capabilities/?region=330000"),
-                       ("portal-complaint", "/portal/complaints/new/")]:
+    for name, path in [
+        ("portal-home", "/portal/"),
+        ("portal-search", "/portal/capabilities/?region=330000"),
+        ("portal-complaint", "/portal/complaints/new/"),
+    ]:
         _ok(page.goto(site.at(path)), page)
         # Nothing wider than the screen on a phone: the page does not scroll sideways.
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -131,8 +131,16 @@ def test_auditor_reads_its_province_without_acting(new_page, site):
     assert page.locator("nav.site-nav a[href='/prepack/new/']").count() == 0  # inspections are not an auditor's
 
 
-STAFF_PAGES = ["/dashboard/due/", "/comparisons/follow-ups/", "/prepack/new/", "/portal/complaints/", "/telemetry/alerts/",
-               "/verification/administrator/", "/verification/institution/", "/verification/enterprise/"]
+STAFF_PAGES = [
+    "/dashboard/due/",
+    "/comparisons/follow-ups/",
+    "/prepack/new/",
+    "/portal/complaints/",
+    "/telemetry/alerts/",
+    "/verification/administrator/",
+    "/verification/institution/",
+    "/verification/enterprise/",
+]
 
 
 def test_public_user_cannot_reach_staff_pages(new_page, site):

@@ -19,7 +19,9 @@ from .roles import actor_for
 
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
-    role = serializers.CharField(help_text="anonymous, public, national, region_admin, auditor, institution_staff or enterprise_user")
+    role = serializers.CharField(
+        help_text="anonymous, public, national, region_admin, auditor, institution_staff or enterprise_user"
+    )
     region = serializers.CharField(allow_null=True, help_text="GB/T 2260 code of the supervised region")
     organisation = serializers.IntegerField(allow_null=True)
     sub_roles = serializers.ListField(child=serializers.ChoiceField(choices=["verifier", "checker", "approver"]))
@@ -33,7 +35,11 @@ def describe(user) -> dict:
         "role": actor.kind,
         "region": membership.region.code if membership is not None and membership.region_id else None,
         "organisation": actor.organisation_id,
-        "sub_roles": [name for name, on in (("verifier", actor.is_verifier), ("checker", actor.is_checker), ("approver", actor.is_approver)) if on],
+        "sub_roles": [
+            name
+            for name, on in (("verifier", actor.is_verifier), ("checker", actor.is_checker), ("approver", actor.is_approver))
+            if on
+        ],
     }
 
 

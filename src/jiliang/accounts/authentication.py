@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from functools import lru_cache
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.sql import Query
@@ -20,7 +20,7 @@ from .models import ApiToken, Membership
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _token_query(vendor: str) -> tuple[str, tuple]:
     """SELECT of a token with its user, the user's membership and its region, in one join:
     what ``select_related`` would fetch, without compiling the ORM query on every request
@@ -36,11 +36,13 @@ def _token_query(vendor: str) -> tuple[str, tuple]:
         columns.extend(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
         expressions.extend(f.get_col(alias) for f in model._meta.concrete_fields)
     table = {alias: quote(model._meta.db_table) for model, alias in parts}
-    sql = (f"SELECT {', '.join(columns)} FROM {table['t']} t "
-           f"JOIN {table['u']} u ON u.{quote('id')} = t.{quote('user_id')} "
-           f"LEFT JOIN {table['m']} m ON m.{quote('user_id')} = u.{quote('id')} "
-           f"LEFT JOIN {table['r']} r ON r.{quote('id')} = m.{quote('region_id')} "
-           f"WHERE t.{quote('prefix')} = %s")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table['t']} t "
+        f"JOIN {table['u']} u ON u.{quote('id')} = t.{quote('user_id')} "
+        f"LEFT JOIN {table['m']} m ON m.{quote('user_id')} = u.{quote('id')} "
+        f"LEFT JOIN {table['r']} r ON r.{quote('id')} = m.{quote('region_id')} "
+        f"WHERE t.{quote('prefix')} = %s"
+    )
     return sql, tuple(layout), expressions
 
 
@@ -68,7 +70,7 @@ def token_with_user(prefix: str) -> ApiToken | None:
         values = next(compiler.apply_converters([values], column_converters))
     objects, start = [], 0
     for model, names in layout:
-        chunk = values[start:start + len(names)]
+        chunk = values[start : start + len(names)]
         start += len(names)
         # A missing membership or region comes back as a row of NULLs.
         objects.append(None if chunk[0] is None else model.from_db(db.alias, names, chunk))

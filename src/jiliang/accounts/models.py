@@ -29,8 +29,12 @@ class Membership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership", verbose_name=_("用户"))
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
-    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("管辖地区"))
-    organisation = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("所在单位"))
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("管辖地区")
+    )
+    organisation = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("所在单位")
+    )
     # Sub-roles of institution staff (检定员 / 核验员 / 批准人).
     is_verifier = models.BooleanField(_("检定/校准员"), default=False)
     is_checker = models.BooleanField(_("核验员"), default=False)
@@ -45,7 +49,8 @@ class Membership(models.Model):
                 name="membership_region_roles_have_region",
             ),
             models.CheckConstraint(
-                condition=~Q(role__in=["institution_staff", "enterprise_user"]) | Q(organisation__isnull=False, region__isnull=True),
+                condition=~Q(role__in=["institution_staff", "enterprise_user"])
+                | Q(organisation__isnull=False, region__isnull=True),
                 name="membership_organisation_roles_have_organisation",
             ),
             models.CheckConstraint(

@@ -119,7 +119,6 @@ class FixedWindowMixin:
         return max(0.0, self._window_end - self.now)
 
 
-
 class AnonWindowThrottle(FixedWindowMixin, AnonRateThrottle):
     """Requests without a user, counted per client address (scope "anon")."""
 

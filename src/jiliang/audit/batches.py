@@ -17,7 +17,6 @@ from json.encoder import encode_basestring as _dumps_text
 from typing import Any
 
 import numpy as np
-
 from django.db import models as djm
 from django.db import transaction
 from django.utils import timezone
@@ -40,8 +39,7 @@ LEAF_COLUMNS = ["batch", "object_id", "row_digest"]
 
 def _chunks_from(model, first_pk) -> Iterator[list[tuple]]:
     cols = columns(model)
-    rows = (model._base_manager.filter(pk__gte=first_pk).order_by("pk").values_list(*cols)
-            .iterator(chunk_size=SCAN_CHUNK))
+    rows = model._base_manager.filter(pk__gte=first_pk).order_by("pk").values_list(*cols).iterator(chunk_size=SCAN_CHUNK)
     chunk: list[tuple] = []
     for row in rows:
         chunk.append(row)
@@ -56,7 +54,7 @@ def _chunks_of(model, pks: Iterable[int]) -> Iterator[list[tuple]]:
     pk_pos = columns(model).index(model._meta.pk.attname)
     ordered = sorted(set(pks))
     for start in range(0, len(ordered), BATCH_ROWS):
-        wanted = ordered[start:start + BATCH_ROWS]
+        wanted = ordered[start : start + BATCH_ROWS]
         rows = sorted(read_rows(model, wanted), key=lambda r: r[pk_pos])
         if len(rows) != len(wanted):
             missing = sorted(set(wanted) - {r[pk_pos] for r in rows})[:5]
@@ -64,8 +62,16 @@ def _chunks_of(model, pks: Iterable[int]) -> Iterator[list[tuple]]:
         yield rows
 
 
-def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iterable[int] | None = None,
-                   actor: Any = UNSET, reason: Any = UNSET, new: dict | None = None) -> int:
+def record_batches(
+    action: str,
+    model,
+    *,
+    first_pk: int | None = None,
+    pks: Iterable[int] | None = None,
+    actor: Any = UNSET,
+    reason: Any = UNSET,
+    new: dict | None = None,
+) -> int:
     """Cover rows of ``model`` written in bulk: every row with a primary key from ``first_pk``
     on (the generator hands out ids from there), or the rows ``pks`` (an import). Call it
     in the transaction of the write, after the rows are final. Returns the rows covered."""
@@ -85,11 +91,14 @@ def record_batches(action: str, model, *, first_pk: int | None = None, pks: Iter
     digest = ledger.row_digest
     now = timezone.now()
     covered = 0
-    for rows in (_chunks_from(model, first_pk) if pks is None else _chunks_of(model, pks)):
+    for rows in _chunks_from(model, first_pk) if pks is None else _chunks_of(model, pks):
         ids = [r[pk_pos] for r in rows]
         leaves = [bytes.fromhex(digest(dict(zip(cols, r)))) for r in rows]
         root = merkle.root(leaves).hex()
-        content = {"batch": {"rows": len(ids), "first_id": ids[0], "last_id": ids[-1], "leaves": "audit.ledgerleaf"}, **(new or {})}
+        content = {
+            "batch": {"rows": len(ids), "first_id": ids[0], "last_id": ids[-1], "leaves": "audit.ledgerleaf"},
+            **(new or {}),
+        }
         sequence, _ = append([entry(action, object_type, "", "", None, content, reason, root, actor, now)])
         bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(ids), ids, leaves])
         covered += len(ids)
@@ -179,10 +188,12 @@ def record_digests(action: str, model, ids, digests, *, actor: Any = UNSET, reas
     ids, digests = ids[order], digests[order]
     now = timezone.now()
     for start in range(0, ids.size, BATCH_ROWS):
-        part_ids = ids[start:start + BATCH_ROWS].tolist()
-        leaves = [bytes(d).ljust(32, b"\0") for d in digests[start:start + BATCH_ROWS].tolist()]  # S32 drops trailing NULs
-        content = {"batch": {"rows": len(part_ids), "first_id": part_ids[0], "last_id": part_ids[-1], "leaves": "audit.ledgerleaf"},
-                   **(new or {})}
+        part_ids = ids[start : start + BATCH_ROWS].tolist()
+        leaves = [bytes(d).ljust(32, b"\0") for d in digests[start : start + BATCH_ROWS].tolist()]  # S32 drops trailing NULs
+        content = {
+            "batch": {"rows": len(part_ids), "first_id": part_ids[0], "last_id": part_ids[-1], "leaves": "audit.ledgerleaf"},
+            **(new or {}),
+        }
         sequence, _ = append([entry(action, object_type, "", "", None, content, reason, merkle.root(leaves).hex(), actor, now)])
         bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(part_ids), part_ids, leaves])
     return int(ids.size)
@@ -196,8 +207,10 @@ def baseline(models_: Iterable | None = None, *, reason: str, actor: Any = UNSET
         raise ReasonRequired("a baseline needs a reason (why the current rows are taken as they are)")
     chosen = list(models_) if models_ is not None else [m for m in tracked.tracked_models() if has_integer_pk(m)]
     with transaction.atomic():
-        return {object_type_of(model): record_batches(AuditEntry.Action.UPDATE, model, first_pk=0, actor=actor, reason=reason)
-                for model in chosen}
+        return {
+            object_type_of(model): record_batches(AuditEntry.Action.UPDATE, model, first_pk=0, actor=actor, reason=reason)
+            for model in chosen
+        }
 
 
 def leaf_ids(batch: int) -> set[int]:

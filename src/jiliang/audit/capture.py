@@ -41,7 +41,8 @@ def _pre_save(sender, instance, raw=False, **kwargs):
         if old[attname] != getattr(instance, attname) and not (current_context().reason or "").strip():
             raise ReasonRequired(
                 f"changing the {status_field} of {object_type_of(sender)} {instance.pk} from {old[attname]!r} to "
-                f"{getattr(instance, attname)!r} needs a reason (use audit_context(reason=…))")
+                f"{getattr(instance, attname)!r} needs a reason (use audit_context(reason=…))"
+            )
 
 
 def _post_save(sender, instance, created=False, raw=False, **kwargs):
@@ -61,8 +62,9 @@ def _post_save(sender, instance, created=False, raw=False, **kwargs):
     status_field = tracked.status_field(sender)
     status_attname = sender._meta.get_field(status_field).attname if status_field else None
     action = AuditEntry.Action.STATUS_CHANGE if status_attname in changed else AuditEntry.Action.UPDATE
-    record(action, instance, old={k: old_row[k] for k in changed}, new={k: new_row[k] for k in changed}, _row=new_row,
-           _return=False)
+    record(
+        action, instance, old={k: old_row[k] for k in changed}, new={k: new_row[k] for k in changed}, _row=new_row, _return=False
+    )
 
 
 def _pre_delete(sender, instance, **kwargs):

@@ -68,8 +68,13 @@ def make_checkpoint(key_pem: bytes | None = None, *, actor: Any = "cli:audit che
     timestamp, entry count), signed with an Ed25519 or ECDSA private key if one is given."""
     with transaction.atomic():
         head = LedgerHead.objects.filter(pk=1).values_list("sequence", "entry_hash").first() or (0, ledger.GENESIS)
-        entry = record(AuditEntry.Action.CHECKPOINT, "audit.ledger", actor=actor, reason=None,
-                       new={"covers_sequence": head[0], "covers_hash": head[1]})
+        entry = record(
+            AuditEntry.Action.CHECKPOINT,
+            "audit.ledger",
+            actor=actor,
+            reason=None,
+            new={"covers_sequence": head[0], "covers_hash": head[1]},
+        )
         count = AuditEntry.objects.filter(sequence__lte=entry.sequence).count()
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
@@ -102,13 +107,23 @@ def check_checkpoint(checkpoint: Mapping, public_key_pem: bytes | None, report) 
     stored = AuditEntry.objects.filter(sequence=sequence).values_list("entry_hash", flat=True).first()
     count = AuditEntry.objects.filter(sequence__lte=sequence).count()
     if stored is None:
-        report.findings.append(ledger.Finding("checkpoint_mismatch", f"checkpoint {sequence}: the entry is no longer in the ledger", sequence))
+        report.findings.append(
+            ledger.Finding("checkpoint_mismatch", f"checkpoint {sequence}: the entry is no longer in the ledger", sequence)
+        )
     elif stored != expected_hash:
-        report.findings.append(ledger.Finding(
-            "checkpoint_mismatch", f"checkpoint {sequence}: the ledger's entry has another hash (history rewritten)", sequence))
+        report.findings.append(
+            ledger.Finding(
+                "checkpoint_mismatch", f"checkpoint {sequence}: the ledger's entry has another hash (history rewritten)", sequence
+            )
+        )
     elif count != expected_count:
-        report.findings.append(ledger.Finding(
-            "checkpoint_mismatch", f"checkpoint {sequence}: {count} entries up to it, the checkpoint counted {expected_count}", sequence))
+        report.findings.append(
+            ledger.Finding(
+                "checkpoint_mismatch",
+                f"checkpoint {sequence}: {count} entries up to it, the checkpoint counted {expected_count}",
+                sequence,
+            )
+        )
     else:
         result["contained"] = True
     return result

@@ -40,8 +40,7 @@ def cmd_verify(args) -> int:
 
     checkpoint = services.load_checkpoint(args.checkpoint) if args.checkpoint else None
     public_key = _read_bytes(args.public_key, "public key") if args.public_key else None
-    report = services.verify(checkpoint=checkpoint, public_key_pem=public_key, check_rows=not args.no_rows,
-                             workers=args.workers)
+    report = services.verify(checkpoint=checkpoint, public_key_pem=public_key, check_rows=not args.no_rows, workers=args.workers)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -49,9 +48,15 @@ def cmd_verify(args) -> int:
             print(f"{finding.kind}: {finding.message}")
         head = report.head
         state = "intact" if report.intact else f"{len(report.findings)} finding(s)"
-        print(f"audit ledger {state}: {report.entries} entries, head {head['sequence']} {head['entry_hash'][:16]}…, "
-              f"{report.rows_checked} live rows checked in {report.seconds:.1f} s"
-              + (f"; checkpoint {report.checkpoint['sequence']} contained: {report.checkpoint['contained']}" if report.checkpoint else ""))
+        print(
+            f"audit ledger {state}: {report.entries} entries, head {head['sequence']} {head['entry_hash'][:16]}…, "
+            f"{report.rows_checked} live rows checked in {report.seconds:.1f} s"
+            + (
+                f"; checkpoint {report.checkpoint['sequence']} contained: {report.checkpoint['contained']}"
+                if report.checkpoint
+                else ""
+            )
+        )
     return 0 if report.intact else 1
 
 
@@ -65,8 +70,10 @@ def cmd_checkpoint(args) -> int:
     if args.out and args.out != "-":
         with open(args.out, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
-        print(f"checkpoint {checkpoint['sequence']} {checkpoint['entry_hash']} written to {args.out}"
-              + (" (signed)" if "signature" in checkpoint else ""))
+        print(
+            f"checkpoint {checkpoint['sequence']} {checkpoint['entry_hash']} written to {args.out}"
+            + (" (signed)" if "signature" in checkpoint else "")
+        )
     else:
         print(text)
     return 0
@@ -91,12 +98,19 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="also check that the chain still contains this checkpoint")
     p.add_argument("--public-key", metavar="PEM", help="the key the checkpoint must be signed with (default: the embedded key)")
     p.add_argument("--no-rows", action="store_true", help="check the chain only, not the live rows")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="forked processes for a large ledger (default: JILIANG_AUDIT_VERIFY_WORKERS, else 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="forked processes for a large ledger (default: JILIANG_AUDIT_VERIFY_WORKERS, else 1)",
+    )
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("baseline", help="put every current row of the audited tables on the ledger (a database filled before "
-                                         "bulk writes were recorded; run verify first)")
+    p = sub.add_parser(
+        "baseline",
+        help="put every current row of the audited tables on the ledger (a database filled before "
+        "bulk writes were recorded; run verify first)",
+    )
     p.add_argument("--reason", required=True, help="why the current rows are taken as they are")
     p.set_defaults(func=cmd_baseline)
 

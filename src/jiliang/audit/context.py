@@ -19,7 +19,7 @@ class AuditContext:
     buffer: list | None = None  # entries held back by a bulk context, appended at its end
 
 
-_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("jiliang_audit_context", default=AuditContext())
+_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("jiliang_audit_context", default=AuditContext())  # noqa: B039  (frozen: never mutated)
 UNSET: Any = object()
 
 

@@ -25,5 +25,8 @@ def head() -> int:
 def edited_since(sequence: int, object_types: Iterable[str]) -> bool:
     """Whether records of ``object_types`` ("app_label.model") were edited or deleted after
     entry ``sequence`` (every write through the application is on the ledger)."""
-    return (AuditEntry.objects.filter(sequence__gt=sequence, object_type__in=list(object_types))
-            .exclude(action__in=CREATIONS).exists())
+    return (
+        AuditEntry.objects.filter(sequence__gt=sequence, object_type__in=list(object_types))
+        .exclude(action__in=CREATIONS)
+        .exists()
+    )

@@ -64,8 +64,13 @@ class AuditEntry(models.Model):
     sequence = models.PositiveBigIntegerField(_("序号"), primary_key=True)
     timestamp = models.DateTimeField(_("时间"))
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.DO_NOTHING, null=True, blank=True, db_constraint=False,
-        related_name="+", verbose_name=_("操作用户"),
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("操作用户"),
         # No constraint and DO_NOTHING: deleting a user must not rewrite (and so break) the chain.
     )
     actor = models.CharField(_("操作者"), max_length=150, help_text=_("user name, or the system job (cli:import, …)"))
@@ -76,8 +81,9 @@ class AuditEntry(models.Model):
     old_values = models.TextField(_("原值"), null=True, blank=True, help_text=_("canonical JSON"))
     new_values = models.TextField(_("新值"), null=True, blank=True, help_text=_("canonical JSON"))
     reason = models.TextField(_("原因"), null=True, blank=True)
-    row_digest = models.CharField(_("行摘要"), max_length=64, null=True, blank=True,
-                                  help_text=_("SHA-256 of the live row after the write"))
+    row_digest = models.CharField(
+        _("行摘要"), max_length=64, null=True, blank=True, help_text=_("SHA-256 of the live row after the write")
+    )
     previous_hash = models.CharField(_("前一条哈希"), max_length=64)
     entry_hash = models.CharField(_("本条哈希"), max_length=64)
 

@@ -45,24 +45,41 @@ def check_reason(action: str, object_type: str, reason: str | None) -> None:
             raise ReasonRequired(f"a status change of {object_type} needs a reason")
 
 
-def entry(action, object_type, object_id, natural_key_, old, new, reason, digest, actor, timestamp, *,
-          new_text: str | None = None) -> dict:
+def entry(
+    action, object_type, object_id, natural_key_, old, new, reason, digest, actor, timestamp, *, new_text: str | None = None
+) -> dict:
     """An entry to append: ``actor`` is (user id, name); ``new_text`` is ``new`` already as canonical JSON."""
     actor_id, actor_name = actor
     if new_text is None and new is not None:
         new_text = ledger.canonical_json(new)
     return {
-        "timestamp": timestamp, "actor_id": actor_id, "actor": actor_name, "action": str(action),
-        "object_type": object_type, "object_id": "" if object_id is None else str(object_id),
+        "timestamp": timestamp,
+        "actor_id": actor_id,
+        "actor": actor_name,
+        "action": str(action),
+        "object_type": object_type,
+        "object_id": "" if object_id is None else str(object_id),
         "natural_key": natural_key_ or "",
         "old": None if old is None else ledger.canonical_json(old),
         "new": new_text,
-        "reason": reason if reason is None else str(reason), "row_digest": digest,
+        "reason": reason if reason is None else str(reason),
+        "row_digest": digest,
     }
 
 
-def record(action: str, obj_or_type, *, actor: Any = UNSET, old: Any = None, new: Any = None, reason: Any = UNSET,
-           object_id: Any = None, natural_key: str | None = None, _row: Any = UNSET, _return: bool = True) -> AuditEntry | None:
+def record(
+    action: str,
+    obj_or_type,
+    *,
+    actor: Any = UNSET,
+    old: Any = None,
+    new: Any = None,
+    reason: Any = UNSET,
+    object_id: Any = None,
+    natural_key: str | None = None,
+    _row: Any = UNSET,
+    _return: bool = True,
+) -> AuditEntry | None:
     """Append one entry. ``obj_or_type`` is a model instance (its type, id, natural key and
     the digest of its current row are taken from it), a model class or an
     ``"app_label.model"`` string. ``actor`` and ``reason`` default to the ``audit_context``.
@@ -100,8 +117,16 @@ def _natural(instance, model) -> str:
     return natural_key(instance, model)
 
 
-def record_many(action: str, model_or_type, rows: Iterable[Mapping], *, actor: Any = UNSET, reason: Any = UNSET,
-                read_back: bool = True, chunk: int = BULK_CHUNK) -> int:
+def record_many(
+    action: str,
+    model_or_type,
+    rows: Iterable[Mapping],
+    *,
+    actor: Any = UNSET,
+    reason: Any = UNSET,
+    read_back: bool = True,
+    chunk: int = BULK_CHUNK,
+) -> int:
     """Append one entry per row of a bulk write, in one transaction, all with one timestamp.
 
     ``rows`` are mappings of column values including the primary key. For a model with
@@ -121,10 +146,17 @@ def record_many(action: str, model_or_type, rows: Iterable[Mapping], *, actor: A
 
     def one(values, pk, new_text, digest) -> dict:
         return {
-            "timestamp": now, "actor_id": actor_id, "actor": actor_name, "action": action, "object_type": object_type,
+            "timestamp": now,
+            "actor_id": actor_id,
+            "actor": actor_name,
+            "action": action,
+            "object_type": object_type,
             "object_id": "" if pk is None else str(pk),
             "natural_key": natural_key(values, model) if model is not None else "",
-            "old": None, "new": new_text, "reason": reason_text, "row_digest": digest,
+            "old": None,
+            "new": new_text,
+            "reason": reason_text,
+            "row_digest": digest,
         }
 
     def resolve_batch(batch: list[Mapping]) -> Iterator[dict]:
@@ -145,8 +177,12 @@ def record_many(action: str, model_or_type, rows: Iterable[Mapping], *, actor: A
         else:
             for r in batch:
                 whole = all(c in r for c in cols)
-                yield one(r, r.get(pk_name, r.get("pk")), ledger.canonical_json(r),
-                          ledger.row_digest({c: r[c] for c in cols}) if whole else None)
+                yield one(
+                    r,
+                    r.get(pk_name, r.get("pk")),
+                    ledger.canonical_json(r),
+                    ledger.row_digest({c: r[c] for c in cols}) if whole else None,
+                )
 
     def entries() -> Iterator[dict]:
         pending: list[Mapping] = []

@@ -4,7 +4,7 @@ named, and reading rows one by one or in bulk (the same reads on writing and ver
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
+from functools import cache
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -29,7 +29,7 @@ def model_of(object_type: str) -> type[models.Model] | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def columns(model) -> tuple[str, ...]:
     """The columns a row digest covers: every concrete column but the derived ones."""
     derived = set(getattr(model, "DERIVED_FIELDS", ()))  # recomputed from audited rows, not audited themselves
@@ -40,7 +40,7 @@ def has_integer_pk(model) -> bool:
     return isinstance(model._meta.pk, (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _natural_key_field(model) -> str | None:
     """The column that names a row for people (code, certificate number, …), if any."""
     names = {f.name: f for f in model._meta.concrete_fields}
@@ -81,7 +81,7 @@ def read_rows(model, pks: list) -> Iterator[tuple]:
         yield from (r for r in rows if r[pk_pos] in wanted)
         return
     for start in range(0, len(pks), READ_BATCH):
-        yield from manager.filter(pk__in=pks[start:start + READ_BATCH]).order_by().values_list(*cols)
+        yield from manager.filter(pk__in=pks[start : start + READ_BATCH]).order_by().values_list(*cols)
 
 
 def scan_rows(model, first_pk=None) -> Iterator[tuple]:

@@ -154,14 +154,20 @@ class _Findings:
     def add(self, kind: str, key, message: str, sequence: int | None = None) -> None:
         n = self.counts[kind] = self.counts.get(kind, 0) + 1
         if n <= FINDINGS_PER_KIND:
-            self.items.append(ledger.Finding(kind, f"{self.object_type} {key}: {message}", sequence, self.object_type,
-                                             None if key is None else str(key)))
+            self.items.append(
+                ledger.Finding(
+                    kind, f"{self.object_type} {key}: {message}", sequence, self.object_type, None if key is None else str(key)
+                )
+            )
 
     def done(self) -> list[ledger.Finding]:
         for kind, n in self.counts.items():
             if n > FINDINGS_PER_KIND:
-                self.items.append(ledger.Finding(kind, f"{self.object_type}: {n - FINDINGS_PER_KIND} more {kind} findings", None,
-                                                 self.object_type))
+                self.items.append(
+                    ledger.Finding(
+                        kind, f"{self.object_type}: {n - FINDINGS_PER_KIND} more {kind} findings", None, self.object_type
+                    )
+                )
         return self.items
 
 
@@ -172,8 +178,13 @@ def _batch_leaves(object_type: str, found: _Findings) -> tuple[np.ndarray, np.nd
     for sequence, root in _shared_batches.get(object_type, []):
         ids, digests = batches.leaves(sequence)
         if merkle.root(digests).hex() != root:
-            found.add("batch_changed", None, f"the digests of batch {sequence} ({len(ids)} rows) no longer give the Merkle root "
-                      "its entry recorded (leaves changed, added or removed outside the application)", sequence)
+            found.add(
+                "batch_changed",
+                None,
+                f"the digests of batch {sequence} ({len(ids)} rows) no longer give the Merkle root "
+                "its entry recorded (leaves changed, added or removed outside the application)",
+                sequence,
+            )
         id_parts.append(np.array(ids, dtype=np.int64))
         digest_parts.append(np.array(digests, dtype="S32"))
     if not id_parts:
@@ -256,9 +267,15 @@ def _read_head() -> tuple[int, str] | None:
 def _not_written_since(findings: list[ledger.Finding], sequence: int) -> list[ledger.Finding]:
     """Drop row findings for objects the application wrote after the walk read the chain
     (their newer entries are checked by the next verify)."""
-    return [f for f in findings if f.object_id is None or f.kind == "batch_changed"
-            or not AuditEntry.objects.filter(object_type=f.object_type, sequence__gt=sequence)
-            .filter(models.Q(object_id=f.object_id) | models.Q(object_id="")).exists()]
+    return [
+        f
+        for f in findings
+        if f.object_id is None
+        or f.kind == "batch_changed"
+        or not AuditEntry.objects.filter(object_type=f.object_type, sequence__gt=sequence)
+        .filter(models.Q(object_id=f.object_id) | models.Q(object_id=""))
+        .exists()
+    ]
 
 
 def _parallel_workers(requested: int | None, entries: int) -> int:
@@ -267,8 +284,13 @@ def _parallel_workers(requested: int | None, entries: int) -> int:
     # One process by default: on a machine shared with the web server, forking a second
     # one did not pay off in the benchmark (benchmarks/bench_audit.py).
     wanted = requested if requested is not None else getattr(settings, "JILIANG_AUDIT_VERIFY_WORKERS", 1)
-    if (wanted <= 1 or entries < PARALLEL_MIN_ENTRIES or "fork" not in multiprocessing.get_all_start_methods()
-            or connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db())):
+    if (
+        wanted <= 1
+        or entries < PARALLEL_MIN_ENTRIES
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or connection.in_atomic_block
+        or (connection.vendor == "sqlite" and connection.is_in_memory_db())
+    ):
         return 1
     return wanted
 
@@ -299,8 +321,14 @@ def _row_tasks(walker: ledger.ChainWalker, live_batches: dict, report: VerifyRep
     return sorted(types, key=lambda t: -(len(_shared_latest[t]) + sum(1 for _ in _shared_batches[t]) * batches.BATCH_ROWS))
 
 
-def verify(*, checkpoint: Mapping | None = None, public_key_pem: bytes | None = None, check_rows: bool = True,
-           chunk_size: int = 20_000, workers: int | None = None) -> VerifyReport:
+def verify(
+    *,
+    checkpoint: Mapping | None = None,
+    public_key_pem: bytes | None = None,
+    check_rows: bool = True,
+    chunk_size: int = 20_000,
+    workers: int | None = None,
+) -> VerifyReport:
     """Walk the whole chain in sequence order (streamed in chunks), compare its end with
     the recorded head, check every live row of every tracked model against the ledger, and
     optionally check a checkpoint. Reads only; a report with no findings means intact.
@@ -315,7 +343,9 @@ def verify(*, checkpoint: Mapping | None = None, public_key_pem: bytes | None = 
     first, last = bounds["first"] or 1, bounds["last"] or 0
     n = _parallel_workers(workers, last - first + 1)
     step = -(-(last - first + 1) // n) if last >= first else 1
-    ranges = [(lo, min(lo + step - 1, last), check_rows, chunk_size) for lo in range(first, last + 1, step)] or [(1, 0, check_rows, chunk_size)]
+    ranges = [(lo, min(lo + step - 1, last), check_rows, chunk_size) for lo in range(first, last + 1, step)] or [
+        (1, 0, check_rows, chunk_size)
+    ]
     parts = _map(_walk_range, ranges, n)
     markers = _settle(parts)
     walker = ledger.merge_walks(parts)

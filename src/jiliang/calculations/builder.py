@@ -61,10 +61,21 @@ FIELD_LABELS = {
 
 # Keys of an input in the document -> the builder column that holds them.
 _INPUT_KEY_COLUMN = {
-    "value": "value", "observations": "value", "lower": "value", "upper": "value",
-    "u": "u", "U": "u", "k": "u", "half_width": "u", "scale": "u",
-    "dof": "dof", "degrees_of_freedom": "dof", "distribution": "distribution",
-    "beta": "param", "d": "param", "unit": "unit",
+    "value": "value",
+    "observations": "value",
+    "lower": "value",
+    "upper": "value",
+    "u": "u",
+    "U": "u",
+    "k": "u",
+    "half_width": "u",
+    "scale": "u",
+    "dof": "dof",
+    "degrees_of_freedom": "dof",
+    "distribution": "distribution",
+    "beta": "param",
+    "d": "param",
+    "unit": "unit",
 }
 _SEPARATORS = re.compile(r"[\s,;，；、]+")
 _LINE = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+?)\s*$")
@@ -101,8 +112,9 @@ class Row:
     errors: dict = field(default_factory=dict)
 
     def is_blank(self) -> bool:
-        return not any((self.name.strip(), self.value.strip(), self.u.strip(), self.param.strip(),
-                        self.dof.strip(), self.unit.strip()))
+        return not any(
+            (self.name.strip(), self.value.strip(), self.u.strip(), self.param.strip(), self.dof.strip(), self.unit.strip())
+        )
 
 
 @dataclass
@@ -135,14 +147,21 @@ class Builder:
             cell = {c: (columns[c][i] if i < len(columns[c]) else "") for c in COLUMNS}
             rows.append(Row(**{c: str(v)[:2000] for c, v in cell.items()}))
         get = lambda key, default="": str(data.get(key, default))[:20000]  # noqa: E731
-        return cls(measurand=get("measurand").strip(), measurand_unit=get("measurand_unit").strip(),
-                   equation=get("equation"), rows=rows, derived=get("derived"), constants=get("constants"),
-                   correlations=get("correlations"), coverage_probability=get("coverage_probability", "0.95").strip())
+        return cls(
+            measurand=get("measurand").strip(),
+            measurand_unit=get("measurand_unit").strip(),
+            equation=get("equation"),
+            rows=rows,
+            derived=get("derived"),
+            constants=get("constants"),
+            correlations=get("correlations"),
+            coverage_probability=get("coverage_probability", "0.95").strip(),
+        )
 
     @classmethod
     def from_document(cls, doc: dict, measurand_unit: str = "") -> Builder:
         """The builder filled from a single-output model document (the examples)."""
-        (name, spec), = doc["outputs"].items()
+        ((name, spec),) = doc["outputs"].items()
         equation, unit = (spec["expression"], spec.get("unit", "")) if isinstance(spec, dict) else (spec, "")
         rows = []
         for input_name, item in doc["inputs"].items():
@@ -155,17 +174,27 @@ class Builder:
                 row.value = _fmt(item["value"])
                 if kind in BOUNDED:
                     row.u = _fmt(item["half_width"])
-                    row.param = _fmt(item["beta"] if "beta" in item else item["d"]) if kind in ("trapezoidal", "curvilinear_trapezoid") else ""
+                    row.param = (
+                        _fmt(item["beta"] if "beta" in item else item["d"])
+                        if kind in ("trapezoidal", "curvilinear_trapezoid")
+                        else ""
+                    )
                 elif kind != "exponential":
                     row.u = _fmt(item["u"] if "u" in item else item["U"] / item["k"])
             if "dof" in item:
                 row.dof = _fmt(item["dof"])
             rows.append(row)
         lines = lambda mapping: "\n".join(f"{k} = {v}" for k, v in mapping.items())  # noqa: E731
-        return cls(measurand=name, measurand_unit=unit or measurand_unit, equation=equation, rows=rows,
-                   derived=lines(doc.get("derived", {})), constants=lines(doc.get("constants", {})),
-                   correlations="\n".join(f"{a} {b} {_fmt(r)}" for a, b, r in doc.get("correlations", [])),
-                   coverage_probability=_fmt(doc.get("coverage_probability", 0.95)))
+        return cls(
+            measurand=name,
+            measurand_unit=unit or measurand_unit,
+            equation=equation,
+            rows=rows,
+            derived=lines(doc.get("derived", {})),
+            constants=lines(doc.get("constants", {})),
+            correlations="\n".join(f"{a} {b} {_fmt(r)}" for a, b, r in doc.get("correlations", [])),
+            coverage_probability=_fmt(doc.get("coverage_probability", 0.95)),
+        )
 
     # ------------------------------------------------------------ document
 
@@ -173,7 +202,8 @@ class Builder:
         """Units go to the core (pint) only when an input or a constant has one; otherwise
         the measurand's unit is a label for the results."""
         return any(r.unit.strip() for r in self.rows) or any(
-            len(m.group(2).split(None, 1)) > 1 for m in map(_LINE.match, self.constants.splitlines()) if m)
+            len(m.group(2).split(None, 1)) > 1 for m in map(_LINE.match, self.constants.splitlines()) if m
+        )
 
     def to_document(self) -> dict | None:
         """The model document, or None with ``errors`` set on the offending fields."""
@@ -184,13 +214,18 @@ class Builder:
         if "=" in equation:  # "l = l_s + d" written out in full
             left, right = equation.split("=", 1)
             if left.strip() and left.strip() != name and self.measurand:
-                self.errors["equation"] = _("等号左边的 %(left)s 与被测量名称 %(name)s 不一致") % {"left": left.strip(), "name": name}
+                self.errors["equation"] = _("等号左边的 %(left)s 与被测量名称 %(name)s 不一致") % {
+                    "left": left.strip(),
+                    "name": name,
+                }
             name, equation = (left.strip() or name), right.strip()
         self._output_name = name
         if not equation:
             self.errors["equation"] = _("必填")
         use_units = self.units_active()
-        doc["outputs"] = {name: ({"expression": equation, "unit": self.measurand_unit} if use_units and self.measurand_unit else equation)}
+        doc["outputs"] = {
+            name: ({"expression": equation, "unit": self.measurand_unit} if use_units and self.measurand_unit else equation)
+        }
 
         inputs: dict = {}
         for i, row in enumerate(self.rows):
@@ -341,7 +376,7 @@ class Builder:
             # Input names may not be identifiers (the error may be about just that): match the rows.
             for name in sorted(self._row_of_name, key=len, reverse=True):
                 if rest == name or rest.startswith(name + "."):
-                    key = rest[len(name) + 1:]
+                    key = rest[len(name) + 1 :]
                     column = _INPUT_KEY_COLUMN.get(key, "name") if key else "name"
                     self.rows[self._row_of_name[name]].errors[column] = reason
                     return
@@ -367,6 +402,11 @@ class Builder:
         for i, row in enumerate(self.rows):
             for column, message in row.errors.items():
                 who = row.name.strip() or _("第 %(n)s 行") % {"n": i + 1}
-                out.append({"label": _("输入量 %(name)s · %(column)s") % {"name": who, "column": COLUMN_LABELS[column]},
-                            "message": message, "anchor": f"in-{i}-{column}"})
+                out.append(
+                    {
+                        "label": _("输入量 %(name)s · %(column)s") % {"name": who, "column": COLUMN_LABELS[column]},
+                        "message": message,
+                        "anchor": f"in-{i}-{column}",
+                    }
+                )
         return out

@@ -59,15 +59,35 @@ def additive(kind: str) -> dict:
 EXAMPLES = {
     example.key: example
     for example in (
-        Example("gum-h1", _("量块校准"), "GUM (JCGM 100:2008) H.1",
-                _("长度以 mm 计，温度以 °C 计；公布结果 u_c = 32 nm，ν_eff = 16，k = 2.92，U99 = 93 nm。"),
-                END_GAUGE, method="gum", measurand_unit="mm"),
-        Example("jcgm101-9.2.2", _("加法模型（正态输入）"), "JCGM 101:2008 9.2.2", _("公布结果：u(y) = 2.00，95 % 包含区间 [-3.92, 3.92]。"),
-                additive("normal")),
-        Example("jcgm101-9.2.3", _("加法模型（矩形输入）"), "JCGM 101:2008 9.2.3",
-                _("公布结果：GUM 区间 [-3.92, 3.92]，蒙特卡洛区间 [-3.88, 3.88]。"), additive("rectangular")),
-        Example("jcgm101-9.2.4", _("加法模型（一个主导的矩形输入）"), "JCGM 101:2008 9.2.4",
-                _("公布结果：u(y) = 10.15；GUM 区间 [-19.9, 19.9]，蒙特卡洛区间 [-17.0, 17.0]，GUM 结果未通过验证。"),
-                additive("mixed")),
+        Example(
+            "gum-h1",
+            _("量块校准"),
+            "GUM (JCGM 100:2008) H.1",
+            _("长度以 mm 计，温度以 °C 计；公布结果 u_c = 32 nm，ν_eff = 16，k = 2.92，U99 = 93 nm。"),
+            END_GAUGE,
+            method="gum",
+            measurand_unit="mm",
+        ),
+        Example(
+            "jcgm101-9.2.2",
+            _("加法模型（正态输入）"),
+            "JCGM 101:2008 9.2.2",
+            _("公布结果：u(y) = 2.00，95 % 包含区间 [-3.92, 3.92]。"),
+            additive("normal"),
+        ),
+        Example(
+            "jcgm101-9.2.3",
+            _("加法模型（矩形输入）"),
+            "JCGM 101:2008 9.2.3",
+            _("公布结果：GUM 区间 [-3.92, 3.92]，蒙特卡洛区间 [-3.88, 3.88]。"),
+            additive("rectangular"),
+        ),
+        Example(
+            "jcgm101-9.2.4",
+            _("加法模型（一个主导的矩形输入）"),
+            "JCGM 101:2008 9.2.4",
+            _("公布结果：u(y) = 10.15；GUM 区间 [-19.9, 19.9]，蒙特卡洛区间 [-17.0, 17.0]，GUM 结果未通过验证。"),
+            additive("mixed"),
+        ),
     )
 }

@@ -83,9 +83,17 @@ def gum_density(x: float, value: float, u: float, dof: float | None) -> float:
     return float(stats.t.pdf(z, dof)) / u
 
 
-def histogram_svg(counts: list[int], edges: list[float], *, name: str, unit: str = "", trials: int | None = None,
-                  mc_interval: tuple[float, float] | None = None, gum: dict | None = None,
-                  coverage_probability: float = 0.95) -> SafeString:
+def histogram_svg(
+    counts: list[int],
+    edges: list[float],
+    *,
+    name: str,
+    unit: str = "",
+    trials: int | None = None,
+    mc_interval: tuple[float, float] | None = None,
+    gum: dict | None = None,
+    coverage_probability: float = 0.95,
+) -> SafeString:
     """Inline SVG of a Monte Carlo histogram; ``gum`` (value, u, dof, interval) overlays the GUM result."""
     counts = [int(c) for c in counts]
     edges = [float(e) for e in edges]
@@ -116,11 +124,18 @@ def histogram_svg(counts: list[int], edges: list[float], *, name: str, unit: str
     title = _("%(name)s 的蒙特卡洛直方图") % {"name": name}
     trials_text = f"{trials:,}" if trials else f"{total:,}"
     desc = _("%(bins)s 个区间、%(n)s 个样本的直方图，取值范围 %(lo)s 至 %(hi)s。") % {
-        "bins": len(counts), "n": f"{total:,}", "lo": f"{edges[0]:.6g}", "hi": f"{edges[-1]:.6g}"}
+        "bins": len(counts),
+        "n": f"{total:,}",
+        "lo": f"{edges[0]:.6g}",
+        "hi": f"{edges[-1]:.6g}",
+    }
     if mc_interval:
         desc += " " + _("蒙特卡洛包含区间 [%(lo)s, %(hi)s]。") % {"lo": f"{mc_interval[0]:.6g}", "hi": f"{mc_interval[1]:.6g}"}
     if gum and gum.get("interval"):
-        desc += " " + _("GUM 包含区间 [%(lo)s, %(hi)s]。") % {"lo": f"{gum['interval'][0]:.6g}", "hi": f"{gum['interval'][1]:.6g}"}
+        desc += " " + _("GUM 包含区间 [%(lo)s, %(hi)s]。") % {
+            "lo": f"{gum['interval'][0]:.6g}",
+            "hi": f"{gum['interval'][1]:.6g}",
+        }
 
     parts = [
         f'<svg class="chart histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
@@ -133,38 +148,54 @@ def histogram_svg(counts: list[int], edges: list[float], *, name: str, unit: str
     for frac in (0.0, 0.5, 1.0):
         y = TOP + PLOT_H - frac * PLOT_H
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{_c(y)}" y2="{_c(y)}" stroke="#dde3ea"/>')
-        parts.append(f'<text class="chart-tick" x="{LEFT - 6}" y="{_c(y + 4)}" text-anchor="end">{escape(_short(ymax * frac))}</text>')
+        parts.append(
+            f'<text class="chart-tick" x="{LEFT - 6}" y="{_c(y + 4)}" text-anchor="end">{escape(_short(ymax * frac))}</text>'
+        )
     parts.append("</g>")
     density_label = escape(_("概率密度"))  # outside the f-string: xgettext does not look inside one
-    parts.append(f'<text class="chart-tick" transform="translate(14 {TOP + PLOT_H / 2:.0f}) rotate(-90)" text-anchor="middle">'
-                 f"{density_label}</text>")
+    parts.append(
+        f'<text class="chart-tick" transform="translate(14 {TOP + PLOT_H / 2:.0f}) rotate(-90)" text-anchor="middle">'
+        f"{density_label}</text>"
+    )
     # The bars: one per bin, height proportional to the density (to the count for equal bins).
     parts.append('<g class="hist-bars">')
     for i, (count, density) in enumerate(zip(counts, densities)):
         x0, x1 = sx(edges[i]), sx(edges[i + 1])
         y = sy(density)
         height = TOP + PLOT_H - y
-        parts.append(f'<rect class="hist-bar" fill="#9ecae1" x="{_c(x0)}" y="{_c(y)}" width="{_c(x1 - x0)}" '
-                     f'height="{height:.3f}" data-count="{count}"><title>[{edges[i]:.6g}, {edges[i + 1]:.6g}): '
-                     f"{count}</title></rect>")
+        parts.append(
+            f'<rect class="hist-bar" fill="#9ecae1" x="{_c(x0)}" y="{_c(y)}" width="{_c(x1 - x0)}" '
+            f'height="{height:.3f}" data-count="{count}"><title>[{edges[i]:.6g}, {edges[i + 1]:.6g}): '
+            f"{count}</title></rect>"
+        )
     parts.append("</g>")
     if curve:
         points = " ".join(f"{_c(sx(x))},{_c(sy(d))}" for x, d in curve)
         parts.append(f'<polyline class="hist-gum-pdf" fill="none" stroke="#b3261e" stroke-width="2" points="{points}"/>')
-    for interval, css, dash, colour in ((mc_interval, "hist-mc-interval", "6 4", "#08519c"),
-                                        (gum and gum.get("interval"), "hist-gum-interval", "2 3", "#b3261e")):
+    for interval, css, dash, colour in (
+        (mc_interval, "hist-mc-interval", "6 4", "#08519c"),
+        (gum and gum.get("interval"), "hist-gum-interval", "2 3", "#b3261e"),
+    ):
         if interval:
             for x in interval:
-                parts.append(f'<line class="{css}" x1="{_c(sx(x))}" x2="{_c(sx(x))}" y1="{TOP}" y2="{TOP + PLOT_H}" '
-                             f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}" data-x="{x!r}"/>')
+                parts.append(
+                    f'<line class="{css}" x1="{_c(sx(x))}" x2="{_c(sx(x))}" y1="{TOP}" y2="{TOP + PLOT_H}" '
+                    f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="{dash}" data-x="{x!r}"/>'
+                )
     # The value axis with round ticks.
-    parts.append(f'<line class="chart-axis" x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H}" stroke="#5f6b7a"/>')
+    parts.append(
+        f'<line class="chart-axis" x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H}" stroke="#5f6b7a"/>'
+    )
     step = nice_step(hi - lo)
     tick = math.ceil(lo / step) * step
     while tick <= hi + step * 1e-9:
         x = sx(tick)
-        parts.append(f'<line class="chart-axis" x1="{_c(x)}" x2="{_c(x)}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H + 4}" stroke="#5f6b7a"/>')
-        parts.append(f'<text class="chart-tick" x="{_c(x)}" y="{TOP + PLOT_H + 17}" text-anchor="middle">{escape(_tick_label(tick, step))}</text>')
+        parts.append(
+            f'<line class="chart-axis" x1="{_c(x)}" x2="{_c(x)}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H + 4}" stroke="#5f6b7a"/>'
+        )
+        parts.append(
+            f'<text class="chart-tick" x="{_c(x)}" y="{TOP + PLOT_H + 17}" text-anchor="middle">{escape(_tick_label(tick, step))}</text>'
+        )
         tick += step
     parts.append(f'<text x="{LEFT + PLOT_W / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle">{escape(label)}</text>')
     # Legend: what each mark is.
@@ -173,8 +204,16 @@ def histogram_svg(counts: list[int], edges: list[float], *, name: str, unit: str
     if mc_interval:
         legend.append(("hist-mc-interval", _("蒙特卡洛 %(p)s 包含区间") % {"p": p}, 320, 0))
     if curve:
-        legend.append(("hist-gum-pdf", _("GUM 给出的分布") if gum.get("dof") is None else
-                       _("GUM 给出的分布（t，ν = %(dof)s）") % {"dof": f"{gum['dof']:g}"}, 0, 1))
+        legend.append(
+            (
+                "hist-gum-pdf",
+                _("GUM 给出的分布")
+                if gum.get("dof") is None
+                else _("GUM 给出的分布（t，ν = %(dof)s）") % {"dof": f"{gum['dof']:g}"},
+                0,
+                1,
+            )
+        )
     if gum and gum.get("interval"):
         legend.append(("hist-gum-interval", _("GUM %(p)s 包含区间") % {"p": p}, 320, 1))
     parts.append('<g class="hist-legend">')
@@ -183,11 +222,15 @@ def histogram_svg(counts: list[int], edges: list[float], *, name: str, unit: str
         if kind == "bar":
             parts.append(f'<rect class="hist-swatch" fill="#9ecae1" x="{x}" y="{y - 9}" width="18" height="10"/>')
         elif kind == "hist-gum-pdf":
-            parts.append(f'<line class="{kind}" x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="#b3261e" stroke-width="2"/>')
+            parts.append(
+                f'<line class="{kind}" x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="#b3261e" stroke-width="2"/>'
+            )
         else:
             colour, dash = ("#08519c", "6 4") if kind == "hist-mc-interval" else ("#b3261e", "2 3")
-            parts.append(f'<line class="{kind}" x1="{x + 9}" x2="{x + 9}" y1="{y - 11}" y2="{y + 2}" stroke="{colour}" '
-                         f'stroke-width="1.5" stroke-dasharray="{dash}"/>')
+            parts.append(
+                f'<line class="{kind}" x1="{x + 9}" x2="{x + 9}" y1="{y - 11}" y2="{y + 2}" stroke="{colour}" '
+                f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
+            )
         parts.append(f'<text x="{x + 24}" y="{y}">{escape(text)}</text>')
     parts.append("</g></svg>")
     return mark_safe("".join(parts))

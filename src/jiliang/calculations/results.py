@@ -80,24 +80,36 @@ def _gum(out: dict, input_units: dict, type_a: set) -> dict:
     big_place = place_of(rounded["U"]) if rounded["U"] else place_of(out["u"])
     budget = []
     for row in out["budget"]:
-        budget.append({
-            "input": row["input"],
-            # Observations are sampled as a t distribution; the budget says where they came from.
-            "distribution": _KIND_LABELS["type_a"] if row["input"] in type_a else _KIND_LABELS.get(row["distribution"], row["distribution"]),
-            "value": at_place(row["value"], place_of(row["u"]) if row["u"] else -6),
-            "u": sig(row["u"]), "u_full": _full(row["u"]),
-            "dof": _dof(row["dof"]),
-            "sensitivity": sig(row["sensitivity"]), "sensitivity_full": _full(row["sensitivity"]),
-            "contribution": sig(row["contribution"]), "contribution_full": _full(row["contribution"]),
-            "share": f"{row['share'] * 100:.1f}",
-            "unit": input_units.get(row["input"], ""),
-        })
+        budget.append(
+            {
+                "input": row["input"],
+                # Observations are sampled as a t distribution; the budget says where they came from.
+                "distribution": _KIND_LABELS["type_a"]
+                if row["input"] in type_a
+                else _KIND_LABELS.get(row["distribution"], row["distribution"]),
+                "value": at_place(row["value"], place_of(row["u"]) if row["u"] else -6),
+                "u": sig(row["u"]),
+                "u_full": _full(row["u"]),
+                "dof": _dof(row["dof"]),
+                "sensitivity": sig(row["sensitivity"]),
+                "sensitivity_full": _full(row["sensitivity"]),
+                "contribution": sig(row["contribution"]),
+                "contribution_full": _full(row["contribution"]),
+                "share": f"{row['share'] * 100:.1f}",
+                "unit": input_units.get(row["input"], ""),
+            }
+        )
     return {
-        "value": at_place(rounded["value"], big_place), "value_full": _full(out["value"]),
-        "u": at_place(rounded["u"], place_of(rounded["u"])), "u_full": _full(out["u"]),
-        "dof": _dof(out["dof"]), "dof_full": _full(out.get("dof_unrounded")),
-        "k": f"{out['k']:.2f}", "k_full": _full(out["k"]),
-        "U": at_place(rounded["U"], big_place), "U_full": _full(out["U"]),
+        "value": at_place(rounded["value"], big_place),
+        "value_full": _full(out["value"]),
+        "u": at_place(rounded["u"], place_of(rounded["u"])),
+        "u_full": _full(out["u"]),
+        "dof": _dof(out["dof"]),
+        "dof_full": _full(out.get("dof_unrounded")),
+        "k": f"{out['k']:.2f}",
+        "k_full": _full(out["k"]),
+        "U": at_place(rounded["U"], big_place),
+        "U_full": _full(out["U"]),
         "interval": [at_place(x, big_place) for x in out["interval"]],
         "interval_full": [_full(x) for x in out["interval"]],
         "text": rounded["text"],
@@ -110,10 +122,13 @@ def _mc(out: dict) -> dict:
     rounded = out["rounded"]
     place = place_of(out["u"])
     return {
-        "value": at_place(out["value"], place), "value_full": _full(out["value"]),
-        "u": at_place(rounded["u"], place_of(rounded["u"])), "u_full": _full(out["u"]),
+        "value": at_place(out["value"], place),
+        "value_full": _full(out["value"]),
+        "u": at_place(rounded["u"], place_of(rounded["u"])),
+        "u_full": _full(out["u"]),
         "k": f"{out['k']:.2f}" if out.get("k") else "—",
-        "U": at_place(rounded["U"], place_of(rounded["U"])), "U_full": _full(out["U"]),
+        "U": at_place(rounded["U"], place_of(rounded["U"])),
+        "U_full": _full(out["U"]),
         "interval": [at_place(x, place) for x in out["interval"]],
         "interval_full": [_full(x) for x in out["interval"]],
         "shortest": [at_place(x, place) for x in out["shortest_interval"]],
@@ -127,7 +142,9 @@ def _conformity(entry: dict) -> dict:
         "accept": entry["decision"] == "accept",
         "rule": RULE_LABELS.get(entry["rule"], entry["rule"]),
         "acceptance_interval": [sig(x, 6) if x is not None else "—" for x in entry["acceptance_interval"]],
-        "probability": f"{entry['probability_of_conformity'] * 100:.1f}" if entry.get("probability_of_conformity") is not None else "—",
+        "probability": f"{entry['probability_of_conformity'] * 100:.1f}"
+        if entry.get("probability_of_conformity") is not None
+        else "—",
         "adequate": entry.get("adequate"),
         "adequacy_ratio": entry.get("adequacy_ratio"),
         "pfa": sig(entry["pfa"], 2) if entry.get("pfa") is not None else None,
@@ -153,13 +170,23 @@ def present(result: dict, doc: dict, measurand_unit: str = "") -> dict:
         entry = {"name": name, "unit": unit, "gum": _gum(g, input_units, type_a) if g else None, "mc": _mc(m) if m else None}
         if m:
             entry["svg"] = histogram_svg(
-                m["histogram"]["counts"], m["histogram"]["edges"], name=name, unit=unit, trials=mc["trials"],
-                mc_interval=tuple(m["interval"]), coverage_probability=p,
-                gum={"value": g["value"], "u": g["u"], "dof": g["dof"], "interval": g["interval"]} if g else None)
+                m["histogram"]["counts"],
+                m["histogram"]["edges"],
+                name=name,
+                unit=unit,
+                trials=mc["trials"],
+                mc_interval=tuple(m["interval"]),
+                coverage_probability=p,
+                gum={"value": g["value"], "u": g["u"], "dof": g["dof"], "interval": g["interval"]} if g else None,
+            )
         if method == "both":
             v = result["validation"][name]
-            entry["validation"] = {"validated": v["validated"], "delta": sig(v["delta"], 2),
-                                   "d_low": sig(v["d_low"], 2), "d_high": sig(v["d_high"], 2)}
+            entry["validation"] = {
+                "validated": v["validated"],
+                "delta": sig(v["delta"], 2),
+                "d_low": sig(v["d_low"], 2),
+                "d_high": sig(v["d_high"], 2),
+            }
         if result.get("conformity") and name in result["conformity"]:
             entry["conformity"] = _conformity(result["conformity"][name])
         outputs.append(entry)

@@ -49,8 +49,11 @@ class RunOptions:
 
     @classmethod
     def from_post(cls, data) -> RunOptions:
-        return cls(method=str(data.get("method", "both")), trials=str(data.get("trials", DEFAULT_TRIALS)).strip(),
-                   seed=str(data.get("seed", "")).strip())
+        return cls(
+            method=str(data.get("method", "both")),
+            trials=str(data.get("trials", DEFAULT_TRIALS)).strip(),
+            seed=str(data.get("seed", "")).strip(),
+        )
 
     def parse(self) -> tuple[str, int | None, int | None] | None:
         """(method, trials, seed) for the core, or None with ``errors`` set."""
@@ -66,7 +69,10 @@ class RunOptions:
             self.errors["trials"] = _("必须是整数")
         else:
             if not 100 <= trials <= MAX_TRIALS:
-                self.errors["trials"] = _("须在 %(low)s 到 %(high)s 之间（更多试验请用命令行）") % {"low": 100, "high": f"{MAX_TRIALS:,}"}
+                self.errors["trials"] = _("须在 %(low)s 到 %(high)s 之间（更多试验请用命令行）") % {
+                    "low": 100,
+                    "high": f"{MAX_TRIALS:,}",
+                }
         if self.seed:
             try:
                 seed = int(self.seed)
@@ -101,8 +107,10 @@ def parse_document(text: str) -> dict:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DocumentError(_("JSON 格式错误（第 %(line)s 行第 %(col)s 列）：%(msg)s") % {
-                "line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+            raise DocumentError(
+                _("JSON 格式错误（第 %(line)s 行第 %(col)s 列）：%(msg)s")
+                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+            ) from None
     else:
         import yaml
 
@@ -114,7 +122,9 @@ def parse_document(text: str) -> dict:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = _("第 %(line)s 行：") % {"line": mark.line + 1} if mark else ""
-            raise DocumentError(_("YAML 格式错误 %(where)s%(msg)s") % {"where": where, "msg": getattr(exc, "problem", None) or exc}) from None
+            raise DocumentError(
+                _("YAML 格式错误 %(where)s%(msg)s") % {"where": where, "msg": getattr(exc, "problem", None) or exc}
+            ) from None
     if not isinstance(doc, dict):
         raise DocumentError(localised_reason(ModelError("", "the model document must be an object", code="model_not_object")))
     return doc
@@ -149,7 +159,8 @@ def _context(**kwargs) -> dict:
     builder = context["builder"]
     context["summary"] = builder.summary() + [
         {"label": FIELD_LABELS.get(k, k), "message": v, "anchor": f"run-{context['source']}-{k}"}
-        for k, v in context["run"].errors.items()]
+        for k, v in context["run"].errors.items()
+    ]
     return context
 
 
@@ -186,9 +197,12 @@ def uncertainty(request):
     if request.method == "GET":
         example = EXAMPLES.get(request.GET.get("example", ""))
         if example:
-            context = _context(builder=Builder.from_document(example.doc(), example.measurand_unit),
-                               run=RunOptions(method=example.method), example=example,
-                               document_text=json.dumps(example.document, ensure_ascii=False, indent=2))
+            context = _context(
+                builder=Builder.from_document(example.doc(), example.measurand_unit),
+                run=RunOptions(method=example.method),
+                example=example,
+                document_text=json.dumps(example.document, ensure_ascii=False, indent=2),
+            )
         else:
             context = _context(builder=Builder.blank(), run=RunOptions())
         return _respond(request, context)
@@ -227,9 +241,17 @@ def uncertainty(request):
         elif problem:
             general = problem
         return _respond(request, _context(builder=builder, run=run, general_error=general), status=status, headers=headers)
-    context = _context(builder=builder, run=run, results=present(result, doc, builder.measurand_unit),
-                       download={"document": json.dumps(doc, ensure_ascii=False), "method": run.method,
-                                 "trials": run.trials, "seed": run.seed_used})
+    context = _context(
+        builder=builder,
+        run=run,
+        results=present(result, doc, builder.measurand_unit),
+        download={
+            "document": json.dumps(doc, ensure_ascii=False),
+            "method": run.method,
+            "trials": run.trials,
+            "seed": run.seed_used,
+        },
+    )
     return _respond(request, context)
 
 
@@ -259,8 +281,15 @@ def _evaluate_document(request, run: RunOptions) -> HttpResponse:
         elif problem:
             errors.append({"field": "", "message": problem})
         return _respond(request, _context(**context, document_errors=errors), status=status, headers=headers)
-    context.update(results=present(result, doc), download={
-        "document": json.dumps(doc, ensure_ascii=False), "method": run.method, "trials": run.trials, "seed": run.seed_used})
+    context.update(
+        results=present(result, doc),
+        download={
+            "document": json.dumps(doc, ensure_ascii=False),
+            "method": run.method,
+            "trials": run.trials,
+            "seed": run.seed_used,
+        },
+    )
     return _respond(request, _context(**context))
 
 
@@ -270,8 +299,11 @@ def uncertainty_row(request):
     deletes the row with ``hx-swap="delete"``)."""
     if request.GET.get("action", "").startswith("remove"):
         return HttpResponse("")
-    return render(request, "calculations/_input_row.html", {"row": Row(), "index": None, "distributions": DISTRIBUTIONS,
-                                                           "columns": COLUMN_LABELS})
+    return render(
+        request,
+        "calculations/_input_row.html",
+        {"row": Row(), "index": None, "distributions": DISTRIBUTIONS, "columns": COLUMN_LABELS},
+    )
 
 
 def _bad(field_name: str, detail: str, status: int = 400) -> JsonResponse:
@@ -279,7 +311,9 @@ def _bad(field_name: str, detail: str, status: int = 400) -> JsonResponse:
 
 
 def _attachment(payload: dict, filename: str) -> HttpResponse:
-    response = HttpResponse(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -10,8 +10,21 @@ class CertificateAdmin(admin.ModelAdmin):
     search_fields = ["number"]
     raw_id_fields = ["event", "signing_key"]
     # Issued documents change only through the services (revoke), never by hand.
-    readonly_fields = ["event", "kind", "number", "sha256", "issued_at", "signers", "signing_key", "status", "revoked_at",
-                       "revocation_reason", "external", "signature_status", "signed_by"]
+    readonly_fields = [
+        "event",
+        "kind",
+        "number",
+        "sha256",
+        "issued_at",
+        "signers",
+        "signing_key",
+        "status",
+        "revoked_at",
+        "revocation_reason",
+        "external",
+        "signature_status",
+        "signed_by",
+    ]
     exclude = ["xml"]
 
 

@@ -54,16 +54,21 @@ def init_authority(name: str = CA_NAME, *, now: dt.datetime | None = None, repla
         return existing
     now = now or timezone.now()
     key = pki.generate_private_key()
-    made = pki.create_root_ca(name, organisation="Jiliang", not_before=now - dt.timedelta(minutes=5), valid_days=CA_VALID_DAYS, key=key)
+    made = pki.create_root_ca(
+        name, organisation="Jiliang", not_before=now - dt.timedelta(minutes=5), valid_days=CA_VALID_DAYS, key=key
+    )
     cert = pki.load_certificate(made.cert_pem)
     serial = _serial(cert)
     if existing is not None:
         existing.active = False
         existing.save(update_fields=["active"])
     ca = CertificateAuthority.objects.create(
-        name=name, cert_pem=made.cert_pem.decode(), serial=serial,
+        name=name,
+        cert_pem=made.cert_pem.decode(),
+        serial=serial,
         key_pem=pki.serialize_private_key(key, keystore.passphrase_for("ca", serial)).decode(),
-        valid_from=cert.not_valid_before_utc, valid_until=cert.not_valid_after_utc,
+        valid_from=cert.not_valid_before_utc,
+        valid_until=cert.not_valid_after_utc,
     )
     publish_crl(ca, now=now)
     return ca
@@ -89,7 +94,9 @@ def active_key(organisation: Organisation) -> SigningKey:
 
 
 @transaction.atomic
-def issue_signing_key(organisation: Organisation, *, now: dt.datetime | None = None, valid_days: int = SIGNING_VALID_DAYS) -> SigningKey:
+def issue_signing_key(
+    organisation: Organisation, *, now: dt.datetime | None = None, valid_days: int = SIGNING_VALID_DAYS
+) -> SigningKey:
     """A new key and certificate for ``organisation``; refused while it has an active one."""
     if SigningKey.objects.filter(organisation=organisation, status=SigningKey.Status.ACTIVE).exists():
         raise KeyInfrastructureError(f"signing key: {organisation.name} already has an active key; rotate it instead")
@@ -97,15 +104,25 @@ def issue_signing_key(organisation: Organisation, *, now: dt.datetime | None = N
     now = now or timezone.now()
     material, ca_pass = ca_material(ca)
     key = pki.generate_private_key()
-    made = pki.issue_signing_certificate(material, f"{organisation.name} DCC signing", organisation=organisation.credit_code,
-                                         not_before=now - dt.timedelta(minutes=5), valid_days=valid_days,
-                                         ca_passphrase=ca_pass, key=key)
+    made = pki.issue_signing_certificate(
+        material,
+        f"{organisation.name} DCC signing",
+        organisation=organisation.credit_code,
+        not_before=now - dt.timedelta(minutes=5),
+        valid_days=valid_days,
+        ca_passphrase=ca_pass,
+        key=key,
+    )
     cert = pki.load_certificate(made.cert_pem)
     serial = _serial(cert)
     signing_key = SigningKey.objects.create(
-        organisation=organisation, authority=ca, cert_pem=made.cert_pem.decode(), serial=serial,
+        organisation=organisation,
+        authority=ca,
+        cert_pem=made.cert_pem.decode(),
+        serial=serial,
         key_pem=pki.serialize_private_key(key, keystore.passphrase_for("signing", serial)).decode(),
-        valid_from=cert.not_valid_before_utc, valid_until=cert.not_valid_after_utc,
+        valid_from=cert.not_valid_before_utc,
+        valid_until=cert.not_valid_after_utc,
     )
     record("create", signing_key, new={"organisation": organisation.pk, "serial": serial, "valid_until": signing_key.valid_until})
     return signing_key
@@ -124,8 +141,9 @@ def rotate_signing_key(organisation: Organisation, *, now: dt.datetime | None = 
 
 
 @transaction.atomic
-def revoke_signing_key(key: SigningKey, reason: str = SigningKey.Reason.KEY_COMPROMISE, *, note: str = "",
-                       now: dt.datetime | None = None) -> SigningKey:
+def revoke_signing_key(
+    key: SigningKey, reason: str = SigningKey.Reason.KEY_COMPROMISE, *, note: str = "", now: dt.datetime | None = None
+) -> SigningKey:
     if reason not in SigningKey.Reason.values:
         raise KeyInfrastructureError(f"reason: {reason!r} is not one of {', '.join(SigningKey.Reason.values)}")
     reason = str(SigningKey.Reason(reason).value)
@@ -144,7 +162,9 @@ def revoke_signing_key(key: SigningKey, reason: str = SigningKey.Reason.KEY_COMP
 
 def signer_for(key: SigningKey, role: str | None) -> Signer:
     """The key decrypted for signing (never stored decrypted)."""
-    return Signer.from_pem(key.key_pem.encode(), key.cert_pem.encode(), passphrase=keystore.passphrase_for("signing", key.serial), role=role)
+    return Signer.from_pem(
+        key.key_pem.encode(), key.cert_pem.encode(), passphrase=keystore.passphrase_for("signing", key.serial), role=role
+    )
 
 
 # -------------------------------------------------------------- revocation list
@@ -156,15 +176,20 @@ def publish_crl(ca: CertificateAuthority | None = None, *, now: dt.datetime | No
     ca = ca or active_authority()
     now = now or timezone.now()
     revoked: dict[int, dt.datetime] = {}
-    for serial, when in SigningKey.objects.filter(authority=ca, status=SigningKey.Status.REVOKED).values_list("serial", "revoked_at"):
+    for serial, when in SigningKey.objects.filter(authority=ca, status=SigningKey.Status.REVOKED).values_list(
+        "serial", "revoked_at"
+    ):
         revoked[int(serial, 16)] = when
     for digest, when in Certificate.objects.filter(status=Certificate.Status.REVOKED).values_list("sha256", "revoked_at"):
         revoked[crl_serial_of(digest)] = when
     material, ca_pass = ca_material(ca)
-    pem = pki.create_crl(material, revoked, this_update=now, next_update=now + dt.timedelta(days=CRL_VALID_DAYS), ca_passphrase=ca_pass)
+    pem = pki.create_crl(
+        material, revoked, this_update=now, next_update=now + dt.timedelta(days=CRL_VALID_DAYS), ca_passphrase=ca_pass
+    )
     last = RevocationList.objects.filter(authority=ca).order_by("-number").values_list("number", flat=True).first() or 0
-    crl = RevocationList.objects.create(authority=ca, number=last + 1, crl_pem=pem.decode(), this_update=now,
-                                        next_update=now + dt.timedelta(days=CRL_VALID_DAYS))
+    crl = RevocationList.objects.create(
+        authority=ca, number=last + 1, crl_pem=pem.decode(), this_update=now, next_update=now + dt.timedelta(days=CRL_VALID_DAYS)
+    )
     record("create", crl, new={"number": crl.number, "entries": len(revoked)})
     return crl
 
@@ -180,12 +205,17 @@ def current_crl() -> RevocationList:
 
 def revoked_keys() -> dict[str, tuple[dt.datetime, str]]:
     """Revoked signing keys: hex serial -> (revoked_at, reason)."""
-    return {s: (when, reason) for s, when, reason in SigningKey.objects.filter(status=SigningKey.Status.REVOKED)
-            .values_list("serial", "revoked_at", "reason")}
+    return {
+        s: (when, reason)
+        for s, when, reason in SigningKey.objects.filter(status=SigningKey.Status.REVOKED).values_list(
+            "serial", "revoked_at", "reason"
+        )
+    }
 
 
-def key_revocation_reason(revoked: dict[str, tuple[dt.datetime, str]], serial: str | None, signer: str | None,
-                          signing_time: dt.datetime | None) -> str | None:
+def key_revocation_reason(
+    revoked: dict[str, tuple[dt.datetime, str]], serial: str | None, signer: str | None, signing_time: dt.datetime | None
+) -> str | None:
     """Why a signature by the key ``serial`` made at ``signing_time`` is revoked, or None."""
     hit = revoked.get(serial or "")
     if hit is None:

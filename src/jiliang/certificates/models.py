@@ -66,8 +66,12 @@ class SigningKey(models.Model):
         verbose_name = _("签名密钥")
         verbose_name_plural = _("签名密钥")
         constraints = [
-            models.UniqueConstraint(fields=["organisation"], condition=models.Q(status="active"), name="one_active_key_per_organisation"),
-            models.CheckConstraint(condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_key_has_time"),
+            models.UniqueConstraint(
+                fields=["organisation"], condition=models.Q(status="active"), name="one_active_key_per_organisation"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_key_has_time"
+            ),
         ]
 
     def __str__(self):
@@ -93,30 +97,40 @@ class Certificate(models.Model):
         UNTRUSTED = "untrusted", _("外部签名（不受信任）")
         UNSIGNED = "unsigned", _("未签名")
 
-    event = models.OneToOneField(CalibrationEvent, models.PROTECT, related_name="digital_certificate", verbose_name=_("检定/校准记录"))
+    event = models.OneToOneField(
+        CalibrationEvent, models.PROTECT, related_name="digital_certificate", verbose_name=_("检定/校准记录")
+    )
     kind = models.CharField(_("证书类型"), max_length=16, choices=Kind.choices)
     number = models.CharField(_("证书编号"), max_length=60, unique=True)
     xml = models.BinaryField(_("DCC XML"))
     sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
     issued_at = models.DateTimeField(_("签发时间"))
     signers = models.JSONField(_("签名人"), default=list, help_text=_("[{person_id, name, role, key_serial}]"))
-    signing_key = models.ForeignKey(SigningKey, models.PROTECT, null=True, blank=True, related_name="certificates", verbose_name=_("签名密钥"))
+    signing_key = models.ForeignKey(
+        SigningKey, models.PROTECT, null=True, blank=True, related_name="certificates", verbose_name=_("签名密钥")
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ISSUED)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revocation_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
     published = models.BooleanField(_("公开"), default=True)
     external = models.BooleanField(_("外部导入"), default=False, help_text=_("a DCC issued by an outside laboratory"))
-    signature_status = models.CharField(_("签名状态"), max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.PLATFORM,
-                                        help_text=_("记录时核验所得的 DCC 签名者类别"))
-    signed_by = models.CharField(_("签名证书主体"), max_length=500, blank=True,
-                                 help_text=_("DCC 各签名所用证书的主体"))
+    signature_status = models.CharField(
+        _("签名状态"),
+        max_length=10,
+        choices=SignatureStatus.choices,
+        default=SignatureStatus.PLATFORM,
+        help_text=_("记录时核验所得的 DCC 签名者类别"),
+    )
+    signed_by = models.CharField(_("签名证书主体"), max_length=500, blank=True, help_text=_("DCC 各签名所用证书的主体"))
 
     class Meta:
         ordering = ["-issued_at", "id"]
         verbose_name = _("数字证书")
         verbose_name_plural = _("数字证书")
         constraints = [
-            models.CheckConstraint(condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_certificate_has_time"),
+            models.CheckConstraint(
+                condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_certificate_has_time"
+            ),
         ]
 
     def __str__(self):

@@ -22,8 +22,11 @@ class CertificatePolicy(Policy):
         if actor.kind == NATIONAL:
             return queryset
         if actor.organisation_scoped:
-            return queryset.filter(Q(published=True) | Q(event__performer_id=actor.organisation_id)
-                                   | Q(event__instrument__owner_id=actor.organisation_id))
+            return queryset.filter(
+                Q(published=True)
+                | Q(event__performer_id=actor.organisation_id)
+                | Q(event__instrument__owner_id=actor.organisation_id)
+            )
         if actor.region_scoped:
             return queryset.filter(Q(published=True) | Q(event__instrument__region_id__in=actor.region_ids()))
         return queryset.filter(published=True)

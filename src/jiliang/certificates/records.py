@@ -16,8 +16,20 @@ import math
 from jiliang.core.dcc import dsi
 from jiliang.core.dcc.errors import DccError
 from jiliang.core.dcc.model import (
-    CertificateRecord, Contact, Identification, Item, Location, MeasurementResult, MeasuringEquipment, Quantity,
-    RespPerson, Result, Software, Statement, UpstreamCertificate, UsedMethod,
+    CertificateRecord,
+    Contact,
+    Identification,
+    Item,
+    Location,
+    MeasurementResult,
+    MeasuringEquipment,
+    Quantity,
+    RespPerson,
+    Result,
+    Software,
+    Statement,
+    UpstreamCertificate,
+    UsedMethod,
 )
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation
 
@@ -69,8 +81,10 @@ TITLES = {
 
 def _contact(org: Organisation) -> Contact:
     region = org.region
-    return Contact(name={"zh": org.name}, location=Location(city=region.name, country_code="CN", street=org.address or None,
-                                                            state=region.code))
+    return Contact(
+        name={"zh": org.name},
+        location=Location(city=region.name, country_code="CN", street=org.address or None, state=region.code),
+    )
 
 
 def _number(value, field: str) -> float:
@@ -92,41 +106,72 @@ def _results(event: CalibrationEvent) -> list[Result]:
         label = str(row.get("point") or row.get("quantity") or row.get("name") or f"结果 {i + 1}")
         quantities = []
         if row.get("reference") is not None:
-            quantities.append(Quantity(name={"zh": "标准值", "en": "Reference value"}, value=_number(row["reference"], f"{f}.reference"),
-                                       unit=unit, ref_type="basic_referenceValue"))
+            quantities.append(
+                Quantity(
+                    name={"zh": "标准值", "en": "Reference value"},
+                    value=_number(row["reference"], f"{f}.reference"),
+                    unit=unit,
+                    ref_type="basic_referenceValue",
+                )
+            )
         u = row.get("U", row.get("uncertainty"))
-        quantities.append(Quantity(
-            name={"zh": str(row.get("quantity") or "测得值"), "en": str(row.get("quantity_en") or "Measured value")},
-            value=_number(row["value"], f"{f}.value"), unit=unit,
-            expanded_uncertainty=None if u is None else _number(u, f"{f}.U"),
-            coverage_factor=None if u is None else _number(row.get("k", 2), f"{f}.k"),
-            coverage_probability=None if u is None else _number(row.get("p", 0.95), f"{f}.p"),
-            ref_type=row.get("ref_type") or "basic_measuredValue"))
+        quantities.append(
+            Quantity(
+                name={"zh": str(row.get("quantity") or "测得值"), "en": str(row.get("quantity_en") or "Measured value")},
+                value=_number(row["value"], f"{f}.value"),
+                unit=unit,
+                expanded_uncertainty=None if u is None else _number(u, f"{f}.U"),
+                coverage_factor=None if u is None else _number(row.get("k", 2), f"{f}.k"),
+                coverage_probability=None if u is None else _number(row.get("p", 0.95), f"{f}.p"),
+                ref_type=row.get("ref_type") or "basic_measuredValue",
+            )
+        )
         if row.get("error") is not None:
-            quantities.append(Quantity(name={"zh": "示值误差", "en": "Indication error"}, value=_number(row["error"], f"{f}.error"),
-                                       unit=unit, ref_type="basic_measurementError"))
+            quantities.append(
+                Quantity(
+                    name={"zh": "示值误差", "en": "Indication error"},
+                    value=_number(row["error"], f"{f}.error"),
+                    unit=unit,
+                    ref_type="basic_measurementError",
+                )
+            )
         results.append(Result(name={"zh": label}, quantities=quantities))
     if not results:
         if event.kind != CalibrationEvent.Kind.VERIFICATION:
             raise DccError(f"event {event.certificate_number}.results: a calibration certificate needs measured values")
         # A verification recorded with its verdict only: the DCC states the verdict as a result (1 conforms, 0 does not).
-        results.append(Result(name={"zh": "检定结论", "en": "Verification result"}, ref_type="basic_conformity", quantities=[
-            Quantity(name={"zh": "符合性", "en": "Conformity"}, value=1.0 if event.passed else 0.0, unit="\\one",
-                     ref_type="basic_conformity")]))
+        results.append(
+            Result(
+                name={"zh": "检定结论", "en": "Verification result"},
+                ref_type="basic_conformity",
+                quantities=[
+                    Quantity(
+                        name={"zh": "符合性", "en": "Conformity"},
+                        value=1.0 if event.passed else 0.0,
+                        unit="\\one",
+                        ref_type="basic_conformity",
+                    )
+                ],
+            )
+        )
     return results
 
 
 def current_calibration(device: Instrument, on: dt.date) -> CalibrationEvent | None:
     """The device's calibration in force on ``on`` (the latest performed on or before it)."""
-    return (CalibrationEvent.objects.filter(instrument=device, performed_on__lte=on).order_by("-performed_on", "-id").first())
+    return CalibrationEvent.objects.filter(instrument=device, performed_on__lte=on).order_by("-performed_on", "-id").first()
 
 
 def measuring_equipment(event: CalibrationEvent) -> list[MeasuringEquipment]:
     equipment = []
-    standards = [link.standard for link in event.standard_links.select_related("standard").order_by("standard__certificate_number")]
+    standards = [
+        link.standard for link in event.standard_links.select_related("standard").order_by("standard__certificate_number")
+    ]
     for std in standards:
         devices = list(std.devices.order_by("code"))
-        std_ident = Identification(issuer="other", value=std.certificate_number, name={"zh": "计量标准考核证书", "en": "Standard approval certificate"})
+        std_ident = Identification(
+            issuer="other", value=std.certificate_number, name={"zh": "计量标准考核证书", "en": "Standard approval certificate"}
+        )
         if not devices:
             equipment.append(MeasuringEquipment(name={"zh": std.name}, identifications=[std_ident]))
             continue
@@ -136,12 +181,22 @@ def measuring_equipment(event: CalibrationEvent) -> list[MeasuringEquipment]:
             if calibration is not None:
                 cert = Certificate.objects.filter(event=calibration).only("number", "sha256").first()
                 if cert is not None:
-                    upstream = UpstreamCertificate(identifier=cert.number, sha256=cert.sha256,
-                                                   issuer={"zh": calibration.performer.name})
-            equipment.append(MeasuringEquipment(
-                name={"zh": f"{std.name} — {device.name}"}, certificate=upstream, model=device.model or None,
-                identifications=[std_ident, Identification(issuer="calibrationLaboratory", value=device.code,
-                                                           name={"zh": "器具编号", "en": "Instrument code"})]))
+                    upstream = UpstreamCertificate(
+                        identifier=cert.number, sha256=cert.sha256, issuer={"zh": calibration.performer.name}
+                    )
+            equipment.append(
+                MeasuringEquipment(
+                    name={"zh": f"{std.name} — {device.name}"},
+                    certificate=upstream,
+                    model=device.model or None,
+                    identifications=[
+                        std_ident,
+                        Identification(
+                            issuer="calibrationLaboratory", value=device.code, name={"zh": "器具编号", "en": "Instrument code"}
+                        ),
+                    ],
+                )
+            )
     return equipment
 
 
@@ -149,34 +204,71 @@ def build_record(event: CalibrationEvent, signers: list[tuple], issue_date: dt.d
     """The certificate record of ``event``; ``signers`` are (Person, role) pairs."""
     instrument = event.instrument
     kind = kind_of(event)
-    idents = [Identification(issuer="calibrationLaboratory", value=instrument.code, name={"zh": "器具编号", "en": "Instrument code"})]
+    idents = [
+        Identification(issuer="calibrationLaboratory", value=instrument.code, name={"zh": "器具编号", "en": "Instrument code"})
+    ]
     if instrument.serial_number:
-        idents.append(Identification(issuer="manufacturer", value=instrument.serial_number, name={"zh": "出厂编号", "en": "Serial number"}))
+        idents.append(
+            Identification(issuer="manufacturer", value=instrument.serial_number, name={"zh": "出厂编号", "en": "Serial number"})
+        )
     statements = []
     spec = event.specification
     if event.kind == CalibrationEvent.Kind.VERIFICATION:
         verdict = "pass" if event.passed else "fail"
-        text = ({"zh": f"经检定，符合{spec.code if spec else '检定规程'}要求，准予作为合格计量器具使用", "en": "Conforms; released for use"}
-                if event.passed else
-                {"zh": f"经检定，不符合{spec.code if spec else '检定规程'}要求，不准使用", "en": "Does not conform; not to be used"})
-        statements.append(Statement(declaration=text, ref_type="basic_conformity", conformity=verdict,
-                                    norm=spec.code if spec else None))
-    statements.append(Statement(declaration={"zh": f"有效期至 {event.valid_until.isoformat()}", "en": f"Valid until {event.valid_until.isoformat()}"},
-                                ref_type="jiliang_validUntil"))
+        text = (
+            {
+                "zh": f"经检定，符合{spec.code if spec else '检定规程'}要求，准予作为合格计量器具使用",
+                "en": "Conforms; released for use",
+            }
+            if event.passed
+            else {
+                "zh": f"经检定，不符合{spec.code if spec else '检定规程'}要求，不准使用",
+                "en": "Does not conform; not to be used",
+            }
+        )
+        statements.append(
+            Statement(declaration=text, ref_type="basic_conformity", conformity=verdict, norm=spec.code if spec else None)
+        )
+    statements.append(
+        Statement(
+            declaration={"zh": f"有效期至 {event.valid_until.isoformat()}", "en": f"Valid until {event.valid_until.isoformat()}"},
+            ref_type="jiliang_validUntil",
+        )
+    )
     persons = [RespPerson(name={"zh": person.name}, role=role, main_signer=(role == "approver")) for person, role in signers]
     methods = [UsedMethod(name={"zh": spec.title}, norm=spec.code)] if spec else []
     return CertificateRecord(
         unique_identifier=event.certificate_number,
         software=[Software(name={"zh": "计量平台", "en": "Jiliang"}, release=_release())],
-        begin_performance_date=event.performed_on, end_performance_date=event.performed_on, issue_date=issue_date,
-        items=[Item(name={"zh": instrument.name}, manufacturer={"zh": instrument.manufacturer} if instrument.manufacturer else None,
-                    model=instrument.model or None, identifications=idents)],
-        laboratory=_contact(event.performer), laboratory_code=event.performer.credit_code,
-        resp_persons=persons, customer=_contact(instrument.owner), statements=statements,
-        measurement_results=[MeasurementResult(name={"zh": TITLES[kind]["zh"] + "结果", "en": "Results"}, results=_results(event),
-                                               used_methods=methods, measuring_equipment=measuring_equipment(event))],
-        languages=["zh", "en"], mandatory_languages=["zh"],
-        identifications=[Identification(issuer="calibrationLaboratory", value=kind, name={"zh": TITLES[kind]["zh"], "en": TITLES[kind]["en"]})],
+        begin_performance_date=event.performed_on,
+        end_performance_date=event.performed_on,
+        issue_date=issue_date,
+        items=[
+            Item(
+                name={"zh": instrument.name},
+                manufacturer={"zh": instrument.manufacturer} if instrument.manufacturer else None,
+                model=instrument.model or None,
+                identifications=idents,
+            )
+        ],
+        laboratory=_contact(event.performer),
+        laboratory_code=event.performer.credit_code,
+        resp_persons=persons,
+        customer=_contact(instrument.owner),
+        statements=statements,
+        measurement_results=[
+            MeasurementResult(
+                name={"zh": TITLES[kind]["zh"] + "结果", "en": "Results"},
+                results=_results(event),
+                used_methods=methods,
+                measuring_equipment=measuring_equipment(event),
+            )
+        ],
+        languages=["zh", "en"],
+        mandatory_languages=["zh"],
+        identifications=[
+            Identification(issuer="calibrationLaboratory", value=kind, name={"zh": TITLES[kind]["zh"], "en": TITLES[kind]["en"]})
+        ],
     )
 
 

@@ -102,12 +102,21 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
     statements = (adm.get("statements") or {}).get("statement") or []
     conformity = next((s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)), None)
     verdict = next((_text(s.get("declaration")) for s in statements if s.get("@refType") == "basic_conformity"), "")
-    valid_until = next((_text(s.get("declaration")).replace("有效期至", "").strip() for s in statements
-                        if s.get("@refType") == "jiliang_validUntil"), "")
+    valid_until = next(
+        (
+            _text(s.get("declaration")).replace("有效期至", "").strip()
+            for s in statements
+            if s.get("@refType") == "jiliang_validUntil"
+        ),
+        "",
+    )
     norm = next((s.get("norm") for s in statements if s.get("norm")), "")
     if not norm:
-        methods = [m for mr in ((data["measurement_results"] or {}).get("measurementResult") or [])
-                   for m in ((mr.get("usedMethods") or {}).get("usedMethod") or [])]
+        methods = [
+            m
+            for mr in ((data["measurement_results"] or {}).get("measurementResult") or [])
+            for m in ((mr.get("usedMethods") or {}).get("usedMethod") or [])
+        ]
         norm = "; ".join(str(m.get("norm") or _text(m.get("name"))) for m in methods)
     persons = {}
     for p in (adm.get("respPersons") or {}).get("respPerson") or []:
@@ -121,20 +130,47 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
             unit = units[i] if i < len(units) else (units[-1] if units else "")
             u = uncs[i] if isinstance(uncs, list) and i < len(uncs) else (uncs if not isinstance(uncs, list) else None)
             k = q.get("coverage_factor")
-            rows.append({"result": _text(q["result"]), "quantity": _text(q["name"]), "value": _fmt(v),
-                         "unit": registry_unit(unit or ""), "U": _fmt(u), "k": _fmt(k[i] if isinstance(k, list) and i < len(k) else k)})
-    equipment = [{"name": _text(ref["equipment"]), "identifier": ref["identifier"] or "", "sha256": ref["hash"]}
-                 for ref in upstream_certificates(xml)]
+            rows.append(
+                {
+                    "result": _text(q["result"]),
+                    "quantity": _text(q["name"]),
+                    "value": _fmt(v),
+                    "unit": registry_unit(unit or ""),
+                    "U": _fmt(u),
+                    "k": _fmt(k[i] if isinstance(k, list) and i < len(k) else k),
+                }
+            )
+    equipment = [
+        {"name": _text(ref["equipment"]), "identifier": ref["identifier"] or "", "sha256": ref["hash"]}
+        for ref in upstream_certificates(xml)
+    ]
     customer = _text((adm.get("customer") or {}).get("name"))
     lab = _text(((adm.get("calibrationLaboratory") or {}).get("contact") or {}).get("name"))
     kind = cert.kind
     return CertificateView(
-        number=cert.number, kind=kind, title=TITLES.get(kind, TITLES[Certificate.Kind.CALIBRATION]), institution=lab, customer=customer,
-        item=_text(item.get("name")), model=str(item.get("model") or ""), serial=idents.get("manufacturer") or "",
-        instrument_code=idents.get("calibrationLaboratory") or "", manufacturer=_text((item.get("manufacturer") or {}).get("name")),
-        norm=norm or "", verdict=verdict, conformity=conformity, performed_on=str(core.get("beginPerformanceDate") or ""),
-        issue_date=str(core.get("issueDate") or ""), valid_until=valid_until, persons=persons, results=rows, equipment=equipment,
-        signatures=data["signatures"], check_url=check_url, status=cert.status, revocation_reason=cert.revocation_reason,
+        number=cert.number,
+        kind=kind,
+        title=TITLES.get(kind, TITLES[Certificate.Kind.CALIBRATION]),
+        institution=lab,
+        customer=customer,
+        item=_text(item.get("name")),
+        model=str(item.get("model") or ""),
+        serial=idents.get("manufacturer") or "",
+        instrument_code=idents.get("calibrationLaboratory") or "",
+        manufacturer=_text((item.get("manufacturer") or {}).get("name")),
+        norm=norm or "",
+        verdict=verdict,
+        conformity=conformity,
+        performed_on=str(core.get("beginPerformanceDate") or ""),
+        issue_date=str(core.get("issueDate") or ""),
+        valid_until=valid_until,
+        persons=persons,
+        results=rows,
+        equipment=equipment,
+        signatures=data["signatures"],
+        check_url=check_url,
+        status=cert.status,
+        revocation_reason=cert.revocation_reason,
         external_note=external_note(cert),
         sha256=cert.sha256,
     )
@@ -149,11 +185,27 @@ def _embed_file(canvas, name: str, content: bytes, mime: str, description: str) 
     from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFStream, PDFString
 
     doc = canvas._doc
-    stream = PDFStream(PDFDictionary({"Type": "/EmbeddedFile", "Subtype": "/" + mime.replace("/", "#2F"),
-                                      "Params": PDFDictionary({"Size": len(content)}),
-                                      "Filter": "/FlateDecode"}), zlib.compress(content))
-    spec = PDFDictionary({"Type": "/Filespec", "F": PDFString(name), "UF": PDFString(name), "Desc": PDFString(description),
-                          "AFRelationship": "/Source", "EF": PDFDictionary({"F": doc.Reference(stream)})})
+    stream = PDFStream(
+        PDFDictionary(
+            {
+                "Type": "/EmbeddedFile",
+                "Subtype": "/" + mime.replace("/", "#2F"),
+                "Params": PDFDictionary({"Size": len(content)}),
+                "Filter": "/FlateDecode",
+            }
+        ),
+        zlib.compress(content),
+    )
+    spec = PDFDictionary(
+        {
+            "Type": "/Filespec",
+            "F": PDFString(name),
+            "UF": PDFString(name),
+            "Desc": PDFString(description),
+            "AFRelationship": "/Source",
+            "EF": PDFDictionary({"F": doc.Reference(stream)}),
+        }
+    )
     spec_ref = doc.Reference(spec)
     doc.Catalog.Names = PDFDictionary({"EmbeddedFiles": PDFDictionary({"Names": PDFArray([PDFString(name), spec_ref])})})
 
@@ -201,8 +253,13 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
         c.setFont(CJK_FONT, 8)
         c.drawString(30 * mm, height - 97 * mm, view.external_note[:110])
     rows = [
-        ("送检单位", view.customer), ("计量器具名称", view.item), ("型号/规格", view.model), ("出厂编号", view.serial),
-        ("器具编号", view.instrument_code), ("制造单位", view.manufacturer), ("检定/校准依据", view.norm),
+        ("送检单位", view.customer),
+        ("计量器具名称", view.item),
+        ("型号/规格", view.model),
+        ("出厂编号", view.serial),
+        ("器具编号", view.instrument_code),
+        ("制造单位", view.manufacturer),
+        ("检定/校准依据", view.norm),
         ("检定结论" if view.kind != Certificate.Kind.CALIBRATION else "说明", view.verdict or "见校准结果"),
     ]
     y = height - 105 * mm
@@ -271,7 +328,9 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
             c.drawString(110 * mm, y, f"{eq['identifier'] or '-'}  {eq['sha256'][:16]}")
             y -= 5.5 * mm
     c.setFont(CJK_FONT, 8)
-    c.drawString(20 * mm, 15 * mm, "本证书附有签名的数字校准证书 (DCC XML)，以其为准。The signed DCC XML is attached and prevails.")
+    c.drawString(
+        20 * mm, 15 * mm, "本证书附有签名的数字校准证书 (DCC XML)，以其为准。The signed DCC XML is attached and prevails."
+    )
     _embed_file(c, f"{view.number}.xml", xml, "application/xml", "Digital calibration certificate (DCC 3.3.0), XAdES-signed")
     c.showPage()
     c.save()

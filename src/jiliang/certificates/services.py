@@ -40,6 +40,7 @@ def _actor(actor) -> dict:
     # Without an explicit actor the audit entry takes the surrounding audit_context's.
     return {} if actor is None else {"actor": actor}
 
+
 # ------------------------------------------------------------------------- issue
 
 
@@ -53,7 +54,9 @@ def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]
             raise CertificateError(f"signers: {person.name} ({role}) is not on the staff of {event.performer.name}")
     missing = [r for r in records.ROLES if r not in roles]
     if missing:
-        raise CertificateError(f"signers: no {', '.join(missing)} given (a certificate is signed by verifier, checker and approver)")
+        raise CertificateError(
+            f"signers: no {', '.join(missing)} given (a certificate is signed by verifier, checker and approver)"
+        )
     if len(set(roles)) != len(roles):
         raise CertificateError("signers: each role signs once")
     by_role = {role: person for person, role in pairs}
@@ -63,8 +66,9 @@ def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]
 
 
 @transaction.atomic
-def issue_certificate(event: CalibrationEvent, signers, *, published: bool = True, now: dt.datetime | None = None,
-                      actor=None) -> Certificate:
+def issue_certificate(
+    event: CalibrationEvent, signers, *, published: bool = True, now: dt.datetime | None = None, actor=None
+) -> Certificate:
     """Build the DCC of ``event`` from the registry, validate it, have the performing
     institution's active key sign it once per signer role, and store it."""
     if Certificate.objects.filter(event=event).exists():
@@ -81,12 +85,22 @@ def issue_certificate(event: CalibrationEvent, signers, *, published: bool = Tru
     assert_schema_valid(element)
     xml = sign_dcc(element, [keys.signer_for(key, role) for _, role in pairs], now)
     cert = Certificate.objects.create(
-        event=event, kind=records.kind_of(event), number=event.certificate_number, xml=xml,
-        sha256=hashlib.sha256(xml).hexdigest(), issued_at=now, signing_key=key, published=published,
+        event=event,
+        kind=records.kind_of(event),
+        number=event.certificate_number,
+        xml=xml,
+        sha256=hashlib.sha256(xml).hexdigest(),
+        issued_at=now,
+        signing_key=key,
+        published=published,
         signers=[{"person_id": p.pk, "name": p.name, "role": role, "key_serial": key.serial} for p, role in pairs],
     )
-    record("create", cert, **_actor(actor),
-           new={"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "event": event.pk, "key": key.serial})
+    record(
+        "create",
+        cert,
+        **_actor(actor),
+        new={"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "event": event.pk, "key": key.serial},
+    )
     return cert
 
 
@@ -130,8 +144,14 @@ class CheckResult:
     @property
     def valid(self) -> bool:
         v = self.verdict
-        return (v.schema_valid and v.signature_valid and v.chain_valid and v.roles_complete and not self.revoked
-                and self.record_match is True)
+        return (
+            v.schema_valid
+            and v.signature_valid
+            and v.chain_valid
+            and v.roles_complete
+            and not self.revoked
+            and self.record_match is True
+        )
 
     @property
     def outcome(self) -> str:
@@ -176,8 +196,9 @@ def configured_anchors() -> list[x509.Certificate]:
 
 
 def _verify(xml: bytes, *, expected: str | None, required_roles, anchors, intermediates=()) -> Verdict:
-    verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates, expected_identifier=expected,
-                         required_roles=required_roles)
+    verdict = verify_dcc(
+        xml, trust_anchors=anchors, intermediates=intermediates, expected_identifier=expected, required_roles=required_roles
+    )
     revoked = keys.revoked_keys()
     for sig in verdict.signatures:
         when = dt.datetime.fromisoformat(sig.signing_time) if sig.signing_time else None
@@ -204,12 +225,16 @@ def registry_problems(cert: Certificate, xml: bytes) -> list[str]:
     except DccError as exc:
         return [*problems, f"record: cannot read the document ({exc})"]
     if data["unique_identifier"] != event.certificate_number:
-        problems.append(f"record: the document is certificate {data['unique_identifier']!r}, the registry's record is {event.certificate_number!r}")
+        problems.append(
+            f"record: the document is certificate {data['unique_identifier']!r}, the registry's record is {event.certificate_number!r}"
+        )
     if cert.external:
         return problems
     core = (data["administrative_data"] or {}).get("coreData") or {}
     if core.get("beginPerformanceDate") != event.performed_on.isoformat():
-        problems.append(f"record: performance date {core.get('beginPerformanceDate')} differs from the registry's {event.performed_on.isoformat()}")
+        problems.append(
+            f"record: performance date {core.get('beginPerformanceDate')} differs from the registry's {event.performed_on.isoformat()}"
+        )
     items = ((data["administrative_data"] or {}).get("items") or {}).get("item") or []
     codes = {i.get("value") for item in items for i in ((item.get("identifications") or {}).get("identification") or [])}
     if event.instrument.code not in codes:
@@ -217,8 +242,12 @@ def registry_problems(cert: Certificate, xml: bytes) -> list[str]:
     statements = ((data["administrative_data"] or {}).get("statements") or {}).get("statement") or []
     conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
     if event.kind == CalibrationEvent.Kind.VERIFICATION and conformity != {"pass" if event.passed else "fail"}:
-        problems.append(f"record: the verdict {sorted(conformity)} differs from the registry's ({'pass' if event.passed else 'fail'})")
-    measured = [q["value"] for q in quantities(xml) if q.get("ref_type") not in ("basic_referenceValue", "basic_measurementError")]
+        problems.append(
+            f"record: the verdict {sorted(conformity)} differs from the registry's ({'pass' if event.passed else 'fail'})"
+        )
+    measured = [
+        q["value"] for q in quantities(xml) if q.get("ref_type") not in ("basic_referenceValue", "basic_measurementError")
+    ]
     expected = [float(r["value"]) for r in (event.results or []) if isinstance(r, dict) and "value" in r]
     if expected and [_num(v) for v in measured] != expected:
         problems.append("record: the measured values differ from the registry's")
@@ -244,7 +273,9 @@ def _finish(result: CheckResult, cert: Certificate | None, xml: bytes) -> CheckR
         result.status = cert.status
         if cert.status == Certificate.Status.REVOKED:
             result.revocation_reason = cert.revocation_reason
-            result.verdict.reasons.append(f"revoked: certificate {cert.number} was revoked on {cert.revoked_at.isoformat()}: {cert.revocation_reason}")
+            result.verdict.reasons.append(
+                f"revoked: certificate {cert.number} was revoked on {cert.revoked_at.isoformat()}: {cert.revocation_reason}"
+            )
         problems = registry_problems(cert, xml)
         result.record_match = not problems
         result.verdict.reasons.extend(problems)
@@ -280,8 +311,9 @@ def check_number(number: str, *, may_see: Callable[[Certificate], bool] | None =
     return _finish(CheckResult(number, verdict, examined=True), cert, xml)
 
 
-def verify_uploaded(xml: bytes, number: str | None = None, *,
-                    may_see: Callable[[Certificate], bool] | None = None) -> CheckResult:
+def verify_uploaded(
+    xml: bytes, number: str | None = None, *, may_see: Callable[[Certificate], bool] | None = None
+) -> CheckResult:
     """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
     if not isinstance(xml, (bytes, bytearray)):
         raise CertificateError("file: expected the DCC file's bytes")
@@ -308,7 +340,7 @@ class ImportReport:
 
 
 def _lab_name(data: dict) -> str:
-    contact = (((data["administrative_data"] or {}).get("calibrationLaboratory") or {}).get("contact") or {})
+    contact = ((data["administrative_data"] or {}).get("calibrationLaboratory") or {}).get("contact") or {}
     name = contact.get("name") or {}
     text = name if isinstance(name, str) else next(iter(name.values()), "")
     country = ((contact.get("location") or {}).get("countryCode")) or ""
@@ -332,8 +364,13 @@ def values_of(xml: bytes) -> tuple[list[dict], float | None]:
             if not isinstance(value, float):
                 continue
             unit = units[i] if i < len(units) else units[-1] if units else ""
-            row = {"quantity": label, "value": value, "unit": records.registry_unit(unit or ""), "dsi_unit": unit,
-                   "ref_type": q.get("ref_type")}
+            row = {
+                "quantity": label,
+                "value": value,
+                "unit": records.registry_unit(unit or ""),
+                "dsi_unit": unit,
+                "ref_type": q.get("ref_type"),
+            }
             u = uncs[i] if i < len(uncs) else (uncs[-1] if uncs else None)
             if isinstance(u, float):
                 row["U"] = u
@@ -405,22 +442,34 @@ def _attribute(xml: bytes, verdict: Verdict, device: Instrument, named: Organisa
         if candidate is not None and candidate.name.strip().casefold() in names:
             return Attribution(status, candidate, None, signed_by)
         if named is not None and named.pk != holder.pk:
-            raise CertificateError(f"performer: the DCC's signing certificate ({signed_by}) does not name {named.name}; "
-                                   f"omit the performer to record it as {holder.name}'s record of an outside calibration")
+            raise CertificateError(
+                f"performer: the DCC's signing certificate ({signed_by}) does not name {named.name}; "
+                f"omit the performer to record it as {holder.name}'s record of an outside calibration"
+            )
         return Attribution(status, holder, None, signed_by)
     else:
         status = Certificate.SignatureStatus.UNTRUSTED
     if named is not None and named.pk != holder.pk:
         what = "an unsigned DCC" if status == Certificate.SignatureStatus.UNSIGNED else "a DCC whose signer is not trusted here"
-        raise CertificateError(f"performer: {what} cannot be recorded as performed by {named.name}; omit the performer "
-                               f"to record it as {holder.name}'s record of an outside calibration")
+        raise CertificateError(
+            f"performer: {what} cannot be recorded as performed by {named.name}; omit the performer "
+            f"to record it as {holder.name}'s record of an outside calibration"
+        )
     return Attribution(status, holder, None, signed_by)
 
 
 @transaction.atomic
-def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisation | None = None,
-                        trust_anchors: list[x509.Certificate] | None = None, intermediates: list[x509.Certificate] = (),
-                        require_signature: bool = False, valid_months: int = 12, actor=None) -> ImportReport:
+def import_external_dcc(
+    xml: bytes,
+    device: Instrument,
+    *,
+    performer: Organisation | None = None,
+    trust_anchors: list[x509.Certificate] | None = None,
+    intermediates: list[x509.Certificate] = (),
+    require_signature: bool = False,
+    valid_months: int = 12,
+    actor=None,
+) -> ImportReport:
     """Attach an outside laboratory's DCC as the calibration event of a standard device.
 
     The document must validate against the DCC XSD; a signed one must have matching
@@ -469,8 +518,9 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
     lab = _lab_name(data)
     attribution = _attribute(xml, verdict, device, performer, lab)
     if attribution.performer.pk == device.standard.holder_id and attribution.signing_key is None:
-        notes.append(f"recorded as {attribution.performer.name}'s record of an outside calibration "
-                     f"by {lab or 'an unnamed laboratory'}")
+        notes.append(
+            f"recorded as {attribution.performer.name}'s record of an outside calibration by {lab or 'an unnamed laboratory'}"
+        )
     rows, largest = values_of(xml)
     if not rows:
         raise CertificateError("file: the DCC has no numeric results")
@@ -479,23 +529,49 @@ def import_external_dcc(xml: bytes, device: Instrument, *, performer: Organisati
     passed = True if conformity == {"pass"} else False if "fail" in conformity else None
     valid_until = _add_months(ended, valid_months)
     event = CalibrationEvent.objects.create(
-        instrument=device, performer=attribution.performer, kind=CalibrationEvent.Kind.CALIBRATION, performed_on=ended,
-        valid_until=valid_until, passed=passed, results=rows, uncertainty=largest, certificate_number=number,
+        instrument=device,
+        performer=attribution.performer,
+        kind=CalibrationEvent.Kind.CALIBRATION,
+        performed_on=ended,
+        valid_until=valid_until,
+        passed=passed,
+        results=rows,
+        uncertainty=largest,
+        certificate_number=number,
         external_source=lab[:200],
     )
     issued = verdict.signatures[0].signing_time if verdict.signatures else None
     trusted = attribution.signature_status in (Certificate.SignatureStatus.PLATFORM, Certificate.SignatureStatus.TRUSTED)
     cert = Certificate.objects.create(
-        event=event, kind=Certificate.Kind.CALIBRATION, number=number, xml=xml, sha256=hashlib.sha256(xml).hexdigest(),
-        issued_at=dt.datetime.fromisoformat(issued) if issued else timezone.now(), external=True,
+        event=event,
+        kind=Certificate.Kind.CALIBRATION,
+        number=number,
+        xml=xml,
+        sha256=hashlib.sha256(xml).hexdigest(),
+        issued_at=dt.datetime.fromisoformat(issued) if issued else timezone.now(),
+        external=True,
         status=Certificate.Status.ISSUED if attribution.signing_key else Certificate.Status.IMPORTED,
-        signing_key=attribution.signing_key, signature_status=attribution.signature_status, signed_by=attribution.signed_by,
-        published=trusted, signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
+        signing_key=attribution.signing_key,
+        signature_status=attribution.signature_status,
+        signed_by=attribution.signed_by,
+        published=trusted,
+        signers=[{"name": s.signer, "role": s.role, "key_serial": s.serial} for s in verdict.signatures],
     )
-    record("import", cert, **_actor(actor), new={
-        "number": number, "sha256": cert.sha256, "device": device.code, "source": lab, "begun": begun,
-        "performer": attribution.performer.pk, "signature_status": str(attribution.signature_status), "signed_by": attribution.signed_by,
-    })
+    record(
+        "import",
+        cert,
+        **_actor(actor),
+        new={
+            "number": number,
+            "sha256": cert.sha256,
+            "device": device.code,
+            "source": lab,
+            "begun": begun,
+            "performer": attribution.performer.pk,
+            "signature_status": str(attribution.signature_status),
+            "signed_by": attribution.signed_by,
+        },
+    )
     return ImportReport(event, cert, verdict, notes)
 
 

@@ -54,8 +54,9 @@ def check(request):
         elif upload.size > MAX_UPLOAD:
             error = f"文件过大 / file larger than {MAX_UPLOAD // (1024 * 1024)} MB"
         else:
-            result = services.verify_uploaded(upload.read(), number=request.POST.get("number") or None,
-                                              may_see=lambda cert: may_see(request, cert))
+            result = services.verify_uploaded(
+                upload.read(), number=request.POST.get("number") or None, may_see=lambda cert: may_see(request, cert)
+            )
     elif number:
         result = services.check_number(number, may_see=lambda cert: may_see(request, cert))
     cert = None
@@ -63,9 +64,12 @@ def check(request):
         cert = Certificate.objects.filter(number=result.number).first()
         if cert is not None and not may_see(request, cert):
             cert = None
-    return render(request, "certificates/check.html", {"result": result, "data": result.to_dict() if result else None,
-                                                       "number": number, "error": error, "certificate": cert},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "certificates/check.html",
+        {"result": result, "data": result.to_dict() if result else None, "number": number, "error": error, "certificate": cert},
+        status=400 if error else 200,
+    )
 
 
 @require_GET

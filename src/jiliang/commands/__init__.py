@@ -32,8 +32,13 @@ def read_text(path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError("", f"is not UTF-8 text (byte {exc.start + 1} cannot be decoded)", code="file_not_utf8",
-                         file="standard input" if path == "-" else path, byte=exc.start + 1) from None
+        raise InputError(
+            "",
+            f"is not UTF-8 text (byte {exc.start + 1} cannot be decoded)",
+            code="file_not_utf8",
+            file="standard input" if path == "-" else path,
+            byte=exc.start + 1,
+        ) from None
 
 
 @contextmanager

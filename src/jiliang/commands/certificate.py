@@ -64,8 +64,20 @@ def run_issue(args) -> int:
         signers.append((person, role))
     cert = services.issue_certificate(event, signers, published=not args.unpublished, actor="cli:certificate")
     if args.json:
-        print(json.dumps({"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "issued_at": cert.issued_at.isoformat(),
-                          "signers": cert.signers, "key_serial": cert.signing_key.serial}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "number": cert.number,
+                    "kind": cert.kind,
+                    "sha256": cert.sha256,
+                    "issued_at": cert.issued_at.isoformat(),
+                    "signers": cert.signers,
+                    "key_serial": cert.signing_key.serial,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print(f"issued {cert.get_kind_display()} {cert.number} (SHA-256 {cert.sha256}), signed by key {cert.signing_key.serial}")
     return 0

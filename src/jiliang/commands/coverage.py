@@ -13,7 +13,9 @@ def register(subparsers) -> None:
     parser.add_argument("--xlsx", metavar="FILE", help="also write the ledger to an XLSX workbook")
     parser.add_argument("--chart", metavar="FILE", help="also draw coverage by city against the target (.svg or .png)")
     parser.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, default=None, help="a past date (YYYY-MM-DD)")
-    parser.add_argument("--history", type=int, default=0, metavar="MONTHS", help="also the rate by month for the last MONTHS months")
+    parser.add_argument(
+        "--history", type=int, default=0, metavar="MONTHS", help="also the rate by month for the last MONTHS months"
+    )
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
     parser.set_defaults(func=run)
 
@@ -25,5 +27,11 @@ def run(args) -> int:
     django.setup()
     from jiliang.verification.reports import run_coverage
 
-    return run_coverage(args.region, getattr(args, "xlsx", None), getattr(args, "chart", None), args.json, getattr(args, "as_of", None),
-                        getattr(args, "history", 0))
+    return run_coverage(
+        args.region,
+        getattr(args, "xlsx", None),
+        getattr(args, "chart", None),
+        args.json,
+        getattr(args, "as_of", None),
+        getattr(args, "history", 0),
+    )

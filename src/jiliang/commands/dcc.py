@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("build", help="build a DCC from a JSON certificate record")
     p.add_argument("record", help="JSON record file ('-' reads standard input)")
     p.add_argument("-o", "--output", help="write the XML here (default: standard output)")
-    p.set_defaults(func=_naming_the_file(run_build, 'record'))
+    p.set_defaults(func=_naming_the_file(run_build, "record"))
 
     p = sub.add_parser("example-record", help="print an example JSON certificate record (for build)")
     p.add_argument("--results", type=int, default=3, help="number of calibration points (default 3)")
@@ -38,42 +38,56 @@ def register(subparsers) -> None:
     p = sub.add_parser("validate", help=f"check a DCC against the DCC {DCC_VERSION} / D-SI 2.2.1 XSD and its D-SI units")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=_naming_the_file(run_validate, 'file'))
+    p.set_defaults(func=_naming_the_file(run_validate, "file"))
 
     p = sub.add_parser("parse", help="print a DCC (any 3.x) as JSON")
     p.add_argument("file")
-    p.set_defaults(func=_naming_the_file(run_parse, 'file'))
+    p.set_defaults(func=_naming_the_file(run_parse, "file"))
 
     p = sub.add_parser("sign", help="append an enveloped XAdES-BES signature (ECDSA P-256, SHA-256)")
     p.add_argument("file")
     p.add_argument("--key", required=True, help="PKCS#8 PEM private key")
     p.add_argument("--cert", required=True, help="PEM signing certificate, optionally followed by its chain")
-    p.add_argument("--password-env", dest="password_env", metavar="VAR",
-                   help="environment variable holding the key's passphrase")
+    p.add_argument("--password-env", dest="password_env", metavar="VAR", help="environment variable holding the key's passphrase")
     p.add_argument("--role", help="signer role recorded in the signature (verifier, checker, approver)")
     p.add_argument("--time", help="signing time, ISO 8601 with zone (default: now, UTC)")
     p.add_argument("-o", "--output", help="write the signed XML here (default: overwrite FILE)")
-    p.set_defaults(func=_naming_the_file(run_sign, 'file'))
+    p.set_defaults(func=_naming_the_file(run_sign, "file"))
 
     p = sub.add_parser("verify", help="check schema, signatures, signer chain at the signing time and revocation")
     p.add_argument("file")
     p.add_argument("--trust", action="append", default=[], metavar="CA.pem", help="trust anchor(s); repeatable")
-    p.add_argument("--intermediate", action="append", default=[], metavar="CERT.pem",
-                   help="extra certificates to build the signer's path; repeatable")
-    p.add_argument("--crl", action="append", default=[], metavar="CRL.pem",
-                   help="revocation list, checked against the --trust certificates; repeatable")
+    p.add_argument(
+        "--intermediate",
+        action="append",
+        default=[],
+        metavar="CERT.pem",
+        help="extra certificates to build the signer's path; repeatable",
+    )
+    p.add_argument(
+        "--crl",
+        action="append",
+        default=[],
+        metavar="CRL.pem",
+        help="revocation list, checked against the --trust certificates; repeatable",
+    )
     p.add_argument("--revoked", action="append", default=[], metavar="SERIAL", help="revoked serial (hex); repeatable")
     p.add_argument("--expect-id", dest="expect_id", help="the unique identifier the certificate must carry")
-    p.add_argument("--require-role", dest="require_role", action="append", default=[],
-                   help="a role that must have signed (verifier, checker, approver); repeatable")
+    p.add_argument(
+        "--require-role",
+        dest="require_role",
+        action="append",
+        default=[],
+        help="a role that must have signed (verifier, checker, approver); repeatable",
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    p.set_defaults(func=_naming_the_file(run_verify, 'file'))
+    p.set_defaults(func=_naming_the_file(run_verify, "file"))
 
     p = sub.add_parser("render", help="render a DCC as a standalone HTML page")
     p.add_argument("file")
     p.add_argument("--lang", default="zh", help="preferred language (default zh)")
     p.add_argument("-o", "--output", help="write the HTML here (default: standard output)")
-    p.set_defaults(func=_naming_the_file(run_render, 'file'))
+    p.set_defaults(func=_naming_the_file(run_render, "file"))
 
 
 def _read_bytes(path: str) -> bytes:
@@ -82,9 +96,11 @@ def _read_bytes(path: str) -> bytes:
 
 def _naming_the_file(run, attribute: str):
     """``run`` with its refusals located in the file it was given (``args.<attribute>``)."""
+
     def wrapped(args) -> int:
         with reading(getattr(args, attribute)):
             return run(args)
+
     return wrapped
 
 
@@ -124,8 +140,13 @@ def run_validate(args) -> int:
     problems = parse_dcc(data)["unit_problems"] if report.valid else []
     valid = report.valid and not problems
     if args.json:
-        print(json.dumps({"file": args.file, "valid": valid, "schema_errors": list(report.errors),
-                          "unit_errors": problems}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"file": args.file, "valid": valid, "schema_errors": list(report.errors), "unit_errors": problems},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print(f"{args.file}: {'valid' if valid else 'NOT valid'} (DCC {DCC_VERSION}, D-SI 2.2.1)")
         for line in [*report.errors, *problems]:
@@ -140,7 +161,7 @@ def run_parse(args) -> int:
 
 def _parse_time(text: str | None) -> dt.datetime:
     if not text:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -177,12 +198,18 @@ def run_verify(args) -> int:
                 continue
         else:
             raise DccError(f"--crl {path}: not signed by any --trust certificate")
-    verdict = verify_dcc(_read_bytes(args.file), trust_anchors=anchors, intermediates=intermediates,
-                         revoked=revoked or None, expected_identifier=args.expect_id,
-                         required_roles=args.require_role)
+    verdict = verify_dcc(
+        _read_bytes(args.file),
+        trust_anchors=anchors,
+        intermediates=intermediates,
+        revoked=revoked or None,
+        expected_identifier=args.expect_id,
+        required_roles=args.require_role,
+    )
     if args.json:
         print(json.dumps({"file": args.file, **verdict.to_dict()}, ensure_ascii=False, indent=2))
     else:
+
         def yes(ok):
             return "yes" if ok else "NO"
 

@@ -12,7 +12,9 @@ def register(subparsers) -> None:
     parser.add_argument("--region", metavar="CODE", help="GB/T 2260 code: that region and everything below it")
     parser.add_argument("--days", type=int, default=30, help="horizon in days (default 30); overdue ones are always listed")
     parser.add_argument("--limit", type=int, default=50, help="how many of the most urgent instruments to list")
-    parser.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, default=None, help="the day to count from (YYYY-MM-DD)")
+    parser.add_argument(
+        "--as-of", dest="as_of", type=dt.date.fromisoformat, default=None, help="the day to count from (YYYY-MM-DD)"
+    )
     parser.add_argument("--json", action="store_true", help="print the list as JSON")
     parser.set_defaults(func=run)
 

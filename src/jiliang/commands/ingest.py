@@ -19,19 +19,37 @@ def _setup():
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("ingest", help="consume telemetry from the broker (MQTT / NATS) or a file into the database")
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port (Mosquitto) or nats://host:port (JetStream)")
-    p.add_argument("--topic", default=None, help="MQTT topic filter (default jiliang/t/+/up) or NATS subject (default jiliang.t.>)")
-    p.add_argument("--client-id", default="jiliang-ingest", help="MQTT client id / NATS durable consumer: keep it fixed so the session survives restarts")
-    p.add_argument("--share", default=None, metavar="GROUP",
-                   help="MQTT 5 shared subscription group: run several workers (each its own --client-id) that split the traffic")
+    p.add_argument(
+        "--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port (Mosquitto) or nats://host:port (JetStream)"
+    )
+    p.add_argument(
+        "--topic", default=None, help="MQTT topic filter (default jiliang/t/+/up) or NATS subject (default jiliang.t.>)"
+    )
+    p.add_argument(
+        "--client-id",
+        default="jiliang-ingest",
+        help="MQTT client id / NATS durable consumer: keep it fixed so the session survives restarts",
+    )
+    p.add_argument(
+        "--share",
+        default=None,
+        metavar="GROUP",
+        help="MQTT 5 shared subscription group: run several workers (each its own --client-id) that split the traffic",
+    )
     p.add_argument("--batch-size", type=int, default=2000)
-    p.add_argument("--flush-interval", type=float, default=0.05, help="seconds before a partial batch is committed and acknowledged")
+    p.add_argument(
+        "--flush-interval", type=float, default=0.05, help="seconds before a partial batch is committed and acknowledged"
+    )
     p.add_argument("--receive-maximum", type=int, default=None, help="MQTT 5 Receive Maximum (default 4 × batch size)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--idle-exit", type=float, default=None, help="stop after this many seconds without a message")
     p.add_argument("--file", default=None, help="import signed messages from a file (two lines each: body, signature) instead")
-    p.add_argument("--sweep-interval", type=float, default=60.0,
-                   help="seconds between runs of the periodic rules (silence, service life); 0 turns them off")
+    p.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=60.0,
+        help="seconds between runs of the periodic rules (silence, service life); 0 turns them off",
+    )
     p.add_argument("--sweep", action="store_true", help="run the periodic rules once and exit")
     p.add_argument("--json", action="store_true", help="print the final counts as JSON")
     p.set_defaults(func=run)
@@ -52,8 +70,11 @@ def run(args) -> int:
         from jiliang.supervision.telemetry.services import sweep
 
         counts = sweep()
-        print(json.dumps(counts) if args.json else f"alerts opened: {sum(counts.values())} "
-              + ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items())))
+        print(
+            json.dumps(counts)
+            if args.json
+            else f"alerts opened: {sum(counts.values())} " + ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
+        )
         return 0
     if args.file:
         stats = import_file(args.file, batch_size=args.batch_size)
@@ -63,13 +84,28 @@ def run(args) -> int:
             topic = args.topic or "jiliang/t/+/up"
             if args.share:
                 topic = f"$share/{args.share}/{topic}"
-            source = worker.MqttIngest(host, port, topic=topic, client_id=args.client_id,
-                                       batch_size=args.batch_size, flush_interval=args.flush_interval,
-                                       receive_maximum=args.receive_maximum, pipeline=Pipeline(), sweep_interval=args.sweep_interval)
+            source = worker.MqttIngest(
+                host,
+                port,
+                topic=topic,
+                client_id=args.client_id,
+                batch_size=args.batch_size,
+                flush_interval=args.flush_interval,
+                receive_maximum=args.receive_maximum,
+                pipeline=Pipeline(),
+                sweep_interval=args.sweep_interval,
+            )
         else:
-            source = worker.NatsIngest(host, port, subject=args.topic or worker.NATS_SUBJECTS, durable=args.client_id,
-                                       batch_size=args.batch_size, flush_interval=args.flush_interval, pipeline=Pipeline(),
-                                       sweep_interval=args.sweep_interval)
+            source = worker.NatsIngest(
+                host,
+                port,
+                subject=args.topic or worker.NATS_SUBJECTS,
+                durable=args.client_id,
+                batch_size=args.batch_size,
+                flush_interval=args.flush_interval,
+                pipeline=Pipeline(),
+                sweep_interval=args.sweep_interval,
+            )
         try:
             stats = source.run(seconds=args.seconds, idle_exit=args.idle_exit)
         except KeyboardInterrupt:
@@ -78,8 +114,10 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(data))
     else:
-        print(f"received {data['received']}, stored {data['stored']}, duplicates {data['duplicates']}, "
-              f"rejected {data['rejected']}, alerts {data['alerts_created']} in {data['seconds']} s")
+        print(
+            f"received {data['received']}, stored {data['stored']}, duplicates {data['duplicates']}, "
+            f"rejected {data['rejected']}, alerts {data['alerts_created']} in {data['seconds']} s"
+        )
     return 0
 
 

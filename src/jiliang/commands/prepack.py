@@ -54,8 +54,14 @@ def _read_document(path: str) -> dict:
     try:
         return json.loads(read_text(path))
     except json.JSONDecodeError as exc:
-        raise InputError("", f"not valid JSON ({exc.msg}, line {exc.lineno})", code="file_bad_json",
-                         file="standard input" if path == "-" else path, msg=exc.msg, line=exc.lineno) from None
+        raise InputError(
+            "",
+            f"not valid JSON ({exc.msg}, line {exc.lineno})",
+            code="file_bad_json",
+            file="standard input" if path == "-" else path,
+            msg=exc.msg,
+            line=exc.lineno,
+        ) from None
 
 
 def _cmd_judge(args) -> int:
@@ -68,7 +74,9 @@ def _cmd_judge(args) -> int:
         f"Qn = {result.nominal:g} {result.unit}, T = {result.T:g} {result.unit}, n = {result.plan.n}, λ = {result.plan.lambda_}",
     ]
     if result.mean is not None:
-        lines.append(f"mean = {result.mean:.6g} {result.unit}, s = {result.s:.4g}, mean criterion {'met' if result.mean_ok else 'NOT met'}")
+        lines.append(
+            f"mean = {result.mean:.6g} {result.unit}, s = {result.s:.4g}, mean criterion {'met' if result.mean_ok else 'NOT met'}"
+        )
     if result.tare is not None:
         lines.append(f"tare: {result.tare.method} (mean tare {result.tare.mean_tare:g} {result.unit})")
     lines.append(f"short by > T: {result.short_T} (allowed {result.plan.allowed_short_T}), short by > 2T: {result.short_2T}")

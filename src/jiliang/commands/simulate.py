@@ -17,7 +17,9 @@ def register(subparsers) -> None:
     p.add_argument("--seconds", type=float, default=None, help="duration (default 10 s unless --messages)")
     p.add_argument("--messages", type=int, default=None, help="stop after this many messages")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--first-seq", type=int, default=None, help="first sequence number (default: after each device's last stored one)")
+    p.add_argument(
+        "--first-seq", type=int, default=None, help="first sequence number (default: after each device's last stored one)"
+    )
     p.add_argument("--binary", action="store_true", help="publish the compact binary form instead of JSON")
     p.add_argument("--register", action="store_true", help="register devices on registry instruments until there are --devices")
     p.add_argument("--json", action="store_true")
@@ -51,16 +53,32 @@ def run(args) -> int:
     seconds = args.seconds if args.seconds is not None or args.messages is not None else 10.0
     publisher = simulator.publisher_for(args.broker)
     try:
-        report = simulator.simulate(devices, publisher=publisher, rate=args.rate, seconds=seconds, messages=args.messages,
-                                    fraud_share=args.fraud_share, seed=args.seed, first_seq=first, binary=args.binary)
+        report = simulator.simulate(
+            devices,
+            publisher=publisher,
+            rate=args.rate,
+            seconds=seconds,
+            messages=args.messages,
+            fraud_share=args.fraud_share,
+            seed=args.seed,
+            first_seq=first,
+            binary=args.binary,
+        )
     finally:
         publisher.close()
     # "acknowledged": what the broker confirmed it holds (MQTT PUBACKs, JetStream acks), after every reconnect.
-    data = report.as_json() | {"devices": len(devices), "broker": args.broker, "acknowledged": publisher.acked,
-                               "reconnects": publisher.reconnects}
-    print(json.dumps(data) if args.json else
-          f"published {data['published']} messages from {len(devices)} devices ({data['fraud_messages']} with a fraud) "
-          f"in {data['seconds']} s to {args.broker}; {data['acknowledged']} acknowledged, {data['reconnects']} reconnect(s)")
+    data = report.as_json() | {
+        "devices": len(devices),
+        "broker": args.broker,
+        "acknowledged": publisher.acked,
+        "reconnects": publisher.reconnects,
+    }
+    print(
+        json.dumps(data)
+        if args.json
+        else f"published {data['published']} messages from {len(devices)} devices ({data['fraud_messages']} with a fraud) "
+        f"in {data['seconds']} s to {args.broker}; {data['acknowledged']} acknowledged, {data['reconnects']} reconnect(s)"
+    )
     return 0
 
 

@@ -67,8 +67,14 @@ def _cmd_trace(args) -> int:
         for col in ("区划 region", "名称 name", "器具 instruments", "可溯源 traceable", "比例 share", "主要原因 top reasons"):
             table.add_column(col)
         for r in summary["regions"]:
-            table.add_row(r["code"], r["name"], f"{r['instruments']:,}", f"{r['traceable']:,}", f"{(r['share'] or 0):.1%}",
-                          "; ".join(f"{t['label']} {t['instruments']}" for t in r["top_reasons"]))
+            table.add_row(
+                r["code"],
+                r["name"],
+                f"{r['instruments']:,}",
+                f"{r['traceable']:,}",
+                f"{(r['share'] or 0):.1%}",
+                "; ".join(f"{t['label']} {t['instruments']}" for t in r["top_reasons"]),
+            )
         Console().print(table)
         return 0
     if not args.item:
@@ -91,14 +97,18 @@ def _cmd_impact(args) -> int:
     doc = services.impact_document(found, limit=10**9 if args.csv else 20)
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["event", "certificate_number", "instrument", "performed_on", "depth", "via_event"])
+            writer = csv.DictWriter(
+                handle, fieldnames=["event", "certificate_number", "instrument", "performed_on", "depth", "via_event"]
+            )
             writer.writeheader()
             writer.writerows(doc["affected"])
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
-    print(f"{standard.name} ({standard.certificate_number}) {doc['from']} … {doc['to']}: "
-          f"{doc['events']:,} events, {doc['instruments']:,} instruments in doubt, depth up to {doc['max_depth']}")
+    print(
+        f"{standard.name} ({standard.certificate_number}) {doc['from']} … {doc['to']}: "
+        f"{doc['events']:,} events, {doc['instruments']:,} instruments in doubt, depth up to {doc['max_depth']}"
+    )
     for owner in doc["by_owner"][:15]:
         print(f"  {owner['name']}: {owner['instruments']:,} instruments, {owner['events']:,} events")
     if args.csv:
@@ -117,7 +127,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("impact", help="events and instruments in doubt when a standard was out of tolerance")
     p.add_argument("standard", help="standard certificate number or id")
-    p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, help="start of the window (default: last good calibration)")
+    p.add_argument(
+        "--from", dest="date_from", type=dt.date.fromisoformat, help="start of the window (default: last good calibration)"
+    )
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="end of the window (default: today)")
     p.add_argument("--csv", help="write every affected event to this CSV file")
     p.add_argument("--json", action="store_true")

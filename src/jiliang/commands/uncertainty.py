@@ -34,8 +34,9 @@ def load_document(path: str) -> dict:
         else:
             doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError("", f"not valid JSON ({exc.msg}, line {exc.lineno})", code="file_bad_json", file=path,
-                         msg=exc.msg, line=exc.lineno) from None
+        raise InputError(
+            "", f"not valid JSON ({exc.msg}, line {exc.lineno})", code="file_bad_json", file=path, msg=exc.msg, line=exc.lineno
+        ) from None
     except Exception as exc:  # noqa: BLE001 - YAML's errors become one line naming the file
         raise InputError("", f"not valid YAML ({exc})", code="file_bad_yaml", file=path, msg=str(exc)) from None
     if not isinstance(doc, dict):
@@ -87,27 +88,44 @@ def _print_tables(result: dict) -> None:
     from rich.table import Table
 
     console = Console()
-    parts = [("GUM", result["gum"]), ("Monte Carlo", result["mc"])] if result["method"] == "both" else [
-        ("GUM" if result["method"] == "gum" else "Monte Carlo", result)]
+    parts = (
+        [("GUM", result["gum"]), ("Monte Carlo", result["mc"])]
+        if result["method"] == "both"
+        else [("GUM" if result["method"] == "gum" else "Monte Carlo", result)]
+    )
     for label, part in parts:
         for name, out in part["outputs"].items():
             unit = f" {out['unit']}" if out.get("unit") else ""
             rounded = out["rounded"]
-            console.print(f"[bold]{label}: {name}[/bold] = {_fmt(out['value'])}{unit}, u = {_fmt(out['u'])}, "
-                          f"ν = {_fmt(out['dof'])}, k = {_fmt(out['k'])}, U = {_fmt(out['U'])} "
-                          f"(p = {part['coverage_probability']})")
-            console.print(f"  interval [{_fmt(out['interval'][0])}, {_fmt(out['interval'][1])}]"
-                          + (f", shortest [{_fmt(out['shortest_interval'][0])}, {_fmt(out['shortest_interval'][1])}]"
-                             if "shortest_interval" in out else "")
-                          + f"; reported {name} = {rounded['text']}{unit}")
+            console.print(
+                f"[bold]{label}: {name}[/bold] = {_fmt(out['value'])}{unit}, u = {_fmt(out['u'])}, "
+                f"ν = {_fmt(out['dof'])}, k = {_fmt(out['k'])}, U = {_fmt(out['U'])} "
+                f"(p = {part['coverage_probability']})"
+            )
+            console.print(
+                f"  interval [{_fmt(out['interval'][0])}, {_fmt(out['interval'][1])}]"
+                + (
+                    f", shortest [{_fmt(out['shortest_interval'][0])}, {_fmt(out['shortest_interval'][1])}]"
+                    if "shortest_interval" in out
+                    else ""
+                )
+                + f"; reported {name} = {rounded['text']}{unit}"
+            )
             if out["budget"]:
                 table = Table(title=f"uncertainty budget 不确定度分量 — {name}")
                 for col in ("input", "estimate", "u", "distribution", "ν", "sensitivity", "contribution", "share"):
                     table.add_column(col, justify="left" if col in ("input", "distribution") else "right")
                 for row in out["budget"]:
-                    table.add_row(row["input"], _fmt(row["value"]), _fmt(row["u"]), row["distribution"],
-                                  _fmt(row["dof"]), _fmt(row["sensitivity"]), _fmt(row["contribution"]),
-                                  f"{100 * row['share']:.1f} %")
+                    table.add_row(
+                        row["input"],
+                        _fmt(row["value"]),
+                        _fmt(row["u"]),
+                        row["distribution"],
+                        _fmt(row["dof"]),
+                        _fmt(row["sensitivity"]),
+                        _fmt(row["contribution"]),
+                        f"{100 * row['share']:.1f} %",
+                    )
                 console.print(table)
     if result["method"] == "both":
         verdict = "validated" if result["validated"] else "NOT validated"

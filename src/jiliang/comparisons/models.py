@@ -53,7 +53,9 @@ class Comparison(models.Model):
     title = models.CharField(_("名称"), max_length=300)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     pilot = models.ForeignKey(Organisation, models.PROTECT, related_name="piloted_comparisons", verbose_name=_("主导实验室"))
-    administrator_region = models.ForeignKey(Region, models.PROTECT, related_name="comparisons", verbose_name=_("组织单位（地区）"))
+    administrator_region = models.ForeignKey(
+        Region, models.PROTECT, related_name="comparisons", verbose_name=_("组织单位（地区）")
+    )
     description = models.TextField(_("说明"), blank=True)
     protocol = models.FileField(_("比对方案"), upload_to=protocol_upload_to, blank=True)
     protocol_name = models.CharField(_("方案文件名"), max_length=200, blank=True)
@@ -68,7 +70,9 @@ class Comparison(models.Model):
     closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("批准人"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("批准人")
+    )
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
 
     class Meta:
@@ -108,8 +112,17 @@ class Measurand(models.Model):
 
 class Participant(models.Model):
     comparison = models.ForeignKey(Comparison, models.CASCADE, related_name="participants", verbose_name=_("比对"))
-    institution = models.ForeignKey(Organisation, models.PROTECT, related_name="comparison_participations", verbose_name=_("参加单位"))
-    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="comparison_participations", verbose_name=_("所用计量标准"))
+    institution = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="comparison_participations", verbose_name=_("参加单位")
+    )
+    standard = models.ForeignKey(
+        MeasurementStandard,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comparison_participations",
+        verbose_name=_("所用计量标准"),
+    )
     label = models.CharField(_("实验室代号"), max_length=60)
     in_reference = models.BooleanField(_("参与参考值计算"), default=True)
 
@@ -241,7 +254,14 @@ class FollowUpAction(models.Model):
     participant = models.ForeignKey(Participant, models.CASCADE, related_name="follow_ups", verbose_name=_("参加单位"))
     measurand = models.ForeignKey(Measurand, models.CASCADE, related_name="follow_ups", verbose_name=_("被测量"))
     institution = models.ForeignKey(Organisation, models.PROTECT, related_name="comparison_follow_ups", verbose_name=_("单位"))
-    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="comparison_follow_ups", verbose_name=_("计量标准"))
+    standard = models.ForeignKey(
+        MeasurementStandard,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comparison_follow_ups",
+        verbose_name=_("计量标准"),
+    )
     verdict = models.CharField(_("评价"), max_length=16, choices=Verdict.choices)
     reason = models.CharField(_("依据"), max_length=200)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)

@@ -87,5 +87,13 @@ def may_follow_up(user_or_actor) -> bool:
     return actor.kind in ("institution_staff", "national", "region_admin", "auditor")
 
 
-__all__ = ["POLICY", "TRANSITIONS", "ComparisonPolicy", "allowed_actions", "may_follow_up", "require_state",
-           "actor_organisations", "administers_region"]
+__all__ = [
+    "POLICY",
+    "TRANSITIONS",
+    "ComparisonPolicy",
+    "allowed_actions",
+    "may_follow_up",
+    "require_state",
+    "actor_organisations",
+    "administers_region",
+]

@@ -49,7 +49,13 @@ class Content:
     budget_file_name: str = ""
 
     def to_json(self) -> dict:
-        return {"value": self.value, "u": self.u, "dof": self.dof, "budget": self.budget, "budget_file_name": self.budget_file_name}
+        return {
+            "value": self.value,
+            "u": self.u,
+            "dof": self.dof,
+            "budget": self.budget,
+            "budget_file_name": self.budget_file_name,
+        }
 
 
 def new_key() -> bytes:
@@ -79,8 +85,13 @@ def unseal(key: bytes, token: str, aad: bytes) -> Content:
         data = json.loads(text)
     except (ValueError, InvalidTag) as exc:
         raise SealError(f"the sealed values do not open with this key ({type(exc).__name__})") from None
-    return Content(value=data["value"], u=data["u"], dof=data.get("dof"), budget=data.get("budget") or [],
-                   budget_file_name=data.get("budget_file_name") or "")
+    return Content(
+        value=data["value"],
+        u=data["u"],
+        dof=data.get("dof"),
+        budget=data.get("budget") or [],
+        budget_file_name=data.get("budget_file_name") or "",
+    )
 
 
 def check_opened(submission) -> list[str]:
@@ -103,8 +114,11 @@ def check_opened(submission) -> list[str]:
         problems.append("the plain values differ from the sealed ones")
     row = read_row(type(submission), submission.pk)
     sealed_row = {**row, "value": None, "u": None, "dof": None, "budget": [], "budget_file_name": "", "seal_key": ""}
-    entries = list(AuditEntry.objects.filter(object_type=object_type_of(type(submission)), object_id=str(submission.pk))
-                   .order_by("sequence").values_list("new_values", "row_digest"))
+    entries = list(
+        AuditEntry.objects.filter(object_type=object_type_of(type(submission)), object_id=str(submission.pk))
+        .order_by("sequence")
+        .values_list("new_values", "row_digest")
+    )
     opening = next((i for i, (new, _) in enumerate(entries) if new and '"seal_key"' in new), None)
     if opening is None or opening == 0:
         problems.append("the ledger holds no entry of the sealed submission before its opening")

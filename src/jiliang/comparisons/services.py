@@ -26,8 +26,8 @@ from jiliang.core.comparison.plots import comparison_figure
 from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
-from .errors import NotAllowed, WorkflowError
 from . import sealing
+from .errors import NotAllowed, WorkflowError
 from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Participant, Report, Submission, SubmissionKey
 from .permissions import actor_organisations, administers_region
 from .policies import require_state
@@ -48,7 +48,9 @@ def _audit(action: str, obj, user, *, old=None, new=None) -> None:
 
 
 def _locked(comparison: Comparison) -> Comparison:
-    return Comparison.objects.select_for_update(of=("self",)).select_related("administrator_region", "pilot").get(pk=comparison.pk)
+    return (
+        Comparison.objects.select_for_update(of=("self",)).select_related("administrator_region", "pilot").get(pk=comparison.pk)
+    )
 
 
 def _require_pilot(user, comparison: Comparison) -> None:
@@ -72,7 +74,13 @@ def _transition(user, comparison: Comparison, new_status: str, **fields) -> Comp
     for name, value in fields.items():
         setattr(comparison, name, value)
     comparison.save()
-    _audit("status_change", comparison, user, old={"status": old_status}, new={"status": new_status, **{k: _jsonable(v) for k, v in fields.items()}})
+    _audit(
+        "status_change",
+        comparison,
+        user,
+        old={"status": old_status},
+        new={"status": new_status, **{k: _jsonable(v) for k, v in fields.items()}},
+    )
     return comparison
 
 
@@ -101,9 +109,20 @@ def _check_schedule(values: dict) -> None:
 
 
 @transaction.atomic
-def create_comparison(user, *, code: str, title: str, kind: str, pilot: Organisation, administrator_region: Region,
-                      submission_deadline: dt.datetime, description: str = "", registration_deadline=None,
-                      circulation_start=None, circulation_end=None) -> Comparison:
+def create_comparison(
+    user,
+    *,
+    code: str,
+    title: str,
+    kind: str,
+    pilot: Organisation,
+    administrator_region: Region,
+    submission_deadline: dt.datetime,
+    description: str = "",
+    registration_deadline=None,
+    circulation_start=None,
+    circulation_end=None,
+) -> Comparison:
     """A new comparison in draft, by the administrator of the region or the pilot's staff."""
     if pilot.pk not in actor_organisations(user) and not administers_region(user, administrator_region):
         raise NotAllowed("a comparison is created by its pilot or by the administrator of the organising region")
@@ -113,11 +132,22 @@ def create_comparison(user, *, code: str, title: str, kind: str, pilot: Organisa
         raise WorkflowError("code", "is required")
     if Comparison.objects.filter(code=code).exists():
         raise WorkflowError("code", f"a comparison {code!r} exists already")
-    values = dict(registration_deadline=registration_deadline, circulation_start=circulation_start,
-                  circulation_end=circulation_end, submission_deadline=submission_deadline)
+    values = dict(
+        registration_deadline=registration_deadline,
+        circulation_start=circulation_start,
+        circulation_end=circulation_end,
+        submission_deadline=submission_deadline,
+    )
     _check_schedule(values)
-    comparison = Comparison.objects.create(code=code, title=title, kind=kind, pilot=pilot, administrator_region=administrator_region,
-                                           description=description, **values)
+    comparison = Comparison.objects.create(
+        code=code,
+        title=title,
+        kind=kind,
+        pilot=pilot,
+        administrator_region=administrator_region,
+        description=description,
+        **values,
+    )
     _audit("create", comparison, user, new={"code": code, "pilot": pilot.pk, "administrator_region": administrator_region.code})
     return comparison
 
@@ -156,7 +186,9 @@ def set_protocol(user, comparison: Comparison, upload) -> Comparison:
 
 
 @transaction.atomic
-def add_measurand(user, comparison: Comparison, *, name: str, quantity: Quantity, unit: str = "", nominal_value: float | None = None) -> Measurand:
+def add_measurand(
+    user, comparison: Comparison, *, name: str, quantity: Quantity, unit: str = "", nominal_value: float | None = None
+) -> Measurand:
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
     require_state(comparison, "measurand")
@@ -166,32 +198,58 @@ def add_measurand(user, comparison: Comparison, *, name: str, quantity: Quantity
         raise WorkflowError("name", f"the comparison has a measurand {name!r} already")
     if nominal_value is not None and not math.isfinite(nominal_value):
         raise WorkflowError("nominal_value", "must be a finite number")
-    measurand = Measurand.objects.create(comparison=comparison, name=name, quantity=quantity, unit=unit or quantity.unit, nominal_value=nominal_value)
+    measurand = Measurand.objects.create(
+        comparison=comparison, name=name, quantity=quantity, unit=unit or quantity.unit, nominal_value=nominal_value
+    )
     _audit("create", measurand, user, new={"comparison": comparison.code, "name": name, "unit": measurand.unit})
     return measurand
 
 
 @transaction.atomic
-def add_participant(user, comparison: Comparison, *, institution: Organisation, standard: MeasurementStandard | None = None,
-                    label: str = "", in_reference: bool = True) -> Participant:
+def add_participant(
+    user,
+    comparison: Comparison,
+    *,
+    institution: Organisation,
+    standard: MeasurementStandard | None = None,
+    label: str = "",
+    in_reference: bool = True,
+) -> Participant:
     comparison = _locked(comparison)
     _require_organiser(user, comparison)
     require_state(comparison, "participant")
     if standard is not None and standard.holder_id != institution.pk:
-        raise WorkflowError("standard", f"standard {standard.pk} is held by organisation {standard.holder_id}, not by {institution.pk}")
+        raise WorkflowError(
+            "standard", f"standard {standard.pk} is held by organisation {standard.holder_id}, not by {institution.pk}"
+        )
     if comparison.participants.filter(institution=institution).exists():
         raise WorkflowError("institution", f"{institution.name} takes part already")
     label = (label or institution.name).strip()[:60]
     if comparison.participants.filter(label=label).exists():
         raise WorkflowError("label", f"the label {label!r} is taken")
-    participant = Participant.objects.create(comparison=comparison, institution=institution, standard=standard, label=label, in_reference=in_reference)
-    _audit("create", participant, user, new={"comparison": comparison.code, "institution": institution.pk, "standard": standard.pk if standard else None})
+    participant = Participant.objects.create(
+        comparison=comparison, institution=institution, standard=standard, label=label, in_reference=in_reference
+    )
+    _audit(
+        "create",
+        participant,
+        user,
+        new={"comparison": comparison.code, "institution": institution.pk, "standard": standard.pk if standard else None},
+    )
     return participant
 
 
 @transaction.atomic
-def record_movement(user, comparison: Comparison, *, holder: Organisation, received_on: dt.date, condition_on_arrival: str,
-                    sent_on: dt.date | None = None, notes: str = "") -> ArtefactMovement:
+def record_movement(
+    user,
+    comparison: Comparison,
+    *,
+    holder: Organisation,
+    received_on: dt.date,
+    condition_on_arrival: str,
+    sent_on: dt.date | None = None,
+    notes: str = "",
+) -> ArtefactMovement:
     """Log a stay of the artefact: by the organisers, or by the holder itself."""
     comparison = _locked(comparison)
     if holder.pk not in actor_organisations(user):
@@ -203,9 +261,17 @@ def record_movement(user, comparison: Comparison, *, holder: Organisation, recei
         raise WorkflowError("sent_on", "must not be before received_on")
     if not condition_on_arrival.strip():
         raise WorkflowError("condition_on_arrival", "is required")
-    movement = ArtefactMovement.objects.create(comparison=comparison, holder=holder, received_on=received_on, sent_on=sent_on,
-                                               condition_on_arrival=condition_on_arrival, notes=notes)
-    _audit("create", movement, user, new={"comparison": comparison.code, "holder": holder.pk, "received_on": received_on.isoformat()})
+    movement = ArtefactMovement.objects.create(
+        comparison=comparison,
+        holder=holder,
+        received_on=received_on,
+        sent_on=sent_on,
+        condition_on_arrival=condition_on_arrival,
+        notes=notes,
+    )
+    _audit(
+        "create", movement, user, new={"comparison": comparison.code, "holder": holder.pk, "received_on": received_on.isoformat()}
+    )
     return movement
 
 
@@ -256,8 +322,18 @@ def _positive(value, field: str, *, required: bool) -> float | None:
 
 
 @transaction.atomic
-def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=None, budget=None, budget_file=None,
-           now: dt.datetime | None = None) -> Submission:
+def submit(
+    user,
+    comparison: Comparison,
+    *,
+    measurand: Measurand,
+    value,
+    u,
+    dof=None,
+    budget=None,
+    budget_file=None,
+    now: dt.datetime | None = None,
+) -> Submission:
     """The acting institution's result for one measurand; a later call replaces it (until the close)."""
     comparison = _locked(comparison)
     participant = comparison.participants.filter(institution_id__in=actor_organisations(user)).first()
@@ -266,7 +342,9 @@ def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=
     require_state(comparison, "submit")
     now = now or timezone.now()
     if now > comparison.submission_deadline:
-        raise WorkflowError("submission_deadline", f"passed at {comparison.submission_deadline.isoformat()}; results are no longer accepted")
+        raise WorkflowError(
+            "submission_deadline", f"passed at {comparison.submission_deadline.isoformat()}; results are no longer accepted"
+        )
     if measurand.comparison_id != comparison.pk:
         raise WorkflowError("measurand", "is not a measurand of this comparison")
     try:
@@ -306,8 +384,17 @@ def submit(user, comparison: Comparison, *, measurand: Measurand, value, u, dof=
     SubmissionKey.objects.update_or_create(submission_id=submission.pk, defaults={"key": key.hex()})
     submission.__dict__["content"] = content
     # No values in the ledger: it is readable by auditors while the seal holds.
-    _audit(action, submission, user, new={"comparison": comparison.code, "participant": participant.label,
-                                          "measurand": measurand.name, "revision": submission.revision})
+    _audit(
+        action,
+        submission,
+        user,
+        new={
+            "comparison": comparison.code,
+            "participant": participant.label,
+            "measurand": measurand.name,
+            "revision": submission.revision,
+        },
+    )
     return submission
 
 
@@ -324,8 +411,17 @@ def _open_sealed(user, comparison: Comparison) -> None:
         submission.value, submission.u, submission.dof = content.value, content.u, content.dof
         submission.budget, submission.budget_file_name, submission.seal_key = content.budget, content.budget_file_name, key
         submission.save(update_fields=list(sealing.OPENED_FIELDS))
-        _audit("update", submission, user, new={"comparison": comparison.code, "participant": submission.participant.label,
-                                                "measurand": submission.measurand.name, "seal_key": key})
+        _audit(
+            "update",
+            submission,
+            user,
+            new={
+                "comparison": comparison.code,
+                "participant": submission.participant.label,
+                "measurand": submission.measurand.name,
+                "seal_key": key,
+            },
+        )
     SubmissionKey.objects.filter(submission_id__in=list(keys)).delete()
 
 
@@ -345,7 +441,8 @@ def measurand_rows(measurand: Measurand) -> list[dict]:
     """The measurand's submissions in the core's input format (participants in their order)."""
     rows = []
     for label, in_ref, value, u, dof in (
-        Submission.objects.filter(measurand=measurand).order_by("participant_id")
+        Submission.objects.filter(measurand=measurand)
+        .order_by("participant_id")
         .values_list("participant__label", "participant__in_reference", "value", "u", "dof")
     ):
         row = {"lab": label, "value": value, "u": u, "in_reference": 1 if in_ref else 0}
@@ -366,9 +463,16 @@ def _plot_svg(rows: list[dict], document: dict, title: str) -> str:
         return nan if v is None else v
 
     svg = comparison_figure(
-        labs, [r["value"] for r in rows], [2.0 * r["u"] for r in rows], ref["value"], 2.0 * num(ref["u"]),
-        [num(by_lab[lab]["d"]) for lab in labs], [num(by_lab[lab]["U_d"]) for lab in labs],
-        fmt="svg", title=title, used=[lab not in excluded for lab in labs],
+        labs,
+        [r["value"] for r in rows],
+        [2.0 * r["u"] for r in rows],
+        ref["value"],
+        2.0 * num(ref["u"]),
+        [num(by_lab[lab]["d"]) for lab in labs],
+        [num(by_lab[lab]["U_d"]) for lab in labs],
+        fmt="svg",
+        title=title,
+        used=[lab not in excluded for lab in labs],
     )
     return svg.decode("utf-8")
 
@@ -411,7 +515,12 @@ def compute(user, comparison: Comparison, *, estimator: str, sigma_pt: float | N
         computed.append((measurand, rows, document))
     # Results of an earlier computation are replaced, with the follow-ups nobody has started on.
     for stale in comparison.follow_ups.filter(status=FollowUpAction.Status.OPEN):
-        _audit("delete", stale, user, old={"participant": stale.participant_id, "measurand": stale.measurand_id, "verdict": stale.verdict})
+        _audit(
+            "delete",
+            stale,
+            user,
+            old={"participant": stale.participant_id, "measurand": stale.measurand_id, "verdict": stale.verdict},
+        )
         stale.delete()
     started = set(comparison.follow_ups.values_list("participant_id", "measurand_id"))
     due_on = timezone.localdate() + dt.timedelta(days=FOLLOW_UP_DAYS)
@@ -427,11 +536,26 @@ def compute(user, comparison: Comparison, *, estimator: str, sigma_pt: float | N
                 continue
             verdict = UNSATISFACTORY if any(v == UNSATISFACTORY for v, _ in found) else QUESTIONABLE
             action = FollowUpAction.objects.create(
-                comparison=comparison, participant=participant, measurand=measurand, institution=participant.institution,
-                standard=participant.standard, verdict=verdict, reason="; ".join(reason for _, reason in found)[:200], due_on=due_on,
+                comparison=comparison,
+                participant=participant,
+                measurand=measurand,
+                institution=participant.institution,
+                standard=participant.standard,
+                verdict=verdict,
+                reason="; ".join(reason for _, reason in found)[:200],
+                due_on=due_on,
             )
-            _audit("create", action, user, new={"comparison": comparison.code, "institution": participant.institution_id,
-                                                "standard": participant.standard_id, "verdict": verdict})
+            _audit(
+                "create",
+                action,
+                user,
+                new={
+                    "comparison": comparison.code,
+                    "institution": participant.institution_id,
+                    "standard": participant.standard_id,
+                    "verdict": verdict,
+                },
+            )
     return _transition(user, comparison, S.COMPUTED, estimator=estimator, sigma_pt=sigma_pt, computed_at=timezone.now())
 
 
@@ -449,22 +573,38 @@ def result_tables(comparison: Comparison) -> list[dict]:
         for entry in measurand.result["participants"]:
             sub = submitted.get(entry["lab"])
             flags = verdicts(entry)
-            rows.append({**entry, "value": sub.value if sub else None, "u": sub.u if sub else None,
-                         "verdict": flags[0][0] if flags else "satisfactory", "excluded": entry["lab"] in measurand.result["excluded"]})
+            rows.append(
+                {
+                    **entry,
+                    "value": sub.value if sub else None,
+                    "u": sub.u if sub else None,
+                    "verdict": flags[0][0] if flags else "satisfactory",
+                    "excluded": entry["lab"] in measurand.result["excluded"],
+                }
+            )
         tables.append({"measurand": measurand, "document": measurand.result, "rows": rows, "plot_svg": measurand.plot_svg})
     return tables
 
 
 def render_report(comparison: Comparison, stage: str, introduction: str, discussion: str, conclusions: str) -> str:
-    return render_to_string("comparisons/report.html", {
-        "comparison": comparison, "stage": Report.Stage(stage).label, "introduction": introduction,
-        "discussion": discussion, "conclusions": conclusions, "tables": result_tables(comparison),
-        "participants": comparison.participants.select_related("institution", "standard"),
-    })
+    return render_to_string(
+        "comparisons/report.html",
+        {
+            "comparison": comparison,
+            "stage": Report.Stage(stage).label,
+            "introduction": introduction,
+            "discussion": discussion,
+            "conclusions": conclusions,
+            "tables": result_tables(comparison),
+            "participants": comparison.participants.select_related("institution", "standard"),
+        },
+    )
 
 
 @transaction.atomic
-def write_report(user, comparison: Comparison, *, stage: str, introduction: str = "", discussion: str = "", conclusions: str = "") -> Report:
+def write_report(
+    user, comparison: Comparison, *, stage: str, introduction: str = "", discussion: str = "", conclusions: str = ""
+) -> Report:
     """Write (or rewrite) Draft A after computing, then Draft B after Draft A."""
     comparison = _locked(comparison)
     _require_pilot(user, comparison)
@@ -476,9 +616,16 @@ def write_report(user, comparison: Comparison, *, stage: str, introduction: str 
         raise WorkflowError("stage", f"must be one of {', '.join(Report.Stage.values)}")
     html = render_report(comparison, stage, introduction, discussion, conclusions)
     report, created = Report.objects.update_or_create(
-        comparison=comparison, stage=stage,
-        defaults=dict(introduction=introduction, discussion=discussion, conclusions=conclusions, html=html,
-                      written_by=user if getattr(user, "pk", None) else None, written_at=timezone.now()),
+        comparison=comparison,
+        stage=stage,
+        defaults=dict(
+            introduction=introduction,
+            discussion=discussion,
+            conclusions=conclusions,
+            html=html,
+            written_by=user if getattr(user, "pk", None) else None,
+            written_at=timezone.now(),
+        ),
     )
     _audit("create" if created else "update", report, user, new={"comparison": comparison.code, "stage": str(stage)})
     if comparison.status != stage:
@@ -503,8 +650,9 @@ def publish(user, comparison: Comparison) -> Comparison:
 
 
 @transaction.atomic
-def update_follow_up(user, action: FollowUpAction, *, status: str | None = None, notes: str | None = None,
-                     due_on: dt.date | None = None) -> FollowUpAction:
+def update_follow_up(
+    user, action: FollowUpAction, *, status: str | None = None, notes: str | None = None, due_on: dt.date | None = None
+) -> FollowUpAction:
     """The institution records what it did; its region's administrator may also change the due date."""
     action = FollowUpAction.objects.select_for_update(of=("self",)).select_related("institution__region").get(pk=action.pk)
     is_admin = administers_region(user, action.institution.region)
@@ -523,6 +671,11 @@ def update_follow_up(user, action: FollowUpAction, *, status: str | None = None,
     if due_on is not None:
         action.due_on = due_on
     action.save()
-    _audit("status_change" if status and status != old["status"] else "update", action, user, old=old,
-           new={"status": action.status, "due_on": action.due_on.isoformat()})
+    _audit(
+        "status_change" if status and status != old["status"] else "update",
+        action,
+        user,
+        old=old,
+        new={"status": action.status, "due_on": action.due_on.isoformat()},
+    )
     return action

@@ -37,12 +37,18 @@ def _comparison(viewer: Viewer, pk: int) -> Comparison:
 def comparison_list(request):
     viewer = Viewer.of(request.user)
     rows = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))[:500]
-    return render(request, "comparisons/list.html", {"comparisons": rows, "public": False, "may_follow_up": may_follow_up(request.user)})
+    return render(
+        request, "comparisons/list.html", {"comparisons": rows, "public": False, "may_follow_up": may_follow_up(request.user)}
+    )
 
 
 def public_list(request):
-    rows = (Comparison.objects.filter(status=S.PUBLISHED).select_related("pilot", "administrator_region")
-            .prefetch_related("measurands").order_by("-published_at")[:500])
+    rows = (
+        Comparison.objects.filter(status=S.PUBLISHED)
+        .select_related("pilot", "administrator_region")
+        .prefetch_related("measurands")
+        .order_by("-published_at")[:500]
+    )
     return render(request, "comparisons/list.html", {"comparisons": rows, "public": True})
 
 
@@ -116,7 +122,11 @@ def _float_or_none(text):
 def submit(request, pk):
     viewer = Viewer.of(request.user)
     comparison = _comparison(viewer, pk)
-    measurand = comparison.measurands.filter(pk=request.POST.get("measurand") or 0).first() if (request.POST.get("measurand") or "").isdigit() else None
+    measurand = (
+        comparison.measurands.filter(pk=request.POST.get("measurand") or 0).first()
+        if (request.POST.get("measurand") or "").isdigit()
+        else None
+    )
     if measurand is None:
         messages.error(request, "measurand: choose a measurand of this comparison")
         return redirect("comparisons:detail", pk=comparison.pk)
@@ -126,9 +136,18 @@ def submit(request, pk):
     except ValueError:
         messages.error(request, "budget: must be a JSON list of components")
         return redirect("comparisons:detail", pk=comparison.pk)
-    return _run(request, pk, services.submit, "结果已提交 / result submitted", measurand=measurand,
-                value=_float_or_none(request.POST.get("value")), u=_float_or_none(request.POST.get("u")),
-                dof=_float_or_none(request.POST.get("dof")), budget=budget, budget_file=request.FILES.get("budget_file"))
+    return _run(
+        request,
+        pk,
+        services.submit,
+        "结果已提交 / result submitted",
+        measurand=measurand,
+        value=_float_or_none(request.POST.get("value")),
+        u=_float_or_none(request.POST.get("u")),
+        dof=_float_or_none(request.POST.get("dof")),
+        budget=budget,
+        budget_file=request.FILES.get("budget_file"),
+    )
 
 
 def _date_or_none(text):
@@ -147,11 +166,17 @@ def _setup_kwargs(request, comparison, what):
     """The keyword arguments of one set-up use case, from the pilot's or administrator's form."""
     post = request.POST
     if what == "measurand":
-        quantity = Quantity.objects.filter(pk=post.get("quantity") or 0).first() if (post.get("quantity") or "").isdigit() else None
+        quantity = (
+            Quantity.objects.filter(pk=post.get("quantity") or 0).first() if (post.get("quantity") or "").isdigit() else None
+        )
         if quantity is None:
             raise WorkflowError("quantity", "choose a quantity")
-        return services.add_measurand, {"name": post.get("name", ""), "quantity": quantity, "unit": post.get("unit", ""),
-                                        "nominal_value": _float_or_none(post.get("nominal_value"))}
+        return services.add_measurand, {
+            "name": post.get("name", ""),
+            "quantity": quantity,
+            "unit": post.get("unit", ""),
+            "nominal_value": _float_or_none(post.get("nominal_value")),
+        }
     if what == "participant":
         institution = Organisation.objects.filter(credit_code=post.get("credit_code", "").strip()).first()
         if institution is None:
@@ -163,14 +188,23 @@ def _setup_kwargs(request, comparison, what):
                 raise WorkflowError("certificate_number", "no measurement standard with this certificate number")
         return services.add_participant, {"institution": institution, "standard": standard, "label": post.get("label", "")}
     if what == "movement":
-        holder = comparison.participants.filter(pk=post.get("participant") or 0).first() if (post.get("participant") or "").isdigit() else None
+        holder = (
+            comparison.participants.filter(pk=post.get("participant") or 0).first()
+            if (post.get("participant") or "").isdigit()
+            else None
+        )
         if holder is None:
             raise WorkflowError("participant", "choose a participant")
         received = _date_or_none(post.get("received_on"))
         if received is None:
             raise WorkflowError("received_on", "is required")
-        return services.record_movement, {"holder": holder.institution, "received_on": received, "sent_on": _date_or_none(post.get("sent_on")),
-                                          "condition_on_arrival": post.get("condition_on_arrival", ""), "notes": post.get("notes", "")}
+        return services.record_movement, {
+            "holder": holder.institution,
+            "received_on": received,
+            "sent_on": _date_or_none(post.get("sent_on")),
+            "condition_on_arrival": post.get("condition_on_arrival", ""),
+            "notes": post.get("notes", ""),
+        }
     if what == "protocol":
         return services.set_protocol, {"upload": request.FILES.get("file")}
     raise Http404("no such set-up step")
@@ -192,8 +226,14 @@ def setup(request, pk, what):
 @login_required
 @require_POST
 def compute(request, pk):
-    return _run(request, pk, services.compute, "已计算 / computed", estimator=request.POST.get("estimator", ""),
-                sigma_pt=_float_or_none(request.POST.get("sigma_pt")))
+    return _run(
+        request,
+        pk,
+        services.compute,
+        "已计算 / computed",
+        estimator=request.POST.get("estimator", ""),
+        sigma_pt=_float_or_none(request.POST.get("sigma_pt")),
+    )
 
 
 def report(request, pk, stage):
@@ -204,9 +244,16 @@ def report(request, pk, stage):
             return redirect("comparisons:detail", pk=comparison.pk)
         if stage not in Report.Stage.values:
             raise Http404("no such report stage")
-        return _run(request, pk, services.write_report, "报告已保存 / report saved", stage=stage,
-                    introduction=request.POST.get("introduction", ""), discussion=request.POST.get("discussion", ""),
-                    conclusions=request.POST.get("conclusions", ""))
+        return _run(
+            request,
+            pk,
+            services.write_report,
+            "报告已保存 / report saved",
+            stage=stage,
+            introduction=request.POST.get("introduction", ""),
+            discussion=request.POST.get("discussion", ""),
+            conclusions=request.POST.get("conclusions", ""),
+        )
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])
     row = get_object_or_404(visibility.reports(viewer, comparison), stage=stage)

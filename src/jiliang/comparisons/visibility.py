@@ -47,7 +47,11 @@ class Viewer:
     def participant_in(self, comparison: Comparison) -> Participant | None:
         if not self.organisations:
             return None
-        return comparison.participants.filter(institution_id__in=self.organisations).select_related("institution", "standard").first()
+        return (
+            comparison.participants.filter(institution_id__in=self.organisations)
+            .select_related("institution", "standard")
+            .first()
+        )
 
     def organises(self, comparison: Comparison) -> bool:
         """The pilot or the administrator (and, for reading, an auditor of the region)."""
@@ -90,7 +94,9 @@ def submission_status(viewer: Viewer, comparison: Comparison):
     rows = Submission.objects.filter(measurand__comparison=comparison)
     if not viewer.organises(comparison) and not sees_all_values(viewer, comparison):
         rows = rows.filter(participant__institution_id__in=viewer.organisations) if viewer.organisations else rows.none()
-    return rows.values("participant_id", "participant__label", "measurand_id", "measurand__name", "submitted_at", "revision").order_by("measurand_id", "participant_id")
+    return rows.values(
+        "participant_id", "participant__label", "measurand_id", "measurand__name", "submitted_at", "revision"
+    ).order_by("measurand_id", "participant_id")
 
 
 def sees_results(viewer: Viewer, comparison: Comparison) -> bool:

@@ -82,7 +82,9 @@ class RegionScope:
     def child_level(self) -> str | None:
         if self.region is None:
             return reg.Region.Level.PROVINCE
-        return {reg.Region.Level.PROVINCE: reg.Region.Level.CITY, reg.Region.Level.CITY: reg.Region.Level.COUNTY}.get(self.region.level)
+        return {reg.Region.Level.PROVINCE: reg.Region.Level.CITY, reg.Region.Level.CITY: reg.Region.Level.COUNTY}.get(
+            self.region.level
+        )
 
 
 def region_scope(actor: Actor, user) -> RegionScope | None:
@@ -141,10 +143,20 @@ def coverage_figures(scope: RegionScope) -> CoveragePanel:
         in_use, covered = sum(r.rollup_in_use for r in provinces), sum(r.rollup_covered for r in provinces)
     children = []
     if scope.child_level is not None:
-        children = [r for r in ledger.regions if r.level == scope.child_level and r.code.startswith(scope.prefix) and r.rollup_in_use]
-    return CoveragePanel(ledger.target, covered / in_use if in_use else None, in_use, covered, children,
-                         sum(1 for r in children if r.rollup_rate is not None and r.rollup_rate < ledger.target),
-                         ledger.gaps[:LIST_ROWS], len(ledger.gaps), timezone.now())
+        children = [
+            r for r in ledger.regions if r.level == scope.child_level and r.code.startswith(scope.prefix) and r.rollup_in_use
+        ]
+    return CoveragePanel(
+        ledger.target,
+        covered / in_use if in_use else None,
+        in_use,
+        covered,
+        children,
+        sum(1 for r in children if r.rollup_rate is not None and r.rollup_rate < ledger.target),
+        ledger.gaps[:LIST_ROWS],
+        len(ledger.gaps),
+        timezone.now(),
+    )
 
 
 def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict | None:
@@ -154,11 +166,23 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
         return None
     target_pct = 100 * figures.target
     if figures.children:
-        chart = charts.bar_chart([r.name for r in figures.children], [100 * r.rollup_rate for r in figures.children],
-                                 target=target_pct, unit="%", max_value=100, title=_("各下级地区强检项目建标覆盖率"))
+        chart = charts.bar_chart(
+            [r.name for r in figures.children],
+            [100 * r.rollup_rate for r in figures.children],
+            target=target_pct,
+            unit="%",
+            max_value=100,
+            title=_("各下级地区强检项目建标覆盖率"),
+        )
     elif figures.items_in_use:
-        chart = charts.bar_chart([scope.region.name if scope.region else _("全国")], [100 * figures.rate],
-                                 target=target_pct, unit="%", max_value=100, title=_("强检项目建标覆盖率"))
+        chart = charts.bar_chart(
+            [scope.region.name if scope.region else _("全国")],
+            [100 * figures.rate],
+            target=target_pct,
+            unit="%",
+            max_value=100,
+            title=_("强检项目建标覆盖率"),
+        )
     else:
         chart = ""
     return {"figures": figures, "chart": chart}
@@ -167,7 +191,9 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
 def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: int | None = None, days: int = EXPIRY_DAYS):
     """Active standards whose approval certificate lapses within ``days`` (or has lapsed
     while the standard is still listed as active): (count, first rows)."""
-    qs = reg.MeasurementStandard.objects.filter(status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=today + dt.timedelta(days=days))
+    qs = reg.MeasurementStandard.objects.filter(
+        status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=today + dt.timedelta(days=days)
+    )
     if prefix is not None:
         qs = qs.filter(holder__region__code__startswith=prefix)
     if holder_id is not None:
@@ -217,7 +243,9 @@ def region_due(scope: RegionScope, days: int, *, compute_missing: bool = True):
 DUE_KINDS = ("all", "overdue", "due", "replacement")
 
 
-def due_rows(*, days: int, region_code: str | None = None, owner_id: int | None = None, kind: str = "all", limit: int = 200) -> dict:
+def due_rows(
+    *, days: int, region_code: str | None = None, owner_id: int | None = None, kind: str = "all", limit: int = 200
+) -> dict:
     """The due list page: counts by kind and by region, and the ``limit`` most urgent
     instruments of one kind (overdue first). A region's due dates are cached like the
     dashboard's; an owner's few are read each time."""
@@ -237,25 +265,62 @@ def due_rows(*, days: int, region_code: str | None = None, owner_id: int | None 
     picked = np.flatnonzero(mask)
     picked = picked[np.argsort(arrays.days_left[picked], kind="stable")][:limit]
     ids = arrays.ids[picked].tolist()
-    details = {row["id"]: row for row in reg.Instrument.objects.filter(id__in=ids).values(
-        "id", "code", "name", "catalog_item__code", "owner__name", "region__name")}
+    details = {
+        row["id"]: row
+        for row in reg.Instrument.objects.filter(id__in=ids).values(
+            "id", "code", "name", "catalog_item__code", "owner__name", "region__name"
+        )
+    }
     # One reverse for every row (a page lists hundreds): the URL with the id put in.
     url = reverse("registry:instrument", args=[999_999_999]).replace("999999999", "{}")
     rows = []
     for k in picked.tolist():
         left = int(arrays.days_left[k])
-        rows.append({**details[int(arrays.ids[k])], "url": url.format(int(arrays.ids[k])), "due_on": str(arrays.due_on[k]),
-                     "days_left": left, "days_late": max(0, -left), "kind": str(kinds[k])})
-    regions = {rid: (code, name) for rid, code, name in
-               reg.Region.objects.filter(id__in=np.unique(arrays.region_ids).tolist()).values_list("id", "code", "name")}
+        rows.append(
+            {
+                **details[int(arrays.ids[k])],
+                "url": url.format(int(arrays.ids[k])),
+                "due_on": str(arrays.due_on[k]),
+                "days_left": left,
+                "days_late": max(0, -left),
+                "kind": str(kinds[k]),
+            }
+        )
+    regions = {
+        rid: (code, name)
+        for rid, code, name in reg.Region.objects.filter(id__in=np.unique(arrays.region_ids).tolist()).values_list(
+            "id", "code", "name"
+        )
+    }
     by_region = []
     if arrays.ids.size:
         uniq, inverse = np.unique(arrays.region_ids, return_inverse=True)
-        counts = [np.bincount(inverse, weights=flag, minlength=uniq.size).astype(np.int64) for flag in (overdue, due, replacement)]
-        by_region = sorted(({"code": regions[rid][0], "name": regions[rid][1], "overdue": int(counts[0][k]), "due": int(counts[1][k]),
-                             "replacement": int(counts[2][k])} for k, rid in enumerate(uniq.tolist())), key=lambda r: r["code"])
-    return {"as_of": as_of, "days": days, "overdue": int(overdue.sum()), "due": int(due.sum()), "replacement": int(replacement.sum()),
-            "matching": int(mask.sum()), "rows": rows, "by_region": by_region}
+        counts = [
+            np.bincount(inverse, weights=flag, minlength=uniq.size).astype(np.int64) for flag in (overdue, due, replacement)
+        ]
+        by_region = sorted(
+            (
+                {
+                    "code": regions[rid][0],
+                    "name": regions[rid][1],
+                    "overdue": int(counts[0][k]),
+                    "due": int(counts[1][k]),
+                    "replacement": int(counts[2][k]),
+                }
+                for k, rid in enumerate(uniq.tolist())
+            ),
+            key=lambda r: r["code"],
+        )
+    return {
+        "as_of": as_of,
+        "days": days,
+        "overdue": int(overdue.sum()),
+        "due": int(due.sum()),
+        "replacement": int(replacement.sum()),
+        "matching": int(mask.sum()),
+        "rows": rows,
+        "by_region": by_region,
+    }
 
 
 def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, lazy: bool = True) -> dict:
@@ -287,7 +352,9 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
 
 def standards_panel(organisation_id: int, today: dt.date) -> dict:
     """The institution's standards and, for each, when its devices' calibrations run out."""
-    latest = reg.CalibrationEvent.objects.filter(instrument=OuterRef("pk")).order_by("-performed_on", "-id").values("valid_until")[:1]
+    latest = (
+        reg.CalibrationEvent.objects.filter(instrument=OuterRef("pk")).order_by("-performed_on", "-id").values("valid_until")[:1]
+    )
     devices = list(
         reg.Instrument.objects.filter(standard__holder_id=organisation_id)
         .annotate(calibrated_until=Subquery(latest))
@@ -306,15 +373,21 @@ def standards_panel(organisation_id: int, today: dt.date) -> dict:
             device["overdue"] = until is None or until < today
             due_devices.append(device)
     due_devices.sort(key=lambda d: (d["calibrated_until"] or dt.date.min, d["code"]))
-    standards = list(reg.MeasurementStandard.objects.filter(holder_id=organisation_id).select_related("field").order_by("valid_until", "id"))
+    standards = list(
+        reg.MeasurementStandard.objects.filter(holder_id=organisation_id).select_related("field").order_by("valid_until", "id")
+    )
     for standard in standards:
         entry = per_standard.get(standard.id, {"devices": 0, "earliest": None})
         standard.device_count = entry["devices"]
         standard.devices_until = entry["earliest"]
         standard.approval_expiring = standard.valid_until <= today + dt.timedelta(days=EXPIRY_DAYS)
         standard.devices_due = entry["earliest"] is not None and entry["earliest"] <= horizon
-    return {"standards": standards, "due_devices": due_devices[:15], "due_device_count": len(due_devices),
-            "device_due_days": DEVICE_DUE_DAYS}
+    return {
+        "standards": standards,
+        "due_devices": due_devices[:15],
+        "due_device_count": len(due_devices),
+        "device_due_days": DEVICE_DUE_DAYS,
+    }
 
 
 def certificates_by_month(organisation_id: int, today: dt.date) -> dict:
@@ -326,11 +399,18 @@ def certificates_by_month(organisation_id: int, today: dt.date) -> dict:
     # One pass with a filtered count per (month, kind): plain date comparisons, where a
     # month truncation is a Python function called per row on SQLite.
     # Cached like the heavy panels: a large institute signs tens of thousands a year.
-    counted = cached(panel_key("certificates", organisation_id), lambda: reg.CalibrationEvent.objects.filter(
-        performer_id=organisation_id, performed_on__gte=months[0], performed_on__lte=today).aggregate(**{
-            f"n_{k}_{i}": Count("id", filter=Q(kind=kind, performed_on__gte=start, performed_on__lt=end))
-            for k, kind in enumerate(kinds) for i, (start, end) in enumerate(zip(months, ends))
-        }))
+    counted = cached(
+        panel_key("certificates", organisation_id),
+        lambda: reg.CalibrationEvent.objects.filter(
+            performer_id=organisation_id, performed_on__gte=months[0], performed_on__lte=today
+        ).aggregate(
+            **{
+                f"n_{k}_{i}": Count("id", filter=Q(kind=kind, performed_on__gte=start, performed_on__lt=end))
+                for k, kind in enumerate(kinds)
+                for i, (start, end) in enumerate(zip(months, ends))
+            }
+        ),
+    )
     counts = {kind: [counted[f"n_{k}_{i}"] for i in range(len(months))] for k, kind in enumerate(kinds)}
     labels = {reg.CalibrationEvent.Kind.VERIFICATION: _("检定证书"), reg.CalibrationEvent.Kind.CALIBRATION: _("校准证书")}
     series = {str(labels.get(kind, kind)): values for kind, values in counts.items()}
@@ -342,8 +422,11 @@ def certificates_by_month(organisation_id: int, today: dt.date) -> dict:
 
 def assigned_verifications(organisation_id: int, limit: int = LIST_ROWS) -> dict:
     """Registered instruments the administration assigned to this institution, most urgent first."""
-    qs = with_due_dates(reg.Instrument.objects.filter(registration__assigned_institution_id=organisation_id,
-                                                      registration__status=Registration.Status.APPROVED))
+    qs = with_due_dates(
+        reg.Instrument.objects.filter(
+            registration__assigned_institution_id=organisation_id, registration__status=Registration.Status.APPROVED
+        )
+    )
     rows = list(qs.select_related("owner", "catalog_item").order_by("due_on", "id")[:limit])
     return {"count": qs.count() if len(rows) == limit else len(rows), "rows": rows}
 
@@ -352,9 +435,13 @@ def institution_context(actor: Actor, user) -> dict:
     today = timezone.localdate()
     organisation = reg.Organisation.objects.select_related("region").get(pk=actor.organisation_id)
     qualifications = list(
-        reg.Qualification.objects.filter(person__organisation_id=organisation.pk, valid_until__gte=today,
-                                         valid_until__lte=today + dt.timedelta(days=EXPIRY_DAYS))
-        .select_related("person").order_by("valid_until", "id")[:LIST_ROWS]
+        reg.Qualification.objects.filter(
+            person__organisation_id=organisation.pk,
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=EXPIRY_DAYS),
+        )
+        .select_related("person")
+        .order_by("valid_until", "id")[:LIST_ROWS]
     )
     return {
         "organisation": organisation,
@@ -377,7 +464,9 @@ def enterprise_context(actor: Actor, user, days: int) -> dict:
     own = reg.Instrument.objects.filter(owner_id=organisation.pk)
     by_status = dict(own.values_list("status").annotate(n=Count("id")).order_by())
     status_rows = [(label, by_status.get(value, 0), value) for value, label in reg.Instrument.Status.choices]
-    registrations = dict(Registration.objects.filter(owner_id=organisation.pk).values_list("status").annotate(n=Count("id")).order_by())
+    registrations = dict(
+        Registration.objects.filter(owner_id=organisation.pk).values_list("status").annotate(n=Count("id")).order_by()
+    )
     instruments = list(own.select_related("catalog_item", "region").order_by("code")[:20])
     return {
         "organisation": organisation,
@@ -390,4 +479,3 @@ def enterprise_context(actor: Actor, user, days: int) -> dict:
         "due": due_summary(days=days, owner_id=organisation.pk, limit=20),
         "days": days,
     }
-

@@ -46,10 +46,17 @@ WORK = [
     Link("verification:administrator", _("强制检定"), SUPERVISORS, ("verification:*",)),
     Link("verification:institution", _("强制检定"), frozenset({STAFF}), ("verification:*",)),
     Link("verification:enterprise", _("强制检定"), frozenset({ENTERPRISE}), ("verification:*",)),
-    Link("comparisons:list", _("比对管理"), SUPERVISORS | {STAFF}, ("comparisons:list", "comparisons:detail", "comparisons:report")),
+    Link(
+        "comparisons:list", _("比对管理"), SUPERVISORS | {STAFF}, ("comparisons:list", "comparisons:detail", "comparisons:report")
+    ),
     Link("comparisons:follow-ups", _("比对后续措施"), SUPERVISORS | {STAFF}, ("comparisons:follow-ups",), allowed=may_follow_up),
-    Link("prepack:create", _("净含量抽查登记"), ADMINISTRATORS | {STAFF}, ("prepack:create", "prepack:measure"),
-         allowed=INSPECTION_POLICY.may_create),
+    Link(
+        "prepack:create",
+        _("净含量抽查登记"),
+        ADMINISTRATORS | {STAFF},
+        ("prepack:create", "prepack:measure"),
+        allowed=INSPECTION_POLICY.may_create,
+    ),
     Link("portal:complaints", _("投诉处理"), SUPERVISORS, ("portal:complaints", "portal:complaint")),
 ]
 

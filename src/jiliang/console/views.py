@@ -54,8 +54,12 @@ def dashboard(request):
     if actor.kind in (NATIONAL, REGION_ADMIN, AUDITOR):
         scope = dashboards.region_scope(actor, request.user)
         if partial == "due":
-            context = {"due": dashboards.region_due(scope, days), "days": days, "scope": scope,
-                       "days_choices": dashboards.DUE_DAYS_CHOICES}
+            context = {
+                "due": dashboards.region_due(scope, days),
+                "days": days,
+                "scope": scope,
+                "days_choices": dashboards.DUE_DAYS_CHOICES,
+            }
             return _vary(render(request, "console/_due_panel.html", context))
         if partial == "coverage":
             context = {"coverage": dashboards.coverage_panel(scope), "scope": scope}
@@ -69,8 +73,11 @@ def dashboard(request):
         template = "console/dashboard_institution.html"
     elif actor.kind == ENTERPRISE:
         if partial == "due":
-            context = {"due": dashboards.due_summary(days=days, owner_id=actor.organisation_id, limit=20), "days": days,
-                       "days_choices": dashboards.DUE_DAYS_CHOICES}
+            context = {
+                "due": dashboards.due_summary(days=days, owner_id=actor.organisation_id, limit=20),
+                "days": days,
+                "days_choices": dashboards.DUE_DAYS_CHOICES,
+            }
             return _vary(render(request, "console/_due_panel.html", context))
         context = dashboards.enterprise_context(actor, request.user, days)
         template = "console/dashboard_enterprise.html"
@@ -107,8 +114,12 @@ def due(request):
     else:
         scope = dashboards.region_scope(actor, request.user)
         region_code = scope.code
-        sub_regions = list(reg.Region.objects.filter(code__startswith=scope.prefix).exclude(code=scope.code or "")
-                           .order_by("code").values_list("code", "name"))
+        sub_regions = list(
+            reg.Region.objects.filter(code__startswith=scope.prefix)
+            .exclude(code=scope.code or "")
+            .order_by("code")
+            .values_list("code", "name")
+        )
         wanted = (request.GET.get("region") or "").strip()
         if wanted == scope.code:
             wanted = ""
@@ -120,8 +131,16 @@ def due(request):
                 wanted = ""
     data = dashboards.due_rows(days=days, region_code=region_code, owner_id=owner_id, kind=kind, limit=DUE_LIMIT)
     context = {
-        "data": data, "days": days, "kind": kind, "kinds": dashboards.DUE_KINDS, "errors": errors, "region": wanted,
-        "sub_regions": sub_regions, "scope": scope, "days_choices": dashboards.DUE_DAYS_CHOICES, "limit": DUE_LIMIT,
+        "data": data,
+        "days": days,
+        "kind": kind,
+        "kinds": dashboards.DUE_KINDS,
+        "errors": errors,
+        "region": wanted,
+        "sub_regions": sub_regions,
+        "scope": scope,
+        "days_choices": dashboards.DUE_DAYS_CHOICES,
+        "limit": DUE_LIMIT,
         "owner": actor.kind == ENTERPRISE,
     }
     template = "console/_due_results.html" if _is_partial(request) else "console/due.html"

@@ -29,8 +29,9 @@ class InputError(ValueError):
     row: int | None = None
     file: str | None = None
 
-    def __init__(self, field: str, reason: str, *, code: str = "invalid", row: int | None = None,
-                 file: str | None = None, **params):
+    def __init__(
+        self, field: str, reason: str, *, code: str = "invalid", row: int | None = None, file: str | None = None, **params
+    ):
         self.field = field
         self.reason = reason
         self.code = code
@@ -43,7 +44,7 @@ class InputError(ValueError):
         where = ", ".join(p for p in (self.file, f"row {self.row}" if self.row is not None else None, self.field) if p)
         return f"{where}: {self.reason}" if where else self.reason
 
-    def located(self, *, file: str | None = None, row: int | None = None) -> "InputError":
+    def located(self, *, file: str | None = None, row: int | None = None) -> InputError:
         """The same refusal, placed in a file (and row) by the caller that read it."""
         if file is not None:
             self.file = file
@@ -53,8 +54,14 @@ class InputError(ValueError):
         return self
 
     def to_dict(self) -> dict:
-        return {"field": self.field, "code": self.code, "params": {k: _plain(v) for k, v in self.params.items()},
-                "row": self.row, "file": self.file, "detail": str(self)}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "params": {k: _plain(v) for k, v in self.params.items()},
+            "row": self.row,
+            "file": self.file,
+            "detail": str(self),
+        }
 
 
 def _plain(value):

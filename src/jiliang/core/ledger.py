@@ -32,13 +32,36 @@ GENESIS = "0" * 64
 
 # The content of an entry, in canonical (sorted) key order; the hash covers exactly these.
 ENTRY_KEYS = (
-    "action", "actor", "actor_id", "natural_key", "new", "object_id", "object_type", "old",
-    "previous_hash", "reason", "row_digest", "sequence", "timestamp",
+    "action",
+    "actor",
+    "actor_id",
+    "natural_key",
+    "new",
+    "object_id",
+    "object_type",
+    "old",
+    "previous_hash",
+    "reason",
+    "row_digest",
+    "sequence",
+    "timestamp",
 )
 # The order of the tuples the walker reads (what a database query returns).
 ENTRY_COLUMNS = (
-    "sequence", "timestamp", "actor_id", "actor", "action", "object_type", "object_id",
-    "natural_key", "old", "new", "reason", "row_digest", "previous_hash", "entry_hash",
+    "sequence",
+    "timestamp",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "natural_key",
+    "old",
+    "new",
+    "reason",
+    "row_digest",
+    "previous_hash",
+    "entry_hash",
 )
 DELETE_ACTION = "delete"
 
@@ -47,7 +70,7 @@ class LedgerError(InputError):
     """Bad input to the ledger functions; names the field and the reason."""
 
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def iso_timestamp(value: dt.datetime | str) -> str:
@@ -62,8 +85,10 @@ def iso_timestamp(value: dt.datetime | str) -> str:
         raise LedgerError("timestamp", "must be timezone-aware")
     if value.tzinfo is not _UTC:
         value = value.astimezone(_UTC)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
+    )
 
 
 def _timestamp_text(text: str) -> str:
@@ -116,8 +141,9 @@ def canonical_json(value) -> str:
 def _json_default(value):
     if type(value) is dt.date:  # the common case on the hot path
         return value.isoformat()
-    if isinstance(value, (dt.datetime, dt.date, dt.time, decimal.Decimal, uuid.UUID, bytes, bytearray, memoryview,
-                          set, frozenset)):
+    if isinstance(
+        value, (dt.datetime, dt.date, dt.time, decimal.Decimal, uuid.UUID, bytes, bytearray, memoryview, set, frozenset)
+    ):
         return jsonable(value)
     if isinstance(value, float):  # float subclasses (numpy.float64) reach default only when not plain floats
         return float(value)
@@ -262,8 +288,11 @@ class ChainWalker:
             if row[1] != last_ts:  # entries written in bulk share one timestamp
                 last_ts, last_ts_text = row[1], iso_timestamp(row[1])
             if sha256(payload(row, last_ts_text).encode("utf-8")).hexdigest() != stored:
-                findings.append(Finding("entry_changed", f"entry {seq}: content changed since it was written (hash mismatch)",
-                                        seq, row[5], row[6]))
+                findings.append(
+                    Finding(
+                        "entry_changed", f"entry {seq}: content changed since it was written (hash mismatch)", seq, row[5], row[6]
+                    )
+                )
             if prev_seq is None:  # the first entry of a range: its link is checked by merge_walks
                 self.first_sequence, self.first_previous_hash = seq, row[12]
             elif seq != prev_seq + 1:
@@ -271,8 +300,16 @@ class ChainWalker:
                 span = f"entry {first}" if first == last else f"entries {first}–{last}"
                 findings.append(Finding("entries_deleted", f"{span} missing: deleted from the ledger", first))
             elif row[12] != prev_hash:
-                findings.append(Finding("link_broken", f"entry {seq}: previous hash does not match entry {prev_seq} "
-                                        "(an entry was inserted, replaced or re-hashed)", seq, row[5], row[6]))
+                findings.append(
+                    Finding(
+                        "link_broken",
+                        f"entry {seq}: previous hash does not match entry {prev_seq} "
+                        "(an entry was inserted, replaced or re-hashed)",
+                        seq,
+                        row[5],
+                        row[6],
+                    )
+                )
             if track and row[6]:
                 if row[4] == DELETE_ACTION:
                     latest.setdefault(row[5], {})[row[6]] = None
@@ -295,18 +332,26 @@ class ChainWalker:
                 self.findings.append(Finding("head_changed", "the ledger head record is missing although entries exist"))
             return
         if self.previous_sequence > head_sequence:
-            self.findings.append(Finding(
-                "entries_after_head",
-                f"entries {head_sequence + 1}–{self.previous_sequence} lie beyond the recorded head {head_sequence}: "
-                "appended outside the application", head_sequence + 1))
+            self.findings.append(
+                Finding(
+                    "entries_after_head",
+                    f"entries {head_sequence + 1}–{self.previous_sequence} lie beyond the recorded head {head_sequence}: "
+                    "appended outside the application",
+                    head_sequence + 1,
+                )
+            )
         elif self.previous_sequence < head_sequence:
-            self.findings.append(Finding(
-                "entries_missing_at_end",
-                f"entries {self.previous_sequence + 1}–{head_sequence} missing: the chain ends before the recorded head",
-                self.previous_sequence + 1))
+            self.findings.append(
+                Finding(
+                    "entries_missing_at_end",
+                    f"entries {self.previous_sequence + 1}–{head_sequence} missing: the chain ends before the recorded head",
+                    self.previous_sequence + 1,
+                )
+            )
         elif self.previous_hash != head_hash:
-            self.findings.append(Finding("head_changed", f"entry {head_sequence}: hash differs from the recorded head",
-                                         head_sequence))
+            self.findings.append(
+                Finding("head_changed", f"entry {head_sequence}: hash differs from the recorded head", head_sequence)
+            )
 
 
 def merge_walks(parts: Sequence[ChainWalker]) -> ChainWalker:
@@ -325,8 +370,13 @@ def merge_walks(parts: Sequence[ChainWalker]) -> ChainWalker:
             span = f"entry {first}" if first == last else f"entries {first}–{last}"
             boundary.append(Finding("entries_deleted", f"{span} missing: deleted from the ledger", first))
         elif part.first_previous_hash != prev_hash:
-            boundary.append(Finding("link_broken", f"entry {seq}: previous hash does not match entry {prev_seq} "
-                                    "(an entry was inserted, replaced or re-hashed)", seq))
+            boundary.append(
+                Finding(
+                    "link_broken",
+                    f"entry {seq}: previous hash does not match entry {prev_seq} (an entry was inserted, replaced or re-hashed)",
+                    seq,
+                )
+            )
         merged.findings.extend(part.findings)
         merged.count += part.count
         for object_type, latest in part.latest.items():
@@ -334,7 +384,7 @@ def merge_walks(parts: Sequence[ChainWalker]) -> ChainWalker:
         prev_seq, prev_hash = part.previous_sequence, part.previous_hash
         merged.head_timestamp = part.head_timestamp
     merged.findings.extend(boundary)
-    merged.findings.sort(key=lambda f: (f.sequence if f.sequence is not None else 0))
+    merged.findings.sort(key=lambda f: f.sequence if f.sequence is not None else 0)
     merged.previous_sequence, merged.previous_hash = prev_seq, prev_hash
     return merged
 

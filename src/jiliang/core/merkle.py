@@ -23,7 +23,7 @@ NODE_PREFIX = b"\x01"
 
 def _pages(leaves: Sequence[bytes]) -> list[bytes]:
     sha256 = hashlib.sha256
-    return [sha256(PAGE_PREFIX + b"".join(leaves[i:i + PAGE])).digest() for i in range(0, len(leaves), PAGE)]
+    return [sha256(PAGE_PREFIX + b"".join(leaves[i : i + PAGE])).digest() for i in range(0, len(leaves), PAGE)]
 
 
 def _up(level: list[bytes]) -> list[bytes]:
@@ -56,7 +56,7 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> dict:
         if sibling < len(level):
             path.append(("left" if sibling < node else "right", level[sibling]))
         level, node = _up(level), node // 2
-    return {"page": list(leaves[page_no * PAGE:(page_no + 1) * PAGE]), "position": index % PAGE, "path": path}
+    return {"page": list(leaves[page_no * PAGE : (page_no + 1) * PAGE]), "position": index % PAGE, "path": path}
 
 
 def root_from_proof(leaf: bytes, proof: dict) -> bytes | None:

@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -80,7 +80,7 @@ def normalize_edition(name: str | None) -> str:
         return DEFAULT_EDITION
     key = "".join(str(name).split()).upper()
     if key.startswith("JJF1070-"):
-        key = key[len("JJF1070-"):]
+        key = key[len("JJF1070-") :]
     candidate = f"JJF 1070-{key}"
     if candidate in _EDITION_FILES:
         return candidate
@@ -89,7 +89,7 @@ def normalize_edition(name: str | None) -> str:
     raise PrepackError("edition", f"unknown edition {name!r}; known: {', '.join(_EDITION_FILES)}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> Edition:
     text = resources.files("jiliang.core.prepack_tables").joinpath(_EDITION_FILES[name]).read_text(encoding="utf-8")
     data = json.loads(text)
@@ -188,7 +188,10 @@ def tolerable_shortfall(nominal, unit: str, edition: str | None = None) -> Toler
         if base <= Decimal(table["no_shortfall_up_to"]):
             t_base, rule = Decimal(0), f"Qn <= {table['no_shortfall_up_to']} m: no shortfall allowed"
         else:
-            t_base, rule = base * Decimal(table["percent"]) / 100, f"Qn > {table['no_shortfall_up_to']} m: T = {table['percent']} % of Qn"
+            t_base, rule = (
+                base * Decimal(table["percent"]) / 100,
+                f"Qn > {table['no_shortfall_up_to']} m: T = {table['percent']} % of Qn",
+            )
     elif kind == "area":
         table = tables["area"]
         t_base, rule = base * Decimal(table["percent"]) / 100, f"all Qn: T = {table['percent']} % of Qn"
@@ -226,8 +229,11 @@ class SamplingPlan:
 
 
 def _whole_number(value, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)) \
-            or (isinstance(value, float) and (not math.isfinite(value) or not value.is_integer())):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer))
+        or (isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()))
+    ):
         raise PrepackError(field, f"must be a whole number, got {value!r}"[:200], code="whole_number", got=repr(value)[:40])
     if value < minimum:
         raise PrepackError(field, f"must be at least {minimum}, got {value}", code="at_least", minimum=minimum, got=value)
@@ -269,11 +275,13 @@ def _as_vector(values, field: str) -> np.ndarray:
     if isinstance(values, (list, tuple)):
         for index, item in enumerate(values):
             if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.integer, np.floating, Decimal)):
-                raise PrepackError(f"{field}[{index}]", f"must be a number, got {item!r}"[:200], code="prepack_not_number",
-                                   got=repr(item)[:40])
+                raise PrepackError(
+                    f"{field}[{index}]", f"must be a number, got {item!r}"[:200], code="prepack_not_number", got=repr(item)[:40]
+                )
     elif isinstance(values, np.ndarray) and values.dtype.kind not in "iuf":
-        raise PrepackError(field, f"must be numbers, got an array of {values.dtype}", code="prepack_not_number",
-                           got=str(values.dtype))
+        raise PrepackError(
+            field, f"must be numbers, got an array of {values.dtype}", code="prepack_not_number", got=str(values.dtype)
+        )
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError, OverflowError):
@@ -445,9 +453,13 @@ def judge(
         _check_non_negative(q, "values", "net content")
         field = "values"
     if q.size < plan.n:
-        raise PrepackError(field, f"the sample has {q.size} units, smaller than the plan for batch size {plan.batch_size} asks (n = {plan.n})")
+        raise PrepackError(
+            field, f"the sample has {q.size} units, smaller than the plan for batch size {plan.batch_size} asks (n = {plan.n})"
+        )
     if q.size > plan.n:
-        raise PrepackError(field, f"the sample has {q.size} units, more than the plan for batch size {plan.batch_size} asks (n = {plan.n})")
+        raise PrepackError(
+            field, f"the sample has {q.size} units, more than the plan for batch size {plan.batch_size} asks (n = {plan.n})"
+        )
 
     result = judge_batch(q.reshape(1, -1), tol.nominal, tol.T, plan)
     mean_ok, short_T, short_2T = bool(result.mean_ok[0]), int(result.short_T[0]), int(result.short_2T[0])

@@ -25,8 +25,18 @@ class ComplaintAdmin(admin.ModelAdmin):
     date_hierarchy = "filed_at"
     raw_id_fields = ["instrument"]
     inlines = [PhotoInline]
-    readonly_fields = ["reference", "instrument", "region", "description", "contact", "status", "filed_at",
-                       "handled_at", "handled_by", "handling_note"]
+    readonly_fields = [
+        "reference",
+        "instrument",
+        "region",
+        "description",
+        "contact",
+        "status",
+        "filed_at",
+        "handled_at",
+        "handled_by",
+        "handling_note",
+    ]
     list_select_related = ["instrument", "region"]
 
     def has_add_permission(self, request):

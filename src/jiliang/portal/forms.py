@@ -23,11 +23,17 @@ class FastSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         context = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html("<select name=\"{}\"{}>", name, flatatt(context["attrs"]))]
+        parts = [format_html('<select name="{}"{}>', name, flatatt(context["attrs"]))]
         for _group, options, _index in context["optgroups"]:
             for option in options:
-                parts.append(format_html("<option value=\"{}\"{}>{}</option>", option["value"],
-                                         mark_safe(" selected") if option["selected"] else "", option["label"]))
+                parts.append(
+                    format_html(
+                        '<option value="{}"{}>{}</option>',
+                        option["value"],
+                        mark_safe(" selected") if option["selected"] else "",
+                        option["label"],
+                    )
+                )
         parts.append("</select>")
         return mark_safe("".join(parts))
 
@@ -48,22 +54,48 @@ class QuantityChoiceField(forms.ModelChoiceField):
 
 
 class CapabilitySearchForm(forms.Form):
-    quantity = QuantityChoiceField(Quantity.objects.order_by("field__code", "name"), required=False, widget=FastSelect,
-                                   label=gettext_lazy("量"), empty_label=gettext_lazy("全部"))
-    value = forms.FloatField(required=False, label=gettext_lazy("被测量值"),
-                             widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
-    unit = forms.CharField(required=False, max_length=30, label=gettext_lazy("单位"),
-                           widget=forms.TextInput(attrs={"placeholder": gettext_lazy("留空则用该量的单位")}))
-    uncertainty = forms.FloatField(required=False, label=gettext_lazy("扩展不确定度不大于"),
-                                   widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
+    quantity = QuantityChoiceField(
+        Quantity.objects.order_by("field__code", "name"),
+        required=False,
+        widget=FastSelect,
+        label=gettext_lazy("量"),
+        empty_label=gettext_lazy("全部"),
+    )
+    value = forms.FloatField(
+        required=False, label=gettext_lazy("被测量值"), widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"})
+    )
+    unit = forms.CharField(
+        required=False,
+        max_length=30,
+        label=gettext_lazy("单位"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("留空则用该量的单位")}),
+    )
+    uncertainty = forms.FloatField(
+        required=False,
+        label=gettext_lazy("扩展不确定度不大于"),
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
     uncertainty_kind = forms.ChoiceField(
         choices=[(ABSOLUTE, gettext_lazy("绝对值（同上单位）")), (RELATIVE, gettext_lazy("相对值（%）"))],
-        required=False, initial=ABSOLUTE, label=gettext_lazy("不确定度表示"), widget=FastSelect,
+        required=False,
+        initial=ABSOLUTE,
+        label=gettext_lazy("不确定度表示"),
+        widget=FastSelect,
     )
-    region = RegionChoiceField(Region.objects.order_by("code"), to_field_name="code", required=False, widget=FastSelect,
-                               label=gettext_lazy("地区（含上级）"), empty_label=gettext_lazy("全部"))
-    tier = forms.ChoiceField(choices=[("", gettext_lazy("全部"))] + list(MeasurementStandard.Tier.choices),
-                             required=False, label=gettext_lazy("标准类别"), widget=FastSelect)
+    region = RegionChoiceField(
+        Region.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        widget=FastSelect,
+        label=gettext_lazy("地区（含上级）"),
+        empty_label=gettext_lazy("全部"),
+    )
+    tier = forms.ChoiceField(
+        choices=[("", gettext_lazy("全部"))] + list(MeasurementStandard.Tier.choices),
+        required=False,
+        label=gettext_lazy("标准类别"),
+        widget=FastSelect,
+    )
 
     def clean_unit(self):
         unit = self.cleaned_data.get("unit", "").strip()
@@ -91,8 +123,11 @@ class CapabilitySearchForm(forms.Form):
             elif data.get("uncertainty") is not None and not relative:
                 self.add_error("quantity", _("按绝对不确定度检索时须选择量（以确定单位）"))
         elif unit and not units.convertible(unit, quantity.unit):
-            self.add_error("unit", _("单位 “%(unit)s” 不能换算为%(quantity)s的单位 %(target)s")
-                           % {"unit": unit, "quantity": quantity.name, "target": quantity.unit})
+            self.add_error(
+                "unit",
+                _("单位 “%(unit)s” 不能换算为%(quantity)s的单位 %(target)s")
+                % {"unit": unit, "quantity": quantity.name, "target": quantity.unit},
+            )
         return data
 
     def query(self) -> CapabilityQuery:
@@ -102,8 +137,13 @@ class CapabilitySearchForm(forms.Form):
         if uncertainty is not None and relative:
             uncertainty = uncertainty / 100.0  # the form takes per cent; capabilities store fractions
         return CapabilityQuery(
-            quantity=data.get("quantity"), value=data.get("value"), unit=data.get("unit") or "",
-            uncertainty=uncertainty, relative=relative, region=data.get("region"), tier=data.get("tier") or "",
+            quantity=data.get("quantity"),
+            value=data.get("value"),
+            unit=data.get("unit") or "",
+            uncertainty=uncertainty,
+            relative=relative,
+            region=data.get("region"),
+            tier=data.get("tier") or "",
         )
 
 
@@ -127,17 +167,29 @@ class MultipleFileField(forms.FileField):
 
 class ComplaintForm(forms.Form):
     # Presence and lengths are checked by the service, so that every bad field is named at once.
-    instrument_code = forms.CharField(label=gettext_lazy("器具编号"), required=False,
-                                      widget=forms.TextInput(attrs={"maxlength": 32, "autocomplete": "off"}),
-                                      help_text=gettext_lazy("器具铭牌、检定标记或二维码上的编号"))
-    description = forms.CharField(label=gettext_lazy("问题描述"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 5, "maxlength": services.DESCRIPTION_MAX}),
-                                  help_text=gettext_lazy("出了什么问题、在什么地点、什么时间"))
-    photos = MultipleFileField(label=gettext_lazy("照片（可选）"), required=False,
-                               help_text=gettext_lazy("JPEG、PNG 或 WebP，最多 3 张，每张不超过 5 MB"))
-    contact = forms.CharField(label=gettext_lazy("联系方式（可选）"), required=False,
-                              widget=forms.TextInput(attrs={"maxlength": services.CONTACT_MAX, "autocomplete": "tel"}),
-                              help_text=gettext_lazy("电话或邮箱，仅供处理人员回访"))
+    instrument_code = forms.CharField(
+        label=gettext_lazy("器具编号"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 32, "autocomplete": "off"}),
+        help_text=gettext_lazy("器具铭牌、检定标记或二维码上的编号"),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("问题描述"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": services.DESCRIPTION_MAX}),
+        help_text=gettext_lazy("出了什么问题、在什么地点、什么时间"),
+    )
+    photos = MultipleFileField(
+        label=gettext_lazy("照片（可选）"),
+        required=False,
+        help_text=gettext_lazy("JPEG、PNG 或 WebP，最多 3 张，每张不超过 5 MB"),
+    )
+    contact = forms.CharField(
+        label=gettext_lazy("联系方式（可选）"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": services.CONTACT_MAX, "autocomplete": "tel"}),
+        help_text=gettext_lazy("电话或邮箱，仅供处理人员回访"),
+    )
 
     def file(self):
         """File the complaint through the service; its errors land on their fields."""
@@ -145,8 +197,12 @@ class ComplaintForm(forms.Form):
 
         data = self.cleaned_data
         try:
-            return services.file_complaint(instrument_code=data["instrument_code"], description=data["description"],
-                                           contact=data.get("contact", ""), photos=data.get("photos") or [])
+            return services.file_complaint(
+                instrument_code=data["instrument_code"],
+                description=data["description"],
+                contact=data.get("contact", ""),
+                photos=data.get("photos") or [],
+            )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:
@@ -155,5 +211,6 @@ class ComplaintForm(forms.Form):
 
 
 class HandleForm(forms.Form):
-    handling_note = forms.CharField(label=gettext_lazy("处理说明"), widget=forms.Textarea(attrs={"rows": 4}),
-                                    max_length=services.DESCRIPTION_MAX)
+    handling_note = forms.CharField(
+        label=gettext_lazy("处理说明"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.DESCRIPTION_MAX
+    )

@@ -39,8 +39,9 @@ class Complaint(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
     filed_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
-                                   verbose_name=_("处理人"))
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("处理人")
+    )
     handling_note = models.TextField(_("处理说明"), max_length=2000, blank=True)
 
     class Meta:

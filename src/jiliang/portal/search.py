@@ -49,8 +49,12 @@ def published_standards(today: dt.date | None = None) -> Q:
     """Standards the public may see and rely on today: published, active and in their term.
     Suspended, cancelled or lapsed standards never appear, whatever their flag says."""
     today = today or timezone.localdate()
-    return Q(standard__published=True, standard__status=MeasurementStandard.Status.ACTIVE,
-             standard__valid_from__lte=today, standard__valid_until__gte=today)
+    return Q(
+        standard__published=True,
+        standard__status=MeasurementStandard.Status.ACTIVE,
+        standard__valid_from__lte=today,
+        standard__valid_until__gte=today,
+    )
 
 
 def ancestor_codes(region: Region) -> list[str]:
@@ -98,11 +102,14 @@ def search(query: CapabilityQuery, today: dt.date | None = None) -> QuerySet[Cap
         code = "standard__holder__region__code"
         qs = qs.filter(Q(**{f"{code}__startswith": prefix}) | Q(**{f"{code}__in": above}))
         # Nearest first: the region itself, then inside it, then the levels above (city before province).
-        qs = qs.annotate(proximity=Case(
-            When(**{code: query.region.code}, then=Value(0)),
-            When(**{f"{code}__startswith": prefix}, then=Value(1)),
-            default=Value(2), output_field=IntegerField(),
-        )).order_by("proximity", f"-{code}", "quantity__name", "standard__certificate_number", "id")
+        qs = qs.annotate(
+            proximity=Case(
+                When(**{code: query.region.code}, then=Value(0)),
+                When(**{f"{code}__startswith": prefix}, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        ).order_by("proximity", f"-{code}", "quantity__name", "standard__certificate_number", "id")
     else:
         qs = qs.order_by("quantity__name", "standard__holder__region__code", "standard__certificate_number", "id")
     return qs.select_related("quantity", "standard", "standard__holder", "standard__holder__region")

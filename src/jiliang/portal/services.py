@@ -88,8 +88,12 @@ def check_photo(upload, index: int) -> CheckedPhoto:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > max_photo_pixels():
-                raise bad(_("%(name)s：%(width)d×%(height)d 像素，超过 %(max)d 像素"), width=width, height=height,
-                          max=max_photo_pixels())
+                raise bad(
+                    _("%(name)s：%(width)d×%(height)d 像素，超过 %(max)d 像素"),
+                    width=width,
+                    height=height,
+                    max=max_photo_pixels(),
+                )
             image.verify()  # a truncated or forged file fails here
     except ValidationError:
         raise
@@ -149,10 +153,17 @@ def file_complaint(*, instrument_code: str, description: str, contact: str = "",
                 row.image.save(f"photo.{photo.extension}", ContentFile(photo.data), save=False)
                 saved.append(row)
                 row.save()
-            record("create", complaint, new={
-                "reference": complaint.reference, "instrument": instrument.code, "region": instrument.region.code,
-                "photos": len(saved), "contact_given": bool(contact),
-            })
+            record(
+                "create",
+                complaint,
+                new={
+                    "reference": complaint.reference,
+                    "instrument": instrument.code,
+                    "region": instrument.region.code,
+                    "photos": len(saved),
+                    "contact_given": bool(contact),
+                },
+            )
     except BaseException:
         for row in saved:  # the rows rolled back; their files must go too
             row.image.storage.delete(row.image.name)
@@ -165,8 +176,11 @@ def _create_with_unique_reference(instrument, description, contact) -> Complaint
         try:
             with transaction.atomic():  # a savepoint: a clash retries without losing the outer transaction
                 return Complaint.objects.create(
-                    reference=new_reference(), instrument=instrument, region_id=instrument.region_id,
-                    description=description, contact=contact,
+                    reference=new_reference(),
+                    instrument=instrument,
+                    region_id=instrument.region_id,
+                    description=description,
+                    contact=contact,
                 )
         except IntegrityError:
             continue
@@ -178,7 +192,9 @@ def handle_complaint(complaint: Complaint, *, user, note: str) -> Complaint:
     if not note:
         raise ValidationError({"handling_note": [_("必填：说明处理情况（现场检查结果、处理措施等）")]})
     if len(note) > DESCRIPTION_MAX:
-        raise ValidationError({"handling_note": [_("最多 %(n)d 个字（已输入 %(given)d 个）") % {"n": DESCRIPTION_MAX, "given": len(note)}]})
+        raise ValidationError(
+            {"handling_note": [_("最多 %(n)d 个字（已输入 %(given)d 个）") % {"n": DESCRIPTION_MAX, "given": len(note)}]}
+        )
     with transaction.atomic(), audit_context(actor=user, reason=note[:300]):
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if locked.status != Complaint.Status.OPEN:
@@ -188,7 +204,9 @@ def handle_complaint(complaint: Complaint, *, user, note: str) -> Complaint:
         locked.handled_by = user
         locked.handling_note = note
         locked.save(update_fields=["status", "handled_at", "handled_by", "handling_note"])
-        record("status_change", locked, old={"status": Complaint.Status.OPEN.value}, new={"status": Complaint.Status.HANDLED.value})
+        record(
+            "status_change", locked, old={"status": Complaint.Status.OPEN.value}, new={"status": Complaint.Status.HANDLED.value}
+        )
     return locked
 
 
@@ -214,8 +232,10 @@ def _throttle_key(address: str, what: str) -> str:
 def throttled(address: str) -> bool:
     """Too many complaints filed, or too many posts tried, from this address in the window."""
     limit = complaint_rate()[0]
-    return (cache.get(_throttle_key(address, "filed"), 0) >= limit
-            or cache.get(_throttle_key(address, "tried"), 0) >= limit * ATTEMPTS_PER_FILING)
+    return (
+        cache.get(_throttle_key(address, "filed"), 0) >= limit
+        or cache.get(_throttle_key(address, "tried"), 0) >= limit * ATTEMPTS_PER_FILING
+    )
 
 
 def _count(key: str, seconds: int) -> None:

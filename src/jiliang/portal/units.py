@@ -16,8 +16,19 @@ __all__ = ["UnitError", "check_unit", "convert", "convert_difference", "converti
 
 # Ordered: "°C" before "°", superscripts before the digits they stand for.
 _SPELLINGS = (
-    ("℃", "degC"), ("°C", "degC"), ("°F", "degF"), ("″", "arcsecond"), ("′", "arcminute"), ("°", "degree"),
-    ("Ω", "ohm"), ("⁻¹", "**-1"), ("⁻²", "**-2"), ("²", "**2"), ("³", "**3"), ("·", "*"), ("‰", "permille"),
+    ("℃", "degC"),
+    ("°C", "degC"),
+    ("°F", "degF"),
+    ("″", "arcsecond"),
+    ("′", "arcminute"),
+    ("°", "degree"),
+    ("Ω", "ohm"),
+    ("⁻¹", "**-1"),
+    ("⁻²", "**-2"),
+    ("²", "**2"),
+    ("³", "**3"),
+    ("·", "*"),
+    ("‰", "permille"),
     ("%", "percent"),
 )
 # Symbols whose numbers are not interchangeable with their look-alikes: gas alarm scales
@@ -124,4 +135,3 @@ def check_unit(text: str) -> str:
     if pint_spelling(text) is not None and _parse(text) is None:
         raise UnitError(f"{text!r} is not a unit symbol this site knows")
     return text
-

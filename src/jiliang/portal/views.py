@@ -56,13 +56,17 @@ def _page(request, queryset, size):
 
 
 def home(request):
-    return render(request, "portal/home.html", {
-        "form": CapabilitySearchForm(),
-        "check_url": _url_or_none("certificates:check"),
-        "comparisons_url": _url_or_none("comparisons:public"),
-        "prepack_url": _url_or_none("prepack:public-list"),
-        "quantities": Quantity.objects.order_by("field__code", "name"),
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "form": CapabilitySearchForm(),
+            "check_url": _url_or_none("certificates:check"),
+            "comparisons_url": _url_or_none("comparisons:public"),
+            "prepack_url": _url_or_none("prepack:public-list"),
+            "quantities": Quantity.objects.order_by("field__code", "name"),
+        },
+    )
 
 
 def capability_search(request):
@@ -84,15 +88,23 @@ def standard_detail(request, pk):
     today = timezone.localdate()
     standard = get_object_or_404(
         MeasurementStandard.objects.select_related("holder", "holder__region", "field", "issuing_department"),
-        pk=pk, published=True, status=MeasurementStandard.Status.ACTIVE, valid_from__lte=today, valid_until__gte=today,
+        pk=pk,
+        published=True,
+        status=MeasurementStandard.Status.ACTIVE,
+        valid_from__lte=today,
+        valid_until__gte=today,
     )
     capabilities = Capability.objects.filter(standard=standard).select_related("quantity").order_by("quantity__name", "range_min")
-    return render(request, "portal/standard_detail.html", {
-        "standard": standard,
-        "capabilities": capabilities,
-        "catalog_items": standard.catalog_items.order_by("code"),
-        "specifications": standard.specifications.order_by("code"),
-    })
+    return render(
+        request,
+        "portal/standard_detail.html",
+        {
+            "standard": standard,
+            "capabilities": capabilities,
+            "catalog_items": standard.catalog_items.order_by("code"),
+            "specifications": standard.specifications.order_by("code"),
+        },
+    )
 
 
 # ---------------------------------------------------------------- complaints (public)
@@ -113,8 +125,11 @@ def complaint_new(request):
             length = 0
         if length > limit:
             form = ComplaintForm(data={})  # bound, so that the error can be added
-            form.add_error("photos", _("照片总量过大：最多 %(n)d 张，每张不超过 %(mb)s MB")
-                           % {"n": services.max_photos(), "mb": f"{services.max_photo_bytes() / 2**20:g}"})
+            form.add_error(
+                "photos",
+                _("照片总量过大：最多 %(n)d 张，每张不超过 %(mb)s MB")
+                % {"n": services.max_photos(), "mb": f"{services.max_photo_bytes() / 2**20:g}"},
+            )
             return render(request, "portal/complaint_form.html", {"form": form}, status=413)
         form = ComplaintForm(request.POST, request.FILES)
         if form.is_valid():
@@ -133,9 +148,15 @@ def complaint_status(request):
     complaint = None
     if reference:
         complaint = Complaint.objects.filter(reference=reference).only("reference", "status", "filed_at", "handled_at").first()
-    return render(request, "portal/complaint_status.html", {
-        "reference": reference, "complaint": complaint, "filed": request.GET.get("filed") == "1",
-    })
+    return render(
+        request,
+        "portal/complaint_status.html",
+        {
+            "reference": reference,
+            "complaint": complaint,
+            "filed": request.GET.get("filed") == "1",
+        },
+    )
 
 
 # ---------------------------------------------------------------- complaints (administrators)
@@ -154,8 +175,9 @@ def _scoped(actor):
 
 
 def _complaint_for(actor, reference) -> Complaint:
-    complaint = get_object_or_404(Complaint.objects.select_related("instrument", "instrument__owner", "region", "handled_by"),
-                                  reference=reference)
+    complaint = get_object_or_404(
+        Complaint.objects.select_related("instrument", "instrument__owner", "region", "handled_by"), reference=reference
+    )
     if not COMPLAINTS.may_view(actor, complaint):
         raise PermissionDenied("this complaint concerns an instrument outside your region")
     return complaint
@@ -175,23 +197,32 @@ def complaint_queue(request):
     else:
         status = ""
     page = _page(request, complaints.select_related("instrument", "region").order_by("-filed_at", "-id"), QUEUE_PAGE_SIZE)
-    return render(request, "portal/complaint_queue.html", {
-        "page": page, "status": status,
-        "tabs": [(value, label, counts.get(value, 0)) for value, label in Complaint.Status.choices],
-        "total": total,
-    })
+    return render(
+        request,
+        "portal/complaint_queue.html",
+        {
+            "page": page,
+            "status": status,
+            "tabs": [(value, label, counts.get(value, 0)) for value, label in Complaint.Status.choices],
+            "total": total,
+        },
+    )
 
 
 @login_required
 def complaint_detail(request, reference):
     actor = _queue_actor(request)
     complaint = _complaint_for(actor, reference)
-    return render(request, "portal/complaint_detail.html", {
-        "complaint": complaint,
-        "photos": complaint.photos.all(),
-        "can_handle": COMPLAINTS.may(actor, "handle", complaint),
-        "form": HandleForm(),
-    })
+    return render(
+        request,
+        "portal/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "photos": complaint.photos.all(),
+            "can_handle": COMPLAINTS.may(actor, "handle", complaint),
+            "form": HandleForm(),
+        },
+    )
 
 
 @login_required
@@ -211,10 +242,17 @@ def complaint_handle(request, reference):
                     form.add_error(field if field in form.fields else None, message)
         else:
             return redirect("portal:complaint", reference=complaint.reference)
-    return render(request, "portal/complaint_detail.html", {
-        "complaint": complaint, "photos": complaint.photos.all(),
-        "can_handle": complaint.status == Complaint.Status.OPEN, "form": form,
-    }, status=400)
+    return render(
+        request,
+        "portal/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "photos": complaint.photos.all(),
+            "can_handle": complaint.status == Complaint.Status.OPEN,
+            "form": form,
+        },
+        status=400,
+    )
 
 
 @login_required

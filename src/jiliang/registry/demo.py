@@ -37,22 +37,111 @@ HISTORY_YEARS = 5
 # Share of working instruments per catalog item (rough shape of a real province: utility
 # meters and scales dominate).
 ITEM_WEIGHTS = {
-    "A01": 2, "A02": 4, "A03": 0.5, "A04": 0.5, "A05": 3, "A06": 1, "A07": 14, "A08": 1, "A09": 0.3,
-    "A10": 3, "A11": 20, "A12": 12, "A13": 22, "A14": 2, "A15": 3, "A16": 2, "A17": 0.5, "A18": 0.3,
-    "A19": 0.6, "A20": 0.6, "A21": 0.5, "A22": 0.8, "A23": 0.4, "A24": 6, "A25": 1.5, "A26": 0.3,
-    "A27": 0.6, "A28": 0.5, "A29": 0.3, "A30": 1.0,
+    "A01": 2,
+    "A02": 4,
+    "A03": 0.5,
+    "A04": 0.5,
+    "A05": 3,
+    "A06": 1,
+    "A07": 14,
+    "A08": 1,
+    "A09": 0.3,
+    "A10": 3,
+    "A11": 20,
+    "A12": 12,
+    "A13": 22,
+    "A14": 2,
+    "A15": 3,
+    "A16": 2,
+    "A17": 0.5,
+    "A18": 0.3,
+    "A19": 0.6,
+    "A20": 0.6,
+    "A21": 0.5,
+    "A22": 0.8,
+    "A23": 0.4,
+    "A24": 6,
+    "A25": 1.5,
+    "A26": 0.3,
+    "A27": 0.6,
+    "A28": 0.5,
+    "A29": 0.3,
+    "A30": 1.0,
 }
 PURPOSE_BY_CATEGORY = {
-    "计价器": "trade", "加油机": "trade", "加气机": "trade", "充电桩": "trade", "衡器": "trade", "砝码": "trade",
-    "水表": "trade", "燃气表": "trade", "电能表": "trade", "热能表": "trade", "医用": "health", "眼镜": "health",
-    "声学": "environment", "环境": "environment", "辐射": "environment", "酒精": "safety", "测速": "safety",
-    "压力表": "safety", "气体": "safety", "水分": "trade",
+    "计价器": "trade",
+    "加油机": "trade",
+    "加气机": "trade",
+    "充电桩": "trade",
+    "衡器": "trade",
+    "砝码": "trade",
+    "水表": "trade",
+    "燃气表": "trade",
+    "电能表": "trade",
+    "热能表": "trade",
+    "医用": "health",
+    "眼镜": "health",
+    "声学": "environment",
+    "环境": "environment",
+    "辐射": "environment",
+    "酒精": "safety",
+    "测速": "safety",
+    "压力表": "safety",
+    "气体": "safety",
+    "水分": "trade",
 }
 # Items a county institute commonly holds a standard for.
 COUNTY_ITEMS = ["A01", "A02", "A07", "A10", "A15", "A16", "A24", "A11"]
-ENTERPRISE_BRANDS = ["华润", "新华", "永盛", "海天", "民生", "东方", "金信", "百合", "长城", "恒达", "瑞丰", "宏远", "天和", "兴业", "安康", "万家"]
-ENTERPRISE_TRADES = ["加油站", "农贸市场", "超市", "医院", "燃气", "水务", "供电服务", "物流", "化工", "出租汽车", "检测", "食品", "眼镜", "环保科技", "热力", "建材"]
-MANUFACTURERS = ["上海大华", "宁波水表", "杭州华立", "正泰仪表", "金卡智能", "梅特勒-托利多", "鱼跃医疗", "欧姆龙", "托肯恒山", "威星智能", "三川智慧", "海兴电力"]
+ENTERPRISE_BRANDS = [
+    "华润",
+    "新华",
+    "永盛",
+    "海天",
+    "民生",
+    "东方",
+    "金信",
+    "百合",
+    "长城",
+    "恒达",
+    "瑞丰",
+    "宏远",
+    "天和",
+    "兴业",
+    "安康",
+    "万家",
+]
+ENTERPRISE_TRADES = [
+    "加油站",
+    "农贸市场",
+    "超市",
+    "医院",
+    "燃气",
+    "水务",
+    "供电服务",
+    "物流",
+    "化工",
+    "出租汽车",
+    "检测",
+    "食品",
+    "眼镜",
+    "环保科技",
+    "热力",
+    "建材",
+]
+MANUFACTURERS = [
+    "上海大华",
+    "宁波水表",
+    "杭州华立",
+    "正泰仪表",
+    "金卡智能",
+    "梅特勒-托利多",
+    "鱼跃医疗",
+    "欧姆龙",
+    "托肯恒山",
+    "威星智能",
+    "三川智慧",
+    "海兴电力",
+]
 
 
 @dataclass
@@ -95,7 +184,6 @@ class _Progress:
     def __init__(self, enabled: bool, total: int):
         self.bar = None
         if enabled:
-
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
             self.bar.start()
             self.task = self.bar.add_task("生成 generating", total=total)
@@ -158,7 +246,10 @@ class _Builder:
         for county, has in zip(self.counties, with_institute):
             if has:
                 self.county_institute[county.code] = add(f"{county.name}计量检定所", K.LEGAL_INSTITUTE, county, "12")
-        self.labs = [add(f"{city.name}{brand}校准检测有限公司", K.LABORATORY, city, "91") for city, brand in zip(self.cities, ENTERPRISE_BRANDS)]
+        self.labs = [
+            add(f"{city.name}{brand}校准检测有限公司", K.LABORATORY, city, "91")
+            for city, brand in zip(self.cities, ENTERPRISE_BRANDS)
+        ]
         Org.objects.bulk_create(orgs, batch_size=2000)
         self.report.organisations += len(orgs)
 
@@ -170,14 +261,25 @@ class _Builder:
         # Column-wise with ids of our own, like the instruments: 10^7 instruments mean 2.5·10^5
         # enterprises, too many for model objects.
         counties = [self.counties[c] for c in county_idx.tolist()]
-        names = [f"{county.name}{ENTERPRISE_BRANDS[b]}{ENTERPRISE_TRADES[t]}有限公司第{i + 1}分公司"
-                 for i, (county, b, t) in enumerate(zip(counties, brand.tolist(), trade.tolist()))]
+        names = [
+            f"{county.name}{ENTERPRISE_BRANDS[b]}{ENTERPRISE_TRADES[t]}有限公司第{i + 1}分公司"
+            for i, (county, b, t) in enumerate(zip(counties, brand.tolist(), trade.tolist()))
+        ]
         credit_codes = [self.credit_code("91", county.code) for county in counties]
         first = bulk.next_id(models.Organisation)
         ids = np.arange(first, first + count, dtype=np.int64)
-        bulk.write_columns("registry_organisation", ["id", "name", "credit_code", "kind", "region_id", "address"],
-                           [ids, names, credit_codes, [models.Organisation.Kind.ENTERPRISE.value] * count,
-                            np.array([county.id for county in counties], dtype=np.int64), [""] * count])
+        bulk.write_columns(
+            "registry_organisation",
+            ["id", "name", "credit_code", "kind", "region_id", "address"],
+            [
+                ids,
+                names,
+                credit_codes,
+                [models.Organisation.Kind.ENTERPRISE.value] * count,
+                np.array([county.id for county in counties], dtype=np.int64),
+                [""] * count,
+            ],
+        )
         bulk.reset_sequences(models.Organisation)
         self.report.organisations += count
         self.enterprise_ids = ids
@@ -187,7 +289,15 @@ class _Builder:
         """Verifiers with item qualifications, and registered metrologists, per institute."""
         items = list(models.CatalogItem.objects.all())
         self.items = items
-        institutes = [self.nim, self.province_institute, self.grid_institute, self.medical_station, *self.city_institute.values(), *self.county_institute.values(), *self.labs]
+        institutes = [
+            self.nim,
+            self.province_institute,
+            self.grid_institute,
+            self.medical_station,
+            *self.city_institute.values(),
+            *self.county_institute.values(),
+            *self.labs,
+        ]
         persons = []
         surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
         given = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"
@@ -196,20 +306,39 @@ class _Builder:
             n = 12 if inst in (self.nim, self.province_institute) else 5
             names: set[str] = set()
             while len(names) < n:  # no namesakes inside one institution: a person's natural key
-                names.add(surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))])
+                names.add(
+                    surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))]
+                )
             persons.extend(models.Person(name=name, organisation=inst) for name in sorted(names))
         models.Person.objects.bulk_create(persons, batch_size=5000)
         quals = []
         start = self.as_of - dt.timedelta(days=365 * 3)
         for k, person in enumerate(persons):
-            quals.append(models.Qualification(person=person, kind="metrologist_2" if k % 3 else "metrologist_1", certificate_number=f"ZCJLS{k:07d}",
-                                              specialty="计量", valid_from=start, valid_until=start + dt.timedelta(days=365 * 5)))
+            quals.append(
+                models.Qualification(
+                    person=person,
+                    kind="metrologist_2" if k % 3 else "metrologist_1",
+                    certificate_number=f"ZCJLS{k:07d}",
+                    specialty="计量",
+                    valid_from=start,
+                    valid_until=start + dt.timedelta(days=365 * 5),
+                )
+            )
             for item in items:
                 if rng.random() < 0.6:
                     # A few verifier certificates have lapsed: later features must refuse them.
                     until = start + dt.timedelta(days=365 * 5 if rng.random() > 0.02 else 400)
-                    quals.append(models.Qualification(person=person, kind="verifier", catalog_item=item, certificate_number=f"JDY{k:05d}{item.code}",
-                                                      specialty=item.name, valid_from=start, valid_until=until))
+                    quals.append(
+                        models.Qualification(
+                            person=person,
+                            kind="verifier",
+                            catalog_item=item,
+                            certificate_number=f"JDY{k:05d}{item.code}",
+                            specialty=item.name,
+                            valid_from=start,
+                            valid_until=until,
+                        )
+                    )
         models.Qualification.objects.bulk_create(quals, batch_size=5000)
         by_org: dict[int, list[int]] = {}
         for person in persons:
@@ -221,8 +350,19 @@ class _Builder:
         self.quantities = quantities
         rows = []
         for k, q in enumerate(quantities):
-            rows.append(models.PrimaryStandard(code=f"国基证〔2008〕第{k + 101:03d}号", name=f"{q.name}国家计量基准", quantity=q,
-                                               range_min=0.0, range_max=1e9, unit=q.unit, uncertainty=1e-6, k=2.0, holder=self.nim))
+            rows.append(
+                models.PrimaryStandard(
+                    code=f"国基证〔2008〕第{k + 101:03d}号",
+                    name=f"{q.name}国家计量基准",
+                    quantity=q,
+                    range_min=0.0,
+                    range_max=1e9,
+                    unit=q.unit,
+                    uncertainty=1e-6,
+                    k=2.0,
+                    holder=self.nim,
+                )
+            )
         models.PrimaryStandard.objects.bulk_create(rows)
         self.primary_by_quantity = {p.quantity_id: p for p in rows}
 
@@ -231,7 +371,6 @@ class _Builder:
         rng = np.random.default_rng([self.seed, 3])
         S = models.MeasurementStandard
         standards: list[S] = []
-        fields = {f.id: f for f in models.MetrologyField.objects.all()}
         self.std_province_q: dict[int, S] = {}
         self.std_city_item: dict[tuple[str, str], S] = {}
         self.std_county_item: dict[tuple[str, str], S] = {}
@@ -244,9 +383,18 @@ class _Builder:
             # The current certificate: the latest 4-year term that contains today.
             years = (self.as_of - first).days // 365
             term_start = first + dt.timedelta(days=365 * (years // 4) * 4)
-            std = S(name=name, tier=tier, level=level, holder=holder, field_id=field_id, issuing_department=admin,
-                    certificate_number=f"[{term_start.year}]浙量标{level_word[level]}证字第{next(serial):05d}号",
-                    valid_from=term_start, valid_until=models.default_valid_until(term_start), status=S.Status.ACTIVE)
+            std = S(
+                name=name,
+                tier=tier,
+                level=level,
+                holder=holder,
+                field_id=field_id,
+                issuing_department=admin,
+                certificate_number=f"[{term_start.year}]浙量标{level_word[level]}证字第{next(serial):05d}号",
+                valid_from=term_start,
+                valid_until=models.default_valid_until(term_start),
+                status=S.Status.ACTIVE,
+            )
             std._first_approved = first
             std._quantity_id = quantity_id
             std._item_code = item_code
@@ -254,29 +402,62 @@ class _Builder:
             return std
 
         for q in self.quantities:
-            self.std_province_q[q.id] = make(f"{q.name}标准装置", S.Tier.PUBLIC, S.Level.PROVINCE, self.province_institute, q.field_id,
-                                             self.province_admin, 12 + rng.random() * 10, q.id)
+            self.std_province_q[q.id] = make(
+                f"{q.name}标准装置",
+                S.Tier.PUBLIC,
+                S.Level.PROVINCE,
+                self.province_institute,
+                q.field_id,
+                self.province_admin,
+                12 + rng.random() * 10,
+                q.id,
+            )
         items = {i.code: i for i in self.items}
         for city in self.cities:
             for item in self.items:
                 # About one city in ten lacks a standard for an item: the province serves it.
                 if rng.random() < 0.88:
-                    self.std_city_item[(city.code, item.code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.CITY,
-                                                                      self.city_institute[city.code], item.field_id, self.city_admin[city.code], 11.5 + rng.random() * 8,
-                                                                      item.quantity_id, item.code)
+                    self.std_city_item[(city.code, item.code)] = make(
+                        f"{item.name}检定装置",
+                        S.Tier.PUBLIC,
+                        S.Level.CITY,
+                        self.city_institute[city.code],
+                        item.field_id,
+                        self.city_admin[city.code],
+                        11.5 + rng.random() * 8,
+                        item.quantity_id,
+                        item.code,
+                    )
         for county in self.counties:
             if county.code not in self.county_institute:
                 continue
             for code in COUNTY_ITEMS:
                 if rng.random() < 0.7:
                     item = items[code]
-                    self.std_county_item[(county.code, code)] = make(f"{item.name}检定装置", S.Tier.PUBLIC, S.Level.COUNTY,
-                                                                     self.county_institute[county.code], item.field_id, self.county_admin[county.code], 11 + rng.random() * 8,
-                                                                     item.quantity_id, code)
-        self.lab_standards = [make(f"{self.quantities[k % len(self.quantities)].name}校准装置", S.Tier.ENTERPRISE, "", lab,
-                                   self.quantities[k % len(self.quantities)].field_id, self.province_admin, 11 + rng.random() * 4,
-                                   self.quantities[k % len(self.quantities)].id)
-                              for k, lab in enumerate(self.labs)]
+                    self.std_county_item[(county.code, code)] = make(
+                        f"{item.name}检定装置",
+                        S.Tier.PUBLIC,
+                        S.Level.COUNTY,
+                        self.county_institute[county.code],
+                        item.field_id,
+                        self.county_admin[county.code],
+                        11 + rng.random() * 8,
+                        item.quantity_id,
+                        code,
+                    )
+        self.lab_standards = [
+            make(
+                f"{self.quantities[k % len(self.quantities)].name}校准装置",
+                S.Tier.ENTERPRISE,
+                "",
+                lab,
+                self.quantities[k % len(self.quantities)].field_id,
+                self.province_admin,
+                11 + rng.random() * 4,
+                self.quantities[k % len(self.quantities)].id,
+            )
+            for k, lab in enumerate(self.labs)
+        ]
         S.objects.bulk_create(standards, batch_size=2000)
         self.all_standards = standards
         self.report.standards = len(standards)
@@ -284,9 +465,20 @@ class _Builder:
         # Status history: first approval, and each re-examination (复查) since.
         changes = []
         for std in standards:
-            changes.append(models.StandardStatusChange(standard=std, status="active", effective_on=std._first_approved, reason="建标考核合格"))
+            changes.append(
+                models.StandardStatusChange(
+                    standard=std, status="active", effective_on=std._first_approved, reason="建标考核合格"
+                )
+            )
             if std.valid_from > std._first_approved:
-                changes.append(models.StandardStatusChange(standard=std, status="active", effective_on=std.valid_from, reason=f"复查考核合格，换发证书 {std.certificate_number}"))
+                changes.append(
+                    models.StandardStatusChange(
+                        standard=std,
+                        status="active",
+                        effective_on=std.valid_from,
+                        reason=f"复查考核合格，换发证书 {std.certificate_number}",
+                    )
+                )
         models.StandardStatusChange.objects.bulk_create(changes, batch_size=5000)
 
         caps, spec_links, item_links = [], [], []
@@ -294,19 +486,38 @@ class _Builder:
         ItemThrough = S.catalog_items.through
         for q in self.quantities:
             std = self.std_province_q[q.id]
-            caps.append(models.Capability(standard=std, quantity=q, range_min=0.0, range_max=1e8, unit=q.unit, uncertainty=0.001, k=2.0, relative=True))
-        for (region_code, code), std in [*self.std_city_item.items(), *self.std_county_item.items()]:
+            caps.append(
+                models.Capability(
+                    standard=std, quantity=q, range_min=0.0, range_max=1e8, unit=q.unit, uncertainty=0.001, k=2.0, relative=True
+                )
+            )
+        for (_region_code, code), std in [*self.std_city_item.items(), *self.std_county_item.items()]:
             item = items[code]
             row = next(r for r in reference_data.catalog_rows() if r["code"] == code)
-            caps.append(models.Capability(standard=std, quantity_id=item.quantity_id, range_min=row["range"][0], range_max=row["range"][1],
-                                          unit=next(q.unit for q in self.quantities if q.id == item.quantity_id), accuracy_class="标准器", mpe=None,
-                                          uncertainty=0.01, k=2.0, relative=True))
+            caps.append(
+                models.Capability(
+                    standard=std,
+                    quantity_id=item.quantity_id,
+                    range_min=row["range"][0],
+                    range_max=row["range"][1],
+                    unit=next(q.unit for q in self.quantities if q.id == item.quantity_id),
+                    accuracy_class="标准器",
+                    mpe=None,
+                    uncertainty=0.01,
+                    k=2.0,
+                    relative=True,
+                )
+            )
             item_links.append(ItemThrough(measurementstandard_id=std.id, catalogitem_id=item.id))
             if item.regulation_id:
                 spec_links.append(Through(measurementstandard_id=std.id, specification_id=item.regulation_id))
         for std in self.lab_standards:
             q = next(q for q in self.quantities if q.field_id == std.field_id)
-            caps.append(models.Capability(standard=std, quantity=q, range_min=0.0, range_max=1e6, unit=q.unit, uncertainty=0.005, k=2.0, relative=True))
+            caps.append(
+                models.Capability(
+                    standard=std, quantity=q, range_min=0.0, range_max=1e6, unit=q.unit, uncertainty=0.005, k=2.0, relative=True
+                )
+            )
         models.Capability.objects.bulk_create(caps, batch_size=5000)
         Through.objects.bulk_create(spec_links, batch_size=5000)
         ItemThrough.objects.bulk_create(item_links, batch_size=5000)
@@ -323,7 +534,9 @@ class _Builder:
         gaps = []
         for ci, county in enumerate(self.counties):
             for j, item in enumerate(items):
-                std = self.std_county_item.get((county.code, item.code)) or self.std_city_item.get((county.code[:4] + "00", item.code))
+                std = self.std_county_item.get((county.code, item.code)) or self.std_city_item.get(
+                    (county.code[:4] + "00", item.code)
+                )
                 if std is None:
                     std = self.std_province_q[item.quantity_id]
                     gaps.append((county.code, item.code))
@@ -339,7 +552,6 @@ class _Builder:
         per_county = np.bincount(self.enterprise_county, minlength=n_counties).astype(float)
         load = np.bincount(assign_std.ravel(), weights=(per_county[:, None] * weight[None, :]).ravel())
         self.workload = {s.id: (load[s.id] if s.id < load.size else 0.0) for s in self.all_standards}
-
 
     def upstream_of(self, std) -> tuple[object | None, object | None]:
         """(upstream measurement standard, primary standard) that calibrates std's devices:
@@ -358,12 +570,21 @@ class _Builder:
         devices = []
         for std in self.all_standards:
             for d in range(1 + int(rng.random() < 0.4)):
-                devices.append(models.Instrument(
-                    code=f"BZQ{len(devices) + 1:07d}", name=f"{std.name}主标准器{d + 1}", owner=std.holder, region=std.holder.region,
-                    manufacturer=MANUFACTURERS[len(devices) % len(MANUFACTURERS)], model=f"STD-{len(devices) % 97:02d}",
-                    serial_number=f"S{len(devices) + 1:08d}", accuracy="标准器", status="in_use", standard=std,
-                    installed_on=std._first_approved - dt.timedelta(days=60),
-                ))
+                devices.append(
+                    models.Instrument(
+                        code=f"BZQ{len(devices) + 1:07d}",
+                        name=f"{std.name}主标准器{d + 1}",
+                        owner=std.holder,
+                        region=std.holder.region,
+                        manufacturer=MANUFACTURERS[len(devices) % len(MANUFACTURERS)],
+                        model=f"STD-{len(devices) % 97:02d}",
+                        serial_number=f"S{len(devices) + 1:08d}",
+                        accuracy="标准器",
+                        status="in_use",
+                        standard=std,
+                        installed_on=std._first_approved - dt.timedelta(days=60),
+                    )
+                )
         models.Instrument.objects.bulk_create(devices, batch_size=5000)
         self.device_ids = [d.pk for d in devices]
         self.report.standard_devices = len(devices)
@@ -387,7 +608,9 @@ class _Builder:
         suspended_on = self.as_of - dt.timedelta(days=90)
         suspended.status = "suspended"
         models.MeasurementStandard.objects.filter(pk=suspended.pk).update(status="suspended")
-        models.StandardStatusChange.objects.create(standard=suspended, status="suspended", effective_on=suspended_on, reason="期间核查不合格，暂停使用")
+        models.StandardStatusChange.objects.create(
+            standard=suspended, status="suspended", effective_on=suspended_on, reason="期间核查不合格，暂停使用"
+        )
         d.suspended_standard = suspended.certificate_number
         d.broken_chain_standard = broken.certificate_number
         d.out_of_tolerance_standard = out_of_tol.certificate_number
@@ -417,9 +640,25 @@ class _Builder:
                 ordinal = eid - writer_events.first + 1
                 valid_until = day + 365 - 1 if passed else day
                 results = json.dumps([{"quantity": std.name, "value": 1.0, "unit": "1", "U": 2e-6, "k": 2}], ensure_ascii=False)
-                event_rows.append((eid, device.id, performer.id, people[ordinal % len(people)], primary.id if primary else None, "",
-                                   None, "calibration", str(EPOCH + dt.timedelta(days=day)), str(EPOCH + dt.timedelta(days=valid_until)),
-                                   passed, results, 2e-6, f"JL-C{day // 365 + 1970}-{ordinal:09d}", device.region_id))
+                event_rows.append(
+                    (
+                        eid,
+                        device.id,
+                        performer.id,
+                        people[ordinal % len(people)],
+                        primary.id if primary else None,
+                        "",
+                        None,
+                        "calibration",
+                        str(EPOCH + dt.timedelta(days=day)),
+                        str(EPOCH + dt.timedelta(days=valid_until)),
+                        passed,
+                        results,
+                        2e-6,
+                        f"JL-C{day // 365 + 1970}-{ordinal:09d}",
+                        device.region_id,
+                    )
+                )
                 if upstream is not None:
                     link_rows.append((eid, upstream.id))
                 day += 365 - int(rng.integers(0, 20))
@@ -471,7 +710,9 @@ class _Builder:
             mandatory = rng.random(n) >= 0.03
             legal = np.where(mandatory, purpose[item], "none")
             is_periodic = periodic[item]
-            age = np.where(is_periodic, rng.integers(30, 365 * 9, n), (rng.random(n) * life_days[item] * 1.05).astype(np.int64) + 20)
+            age = np.where(
+                is_periodic, rng.integers(30, 365 * 9, n), (rng.random(n) * life_days[item] * 1.05).astype(np.int64) + 20
+            )
             installed = self.today - age
             status = np.where(rng.random(n) < 0.03, "stopped", "in_use")
             status = np.where(rng.random(n) < 0.01, "scrapped", status)
@@ -479,7 +720,9 @@ class _Builder:
             # Events: periodic items every period since max(installation, history start);
             # first-verification items once, at installation.
             p = period_days[item]
-            first = np.where(is_periodic, np.maximum(installed, self.history_start + (installed - self.history_start) % p), installed)
+            first = np.where(
+                is_periodic, np.maximum(installed, self.history_start + (installed - self.history_start) % p), installed
+            )
             n_events = np.where(is_periodic, (self.today - first) // p + 1, 1)
             # Some owners stop sending instruments: overdue (超期未检).
             stops = is_periodic & (rng.random(n) < 0.04) & (n_events > 1) & (status == "in_use")
@@ -496,16 +739,49 @@ class _Builder:
             valid = np.where(passed, valid, day)
             instrument_columns = [
                 # Numbers and dates stay arrays: the writer encodes them a column at a time.
-                ids, [f"JL{i:010d}" for i in ordinals.tolist()], names[item], item_ids[item], legal,
-                owner, region_ids, np.array(MANUFACTURERS, dtype=object)[maker],
-                [f"M{m:03d}" for m in (item * 7 + maker).tolist()], [f"SN{i:011d}" for i in ordinals.tolist()],
-                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())], accuracy[item],
-                range_min[item], range_max[item], unit[item], status, _dates(installed),
+                ids,
+                [f"JL{i:010d}" for i in ordinals.tolist()],
+                names[item],
+                item_ids[item],
+                legal,
+                owner,
+                region_ids,
+                np.array(MANUFACTURERS, dtype=object)[maker],
+                [f"M{m:03d}" for m in (item * 7 + maker).tolist()],
+                [f"SN{i:011d}" for i in ordinals.tolist()],
+                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())],
+                accuracy[item],
+                range_min[item],
+                range_max[item],
+                unit[item],
+                status,
+                _dates(installed),
                 _dates(valid[np.cumsum(n_events) - 1]),  # verified_until: each instrument's last event
             ]
-            writer_events.sink("registry_instrument", ["id", "code", "name", "catalog_item_id", "legal_purpose", "owner_id", "region_id", "manufacturer",
-                                                    "model", "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit",
-                                                    "status", "installed_on", "verified_until"], instrument_columns)
+            writer_events.sink(
+                "registry_instrument",
+                [
+                    "id",
+                    "code",
+                    "name",
+                    "catalog_item_id",
+                    "legal_purpose",
+                    "owner_id",
+                    "region_id",
+                    "manufacturer",
+                    "model",
+                    "serial_number",
+                    "type_approval_number",
+                    "accuracy",
+                    "range_min",
+                    "range_max",
+                    "unit",
+                    "status",
+                    "installed_on",
+                    "verified_until",
+                ],
+                instrument_columns,
+            )
 
             std_of_event = assign_std[county[owner_of_event], item[owner_of_event]]
             org_of_event = assign_org[county[owner_of_event], item[owner_of_event]]
@@ -515,9 +791,20 @@ class _Builder:
             spec = np.array([i.regulation_id for i in items], dtype=np.int64)[item[owner_of_event]]
             years = 1970 + day // 365
             event_columns = [
-                eids, ids[owner_of_event], org_of_event, person, [None] * day.size, [""] * day.size,
-                spec, ["verification"] * day.size, _dates(day), _dates(valid), passed,
-                ["[]"] * day.size, [None] * day.size, [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
+                eids,
+                ids[owner_of_event],
+                org_of_event,
+                person,
+                [None] * day.size,
+                [""] * day.size,
+                spec,
+                ["verification"] * day.size,
+                _dates(day),
+                _dates(valid),
+                passed,
+                ["[]"] * day.size,
+                [None] * day.size,
+                [f"JL-V{y}-{e:09d}" for y, e in zip(years.tolist(), event_ordinals.tolist())],
                 region_ids[owner_of_event],
             ]
             writer_events.write(event_columns, [eids, std_of_event])
@@ -527,8 +814,23 @@ class _Builder:
 
 
 class _EventWriter:
-    COLUMNS = ["id", "instrument_id", "performer_id", "person_id", "primary_standard_id", "external_source", "specification_id", "kind",
-               "performed_on", "valid_until", "passed", "results", "uncertainty", "certificate_number", "region_id"]
+    COLUMNS = [
+        "id",
+        "instrument_id",
+        "performer_id",
+        "person_id",
+        "primary_standard_id",
+        "external_source",
+        "specification_id",
+        "kind",
+        "performed_on",
+        "valid_until",
+        "passed",
+        "results",
+        "uncertainty",
+        "certificate_number",
+        "region_id",
+    ]
 
     def __init__(self, report: GenerationReport):
         self.next = self.first = bulk.next_id(models.CalibrationEvent)
@@ -560,8 +862,11 @@ class _LedgerDigests:
     events, their standard links: nearly all of a province), computed from the columns as
     they go out instead of reading millions of rows back; recorded as batches at the end."""
 
-    MODELS = {"registry_instrument": models.Instrument, "registry_calibrationevent": models.CalibrationEvent,
-              "registry_eventstandard": models.EventStandard}
+    MODELS = {
+        "registry_instrument": models.Instrument,
+        "registry_calibrationevent": models.CalibrationEvent,
+        "registry_eventstandard": models.EventStandard,
+    }
 
     def __init__(self):
         self.ids: dict = {}
@@ -574,6 +879,7 @@ class _LedgerDigests:
                 self.ids.setdefault(model, []).append(np.asarray(values[columns.index("id")], dtype=np.int64))
                 self.digests.setdefault(model, []).append(np.array(digests_of_columns(model, columns, values), dtype="S32"))
             return sink(table, columns, values)
+
         return write
 
     def record(self) -> None:
@@ -589,17 +895,36 @@ def registry_is_empty() -> bool:
 def clear_registry() -> None:
     """Empty the registry for `generate --replace`: set-based deletes (a per-row delete of
     10^7 instruments would take hours), each table's removal one entry on the audit ledger."""
-    registry_tables = (models.EventStandard, models.CalibrationEvent, models.Instrument, models.Qualification, models.Person,
-                       models.Capability, models.StandardStatusChange, models.MeasurementStandard.specifications.through,
-                       models.MeasurementStandard.catalog_items.through, models.MeasurementStandard, models.CertifiedValue,
-                       models.ReferenceMaterial, models.PrimaryStandard, models.Organisation)
+    registry_tables = (
+        models.EventStandard,
+        models.CalibrationEvent,
+        models.Instrument,
+        models.Qualification,
+        models.Person,
+        models.Capability,
+        models.StandardStatusChange,
+        models.MeasurementStandard.specifications.through,
+        models.MeasurementStandard.catalog_items.through,
+        models.MeasurementStandard,
+        models.CertifiedValue,
+        models.ReferenceMaterial,
+        models.PrimaryStandard,
+        models.Organisation,
+    )
     # Rows of other apps that point into the registry go first (recalls, certificates, …).
     # (transitively: a recall's items point at its notices, which point at organisations).
-    others = [m for m in apps.get_models() if m._meta.app_label not in ("registry", "audit", "auth", "admin", "contenttypes", "sessions")]
+    others = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label not in ("registry", "audit", "auth", "admin", "contenttypes", "sessions")
+    ]
     doomed, dependants = set(registry_tables), []
     while True:
-        more = [m for m in others if m not in doomed
-                and any(f.is_relation and f.related_model in doomed for f in m._meta.get_fields() if f.concrete)]
+        more = [
+            m
+            for m in others
+            if m not in doomed and any(f.is_relation and f.related_model in doomed for f in m._meta.get_fields() if f.concrete)
+        ]
         if not more:
             break
         doomed.update(more)
@@ -612,11 +937,23 @@ def clear_registry() -> None:
 
 # The tables the builder writes in bulk (past the audit signals): each is covered on the
 # audit ledger by batches of its new rows (``record_batches``), in the same transaction.
-BULK_WRITTEN = (models.Organisation, models.Person, models.Qualification, models.PrimaryStandard, models.MeasurementStandard,
-                models.StandardStatusChange, models.Capability, models.Instrument, models.CalibrationEvent, models.EventStandard)
+BULK_WRITTEN = (
+    models.Organisation,
+    models.Person,
+    models.Qualification,
+    models.PrimaryStandard,
+    models.MeasurementStandard,
+    models.StandardStatusChange,
+    models.Capability,
+    models.Instrument,
+    models.CalibrationEvent,
+    models.EventStandard,
+)
 
 
-def generate(instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False) -> GenerationReport:
+def generate(
+    instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False
+) -> GenerationReport:
     """Build the demo province into the (empty) registry, in one transaction; every row it
     writes is on the audit ledger (reference data through the models' signals, the rest in
     batches)."""

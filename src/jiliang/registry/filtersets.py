@@ -46,7 +46,9 @@ class RegionTreeFilter(filters.ModelChoiceFilter):
 
 def yes_no(label, yes, no, **kwargs):
     """A true/false filter whose empty choice means "all" (not "unknown")."""
-    return filters.TypedChoiceFilter(choices=[("", _("全部")), ("true", yes), ("false", no)], coerce=lambda v: v == "true", label=label, **kwargs)
+    return filters.TypedChoiceFilter(
+        choices=[("", _("全部")), ("true", yes), ("false", no)], coerce=lambda v: v == "true", label=label, **kwargs
+    )
 
 
 def hidden_choice(queryset, label, field_name=None):
@@ -148,7 +150,9 @@ class MeasurementStandardFilterSet(SearchFilterSet):
     search_fields = ("name",)
     exact_search_fields = ("certificate_number",)
     region = RegionTreeFilter(region_path="holder__region")
-    catalog_item = filters.ModelChoiceFilter(queryset=models.CatalogItem.objects.all(), field_name="catalog_items", label=_("可开展强检项目"))
+    catalog_item = filters.ModelChoiceFilter(
+        queryset=models.CatalogItem.objects.all(), field_name="catalog_items", label=_("可开展强检项目")
+    )
     specification = hidden_choice(models.Specification.objects.all(), _("依据规程规范"), "specifications")
     holder = hidden_choice(models.Organisation.objects.all(), _("建标单位"))
     valid_until = filters.DateFromToRangeFilter(label=_("有效期至"), widget=DATE_RANGE)
@@ -174,23 +178,42 @@ class InstrumentFilterSet(SearchFilterSet):
     search_fields = ("name", "model", "manufacturer")
     exact_search_fields = ("code", "serial_number")
     region = RegionTreeFilter()
-    field = filters.ModelChoiceFilter(queryset=models.MetrologyField.objects.all(), field_name="catalog_item__field", label=_("领域"))
+    field = filters.ModelChoiceFilter(
+        queryset=models.MetrologyField.objects.all(), field_name="catalog_item__field", label=_("领域")
+    )
     installed_on = filters.DateFromToRangeFilter(label=_("安装日期"), widget=DATE_RANGE)
-    is_standard_device = yes_no(_("标准器"), _("仅标准器"), _("仅工作计量器具"), field_name="standard", lookup_expr="isnull", exclude=True)
+    is_standard_device = yes_no(
+        _("标准器"), _("仅标准器"), _("仅工作计量器具"), field_name="standard", lookup_expr="isnull", exclude=True
+    )
     owner = hidden_choice(models.Organisation.objects.all(), _("使用单位"))
     standard = hidden_choice(models.MeasurementStandard.objects.all(), _("所属计量标准"))
 
     class Meta:
         model = models.Instrument
-        fields = ["q", "region", "catalog_item", "field", "legal_purpose", "status", "installed_on", "is_standard_device", "owner", "standard"]
+        fields = [
+            "q",
+            "region",
+            "catalog_item",
+            "field",
+            "legal_purpose",
+            "status",
+            "installed_on",
+            "is_standard_device",
+            "owner",
+            "standard",
+        ]
 
 
 class CalibrationEventFilterSet(SearchFilterSet):
     exact_search_fields = ("certificate_number", "instrument__code")
     passed = yes_no(_("结论"), _("合格"), _("不合格"))
     region = RegionTreeFilter(region_path="instrument__region")
-    catalog_item = filters.ModelChoiceFilter(queryset=models.CatalogItem.objects.all(), field_name="instrument__catalog_item", label=_("目录项"))
-    legal_purpose = filters.ChoiceFilter(choices=models.Instrument.Purpose.choices, field_name="instrument__legal_purpose", label=_("用途"))
+    catalog_item = filters.ModelChoiceFilter(
+        queryset=models.CatalogItem.objects.all(), field_name="instrument__catalog_item", label=_("目录项")
+    )
+    legal_purpose = filters.ChoiceFilter(
+        choices=models.Instrument.Purpose.choices, field_name="instrument__legal_purpose", label=_("用途")
+    )
     performed_on = filters.DateFromToRangeFilter(label=_("检定/校准日期"), widget=DATE_RANGE)
     valid_until = filters.DateFromToRangeFilter(label=_("有效期至"), widget=DATE_RANGE)
     performer = hidden_choice(models.Organisation.objects.all(), _("检定/校准机构"))
@@ -200,5 +223,17 @@ class CalibrationEventFilterSet(SearchFilterSet):
 
     class Meta:
         model = models.CalibrationEvent
-        fields = ["q", "kind", "passed", "region", "catalog_item", "legal_purpose", "performed_on", "valid_until",
-                  "performer", "instrument", "standard", "primary_standard"]
+        fields = [
+            "q",
+            "kind",
+            "passed",
+            "region",
+            "catalog_item",
+            "legal_purpose",
+            "performed_on",
+            "valid_until",
+            "performer",
+            "instrument",
+            "standard",
+            "primary_standard",
+        ]

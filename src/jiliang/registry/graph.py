@@ -133,7 +133,10 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
     external_root = primary_offset + max_primary + 1
     n_standards = external_root + 1
 
-    devices = _fetch(f"SELECT standard_id, id FROM {Instrument._meta.db_table} WHERE standard_id IS NOT NULL ORDER BY standard_id, id", columns=2)
+    devices = _fetch(
+        f"SELECT standard_id, id FROM {Instrument._meta.db_table} WHERE standard_id IS NOT NULL ORDER BY standard_id, id",
+        columns=2,
+    )
     counts = np.bincount(devices[:, 0], minlength=n_standards) if devices.size else np.zeros(n_standards, np.int64)
     device_indptr = np.zeros(n_standards + 1, np.int64)
     np.cumsum(counts, out=device_indptr[1:])
@@ -166,7 +169,12 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
         changes = changes[keep]
         nxt_same = np.r_[changes[1:, 0] == changes[:-1, 0], False]
         until = np.where(nxt_same, np.r_[changes[1:, 1], 0], DATE_MAX)
-        status_standard, status_from, status_until, status_code = changes[:, 0], changes[:, 1], np.maximum(until, changes[:, 1]), changes[:, 2]
+        status_standard, status_from, status_until, status_code = (
+            changes[:, 0],
+            changes[:, 1],
+            np.maximum(until, changes[:, 1]),
+            changes[:, 2],
+        )
     # A standard marked suspended or cancelled with no dated change: from today on.
     changed = set(status_standard[status_code > 0].tolist())
     undated = std[(std[:, 3] > 0) & ~np.isin(std[:, 0], list(changed))]
@@ -181,8 +189,12 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
         device_indptr=device_indptr,
         device_indices=devices[:, 1] if devices.size else np.zeros(0, np.int64),
         is_root=is_root,
-        approval_standard=approval_standard, approval_from=approval_from, approval_until=approval_until,
-        status_standard=status_standard, status_from=status_from, status_until=status_until,
+        approval_standard=approval_standard,
+        approval_from=approval_from,
+        approval_until=approval_until,
+        status_standard=status_standard,
+        status_from=status_from,
+        status_until=status_until,
         status_code=status_code.astype(np.int8),
     )
     return table, primary_offset, external_root, max_std
@@ -197,11 +209,13 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
         f"CASE WHEN passed IS NULL OR passed THEN 1 ELSE 0 END, COALESCE(primary_standard_id, -1), "
         f"CASE WHEN external_source <> '' THEN 1 ELSE 0 END "
         f"FROM {CalibrationEvent._meta.db_table} WHERE id > %s ORDER BY instrument_id, performed_on, id",
-        [after_id], columns=7,
+        [after_id],
+        columns=7,
     )
     links = _fetch(
         f"SELECT event_id, standard_id FROM {EventStandard._meta.db_table} WHERE event_id > %s ORDER BY event_id, standard_id",
-        [after_id], columns=2,
+        [after_id],
+        columns=2,
     )
     n = len(events)
     ids = events[:, 0]
@@ -219,8 +233,13 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(link_row, minlength=n), out=indptr[1:])
     batch = EventBatch(
-        item=events[:, 1], date=events[:, 2], valid_until=events[:, 3] + 1, passed=events[:, 4].astype(bool),
-        standard_indptr=indptr, standard_indices=link_std, event_id=ids,
+        item=events[:, 1],
+        date=events[:, 2],
+        valid_until=events[:, 3] + 1,
+        passed=events[:, 4].astype(bool),
+        standard_indptr=indptr,
+        standard_indices=link_std,
+        event_id=ids,
     )
     return batch, int(ids.max()) if n else after_id
 
@@ -263,8 +282,20 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
     working = np.zeros(n_items, bool)
     region[items[:, 0]], owner[items[:, 0]], catalog[items[:, 0]] = items[:, 1], items[:, 2], items[:, 3]
     working[items[:, 0]] = items[:, 4] == 1
-    return RegistryGraph(engine, primary_offset, external_root, last_id, fingerprint, dt.datetime.now(), region, owner, catalog, working,
-                         audit_sequence=head, counted_at=time.monotonic())
+    return RegistryGraph(
+        engine,
+        primary_offset,
+        external_root,
+        last_id,
+        fingerprint,
+        dt.datetime.now(),
+        region,
+        owner,
+        catalog,
+        working,
+        audit_sequence=head,
+        counted_at=time.monotonic(),
+    )
 
 
 def refresh_graph(graph: RegistryGraph, *, recount_after: float = RECOUNT_SECONDS) -> RegistryGraph:

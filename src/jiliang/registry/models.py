@@ -61,8 +61,12 @@ class Region(models.Model):
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
         constraints = [
-            models.CheckConstraint(condition=Q(level="province", parent__isnull=True) | ~Q(level="province"), name="region_province_has_no_parent"),
-            models.CheckConstraint(condition=Q(level="province") | Q(parent__isnull=False), name="region_below_province_has_parent"),
+            models.CheckConstraint(
+                condition=Q(level="province", parent__isnull=True) | ~Q(level="province"), name="region_province_has_no_parent"
+            ),
+            models.CheckConstraint(
+                condition=Q(level="province") | Q(parent__isnull=False), name="region_below_province_has_parent"
+            ),
         ]
 
     def __str__(self):
@@ -164,8 +168,12 @@ class Specification(models.Model):
     title = models.CharField(_("名称"), max_length=300)
     kind = models.CharField(_("类别"), max_length=32, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CURRENT)
-    field = models.ForeignKey(MetrologyField, models.PROTECT, null=True, blank=True, related_name="specifications", verbose_name=_("领域"))
-    supersedes = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="superseded_by", verbose_name=_("代替"))
+    field = models.ForeignKey(
+        MetrologyField, models.PROTECT, null=True, blank=True, related_name="specifications", verbose_name=_("领域")
+    )
+    supersedes = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="superseded_by", verbose_name=_("代替")
+    )
     # Verification regulations set the period; the uncertainty ratio a calibration needs (1:3).
     required_ratio = models.FloatField(_("测量能力比要求"), default=3.0)
 
@@ -206,8 +214,12 @@ class CatalogItem(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     category = models.CharField(_("类别"), max_length=100, blank=True)
     field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="catalog_items", verbose_name=_("领域"))
-    quantity = models.ForeignKey(Quantity, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("量"))
-    regulation = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("检定规程"))
+    quantity = models.ForeignKey(
+        Quantity, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("量")
+    )
+    regulation = models.ForeignKey(
+        Specification, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("检定规程")
+    )
     management_mode = models.CharField(_("管理方式"), max_length=12, choices=Mode.choices)
     period_months = models.PositiveSmallIntegerField(_("检定周期（月）"), null=True, blank=True)
     service_life_years = models.PositiveSmallIntegerField(_("使用期限（年）"), null=True, blank=True)
@@ -280,7 +292,9 @@ class MeasurementStandard(models.Model):
     holder = models.ForeignKey(Organisation, models.PROTECT, related_name="standards", verbose_name=_("建标单位"))
     field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="standards", verbose_name=_("领域"))
     certificate_number = models.CharField(_("考核证书编号"), max_length=60, unique=True)
-    issuing_department = models.ForeignKey(Organisation, models.PROTECT, related_name="approved_standards", verbose_name=_("发证部门"))
+    issuing_department = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="approved_standards", verbose_name=_("发证部门")
+    )
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"), blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -394,7 +408,8 @@ class ReferenceMaterial(models.Model):
         verbose_name_plural = _("标准物质")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(level="primary") & Q(number__regex=r"^GBW[0-9]{5}$")) | (Q(level="secondary") & Q(number__regex=r"^GBW\(E\)[0-9]{6}$")),
+                condition=(Q(level="primary") & Q(number__regex=r"^GBW[0-9]{5}$"))
+                | (Q(level="secondary") & Q(number__regex=r"^GBW\(E\)[0-9]{6}$")),
                 name="reference_material_number_matches_level",
             ),
         ]
@@ -451,7 +466,9 @@ class Qualification(models.Model):
     kind = models.CharField(_("资格"), max_length=16, choices=Kind.choices)
     certificate_number = models.CharField(_("证书编号"), max_length=60)
     specialty = models.CharField(_("专业"), max_length=100, blank=True)
-    catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, null=True, blank=True, related_name="qualifications", verbose_name=_("检定项目"))
+    catalog_item = models.ForeignKey(
+        CatalogItem, models.PROTECT, null=True, blank=True, related_name="qualifications", verbose_name=_("检定项目")
+    )
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"))
 
@@ -460,7 +477,9 @@ class Qualification(models.Model):
         verbose_name_plural = _("资格")
         constraints = [
             models.CheckConstraint(condition=Q(valid_from__lt=F("valid_until")), name="qualification_validity_ordered"),
-            models.CheckConstraint(condition=~Q(kind="verifier") | Q(catalog_item__isnull=False), name="verifier_qualification_names_item"),
+            models.CheckConstraint(
+                condition=~Q(kind="verifier") | Q(catalog_item__isnull=False), name="verifier_qualification_names_item"
+            ),
         ]
 
 
@@ -481,10 +500,14 @@ class Instrument(models.Model):
 
     code = models.CharField(_("器具编号"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
-    catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, null=True, blank=True, related_name="instruments", verbose_name=_("目录项"))
+    catalog_item = models.ForeignKey(
+        CatalogItem, models.PROTECT, null=True, blank=True, related_name="instruments", verbose_name=_("目录项")
+    )
     legal_purpose = models.CharField(_("用途"), max_length=12, choices=Purpose.choices, default=Purpose.NONE)
     # No single-column indexes: (owner, status) and (region, …) below lead with them.
-    owner = models.ForeignKey(Organisation, models.PROTECT, related_name="instruments", verbose_name=_("使用单位"), db_index=False)
+    owner = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="instruments", verbose_name=_("使用单位"), db_index=False
+    )
     region = models.ForeignKey(Region, models.PROTECT, related_name="instruments", verbose_name=_("所在地区"), db_index=False)
     manufacturer = models.CharField(_("制造商"), max_length=100, blank=True)
     model = models.CharField(_("型号"), max_length=60, blank=True)
@@ -496,7 +519,9 @@ class Instrument(models.Model):
     unit = models.CharField(_("单位"), max_length=30, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.IN_USE)
     installed_on = models.DateField(_("安装日期"), null=True, blank=True)
-    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="devices", verbose_name=_("所属计量标准"))
+    standard = models.ForeignKey(
+        MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="devices", verbose_name=_("所属计量标准")
+    )
     # The valid_until of the latest verification (检定有效期至), kept by the events themselves
     # (CalibrationEvent.save / delete / bulk_create, the generator): due lists read one
     # column instead of searching every instrument's history.
@@ -540,17 +565,24 @@ class Instrument(models.Model):
         """(id, field, stored, expected) of instruments whose derived ``verified_until`` differs
         from their latest verification: the audit ledger leaves the column out of its
         digests, so ``jiliang audit verify`` recomputes it from the (audited) events."""
-        rows = (cls._base_manager.annotate(expected=latest_verification_until())
-                .filter(Q(verified_until__isnull=True, expected__isnull=False) | Q(verified_until__isnull=False, expected__isnull=True)
-                        | (Q(verified_until__isnull=False, expected__isnull=False) & ~Q(verified_until=F("expected"))))
-                .order_by("pk").values_list("pk", "verified_until", "expected"))
+        rows = (
+            cls._base_manager.annotate(expected=latest_verification_until())
+            .filter(
+                Q(verified_until__isnull=True, expected__isnull=False)
+                | Q(verified_until__isnull=False, expected__isnull=True)
+                | (Q(verified_until__isnull=False, expected__isnull=False) & ~Q(verified_until=F("expected")))
+            )
+            .order_by("pk")
+            .values_list("pk", "verified_until", "expected")
+        )
         return [(pk, "verified_until", stored, expected) for pk, stored, expected in rows.iterator(chunk_size=10_000)]
 
     def save(self, *args, **kwargs):
         adding = self._state.adding
         if not adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [f.attname for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.attname not in self.DERIVED_FIELDS]
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if not f.primary_key and f.attname not in self.DERIVED_FIELDS
+            ]
         super().save(*args, **kwargs)
         if not adding:
             # Events carry their instrument's region (CalibrationEvent.region): follow a
@@ -572,7 +604,9 @@ def latest_verification_until(instrument_ref="pk"):
     """The valid_until of the instrument's latest verification, as a subquery."""
     return models.Subquery(
         CalibrationEvent.objects.filter(instrument=models.OuterRef(instrument_ref), kind=CalibrationEvent.Kind.VERIFICATION)
-        .order_by("-performed_on", "-id").values("valid_until")[:1])
+        .order_by("-performed_on", "-id")
+        .values("valid_until")[:1]
+    )
 
 
 def refresh_verified_until(instrument_ids=None) -> int:
@@ -606,17 +640,24 @@ class CalibrationEvent(models.Model):
     # No index of its own: the (instrument, performed_on) index below serves it.
     instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="events", verbose_name=_("被检器具"), db_index=False)
     # No index of its own: the (performer, id) index below serves it.
-    performer = models.ForeignKey(Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"),
-                                  db_index=False)
+    performer = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="performed_events", verbose_name=_("检定/校准机构"), db_index=False
+    )
     # person and specification: no index, no query selects events by them (only a delete's
     # protection check does, a scan once per deleted person or specification).
-    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"),
-                               db_index=False)
-    standards_used = models.ManyToManyField(MeasurementStandard, through="EventStandard", related_name="events", verbose_name=_("所用计量标准"))
-    primary_standard = models.ForeignKey(PrimaryStandard, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("所用计量基准"))
+    person = models.ForeignKey(
+        Person, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("检定/校准员"), db_index=False
+    )
+    standards_used = models.ManyToManyField(
+        MeasurementStandard, through="EventStandard", related_name="events", verbose_name=_("所用计量标准")
+    )
+    primary_standard = models.ForeignKey(
+        PrimaryStandard, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("所用计量基准")
+    )
     external_source = models.CharField(_("境外/国际溯源"), max_length=200, blank=True)
-    specification = models.ForeignKey(Specification, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("依据"),
-                                      db_index=False)
+    specification = models.ForeignKey(
+        Specification, models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("依据"), db_index=False
+    )
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     performed_on = models.DateField(_("检定/校准日期"))
     valid_until = models.DateField(_("有效期至"))
@@ -626,8 +667,15 @@ class CalibrationEvent(models.Model):
     certificate_number = models.CharField(_("证书编号"), max_length=60, unique=True)
     # The instrument's region, copied here (by save, bulk_create and the generator) so a
     # region's events are listed by an index instead of a join through every instrument.
-    region = models.ForeignKey(Region, models.PROTECT, related_name="calibration_events", editable=False, blank=True,
-                               db_index=False, verbose_name=_("所在地区"))
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        related_name="calibration_events",
+        editable=False,
+        blank=True,
+        db_index=False,
+        verbose_name=_("所在地区"),
+    )
 
     objects = CalibrationEventQuerySet.as_manager()
 
@@ -659,7 +707,9 @@ class CalibrationEvent(models.Model):
         if update_fields is not None and "instrument" in update_fields and "region" not in update_fields:
             kwargs["update_fields"] = [*update_fields, "region"]
         before = None
-        if not self._state.adding and (update_fields is None or {"instrument", "kind", "performed_on", "valid_until"} & set(update_fields)):
+        if not self._state.adding and (
+            update_fields is None or {"instrument", "kind", "performed_on", "valid_until"} & set(update_fields)
+        ):
             before = CalibrationEvent.objects.filter(pk=self.pk).values_list("instrument_id", "kind").first()
         super().save(*args, **kwargs)
         if self.kind == self.Kind.VERIFICATION or (before is not None and before[1] == self.Kind.VERIFICATION):

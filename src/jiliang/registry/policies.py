@@ -196,8 +196,10 @@ class EventPolicy(OwnedPolicy):
         tens of instruments; a very large one keeps a subquery."""
         # Written out: compiling this through the ORM cost more than running it.
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {connection.ops.quote_name(Instrument._meta.db_table)} WHERE owner_id = %s LIMIT %s",
-                           [organisation_id, self.OWNED_IDS_LIMIT + 1])
+            cursor.execute(
+                f"SELECT id FROM {connection.ops.quote_name(Instrument._meta.db_table)} WHERE owner_id = %s LIMIT %s",
+                [organisation_id, self.OWNED_IDS_LIMIT + 1],
+            )
             owned = [row[0] for row in cursor.fetchall()]
         if len(owned) > self.OWNED_IDS_LIMIT:
             return Q(instrument_id__in=Instrument.objects.filter(owner_id=organisation_id).values("id"))
@@ -227,13 +229,22 @@ POLICIES: dict[type, Policy] = {}
 
 def policy_for(model_or_obj) -> Policy:
     if not POLICIES:
-        POLICIES.update({
-            models.Region: ReferencePolicy(), models.MetrologyField: ReferencePolicy(), models.Quantity: ReferencePolicy(),
-            models.Specification: ReferencePolicy(), models.CatalogItem: ReferencePolicy(),
-            models.PrimaryStandard: PrimaryStandardPolicy(), Organisation: OrganisationPolicy(),
-            MeasurementStandard: StandardPolicy(), models.ReferenceMaterial: ReferenceMaterialPolicy(),
-            models.Person: PersonPolicy(), models.Qualification: QualificationPolicy(), Instrument: InstrumentPolicy(),
-            models.CalibrationEvent: EventPolicy(),
-        })
+        POLICIES.update(
+            {
+                models.Region: ReferencePolicy(),
+                models.MetrologyField: ReferencePolicy(),
+                models.Quantity: ReferencePolicy(),
+                models.Specification: ReferencePolicy(),
+                models.CatalogItem: ReferencePolicy(),
+                models.PrimaryStandard: PrimaryStandardPolicy(),
+                Organisation: OrganisationPolicy(),
+                MeasurementStandard: StandardPolicy(),
+                models.ReferenceMaterial: ReferenceMaterialPolicy(),
+                models.Person: PersonPolicy(),
+                models.Qualification: QualificationPolicy(),
+                Instrument: InstrumentPolicy(),
+                models.CalibrationEvent: EventPolicy(),
+            }
+        )
     model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
     return POLICIES.get(model, ReferencePolicy())

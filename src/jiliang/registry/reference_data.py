@@ -4,7 +4,7 @@ catalog of instruments under mandatory management, and GB/T 2260 region codes.""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from django.db import transaction
@@ -21,7 +21,7 @@ BEIJING_REGIONS = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_json(name: str) -> dict:
     return json.loads(resources.files("jiliang.registry").joinpath("data", name).read_text(encoding="utf-8"))
 
@@ -56,7 +56,9 @@ def install_reference_data() -> None:
     data = load_json("reference.json")
     fields = {}
     for row in data["fields"]:
-        fields[row["code"]], _ = models.MetrologyField.objects.get_or_create(code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"]})
+        fields[row["code"]], _ = models.MetrologyField.objects.get_or_create(
+            code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"]}
+        )
     quantities = {}
     for row in data["quantities"]:
         quantities[row["name"]], _ = models.Quantity.objects.get_or_create(
@@ -65,7 +67,9 @@ def install_reference_data() -> None:
     specs = {s.code: s for s in models.Specification.objects.all()}
     for row in data["specifications"]:
         if row["code"] not in specs:
-            specs[row["code"]] = models.Specification.objects.create(code=row["code"], title=row["title"], kind=row["kind"], status=row["status"])
+            specs[row["code"]] = models.Specification.objects.create(
+                code=row["code"], title=row["title"], kind=row["kind"], status=row["status"]
+            )
     for row in data["specifications"]:
         if row["supersedes"] and specs[row["code"]].supersedes_id is None:
             specs[row["code"]].supersedes = specs[row["supersedes"]]
@@ -74,10 +78,15 @@ def install_reference_data() -> None:
         models.CatalogItem.objects.get_or_create(
             code=row["code"],
             defaults={
-                "name": row["name"], "name_en": row["name_en"], "category": row["category"],
-                "field": fields[row["field"]], "quantity": quantities[row["quantity"]],
-                "regulation": specs[row["regulation"]], "management_mode": row["management_mode"],
-                "period_months": row["period_months"], "service_life_years": row["service_life_years"],
+                "name": row["name"],
+                "name_en": row["name_en"],
+                "category": row["category"],
+                "field": fields[row["field"]],
+                "quantity": quantities[row["quantity"]],
+                "regulation": specs[row["regulation"]],
+                "management_mode": row["management_mode"],
+                "period_months": row["period_months"],
+                "service_life_years": row["service_life_years"],
             },
         )
         spec = specs[row["regulation"]]

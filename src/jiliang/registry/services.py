@@ -16,9 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from jiliang.policies import NATIONAL, Actor
-from . import validity
 
-from . import models
+from . import models, validity
 from .policies import EventPolicy, StandardPolicy
 
 EVENT_POLICY = EventPolicy()
@@ -27,8 +26,11 @@ STANDARD_POLICY = StandardPolicy()
 # Institutions that may perform verification (检定) of instruments under mandatory
 # verification: legal metrology institutes set up, and institutions authorised, by the
 # government's metrology administration (计量法 第二十条; 计量法实施细则 第十一条、第二十六条).
-VERIFYING_KINDS = (models.Organisation.Kind.LEGAL_INSTITUTE, models.Organisation.Kind.AUTHORISED_INSTITUTE,
-                   models.Organisation.Kind.PROFESSIONAL_STATION)
+VERIFYING_KINDS = (
+    models.Organisation.Kind.LEGAL_INSTITUTE,
+    models.Organisation.Kind.AUTHORISED_INSTITUTE,
+    models.Organisation.Kind.PROFESSIONAL_STATION,
+)
 
 
 @dataclass
@@ -44,8 +46,9 @@ class Refused(Exception):
 
 
 @transaction.atomic
-def change_standard_status(actor: Actor, standard: models.MeasurementStandard, status: str, reason: str,
-                           effective_on: dt.date | None = None) -> models.StandardStatusChange:
+def change_standard_status(
+    actor: Actor, standard: models.MeasurementStandard, status: str, reason: str, effective_on: dt.date | None = None
+) -> models.StandardStatusChange:
     """Suspend, cancel, expire or reactivate a standard's approval, with the reason recorded
     in its status history (the transitions are the policy's table)."""
     if not STANDARD_POLICY.may_change_status(actor, standard):
@@ -84,9 +87,18 @@ def performer_reaches(performer: models.Organisation, instrument: models.Instrum
     return instrument.region.code.startswith(prefix)
 
 
-def event_refusals(actor: Actor | None, *, instrument: models.Instrument, performer: models.Organisation, kind: str,
-                   performed_on: dt.date, person: models.Person | None = None, standards=(), before=None,
-                   today: dt.date | None = None) -> tuple[list, list]:
+def event_refusals(
+    actor: Actor | None,
+    *,
+    instrument: models.Instrument,
+    performer: models.Organisation,
+    kind: str,
+    performed_on: dt.date,
+    person: models.Person | None = None,
+    standards=(),
+    before=None,
+    today: dt.date | None = None,
+) -> tuple[list, list]:
     """(forbidden, invalid): every reason the event may not be written, split into who may
     write it and what it says. ``actor`` None is the platform itself (a signed workflow);
     ``before`` is the event as stored, for an update."""
@@ -94,11 +106,20 @@ def event_refusals(actor: Actor | None, *, instrument: models.Instrument, perfor
     standards = list(standards)
     # An update is judged on what it changes: correcting the results of an old event does
     # not re-judge the standards it used years ago.
-    changed = {"performed_on", "kind", "person", "standards"} if before is None else {
-        name for name, new, old in (("performed_on", performed_on, before.performed_on), ("kind", kind, before.kind),
-                                    ("person", getattr(person, "pk", None), before.person_id),
-                                    ("standards", sorted(s.pk for s in standards), sorted(before.standards_used.values_list("pk", flat=True))))
-        if new != old}
+    changed = (
+        {"performed_on", "kind", "person", "standards"}
+        if before is None
+        else {
+            name
+            for name, new, old in (
+                ("performed_on", performed_on, before.performed_on),
+                ("kind", kind, before.kind),
+                ("person", getattr(person, "pk", None), before.person_id),
+                ("standards", sorted(s.pk for s in standards), sorted(before.standards_used.values_list("pk", flat=True))),
+            )
+            if new != old
+        }
+    )
     forbidden: list[tuple[str, str]] = []
     invalid: list[tuple[str, str]] = []
     if actor is not None:
@@ -114,18 +135,33 @@ def event_refusals(actor: Actor | None, *, instrument: models.Instrument, perfor
         forbidden.append(("instrument", f"{instrument.code} is outside the area {performer.name} serves and is not its own"))
     if "performed_on" in changed and performed_on > today:
         invalid.append(("performed_on", f"{performed_on} is in the future"))
-    if {"kind", "person"} & changed and kind == models.CalibrationEvent.Kind.VERIFICATION and instrument.is_mandatory \
-            and performer.kind not in VERIFYING_KINDS:
-        invalid.append(("performer", f"{performer.name} is not a legal metrology institute nor authorised to perform "
-                                     "mandatory verification (计量法 第二十条)"))
+    if (
+        {"kind", "person"} & changed
+        and kind == models.CalibrationEvent.Kind.VERIFICATION
+        and instrument.is_mandatory
+        and performer.kind not in VERIFYING_KINDS
+    ):
+        invalid.append(
+            (
+                "performer",
+                f"{performer.name} is not a legal metrology institute nor authorised to perform "
+                "mandatory verification (计量法 第二十条)",
+            )
+        )
     if person is not None and person.organisation_id != performer.pk:
         invalid.append(("person", "must work for the performing organisation"))
-    if {"kind", "person", "performed_on"} & changed and kind == models.CalibrationEvent.Kind.VERIFICATION \
-            and instrument.is_mandatory and person is not None:
+    if (
+        {"kind", "person", "performed_on"} & changed
+        and kind == models.CalibrationEvent.Kind.VERIFICATION
+        and instrument.is_mandatory
+        and person is not None
+    ):
         invalid.extend(("person", why) for why in qualification_reasons(person, instrument.catalog_item, performed_on))
     for standard in standards if {"standards", "performed_on"} & changed else ():
         if standard.holder_id != performer.pk:
-            invalid.append(("standards_used", f"{standard.certificate_number} is held by another organisation, not {performer.name}"))
+            invalid.append(
+                ("standards_used", f"{standard.certificate_number} is held by another organisation, not {performer.name}")
+            )
     if standards and {"standards", "performed_on"} & changed and performed_on <= today:
         verdicts = validity.standard_verdicts([s.pk for s in standards], performed_on)
         for standard in standards:
@@ -154,8 +190,14 @@ def qualification_reasons(person: models.Person, item: models.CatalogItem | None
 def check_event(actor: Actor | None, event: models.CalibrationEvent, standards, before=None) -> None:
     """Raise ``Refused`` unless ``event`` (built, not saved) may be written with ``standards``."""
     forbidden, invalid = event_refusals(
-        actor, instrument=event.instrument, performer=event.performer, kind=event.kind, performed_on=event.performed_on,
-        person=event.person, standards=standards, before=before,
+        actor,
+        instrument=event.instrument,
+        performer=event.performer,
+        kind=event.kind,
+        performed_on=event.performed_on,
+        person=event.person,
+        standards=standards,
+        before=before,
     )
     if forbidden:
         raise Refused(forbidden, forbidden=True)
@@ -211,15 +253,26 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
     Kind = models.CalibrationEvent.Kind
     found: list[tuple[int, str, str]] = []
     for start in range(0, len(event_ids), 5000):
-        events = models.CalibrationEvent.objects.filter(pk__in=event_ids[start:start + 5000])
-        found += [(pk, "performed_on", f"{day} is in the future")
-                  for pk, day in events.filter(performed_on__gt=today).values_list("pk", "performed_on")]
-        found += [(pk, "performer", f"{name} is not a legal metrology institute nor authorised to perform mandatory "
-                                    "verification (计量法 第二十条)")
-                  for pk, name in events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False)
-                  .exclude(instrument__legal_purpose=models.Instrument.Purpose.NONE)
-                  .exclude(performer__kind__in=VERIFYING_KINDS).values_list("pk", "performer__name")]
-        found += [(pk, "person", "must work for the performing organisation")
-                  for pk in events.filter(person__isnull=False).exclude(person__organisation_id=F("performer_id"))
-                  .values_list("pk", flat=True)]
+        events = models.CalibrationEvent.objects.filter(pk__in=event_ids[start : start + 5000])
+        found += [
+            (pk, "performed_on", f"{day} is in the future")
+            for pk, day in events.filter(performed_on__gt=today).values_list("pk", "performed_on")
+        ]
+        found += [
+            (
+                pk,
+                "performer",
+                f"{name} is not a legal metrology institute nor authorised to perform mandatory verification (计量法 第二十条)",
+            )
+            for pk, name in events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False)
+            .exclude(instrument__legal_purpose=models.Instrument.Purpose.NONE)
+            .exclude(performer__kind__in=VERIFYING_KINDS)
+            .values_list("pk", "performer__name")
+        ]
+        found += [
+            (pk, "person", "must work for the performing organisation")
+            for pk in events.filter(person__isnull=False)
+            .exclude(person__organisation_id=F("performer_id"))
+            .values_list("pk", flat=True)
+        ]
     return found

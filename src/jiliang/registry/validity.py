@@ -78,7 +78,11 @@ def forget_graph() -> None:
 
 
 def reasons(flags: int) -> list[dict]:
-    return [{"code": r.name, "label": str(REASON_LABELS[r]), "warning": not (int(r) & ERROR_MASK)} for r in Reason if int(flags) & int(r)]
+    return [
+        {"code": r.name, "label": str(REASON_LABELS[r]), "warning": not (int(r) & ERROR_MASK)}
+        for r in Reason
+        if int(flags) & int(r)
+    ]
 
 
 # -- verdicts for pages, API and exports -------------------------------------------------

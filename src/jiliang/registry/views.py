@@ -29,9 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from jiliang.policies import ANONYMOUS, NATIONAL, PUBLIC, Actor, actor_for
-from . import validity
 
-from . import filtersets, models
+from . import filtersets, models, validity
 from .policies import policy_for
 
 PAGE_SIZE = 50
@@ -229,8 +228,11 @@ def prefetch_openable(actor: Actor, rows, visible: bool | None = None) -> None:
     for model, ids in by_model.items():
         if visible is None:
             policy = policy_for(model)
-            shown = set(policy.visible(actor, model._default_manager.filter(pk__in=ids)).values_list("pk", flat=True)) \
-                if opens_table(actor, model) else set()
+            shown = (
+                set(policy.visible(actor, model._default_manager.filter(pk__in=ids)).values_list("pk", flat=True))
+                if opens_table(actor, model)
+                else set()
+            )
         else:
             shown = ids if visible else set()
         cache.update({(model, pk): pk in shown for pk in ids})
@@ -336,7 +338,9 @@ class Chain:
 def events_with_sources(queryset):
     """Events with what the pages show of them: performer, specification and standards used."""
     return queryset.select_related("performer", "person", "specification", "primary_standard__holder").prefetch_related(
-        Prefetch("standard_links", queryset=models.EventStandard.objects.select_related("standard__holder").order_by("standard_id"))
+        Prefetch(
+            "standard_links", queryset=models.EventStandard.objects.select_related("standard__holder").order_by("standard_id")
+        )
     )
 
 
@@ -513,8 +517,14 @@ class RegistryListView(View):
                 for dropped in (name, "after", "before", "page"):
                     params.pop(dropped, None)
                 query = params.urlencode()
-                chips.append({"label": form_field.label, "object": value, "url": object_url(value),
-                              "remove_url": request.path + (f"?{query}" if query else "")})
+                chips.append(
+                    {
+                        "label": form_field.label,
+                        "object": value,
+                        "url": object_url(value),
+                        "remove_url": request.path + (f"?{query}" if query else ""),
+                    }
+                )
         return chips
 
 
@@ -598,8 +608,14 @@ class CalibrationEventList(RegistryListView):
     keyset_descending = True  # the newest records first, through the primary key
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related(
-            Prefetch("standard_links", queryset=models.EventStandard.objects.select_related("standard").order_by("standard_id"))
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch(
+                    "standard_links", queryset=models.EventStandard.objects.select_related("standard").order_by("standard_id")
+                )
+            )
         )
 
 
@@ -641,13 +657,20 @@ def region_detail(request, code):
         parent = parent.parent if parent.parent_id else None
     children = list(region.children.order_by("code"))
     organisations, more_organisations = limited(region.organisations.order_by("name"), 100)
-    return render(request, "registry/region_detail.html", {
-        "region": region, "ancestors": ancestors, "children": children,
-        "organisations": organisations, "more_organisations": more_organisations,
-        "organisations_url": list_url("organisations", region=region),
-        "instruments_url": list_link(actor, "instruments", models.Instrument, region=region),
-        "standards_url": list_url("standards", region=region),
-    })
+    return render(
+        request,
+        "registry/region_detail.html",
+        {
+            "region": region,
+            "ancestors": ancestors,
+            "children": children,
+            "organisations": organisations,
+            "more_organisations": more_organisations,
+            "organisations_url": list_url("organisations", region=region),
+            "instruments_url": list_link(actor, "instruments", models.Instrument, region=region),
+            "standards_url": list_url("standards", region=region),
+        },
+    )
 
 
 @page
@@ -657,32 +680,60 @@ def organisation_detail(request, pk):
     actor = request_actor(request)
     organisation = get_object_or_404(models.Organisation.objects.select_related("region"), pk=pk)
     private = policy_for(organisation).sees_private(actor, organisation)
-    standards, more_standards = limited(scope(actor, organisation.standards.select_related("field").order_by("certificate_number")), 100)
+    standards, more_standards = limited(
+        scope(actor, organisation.standards.select_related("field").order_by("certificate_number")), 100
+    )
     primary_standards = list(organisation.primary_standards.select_related("quantity").order_by("code")[:RELATED_LIMIT])
     materials, more_materials = limited(organisation.reference_materials.order_by("number"))
-    people, more_people = limited(
-        scope(actor, organisation.people.order_by("name").prefetch_related(
-            Prefetch("qualifications", queryset=models.Qualification.objects.select_related("catalog_item").order_by("kind", "valid_until"))
-        )), 100
-    ) if private else ([], False)
-    instruments, more_instruments = limited(scope(actor, organisation.instruments.select_related("catalog_item", "region").order_by("code")))
-    performed, more_performed = limited(scope(actor, organisation.performed_events.select_related("instrument").order_by("-id")), 20)
+    people, more_people = (
+        limited(
+            scope(
+                actor,
+                organisation.people.order_by("name").prefetch_related(
+                    Prefetch(
+                        "qualifications",
+                        queryset=models.Qualification.objects.select_related("catalog_item").order_by("kind", "valid_until"),
+                    )
+                ),
+            ),
+            100,
+        )
+        if private
+        else ([], False)
+    )
+    instruments, more_instruments = limited(
+        scope(actor, organisation.instruments.select_related("catalog_item", "region").order_by("code"))
+    )
+    performed, more_performed = limited(
+        scope(actor, organisation.performed_events.select_related("instrument").order_by("-id")), 20
+    )
     prefetch_openable(actor, instruments, visible=True)
     with_verdicts(performed, timezone.localdate(), actor)
-    return render(request, "registry/organisation_detail.html", {
-        "organisation": organisation, "private": private,
-        "fields": field_rows(organisation, ["name", "credit_code", "kind", "region", "address"], actor),
-        "standards": standards, "more_standards": more_standards, "standards_url": list_url("standards", holder=organisation),
-        "primary_standards": primary_standards,
-        "materials": materials, "more_materials": more_materials,
-        "materials_url": list_url("reference-materials", producer=organisation),
-        "people": people, "more_people": more_people,
-        "instruments": instruments, "more_instruments": more_instruments,
-        "instruments_url": list_link(actor, "instruments", models.Instrument, owner=organisation),
-        "performed": performed, "more_performed": more_performed,
-        "performed_url": list_link(actor, "events", models.CalibrationEvent, performer=organisation),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "registry/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "private": private,
+            "fields": field_rows(organisation, ["name", "credit_code", "kind", "region", "address"], actor),
+            "standards": standards,
+            "more_standards": more_standards,
+            "standards_url": list_url("standards", holder=organisation),
+            "primary_standards": primary_standards,
+            "materials": materials,
+            "more_materials": more_materials,
+            "materials_url": list_url("reference-materials", producer=organisation),
+            "people": people,
+            "more_people": more_people,
+            "instruments": instruments,
+            "more_instruments": more_instruments,
+            "instruments_url": list_link(actor, "instruments", models.Instrument, owner=organisation),
+            "performed": performed,
+            "more_performed": more_performed,
+            "performed_url": list_link(actor, "events", models.CalibrationEvent, performer=organisation),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @page
@@ -692,31 +743,56 @@ def specification_detail(request, pk):
     catalog_items = list(spec.catalog_items.select_related("field").order_by("code"))
     standards, more_standards = limited(scope(actor, spec.standards.select_related("holder").order_by("certificate_number")), 100)
     superseded_by = getattr(spec, "superseded_by", None)
-    return render(request, "registry/specification_detail.html", {
-        "spec": spec,
-        "fields": field_rows(spec, ["code", "title", "kind", "status", "field", "supersedes", "required_ratio"]),
-        "superseded_by": superseded_by,
-        "catalog_items": catalog_items,
-        "standards": standards, "more_standards": more_standards,
-        "standards_url": list_url("standards", specification=spec),
-    })
+    return render(
+        request,
+        "registry/specification_detail.html",
+        {
+            "spec": spec,
+            "fields": field_rows(spec, ["code", "title", "kind", "status", "field", "supersedes", "required_ratio"]),
+            "superseded_by": superseded_by,
+            "catalog_items": catalog_items,
+            "standards": standards,
+            "more_standards": more_standards,
+            "standards_url": list_url("standards", specification=spec),
+        },
+    )
 
 
 @page
 def catalog_item_detail(request, code):
     actor = request_actor(request)
     item = get_object_or_404(models.CatalogItem.objects.select_related("field", "quantity", "regulation"), code=code)
-    standards, more_standards = limited(scope(actor, item.standards.select_related("holder__region").order_by("certificate_number")), 100)
-    return render(request, "registry/catalog_item_detail.html", {
-        "item": item,
-        "fields": field_rows(item, ["code", "name", "name_en", "category", "field", "quantity", "regulation",
-                                    "management_mode", "period_months", "service_life_years"]),
-        "standards": standards, "more_standards": more_standards,
-        "standards_url": list_url("standards", catalog_item=item),
-        "instruments_url": list_link(actor, "instruments", models.Instrument, catalog_item=item),
-        "events_url": list_link(actor, "events", models.CalibrationEvent, catalog_item=item),
-        "today": timezone.localdate(),
-    })
+    standards, more_standards = limited(
+        scope(actor, item.standards.select_related("holder__region").order_by("certificate_number")), 100
+    )
+    return render(
+        request,
+        "registry/catalog_item_detail.html",
+        {
+            "item": item,
+            "fields": field_rows(
+                item,
+                [
+                    "code",
+                    "name",
+                    "name_en",
+                    "category",
+                    "field",
+                    "quantity",
+                    "regulation",
+                    "management_mode",
+                    "period_months",
+                    "service_life_years",
+                ],
+            ),
+            "standards": standards,
+            "more_standards": more_standards,
+            "standards_url": list_url("standards", catalog_item=item),
+            "instruments_url": list_link(actor, "instruments", models.Instrument, catalog_item=item),
+            "events_url": list_link(actor, "events", models.CalibrationEvent, catalog_item=item),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @page
@@ -726,13 +802,20 @@ def primary_standard_detail(request, pk):
     events, more_events = limited(
         scope(actor, primary.events.select_related("instrument__standard__holder", "performer").order_by("-id"))
     )
-    return render(request, "registry/primary_standard_detail.html", {
-        "primary": primary,
-        "fields": field_rows(primary, ["code", "name", "quantity", "range_min", "range_max", "unit", "uncertainty", "k", "holder"]),
-        "events": with_verdicts(events, timezone.localdate(), actor), "more_events": more_events,
-        "events_url": list_link(actor, "events", models.CalibrationEvent, primary_standard=primary),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "registry/primary_standard_detail.html",
+        {
+            "primary": primary,
+            "fields": field_rows(
+                primary, ["code", "name", "quantity", "range_min", "range_max", "unit", "uncertainty", "k", "holder"]
+            ),
+            "events": with_verdicts(events, timezone.localdate(), actor),
+            "more_events": more_events,
+            "events_url": list_link(actor, "events", models.CalibrationEvent, primary_standard=primary),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @page
@@ -741,40 +824,71 @@ def standard_detail(request, pk):
     status history, and whether the engine finds it in force today."""
     actor = request_actor(request)
     standard = get_object_or_404(
-        readable(request, models.MeasurementStandard.objects.select_related("holder__region", "field", "issuing_department")), pk=pk
+        readable(request, models.MeasurementStandard.objects.select_related("holder__region", "field", "issuing_department")),
+        pk=pk,
     )
     today = timezone.localdate()
-    downstream, more_downstream = limited(scope(actor,
-        models.CalibrationEvent.objects.filter(standard_links__standard=standard)
-        .select_related("instrument__owner", "instrument__standard", "performer").order_by("-id")), 20
+    downstream, more_downstream = limited(
+        scope(
+            actor,
+            models.CalibrationEvent.objects.filter(standard_links__standard=standard)
+            .select_related("instrument__owner", "instrument__standard", "performer")
+            .order_by("-id"),
+        ),
+        20,
     )
     verdict = validity.standard_verdicts([standard.id], today)[standard.id]
-    return render(request, "registry/standard_detail.html", {
-        "standard": standard,
-        "fields": field_rows(standard, ["name", "tier", "level", "holder", "field", "certificate_number",
-                                        "issuing_department", "valid_from", "valid_until", "status", "published"], actor),
-        "in_force": verdict["valid"], "verdict": verdict,
-        "capabilities": list(standard.capabilities.select_related("quantity").order_by("quantity__name", "range_min")),
-        "specifications": list(standard.specifications.order_by("code")),
-        "catalog_items": list(standard.catalog_items.order_by("code")),
-        "status_changes": list(standard.status_changes.order_by("effective_on", "id")),
-        "chain": shown_to(actor, upstream_chain([standard.id], today)),
-        "downstream": with_verdicts(downstream, today, actor), "more_downstream": more_downstream,
-        "downstream_url": list_link(actor, "events", models.CalibrationEvent, standard=standard),
-        "devices_url": list_link(actor, "instruments", models.Instrument, standard=standard),
-        "today": today,
-    })
+    return render(
+        request,
+        "registry/standard_detail.html",
+        {
+            "standard": standard,
+            "fields": field_rows(
+                standard,
+                [
+                    "name",
+                    "tier",
+                    "level",
+                    "holder",
+                    "field",
+                    "certificate_number",
+                    "issuing_department",
+                    "valid_from",
+                    "valid_until",
+                    "status",
+                    "published",
+                ],
+                actor,
+            ),
+            "in_force": verdict["valid"],
+            "verdict": verdict,
+            "capabilities": list(standard.capabilities.select_related("quantity").order_by("quantity__name", "range_min")),
+            "specifications": list(standard.specifications.order_by("code")),
+            "catalog_items": list(standard.catalog_items.order_by("code")),
+            "status_changes": list(standard.status_changes.order_by("effective_on", "id")),
+            "chain": shown_to(actor, upstream_chain([standard.id], today)),
+            "downstream": with_verdicts(downstream, today, actor),
+            "more_downstream": more_downstream,
+            "downstream_url": list_link(actor, "events", models.CalibrationEvent, standard=standard),
+            "devices_url": list_link(actor, "instruments", models.Instrument, standard=standard),
+            "today": today,
+        },
+    )
 
 
 @page
 def reference_material_detail(request, pk):
     material = get_object_or_404(models.ReferenceMaterial.objects.select_related("producer"), pk=pk)
-    return render(request, "registry/reference_material_detail.html", {
-        "material": material,
-        "fields": field_rows(material, ["number", "name", "level", "producer", "expires_on"]),
-        "values": list(material.certified_values.order_by("component")),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "registry/reference_material_detail.html",
+        {
+            "material": material,
+            "fields": field_rows(material, ["number", "name", "level", "producer", "expires_on"]),
+            "values": list(material.certified_values.order_by("component")),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def shown_to(actor: Actor, chain: Chain | None) -> Chain | None:
@@ -782,9 +896,12 @@ def shown_to(actor: Actor, chain: Chain | None) -> Chain | None:
     shown by their verdict only (an enterprise's device is not public)."""
     if chain is None:
         return None
-    prefetch_openable(actor, [item for link in chain.links for cal in link.calibrations for item in (cal.device, cal.event)]
-                      + [link.standard for link in chain.links]
-                      + [source for link in chain.links for cal in link.calibrations for source in cal.sources])
+    prefetch_openable(
+        actor,
+        [item for link in chain.links for cal in link.calibrations for item in (cal.device, cal.event)]
+        + [link.standard for link in chain.links]
+        + [source for link in chain.links for cal in link.calibrations for source in cal.sources],
+    )
     for link in chain.links:
         for cal in link.calibrations:
             cal.shown = may_open(actor, cal.device) and (cal.event is None or may_open(actor, cal.event))
@@ -794,48 +911,104 @@ def shown_to(actor: Actor, chain: Chain | None) -> Chain | None:
 @page
 def instrument_detail(request, pk):
     actor = request_actor(request)
-    instrument = get_object_or_404(readable(request,
-        models.Instrument.objects.select_related("catalog_item__field", "catalog_item__regulation", "owner", "region", "standard__holder")),
+    instrument = get_object_or_404(
+        readable(
+            request,
+            models.Instrument.objects.select_related(
+                "catalog_item__field", "catalog_item__regulation", "owner", "region", "standard__holder"
+            ),
+        ),
         pk=pk,
     )
     today = timezone.localdate()
     events, more_events = limited(events_with_sources(scope(actor, instrument.events.order_by("-performed_on", "-id"))))
     latest = events[0] if events else None
     chain = chain_from_event(latest) if latest else None
-    return render(request, "registry/instrument_detail.html", {
-        "instrument": instrument,
-        "fields": field_rows(instrument, ["code", "name", "catalog_item", "legal_purpose", "owner", "region", "manufacturer",
-                                          "model", "serial_number", "type_approval_number", "accuracy", "range_min",
-                                          "range_max", "unit", "status", "installed_on", "verified_until", "standard"], actor),
-        "events": with_verdicts(events, today, actor), "more_events": more_events,
-        "events_url": list_url("events", instrument=instrument),
-        "latest": latest, "chain": shown_to(actor, chain),
-        # Traceable today: the engine's verdict on the instrument (its current event, the
-        # standards that event used on its date, everything above them).
-        "verdict": validity.item_verdicts([instrument.id], today)[instrument.id],
-        "today": today,
-    })
+    return render(
+        request,
+        "registry/instrument_detail.html",
+        {
+            "instrument": instrument,
+            "fields": field_rows(
+                instrument,
+                [
+                    "code",
+                    "name",
+                    "catalog_item",
+                    "legal_purpose",
+                    "owner",
+                    "region",
+                    "manufacturer",
+                    "model",
+                    "serial_number",
+                    "type_approval_number",
+                    "accuracy",
+                    "range_min",
+                    "range_max",
+                    "unit",
+                    "status",
+                    "installed_on",
+                    "verified_until",
+                    "standard",
+                ],
+                actor,
+            ),
+            "events": with_verdicts(events, today, actor),
+            "more_events": more_events,
+            "events_url": list_url("events", instrument=instrument),
+            "latest": latest,
+            "chain": shown_to(actor, chain),
+            # Traceable today: the engine's verdict on the instrument (its current event, the
+            # standards that event used on its date, everything above them).
+            "verdict": validity.item_verdicts([instrument.id], today)[instrument.id],
+            "today": today,
+        },
+    )
 
 
 @page
 def event_detail(request, pk):
     actor = request_actor(request)
-    event = get_object_or_404(readable(request,
-        events_with_sources(models.CalibrationEvent.objects.select_related("instrument__owner", "instrument__standard"))), pk=pk
+    event = get_object_or_404(
+        readable(
+            request,
+            events_with_sources(models.CalibrationEvent.objects.select_related("instrument__owner", "instrument__standard")),
+        ),
+        pk=pk,
     )
     results = event.results if isinstance(event.results, list) else [event.results]
     result_rows = [row for row in results if isinstance(row, dict)]
     result_columns = list(dict.fromkeys(key for row in result_rows for key in row))
     today = timezone.localdate()
     verdict = validity.event_verdicts([event.id], today)[event.id]
-    return render(request, "registry/event_detail.html", {
-        "event": event,
-        "fields": field_rows(event, ["certificate_number", "kind", "instrument", "performer", "person", "specification",
-                                     "performed_on", "valid_until", "passed", "uncertainty", "primary_standard",
-                                     "external_source"], actor),
-        "in_force": verdict["valid"], "verdict": verdict,
-        "result_columns": result_columns,
-        "result_rows": [[row.get(c, "") for c in result_columns] for row in result_rows],
-        "chain": shown_to(actor, chain_from_event(event)),
-        "today": today,
-    })
+    return render(
+        request,
+        "registry/event_detail.html",
+        {
+            "event": event,
+            "fields": field_rows(
+                event,
+                [
+                    "certificate_number",
+                    "kind",
+                    "instrument",
+                    "performer",
+                    "person",
+                    "specification",
+                    "performed_on",
+                    "valid_until",
+                    "passed",
+                    "uncertainty",
+                    "primary_standard",
+                    "external_source",
+                ],
+                actor,
+            ),
+            "in_force": verdict["valid"],
+            "verdict": verdict,
+            "result_columns": result_columns,
+            "result_rows": [[row.get(c, "") for c in result_columns] for row in result_rows],
+            "chain": shown_to(actor, chain_from_event(event)),
+            "today": today,
+        },
+    )

@@ -23,7 +23,9 @@ class Recall(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("追溯召回")
         verbose_name_plural = _("追溯召回")
-        constraints = [models.CheckConstraint(condition=models.Q(window_from__lte=models.F("window_to")), name="recall_window_ordered")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(window_from__lte=models.F("window_to")), name="recall_window_ordered")
+        ]
 
 
 class RecallNotice(models.Model):

@@ -7,16 +7,13 @@ The engine's snapshot and the verdicts every page asks for live with the registr
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
-import threading
 
 import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from jiliang.core.traceability import ERROR_MASK, Reason, TraceabilityInputError
+from jiliang.core.traceability import ERROR_MASK, Reason
 from jiliang.registry import graph as loader
 from jiliang.registry import models as reg
 from jiliang.registry.validity import (  # noqa: F401  (re-exported for the app's callers)
@@ -65,20 +62,28 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
     for link in chain.links:
         event = events.get(link.event_id) if link.event >= 0 else None
         item = instruments.get(link.item)
-        links.append({
-            "depth": link.depth,
-            "parent": link.parent,
-            "instrument": {"id": link.item, "code": item.code if item else "", "name": item.name if item else ""},
-            "via_standard": standard_ref(link.via_standard) if link.via_standard >= 0 else None,
-            "event": None if event is None else {
-                "id": event.id, "certificate_number": event.certificate_number, "kind": event.kind,
-                "performed_on": event.performed_on.isoformat(), "valid_until": event.valid_until.isoformat(),
-                "passed": event.passed, "uncertainty": event.uncertainty,
-            },
-            "standards": [standard_ref(s) for s in link.standards],
-            "reasons": reasons(link.flags),
-            "is_break": link.is_break,
-        })
+        links.append(
+            {
+                "depth": link.depth,
+                "parent": link.parent,
+                "instrument": {"id": link.item, "code": item.code if item else "", "name": item.name if item else ""},
+                "via_standard": standard_ref(link.via_standard) if link.via_standard >= 0 else None,
+                "event": None
+                if event is None
+                else {
+                    "id": event.id,
+                    "certificate_number": event.certificate_number,
+                    "kind": event.kind,
+                    "performed_on": event.performed_on.isoformat(),
+                    "valid_until": event.valid_until.isoformat(),
+                    "passed": event.passed,
+                    "uncertainty": event.uncertainty,
+                },
+                "standards": [standard_ref(s) for s in link.standards],
+                "reasons": reasons(link.flags),
+                "is_break": link.is_break,
+            }
+        )
     return {
         "instrument": {"id": instrument.id, "code": instrument.code, "name": instrument.name},
         "date": date.isoformat(),
@@ -96,7 +101,11 @@ def _break(graph, kind: int, index: int) -> dict | None:
         item = reg.Instrument.objects.filter(pk=index).values("id", "code", "name").first()
         return {"kind": "instrument", **(item or {"id": index})}
     what, pk = graph.describe_standard(index)
-    s = reg.MeasurementStandard.objects.filter(pk=pk).values("id", "name", "certificate_number").first() if what == "standard" else None
+    s = (
+        reg.MeasurementStandard.objects.filter(pk=pk).values("id", "name", "certificate_number").first()
+        if what == "standard"
+        else None
+    )
     return {"kind": what, **(s or {"id": pk})}
 
 
@@ -131,12 +140,18 @@ def validity_summary(date: dt.date, region_code: str | None = None) -> dict:
         uk, inverse = np.unique(keys, return_inverse=True)
         total = np.bincount(inverse, minlength=uk.size)
         ok = np.bincount(inverse, weights=valid, minlength=uk.size).astype(np.int64)
-        bits = {r: np.bincount(inverse, weights=(flags & np.uint32(int(r))) != 0, minlength=uk.size).astype(np.int64)
-                for r in Reason if int(r) & ERROR_MASK}
+        bits = {
+            r: np.bincount(inverse, weights=(flags & np.uint32(int(r))) != 0, minlength=uk.size).astype(np.int64)
+            for r in Reason
+            if int(r) & ERROR_MASK
+        }
         for k, key in enumerate(uk.tolist()):
             top = sorted(((int(c[k]), r) for r, c in bits.items() if c[k]), reverse=True)[:3]
-            out[key] = {"instruments": int(total[k]), "traceable": int(ok[k]),
-                        "top_reasons": [{"code": r.name, "label": str(REASON_LABELS[r]), "instruments": n} for n, r in top]}
+            out[key] = {
+                "instruments": int(total[k]),
+                "traceable": int(ok[k]),
+                "top_reasons": [{"code": r.name, "label": str(REASON_LABELS[r]), "instruments": n} for n, r in top],
+            }
         return out
 
     by_region_id = grouped(region_of)
@@ -161,13 +176,22 @@ def validity_summary(date: dt.date, region_code: str | None = None) -> dict:
         "traceable": int(valid.sum()),
         "share": round(float(valid.mean()), 4) if items.size else None,
         "regions": [
-            {"code": code, "name": names.get(code, ""), **figures, "share": share(figures),
-             "top_reasons": by_code.get(code, {}).get("top_reasons", [])}
+            {
+                "code": code,
+                "name": names.get(code, ""),
+                **figures,
+                "share": share(figures),
+                "top_reasons": by_code.get(code, {}).get("top_reasons", []),
+            }
             for code, figures in sorted(rolled.items())
         ],
         "catalog_items": [
-            {"code": catalog[cid].code if cid in catalog else None, "name": catalog[cid].name if cid in catalog else str(_("未列入目录")),
-             **figures, "share": share(figures)}
+            {
+                "code": catalog[cid].code if cid in catalog else None,
+                "name": catalog[cid].name if cid in catalog else str(_("未列入目录")),
+                **figures,
+                "share": share(figures),
+            }
             for cid, figures in sorted(grouped(catalog_of).items(), key=lambda kv: -kv[1]["instruments"])
         ],
     }
@@ -176,8 +200,12 @@ def validity_summary(date: dt.date, region_code: str | None = None) -> dict:
 # -- impact and recall ---------------------------------------------------------------
 
 
-def impact(standard: reg.MeasurementStandard, date_from: dt.date | None = None, date_to: dt.date | None = None,
-           found_on: dt.date | None = None) -> dict:
+def impact(
+    standard: reg.MeasurementStandard,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    found_on: dt.date | None = None,
+) -> dict:
     """Every event in doubt when the standard was out of tolerance over [from, to].
 
     Default window: from the standard's last good calibration before `found_on` (default:
@@ -208,47 +236,73 @@ def impact_document(found: dict, limit: int = 1000) -> dict:
     parent_ids = found["graph"].engine.event_id
     return {
         "standard": {"id": standard.id, "name": standard.name, "certificate_number": standard.certificate_number},
-        "from": found["from"].isoformat(), "to": found["to"].isoformat(),
+        "from": found["from"].isoformat(),
+        "to": found["to"].isoformat(),
         "events": int(result.events.size),
         "instruments": int(np.unique(result.items).size),
         "max_depth": int(result.depth.max()) if result.depth.size else 0,
-        "by_owner": [{"id": k, "name": owners.get(k, ""), "events": e, "instruments": i}
-                     for k, (e, i) in sorted((result.by_owner or {}).items(), key=lambda kv: -kv[1][1])],
-        "by_region": [{"id": k, "code": regions.get(k, ""), "events": e, "instruments": i}
-                      for k, (e, i) in sorted((result.by_region or {}).items(), key=lambda kv: -kv[1][1])],
+        "by_owner": [
+            {"id": k, "name": owners.get(k, ""), "events": e, "instruments": i}
+            for k, (e, i) in sorted((result.by_owner or {}).items(), key=lambda kv: -kv[1][1])
+        ],
+        "by_region": [
+            {"id": k, "code": regions.get(k, ""), "events": e, "instruments": i}
+            for k, (e, i) in sorted((result.by_region or {}).items(), key=lambda kv: -kv[1][1])
+        ],
         "affected": [
-            {"event": eid, "certificate_number": events[eid].certificate_number, "instrument": instruments[events[eid].instrument_id].code,
-             "performed_on": events[eid].performed_on.isoformat(), "depth": int(result.depth[k]),
-             "via_event": int(parent_ids[result.parent[k]]) if result.parent[k] >= 0 else None}
-            for k, eid in enumerate(shown) if eid in events
+            {
+                "event": eid,
+                "certificate_number": events[eid].certificate_number,
+                "instrument": instruments[events[eid].instrument_id].code,
+                "performed_on": events[eid].performed_on.isoformat(),
+                "depth": int(result.depth[k]),
+                "via_event": int(parent_ids[result.parent[k]]) if result.parent[k] >= 0 else None,
+            }
+            for k, eid in enumerate(shown)
+            if eid in events
         ],
         "truncated": result.events.size > limit,
     }
 
 
 @transaction.atomic
-def create_recall(standard: reg.MeasurementStandard, date_from: dt.date | None, date_to: dt.date | None, *,
-                  reason: str, actor=None, found_on: dt.date | None = None) -> Recall:
+def create_recall(
+    standard: reg.MeasurementStandard,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    *,
+    reason: str,
+    actor=None,
+    found_on: dt.date | None = None,
+) -> Recall:
     """Record a recall and one notice per affected owner, with the events in doubt."""
     if not reason or not reason.strip():
         raise ValueError("reason: a recall needs its reason")
     found = impact(standard, date_from, date_to, found_on)
     result = found["result"]
     recall = Recall.objects.create(
-        standard=standard, window_from=found["from"], window_to=found["to"], reason=reason.strip(), created_by=actor,
-        affected_events=int(result.events.size), affected_instruments=int(np.unique(result.items).size),
+        standard=standard,
+        window_from=found["from"],
+        window_to=found["to"],
+        reason=reason.strip(),
+        created_by=actor,
+        affected_events=int(result.events.size),
+        affected_instruments=int(np.unique(result.items).size),
     )
     graph = found["graph"]
     owners = graph.item_owner[result.items]
     notices = {}
     for owner, (n_events, n_items) in (result.by_owner or {}).items():
         first_item = result.items[np.flatnonzero(owners == owner)[0]]
-        notices[owner] = RecallNotice(recall=recall, owner_id=owner, region_id=int(graph.item_region[first_item]),
-                                      instruments=n_items, events=n_events)
+        notices[owner] = RecallNotice(
+            recall=recall, owner_id=owner, region_id=int(graph.item_region[first_item]), instruments=n_items, events=n_events
+        )
     RecallNotice.objects.bulk_create(notices.values())
     RecallItem.objects.bulk_create(
-        (RecallItem(notice=notices[int(o)], instrument_id=int(i), event_id=int(e), depth=int(d))
-         for o, i, e, d in zip(owners.tolist(), result.items.tolist(), result.event_ids.tolist(), result.depth.tolist())),
+        (
+            RecallItem(notice=notices[int(o)], instrument_id=int(i), event_id=int(e), depth=int(d))
+            for o, i, e, d in zip(owners.tolist(), result.items.tolist(), result.event_ids.tolist(), result.depth.tolist())
+        ),
         batch_size=5000,
     )
     _audit("create", recall, reason)

@@ -81,10 +81,16 @@ class RegionCoverage:
 
     def to_json(self) -> dict:
         return {
-            "code": self.code, "name": self.name, "level": self.level, "instruments": self.instruments,
-            "items_in_use": self.items_in_use, "items_covered": self.items_covered,
-            "rate": _round(self.rate), "rollup_items_in_use": self.rollup_in_use,
-            "rollup_items_covered": self.rollup_covered, "rollup_rate": _round(self.rollup_rate),
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "instruments": self.instruments,
+            "items_in_use": self.items_in_use,
+            "items_covered": self.items_covered,
+            "rate": _round(self.rate),
+            "rollup_items_in_use": self.rollup_in_use,
+            "rollup_items_covered": self.rollup_covered,
+            "rollup_rate": _round(self.rollup_rate),
         }
 
 
@@ -111,9 +117,15 @@ class Gap:
     nearest_region: str
 
     def to_json(self) -> dict:
-        return {"region": self.region_code, "region_name": self.region_name, "item": self.item_code, "item_name": self.item_name,
-                "instruments": self.instruments, "nearest_institution": self.nearest_institution or None,
-                "nearest_region": self.nearest_region or None}
+        return {
+            "region": self.region_code,
+            "region_name": self.region_name,
+            "item": self.item_code,
+            "item_name": self.item_name,
+            "instruments": self.instruments,
+            "nearest_institution": self.nearest_institution or None,
+            "nearest_region": self.nearest_region or None,
+        }
 
 
 @dataclass
@@ -131,8 +143,12 @@ class Ledger:
         raise KeyError(f"region {code} is not in the ledger")
 
     def to_json(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "target": self.target,
-                "regions": [r.to_json() for r in self.regions], "gaps": [g.to_json() for g in self.gaps]}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "target": self.target,
+            "regions": [r.to_json() for r in self.regions],
+            "gaps": [g.to_json() for g in self.gaps],
+        }
 
 
 def _round(x):
@@ -154,15 +170,18 @@ def _covering_pairs(standard_ids: list[int], items: list[tuple]) -> list[tuple[i
     if not standard_ids:
         return []
     pairs = set(
-        reg.MeasurementStandard.catalog_items.through.objects.filter(measurementstandard_id__in=standard_ids)
-        .values_list("measurementstandard_id", "catalogitem_id")
+        reg.MeasurementStandard.catalog_items.through.objects.filter(measurementstandard_id__in=standard_ids).values_list(
+            "measurementstandard_id", "catalogitem_id"
+        )
     )
     listing = {s for s, _ in pairs}
     items_by_quantity: dict[int, list[int]] = {}
     for item_id, _code, _name, quantity_id in items:
         items_by_quantity.setdefault(quantity_id, []).append(item_id)
     general = [s for s in standard_ids if s not in listing]
-    for std_id, quantity_id in reg.Capability.objects.filter(standard_id__in=general).values_list("standard_id", "quantity_id").distinct():
+    for std_id, quantity_id in (
+        reg.Capability.objects.filter(standard_id__in=general).values_list("standard_id", "quantity_id").distinct()
+    ):
         for item_id in items_by_quantity.get(quantity_id, ()):
             pairs.add((std_id, item_id))
     return sorted(pairs)
@@ -196,8 +215,12 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
         np.add.at(counts, (r_idx, i_idx), grouped[:, 2])
 
     active = fitness.active_public_standards(as_of, today)
-    holders = {s: (region_id, name, code) for s, region_id, name, code in reg.MeasurementStandard.objects.filter(id__in=active)
-               .values_list("id", "holder__region_id", "holder__name", "holder__region__code")}
+    holders = {
+        s: (region_id, name, code)
+        for s, region_id, name, code in reg.MeasurementStandard.objects.filter(id__in=active).values_list(
+            "id", "holder__region_id", "holder__name", "holder__region__code"
+        )
+    }
     holds = np.zeros_like(counts, dtype=bool)
     servers_by_item: dict[int, list[tuple[str, str]]] = {}
     for std_id, item_id in _covering_pairs(active, items):
@@ -213,14 +236,34 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
     regions, cells, gaps = [], [], []
     for k in np.flatnonzero(keep).tolist():
         _, code, name, lvl, _ = rows[k]
-        regions.append(RegionCoverage(code, name, lvl, int(result.items_in_use[k]), int(result.items_covered[k]),
-                                      int(result.instruments[k].sum()), int(result.rollup_in_use[k]), int(result.rollup_covered[k])))
+        regions.append(
+            RegionCoverage(
+                code,
+                name,
+                lvl,
+                int(result.items_in_use[k]),
+                int(result.items_covered[k]),
+                int(result.instruments[k].sum()),
+                int(result.rollup_in_use[k]),
+                int(result.rollup_covered[k]),
+            )
+        )
     rk, ik = np.nonzero(result.in_use & keep[:, None])
     for k, j in zip(rk.tolist(), ik.tolist()):
         served = int(result.served_by[k, j])
         _, code, name, lvl, _ = rows[k]
-        cells.append(LedgerCell(code, name, lvl, items[j][1], items[j][2], int(result.instruments[k, j]), served != core.NOT_SERVED,
-                                core.LEVEL_NAMES[served] if served != core.NOT_SERVED else ""))
+        cells.append(
+            LedgerCell(
+                code,
+                name,
+                lvl,
+                items[j][1],
+                items[j][2],
+                int(result.instruments[k, j]),
+                served != core.NOT_SERVED,
+                core.LEVEL_NAMES[served] if served != core.NOT_SERVED else "",
+            )
+        )
         if served == core.NOT_SERVED:
             near_code, near_name = _nearest(code, servers_by_item.get(items[j][0], []))
             gaps.append(Gap(code, name, items[j][1], items[j][2], int(result.instruments[k, j]), near_name, near_code))
@@ -256,11 +299,20 @@ def take_snapshot(month: dt.date | None = None) -> int:
     ledger = build_ledger(as_of)
     region_ids = dict(reg.Region.objects.values_list("code", "id"))
     CoverageSnapshot.objects.filter(month=month).delete()
-    CoverageSnapshot.objects.bulk_create([
-        CoverageSnapshot(month=month, region_id=region_ids[r.code], items_in_use=r.items_in_use, items_covered=r.items_covered,
-                         instruments=r.instruments, rollup_in_use=r.rollup_in_use, rollup_covered=r.rollup_covered)
-        for r in ledger.regions
-    ])
+    CoverageSnapshot.objects.bulk_create(
+        [
+            CoverageSnapshot(
+                month=month,
+                region_id=region_ids[r.code],
+                items_in_use=r.items_in_use,
+                items_covered=r.items_covered,
+                instruments=r.instruments,
+                rollup_in_use=r.rollup_in_use,
+                rollup_covered=r.rollup_covered,
+            )
+            for r in ledger.regions
+        ]
+    )
     return len(ledger.regions)
 
 
@@ -282,8 +334,15 @@ def history(region_code: str, months: int = 12, as_of: dt.date | None = None) ->
         else:
             r = build_ledger(min(month_end(month), today), region_code=region_code).region(region_code)
             in_use, covered, source = r.rollup_in_use, r.rollup_covered, "computed"
-        out.append({"month": month.isoformat()[:7], "rollup_items_in_use": in_use, "rollup_items_covered": covered,
-                    "rollup_rate": _round(covered / in_use) if in_use else None, "source": source})
+        out.append(
+            {
+                "month": month.isoformat()[:7],
+                "rollup_items_in_use": in_use,
+                "rollup_items_covered": covered,
+                "rollup_rate": _round(covered / in_use) if in_use else None,
+                "source": source,
+            }
+        )
     return out
 
 
@@ -296,21 +355,77 @@ def export_xlsx(ledger: Ledger, target_file=None) -> bytes | None:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("覆盖率 coverage")
-    sheet.append(["区划代码 code", "名称 name", "级别 level", "强检器具 instruments", "在用项目 items in use", "已建标 covered",
-                  "覆盖率 rate", "含下级在用 rollup in use", "含下级已建标 rollup covered", "含下级覆盖率 rollup rate"])
+    sheet.append(
+        [
+            "区划代码 code",
+            "名称 name",
+            "级别 level",
+            "强检器具 instruments",
+            "在用项目 items in use",
+            "已建标 covered",
+            "覆盖率 rate",
+            "含下级在用 rollup in use",
+            "含下级已建标 rollup covered",
+            "含下级覆盖率 rollup rate",
+        ]
+    )
     for r in ledger.regions:
-        sheet.append([r.code, r.name, r.level, r.instruments, r.items_in_use, r.items_covered, _round(r.rate),
-                      r.rollup_in_use, r.rollup_covered, _round(r.rollup_rate)])
+        sheet.append(
+            [
+                r.code,
+                r.name,
+                r.level,
+                r.instruments,
+                r.items_in_use,
+                r.items_covered,
+                _round(r.rate),
+                r.rollup_in_use,
+                r.rollup_covered,
+                _round(r.rollup_rate),
+            ]
+        )
     sheet = book.create_sheet("台账 ledger")
-    sheet.append(["区划代码 code", "名称 name", "级别 level", "目录编号 item", "器具名称 item name", "器具数 instruments",
-                  "已建标 covered", "服务层级 served by"])
+    sheet.append(
+        [
+            "区划代码 code",
+            "名称 name",
+            "级别 level",
+            "目录编号 item",
+            "器具名称 item name",
+            "器具数 instruments",
+            "已建标 covered",
+            "服务层级 served by",
+        ]
+    )
     for c in ledger.cells:
-        sheet.append([c.region_code, c.region_name, c.level, c.item_code, c.item_name, c.instruments, "是" if c.covered else "否", c.served_by])
+        sheet.append(
+            [
+                c.region_code,
+                c.region_name,
+                c.level,
+                c.item_code,
+                c.item_name,
+                c.instruments,
+                "是" if c.covered else "否",
+                c.served_by,
+            ]
+        )
     sheet = book.create_sheet("空白 gaps")
-    sheet.append(["区划代码 code", "名称 name", "目录编号 item", "器具名称 item name", "受影响器具 instruments", "最近可服务机构 nearest institution",
-                  "所在区划 its region"])
+    sheet.append(
+        [
+            "区划代码 code",
+            "名称 name",
+            "目录编号 item",
+            "器具名称 item name",
+            "受影响器具 instruments",
+            "最近可服务机构 nearest institution",
+            "所在区划 its region",
+        ]
+    )
     for g in ledger.gaps:
-        sheet.append([g.region_code, g.region_name, g.item_code, g.item_name, g.instruments, g.nearest_institution, g.nearest_region])
+        sheet.append(
+            [g.region_code, g.region_name, g.item_code, g.item_name, g.instruments, g.nearest_institution, g.nearest_region]
+        )
     if target_file is None:
         buffer = io.BytesIO()
         book.save(buffer)

@@ -71,10 +71,14 @@ def capability_reasons(standard: reg.MeasurementStandard, instrument: reg.Instru
         why = []
         if instrument.unit and cap.unit and instrument.unit != cap.unit:
             why.append(f"unit {cap.unit} differs from the instrument's {instrument.unit}")
-        elif instrument.range_min is not None and instrument.range_max is not None and not (
-            cap.range_min <= instrument.range_min and instrument.range_max <= cap.range_max
+        elif (
+            instrument.range_min is not None
+            and instrument.range_max is not None
+            and not (cap.range_min <= instrument.range_min and instrument.range_max <= cap.range_max)
         ):
-            why.append(f"range {cap.range_min:g}–{cap.range_max:g} {cap.unit} does not cover {instrument.range_min:g}–{instrument.range_max:g}")
+            why.append(
+                f"range {cap.range_min:g}–{cap.range_max:g} {cap.unit} does not cover {instrument.range_min:g}–{instrument.range_max:g}"
+            )
         if mpe is not None and cap.relative and cap.uncertainty is not None and cap.uncertainty * ratio > mpe * (1 + 1e-9):
             why.append(f"relative uncertainty {cap.uncertainty:g} is more than 1/{ratio:g} of the instrument's MPE {mpe:g}")
         if not why:
@@ -87,8 +91,10 @@ def standard_fit_for(standard: reg.MeasurementStandard, instrument: reg.Instrume
     """Every reason the standard could not verify the instrument on the date; empty if fit."""
     reasons = []
     if not (standard.valid_from <= date <= standard.valid_until):
-        reasons.append(f"assessment certificate {standard.certificate_number} is not valid on {date} "
-                       f"(valid {standard.valid_from} to {standard.valid_until})")
+        reasons.append(
+            f"assessment certificate {standard.certificate_number} is not valid on {date} "
+            f"(valid {standard.valid_from} to {standard.valid_until})"
+        )
     status = status_on(standard, date)
     if status == "unapproved":
         reasons.append(f"the standard was not yet approved on {date}")
@@ -136,7 +142,8 @@ def active_public_standards(date: dt.date, today: dt.date | None = None):
     S = reg.MeasurementStandard
     last_status = Subquery(
         reg.StandardStatusChange.objects.filter(standard=OuterRef("pk"), effective_on__lte=date)
-        .order_by("-effective_on", "-id").values("status")[:1]
+        .order_by("-effective_on", "-id")
+        .values("status")[:1]
     )
     any_change = Exists(reg.StandardStatusChange.objects.filter(standard=OuterRef("pk")))
     rows = (

@@ -12,9 +12,20 @@ from jiliang.registry import models as reg
 from .errors import ImportRowError, VerificationError
 
 COLUMNS = {
-    "code": "器具编号", "name": "名称", "catalog_item": "目录编号", "legal_purpose": "用途", "region": "区划代码",
-    "manufacturer": "制造商", "model": "型号", "serial_number": "出厂编号", "type_approval_number": "型式批准编号",
-    "accuracy": "准确度等级", "range_min": "测量范围下限", "range_max": "测量范围上限", "unit": "单位", "installed_on": "安装日期",
+    "code": "器具编号",
+    "name": "名称",
+    "catalog_item": "目录编号",
+    "legal_purpose": "用途",
+    "region": "区划代码",
+    "manufacturer": "制造商",
+    "model": "型号",
+    "serial_number": "出厂编号",
+    "type_approval_number": "型式批准编号",
+    "accuracy": "准确度等级",
+    "range_min": "测量范围下限",
+    "range_max": "测量范围上限",
+    "unit": "单位",
+    "installed_on": "安装日期",
 }
 REQUIRED = ("code", "name", "catalog_item", "legal_purpose", "region")
 _ALIASES = {**{k: k for k in COLUMNS}, **{v: k for k, v in COLUMNS.items()}}
@@ -75,6 +86,7 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
     seen: dict[str, int] = {}
     instruments = []
     for number, row in enumerate(rows, start=2):
+
         def bad(field, reason, number=number):
             errors.append((number, field, reason))
 
@@ -98,7 +110,10 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
         if values["legal_purpose"] and purpose is None:
             bad("legal_purpose", f"{values['legal_purpose']!r} is not one of trade, safety, health, environment")
         elif purpose == reg.Instrument.Purpose.NONE:
-            bad("legal_purpose", "not under mandatory verification: only trade, safety, health and environment uses are registered")
+            bad(
+                "legal_purpose",
+                "not under mandatory verification: only trade, safety, health and environment uses are registered",
+            )
         if values["region"] and values["region"] not in regions:
             bad("region", f"no region with code {values['region']}")
         numbers = {}
@@ -125,12 +140,25 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
             except ValueError:
                 bad("installed_on", f"{_text(installed)!r} is not a date (YYYY-MM-DD)")
                 installed = None
-        instruments.append(reg.Instrument(
-            code=code, name=values["name"], catalog_item_id=items.get(values["catalog_item"]), legal_purpose=purpose or "none",
-            owner=owner, region_id=regions.get(values["region"]), manufacturer=values["manufacturer"], model=values["model"],
-            serial_number=values["serial_number"], type_approval_number=values["type_approval_number"], accuracy=values["accuracy"],
-            range_min=numbers["range_min"], range_max=numbers["range_max"], unit=values["unit"], installed_on=installed,
-        ))
+        instruments.append(
+            reg.Instrument(
+                code=code,
+                name=values["name"],
+                catalog_item_id=items.get(values["catalog_item"]),
+                legal_purpose=purpose or "none",
+                owner=owner,
+                region_id=regions.get(values["region"]),
+                manufacturer=values["manufacturer"],
+                model=values["model"],
+                serial_number=values["serial_number"],
+                type_approval_number=values["type_approval_number"],
+                accuracy=values["accuracy"],
+                range_min=numbers["range_min"],
+                range_max=numbers["range_max"],
+                unit=values["unit"],
+                installed_on=installed,
+            )
+        )
     if errors:
         raise ImportRowError(errors)
     return instruments

@@ -42,7 +42,12 @@ class Registration(models.Model):
         Organisation, models.PROTECT, null=True, blank=True, related_name="assigned_registrations", verbose_name=_("指定检定机构")
     )
     assigned_standard = models.ForeignKey(
-        MeasurementStandard, models.PROTECT, null=True, blank=True, related_name="assigned_registrations", verbose_name=_("所用计量标准")
+        MeasurementStandard,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_registrations",
+        verbose_name=_("所用计量标准"),
     )
     coverage_gap = models.BooleanField(_("无可用计量标准"), default=False)
 
@@ -99,7 +104,9 @@ class Reminder(models.Model):
         ordering = ["-sent_on", "id"]
         verbose_name = _("到期提醒")
         verbose_name_plural = _("到期提醒")
-        constraints = [models.UniqueConstraint(fields=["instrument", "stage", "due_on"], name="reminder_once_per_stage_and_due_date")]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "stage", "due_on"], name="reminder_once_per_stage_and_due_date")
+        ]
         indexes = [models.Index(fields=["due_on"])]
 
 
@@ -125,7 +132,9 @@ class Notice(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "instrument", "due_on"], condition=Q(kind="overdue"), name="overdue_notice_once_per_due_date"),
+            models.UniqueConstraint(
+                fields=["kind", "instrument", "due_on"], condition=Q(kind="overdue"), name="overdue_notice_once_per_due_date"
+            ),
         ]
         indexes = [models.Index(fields=["addressee", "issued_on"])]
 
@@ -140,7 +149,9 @@ class VerificationRecord(models.Model):
 
     event = models.OneToOneField(CalibrationEvent, models.PROTECT, related_name="verification_record")
     institution = models.ForeignKey(Organisation, models.PROTECT, related_name="verification_records", verbose_name=_("检定机构"))
-    standard = models.ForeignKey(MeasurementStandard, models.PROTECT, related_name="verification_records", verbose_name=_("计量标准"))
+    standard = models.ForeignKey(
+        MeasurementStandard, models.PROTECT, related_name="verification_records", verbose_name=_("计量标准")
+    )
     document = models.CharField(_("文书"), max_length=14, choices=Document.choices)
     number = models.CharField(_("编号"), max_length=60, unique=True)
     verifier = models.ForeignKey(Person, models.PROTECT, related_name="+", verbose_name=_("检定员"))

@@ -51,8 +51,12 @@ class ReminderPolicy(OwnedPolicy):
     region = "instrument__region_id"
 
 
-POLICIES: dict[type, Policy] = {Registration: RegistrationPolicy(), VerificationRecord: RecordPolicy(), Notice: NoticePolicy(),
-                                Reminder: ReminderPolicy()}
+POLICIES: dict[type, Policy] = {
+    Registration: RegistrationPolicy(),
+    VerificationRecord: RecordPolicy(),
+    Notice: NoticePolicy(),
+    Reminder: ReminderPolicy(),
+}
 
 
 def policy_for(model_or_obj) -> Policy:

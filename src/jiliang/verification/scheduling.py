@@ -80,7 +80,9 @@ class DueArrays:
         return self.days_left < 0
 
 
-def due_arrays(as_of: dt.date | None = None, days: int = 30, region_code: str | None = None, owner_id: int | None = None) -> DueArrays:
+def due_arrays(
+    as_of: dt.date | None = None, days: int = 30, region_code: str | None = None, owner_id: int | None = None
+) -> DueArrays:
     """Every mandatory instrument in use (of one owner, if given) whose due date falls
     before as_of + days (overdue ones included), with one query."""
     if days < 0:
@@ -90,17 +92,27 @@ def due_arrays(as_of: dt.date | None = None, days: int = 30, region_code: str | 
     qs = _region_filter(with_due_dates(), region_code)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
-    rows = list(qs.filter(Q(due_on__isnull=True) | Q(due_on__lte=horizon))
-                .values_list("id", "region_id", "catalog_item_id", "owner_id", "due_on", "catalog_item__management_mode").order_by())
+    rows = list(
+        qs.filter(Q(due_on__isnull=True) | Q(due_on__lte=horizon))
+        .values_list("id", "region_id", "catalog_item_id", "owner_id", "due_on", "catalog_item__management_mode")
+        .order_by()
+    )
     if rows:
         ids, region_ids, item_ids, owner_ids, due, mode = zip(*rows)
     else:
         ids = region_ids = item_ids = owner_ids = due = mode = ()
     due_on = np.array(due, dtype="datetime64[D]")
     due_on[np.isnat(due_on)] = np.datetime64(as_of, "D")  # neither verified nor dated: due now
-    return DueArrays(as_of, horizon, np.array(ids, dtype=np.int64), np.array(region_ids, dtype=np.int64),
-                     np.array(item_ids, dtype=np.int64), np.array(owner_ids, dtype=np.int64), due_on,
-                     np.array(mode, dtype=object) == reg.CatalogItem.Mode.FIRST_ONLY)
+    return DueArrays(
+        as_of,
+        horizon,
+        np.array(ids, dtype=np.int64),
+        np.array(region_ids, dtype=np.int64),
+        np.array(item_ids, dtype=np.int64),
+        np.array(owner_ids, dtype=np.int64),
+        due_on,
+        np.array(mode, dtype=object) == reg.CatalogItem.Mode.FIRST_ONLY,
+    )
 
 
 @dataclass
@@ -115,12 +127,21 @@ class DueSummary:
     instruments: list[dict]
 
     def to_json(self) -> dict:
-        return {"as_of": self.as_of.isoformat(), "days": self.days, "region": self.region, "overdue": self.overdue, "due": self.due,
-                "replacement": self.replacement, "by_region": self.by_region, "instruments": self.instruments}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "days": self.days,
+            "region": self.region,
+            "overdue": self.overdue,
+            "due": self.due,
+            "replacement": self.replacement,
+            "by_region": self.by_region,
+            "instruments": self.instruments,
+        }
 
 
-def due_list(as_of: dt.date | None = None, days: int = 30, region_code: str | None = None, limit: int = 50,
-             owner_id: int | None = None) -> DueSummary:
+def due_list(
+    as_of: dt.date | None = None, days: int = 30, region_code: str | None = None, limit: int = 50, owner_id: int | None = None
+) -> DueSummary:
     """The due list (到期) and overdue list (超期未检): counts per region and the most urgent
     instruments (``limit`` of them, overdue first)."""
     as_of = as_of or timezone.localdate()
@@ -130,21 +151,47 @@ def due_list(as_of: dt.date | None = None, days: int = 30, region_code: str | No
     due = ~overdue & ~replacement
     regions = {rid: (code, name) for rid, code, name in reg.Region.objects.values_list("id", "code", "name")}
     uniq, inverse = np.unique(arrays.region_ids, return_inverse=True)
-    per_region = [np.bincount(inverse, weights=flag, minlength=uniq.size).astype(np.int64) for flag in (overdue, due, replacement)]
-    by_region = [{"code": regions[rid][0], "name": regions[rid][1], "overdue": int(per_region[0][k]), "due": int(per_region[1][k]),
-                  "replacement": int(per_region[2][k])} for k, rid in enumerate(uniq.tolist())]
+    per_region = [
+        np.bincount(inverse, weights=flag, minlength=uniq.size).astype(np.int64) for flag in (overdue, due, replacement)
+    ]
+    by_region = [
+        {
+            "code": regions[rid][0],
+            "name": regions[rid][1],
+            "overdue": int(per_region[0][k]),
+            "due": int(per_region[1][k]),
+            "replacement": int(per_region[2][k]),
+        }
+        for k, rid in enumerate(uniq.tolist())
+    ]
     by_region.sort(key=lambda r: r["code"])
     order = np.argsort(arrays.days_left, kind="stable")[:limit]
     picked = arrays.ids[order].tolist()
-    details = {row[0]: row for row in reg.Instrument.objects.filter(id__in=picked).values_list(
-        "id", "code", "name", "catalog_item__code", "owner__name", "region__code")}
+    details = {
+        row[0]: row
+        for row in reg.Instrument.objects.filter(id__in=picked).values_list(
+            "id", "code", "name", "catalog_item__code", "owner__name", "region__code"
+        )
+    }
     instruments = []
     for k in order.tolist():
         _, code, name, item, owner, region = details[int(arrays.ids[k])]
         kind = "overdue" if overdue[k] else ("replacement" if replacement[k] else "due")
-        instruments.append({"code": code, "name": name, "item": item, "owner": owner, "region": region,
-                            "due_on": str(arrays.due_on[k]), "days_left": int(arrays.days_left[k]), "kind": kind})
-    return DueSummary(as_of, days, region_code, int(overdue.sum()), int(due.sum()), int(replacement.sum()), by_region, instruments)
+        instruments.append(
+            {
+                "code": code,
+                "name": name,
+                "item": item,
+                "owner": owner,
+                "region": region,
+                "due_on": str(arrays.due_on[k]),
+                "days_left": int(arrays.days_left[k]),
+                "kind": kind,
+            }
+        )
+    return DueSummary(
+        as_of, days, region_code, int(overdue.sum()), int(due.sum()), int(replacement.sum()), by_region, instruments
+    )
 
 
 def replacement_list(as_of: dt.date | None = None, days: int = 90, region_code: str | None = None) -> list[int]:
@@ -182,14 +229,26 @@ def send_reminders(as_of: dt.date | None = None, region_code: str | None = None)
     ids, owners, due, left = arrays.ids[upcoming], arrays.owner_ids[upcoming], arrays.due_on[upcoming], left[upcoming]
     # Stages are descending: the tightest stage reached is the last one with left <= stage.
     reached = (left[:, None] <= stages[None, :]).sum(axis=1) - 1
-    sent_ids, sent_stage, sent_due = _existing(Reminder.objects.filter(due_on__gte=as_of, due_on__lte=arrays.horizon),
-                                               instrument_id=np.int64, stage=np.int64, due_on="datetime64[D]")
+    sent_ids, sent_stage, sent_due = _existing(
+        Reminder.objects.filter(due_on__gte=as_of, due_on__lte=arrays.horizon),
+        instrument_id=np.int64,
+        stage=np.int64,
+        due_on="datetime64[D]",
+    )
     sent_index = np.searchsorted(-stages, -sent_stage)  # stage value -> its index in the descending stages
     fresh = ~np.isin(_keys(ids, due, reached), _keys(sent_ids, sent_due, sent_index))
     n = int(fresh.sum())
-    bulk.write_columns("verification_reminder", ["instrument_id", "stage", "due_on", "recipient_id", "sent_on"], [
-        ids[fresh], stages[reached[fresh]], due[fresh].astype(str), owners[fresh], [as_of.isoformat()] * n,
-    ])
+    bulk.write_columns(
+        "verification_reminder",
+        ["instrument_id", "stage", "due_on", "recipient_id", "sent_on"],
+        [
+            ids[fresh],
+            stages[reached[fresh]],
+            due[fresh].astype(str),
+            owners[fresh],
+            [as_of.isoformat()] * n,
+        ],
+    )
     return n
 
 
@@ -197,7 +256,9 @@ def administration_of(region_ids) -> dict[int, int]:
     """The administration (计量行政部门) responsible for each region: the region's own, else
     the nearest ancestor's."""
     parents = dict(reg.Region.objects.values_list("id", "parent_id"))
-    admins = dict(reg.Organisation.objects.filter(kind=reg.Organisation.Kind.ADMINISTRATION).order_by("-id").values_list("region_id", "id"))
+    admins = dict(
+        reg.Organisation.objects.filter(kind=reg.Organisation.Kind.ADMINISTRATION).order_by("-id").values_list("region_id", "id")
+    )
     out = {}
     for rid in set(region_ids):
         node = rid
@@ -222,14 +283,26 @@ def escalate_overdue(as_of: dt.date | None = None, region_code: str | None = Non
     admin = administration_of(unique_regions.tolist())
     addressee = np.array([admin.get(r, -1) for r in unique_regions.tolist()], dtype=np.int64)[region_index]
     earliest = due.min().astype(object)
-    done_ids, done_due = _existing(Notice.objects.filter(kind=Notice.Kind.OVERDUE, due_on__gte=earliest, due_on__lt=as_of),
-                                   instrument_id=np.int64, due_on="datetime64[D]")
+    done_ids, done_due = _existing(
+        Notice.objects.filter(kind=Notice.Kind.OVERDUE, due_on__gte=earliest, due_on__lt=as_of),
+        instrument_id=np.int64,
+        due_on="datetime64[D]",
+    )
     fresh = ~np.isin(_keys(ids, due), _keys(done_ids, done_due)) & (addressee >= 0)
     n = int(fresh.sum())
     due_text = due[fresh].astype(str)
-    bulk.write_columns("verification_notice", ["kind", "addressee_id", "region_id", "instrument_id", "catalog_item_id", "due_on",
-                                               "issued_on", "text"], [
-        [Notice.Kind.OVERDUE.value] * n, addressee[fresh], regions[fresh], ids[fresh], arrays.item_ids[late][fresh], due_text,
-        [as_of.isoformat()] * n, np.char.add("超期未检 overdue since ", due_text),
-    ])
+    bulk.write_columns(
+        "verification_notice",
+        ["kind", "addressee_id", "region_id", "instrument_id", "catalog_item_id", "due_on", "issued_on", "text"],
+        [
+            [Notice.Kind.OVERDUE.value] * n,
+            addressee[fresh],
+            regions[fresh],
+            ids[fresh],
+            arrays.item_ids[late][fresh],
+            due_text,
+            [as_of.isoformat()] * n,
+            np.char.add("超期未检 overdue since ", due_text),
+        ],
+    )
     return n

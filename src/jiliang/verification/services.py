@@ -52,16 +52,25 @@ def _acting(user):
 
 def _check_mandatory(instrument: reg.Instrument) -> None:
     if instrument.catalog_item_id is None:
-        raise VerificationError("catalog_item", f"instrument {instrument.code} names no catalog item: it is not under mandatory verification")
+        raise VerificationError(
+            "catalog_item", f"instrument {instrument.code} names no catalog item: it is not under mandatory verification"
+        )
     if instrument.legal_purpose == reg.Instrument.Purpose.NONE:
-        raise VerificationError("legal_purpose", f"instrument {instrument.code} is not used for trade settlement, safety, health or "
-                                                 "environmental monitoring: it is not under mandatory verification")
+        raise VerificationError(
+            "legal_purpose",
+            f"instrument {instrument.code} is not used for trade settlement, safety, health or "
+            "environmental monitoring: it is not under mandatory verification",
+        )
     if instrument.standard_id is not None:
-        raise VerificationError("instrument", f"{instrument.code} is a standard device, calibrated with its standard, not registered")
+        raise VerificationError(
+            "instrument", f"{instrument.code} is a standard device, calibrated with its standard, not registered"
+        )
 
 
 @transaction.atomic
-def register_instrument(owner: reg.Organisation, instrument: reg.Instrument, user=None, on: dt.date | None = None) -> Registration:
+def register_instrument(
+    owner: reg.Organisation, instrument: reg.Instrument, user=None, on: dt.date | None = None
+) -> Registration:
     """File one instrument of the owner; a returned registration is submitted again."""
     with _acting(user):
         on = on or timezone.localdate()
@@ -71,12 +80,16 @@ def register_instrument(owner: reg.Organisation, instrument: reg.Instrument, use
         existing = Registration.objects.select_for_update().filter(instrument=instrument).first()
         if existing is not None:
             if existing.status != Registration.Status.RETURNED:
-                raise VerificationError("instrument", f"{instrument.code} is already registered ({existing.get_status_display()})")
+                raise VerificationError(
+                    "instrument", f"{instrument.code} is already registered ({existing.get_status_display()})"
+                )
             existing.status, existing.submitted_on, existing.region_id = Registration.Status.SUBMITTED, on, instrument.region_id
             existing.save(update_fields=["status", "submitted_on", "region"])
             RegistrationHistory.objects.create(registration=existing, action=H.RESUBMITTED, actor=_user(user))
             return existing
-        registration = Registration.objects.create(instrument=instrument, owner=owner, region_id=instrument.region_id, submitted_on=on)
+        registration = Registration.objects.create(
+            instrument=instrument, owner=owner, region_id=instrument.region_id, submitted_on=on
+        )
         RegistrationHistory.objects.create(registration=registration, action=H.SUBMITTED, actor=_user(user))
         return registration
 
@@ -92,7 +105,9 @@ def register_new_instrument(owner: reg.Organisation, values: dict, user=None, on
 
 
 @transaction.atomic
-def import_registrations(owner: reg.Organisation, content: bytes, filename: str, user=None, on: dt.date | None = None) -> list[Registration]:
+def import_registrations(
+    owner: reg.Organisation, content: bytes, filename: str, user=None, on: dt.date | None = None
+) -> list[Registration]:
     """Create and file every instrument of a CSV or XLSX file, or none: a file with bad rows
     raises ``ImportRowError`` listing each (row, field, reason)."""
     on = on or timezone.localdate()
@@ -101,7 +116,8 @@ def import_registrations(owner: reg.Organisation, content: bytes, filename: str,
     reg.Instrument.objects.bulk_create(instruments, batch_size=2000)
     created = {i.code: i.id for i in reg.Instrument.objects.filter(code__in=[i.code for i in instruments])}
     registrations = Registration.objects.bulk_create(
-        [Registration(instrument_id=created[i.code], owner=owner, region_id=i.region_id, submitted_on=on) for i in instruments], batch_size=2000
+        [Registration(instrument_id=created[i.code], owner=owner, region_id=i.region_id, submitted_on=on) for i in instruments],
+        batch_size=2000,
     )
     ids = {r.instrument_id: r.id for r in Registration.objects.filter(instrument_id__in=created.values())}
     # bulk_create bypasses the audit signals: record one import entry per row ourselves.
@@ -109,8 +125,13 @@ def import_registrations(owner: reg.Organisation, content: bytes, filename: str,
         record_many("import", reg.Instrument, [{"id": pk} for pk in created.values()])
         record_many("import", Registration, [{"id": pk} for pk in ids.values()])
     RegistrationHistory.objects.bulk_create(
-        [RegistrationHistory(registration_id=ids[created[i.code]], action=H.SUBMITTED, actor=_user(user), note=f"imported from {filename}")
-         for i in instruments], batch_size=2000
+        [
+            RegistrationHistory(
+                registration_id=ids[created[i.code]], action=H.SUBMITTED, actor=_user(user), note=f"imported from {filename}"
+            )
+            for i in instruments
+        ],
+        batch_size=2000,
     )
     return registrations
 
@@ -125,7 +146,11 @@ def _region_chain(region: reg.Region) -> list[reg.Region]:
 
 # Who may be designated for mandatory verification, in order of preference: the legal
 # metrology institute, then an authorised institute, then a professional station.
-DESIGNATED_KINDS = (reg.Organisation.Kind.LEGAL_INSTITUTE, reg.Organisation.Kind.AUTHORISED_INSTITUTE, reg.Organisation.Kind.PROFESSIONAL_STATION)
+DESIGNATED_KINDS = (
+    reg.Organisation.Kind.LEGAL_INSTITUTE,
+    reg.Organisation.Kind.AUTHORISED_INSTITUTE,
+    reg.Organisation.Kind.PROFESSIONAL_STATION,
+)
 
 
 def find_designated_standard(instrument: reg.Instrument, on: dt.date) -> reg.MeasurementStandard | None:
@@ -136,7 +161,8 @@ def find_designated_standard(instrument: reg.Instrument, on: dt.date) -> reg.Mea
     for region in _region_chain(instrument.owner.region):
         candidates = (
             reg.MeasurementStandard.objects.filter(id__in=active, holder__region=region, holder__kind__in=DESIGNATED_KINDS)
-            .select_related("holder").prefetch_related("capabilities")
+            .select_related("holder")
+            .prefetch_related("capabilities")
             .annotate(preference=Case(*(When(holder__kind=k, then=Value(n)) for n, k in enumerate(DESIGNATED_KINDS))))
             .order_by("preference", "id")
         )
@@ -147,21 +173,30 @@ def find_designated_standard(instrument: reg.Instrument, on: dt.date) -> reg.Mea
 
 
 @transaction.atomic
-def review_registration(registration: Registration, approve: bool, reason: str = "", user=None, on: dt.date | None = None) -> Registration:
+def review_registration(
+    registration: Registration, approve: bool, reason: str = "", user=None, on: dt.date | None = None
+) -> Registration:
     """The region administrator approves (and the instrument is assigned, or flagged as a
     coverage gap) or returns the registration with a reason."""
     with _acting(user):
         on = on or timezone.localdate()
-        registration = Registration.objects.select_for_update().select_related("instrument__owner__region", "region").get(pk=registration.pk)
+        registration = (
+            Registration.objects.select_for_update().select_related("instrument__owner__region", "region").get(pk=registration.pk)
+        )
         if registration.status != Registration.Status.SUBMITTED:
-            raise VerificationError("status", f"registration of {registration.instrument.code} is {registration.get_status_display()}, not awaiting review")
+            raise VerificationError(
+                "status",
+                f"registration of {registration.instrument.code} is {registration.get_status_display()}, not awaiting review",
+            )
         registration.reviewed_on = on
         if not approve:
             if not reason.strip():
                 raise VerificationError("reason", "a returned registration needs the reason for the owner")
             registration.status, registration.return_reason = Registration.Status.RETURNED, reason.strip()[:300]
             registration.save(update_fields=["status", "return_reason", "reviewed_on"])
-            RegistrationHistory.objects.create(registration=registration, action=H.RETURNED, actor=_user(user), note=registration.return_reason)
+            RegistrationHistory.objects.create(
+                registration=registration, action=H.RETURNED, actor=_user(user), note=registration.return_reason
+            )
             return registration
         registration.status, registration.return_reason = Registration.Status.APPROVED, ""
         RegistrationHistory.objects.create(registration=registration, action=H.APPROVED, actor=_user(user))
@@ -169,17 +204,35 @@ def review_registration(registration: Registration, approve: bool, reason: str =
         if standard is None:
             registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = True, None, None
             instrument = registration.instrument
-            RegistrationHistory.objects.create(registration=registration, action=H.GAP_FLAGGED, actor=_user(user),
-                                               note=f"no public standard in {instrument.owner.region.code} or above covers {instrument.catalog_item.code}")
+            RegistrationHistory.objects.create(
+                registration=registration,
+                action=H.GAP_FLAGGED,
+                actor=_user(user),
+                note=f"no public standard in {instrument.owner.region.code} or above covers {instrument.catalog_item.code}",
+            )
             admin = administration_of([instrument.owner.region_id]).get(instrument.owner.region_id)
             if admin is not None:
-                Notice.objects.create(kind=Notice.Kind.COVERAGE_GAP, addressee_id=admin, region_id=instrument.owner.region_id, instrument=instrument,
-                                      catalog_item_id=instrument.catalog_item_id, issued_on=on,
-                                      text=f"建标空白: no public standard can verify {instrument.catalog_item.code} {instrument.code}")
+                Notice.objects.create(
+                    kind=Notice.Kind.COVERAGE_GAP,
+                    addressee_id=admin,
+                    region_id=instrument.owner.region_id,
+                    instrument=instrument,
+                    catalog_item_id=instrument.catalog_item_id,
+                    issued_on=on,
+                    text=f"建标空白: no public standard can verify {instrument.catalog_item.code} {instrument.code}",
+                )
         else:
-            registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = False, standard.holder, standard
-            RegistrationHistory.objects.create(registration=registration, action=H.ASSIGNED, actor=_user(user),
-                                               note=f"{standard.holder.name} ({standard.certificate_number})")
+            registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = (
+                False,
+                standard.holder,
+                standard,
+            )
+            RegistrationHistory.objects.create(
+                registration=registration,
+                action=H.ASSIGNED,
+                actor=_user(user),
+                note=f"{standard.holder.name} ({standard.certificate_number})",
+            )
         registration.save()
         return registration
 
@@ -189,12 +242,19 @@ def review_registration(registration: Registration, approve: bool, reason: str =
 ROLES = ("verifier", "checker", "approver")
 
 
-def _signatory_reasons(people: dict[str, reg.Person], institution: reg.Organisation, item: reg.CatalogItem, on: dt.date) -> list[tuple[str, str]]:
+def _signatory_reasons(
+    people: dict[str, reg.Person], institution: reg.Organisation, item: reg.CatalogItem, on: dt.date
+) -> list[tuple[str, str]]:
     reasons = []
     seen: dict[int, str] = {}
     for role, person in people.items():
         if person.pk in seen:
-            reasons.append((role, f"{person.name} already signs as {seen[person.pk]}: verifier, checker and approver must be three different people"))
+            reasons.append(
+                (
+                    role,
+                    f"{person.name} already signs as {seen[person.pk]}: verifier, checker and approver must be three different people",
+                )
+            )
             continue
         seen[person.pk] = role
         if person.organisation_id != institution.pk:
@@ -204,7 +264,9 @@ def _signatory_reasons(people: dict[str, reg.Person], institution: reg.Organisat
             reasons.append((role, f"{person.name} holds no verifier qualification (检定员证) for {item.code} {item.name}"))
         elif not any(q.valid_from <= on <= q.valid_until for q in quals):
             last = max(q.valid_until for q in quals)
-            reasons.append((role, f"{person.name}'s verifier qualification for {item.code} is not valid on {on} (valid until {last})"))
+            reasons.append(
+                (role, f"{person.name}'s verifier qualification for {item.code} is not valid on {on} (valid until {last})")
+            )
     return reasons
 
 
@@ -251,7 +313,8 @@ def record_verification(
     # The rules every event write passes (registry.services): the institution's reach, the
     # date, who may verify. The standard and the signatories are judged in full below.
     forbidden, invalid = registry_services.event_refusals(
-        None, instrument=instrument, performer=institution, kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on)
+        None, instrument=instrument, performer=institution, kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on
+    )
     reasons.extend(forbidden + invalid)
     try:
         _check_mandatory(instrument)
@@ -267,7 +330,9 @@ def record_verification(
     if standard.tier != reg.MeasurementStandard.Tier.PUBLIC and institution.kind == reg.Organisation.Kind.LEGAL_INSTITUTE:
         reasons.append(("standard", f"{standard.certificate_number} is not a public measurement standard (社会公用计量标准)"))
     reasons.extend(("standard", why) for why in fitness.standard_fit_for(standard, instrument, performed_on))
-    reasons.extend(_signatory_reasons(dict(zip(ROLES, (verifier, checker, approver))), institution, instrument.catalog_item, performed_on))
+    reasons.extend(
+        _signatory_reasons(dict(zip(ROLES, (verifier, checker, approver))), institution, instrument.catalog_item, performed_on)
+    )
     if reasons:
         raise RefusedRecording(reasons)
 
@@ -275,11 +340,26 @@ def record_verification(
         document = VerificationRecord.Document.CERTIFICATE if passed else VerificationRecord.Document.NONCONFORMITY
         number = _next_number(institution, document, performed_on)
         event = reg.CalibrationEvent.objects.create(
-            instrument=instrument, performer=institution, person=verifier, specification=instrument.catalog_item.regulation,
-            kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on,
-            valid_until=_valid_until(instrument.catalog_item, performed_on, passed), passed=passed, results=results or [],
+            instrument=instrument,
+            performer=institution,
+            person=verifier,
+            specification=instrument.catalog_item.regulation,
+            kind=reg.CalibrationEvent.Kind.VERIFICATION,
+            performed_on=performed_on,
+            valid_until=_valid_until(instrument.catalog_item, performed_on, passed),
+            passed=passed,
+            results=results or [],
             certificate_number=number,
         )
         reg.EventStandard.objects.create(event=event, standard=standard)
-        return VerificationRecord.objects.create(event=event, institution=institution, standard=standard, document=document, number=number,
-                                                 verifier=verifier, checker=checker, approver=approver, fee=fee)
+        return VerificationRecord.objects.create(
+            event=event,
+            institution=institution,
+            standard=standard,
+            document=document,
+            number=number,
+            verifier=verifier,
+            checker=checker,
+            approver=approver,
+            fee=fee,
+        )

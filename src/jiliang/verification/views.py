@@ -110,18 +110,31 @@ def _enterprise_context(request, actor: Actor, **extra) -> dict:
     days = _days(request.GET.get("days"), DUE_DAYS)
     mine = Registration.objects.filter(owner=owner)
     counts = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
-    registrations = list(_with_due(mine.select_related("instrument__catalog_item", "region", "assigned_institution"))
-                         .order_by("-submitted_on", "-id")[:LIST_ROWS])
-    unregistered = (coverage.mandatory_in_use(reg.Instrument.objects.filter(owner=owner))
-                    .exclude(registration__status__in=[Registration.Status.SUBMITTED, Registration.Status.APPROVED])
-                    .select_related("catalog_item").order_by("code"))
+    registrations = list(
+        _with_due(mine.select_related("instrument__catalog_item", "region", "assigned_institution")).order_by(
+            "-submitted_on", "-id"
+        )[:LIST_ROWS]
+    )
+    unregistered = (
+        coverage.mandatory_in_use(reg.Instrument.objects.filter(owner=owner))
+        .exclude(registration__status__in=[Registration.Status.SUBMITTED, Registration.Status.APPROVED])
+        .select_related("catalog_item")
+        .order_by("code")
+    )
     return {
-        "owner": owner, "days": days, "counts": counts, "total": sum(counts.values()), "registrations": registrations,
-        "unregistered": list(unregistered[:LIST_ROWS]), "due": scheduling.due_list(days=days, owner_id=owner.pk, limit=50),
-        "columns": COLUMNS, "catalog": reg.CatalogItem.objects.order_by("code").values_list("code", "name"),
+        "owner": owner,
+        "days": days,
+        "counts": counts,
+        "total": sum(counts.values()),
+        "registrations": registrations,
+        "unregistered": list(unregistered[:LIST_ROWS]),
+        "due": scheduling.due_list(days=days, owner_id=owner.pk, limit=50),
+        "columns": COLUMNS,
+        "catalog": reg.CatalogItem.objects.order_by("code").values_list("code", "name"),
         "purposes": [p for p in reg.Instrument.Purpose.choices if p[0] != reg.Instrument.Purpose.NONE],
         "regions": reg.Region.objects.filter(code__startswith=owner.region.code[:2]).order_by("code").values_list("code", "name"),
-        "new": {"region": owner.region.code}, **extra,
+        "new": {"region": owner.region.code},
+        **extra,
     }
 
 
@@ -150,8 +163,22 @@ def register(request, actor):
     return redirect("verification:enterprise")
 
 
-NEW_FIELDS = ("code", "name", "catalog_item", "legal_purpose", "region", "manufacturer", "model", "serial_number",
-              "type_approval_number", "accuracy", "range_min", "range_max", "unit", "installed_on")
+NEW_FIELDS = (
+    "code",
+    "name",
+    "catalog_item",
+    "legal_purpose",
+    "region",
+    "manufacturer",
+    "model",
+    "serial_number",
+    "type_approval_number",
+    "accuracy",
+    "range_min",
+    "range_max",
+    "unit",
+    "installed_on",
+)
 
 
 @require_POST
@@ -163,7 +190,9 @@ def register_new(request, actor):
     try:
         services.register_new_instrument(owner, values, user=request.user)
     except ImportRowError as exc:
-        context = _enterprise_context(request, actor, new_errors=[(field, reason) for _row, field, reason in exc.errors], new=values)
+        context = _enterprise_context(
+            request, actor, new_errors=[(field, reason) for _row, field, reason in exc.errors], new=values
+        )
         return render(request, "verification/enterprise.html", context, status=400)
     messages.success(request, _("已提交备案：%(code)s") % {"code": values["code"]})
     return redirect("verification:enterprise")
@@ -202,17 +231,27 @@ def import_template(request, actor):
 
 def _institution_context(request, actor: Actor, **extra) -> dict:
     institution = _organisation(actor)
-    work = (_with_due(Registration.objects.filter(assigned_institution=institution, status=Registration.Status.APPROVED,
-                                                  instrument__status=reg.Instrument.Status.IN_USE))
-            .select_related("instrument__catalog_item", "owner", "region", "assigned_standard"))
-    records = (VerificationRecord.objects.filter(institution=institution)
-               .select_related("event__instrument", "standard", "verifier", "checker", "approver").order_by("-recorded_at", "-id"))
+    work = _with_due(
+        Registration.objects.filter(
+            assigned_institution=institution, status=Registration.Status.APPROVED, instrument__status=reg.Instrument.Status.IN_USE
+        )
+    ).select_related("instrument__catalog_item", "owner", "region", "assigned_standard")
+    records = (
+        VerificationRecord.objects.filter(institution=institution)
+        .select_related("event__instrument", "standard", "verifier", "checker", "approver")
+        .order_by("-recorded_at", "-id")
+    )
     return {
-        "institution": institution, "work": list(work.order_by("due_on", "id")[:LIST_ROWS]), "work_count": work.count(),
-        "records": list(records[:30]), "can_record": actor.is_verifier,
+        "institution": institution,
+        "work": list(work.order_by("due_on", "id")[:LIST_ROWS]),
+        "work_count": work.count(),
+        "records": list(records[:30]),
+        "can_record": actor.is_verifier,
         "standards": reg.MeasurementStandard.objects.filter(holder=institution).order_by("name", "id"),
         "people": reg.Person.objects.filter(organisation=institution).order_by("name", "id"),
-        "today": timezone.localdate(), "form": {}, **extra,
+        "today": timezone.localdate(),
+        "form": {},
+        **extra,
     }
 
 
@@ -262,8 +301,9 @@ def record(request, actor):
     try:
         if problems:
             raise RefusedRecording(problems)
-        result = services.record_verification(instrument, institution, standard, performed_on, post["passed"] == "1", *people,
-                                              fee=fee, user=request.user)
+        result = services.record_verification(
+            instrument, institution, standard, performed_on, post["passed"] == "1", *people, fee=fee, user=request.user
+        )
     except RefusedRecording as exc:
         context = _institution_context(request, actor, refusals=exc.reasons, form=post)
         return render(request, "verification/institution.html", context, status=400)
@@ -277,26 +317,47 @@ def record(request, actor):
 @role_required(ENTERPRISE, STAFF, *SUPERVISORS)
 def record_detail(request, actor, pk):
     """The certificate (检定证书) or notice of non-conformity (检定结果通知书)."""
-    result = get_object_or_404(VerificationRecord.objects.select_related(
-        "event__instrument__owner", "event__instrument__catalog_item__regulation", "event__instrument__region", "institution",
-        "standard", "verifier", "checker", "approver"), pk=pk)
+    result = get_object_or_404(
+        VerificationRecord.objects.select_related(
+            "event__instrument__owner",
+            "event__instrument__catalog_item__regulation",
+            "event__instrument__region",
+            "institution",
+            "standard",
+            "verifier",
+            "checker",
+            "approver",
+        ),
+        pk=pk,
+    )
     if not RECORDS.visible(actor, VerificationRecord.objects.filter(pk=result.pk)).exists():
         raise Http404("no such record")
-    return render(request, "verification/record.html", {"record": result, "event": result.event, "instrument": result.event.instrument})
+    return render(
+        request, "verification/record.html", {"record": result, "event": result.event, "instrument": result.event.instrument}
+    )
 
 
 @require_GET
 @role_required(ENTERPRISE, STAFF, *SUPERVISORS)
 def registration_detail(request, actor, pk):
     """One registration and its history."""
-    registration = get_object_or_404(Registration.objects.select_related(
-        "instrument__catalog_item", "owner", "region", "assigned_institution", "assigned_standard"), pk=pk)
+    registration = get_object_or_404(
+        Registration.objects.select_related(
+            "instrument__catalog_item", "owner", "region", "assigned_institution", "assigned_standard"
+        ),
+        pk=pk,
+    )
     if not REGISTRATIONS.visible(actor, Registration.objects.filter(pk=registration.pk)).exists():
         raise Http404("no such registration")
-    return render(request, "verification/registration.html", {
-        "registration": registration, "history": registration.history.select_related("actor"),
-        "can_review": _may_review(actor, registration),
-    })
+    return render(
+        request,
+        "verification/registration.html",
+        {
+            "registration": registration,
+            "history": registration.history.select_related("actor"),
+            "can_review": _may_review(actor, registration),
+        },
+    )
 
 
 # -- administrator ---------------------------------------------------------------------
@@ -341,11 +402,19 @@ def administrator(request, actor):
     reviewed = _scoped(Registration.objects.exclude(status=Registration.Status.SUBMITTED).exclude(reviewed_on=None), actor)
     gaps = _scoped(Registration.objects.filter(status=Registration.Status.APPROVED, coverage_gap=True), actor)
     related = ("instrument__catalog_item", "owner", "region", "assigned_institution")
-    return render(request, "verification/administrator.html", {
-        "tab": "review", "scope": _scope_region(request, actor), "can_review": actor.kind in (NATIONAL, REGION_ADMIN),
-        "queue": list(queue.select_related(*related).order_by("submitted_on", "id")[:LIST_ROWS]), "queue_count": queue.count(),
-        "reviewed": list(reviewed.select_related(*related).order_by("-reviewed_on", "-id")[:30]), "gap_count": gaps.count(),
-    })
+    return render(
+        request,
+        "verification/administrator.html",
+        {
+            "tab": "review",
+            "scope": _scope_region(request, actor),
+            "can_review": actor.kind in (NATIONAL, REGION_ADMIN),
+            "queue": list(queue.select_related(*related).order_by("submitted_on", "id")[:LIST_ROWS]),
+            "queue_count": queue.count(),
+            "reviewed": list(reviewed.select_related(*related).order_by("-reviewed_on", "-id")[:30]),
+            "gap_count": gaps.count(),
+        },
+    )
 
 
 @require_POST
@@ -357,12 +426,15 @@ def review(request, actor, pk):
     try:
         if decision not in ("approve", "return"):
             raise VerificationError("decision", "approve or return")
-        registration = services.review_registration(registration, decision == "approve", request.POST.get("reason", ""),
-                                                    user=request.user)
+        registration = services.review_registration(
+            registration, decision == "approve", request.POST.get("reason", ""), user=request.user
+        )
     except VerificationError as exc:
         error = exc
     if _is_htmx(request):
-        registration = Registration.objects.select_related("instrument__catalog_item", "owner", "region", "assigned_institution").get(pk=pk)
+        registration = Registration.objects.select_related(
+            "instrument__catalog_item", "owner", "region", "assigned_institution"
+        ).get(pk=pk)
         return render(request, "verification/_review_row.html", {"r": registration, "error": error, "can_review": True})
     if error is not None:
         messages.error(request, str(error))
@@ -381,10 +453,20 @@ def overdue(request, actor):
     notices = _scoped(Notice.objects.filter(kind=Notice.Kind.OVERDUE), actor)
     if region is not None:
         notices = notices.filter(region__code__startswith=region.descendant_codes_prefix())
-    return render(request, "verification/overdue.html", {
-        "tab": "overdue", "region": region, "choices": choices, "error": error, "days": days, "summary": summary,
-        "notices": notices.count(), "can_escalate": actor.kind in (NATIONAL, REGION_ADMIN),
-    })
+    return render(
+        request,
+        "verification/overdue.html",
+        {
+            "tab": "overdue",
+            "region": region,
+            "choices": choices,
+            "error": error,
+            "days": days,
+            "summary": summary,
+            "notices": notices.count(),
+            "can_escalate": actor.kind in (NATIONAL, REGION_ADMIN),
+        },
+    )
 
 
 @require_POST
@@ -420,13 +502,32 @@ def coverage_page(request, actor):
     # A county has no sub-regions: its own bar against the target.
     shown = children or ([headline] if headline is not None and headline.rollup_in_use else [])
     target = 100 * ledger.target
-    chart = charts.bar_chart([r.name for r in shown], [None if r.rollup_rate is None else 100 * r.rollup_rate for r in shown],
-                             target=target, unit="%", max_value=100, title=_("各地区强检项目建标覆盖率（含下级）"))
-    return render(request, "verification/coverage.html", {
-        "tab": "coverage", "ledger": ledger, "region": region, "headline": headline, "children": children, "chart": chart,
-        "choices": choices, "error": error, "gaps": ledger.gaps[:30], "gap_count": len(ledger.gaps), "target": target,
-        "region_code": region.code if region else "",
-    })
+    chart = charts.bar_chart(
+        [r.name for r in shown],
+        [None if r.rollup_rate is None else 100 * r.rollup_rate for r in shown],
+        target=target,
+        unit="%",
+        max_value=100,
+        title=_("各地区强检项目建标覆盖率（含下级）"),
+    )
+    return render(
+        request,
+        "verification/coverage.html",
+        {
+            "tab": "coverage",
+            "ledger": ledger,
+            "region": region,
+            "headline": headline,
+            "children": children,
+            "chart": chart,
+            "choices": choices,
+            "error": error,
+            "gaps": ledger.gaps[:30],
+            "gap_count": len(ledger.gaps),
+            "target": target,
+            "region_code": region.code if region else "",
+        },
+    )
 
 
 @require_GET
@@ -434,14 +535,24 @@ def coverage_page(request, actor):
 def coverage_history(request, actor):
     """The rolled-up rate by month (an htmx fragment of the coverage page)."""
     region, _choices, error = _chosen_region(request, actor)
-    code = region.code if region is not None else (
-        reg.Region.objects.filter(level=reg.Region.Level.PROVINCE).order_by("code").values_list("code", flat=True).first())
+    code = (
+        region.code
+        if region is not None
+        else (reg.Region.objects.filter(level=reg.Region.Level.PROVINCE).order_by("code").values_list("code", flat=True).first())
+    )
     months = coverage.history(code, 12) if code and not error else []
     target = 100 * coverage.target()
-    chart = charts.month_chart([m["month"] for m in months],
-                               {_("覆盖率"): [None if m["rollup_rate"] is None else 100 * m["rollup_rate"] for m in months],
-                                _("目标"): [target] * len(months)},
-                               title=_("强检项目建标覆盖率逐月变化"), unit="%", kind="lines", max_value=100)
+    chart = charts.month_chart(
+        [m["month"] for m in months],
+        {
+            _("覆盖率"): [None if m["rollup_rate"] is None else 100 * m["rollup_rate"] for m in months],
+            _("目标"): [target] * len(months),
+        },
+        title=_("强检项目建标覆盖率逐月变化"),
+        unit="%",
+        kind="lines",
+        max_value=100,
+    )
     return render(request, "verification/_coverage_history.html", {"months": months, "chart": chart, "code": code})
 
 
@@ -451,8 +562,9 @@ def coverage_xlsx(request, actor):
     ledger, region, _choices, error = _ledger(request, actor)
     if error:
         raise PermissionDenied(error)
-    response = HttpResponse(coverage.export_xlsx(ledger), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        coverage.export_xlsx(ledger), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     name = f"coverage-{region.code if region else 'all'}-{ledger.as_of}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-

@@ -33,7 +33,10 @@ def assert_contract(doc):
     json.dumps(doc, allow_nan=False)
 
 
-@pytest.mark.parametrize("estimator", ["weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a", "power-moderated-mean"])
+@pytest.mark.parametrize(
+    "estimator",
+    ["weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a", "power-moderated-mean"],
+)
 def test_every_estimator_follows_the_contract(estimator):
     doc = compute_document(ROWS, estimator)
     assert_contract(doc)
@@ -79,7 +82,9 @@ def test_algorithm_a_document_uses_robust_sd_for_z():
     p = doc["participants"][0]
     assert p["z"] == pytest.approx((1.69 - ref["value"]) / ref["s"])
     assert p["U_d"] is None and p["En"] is None and p["zeta"] is None  # no u given
-    assert compute_document(rows, "algorithm-a", sigma_pt=0.25)["participants"][0]["z"] == pytest.approx((1.69 - ref["value"]) / 0.25)
+    assert compute_document(rows, "algorithm-a", sigma_pt=0.25)["participants"][0]["z"] == pytest.approx(
+        (1.69 - ref["value"]) / 0.25
+    )
 
 
 def test_two_participants():
@@ -185,7 +190,9 @@ def run_cli(argv):
 def test_cli_json_table_and_plot(tmp_path, capsys):
     path = tmp_path / "round.csv"
     path.write_text("lab,value,u\n" + "".join(f"{r['lab']},{r['value']},{r['u']}\n" for r in ROWS), encoding="utf-8")
-    assert run_cli(["comparison", "compute", str(path), "--estimator", "cox-a", "--json", "--plot", str(tmp_path / "out.svg")]) == 0
+    assert (
+        run_cli(["comparison", "compute", str(path), "--estimator", "cox-a", "--json", "--plot", str(tmp_path / "out.svg")]) == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc == compute_document(ROWS, "cox-a")
     assert b"<svg" in (tmp_path / "out.svg").read_bytes()

@@ -93,7 +93,9 @@ CASES = {
         "kcrv": ("5467E1", "14E1"),  # 54670(140) kBq
         "unit": 1000.0,
         "doe": {
-            "NPL": ("0.07", "0.56"), "PTB": ("-0.08", "0.35"), "LNE-LNHB": ("-0.27", "0.32"),
+            "NPL": ("0.07", "0.56"),
+            "PTB": ("-0.08", "0.35"),
+            "LNE-LNHB": ("-0.27", "0.32"),
             "POLATOM": ("0.39", "0.42"),
         },
     },
@@ -124,8 +126,11 @@ CASES = {
         "kcrv": ("11603E1", "55E1"),  # 116030(550) kBq
         "unit": 1000.0,
         "doe": {
-            "NMIJ": ("-0.8", "1.3"), "CIEMAT": ("1.9", "2.1"), "LNE-LNHB": ("-2.2", "1.2"),
-            "PTB": ("-0.5", "1.6"), "NIST 2010": ("-0.9", "1.5"),
+            "NMIJ": ("-0.8", "1.3"),
+            "CIEMAT": ("1.9", "2.1"),
+            "LNE-LNHB": ("-2.2", "1.2"),
+            "PTB": ("-0.5", "1.6"),
+            "NIST 2010": ("-0.9", "1.5"),
         },
     },
 }
@@ -137,8 +142,14 @@ GA67_2006_ROWS = [row for row in CASES["Ga-67 (2020)"]["rows"] if row.get("in_re
 ]
 GA67_2006_KCRV = ("11619E1", "56E1")  # 116190(560) kBq
 GA67_2006_DOE = {
-    "CMI": ("2.6", "2.0"), "NPL": ("-0.2", "2.5"), "NMISA": ("0.2", "0.7"), "BKFH": ("-1.0", "1.2"),
-    "NIST 1999": ("0.0", "0.9"), "NMIJ": ("-1.0", "0.9"), "CIEMAT": ("1.8", "1.9"), "LNE-LNHB": ("-2.4", "0.8"),
+    "CMI": ("2.6", "2.0"),
+    "NPL": ("-0.2", "2.5"),
+    "NMISA": ("0.2", "0.7"),
+    "BKFH": ("-1.0", "1.2"),
+    "NIST 1999": ("0.0", "0.9"),
+    "NMIJ": ("-1.0", "0.9"),
+    "CIEMAT": ("1.8", "1.9"),
+    "LNE-LNHB": ("-2.4", "0.8"),
 }
 
 
@@ -174,7 +185,8 @@ def test_sir_kcrv_and_degrees_of_equivalence_cli(name, tmp_path, capsys):
     case = CASES[name]
     path = tmp_path / "sir.csv"
     path.write_text(
-        "lab,value,u,in_reference\n" + "".join(f"{r['lab']},{r['value']},{r['u']},{r.get('in_reference', 1)}\n" for r in case["rows"]),
+        "lab,value,u,in_reference\n"
+        + "".join(f"{r['lab']},{r['value']},{r['u']},{r.get('in_reference', 1)}\n" for r in case["rows"]),
         encoding="utf-8",
     )
     assert run_cli(["comparison", "compute", str(path), "--estimator", case["estimator"], "--json"]) == 0
@@ -205,8 +217,11 @@ def test_ac225_two_results_also_the_arithmetic_mean():
     assert_published(case, ref.value, ref.u, dict(zip(labs, doe.d)), dict(zip(labs, doe.U_d)))
     doc = compute_document(case["rows"], "mean")
     assert_published(
-        case, doc["reference"]["value"], doc["reference"]["u"],
-        {p["lab"]: p["d"] for p in doc["participants"]}, {p["lab"]: p["U_d"] for p in doc["participants"]},
+        case,
+        doc["reference"]["value"],
+        doc["reference"]["u"],
+        {p["lab"]: p["d"] for p in doc["participants"]},
+        {p["lab"]: p["U_d"] for p in doc["participants"]},
     )
 
 
@@ -254,7 +269,9 @@ def test_propagated_reference_uncertainty_option():
     x = np.array([1.0, 1.2, 0.9, 1.1])
     u = np.array([0.1, 0.2, 0.1, 0.3])
     wm = weighted_mean(x, u)
-    assert np.allclose(degrees_of_equivalence(x, u, wm, reference_uncertainty="propagated").u_d, degrees_of_equivalence(x, u, wm).u_d)
+    assert np.allclose(
+        degrees_of_equivalence(x, u, wm, reference_uncertainty="propagated").u_d, degrees_of_equivalence(x, u, wm).u_d
+    )
     mean = arithmetic_mean(x)
     prop = degrees_of_equivalence(x, u, mean, reference_uncertainty="propagated")
     w = np.full(4, 0.25)

@@ -13,9 +13,18 @@ from jiliang.core.comparison import dersimonian_laird, paule_mandel, weighted_me
 # tpos, tneg, cpos, cneg
 BCG = np.array(
     [
-        [4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],
-        [33, 5036, 47, 5761], [180, 1361, 372, 1079], [8, 2537, 10, 619], [505, 87886, 499, 87892],
-        [29, 7470, 45, 7232], [17, 1699, 65, 1600], [186, 50448, 141, 27197], [5, 2493, 3, 2338],
+        [4, 119, 11, 128],
+        [6, 300, 29, 274],
+        [3, 228, 11, 209],
+        [62, 13536, 248, 12619],
+        [33, 5036, 47, 5761],
+        [180, 1361, 372, 1079],
+        [8, 2537, 10, 619],
+        [505, 87886, 499, 87892],
+        [29, 7470, 45, 7232],
+        [17, 1699, 65, 1600],
+        [186, 50448, 141, 27197],
+        [5, 2493, 3, 2338],
         [27, 16886, 29, 17825],
     ],
     dtype=float,
@@ -64,6 +73,7 @@ def test_dersimonian_laird_odds_ratio_matches_metan():
 def independent_paule_mandel(y, v):
     """A plain bisection on the Paule–Mandel estimating equation, written separately
     from the library (no published PM output for dat.bcg was found to cite)."""
+
     def q(t):
         w = 1 / (v + t)
         mu = (w * y).sum() / w.sum()

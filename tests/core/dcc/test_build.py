@@ -75,12 +75,15 @@ def test_bad_unit_names_field_and_token():
     assert "\\pascl" in str(err.value)
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"expanded_uncertainty": -1.0}, "expanded_uncertainty"),
-    ({"coverage_factor": None}, "coverage_factor"),
-    ({"coverage_probability": 1.5}, "coverage_probability"),
-    ({"value": float("nan")}, "value"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"expanded_uncertainty": -1.0}, "expanded_uncertainty"),
+        ({"coverage_factor": None}, "coverage_factor"),
+        ({"coverage_probability": 1.5}, "coverage_probability"),
+        ({"value": float("nan")}, "value"),
+    ],
+)
 def test_bad_quantities_are_rejected(changes, field):
     with pytest.raises(DccError, match=field):
         build_dcc(_with_quantity(sample_record(1), **changes))

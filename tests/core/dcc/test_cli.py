@@ -19,8 +19,15 @@ def keys(tmp_path_factory, jiliang_pki):
     (folder / "cert.pem").write_bytes(jiliang_pki["inst"].cert_pem)
     leaf = pki.load_certificate(jiliang_pki["inst"].cert_pem)
     t = dt.datetime(2026, 6, 1, tzinfo=UTC)
-    (folder / "crl.pem").write_bytes(pki.create_crl(jiliang_pki["ca"], {leaf.serial_number: t}, this_update=t,
-                                                    next_update=t + dt.timedelta(days=90), ca_passphrase=b"root-pw"))
+    (folder / "crl.pem").write_bytes(
+        pki.create_crl(
+            jiliang_pki["ca"],
+            {leaf.serial_number: t},
+            this_update=t,
+            next_update=t + dt.timedelta(days=90),
+            ca_passphrase=b"root-pw",
+        )
+    )
     return folder
 
 
@@ -34,10 +41,43 @@ def test_build_sign_verify_render(tmp_path, keys, capsys, monkeypatch):
     assert "valid" in capsys.readouterr().out
     monkeypatch.setenv("DCC_KEY_PW", "inst-pw")
     for role in ("verifier", "checker", "approver"):
-        assert main(["dcc", "sign", str(xml), "--key", str(keys / "key.pem"), "--cert", str(keys / "cert.pem"),
-                     "--password-env", "DCC_KEY_PW", "--role", role, "--time", "2026-11-23T09:00:00Z"]) == 0
-    assert main(["dcc", "verify", str(xml), "--trust", str(keys / "ca.pem"), "--json",
-                 "--require-role", "approver", "--expect-id", "JL-ZJ-2026-000123"]) == 0
+        assert (
+            main(
+                [
+                    "dcc",
+                    "sign",
+                    str(xml),
+                    "--key",
+                    str(keys / "key.pem"),
+                    "--cert",
+                    str(keys / "cert.pem"),
+                    "--password-env",
+                    "DCC_KEY_PW",
+                    "--role",
+                    role,
+                    "--time",
+                    "2026-11-23T09:00:00Z",
+                ]
+            )
+            == 0
+        )
+    assert (
+        main(
+            [
+                "dcc",
+                "verify",
+                str(xml),
+                "--trust",
+                str(keys / "ca.pem"),
+                "--json",
+                "--require-role",
+                "approver",
+                "--expect-id",
+                "JL-ZJ-2026-000123",
+            ]
+        )
+        == 0
+    )
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["valid"] and verdict["signature"]["valid"] and verdict["chain"]["valid"]
     assert [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver"]
@@ -52,8 +92,10 @@ def test_build_sign_verify_render(tmp_path, keys, capsys, monkeypatch):
 
 def test_verify_ptb_example_and_tampered_copy(tmp_path, capsys):
     ca = tmp_path / "ca.pem"
-    ca.write_bytes((DATA / "certs" / "calibration-community-root-ca-01.crt").read_bytes()
-                   + (DATA / "certs" / "calibration-community-sub-ca-01.crt").read_bytes())
+    ca.write_bytes(
+        (DATA / "certs" / "calibration-community-root-ca-01.crt").read_bytes()
+        + (DATA / "certs" / "calibration-community-sub-ca-01.crt").read_bytes()
+    )
     signed = DATA / "dcc-3.2.0_gp-temperature-typical-v12_xades-signed.xml"
     assert main(["dcc", "verify", str(signed), "--trust", str(ca)]) == 0
     assert "VALID" in capsys.readouterr().out
@@ -71,8 +113,22 @@ def test_errors_are_one_line(tmp_path, keys, capsys, monkeypatch):
     xml = tmp_path / "x.xml"
     xml.write_bytes((DATA / "dcc-3.3.0_gp-temperature-simplified.xml").read_bytes())
     monkeypatch.setenv("WRONG_PW", "nope")
-    assert main(["dcc", "sign", str(xml), "--key", str(keys / "key.pem"), "--cert", str(keys / "cert.pem"),
-                 "--password-env", "WRONG_PW"]) == 2
+    assert (
+        main(
+            [
+                "dcc",
+                "sign",
+                str(xml),
+                "--key",
+                str(keys / "key.pem"),
+                "--cert",
+                str(keys / "cert.pem"),
+                "--password-env",
+                "WRONG_PW",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "wrong passphrase" in err
 

@@ -7,37 +7,43 @@ from jiliang.core.dcc.dsi import canonical_unit, from_pint, parse_unit, same_uni
 from jiliang.core.dcc.errors import UnitError
 
 
-@pytest.mark.parametrize("text, canonical", [
-    (r"\metre\second\tothe{-1}", r"\metre\second\tothe{-1}"),
-    (r"\metre\per\second", r"\metre\second\tothe{-1}"),
-    (r"\kilo\gram", r"\kilogram"),
-    (r"\kilogram", r"\kilogram"),
-    (r"\degreecelsius", r"\degreecelsius"),
-    (r"\percent", r"\percent"),
-    (r"\one", r"\one"),
-    (r"\milli\metre\tothe{2}", r"\milli\metre\tothe{2}"),
-    (r"\metre\per\second\tothe{2}", r"\metre\second\tothe{-2}"),
-    (r"\kilogram\metre\tothe{2}\per\second\tothe{2}", r"\kilogram\metre\tothe{2}\second\tothe{-2}"),
-    (r"\mega\pascal", r"\mega\pascal"),
-    (r"\micro\ohm", r"\micro\ohm"),
-    (r"\metre\tothe{0.5}", r"\metre\tothe{0.5}"),
-])
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        (r"\metre\second\tothe{-1}", r"\metre\second\tothe{-1}"),
+        (r"\metre\per\second", r"\metre\second\tothe{-1}"),
+        (r"\kilo\gram", r"\kilogram"),
+        (r"\kilogram", r"\kilogram"),
+        (r"\degreecelsius", r"\degreecelsius"),
+        (r"\percent", r"\percent"),
+        (r"\one", r"\one"),
+        (r"\milli\metre\tothe{2}", r"\milli\metre\tothe{2}"),
+        (r"\metre\per\second\tothe{2}", r"\metre\second\tothe{-2}"),
+        (r"\kilogram\metre\tothe{2}\per\second\tothe{2}", r"\kilogram\metre\tothe{2}\second\tothe{-2}"),
+        (r"\mega\pascal", r"\mega\pascal"),
+        (r"\micro\ohm", r"\micro\ohm"),
+        (r"\metre\tothe{0.5}", r"\metre\tothe{0.5}"),
+    ],
+)
 def test_good_units_parse_to_canonical_form(text, canonical):
     assert canonical_unit(text) == canonical
 
 
-@pytest.mark.parametrize("text, token", [
-    (r"\meter", r"\meter"),                 # American spelling is not D-SI
-    (r"\metre\secnd", r"\secnd"),
-    (r"\kilo\kilogram", r"\kilogram"),      # kilogram takes no prefix
-    (r"\milli\percent", r"\percent"),
-    (r"\metre\tothe{x}", r"\tothe{x}"),
-    (r"\metre\tothe{2}\tothe{2}", r"\tothe{2}"),
-    (r"\kilo", r"\kilo"),
-    (r"\metre\per", r"\per"),
-    (r"m/s", "m/s"),
-    (r"\metre s", " s"),
-])
+@pytest.mark.parametrize(
+    "text, token",
+    [
+        (r"\meter", r"\meter"),  # American spelling is not D-SI
+        (r"\metre\secnd", r"\secnd"),
+        (r"\kilo\kilogram", r"\kilogram"),  # kilogram takes no prefix
+        (r"\milli\percent", r"\percent"),
+        (r"\metre\tothe{x}", r"\tothe{x}"),
+        (r"\metre\tothe{2}\tothe{2}", r"\tothe{2}"),
+        (r"\kilo", r"\kilo"),
+        (r"\metre\per", r"\per"),
+        (r"m/s", "m/s"),
+        (r"\metre s", " s"),
+    ],
+)
 def test_bad_units_name_the_offending_token(text, token):
     with pytest.raises(UnitError) as err:
         parse_unit(text)
@@ -66,15 +72,18 @@ def test_to_pint_conversion_factors():
     assert isinstance(to_pint(r"\one"), pint.Unit)
 
 
-@pytest.mark.parametrize("pint_text, dsi", [
-    ("m/s", r"\metre\second\tothe{-1}"),
-    ("kg", r"\kilogram"),
-    ("mV", r"\milli\volt"),
-    ("degC", r"\degreecelsius"),
-    ("MPa", r"\mega\pascal"),
-    ("dimensionless", r"\one"),
-    ("km/h", r"\kilo\metre\hour\tothe{-1}"),
-])
+@pytest.mark.parametrize(
+    "pint_text, dsi",
+    [
+        ("m/s", r"\metre\second\tothe{-1}"),
+        ("kg", r"\kilogram"),
+        ("mV", r"\milli\volt"),
+        ("degC", r"\degreecelsius"),
+        ("MPa", r"\mega\pascal"),
+        ("dimensionless", r"\one"),
+        ("km/h", r"\kilo\metre\hour\tothe{-1}"),
+    ],
+)
 def test_from_pint(pint_text, dsi):
     assert same_unit(from_pint(pint_text), dsi)
     assert same_unit(from_pint(to_pint(dsi)), dsi)

@@ -5,10 +5,9 @@ import copy
 import json
 
 import pytest
-from lxml import etree
 
-from jiliang.core.dcc.parse import parse_dcc, quantities
 from jiliang.core.dcc.errors import SchemaError
+from jiliang.core.dcc.parse import parse_dcc, quantities
 from jiliang.core.dcc.schema import parse_xml, validate_schema
 
 from .conftest import DATA

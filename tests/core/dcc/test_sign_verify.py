@@ -38,10 +38,12 @@ def triple(jiliang_pki):
 
 # --- PTB's signed example (XAdES-BES, ECDSA P-256, SigningTime 2023-03-27T15:14:30Z) ---
 
+
 def test_ptb_signed_example_verifies_at_its_signing_time():
     anchors = [pki.load_certificate(PTB_ROOT.read_bytes())]
-    verdict = verify_dcc(PTB_SIGNED.read_bytes(), trust_anchors=anchors,
-                         intermediates=[pki.load_certificate(PTB_SUB.read_bytes())])
+    verdict = verify_dcc(
+        PTB_SIGNED.read_bytes(), trust_anchors=anchors, intermediates=[pki.load_certificate(PTB_SUB.read_bytes())]
+    )
     assert verdict.valid, verdict.reasons
     (sig,) = verdict.signatures
     assert sig.signing_time == "2023-03-27T15:14:30+00:00"
@@ -74,6 +76,7 @@ def test_ptb_example_without_its_ca_is_untrusted():
 
 
 # --- Jiliang's own signatures ---
+
 
 def test_signed_document_is_schema_valid_and_verifies(signed, jiliang_pki):
     assert validate_schema(signed).valid
@@ -108,13 +111,15 @@ def test_removing_the_last_of_three_signatures_leaves_a_valid_two(triple, jilian
 
 
 def test_changing_an_earlier_signature_breaks_the_later_ones(triple, jiliang_pki):
-    changed = triple.replace(b"<xades:ClaimedRole>verifier</xades:ClaimedRole>",
-                             b"<xades:ClaimedRole>approver</xades:ClaimedRole>", 1)
+    changed = triple.replace(
+        b"<xades:ClaimedRole>verifier</xades:ClaimedRole>", b"<xades:ClaimedRole>approver</xades:ClaimedRole>", 1
+    )
     verdict = verify_dcc(changed, trust_anchors=[jiliang_pki["anchor"]])
     assert [s.signature_valid for s in verdict.signatures] == [False, False, False]
 
 
 # --- the tampering cases of issue 6 ---
+
 
 def test_changed_value(signed, jiliang_pki):
     changed = signed.replace(b"<si:value>0.1</si:value>", b"<si:value>0.2</si:value>", 1)
@@ -127,7 +132,7 @@ def test_changed_value(signed, jiliang_pki):
 
 def test_one_changed_byte_in_a_measured_value(signed, jiliang_pki):
     start = signed.index(b"<si:value>-0.0008</si:value>") + len(b"<si:value>-0.000")
-    changed = signed[:start] + b"9" + signed[start + 1:]
+    changed = signed[:start] + b"9" + signed[start + 1 :]
     verdict = verify_dcc(changed, trust_anchors=[jiliang_pki["anchor"]])
     assert verdict.reasons == [r for r in verdict.reasons if r.startswith("signature 1: " + MISMATCH)]
     assert verdict.reasons
@@ -150,16 +155,23 @@ def test_removed_signature(signed, jiliang_pki):
 
 def test_signature_by_a_revoked_key(signed, jiliang_pki):
     leaf = pki.load_certificate(jiliang_pki["inst"].cert_pem)
-    crl = pki.create_crl(jiliang_pki["ca"], {leaf.serial_number: dt.datetime(2026, 6, 1, tzinfo=UTC)},
-                         this_update=dt.datetime(2026, 6, 1, tzinfo=UTC),
-                         next_update=dt.datetime(2026, 12, 1, tzinfo=UTC), ca_passphrase=b"root-pw")
+    crl = pki.create_crl(
+        jiliang_pki["ca"],
+        {leaf.serial_number: dt.datetime(2026, 6, 1, tzinfo=UTC)},
+        this_update=dt.datetime(2026, 6, 1, tzinfo=UTC),
+        next_update=dt.datetime(2026, 12, 1, tzinfo=UTC),
+        ca_passphrase=b"root-pw",
+    )
     revoked = pki.revoked_serials(crl, jiliang_pki["ca"].cert_pem)
     verdict = verify_dcc(signed, trust_anchors=[jiliang_pki["anchor"]], revoked=set(revoked))
     assert verdict.signature_valid and verdict.chain_valid and verdict.revoked and not verdict.valid
     assert any(f"serial {leaf.serial_number:x}) is revoked" in r for r in verdict.reasons)
     # The same through a callable, and by hex serial.
-    verdict = verify_dcc(signed, trust_anchors=[jiliang_pki["anchor"]],
-                         revoked=lambda c: "key compromised" if c.serial_number == leaf.serial_number else None)
+    verdict = verify_dcc(
+        signed,
+        trust_anchors=[jiliang_pki["anchor"]],
+        revoked=lambda c: "key compromised" if c.serial_number == leaf.serial_number else None,
+    )
     assert verdict.revoked and any("key compromised" in r for r in verdict.reasons)
     assert verify_dcc(signed, trust_anchors=[jiliang_pki["anchor"]], revoked={f"{leaf.serial_number:x}"}).revoked
     assert not verify_dcc(signed, trust_anchors=[jiliang_pki["anchor"]], revoked={12345}).revoked
@@ -202,6 +214,7 @@ def test_signing_outside_the_certificate_validity_is_refused(jiliang_pki):
 
 # --- PKI primitives ---
 
+
 def test_keys_are_stored_encrypted(jiliang_pki):
     pem = jiliang_pki["inst"].key_pem
     assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
@@ -238,13 +251,18 @@ def test_required_roles(triple, jiliang_pki):
     assert not verdict.valid and verdict.reasons == ["signature: no valid signature by the approver"]
 
 
-@pytest.mark.parametrize("old, new", [
-    (b"<ds:X509Certificate>MII", b"<ds:X509Certificate>!!!"),
-    (b'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>',
-     b'<ds:SignatureMethod Algorithm="urn:unknown"/>'),
-    (b"<xades:SigningTime>2026-11-23T09:00:00Z", b"<xades:SigningTime>yesterday"),
-    (b'<ds:Reference URI=""', b'<ds:Reference URI="#elsewhere"'),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (b"<ds:X509Certificate>MII", b"<ds:X509Certificate>!!!"),
+        (
+            b'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"/>',
+            b'<ds:SignatureMethod Algorithm="urn:unknown"/>',
+        ),
+        (b"<xades:SigningTime>2026-11-23T09:00:00Z", b"<xades:SigningTime>yesterday"),
+        (b'<ds:Reference URI=""', b'<ds:Reference URI="#elsewhere"'),
+    ],
+)
 def test_malformed_signatures_are_invalid_not_crashes(signed, jiliang_pki, old, new):
     changed = signed.replace(old, new, 1)
     assert changed != signed

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiliang.core.dcc.build import build_dcc
-from jiliang.core.dcc.dsi import PREFIXES, UNITS, _UNPREFIXABLE, canonical_unit, parse_unit, to_pint
+from jiliang.core.dcc.dsi import _UNPREFIXABLE, PREFIXES, UNITS, canonical_unit, parse_unit, to_pint
 from jiliang.core.dcc.parse import check_upstream, document_sha256, upstream_certificates
 from jiliang.core.dcc.sample import sample_record
 
@@ -20,7 +20,8 @@ def test_downstream_records_the_upstream_hash_and_the_check_finds_changes():
     assert check_upstream(downstream, {"NIM-2026-P-0077": upstream}) == []
     altered = upstream.replace(b"<si:value>0.1</si:value>", b"<si:value>0.11</si:value>", 1)
     assert check_upstream(downstream, {"NIM-2026-P-0077": altered}) == [
-        "upstream NIM-2026-P-0077: SHA-256 does not match the recorded hash"]
+        "upstream NIM-2026-P-0077: SHA-256 does not match the recorded hash"
+    ]
     assert check_upstream(downstream, {}) == ["upstream NIM-2026-P-0077: certificate not supplied"]
 
 

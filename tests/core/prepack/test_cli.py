@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from jiliang.core.errors import InputError
 from jiliang.commands import prepack as command
-from jiliang.core.prepack import PrepackError
+from jiliang.core.errors import InputError
 
 JUDGE_KEYS = ["edition", "T", "n", "lambda", "mean", "s", "mean_ok", "short_T", "short_2T", "allowed_short_T", "pass", "reasons"]
 

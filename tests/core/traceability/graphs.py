@@ -22,8 +22,15 @@ def standards_table(n_standards, standards):
     def cols(rows, n):
         return [np.array([r[i] for r in rows], dtype=np.int64) for i in range(n)]
 
-    return StandardsTable(n_standards, np.array(ptr), np.array(devices, dtype=np.int64), np.array(root, bool),
-                          *cols(ap, 3), *cols(st, 4), *cols(oo, 3))
+    return StandardsTable(
+        n_standards,
+        np.array(ptr),
+        np.array(devices, dtype=np.int64),
+        np.array(root, bool),
+        *cols(ap, 3),
+        *cols(st, 4),
+        *cols(oo, 3),
+    )
 
 
 def event_batch(events, first_id=0):
@@ -38,9 +45,14 @@ def event_batch(events, first_id=0):
         return np.array([e.get(name, default) for e in events], dtype=dtype)
 
     return EventBatch(
-        item=col("item", 0, np.int64), date=col("date", 0, np.int64), valid_until=col("until", DATE_MAX, np.int64),
-        passed=col("passed", True, bool), standard_indptr=np.array(ptr), standard_indices=np.array(ind, dtype=np.int64),
-        range_ok=col("range_ok", True, bool), uncertainty_ratio=col("ratio", np.nan, float),
+        item=col("item", 0, np.int64),
+        date=col("date", 0, np.int64),
+        valid_until=col("until", DATE_MAX, np.int64),
+        passed=col("passed", True, bool),
+        standard_indptr=np.array(ptr),
+        standard_indices=np.array(ind, dtype=np.int64),
+        range_ok=col("range_ok", True, bool),
+        uncertainty_ratio=col("ratio", np.nan, float),
         revoked=col("revoked", False, bool),
         event_id=np.arange(first_id, first_id + len(events)),
         uncertainty=col("uncertainty", np.nan, float),

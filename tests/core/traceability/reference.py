@@ -21,7 +21,7 @@ class Reference:
 
     # -- facts about standards at t
     def approved(self, s, t):
-        return any(f <= t < u for f, u in self.std[s].get("approvals", [(-10**9, 10**9)]))
+        return any(f <= t < u for f, u in self.std[s].get("approvals", [(-(10**9), 10**9)]))
 
     def status(self, s, t):
         rows = [(f, u, c) for f, u, c in self.std[s].get("status", []) if f <= t]

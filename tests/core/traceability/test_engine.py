@@ -74,8 +74,7 @@ def test_diamond_with_one_good_and_one_broken_branch():
     # Standard 1 has two devices, 1 and 2. Device 1 traces through standard 2 (device 3)
     # to root 0; device 2 goes to the same root through standard 3 (device 4), which
     # failed its calibration. Instrument 5 uses standard 1: the diamond is broken.
-    standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1, 2]},
-                 2: {"devices": [3]}, 3: {"devices": [4]}}
+    standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1, 2]}, 2: {"devices": [3]}, 3: {"devices": [4]}}
     events = [
         {"item": 3, "date": 10, "stds": [0]},
         {"item": 4, "date": 10, "stds": [0], "passed": False},
@@ -96,10 +95,13 @@ def test_diamond_with_one_good_and_one_broken_branch():
 
 def test_both_branches_of_a_diamond_reach_the_same_device():
     # Standards 1 and 2 share device 3: the instrument's chain visits it twice, once per path.
-    standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1]}, 2: {"devices": [2]},
-                 3: {"devices": [3]}}
-    events = [{"item": 3, "date": 1, "stds": [0]}, {"item": 1, "date": 2, "stds": [3]},
-              {"item": 2, "date": 2, "stds": [3]}, {"item": 4, "date": 3, "until": 50, "stds": [1, 2]}]
+    standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1]}, 2: {"devices": [2]}, 3: {"devices": [3]}}
+    events = [
+        {"item": 3, "date": 1, "stds": [0]},
+        {"item": 1, "date": 2, "stds": [3]},
+        {"item": 2, "date": 2, "stds": [3]},
+        {"item": 4, "date": 3, "until": 50, "stds": [1, 2]},
+    ]
     engine = TraceabilityEngine(5, standards_table(4, standards), event_batch(events))
     assert engine.validity_at(10).valid[4]
     chain = engine.chain(4, 10)
@@ -108,12 +110,13 @@ def test_both_branches_of_a_diamond_reach_the_same_device():
 
 def test_assessment_lapsed_between_two_events():
     # Standard 1's assessment certificate ran out on day 100 and was renewed on day 120.
-    standards = {0: {"devices": [0], "root": True},
-                 1: {"devices": [1], "approvals": [(0, 100), (120, 1500)]}}
-    events = [{"item": 1, "date": 5, "stds": [0]},
-              {"item": 2, "date": 90, "until": 455, "stds": [1]},
-              {"item": 3, "date": 110, "until": 475, "stds": [1]},
-              {"item": 4, "date": 130, "until": 495, "stds": [1]}]
+    standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1], "approvals": [(0, 100), (120, 1500)]}}
+    events = [
+        {"item": 1, "date": 5, "stds": [0]},
+        {"item": 2, "date": 90, "until": 455, "stds": [1]},
+        {"item": 3, "date": 110, "until": 475, "stds": [1]},
+        {"item": 4, "date": 130, "until": 495, "stds": [1]},
+    ]
     engine = TraceabilityEngine(5, standards_table(2, standards), event_batch(events))
     v = engine.validity_at(200)
     assert list(v.valid[2:]) == [True, False, True]
@@ -123,10 +126,13 @@ def test_assessment_lapsed_between_two_events():
 
 
 def test_suspended_and_cancelled_standard():
-    standards = {0: {"devices": [0], "root": True},
-                 1: {"devices": [1], "status": [(50, 60, STATUS_SUSPENDED), (200, DATE_MAX, STATUS_CANCELLED)]}}
+    standards = {
+        0: {"devices": [0], "root": True},
+        1: {"devices": [1], "status": [(50, 60, STATUS_SUSPENDED), (200, DATE_MAX, STATUS_CANCELLED)]},
+    }
     events = [{"item": 1, "date": 5, "stds": [0]}] + [
-        {"item": 2 + k, "date": d, "until": d + 365, "stds": [1]} for k, d in enumerate((55, 70, 210))]
+        {"item": 2 + k, "date": d, "until": d + 365, "stds": [1]} for k, d in enumerate((55, 70, 210))
+    ]
     engine = TraceabilityEngine(5, standards_table(2, standards), event_batch(events))
     v = engine.validity_at(300)
     assert list(v.flags[2:]) == [R.STANDARD_SUSPENDED, 0, R.STANDARD_CANCELLED]
@@ -134,11 +140,13 @@ def test_suspended_and_cancelled_standard():
 
 def test_failed_range_warning_and_events_without_standard():
     standards = {0: {"devices": [0], "root": True}}
-    events = [{"item": 1, "date": 5, "stds": [0], "passed": False},
-              {"item": 2, "date": 5, "stds": [0], "range_ok": False},
-              {"item": 3, "date": 5, "stds": [0], "ratio": 2.5},
-              {"item": 4, "date": 5, "stds": [0], "ratio": 2.5, "required": 2.0},
-              {"item": 5, "date": 5, "stds": []}]
+    events = [
+        {"item": 1, "date": 5, "stds": [0], "passed": False},
+        {"item": 2, "date": 5, "stds": [0], "range_ok": False},
+        {"item": 3, "date": 5, "stds": [0], "ratio": 2.5},
+        {"item": 4, "date": 5, "stds": [0], "ratio": 2.5, "required": 2.0},
+        {"item": 5, "date": 5, "stds": []},
+    ]
     batch = event_batch(events)
     batch = EventBatch(**{**batch.__dict__, "required_ratio": np.array([3, 3, 3, 2, 3.0])})
     engine = TraceabilityEngine(6, standards_table(1, standards), batch)
@@ -151,9 +159,12 @@ def test_failed_range_warning_and_events_without_standard():
 def test_cycle_in_the_data():
     # Devices 1 and 2 calibrated each other on day 10 (standards 1 and 2): a cycle.
     standards = {1: {"devices": [1]}, 2: {"devices": [2]}, 0: {"devices": [0], "root": True}}
-    events = [{"item": 1, "date": 10, "stds": [2]}, {"item": 2, "date": 10, "stds": [1]},
-              {"item": 3, "date": 20, "until": 300, "stds": [1]},
-              {"item": 4, "date": 20, "until": 300, "stds": [0]}]
+    events = [
+        {"item": 1, "date": 10, "stds": [2]},
+        {"item": 2, "date": 10, "stds": [1]},
+        {"item": 3, "date": 20, "until": 300, "stds": [1]},
+        {"item": 4, "date": 20, "until": 300, "stds": [0]},
+    ]
     engine = TraceabilityEngine(5, standards_table(3, standards), event_batch(events))
     v = engine.validity_at(30)
     assert v.flags[3] == R.CYCLE | R.UPSTREAM_BREAK
@@ -174,8 +185,12 @@ def chain_for_impact():
     """Root 0 -> standard 1 (device 1, calibrated days 0 and 100) -> standard 2 (device 2,
     calibrated with 1 on days 50 and 150) -> instruments 3..6 verified on 60, 120, 160, 200."""
     standards = {0: {"devices": [0], "root": True}, 1: {"devices": [1]}, 2: {"devices": [2]}}
-    events = [{"item": 1, "date": 0, "stds": [0]}, {"item": 1, "date": 100, "stds": [0]},
-              {"item": 2, "date": 50, "stds": [1]}, {"item": 2, "date": 150, "stds": [1]}]
+    events = [
+        {"item": 1, "date": 0, "stds": [0]},
+        {"item": 1, "date": 100, "stds": [0]},
+        {"item": 2, "date": 50, "stds": [1]},
+        {"item": 2, "date": 150, "stds": [1]},
+    ]
     events += [{"item": 3 + k, "date": d, "stds": [2]} for k, d in enumerate((60, 120, 160, 200))]
     return TraceabilityEngine(7, standards_table(3, standards), event_batch(events))
 
@@ -223,8 +238,9 @@ def test_appended_events_are_found_and_late_entries_refresh_later_events():
     engine = chain_for_impact()
     # A new instrument event, and a late-entered failed calibration of device 2 on day 155
     # that becomes standard 2's current calibration for the day-160 and day-200 events.
-    rows = engine.append_events(event_batch([{"item": 0, "date": 300, "stds": [2]},
-                                             {"item": 2, "date": 155, "stds": [1], "passed": False}], first_id=8))
+    rows = engine.append_events(
+        event_batch([{"item": 0, "date": 300, "stds": [2]}, {"item": 2, "date": 155, "stds": [1], "passed": False}], first_id=8)
+    )
     assert engine.event_id[rows].tolist() == [8, 9]
     v = engine.validity_at(310)
     assert list(v.valid[3:]) == [True, True, False, False]

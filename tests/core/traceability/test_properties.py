@@ -23,25 +23,29 @@ def graphs(draw):
             "root": draw(st.booleans()),
         }
         if draw(st.booleans()):
-            spec["approvals"] = [tuple(sorted(draw(st.tuples(st.integers(0, DAYS), st.integers(0, DAYS)))))
-                                 for _ in range(draw(st.integers(0, 2)))]
-        spec["status"] = [(f, f + draw(st.integers(0, 10)), draw(st.integers(0, 2)))
-                          for f in draw(st.lists(st.integers(0, DAYS), max_size=2))]
+            spec["approvals"] = [
+                tuple(sorted(draw(st.tuples(st.integers(0, DAYS), st.integers(0, DAYS))))) for _ in range(draw(st.integers(0, 2)))
+            ]
+        spec["status"] = [
+            (f, f + draw(st.integers(0, 10)), draw(st.integers(0, 2))) for f in draw(st.lists(st.integers(0, DAYS), max_size=2))
+        ]
         spec["oot"] = [(f, f + draw(st.integers(0, 6))) for f in draw(st.lists(st.integers(0, DAYS), max_size=1))]
         standards[s] = spec
     events = []
     for _ in range(draw(st.integers(0, 12))):
         date = draw(st.integers(0, DAYS))
-        events.append({
-            "item": draw(st.integers(0, n_items - 1)),
-            "date": date,
-            "until": date + draw(st.integers(0, 15)),
-            "passed": draw(st.sampled_from([True, True, True, False])),
-            "range_ok": draw(st.sampled_from([True, True, True, False])),
-            "ratio": draw(st.sampled_from([float("nan"), 2.0, 4.0])),
-            "revoked": draw(st.sampled_from([False, False, False, True])),
-            "stds": draw(st.lists(st.integers(0, n_std - 1), max_size=2, unique=True)),
-        })
+        events.append(
+            {
+                "item": draw(st.integers(0, n_items - 1)),
+                "date": date,
+                "until": date + draw(st.integers(0, 15)),
+                "passed": draw(st.sampled_from([True, True, True, False])),
+                "range_ok": draw(st.sampled_from([True, True, True, False])),
+                "ratio": draw(st.sampled_from([float("nan"), 2.0, 4.0])),
+                "revoked": draw(st.sampled_from([False, False, False, True])),
+                "stds": draw(st.lists(st.integers(0, n_std - 1), max_size=2, unique=True)),
+            }
+        )
     return n_items, n_std, standards, events
 
 
@@ -68,8 +72,11 @@ def assert_same_as_reference(engine, ref, n_items):
         assert np.array_equal(part.flags, v.flags[some]) and np.array_equal(part.break_index, v.break_index[some])
         for item in range(n_items):
             valid, flags, where = ref.validity(item, day)
-            got = (bool(v.valid[item]), int(v.flags[item]),
-                   None if v.break_kind[item] < 0 else (int(v.break_depth[item]), int(v.break_kind[item]), int(v.break_index[item])))
+            got = (
+                bool(v.valid[item]),
+                int(v.flags[item]),
+                None if v.break_kind[item] < 0 else (int(v.break_depth[item]), int(v.break_kind[item]), int(v.break_index[item])),
+            )
             assert got == (valid, flags, where), f"item {item} at {day}"
 
 

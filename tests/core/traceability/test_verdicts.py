@@ -14,11 +14,13 @@ def small_chain(device_passed=True, device_until=1000, status=()):
     """Root standard 0 (device 0) → standard 1 (device 1, calibrated with 0 on day 10) →
     instrument 2 verified with standard 1 on day 20."""
     standards = standards_table(2, {0: {"devices": [0], "root": True}, 1: {"devices": [1], "status": list(status)}})
-    events = event_batch([
-        {"item": 0, "date": 5, "until": 2000, "stds": []},
-        {"item": 1, "date": 10, "until": device_until, "stds": [0], "passed": device_passed},
-        {"item": 2, "date": 20, "until": 400, "stds": [1]},
-    ])
+    events = event_batch(
+        [
+            {"item": 0, "date": 5, "until": 2000, "stds": []},
+            {"item": 1, "date": 10, "until": device_until, "stds": [0], "passed": device_passed},
+            {"item": 2, "date": 20, "until": 400, "stds": [1]},
+        ]
+    )
     return TraceabilityEngine(3, standards, events)
 
 

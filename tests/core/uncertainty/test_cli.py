@@ -5,11 +5,13 @@ import json
 
 import pytest
 
-from jiliang.core.errors import InputError
 from jiliang.commands import uncertainty as command
+from jiliang.core.errors import InputError
 
-DOC = {"outputs": {"P": "V**2 / R"},
-       "inputs": {"V": {"value": 5.0, "u": 0.01}, "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05}}}
+DOC = {
+    "outputs": {"P": "V**2 / R"},
+    "inputs": {"V": {"value": 5.0, "u": 0.01}, "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05}},
+}
 
 
 def run(argv):
@@ -32,8 +34,10 @@ def test_yaml_both_with_plot_and_table(tmp_path, capsys):
     path = tmp_path / "model.yaml"
     path.write_text(yaml.safe_dump(DOC))
     plot = tmp_path / "hist.svg"
-    assert run(["uncertainty", "evaluate", str(path), "--method", "both", "--trials", "20000",
-                "--seed", "3", "--plot", str(plot)]) == 0
+    assert (
+        run(["uncertainty", "evaluate", str(path), "--method", "both", "--trials", "20000", "--seed", "3", "--plot", str(plot)])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "budget" in text and "JCGM 101" in text
     assert plot.read_bytes().lstrip().startswith(b"<?xml")
@@ -43,8 +47,25 @@ def test_png_histogram(tmp_path):
     path = tmp_path / "model.json"
     path.write_text(json.dumps(DOC))
     plot = tmp_path / "hist.png"
-    assert run(["uncertainty", "evaluate", str(path), "--method", "mc", "--trials", "20000", "--seed", "1",
-                "--plot", str(plot), "--json"]) == 0
+    assert (
+        run(
+            [
+                "uncertainty",
+                "evaluate",
+                str(path),
+                "--method",
+                "mc",
+                "--trials",
+                "20000",
+                "--seed",
+                "1",
+                "--plot",
+                str(plot),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -52,8 +52,11 @@ def test_zero_measurement_uncertainty_has_no_risk():
 
 
 def test_conformity_section_in_a_document():
-    doc = {"outputs": {"E": "x"}, "inputs": {"x": {"value": 0.8, "u": 0.1}},
-           "conformity": {"E": {"mpe": 1.0, "rule": "guard_band", "prior": {"mean": 0.0, "u": 0.5}}}}
+    doc = {
+        "outputs": {"E": "x"},
+        "inputs": {"x": {"value": 0.8, "u": 0.1}},
+        "conformity": {"E": {"mpe": 1.0, "rule": "guard_band", "prior": {"mean": 0.0, "u": 0.5}}},
+    }
     c = evaluate_document(doc)["conformity"]["E"]
     assert c["decision"] == "accept"  # 0.8 <= 1.0 - 0.196
     assert c["adequate"] is True  # U = 0.196 <= 1/3

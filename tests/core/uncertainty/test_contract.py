@@ -34,7 +34,7 @@ def test_issue_example_gum_shape():
     assert out["value"] == pytest.approx(2.5)
     # P = V^2/R: c_V = 2V/R = 1, c_R = -V^2/R^2 = -0.25; u(R) = 0.05/sqrt(3); r = 0.3
     u_v, u_r = 0.01, 0.05 / math.sqrt(3)
-    expected = math.sqrt(u_v ** 2 + (0.25 * u_r) ** 2 + 2 * 0.3 * u_v * (-0.25 * u_r))
+    expected = math.sqrt(u_v**2 + (0.25 * u_r) ** 2 + 2 * 0.3 * u_v * (-0.25 * u_r))
     assert out["u"] == pytest.approx(expected, rel=1e-12)
     assert out["dof"] is None and out["k"] == pytest.approx(1.959964, abs=1e-6)
     assert out["interval"] == pytest.approx([2.5 - out["U"], 2.5 + out["U"]])
@@ -73,28 +73,31 @@ def test_standard_uncertainties_of_every_form():
     }
     model = load_model(doc)
     u = {n: d.u for n, d in model.inputs.items()}
-    assert u["a"] == pytest.approx(1 / math.sqrt(3))          # JCGM 101 6.4.2
+    assert u["a"] == pytest.approx(1 / math.sqrt(3))  # JCGM 101 6.4.2
     assert u["b"] == pytest.approx(0.3)
-    assert u["c"] == pytest.approx(0.3)                       # GUM Type A convention for the scale
+    assert u["c"] == pytest.approx(0.3)  # GUM Type A convention for the scale
     assert u["d"] == pytest.approx(math.sqrt((1 + 0.25) / 6))  # 6.4.4.3
     assert u["e"] == pytest.approx(math.sqrt(1 / 3 + 0.01 / 9))  # 6.4.3.3
-    assert u["f"] == pytest.approx(2.0)                       # 6.4.10.3
-    assert u["g"] == pytest.approx(1 / math.sqrt(2))          # 6.4.6.3
-    assert u["h"] == pytest.approx(1 / math.sqrt(6))          # 6.4.5.3
+    assert u["f"] == pytest.approx(2.0)  # 6.4.10.3
+    assert u["g"] == pytest.approx(1 / math.sqrt(2))  # 6.4.6.3
+    assert u["h"] == pytest.approx(1 / math.sqrt(6))  # 6.4.5.3
     assert u["i"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)  # GUM 4.2.3
     assert model.inputs["i"].dof == 3 and model.inputs["i"].value == 2.5
     assert u["j"] == pytest.approx(0.2) and model.inputs["k"].dof == 50
 
 
-@pytest.mark.parametrize("spec, sd", [
-    ({"distribution": "rectangular", "half_width": 1.0}, 1 / math.sqrt(3)),
-    ({"distribution": "triangular", "half_width": 1.0}, 1 / math.sqrt(6)),
-    ({"distribution": "arcsine", "half_width": 1.0}, 1 / math.sqrt(2)),
-    ({"distribution": "trapezoidal", "half_width": 1.0, "beta": 0.5}, math.sqrt(1.25 / 6)),
-    ({"distribution": "trapezoidal", "half_width": 1.0, "d": 0.2}, math.sqrt(1 / 3 + 0.04 / 9)),
-    ({"distribution": "t", "u": 0.5, "dof": 6}, 0.5),
-    ({"distribution": "t", "scale": 0.5, "dof": 6}, 0.5 * math.sqrt(6 / 4)),  # JCGM 101 6.4.9.4
-])
+@pytest.mark.parametrize(
+    "spec, sd",
+    [
+        ({"distribution": "rectangular", "half_width": 1.0}, 1 / math.sqrt(3)),
+        ({"distribution": "triangular", "half_width": 1.0}, 1 / math.sqrt(6)),
+        ({"distribution": "arcsine", "half_width": 1.0}, 1 / math.sqrt(2)),
+        ({"distribution": "trapezoidal", "half_width": 1.0, "beta": 0.5}, math.sqrt(1.25 / 6)),
+        ({"distribution": "trapezoidal", "half_width": 1.0, "d": 0.2}, math.sqrt(1 / 3 + 0.04 / 9)),
+        ({"distribution": "t", "u": 0.5, "dof": 6}, 0.5),
+        ({"distribution": "t", "scale": 0.5, "dof": 6}, 0.5 * math.sqrt(6 / 4)),  # JCGM 101 6.4.9.4
+    ],
+)
 def test_sampled_standard_deviation_matches_the_distribution(spec, sd):
     doc = {"outputs": {"y": "x"}, "inputs": {"x": dict(spec, value=0.0)}}
     mc = simulate(load_model(doc), trials=200_000, seed=5).outputs["y"]
@@ -103,8 +106,11 @@ def test_sampled_standard_deviation_matches_the_distribution(spec, sd):
 
 
 def test_exponential_sampling():
-    mc = simulate(load_model({"outputs": {"y": "x"}, "inputs": {"x": {"value": 2.0, "distribution": "exponential"}}}),
-                  trials=200_000, seed=5).outputs["y"]
+    mc = simulate(
+        load_model({"outputs": {"y": "x"}, "inputs": {"x": {"value": 2.0, "distribution": "exponential"}}}),
+        trials=200_000,
+        seed=5,
+    ).outputs["y"]
     assert mc.value == pytest.approx(2.0, rel=0.01) and mc.u == pytest.approx(2.0, rel=0.01)
     assert mc.shortest[0] == pytest.approx(0.0, abs=1e-3)
 
@@ -119,9 +125,11 @@ def test_monte_carlo_is_reproducible_for_a_seed_and_thread_count_independent():
 
 
 def test_correlated_inputs_reproduce_their_correlation():
-    doc = {"outputs": {"s": "x + y", "d": "x - y"},
-           "inputs": {"x": {"value": 0, "u": 1.0}, "y": {"value": 0, "u": 2.0}},
-           "correlations": [["x", "y", 0.6]]}
+    doc = {
+        "outputs": {"s": "x + y", "d": "x - y"},
+        "inputs": {"x": {"value": 0, "u": 1.0}, "y": {"value": 0, "u": 2.0}},
+        "correlations": [["x", "y", 0.6]],
+    }
     res = evaluate_document(doc, method="both", trials=200_000, seed=3)
     # var(x+y) = 1 + 4 + 2*0.6*2 = 7.4; var(x-y) = 5 - 2.4 = 2.6
     assert res["gum"]["outputs"]["s"]["u"] == pytest.approx(math.sqrt(7.4))
@@ -131,31 +139,45 @@ def test_correlated_inputs_reproduce_their_correlation():
 
 
 def test_constants_and_chained_derived_quantities():
-    doc = {"constants": {"g": 9.80665}, "derived": {"F": "m*g", "W": "F*h"},
-           "outputs": {"E": "W / 1000"}, "inputs": {"m": {"value": 2.0, "u": 0.01}, "h": {"value": 3.0, "u": 0.0}}}
+    doc = {
+        "constants": {"g": 9.80665},
+        "derived": {"F": "m*g", "W": "F*h"},
+        "outputs": {"E": "W / 1000"},
+        "inputs": {"m": {"value": 2.0, "u": 0.01}, "h": {"value": 3.0, "u": 0.0}},
+    }
     out = evaluate_document(doc)["outputs"]["E"]
     assert out["value"] == pytest.approx(2 * 9.80665 * 3 / 1000)
     assert out["u"] == pytest.approx(0.01 * 9.80665 * 3 / 1000)
 
 
 def test_adaptive_procedure_stops_at_tolerance():
-    doc = {"outputs": {"y": "x1 + x2"}, "inputs": {"x1": {"value": 0, "u": 1}, "x2": {"value": 0, "u": 1}},
-           "options": {"adaptive": True, "validation_digits": 1}}
+    doc = {
+        "outputs": {"y": "x1 + x2"},
+        "inputs": {"x1": {"value": 0, "u": 1}, "x2": {"value": 0, "u": 1}},
+        "options": {"adaptive": True, "validation_digits": 1},
+    }
     res = evaluate_document(doc, method="mc", seed=11)
     assert res["converged"] is True
     assert res["mc" if "mc" in res else "outputs"]["y"]["u"] == pytest.approx(math.sqrt(2), abs=0.05)
 
 
 def test_keyword_and_greek_names():
-    res = evaluate_document({"outputs": {"f": "c0/lambda"},
-                             "inputs": {"lambda": {"value": 500e-9, "u": 1e-9}},
-                             "constants": {"c0": 299792458.0}})
+    res = evaluate_document(
+        {"outputs": {"f": "c0/lambda"}, "inputs": {"lambda": {"value": 500e-9, "u": 1e-9}}, "constants": {"c0": 299792458.0}}
+    )
     out = res["outputs"]["f"]
     assert out["value"] == pytest.approx(299792458.0 / 500e-9)
-    assert out["u"] == pytest.approx(299792458.0 / 500e-9 ** 2 * 1e-9)
-    greek = evaluate_document({"outputs": {"l": "l_s*(1 + α*θ)"},
-                               "inputs": {"l_s": {"value": 50.0, "u": 0.0}, "α": {"value": 1e-5, "u": 0.0},
-                                          "θ": {"distribution": "triangular", "lower": -0.4, "upper": 0.6}}})
+    assert out["u"] == pytest.approx(299792458.0 / 500e-9**2 * 1e-9)
+    greek = evaluate_document(
+        {
+            "outputs": {"l": "l_s*(1 + α*θ)"},
+            "inputs": {
+                "l_s": {"value": 50.0, "u": 0.0},
+                "α": {"value": 1e-5, "u": 0.0},
+                "θ": {"distribution": "triangular", "lower": -0.4, "upper": 0.6},
+            },
+        }
+    )
     # θ triangular on [-0.4, 0.6]: estimate 0.1, u = 0.5/sqrt(6); c = l_s*α
     assert greek["outputs"]["l"]["value"] == pytest.approx(50.0 * (1 + 1e-6))
     assert greek["outputs"]["l"]["u"] == pytest.approx(50.0 * 1e-5 * 0.5 / math.sqrt(6))

@@ -24,8 +24,10 @@ def _input(k, u):
 @given(st.lists(st.tuples(coefficient, uncertainty, kind), min_size=1, max_size=5), st.integers(0, 2**31))
 def test_linear_model_monte_carlo_agrees_with_gum(terms, seed):
     names = [f"x{i}" for i in range(len(terms))]
-    doc = {"outputs": {"y": " + ".join(f"({c!r})*{n}" for (c, _, _), n in zip(terms, names))},
-           "inputs": {n: _input(k, u) for (_, u, k), n in zip(terms, names)}}
+    doc = {
+        "outputs": {"y": " + ".join(f"({c!r})*{n}" for (c, _, _), n in zip(terms, names))},
+        "inputs": {n: _input(k, u) for (_, u, k), n in zip(terms, names)},
+    }
     model = load_model(doc)
     gum = propagate(model).outputs["y"]
     mc = simulate(model, trials=100_000, seed=seed).outputs["y"]
@@ -38,13 +40,13 @@ def test_linear_model_monte_carlo_agrees_with_gum(terms, seed):
 @given(st.floats(min_value=1e-3, max_value=1e3), st.floats(min_value=0.01, max_value=1.0))
 def test_scaling_an_input_scales_the_output_uncertainty(scale, u):
     def doc(s):
-        return {"outputs": {"P": "V**2 / R"},
-                "inputs": {"V": {"value": 5.0 * s, "u": u * s}, "R": {"value": 10.0, "u": 0.1}}}
+        return {"outputs": {"P": "V**2 / R"}, "inputs": {"V": {"value": 5.0 * s, "u": u * s}, "R": {"value": 10.0, "u": 0.1}}}
+
     # P scales with s^2, and so does its relative uncertainty-preserving u: u(P; sV) = s^2 u(P; V)
     base = evaluate_document(doc(1.0))["outputs"]["P"]
     scaled = evaluate_document(doc(scale))["outputs"]["P"]
-    assert scaled["value"] == pytest.approx(base["value"] * scale ** 2, rel=1e-10)
-    assert scaled["u"] == pytest.approx(base["u"] * scale ** 2, rel=1e-10)
+    assert scaled["value"] == pytest.approx(base["value"] * scale**2, rel=1e-10)
+    assert scaled["u"] == pytest.approx(base["u"] * scale**2, rel=1e-10)
 
 
 @settings(max_examples=25, deadline=None)

@@ -57,8 +57,7 @@ def test_gum_h1_second_order_and_fractional_dof():
 def test_gum_h1_with_units_mixed():
     doc = {
         "outputs": {"l": {"expression": "l_s + d", "unit": "mm"}},
-        "inputs": {"l_s": {"value": 50.000623, "u": 25e-6, "unit": "mm"},
-                   "d": {"value": 215, "u": 9.7, "unit": "nm"}},
+        "inputs": {"l_s": {"value": 50.000623, "u": 25e-6, "unit": "mm"}, "d": {"value": 215, "u": 9.7, "unit": "nm"}},
     }
     out = evaluate_document(doc)["outputs"]["l"]
     assert out["unit"] == "mm"
@@ -109,11 +108,14 @@ def _additive(kind):
     return {"outputs": {"Y": "X1 + X2 + X3 + X4"}, "inputs": inputs}
 
 
-@pytest.mark.parametrize("kind, gum_u, gum_half, mc_u, mc_half", [
-    ("normal", 2.00, 3.92, 2.00, 3.92),        # JCGM 101 9.2.2, table 2
-    ("rectangular", 2.00, 3.92, 2.00, 3.88),   # JCGM 101 9.2.3, table 3
-    ("mixed", 10.15, 19.9, 10.15, 17.0),       # JCGM 101 9.2.4, table 4
-])
+@pytest.mark.parametrize(
+    "kind, gum_u, gum_half, mc_u, mc_half",
+    [
+        ("normal", 2.00, 3.92, 2.00, 3.92),  # JCGM 101 9.2.2, table 2
+        ("rectangular", 2.00, 3.92, 2.00, 3.88),  # JCGM 101 9.2.3, table 3
+        ("mixed", 10.15, 19.9, 10.15, 17.0),  # JCGM 101 9.2.4, table 4
+    ],
+)
 def test_jcgm101_additive_model(kind, gum_u, gum_half, mc_u, mc_half):
     res = evaluate_document(_additive(kind), method="both", trials=400_000, seed=2008)
     g, m = res["gum"]["outputs"]["Y"], res["mc"]["outputs"]["Y"]
@@ -163,19 +165,25 @@ def test_jcgm101_mass_calibration():
 def test_jcgm101_comparison_loss_uncorrelated():
     # JCGM 101 9.4: dY = X1^2 + X2^2, u(x1) = u(x2) = 0.005, x2 = 0
     for x1, mc_y, mc_u in ((0.0, 0.00005, 0.00005), (0.010, 0.00015, 0.000112)):
-        doc = {"outputs": {"dY": "X1**2 + X2**2"},
-               "inputs": {"X1": {"value": x1, "u": 0.005}, "X2": {"value": 0.0, "u": 0.005}}}
+        doc = {"outputs": {"dY": "X1**2 + X2**2"}, "inputs": {"X1": {"value": x1, "u": 0.005}, "X2": {"value": 0.0, "u": 0.005}}}
         res = evaluate_document(doc, method="both", trials=400_000, seed=94)
         g, m = res["gum"]["outputs"]["dY"], res["mc"]["outputs"]["dY"]
-        assert g["value"] == pytest.approx(x1 ** 2)
+        assert g["value"] == pytest.approx(x1**2)
         assert g["u"] == pytest.approx(2 * x1 * 0.005)  # first order: 0 at x1 = 0
         assert m["value"] == pytest.approx(mc_y, rel=0.01)
         assert m["u"] == pytest.approx(mc_u, rel=0.01)
     # x1 = 0: the MC shortest 95 % interval is [0, 0.00015] (an exponential with mean 2u^2)
     assert m is not None
-    res = evaluate_document({"outputs": {"dY": "X1**2 + X2**2"},
-                             "inputs": {"X1": {"value": 0.0, "u": 0.005}, "X2": {"value": 0.0, "u": 0.005}},
-                             "options": {"second_order": True}}, method="both", trials=400_000, seed=9)
+    res = evaluate_document(
+        {
+            "outputs": {"dY": "X1**2 + X2**2"},
+            "inputs": {"X1": {"value": 0.0, "u": 0.005}, "X2": {"value": 0.0, "u": 0.005}},
+            "options": {"second_order": True},
+        },
+        method="both",
+        trials=400_000,
+        seed=9,
+    )
     lo, hi = res["mc"]["outputs"]["dY"]["shortest_interval"]
     assert lo == pytest.approx(0.0, abs=1e-6) and hi == pytest.approx(0.00015, abs=0.000003)
     assert res["gum"]["outputs"]["dY"]["u"] == pytest.approx(0.00005)  # higher-order GUM

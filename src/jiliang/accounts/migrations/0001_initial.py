@@ -6,50 +6,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('prefix', models.CharField(editable=False, max_length=12, unique=True, verbose_name='前缀')),
-                ('digest', models.CharField(editable=False, max_length=64, verbose_name='SHA-256')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='过期时间')),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='最近使用')),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='吊销时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("prefix", models.CharField(editable=False, max_length=12, unique=True, verbose_name="前缀")),
+                ("digest", models.CharField(editable=False, max_length=64, verbose_name="SHA-256")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="过期时间")),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="最近使用")),
+                ("revoked_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="吊销时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API 令牌',
-                'verbose_name_plural': 'API 令牌',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "API 令牌",
+                "verbose_name_plural": "API 令牌",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('region_admin', '计量行政部门管理员'), ('institution_staff', '技术机构人员'), ('enterprise_user', '企业用户'), ('auditor', '审计员（只读）')], max_length=20, verbose_name='角色')),
-                ('is_verifier', models.BooleanField(default=False, verbose_name='检定/校准员')),
-                ('is_checker', models.BooleanField(default=False, verbose_name='核验员')),
-                ('is_approver', models.BooleanField(default=False, verbose_name='批准人')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='registry.organisation', verbose_name='所在单位')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='registry.region', verbose_name='管辖地区')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("region_admin", "计量行政部门管理员"),
+                            ("institution_staff", "技术机构人员"),
+                            ("enterprise_user", "企业用户"),
+                            ("auditor", "审计员（只读）"),
+                        ],
+                        max_length=20,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("is_verifier", models.BooleanField(default=False, verbose_name="检定/校准员")),
+                ("is_checker", models.BooleanField(default=False, verbose_name="核验员")),
+                ("is_approver", models.BooleanField(default=False, verbose_name="批准人")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="registry.organisation",
+                        verbose_name="所在单位",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="registry.region",
+                        verbose_name="管辖地区",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="membership",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '角色',
-                'verbose_name_plural': '角色',
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['region_admin', 'auditor']), _negated=True), models.Q(('organisation__isnull', True), ('region__isnull', False)), _connector='OR'), name='membership_region_roles_have_region'), models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['institution_staff', 'enterprise_user']), _negated=True), models.Q(('organisation__isnull', False), ('region__isnull', True)), _connector='OR'), name='membership_organisation_roles_have_organisation'), models.CheckConstraint(condition=models.Q(('role', 'institution_staff'), models.Q(('is_approver', False), ('is_checker', False), ('is_verifier', False)), _connector='OR'), name='membership_sub_roles_only_for_staff')],
+                "verbose_name": "角色",
+                "verbose_name_plural": "角色",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("role__in", ["region_admin", "auditor"]), _negated=True),
+                            models.Q(("organisation__isnull", True), ("region__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="membership_region_roles_have_region",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("role__in", ["institution_staff", "enterprise_user"]), _negated=True),
+                            models.Q(("organisation__isnull", False), ("region__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="membership_organisation_roles_have_organisation",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("role", "institution_staff"),
+                            models.Q(("is_approver", False), ("is_checker", False), ("is_verifier", False)),
+                            _connector="OR",
+                        ),
+                        name="membership_sub_roles_only_for_staff",
+                    ),
+                ],
             },
         ),
     ]

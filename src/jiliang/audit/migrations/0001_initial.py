@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,42 +14,87 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='LedgerHead',
+            name="LedgerHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('sequence', models.PositiveBigIntegerField(default=0)),
-                ('entry_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("sequence", models.PositiveBigIntegerField(default=0)),
+                (
+                    "entry_hash",
+                    models.CharField(default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64),
+                ),
             ],
             options={
-                'verbose_name': '审计台账头',
-                'default_permissions': (),
+                "verbose_name": "审计台账头",
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('sequence', models.PositiveBigIntegerField(primary_key=True, serialize=False, verbose_name='序号')),
-                ('timestamp', models.DateTimeField(verbose_name='时间')),
-                ('actor', models.CharField(help_text='user name, or the system job (cli:import, …)', max_length=150, verbose_name='操作者')),
-                ('action', models.CharField(choices=[('create', '创建'), ('update', '修改'), ('delete', '删除'), ('status_change', '状态变更'), ('revoke', '撤销'), ('import', '导入'), ('checkpoint', '检查点'), ('login', '登录'), ('other', '其他')], max_length=20, verbose_name='操作')),
-                ('object_type', models.CharField(help_text='app_label.model', max_length=100, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象标识')),
-                ('natural_key', models.CharField(blank=True, max_length=200, verbose_name='对象编号')),
-                ('old_values', models.TextField(blank=True, help_text='canonical JSON', null=True, verbose_name='原值')),
-                ('new_values', models.TextField(blank=True, help_text='canonical JSON', null=True, verbose_name='新值')),
-                ('reason', models.TextField(blank=True, null=True, verbose_name='原因')),
-                ('row_digest', models.CharField(blank=True, help_text='SHA-256 of the live row after the write', max_length=64, null=True, verbose_name='行摘要')),
-                ('previous_hash', models.CharField(max_length=64, verbose_name='前一条哈希')),
-                ('entry_hash', models.CharField(max_length=64, verbose_name='本条哈希')),
-                ('actor_user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作用户')),
+                ("sequence", models.PositiveBigIntegerField(primary_key=True, serialize=False, verbose_name="序号")),
+                ("timestamp", models.DateTimeField(verbose_name="时间")),
+                (
+                    "actor",
+                    models.CharField(
+                        help_text="user name, or the system job (cli:import, …)", max_length=150, verbose_name="操作者"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "创建"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("status_change", "状态变更"),
+                            ("revoke", "撤销"),
+                            ("import", "导入"),
+                            ("checkpoint", "检查点"),
+                            ("login", "登录"),
+                            ("other", "其他"),
+                        ],
+                        max_length=20,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("object_type", models.CharField(help_text="app_label.model", max_length=100, verbose_name="对象类型")),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象标识")),
+                ("natural_key", models.CharField(blank=True, max_length=200, verbose_name="对象编号")),
+                ("old_values", models.TextField(blank=True, help_text="canonical JSON", null=True, verbose_name="原值")),
+                ("new_values", models.TextField(blank=True, help_text="canonical JSON", null=True, verbose_name="新值")),
+                ("reason", models.TextField(blank=True, null=True, verbose_name="原因")),
+                (
+                    "row_digest",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of the live row after the write",
+                        max_length=64,
+                        null=True,
+                        verbose_name="行摘要",
+                    ),
+                ),
+                ("previous_hash", models.CharField(max_length=64, verbose_name="前一条哈希")),
+                ("entry_hash", models.CharField(max_length=64, verbose_name="本条哈希")),
+                (
+                    "actor_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['sequence'],
-                'default_permissions': ('view',),
-                'base_manager_name': 'objects',
-                'indexes': [models.Index(fields=['object_type', 'object_id', 'sequence'], name='audit_object_history')],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["sequence"],
+                "default_permissions": ("view",),
+                "base_manager_name": "objects",
+                "indexes": [models.Index(fields=["object_type", "object_id", "sequence"], name="audit_object_history")],
             },
         ),
     ]

@@ -4,25 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerLeaf',
+            name="LedgerLeaf",
             fields=[
-                ('pk', models.CompositePrimaryKey('batch', 'object_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('batch', models.PositiveBigIntegerField(verbose_name='批次条目序号')),
-                ('object_id', models.BigIntegerField(verbose_name='对象标识')),
-                ('row_digest', models.BinaryField(max_length=32, verbose_name='行摘要')),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "batch", "object_id", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("batch", models.PositiveBigIntegerField(verbose_name="批次条目序号")),
+                ("object_id", models.BigIntegerField(verbose_name="对象标识")),
+                ("row_digest", models.BinaryField(max_length=32, verbose_name="行摘要")),
             ],
             options={
-                'verbose_name': '批次行摘要',
-                'verbose_name_plural': '批次行摘要',
-                'default_permissions': (),
-                'base_manager_name': 'objects',
+                "verbose_name": "批次行摘要",
+                "verbose_name_plural": "批次行摘要",
+                "default_permissions": (),
+                "base_manager_name": "objects",
             },
         ),
     ]

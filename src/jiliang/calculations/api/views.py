@@ -69,11 +69,23 @@ class UncertaintyEvaluateView(_Calculator):
     """Evaluate a measurement model by the GUM law of propagation, Monte Carlo, or both."""
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
-        parameters=[], tags=["calculations"],
-        examples=[OpenApiExample("P = V²/R", value={"outputs": {"P": "V**2 / R"}, "inputs": {
-            "V": {"value": 5.0, "distribution": "normal", "u": 0.01},
-            "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05}}}, request_only=True)],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        parameters=[],
+        tags=["calculations"],
+        examples=[
+            OpenApiExample(
+                "P = V²/R",
+                value={
+                    "outputs": {"P": "V**2 / R"},
+                    "inputs": {
+                        "V": {"value": 5.0, "distribution": "normal", "u": 0.01},
+                        "R": {"value": 10.0, "distribution": "rectangular", "half_width": 0.05},
+                    },
+                },
+                request_only=True,
+            )
+        ],
         description="Body: the model document. Optional top-level keys `method` (gum | mc | both), `trials`, `seed`.",
     )
     def post(self, request):
@@ -90,16 +102,24 @@ class UncertaintyEvaluateView(_Calculator):
         except (TypeError, ValueError):
             raise InputError("trials", "must be whole numbers", code="whole_number", got=repr(trials)[:40]) from None
         if trials is not None and not 1 <= trials <= MAX_TRIALS:
-            raise InputError("trials", f"must be between 1 and {MAX_TRIALS} on the API (use the CLI for more)",
-                             code="api_trials_range", limit=MAX_TRIALS)
+            raise InputError(
+                "trials",
+                f"must be between 1 and {MAX_TRIALS} on the API (use the CLI for more)",
+                code="api_trials_range",
+                limit=MAX_TRIALS,
+            )
         return evaluate_document(doc, method=method, trials=trials, seed=seed, deadline=deadline())
 
 
 class ComparisonComputeView(_Calculator):
     """Reference value, degrees of equivalence and scores of a comparison's results."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT}, tags=["calculations"],
-                   description="Body: {\"estimator\": NAME, \"sigma_pt\": optional number, \"results\": [{lab, value, u, dof?, in_reference?}, …]}.")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        tags=["calculations"],
+        description='Body: {"estimator": NAME, "sigma_pt": optional number, "results": [{lab, value, u, dof?, in_reference?}, …]}.',
+    )
     def post(self, request):
         return super().post(request)
 
@@ -113,8 +133,12 @@ class ComparisonComputeView(_Calculator):
 class PrepackJudgeView(_Calculator):
     """Judge a prepackaged-goods sample (net content) by JJF 1070."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT}, tags=["calculations"],
-                   description="Body: {\"nominal\", \"unit\", \"batch_size\", \"values\" | \"gross\"+\"tare\", \"edition\"?}.")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        tags=["calculations"],
+        description='Body: {"nominal", "unit", "batch_size", "values" | "gross"+"tare", "edition"?}.',
+    )
     def post(self, request):
         return super().post(request)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from jiliang.core.dcc.errors import DccError
 from jiliang.policies import actor_for
@@ -41,8 +41,24 @@ class CertificateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Certificate
-        fields = ["number", "kind", "status", "event", "instrument", "performer", "issued_at", "sha256", "signers", "published",
-                  "external", "signature_status", "signed_by", "revoked_at", "revocation_reason", "links"]
+        fields = [
+            "number",
+            "kind",
+            "status",
+            "event",
+            "instrument",
+            "performer",
+            "issued_at",
+            "sha256",
+            "signers",
+            "published",
+            "external",
+            "signature_status",
+            "signed_by",
+            "revoked_at",
+            "revocation_reason",
+            "links",
+        ]
 
     def get_links(self, obj) -> dict[str, str]:
         request = self.context.get("request")
@@ -70,8 +86,10 @@ class VerdictSerializer(serializers.Serializer):
     """The verdict with reasons (documentation of ``CheckResult.to_dict``)."""
 
     valid = serializers.BooleanField()
-    outcome = serializers.ChoiceField(choices=["valid", "invalid", "not_found"],
-                                      help_text="not_found: no certificate under the number that the requester may see")
+    outcome = serializers.ChoiceField(
+        choices=["valid", "invalid", "not_found"],
+        help_text="not_found: no certificate under the number that the requester may see",
+    )
     summary = serializers.CharField(help_text="the outcome in the request's language")
     number = serializers.CharField(allow_null=True)
     found = serializers.BooleanField()
@@ -124,11 +142,16 @@ class CertificateList(generics.ListAPIView):
     def get_queryset(self):
         return _visible(self.request)
 
-    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer, 404: OpenApiResponse(description="no event with this number")})
+    @extend_schema(
+        request=IssueSerializer,
+        responses={201: CertificateSerializer, 404: OpenApiResponse(description="no event with this number")},
+    )
     def post(self, request):
         data = IssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = CalibrationEvent.objects.select_related("performer").filter(certificate_number=data.validated_data["event"]).first()
+        event = (
+            CalibrationEvent.objects.select_related("performer").filter(certificate_number=data.validated_data["event"]).first()
+        )
         if event is None:
             raise exceptions.NotFound(f"event: no calibration event numbered {data.validated_data['event']!r}")
         if not _may_act_for(request, event.performer_id):
@@ -229,8 +252,9 @@ class CertificateVerify(APIView):
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses=VerdictSerializer)
     def post(self, request):
-        result = services.verify_uploaded(_uploaded(request), number=request.data.get("number") or None,
-                                          may_see=lambda cert: may_see(request, cert))
+        result = services.verify_uploaded(
+            _uploaded(request), number=request.data.get("number") or None, may_see=lambda cert: may_see(request, cert)
+        )
         return Response(result.to_dict())
 
 
@@ -265,8 +289,12 @@ class CertificateImport(APIView):
 class RevocationListPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
-                              404: OpenApiResponse(description="no certificate authority initialised yet")})
+    @extend_schema(
+        responses={
+            (200, "application/x-pem-file"): OpenApiTypes.STR,
+            404: OpenApiResponse(description="no certificate authority initialised yet"),
+        }
+    )
     def get(self, request):
         try:
             crl = keys.current_crl()
@@ -278,8 +306,12 @@ class RevocationListPem(APIView):
 class AuthorityPem(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR,
-                              404: OpenApiResponse(description="no certificate authority initialised yet")})
+    @extend_schema(
+        responses={
+            (200, "application/x-pem-file"): OpenApiTypes.STR,
+            404: OpenApiResponse(description="no certificate authority initialised yet"),
+        }
+    )
     def get(self, request):
         try:
             ca = keys.active_authority()

@@ -5,107 +5,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0002_search_indexes'),
+        ("registry", "0002_search_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CertificateAuthority',
+            name="CertificateAuthority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('cert_pem', models.TextField(verbose_name='根证书 PEM')),
-                ('key_pem', models.TextField(verbose_name='私钥（加密 PKCS#8）')),
-                ('serial', models.CharField(max_length=64, unique=True, verbose_name='序列号')),
-                ('valid_from', models.DateTimeField(verbose_name='有效期起')),
-                ('valid_until', models.DateTimeField(verbose_name='有效期至')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("cert_pem", models.TextField(verbose_name="根证书 PEM")),
+                ("key_pem", models.TextField(verbose_name="私钥（加密 PKCS#8）")),
+                ("serial", models.CharField(max_length=64, unique=True, verbose_name="序列号")),
+                ("valid_from", models.DateTimeField(verbose_name="有效期起")),
+                ("valid_until", models.DateTimeField(verbose_name="有效期至")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '根证书机构',
-                'verbose_name_plural': '根证书机构',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('active', True)), fields=('active',), name='one_active_ca')],
+                "verbose_name": "根证书机构",
+                "verbose_name_plural": "根证书机构",
+                "constraints": [
+                    models.UniqueConstraint(condition=models.Q(("active", True)), fields=("active",), name="one_active_ca")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cert_pem', models.TextField(verbose_name='证书 PEM')),
-                ('key_pem', models.TextField(verbose_name='私钥（加密 PKCS#8）')),
-                ('serial', models.CharField(help_text='X.509 serial, hexadecimal', max_length=64, unique=True, verbose_name='序列号')),
-                ('valid_from', models.DateTimeField(verbose_name='有效期起')),
-                ('valid_until', models.DateTimeField(verbose_name='有效期至')),
-                ('status', models.CharField(choices=[('active', '启用'), ('rotated', '已轮换'), ('revoked', '已吊销')], default='active', max_length=10, verbose_name='状态')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='吊销时间')),
-                ('reason', models.CharField(blank=True, choices=[('key_compromise', '密钥泄露'), ('superseded', '被替代'), ('cessation_of_operation', '停止运营'), ('unspecified', '其他')], max_length=24, verbose_name='吊销原因')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signing_keys', to='certificates.certificateauthority', verbose_name='签发机构')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signing_keys', to='registry.organisation', verbose_name='机构')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cert_pem", models.TextField(verbose_name="证书 PEM")),
+                ("key_pem", models.TextField(verbose_name="私钥（加密 PKCS#8）")),
+                (
+                    "serial",
+                    models.CharField(help_text="X.509 serial, hexadecimal", max_length=64, unique=True, verbose_name="序列号"),
+                ),
+                ("valid_from", models.DateTimeField(verbose_name="有效期起")),
+                ("valid_until", models.DateTimeField(verbose_name="有效期至")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "启用"), ("rotated", "已轮换"), ("revoked", "已吊销")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="吊销时间")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("key_compromise", "密钥泄露"),
+                            ("superseded", "被替代"),
+                            ("cessation_of_operation", "停止运营"),
+                            ("unspecified", "其他"),
+                        ],
+                        max_length=24,
+                        verbose_name="吊销原因",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signing_keys",
+                        to="certificates.certificateauthority",
+                        verbose_name="签发机构",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signing_keys",
+                        to="registry.organisation",
+                        verbose_name="机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '签名密钥',
-                'verbose_name_plural': '签名密钥',
-                'ordering': ['organisation_id', '-valid_from'],
+                "verbose_name": "签名密钥",
+                "verbose_name_plural": "签名密钥",
+                "ordering": ["organisation_id", "-valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('verification', '检定证书'), ('non_conformity', '检定结果通知书'), ('calibration', '校准证书')], max_length=16, verbose_name='证书类型')),
-                ('number', models.CharField(max_length=60, unique=True, verbose_name='证书编号')),
-                ('xml', models.BinaryField(verbose_name='DCC XML')),
-                ('sha256', models.CharField(max_length=64, unique=True, verbose_name='SHA-256')),
-                ('issued_at', models.DateTimeField(verbose_name='签发时间')),
-                ('signers', models.JSONField(default=list, help_text='[{person_id, name, role, key_serial}]', verbose_name='签名人')),
-                ('status', models.CharField(choices=[('issued', '有效'), ('revoked', '已撤销')], default='issued', max_length=10, verbose_name='状态')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='撤销时间')),
-                ('revocation_reason', models.CharField(blank=True, max_length=300, verbose_name='撤销原因')),
-                ('published', models.BooleanField(default=True, verbose_name='公开')),
-                ('external', models.BooleanField(default=False, help_text='a DCC issued by an outside laboratory', verbose_name='外部导入')),
-                ('event', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='digital_certificate', to='registry.calibrationevent', verbose_name='检定/校准记录')),
-                ('signing_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='certificates', to='certificates.signingkey', verbose_name='签名密钥')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("verification", "检定证书"), ("non_conformity", "检定结果通知书"), ("calibration", "校准证书")],
+                        max_length=16,
+                        verbose_name="证书类型",
+                    ),
+                ),
+                ("number", models.CharField(max_length=60, unique=True, verbose_name="证书编号")),
+                ("xml", models.BinaryField(verbose_name="DCC XML")),
+                ("sha256", models.CharField(max_length=64, unique=True, verbose_name="SHA-256")),
+                ("issued_at", models.DateTimeField(verbose_name="签发时间")),
+                (
+                    "signers",
+                    models.JSONField(default=list, help_text="[{person_id, name, role, key_serial}]", verbose_name="签名人"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("issued", "有效"), ("revoked", "已撤销")], default="issued", max_length=10, verbose_name="状态"
+                    ),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="撤销时间")),
+                ("revocation_reason", models.CharField(blank=True, max_length=300, verbose_name="撤销原因")),
+                ("published", models.BooleanField(default=True, verbose_name="公开")),
+                (
+                    "external",
+                    models.BooleanField(
+                        default=False, help_text="a DCC issued by an outside laboratory", verbose_name="外部导入"
+                    ),
+                ),
+                (
+                    "event",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="digital_certificate",
+                        to="registry.calibrationevent",
+                        verbose_name="检定/校准记录",
+                    ),
+                ),
+                (
+                    "signing_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certificates",
+                        to="certificates.signingkey",
+                        verbose_name="签名密钥",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '数字证书',
-                'verbose_name_plural': '数字证书',
-                'ordering': ['-issued_at', 'id'],
+                "verbose_name": "数字证书",
+                "verbose_name_plural": "数字证书",
+                "ordering": ["-issued_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RevocationList',
+            name="RevocationList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='序号')),
-                ('crl_pem', models.TextField(verbose_name='CRL PEM')),
-                ('this_update', models.DateTimeField(verbose_name='本次更新')),
-                ('next_update', models.DateTimeField(verbose_name='下次更新')),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revocation_lists', to='certificates.certificateauthority')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="序号")),
+                ("crl_pem", models.TextField(verbose_name="CRL PEM")),
+                ("this_update", models.DateTimeField(verbose_name="本次更新")),
+                ("next_update", models.DateTimeField(verbose_name="下次更新")),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revocation_lists",
+                        to="certificates.certificateauthority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '证书吊销列表',
-                'verbose_name_plural': '证书吊销列表',
-                'ordering': ['-number'],
-                'constraints': [models.UniqueConstraint(fields=('authority', 'number'), name='crl_number_unique')],
+                "verbose_name": "证书吊销列表",
+                "verbose_name_plural": "证书吊销列表",
+                "ordering": ["-number"],
+                "constraints": [models.UniqueConstraint(fields=("authority", "number"), name="crl_number_unique")],
             },
         ),
         migrations.AddConstraint(
-            model_name='signingkey',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('organisation',), name='one_active_key_per_organisation'),
+            model_name="signingkey",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")), fields=("organisation",), name="one_active_key_per_organisation"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signingkey',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'revoked'), _negated=True), ('revoked_at__isnull', False), _connector='OR'), name='revoked_key_has_time'),
+            model_name="signingkey",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "revoked"), _negated=True), ("revoked_at__isnull", False), _connector="OR"
+                ),
+                name="revoked_key_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certificate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'revoked'), _negated=True), ('revoked_at__isnull', False), _connector='OR'), name='revoked_certificate_has_time'),
+            model_name="certificate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "revoked"), _negated=True), ("revoked_at__isnull", False), _connector="OR"
+                ),
+                name="revoked_certificate_has_time",
+            ),
         ),
     ]

@@ -19,26 +19,41 @@ def mark_imported(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certificates', '0001_initial'),
+        ("certificates", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='certificate',
-            name='signature_status',
-            field=models.CharField(choices=[('platform', '本平台机构签名'), ('trusted', '外部签名（受信任）'), ('untrusted', '外部签名（不受信任）'), ('unsigned', '未签名')], default='platform', help_text='记录时核验所得的 DCC 签名者类别', max_length=10, verbose_name='签名状态'),
+            model_name="certificate",
+            name="signature_status",
+            field=models.CharField(
+                choices=[
+                    ("platform", "本平台机构签名"),
+                    ("trusted", "外部签名（受信任）"),
+                    ("untrusted", "外部签名（不受信任）"),
+                    ("unsigned", "未签名"),
+                ],
+                default="platform",
+                help_text="记录时核验所得的 DCC 签名者类别",
+                max_length=10,
+                verbose_name="签名状态",
+            ),
         ),
         migrations.AddField(
-            model_name='certificate',
-            name='signed_by',
-            field=models.CharField(blank=True, help_text='DCC 各签名所用证书的主体', max_length=500, verbose_name='签名证书主体'),
+            model_name="certificate",
+            name="signed_by",
+            field=models.CharField(blank=True, help_text="DCC 各签名所用证书的主体", max_length=500, verbose_name="签名证书主体"),
         ),
         migrations.AlterField(
-            model_name='certificate',
-            name='status',
-            field=models.CharField(choices=[('issued', '有效'), ('imported', '外部导入'), ('revoked', '已撤销')], default='issued', max_length=10, verbose_name='状态'),
+            model_name="certificate",
+            name="status",
+            field=models.CharField(
+                choices=[("issued", "有效"), ("imported", "外部导入"), ("revoked", "已撤销")],
+                default="issued",
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
         migrations.RunPython(mark_imported, migrations.RunPython.noop),
     ]

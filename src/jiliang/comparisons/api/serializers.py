@@ -44,9 +44,29 @@ class ComparisonSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comparison
-        fields = ["id", "code", "title", "kind", "status", "pilot", "pilot_name", "administrator_region", "administrator_region_code",
-                  "description", "registration_deadline", "circulation_start", "circulation_end", "submission_deadline",
-                  "estimator", "sigma_pt", "has_protocol", "closed_at", "computed_at", "approved_at", "published_at"]
+        fields = [
+            "id",
+            "code",
+            "title",
+            "kind",
+            "status",
+            "pilot",
+            "pilot_name",
+            "administrator_region",
+            "administrator_region_code",
+            "description",
+            "registration_deadline",
+            "circulation_start",
+            "circulation_end",
+            "submission_deadline",
+            "estimator",
+            "sigma_pt",
+            "has_protocol",
+            "closed_at",
+            "computed_at",
+            "approved_at",
+            "published_at",
+        ]
 
     def get_has_protocol(self, obj) -> bool:
         return bool(obj.protocol)
@@ -147,8 +167,21 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "participant", "participant_label", "measurand", "measurand_name", "value", "u", "dof", "budget",
-                  "has_budget_file", "budget_file_name", "submitted_at", "revision"]
+        fields = [
+            "id",
+            "participant",
+            "participant_label",
+            "measurand",
+            "measurand_name",
+            "value",
+            "u",
+            "dof",
+            "budget",
+            "has_budget_file",
+            "budget_file_name",
+            "submitted_at",
+            "revision",
+        ]
 
     def get_has_budget_file(self, obj) -> bool:
         return bool(obj.budget_file)
@@ -195,8 +228,23 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FollowUpAction
-        fields = ["id", "comparison", "comparison_code", "institution", "institution_name", "standard", "measurand", "measurand_name",
-                  "verdict", "reason", "status", "due_on", "notes", "created_at", "closed_at"]
+        fields = [
+            "id",
+            "comparison",
+            "comparison_code",
+            "institution",
+            "institution_name",
+            "standard",
+            "measurand",
+            "measurand_name",
+            "verdict",
+            "reason",
+            "status",
+            "due_on",
+            "notes",
+            "created_at",
+            "closed_at",
+        ]
 
 
 class FollowUpUpdateSerializer(serializers.Serializer):

@@ -222,7 +222,9 @@ class BudgetFile(SubmissionDetail):
         submission = self.submission()
         if not submission.budget_file:
             raise exceptions.NotFound("no budget file")
-        return FileResponse(submission.budget_file.open("rb"), as_attachment=True, filename=submission.content.budget_file_name or "budget")
+        return FileResponse(
+            submission.budget_file.open("rb"), as_attachment=True, filename=submission.content.budget_file_name or "budget"
+        )
 
 
 class SubmissionStatus(Base):
@@ -232,7 +234,9 @@ class SubmissionStatus(Base):
 
     @extend_schema(operation_id="comparisons_submissions_status_list", responses={200: s.SubmissionStatusSerializer(many=True)})
     def get(self, request, pk):
-        return Response(s.SubmissionStatusSerializer(visibility.submission_status(self.viewer, self.comparison()), many=True).data)
+        return Response(
+            s.SubmissionStatusSerializer(visibility.submission_status(self.viewer, self.comparison()), many=True).data
+        )
 
 
 class Export(Base):
@@ -249,8 +253,16 @@ class Export(Base):
         rows = visibility.submissions(self.viewer, comparison).order_by("measurand_id", "participant_id")
         for sub in rows:
             content = sub.content
-            writer.writerow([sub.measurand.name, sub.participant.label, repr(content.value), repr(content.u),
-                             "" if content.dof is None else repr(content.dof), 1 if sub.participant.in_reference else 0])
+            writer.writerow(
+                [
+                    sub.measurand.name,
+                    sub.participant.label,
+                    repr(content.value),
+                    repr(content.u),
+                    "" if content.dof is None else repr(content.dof),
+                    1 if sub.participant.in_reference else 0,
+                ]
+            )
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{comparison.code}-results.csv"'
         return response
@@ -318,7 +330,9 @@ class FollowUps(Base):
     pagination_class = ComparisonPagination
 
     def get_queryset(self):
-        queryset = visibility.follow_ups(self.viewer, FollowUpAction.objects.select_related("comparison", "institution", "measurand"))
+        queryset = visibility.follow_ups(
+            self.viewer, FollowUpAction.objects.select_related("comparison", "institution", "measurand")
+        )
         state = self.request.query_params.get("status")
         return queryset.filter(status=state) if state else queryset
 
@@ -350,7 +364,11 @@ class PublicComparisons(Base):
     pagination_class = ComparisonPagination
 
     def get_queryset(self):
-        return Comparison.objects.filter(status=Comparison.Status.PUBLISHED).select_related("pilot", "administrator_region").prefetch_related("measurands")
+        return (
+            Comparison.objects.filter(status=Comparison.Status.PUBLISHED)
+            .select_related("pilot", "administrator_region")
+            .prefetch_related("measurands")
+        )
 
     @extend_schema(operation_id="comparisons_public_list", responses={200: s.PublicComparisonSerializer(many=True)})
     def get(self, request):

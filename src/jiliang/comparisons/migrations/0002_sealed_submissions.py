@@ -14,7 +14,9 @@ def seal_open_submissions(apps, schema_editor):
     SubmissionKey = apps.get_model("comparisons", "SubmissionKey")
     for submission in Submission.objects.filter(measurand__comparison__status="open", sealed=""):
         key = sealing.new_key()
-        content = sealing.Content(submission.value, submission.u, submission.dof, submission.budget or [], submission.budget_file_name)
+        content = sealing.Content(
+            submission.value, submission.u, submission.dof, submission.budget or [], submission.budget_file_name
+        )
         aad = sealing.associated_data(submission.participant_id, submission.measurand_id, submission.revision)
         submission.sealed = sealing.seal(key, content, aad)
         submission.value = submission.u = submission.dof = None
@@ -24,41 +26,49 @@ def seal_open_submissions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('comparisons', '0001_initial'),
+        ("comparisons", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SubmissionKey',
+            name="SubmissionKey",
             fields=[
-                ('submission', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='comparisons.submission')),
-                ('key', models.CharField(max_length=64)),
+                (
+                    "submission",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="comparisons.submission",
+                    ),
+                ),
+                ("key", models.CharField(max_length=64)),
             ],
             options={
-                'default_permissions': (),
+                "default_permissions": (),
             },
         ),
         migrations.AddField(
-            model_name='submission',
-            name='seal_key',
-            field=models.CharField(blank=True, max_length=64, verbose_name='密封密钥'),
+            model_name="submission",
+            name="seal_key",
+            field=models.CharField(blank=True, max_length=64, verbose_name="密封密钥"),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='sealed',
-            field=models.TextField(blank=True, verbose_name='密封结果'),
+            model_name="submission",
+            name="sealed",
+            field=models.TextField(blank=True, verbose_name="密封结果"),
         ),
         migrations.AlterField(
-            model_name='submission',
-            name='u',
-            field=models.FloatField(blank=True, null=True, verbose_name='标准不确定度 u'),
+            model_name="submission",
+            name="u",
+            field=models.FloatField(blank=True, null=True, verbose_name="标准不确定度 u"),
         ),
         migrations.AlterField(
-            model_name='submission',
-            name='value',
-            field=models.FloatField(blank=True, null=True, verbose_name='测得值'),
+            model_name="submission",
+            name="value",
+            field=models.FloatField(blank=True, null=True, verbose_name="测得值"),
         ),
         migrations.RunPython(seal_open_submissions, migrations.RunPython.noop),
     ]

@@ -1,9 +1,9 @@
 """Templates ask the record's policy, never a status string or a role name:
 
-    {% load policy_tags %}
-    {% allowed_actions inspection as actions %}
-    {% if "approve" in actions %}<form …>{% endif %}
-    {% may "change" standard as may_change %}
+{% load policy_tags %}
+{% allowed_actions inspection as actions %}
+{% if "approve" in actions %}<form …>{% endif %}
+{% may "change" standard as may_change %}
 """
 
 from django import template

@@ -63,8 +63,9 @@ def make_results(labs, values, u=None, dof=None, in_reference=None, cov=None) ->
     if n == 0:
         raise ComparisonInputError("lab", "no participants", code="comparison_no_participants")
     if n < 2:  # a comparison compares: one result has no reference value independent of itself (JJF 1117-2010 3.1)
-        raise ComparisonInputError("lab", f"a comparison needs at least two laboratories, got {n}",
-                                   code="comparison_too_few", count=n, minimum=2)
+        raise ComparisonInputError(
+            "lab", f"a comparison needs at least two laboratories, got {n}", code="comparison_too_few", count=n, minimum=2
+        )
     seen: set[str] = set()
     for lab in labs:
         if not lab.strip():
@@ -79,23 +80,41 @@ def make_results(labs, values, u=None, dof=None, in_reference=None, cov=None) ->
     too_big = np.abs(values) > U_MAX  # differences of values are squared by every score
     if too_big.any():
         lab = labs[int(np.flatnonzero(too_big)[0])]
-        raise ComparisonInputError("value", f"{float(values[too_big][0])!r} is beyond ±{U_MAX:.3g}, where its square is representable",
-                                   lab, code="comparison_value_range", got=float(values[too_big][0]), high=f"{U_MAX:.3g}")
+        raise ComparisonInputError(
+            "value",
+            f"{float(values[too_big][0])!r} is beyond ±{U_MAX:.3g}, where its square is representable",
+            lab,
+            code="comparison_value_range",
+            got=float(values[too_big][0]),
+            high=f"{U_MAX:.3g}",
+        )
     u = np.full(n, np.nan) if u is None else _float_array(u, n, "u", labs)
     given = ~np.isnan(u)
     bad = given & ~(np.isfinite(u) & (u > 0))
     if bad.any():
         lab = labs[int(np.flatnonzero(bad)[0])]
-        raise ComparisonInputError("u", f"standard uncertainty must be a positive finite number, got {float(u[bad][0])!r}", lab,
-                                   code="comparison_u_positive", got=float(u[bad][0]))
+        raise ComparisonInputError(
+            "u",
+            f"standard uncertainty must be a positive finite number, got {float(u[bad][0])!r}",
+            lab,
+            code="comparison_u_positive",
+            got=float(u[bad][0]),
+        )
     # The estimators weigh by 1/u² and add u² to variances: both must be normal doubles, or a
     # weight becomes infinite and every result prints as "—" (u = 1e-320 did).
     bad = given & ((u < U_MIN) | (u > U_MAX))
     if bad.any():
         lab = labs[int(np.flatnonzero(bad)[0])]
-        raise ComparisonInputError("u", f"standard uncertainty {float(u[bad][0])!r} is outside [{U_MIN:.3g}, {U_MAX:.3g}], "
-                                   "where its square and 1/u² are representable", lab,
-                                   code="comparison_u_range", got=float(u[bad][0]), low=f"{U_MIN:.3g}", high=f"{U_MAX:.3g}")
+        raise ComparisonInputError(
+            "u",
+            f"standard uncertainty {float(u[bad][0])!r} is outside [{U_MIN:.3g}, {U_MAX:.3g}], "
+            "where its square and 1/u² are representable",
+            lab,
+            code="comparison_u_range",
+            got=float(u[bad][0]),
+            low=f"{U_MIN:.3g}",
+            high=f"{U_MAX:.3g}",
+        )
     dof = np.full(n, np.inf) if dof is None else _float_array(dof, n, "dof", labs)
     dof = np.where(np.isnan(dof), np.inf, dof)
     bad = ~(dof > 0)

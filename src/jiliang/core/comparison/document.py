@@ -33,7 +33,14 @@ from .robust import algorithm_a
 from .scores import en_from_doe, en_verdict, z_score, z_verdict, zeta_score
 
 ESTIMATORS = (
-    "weighted-mean", "cox-a", "mean", "median", "dersimonian-laird", "paule-mandel", "algorithm-a", "power-moderated-mean",
+    "weighted-mean",
+    "cox-a",
+    "mean",
+    "median",
+    "dersimonian-laird",
+    "paule-mandel",
+    "algorithm-a",
+    "power-moderated-mean",
 )
 WITHOUT_U = ("mean", "median", "algorithm-a")
 
@@ -81,7 +88,9 @@ def reference_value(results: Results, estimator: str) -> ReferenceValue:
     if estimator == "algorithm-a":
         robust = algorithm_a(x[used])
         p = int(used.sum())
-        return ReferenceValue("algorithm-a", robust.mean, float(robust.u_mean(p)), used, None, s=robust.sd, extra={"iterations": robust.iterations})
+        return ReferenceValue(
+            "algorithm-a", robust.mean, float(robust.u_mean(p)), used, None, s=robust.sd, extra={"iterations": robust.iterations}
+        )
     raise ComparisonInputError("estimator", f"unknown estimator {estimator!r} (expected one of {', '.join(ESTIMATORS)})")
 
 
@@ -98,8 +107,12 @@ def evaluate(results: Results, estimator: str, sigma_pt: float | None = None) ->
         except (ValueError, ArithmeticError):  # a solver (Paule-Mandel's root) meeting overflowed sums
             ref = None
         if ref is None or not math.isfinite(ref.value):
-            raise ComparisonInputError("value", f"the {estimator} reference value of these results is not a finite number",
-                                       code="comparison_reference_not_finite", estimator=estimator)
+            raise ComparisonInputError(
+                "value",
+                f"the {estimator} reference value of these results is not a finite number",
+                code="comparison_reference_not_finite",
+                estimator=estimator,
+            )
         doe = degrees_of_equivalence(results.values, results.u, ref, results.cov)
         sigma = sigma_pt if sigma_pt is not None else (ref.s if estimator == "algorithm-a" else None)
         z = z_score(results.values, ref.value, sigma) if sigma is not None else np.full(results.n, np.nan)

@@ -30,7 +30,9 @@ class DegreesOfEquivalence:
 REFERENCE_UNCERTAINTY = ("stated", "propagated")
 
 
-def degrees_of_equivalence(values, u, reference: ReferenceValue, cov=None, reference_uncertainty: str = "stated") -> DegreesOfEquivalence:
+def degrees_of_equivalence(
+    values, u, reference: ReferenceValue, cov=None, reference_uncertainty: str = "stated"
+) -> DegreesOfEquivalence:
     """d_i = x_i − x_ref and U(d_i) = 2 u(d_i).
 
     ``reference_uncertainty`` chooses the u²(x_ref) term for a linear estimator:
@@ -41,13 +43,17 @@ def degrees_of_equivalence(values, u, reference: ReferenceValue, cov=None, refer
     degrees of equivalence. The two agree for the weighted mean.
     """
     if reference_uncertainty not in REFERENCE_UNCERTAINTY:
-        raise ComparisonInputError("reference_uncertainty", f"must be one of {', '.join(REFERENCE_UNCERTAINTY)}, got {reference_uncertainty!r}")
+        raise ComparisonInputError(
+            "reference_uncertainty", f"must be one of {', '.join(REFERENCE_UNCERTAINTY)}, got {reference_uncertainty!r}"
+        )
     values = np.asarray(values, float)
     u = np.asarray(u, float)
     d = values - reference.value
     if reference.weights is None:
         if reference_uncertainty == "propagated":
-            raise ComparisonInputError("reference_uncertainty", f"'propagated' needs a reference value linear in the results; {reference.method} is not")
+            raise ComparisonInputError(
+                "reference_uncertainty", f"'propagated' needs a reference value linear in the results; {reference.method} is not"
+            )
         var = u**2 + reference.u**2
     else:
         w = reference.weights

@@ -33,7 +33,16 @@ def comparison_figure(labs, values, U, ref_value, U_ref, d, U_d, fmt: str = "png
     used = np.ones(len(labs), bool) if used is None else np.asarray(used, bool)
     top.errorbar(pos[used], values[used], yerr=_bars(U[used]), fmt="o", color="black", capsize=3, label="result ± U (k=2)")
     if not used.all():
-        top.errorbar(pos[~used], values[~used], yerr=_bars(U[~used]), fmt="o", mfc="white", color="gray", capsize=3, label="not in reference value")
+        top.errorbar(
+            pos[~used],
+            values[~used],
+            yerr=_bars(U[~used]),
+            fmt="o",
+            mfc="white",
+            color="gray",
+            capsize=3,
+            label="not in reference value",
+        )
     top.set_ylabel("value")
     top.legend(loc="best", fontsize="small")
     bottom.axhline(0.0, color="tab:blue", lw=1.2)
@@ -55,4 +64,6 @@ def _bars(U):
 def evaluation_figure(ev, fmt: str = "png", title: str | None = None) -> bytes:
     """The figure of a ``document.Evaluation``."""
     r = ev.results
-    return comparison_figure(r.labs, r.values, 2.0 * r.u, ev.reference.value, 2.0 * ev.reference.u, ev.doe.d, ev.doe.U_d, fmt, title, ev.reference.used)
+    return comparison_figure(
+        r.labs, r.values, 2.0 * r.u, ev.reference.value, 2.0 * ev.reference.u, ev.doe.d, ev.doe.U_d, fmt, title, ev.reference.used
+    )

@@ -161,7 +161,9 @@ def _largest_consistent_subset(values, u, alpha) -> np.ndarray:
 
 
 def _renamed(ref: ReferenceValue, method: str, **extra) -> ReferenceValue:
-    return ReferenceValue(method, ref.value, ref.u, ref.used, ref.weights, ref.chi2, ref.s, ref.tau2, ref.birge_ratio, {**ref.extra, **extra})
+    return ReferenceValue(
+        method, ref.value, ref.u, ref.used, ref.weights, ref.chi2, ref.s, ref.tau2, ref.birge_ratio, {**ref.extra, **extra}
+    )
 
 
 def arithmetic_mean(values, used=None) -> ReferenceValue:
@@ -198,7 +200,12 @@ def _random_effects(method, values, u, used, tau2) -> ReferenceValue:
     w[used] = inv / inv.sum()
     value = float(w @ values)
     return ReferenceValue(
-        method, value, float(np.sqrt(1.0 / inv.sum())), used, w, tau2=float(tau2),
+        method,
+        value,
+        float(np.sqrt(1.0 / inv.sum())),
+        used,
+        w,
+        tau2=float(tau2),
         birge_ratio=birge_ratio(values[used], u[used], float(np.sum(values[used] / u[used] ** 2) / np.sum(1 / u[used] ** 2))),
     )
 
@@ -272,7 +279,9 @@ def power_moderated_mean(values, u, used=None, alpha: float | None = None) -> Re
     if n == 1:
         # A single result is its own reference value (α = 2 − 3/N is meaningless for N = 1).
         weights[used] = 1.0
-        return ReferenceValue("power-moderated-mean", float(x[0]), float(u[used][0]), used, weights, tau2=0.0, extra={"alpha": float(alpha)})
+        return ReferenceValue(
+            "power-moderated-mean", float(x[0]), float(u[used][0]), used, weights, tau2=0.0, extra={"alpha": float(alpha)}
+        )
     s2 = _paule_mandel_tau2(x, v)
     var_mean = float(np.sum((x - x.mean()) ** 2) / (n * (n - 1)))
     var_mp = float(1.0 / np.sum(1.0 / (v + s2)))
@@ -283,7 +292,12 @@ def power_moderated_mean(values, u, used=None, alpha: float | None = None) -> Re
     weights[used] = u_ref2 * inv
     value = float(weights @ values)
     return ReferenceValue(
-        "power-moderated-mean", value, float(np.sqrt(u_ref2)), used, weights, tau2=float(s2),
+        "power-moderated-mean",
+        value,
+        float(np.sqrt(u_ref2)),
+        used,
+        weights,
+        tau2=float(s2),
         birge_ratio=birge_ratio(x, u[used], float(np.sum(x / v) / np.sum(1 / v))),
         extra={"alpha": float(alpha)},
     )

@@ -16,7 +16,13 @@ from jiliang.core.dcc import dsi
 from jiliang.core.dcc.errors import DccError
 from jiliang.core.dcc.language import check_language, check_text
 from jiliang.core.dcc.model import (
-    CertificateRecord, Contact, Identification, Location, MeasurementResult, Quantity, Text,
+    CertificateRecord,
+    Contact,
+    Identification,
+    Location,
+    MeasurementResult,
+    Quantity,
+    Text,
 )
 from jiliang.core.dcc.schema import DCC_VERSION, DCC_XSD_URL
 
@@ -31,8 +37,8 @@ PERFORMANCE_LOCATIONS = {"laboratory", "customer", "laboratoryBranch", "customer
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
-_D = "{%s}" % DCC_NS
-_S = "{%s}" % SI_NS
+_D = f"{{{DCC_NS}}}"
+_S = f"{{{SI_NS}}}"
 
 
 def _sub(parent, tag: str, text: str | None = None, **attrib):
@@ -90,8 +96,14 @@ class _Builder:
         el = _sub(parent, _D + "location")
         if loc.country_code is not None and not _COUNTRY.fullmatch(loc.country_code):
             raise DccError(f"{field}.country_code: {loc.country_code!r} is not an ISO 3166-1 alpha-2 code")
-        for attr, tag in (("city", "city"), ("country_code", "countryCode"), ("post_code", "postCode"),
-                          ("state", "state"), ("street", "street"), ("street_no", "streetNo")):
+        for attr, tag in (
+            ("city", "city"),
+            ("country_code", "countryCode"),
+            ("post_code", "postCode"),
+            ("state", "state"),
+            ("street", "street"),
+            ("street_no", "streetNo"),
+        ):
             value = getattr(loc, attr)
             if value:
                 _sub(el, _D + tag, value)
@@ -198,7 +210,7 @@ class _Builder:
             raise DccError("end_performance_date: before begin_performance_date")
         root = etree.Element(_D + "digitalCalibrationCertificate", nsmap=NSMAP)
         root.set("schemaVersion", DCC_VERSION)
-        root.set("{%s}schemaLocation" % XSI_NS, f"{DCC_NS} {DCC_XSD_URL}")
+        root.set(f"{{{XSI_NS}}}schemaLocation", f"{DCC_NS} {DCC_XSD_URL}")
         adm = _sub(root, _D + "administrativeData")
         if not r.software:
             raise DccError("software: at least one entry is required")
@@ -262,7 +274,9 @@ class _Builder:
             statements = _sub(adm, _D + "statements")
             for i, s in enumerate(r.statements):
                 f = f"statements[{i}]"
-                node = _sub(statements, _D + "statement", refType=s.ref_type) if s.ref_type else _sub(statements, _D + "statement")
+                node = (
+                    _sub(statements, _D + "statement", refType=s.ref_type) if s.ref_type else _sub(statements, _D + "statement")
+                )
                 if s.norm:
                     _sub(node, _D + "norm", s.norm)
                 if s.reference:

@@ -28,9 +28,13 @@ def _within(cert: x509.Certificate, at: dt.datetime) -> bool:
     return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
 
 
-def validate_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate],
-                   anchors: list[x509.Certificate], at: dt.datetime, max_depth: int = 8
-                   ) -> tuple[list[x509.Certificate], list[str]]:
+def validate_chain(
+    leaf: x509.Certificate,
+    intermediates: list[x509.Certificate],
+    anchors: list[x509.Certificate],
+    at: dt.datetime,
+    max_depth: int = 8,
+) -> tuple[list[x509.Certificate], list[str]]:
     """The path leaf → … → anchor and the problems found (empty when valid)."""
     if not anchors:
         return [leaf], ["no trust anchors given"]
@@ -44,9 +48,11 @@ def validate_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate]
     current = leaf
     for _ in range(max_depth):
         if not _within(current, at):
-            problems.append(f"{current.subject.rfc4514_string()}: not valid at {at.isoformat()} "
-                            f"(valid {current.not_valid_before_utc.isoformat()} to "
-                            f"{current.not_valid_after_utc.isoformat()})")
+            problems.append(
+                f"{current.subject.rfc4514_string()}: not valid at {at.isoformat()} "
+                f"(valid {current.not_valid_before_utc.isoformat()} to "
+                f"{current.not_valid_after_utc.isoformat()})"
+            )
         if _der(current) in anchor_ders:
             return path, problems
         issuer = None
@@ -60,8 +66,10 @@ def validate_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate]
             issuer = candidate
             break
         if issuer is None:
-            problems.append(f"{current.subject.rfc4514_string()}: issuer {current.issuer.rfc4514_string()} "
-                            "not found among the trust anchors or signature certificates")
+            problems.append(
+                f"{current.subject.rfc4514_string()}: issuer {current.issuer.rfc4514_string()} "
+                "not found among the trust anchors or signature certificates"
+            )
             return path, problems
         constraints = _ext(issuer, x509.BasicConstraints)
         if constraints is None or not constraints.ca:

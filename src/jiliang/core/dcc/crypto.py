@@ -43,8 +43,15 @@ class SignatureSuite(Protocol):
 
     def check_key(self, key, cert: x509.Certificate) -> None: ...
 
-    def sign_enveloped(self, root: etree._Element, key, chain: list[x509.Certificate],
-                       signing_time: dt.datetime, role: str | None, signature_id: str) -> etree._Element: ...
+    def sign_enveloped(
+        self,
+        root: etree._Element,
+        key,
+        chain: list[x509.Certificate],
+        signing_time: dt.datetime,
+        role: str | None,
+        signature_id: str,
+    ) -> etree._Element: ...
 
     def verify_enveloped(self, root: etree._Element, signer: x509.Certificate, at: dt.datetime) -> None:
         """Check the last ``ds:Signature`` child of ``root``; raise SignatureMismatch if it fails."""
@@ -76,7 +83,7 @@ def suite_for_method(uri: str) -> SignatureSuite:
 def xades_time(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise SigningError("signing_time: must carry a time zone")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _TimedXAdESSigner(XAdESSigner):
@@ -138,8 +145,9 @@ class _LastSignatureVerifier(XAdESVerifier):
             if len(others) > 1:
                 raise InvalidInput(f"unsupported transforms on the document reference: {algorithms}")
             try:
-                method = (CanonicalizationMethod(others[0].get("Algorithm")) if others
-                          else self.config.default_reference_c14n_method)
+                method = (
+                    CanonicalizationMethod(others[0].get("Algorithm")) if others else self.config.default_reference_c14n_method
+                )
             except ValueError:
                 raise InvalidInput(f"unsupported transform on the document reference: {algorithms}") from None
             prefixes = self._get_inclusive_ns_prefixes(others[0]) if others else None
@@ -161,8 +169,9 @@ class _LastSignatureVerifier(XAdESVerifier):
         if len(matches) != 1:
             raise InvalidInput(f"reference URI {uri} resolves to {len(matches)} elements inside the signature")
         payload = matches[0]
-        payload_c14n = self._apply_transforms(payload, transforms_node=self._find(reference, "Transforms", require=False),
-                                              signature=signature)
+        payload_c14n = self._apply_transforms(
+            payload, transforms_node=self._find(reference, "Transforms", require=False), signature=signature
+        )
         if digest_value != self._get_digest(payload_c14n, digest_alg):
             raise InvalidDigest(f"Digest mismatch for reference {index} ({uri})")
         return VerifyResult(payload_c14n, self._fromstring(payload_c14n), signature, signature_key=b"")
@@ -183,10 +192,13 @@ class EcdsaP256Sha256:
 
     def sign_enveloped(self, root, key, chain, signing_time, role, signature_id):
         signer = _TimedXAdESSigner(
-            signing_time, signature_id,
+            signing_time,
+            signature_id,
             claimed_roles=[role] if role else None,
             method=SignatureConstructionMethod.enveloped,
-            signature_algorithm="ecdsa-sha256", digest_algorithm="sha256", c14n_algorithm=EXC_C14N,
+            signature_algorithm="ecdsa-sha256",
+            digest_algorithm="sha256",
+            c14n_algorithm=EXC_C14N,
         )
         return signer.sign(root, key=key, cert=list(chain), always_add_key_value=False)
 

@@ -17,35 +17,120 @@ from jiliang.core.dcc.errors import UnitError
 
 # SI prefixes (SI Brochure 9th ed. 2019 + 2022 CGPM: ronna, quetta, ronto, quecto) with their pint names.
 PREFIXES: dict[str, str] = {
-    "quecto": "quecto", "ronto": "ronto", "yocto": "yocto", "zepto": "zepto", "atto": "atto",
-    "femto": "femto", "pico": "pico", "nano": "nano", "micro": "micro", "milli": "milli",
-    "centi": "centi", "deci": "deci", "deca": "deca", "hecto": "hecto", "kilo": "kilo",
-    "mega": "mega", "giga": "giga", "tera": "tera", "peta": "peta", "exa": "exa",
-    "zetta": "zetta", "yotta": "yotta", "ronna": "ronna", "quetta": "quetta",
-    "kibi": "kibi", "mebi": "mebi", "gibi": "gibi", "tebi": "tebi", "pebi": "pebi", "exbi": "exbi",
+    "quecto": "quecto",
+    "ronto": "ronto",
+    "yocto": "yocto",
+    "zepto": "zepto",
+    "atto": "atto",
+    "femto": "femto",
+    "pico": "pico",
+    "nano": "nano",
+    "micro": "micro",
+    "milli": "milli",
+    "centi": "centi",
+    "deci": "deci",
+    "deca": "deca",
+    "hecto": "hecto",
+    "kilo": "kilo",
+    "mega": "mega",
+    "giga": "giga",
+    "tera": "tera",
+    "peta": "peta",
+    "exa": "exa",
+    "zetta": "zetta",
+    "yotta": "yotta",
+    "ronna": "ronna",
+    "quetta": "quetta",
+    "kibi": "kibi",
+    "mebi": "mebi",
+    "gibi": "gibi",
+    "tebi": "tebi",
+    "pebi": "pebi",
+    "exbi": "exbi",
 }
 
 # D-SI unit token -> pint unit name. SI base, coherent derived, and the units D-SI accepts with the SI.
 UNITS: dict[str, str] = {
-    "metre": "meter", "kilogram": "kilogram", "gram": "gram", "second": "second", "ampere": "ampere",
-    "kelvin": "kelvin", "mole": "mole", "candela": "candela",
-    "one": "dimensionless", "radian": "radian", "steradian": "steradian", "hertz": "hertz",
-    "newton": "newton", "pascal": "pascal", "joule": "joule", "watt": "watt", "coulomb": "coulomb",
-    "volt": "volt", "farad": "farad", "ohm": "ohm", "siemens": "siemens", "weber": "weber",
-    "tesla": "tesla", "henry": "henry", "degreecelsius": "degree_Celsius", "lumen": "lumen",
-    "lux": "lux", "becquerel": "becquerel", "sievert": "sievert", "gray": "gray", "katal": "katal",
-    "day": "day", "hour": "hour", "minute": "minute", "degree": "degree", "arcminute": "arcminute",
-    "arcsecond": "arcsecond", "hectare": "hectare", "litre": "liter", "tonne": "metric_ton",
-    "electronvolt": "electron_volt", "dalton": "dalton", "astronomicalunit": "astronomical_unit",
-    "neper": "neper", "bel": "bel", "decibel": "decibel", "percent": "percent", "ppm": "ppm",
-    "byte": "byte", "bit": "bit",
+    "metre": "meter",
+    "kilogram": "kilogram",
+    "gram": "gram",
+    "second": "second",
+    "ampere": "ampere",
+    "kelvin": "kelvin",
+    "mole": "mole",
+    "candela": "candela",
+    "one": "dimensionless",
+    "radian": "radian",
+    "steradian": "steradian",
+    "hertz": "hertz",
+    "newton": "newton",
+    "pascal": "pascal",
+    "joule": "joule",
+    "watt": "watt",
+    "coulomb": "coulomb",
+    "volt": "volt",
+    "farad": "farad",
+    "ohm": "ohm",
+    "siemens": "siemens",
+    "weber": "weber",
+    "tesla": "tesla",
+    "henry": "henry",
+    "degreecelsius": "degree_Celsius",
+    "lumen": "lumen",
+    "lux": "lux",
+    "becquerel": "becquerel",
+    "sievert": "sievert",
+    "gray": "gray",
+    "katal": "katal",
+    "day": "day",
+    "hour": "hour",
+    "minute": "minute",
+    "degree": "degree",
+    "arcminute": "arcminute",
+    "arcsecond": "arcsecond",
+    "hectare": "hectare",
+    "litre": "liter",
+    "tonne": "metric_ton",
+    "electronvolt": "electron_volt",
+    "dalton": "dalton",
+    "astronomicalunit": "astronomical_unit",
+    "neper": "neper",
+    "bel": "bel",
+    "decibel": "decibel",
+    "percent": "percent",
+    "ppm": "ppm",
+    "byte": "byte",
+    "bit": "bit",
 }
 # Tokens a prefix may not precede (kilogram carries one already; the rest are not decimal-prefixable).
-_UNPREFIXABLE = {"kilogram", "one", "percent", "ppm", "degreecelsius", "day", "hour", "minute",
-                 "degree", "arcminute", "arcsecond", "hectare", "decibel", "astronomicalunit"}
+_UNPREFIXABLE = {
+    "kilogram",
+    "one",
+    "percent",
+    "ppm",
+    "degreecelsius",
+    "day",
+    "hour",
+    "minute",
+    "degree",
+    "arcminute",
+    "arcsecond",
+    "hectare",
+    "decibel",
+    "astronomicalunit",
+}
 _PINT_TO_DSI = {v: k for k, v in UNITS.items()}
-_PINT_TO_DSI.update({"metre": "metre", "litre": "litre", "degC": "degreecelsius", "tonne": "tonne",
-                     "eV": "electronvolt", "Da": "dalton", "au": "astronomicalunit"})
+_PINT_TO_DSI.update(
+    {
+        "metre": "metre",
+        "litre": "litre",
+        "degC": "degreecelsius",
+        "tonne": "tonne",
+        "eV": "electronvolt",
+        "Da": "dalton",
+        "au": "astronomicalunit",
+    }
+)
 
 _TOKEN = re.compile(r"\\([A-Za-z]+)(\{[^{}]*\})?")
 
@@ -88,7 +173,7 @@ def parse_unit(text: str) -> tuple[UnitComponent, ...]:
     exponent_set = False
     for match in _TOKEN.finditer(stripped):
         if match.start() != pos:
-            raise UnitError(f"si:unit {text!r}: unexpected text {stripped[pos:match.start()]!r} at position {pos}")
+            raise UnitError(f"si:unit {text!r}: unexpected text {stripped[pos : match.start()]!r} at position {pos}")
         pos = match.end()
         name, arg = match.group(1), match.group(2)
         if name == "tothe":

@@ -83,8 +83,10 @@ def _real(real) -> dict:
 
 
 def _real_list(el) -> dict:
-    out = {"values": _floats(el.findtext("si:valueXMLList", namespaces=_NS)),
-           "units": _strings(el.findtext("si:unitXMLList", namespaces=_NS))}
+    out = {
+        "values": _floats(el.findtext("si:valueXMLList", namespaces=_NS)),
+        "units": _strings(el.findtext("si:unitXMLList", namespaces=_NS)),
+    }
     if el.find("si:labelXMLList", _NS) is not None:
         out["labels"] = _strings(el.findtext("si:labelXMLList", namespaces=_NS))
     mu = el.find("si:expandedUncXMLList", _NS)
@@ -101,11 +103,14 @@ def _real_list(el) -> dict:
 
 
 def _signature_summary(sig) -> dict:
-    out = {"id": sig.get("Id"),
-           "signing_time": sig.findtext(".//xades:SigningTime", namespaces=_NS),
-           "role": sig.findtext(".//xades:ClaimedRole", namespaces=_NS),
-           "method": sig.find("ds:SignedInfo/ds:SignatureMethod", _NS).get("Algorithm")
-           if sig.find("ds:SignedInfo/ds:SignatureMethod", _NS) is not None else None}
+    out = {
+        "id": sig.get("Id"),
+        "signing_time": sig.findtext(".//xades:SigningTime", namespaces=_NS),
+        "role": sig.findtext(".//xades:ClaimedRole", namespaces=_NS),
+        "method": sig.find("ds:SignedInfo/ds:SignatureMethod", _NS).get("Algorithm")
+        if sig.find("ds:SignedInfo/ds:SignatureMethod", _NS) is not None
+        else None,
+    }
     cert_node = sig.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
     if cert_node is not None and cert_node.text:
         try:
@@ -148,11 +153,20 @@ def element_to_data(el):
             out[key] = value
     return out
 
+
 # Containers whose children are always a list, whatever their count.
-_LIST_CONTAINERS = {"items": "item", "identifications": "identification", "respPersons": "respPerson",
-                    "statements": "statement", "measurementResults": "measurementResult", "results": "result",
-                    "measuringEquipments": "measuringEquipment", "usedMethods": "usedMethod",
-                    "influenceConditions": "influenceCondition", "dccSoftware": "software"}
+_LIST_CONTAINERS = {
+    "items": "item",
+    "identifications": "identification",
+    "respPersons": "respPerson",
+    "statements": "statement",
+    "measurementResults": "measurementResult",
+    "results": "result",
+    "measuringEquipments": "measuringEquipment",
+    "usedMethods": "usedMethod",
+    "influenceConditions": "influenceCondition",
+    "dccSoftware": "software",
+}
 
 
 def _normalise_lists(data):
@@ -209,8 +223,7 @@ def quantities(document) -> list[dict]:
         result_name = element_to_data(result.find("dcc:name", _NS)) if result.find("dcc:name", _NS) is not None else {}
         for q in result.iterfind(".//dcc:quantity", _NS):
             name = q.find("dcc:name", _NS)
-            row = {"result": result_name, "name": element_to_data(name) if name is not None else {},
-                   "ref_type": q.get("refType")}
+            row = {"result": result_name, "name": element_to_data(name) if name is not None else {}, "ref_type": q.get("refType")}
             real = q.find("si:real", _NS)
             lst = q.find("si:realListXMLList", _NS)
             if real is not None:
@@ -241,10 +254,14 @@ def upstream_certificates(document) -> list[dict]:
         if cert is None:
             continue
         name = eq.find("dcc:name", _NS)
-        refs.append({"equipment": element_to_data(name) if name is not None else {},
-                     "identifier": cert.findtext("dcc:referralID", namespaces=_NS),
-                     "procedure": cert.findtext("dcc:procedure", namespaces=_NS),
-                     "hash": (cert.findtext("dcc:value", namespaces=_NS) or "").strip().lower()})
+        refs.append(
+            {
+                "equipment": element_to_data(name) if name is not None else {},
+                "identifier": cert.findtext("dcc:referralID", namespaces=_NS),
+                "procedure": cert.findtext("dcc:procedure", namespaces=_NS),
+                "hash": (cert.findtext("dcc:value", namespaces=_NS) or "").strip().lower(),
+            }
+        )
     return refs
 
 

@@ -41,8 +41,7 @@ def generate_private_key():
 
 def serialize_private_key(key, passphrase: bytes | None) -> bytes:
     """PKCS#8 PEM; encrypted with the best available scheme when a passphrase is given."""
-    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
-                  else serialization.NoEncryption())
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
@@ -80,46 +79,87 @@ def _ski(public_key):
     return x509.SubjectKeyIdentifier.from_public_key(public_key)
 
 
-def create_root_ca(common_name: str, *, organisation: str | None = None, country: str | None = "CN",
-                   not_before: dt.datetime, valid_days: int = 7305,
-                   passphrase: bytes | None = None, key=None) -> KeyAndCertificate:
+def create_root_ca(
+    common_name: str,
+    *,
+    organisation: str | None = None,
+    country: str | None = "CN",
+    not_before: dt.datetime,
+    valid_days: int = 7305,
+    passphrase: bytes | None = None,
+    key=None,
+) -> KeyAndCertificate:
     """A self-signed root CA (P-256), path length 1: root -> institution signing certificates."""
     key = key or generate_private_key()
     name = _name(common_name, organisation, country)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name)
+        .subject_name(name)
+        .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before).not_valid_after(not_before + dt.timedelta(days=valid_days))
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + dt.timedelta(days=valid_days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(_ski(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
     return KeyAndCertificate(serialize_private_key(key, passphrase), certificate_pem(cert))
 
 
-def issue_signing_certificate(ca: KeyAndCertificate, common_name: str, *, organisation: str | None = None,
-                              country: str | None = "CN", not_before: dt.datetime, valid_days: int = 1095,
-                              ca_passphrase: bytes | None = None, passphrase: bytes | None = None,
-                              key=None) -> KeyAndCertificate:
+def issue_signing_certificate(
+    ca: KeyAndCertificate,
+    common_name: str,
+    *,
+    organisation: str | None = None,
+    country: str | None = "CN",
+    not_before: dt.datetime,
+    valid_days: int = 1095,
+    ca_passphrase: bytes | None = None,
+    passphrase: bytes | None = None,
+    key=None,
+) -> KeyAndCertificate:
     """An institution's document-signing key and certificate, issued by the CA."""
     ca_key = load_private_key(ca.key_pem, ca_passphrase)
     ca_cert = load_certificate(ca.cert_pem)
     key = key or generate_private_key()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name, organisation, country)).issuer_name(ca_cert.subject)
+        .subject_name(_name(common_name, organisation, country))
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before).not_valid_after(not_before + dt.timedelta(days=valid_days))
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + dt.timedelta(days=valid_days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .add_extension(_ski(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
@@ -128,16 +168,24 @@ def issue_signing_certificate(ca: KeyAndCertificate, common_name: str, *, organi
     return KeyAndCertificate(serialize_private_key(key, passphrase), certificate_pem(cert))
 
 
-def create_crl(ca: KeyAndCertificate, revoked: dict[int, dt.datetime], *, this_update: dt.datetime,
-               next_update: dt.datetime, ca_passphrase: bytes | None = None) -> bytes:
+def create_crl(
+    ca: KeyAndCertificate,
+    revoked: dict[int, dt.datetime],
+    *,
+    this_update: dt.datetime,
+    next_update: dt.datetime,
+    ca_passphrase: bytes | None = None,
+) -> bytes:
     """A CRL (PEM) signed by the CA listing revoked serial numbers with their revocation times."""
     ca_key = load_private_key(ca.key_pem, ca_passphrase)
     ca_cert = load_certificate(ca.cert_pem)
-    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
-               .last_update(this_update).next_update(next_update))
+    builder = (
+        x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(this_update).next_update(next_update)
+    )
     for serial, when in sorted(revoked.items()):
         builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
     crl = builder.sign(ca_key, hashes.SHA256())
     return crl.public_bytes(serialization.Encoding.PEM)
 

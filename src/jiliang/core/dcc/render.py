@@ -60,27 +60,40 @@ def _fmt(value) -> str:
 def render_html(document, lang: str = "zh") -> str:
     """The DCC as one HTML page (no external resources)."""
     data = parse_dcc(document)
-    langs = [lang] + [l for l in data["languages"] + ["en"] if l != lang]
+    langs = [lang] + [other for other in data["languages"] + ["en"] if other != lang]
     adm = data["administrative_data"] or {}
     lab = (adm.get("calibrationLaboratory") or {}).get("contact", {})
     customer = adm.get("customer") or {}
     rows = []
     for q in quantities(document):
         unc = q.get("expanded_uncertainty")
-        rows.append("<tr><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
-            _both(q["result"], langs), _both(q["name"], langs), _fmt(q.get("value", q.get("values"))),
-            _unit_label(q.get("unit", q.get("units"))), _fmt(unc),
-            _fmt(q.get("coverage_factor"))))
+        rows.append(
+            "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
+                _both(q["result"], langs),
+                _both(q["name"], langs),
+                _fmt(q.get("value", q.get("values"))),
+                _unit_label(q.get("unit", q.get("units"))),
+                _fmt(unc),
+                _fmt(q.get("coverage_factor")),
+            )
+        )
     items = [_both(i.get("name"), langs) for i in _as_list((adm.get("items") or {}).get("item"))]
-    persons = [f"{_both(p.get('person', {}).get('name'), langs)} ({escape(p.get('role', ''))})"
-               for p in _as_list((adm.get("respPersons") or {}).get("respPerson"))]
+    persons = [
+        f"{_both(p.get('person', {}).get('name'), langs)} ({escape(p.get('role', ''))})"
+        for p in _as_list((adm.get("respPersons") or {}).get("respPerson"))
+    ]
     statements = []
     for s in _as_list((adm.get("statements") or {}).get("statement")):
         verdict = s.get("conformity")
-        statements.append(f"<li>{_both(s.get('declaration', {}).get('content', s.get('declaration')), langs)}"
-                          + (f" — <b>{escape(verdict)}</b>" if isinstance(verdict, str) else "") + "</li>")
-    signatures = [f"<li>{escape(s.get('signer') or '?')} {escape(s.get('role') or '')} {escape(s.get('signing_time') or '')}</li>"
-                  for s in data["signatures"]]
+        statements.append(
+            f"<li>{_both(s.get('declaration', {}).get('content', s.get('declaration')), langs)}"
+            + (f" — <b>{escape(verdict)}</b>" if isinstance(verdict, str) else "")
+            + "</li>"
+        )
+    signatures = [
+        f"<li>{escape(s.get('signer') or '?')} {escape(s.get('role') or '')} {escape(s.get('signing_time') or '')}</li>"
+        for s in data["signatures"]
+    ]
     title = escape(data["unique_identifier"] or "")
     return f"""<!DOCTYPE html>
 <html lang="{escape(lang)}"><head><meta charset="utf-8"><title>DCC {title}</title>
@@ -88,16 +101,16 @@ def render_html(document, lang: str = "zh") -> str:
 td,th{{border:1px solid #999;padding:.2em .4em}}td.n{{text-align:right;font-variant-numeric:tabular-nums}}</style></head>
 <body>
 <h1>数字校准证书 / Digital Calibration Certificate</h1>
-<p>证书编号 / Certificate no.: <b>{title}</b> (DCC {escape(data['schema_version'] or '')})</p>
-<p>校准机构 / Laboratory: {_both(lab.get('name'), langs)}</p>
-<p>委托方 / Customer: {_both(customer.get('name'), langs)}</p>
-<p>被校对象 / Item: {'; '.join(items)}</p>
-<p>人员 / Responsible persons: {'; '.join(persons)}</p>
-<ul>{''.join(statements)}</ul>
+<p>证书编号 / Certificate no.: <b>{title}</b> (DCC {escape(data["schema_version"] or "")})</p>
+<p>校准机构 / Laboratory: {_both(lab.get("name"), langs)}</p>
+<p>委托方 / Customer: {_both(customer.get("name"), langs)}</p>
+<p>被校对象 / Item: {"; ".join(items)}</p>
+<p>人员 / Responsible persons: {"; ".join(persons)}</p>
+<ul>{"".join(statements)}</ul>
 <h2>测量结果 / Measurement results</h2>
 <table><tr><th>结果 / Result</th><th>量 / Quantity</th><th>值 / Value</th><th>单位 / Unit</th><th>U</th><th>k</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
-<h2>签名 / Signatures</h2><ul>{''.join(signatures) or '<li>—</li>'}</ul>
+<h2>签名 / Signatures</h2><ul>{"".join(signatures) or "<li>—</li>"}</ul>
 </body></html>
 """

@@ -27,7 +27,7 @@ def local_schema_path(url: str) -> Path | None:
     """The local copy standing for an official PTB schema URL, or None."""
     for prefix in _URL_PREFIXES:
         if url.startswith(prefix):
-            path = SCHEMA_DIR / "ptb.de" / url[len(prefix):]
+            path = SCHEMA_DIR / "ptb.de" / url[len(prefix) :]
             return path if path.is_file() else None
     return None
 
@@ -90,8 +90,7 @@ def _refuse_doctype(tree: etree._ElementTree) -> None:
     tree fails inside libxml2 without a reason), so it is refused here, by name."""
     info = tree.docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise SchemaError("document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC",
-                          code="xml_doctype")
+        raise SchemaError("document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC", code="xml_doctype")
 
 
 def validate_schema(data) -> SchemaReport:
@@ -101,8 +100,9 @@ def validate_schema(data) -> SchemaReport:
     try:
         ok = schema.validate(tree)
     except etree.XMLSchemaValidateError as exc:  # libxml2 gave up without a line to point at
-        raise SchemaError(f"document: the schema validator could not read this document ({exc})",
-                          code="xml_schema_internal", detail=str(exc)) from None
+        raise SchemaError(
+            f"document: the schema validator could not read this document ({exc})", code="xml_schema_internal", detail=str(exc)
+        ) from None
     errors = tuple(f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log) if not ok else ()
     return SchemaReport(ok, errors)
 

@@ -32,8 +32,14 @@ class Signer:
     role: str | None = None  # verifier | checker | approver (XAdES ClaimedRole)
 
     @classmethod
-    def from_pem(cls, key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None,
-                 role: str | None = None, algorithm: str = "ecdsa-p256-sha256") -> "Signer":
+    def from_pem(
+        cls,
+        key_pem: bytes,
+        cert_pem: bytes,
+        passphrase: bytes | None = None,
+        role: str | None = None,
+        algorithm: str = "ecdsa-p256-sha256",
+    ) -> Signer:
         certs = load_certificates(cert_pem) if b"-----BEGIN" in cert_pem else [load_certificate(cert_pem)]
         if not certs:
             raise SigningError("certificate: none found")
@@ -46,8 +52,10 @@ def sign_element(root: etree._Element, signer: Signer, signing_time: dt.datetime
         raise SigningError("signing_time: must carry a time zone")
     cert = signer.certificate
     if not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc:
-        raise SigningError(f"certificate: not valid at the signing time {signing_time.isoformat()} "
-                           f"(valid {cert.not_valid_before_utc.isoformat()} to {cert.not_valid_after_utc.isoformat()})")
+        raise SigningError(
+            f"certificate: not valid at the signing time {signing_time.isoformat()} "
+            f"(valid {cert.not_valid_before_utc.isoformat()} to {cert.not_valid_after_utc.isoformat()})"
+        )
     algorithm = suite(signer.algorithm)
     algorithm.check_key(signer.key, cert)
     index = len(root.findall(f"{{{DS_NS}}}Signature")) + 1

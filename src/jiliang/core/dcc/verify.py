@@ -69,8 +69,14 @@ class Verdict:
 
     @property
     def valid(self) -> bool:
-        return (self.schema_valid and self.signature_valid and self.chain_valid and not self.revoked
-                and self.identifier_matches is not False and self.roles_complete)
+        return (
+            self.schema_valid
+            and self.signature_valid
+            and self.chain_valid
+            and not self.revoked
+            and self.identifier_matches is not False
+            and self.roles_complete
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -94,8 +100,13 @@ def _is_revoked(cert: x509.Certificate, revoked: Revocation | None) -> str | Non
         if answer:
             return answer if isinstance(answer, str) else f"certificate serial {cert.serial_number:x} is revoked"
         return None
-    keys = {cert.serial_number, f"{cert.serial_number:x}", f"{cert.serial_number:X}", str(cert.serial_number),
-            cert.fingerprint(hashes.SHA256()).hex()}
+    keys = {
+        cert.serial_number,
+        f"{cert.serial_number:x}",
+        f"{cert.serial_number:X}",
+        str(cert.serial_number),
+        cert.fingerprint(hashes.SHA256()).hex(),
+    }
     if any(k in revoked for k in keys):
         return f"certificate {cert.subject.rfc4514_string()} (serial {cert.serial_number:x}) is revoked"
     return None
@@ -154,7 +165,7 @@ def _parse_time(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _verify_signature(root, index: int, trust_anchors, intermediates, revoked, at_override) -> SignatureVerdict:
@@ -184,12 +195,12 @@ def _verify_signature(root, index: int, trust_anchors, intermediates, revoked, a
         verdict.reasons.append("signature: no XAdES SigningTime")
         return verdict
     if not _covers_document(sig):
-        verdict.reasons.append("signature: does not cover the whole document (no enveloped reference URI=\"\")")
+        verdict.reasons.append('signature: does not cover the whole document (no enveloped reference URI="")')
     else:
         # The document as it was when this signature was made: later signatures removed.
         if index + 1 < len(sigs):
             work = copy.deepcopy(root)
-            for later in work.findall("ds:Signature", _NS)[index + 1:]:
+            for later in work.findall("ds:Signature", _NS)[index + 1 :]:
                 work.remove(later)
         else:
             work = root
@@ -220,10 +231,17 @@ def _checked_signature(root, index, trust_anchors, intermediates, revoked, at) -
         return SignatureVerdict(index=index + 1, reasons=[f"malformed signature ({type(exc).__name__}: {exc})"])
 
 
-def verify_dcc(document, *, trust_anchors: Collection[x509.Certificate] = (),
-               intermediates: Collection[x509.Certificate] = (), revoked: Revocation | None = None,
-               expected_identifier: str | None = None, at: dt.datetime | None = None,
-               required_roles: Collection[str] = (), check_schema: bool = True) -> Verdict:
+def verify_dcc(
+    document,
+    *,
+    trust_anchors: Collection[x509.Certificate] = (),
+    intermediates: Collection[x509.Certificate] = (),
+    revoked: Revocation | None = None,
+    expected_identifier: str | None = None,
+    at: dt.datetime | None = None,
+    required_roles: Collection[str] = (),
+    check_schema: bool = True,
+) -> Verdict:
     """Verify a DCC (bytes or element).
 
     ``trust_anchors`` end the signer's path; ``intermediates`` help build it when the

@@ -105,7 +105,4 @@ def latest_before(query_device: np.ndarray, query_time: np.ndarray, ref_device: 
     result_sorted = np.where(found, t[src], -np.inf)
     out = np.empty(order.size)
     out[order] = result_sorted
-    return out[ref_time.size:]
-
-
-
+    return out[ref_time.size :]

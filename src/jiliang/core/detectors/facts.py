@@ -73,8 +73,9 @@ class ParameterChange:
     time_s: float
 
 
-def changes_without_verification(change_device, change_time_s, verification_device, verification_time_s, *,
-                                 window_s: float = 2 * 86400.0) -> Detection:
+def changes_without_verification(
+    change_device, change_time_s, verification_device, verification_time_s, *, window_s: float = 2 * 86400.0
+) -> Detection:
     """Parameter changes in the device's log not matched by a verification record.
 
     Rule: a logged change is explained by a verification record of the same device within

@@ -24,8 +24,9 @@ def silence(last_seen_s, expected_interval_s, now_s: float, *, factor: float = 3
     return Detection("any.silence", "medium", gap > factor, gap, factor)
 
 
-def peer_drift(group, values, *, z_limit: float = 6.0, alpha: float = 0.2, min_scale: float = 1e-9,
-               min_peers: int = 4) -> Detection:
+def peer_drift(
+    group, values, *, z_limit: float = 6.0, alpha: float = 0.2, min_scale: float = 1e-9, min_peers: int = 4
+) -> Detection:
     """Drift of a fleet member against its peers.
 
     Input: ``values`` 2-D (devices × periods) of a quantity that peers in the same

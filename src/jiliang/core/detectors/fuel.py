@@ -36,7 +36,9 @@ def k_factor_change(pulses, volume_l, verified_k, *, tolerance: float = DISPENSE
     return Detection("fuel.k_factor_change", "high", flags, deviation, tolerance)
 
 
-def amount_mismatch(volume_l, unit_price, amount, *, volume_resolution: float = 0.01, amount_resolution: float = 0.01) -> Detection:
+def amount_mismatch(
+    volume_l, unit_price, amount, *, volume_resolution: float = 0.01, amount_resolution: float = 0.01
+) -> Detection:
     """Volume × unit price ≠ amount.
 
     Rule: the amount may differ from V × P only by rounding: half a volume digit times
@@ -53,7 +55,9 @@ def amount_mismatch(volume_l, unit_price, amount, *, volume_resolution: float = 
     return Detection("fuel.amount_mismatch", "high", np.abs(diff) > allowance, diff, float(amount_resolution))
 
 
-def tank_reconciliation(sales_l, level_start_l, level_end_l, deliveries_l, *, tolerance: float = 0.005, min_days: int = 7) -> Detection:
+def tank_reconciliation(
+    sales_l, level_start_l, level_end_l, deliveries_l, *, tolerance: float = 0.005, min_days: int = 7
+) -> Detection:
     """Sales against the tank's level (进销存比对), per tank over a run of days.
 
     Inputs are 2-D (tanks × days). The physical outflow of a day is
@@ -82,7 +86,9 @@ def tank_reconciliation(sales_l, level_start_l, level_end_l, deliveries_l, *, to
     return Detection("fuel.tank_reconciliation", "high", flags, excess.max(axis=1, initial=0.0), tolerance, {"first_day": first})
 
 
-def nozzle_share(station, baseline_volume_l, current_volume_l, *, relative_change: float = 0.5, min_share: float = 0.02) -> Detection:
+def nozzle_share(
+    station, baseline_volume_l, current_volume_l, *, relative_change: float = 0.5, min_share: float = 0.02
+) -> Detection:
     """Abnormal per-nozzle share of a station's sales.
 
     Rule: for each nozzle, the growth g = current volume / baseline volume, compared with the

@@ -14,8 +14,9 @@ def _events(device, time_s, name_d, name_t):
     return d, t
 
 
-def opened_without_unlock(open_device, open_time_s, unlock_device, unlock_time_s, *, window_s: float = 3600.0,
-                          clock_slack_s: float = 120.0) -> Detection:
+def opened_without_unlock(
+    open_device, open_time_s, unlock_device, unlock_time_s, *, window_s: float = 3600.0, clock_slack_s: float = 120.0
+) -> Detection:
     """Scale opened (or put into calibration mode) without an authorised unlock.
 
     Rule: every opening of a sealed scale must follow an authorised unlock (issued by the
@@ -32,8 +33,9 @@ def opened_without_unlock(open_device, open_time_s, unlock_device, unlock_time_s
     return Detection("scale.opened_without_unlock", "high", flags, age, window_s)
 
 
-def calibration_without_record(change_device, change_time_s, record_device, record_time_s, *,
-                               window_s: float = 2 * 86400.0) -> Detection:
+def calibration_without_record(
+    change_device, change_time_s, record_device, record_time_s, *, window_s: float = 2 * 86400.0
+) -> Detection:
     """Calibration (span / linearity) changed without a verification record.
 
     Rule: a calibration change logged by the scale must lie within ``window_s`` (2 days)

@@ -13,8 +13,8 @@ reproduces the traffic exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -62,8 +62,13 @@ def fuel_k_factor(rng, size=200, fraud_share=0.1) -> Case:
     pulses = np.round(true_v * k_ver[dev])
     shown = np.round(pulses / k_conf, 2)
     labels = active & (shown >= 5.0)
-    return Case("fuel.k_factor_change", lambda: fuel.k_factor_change(pulses, shown, k_ver[dev]), labels, "sale",
-                {"pulses": pulses, "volume_l": shown, "verified_k": k_ver[dev]})
+    return Case(
+        "fuel.k_factor_change",
+        lambda: fuel.k_factor_change(pulses, shown, k_ver[dev]),
+        labels,
+        "sale",
+        {"pulses": pulses, "volume_l": shown, "verified_k": k_ver[dev]},
+    )
 
 
 def fuel_amount(rng, size=10000, fraud_share=0.05) -> Case:
@@ -72,8 +77,13 @@ def fuel_amount(rng, size=10000, fraud_share=0.05) -> Case:
     price = FUEL_PRICES[rng.integers(0, len(FUEL_PRICES), size)]
     fraud = _pick(rng, size, fraud_share)
     amount = np.round(v * price * np.where(fraud, 1 + rng.uniform(0.005, 0.03, size), 1.0), 2)
-    return Case("fuel.amount_mismatch", lambda: fuel.amount_mismatch(v, price, amount), fraud, "sale",
-                {"volume_l": v, "unit_price": price, "amount": amount})
+    return Case(
+        "fuel.amount_mismatch",
+        lambda: fuel.amount_mismatch(v, price, amount),
+        fraud,
+        "sale",
+        {"volume_l": v, "unit_price": price, "amount": amount},
+    )
 
 
 def fuel_tank(rng, size=300, fraud_share=0.1, days=30) -> Case:
@@ -89,9 +99,13 @@ def fuel_tank(rng, size=300, fraud_share=0.1, days=30) -> Case:
     thermal = rng.normal(0, 0.002, (size, days)) * true_sales  # volume change with temperature
     level[:, 1:] = level[:, :1] + np.cumsum(deliveries - true_sales - thermal, axis=1)
     gauge = level + rng.normal(0, 5.0, level.shape)
-    return Case("fuel.tank_reconciliation",
-                lambda: fuel.tank_reconciliation(recorded, gauge[:, :-1], gauge[:, 1:], deliveries), fraud, "tank",
-                {"sales_l": recorded, "deliveries_l": deliveries})
+    return Case(
+        "fuel.tank_reconciliation",
+        lambda: fuel.tank_reconciliation(recorded, gauge[:, :-1], gauge[:, 1:], deliveries),
+        fraud,
+        "tank",
+        {"sales_l": recorded, "deliveries_l": deliveries},
+    )
 
 
 def fuel_nozzle_share(rng, size=300, fraud_share=0.1) -> Case:
@@ -190,8 +204,12 @@ def scale_openings(rng, size=500, fraud_share=0.1, days=30) -> Case:
     unlock_dev = np.r_[dev[honest], dev[stale]]
     unlock_t = np.r_[unlock_t, t_open[stale] - rng.uniform(2 * 3600, 12 * 3600, stale.sum())]
     # Honest openings of other scales must not cover a fraudulent one: openings are far apart per scale.
-    return Case("scale.opened_without_unlock", lambda: scale.opened_without_unlock(dev, t_open, unlock_dev, unlock_t),
-                _uncovered(dev, t_open, unlock_dev, unlock_t, fraud), "opening")
+    return Case(
+        "scale.opened_without_unlock",
+        lambda: scale.opened_without_unlock(dev, t_open, unlock_dev, unlock_t),
+        _uncovered(dev, t_open, unlock_dev, unlock_t, fraud),
+        "opening",
+    )
 
 
 def _uncovered(dev, t, ref_dev, ref_t, fraud):
@@ -370,11 +388,26 @@ def precision_recall(flags: np.ndarray, labels: np.ndarray) -> tuple[float, floa
 # ----------------------------------------------------------------------------- telemetry
 
 DEVICE_KINDS = ("sale", "trip", "session", "reading", "scale")  # what each device kind mostly sends
-KIND_OF_CATALOG = {"A02": "sale", "A01": "trip", "A05": "session", "A11": "reading", "A12": "reading", "A13": "reading", "A07": "scale"}
+KIND_OF_CATALOG = {
+    "A02": "sale",
+    "A01": "trip",
+    "A05": "session",
+    "A11": "reading",
+    "A12": "reading",
+    "A13": "reading",
+    "A07": "scale",
+}
 
 
-def telemetry_messages(rng: np.random.Generator, device_kind: np.ndarray, device_fraud: np.ndarray, verified_k: np.ndarray,
-                       seq_start: np.ndarray, time_s: float, register: np.ndarray) -> tuple[list[tuple[int, dict]], list[tuple[int, int]]]:
+def telemetry_messages(
+    rng: np.random.Generator,
+    device_kind: np.ndarray,
+    device_fraud: np.ndarray,
+    verified_k: np.ndarray,
+    seq_start: np.ndarray,
+    time_s: float,
+    register: np.ndarray,
+) -> tuple[list[tuple[int, dict]], list[tuple[int, int]]]:
     """One message per device at ``time_s``: ``[(device index, body)]`` and the ground truth
     ``[(device index, seq)]`` of the messages carrying a fraud. ``seq_start`` (next sequence
     number per device) and ``register`` (utility meters' registers) are advanced in place.
@@ -400,8 +433,13 @@ def telemetry_messages(rng: np.random.Generator, device_kind: np.ndarray, device
         body: dict = {"seq": int(seq[i]), "ts": round(time_s + float(rng.normal(0, 0.5)), 3)}
         if kind == "sale":
             amount = round(float(vol[i] * price[i] * (1.02 if cheat[i] else 1.0)), 2)
-            body.update(kind="sale", volume_l=float(vol[i]), unit_price=float(price[i]), amount=amount,
-                        pulses=int(round(vol[i] * verified_k[i])))
+            body.update(
+                kind="sale",
+                volume_l=float(vol[i]),
+                unit_price=float(price[i]),
+                amount=amount,
+                pulses=int(round(vol[i] * verified_k[i])),
+            )
         elif kind == "trip":
             gps = float(np.round(km[i] * (1 - rng.uniform(0, 0.03)), 3))
             metered = round(float(km[i] * (1.15 if cheat[i] else 1.0)), 2)

@@ -140,8 +140,13 @@ class StreamEngine:
             # A logged change of a metrological parameter must lie near a verification
             # record; a matched one explains one step of the event counter.
             ref = [(d, v) for d in set(dev[change].tolist()) for v in self.verifications.get(d, [])]
-            d = facts.changes_without_verification(dev[change], t[change], np.array([r[0] for r in ref], dtype=np.int64),
-                                                   np.array([r[1] for r in ref], dtype=float), window_s=self.change_window_s)
+            d = facts.changes_without_verification(
+                dev[change],
+                t[change],
+                np.array([r[0] for r in ref], dtype=np.int64),
+                np.array([r[1] for r in ref], dtype=float),
+                window_s=self.change_window_s,
+            )
             flags = np.zeros(len(dev), bool)
             score = np.zeros(len(dev))
             flags[change], score[change] = d.flags, d.score
@@ -151,7 +156,9 @@ class StreamEngine:
 
     def _facts(self, dev, c):
         prof = [self.profiles.get(int(d), DeviceProfile()) for d in dev]
-        yield facts.software_mismatch(c["software_id"], c["checksum"], [p.software_id for p in prof], [p.software_checksum for p in prof])
+        yield facts.software_mismatch(
+            c["software_id"], c["checksum"], [p.software_id for p in prof], [p.software_checksum for p in prof]
+        )
         yield facts.seal_broken(np.asarray(c["seal_intact"], dtype=bool))
         counter = np.asarray(c["counter"], dtype=np.int64)
         order = np.lexsort((np.asarray(c["seq"]), dev))

@@ -25,8 +25,17 @@ def distance_ratio(metered_km, gps_km, *, limit: float = 0.05, min_gps_km: float
     return Detection("taxi.distance_ratio", "high", flags, ratio, limit)
 
 
-def pulse_bursts(pulses, speed_mps, k_pulses_per_km, *, window_s: int = 5, burst_factor: float = 1.5, z: float = 4.0,
-                 steady_accel_mps2: float = 1.0, min_expected: float = 15.0) -> Detection:
+def pulse_bursts(
+    pulses,
+    speed_mps,
+    k_pulses_per_km,
+    *,
+    window_s: int = 5,
+    burst_factor: float = 1.5,
+    z: float = 4.0,
+    steady_accel_mps2: float = 1.0,
+    min_expected: float = 15.0,
+) -> Detection:
     """Pulse bursts at steady speed, per trip.
 
     Inputs: ``pulses`` and GPS ``speed_mps`` as 2-D (trips × seconds, 1 Hz; NaN pads short
@@ -70,8 +79,9 @@ def pulse_bursts(pulses, speed_mps, k_pulses_per_km, *, window_s: int = 5, burst
     return Detection("taxi.pulse_burst", "high", burst.any(axis=1), ratio.max(axis=1), burst_factor)
 
 
-def tariff_fare(metered_km, waiting_min, *, flag_fall: float, included_km: float, per_km: float, per_waiting_min: float,
-                rounding: float = 1.0) -> np.ndarray:
+def tariff_fare(
+    metered_km, waiting_min, *, flag_fall: float, included_km: float, per_km: float, per_waiting_min: float, rounding: float = 1.0
+) -> np.ndarray:
     """The fare the tariff gives for a trip, rounded to ``rounding`` yuan (half up)."""
     km = floats("metered_km", metered_km)
     wait = floats("waiting_min", waiting_min)
@@ -79,8 +89,18 @@ def tariff_fare(metered_km, waiting_min, *, flag_fall: float, included_km: float
     return np.floor(raw / rounding + 0.5) * rounding
 
 
-def fare_outliers(fare, metered_km, waiting_min, *, flag_fall: float, included_km: float, per_km: float,
-                  per_waiting_min: float, rounding: float = 1.0, tolerance: float | None = None) -> Detection:
+def fare_outliers(
+    fare,
+    metered_km,
+    waiting_min,
+    *,
+    flag_fall: float,
+    included_km: float,
+    per_km: float,
+    per_waiting_min: float,
+    rounding: float = 1.0,
+    tolerance: float | None = None,
+) -> Detection:
     """Fare against distance (and waiting time) under the approved tariff, per trip.
 
     Rule: recompute the fare from the trip's metered km and waiting minutes with the
@@ -94,8 +114,9 @@ def fare_outliers(fare, metered_km, waiting_min, *, flag_fall: float, included_k
     wait = floats("waiting_min", waiting_min)
     same_length(fare=f, metered_km=km, waiting_min=wait)
     tol = rounding / 2 if tolerance is None else float(tolerance)
-    expected = tariff_fare(km, wait, flag_fall=flag_fall, included_km=included_km, per_km=per_km,
-                           per_waiting_min=per_waiting_min, rounding=rounding)
+    expected = tariff_fare(
+        km, wait, flag_fall=flag_fall, included_km=included_km, per_km=per_km, per_waiting_min=per_waiting_min, rounding=rounding
+    )
     diff = f - expected
     return Detection("taxi.fare_outlier", "high", np.abs(diff) > tol + 1e-9, diff, tol)
 

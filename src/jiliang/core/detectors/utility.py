@@ -57,8 +57,9 @@ def reverse_flow(register, *, resolution: float = 0.001, min_total: float | None
     return Detection("utility.reverse_flow", "high", fall > limit, fall, limit)
 
 
-def district_balance(bulk_volume, member_volume_sum, *, baseline_periods: int = 4, rise: float = 0.05,
-                     negative_limit: float = -0.02) -> Detection:
+def district_balance(
+    bulk_volume, member_volume_sum, *, baseline_periods: int = 4, rise: float = 0.05, negative_limit: float = -0.02
+) -> Detection:
     """A district's meters against its bulk meter (分区计量 / 总分表平衡).
 
     Inputs 2-D (districts × periods). The loss ratio of a period is

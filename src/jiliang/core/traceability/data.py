@@ -58,9 +58,7 @@ def _csr(name, indptr, indices, rows, upper):
     indptr = _array(f"{name}_indptr", indptr, np.int64, rows + 1)
     indices = _index_array(f"{name}_indices", indices, upper)
     if indptr[0] != 0 or indptr[-1] != indices.size:
-        raise TraceabilityInputError(
-            f"{name}_indptr: must start at 0 and end at len({name}_indices)={indices.size}"
-        )
+        raise TraceabilityInputError(f"{name}_indptr: must start at 0 and end at len({name}_indices)={indices.size}")
     if np.any(np.diff(indptr) < 0):
         raise TraceabilityInputError(f"{name}_indptr: must be non-decreasing")
     return indptr, indices
@@ -94,7 +92,7 @@ class StandardsTable:
     oot_from: np.ndarray = None
     oot_until: np.ndarray = None
 
-    def checked(self, n_items: int) -> "StandardsTable":
+    def checked(self, n_items: int) -> StandardsTable:
         """A copy with every array converted to its dtype and checked (raises on bad input)."""
         n = int(self.n_standards)
         if n < 0:
@@ -135,7 +133,7 @@ class EventBatch:
     def __len__(self) -> int:
         return int(np.asarray(self.item).shape[0])
 
-    def checked(self, n_items: int, n_standards: int) -> "EventBatch":
+    def checked(self, n_items: int, n_standards: int) -> EventBatch:
         """A copy with every array converted to its dtype and checked (raises on bad input).
         Optional columns left out stay None (event_id then means "position in the batch")."""
         item = _index_array("event_item", self.item, max(n_items, 1))
@@ -162,5 +160,6 @@ class EventBatch:
         event_id = absent_or("event_id", self.event_id, np.int64)
         certificate = absent_or("event_certificate", self.certificate, np.int64)
         uncertainty = absent_or("event_uncertainty", self.uncertainty, np.float64)
-        return EventBatch(item, date, until, passed, ptr, ind, range_ok, ratio, required,
-                          revoked, event_id, certificate, uncertainty)
+        return EventBatch(
+            item, date, until, passed, ptr, ind, range_ok, ratio, required, revoked, event_id, certificate, uncertainty
+        )

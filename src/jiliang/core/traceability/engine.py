@@ -24,6 +24,7 @@ from .reasons import (
     split_location,
 )
 
+
 def _bit(reason) -> np.uint32:
     return np.uint32(int(reason))
 
@@ -85,8 +86,8 @@ class Impact:
     depth: np.ndarray  # 0 for events performed with the standard in the window
     parent: np.ndarray  # row of the upstream event in doubt that pulled this one in; -1 at depth 0
     items: np.ndarray
-    by_owner: "GroupCounts | None" = None  # per owner: events and distinct items
-    by_region: "GroupCounts | None" = None
+    by_owner: GroupCounts | None = None  # per owner: events and distinct items
+    by_region: GroupCounts | None = None
 
 
 class GroupCounts(Mapping):
@@ -218,7 +219,7 @@ class TraceabilityEngine:
             np.cumsum(counts, out=self.link_indptr[1:])
             self.link_std = ev.standard_indices[pos].astype(np.int32)
             del pos, counts
-        del order, ev
+        order = ev = None  # free the permutation and the input (``take`` is done with them)
         rows = np.arange(self.item.size, dtype=np.int32 if self.item.size < 2**31 else np.int64)
         self._by_item = SortedIndex(keys if presorted else make_key(self.item, self.date), rows)
         if presorted:
@@ -318,7 +319,9 @@ class TraceabilityEngine:
         ok_u = ~broken
         broken[ok_u] = self._bad_event(u[ok_u], dt[ok_u])
         if broken.any():
-            flags |= _segment_reduce(np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32), dr[broken], n, np.uint32(0))
+            flags |= _segment_reduce(
+                np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32), dr[broken], n, np.uint32(0)
+            )
             best = np.minimum(best, _segment_reduce(np.minimum, location_key(KIND_ITEM, device[broken]), dr[broken], n, NO_BREAK))
         edge = ~broken
         return flags, best, dr[edge], u[edge]
@@ -338,9 +341,17 @@ class TraceabilityEngine:
         if ext_src.size:
             ext_best = self.best[ext_dst]
             broken = ext_best < NO_BREAK
-            flags |= _segment_reduce(np.bitwise_or, np.where(broken, np.uint32(Reason.UPSTREAM_BREAK), np.uint32(0)).astype(np.uint32), ext_src, n, np.uint32(0))
+            flags |= _segment_reduce(
+                np.bitwise_or,
+                np.where(broken, np.uint32(Reason.UPSTREAM_BREAK), np.uint32(0)).astype(np.uint32),
+                ext_src,
+                n,
+                np.uint32(0),
+            )
             cyc |= _segment_reduce(np.logical_or, (self.flags[ext_dst] & _bit(Reason.CYCLE)) != 0, ext_src, n, False)
-            best = np.minimum(best, _segment_reduce(np.minimum, np.minimum(ext_best + DEPTH_UNIT, NO_BREAK), ext_src, n, NO_BREAK))
+            best = np.minimum(
+                best, _segment_reduce(np.minimum, np.minimum(ext_best + DEPTH_UNIT, NO_BREAK), ext_src, n, NO_BREAK)
+            )
         src, dst = src[inside], inside_pos[inside]
         if src.size:
             member = self._cycle_members(src, dst, n)
@@ -381,7 +392,7 @@ class TraceabilityEngine:
         self._solve(device_rows)
         leaf_rows = np.flatnonzero(~self.is_device[self.item])
         for start in range(0, leaf_rows.size, _CHUNK):
-            self._solve(leaf_rows[start:start + _CHUNK])
+            self._solve(leaf_rows[start : start + _CHUNK])
 
     # ------------------------------------------------------------------ questions
     def validity_at(self, date: int, items=None) -> Validity:
@@ -399,8 +410,9 @@ class TraceabilityEngine:
         if not self.n_events:
             flags = np.full(items.size, np.uint32(Reason.NO_EVENT), np.uint32)
             kind = np.full(items.size, KIND_ITEM, np.int8)
-            return Validity(date, items, np.zeros(items.size, bool), flags, row, kind, items.copy(),
-                            np.zeros(items.size, np.int32))
+            return Validity(
+                date, items, np.zeros(items.size, bool), flags, row, kind, items.copy(), np.zeros(items.size, np.int32)
+            )
         r = np.maximum(row, 0)
         flags = self.flags[r]
         flags |= np.where(date >= self.valid_until[r], _bit(Reason.EXPIRED), np.uint32(0))
@@ -455,8 +467,9 @@ class TraceabilityEngine:
             ok = ~broken
             broken[ok] = self._bad_event(u[ok], t[at][ok]) | (self.best[u[ok]] < NO_BREAK)
             if broken.any():
-                flags |= _segment_reduce(np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32),
-                                         at[broken], n, np.uint32(0))
+                flags |= _segment_reduce(
+                    np.bitwise_or, np.full(int(broken.sum()), Reason.UPSTREAM_BREAK, np.uint32), at[broken], n, np.uint32(0)
+                )
         return flags
 
     def _current_all(self, date: int) -> np.ndarray:
@@ -491,10 +504,27 @@ class TraceabilityEngine:
         while queue:
             row, it, parent, via, depth, t = queue.pop(0)
             if row < 0:
-                result.links.append(ChainLink(depth, parent, it, via, -1, -1, -1, -1, False, -1,
-                                              float("nan"), float("nan"), (), (), int(Reason.NO_EVENT)))
+                result.links.append(
+                    ChainLink(
+                        depth,
+                        parent,
+                        it,
+                        via,
+                        -1,
+                        -1,
+                        -1,
+                        -1,
+                        False,
+                        -1,
+                        float("nan"),
+                        float("nan"),
+                        (),
+                        (),
+                        int(Reason.NO_EVENT),
+                    )
+                )
                 continue
-            stds = tuple(int(s) for s in self.link_std[self.link_indptr[row]:self.link_indptr[row + 1]])
+            stds = tuple(int(s) for s in self.link_std[self.link_indptr[row] : self.link_indptr[row + 1]])
             roots = tuple(bool(self.is_root[s]) for s in stds)
             problems = int(self.flags[row]) & ~int(Reason.UPSTREAM_BREAK) & ~int(Reason.CYCLE)
             if t >= self.valid_until[row]:
@@ -505,11 +535,23 @@ class TraceabilityEngine:
                 problems |= _bit(Reason.REVOKED)
             if row in seen:
                 problems |= _bit(Reason.CYCLE)
-            link = ChainLink(depth, parent, it, via, row, int(self._ids(row)), int(self.date[row]),
-                             int(self.valid_until[row]), bool(self.passed[row]),
-                             int(self._value(self._certificate, row, -1)),
-                             float(self._value(self._uncertainty, row, np.nan)), float(self.ratio[row]),
-                             stds, roots, int(problems))
+            link = ChainLink(
+                depth,
+                parent,
+                it,
+                via,
+                row,
+                int(self._ids(row)),
+                int(self.date[row]),
+                int(self.valid_until[row]),
+                bool(self.passed[row]),
+                int(self._value(self._certificate, row, -1)),
+                float(self._value(self._uncertainty, row, np.nan)),
+                float(self.ratio[row]),
+                stds,
+                roots,
+                int(problems),
+            )
             result.links.append(link)
             if row in seen:
                 continue
@@ -518,7 +560,7 @@ class TraceabilityEngine:
             for s, root in zip(stds, roots):
                 if root:
                     continue
-                devices = self.device_indices[self.device_indptr[s]:self.device_indptr[s + 1]]
+                devices = self.device_indices[self.device_indptr[s] : self.device_indptr[s + 1]]
                 t_row = int(self.date[row])
                 ups = self.device_events(devices, np.full(devices.size, t_row, np.int64))
                 for d, u in zip(devices.tolist(), ups.tolist()):
@@ -596,13 +638,14 @@ class TraceabilityEngine:
         for name, arr in (("item_owner", item_owner), ("item_region", item_region)):
             if arr is not None and np.asarray(arr).shape != (self.n_items,):
                 raise TraceabilityInputError(f"{name}: must have one entry per item ({self.n_items})")
-        return Impact(events, self._ids(events), depth, parent, items,
-                      _group_counts(item_owner, items), _group_counts(item_region, items))
+        return Impact(
+            events, self._ids(events), depth, parent, items, _group_counts(item_owner, items), _group_counts(item_region, items)
+        )
 
     def default_window(self, standard: int, found_date: int) -> tuple[int, int]:
         """From the standard's last good device calibration before found_date, to found_date."""
         self._check_standard(standard)
-        devices = self.device_indices[self.device_indptr[standard]:self.device_indptr[standard + 1]]
+        devices = self.device_indices[self.device_indptr[standard] : self.device_indptr[standard + 1]]
         rows = self.current_events(devices, np.full(devices.size, int(found_date), np.int64))
         good = rows[rows >= 0]
         good = good[self.passed[good] & ~self.revoked[good]]
@@ -628,8 +671,11 @@ class TraceabilityEngine:
             first_id = int(self.event_id.max()) + 1 if start else 0
             ids = ev.event_id if ev.event_id is not None else np.arange(first_id, first_id + new.size)
             self._event_id = cat([self.event_id, ids])
-        for name, new_values, default in (("_required", ev.required_ratio, 3.0), ("_certificate", ev.certificate, -1),
-                                          ("_uncertainty", ev.uncertainty, np.nan)):
+        for name, new_values, default in (
+            ("_required", ev.required_ratio, 3.0),
+            ("_certificate", ev.certificate, -1),
+            ("_uncertainty", ev.uncertainty, np.nan),
+        ):
             old_values = getattr(self, name)
             if old_values is not None or new_values is not None:
                 dtype = (old_values if old_values is not None else new_values).dtype
@@ -713,12 +759,12 @@ def validity_summary(validity: Validity, groups, top: int = 3) -> dict:
     n = np.bincount(label, minlength=keys.size)
     ok = np.bincount(label, weights=validity.valid, minlength=keys.size).astype(np.int64)
     error_reasons = [r for r in Reason if int(r) & ERROR_MASK]
-    counts = np.stack([np.bincount(label, weights=(validity.flags & _bit(r)) != 0, minlength=keys.size)
-                       for r in error_reasons]).astype(np.int64)
+    counts = np.stack(
+        [np.bincount(label, weights=(validity.flags & _bit(r)) != 0, minlength=keys.size) for r in error_reasons]
+    ).astype(np.int64)
     out = {}
     for g in range(keys.size):
         order = np.argsort(-counts[:, g], kind="stable")[:top]
         reasons = [(error_reasons[i].name, int(counts[i, g])) for i in order if counts[i, g]]
-        out[keys[g].item()] = {"items": int(n[g]), "traceable": int(ok[g]),
-                               "share": float(ok[g] / n[g]), "reasons": reasons}
+        out[keys[g].item()] = {"items": int(n[g]), "traceable": int(ok[g]), "share": float(ok[g] / n[g]), "reasons": reasons}
     return out

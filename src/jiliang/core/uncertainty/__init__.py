@@ -14,7 +14,16 @@ from .plot import render_histogram
 from .rounding import rounded_result
 
 __all__ = [
-    "ModelError", "Model", "conformity", "coverage_factor", "coverage_intervals",
-    "evaluate_document", "evaluate_model", "load_model", "propagate", "render_histogram",
-    "rounded_result", "simulate",
+    "ModelError",
+    "Model",
+    "conformity",
+    "coverage_factor",
+    "coverage_intervals",
+    "evaluate_document",
+    "evaluate_model",
+    "load_model",
+    "propagate",
+    "render_histogram",
+    "rounded_result",
+    "simulate",
 ]

@@ -25,7 +25,13 @@ def _limits(lower: float | None, upper: float | None) -> tuple[float, float]:
     if lo == -math.inf and hi == math.inf:
         raise ModelError("specification", "needs a lower or an upper tolerance limit", code="spec_needs_limit")
     if hi <= lo:
-        raise ModelError("specification.upper", f"must exceed the lower limit ({hi!r} <= {lo!r})", code="spec_upper_below_lower", upper=hi, lower=lo)
+        raise ModelError(
+            "specification.upper",
+            f"must exceed the lower limit ({hi!r} <= {lo!r})",
+            code="spec_upper_below_lower",
+            upper=hi,
+            lower=lo,
+        )
     return lo, hi
 
 
@@ -51,7 +57,9 @@ def acceptance_interval(lower: float | None, upper: float | None, w: float) -> t
     lo, hi = _limits(lower, upper)
     a_lo, a_hi = lo + w, hi - w
     if a_hi <= a_lo:
-        raise ModelError("guard_band", f"a guard band of {w!r} leaves no acceptance interval", code="guard_band_too_wide", width=w)
+        raise ModelError(
+            "guard_band", f"a guard band of {w!r} leaves no acceptance interval", code="guard_band_too_wide", width=w
+        )
     return a_lo, a_hi
 
 
@@ -64,8 +72,9 @@ class Decision:
     probability_of_conformity: float
 
 
-def decide(y: float, u: float, U: float, lower: float | None = None, upper: float | None = None,
-           rule: str = "simple", r: float = 1.0) -> Decision:
+def decide(
+    y: float, u: float, U: float, lower: float | None = None, upper: float | None = None, rule: str = "simple", r: float = 1.0
+) -> Decision:
     """Accept or reject ``y``.
 
     ``rule``: ``"simple"`` (accept inside the tolerance interval, w = 0; ILAC-G8 4.2.1),
@@ -78,10 +87,11 @@ def decide(y: float, u: float, U: float, lower: float | None = None, upper: floa
             raise ModelError("r", f"must not be negative, got {r!r}", code="must_not_be_negative", got=r)
         w = r * U
     else:
-        raise ModelError("rule", f"unknown decision rule {rule!r}; use simple or guard_band", code="unknown_decision_rule", got=repr(rule))
+        raise ModelError(
+            "rule", f"unknown decision rule {rule!r}; use simple or guard_band", code="unknown_decision_rule", got=repr(rule)
+        )
     a_lo, a_hi = acceptance_interval(lower, upper, w)
-    return Decision(bool(a_lo <= y <= a_hi), rule, (a_lo, a_hi), w,
-                    conformance_probability(y, u, lower, upper))
+    return Decision(bool(a_lo <= y <= a_hi), rule, (a_lo, a_hi), w, conformance_probability(y, u, lower, upper))
 
 
 def adequacy(U: float, mpe: float, ratio: float = 3.0) -> bool:
@@ -91,9 +101,15 @@ def adequacy(U: float, mpe: float, ratio: float = 3.0) -> bool:
     return bool(U <= mpe / ratio)
 
 
-def global_risks(prior_mean: float, prior_u: float, u_measure: float,
-                 lower: float | None, upper: float | None, w: float = 0.0,
-                 nodes: int = 4001) -> dict:
+def global_risks(
+    prior_mean: float,
+    prior_u: float,
+    u_measure: float,
+    lower: float | None,
+    upper: float | None,
+    w: float = 0.0,
+    nodes: int = 4001,
+) -> dict:
     """Global consumer's and producer's risks (JCGM 106 §9.5) for a Gaussian process prior.
 
     R_C (probability of false accept) = ∫ over non-conforming η of g0(η)·P(accept | η);

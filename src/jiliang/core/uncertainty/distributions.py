@@ -73,9 +73,9 @@ class Distribution:
         if kind == "trapezoidal":  # 6.4.4.4 on [x - a, x + a]
             a, beta = p["half_width"], p["beta"]
             out = rng.random(n)
-            out *= (1.0 + beta)
+            out *= 1.0 + beta
             r2 = rng.random(n)
-            r2 *= (1.0 - beta)
+            r2 *= 1.0 - beta
             out += r2
             out -= 1.0
             out *= a

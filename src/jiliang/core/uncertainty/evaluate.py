@@ -47,9 +47,14 @@ def _gum_shape(model: Model, result: GumResult) -> dict:
             }
             budget.append(entry)
         entry = {
-            "value": value, "u": u, "dof": _reported_dof(out.dof, model.options.truncate_dof),
-            "dof_unrounded": _finite(out.dof), "k": out.k, "U": big_u,
-            "interval": [lo, hi], "budget": budget,
+            "value": value,
+            "u": u,
+            "dof": _reported_dof(out.dof, model.options.truncate_dof),
+            "dof_unrounded": _finite(out.dof),
+            "k": out.k,
+            "U": big_u,
+            "interval": [lo, hi],
+            "budget": budget,
             "rounded": rounded_result(value, u, big_u),
         }
         if model.options.second_order:
@@ -59,14 +64,17 @@ def _gum_shape(model: Model, result: GumResult) -> dict:
         outputs[name] = entry
     shape = {"method": "gum", "outputs": outputs, "coverage_probability": result.coverage_probability}
     if model.options.second_order and model.correlation is not None:
-        shape["notes"] = ["second-order terms assume uncorrelated inputs (GUM 5.1.2 note); "
-                          "correlations enter the first-order terms only"]
+        shape["notes"] = [
+            "second-order terms assume uncorrelated inputs (GUM 5.1.2 note); correlations enter the first-order terms only"
+        ]
     names = list(result.outputs)
     if len(names) > 1:  # correlation between outputs (GUM H.2 table H.4)
         cov = result.covariance
         shape["output_correlations"] = [
             [a, b, float(cov[i, j] / math.sqrt(cov[i, i] * cov[j, j])) if cov[i, i] > 0 and cov[j, j] > 0 else 0.0]
-            for i, a in enumerate(names) for j, b in enumerate(names) if j > i
+            for i, a in enumerate(names)
+            for j, b in enumerate(names)
+            if j > i
         ]
     return shape
 
@@ -85,9 +93,13 @@ def _mc_shape(model: Model, result: McResult) -> dict:
         if f < 0:
             counts, edges = counts[::-1], edges[::-1]
         entry = {
-            "value": value, "u": u, "dof": None,
-            "k": big_u / u if u > 0 else None, "U": big_u,
-            "interval": [lo, hi], "budget": [],
+            "value": value,
+            "u": u,
+            "dof": None,
+            "k": big_u / u if u > 0 else None,
+            "U": big_u,
+            "interval": [lo, hi],
+            "budget": [],
             "shortest_interval": [slo, shi],
             "rounded": rounded_result(value, u, big_u),
             "histogram": {"counts": [int(c) for c in counts], "edges": [float(e) for e in edges]},
@@ -95,8 +107,13 @@ def _mc_shape(model: Model, result: McResult) -> dict:
         if model.output_units.get(name):
             entry["unit"] = model.output_units[name]
         outputs[name] = entry
-    shape = {"method": "mc", "outputs": outputs, "coverage_probability": result.coverage_probability,
-             "trials": result.trials, "seed": result.seed}
+    shape = {
+        "method": "mc",
+        "outputs": outputs,
+        "coverage_probability": result.coverage_probability,
+        "trials": result.trials,
+        "seed": result.seed,
+    }
     if result.converged is not None:
         shape["converged"] = result.converged
     if model.correlation is not None:
@@ -104,8 +121,10 @@ def _mc_shape(model: Model, result: McResult) -> dict:
         off = [n for i, n in enumerate(names) if any(model.correlation[i, j] != 0 for j in range(len(names)) if j != i)]
         non_normal = [n for n in off if model.inputs[n].kind != "normal"]
         if non_normal:
-            shape["notes"] = [f"correlated inputs {', '.join(non_normal)} were sampled as Gaussian with their "
-                              "standard uncertainties (JCGM 101 6.4.8)"]
+            shape["notes"] = [
+                f"correlated inputs {', '.join(non_normal)} were sampled as Gaussian with their "
+                "standard uncertainties (JCGM 101 6.4.8)"
+            ]
     return shape
 
 
@@ -144,16 +163,22 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
         if prior:
             if not isinstance(prior, dict) or "mean" not in prior or "u" not in prior:
                 raise ModelError(f"{where}.prior", "needs mean and u of the process distribution", code="prior_needs_mean_u")
-            entry.update(conf.global_risks(float(prior["mean"]), float(prior["u"]), out["u"],
-                                           lower, upper, decision.guard_band))
+            entry.update(conf.global_risks(float(prior["mean"]), float(prior["u"]), out["u"], lower, upper, decision.guard_band))
         results[name] = entry
     return results
 
 
-def evaluate_model(model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None,
-                   deadline: float | None = None) -> dict:
+def evaluate_model(
+    model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None, deadline: float | None = None
+) -> dict:
     if method not in METHODS:
-        raise ModelError("method", f"must be one of {', '.join(METHODS)}, got {method!r}", code="one_of", options=", ".join(METHODS), got=repr(method))
+        raise ModelError(
+            "method",
+            f"must be one of {', '.join(METHODS)}, got {method!r}",
+            code="one_of",
+            options=", ".join(METHODS),
+            got=repr(method),
+        )
     gum = _gum_shape(model, propagate(model)) if method in ("gum", "both") else None
     mc = _mc_shape(model, simulate(model, trials=trials, seed=seed, deadline=deadline)) if method in ("mc", "both") else None
     if method == "gum":
@@ -165,12 +190,18 @@ def evaluate_model(model: Model, method: str = "gum", trials: int | None = None,
     for name, g in gum["outputs"].items():
         m = mc["outputs"][name]
         validation[name] = validate(g["value"], g["u"], g["U"], m["interval"], digits)
-    return {"method": "both", "gum": gum, "mc": mc,
-            "validated": all(v["validated"] for v in validation.values()), "validation": validation}
+    return {
+        "method": "both",
+        "gum": gum,
+        "mc": mc,
+        "validated": all(v["validated"] for v in validation.values()),
+        "validation": validation,
+    }
 
 
-def evaluate_document(doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None,
-                      deadline: float | None = None) -> dict:
+def evaluate_document(
+    doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None, deadline: float | None = None
+) -> dict:
     """Evaluate a model document (issue 4 contract) by GUM, Monte Carlo or both.
 
     Raises :class:`ModelError` (a ValueError) naming the field for any bad input.

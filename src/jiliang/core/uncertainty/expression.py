@@ -13,7 +13,7 @@ import keyword
 import math
 import re
 import unicodedata
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -66,6 +66,7 @@ def _is_const(node: Node, value: float | None = None) -> bool:
 
 
 # ---------------------------------------------------------------- simplifying builders
+
 
 def add(a: Node, b: Node) -> Node:
     if _is_const(a) and _is_const(b):
@@ -120,7 +121,7 @@ def power(a: Node, b: Node) -> Node:
         return a
     if _is_const(a) and _is_const(b):
         try:
-            value = a.data ** b.data
+            value = a.data**b.data
             if isinstance(value, float) and math.isfinite(value):
                 return const(value)
         except (OverflowError, ZeroDivisionError):
@@ -174,25 +175,52 @@ def call(name: str, *args: Node) -> Node:
 
 # ---------------------------------------------------------------- function whitelist
 
+
 def _sign(x):
     return math.copysign(1.0, x) if x != 0 else 0.0
 
 
 _SCALAR_FUNCTIONS: dict[str, Callable] = {
-    "sin": math.sin, "cos": math.cos, "tan": math.tan,
-    "asin": math.asin, "acos": math.acos, "atan": math.atan, "atan2": math.atan2,
-    "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh,
-    "exp": math.exp, "log": math.log, "ln": math.log, "log10": math.log10,
-    "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "hypot": math.hypot,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "atan2": math.atan2,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "exp": math.exp,
+    "log": math.log,
+    "ln": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "hypot": math.hypot,
     "sign": _sign,
 }
 # NumPy counterparts (vectorised, and pint-aware through __array_ufunc__).
 _ARRAY_FUNCTIONS: dict[str, Callable] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "atan2": np.arctan2,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-    "exp": np.exp, "log": np.log, "ln": np.log, "log10": np.log10,
-    "log2": np.log2, "sqrt": np.sqrt, "abs": np.abs, "hypot": np.hypot,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "atan2": np.arctan2,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "log": np.log,
+    "ln": np.log,
+    "log10": np.log10,
+    "log2": np.log2,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "hypot": np.hypot,
     "sign": np.sign,
 }
 _ARITY = {name: 1 for name in _SCALAR_FUNCTIONS}
@@ -227,19 +255,26 @@ def parse(text: str, field: str = "expression") -> Node:
     if not isinstance(text, str) or not text.strip():
         raise ModelError(field, "expected a non-empty expression string", code="expression_empty")
     if len(text) > MAX_EXPRESSION_CHARS:
-        raise ModelError(field, f"expression is too long ({len(text)} characters; at most {MAX_EXPRESSION_CHARS})",
-                         code="expression_too_long", length=len(text), limit=MAX_EXPRESSION_CHARS)
+        raise ModelError(
+            field,
+            f"expression is too long ({len(text)} characters; at most {MAX_EXPRESSION_CHARS})",
+            code="expression_too_long",
+            length=len(text),
+            limit=MAX_EXPRESSION_CHARS,
+        )
     _check_parentheses(text, field)
     source = _KEYWORD_RE.sub(lambda m: m.group(1) + _KEYWORD_SUFFIX, text.strip())
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise ModelError(field, f"syntax error in {shown!r}: {exc.msg}", code="expression_syntax", text=shown,
-                         msg=exc.msg) from None
+        raise ModelError(
+            field, f"syntax error in {shown!r}: {exc.msg}", code="expression_syntax", text=shown, msg=exc.msg
+        ) from None
     except (RecursionError, MemoryError):  # CPython's parser gives up on very long chains of operators
-        raise ModelError(field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big",
-                         limit=MAX_NODES) from None
+        raise ModelError(
+            field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big", limit=MAX_NODES
+        ) from None
     _check_size(tree.body, field)
     return _convert(tree.body, field, text)
 
@@ -253,8 +288,13 @@ def _check_parentheses(text: str, field: str) -> None:
         elif char == ")":
             depth -= 1
     if deepest > MAX_NESTING:
-        raise ModelError(field, f"parentheses are nested {deepest} deep; at most {MAX_NESTING}",
-                         code="expression_too_deep", depth=deepest, limit=MAX_NESTING)
+        raise ModelError(
+            field,
+            f"parentheses are nested {deepest} deep; at most {MAX_NESTING}",
+            code="expression_too_deep",
+            depth=deepest,
+            limit=MAX_NESTING,
+        )
 
 
 def _check_size(root: ast.AST, field: str) -> None:
@@ -267,14 +307,23 @@ def _check_size(root: ast.AST, field: str) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise ModelError(field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big",
-                             limit=MAX_NODES)
+            raise ModelError(field, f"the expression has more than {MAX_NODES} terms", code="expression_too_big", limit=MAX_NODES)
         if depth > MAX_NESTING:
-            raise ModelError(field, f"the expression is nested more than {MAX_NESTING} deep", code="expression_too_deep",
-                             depth=depth, limit=MAX_NESTING)
+            raise ModelError(
+                field,
+                f"the expression is nested more than {MAX_NESTING} deep",
+                code="expression_too_deep",
+                depth=depth,
+                limit=MAX_NESTING,
+            )
         for child in ast.iter_child_nodes(node):
-            flat = isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
-                and child is node.left and isinstance(child, ast.BinOp) and isinstance(child.op, (ast.Add, ast.Sub))
+            flat = (
+                isinstance(node, ast.BinOp)
+                and isinstance(node.op, (ast.Add, ast.Sub))
+                and child is node.left
+                and isinstance(child, ast.BinOp)
+                and isinstance(child.op, (ast.Add, ast.Sub))
+            )
             if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop)):
                 stack.append((child, depth if flat else depth + 1))
 
@@ -282,16 +331,21 @@ def _check_size(root: ast.AST, field: str) -> None:
 def _convert(node: ast.AST, field: str, text: str) -> Node:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ModelError(field, f"only numbers are allowed as literals, not {node.value!r}", code="expression_literal",
-                             literal=repr(node.value))
+            raise ModelError(
+                field,
+                f"only numbers are allowed as literals, not {node.value!r}",
+                code="expression_literal",
+                literal=repr(node.value),
+            )
         try:
             value = float(node.value)
         except OverflowError:
             value = math.inf
         if not math.isfinite(value):
             shown = ast.get_source_segment(text, node) or "…"
-            raise ModelError(field, f"the number {shown[:40]} is beyond the range of a double", code="number_out_of_range",
-                             number=shown[:40])
+            raise ModelError(
+                field, f"the number {shown[:40]} is beyond the range of a double", code="number_out_of_range", number=shown[:40]
+            )
         return const(value)
     if isinstance(node, ast.Name):
         name = node.id[: -len(_KEYWORD_SUFFIX)] if node.id.endswith(_KEYWORD_SUFFIX) else node.id
@@ -312,28 +366,56 @@ def _convert(node: ast.AST, field: str, text: str) -> Node:
         builder = _BINOPS.get(type(node.op))
         if builder is None:
             hint = " (use ** for powers)" if isinstance(node.op, ast.BitXor) else ""
-            raise ModelError(field, f"operator {type(node.op).__name__} is not allowed{hint}", code="operator_not_allowed", operator=type(node.op).__name__)
+            raise ModelError(
+                field,
+                f"operator {type(node.op).__name__} is not allowed{hint}",
+                code="operator_not_allowed",
+                operator=type(node.op).__name__,
+            )
         return builder(_convert(node.left, field, text), _convert(node.right, field, text))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return neg(_convert(node.operand, field, text))
         if isinstance(node.op, ast.UAdd):
             return _convert(node.operand, field, text)
-        raise ModelError(field, f"operator {type(node.op).__name__} is not allowed", code="operator_not_allowed", operator=type(node.op).__name__)
+        raise ModelError(
+            field,
+            f"operator {type(node.op).__name__} is not allowed",
+            code="operator_not_allowed",
+            operator=type(node.op).__name__,
+        )
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _SCALAR_FUNCTIONS:
             name = getattr(node.func, "id", ast.unparse(node.func))
-            raise ModelError(field, f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}", code="unknown_function", name=repr(name), allowed=", ".join(sorted(_SCALAR_FUNCTIONS)))
+            raise ModelError(
+                field,
+                f"unknown function {name!r}; allowed: {', '.join(sorted(_SCALAR_FUNCTIONS))}",
+                code="unknown_function",
+                name=repr(name),
+                allowed=", ".join(sorted(_SCALAR_FUNCTIONS)),
+            )
         if node.keywords:
-            raise ModelError(field, f"function {node.func.id!r} takes no keyword arguments", code="function_keywords", name=repr(node.func.id))
+            raise ModelError(
+                field, f"function {node.func.id!r} takes no keyword arguments", code="function_keywords", name=repr(node.func.id)
+            )
         arity = _ARITY[node.func.id]
         if len(node.args) != arity:
-            raise ModelError(field, f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}", code="function_arity", name=repr(node.func.id), n=arity, m=len(node.args))
+            raise ModelError(
+                field,
+                f"function {node.func.id!r} takes {arity} argument(s), got {len(node.args)}",
+                code="function_arity",
+                name=repr(node.func.id),
+                n=arity,
+                m=len(node.args),
+            )
         return call(node.func.id, *(_convert(a, field, text) for a in node.args))
-    raise ModelError(field, f"{type(node).__name__} is not allowed in {text!r}", code="syntax_not_allowed", syntax=type(node).__name__)
+    raise ModelError(
+        field, f"{type(node).__name__} is not allowed in {text!r}", code="syntax_not_allowed", syntax=type(node).__name__
+    )
 
 
 # ---------------------------------------------------------------- substitution
+
 
 def substitute(node: Node, mapping: Mapping[str, Node], _memo: dict | None = None) -> Node:
     """Replace variables by nodes (derived quantities, constants), re-simplifying."""
@@ -407,6 +489,7 @@ def tree_size(node: Node, limit: int) -> int:
 
 
 # ---------------------------------------------------------------- exact derivatives
+
 
 def derivative(node: Node, name: str, _memo: dict | None = None) -> Node:
     """The exact partial derivative of ``node`` with respect to variable ``name``."""
@@ -507,6 +590,7 @@ def _derive_call(node: Node, x: str, d) -> Node:
 
 # ---------------------------------------------------------------- evaluation
 
+
 def evaluate(node: Node, env: Mapping[str, object], memo: dict | None = None, functions=None):
     """Evaluate a node by walking it. Scalars use ``math``; pass ``functions`` to
     evaluate on other types (NumPy arrays, pint quantities)."""
@@ -570,6 +654,7 @@ def to_text(node: Node) -> str:
 
 
 # ---------------------------------------------------------------- compilation to NumPy
+
 
 def _join_sum(node: Node, render) -> str:
     parts = [("-" if node.data[0] < 0 else "") + render(node.args[0])]

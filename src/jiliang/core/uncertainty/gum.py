@@ -67,7 +67,7 @@ def welch_satterthwaite(u_c: float, contributions: np.ndarray, dofs: np.ndarray)
     if u_c == 0.0 or not finite.any():
         return math.inf
     denominator = float(np.sum(contributions[finite] ** 4 / dofs[finite]))
-    return math.inf if denominator == 0.0 else u_c ** 4 / denominator
+    return math.inf if denominator == 0.0 else u_c**4 / denominator
 
 
 def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool | None = None) -> GumResult:
@@ -108,27 +108,36 @@ def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool
         except ModelError:
             raise
         except ArithmeticError as exc:  # OverflowError, ZeroDivisionError
-            raise ModelError(where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow",
-                             detail=str(exc)) from None
+            raise ModelError(
+                where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow", detail=str(exc)
+            ) from None
         except (TypeError, ValueError) as exc:  # math's domain errors; a complex power
-            raise ModelError(where, f"is not a real number at the inputs' values ({exc})", code="evaluation_domain",
-                             detail=str(exc)) from None
+            raise ModelError(
+                where, f"is not a real number at the inputs' values ({exc})", code="evaluation_domain", detail=str(exc)
+            ) from None
         if not math.isfinite(variance):
-            raise ModelError(where, "its uncertainty is beyond the range of a double at the inputs' values",
-                             code="uncertainty_overflow")
+            raise ModelError(
+                where, "its uncertainty is beyond the range of a double at the inputs' values", code="uncertainty_overflow"
+            )
         u_c = math.sqrt(max(variance, 0.0))
         nu = welch_satterthwaite(u_c, np.abs(cu), dofs)
         k = coverage_factor(p, nu, truncate)
         big_u = k * u_c
         first_total = float(cu @ cu)
         budget = [
-            BudgetRow(n, model.inputs[n].value, float(u[index[n]]), model.inputs[n].kind,
-                      float(dofs[index[n]]), float(c[index[n]]), float(abs(cu[index[n]])),
-                      float(cu[index[n]] ** 2 / first_total) if first_total > 0 else 0.0)
+            BudgetRow(
+                n,
+                model.inputs[n].value,
+                float(u[index[n]]),
+                model.inputs[n].kind,
+                float(dofs[index[n]]),
+                float(c[index[n]]),
+                float(abs(cu[index[n]])),
+                float(cu[index[n]] ** 2 / first_total) if first_total > 0 else 0.0,
+            )
             for n in names
         ]
-        outputs[out_name] = GumOutput(out_name, value, u_c, nu, k, big_u,
-                                      (value - big_u, value + big_u), budget, second_var)
+        outputs[out_name] = GumOutput(out_name, value, u_c, nu, k, big_u, (value - big_u, value + big_u), budget, second_var)
     cov_x = np.outer(u, u) * (corr if corr is not None else np.eye(len(names)))
     covariance = jacobian @ cov_x @ jacobian.T
     return GumResult(outputs, covariance, p)
@@ -137,12 +146,12 @@ def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool
 def _real(value, where: str, what: str) -> float:
     """A finite float, or the refusal naming the output (complex and infinite values are not results)."""
     if isinstance(value, complex):
-        raise ModelError(where, f"its {what} is not a real number at the inputs' values", code="evaluation_domain",
-                         detail=what)
+        raise ModelError(where, f"its {what} is not a real number at the inputs' values", code="evaluation_domain", detail=what)
     value = float(value)
     if not math.isfinite(value):
-        raise ModelError(where, f"its {what} is beyond the range of a double at the inputs' values",
-                         code="evaluation_overflow", detail=what)
+        raise ModelError(
+            where, f"its {what} is beyond the range of a double at the inputs' values", code="evaluation_overflow", detail=what
+        )
     return value
 
 
@@ -150,13 +159,16 @@ def _count_derivative_terms(so_far: int, derivative: ex.Node, where: str) -> int
     """Symbolic derivatives of deeply nested functions grow fast: refuse past the bound."""
     total = so_far + ex.size(derivative, MAX_DERIVATIVE_NODES)
     if total > MAX_DERIVATIVE_NODES:
-        raise ModelError(where, f"its derivatives have more than {MAX_DERIVATIVE_NODES} terms; simplify the model",
-                         code="derivatives_too_big", limit=MAX_DERIVATIVE_NODES)
+        raise ModelError(
+            where,
+            f"its derivatives have more than {MAX_DERIVATIVE_NODES} terms; simplify the model",
+            code="derivatives_too_big",
+            limit=MAX_DERIVATIVE_NODES,
+        )
     return total
 
 
-def _second_order_variance(first: dict, used: list[str], x: dict, memo: dict, u: np.ndarray, index: dict,
-                           where: str) -> float:
+def _second_order_variance(first: dict, used: list[str], x: dict, memo: dict, u: np.ndarray, index: dict, where: str) -> float:
     """Σ_i Σ_j [½ (∂²f/∂x_i∂x_j)² + ∂f/∂x_i ∂³f/∂x_i∂x_j²] u_i² u_j² (GUM 5.1.2 note)."""
     total, terms = 0.0, 0
     for i in used:

@@ -20,15 +20,29 @@ from .limits import MAX_MODEL_NODES
 
 _RESERVED = set(ex.FUNCTION_NAMES)  # pi and e may be shadowed by a document name
 _KIND_ALIASES = {
-    "normal": "normal", "gaussian": "normal", "gauss": "normal",
-    "rectangular": "rectangular", "uniform": "rectangular", "rect": "rectangular",
-    "triangular": "triangular", "triangle": "triangular",
-    "arcsine": "arcsine", "u-shaped": "arcsine", "u_shaped": "arcsine", "ushaped": "arcsine",
-    "t": "t", "student_t": "t", "student-t": "t", "studentt": "t",
-    "trapezoidal": "trapezoidal", "trapezoid": "trapezoidal",
-    "curvilinear_trapezoid": "curvilinear_trapezoid", "curvilinear-trapezoid": "curvilinear_trapezoid",
+    "normal": "normal",
+    "gaussian": "normal",
+    "gauss": "normal",
+    "rectangular": "rectangular",
+    "uniform": "rectangular",
+    "rect": "rectangular",
+    "triangular": "triangular",
+    "triangle": "triangular",
+    "arcsine": "arcsine",
+    "u-shaped": "arcsine",
+    "u_shaped": "arcsine",
+    "ushaped": "arcsine",
+    "t": "t",
+    "student_t": "t",
+    "student-t": "t",
+    "studentt": "t",
+    "trapezoidal": "trapezoidal",
+    "trapezoid": "trapezoidal",
+    "curvilinear_trapezoid": "curvilinear_trapezoid",
+    "curvilinear-trapezoid": "curvilinear_trapezoid",
     "ctrap": "curvilinear_trapezoid",
-    "exponential": "exponential", "exp": "exponential",
+    "exponential": "exponential",
+    "exp": "exponential",
 }
 
 
@@ -74,6 +88,7 @@ class Model:
 
 # ---------------------------------------------------------------- numbers
 
+
 def _number(spec: dict, key: str, where: str, *, required=True, default=None) -> float | None:
     field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
@@ -85,8 +100,9 @@ def _number(spec: dict, key: str, where: str, *, required=True, default=None) ->
         try:
             value = float(value)
         except (TypeError, ValueError, OverflowError):
-            raise ModelError(field_name, f"must be a number, got {_shown(spec[key])}", code="number_required",
-                             got=_shown(spec[key])) from None
+            raise ModelError(
+                field_name, f"must be a number, got {_shown(spec[key])}", code="number_required", got=_shown(spec[key])
+            ) from None
     try:
         value = float(value)
     except OverflowError:  # an integer beyond the range of a double (JSON allows any length)
@@ -122,6 +138,7 @@ def _dof(spec: dict, where: str) -> float:
 
 # ---------------------------------------------------------------- units
 
+
 @lru_cache(maxsize=1)
 def unit_registry():
     import pint  # imported lazily: only documents with units pay for the registry
@@ -139,7 +156,9 @@ def _unit_factor(unit: str, where: str) -> tuple[float, object]:
     try:
         units = ureg.Unit(unit)
     except Exception as exc:  # pint raises several types for bad strings
-        raise ModelError(where, f"unknown unit {unit!r} ({exc.__class__.__name__})", code="unknown_unit", unit=repr(unit)) from None
+        raise ModelError(
+            where, f"unknown unit {unit!r} ({exc.__class__.__name__})", code="unknown_unit", unit=repr(unit)
+        ) from None
     if not ureg.Quantity(1.0, units)._is_multiplicative:
         units = ureg.Unit("delta_" + str(units))
     base = ureg.Quantity(1.0, units).to_base_units()
@@ -147,6 +166,7 @@ def _unit_factor(unit: str, where: str) -> tuple[float, object]:
 
 
 # ---------------------------------------------------------------- inputs
+
 
 def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
@@ -174,9 +194,13 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
     if raw_kind is None:
         raw_kind = "rectangular" if ("lower" in spec or "half_width" in spec) else "normal"
     if not isinstance(raw_kind, str) or raw_kind.strip().lower() not in _KIND_ALIASES:
-        raise ModelError(f"{where}.distribution",
-                         f"unknown distribution {raw_kind!r}; use one of normal, rectangular, "
-                         "triangular, arcsine, t, trapezoidal, exponential", code="unknown_distribution", got=repr(raw_kind))
+        raise ModelError(
+            f"{where}.distribution",
+            f"unknown distribution {raw_kind!r}; use one of normal, rectangular, "
+            "triangular, arcsine, t, trapezoidal, exponential",
+            code="unknown_distribution",
+            got=repr(raw_kind),
+        )
     kind = _KIND_ALIASES[raw_kind.strip().lower()]
     if kind == "trapezoidal" and "d" in spec and "beta" not in spec:
         kind = "curvilinear_trapezoid"
@@ -186,7 +210,13 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
         lower = _number(spec, "lower", where)
         upper = _number(spec, "upper", where)
         if upper < lower:
-            raise ModelError(f"{where}.upper", f"must not be below lower ({upper!r} < {lower!r})", code="upper_below_lower", upper=upper, lower=lower)
+            raise ModelError(
+                f"{where}.upper",
+                f"must not be below lower ({upper!r} < {lower!r})",
+                code="upper_below_lower",
+                upper=upper,
+                lower=lower,
+            )
         half = (upper - lower) / 2.0
         value = (lower + upper) / 2.0
         params = {"half_width": half}
@@ -218,7 +248,9 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
         if kind == "curvilinear_trapezoid":
             d = _non_negative(_number(spec, "d", where), f"{where}.d")
             if d > half:
-                raise ModelError(f"{where}.d", f"must not exceed half_width ({d!r} > {half!r})", code="d_exceeds_half_width", d=d, half=half)
+                raise ModelError(
+                    f"{where}.d", f"must not exceed half_width ({d!r} > {half!r})", code="d_exceeds_half_width", d=d, half=half
+                )
             params["d"] = d
         return Distribution(kind, value, standard_uncertainty(kind, params), dof, params), None
 
@@ -233,13 +265,21 @@ def _parse_input(name: str, spec, where: str) -> tuple[Distribution, int | None]
             raise ModelError(f"{where}.u", "is required for a t distribution (or scale)", code="t_needs_u")
         u = _non_negative(_number(spec, "u", where), f"{where}.u")
         if dof <= 2:
-            raise ModelError(f"{where}.dof", "a t distribution with dof <= 2 has no finite standard "
-                             "uncertainty; give its scale instead of u", code="t_dof_too_small")
+            raise ModelError(
+                f"{where}.dof",
+                "a t distribution with dof <= 2 has no finite standard uncertainty; give its scale instead of u",
+                code="t_dof_too_small",
+            )
         return Distribution(kind, value, u, dof, {"scale": u * math.sqrt((dof - 2.0) / dof)}), None
 
     if kind == "exponential":
         if value <= 0:
-            raise ModelError(f"{where}.value", f"an exponential distribution needs a positive mean, got {value!r}", code="exponential_needs_positive_mean", got=value)
+            raise ModelError(
+                f"{where}.value",
+                f"an exponential distribution needs a positive mean, got {value!r}",
+                code="exponential_needs_positive_mean",
+                got=value,
+            )
         return Distribution(kind, value, value, dof), None
     raise AssertionError(kind)  # pragma: no cover
 
@@ -253,13 +293,18 @@ def _scaled(dist: Distribution, factor: float) -> Distribution:
 
 # ---------------------------------------------------------------- document
 
+
 def _check_name(name, where: str, taken: dict) -> None:
     if not isinstance(name, str) or not name.isidentifier():
-        raise ModelError(where, f"{name!r} is not a valid name (letters, digits, underscore)", code="invalid_name", name=repr(name))
+        raise ModelError(
+            where, f"{name!r} is not a valid name (letters, digits, underscore)", code="invalid_name", name=repr(name)
+        )
     if name in _RESERVED:
         raise ModelError(where, f"{name!r} is reserved (a function or constant name)", code="reserved_name", name=repr(name))
     if name in taken:
-        raise ModelError(where, f"{name!r} is already defined in {taken[name]}", code="name_taken", name=repr(name), section=taken[name])
+        raise ModelError(
+            where, f"{name!r} is already defined in {taken[name]}", code="name_taken", name=repr(name), section=taken[name]
+        )
 
 
 def _outputs_spec(raw) -> list[tuple[str, str, str | None, str]]:
@@ -309,7 +354,8 @@ def load_model(doc: dict) -> Model:
         raise ModelError("derived", "must be an object of name: expression", code="derived_not_mapping")
 
     any_units = any(isinstance(s, dict) and s.get("unit") for s in raw_inputs.values()) or any(
-        isinstance(s, dict) and s.get("unit") for s in raw_constants.values())
+        isinstance(s, dict) and s.get("unit") for s in raw_constants.values()
+    )
     out_items = _outputs_spec(doc.get("outputs"))
     any_units = any_units or any(unit for _, _, unit, _ in out_items)
 
@@ -385,15 +431,33 @@ def load_model(doc: dict) -> Model:
 
     p = _number(doc, "coverage_probability", "", required=False, default=0.95) if "coverage_probability" in doc else 0.95
     if not 0.0 < p < 1.0:
-        raise ModelError("coverage_probability", f"must lie strictly between 0 and 1, got {p!r}", code="open_unit_interval", got=p)
+        raise ModelError(
+            "coverage_probability", f"must lie strictly between 0 and 1, got {p!r}", code="open_unit_interval", got=p
+        )
 
     options = _options(doc.get("options") or {})
-    model = Model(inputs, constants, derived, outputs, correlation, p, options,
-                  input_units, input_factors, output_units, {n: 1.0 for n, _ in outputs}, observations)
+    model = Model(
+        inputs,
+        constants,
+        derived,
+        outputs,
+        correlation,
+        p,
+        options,
+        input_units,
+        input_factors,
+        output_units,
+        {n: 1.0 for n, _ in outputs},
+        observations,
+    )
     for name, node in model.flattened().items():
         if ex.tree_size(node, MAX_MODEL_NODES) > MAX_MODEL_NODES:
-            raise ModelError(f"outputs.{name}", f"with its derived quantities written out, the expression has more than "
-                             f"{MAX_MODEL_NODES} terms", code="model_too_big", limit=MAX_MODEL_NODES)
+            raise ModelError(
+                f"outputs.{name}",
+                f"with its derived quantities written out, the expression has more than {MAX_MODEL_NODES} terms",
+                code="model_too_big",
+                limit=MAX_MODEL_NODES,
+            )
     _check_divisors(model)
     if any_units:
         _resolve_output_units(model, base_units)
@@ -403,7 +467,12 @@ def load_model(doc: dict) -> Model:
 def _check_names(node: ex.Node, known: set, where: str) -> None:
     unknown = sorted(node.free - known)
     if unknown:
-        raise ModelError(where, f"unknown name {unknown[0]!r} (not an input, constant or derived quantity)", code="unknown_name", name=repr(unknown[0]))
+        raise ModelError(
+            where,
+            f"unknown name {unknown[0]!r} (not an input, constant or derived quantity)",
+            code="unknown_name",
+            name=repr(unknown[0]),
+        )
 
 
 def _topological(derived: dict[str, ex.Node]) -> list[tuple[str, ex.Node]]:
@@ -414,7 +483,7 @@ def _topological(derived: dict[str, ex.Node]) -> list[tuple[str, ex.Node]]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join(chain[chain.index(name):] + [name])
+            cycle = " -> ".join(chain[chain.index(name) :] + [name])
             raise ModelError(f"derived.{name}", f"circular definition: {cycle}", code="circular_definition", chain=cycle)
         state[name] = 1
         for dep in sorted(derived[name].free & derived.keys()):
@@ -436,7 +505,9 @@ def _correlation(raw, names: list[str]) -> np.ndarray | None:
         sub = raw.get("names")
         mat = np.asarray(raw.get("matrix"), dtype=float)
         if not isinstance(sub, list) or mat.shape != (len(sub), len(sub)):
-            raise ModelError("correlations", "a matrix form needs 'names' and a square 'matrix' of that size", code="correlation_matrix_shape")
+            raise ModelError(
+                "correlations", "a matrix form needs 'names' and a square 'matrix' of that size", code="correlation_matrix_shape"
+            )
         entries = [(sub[i], sub[j], mat[i, j]) for i in range(len(sub)) for j in range(i + 1, len(sub))]
         if not np.allclose(mat, mat.T):
             raise ModelError("correlations.matrix", "must be symmetric", code="correlation_matrix_symmetric")
@@ -463,8 +534,12 @@ def _correlation(raw, names: list[str]) -> np.ndarray | None:
         matrix[index[a], index[b]] = matrix[index[b], index[a]] = r
     eigen = np.linalg.eigvalsh(matrix)
     if eigen[0] < -1e-10:
-        raise ModelError("correlations", f"the correlation matrix is not positive semi-definite "
-                         f"(smallest eigenvalue {eigen[0]:.3g})", code="correlation_not_psd", eig=f"{eigen[0]:.3g}")
+        raise ModelError(
+            "correlations",
+            f"the correlation matrix is not positive semi-definite (smallest eigenvalue {eigen[0]:.3g})",
+            code="correlation_not_psd",
+            eig=f"{eigen[0]:.3g}",
+        )
     return matrix
 
 
@@ -486,6 +561,7 @@ def _options(raw: dict) -> Options:
 
 
 # ---------------------------------------------------------------- divisor check
+
 
 def _interval(node: ex.Node, ranges: dict) -> tuple[float, float]:
     """Interval arithmetic over the inputs' supports (loose but safe bounds)."""
@@ -534,14 +610,21 @@ def _check_divisors(model: Model) -> None:
             flat = ex.substitute(divisor, mapping)
             if not flat.free:
                 if flat.op == "const" and flat.data == 0.0:
-                    raise ModelError(where, f"division by zero ({ex.to_text(divisor)})", code="division_by_zero", expr=ex.to_text(divisor))
+                    raise ModelError(
+                        where, f"division by zero ({ex.to_text(divisor)})", code="division_by_zero", expr=ex.to_text(divisor)
+                    )
                 continue
             lo, hi = _interval(flat, ranges)
             if lo <= 0.0 <= hi and not (math.isinf(lo) and math.isinf(hi) and flat.op != "var"):
                 spanning = [v for v in sorted(flat.free) if ranges[v][0] <= 0.0 <= ranges[v][1]]
                 culprit = f" (input {spanning[0]!r} spans zero)" if spanning else ""
-                raise ModelError(where, f"divisor {ex.to_text(divisor)} can be zero: its distribution spans "
-                                 f"[{lo:.6g}, {hi:.6g}]{culprit}", code="divisor_spans_zero", expr=ex.to_text(divisor), range=f"[{lo:.6g}, {hi:.6g}]")
+                raise ModelError(
+                    where,
+                    f"divisor {ex.to_text(divisor)} can be zero: its distribution spans [{lo:.6g}, {hi:.6g}]{culprit}",
+                    code="divisor_spans_zero",
+                    expr=ex.to_text(divisor),
+                    range=f"[{lo:.6g}, {hi:.6g}]",
+                )
 
 
 def _divisors(node: ex.Node):
@@ -557,6 +640,7 @@ def _divisors(node: ex.Node):
 
 # ---------------------------------------------------------------- output units
 
+
 def _resolve_output_units(model: Model, base_units: dict) -> None:
     """Derive each output's unit with pint and the factor from internal base units."""
     ureg = unit_registry()
@@ -568,7 +652,7 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
         given = model.input_units.get(name)
         factor = model.input_factors.get(name, 1.0)
         env_base[name] = ureg.Quantity(dist.value, unit) if unit is not None else ureg.Quantity(dist.value)
-        env_given[name] = (ureg.Quantity(dist.value / factor, _delta(ureg, given)) if given else ureg.Quantity(dist.value))
+        env_given[name] = ureg.Quantity(dist.value / factor, _delta(ureg, given)) if given else ureg.Quantity(dist.value)
     for name, value in model.constants.items():
         unit = base_units.get(name)
         env_base[name] = ureg.Quantity(value, unit) if unit is not None else ureg.Quantity(value)
@@ -580,10 +664,16 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
             env_base[name] = ex.evaluate(node, env_base, memo_base, ex.ARRAY_FUNCTIONS)
             env_given[name] = ex.evaluate(node, env_given, memo_given, ex.ARRAY_FUNCTIONS)
         except DimensionalityError as exc:
-            raise ModelError(f"derived.{name}", f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)) from None
+            raise ModelError(
+                f"derived.{name}", f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)
+            ) from None
         except (ArithmeticError, ValueError, TypeError) as exc:
-            raise ModelError(f"derived.{name}", f"cannot be evaluated at the inputs' values ({exc})",
-                             code="evaluation_overflow", detail=str(exc)) from None
+            raise ModelError(
+                f"derived.{name}",
+                f"cannot be evaluated at the inputs' values ({exc})",
+                code="evaluation_overflow",
+                detail=str(exc),
+            ) from None
     for name, node in model.outputs:
         where = f"outputs.{name}"
         try:
@@ -592,15 +682,22 @@ def _resolve_output_units(model: Model, base_units: dict) -> None:
         except DimensionalityError as exc:
             raise ModelError(where, f"inconsistent units: {exc}", code="units_inconsistent", detail=str(exc)) from None
         except (ValueError, TypeError, ArithmeticError) as exc:
-            raise ModelError(where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow",
-                             detail=str(exc)) from None
+            raise ModelError(
+                where, f"cannot be evaluated at the inputs' values ({exc})", code="evaluation_overflow", detail=str(exc)
+            ) from None
         wanted = model.output_units.get(name)
         target = _delta(ureg, wanted) if wanted else natural
         base = result_base.to_base_units().units
         try:
             factor = float(ureg.Quantity(1.0, base).to(target).magnitude)
         except DimensionalityError:
-            raise ModelError(f"{where}.unit", f"the model gives {base:~P}, not convertible to {wanted!r}", code="unit_not_convertible", got=f"{base:~P}", want=repr(wanted)) from None
+            raise ModelError(
+                f"{where}.unit",
+                f"the model gives {base:~P}, not convertible to {wanted!r}",
+                code="unit_not_convertible",
+                got=f"{base:~P}",
+                want=repr(wanted),
+            ) from None
         model.output_factors[name] = factor
         model.output_units[name] = wanted or (f"{natural:~P}" if str(natural) != "dimensionless" else None)
 

@@ -108,8 +108,9 @@ def _root(corr: np.ndarray) -> np.ndarray:
         return v * np.sqrt(np.clip(w, 0.0, None))
 
 
-def _run(sampler: _Sampler, seeds: list, trials: int, threads: int,
-         deadline: float | None = None) -> tuple[list[np.ndarray], list[tuple]]:
+def _run(
+    sampler: _Sampler, seeds: list, trials: int, threads: int, deadline: float | None = None
+) -> tuple[list[np.ndarray], list[tuple]]:
     """Fill one array per output with ``trials`` values; also (n, mean, M2) per output.
 
     Moments are accumulated per chunk, while the chunk is in cache, as sums of
@@ -123,12 +124,13 @@ def _run(sampler: _Sampler, seeds: list, trials: int, threads: int,
 
     def work(j: int) -> None:
         if deadline is not None and time.monotonic() > deadline:
-            raise ModelError("trials", "the Monte Carlo run took longer than this service allows; ask for fewer trials",
-                             code="time_limit")
+            raise ModelError(
+                "trials", "the Monte Carlo run took longer than this service allows; ask for fewer trials", code="time_limit"
+            )
         start = j * CHUNK
         n = min(CHUNK, trials - start)
         for k, values in enumerate(sampler.chunk(seeds[j], n)):
-            target = outs[k][start:start + n]
+            target = outs[k][start : start + n]
             np.subtract(values, shifts[k], out=target)
             sums[k, j] = target.sum()
             squares[k, j] = np.einsum("i,i->", target, target)  # one pass, no BLAS threads
@@ -144,7 +146,7 @@ def _run(sampler: _Sampler, seeds: list, trials: int, threads: int,
     for k in range(len(outs)):
         total, squared = float(sums[k].sum()), float(squares[k].sum())
         mean_shift = total / trials
-        moments.append((trials, shifts[k] + mean_shift, max(squared - trials * mean_shift ** 2, 0.0)))
+        moments.append((trials, shifts[k] + mean_shift, max(squared - trials * mean_shift**2, 0.0)))
     return outs, moments
 
 
@@ -157,7 +159,9 @@ def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float
     q = int(p * m) if float(p * m).is_integer() else int(math.floor(p * m + 0.5))
     tail = m - q  # number of candidate left ends
     if tail < 1:
-        raise ModelError("trials", f"too few trials ({m}) for a {p:.0%} coverage interval", code="too_few_trials", m=m, p=f"{p:.0%}")
+        raise ModelError(
+            "trials", f"too few trials ({m}) for a {p:.0%} coverage interval", code="too_few_trials", m=m, p=f"{p:.0%}"
+        )
     if tail - 1 < q:
         # two single-k selections are much cheaper than one with two k's
         values.partition(tail - 1)
@@ -168,7 +172,7 @@ def coverage_intervals(values: np.ndarray, p: float) -> tuple[tuple[float, float
         values.sort()
     r = tail // 2 if tail % 2 == 0 else (tail + 1) // 2  # 1-based, 7.7.2
     symmetric = (float(values[r - 1]), float(values[r + q - 1]))
-    widths = values[q:q + tail] - values[:tail]
+    widths = values[q : q + tail] - values[:tail]
     best = int(np.argmin(widths))
     shortest = (float(values[best]), float(values[best + q]))
     return symmetric, shortest
@@ -188,16 +192,25 @@ def _histogram(values: np.ndarray, mean: float, u: float, bins: int = 100) -> tu
 def _summarise(name: str, values: np.ndarray, moments: tuple, p: float) -> McOutput:
     n, mean, m2 = moments
     if not np.isfinite(mean):
-        raise ModelError(f"outputs.{name}", "the Monte Carlo samples include non-finite values "
-                         "(division by zero or a function outside its domain)", code="mc_non_finite")
+        raise ModelError(
+            f"outputs.{name}",
+            "the Monte Carlo samples include non-finite values (division by zero or a function outside its domain)",
+            code="mc_non_finite",
+        )
     u = math.sqrt(m2 / (n - 1)) if n > 1 else 0.0
     hist = _histogram(values, mean, u)  # before the in-place reordering below
     symmetric, shortest = coverage_intervals(values, p)
     return McOutput(name, mean, u, symmetric, shortest, hist)
 
 
-def simulate(model: Model, trials: int | None = None, seed: int | None = None,
-             adaptive: bool | None = None, threads: int | None = None, deadline: float | None = None) -> McResult:
+def simulate(
+    model: Model,
+    trials: int | None = None,
+    seed: int | None = None,
+    adaptive: bool | None = None,
+    threads: int | None = None,
+    deadline: float | None = None,
+) -> McResult:
     """Run the Monte Carlo method for every output of ``model``.
 
     ``trials`` fixes the number of trials (default 10⁶); ``adaptive`` runs the JCGM 101
@@ -209,9 +222,14 @@ def simulate(model: Model, trials: int | None = None, seed: int | None = None,
         raise ModelError("trials", f"must be an integer >= 2, got {trials!r}", code="integer_at_least", minimum=2, got=trials)
     if trials is not None and trials * len(model.outputs) > MAX_SAMPLE_VALUES:
         limit = MAX_SAMPLE_VALUES // len(model.outputs)
-        raise ModelError("trials", f"{trials} trials of {len(model.outputs)} output(s) need "
-                         f"{trials * len(model.outputs) * 8 / 1e9:.3g} GB of memory; at most {limit} trials",
-                         code="too_many_trials", trials=trials, limit=limit)
+        raise ModelError(
+            "trials",
+            f"{trials} trials of {len(model.outputs)} output(s) need "
+            f"{trials * len(model.outputs) * 8 / 1e9:.3g} GB of memory; at most {limit} trials",
+            code="too_many_trials",
+            trials=trials,
+            limit=limit,
+        )
     seq = np.random.SeedSequence(seed)
     sampler = _Sampler(model)
     p = model.coverage_probability
@@ -232,7 +250,7 @@ def _tolerance(u: float, digits: int) -> float:
     if u <= 0.0 or not math.isfinite(u):
         return 0.0
     exponent = math.floor(math.log10(u)) - (digits - 1)
-    return 0.5 * 10.0 ** exponent
+    return 0.5 * 10.0**exponent
 
 
 def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int, deadline: float | None = None) -> McResult:
@@ -276,11 +294,9 @@ def _adaptive(model: Model, sampler: _Sampler, seq, p: float, threads: int, dead
     return McResult(results, trials, int(seq.entropy), p, converged)
 
 
-def validate(gum_value: float, gum_u: float, gum_U: float, mc_interval: tuple[float, float],
-             digits: int = 2) -> dict:
+def validate(gum_value: float, gum_u: float, gum_U: float, mc_interval: tuple[float, float], digits: int = 2) -> dict:
     """JCGM 101 §8: is the GUM interval validated by the Monte Carlo interval?"""
     delta = _tolerance(gum_u, digits)
     d_low = abs(gum_value - gum_U - mc_interval[0])
     d_high = abs(gum_value + gum_U - mc_interval[1])
-    return {"delta": delta, "d_low": d_low, "d_high": d_high,
-            "validated": bool(d_low <= delta and d_high <= delta)}
+    return {"delta": delta, "d_low": d_low, "d_high": d_high, "validated": bool(d_low <= delta and d_high <= delta)}

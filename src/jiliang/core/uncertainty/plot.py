@@ -34,8 +34,15 @@ def render_histogram(result: dict, output: str, fmt: str = "png") -> bytes:
 
     fig = Figure(figsize=(7, 4), dpi=100)
     ax = fig.add_subplot()
-    ax.bar(edges[:-1], density, width=widths, align="edge", color="#9ecae1", edgecolor="none",
-           label=f"Monte Carlo ({mc.get('trials', '?')} trials)")
+    ax.bar(
+        edges[:-1],
+        density,
+        width=widths,
+        align="edge",
+        color="#9ecae1",
+        edgecolor="none",
+        label=f"Monte Carlo ({mc.get('trials', '?')} trials)",
+    )
     for x in out["interval"]:
         ax.axvline(x, color="#08519c", linestyle="--", linewidth=1)
     if gum and output in gum["outputs"]:

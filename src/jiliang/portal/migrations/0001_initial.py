@@ -8,65 +8,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0004_event_region'),
+        ("registry", "0004_event_region"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True, verbose_name='受理编号')),
-                ('description', models.TextField(max_length=2000, verbose_name='问题描述')),
-                ('contact', models.CharField(blank=True, max_length=100, verbose_name='联系方式')),
-                ('status', models.CharField(choices=[('open', '待处理'), ('handled', '已处理')], default='open', max_length=10, verbose_name='状态')),
-                ('filed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='提交时间')),
-                ('handled_at', models.DateTimeField(blank=True, null=True, verbose_name='处理时间')),
-                ('handling_note', models.TextField(blank=True, max_length=2000, verbose_name='处理说明')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='处理人')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='registry.instrument', verbose_name='计量器具')),
-                ('region', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='registry.region', verbose_name='所在地区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(editable=False, max_length=20, unique=True, verbose_name="受理编号")),
+                ("description", models.TextField(max_length=2000, verbose_name="问题描述")),
+                ("contact", models.CharField(blank=True, max_length=100, verbose_name="联系方式")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "待处理"), ("handled", "已处理")], default="open", max_length=10, verbose_name="状态"
+                    ),
+                ),
+                ("filed_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="提交时间")),
+                ("handled_at", models.DateTimeField(blank=True, null=True, verbose_name="处理时间")),
+                ("handling_note", models.TextField(blank=True, max_length=2000, verbose_name="处理说明")),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="处理人",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="registry.instrument",
+                        verbose_name="计量器具",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="registry.region",
+                        verbose_name="所在地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '投诉',
-                'verbose_name_plural': '投诉',
-                'ordering': ['-filed_at', '-id'],
+                "verbose_name": "投诉",
+                "verbose_name_plural": "投诉",
+                "ordering": ["-filed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ComplaintPhoto',
+            name="ComplaintPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(max_length=200, upload_to=jiliang.portal.models.photo_path, verbose_name='照片')),
-                ('content_type', models.CharField(max_length=40, verbose_name='类型')),
-                ('size', models.PositiveIntegerField(verbose_name='大小（字节）')),
-                ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='portal.complaint', verbose_name='投诉')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.FileField(max_length=200, upload_to=jiliang.portal.models.photo_path, verbose_name="照片")),
+                ("content_type", models.CharField(max_length=40, verbose_name="类型")),
+                ("size", models.PositiveIntegerField(verbose_name="大小（字节）")),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="portal.complaint",
+                        verbose_name="投诉",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '投诉照片',
-                'verbose_name_plural': '投诉照片',
-                'ordering': ['id'],
+                "verbose_name": "投诉照片",
+                "verbose_name_plural": "投诉照片",
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['region', 'status', 'filed_at'], name='portal_complaint_queue'),
+            model_name="complaint",
+            index=models.Index(fields=["region", "status", "filed_at"], name="portal_complaint_queue"),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['status', 'filed_at', 'id'], name='portal_complaint_status'),
+            model_name="complaint",
+            index=models.Index(fields=["status", "filed_at", "id"], name="portal_complaint_status"),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['filed_at', 'id'], name='portal_complaint_filed'),
+            model_name="complaint",
+            index=models.Index(fields=["filed_at", "id"], name="portal_complaint_filed"),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('handled_at__isnull', True), ('status', 'open')), models.Q(('handled_at__isnull', False), ('status', 'handled')), _connector='OR'), name='portal_complaint_handled_has_time'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("handled_at__isnull", True), ("status", "open")),
+                    models.Q(("handled_at__isnull", False), ("status", "handled")),
+                    _connector="OR",
+                ),
+                name="portal_complaint_handled_has_time",
+            ),
         ),
     ]

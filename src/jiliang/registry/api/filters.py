@@ -108,8 +108,9 @@ def _pruned(filterset_class, present: frozenset):
     its suffixed parameters, such as ``performed_on_after``). A filter without a value
     filters nothing, but building it (a deep copy, a form field, its cleaning) costs as
     much as one that does."""
-    kept = {name: f for name, f in filterset_class.base_filters.items()
-            if any(p == name or p.startswith(name + "_") for p in present)}
+    kept = {
+        name: f for name, f in filterset_class.base_filters.items() if any(p == name or p.startswith(name + "_") for p in present)
+    }
     if len(kept) == len(filterset_class.base_filters):
         return filterset_class
     pruned = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})

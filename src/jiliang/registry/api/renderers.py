@@ -6,8 +6,8 @@ through DRF's own encoder, and an indented response (``; indent=2``) through DRF
 from __future__ import annotations
 
 import orjson
-from rest_framework.utils import encoders
 from rest_framework.renderers import JSONRenderer
+from rest_framework.utils import encoders
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 _fallback = encoders.JSONEncoder().default

@@ -17,20 +17,27 @@ from itertools import chain
 import orjson
 from django.db import connections
 from django.db.models import JSONField, Model
-from django.db.models.sql.where import AND
 from django.db.models.base import ModelState
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
+from django.db.models.sql.where import AND
 
 
 def _plain(queryset) -> bool:
     query = queryset.query
     model = query.model
-    return not (query.select_related or query.annotation_select or query.extra_select
-                or query.deferred_loading != (frozenset(), True) or queryset._known_related_objects
-                or type(model).__init__ is not type.__init__ or model.__init__ is not Model.__init__
-                or model.from_db.__func__ is not Model.from_db.__func__
-                or pre_init.has_listeners(model) or post_init.has_listeners(model))
+    return not (
+        query.select_related
+        or query.annotation_select
+        or query.extra_select
+        or query.deferred_loading != (frozenset(), True)
+        or queryset._known_related_objects
+        or type(model).__init__ is not type.__init__
+        or model.__init__ is not Model.__init__
+        or model.from_db.__func__ is not Model.from_db.__func__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    )
 
 
 class PlainModelIterable(ModelIterable):
@@ -79,7 +86,7 @@ def _fast_json(field: JSONField):
 def _converted_rows(compiler, results):
     """``compiler.results_iter(results)`` with orjson for JSON columns of the standard
     decoder (json.loads of a page's ``results`` was a tenth of an event list)."""
-    fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     converters = compiler.get_converters(fields)
     rows = chain.from_iterable(results)
     if not converters:
@@ -133,11 +140,18 @@ class MergedArmsIterable(PlainModelIterable):
         queryset = self.queryset
         query = queryset.query
         where = query.where
-        if (not query.order_by or query.high_mark is None or query.distinct or query.combinator
-                or query.select_for_update or len(self.arms) < 2
-                or where.connector != AND or where.negated
-                or sum(1 for child in where.children if _same_node(child, self.scope)) != 1
-                or not connections[queryset.db].features.supports_slicing_ordering_in_compound):
+        if (
+            not query.order_by
+            or query.high_mark is None
+            or query.distinct
+            or query.combinator
+            or query.select_for_update
+            or len(self.arms) < 2
+            or where.connector != AND
+            or where.negated
+            or sum(1 for child in where.children if _same_node(child, self.scope)) != 1
+            or not connections[queryset.db].features.supports_slicing_ordering_in_compound
+        ):
             yield from PlainModelIterable(queryset, self.chunked_fetch, self.chunk_size)
             return
         low, high = query.low_mark, query.high_mark
@@ -158,9 +172,14 @@ def _same_node(node, scope) -> bool:
     if node is scope:
         return True
     children = getattr(node, "children", None)
-    return (children is not None and type(node) is type(scope) and node.connector == scope.connector
-            and node.negated == scope.negated and len(children) == len(scope.children)
-            and all(a is b or _same_node(a, b) for a, b in zip(children, scope.children)))
+    return (
+        children is not None
+        and type(node) is type(scope)
+        and node.connector == scope.connector
+        and node.negated == scope.negated
+        and len(children) == len(scope.children)
+        and all(a is b or _same_node(a, b) for a, b in zip(children, scope.children))
+    )
 
 
 def merged_arms(queryset, scope, arms):

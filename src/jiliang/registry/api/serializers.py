@@ -22,8 +22,13 @@ from .permissions import OrganisationPolicy, request_actor
 
 _FIELDS_CACHE: dict[type, dict] = {}
 _REPRESENTATION_PLANS: dict[type, list] = {}
-_DIRECT = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.ChoiceField,
-           serializers.JSONField)
+_DIRECT = (
+    serializers.CharField,
+    serializers.IntegerField,
+    serializers.BooleanField,
+    serializers.ChoiceField,
+    serializers.JSONField,
+)
 
 
 def representation_plan(serializer) -> list:
@@ -43,8 +48,12 @@ def representation_plan(serializer) -> list:
             plan.append((name, column.attname, None, None))
         elif column is not None and isinstance(field, serializers.FloatField):
             plan.append((name, column.attname, float, None))
-        elif column is not None and type(field) is serializers.DateField and getattr(field, "format", empty) in (empty, ISO_8601) \
-                and api_settings.DATE_FORMAT == ISO_8601:
+        elif (
+            column is not None
+            and type(field) is serializers.DateField
+            and getattr(field, "format", empty) in (empty, ISO_8601)
+            and api_settings.DATE_FORMAT == ISO_8601
+        ):
             plan.append((name, column.attname, _iso_date, None))
         elif column is not None and type(field) in _DIRECT and not column.is_relation:
             plan.append((name, column.attname, None, None))
@@ -174,8 +183,19 @@ class SpecificationSerializer(ModelCleanSerializer):
 class CatalogItemSerializer(ModelCleanSerializer):
     class Meta:
         model = models.CatalogItem
-        fields = ["id", "code", "name", "name_en", "category", "field", "quantity", "regulation", "management_mode",
-                  "period_months", "service_life_years"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "category",
+            "field",
+            "quantity",
+            "regulation",
+            "management_mode",
+            "period_months",
+            "service_life_years",
+        ]
 
 
 class PrimaryStandardSerializer(ModelCleanSerializer):
@@ -209,8 +229,19 @@ class OrganisationSerializer(ModelCleanSerializer):
 class CapabilitySerializer(ModelCleanSerializer):
     class Meta:
         model = models.Capability
-        fields = ["id", "standard", "quantity", "range_min", "range_max", "unit", "uncertainty", "k", "relative",
-                  "accuracy_class", "mpe"]
+        fields = [
+            "id",
+            "standard",
+            "quantity",
+            "range_min",
+            "range_max",
+            "unit",
+            "uncertainty",
+            "k",
+            "relative",
+            "accuracy_class",
+            "mpe",
+        ]
         read_only_fields = ["standard"]
 
 
@@ -227,9 +258,24 @@ class MeasurementStandardSerializer(ModelCleanSerializer):
 
     class Meta:
         model = models.MeasurementStandard
-        fields = ["id", "name", "tier", "level", "holder", "field", "certificate_number", "issuing_department",
-                  "valid_from", "valid_until", "status", "published", "specifications", "catalog_items",
-                  "capabilities", "status_changes"]
+        fields = [
+            "id",
+            "name",
+            "tier",
+            "level",
+            "holder",
+            "field",
+            "certificate_number",
+            "issuing_department",
+            "valid_from",
+            "valid_until",
+            "status",
+            "published",
+            "specifications",
+            "catalog_items",
+            "capabilities",
+            "status_changes",
+        ]
         # The status changes only through POST …/status/ with a reason.
         read_only_fields = ["status"]
 
@@ -277,28 +323,64 @@ class QualificationSerializer(ModelCleanSerializer):
 class InstrumentSerializer(ModelCleanSerializer):
     class Meta:
         model = models.Instrument
-        fields = ["id", "code", "name", "catalog_item", "legal_purpose", "owner", "region", "manufacturer", "model",
-                  "serial_number", "type_approval_number", "accuracy", "range_min", "range_max", "unit", "status",
-                  "installed_on", "standard", "verified_until"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "catalog_item",
+            "legal_purpose",
+            "owner",
+            "region",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "type_approval_number",
+            "accuracy",
+            "range_min",
+            "range_max",
+            "unit",
+            "status",
+            "installed_on",
+            "standard",
+            "verified_until",
+        ]
 
 
 class CalibrationEventSerializer(ModelCleanSerializer):
     standards_used = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=models.MeasurementStandard.objects.all(),
+        many=True,
+        required=False,
+        queryset=models.MeasurementStandard.objects.all(),
         help_text="ids of the measurement standards used",
     )
 
     class Meta:
         model = models.CalibrationEvent
-        fields = ["id", "instrument", "performer", "person", "standards_used", "primary_standard", "external_source",
-                  "specification", "kind", "performed_on", "valid_until", "passed", "results", "uncertainty",
-                  "certificate_number"]
+        fields = [
+            "id",
+            "instrument",
+            "performer",
+            "person",
+            "standards_used",
+            "primary_standard",
+            "external_source",
+            "specification",
+            "kind",
+            "performed_on",
+            "valid_until",
+            "passed",
+            "results",
+            "uncertainty",
+            "certificate_number",
+        ]
 
     def represent_standards_used(self, event) -> list[int]:
         # Lists attach the ids of the whole page in one query (views.attach_standard_ids).
         ids = getattr(event, "standard_ids", None)
         if ids is None:
-            ids = list(models.EventStandard.objects.filter(event=event).order_by("standard_id").values_list("standard_id", flat=True))
+            ids = list(
+                models.EventStandard.objects.filter(event=event).order_by("standard_id").values_list("standard_id", flat=True)
+            )
         return ids
 
     def validate(self, attrs):
@@ -315,4 +397,3 @@ class StandardUsedSerializer(serializers.ModelSerializer):
         model = models.MeasurementStandard
         fields = ["id", "name", "certificate_number", "holder", "status"]
         read_only_fields = fields
-

@@ -51,8 +51,9 @@ def integrity_error_detail(exc: IntegrityError) -> dict:
     return {api_settings.NON_FIELD_ERRORS_KEY: [f"violates constraint {name or text}"]}
 
 
-class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class RegistryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
     """List, retrieve, create and update; DELETE is routed only where ``DestroyModelMixin``
     is mixed in, so everywhere else it is 405."""
 
@@ -150,7 +151,9 @@ class RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         if request.method == "DELETE":
             self.perform_destroy(child)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        serializer = serializer_class(child, data=request.data, partial=request.method == "PATCH", context=self.get_serializer_context())
+        serializer = serializer_class(
+            child, data=request.data, partial=request.method == "PATCH", context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         with audited_write(request), transaction.atomic():
             serializer.save()
@@ -266,8 +269,9 @@ class StandardViewSet(RegistryViewSet):
         return self.queryset.prefetch_related("specifications", "catalog_items", "capabilities", "status_changes")
 
     @extend_schema(request=s.StatusChangeRequestSerializer, responses=s.MeasurementStandardSerializer)
-    @action(detail=True, methods=["post"], url_path="status", serializer_class=s.StatusChangeRequestSerializer,
-            filter_backends=[])
+    @action(
+        detail=True, methods=["post"], url_path="status", serializer_class=s.StatusChangeRequestSerializer, filter_backends=[]
+    )
     def change_status(self, request, pk=None):
         """Suspend, cancel, expire or reactivate a standard, with the reason recorded."""
         standard = self.get_object()
@@ -283,21 +287,42 @@ class StandardViewSet(RegistryViewSet):
 
     @extend_schema(methods=["GET"], responses=s.CapabilitySerializer(many=True))
     @extend_schema(methods=["POST"], request=s.CapabilitySerializer, responses={201: s.CapabilitySerializer})
-    @action(detail=True, methods=["get", "post"], url_path="capabilities", serializer_class=s.CapabilitySerializer,
-            filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="capabilities",
+        serializer_class=s.CapabilitySerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def capabilities(self, request, pk=None):
         return self.nested_list_or_create(request, self.get_object(), s.CapabilitySerializer, "capabilities", "standard")
 
-    @extend_schema(parameters=[NESTED_PARAMETERS["capability_id"]], request=s.CapabilitySerializer,
-                   responses={200: s.CapabilitySerializer, 204: None})
-    @action(detail=True, methods=["get", "put", "patch", "delete"], url_path=r"capabilities/(?P<capability_id>[0-9]+)",
-            serializer_class=s.CapabilitySerializer, filter_backends=[], pagination_class=None)
+    @extend_schema(
+        parameters=[NESTED_PARAMETERS["capability_id"]],
+        request=s.CapabilitySerializer,
+        responses={200: s.CapabilitySerializer, 204: None},
+    )
+    @action(
+        detail=True,
+        methods=["get", "put", "patch", "delete"],
+        url_path=r"capabilities/(?P<capability_id>[0-9]+)",
+        serializer_class=s.CapabilitySerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def capability(self, request, pk=None, capability_id=None):
         return self.nested_detail(request, self.get_object(), s.CapabilitySerializer, "capabilities", capability_id)
 
     @extend_schema(responses=s.StandardStatusChangeSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="status-history", serializer_class=s.StandardStatusChangeSerializer,
-            filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="status-history",
+        serializer_class=s.StandardStatusChangeSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def status_history(self, request, pk=None):
         rows = self.get_object().status_changes.order_by("effective_on", "id")
         return Response(s.StandardStatusChangeSerializer(rows, many=True).data)
@@ -316,15 +341,30 @@ class ReferenceMaterialViewSet(RegistryViewSet):
 
     @extend_schema(methods=["GET"], responses=s.CertifiedValueSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.CertifiedValueSerializer, responses={201: s.CertifiedValueSerializer})
-    @action(detail=True, methods=["get", "post"], url_path="certified-values", serializer_class=s.CertifiedValueSerializer,
-            filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="certified-values",
+        serializer_class=s.CertifiedValueSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def certified_values(self, request, pk=None):
         return self.nested_list_or_create(request, self.get_object(), s.CertifiedValueSerializer, "certified_values", "material")
 
-    @extend_schema(parameters=[NESTED_PARAMETERS["value_id"]], request=s.CertifiedValueSerializer,
-                   responses={200: s.CertifiedValueSerializer, 204: None})
-    @action(detail=True, methods=["get", "put", "patch", "delete"], url_path=r"certified-values/(?P<value_id>[0-9]+)",
-            serializer_class=s.CertifiedValueSerializer, filter_backends=[], pagination_class=None)
+    @extend_schema(
+        parameters=[NESTED_PARAMETERS["value_id"]],
+        request=s.CertifiedValueSerializer,
+        responses={200: s.CertifiedValueSerializer, 204: None},
+    )
+    @action(
+        detail=True,
+        methods=["get", "put", "patch", "delete"],
+        url_path=r"certified-values/(?P<value_id>[0-9]+)",
+        serializer_class=s.CertifiedValueSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def certified_value(self, request, pk=None, value_id=None):
         return self.nested_detail(request, self.get_object(), s.CertifiedValueSerializer, "certified_values", value_id)
 
@@ -369,7 +409,9 @@ class InstrumentViewSet(RegistryViewSet):
         if not isinstance(request.data, list):
             raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["expected a list of instruments"]})
         if not 1 <= len(request.data) <= BULK_LIMIT:
-            raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [f"expected 1 to {BULK_LIMIT} instruments, got {len(request.data)}"]})
+            raise exceptions.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [f"expected 1 to {BULK_LIMIT} instruments, got {len(request.data)}"]}
+            )
         serializer = s.InstrumentSerializer(data=request.data, many=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         for index, attrs in enumerate(serializer.validated_data):
@@ -429,8 +471,14 @@ class EventViewSet(RegistryViewSet):
         return page
 
     @extend_schema(responses=s.StandardUsedSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="standards", serializer_class=s.StandardUsedSerializer,
-            filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="standards",
+        serializer_class=s.StandardUsedSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
     def standards(self, request, pk=None):
         """The measurement standards the event used."""
         rows = self.get_object().standards_used.order_by("id")

@@ -15,5 +15,3 @@ def escape_csv_text(value: str) -> str:
 
 def unescape_csv_text(value: str) -> str:
     return value[1:] if value.startswith(CSV_TEXT_MARK) else value
-
-

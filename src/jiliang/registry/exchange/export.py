@@ -26,7 +26,11 @@ def _export_queryset(table: Table):
 
 
 def _json_positions(table: Table) -> list[int]:
-    return [i for i, (_, path) in enumerate(columns(table)) if "__" not in path and isinstance(table.model._meta.get_field(path), djm.JSONField)]
+    return [
+        i
+        for i, (_, path) in enumerate(columns(table))
+        if "__" not in path and isinstance(table.model._meta.get_field(path), djm.JSONField)
+    ]
 
 
 def iter_rows(table_name: str) -> Iterator[tuple]:
@@ -65,8 +69,9 @@ def _resolve_tables(tables: Iterable[str] | None) -> list[str]:
     return [t for t in TABLE_NAMES if t in set(tables)]
 
 
-def export_registry(target: str | Path, fmt: str = "csv", tables: Iterable[str] | None = None,
-                    progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+def export_registry(
+    target: str | Path, fmt: str = "csv", tables: Iterable[str] | None = None, progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
     """Write the tables (all by default) to ``target``: a folder of ``<table>.<fmt>`` files,
     or one workbook with a sheet per table for xlsx. Returns the row count per table."""
     if fmt not in FORMATS:

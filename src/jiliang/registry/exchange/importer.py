@@ -71,7 +71,8 @@ class _Importer:
         choices = {f: {str(c[0]) for c in fields[f].flatchoices} for f in plain if fields[f].choices}
         known = set(column_names(table.name))
         required_columns = {f for f in plain if _required(fields[f])} | {
-            c for f in table.fields if table.ref(f) and _required(fields[f]) for c in table.ref(f)[1]}
+            c for f in table.fields if table.ref(f) and _required(fields[f]) for c in table.ref(f)[1]
+        }
         plain_specs = [(f, fields[f], convert[f], choices.get(f)) for f in plain]
         ref_specs = [(f, fields[f], table.ref(f)[1]) for f in table.fields if table.ref(f)]
         key_specs = [(True, f) if table.ref(f) else (False, fields[f].attname) for f in table.key]
@@ -108,7 +109,9 @@ class _Importer:
                     if any(p in ("", None) for p in key):
                         pass  # already reported as required
                     elif key in keys:
-                        self.error(table.name, row, _first_column(table), f"duplicate key {_show(key)} (also row {first_rows[key]})")
+                        self.error(
+                            table.name, row, _first_column(table), f"duplicate key {_show(key)} (also row {first_rows[key]})"
+                        )
                     else:
                         keys[key] = row.placeholder
                         first_rows[key] = row.number
@@ -216,9 +219,15 @@ class _Importer:
             taken = set()
             real = [v for v in seen if not (isinstance(v, int) and v < 0 and field.is_relation)]
             for i in range(0, len(real), LOOKUP_BATCH):
-                taken |= set(table.model.objects.filter(**{f"{field.attname}__in": real[i:i + LOOKUP_BATCH]}).values_list(field.attname, flat=True))
+                taken |= set(
+                    table.model.objects.filter(**{f"{field.attname}__in": real[i : i + LOOKUP_BATCH]}).values_list(
+                        field.attname, flat=True
+                    )
+                )
             for value in taken:
-                self.error(table.name, seen[value], column, f"{field.name} is already used by a row in the database; it must be unique")
+                self.error(
+                    table.name, seen[value], column, f"{field.name} is already used by a row in the database; it must be unique"
+                )
 
     def check_rules(self, table: Table) -> None:
         model = table.model
@@ -241,7 +250,12 @@ class _Importer:
                 except ValidationError as exc:
                     if hasattr(exc, "error_dict"):
                         for name, errs in exc.error_dict.items():
-                            self.error(table.name, r, "" if name == "__all__" else _column_of(table, name), " ".join(m_ for e in errs for m_ in e.messages))
+                            self.error(
+                                table.name,
+                                r,
+                                "" if name == "__all__" else _column_of(table, name),
+                                " ".join(m_ for e in errs for m_ in e.messages),
+                            )
                     else:
                         self.error(table.name, r, "", _messages(exc))
 
@@ -279,7 +293,7 @@ class _Importer:
         n = 0
         for wave in self.waves.pop(table.name, [rows]):
             for i in range(0, len(wave), WRITE_BATCH):
-                batch = wave[i:i + WRITE_BATCH]
+                batch = wave[i : i + WRITE_BATCH]
                 objs = []
                 for r in batch:
                     values = dict(zip(attnames, r.values))
@@ -314,7 +328,7 @@ class _Importer:
                 target = r.values.get(a)
                 if target is not None and target < 0 and target in by_placeholder:
                     if target in trail or target == r.placeholder:
-                        loop = (trail + (r.placeholder,))[(trail + (r.placeholder,)).index(target):]
+                        loop = (trail + (r.placeholder,))[(trail + (r.placeholder,)).index(target) :]
                         raise _Cycle([by_placeholder[p] for p in loop])
                     d = max(d, depth_of(by_placeholder[target], trail + (r.placeholder,)) + 1)
             depth[r.placeholder] = d
@@ -334,7 +348,12 @@ class _Importer:
         except _Cycle as exc:
             first = min(exc.rows, key=lambda r: (r.source, r.number or 0))
             others = ", ".join(str(r.number) for r in exc.rows if r is not first)
-            self.error(table.name, first, self_refs[0][1], f"the references form a cycle (with row {others})" if others else "refers to itself")
+            self.error(
+                table.name,
+                first,
+                self_refs[0][1],
+                f"the references form a cycle (with row {others})" if others else "refers to itself",
+            )
         except RecursionError:
             self.error(table.name, None, self_refs[0][1], "references are nested too deeply")
 
@@ -371,7 +390,7 @@ def _db_keys(table: Table, keys: set[tuple]) -> dict[tuple, int]:
     found: dict[tuple, int] = {}
     keys = list(keys)
     for i in range(0, len(keys), LOOKUP_BATCH):
-        chunk = keys[i:i + LOOKUP_BATCH]
+        chunk = keys[i : i + LOOKUP_BATCH]
         if len(paths) == 1:
             qs = manager.filter(**{f"{paths[0]}__in": [k[0] for k in chunk]})
         else:
@@ -407,7 +426,9 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
             importer.release(TABLES[name])
         if not importer.errors and not any(importer.rows.get(name) for name in names):
             labels = _("、").join(s.label for s in sources)
-            importer.error(names[0] if names else sources[0].table, None, "", _("文件中没有数据行：%(files)s") % {"files": labels})
+            importer.error(
+                names[0] if names else sources[0].table, None, "", _("文件中没有数据行：%(files)s") % {"files": labels}
+            )
         if importer.errors:
             raise ImportRejected(importer.errors)
         counts = {}

@@ -44,8 +44,12 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and (
-                (f.stem in TABLES and f.suffix.lower().lstrip(".") in ("csv", "jsonl")) or f.suffix.lower() == ".xlsx"))
+            found = sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file()
+                and ((f.stem in TABLES and f.suffix.lower().lstrip(".") in ("csv", "jsonl")) or f.suffix.lower() == ".xlsx")
+            )
             if not found:
                 raise ValueError(f"{p}: no registry files (<table>.csv, <table>.jsonl or .xlsx) in this folder")
             out.extend(found)
@@ -87,8 +91,14 @@ def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tup
     if repeated:
         # Which of two columns of one name holds the value is anyone's guess: refuse the file.
         for name in repeated:
-            yield 1, (name, _("列名重复（第 %(positions)s 列）：每列只能出现一次") % {
-                "positions": _("、").join(str(i + 1) for i, h in enumerate(header) if h == name)})
+            yield (
+                1,
+                (
+                    name,
+                    _("列名重复（第 %(positions)s 列）：每列只能出现一次")
+                    % {"positions": _("、").join(str(i + 1) for i, h in enumerate(header) if h == name)},
+                ),
+            )
         return
     for number, row in rows:
         row = list(row)
@@ -103,7 +113,6 @@ def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tup
 
 
 NOT_UTF8 = "the file is not UTF-8 text (in Excel: save as “CSV UTF-8”)"
-
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
@@ -167,7 +176,9 @@ def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
     for ws in wb.worksheets:
         name = table if table and len(wb.worksheets) == 1 else ws.title.split(".")[0]
         if name not in TABLES:
-            sources.append(Source(ws.title, f"{path.name}[{ws.title}]", [(None, f"sheet {ws.title!r} does not name a table")], native=False))
+            sources.append(
+                Source(ws.title, f"{path.name}[{ws.title}]", [(None, f"sheet {ws.title!r} does not name a table")], native=False)
+            )
             continue
 
         def rows(ws=ws):

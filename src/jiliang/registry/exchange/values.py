@@ -26,8 +26,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def _checked_text(v: str) -> str:
     found = CONTROL_CHARACTERS.search(v)
     if found:
-        raise BadValue(_("含有控制字符 U+%(code)04X（第 %(position)d 个字符）：文本中不允许出现 NUL 等控制字符") % {
-            "code": ord(found.group()), "position": found.start() + 1})
+        raise BadValue(
+            _("含有控制字符 U+%(code)04X（第 %(position)d 个字符）：文本中不允许出现 NUL 等控制字符")
+            % {"code": ord(found.group()), "position": found.start() + 1}
+        )
     return v
 
 

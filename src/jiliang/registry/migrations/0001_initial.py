@@ -6,468 +6,936 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CatalogItem',
+            name="CatalogItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='目录编号')),
-                ('name', models.CharField(max_length=100, verbose_name='器具名称')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='英文名称')),
-                ('category', models.CharField(blank=True, max_length=100, verbose_name='类别')),
-                ('management_mode', models.CharField(choices=[('periodic', '周期检定'), ('first_only', '首次检定（限期使用，到期轮换）')], max_length=12, verbose_name='管理方式')),
-                ('period_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='检定周期（月）')),
-                ('service_life_years', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='使用期限（年）')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="目录编号")),
+                ("name", models.CharField(max_length=100, verbose_name="器具名称")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="英文名称")),
+                ("category", models.CharField(blank=True, max_length=100, verbose_name="类别")),
+                (
+                    "management_mode",
+                    models.CharField(
+                        choices=[("periodic", "周期检定"), ("first_only", "首次检定（限期使用，到期轮换）")],
+                        max_length=12,
+                        verbose_name="管理方式",
+                    ),
+                ),
+                ("period_months", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="检定周期（月）")),
+                ("service_life_years", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="使用期限（年）")),
             ],
             options={
-                'verbose_name': '强制管理计量器具目录项',
-                'verbose_name_plural': '强制管理计量器具目录',
-                'ordering': ['code'],
+                "verbose_name": "强制管理计量器具目录项",
+                "verbose_name_plural": "强制管理计量器具目录",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='MetrologyField',
+            name="MetrologyField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=50, verbose_name='名称')),
-                ('name_en', models.CharField(max_length=100, verbose_name='英文名称')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=50, verbose_name="名称")),
+                ("name_en", models.CharField(max_length=100, verbose_name="英文名称")),
             ],
             options={
-                'verbose_name': '计量专业领域',
-                'verbose_name_plural': '计量专业领域',
-                'ordering': ['id'],
+                "verbose_name": "计量专业领域",
+                "verbose_name_plural": "计量专业领域",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('credit_code', models.CharField(max_length=18, unique=True, validators=[jiliang.registry.models.IdentifierValidator('validate_credit_code')], verbose_name='统一社会信用代码')),
-                ('kind', models.CharField(choices=[('administration', '计量行政部门'), ('legal_institute', '法定计量检定机构'), ('authorised_institute', '授权计量技术机构'), ('professional_station', '专业计量站'), ('enterprise', '企业'), ('laboratory', '校准/检测实验室')], max_length=24, verbose_name='类型')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='地址')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                (
+                    "credit_code",
+                    models.CharField(
+                        max_length=18,
+                        unique=True,
+                        validators=[jiliang.registry.models.IdentifierValidator("validate_credit_code")],
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("administration", "计量行政部门"),
+                            ("legal_institute", "法定计量检定机构"),
+                            ("authorised_institute", "授权计量技术机构"),
+                            ("professional_station", "专业计量站"),
+                            ("enterprise", "企业"),
+                            ("laboratory", "校准/检测实验室"),
+                        ],
+                        max_length=24,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="地址")),
             ],
             options={
-                'verbose_name': '机构',
-                'verbose_name_plural': '机构',
-                'ordering': ['region__code', 'name'],
+                "verbose_name": "机构",
+                "verbose_name_plural": "机构",
+                "ordering": ["region__code", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Instrument',
+            name="Instrument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='器具编号')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('legal_purpose', models.CharField(choices=[('trade', '贸易结算'), ('safety', '安全防护'), ('health', '医疗卫生'), ('environment', '环境监测'), ('none', '非强制')], default='none', max_length=12, verbose_name='用途')),
-                ('manufacturer', models.CharField(blank=True, max_length=100, verbose_name='制造商')),
-                ('model', models.CharField(blank=True, max_length=60, verbose_name='型号')),
-                ('serial_number', models.CharField(blank=True, max_length=60, verbose_name='出厂编号')),
-                ('type_approval_number', models.CharField(blank=True, max_length=40, verbose_name='型式批准编号')),
-                ('accuracy', models.CharField(blank=True, max_length=40, verbose_name='准确度等级/最大允许误差')),
-                ('range_min', models.FloatField(blank=True, null=True, verbose_name='测量范围下限')),
-                ('range_max', models.FloatField(blank=True, null=True, verbose_name='测量范围上限')),
-                ('unit', models.CharField(blank=True, max_length=30, verbose_name='单位')),
-                ('status', models.CharField(choices=[('in_use', '在用'), ('stopped', '停用'), ('scrapped', '报废')], default='in_use', max_length=10, verbose_name='状态')),
-                ('installed_on', models.DateField(blank=True, null=True, verbose_name='安装日期')),
-                ('catalog_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='registry.catalogitem', verbose_name='目录项')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="器具编号")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "legal_purpose",
+                    models.CharField(
+                        choices=[
+                            ("trade", "贸易结算"),
+                            ("safety", "安全防护"),
+                            ("health", "医疗卫生"),
+                            ("environment", "环境监测"),
+                            ("none", "非强制"),
+                        ],
+                        default="none",
+                        max_length=12,
+                        verbose_name="用途",
+                    ),
+                ),
+                ("manufacturer", models.CharField(blank=True, max_length=100, verbose_name="制造商")),
+                ("model", models.CharField(blank=True, max_length=60, verbose_name="型号")),
+                ("serial_number", models.CharField(blank=True, max_length=60, verbose_name="出厂编号")),
+                ("type_approval_number", models.CharField(blank=True, max_length=40, verbose_name="型式批准编号")),
+                ("accuracy", models.CharField(blank=True, max_length=40, verbose_name="准确度等级/最大允许误差")),
+                ("range_min", models.FloatField(blank=True, null=True, verbose_name="测量范围下限")),
+                ("range_max", models.FloatField(blank=True, null=True, verbose_name="测量范围上限")),
+                ("unit", models.CharField(blank=True, max_length=30, verbose_name="单位")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_use", "在用"), ("stopped", "停用"), ("scrapped", "报废")],
+                        default="in_use",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("installed_on", models.DateField(blank=True, null=True, verbose_name="安装日期")),
+                (
+                    "catalog_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instruments",
+                        to="registry.catalogitem",
+                        verbose_name="目录项",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计量器具',
-                'verbose_name_plural': '计量器具',
-                'ordering': ['code'],
+                "verbose_name": "计量器具",
+                "verbose_name_plural": "计量器具",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='CalibrationEvent',
+            name="CalibrationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_source', models.CharField(blank=True, max_length=200, verbose_name='境外/国际溯源')),
-                ('kind', models.CharField(choices=[('verification', '检定'), ('calibration', '校准')], max_length=12, verbose_name='类型')),
-                ('performed_on', models.DateField(verbose_name='检定/校准日期')),
-                ('valid_until', models.DateField(verbose_name='有效期至')),
-                ('passed', models.BooleanField(blank=True, null=True, verbose_name='结论合格')),
-                ('results', models.JSONField(blank=True, default=list, verbose_name='校准结果')),
-                ('uncertainty', models.FloatField(blank=True, null=True, verbose_name='扩展不确定度 U')),
-                ('certificate_number', models.CharField(max_length=60, unique=True, verbose_name='证书编号')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.instrument', verbose_name='被检器具')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_source", models.CharField(blank=True, max_length=200, verbose_name="境外/国际溯源")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("verification", "检定"), ("calibration", "校准")], max_length=12, verbose_name="类型"
+                    ),
+                ),
+                ("performed_on", models.DateField(verbose_name="检定/校准日期")),
+                ("valid_until", models.DateField(verbose_name="有效期至")),
+                ("passed", models.BooleanField(blank=True, null=True, verbose_name="结论合格")),
+                ("results", models.JSONField(blank=True, default=list, verbose_name="校准结果")),
+                ("uncertainty", models.FloatField(blank=True, null=True, verbose_name="扩展不确定度 U")),
+                ("certificate_number", models.CharField(max_length=60, unique=True, verbose_name="证书编号")),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="registry.instrument",
+                        verbose_name="被检器具",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '检定/校准记录',
-                'verbose_name_plural': '检定/校准记录',
-                'ordering': ['-performed_on', 'id'],
+                "verbose_name": "检定/校准记录",
+                "verbose_name_plural": "检定/校准记录",
+                "ordering": ["-performed_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MeasurementStandard',
+            name="MeasurementStandard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='标准名称')),
-                ('tier', models.CharField(choices=[('national', '国家计量标准'), ('public', '社会公用计量标准'), ('department', '部门最高计量标准'), ('enterprise', '企事业单位最高计量标准')], max_length=12, verbose_name='类别')),
-                ('level', models.CharField(blank=True, choices=[('province', '省级'), ('city', '市级'), ('county', '县级')], max_length=8, verbose_name='等级')),
-                ('certificate_number', models.CharField(max_length=60, unique=True, verbose_name='考核证书编号')),
-                ('valid_from', models.DateField(verbose_name='有效期起')),
-                ('valid_until', models.DateField(blank=True, verbose_name='有效期至')),
-                ('status', models.CharField(choices=[('active', '有效'), ('suspended', '暂停'), ('cancelled', '撤销'), ('expired', '过期')], default='active', max_length=10, verbose_name='状态')),
-                ('published', models.BooleanField(default=True, verbose_name='公开')),
-                ('catalog_items', models.ManyToManyField(blank=True, related_name='standards', to='registry.catalogitem', verbose_name='可开展强检项目')),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='standards', to='registry.metrologyfield', verbose_name='领域')),
-                ('holder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='standards', to='registry.organisation', verbose_name='建标单位')),
-                ('issuing_department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='approved_standards', to='registry.organisation', verbose_name='发证部门')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="标准名称")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("national", "国家计量标准"),
+                            ("public", "社会公用计量标准"),
+                            ("department", "部门最高计量标准"),
+                            ("enterprise", "企事业单位最高计量标准"),
+                        ],
+                        max_length=12,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("province", "省级"), ("city", "市级"), ("county", "县级")],
+                        max_length=8,
+                        verbose_name="等级",
+                    ),
+                ),
+                ("certificate_number", models.CharField(max_length=60, unique=True, verbose_name="考核证书编号")),
+                ("valid_from", models.DateField(verbose_name="有效期起")),
+                ("valid_until", models.DateField(blank=True, verbose_name="有效期至")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "有效"), ("suspended", "暂停"), ("cancelled", "撤销"), ("expired", "过期")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("published", models.BooleanField(default=True, verbose_name="公开")),
+                (
+                    "catalog_items",
+                    models.ManyToManyField(
+                        blank=True, related_name="standards", to="registry.catalogitem", verbose_name="可开展强检项目"
+                    ),
+                ),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="standards",
+                        to="registry.metrologyfield",
+                        verbose_name="领域",
+                    ),
+                ),
+                (
+                    "holder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="standards",
+                        to="registry.organisation",
+                        verbose_name="建标单位",
+                    ),
+                ),
+                (
+                    "issuing_department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approved_standards",
+                        to="registry.organisation",
+                        verbose_name="发证部门",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计量标准',
-                'verbose_name_plural': '计量标准',
-                'ordering': ['certificate_number'],
-            },
-        ),
-        migrations.AddField(
-            model_name='instrument',
-            name='standard',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='registry.measurementstandard', verbose_name='所属计量标准'),
-        ),
-        migrations.CreateModel(
-            name='EventStandard',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standard_links', to='registry.calibrationevent')),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='event_links', to='registry.measurementstandard')),
-            ],
-        ),
-        migrations.AddField(
-            model_name='calibrationevent',
-            name='standards_used',
-            field=models.ManyToManyField(related_name='events', through='registry.EventStandard', to='registry.measurementstandard', verbose_name='所用计量标准'),
-        ),
-        migrations.AddField(
-            model_name='catalogitem',
-            name='field',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='catalog_items', to='registry.metrologyfield', verbose_name='领域'),
-        ),
-        migrations.AddField(
-            model_name='instrument',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='registry.organisation', verbose_name='使用单位'),
-        ),
-        migrations.AddField(
-            model_name='calibrationevent',
-            name='performer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='performed_events', to='registry.organisation', verbose_name='检定/校准机构'),
-        ),
-        migrations.CreateModel(
-            name='Person',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='registry.organisation', verbose_name='所在单位')),
-            ],
-            options={
-                'verbose_name': '人员',
-                'verbose_name_plural': '人员',
-                'ordering': ['organisation_id', 'name'],
-            },
-        ),
-        migrations.AddField(
-            model_name='calibrationevent',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.person', verbose_name='检定/校准员'),
-        ),
-        migrations.CreateModel(
-            name='PrimaryStandard',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='基准编号')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('range_min', models.FloatField(verbose_name='测量范围下限')),
-                ('range_max', models.FloatField(verbose_name='测量范围上限')),
-                ('unit', models.CharField(max_length=30, verbose_name='单位')),
-                ('uncertainty', models.FloatField(verbose_name='扩展不确定度 U')),
-                ('k', models.FloatField(default=2.0, verbose_name='包含因子 k')),
-                ('holder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='primary_standards', to='registry.organisation', verbose_name='保存单位')),
-            ],
-            options={
-                'verbose_name': '计量基准',
-                'verbose_name_plural': '计量基准',
-                'ordering': ['code'],
-            },
-        ),
-        migrations.AddField(
-            model_name='calibrationevent',
-            name='primary_standard',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.primarystandard', verbose_name='所用计量基准'),
-        ),
-        migrations.CreateModel(
-            name='Qualification',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('metrologist_1', '一级注册计量师'), ('metrologist_2', '二级注册计量师'), ('verifier', '检定员证（项目）')], max_length=16, verbose_name='资格')),
-                ('certificate_number', models.CharField(max_length=60, verbose_name='证书编号')),
-                ('specialty', models.CharField(blank=True, max_length=100, verbose_name='专业')),
-                ('valid_from', models.DateField(verbose_name='有效期起')),
-                ('valid_until', models.DateField(verbose_name='有效期至')),
-                ('catalog_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='qualifications', to='registry.catalogitem', verbose_name='检定项目')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='qualifications', to='registry.person', verbose_name='人员')),
-            ],
-            options={
-                'verbose_name': '资格',
-                'verbose_name_plural': '资格',
-            },
-        ),
-        migrations.CreateModel(
-            name='Quantity',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='量')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='英文名称')),
-                ('unit', models.CharField(help_text='legal unit symbol, e.g. kg, MPa, °C', max_length=30, verbose_name='单位')),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quantities', to='registry.metrologyfield', verbose_name='领域')),
-            ],
-            options={
-                'verbose_name': '量',
-                'verbose_name_plural': '量',
-                'ordering': ['field_id', 'name'],
-            },
-        ),
-        migrations.AddField(
-            model_name='primarystandard',
-            name='quantity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='primary_standards', to='registry.quantity', verbose_name='量'),
-        ),
-        migrations.AddField(
-            model_name='catalogitem',
-            name='quantity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='catalog_items', to='registry.quantity', verbose_name='量'),
-        ),
-        migrations.CreateModel(
-            name='Capability',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('range_min', models.FloatField(verbose_name='测量范围下限')),
-                ('range_max', models.FloatField(verbose_name='测量范围上限')),
-                ('unit', models.CharField(max_length=30, verbose_name='单位')),
-                ('uncertainty', models.FloatField(blank=True, null=True, verbose_name='扩展不确定度 U')),
-                ('k', models.FloatField(blank=True, null=True, verbose_name='包含因子 k')),
-                ('relative', models.BooleanField(default=False, verbose_name='相对不确定度')),
-                ('accuracy_class', models.CharField(blank=True, max_length=30, verbose_name='准确度等级')),
-                ('mpe', models.FloatField(blank=True, null=True, verbose_name='最大允许误差')),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='capabilities', to='registry.measurementstandard', verbose_name='计量标准')),
-                ('quantity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='capabilities', to='registry.quantity', verbose_name='量')),
-            ],
-            options={
-                'verbose_name': '测量能力',
-                'verbose_name_plural': '测量能力',
-            },
-        ),
-        migrations.CreateModel(
-            name='ReferenceMaterial',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='标准物质编号')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('level', models.CharField(choices=[('primary', '一级 GBW'), ('secondary', '二级 GBW(E)')], max_length=10, verbose_name='级别')),
-                ('expires_on', models.DateField(verbose_name='有效期至')),
-                ('producer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reference_materials', to='registry.organisation', verbose_name='研制单位')),
-            ],
-            options={
-                'verbose_name': '标准物质',
-                'verbose_name_plural': '标准物质',
-                'ordering': ['number'],
-            },
-        ),
-        migrations.CreateModel(
-            name='CertifiedValue',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('component', models.CharField(max_length=100, verbose_name='特性量')),
-                ('value', models.FloatField(verbose_name='标准值')),
-                ('unit', models.CharField(max_length=30, verbose_name='单位')),
-                ('uncertainty', models.FloatField(verbose_name='扩展不确定度 U')),
-                ('k', models.FloatField(default=2.0, verbose_name='包含因子 k')),
-                ('material', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certified_values', to='registry.referencematerial')),
-            ],
-            options={
-                'verbose_name': '标准值',
-                'verbose_name_plural': '标准值',
-            },
-        ),
-        migrations.CreateModel(
-            name='Region',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6, unique=True, validators=[jiliang.registry.models.IdentifierValidator('region_level')], verbose_name='区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('level', models.CharField(choices=[('province', '省级'), ('city', '市级'), ('county', '县级')], max_length=8, verbose_name='级别')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='registry.region', verbose_name='上级')),
-            ],
-            options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['code'],
+                "verbose_name": "计量标准",
+                "verbose_name_plural": "计量标准",
+                "ordering": ["certificate_number"],
             },
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='organisations', to='registry.region', verbose_name='所在地区'),
-        ),
-        migrations.AddField(
-            model_name='instrument',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='registry.region', verbose_name='所在地区'),
+            model_name="instrument",
+            name="standard",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="devices",
+                to="registry.measurementstandard",
+                verbose_name="所属计量标准",
+            ),
         ),
         migrations.CreateModel(
-            name='Specification',
+            name="EventStandard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[jiliang.registry.models.IdentifierValidator('parse_specification_code')], verbose_name='编号')),
-                ('title', models.CharField(max_length=300, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('verification_regulation', '检定规程'), ('calibration_specification', '校准规范'), ('verification_scheme', '检定系统表'), ('technical_specification', '技术规范')], max_length=32, verbose_name='类别')),
-                ('status', models.CharField(choices=[('current', '现行'), ('superseded', '被代替'), ('withdrawn', '废止')], default='current', max_length=12, verbose_name='状态')),
-                ('required_ratio', models.FloatField(default=3.0, verbose_name='测量能力比要求')),
-                ('field', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='specifications', to='registry.metrologyfield', verbose_name='领域')),
-                ('supersedes', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='registry.specification', verbose_name='代替')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="standard_links", to="registry.calibrationevent"
+                    ),
+                ),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="event_links", to="registry.measurementstandard"
+                    ),
+                ),
+            ],
+        ),
+        migrations.AddField(
+            model_name="calibrationevent",
+            name="standards_used",
+            field=models.ManyToManyField(
+                related_name="events",
+                through="registry.EventStandard",
+                to="registry.measurementstandard",
+                verbose_name="所用计量标准",
+            ),
+        ),
+        migrations.AddField(
+            model_name="catalogitem",
+            name="field",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="catalog_items",
+                to="registry.metrologyfield",
+                verbose_name="领域",
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrument",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="instruments",
+                to="registry.organisation",
+                verbose_name="使用单位",
+            ),
+        ),
+        migrations.AddField(
+            model_name="calibrationevent",
+            name="performer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="performed_events",
+                to="registry.organisation",
+                verbose_name="检定/校准机构",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Person",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50, verbose_name="姓名")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="registry.organisation",
+                        verbose_name="所在单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '技术规范',
-                'verbose_name_plural': '技术规范',
-                'ordering': ['code'],
+                "verbose_name": "人员",
+                "verbose_name_plural": "人员",
+                "ordering": ["organisation_id", "name"],
             },
         ),
         migrations.AddField(
-            model_name='measurementstandard',
-            name='specifications',
-            field=models.ManyToManyField(blank=True, related_name='standards', to='registry.specification', verbose_name='依据规程规范'),
-        ),
-        migrations.AddField(
-            model_name='catalogitem',
-            name='regulation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='catalog_items', to='registry.specification', verbose_name='检定规程'),
-        ),
-        migrations.AddField(
-            model_name='calibrationevent',
-            name='specification',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.specification', verbose_name='依据'),
+            model_name="calibrationevent",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.person",
+                verbose_name="检定/校准员",
+            ),
         ),
         migrations.CreateModel(
-            name='StandardStatusChange',
+            name="PrimaryStandard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('active', '有效'), ('suspended', '暂停'), ('cancelled', '撤销'), ('expired', '过期')], max_length=10, verbose_name='状态')),
-                ('effective_on', models.DateField(verbose_name='生效日期')),
-                ('reason', models.CharField(max_length=300, verbose_name='原因')),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='registry.measurementstandard')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="基准编号")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("range_min", models.FloatField(verbose_name="测量范围下限")),
+                ("range_max", models.FloatField(verbose_name="测量范围上限")),
+                ("unit", models.CharField(max_length=30, verbose_name="单位")),
+                ("uncertainty", models.FloatField(verbose_name="扩展不确定度 U")),
+                ("k", models.FloatField(default=2.0, verbose_name="包含因子 k")),
+                (
+                    "holder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="primary_standards",
+                        to="registry.organisation",
+                        verbose_name="保存单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计量标准状态变更',
-                'verbose_name_plural': '计量标准状态变更',
-                'ordering': ['standard_id', 'effective_on', 'id'],
+                "verbose_name": "计量基准",
+                "verbose_name_plural": "计量基准",
+                "ordering": ["code"],
+            },
+        ),
+        migrations.AddField(
+            model_name="calibrationevent",
+            name="primary_standard",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.primarystandard",
+                verbose_name="所用计量基准",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Qualification",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("metrologist_1", "一级注册计量师"),
+                            ("metrologist_2", "二级注册计量师"),
+                            ("verifier", "检定员证（项目）"),
+                        ],
+                        max_length=16,
+                        verbose_name="资格",
+                    ),
+                ),
+                ("certificate_number", models.CharField(max_length=60, verbose_name="证书编号")),
+                ("specialty", models.CharField(blank=True, max_length=100, verbose_name="专业")),
+                ("valid_from", models.DateField(verbose_name="有效期起")),
+                ("valid_until", models.DateField(verbose_name="有效期至")),
+                (
+                    "catalog_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="qualifications",
+                        to="registry.catalogitem",
+                        verbose_name="检定项目",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="qualifications",
+                        to="registry.person",
+                        verbose_name="人员",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "资格",
+                "verbose_name_plural": "资格",
+            },
+        ),
+        migrations.CreateModel(
+            name="Quantity",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="量")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="英文名称")),
+                ("unit", models.CharField(help_text="legal unit symbol, e.g. kg, MPa, °C", max_length=30, verbose_name="单位")),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quantities",
+                        to="registry.metrologyfield",
+                        verbose_name="领域",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "量",
+                "verbose_name_plural": "量",
+                "ordering": ["field_id", "name"],
+            },
+        ),
+        migrations.AddField(
+            model_name="primarystandard",
+            name="quantity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="primary_standards",
+                to="registry.quantity",
+                verbose_name="量",
+            ),
+        ),
+        migrations.AddField(
+            model_name="catalogitem",
+            name="quantity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="catalog_items",
+                to="registry.quantity",
+                verbose_name="量",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Capability",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("range_min", models.FloatField(verbose_name="测量范围下限")),
+                ("range_max", models.FloatField(verbose_name="测量范围上限")),
+                ("unit", models.CharField(max_length=30, verbose_name="单位")),
+                ("uncertainty", models.FloatField(blank=True, null=True, verbose_name="扩展不确定度 U")),
+                ("k", models.FloatField(blank=True, null=True, verbose_name="包含因子 k")),
+                ("relative", models.BooleanField(default=False, verbose_name="相对不确定度")),
+                ("accuracy_class", models.CharField(blank=True, max_length=30, verbose_name="准确度等级")),
+                ("mpe", models.FloatField(blank=True, null=True, verbose_name="最大允许误差")),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capabilities",
+                        to="registry.measurementstandard",
+                        verbose_name="计量标准",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="capabilities",
+                        to="registry.quantity",
+                        verbose_name="量",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "测量能力",
+                "verbose_name_plural": "测量能力",
+            },
+        ),
+        migrations.CreateModel(
+            name="ReferenceMaterial",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="标准物质编号")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("primary", "一级 GBW"), ("secondary", "二级 GBW(E)")], max_length=10, verbose_name="级别"
+                    ),
+                ),
+                ("expires_on", models.DateField(verbose_name="有效期至")),
+                (
+                    "producer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reference_materials",
+                        to="registry.organisation",
+                        verbose_name="研制单位",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "标准物质",
+                "verbose_name_plural": "标准物质",
+                "ordering": ["number"],
+            },
+        ),
+        migrations.CreateModel(
+            name="CertifiedValue",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("component", models.CharField(max_length=100, verbose_name="特性量")),
+                ("value", models.FloatField(verbose_name="标准值")),
+                ("unit", models.CharField(max_length=30, verbose_name="单位")),
+                ("uncertainty", models.FloatField(verbose_name="扩展不确定度 U")),
+                ("k", models.FloatField(default=2.0, verbose_name="包含因子 k")),
+                (
+                    "material",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certified_values",
+                        to="registry.referencematerial",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "标准值",
+                "verbose_name_plural": "标准值",
+            },
+        ),
+        migrations.CreateModel(
+            name="Region",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6,
+                        unique=True,
+                        validators=[jiliang.registry.models.IdentifierValidator("region_level")],
+                        verbose_name="区划代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("province", "省级"), ("city", "市级"), ("county", "县级")], max_length=8, verbose_name="级别"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="registry.region",
+                        verbose_name="上级",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["code"],
+            },
+        ),
+        migrations.AddField(
+            model_name="organisation",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="organisations",
+                to="registry.region",
+                verbose_name="所在地区",
+            ),
+        ),
+        migrations.AddField(
+            model_name="instrument",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="instruments",
+                to="registry.region",
+                verbose_name="所在地区",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Specification",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[jiliang.registry.models.IdentifierValidator("parse_specification_code")],
+                        verbose_name="编号",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("verification_regulation", "检定规程"),
+                            ("calibration_specification", "校准规范"),
+                            ("verification_scheme", "检定系统表"),
+                            ("technical_specification", "技术规范"),
+                        ],
+                        max_length=32,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("current", "现行"), ("superseded", "被代替"), ("withdrawn", "废止")],
+                        default="current",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("required_ratio", models.FloatField(default=3.0, verbose_name="测量能力比要求")),
+                (
+                    "field",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="specifications",
+                        to="registry.metrologyfield",
+                        verbose_name="领域",
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="registry.specification",
+                        verbose_name="代替",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "技术规范",
+                "verbose_name_plural": "技术规范",
+                "ordering": ["code"],
+            },
+        ),
+        migrations.AddField(
+            model_name="measurementstandard",
+            name="specifications",
+            field=models.ManyToManyField(
+                blank=True, related_name="standards", to="registry.specification", verbose_name="依据规程规范"
+            ),
+        ),
+        migrations.AddField(
+            model_name="catalogitem",
+            name="regulation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="catalog_items",
+                to="registry.specification",
+                verbose_name="检定规程",
+            ),
+        ),
+        migrations.AddField(
+            model_name="calibrationevent",
+            name="specification",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.specification",
+                verbose_name="依据",
+            ),
+        ),
+        migrations.CreateModel(
+            name="StandardStatusChange",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "有效"), ("suspended", "暂停"), ("cancelled", "撤销"), ("expired", "过期")],
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("effective_on", models.DateField(verbose_name="生效日期")),
+                ("reason", models.CharField(max_length=300, verbose_name="原因")),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="registry.measurementstandard",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "计量标准状态变更",
+                "verbose_name_plural": "计量标准状态变更",
+                "ordering": ["standard_id", "effective_on", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='eventstandard',
-            index=models.Index(fields=['standard', 'event'], name='registry_ev_standar_f083b3_idx'),
+            model_name="eventstandard",
+            index=models.Index(fields=["standard", "event"], name="registry_ev_standar_f083b3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='eventstandard',
-            constraint=models.UniqueConstraint(fields=('event', 'standard'), name='event_standard_unique'),
+            model_name="eventstandard",
+            constraint=models.UniqueConstraint(fields=("event", "standard"), name="event_standard_unique"),
         ),
         migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__lt', models.F('valid_until'))), name='qualification_validity_ordered'),
+            model_name="qualification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_from__lt", models.F("valid_until"))), name="qualification_validity_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='qualification',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'verifier'), _negated=True), ('catalog_item__isnull', False), _connector='OR'), name='verifier_qualification_names_item'),
+            model_name="qualification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "verifier"), _negated=True), ("catalog_item__isnull", False), _connector="OR"
+                ),
+                name="verifier_qualification_names_item",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='primarystandard',
-            constraint=models.CheckConstraint(condition=models.Q(('range_min__lte', models.F('range_max'))), name='primary_range_ordered'),
+            model_name="primarystandard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("range_min__lte", models.F("range_max"))), name="primary_range_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='primarystandard',
-            constraint=models.CheckConstraint(condition=models.Q(('uncertainty__gt', 0), ('k__gt', 0)), name='primary_uncertainty_positive'),
+            model_name="primarystandard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("uncertainty__gt", 0), ("k__gt", 0)), name="primary_uncertainty_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='capability',
-            constraint=models.CheckConstraint(condition=models.Q(('range_min__lte', models.F('range_max'))), name='capability_range_ordered'),
+            model_name="capability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("range_min__lte", models.F("range_max"))), name="capability_range_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='capability',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('k__gt', 0), ('k__isnull', False), ('uncertainty__gt', 0), ('uncertainty__isnull', False)), models.Q(('accuracy_class', ''), _negated=True), models.Q(('mpe__gt', 0), ('mpe__isnull', False)), _connector='OR'), name='capability_states_uncertainty_or_accuracy'),
+            model_name="capability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("k__gt", 0), ("k__isnull", False), ("uncertainty__gt", 0), ("uncertainty__isnull", False)),
+                    models.Q(("accuracy_class", ""), _negated=True),
+                    models.Q(("mpe__gt", 0), ("mpe__isnull", False)),
+                    _connector="OR",
+                ),
+                name="capability_states_uncertainty_or_accuracy",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referencematerial',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('level', 'primary'), ('number__regex', '^GBW[0-9]{5}$')), models.Q(('level', 'secondary'), ('number__regex', '^GBW\\(E\\)[0-9]{6}$')), _connector='OR'), name='reference_material_number_matches_level'),
+            model_name="referencematerial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("level", "primary"), ("number__regex", "^GBW[0-9]{5}$")),
+                    models.Q(("level", "secondary"), ("number__regex", "^GBW\\(E\\)[0-9]{6}$")),
+                    _connector="OR",
+                ),
+                name="reference_material_number_matches_level",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certifiedvalue',
-            constraint=models.CheckConstraint(condition=models.Q(('uncertainty__gt', 0), ('k__gt', 0)), name='certified_value_uncertainty_positive'),
+            model_name="certifiedvalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("uncertainty__gt", 0), ("k__gt", 0)), name="certified_value_uncertainty_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certifiedvalue',
-            constraint=models.UniqueConstraint(fields=('material', 'component'), name='certified_value_unique_component'),
+            model_name="certifiedvalue",
+            constraint=models.UniqueConstraint(fields=("material", "component"), name="certified_value_unique_component"),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('level', 'province'), ('parent__isnull', True)), models.Q(('level', 'province'), _negated=True), _connector='OR'), name='region_province_has_no_parent'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("level", "province"), ("parent__isnull", True)),
+                    models.Q(("level", "province"), _negated=True),
+                    _connector="OR",
+                ),
+                name="region_province_has_no_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('level', 'province'), ('parent__isnull', False), _connector='OR'), name='region_below_province_has_parent'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level", "province"), ("parent__isnull", False), _connector="OR"),
+                name="region_below_province_has_parent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['region', 'catalog_item'], name='registry_in_region__42e529_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["region", "catalog_item"], name="registry_in_region__42e529_idx"),
         ),
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['owner', 'status'], name='registry_in_owner_i_d6b2ae_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["owner", "status"], name="registry_in_owner_i_d6b2ae_idx"),
         ),
         migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.CheckConstraint(condition=models.Q(('range_min__isnull', True), ('range_max__isnull', True), ('range_min__lte', models.F('range_max')), _connector='OR'), name='instrument_range_ordered'),
+            model_name="instrument",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("range_min__isnull", True),
+                    ("range_max__isnull", True),
+                    ("range_min__lte", models.F("range_max")),
+                    _connector="OR",
+                ),
+                name="instrument_range_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instrument',
-            constraint=models.CheckConstraint(condition=models.Q(('legal_purpose', 'none'), ('catalog_item__isnull', False), _connector='OR'), name='mandatory_instrument_names_catalog_item'),
+            model_name="instrument",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("legal_purpose", "none"), ("catalog_item__isnull", False), _connector="OR"),
+                name="mandatory_instrument_names_catalog_item",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='specification',
-            constraint=models.CheckConstraint(condition=models.Q(('supersedes', models.F('id')), _negated=True), name='specification_not_self_superseding'),
+            model_name="specification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("supersedes", models.F("id")), _negated=True), name="specification_not_self_superseding"
+            ),
         ),
         migrations.AddIndex(
-            model_name='measurementstandard',
-            index=models.Index(fields=['status', 'valid_until'], name='registry_me_status_926c36_idx'),
+            model_name="measurementstandard",
+            index=models.Index(fields=["status", "valid_until"], name="registry_me_status_926c36_idx"),
         ),
         migrations.AddConstraint(
-            model_name='measurementstandard',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__lt', models.F('valid_until'))), name='standard_validity_ordered'),
+            model_name="measurementstandard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_from__lt", models.F("valid_until"))), name="standard_validity_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measurementstandard',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('tier', 'public'), models.Q(('level', ''), _negated=True)), models.Q(models.Q(('tier', 'public'), _negated=True), ('level', '')), _connector='OR'), name='standard_level_only_for_public'),
+            model_name="measurementstandard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("tier", "public"), models.Q(("level", ""), _negated=True)),
+                    models.Q(models.Q(("tier", "public"), _negated=True), ("level", "")),
+                    _connector="OR",
+                ),
+                name="standard_level_only_for_public",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='catalogitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('management_mode', 'periodic'), ('period_months__gt', 0), ('period_months__isnull', False)), models.Q(('management_mode', 'first_only'), ('service_life_years__gt', 0), ('service_life_years__isnull', False)), _connector='OR'), name='catalog_item_mode_has_period_or_life'),
+            model_name="catalogitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("management_mode", "periodic"), ("period_months__gt", 0), ("period_months__isnull", False)),
+                    models.Q(
+                        ("management_mode", "first_only"), ("service_life_years__gt", 0), ("service_life_years__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="catalog_item_mode_has_period_or_life",
+            ),
         ),
         migrations.AddIndex(
-            model_name='calibrationevent',
-            index=models.Index(fields=['instrument', 'performed_on'], name='registry_ca_instrum_d8f012_idx'),
+            model_name="calibrationevent",
+            index=models.Index(fields=["instrument", "performed_on"], name="registry_ca_instrum_d8f012_idx"),
         ),
         migrations.AddConstraint(
-            model_name='calibrationevent',
-            constraint=models.CheckConstraint(condition=models.Q(('performed_on__lte', models.F('valid_until'))), name='event_validity_ordered'),
+            model_name="calibrationevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("performed_on__lte", models.F("valid_until"))), name="event_validity_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='calibrationevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'verification'), _negated=True), ('passed__isnull', False), _connector='OR'), name='verification_has_verdict'),
+            model_name="calibrationevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("kind", "verification"), _negated=True), ("passed__isnull", False), _connector="OR"),
+                name="verification_has_verdict",
+            ),
         ),
     ]

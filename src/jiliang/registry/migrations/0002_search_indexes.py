@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='calibrationevent',
-            index=models.Index(fields=['performed_on', 'id'], name='registry_ca_perform_1639a9_idx'),
+            model_name="calibrationevent",
+            index=models.Index(fields=["performed_on", "id"], name="registry_ca_perform_1639a9_idx"),
         ),
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['serial_number'], name='registry_in_serial__fe25fd_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["serial_number"], name="registry_in_serial__fe25fd_idx"),
         ),
     ]

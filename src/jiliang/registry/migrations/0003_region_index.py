@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_search_indexes'),
+        ("registry", "0002_search_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='instrument',
-            index=models.Index(fields=['region', 'id'], name='registry_in_region__9cfb90_idx'),
+            model_name="instrument",
+            index=models.Index(fields=["region", "id"], name="registry_in_region__9cfb90_idx"),
         ),
     ]

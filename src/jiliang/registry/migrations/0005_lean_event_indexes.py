@@ -12,28 +12,42 @@ def drop_pattern_index(apps, schema_editor):
         schema_editor.execute("DROP INDEX IF EXISTS registry_calibrationevent_certificate_number_9b70d200_like")
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0004_event_region'),
+        ("registry", "0004_event_region"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='calibrationevent',
-            name='instrument',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.instrument', verbose_name='被检器具'),
+            model_name="calibrationevent",
+            name="instrument",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.instrument",
+                verbose_name="被检器具",
+            ),
         ),
         migrations.AlterField(
-            model_name='eventstandard',
-            name='event',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='standard_links', to='registry.calibrationevent'),
+            model_name="eventstandard",
+            name="event",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="standard_links",
+                to="registry.calibrationevent",
+            ),
         ),
         migrations.AlterField(
-            model_name='eventstandard',
-            name='standard',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='event_links', to='registry.measurementstandard'),
+            model_name="eventstandard",
+            name="standard",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="event_links",
+                to="registry.measurementstandard",
+            ),
         ),
         migrations.RunPython(drop_pattern_index, migrations.RunPython.noop),
     ]

@@ -5,8 +5,11 @@ def fill(apps, schema_editor):
     # Set-based, one correlated subquery over the (instrument, performed_on) index.
     Instrument = apps.get_model("registry", "Instrument")
     CalibrationEvent = apps.get_model("registry", "CalibrationEvent")
-    latest = (CalibrationEvent.objects.filter(instrument=models.OuterRef("pk"), kind="verification")
-              .order_by("-performed_on", "-id").values("valid_until")[:1])
+    latest = (
+        CalibrationEvent.objects.filter(instrument=models.OuterRef("pk"), kind="verification")
+        .order_by("-performed_on", "-id")
+        .values("valid_until")[:1]
+    )
     Instrument.objects.update(verified_until=models.Subquery(latest))
 
 

@@ -16,31 +16,58 @@ def drop_pattern_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_instrument_verified_until'),
+        ("registry", "0006_instrument_verified_until"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='calibrationevent',
-            name='person',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.person', verbose_name='检定/校准员'),
+            model_name="calibrationevent",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.person",
+                verbose_name="检定/校准员",
+            ),
         ),
         migrations.AlterField(
-            model_name='calibrationevent',
-            name='specification',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.specification', verbose_name='依据'),
+            model_name="calibrationevent",
+            name="specification",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="registry.specification",
+                verbose_name="依据",
+            ),
         ),
         migrations.AlterField(
-            model_name='instrument',
-            name='owner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='registry.organisation', verbose_name='使用单位'),
+            model_name="instrument",
+            name="owner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="instruments",
+                to="registry.organisation",
+                verbose_name="使用单位",
+            ),
         ),
         migrations.AlterField(
-            model_name='instrument',
-            name='region',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='instruments', to='registry.region', verbose_name='所在地区'),
+            model_name="instrument",
+            name="region",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="instruments",
+                to="registry.region",
+                verbose_name="所在地区",
+            ),
         ),
         migrations.RunPython(drop_pattern_index, migrations.RunPython.noop),
     ]

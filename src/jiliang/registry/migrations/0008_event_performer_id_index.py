@@ -9,20 +9,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0007_lean_instrument_event_indexes'),
+        ("registry", "0007_lean_instrument_event_indexes"),
     ]
 
     operations = [
         # The new index first, so performer lookups are never without one.
         migrations.AddIndex(
-            model_name='calibrationevent',
-            index=models.Index(fields=['performer', 'id'], name='registry_ca_perform_106a12_idx'),
+            model_name="calibrationevent",
+            index=models.Index(fields=["performer", "id"], name="registry_ca_perform_106a12_idx"),
         ),
         migrations.AlterField(
-            model_name='calibrationevent',
-            name='performer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='performed_events', to='registry.organisation', verbose_name='检定/校准机构'),
+            model_name="calibrationevent",
+            name="performer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="performed_events",
+                to="registry.organisation",
+                verbose_name="检定/校准机构",
+            ),
         ),
     ]

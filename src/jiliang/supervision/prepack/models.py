@@ -62,10 +62,14 @@ class Inspection(models.Model):
     producer = models.ForeignKey(Organisation, models.PROTECT, related_name="prepack_inspections", verbose_name=_("生产者"))
     batch_size = models.PositiveIntegerField(_("批量 N"))
     sampled_at = models.CharField(_("抽样地点"), max_length=10, choices=Place.choices)
-    retailer = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="prepack_samples_sold", verbose_name=_("销售者"))
+    retailer = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="prepack_samples_sold", verbose_name=_("销售者")
+    )
     sampling_date = models.DateField(_("抽样/检验日期"))
     inspectors = models.ManyToManyField(Person, related_name="prepack_inspections", verbose_name=_("检验人员"))
-    scales = models.ManyToManyField(Instrument, through="InspectionScale", related_name="prepack_inspections", verbose_name=_("所用计量器具"))
+    scales = models.ManyToManyField(
+        Instrument, through="InspectionScale", related_name="prepack_inspections", verbose_name=_("所用计量器具")
+    )
     edition = models.CharField(_("检验规则版本"), max_length=20, default=core.DEFAULT_EDITION)
     mode = models.CharField(_("测量方式"), max_length=10, choices=Mode.choices, blank=True)
     tare_sample = models.JSONField(_("平均皮重样本"), default=list, blank=True)
@@ -86,10 +90,14 @@ class Inspection(models.Model):
     mean_tare = models.FloatField(_("平均皮重"), null=True, blank=True)
     reasons = models.JSONField(_("不合格原因"), default=list, blank=True)
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("创建人"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("创建人")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     judged_at = models.DateTimeField(_("判定时间"), null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("批准人"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("批准人")
+    )
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
 

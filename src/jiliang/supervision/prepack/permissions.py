@@ -43,7 +43,9 @@ def may_work_on(who, inspection) -> bool:
         return True
     if actor.kind != STAFF or actor.organisation_id is None:
         return False
-    return inspection.created_by_id == actor.user_id or inspection.inspectors.filter(organisation_id=actor.organisation_id).exists()
+    return (
+        inspection.created_by_id == actor.user_id or inspection.inspectors.filter(organisation_id=actor.organisation_id).exists()
+    )
 
 
 def visible(who, queryset):

@@ -20,10 +20,12 @@ TRANSITIONS = {
     "approve": ((S.JUDGED,), S.APPROVED),
     "publish": ((S.APPROVED,), S.PUBLISHED),
 }
-STEP_WORDS = {"measure": "measurements are closed once the inspection is {status}",
-              "judge": "only a measured inspection can be judged; this one is {status}",
-              "approve": "only a judged inspection can be approved; this one is {status}",
-              "publish": "only an approved inspection can be published; this one is {status}"}
+STEP_WORDS = {
+    "measure": "measurements are closed once the inspection is {status}",
+    "judge": "only a measured inspection can be judged; this one is {status}",
+    "approve": "only a judged inspection can be approved; this one is {status}",
+    "publish": "only an approved inspection can be published; this one is {status}",
+}
 
 
 class InspectionPolicy(Policy):

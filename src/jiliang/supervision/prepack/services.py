@@ -90,7 +90,11 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
     existing = Organisation.objects.select_related("region").filter(credit_code=code).first()
     if existing is not None:
         return existing
-    name = _require(f"{field}.name", party.get("name"), f"no organisation with credit code {code} in the registry: give its name to register it")
+    name = _require(
+        f"{field}.name",
+        party.get("name"),
+        f"no organisation with credit code {code} in the registry: give its name to register it",
+    )
     region_code = str(party.get("region_code") or code[2:8]).strip()
     try:
         region_level(region_code)
@@ -99,7 +103,13 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise InspectionError(f"{field}.region_code", f"no region with code {region_code} in the registry")
-    org = Organisation(name=name[:200], credit_code=code, kind=Organisation.Kind.ENTERPRISE, region=region, address=(party.get("address") or "")[:300])
+    org = Organisation(
+        name=name[:200],
+        credit_code=code,
+        kind=Organisation.Kind.ENTERPRISE,
+        region=region,
+        address=(party.get("address") or "")[:300],
+    )
     org.save()
     return org
 
@@ -108,7 +118,9 @@ def region_administration(region: Region) -> Organisation | None:
     """The administration (计量行政部门) of the region, else of its city, else of its province."""
     code = region.code
     codes = [code, code[:4] + "00", code[:2] + "0000"]
-    administrations = Organisation.objects.select_related("region").filter(kind=Organisation.Kind.ADMINISTRATION, region__code__in=codes)
+    administrations = Organisation.objects.select_related("region").filter(
+        kind=Organisation.Kind.ADMINISTRATION, region__code__in=codes
+    )
     found = {o.region.code: o for o in administrations.order_by("-id")}  # the oldest per region wins
     return next((found[c] for c in codes if c in found), None)
 
@@ -132,7 +144,8 @@ def _scale_checks(scale_ids: Sequence[int], date: dt.date) -> list[tuple[Instrum
             refused[instruments[pk].code] = [r for r in chain["reasons"] if not r["warning"]]
     if refused:
         text = "; ".join(
-            f"{code}: " + (", ".join(f"{r['label']} ({r['code']})" for r in reasons) or "not traceable") for code, reasons in refused.items()
+            f"{code}: " + (", ".join(f"{r['label']} ({r['code']})" for r in reasons) or "not traceable")
+            for code, reasons in refused.items()
         )
         raise InspectionError("scales", f"not traceable on {date.isoformat()}: {text}", details=refused)
     return checks
@@ -212,7 +225,9 @@ def create_inspection(
 
     inspector_pks = _ids(inspector_ids, "inspectors")
     if len(inspector_pks) < MIN_INSPECTORS:
-        raise InspectionError("inspectors", f"an inspection needs at least {MIN_INSPECTORS} different inspectors, got {len(inspector_pks)}")
+        raise InspectionError(
+            "inspectors", f"an inspection needs at least {MIN_INSPECTORS} different inspectors, got {len(inspector_pks)}"
+        )
     people = Person.objects.in_bulk(inspector_pks)
     missing = [pk for pk in inspector_pks if pk not in people]
     if missing:
@@ -220,23 +235,47 @@ def create_inspection(
     checks = _scale_checks(scale_ids, date)
 
     inspection = Inspection.objects.create(
-        product_name=product_name[:200], brand=(brand or "").strip()[:100], specification=(specification or "").strip()[:100],
-        nominal=nominal_decimal, unit=tolerance.unit, kind=tolerance.kind, producer=producer_org, batch_size=int(batch_size),
-        sampled_at=sampled_at, retailer=retailer_org, sampling_date=date, edition=edition,
+        product_name=product_name[:200],
+        brand=(brand or "").strip()[:100],
+        specification=(specification or "").strip()[:100],
+        nominal=nominal_decimal,
+        unit=tolerance.unit,
+        kind=tolerance.kind,
+        producer=producer_org,
+        batch_size=int(batch_size),
+        sampled_at=sampled_at,
+        retailer=retailer_org,
+        sampling_date=date,
+        edition=edition,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
     inspection.inspectors.set(inspector_pks)
     InspectionScale.objects.bulk_create(
         InspectionScale(
-            inspection=inspection, instrument=instrument, checked_on=date, traceable=chain["traceable"],
-            chain={"reasons": chain["reasons"], "links": [
-                {"instrument": link["instrument"]["code"], "certificate": (link["event"] or {}).get("certificate_number", ""),
-                 "valid_until": (link["event"] or {}).get("valid_until", "")} for link in chain["links"][:6]
-            ]},
+            inspection=inspection,
+            instrument=instrument,
+            checked_on=date,
+            traceable=chain["traceable"],
+            chain={
+                "reasons": chain["reasons"],
+                "links": [
+                    {
+                        "instrument": link["instrument"]["code"],
+                        "certificate": (link["event"] or {}).get("certificate_number", ""),
+                        "valid_until": (link["event"] or {}).get("valid_until", ""),
+                    }
+                    for link in chain["links"][:6]
+                ],
+            },
         )
         for instrument, chain in checks
     )
-    _audit("create", inspection, user, {"number": inspection.number, "producer": producer_org.credit_code, "status": inspection.status})
+    _audit(
+        "create",
+        inspection,
+        user,
+        {"number": inspection.number, "producer": producer_org.credit_code, "status": inspection.status},
+    )
     return inspection
 
 
@@ -266,7 +305,9 @@ def _locked(inspection: Inspection) -> Inspection:
 
 
 @transaction.atomic
-def add_measurements(user, inspection: Inspection, *, values=None, gross=None, tare=None, tare_sample=None, replace: bool = False) -> Inspection:
+def add_measurements(
+    user, inspection: Inspection, *, values=None, gross=None, tare=None, tare_sample=None, replace: bool = False
+) -> Inspection:
     """Append measured units: net contents (``values``); gross values with one tare each
     (``gross`` + ``tare``, individual tare); or gross values and/or weighed empty packagings
     (``gross`` and/or ``tare_sample``, the average-tare method). ``replace`` starts over."""
@@ -295,8 +336,11 @@ def add_measurements(user, inspection: Inspection, *, values=None, gross=None, t
         inspection.tare_sample = []
         inspection.mode = ""
     if inspection.mode and inspection.mode != mode:
-        raise InspectionError("mode", f"this inspection was measured as {inspection.get_mode_display()} ({inspection.mode}); "
-                                      f"continue that way or replace the measurements")
+        raise InspectionError(
+            "mode",
+            f"this inspection was measured as {inspection.get_mode_display()} ({inspection.mode}); "
+            f"continue that way or replace the measurements",
+        )
 
     if mode == M.NET:
         net = _numbers(values, "values")
@@ -321,8 +365,11 @@ def add_measurements(user, inspection: Inspection, *, values=None, gross=None, t
     plan = core.sampling_plan(inspection.batch_size, inspection.edition)
     have = inspection.units.count()
     if have + len(rows) > plan.n:
-        raise InspectionError(field, f"the sample would have {have + len(rows)} units, more than the plan for batch size "
-                                     f"{inspection.batch_size} asks (n = {plan.n})")
+        raise InspectionError(
+            field,
+            f"the sample would have {have + len(rows)} units, more than the plan for batch size "
+            f"{inspection.batch_size} asks (n = {plan.n})",
+        )
     InspectionUnit.objects.bulk_create(
         InspectionUnit(inspection=inspection, position=have + i + 1, **row) for i, row in enumerate(rows)
     )
@@ -347,7 +394,9 @@ def judge_inspection(user, inspection: Inspection) -> Inspection:
     rows = np.array(inspection.units.order_by("position").values_list("gross", "tare", "net"), dtype=float).reshape(-1, 3)
     gross, tare, net = rows.T  # None reads as NaN; only the mode's columns are used
     M = Inspection.Mode
-    common = dict(nominal=str(inspection.nominal), unit=inspection.unit, batch_size=inspection.batch_size, edition=inspection.edition)
+    common = dict(
+        nominal=str(inspection.nominal), unit=inspection.unit, batch_size=inspection.batch_size, edition=inspection.edition
+    )
     if inspection.mode == M.NET:
         judgement = core.judge(net, **common)
     elif inspection.mode == M.INDIVIDUAL_TARE:
@@ -390,16 +439,21 @@ def _notify_failure(inspection: Inspection) -> Notice:
     region = inspection.producer.region
     admin = region_administration(region)
     if admin is None:
-        raise InspectionError("producer", f"no administration (计量行政部门) registered for region {region.code} or above to notify")
-    body = "\n".join([
-        f"{inspection.number}: {inspection.product_name} {inspection.brand} {inspection.nominal_text}",
-        f"生产者 producer: {inspection.producer.name} ({inspection.producer.credit_code})",
-        f"抽样日期 sampled on {inspection.sampling_date.isoformat()}, 批量 N = {inspection.batch_size}, n = {inspection.n}",
-        f"结论 verdict: {inspection.verdict_text} ({inspection.edition})",
-        *inspection.reasons,
-    ])
+        raise InspectionError(
+            "producer", f"no administration (计量行政部门) registered for region {region.code} or above to notify"
+        )
+    body = "\n".join(
+        [
+            f"{inspection.number}: {inspection.product_name} {inspection.brand} {inspection.nominal_text}",
+            f"生产者 producer: {inspection.producer.name} ({inspection.producer.credit_code})",
+            f"抽样日期 sampled on {inspection.sampling_date.isoformat()}, 批量 N = {inspection.batch_size}, n = {inspection.n}",
+            f"结论 verdict: {inspection.verdict_text} ({inspection.edition})",
+            *inspection.reasons,
+        ]
+    )
     return Notice.objects.create(
-        recipient=admin, inspection=inspection,
+        recipient=admin,
+        inspection=inspection,
         subject=f"定量包装商品净含量不合格 / net content failed: {inspection.product_name} ({inspection.producer.name})",
         body=body,
     )
@@ -413,7 +467,9 @@ def approve_inspection(user, inspection: Inspection) -> Inspection:
     """The producer's region administrator approves the result; it enters the credit history."""
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
-        raise NotAllowed(f"only the administrator of region {inspection.producer.region.code} (or above) approves this inspection")
+        raise NotAllowed(
+            f"only the administrator of region {inspection.producer.region.code} (or above) approves this inspection"
+        )
     require_state(inspection, "approve", InspectionError)
     inspection.status = Inspection.Status.APPROVED
     inspection.approved_by = user if getattr(user, "is_authenticated", False) else None
@@ -421,10 +477,18 @@ def approve_inspection(user, inspection: Inspection) -> Inspection:
     inspection.save(update_fields=["status", "approved_by", "approved_at"])
     severity, weight = CREDIT_WEIGHTS[_severity_of_row(inspection)]
     CreditRecord.objects.create(
-        organisation=inspection.producer, date=inspection.sampling_date, source=CREDIT_SOURCE, reference=inspection.number,
-        outcome=CreditRecord.Outcome.PASS if inspection.passed else CreditRecord.Outcome.FAIL, severity=severity, weight=weight,
-        summary=(f"{inspection.product_name} {inspection.nominal_text}: {inspection.verdict_text}; " + "; ".join(inspection.reasons))[:500],
-        subject_type=ContentType.objects.get_for_model(Inspection), subject_id=inspection.pk,
+        organisation=inspection.producer,
+        date=inspection.sampling_date,
+        source=CREDIT_SOURCE,
+        reference=inspection.number,
+        outcome=CreditRecord.Outcome.PASS if inspection.passed else CreditRecord.Outcome.FAIL,
+        severity=severity,
+        weight=weight,
+        summary=(
+            f"{inspection.product_name} {inspection.nominal_text}: {inspection.verdict_text}; " + "; ".join(inspection.reasons)
+        )[:500],
+        subject_type=ContentType.objects.get_for_model(Inspection),
+        subject_id=inspection.pk,
     )
     _audit("status_change", inspection, user, {"status": inspection.status, "passed": inspection.passed})
     return inspection
@@ -442,7 +506,9 @@ def _severity_of_row(inspection: Inspection) -> str:
 def publish_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
-        raise NotAllowed(f"only the administrator of region {inspection.producer.region.code} (or above) publishes this inspection")
+        raise NotAllowed(
+            f"only the administrator of region {inspection.producer.region.code} (or above) publishes this inspection"
+        )
     require_state(inspection, "publish", InspectionError)
     inspection.status = Inspection.Status.PUBLISHED
     inspection.published_at = timezone.now()

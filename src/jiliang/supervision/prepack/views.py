@@ -57,9 +57,15 @@ def public_list(request):
     queryset = services.published()
     q = (request.GET.get("q") or "").strip()
     if q:
-        queryset = queryset.filter(product_name__icontains=q) | queryset.filter(producer__name__icontains=q) | queryset.filter(producer__credit_code=q.upper())
+        queryset = (
+            queryset.filter(product_name__icontains=q)
+            | queryset.filter(producer__name__icontains=q)
+            | queryset.filter(producer__credit_code=q.upper())
+        )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "prepack/public_list.html", {"page": page, "q": q, "may_create": POLICY.may_create(as_actor(request.user))})
+    return render(
+        request, "prepack/public_list.html", {"page": page, "q": q, "may_create": POLICY.may_create(as_actor(request.user))}
+    )
 
 
 def detail(request, pk):
@@ -95,15 +101,26 @@ class InspectionForm(forms.Form):
     retailer_credit_code = forms.CharField(label=_("销售者统一社会信用代码"), max_length=40, required=False)
     retailer_name = forms.CharField(label=_("销售者名称（新登记时填写）"), max_length=200, required=False)
     sampling_date = forms.DateField(label=_("抽样/检验日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    inspectors = forms.ModelMultipleChoiceField(label=_("检验人员（至少两人）"), queryset=Person.objects.none(), required=False,
-                                                widget=forms.CheckboxSelectMultiple)
+    inspectors = forms.ModelMultipleChoiceField(
+        label=_("检验人员（至少两人）"), queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
     inspector_ids = forms.CharField(label=_("或：人员编号（逗号分隔）"), required=False)
     scale_codes = forms.CharField(label=_("所用计量器具编号（逗号或空格分隔）"))
-    edition = forms.ChoiceField(label=_("检验规则版本"), choices=[(e, e) for e in core.edition_names()], initial=core.DEFAULT_EDITION)
+    edition = forms.ChoiceField(
+        label=_("检验规则版本"), choices=[(e, e) for e in core.edition_names()], initial=core.DEFAULT_EDITION
+    )
 
-    FIELD_OF = {"producer.credit_code": "producer_credit_code", "producer.name": "producer_name", "producer.region_code": "producer_credit_code",
-                "retailer.credit_code": "retailer_credit_code", "retailer.name": "retailer_name", "retailer": "retailer_credit_code",
-                "retailer.region_code": "retailer_credit_code", "inspectors": "inspectors", "scales": "scale_codes"}
+    FIELD_OF = {
+        "producer.credit_code": "producer_credit_code",
+        "producer.name": "producer_name",
+        "producer.region_code": "producer_credit_code",
+        "retailer.credit_code": "retailer_credit_code",
+        "retailer.name": "retailer_name",
+        "retailer": "retailer_credit_code",
+        "retailer.region_code": "retailer_credit_code",
+        "inspectors": "inspectors",
+        "scales": "scale_codes",
+    }
 
     def __init__(self, *args, organisation_id=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,11 +144,19 @@ class InspectionForm(forms.Form):
         if data["retailer_credit_code"]:
             retailer = {"credit_code": data["retailer_credit_code"], "name": data["retailer_name"]}
         return dict(
-            product_name=data["product_name"], brand=data["brand"], specification=data["specification"], nominal=data["nominal"],
-            unit=data["unit"], batch_size=data["batch_size"],
+            product_name=data["product_name"],
+            brand=data["brand"],
+            specification=data["specification"],
+            nominal=data["nominal"],
+            unit=data["unit"],
+            batch_size=data["batch_size"],
             producer={"credit_code": data["producer_credit_code"], "name": data["producer_name"]},
-            sampled_at=data["sampled_at"], retailer=retailer, sampling_date=data["sampling_date"],
-            inspector_ids=ids, scale_ids=[found[c] for c in codes], edition=data["edition"],
+            sampled_at=data["sampled_at"],
+            retailer=retailer,
+            sampling_date=data["sampling_date"],
+            inspector_ids=ids,
+            scale_ids=[found[c] for c in codes],
+            edition=data["edition"],
         )
 
 
@@ -175,13 +200,25 @@ def measure(request, pk):
             mode = request.POST.get("mode", "net")
             replace = request.POST.get("replace") == "1"
             if mode == "net":
-                services.add_measurements(request.user, inspection, values=parse_numbers(request.POST.get("values"), "values") or [], replace=replace)
+                services.add_measurements(
+                    request.user, inspection, values=parse_numbers(request.POST.get("values"), "values") or [], replace=replace
+                )
             elif mode == "individual":
-                services.add_measurements(request.user, inspection, gross=parse_numbers(request.POST.get("gross"), "gross") or [],
-                                          tare=parse_numbers(request.POST.get("tare"), "tare") or [], replace=replace)
+                services.add_measurements(
+                    request.user,
+                    inspection,
+                    gross=parse_numbers(request.POST.get("gross"), "gross") or [],
+                    tare=parse_numbers(request.POST.get("tare"), "tare") or [],
+                    replace=replace,
+                )
             else:
-                services.add_measurements(request.user, inspection, gross=parse_numbers(request.POST.get("gross"), "gross"),
-                                          tare_sample=parse_numbers(request.POST.get("tare_sample"), "tare_sample"), replace=replace)
+                services.add_measurements(
+                    request.user,
+                    inspection,
+                    gross=parse_numbers(request.POST.get("gross"), "gross"),
+                    tare_sample=parse_numbers(request.POST.get("tare_sample"), "tare_sample"),
+                    replace=replace,
+                )
             return redirect("prepack:measure", pk=inspection.pk)
         except services.NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
@@ -191,8 +228,14 @@ def measure(request, pk):
     plan = core.sampling_plan(inspection.batch_size, inspection.edition)
     tolerance = core.tolerable_shortfall(str(inspection.nominal), inspection.unit, inspection.edition)
     context = report_context(inspection)
-    context.update(plan=plan, tolerance=tolerance, count=len(context["units"]), error=error,
-                   modes=Inspection.Mode.choices, current_mode=inspection.mode or "net")
+    context.update(
+        plan=plan,
+        tolerance=tolerance,
+        count=len(context["units"]),
+        error=error,
+        modes=Inspection.Mode.choices,
+        current_mode=inspection.mode or "net",
+    )
     return render(request, "prepack/measure.html", context)
 
 

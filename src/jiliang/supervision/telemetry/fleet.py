@@ -11,14 +11,19 @@ def build_fleet(per_kind: int = 8):
     from jiliang.core.identifiers import make_credit_code
     from jiliang.registry import reference_data
     from jiliang.registry.models import CatalogItem, Instrument, Organisation, Region
+
     from . import services
 
     reference_data.install_reference_data()
     reference_data.install_regions(reference_data.province_regions())
     counties = list(Region.objects.filter(level="county", code__startswith="33").order_by("code"))
     places = [counties[0], next(c for c in counties if c.code[:4] != counties[0].code[:4])]
-    owners = [Organisation.objects.create(name=f"Owner {i}", credit_code=make_credit_code(f"91{r.code}MA000000{i}"),
-                                          kind="enterprise", region=r) for i, r in enumerate(places)]
+    owners = [
+        Organisation.objects.create(
+            name=f"Owner {i}", credit_code=make_credit_code(f"91{r.code}MA000000{i}"), kind="enterprise", region=r
+        )
+        for i, r in enumerate(places)
+    ]
     devices = []
     n = 0
     for catalog in ("A02", "A01", "A05", "A11", "A07"):
@@ -26,7 +31,8 @@ def build_fleet(per_kind: int = 8):
         for j in range(per_kind):
             n += 1
             owner = owners[j % 2]
-            inst = Instrument.objects.create(code=f"TEL{n:05d}", name=item.name, catalog_item=item, legal_purpose="trade",
-                                             owner=owner, region=owner.region)
+            inst = Instrument.objects.create(
+                code=f"TEL{n:05d}", name=item.name, catalog_item=item, legal_purpose="trade", owner=owner, region=owner.region
+            )
             devices.append(services.register_device(inst, verified_k=1000.0, software_id="V2.1", software_checksum="a1b2c3d4"))
     return devices

@@ -44,8 +44,16 @@ class BulkPublisher:
     """QoS 1 publisher: ``publish(topic, payload)``; ``flush()`` sends what is buffered;
     ``close()`` waits until every message is acknowledged."""
 
-    def __init__(self, host: str, port: int, *, client_id: str = "", window: int = 20000, connect_timeout: float = 10.0,
-                 reconnect_for: float = 60.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str = "",
+        window: int = 20000,
+        connect_timeout: float = 10.0,
+        reconnect_for: float = 60.0,
+    ):
         if not 1 <= window < 65535:
             raise ValueError("window: must be between 1 and 65,534 (16-bit packet identifiers)")
         self.host, self.port = host, port
@@ -239,8 +247,20 @@ class Subscriber:
     bounded here instead: while ``hold()`` is true the socket is not read, the kernel's
     receive buffer fills and TCP flow control stops the broker."""
 
-    def __init__(self, host: str, port: int, *, client_id: str, topic: str, on_messages, receive_maximum: int = 65535,
-                 session_expiry_s: int = 7 * 24 * 3600, keepalive_s: int = 30, reconnect_max_s: float = 2.0, hold=None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str,
+        topic: str,
+        on_messages,
+        receive_maximum: int = 65535,
+        session_expiry_s: int = 7 * 24 * 3600,
+        keepalive_s: int = 30,
+        reconnect_max_s: float = 2.0,
+        hold=None,
+    ):
         if not 1 <= receive_maximum <= 65535:
             raise ValueError("receive_maximum: must be between 1 and 65,535 (16-bit packet identifiers)")
         self.host, self.port = host, port
@@ -298,7 +318,9 @@ class Subscriber:
     def _connect(self) -> socket.socket:
         sock = socket.create_connection((self.host, self.port), timeout=10)
         props = b"\x11" + struct.pack("!I", self.session_expiry_s) + b"\x21" + struct.pack("!H", self.receive_maximum)
-        variable = _string(b"MQTT") + bytes([5, 0x00]) + struct.pack("!H", self.keepalive_s) + _remaining_length(len(props)) + props
+        variable = (
+            _string(b"MQTT") + bytes([5, 0x00]) + struct.pack("!H", self.keepalive_s) + _remaining_length(len(props)) + props
+        )
         body = variable + _string(self.client_id)  # connect flags 0: clean start off, the session persists
         sock.sendall(b"\x10" + _remaining_length(len(body)) + body)
         head = _read_exact(sock, 2)
@@ -361,7 +383,7 @@ class Subscriber:
                 continue
             try:
                 chunk = sock.recv(262144)
-            except socket.timeout:
+            except TimeoutError:
                 if pinged is not None:
                     raise MqttError("no answer to PINGREQ") from None
                 with self.send_lock:

@@ -38,8 +38,10 @@ def create_sql(table: str) -> list[str]:
 def month_sql(table: str, year: int, month: int) -> str:
     start = dt.date(year, month, 1)
     end = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return (f"CREATE TABLE IF NOT EXISTS {table}_y{year}m{month:02d} PARTITION OF {table} "
-            f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table}_y{year}m{month:02d} PARTITION OF {table} "
+        f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
+    )
 
 
 def months_around(today: dt.date, back: int = 12, ahead: int = 24) -> list[tuple[int, int]]:

@@ -22,7 +22,9 @@ class AlertPolicy(Policy):
         return queryset.none()
 
     def writable(self, actor: Actor, alert=None) -> bool:
-        return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and (alert is None or actor.reads_region_code(alert.region.code)))
+        return actor.kind == NATIONAL or (
+            actor.kind == REGION_ADMIN and (alert is None or actor.reads_region_code(alert.region.code))
+        )
 
 
 POLICY = AlertPolicy()

@@ -69,7 +69,11 @@ def _short(value: str, name: str) -> bytes:
 def encode_binary(message: dict, key_hex: str) -> bytes:
     """Serialise and sign ``message`` in the compact binary form (only the kind's fields)."""
     kind = message["kind"]
-    parts = [bytes([BINARY_VERSION, BINARY_KINDS.index(kind)]), _short(message["d"], "d"), _HEAD.pack(message["seq"], message["ts"])]
+    parts = [
+        bytes([BINARY_VERSION, BINARY_KINDS.index(kind)]),
+        _short(message["d"], "d"),
+        _HEAD.pack(message["seq"], message["ts"]),
+    ]
     for name, typ in BINARY_FIELDS[kind]:
         value = message[name]
         if typ == "f":
@@ -200,6 +204,10 @@ def verify(parsed: Parsed, key: str | bytes) -> None:
     """Check the signature; ``key`` as hex or (faster, cached by the pipeline) raw bytes."""
     raw = bytes.fromhex(key) if isinstance(key, str) else key
     digest = hmac.digest(raw, parsed.signed, "sha256")
-    ok = hmac.compare_digest(digest, parsed.signature) if parsed.binary else hmac.compare_digest(digest.hex().encode(), parsed.signature.lower())
+    ok = (
+        hmac.compare_digest(digest, parsed.signature)
+        if parsed.binary
+        else hmac.compare_digest(digest.hex().encode(), parsed.signature.lower())
+    )
     if not ok:
         raise Rejected("altered", parsed.device_code, "signature does not match the body")

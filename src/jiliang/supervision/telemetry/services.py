@@ -26,20 +26,33 @@ class WorkflowError(ValueError):
         super().__init__(f"{field}: {reason}")
 
 
-KIND_OF_CATALOG = {"A02": "sale", "A01": "trip", "A05": "session", "A11": "reading", "A12": "reading", "A13": "reading", "A07": "scale"}
+KIND_OF_CATALOG = {
+    "A02": "sale",
+    "A01": "trip",
+    "A05": "session",
+    "A11": "reading",
+    "A12": "reading",
+    "A13": "reading",
+    "A07": "scale",
+}
 
 
 @transaction.atomic
-def register_device(instrument: Instrument, *, code: str | None = None, protocol: str = Device.Protocol.MQTT,
-                    kind: str | None = None, **facts) -> Device:
+def register_device(
+    instrument: Instrument, *, code: str | None = None, protocol: str = Device.Protocol.MQTT, kind: str | None = None, **facts
+) -> Device:
     """Register a smart instrument's telemetry end and issue its key (``device.key``, hex,
     to be loaded into the device once)."""
     if kind is None:
         catalog = instrument.catalog_item.code if instrument.catalog_item_id else ""
         kind = KIND_OF_CATALOG.get(catalog)
         if kind is None:
-            raise WorkflowError("kind", f"instrument {instrument.code} has no telemetry kind for catalog item {catalog or '(none)'}")
-    return Device.objects.create(instrument=instrument, code=code or f"D{instrument.pk:09d}", protocol=protocol, kind=kind, **facts)
+            raise WorkflowError(
+                "kind", f"instrument {instrument.code} has no telemetry kind for catalog item {catalog or '(none)'}"
+            )
+    return Device.objects.create(
+        instrument=instrument, code=code or f"D{instrument.pk:09d}", protocol=protocol, kind=kind, **facts
+    )
 
 
 @transaction.atomic
@@ -152,30 +165,66 @@ def sweep(now: dt.datetime | None = None) -> dict:
     from jiliang.core.detectors import fleet, utility
 
     now = now or timezone.now()
-    rows = list(Device.objects.filter(active=True).values_list(
-        "id", "last_seen", "registered_at", "expected_interval_s", "instrument_id", "instrument__region_id",
-        "instrument__owner_id", "instrument__installed_on", "instrument__catalog_item__service_life_years"))
+    rows = list(
+        Device.objects.filter(active=True).values_list(
+            "id",
+            "last_seen",
+            "registered_at",
+            "expected_interval_s",
+            "instrument_id",
+            "instrument__region_id",
+            "instrument__owner_id",
+            "instrument__installed_on",
+            "instrument__catalog_item__service_life_years",
+        )
+    )
     if not rows:
         return {}
     last = np.array([(r[1] or r[2]).timestamp() for r in rows])
     silent = fleet.silence(last, np.array([r[3] for r in rows]), now.timestamp(), factor=SILENCE_FACTOR)
-    drafts = [(rows[i], silent, float(silent.score[i]),
-               {"last_seen": rows[i][1].isoformat() if rows[i][1] else None, "expected_interval_s": rows[i][3]})
-              for i in silent.indices]
+    drafts = [
+        (
+            rows[i],
+            silent,
+            float(silent.score[i]),
+            {"last_seen": rows[i][1].isoformat() if rows[i][1] else None, "expected_interval_s": rows[i][3]},
+        )
+        for i in silent.indices
+    ]
     aged = [r for r in rows if r[7] is not None and r[8]]
     if aged:
         life = utility.past_service_life([r[7].toordinal() for r in aged], now.date().toordinal(), [r[8] for r in aged])
-        drafts += [(aged[j], life, float(life.score[j]), {"installed_on": aged[j][7].isoformat(), "service_life_years": aged[j][8]})
-                   for j in life.indices]
+        drafts += [
+            (aged[j], life, float(life.score[j]), {"installed_on": aged[j][7].isoformat(), "service_life_years": aged[j][8]})
+            for j in life.indices
+        ]
     if not drafts:
         return {}
-    open_keys = set(Alert.objects.filter(device_id__in=[d[0][0] for d in drafts], status__in=[Alert.Status.NEW, Alert.Status.TAKEN])
-                    .values_list("device_id", "rule"))
-    new = [Alert(instrument_id=row[4], device_id=row[0], region_id=row[5], owner_id=row[6], rule=detection.rule,
-                 severity=detection.severity, message_ts=row[1],
-                 evidence={"rule": detection.rule, "limit": detection.limit, "swept_at": now.isoformat(),
-                           "score": round(score, 3) if np.isfinite(score) else None, **facts})
-           for row, detection, score, facts in drafts if (row[0], detection.rule) not in open_keys]
+    open_keys = set(
+        Alert.objects.filter(
+            device_id__in=[d[0][0] for d in drafts], status__in=[Alert.Status.NEW, Alert.Status.TAKEN]
+        ).values_list("device_id", "rule")
+    )
+    new = [
+        Alert(
+            instrument_id=row[4],
+            device_id=row[0],
+            region_id=row[5],
+            owner_id=row[6],
+            rule=detection.rule,
+            severity=detection.severity,
+            message_ts=row[1],
+            evidence={
+                "rule": detection.rule,
+                "limit": detection.limit,
+                "swept_at": now.isoformat(),
+                "score": round(score, 3) if np.isfinite(score) else None,
+                **facts,
+            },
+        )
+        for row, detection, score, facts in drafts
+        if (row[0], detection.rule) not in open_keys
+    ]
     if new:
         create_alerts(new)
     counts: dict[str, int] = {}

@@ -72,8 +72,15 @@ class NatsPublisher:
             self.reconnects += 1
 
         async def connect():
-            nc = await nats.connect(self.url, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.25,
-                                    connect_timeout=2, error_cb=on_error, reconnected_cb=on_reconnect)
+            nc = await nats.connect(
+                self.url,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+                connect_timeout=2,
+                error_cb=on_error,
+                reconnected_cb=on_reconnect,
+            )
             await ensure_stream(nc.jetstream())
             return nc
 
@@ -100,9 +107,13 @@ class NatsPublisher:
     async def _send(self, batch: list) -> None:
         todo, deadline = batch, None
         while todo:
-            results = await asyncio.gather(*(self.js.publish(subject, payload, timeout=self.ack_timeout,
-                                                             headers={"Nats-Msg-Id": msg_id})
-                                             for subject, payload, msg_id in todo), return_exceptions=True)
+            results = await asyncio.gather(
+                *(
+                    self.js.publish(subject, payload, timeout=self.ack_timeout, headers={"Nats-Msg-Id": msg_id})
+                    for subject, payload, msg_id in todo
+                ),
+                return_exceptions=True,
+            )
             failed = [message for message, result in zip(todo, results) if isinstance(result, BaseException)]
             self.acked += len(todo) - len(failed)
             if not failed:
@@ -111,9 +122,11 @@ class NatsPublisher:
             deadline = deadline or time.monotonic() + self.reconnect_for
             if time.monotonic() >= deadline:
                 self.unsent = failed
-                raise ConnectionError(f"broker {self.url}: unreachable for {self.reconnect_for:g} s; {self.acked} messages "
-                                      f"acknowledged, {len(failed) + len(self.pending)} not "
-                                      f"(last error: {self.last_error or type(self.last_error).__name__})")
+                raise ConnectionError(
+                    f"broker {self.url}: unreachable for {self.reconnect_for:g} s; {self.acked} messages "
+                    f"acknowledged, {len(failed) + len(self.pending)} not "
+                    f"(last error: {self.last_error or type(self.last_error).__name__})"
+                )
             await asyncio.sleep(0.2)
             todo = failed
 
@@ -130,6 +143,7 @@ class NatsPublisher:
     def _stop_loop(self) -> None:
         """Stop the private loop after cancelling what nats-py leaves on it (its reply
         subscription's reader), so no task is destroyed pending when the loop is closed."""
+
         async def cancel_the_rest():
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
@@ -159,13 +173,28 @@ class SimulationReport:
     publish_times: dict = field(default_factory=dict)  # (device code, seq) → publish time, when asked for
 
     def as_json(self) -> dict:
-        return {"published": self.published, "fraud_messages": len(self.frauds), "seconds": round(self.seconds, 3),
-                "rate_per_s": round(self.published / max(self.seconds, 1e-9), 1)}
+        return {
+            "published": self.published,
+            "fraud_messages": len(self.frauds),
+            "seconds": round(self.seconds, 3),
+            "rate_per_s": round(self.published / max(self.seconds, 1e-9), 1),
+        }
 
 
-def simulate(devices: list[SimDevice], *, publisher, rate: float, seconds: float | None = None, messages: int | None = None,
-             fraud_share: float = 0.05, seed: int = 0, first_seq: int = 1, record_times: bool | dict = False,
-             start_time: float | None = None, binary: bool = False) -> SimulationReport:
+def simulate(
+    devices: list[SimDevice],
+    *,
+    publisher,
+    rate: float,
+    seconds: float | None = None,
+    messages: int | None = None,
+    fraud_share: float = 0.05,
+    seed: int = 0,
+    first_seq: int = 1,
+    record_times: bool | dict = False,
+    start_time: float | None = None,
+    binary: bool = False,
+) -> SimulationReport:
     """Publish ``rate`` messages per second (0: as fast as possible) round-robin over the
     devices until ``seconds`` pass or ``messages`` are sent. Device clocks read
     ``start_time`` + elapsed (default: now). ``binary``: the compact binary form instead of JSON."""
@@ -228,8 +257,12 @@ def load_devices(count: int, register: bool = False) -> list[SimDevice]:
         from jiliang.registry.models import Instrument
 
         taken = Device.objects.values_list("instrument_id", flat=True)
-        candidates = (Instrument.objects.filter(catalog_item__code__in=list(KIND_OF_CATALOG)).exclude(pk__in=taken)
-                      .select_related("catalog_item").order_by("id")[: count - len(rows)])
+        candidates = (
+            Instrument.objects.filter(catalog_item__code__in=list(KIND_OF_CATALOG))
+            .exclude(pk__in=taken)
+            .select_related("catalog_item")
+            .order_by("id")[: count - len(rows)]
+        )
         for inst in candidates:
             rows.append(register_device(inst, verified_k=1000.0, software_id="V2.1", software_checksum="a1b2c3d4"))
     return [SimDevice(d.code, d.key, d.kind, d.verified_k or 1000.0) for d in rows]

@@ -42,16 +42,21 @@ def upload(request):
     else:
         lines = [line for line in request.body.splitlines() if line.strip()]
         if len(lines) % 2:
-            return JsonResponse({"error": "body: odd number of lines; each message is a body line and a signature line"}, status=400)
+            return JsonResponse(
+                {"error": "body: odd number of lines; each message is a body line and a signature line"}, status=400
+            )
         if len(lines) // 2 > MAX_UPLOAD_MESSAGES:
             return JsonResponse({"error": f"body: more than {MAX_UPLOAD_MESSAGES} messages"}, status=413)
         messages = [(lines[i] + b"\n" + lines[i + 1], now) for i in range(0, len(lines), 2)]
     result = Pipeline().handle(messages)
-    return JsonResponse({
-        "stored": result.stored, "duplicates": result.duplicates,
-        "rejected": {f"{reason}:{code}": n for (reason, code), n in result.rejected.items()},
-        "alerts_created": result.alerts_created,
-    })
+    return JsonResponse(
+        {
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "rejected": {f"{reason}:{code}": n for (reason, code), n in result.rejected.items()},
+            "alerts_created": result.alerts_created,
+        }
+    )
 
 
 def _scope(user):
@@ -69,9 +74,13 @@ def _may_act(user, alert=None) -> bool:
 
 
 def _credit_by_owner(owner_ids) -> dict[int, dict]:
-    rows = (CreditSignal.objects.filter(owner_id__in=set(owner_ids)).values("owner_id")
-            .annotate(score=Sum("weight"), cases=Count("id", filter=Q(outcome="case")),
-                      confirmed=Count("id", filter=Q(outcome="confirmed"))))
+    rows = (
+        CreditSignal.objects.filter(owner_id__in=set(owner_ids))
+        .values("owner_id")
+        .annotate(
+            score=Sum("weight"), cases=Count("id", filter=Q(outcome="case")), confirmed=Count("id", filter=Q(outcome="confirmed"))
+        )
+    )
     return {r["owner_id"]: {"score": round(r["score"], 3), "cases": r["cases"], "confirmed": r["confirmed"]} for r in rows}
 
 
@@ -87,15 +96,28 @@ def alert_list(request):
     alerts = list(qs[:PAGE])
     credit = _credit_by_owner(a.owner_id for a in alerts)
     if request.GET.get("format") == "json":
-        rows = [{"id": a.pk, "rule": a.rule, "severity": a.severity, "status": a.status, "occurrences": a.occurrences,
-                 "instrument": a.instrument.code, "region": a.region.code, "owner": a.owner.name,
-                 "owner_credit_score": credit.get(a.owner_id, {}).get("score", 0.0), "created_at": a.created_at.isoformat()}
-                for a in alerts]
+        rows = [
+            {
+                "id": a.pk,
+                "rule": a.rule,
+                "severity": a.severity,
+                "status": a.status,
+                "occurrences": a.occurrences,
+                "instrument": a.instrument.code,
+                "region": a.region.code,
+                "owner": a.owner.name,
+                "owner_credit_score": credit.get(a.owner_id, {}).get("score", 0.0),
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in alerts
+        ]
         return JsonResponse({"results": rows})
     for a in alerts:
         a.owner_credit = credit.get(a.owner_id, {"score": 0.0})
     counts = dict(_scope(request.user).order_by().values_list("status").annotate(n=Count("id")))
-    tabs = [("", _("全部"), sum(counts.values()))] + [(value, label, counts.get(value, 0)) for value, label in Alert.Status.choices]
+    tabs = [("", _("全部"), sum(counts.values()))] + [
+        (value, label, counts.get(value, 0)) for value, label in Alert.Status.choices
+    ]
     return render(request, "telemetry/alert_list.html", {"alerts": alerts, "status": status, "tabs": tabs, "limit": PAGE})
 
 
@@ -128,11 +150,16 @@ def alert_detail(request, pk: int):
     credit = services.credit_summary(alert.owner_id)
     outcome_labels = dict(CreditSignal.Outcome.choices)
     context = {
-        "alert": alert, "error": error, "may_act": _may_act(request.user, alert),
-        "credit": credit, "credit_rows": [(outcome_labels.get(k, k), n) for k, n in sorted(credit["counts"].items())],
+        "alert": alert,
+        "error": error,
+        "may_act": _may_act(request.user, alert),
+        "credit": credit,
+        "credit_rows": [(outcome_labels.get(k, k), n) for k, n in sorted(credit["counts"].items())],
         "weights": [(outcome_labels[k], w) for k, w in CREDIT_WEIGHTS.items()],
-        "evidence": [{"seq": m.get("seq"), "score": m.get("score"), "text": json.dumps(m.get("message"), ensure_ascii=False)}
-                     for m in alert.evidence.get("messages", [])],
+        "evidence": [
+            {"seq": m.get("seq"), "score": m.get("score"), "text": json.dumps(m.get("message"), ensure_ascii=False)}
+            for m in alert.evidence.get("messages", [])
+        ],
         "facts": {k: v for k, v in alert.evidence.items() if k not in ("messages", "rule")},
     }
     return render(request, "telemetry/alert_detail.html", context, status=400 if error else 200)

@@ -65,6 +65,8 @@ from .pipeline import Pipeline
 log = logging.getLogger("jiliang.ingest")
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
 @dataclass
 class IngestStats:
     received: int = 0
@@ -88,11 +90,20 @@ class IngestStats:
 
     def as_json(self) -> dict:
         elapsed = max(time.time() - self.started, 1e-9)
-        return {"received": self.received, "stored": self.stored, "duplicates": self.duplicates, "rejected": self.rejected,
-                "alerts_created": self.alerts_created, "swept_alerts": self.swept_alerts, "batches": self.batches, "seconds": round(elapsed, 3),
-                "stored_per_s": round(self.stored / elapsed, 1),
-                # absolute times, so a benchmark can time several workers from the first start to the last commit
-                "started_at": self.started, "last_commit_at": self.last_commit}
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "alerts_created": self.alerts_created,
+            "swept_alerts": self.swept_alerts,
+            "batches": self.batches,
+            "seconds": round(elapsed, 3),
+            "stored_per_s": round(self.stored / elapsed, 1),
+            # absolute times, so a benchmark can time several workers from the first start to the last commit
+            "started_at": self.started,
+            "last_commit_at": self.last_commit,
+        }
 
 
 class PeriodicSweep:
@@ -118,9 +129,20 @@ class MqttIngest:
     committed then acknowledged; a partial batch is committed after ``flush_interval``
     seconds, whether or not more messages come."""
 
-    def __init__(self, host: str, port: int, *, topic: str = protocol.TOPIC_FILTER, client_id: str = "jiliang-ingest",
-                 batch_size: int = 2000, flush_interval: float = 0.05, receive_maximum: int | None = None,
-                 pipeline: Pipeline | None = None, on_batch=None, sweep_interval: float | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        topic: str = protocol.TOPIC_FILTER,
+        client_id: str = "jiliang-ingest",
+        batch_size: int = 2000,
+        flush_interval: float = 0.05,
+        receive_maximum: int | None = None,
+        pipeline: Pipeline | None = None,
+        on_batch=None,
+        sweep_interval: float | None = None,
+    ):
         self.host, self.port, self.topic = host, port, topic
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.receive_maximum = min(receive_maximum or 4 * batch_size, 65535)
@@ -130,9 +152,16 @@ class MqttIngest:
         self.sweeper = PeriodicSweep(sweep_interval, self.stats)
         self.inbox: collections.deque = collections.deque()
         self.arrived = threading.Event()
-        self.subscriber = Subscriber(host, port, client_id=client_id, topic=topic, on_messages=self._on_messages,
-                                     receive_maximum=self.receive_maximum, session_expiry_s=SESSION_EXPIRY_S,
-                                     hold=lambda: len(self.inbox) >= self.hold_at)
+        self.subscriber = Subscriber(
+            host,
+            port,
+            client_id=client_id,
+            topic=topic,
+            on_messages=self._on_messages,
+            receive_maximum=self.receive_maximum,
+            session_expiry_s=SESSION_EXPIRY_S,
+            hold=lambda: len(self.inbox) >= self.hold_at,
+        )
         self.hold_at = max(self.receive_maximum, 2 * batch_size)  # memory bound (see Subscriber)
         self.connected = self.subscriber.connected
 
@@ -165,7 +194,9 @@ class MqttIngest:
             self.on_batch(result, items)
         return n
 
-    def run(self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None) -> IngestStats:
+    def run(
+        self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None
+    ) -> IngestStats:
         """Consume until ``stop`` is set, ``seconds`` pass, or nothing arrived for ``idle_exit``
         seconds while connected (a broker restarting is not idleness)."""
         self.stats.started = time.time()
@@ -228,9 +259,20 @@ class NatsIngest:
 
     PULL_EXPIRES_S = 1.0
 
-    def __init__(self, host: str, port: int, *, subject: str = NATS_SUBJECTS, durable: str = "jiliang-ingest",
-                 batch_size: int = 2000, pipeline: Pipeline | None = None, on_batch=None, ack_wait: float = 30.0,
-                 sweep_interval: float | None = None, flush_interval: float = 0.05):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        subject: str = NATS_SUBJECTS,
+        durable: str = "jiliang-ingest",
+        batch_size: int = 2000,
+        pipeline: Pipeline | None = None,
+        on_batch=None,
+        ack_wait: float = 30.0,
+        sweep_interval: float | None = None,
+        flush_interval: float = 0.05,
+    ):
         self.url = f"nats://{host}:{port}"
         self.ack_wait = ack_wait  # an unacknowledged message (worker died before commit) comes again after this
         self.subject, self.durable, self.batch_size = subject, durable, batch_size
@@ -241,7 +283,9 @@ class NatsIngest:
         self.stats = IngestStats()
         self.sweeper = PeriodicSweep(sweep_interval, self.stats)
 
-    def run(self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None) -> IngestStats:
+    def run(
+        self, *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None
+    ) -> IngestStats:
         """Consume until ``stop`` is set, ``seconds`` pass, or nothing arrived for ``idle_exit`` seconds.
 
         nats-py is asyncio; the ORM is synchronous. The NATS client lives on an event loop
@@ -351,9 +395,16 @@ class _Puller:
         try:
             info = await js.consumer_info(NATS_STREAM, ingest.durable)
         except NotFoundError:
-            await js.add_consumer(NATS_STREAM, ConsumerConfig(
-                durable_name=ingest.durable, filter_subject=ingest.subject, ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=ingest.ack_wait, max_ack_pending=ingest.max_ack_pending))
+            await js.add_consumer(
+                NATS_STREAM,
+                ConsumerConfig(
+                    durable_name=ingest.durable,
+                    filter_subject=ingest.subject,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=ingest.ack_wait,
+                    max_ack_pending=ingest.max_ack_pending,
+                ),
+            )
             return
         cfg = info.config
         if cfg.max_ack_pending is not None and 0 < cfg.max_ack_pending < ingest.max_ack_pending:
@@ -396,7 +447,9 @@ class _Puller:
         self.asked, self.asked_until = room, now + expires - 0.05
         self.requests += 1
         self.reply = f"{self.inbox_prefix}.{self.requests}"
-        await self.nc.publish(self.next_subject, json.dumps({"batch": room, "expires": int(expires * 1e9)}).encode(), reply=self.reply)
+        await self.nc.publish(
+            self.next_subject, json.dumps({"batch": room, "expires": int(expires * 1e9)}).encode(), reply=self.reply
+        )
         if self.renew is not None:
             self.renew.cancel()
         self.renew = self.loop.call_at(self.asked_until, self._renew)

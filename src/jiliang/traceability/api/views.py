@@ -55,15 +55,24 @@ class ItemTraceabilityView(APIView):
 class SummaryView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[DATE_PARAM, OpenApiParameter("region", str, description="GB/T 2260 code")],
-                   responses=OpenApiTypes.OBJECT, tags=["traceability"])
+    @extend_schema(
+        parameters=[DATE_PARAM, OpenApiParameter("region", str, description="GB/T 2260 code")],
+        responses=OpenApiTypes.OBJECT,
+        tags=["traceability"],
+    )
     def get(self, request):
         """Traceable share of working instruments per region and per catalog item."""
         date = _date(request.query_params.get("date"), "date", dt.date.today())
         actor = _actor(request)
         region = request.query_params.get("region") or None
         if actor.region_scoped:
-            region = region or Region.objects.filter(code__startswith=actor.region_prefix).order_by("code").values_list("code", flat=True).first()
+            region = (
+                region
+                or Region.objects.filter(code__startswith=actor.region_prefix)
+                .order_by("code")
+                .values_list("code", flat=True)
+                .first()
+            )
             if not (region or "").startswith(actor.region_prefix):
                 raise PermissionDenied("region: outside the region you supervise")
         elif actor.kind != roles.NATIONAL:
@@ -106,36 +115,49 @@ class ImpactView(APIView):
         return Response(services.impact_document(found, limit=d["limit"]))
 
 
-RECALL_RESPONSE = inline_serializer("Recall", fields={
-    "id": serializers.IntegerField(),
-    "standard": serializers.IntegerField(help_text="the measurement standard found out of tolerance"),
-    "from": serializers.DateField(help_text="first day of the window in doubt"),
-    "to": serializers.DateField(help_text="day the fault was found"),
-    "events": serializers.IntegerField(help_text="calibration events in doubt"),
-    "instruments": serializers.IntegerField(help_text="instruments in doubt"),
-    "notices": inline_serializer("RecallNoticeSummary", many=True, fields={
-        "owner_id": serializers.IntegerField(),
-        "region_id": serializers.IntegerField(),
+RECALL_RESPONSE = inline_serializer(
+    "Recall",
+    fields={
+        "id": serializers.IntegerField(),
+        "standard": serializers.IntegerField(help_text="the measurement standard found out of tolerance"),
+        "from": serializers.DateField(help_text="first day of the window in doubt"),
+        "to": serializers.DateField(help_text="day the fault was found"),
+        "events": serializers.IntegerField(help_text="calibration events in doubt"),
+        "instruments": serializers.IntegerField(help_text="instruments in doubt"),
+        "notices": inline_serializer(
+            "RecallNoticeSummary",
+            many=True,
+            fields={
+                "owner_id": serializers.IntegerField(),
+                "region_id": serializers.IntegerField(),
+                "instruments": serializers.IntegerField(),
+                "events": serializers.IntegerField(),
+            },
+        ),
+    },
+)
+
+RECALL_NOTICE = inline_serializer(
+    "RecallNotice",
+    many=True,
+    fields={
+        "id": serializers.IntegerField(),
+        "recall": serializers.IntegerField(),
+        "standard": serializers.CharField(help_text="name of the standard found out of tolerance"),
+        "certificate_number": serializers.CharField(help_text="its assessment certificate"),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "reason": serializers.CharField(),
+        "owner": serializers.CharField(help_text="name of the owner told"),
+        "region": serializers.CharField(help_text="GB/T 2260 code of the owner's region"),
         "instruments": serializers.IntegerField(),
         "events": serializers.IntegerField(),
-    }),
-})
-
-RECALL_NOTICE = inline_serializer("RecallNotice", many=True, fields={
-    "id": serializers.IntegerField(),
-    "recall": serializers.IntegerField(),
-    "standard": serializers.CharField(help_text="name of the standard found out of tolerance"),
-    "certificate_number": serializers.CharField(help_text="its assessment certificate"),
-    "from": serializers.DateField(),
-    "to": serializers.DateField(),
-    "reason": serializers.CharField(),
-    "owner": serializers.CharField(help_text="name of the owner told"),
-    "region": serializers.CharField(help_text="GB/T 2260 code of the owner's region"),
-    "instruments": serializers.IntegerField(),
-    "events": serializers.IntegerField(),
-    "items": serializers.ListField(child=serializers.CharField(), help_text="codes of the instruments concerned (the first 1,000)"),
-    "acknowledged_at": serializers.DateTimeField(allow_null=True),
-})
+        "items": serializers.ListField(
+            child=serializers.CharField(), help_text="codes of the instruments concerned (the first 1,000)"
+        ),
+        "acknowledged_at": serializers.DateTimeField(allow_null=True),
+    },
+)
 
 
 class RecallView(APIView):
@@ -150,13 +172,21 @@ class RecallView(APIView):
         actor = _actor(request)
         if not (actor.kind == roles.NATIONAL or actor.supervises_region(d["standard"].holder.region_id)):
             raise PermissionDenied("a recall is decided by the administrator supervising the standard")
-        recall = services.create_recall(d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user,
-                                        found_on=d.get("found_on"))
-        return Response({
-            "id": recall.id, "standard": recall.standard_id, "from": recall.window_from.isoformat(), "to": recall.window_to.isoformat(),
-            "events": recall.affected_events, "instruments": recall.affected_instruments,
-            "notices": list(recall.notices.values("owner_id", "region_id", "instruments", "events")),
-        }, status=status.HTTP_201_CREATED)
+        recall = services.create_recall(
+            d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user, found_on=d.get("found_on")
+        )
+        return Response(
+            {
+                "id": recall.id,
+                "standard": recall.standard_id,
+                "from": recall.window_from.isoformat(),
+                "to": recall.window_to.isoformat(),
+                "events": recall.affected_events,
+                "instruments": recall.affected_instruments,
+                "notices": list(recall.notices.values("owner_id", "region_id", "instruments", "events")),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class RecallNoticeView(APIView):
@@ -173,11 +203,23 @@ class RecallNoticeView(APIView):
             notices = notices.filter(owner_id=actor.organisation_id)
         elif actor.kind != roles.NATIONAL:
             notices = notices.none()
-        return Response([
-            {"id": n.id, "recall": n.recall_id, "standard": n.recall.standard.name, "certificate_number": n.recall.standard.certificate_number,
-             "from": n.recall.window_from.isoformat(), "to": n.recall.window_to.isoformat(), "reason": n.recall.reason,
-             "owner": n.owner.name, "region": n.region.code, "instruments": n.instruments, "events": n.events,
-             "items": list(n.items.values_list("instrument__code", flat=True)[:1000]),
-             "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None}
-            for n in notices.order_by("-recall__created_at", "owner_id")[:500]
-        ])
+        return Response(
+            [
+                {
+                    "id": n.id,
+                    "recall": n.recall_id,
+                    "standard": n.recall.standard.name,
+                    "certificate_number": n.recall.standard.certificate_number,
+                    "from": n.recall.window_from.isoformat(),
+                    "to": n.recall.window_to.isoformat(),
+                    "reason": n.recall.reason,
+                    "owner": n.owner.name,
+                    "region": n.region.code,
+                    "instruments": n.instruments,
+                    "events": n.events,
+                    "items": list(n.items.values_list("instrument__code", flat=True)[:1000]),
+                    "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
+                }
+                for n in notices.order_by("-recall__created_at", "owner_id")[:500]
+            ]
+        )

@@ -6,71 +6,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Recall',
+            name="Recall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('window_from', models.DateField(verbose_name='失准起始日期')),
-                ('window_to', models.DateField(verbose_name='发现失准日期')),
-                ('reason', models.CharField(max_length=500, verbose_name='原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('affected_events', models.PositiveIntegerField(verbose_name='受影响记录数')),
-                ('affected_instruments', models.PositiveIntegerField(verbose_name='受影响器具数')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recalls', to='registry.measurementstandard', verbose_name='计量标准')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("window_from", models.DateField(verbose_name="失准起始日期")),
+                ("window_to", models.DateField(verbose_name="发现失准日期")),
+                ("reason", models.CharField(max_length=500, verbose_name="原因")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("affected_events", models.PositiveIntegerField(verbose_name="受影响记录数")),
+                ("affected_instruments", models.PositiveIntegerField(verbose_name="受影响器具数")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recalls",
+                        to="registry.measurementstandard",
+                        verbose_name="计量标准",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '追溯召回',
-                'verbose_name_plural': '追溯召回',
-                'ordering': ['-created_at'],
+                "verbose_name": "追溯召回",
+                "verbose_name_plural": "追溯召回",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='RecallNotice',
+            name="RecallNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instruments', models.PositiveIntegerField(verbose_name='器具数')),
-                ('events', models.PositiveIntegerField(verbose_name='记录数')),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recall_notices', to='registry.organisation', verbose_name='使用单位')),
-                ('recall', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='traceability.recall')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recall_notices', to='registry.region', verbose_name='所在地区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("instruments", models.PositiveIntegerField(verbose_name="器具数")),
+                ("events", models.PositiveIntegerField(verbose_name="记录数")),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True, verbose_name="确认时间")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recall_notices",
+                        to="registry.organisation",
+                        verbose_name="使用单位",
+                    ),
+                ),
+                (
+                    "recall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="traceability.recall"
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recall_notices",
+                        to="registry.region",
+                        verbose_name="所在地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '召回通知',
-                'verbose_name_plural': '召回通知',
-                'ordering': ['recall_id', 'owner_id'],
+                "verbose_name": "召回通知",
+                "verbose_name_plural": "召回通知",
+                "ordering": ["recall_id", "owner_id"],
             },
         ),
         migrations.CreateModel(
-            name='RecallItem',
+            name="RecallItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('depth', models.PositiveSmallIntegerField(verbose_name='层级')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.calibrationevent')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.instrument')),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='traceability.recallnotice')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("depth", models.PositiveSmallIntegerField(verbose_name="层级")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.calibrationevent"
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.instrument"),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="traceability.recallnotice"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='recall',
-            constraint=models.CheckConstraint(condition=models.Q(('window_from__lte', models.F('window_to'))), name='recall_window_ordered'),
+            model_name="recall",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("window_from__lte", models.F("window_to"))), name="recall_window_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recallnotice',
-            constraint=models.UniqueConstraint(fields=('recall', 'owner'), name='recall_notice_one_per_owner'),
+            model_name="recallnotice",
+            constraint=models.UniqueConstraint(fields=("recall", "owner"), name="recall_notice_one_per_owner"),
         ),
         migrations.AddIndex(
-            model_name='recallitem',
-            index=models.Index(fields=['instrument'], name='traceabilit_instrum_96c40b_idx'),
+            model_name="recallitem",
+            index=models.Index(fields=["instrument"], name="traceabilit_instrum_96c40b_idx"),
         ),
     ]

@@ -29,8 +29,22 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Registration
-        fields = ["id", "instrument", "instrument_code", "owner", "region", "region_code", "status", "submitted_on", "reviewed_on",
-                  "return_reason", "assigned_institution", "assigned_standard", "coverage_gap", "history"]
+        fields = [
+            "id",
+            "instrument",
+            "instrument_code",
+            "owner",
+            "region",
+            "region_code",
+            "status",
+            "submitted_on",
+            "reviewed_on",
+            "return_reason",
+            "assigned_institution",
+            "assigned_standard",
+            "coverage_gap",
+            "history",
+        ]
         read_only_fields = fields
 
 
@@ -55,8 +69,22 @@ class VerificationRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VerificationRecord
-        fields = ["id", "number", "document", "instrument", "institution", "standard", "performed_on", "valid_until", "passed",
-                  "verifier", "checker", "approver", "fee", "recorded_at"]
+        fields = [
+            "id",
+            "number",
+            "document",
+            "instrument",
+            "institution",
+            "standard",
+            "performed_on",
+            "valid_until",
+            "passed",
+            "verifier",
+            "checker",
+            "approver",
+            "fee",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
 

@@ -105,12 +105,15 @@ class RegistrationViewSet(ScopedViewSet):
     def review(self, request, pk=None):
         registration = self.get_object()
         actor = self.actor
-        self.require(actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(registration.region_id)),
-                     "only the administrator of the registration's region reviews it")
+        self.require(
+            actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(registration.region_id)),
+            "only the administrator of the registration's region reviews it",
+        )
         data = s.ReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration = services.review_registration(registration, data.validated_data["approve"], data.validated_data["reason"],
-                                                    user=request.user)
+        registration = services.review_registration(
+            registration, data.validated_data["approve"], data.validated_data["reason"], user=request.user
+        )
         return Response(s.RegistrationSerializer(registration).data)
 
 
@@ -130,8 +133,16 @@ class VerificationRecordViewSet(ScopedViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         record = services.record_verification(
-            v["instrument"], Organisation.objects.get(pk=actor.organisation_id), v["standard"], v["performed_on"], v["passed"],
-            v["verifier"], v["checker"], v["approver"], fee=v["fee"], user=request.user,
+            v["instrument"],
+            Organisation.objects.get(pk=actor.organisation_id),
+            v["standard"],
+            v["performed_on"],
+            v["passed"],
+            v["verifier"],
+            v["checker"],
+            v["approver"],
+            fee=v["fee"],
+            user=request.user,
         )
         return Response(s.VerificationRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
@@ -199,14 +210,18 @@ class CoverageView(APIView):
             fmt = request.query_params.get("fmt", "svg")
             if fmt not in ("svg", "png"):
                 raise exceptions.ValidationError({"fmt": ["svg or png"]})
-            return HttpResponse(coverage.coverage_chart(ledger, fmt), content_type="image/svg+xml" if fmt == "svg" else "image/png")
+            return HttpResponse(
+                coverage.coverage_chart(ledger, fmt), content_type="image/svg+xml" if fmt == "svg" else "image/png"
+            )
         from ..reports import ledger_json
 
         return Response(ledger_json(ledger))
 
-
     def history(self, request, actor):
-        region = _region_in_scope(request, actor) or Region.objects.filter(level="province").order_by("code").values_list("code", flat=True).first()
+        region = (
+            _region_in_scope(request, actor)
+            or Region.objects.filter(level="province").order_by("code").values_list("code", flat=True).first()
+        )
         try:
             months = int(request.query_params.get("months", 12))
         except ValueError:
@@ -232,8 +247,10 @@ class CoverageWorkbookView(CoverageView):
 class CoverageChartView(CoverageView):
     kind = "chart"
 
-    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("fmt", str, enum=["svg", "png"])],
-                   responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("fmt", str, enum=["svg", "png"])],
+        responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
+    )
     def get(self, request):
         return super().get(request)
 
@@ -241,8 +258,10 @@ class CoverageChartView(CoverageView):
 class CoverageHistoryView(CoverageView):
     kind = "history"
 
-    @extend_schema(parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("months", int, description="1 to 60 (default 12)")],
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[REGION_PARAM, AS_OF_PARAM, OpenApiParameter("months", int, description="1 to 60 (default 12)")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         return super().get(request)
 
@@ -253,9 +272,12 @@ class DueView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[OpenApiParameter("region", str), OpenApiParameter("as_of", OpenApiTypes.DATE),
-                    OpenApiParameter("days", int, description="horizon in days (default 30)"),
-                    OpenApiParameter("limit", int, description="rows per list, at most 1000 (default 50)")],
+        parameters=[
+            OpenApiParameter("region", str),
+            OpenApiParameter("as_of", OpenApiTypes.DATE),
+            OpenApiParameter("days", int, description="horizon in days (default 30)"),
+            OpenApiParameter("limit", int, description="rows per list, at most 1000 (default 50)"),
+        ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
@@ -271,7 +293,9 @@ class DueView(APIView):
         except ValueError:
             raise exceptions.ValidationError({"days": ["days and limit are whole numbers"]}) from None
         try:
-            summary = scheduling.due_list(_date_param(request, "as_of"), days, _region_in_scope(request, actor), limit, owner_id=owner_id)
+            summary = scheduling.due_list(
+                _date_param(request, "as_of"), days, _region_in_scope(request, actor), limit, owner_id=owner_id
+            )
         except ValueError as exc:
             raise exceptions.ValidationError({"query": [str(exc)]}) from None
         return Response(summary.to_json())

@@ -6,156 +6,362 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('submitted', '待审核'), ('returned', '退回'), ('approved', '已备案')], default='submitted', max_length=10, verbose_name='状态')),
-                ('submitted_on', models.DateField(verbose_name='申请日期')),
-                ('reviewed_on', models.DateField(blank=True, null=True, verbose_name='审核日期')),
-                ('return_reason', models.CharField(blank=True, max_length=300, verbose_name='退回原因')),
-                ('coverage_gap', models.BooleanField(default=False, verbose_name='无可用计量标准')),
-                ('assigned_institution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_registrations', to='registry.organisation', verbose_name='指定检定机构')),
-                ('assigned_standard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_registrations', to='registry.measurementstandard', verbose_name='所用计量标准')),
-                ('instrument', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='registration', to='registry.instrument', verbose_name='计量器具')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='registry.organisation', verbose_name='使用单位')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='registry.region', verbose_name='所在地区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("submitted", "待审核"), ("returned", "退回"), ("approved", "已备案")],
+                        default="submitted",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("submitted_on", models.DateField(verbose_name="申请日期")),
+                ("reviewed_on", models.DateField(blank=True, null=True, verbose_name="审核日期")),
+                ("return_reason", models.CharField(blank=True, max_length=300, verbose_name="退回原因")),
+                ("coverage_gap", models.BooleanField(default=False, verbose_name="无可用计量标准")),
+                (
+                    "assigned_institution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_registrations",
+                        to="registry.organisation",
+                        verbose_name="指定检定机构",
+                    ),
+                ),
+                (
+                    "assigned_standard",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_registrations",
+                        to="registry.measurementstandard",
+                        verbose_name="所用计量标准",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registration",
+                        to="registry.instrument",
+                        verbose_name="计量器具",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="registry.organisation",
+                        verbose_name="使用单位",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="registry.region",
+                        verbose_name="所在地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '强检备案',
-                'verbose_name_plural': '强检备案',
-                'ordering': ['-submitted_on', 'id'],
+                "verbose_name": "强检备案",
+                "verbose_name_plural": "强检备案",
+                "ordering": ["-submitted_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RegistrationHistory',
+            name="RegistrationHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submitted', '提交'), ('resubmitted', '重新提交'), ('returned', '退回'), ('approved', '批准'), ('assigned', '指定检定机构'), ('gap_flagged', '标记为建标空白')], max_length=12, verbose_name='动作')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('registration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='verification.registration')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "提交"),
+                            ("resubmitted", "重新提交"),
+                            ("returned", "退回"),
+                            ("approved", "批准"),
+                            ("assigned", "指定检定机构"),
+                            ("gap_flagged", "标记为建标空白"),
+                        ],
+                        max_length=12,
+                        verbose_name="动作",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "registration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="history", to="verification.registration"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '备案记录',
-                'verbose_name_plural': '备案记录',
-                'ordering': ['registration_id', 'at', 'id'],
+                "verbose_name": "备案记录",
+                "verbose_name_plural": "备案记录",
+                "ordering": ["registration_id", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.PositiveSmallIntegerField(verbose_name='提前天数')),
-                ('due_on', models.DateField(verbose_name='到期日')),
-                ('sent_on', models.DateField(verbose_name='发送日期')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='registry.instrument')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='registry.organisation', verbose_name='接收单位')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stage", models.PositiveSmallIntegerField(verbose_name="提前天数")),
+                ("due_on", models.DateField(verbose_name="到期日")),
+                ("sent_on", models.DateField(verbose_name="发送日期")),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="registry.instrument"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="registry.organisation",
+                        verbose_name="接收单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '到期提醒',
-                'verbose_name_plural': '到期提醒',
-                'ordering': ['-sent_on', 'id'],
+                "verbose_name": "到期提醒",
+                "verbose_name_plural": "到期提醒",
+                "ordering": ["-sent_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='VerificationRecord',
+            name="VerificationRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document', models.CharField(choices=[('certificate', '检定证书'), ('nonconformity', '检定结果通知书')], max_length=14, verbose_name='文书')),
-                ('number', models.CharField(max_length=60, unique=True, verbose_name='编号')),
-                ('fee', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='收费（元）')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='录入时间')),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.person', verbose_name='批准人')),
-                ('checker', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.person', verbose_name='核验员')),
-                ('event', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='verification_record', to='registry.calibrationevent')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verification_records', to='registry.organisation', verbose_name='检定机构')),
-                ('standard', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verification_records', to='registry.measurementstandard', verbose_name='计量标准')),
-                ('verifier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.person', verbose_name='检定员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "document",
+                    models.CharField(
+                        choices=[("certificate", "检定证书"), ("nonconformity", "检定结果通知书")],
+                        max_length=14,
+                        verbose_name="文书",
+                    ),
+                ),
+                ("number", models.CharField(max_length=60, unique=True, verbose_name="编号")),
+                ("fee", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name="收费（元）")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="录入时间")),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.person", verbose_name="批准人"
+                    ),
+                ),
+                (
+                    "checker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.person", verbose_name="核验员"
+                    ),
+                ),
+                (
+                    "event",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_record",
+                        to="registry.calibrationevent",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_records",
+                        to="registry.organisation",
+                        verbose_name="检定机构",
+                    ),
+                ),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_records",
+                        to="registry.measurementstandard",
+                        verbose_name="计量标准",
+                    ),
+                ),
+                (
+                    "verifier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="registry.person", verbose_name="检定员"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '检定结果',
-                'verbose_name_plural': '检定结果',
-                'ordering': ['-recorded_at', 'id'],
+                "verbose_name": "检定结果",
+                "verbose_name_plural": "检定结果",
+                "ordering": ["-recorded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CoverageSnapshot',
+            name="CoverageSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='first day of the month', verbose_name='月份')),
-                ('items_in_use', models.PositiveIntegerField(verbose_name='在用强检项目数')),
-                ('items_covered', models.PositiveIntegerField(verbose_name='已建标项目数')),
-                ('instruments', models.PositiveBigIntegerField(verbose_name='强检器具数')),
-                ('rollup_in_use', models.PositiveIntegerField(verbose_name='含下级在用项目数')),
-                ('rollup_covered', models.PositiveIntegerField(verbose_name='含下级已建标项目数')),
-                ('computed_at', models.DateTimeField(auto_now=True, verbose_name='计算时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coverage_snapshots', to='registry.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(help_text="first day of the month", verbose_name="月份")),
+                ("items_in_use", models.PositiveIntegerField(verbose_name="在用强检项目数")),
+                ("items_covered", models.PositiveIntegerField(verbose_name="已建标项目数")),
+                ("instruments", models.PositiveBigIntegerField(verbose_name="强检器具数")),
+                ("rollup_in_use", models.PositiveIntegerField(verbose_name="含下级在用项目数")),
+                ("rollup_covered", models.PositiveIntegerField(verbose_name="含下级已建标项目数")),
+                ("computed_at", models.DateTimeField(auto_now=True, verbose_name="计算时间")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="coverage_snapshots", to="registry.region"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '建标覆盖率快照',
-                'verbose_name_plural': '建标覆盖率快照',
-                'ordering': ['month', 'region_id'],
-                'constraints': [models.UniqueConstraint(fields=('month', 'region'), name='coverage_snapshot_once_per_month')],
+                "verbose_name": "建标覆盖率快照",
+                "verbose_name_plural": "建标覆盖率快照",
+                "ordering": ["month", "region_id"],
+                "constraints": [models.UniqueConstraint(fields=("month", "region"), name="coverage_snapshot_once_per_month")],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('overdue', '超期未检'), ('coverage_gap', '建标空白')], max_length=12, verbose_name='类型')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='到期日')),
-                ('issued_on', models.DateField(verbose_name='发出日期')),
-                ('text', models.CharField(max_length=300, verbose_name='内容')),
-                ('addressee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='registry.organisation', verbose_name='接收部门')),
-                ('catalog_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.catalogitem')),
-                ('instrument', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='registry.instrument')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='registry.region', verbose_name='地区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("overdue", "超期未检"), ("coverage_gap", "建标空白")], max_length=12, verbose_name="类型"
+                    ),
+                ),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="到期日")),
+                ("issued_on", models.DateField(verbose_name="发出日期")),
+                ("text", models.CharField(max_length=300, verbose_name="内容")),
+                (
+                    "addressee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="registry.organisation",
+                        verbose_name="接收部门",
+                    ),
+                ),
+                (
+                    "catalog_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="registry.catalogitem",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="registry.instrument",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="registry.region",
+                        verbose_name="地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通知',
-                'verbose_name_plural': '通知',
-                'ordering': ['-issued_on', 'id'],
-                'indexes': [models.Index(fields=['addressee', 'issued_on'], name='verificatio_address_837db4_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('kind', 'overdue')), fields=('kind', 'instrument', 'due_on'), name='overdue_notice_once_per_due_date')],
+                "verbose_name": "通知",
+                "verbose_name_plural": "通知",
+                "ordering": ["-issued_on", "id"],
+                "indexes": [models.Index(fields=["addressee", "issued_on"], name="verificatio_address_837db4_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "overdue")),
+                        fields=("kind", "instrument", "due_on"),
+                        name="overdue_notice_once_per_due_date",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='registration',
-            index=models.Index(fields=['region', 'status'], name='verificatio_region__a35bf4_idx'),
+            model_name="registration",
+            index=models.Index(fields=["region", "status"], name="verificatio_region__a35bf4_idx"),
         ),
         migrations.AddIndex(
-            model_name='registration',
-            index=models.Index(fields=['owner', 'status'], name='verificatio_owner_i_880634_idx'),
+            model_name="registration",
+            index=models.Index(fields=["owner", "status"], name="verificatio_owner_i_880634_idx"),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'returned'), _negated=True), models.Q(('return_reason', ''), _negated=True), _connector='OR'), name='registration_return_has_reason'),
+            model_name="registration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "returned"), _negated=True),
+                    models.Q(("return_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="registration_return_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.CheckConstraint(condition=models.Q(('assigned_institution__isnull', True), ('coverage_gap', False), _connector='OR'), name='registration_gap_is_not_assigned'),
+            model_name="registration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("assigned_institution__isnull", True), ("coverage_gap", False), _connector="OR"),
+                name="registration_gap_is_not_assigned",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['due_on'], name='verificatio_due_on_7a2632_idx'),
+            model_name="reminder",
+            index=models.Index(fields=["due_on"], name="verificatio_due_on_7a2632_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(fields=('instrument', 'stage', 'due_on'), name='reminder_once_per_stage_and_due_date'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                fields=("instrument", "stage", "due_on"), name="reminder_once_per_stage_and_due_date"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='verificationrecord',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('verifier', models.F('checker')), _negated=True), models.Q(('verifier', models.F('approver')), _negated=True), models.Q(('checker', models.F('approver')), _negated=True)), name='verification_three_different_signatories'),
+            model_name="verificationrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("verifier", models.F("checker")), _negated=True),
+                    models.Q(("verifier", models.F("approver")), _negated=True),
+                    models.Q(("checker", models.F("approver")), _negated=True),
+                ),
+                name="verification_three_different_signatories",
+            ),
         ),
     ]

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--instruments", type=int, default=100_000)
         parser.add_argument("--seed", type=int, default=2035)
-        parser.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, default=None, help="the province's 'today' (YYYY-MM-DD)")
+        parser.add_argument(
+            "--as-of", dest="as_of", type=dt.date.fromisoformat, default=None, help="the province's 'today' (YYYY-MM-DD)"
+        )
         parser.add_argument("--replace", action="store_true")
         parser.add_argument("--no-progress", dest="progress", action="store_false")
 

@@ -35,10 +35,19 @@ class InspectionCreateSerializer(serializers.Serializer):
 
 
 class MeasurementsSerializer(serializers.Serializer):
-    values = serializers.ListField(child=serializers.FloatField(), max_length=MAX_VALUES, required=False, help_text="net contents, in the unit of Qn")
+    values = serializers.ListField(
+        child=serializers.FloatField(), max_length=MAX_VALUES, required=False, help_text="net contents, in the unit of Qn"
+    )
     gross = serializers.ListField(child=serializers.FloatField(), max_length=MAX_VALUES, required=False)
-    tare = serializers.ListField(child=serializers.FloatField(), max_length=MAX_VALUES, required=False, help_text="one tare per gross value (individual tare)")
-    tare_sample = serializers.ListField(child=serializers.FloatField(), max_length=MAX_VALUES, required=False, help_text="weighed empty packagings (average tare)")
+    tare = serializers.ListField(
+        child=serializers.FloatField(),
+        max_length=MAX_VALUES,
+        required=False,
+        help_text="one tare per gross value (individual tare)",
+    )
+    tare_sample = serializers.ListField(
+        child=serializers.FloatField(), max_length=MAX_VALUES, required=False, help_text="weighed empty packagings (average tare)"
+    )
     replace = serializers.BooleanField(required=False, default=False)
 
 
@@ -67,16 +76,45 @@ class InspectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Inspection
-        fields = ["id", "number", "status", "product_name", "brand", "specification", "nominal", "unit", "kind", "producer",
-                  "batch_size", "sampled_at", "retailer", "sampling_date", "edition", "mode", "result", "published_at"]
+        fields = [
+            "id",
+            "number",
+            "status",
+            "product_name",
+            "brand",
+            "specification",
+            "nominal",
+            "unit",
+            "kind",
+            "producer",
+            "batch_size",
+            "sampled_at",
+            "retailer",
+            "sampling_date",
+            "edition",
+            "mode",
+            "result",
+            "published_at",
+        ]
 
     def get_result(self, obj) -> dict | None:
         if obj.passed is None:
             return None
         return {
-            "edition": obj.edition, "T": obj.T, "n": obj.n, "lambda": obj.correction_factor, "mean": obj.mean, "s": obj.s,
-            "mean_ok": obj.mean_ok, "short_T": obj.short_T, "short_2T": obj.short_2T, "allowed_short_T": obj.allowed_short_T,
-            "allowed_short_2T": obj.allowed_short_2T, "mean_tare": obj.mean_tare, "pass": obj.passed, "reasons": obj.reasons,
+            "edition": obj.edition,
+            "T": obj.T,
+            "n": obj.n,
+            "lambda": obj.correction_factor,
+            "mean": obj.mean,
+            "s": obj.s,
+            "mean_ok": obj.mean_ok,
+            "short_T": obj.short_T,
+            "short_2T": obj.short_2T,
+            "allowed_short_T": obj.allowed_short_T,
+            "allowed_short_2T": obj.allowed_short_2T,
+            "mean_tare": obj.mean_tare,
+            "pass": obj.passed,
+            "reasons": obj.reasons,
         }
 
 
@@ -89,12 +127,21 @@ class InspectionDetailSerializer(InspectionSerializer):
         fields = InspectionSerializer.Meta.fields + ["tare_sample", "units", "inspectors", "scales", "judged_at", "approved_at"]
 
     def get_inspectors(self, obj) -> list[dict]:
-        return [{"id": p.id, "name": p.name, "organisation": p.organisation.name} for p in obj.inspectors.select_related("organisation")]
+        return [
+            {"id": p.id, "name": p.name, "organisation": p.organisation.name}
+            for p in obj.inspectors.select_related("organisation")
+        ]
 
     def get_scales(self, obj) -> list[dict]:
         return [
-            {"id": link.instrument_id, "code": link.instrument.code, "name": link.instrument.name, "checked_on": link.checked_on.isoformat(),
-             "traceable": link.traceable, "reasons": link.chain.get("reasons", [])}
+            {
+                "id": link.instrument_id,
+                "code": link.instrument.code,
+                "name": link.instrument.name,
+                "checked_on": link.checked_on.isoformat(),
+                "traceable": link.traceable,
+                "reasons": link.chain.get("reasons", []),
+            }
             for link in obj.scale_links.select_related("instrument")
         ]
 

@@ -29,142 +29,270 @@ def drop_time_series(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0002_search_indexes'),
+        ("registry", "0002_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='used in the topic jiliang/t/<code>/up', max_length=40, unique=True, verbose_name='设备编号')),
-                ('kind', models.CharField(help_text='sale, trip, session, reading, scale', max_length=12, verbose_name='报文类型')),
-                ('protocol', models.CharField(choices=[('mqtt', 'MQTT'), ('nats', 'NATS JetStream'), ('http', 'HTTP'), ('file', '文件导入')], default='mqtt', max_length=8, verbose_name='接入协议')),
-                ('key', models.CharField(default=jiliang.supervision.telemetry.models.new_device_key, max_length=64, verbose_name='设备密钥')),
-                ('verified_k', models.FloatField(blank=True, null=True, verbose_name='检定K值')),
-                ('software_id', models.CharField(blank=True, max_length=40, verbose_name='批准软件版本')),
-                ('software_checksum', models.CharField(blank=True, max_length=64, verbose_name='批准软件校验和')),
-                ('expected_interval_s', models.FloatField(default=300.0, verbose_name='上报周期(秒)')),
-                ('last_seq', models.BigIntegerField(default=0, verbose_name='最新序号')),
-                ('last_seen', models.DateTimeField(blank=True, null=True, verbose_name='最近上报')),
-                ('last_counter', models.BigIntegerField(blank=True, null=True, verbose_name='事件计数器')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('registered_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='telemetry_devices', to='registry.instrument', verbose_name='计量器具')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="used in the topic jiliang/t/<code>/up", max_length=40, unique=True, verbose_name="设备编号"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(help_text="sale, trip, session, reading, scale", max_length=12, verbose_name="报文类型"),
+                ),
+                (
+                    "protocol",
+                    models.CharField(
+                        choices=[("mqtt", "MQTT"), ("nats", "NATS JetStream"), ("http", "HTTP"), ("file", "文件导入")],
+                        default="mqtt",
+                        max_length=8,
+                        verbose_name="接入协议",
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        default=jiliang.supervision.telemetry.models.new_device_key, max_length=64, verbose_name="设备密钥"
+                    ),
+                ),
+                ("verified_k", models.FloatField(blank=True, null=True, verbose_name="检定K值")),
+                ("software_id", models.CharField(blank=True, max_length=40, verbose_name="批准软件版本")),
+                ("software_checksum", models.CharField(blank=True, max_length=64, verbose_name="批准软件校验和")),
+                ("expected_interval_s", models.FloatField(default=300.0, verbose_name="上报周期(秒)")),
+                ("last_seq", models.BigIntegerField(default=0, verbose_name="最新序号")),
+                ("last_seen", models.DateTimeField(blank=True, null=True, verbose_name="最近上报")),
+                ("last_counter", models.BigIntegerField(blank=True, null=True, verbose_name="事件计数器")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("registered_at", models.DateTimeField(auto_now_add=True, verbose_name="登记时间")),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="telemetry_devices",
+                        to="registry.instrument",
+                        verbose_name="计量器具",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '在线监测设备',
-                'verbose_name_plural': '在线监测设备',
-                'ordering': ['code'],
+                "verbose_name": "在线监测设备",
+                "verbose_name_plural": "在线监测设备",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=60, verbose_name='规则')),
-                ('severity', models.CharField(choices=[('low', '低'), ('medium', '中'), ('high', '高')], max_length=8, verbose_name='严重程度')),
-                ('evidence', models.JSONField(default=dict, verbose_name='证据')),
-                ('occurrences', models.PositiveIntegerField(default=1, verbose_name='次数')),
-                ('status', models.CharField(choices=[('new', '待处理'), ('taken', '已受理'), ('closed', '已关闭'), ('case', '已立案')], default='new', max_length=8, verbose_name='状态')),
-                ('findings', models.TextField(blank=True, verbose_name='现场检查情况')),
-                ('message_ts', models.DateTimeField(blank=True, null=True, verbose_name='首条报文时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='生成时间')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='telemetry_alerts', to=settings.AUTH_USER_MODEL)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='registry.instrument', verbose_name='计量器具')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='telemetry_alerts', to='registry.organisation', verbose_name='使用单位')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='telemetry_alerts', to='registry.region', verbose_name='所在地区')),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='telemetry.device')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(max_length=60, verbose_name="规则")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("low", "低"), ("medium", "中"), ("high", "高")], max_length=8, verbose_name="严重程度"
+                    ),
+                ),
+                ("evidence", models.JSONField(default=dict, verbose_name="证据")),
+                ("occurrences", models.PositiveIntegerField(default=1, verbose_name="次数")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("new", "待处理"), ("taken", "已受理"), ("closed", "已关闭"), ("case", "已立案")],
+                        default="new",
+                        max_length=8,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("findings", models.TextField(blank=True, verbose_name="现场检查情况")),
+                ("message_ts", models.DateTimeField(blank=True, null=True, verbose_name="首条报文时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="生成时间")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="telemetry_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="registry.instrument",
+                        verbose_name="计量器具",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="telemetry_alerts",
+                        to="registry.organisation",
+                        verbose_name="使用单位",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="telemetry_alerts",
+                        to="registry.region",
+                        verbose_name="所在地区",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="telemetry.device",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '预警',
-                'verbose_name_plural': '预警',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "预警",
+                "verbose_name_plural": "预警",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RejectedMessage',
+            name="RejectedMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('forged', '伪造(未知设备)'), ('altered', '篡改(签名不符)'), ('malformed', '格式错误')], max_length=10)),
-                ('device_code', models.CharField(blank=True, max_length=40)),
-                ('day', models.DateField()),
-                ('count', models.BigIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("forged", "伪造(未知设备)"), ("altered", "篡改(签名不符)"), ("malformed", "格式错误")],
+                        max_length=10,
+                    ),
+                ),
+                ("device_code", models.CharField(blank=True, max_length=40)),
+                ("day", models.DateField()),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('reason', 'device_code', 'day'), name='rejected_unique')],
+                "constraints": [models.UniqueConstraint(fields=("reason", "device_code", "day"), name="rejected_unique")],
             },
         ),
         migrations.CreateModel(
-            name='CreditSignal',
+            name="CreditSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('raised', '产生预警'), ('dismissed', '核查无问题'), ('confirmed', '核查属实'), ('case', '立案')], max_length=10)),
-                ('weight', models.FloatField(default=0.0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credit_signals', to='telemetry.alert')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_signals', to='registry.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("raised", "产生预警"),
+                            ("dismissed", "核查无问题"),
+                            ("confirmed", "核查属实"),
+                            ("case", "立案"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("weight", models.FloatField(default=0.0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="credit_signals", to="telemetry.alert"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="credit_signals", to="registry.organisation"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['owner', 'outcome'], name='telemetry_c_owner_i_4c0fd7_idx')],
+                "indexes": [models.Index(fields=["owner", "outcome"], name="telemetry_c_owner_i_4c0fd7_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['region', 'status'], name='telemetry_a_region__1169b1_idx'),
+            model_name="alert",
+            index=models.Index(fields=["region", "status"], name="telemetry_a_region__1169b1_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['device', 'rule', 'status'], name='telemetry_a_device__e076fb_idx'),
+            model_name="alert",
+            index=models.Index(fields=["device", "rule", "status"], name="telemetry_a_device__e076fb_idx"),
         ),
-        migrations.SeparateDatabaseAndState(state_operations=[
-            migrations.CreateModel(
-                name='DeviceEvent',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('seq', models.BigIntegerField()),
-                    ('ts', models.DateTimeField()),
-                    ('code', models.CharField(max_length=40)),
-                    ('values', models.JSONField()),
-                    ('received_at', models.DateTimeField()),
-                    ('device', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='telemetry.device')),
-                ],
-                options={
-                    'verbose_name': '设备事件',
-                    'verbose_name_plural': '设备事件',
-                },
-            ),
-            migrations.CreateModel(
-                name='Reading',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('seq', models.BigIntegerField()),
-                    ('ts', models.DateTimeField()),
-                    ('kind', models.CharField(max_length=12)),
-                    ('values', models.JSONField()),
-                    ('received_at', models.DateTimeField()),
-                    ('device', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='telemetry.device')),
-                ],
-                options={
-                    'verbose_name': '读数',
-                    'verbose_name_plural': '读数',
-                },
-            ),
-            migrations.AddConstraint(
-                model_name='deviceevent',
-                constraint=models.UniqueConstraint(fields=('device', 'seq', 'ts'), name='event_device_seq_unique'),
-            ),
-            migrations.AddConstraint(
-                model_name='reading',
-                constraint=models.UniqueConstraint(fields=('device', 'seq', 'ts'), name='reading_device_seq_unique'),
-            ),
-        ]),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="DeviceEvent",
+                    fields=[
+                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        ("seq", models.BigIntegerField()),
+                        ("ts", models.DateTimeField()),
+                        ("code", models.CharField(max_length=40)),
+                        ("values", models.JSONField()),
+                        ("received_at", models.DateTimeField()),
+                        (
+                            "device",
+                            models.ForeignKey(
+                                db_constraint=False,
+                                on_delete=django.db.models.deletion.DO_NOTHING,
+                                related_name="+",
+                                to="telemetry.device",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "verbose_name": "设备事件",
+                        "verbose_name_plural": "设备事件",
+                    },
+                ),
+                migrations.CreateModel(
+                    name="Reading",
+                    fields=[
+                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                        ("seq", models.BigIntegerField()),
+                        ("ts", models.DateTimeField()),
+                        ("kind", models.CharField(max_length=12)),
+                        ("values", models.JSONField()),
+                        ("received_at", models.DateTimeField()),
+                        (
+                            "device",
+                            models.ForeignKey(
+                                db_constraint=False,
+                                on_delete=django.db.models.deletion.DO_NOTHING,
+                                related_name="+",
+                                to="telemetry.device",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "verbose_name": "读数",
+                        "verbose_name_plural": "读数",
+                    },
+                ),
+                migrations.AddConstraint(
+                    model_name="deviceevent",
+                    constraint=models.UniqueConstraint(fields=("device", "seq", "ts"), name="event_device_seq_unique"),
+                ),
+                migrations.AddConstraint(
+                    model_name="reading",
+                    constraint=models.UniqueConstraint(fields=("device", "seq", "ts"), name="reading_device_seq_unique"),
+                ),
+            ]
+        ),
         migrations.RunPython(create_time_series, drop_time_series),
     ]
