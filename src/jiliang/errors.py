@@ -6,6 +6,7 @@ import os
 import zipfile
 
 from jiliang.core.errors import InputError
+from jiliang.messages import chinese, cli_language, render
 
 
 class JiliangError(Exception):
@@ -21,8 +22,6 @@ def describe(exc: BaseException) -> str | None:
     from django.db import DatabaseError
 
     if isinstance(exc, InputError):
-        from jiliang.messages import chinese, cli_language, render
-
         language = cli_language()  # the operator's locale, not Django's default language
         return render(exc, language) if chinese(language) else str(exc)
     if isinstance(exc, zipfile.BadZipFile):

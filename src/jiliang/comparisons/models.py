@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
+from .sealing import Content, associated_data, unseal
+
 
 def _random_name(folder: str, filename: str) -> str:
     # Random names: a file's name must not tell who submitted what.
@@ -186,12 +188,10 @@ class Submission(models.Model):
         return bool(self.sealed) and not self.seal_key
 
     def aad(self) -> bytes:
-        from .sealing import associated_data
 
         return associated_data(self.participant_id, self.measurand_id, self.revision)
 
     def plain_content(self):
-        from .sealing import Content
 
         return Content(self.value, self.u, self.dof, self.budget or [], self.budget_file_name)
 
@@ -199,7 +199,6 @@ class Submission(models.Model):
     def content(self):
         """The submitted values: decrypted with the submission's key while sealed. Read only
         for viewers ``visibility.submissions`` lets see the values."""
-        from .sealing import unseal
 
         if not self.is_sealed:
             return self.plain_content()

@@ -9,18 +9,12 @@ covers the region's code, or a superuser (national administrator). Read from
 
 from __future__ import annotations
 
-try:  # the accounts layer is optional for this app
-    from jiliang.accounts.roles import AUDITOR, NATIONAL, REGION_ADMIN, STAFF, actor_for
-except ImportError:  # pragma: no cover - exercised only without the accounts app
-    actor_for = None
-    AUDITOR, NATIONAL, REGION_ADMIN, STAFF = "auditor", "national", "region_admin", "institution_staff"
+from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, STAFF, actor_for
 
 
 def actor_organisations(user) -> frozenset[int]:
     """Ids of the organisations whose staff the user is (empty for everyone else)."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return frozenset()
-    if actor_for is None:
         return frozenset()
     actor = actor_for(user)
     if actor.kind == STAFF and actor.organisation_id is not None:
@@ -35,8 +29,6 @@ def region_prefix(user, *, reading: bool = False) -> str | None:
         return None
     if user.is_superuser:
         return ""
-    if actor_for is None:
-        return None
     actor = actor_for(user)
     if actor.kind == NATIONAL:
         return ""

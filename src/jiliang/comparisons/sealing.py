@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from jiliang.audit.models import AuditEntry
+from jiliang.audit.services import object_type_of, read_row
+from jiliang.core import ledger
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 PAD_TO = 256  # plaintexts are padded to a multiple of this: the length tells little about the budget
@@ -99,9 +103,6 @@ def check_opened(submission) -> list[str]:
     last entry before the opening digests this row as it was while sealed (the opened
     fields empty), and the ciphertext it committed to decrypts, with the key revealed at
     the close, to exactly the plain values now in the row."""
-    from jiliang.audit.models import AuditEntry
-    from jiliang.audit.services import object_type_of, read_row
-    from jiliang.core import ledger
 
     if not submission.seal_key:
         return ["the submission is not opened (no key revealed)"]

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from jiliang.audit.services import record as audit_record
 from jiliang.core.comparison import ESTIMATORS, ComparisonInputError, compute_document
 from jiliang.core.comparison.plots import comparison_figure
 from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
@@ -32,19 +33,13 @@ from .models import ArtefactMovement, Comparison, FollowUpAction, Measurand, Par
 from .permissions import actor_organisations, administers_region
 from .policies import require_state
 
-try:  # the audit ledger is optional
-    from jiliang.audit.services import record as _audit_record
-except ImportError:  # pragma: no cover
-    _audit_record = None
-
 S = Comparison.Status
 FOLLOW_UP_DAYS = 90  # time an institution gets to act on an unsatisfactory result
 MAX_BUDGET_COMPONENTS = 200
 
 
 def _audit(action: str, obj, user, *, old=None, new=None) -> None:
-    if _audit_record is not None:
-        _audit_record(action, obj, actor=user, old=old, new=new)
+    audit_record(action, obj, actor=user, old=old, new=new)
 
 
 def _locked(comparison: Comparison) -> Comparison:

@@ -31,9 +31,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiliang import charts
+from jiliang.comparisons import visibility
+from jiliang.comparisons.models import Comparison
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
+from jiliang.supervision.telemetry.models import Alert
 from jiliang.verification import scheduling
 from jiliang.verification import services as verification
 from jiliang.verification.coverage import mandatory_in_use
@@ -204,7 +207,6 @@ def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: 
 
 
 def open_alerts(prefix: str, limit: int = 5):
-    from jiliang.supervision.telemetry.models import Alert
 
     qs = Alert.objects.filter(region__code__startswith=prefix, status__in=[Alert.Status.NEW, Alert.Status.TAKEN])
     rows = list(qs.select_related("instrument", "region").order_by("-created_at", "-id")[:limit])
@@ -218,8 +220,6 @@ def open_complaints(actor: Actor) -> int | None:
 
 
 def recent_comparisons(user, limit: int = 5):
-    from jiliang.comparisons import visibility
-    from jiliang.comparisons.models import Comparison
 
     qs = visibility.comparisons(visibility.Viewer.of(user), Comparison.objects.select_related("pilot"))
     return list(qs.order_by("-id")[:limit])

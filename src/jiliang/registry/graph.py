@@ -33,6 +33,14 @@ from jiliang.core.traceability import (
     StandardsTable,
     TraceabilityEngine,
 )
+from jiliang.registry.models import (
+    CalibrationEvent,
+    EventStandard,
+    Instrument,
+    MeasurementStandard,
+    PrimaryStandard,
+    StandardStatusChange,
+)
 
 EPOCH = dt.date(1970, 1, 1)
 STATUS_CODES = {"active": STATUS_ACTIVE, "suspended": STATUS_SUSPENDED, "cancelled": STATUS_CANCELLED}
@@ -104,7 +112,6 @@ class RegistryGraph:
 
 def standards_fingerprint() -> tuple:
     """Changes whenever a standard's certificate dates or status (history) change."""
-    from jiliang.registry.models import MeasurementStandard, PrimaryStandard, StandardStatusChange
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -120,7 +127,6 @@ def standards_fingerprint() -> tuple:
 
 
 def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
-    from jiliang.registry.models import Instrument, MeasurementStandard, PrimaryStandard, StandardStatusChange
 
     std = _fetch(
         f"SELECT id, {_days_sql('valid_from')}, {_days_sql('valid_until')}, "
@@ -202,7 +208,6 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
 
 def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> tuple[EventBatch, int]:
     """Events with id > after_id, sorted by (instrument, date, id), and their standards."""
-    from jiliang.registry.models import CalibrationEvent, EventStandard
 
     events = _fetch(
         f"SELECT id, instrument_id, {_days_sql('performed_on')}, {_days_sql('valid_until')}, "
@@ -264,7 +269,6 @@ def edited_since(sequence: int) -> bool:
 
 def build_graph(today: dt.date | None = None) -> RegistryGraph:
     """Read the whole registry (bulk reads) and solve every event's stored verdict."""
-    from jiliang.registry.models import Instrument
 
     head = audit_head()  # read first: an edit made while reading is seen at the next refresh
     today_day = to_day(today or dt.date.today())
@@ -301,7 +305,6 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
 def refresh_graph(graph: RegistryGraph, *, recount_after: float = RECOUNT_SECONDS) -> RegistryGraph:
     """Bring a graph up to date: append new events, or rebuild if standards, items or
     existing events changed."""
-    from jiliang.registry.models import CalibrationEvent, Instrument
 
     head = audit_head()
     if edited_since(graph.audit_sequence):

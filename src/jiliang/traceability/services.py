@@ -13,6 +13,7 @@ import numpy as np
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.audit.services import record
 from jiliang.core.traceability import ERROR_MASK, Reason
 from jiliang.registry import graph as loader
 from jiliang.registry import models as reg
@@ -310,9 +311,5 @@ def create_recall(
 
 
 def _audit(action: str, obj, reason: str) -> None:
-    """Append to the audit ledger when the audit app offers it."""
-    try:
-        from jiliang.audit.services import record
-    except ImportError:  # the ledger is optional for the core workflow
-        return
+    """Append to the audit ledger."""
     record(action, obj, actor=None, old=None, new={"id": obj.pk}, reason=reason)

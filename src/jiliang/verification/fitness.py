@@ -15,7 +15,10 @@ import re
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from jiliang.core.traceability import ERROR_MASK, Reason
+from jiliang.registry import graph as loader
 from jiliang.registry import models as reg
+from jiliang.traceability import services as trace
 
 _PERCENT = re.compile(r"^[±]?\s*([0-9]*\.?[0-9]+)\s*%$")
 _CLASS = re.compile(r"^([0-9]*\.?[0-9]+)\s*级$")
@@ -111,10 +114,6 @@ def untraceable_devices(standard: reg.MeasurementStandard, date: dt.date) -> lis
     above it (the calibrating standard suspended, unapproved or out of tolerance that day,
     an upstream break)."""
     import numpy as np
-
-    from jiliang.core.traceability import ERROR_MASK, Reason
-    from jiliang.registry import graph as loader
-    from jiliang.traceability import services as trace
 
     devices = list(standard.devices.order_by("code").values_list("id", "code"))
     if not devices:

@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from jiliang.audit.services import record as audit_record
 from jiliang.core import prepack as core
 from jiliang.core.errors import InputError
 from jiliang.core.identifiers import IdentifierError, region_level, validate_credit_code
@@ -30,11 +31,6 @@ from jiliang.traceability.services import item_chain
 from . import permissions
 from .models import CreditRecord, Inspection, InspectionScale, InspectionUnit, Notice
 from .policies import require_state
-
-try:  # the audit ledger is optional for this app
-    from jiliang.audit.services import record as _audit_record
-except ImportError:  # pragma: no cover
-    _audit_record = None
 
 CREDIT_SOURCE = "prepack inspection"
 # Jiliang's own weighting (no published scale exists): a failed mean or a unit short by more
@@ -59,13 +55,11 @@ class NotAllowed(PermissionError):
 
 
 def _audit(action: str, obj, user, new: dict, reason: str | None = None) -> None:
-    if _audit_record is None:
-        return
     actor = user if user is not None and getattr(user, "is_authenticated", False) else "system"
     kwargs = {"actor": actor, "new": {k: (v.value if isinstance(v, Enum) else v) for k, v in new.items()}}
     if reason:
         kwargs["reason"] = reason
-    _audit_record(action, obj, **kwargs)
+    audit_record(action, obj, **kwargs)
 
 
 def _require(field: str, value, what: str = "is required"):

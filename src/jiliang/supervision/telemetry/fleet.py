@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from jiliang.core.identifiers import make_credit_code
+from jiliang.registry import reference_data
+from jiliang.registry.models import CatalogItem, Instrument, Organisation, Region
+
+from . import services
+
 
 def build_fleet(per_kind: int = 8):
     """Install the reference catalog and the Zhejiang regions, two owners in two cities,
     and ``per_kind`` instruments with a registered device for each telemetry kind (A02 fuel
     dispenser, A01 taxi meter, A05 EV charger, A11 water meter, A07 price scale). For tests,
     benchmarks and a demo on an empty registry."""
-    from jiliang.core.identifiers import make_credit_code
-    from jiliang.registry import reference_data
-    from jiliang.registry.models import CatalogItem, Instrument, Organisation, Region
-
-    from . import services
 
     reference_data.install_reference_data()
     reference_data.install_regions(reference_data.province_regions())

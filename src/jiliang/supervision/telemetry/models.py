@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.registry.models import Instrument, Organisation, Region
 
+from .rules import rule_label
+
 
 def new_device_key() -> str:
     return secrets.token_hex(32)
@@ -149,7 +151,6 @@ class Alert(models.Model):
 
     @property
     def rule_label(self) -> str:
-        from .rules import rule_label
 
         return rule_label(self.rule)
 

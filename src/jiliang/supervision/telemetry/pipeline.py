@@ -17,7 +17,9 @@ from functools import partial
 from django.db import connection, transaction
 from django.db.models import F
 
+from jiliang.audit.services import record_many
 from jiliang.core.detectors.stream import PARAMETER_CHANGE_EVENTS, DeviceProfile, Finding, StreamEngine
+from jiliang.registry.models import CalibrationEvent
 
 from . import partitions, protocol
 from .models import Alert, CreditSignal, Device, RejectedMessage
@@ -131,7 +133,6 @@ class Pipeline:
         ]
         if not changes:
             return
-        from jiliang.registry.models import CalibrationEvent
 
         window = dt.timedelta(seconds=self.engine.change_window_s)
         first = dt.datetime.fromtimestamp(min(t for _, t in changes), UTC) - window
@@ -468,11 +469,7 @@ def _columns(fresh) -> dict[str, dict[str, list]]:
 
 
 def _audit_alerts(alerts) -> None:
-    """Alerts are writes that matter: append them to the audit ledger when it is installed."""
-    try:
-        from jiliang.audit.services import record_many
-    except ImportError:  # the ledger is optional for this app
-        return
+    """Alerts are writes that matter: append them to the audit ledger."""
     try:
         record_many(
             "create",

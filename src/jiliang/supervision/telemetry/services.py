@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiliang.accounts.models import Membership
+from jiliang.core.detectors import fleet, utility
 from jiliang.registry.models import Instrument, Region
 
 from .models import Alert, CreditSignal, Device, new_device_key
@@ -77,11 +79,7 @@ def alerts_in_region(region: Region):
 
 def administrators_for(alert: Alert):
     """The administrators an alert goes to: those of the nearest region (county, then city,
-    then province) that has any. Empty if the accounts app has none."""
-    try:
-        from jiliang.accounts.models import Membership
-    except ImportError:
-        return []
+    then province) that has any."""
     code = alert.region.code
     candidates = [code[:n].ljust(6, "0") for n in (6, 4, 2)]
     for candidate in dict.fromkeys(candidates):
@@ -161,8 +159,6 @@ def sweep(now: dt.datetime | None = None) -> dict:
     The worker runs this every ``--sweep-interval`` seconds; ``jiliang ingest --sweep`` once.
     Returns the number of alerts opened per rule."""
     import numpy as np
-
-    from jiliang.core.detectors import fleet, utility
 
     now = now or timezone.now()
     rows = list(

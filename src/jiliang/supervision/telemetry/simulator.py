@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jiliang.core.detectors.simulate import telemetry_messages
+from jiliang.registry.models import Instrument
 
 from . import protocol
 from .brokers import ensure_stream, parse_broker
+from .models import Device
 from .mqttwire import BulkPublisher
+from .services import KIND_OF_CATALOG, register_device
 
 
 @dataclass
@@ -249,13 +252,9 @@ def simulate(
 def load_devices(count: int, register: bool = False) -> list[SimDevice]:
     """The first ``count`` active devices; with ``register``, register devices on
     instruments of the telemetry kinds until there are ``count``."""
-    from .models import Device
-    from .services import KIND_OF_CATALOG, register_device
 
     rows = list(Device.objects.filter(active=True).order_by("id")[:count])
     if register and len(rows) < count:
-        from jiliang.registry.models import Instrument
-
         taken = Device.objects.values_list("instrument_id", flat=True)
         candidates = (
             Instrument.objects.filter(catalog_item__code__in=list(KIND_OF_CATALOG))

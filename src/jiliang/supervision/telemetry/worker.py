@@ -61,6 +61,7 @@ from . import protocol
 from .brokers import NATS_STREAM, NATS_SUBJECTS, ensure_stream, nats_subject, parse_broker  # noqa: F401
 from .mqttwire import Subscriber
 from .pipeline import Pipeline
+from .services import sweep
 
 log = logging.getLogger("jiliang.ingest")
 
@@ -117,7 +118,6 @@ class PeriodicSweep:
     def maybe_run(self) -> None:
         if not self.interval or time.time() < self.next:
             return
-        from .services import sweep
 
         refresh_connection()
         self.stats.swept_alerts += sum(sweep().values())

@@ -24,12 +24,13 @@ from rest_framework.views import APIView
 from jiliang.policies import AUDITOR, ENTERPRISE, NATIONAL, REGION_ADMIN, STAFF
 from jiliang.registry.api import permissions
 from jiliang.registry.api.pagination import RegistryCursorPagination
-from jiliang.registry.models import Region
+from jiliang.registry.models import Organisation, Region
 
 from .. import coverage, scheduling, services
 from ..errors import ImportRowError, RefusedRecording, VerificationError
 from ..models import Notice, Registration, Reminder, VerificationRecord
 from ..policies import NoticePolicy, RecordPolicy, RegistrationPolicy, ReminderPolicy
+from ..reports import ledger_json
 from . import serializers as s
 
 
@@ -81,7 +82,6 @@ class RegistrationViewSet(ScopedViewSet):
     def _owner(self):
         actor = self.actor
         self.require(actor.kind == ENTERPRISE, "only an enterprise user files registrations for its organisation")
-        from jiliang.registry.models import Organisation
 
         return Organisation.objects.get(pk=actor.organisation_id)
 
@@ -127,7 +127,6 @@ class VerificationRecordViewSet(ScopedViewSet):
     def create(self, request):
         actor = self.actor
         self.require(actor.kind == STAFF and actor.is_verifier, "only a verifier (检定员) of the institution records results")
-        from jiliang.registry.models import Organisation
 
         data = s.RecordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,7 +212,6 @@ class CoverageView(APIView):
             return HttpResponse(
                 coverage.coverage_chart(ledger, fmt), content_type="image/svg+xml" if fmt == "svg" else "image/png"
             )
-        from ..reports import ledger_json
 
         return Response(ledger_json(ledger))
 
