@@ -62,6 +62,17 @@ def _chunks_of(model, pks: Iterable[int]) -> Iterator[list[tuple]]:
         yield rows
 
 
+def _batch_who(action: str, model, actor, reason) -> tuple[str, tuple, Any]:
+    """(object type, actor fields, reason) of a batch entry, after the checks every batch passes."""
+    check_action(action)
+    if action not in BATCH_ACTIONS:
+        raise ledger.LedgerError("action", f"a batch records {', '.join(sorted(BATCH_ACTIONS))}, not {action!r}")
+    object_type = object_type_of(model)
+    actor, reason = resolve(actor, reason)
+    check_reason(action, object_type, reason)
+    return object_type, actor_fields(actor), reason
+
+
 def record_batches(
     action: str,
     model,
@@ -79,13 +90,7 @@ def record_batches(
         raise ValueError("give first_pk or pks")
     if not has_integer_pk(model):
         raise ledger.LedgerError("model", f"{object_type_of(model)}: batches need integer primary keys")
-    check_action(action)
-    if action not in BATCH_ACTIONS:
-        raise ledger.LedgerError("action", f"a batch records {', '.join(sorted(BATCH_ACTIONS))}, not {action!r}")
-    object_type = object_type_of(model)
-    actor, reason = resolve(actor, reason)
-    check_reason(action, object_type, reason)
-    actor = actor_fields(actor)
+    object_type, actor, reason = _batch_who(action, model, actor, reason)
     cols = columns(model)
     pk_pos = cols.index(model._meta.pk.attname)
     digest = ledger.row_digest
@@ -175,13 +180,7 @@ def digests_of_columns(model, names: list[str], values: list) -> list[bytes]:
 def record_digests(action: str, model, ids, digests, *, actor: Any = UNSET, reason: Any = UNSET, new: dict | None = None) -> int:
     """Cover rows whose digests the writer computed (``digests_of_columns``) as it wrote
     them: batches of ``BATCH_ROWS`` in id order, as ``record_batches`` writes them."""
-    check_action(action)
-    if action not in BATCH_ACTIONS:
-        raise ledger.LedgerError("action", f"a batch records {', '.join(sorted(BATCH_ACTIONS))}, not {action!r}")
-    object_type = object_type_of(model)
-    actor, reason = resolve(actor, reason)
-    check_reason(action, object_type, reason)
-    actor = actor_fields(actor)
+    object_type, actor, reason = _batch_who(action, model, actor, reason)
     ids = np.asarray(ids, dtype=np.int64)
     digests = np.asarray(digests, dtype="S32")
     order = np.argsort(ids, kind="stable")
