@@ -7,7 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
 from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
 
 from jiliang.cli_io import read_text, reading
 from jiliang.core.errors import InputError
@@ -43,8 +46,6 @@ def load_document(path: str) -> dict:
     text = read_text(path)
     try:
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
             doc = yaml.safe_load(text)
         else:
             doc = json.loads(text)
@@ -97,8 +98,6 @@ def _fmt(x) -> str:
 
 
 def _print_tables(result: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     parts = (

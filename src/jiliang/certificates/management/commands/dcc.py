@@ -4,6 +4,7 @@ done by the pure core in ``jiliang.core.dcc``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -19,6 +20,7 @@ from jiliang.core.dcc.errors import DccError
 from jiliang.core.dcc.model import record_from_dict
 from jiliang.core.dcc.parse import parse_dcc
 from jiliang.core.dcc.render import render_html
+from jiliang.core.dcc.sample import sample_record
 from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
 from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import verify_dcc
@@ -140,10 +142,6 @@ def run_build(options) -> int:
 
 
 def run_example_record(options) -> int:
-    import dataclasses
-
-    from jiliang.core.dcc.sample import sample_record
-
     print(json.dumps(dataclasses.asdict(sample_record(options["results"])), ensure_ascii=False, indent=2, default=str))
     return 0
 

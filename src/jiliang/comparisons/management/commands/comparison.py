@@ -8,6 +8,8 @@ from pathlib import Path
 
 import orjson
 from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
 
 from jiliang.cli_io import read_text, reading
 from jiliang.core.comparison import ESTIMATORS, evaluate, parse_rows, results_from_rows, to_document
@@ -66,7 +68,7 @@ def run_compute(options) -> int:
         evaluation = evaluate(results, options["estimator"], options["sigma_pt"])
     document = to_document(evaluation)
     if options["plot"]:
-        from jiliang.core.comparison.plots import evaluation_figure
+        from jiliang.core.comparison.plots import evaluation_figure  # matplotlib loads only for a plot
 
         Path(options["plot"]).write_bytes(
             evaluation_figure(evaluation, plot_format, title=f"{Path(options['file']).name} — {options['estimator']}")
@@ -115,8 +117,6 @@ def _print_plain(evaluation, document) -> None:
 
 
 def _print_table(evaluation, document) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not console.is_terminal:  # piped output: do not squeeze the table to 80 columns

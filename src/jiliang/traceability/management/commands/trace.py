@@ -7,6 +7,9 @@ import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
 
 from jiliang.registry.models import Instrument
 from jiliang.traceability import services
@@ -39,8 +42,6 @@ def lookup(model, key: str, code_field: str, what: str):
 
 
 def _print_chain(doc: dict) -> None:
-    from rich.console import Console
-    from rich.tree import Tree
 
     verdict = "[green]可溯源 traceable[/]" if doc["traceable"] else "[red]不可溯源 not traceable[/]"
     root = Tree(f"[bold]{doc['instrument']['code']}[/] {doc['instrument']['name']} @ {doc['date']}: {verdict}")
@@ -67,8 +68,6 @@ def trace(options) -> int:
         if options["json"]:
             print(json.dumps(summary, ensure_ascii=False, indent=2))
             return 0
-        from rich.console import Console
-        from rich.table import Table
 
         table = Table(title=f"溯源有效率 traceable share @ {date} — {summary['traceable']:,}/{summary['instruments']:,}")
         for col in ("区划 region", "名称 name", "器具 instruments", "可溯源 traceable", "比例 share", "主要原因 top reasons"):
