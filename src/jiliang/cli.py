@@ -11,26 +11,25 @@ from __future__ import annotations
 import os
 import sys
 
+import django
+from django.core.management import execute_from_command_line, get_commands, load_command_class
+
+from jiliang.errors import describe
+
 ALIASES = {"import": "import_registry", "export": "export_registry"}
 
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
-    import django
-
     django.setup()
 
 
 def project_commands() -> dict[str, str]:
     """The project's own commands (name → app module), as `jiliang --help` lists them."""
-    from django.core.management import get_commands
-
     return {name: app for name, app in sorted(get_commands().items()) if app.startswith("jiliang.")}
 
 
 def print_help(file=None) -> None:
-    from django.core.management import load_command_class
-
     file = file or sys.stdout
     shown = {target: alias for alias, target in ALIASES.items()}
     lines = [
@@ -54,12 +53,8 @@ def print_help(file=None) -> None:
 def _run(argv: list[str]) -> None:
     name, rest = argv[0], argv[1:]
     if name == "manage":
-        from django.core.management import execute_from_command_line
-
         execute_from_command_line(["jiliang manage", *rest])
         return
-    from django.core.management import load_command_class
-
     name = ALIASES.get(name, name)
     commands = {**project_commands(), "migrate": "django.core"}
     if name not in commands:
@@ -91,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # one clear line for the operator, never a traceback
-        from jiliang.errors import describe
-
         message = describe(exc)
         if message is None:
             raise
