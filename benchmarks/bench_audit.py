@@ -223,7 +223,7 @@ def bench_backend(name: str, env: dict, n: int, sample: int) -> None:
             [
                 sys.executable,
                 "-c",
-                "import sys; from jiliang.commands.audit import main; sys.exit(main(sys.argv[1:]))",
+                "import sys; from jiliang.cli import main; sys.exit(main(sys.argv[1:]))",
                 "audit",
                 "verify",
                 "--json",

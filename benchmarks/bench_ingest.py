@@ -212,7 +212,8 @@ def drain_with_workers(args, scheme, host, port, tag, devices, simulator) -> dic
             [
                 sys.executable,
                 "-m",
-                "jiliang.commands.ingest",
+                "jiliang.cli",
+                "ingest",
                 "--broker",
                 args.broker,
                 *opts,

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from jiliang.audit import services
 from jiliang.audit.models import AuditEntry, LedgerLeaf
-from jiliang.commands import audit as audit_cli
+from jiliang.cli import main
 from jiliang.core import merkle
 from jiliang.registry import demo, exchange
 from jiliang.registry import models as m
@@ -148,7 +148,7 @@ def test_the_cli_reports_a_tamper_of_a_generated_row_and_exits_1(generated, caps
     event = m.CalibrationEvent.objects.order_by("pk").first()
     _sql("DELETE FROM registry_eventstandard WHERE event_id = %s", [event.pk])
     _sql("DELETE FROM registry_calibrationevent WHERE id = %s", [event.pk])
-    assert audit_cli.main(["audit", "verify"]) == 1
+    assert main(["audit", "verify"]) == 1
     out = capsys.readouterr().out
     assert f"row_deleted: registry.calibrationevent {event.pk}: row deleted outside the application" in out
 
@@ -204,7 +204,7 @@ def test_rows_written_past_the_ledger_are_found_until_a_baseline_takes_them(refe
     assert found == {("row_unrecorded", "registry.organisation")}
     with pytest.raises(services.ReasonRequired):
         services.baseline(reason=" ")
-    assert audit_cli.main(["audit", "baseline", "--reason", "库内已有数据纳入审计台账"]) == 0
+    assert main(["audit", "baseline", "--reason", "库内已有数据纳入审计台账"]) == 0
     assert services.verify().intact
 
 

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 import jiliang.audit.verify as verify_module
 from jiliang.audit import services
 from jiliang.audit.models import AuditEntry, LedgerHead, LedgerImmutable
-from jiliang.commands import audit as audit_cli
+from jiliang.cli import main
 from jiliang.core import ledger
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as m
@@ -281,7 +281,7 @@ def _keys(tmp_path, kind):
 def test_signed_checkpoint_exports_and_verifies(world, tmp_path, kind, capsys):
     key, public = _keys(tmp_path, kind)
     out = tmp_path / "checkpoint.json"
-    assert audit_cli.main(["audit", "checkpoint", "--out", str(out), "--key", str(key)]) == 0
+    assert main(["audit", "checkpoint", "--out", str(out), "--key", str(key)]) == 0
     checkpoint = json.loads(out.read_text())
     head = LedgerHead.objects.get()
     assert (checkpoint["sequence"], checkpoint["entry_hash"]) == (head.sequence, head.entry_hash)
@@ -322,14 +322,14 @@ def test_rewritten_history_fails_the_checkpoint(world):
 
 
 def test_cli_exit_codes_and_json(world, capsys):
-    assert audit_cli.main(["audit", "verify"]) == 0
+    assert main(["audit", "verify"]) == 0
     assert "intact" in capsys.readouterr().out
     _sql("UPDATE registry_organisation SET address = 'x' WHERE id = %s", [world["institute"].pk])
-    assert audit_cli.main(["audit", "verify", "--json"]) == 1
+    assert main(["audit", "verify", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["intact"] is False and [f["kind"] for f in data["findings"]] == ["row_changed"]
     assert set(data) == {"intact", "entries", "rows_checked", "head", "checkpoint", "findings", "unchecked_types", "seconds"}
-    assert audit_cli.main(["audit", "verify"]) == 1
+    assert main(["audit", "verify"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("row_changed: registry.organisation") and "1 finding" in lines[-1]
 
@@ -397,8 +397,6 @@ def test_explicit_records_and_deleted_actor_keep_the_chain(world, django_user_mo
 
 
 def test_top_level_cli_runs_audit_verify(world, capsys):
-    from jiliang.cli import main
-
     assert main(["audit", "verify"]) == 0
     _sql("DELETE FROM audit_auditentry WHERE sequence = 2")
     assert main(["audit", "verify", "--no-rows"]) == 1

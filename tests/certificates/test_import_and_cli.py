@@ -3,7 +3,6 @@ published example certificates), and the `jiliang certificate` command."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from pathlib import Path
@@ -13,12 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, CertificateAuthority
-from jiliang.commands import certificate as cli
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import MISMATCH
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
+from tests.command_line import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -231,10 +230,7 @@ def test_api_import_refuses_another_performer_for_an_unsigned_dcc(device, nim):
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="jiliang")
-    cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(*argv)
 
 
 def test_cli_issue_check_revoke(province, capsys, tmp_path):

@@ -131,7 +131,8 @@ def test_worker_and_broker_killed_mid_stream_lose_and_double_nothing(private_bro
     worker_cmd = [
         sys.executable,
         "-m",
-        "jiliang.commands.ingest",
+        "jiliang.cli",
+        "ingest",
         "--broker",
         private_broker.url,
         "--client-id",
@@ -278,18 +279,14 @@ def test_a_window_smaller_than_a_batch_stalls_a_naive_consumer_but_not_the_worke
 
 def test_simulate_command_publishes_what_the_worker_stores_and_judges(private_broker, fleet, capsys):
     """`jiliang simulate --devices N --rate R --fraud-share F` through the broker into the worker."""
-    import argparse
-
-    from jiliang.commands import simulate as simulate_command
     from jiliang.supervision.telemetry.models import Alert, Reading
     from jiliang.supervision.telemetry.worker import MqttIngest
+    from tests.command_line import run_command
 
     port = private_broker.port
     make_session(port, "cli-worker")
-    parser = argparse.ArgumentParser(prog="jiliang")
-    simulate_command.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(
-        [
+    assert (
+        run_command(
             "simulate",
             "--devices",
             "20",
@@ -305,9 +302,9 @@ def test_simulate_command_publishes_what_the_worker_stores_and_judges(private_br
             "700000",
             "--binary",
             "--json",
-        ]
+        )
+        == 0
     )
-    assert args.func(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["published"] == 600 and report["devices"] == 20 and report["fraud_messages"] > 0
     stats = MqttIngest("127.0.0.1", port, client_id="cli-worker").run(idle_exit=2, seconds=120)

@@ -1,22 +1,15 @@
 """`jiliang ingest --file` (instruments without MQTT) and the argument checks of the commands."""
 
-import argparse
 import json
 import time
 
 import pytest
 
-from jiliang.commands import ingest, simulate
 from jiliang.supervision.telemetry import protocol
 from jiliang.supervision.telemetry.models import Reading
+from tests.command_line import run_command
 
 pytestmark = pytest.mark.django_db
-
-
-def parse(module, argv):
-    parser = argparse.ArgumentParser(prog="jiliang")
-    module.register(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
 
 
 def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
@@ -27,14 +20,14 @@ def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
     ]
     path = tmp_path / "upload.txt"
     path.write_bytes(b"\n".join(msgs + msgs[:1]) + b"\n")
-    args = parse(ingest, ["ingest", "--file", str(path), "--json"])
-    assert args.func(args) == 0
+    argv = ["ingest", "--file", str(path), "--json"]
+    assert run_command(*argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["stored"], out["duplicates"], out["rejected"]) == (3, 1, 0)
     assert sorted(Reading.objects.filter(device_id=dev.pk).values_list("seq", flat=True)) == [1, 2, 3]
     path.write_bytes(msgs[0].split(b"\n")[0] + b"\n")
     with pytest.raises(ValueError, match="odd number of lines"):
-        args.func(args)
+        run_command(*argv)
 
 
 @pytest.mark.parametrize(
@@ -46,9 +39,8 @@ def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
     ],
 )
 def test_ingest_rejects_bad_arguments(argv, field):
-    args = parse(ingest, argv)
     with pytest.raises(ValueError, match=field):
-        args.func(args)
+        run_command(*argv)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +52,5 @@ def test_ingest_rejects_bad_arguments(argv, field):
     ],
 )
 def test_simulate_rejects_bad_arguments(argv, field):
-    args = parse(simulate, argv)
     with pytest.raises(ValueError, match=field):
-        args.func(args)
+        run_command(*argv)

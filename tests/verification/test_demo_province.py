@@ -1,21 +1,20 @@
 """The ledger and the due list on the generated demo province, checked against a plain
 per-instrument loop over the same rows, and the two CLI commands."""
 
-import argparse
 import datetime as dt
 import json
 from collections import Counter
 
 import pytest
+from django.core.management import load_command_class
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from jiliang.audit.services import audit_context
-from jiliang.commands import coverage as coverage_cli
-from jiliang.commands import due as due_cli
 from jiliang.registry import demo
 from jiliang.registry import models as reg
 from jiliang.verification import coverage, scheduling
+from tests.command_line import run_command
 
 from ..conftest import rolled_back
 
@@ -123,22 +122,18 @@ def _check_due_list_against_the_loop(demo_province):
 def test_cli_commands(demo_province, tmp_path, capsys):
     target = tmp_path / "ledger.xlsx"
     chart = tmp_path / "coverage.svg"
-    args = argparse.Namespace(region="330100", xlsx=str(target), chart=str(chart), json=True, as_of=None, history=0)
-    assert coverage_cli.run(args) == 0
+    assert run_command("coverage", "--region", "330100", "--xlsx", str(target), "--chart", str(chart), "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["as_of", "target", "regions", "gaps"]
     assert data["regions"][0]["code"] == "330100" and all(r["code"].startswith("3301") for r in data["regions"])
     assert load_workbook(target, read_only=True).worksheets[0]["A2"].value == "330100"
     assert chart.read_bytes().lstrip().startswith(b"<?xml")
-    assert due_cli.run(argparse.Namespace(region="330100", days=14, json=True, limit=5, as_of=None)) == 0
+    assert run_command("due", "--region", "330100", "--days", "14", "--json", "--limit", "5") == 0
     due = json.loads(capsys.readouterr().out)
     assert list(due) == ["as_of", "days", "region", "overdue", "due", "replacement", "by_region", "instruments"]
     assert len(due["instruments"]) == 5 and due["instruments"][0]["kind"] == "overdue"
-    assert coverage_cli.run(argparse.Namespace(region=None, xlsx=None, chart=None, json=False, as_of=None, history=2)) == 0
+    assert run_command("coverage", "--history", "2") == 0
     printed = capsys.readouterr().out
     assert "coverage ledger" in printed and "coverage of 330000 by month" in printed
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    coverage_cli.register(sub)
-    due_cli.register(sub)
-    assert parser.parse_args(["due", "--days", "7"]).days == 7
+    parser = load_command_class("jiliang.verification", "due").create_parser("jiliang", "due")
+    assert parser.parse_args(["--days", "7"]).days == 7

@@ -1,14 +1,13 @@
 """The JSON contract of issue 5, the input reader, edge cases, the CLI and the plots."""
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 
-from jiliang.commands import comparison as command
 from jiliang.core.comparison import ComparisonInputError, compute_document, parse_rows
 from jiliang.core.comparison.plots import comparison_figure
+from tests.command_line import run_command
 
 from .test_algorithm_a import E3
 
@@ -181,10 +180,7 @@ def test_plot_bytes():
 
 
 def run_cli(argv):
-    parser = argparse.ArgumentParser(prog="jiliang")
-    command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(*argv)
 
 
 def test_cli_json_table_and_plot(tmp_path, capsys):

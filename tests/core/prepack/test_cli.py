@@ -1,22 +1,19 @@
-"""`jiliang prepack` through its module's argparse registration: the --json shapes are a
+"""`jiliang prepack`, the prepack app's management command: the --json shapes are a
 contract (issue 9), key for key."""
 
-import argparse
 import json
 
 import pytest
 
-from jiliang.commands import prepack as command
+from jiliang.cli import main
 from jiliang.core.errors import InputError
+from tests.command_line import run_command
 
 JUDGE_KEYS = ["edition", "T", "n", "lambda", "mean", "s", "mean_ok", "short_T", "short_2T", "allowed_short_T", "pass", "reasons"]
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="jiliang")
-    command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["prepack", *argv])
-    return args.func(args)
+    return run_command("prepack", *argv)
 
 
 def test_tolerance_json(capsys):
@@ -70,6 +67,6 @@ def test_judge_bad_json_names_the_file(tmp_path):
 
 
 def test_errors_are_one_line(capsys):
-    assert command.main(["tolerance", "500", "--unit", "oz"]) == 2
+    assert main(["prepack", "tolerance", "500", "--unit", "oz"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "jiliang: error: unit: unknown unit 'oz'; expected one of g, kg, mL, L, m, m2, count"

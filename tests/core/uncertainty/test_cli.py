@@ -1,12 +1,11 @@
-"""`jiliang uncertainty evaluate` through its own argparse registration."""
+"""`jiliang uncertainty evaluate`, the calculations app's management command."""
 
-import argparse
 import json
 
 import pytest
 
-from jiliang.commands import uncertainty as command
 from jiliang.core.errors import InputError
+from tests.command_line import run_command
 
 DOC = {
     "outputs": {"P": "V**2 / R"},
@@ -15,10 +14,7 @@ DOC = {
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="jiliang")
-    command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(*argv)
 
 
 def test_json_output_is_the_contract(tmp_path, capsys):

@@ -1,43 +1,47 @@
-"""`manage.py audit verify|checkpoint`: the same as `jiliang audit …` (jiliang.audit.cli)."""
+"""`jiliang audit verify|baseline|checkpoint`: verify the hash-chained audit ledger, put existing rows
+on it, export signed checkpoints (the work is in jiliang.audit.cli)."""
 
 from django.core.management.base import BaseCommand
 
-from jiliang.audit import cli as audit_cli
+from jiliang.audit.cli import cmd_baseline, cmd_checkpoint, cmd_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the hash-chained audit ledger and the live rows, or export a checkpoint."
+    help = "verify the audit ledger, export checkpoints"
+    requires_system_checks = []
 
     def add_arguments(self, parser):
-        # The subcommands of `jiliang audit`, registered on this command's parser.
         sub = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-        holder = _Holder(sub)
-        audit_cli.register(holder)
+
+        p = sub.add_parser("verify", help="walk the hash chain and the live rows; exit 1 on tampering")
+        p.add_argument("--json", action="store_true", help="print the report as JSON")
+        p.add_argument("--checkpoint", metavar="FILE", help="also check that the chain still contains this checkpoint")
+        p.add_argument(
+            "--public-key", metavar="PEM", help="the key the checkpoint must be signed with (default: the embedded key)"
+        )
+        p.add_argument("--no-rows", action="store_true", help="check the chain only, not the live rows")
+        p.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="forked processes for a large ledger (default: JILIANG_AUDIT_VERIFY_WORKERS, else 1)",
+        )
+        p.set_defaults(func=cmd_verify)
+
+        p = sub.add_parser(
+            "baseline",
+            help="put every current row of the audited tables on the ledger (a database filled before "
+            "bulk writes were recorded; run verify first)",
+        )
+        p.add_argument("--reason", required=True, help="why the current rows are taken as they are")
+        p.set_defaults(func=cmd_baseline)
+
+        p = sub.add_parser("checkpoint", help="append a checkpoint entry and export the head as JSON")
+        p.add_argument("--out", metavar="FILE", help="write the checkpoint here (default: standard output)")
+        p.add_argument("--key", metavar="PEM", help="sign with this Ed25519 or ECDSA private key (PEM, unencrypted)")
+        p.set_defaults(func=cmd_checkpoint)
 
     def handle(self, *args, **options):
-        code = options["func"](_Namespace(options))
+        code = options["func"](options)
         if code:
             raise SystemExit(code)
-
-
-class _Holder:
-    """Lets `register` add its `audit` parser's subcommands directly under this command."""
-
-    def __init__(self, sub):
-        self.sub = sub
-
-    def add_parser(self, name, **kwargs):
-        return _Flat(self.sub)
-
-
-class _Flat:
-    def __init__(self, sub):
-        self.sub = sub
-
-    def add_subparsers(self, **kwargs):
-        return self.sub
-
-
-class _Namespace:
-    def __init__(self, options):
-        self.__dict__.update(options)

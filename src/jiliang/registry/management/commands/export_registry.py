@@ -11,6 +11,7 @@ from jiliang.registry import exchange
 
 class Command(BaseCommand):
     help = "Export registry tables: one <table>.csv or <table>.jsonl per table into a folder, or one workbook with a sheet per table."
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("directory", help="folder for csv/jsonl files; a path ending in .xlsx writes one workbook")

@@ -1,9 +1,4 @@
-"""Sub-commands of the `jiliang` CLI that do not need Django (pure-core tools).
-
-Each module here defines ``register(subparsers)``, which adds its sub-parser and sets
-``func`` (a callable taking the parsed args and returning an exit code). ``jiliang.cli``
-discovers the modules with pkgutil, so adding a module adds a command.
-"""
+"""Reading the files a command is given: standard input for '-', refusals that name the file."""
 
 from __future__ import annotations
 

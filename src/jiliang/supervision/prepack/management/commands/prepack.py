@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 
-from jiliang.commands import read_text, reading
+from django.core.management.base import BaseCommand
+
+from jiliang.cli_io import read_text, reading
 from jiliang.core import prepack
 from jiliang.core.errors import InputError
 
@@ -21,11 +21,11 @@ def _emit(data: dict, as_json: bool, lines: list[str]) -> None:
         print("\n".join(lines))
 
 
-def _cmd_tolerance(args) -> int:
-    tol = prepack.tolerable_shortfall(args.nominal, args.unit, args.edition)
+def _cmd_tolerance(options) -> int:
+    tol = prepack.tolerable_shortfall(options["nominal"], options["unit"], options["edition"])
     _emit(
         tol.to_json(),
-        args.json,
+        options["json"],
         [
             f"edition: {tol.edition}",
             f"Qn = {tol.nominal:g} {tol.unit} ({tol.kind})",
@@ -35,12 +35,12 @@ def _cmd_tolerance(args) -> int:
     return 0
 
 
-def _cmd_plan(args) -> int:
-    plan = prepack.sampling_plan(args.batch_size, args.edition)
+def _cmd_plan(options) -> int:
+    plan = prepack.sampling_plan(options["batch_size"], options["edition"])
     mean_rule = "checked in full, no mean criterion" if plan.full_check else f"mean ≥ Qn − {plan.lambda_}·s"
     _emit(
         plan.to_json(),
-        args.json,
+        options["json"],
         [
             f"edition: {plan.edition}",
             f"batch size N = {plan.batch_size}: sample n = {plan.n}; {mean_rule}",
@@ -64,10 +64,10 @@ def _read_document(path: str) -> dict:
         ) from None
 
 
-def _cmd_judge(args) -> int:
-    document = _read_document(args.file)
-    with reading(args.file):
-        result = prepack.judge_document(document, args.edition)
+def _cmd_judge(options) -> int:
+    document = _read_document(options["file"])
+    with reading(options["file"]):
+        result = prepack.judge_document(document, options["edition"])
     data = result.to_json()
     lines = [
         f"edition: {result.edition}",
@@ -82,12 +82,24 @@ def _cmd_judge(args) -> int:
     lines.append(f"short by > T: {result.short_T} (allowed {result.plan.allowed_short_T}), short by > 2T: {result.short_2T}")
     lines.append(f"verdict: {'PASS 合格' if result.passed else 'FAIL 不合格'}")
     lines.extend(f"  - {reason}" for reason in result.reasons)
-    _emit(data, args.json, lines)
+    _emit(data, options["json"], lines)
     return 0
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("prepack", help="net content of prepackaged goods (定量包装商品净含量, JJF 1070)")
+class Command(BaseCommand):
+    help = "net content of prepackaged goods (定量包装商品净含量, JJF 1070)"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        code = options["func"](options)
+        if code:
+            raise SystemExit(code)
+
+
+def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="prepack_command", metavar="SUBCOMMAND", required=True)
     edition_help = f"edition of the tables (default {prepack.DEFAULT_EDITION}; available: {', '.join(prepack.edition_names())})"
 
@@ -110,19 +122,3 @@ def register(subparsers) -> None:
     p.add_argument("--edition", default=None, help=edition_help)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_judge)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `prepack` on its own (python -m jiliang.commands.prepack ...)."""
-    parser = argparse.ArgumentParser(prog="jiliang")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["prepack", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except ValueError as exc:
-        print(f"jiliang: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,12 +4,26 @@ registered devices (for the demo, the benchmarks and the fault tests)."""
 from __future__ import annotations
 
 import json
-import os
-import sys
+
+from django.core.management.base import BaseCommand
+from django.db.models import Max
+
+from jiliang.supervision.telemetry import simulator
+from jiliang.supervision.telemetry.models import Device
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("simulate", help="publish simulated smart-instrument telemetry with injected frauds")
+class Command(BaseCommand):
+    help = "publish simulated smart-instrument telemetry with injected frauds"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        run(options)
+
+
+def add_arguments(p) -> None:
     p.add_argument("--devices", type=int, default=100, help="number of devices (registered first if --register)")
     p.add_argument("--rate", type=float, default=100.0, help="messages per second in total (0: as fast as possible)")
     p.add_argument("--fraud-share", type=float, default=0.05, help="share of devices that cheat (on half their messages)")
@@ -23,72 +37,50 @@ def register(subparsers) -> None:
     p.add_argument("--binary", action="store_true", help="publish the compact binary form instead of JSON")
     p.add_argument("--register", action="store_true", help="register devices on registry instruments until there are --devices")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    if args.devices < 1:
+def run(options) -> int:
+    if options["devices"] < 1:
         raise ValueError("devices: must be at least 1")
-    if not 0 <= args.fraud_share <= 1:
+    if not 0 <= options["fraud_share"] <= 1:
         raise ValueError("fraud-share: must be between 0 and 1")
-    if args.rate < 0:
+    if options["rate"] < 0:
         raise ValueError("rate: must not be negative")
-    if args.messages is not None and args.messages < 1:
+    if options["messages"] is not None and options["messages"] < 1:
         raise ValueError("messages: must be at least 1")
-    if args.seconds is not None and args.seconds <= 0:
+    if options["seconds"] is not None and options["seconds"] <= 0:
         raise ValueError("seconds: must be positive")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
-    import django
-
-    django.setup()
-    from django.db.models import Max
-
-    from jiliang.supervision.telemetry import simulator
-    from jiliang.supervision.telemetry.models import Device
-
-    devices = simulator.load_devices(args.devices, register=args.register)
+    devices = simulator.load_devices(options["devices"], register=options["register"])
     if not devices:
         raise ValueError("devices: none registered; run with --register on a registry with instruments (jiliang demo)")
-    first = args.first_seq or (Device.objects.aggregate(m=Max("last_seq"))["m"] or 0) + 1
-    seconds = args.seconds if args.seconds is not None or args.messages is not None else 10.0
-    publisher = simulator.publisher_for(args.broker)
+    first = options["first_seq"] or (Device.objects.aggregate(m=Max("last_seq"))["m"] or 0) + 1
+    seconds = options["seconds"] if options["seconds"] is not None or options["messages"] is not None else 10.0
+    publisher = simulator.publisher_for(options["broker"])
     try:
         report = simulator.simulate(
             devices,
             publisher=publisher,
-            rate=args.rate,
+            rate=options["rate"],
             seconds=seconds,
-            messages=args.messages,
-            fraud_share=args.fraud_share,
-            seed=args.seed,
+            messages=options["messages"],
+            fraud_share=options["fraud_share"],
+            seed=options["seed"],
             first_seq=first,
-            binary=args.binary,
+            binary=options["binary"],
         )
     finally:
         publisher.close()
     # "acknowledged": what the broker confirmed it holds (MQTT PUBACKs, JetStream acks), after every reconnect.
     data = report.as_json() | {
         "devices": len(devices),
-        "broker": args.broker,
+        "broker": options["broker"],
         "acknowledged": publisher.acked,
         "reconnects": publisher.reconnects,
     }
     print(
         json.dumps(data)
-        if args.json
+        if options["json"]
         else f"published {data['published']} messages from {len(devices)} devices ({data['fraud_messages']} with a fraud) "
-        f"in {data['seconds']} s to {args.broker}; {data['acknowledged']} acknowledged, {data['reconnects']} reconnect(s)"
+        f"in {data['seconds']} s to {options['broker']}; {data['acknowledged']} acknowledged, {data['reconnects']} reconnect(s)"
     )
     return 0
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="jiliang")
-    register(parser.add_subparsers(dest="command", required=True))
-    ns = parser.parse_args(["simulate", *sys.argv[1:]])
-    try:
-        raise SystemExit(ns.func(ns))
-    except ValueError as exc:
-        raise SystemExit(f"jiliang: {exc}") from None

@@ -4,13 +4,30 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
+from django.core.management.base import BaseCommand
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("certificate", help="issue, revoke and check the platform's signed certificates (数字证书)")
+from jiliang.certificates import keys, services
+from jiliang.certificates.models import Certificate
+from jiliang.registry.models import CalibrationEvent, Person
+
+
+class Command(BaseCommand):
+    help = "issue, revoke and check the platform's signed certificates (数字证书)"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        code = options["func"](options)
+        if code:
+            raise SystemExit(code)
+
+
+def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="certificate_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("issue", help="issue the signed DCC of a recorded verification or calibration")
@@ -41,29 +58,18 @@ def register(subparsers) -> None:
     q.set_defaults(func=run_ca_init)
 
 
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
-    import django
-
-    django.setup()
-
-
-def run_issue(args) -> int:
-    _setup()
-    from jiliang.certificates import services
-    from jiliang.registry.models import CalibrationEvent, Person
-
-    event = CalibrationEvent.objects.select_related("performer").filter(certificate_number=args.event).first()
+def run_issue(options) -> int:
+    event = CalibrationEvent.objects.select_related("performer").filter(certificate_number=options["event"]).first()
     if event is None:
-        raise SystemExit(f"jiliang: event: no calibration event numbered {args.event!r}")
+        raise SystemExit(f"jiliang: event: no calibration event numbered {options['event']!r}")
     signers = []
     for role in ("verifier", "checker", "approver"):
-        person = Person.objects.filter(pk=getattr(args, role)).first()
+        person = Person.objects.filter(pk=options[role]).first()
         if person is None:
-            raise SystemExit(f"jiliang: --{role}: no person with id {getattr(args, role)}")
+            raise SystemExit(f"jiliang: --{role}: no person with id {options[role]}")
         signers.append((person, role))
-    cert = services.issue_certificate(event, signers, published=not args.unpublished, actor="cli:certificate")
-    if args.json:
+    cert = services.issue_certificate(event, signers, published=not options["unpublished"], actor="cli:certificate")
+    if options["json"]:
         print(
             json.dumps(
                 {
@@ -83,32 +89,25 @@ def run_issue(args) -> int:
     return 0
 
 
-def run_revoke(args) -> int:
-    _setup()
-    from jiliang.certificates import services
-    from jiliang.certificates.models import Certificate
-
-    cert = Certificate.objects.filter(number=args.number).first()
+def run_revoke(options) -> int:
+    cert = Certificate.objects.filter(number=options["number"]).first()
     if cert is None:
-        raise SystemExit(f"jiliang: number: no certificate {args.number!r}")
-    cert = services.revoke_certificate(cert, args.reason, actor="cli:certificate")
+        raise SystemExit(f"jiliang: number: no certificate {options['number']!r}")
+    cert = services.revoke_certificate(cert, options["reason"], actor="cli:certificate")
     print(f"revoked {cert.number} at {cert.revoked_at.isoformat()}: {cert.revocation_reason}")
     return 0
 
 
-def run_check(args) -> int:
-    _setup()
-    from jiliang.certificates import services
-
-    path = Path(args.target)
+def run_check(options) -> int:
+    path = Path(options["target"])
     if path.is_file():
         result = services.verify_uploaded(path.read_bytes())
-    elif args.target == "-":
+    elif options["target"] == "-":
         result = services.verify_uploaded(sys.stdin.buffer.read())
     else:
-        result = services.check_number(args.target)
+        result = services.check_number(options["target"])
     data = result.to_dict()
-    if args.json:
+    if options["json"]:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif not data["found"] and not data["signatures"] and not data["schema"]["errors"]:
         print(f"certificate {data['number']}: NOT FOUND")
@@ -127,12 +126,9 @@ def run_check(args) -> int:
     return 0 if data["valid"] else 1
 
 
-def run_ca_init(args) -> int:
-    _setup()
-    from jiliang.certificates import keys
-
-    ca = keys.init_authority(args.name, replace=args.replace)
-    if args.pem:
-        Path(args.pem).write_text(ca.cert_pem)
+def run_ca_init(options) -> int:
+    ca = keys.init_authority(options["name"], replace=options["replace"])
+    if options["pem"]:
+        Path(options["pem"]).write_text(ca.cert_pem)
     print(f"root CA {ca.name}: serial {ca.serial}, valid until {ca.valid_until.date().isoformat()}")
     return 0

@@ -4,26 +4,42 @@ done by the pure core in ``jiliang.core.dcc``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import sys
 from pathlib import Path
 
-from jiliang.commands import read_bytes, reading
+from django.core.management.base import BaseCommand
+
+from jiliang.cli_io import read_bytes, reading
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_dcc
 from jiliang.core.dcc.errors import DccError
 from jiliang.core.dcc.model import record_from_dict
 from jiliang.core.dcc.parse import parse_dcc
 from jiliang.core.dcc.render import render_html
+from jiliang.core.dcc.sample import sample_record
 from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
 from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import verify_dcc
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("dcc", help="digital calibration certificates (数字校准证书, PTB DCC 3.3.0)")
+class Command(BaseCommand):
+    help = "digital calibration certificates (数字校准证书, PTB DCC 3.3.0)"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        code = options["func"](options)
+        if code:
+            raise SystemExit(code)
+
+
+def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="dcc_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("build", help="build a DCC from a JSON certificate record")
@@ -97,9 +113,9 @@ def _read_bytes(path: str) -> bytes:
 def _naming_the_file(run, attribute: str):
     """``run`` with its refusals located in the file it was given (``args.<attribute>``)."""
 
-    def wrapped(args) -> int:
-        with reading(getattr(args, attribute)):
-            return run(args)
+    def wrapped(options) -> int:
+        with reading(options[attribute]):
+            return run(options)
 
     return wrapped
 
@@ -112,50 +128,46 @@ def _write(data: bytes, output: str | None) -> None:
         sys.stdout.flush()
 
 
-def run_build(args) -> int:
+def run_build(options) -> int:
     try:
-        data = json.loads(_read_bytes(args.record))
+        data = json.loads(_read_bytes(options["record"]))
     except json.JSONDecodeError as exc:
         raise DccError(f"not JSON ({exc})", code="file_bad_json", msg=exc.msg, line=exc.lineno) from None
     xml = build_dcc(record_from_dict(data))
     report = validate_schema(xml)
     if not report.valid:
         raise DccError(f"built document is not valid DCC {DCC_VERSION}: {report.errors[0]}")
-    _write(xml, args.output)
+    _write(xml, options["output"])
     return 0
 
 
-def run_example_record(args) -> int:
-    import dataclasses
-
-    from jiliang.core.dcc.sample import sample_record
-
-    print(json.dumps(dataclasses.asdict(sample_record(args.results)), ensure_ascii=False, indent=2, default=str))
+def run_example_record(options) -> int:
+    print(json.dumps(dataclasses.asdict(sample_record(options["results"])), ensure_ascii=False, indent=2, default=str))
     return 0
 
 
-def run_validate(args) -> int:
-    data = _read_bytes(args.file)
+def run_validate(options) -> int:
+    data = _read_bytes(options["file"])
     report = validate_schema(data)
     problems = parse_dcc(data)["unit_problems"] if report.valid else []
     valid = report.valid and not problems
-    if args.json:
+    if options["json"]:
         print(
             json.dumps(
-                {"file": args.file, "valid": valid, "schema_errors": list(report.errors), "unit_errors": problems},
+                {"file": options["file"], "valid": valid, "schema_errors": list(report.errors), "unit_errors": problems},
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        print(f"{args.file}: {'valid' if valid else 'NOT valid'} (DCC {DCC_VERSION}, D-SI 2.2.1)")
+        print(f"{options['file']}: {'valid' if valid else 'NOT valid'} (DCC {DCC_VERSION}, D-SI 2.2.1)")
         for line in [*report.errors, *problems]:
             print(f"  {line}")
     return 0 if valid else 1
 
 
-def run_parse(args) -> int:
-    print(json.dumps(parse_dcc(_read_bytes(args.file)), ensure_ascii=False, indent=2))
+def run_parse(options) -> int:
+    print(json.dumps(parse_dcc(_read_bytes(options["file"])), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -171,24 +183,26 @@ def _parse_time(text: str | None) -> dt.datetime:
     return moment
 
 
-def run_sign(args) -> int:
+def run_sign(options) -> int:
     passphrase = None
-    if args.password_env:
-        value = os.environ.get(args.password_env)
+    if options["password_env"]:
+        value = os.environ.get(options["password_env"])
         if value is None:
-            raise DccError(f"--password-env: environment variable {args.password_env} is not set")
+            raise DccError(f"--password-env: environment variable {options['password_env']} is not set")
         passphrase = value.encode()
-    signer = Signer.from_pem(Path(args.key).read_bytes(), Path(args.cert).read_bytes(), passphrase, role=args.role)
-    signed = sign_dcc(parse_xml(_read_bytes(args.file)), signer, _parse_time(args.time))
-    _write(signed, args.output or args.file)
+    signer = Signer.from_pem(
+        Path(options["key"]).read_bytes(), Path(options["cert"]).read_bytes(), passphrase, role=options["role"]
+    )
+    signed = sign_dcc(parse_xml(_read_bytes(options["file"])), signer, _parse_time(options["time"]))
+    _write(signed, options["output"] or options["file"])
     return 0
 
 
-def run_verify(args) -> int:
-    anchors = [c for path in args.trust for c in pki.load_certificates(Path(path).read_bytes())]
-    intermediates = [c for path in args.intermediate for c in pki.load_certificates(Path(path).read_bytes())]
-    revoked: set = {s.lower().lstrip("0") or "0" for s in args.revoked}
-    for path in args.crl:
+def run_verify(options) -> int:
+    anchors = [c for path in options["trust"] for c in pki.load_certificates(Path(path).read_bytes())]
+    intermediates = [c for path in options["intermediate"] for c in pki.load_certificates(Path(path).read_bytes())]
+    revoked: set = {s.lower().lstrip("0") or "0" for s in options["revoked"]}
+    for path in options["crl"]:
         crl = Path(path).read_bytes()
         for anchor in anchors:
             try:
@@ -199,21 +213,21 @@ def run_verify(args) -> int:
         else:
             raise DccError(f"--crl {path}: not signed by any --trust certificate")
     verdict = verify_dcc(
-        _read_bytes(args.file),
+        _read_bytes(options["file"]),
         trust_anchors=anchors,
         intermediates=intermediates,
         revoked=revoked or None,
-        expected_identifier=args.expect_id,
-        required_roles=args.require_role,
+        expected_identifier=options["expect_id"],
+        required_roles=options["require_role"],
     )
-    if args.json:
-        print(json.dumps({"file": args.file, **verdict.to_dict()}, ensure_ascii=False, indent=2))
+    if options["json"]:
+        print(json.dumps({"file": options["file"], **verdict.to_dict()}, ensure_ascii=False, indent=2))
     else:
 
         def yes(ok):
             return "yes" if ok else "NO"
 
-        print(f"{args.file}: {'VALID' if verdict.valid else 'NOT VALID'} ({verdict.unique_identifier})")
+        print(f"{options['file']}: {'VALID' if verdict.valid else 'NOT VALID'} ({verdict.unique_identifier})")
         print(f"  schema valid:      {yes(verdict.schema_valid)}" + (f" ({verdict.schema_note})" if verdict.schema_note else ""))
         print(f"  signature valid:   {yes(verdict.signature_valid)}")
         print(f"  chain valid:       {yes(verdict.chain_valid)} (at the signing time)")
@@ -227,6 +241,6 @@ def run_verify(args) -> int:
     return 0 if verdict.valid else 1
 
 
-def run_render(args) -> int:
-    _write(render_html(_read_bytes(args.file), lang=args.lang).encode("utf-8"), args.output)
+def run_render(options) -> int:
+    _write(render_html(_read_bytes(options["file"]), lang=options["lang"]).encode("utf-8"), options["output"])
     return 0

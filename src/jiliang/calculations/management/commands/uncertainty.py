@@ -7,12 +7,30 @@ import json
 import sys
 from pathlib import Path
 
-from jiliang.commands import read_text, reading
+import yaml
+from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
+
+from jiliang.cli_io import read_text, reading
 from jiliang.core.errors import InputError
+from jiliang.core.uncertainty import evaluate_document, render_histogram
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("uncertainty", help="measurement uncertainty (GUM, Monte Carlo) 测量不确定度")
+class Command(BaseCommand):
+    help = "measurement uncertainty (GUM, Monte Carlo) 测量不确定度"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        code = options["func"](options)
+        if code:
+            raise SystemExit(code)
+
+
+def add_arguments(parser) -> None:
     commands = parser.add_subparsers(dest="uncertainty_command", required=True)
     evaluate = commands.add_parser("evaluate", help="evaluate a model file (.json, .yaml)")
     evaluate.add_argument("model", help="model file: JSON or YAML (.yaml/.yml)")
@@ -28,8 +46,6 @@ def load_document(path: str) -> dict:
     text = read_text(path)
     try:
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
             doc = yaml.safe_load(text)
         else:
             doc = json.loads(text)
@@ -55,19 +71,17 @@ def trial_count(text: str) -> int:
     return int(value)
 
 
-def run_evaluate(args) -> int:
-    from jiliang.core.uncertainty import evaluate_document, render_histogram
-
-    doc = load_document(args.model)
-    with reading(args.model):
-        result = evaluate_document(doc, method=args.method, trials=args.trials, seed=args.seed)
-    if args.plot:
-        if args.method == "gum":
+def run_evaluate(options) -> int:
+    doc = load_document(options["model"])
+    with reading(options["model"]):
+        result = evaluate_document(doc, method=options["method"], trials=options["trials"], seed=options["seed"])
+    if options["plot"]:
+        if options["method"] == "gum":
             raise SystemExit("jiliang: --plot needs --method mc or both")
-        fmt = "svg" if args.plot.lower().endswith(".svg") else "png"
+        fmt = "svg" if options["plot"].lower().endswith(".svg") else "png"
         first = next(iter((result.get("mc") or result)["outputs"]))
-        Path(args.plot).write_bytes(render_histogram(result, first, fmt))
-    if args.json:
+        Path(options["plot"]).write_bytes(render_histogram(result, first, fmt))
+    if options["json"]:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -84,8 +98,6 @@ def _fmt(x) -> str:
 
 
 def _print_tables(result: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     parts = (

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import orjson
+from django.core.management.base import BaseCommand
+from rich.console import Console
+from rich.table import Table
 
-from jiliang.commands import read_text, reading
+from jiliang.cli_io import read_text, reading
 from jiliang.core.comparison import ESTIMATORS, evaluate, parse_rows, results_from_rows, to_document
 from jiliang.core.comparison.document import WITHOUT_U
 from jiliang.core.comparison.errors import ComparisonInputError
@@ -18,8 +21,20 @@ from jiliang.core.comparison.errors import ComparisonInputError
 RICH_TABLE_ROWS = 500
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("comparison", help="comparisons and proficiency testing (计量比对)")
+class Command(BaseCommand):
+    help = "comparisons and proficiency testing (计量比对)"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        code = options["func"](options)
+        if code:
+            raise SystemExit(code)
+
+
+def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="comparison_command", metavar="ACTION", required=True)
     p = sub.add_parser("compute", help="reference value, degrees of equivalence, En, z and zeta from a results file")
     p.add_argument("file", help="CSV or JSON results: lab, value, u[, dof, in_reference]; '-' reads standard input")
@@ -41,24 +56,24 @@ def _read(path: str) -> tuple[str, str]:
     return text, "json" if Path(path).suffix.lower() == ".json" else "csv"
 
 
-def run_compute(args) -> int:
+def run_compute(options) -> int:
     plot_format = None
-    if args.plot:
-        plot_format = Path(args.plot).suffix.lower().lstrip(".")
+    if options["plot"]:
+        plot_format = Path(options["plot"]).suffix.lower().lstrip(".")
         if plot_format not in ("png", "svg"):
-            raise ComparisonInputError("plot", f"output must end in .png or .svg, got {args.plot!r}")
-    text, fmt = _read(args.file)
-    with reading(args.file):
-        results = results_from_rows(parse_rows(text, fmt), require_u=args.estimator not in WITHOUT_U)
-        evaluation = evaluate(results, args.estimator, args.sigma_pt)
+            raise ComparisonInputError("plot", f"output must end in .png or .svg, got {options['plot']!r}")
+    text, fmt = _read(options["file"])
+    with reading(options["file"]):
+        results = results_from_rows(parse_rows(text, fmt), require_u=options["estimator"] not in WITHOUT_U)
+        evaluation = evaluate(results, options["estimator"], options["sigma_pt"])
     document = to_document(evaluation)
-    if args.plot:
-        from jiliang.core.comparison.plots import evaluation_figure
+    if options["plot"]:
+        from jiliang.core.comparison.plots import evaluation_figure  # matplotlib loads only for a plot
 
-        Path(args.plot).write_bytes(
-            evaluation_figure(evaluation, plot_format, title=f"{Path(args.file).name} — {args.estimator}")
+        Path(options["plot"]).write_bytes(
+            evaluation_figure(evaluation, plot_format, title=f"{Path(options['file']).name} — {options['estimator']}")
         )
-    if args.json:  # orjson: 200 000 participants in a fraction of a second (json.dumps with indent: 10 s)
+    if options["json"]:  # orjson: 200 000 participants in a fraction of a second (json.dumps with indent: 10 s)
         sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         sys.stdout.flush()
     elif len(document["participants"]) > RICH_TABLE_ROWS:
@@ -102,8 +117,6 @@ def _print_plain(evaluation, document) -> None:
 
 
 def _print_table(evaluation, document) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not console.is_terminal:  # piped output: do not squeeze the table to 80 columns

@@ -5,20 +5,28 @@ message per line pair, as the devices send them; see jiliang.supervision.telemet
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
+from django.core.management.base import BaseCommand
 
-def _setup():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiliang.settings")
-    import django
-
-    django.setup()
+from jiliang.supervision.telemetry import worker
+from jiliang.supervision.telemetry.pipeline import Pipeline
+from jiliang.supervision.telemetry.services import sweep
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("ingest", help="consume telemetry from the broker (MQTT / NATS) or a file into the database")
+class Command(BaseCommand):
+    help = "consume telemetry from the broker (MQTT / NATS) or a file into the database"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        run(options)
+
+
+def add_arguments(p) -> None:
     p.add_argument(
         "--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port (Mosquitto) or nats://host:port (JetStream)"
     )
@@ -52,66 +60,59 @@ def register(subparsers) -> None:
     )
     p.add_argument("--sweep", action="store_true", help="run the periodic rules once and exit")
     p.add_argument("--json", action="store_true", help="print the final counts as JSON")
-    p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    if args.batch_size < 1 or args.batch_size > 16000:
+def run(options) -> int:
+    if options["batch_size"] < 1 or options["batch_size"] > 16000:
         raise ValueError("batch-size: must be between 1 and 16000 (four batches must fit the 65,535 MQTT receive window)")
-    _setup()
-    from jiliang.supervision.telemetry import worker
-    from jiliang.supervision.telemetry.pipeline import Pipeline
-
-    if args.sweep_interval < 0:
+    if options["sweep_interval"] < 0:
         raise ValueError("sweep-interval: must not be negative")
-    if args.flush_interval <= 0:
-        raise ValueError(f"flush-interval: must be more than 0 seconds, got {args.flush_interval}")
-    if args.sweep:
-        from jiliang.supervision.telemetry.services import sweep
-
+    if options["flush_interval"] <= 0:
+        raise ValueError(f"flush-interval: must be more than 0 seconds, got {options['flush_interval']}")
+    if options["sweep"]:
         counts = sweep()
         print(
             json.dumps(counts)
-            if args.json
+            if options["json"]
             else f"alerts opened: {sum(counts.values())} " + ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
         )
         return 0
-    if args.file:
-        stats = import_file(args.file, batch_size=args.batch_size)
+    if options["file"]:
+        stats = import_file(options["file"], batch_size=options["batch_size"])
     else:
-        scheme, host, port = worker.parse_broker(args.broker)
+        scheme, host, port = worker.parse_broker(options["broker"])
         if scheme == "mqtt":
-            topic = args.topic or "jiliang/t/+/up"
-            if args.share:
-                topic = f"$share/{args.share}/{topic}"
+            topic = options["topic"] or "jiliang/t/+/up"
+            if options["share"]:
+                topic = f"$share/{options['share']}/{topic}"
             source = worker.MqttIngest(
                 host,
                 port,
                 topic=topic,
-                client_id=args.client_id,
-                batch_size=args.batch_size,
-                flush_interval=args.flush_interval,
-                receive_maximum=args.receive_maximum,
+                client_id=options["client_id"],
+                batch_size=options["batch_size"],
+                flush_interval=options["flush_interval"],
+                receive_maximum=options["receive_maximum"],
                 pipeline=Pipeline(),
-                sweep_interval=args.sweep_interval,
+                sweep_interval=options["sweep_interval"],
             )
         else:
             source = worker.NatsIngest(
                 host,
                 port,
-                subject=args.topic or worker.NATS_SUBJECTS,
-                durable=args.client_id,
-                batch_size=args.batch_size,
-                flush_interval=args.flush_interval,
+                subject=options["topic"] or worker.NATS_SUBJECTS,
+                durable=options["client_id"],
+                batch_size=options["batch_size"],
+                flush_interval=options["flush_interval"],
                 pipeline=Pipeline(),
-                sweep_interval=args.sweep_interval,
+                sweep_interval=options["sweep_interval"],
             )
         try:
-            stats = source.run(seconds=args.seconds, idle_exit=args.idle_exit)
+            stats = source.run(seconds=options["seconds"], idle_exit=options["idle_exit"])
         except KeyboardInterrupt:
             stats = source.stats
     data = stats.as_json()
-    if args.json:
+    if options["json"]:
         print(json.dumps(data))
     else:
         print(
@@ -123,10 +124,7 @@ def run(args) -> int:
 
 def import_file(path: str, batch_size: int = 2000):
     """Each message is its body line followed by its signature line."""
-    from jiliang.supervision.telemetry.pipeline import Pipeline
-    from jiliang.supervision.telemetry.worker import IngestStats
-
-    pipeline, stats = Pipeline(), IngestStats()
+    pipeline, stats = Pipeline(), worker.IngestStats()
     try:
         handle = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as exc:
@@ -141,15 +139,3 @@ def import_file(path: str, batch_size: int = 2000):
         chunk = messages[i : i + batch_size]
         stats.add(len(chunk), pipeline.handle(chunk))
     return stats
-
-
-if __name__ == "__main__":  # python -m jiliang.commands.ingest …
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="jiliang")
-    register(parser.add_subparsers(dest="command", required=True))
-    ns = parser.parse_args(["ingest", *sys.argv[1:]])
-    try:
-        raise SystemExit(ns.func(ns))
-    except ValueError as exc:
-        raise SystemExit(f"jiliang: {exc}") from None

@@ -1,0 +1,24 @@
+"""`jiliang demo`: create, fill and serve the demo province (jiliang.registry.demo)."""
+
+from django.core.management.base import BaseCommand
+
+from jiliang.registry.demo import prepare_demo
+from jiliang.server import add_server_arguments, serve
+
+
+class Command(BaseCommand):
+    help = "create, fill and serve the demo province"
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        add_server_arguments(parser)
+        parser.add_argument("--instruments", type=int, default=100_000, help="size of the demo province (default 100000)")
+        parser.add_argument("--seed", type=int, default=2035)
+
+    def handle(self, *args, host, port, workers, instruments, seed, **options):
+        logins = prepare_demo(instruments=instruments, seed=seed)
+        self.stdout.write(f"Jiliang demo province is ready: http://{host}:{port}/")
+        for role, (username, password) in logins.items():
+            self.stdout.write(f"  {role:<14} {username} / {password}")
+        self.stdout.flush()
+        serve(host, port, workers=workers)
