@@ -63,6 +63,8 @@ def _run(argv: list[str]) -> None:
     command = load_command_class(commands[name], name)
     # --traceback lets a CommandError reach main(), which reports every error the same way
     # (one line, exit 2) instead of run_from_argv's "CommandError: …" and exit 1.
+    if name == "migrate":  # unattended, as `jiliang migrate` always was (scripts, CI, the demo)
+        rest = ["--noinput", *rest]
     command.run_from_argv(["jiliang", argv[0], "--traceback", *rest])
 
 
