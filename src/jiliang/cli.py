@@ -13,6 +13,7 @@ import sys
 
 import django
 from django.core.management import execute_from_command_line, get_commands, load_command_class
+from django.core.management.base import handle_default_options
 
 from jiliang.errors import describe
 
@@ -61,11 +62,17 @@ def _run(argv: list[str]) -> None:
         print(f"jiliang: error: unknown command {argv[0]!r} (jiliang --help lists them)", file=sys.stderr)
         raise SystemExit(2)
     command = load_command_class(commands[name], name)
-    # --traceback lets a CommandError reach main(), which reports every error the same way
-    # (one line, exit 2) instead of run_from_argv's "CommandError: …" and exit 1.
     if name == "migrate":  # unattended, as `jiliang migrate` always was (scripts, CI, the demo)
         rest = ["--noinput", *rest]
-    command.run_from_argv(["jiliang", argv[0], "--traceback", *rest])
+    # run_from_argv without its two side effects: it turns a CommandError into "CommandError: …"
+    # and exit 1 (main() reports every error the same way: one line, exit 2), and it closes
+    # every database connection when done (a caller in the same process, such as a test
+    # inside a transaction, keeps its connection).
+    parser = command.create_parser("jiliang", argv[0])
+    parsed = parser.parse_args(rest)
+    handle_default_options(parsed)
+    options = vars(parsed)
+    command.execute(*options.pop("args", ()), **options)
 
 
 def main(argv: list[str] | None = None) -> int:
