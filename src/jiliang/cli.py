@@ -68,6 +68,7 @@ def _run(argv: list[str]) -> None:
     # and exit 1 (main() reports every error the same way: one line, exit 2), and it closes
     # every database connection when done (a caller in the same process, such as a test
     # inside a transaction, keeps its connection).
+    command._called_from_command_line = True  # bad arguments: usage and exit 2, as run_from_argv does
     parser = command.create_parser("jiliang", argv[0])
     parsed = parser.parse_args(rest)
     handle_default_options(parsed)
