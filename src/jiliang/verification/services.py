@@ -259,14 +259,7 @@ def _signatory_reasons(
         seen[person.pk] = role
         if person.organisation_id != institution.pk:
             reasons.append((role, f"{person.name} is not on the staff of {institution.name}"))
-        quals = list(reg.Qualification.objects.filter(person=person, kind=reg.Qualification.Kind.VERIFIER, catalog_item=item))
-        if not quals:
-            reasons.append((role, f"{person.name} holds no verifier qualification (检定员证) for {item.code} {item.name}"))
-        elif not any(q.valid_from <= on <= q.valid_until for q in quals):
-            last = max(q.valid_until for q in quals)
-            reasons.append(
-                (role, f"{person.name}'s verifier qualification for {item.code} is not valid on {on} (valid until {last})")
-            )
+        reasons.extend((role, why) for why in registry_services.qualification_reasons(person, item, on))
     return reasons
 
 
