@@ -470,13 +470,10 @@ def _columns(fresh) -> dict[str, dict[str, list]]:
 
 def _audit_alerts(alerts) -> None:
     """Alerts are writes that matter: append them to the audit ledger."""
-    try:
-        record_many(
-            "create",
-            Alert,
-            [{"id": a.pk, "rule": a.rule, "instrument_id": a.instrument_id} for a in alerts],
-            read_back=False,
-            reason="telemetry early warning",
-        )
-    except TypeError:
-        return
+    record_many(
+        "create",
+        Alert,
+        [{"id": a.pk, "rule": a.rule, "instrument_id": a.instrument_id} for a in alerts],
+        read_back=False,
+        reason="telemetry early warning",
+    )
