@@ -148,6 +148,17 @@ def _counts():
     return reg.CalibrationEvent.objects.count(), Certificate.objects.count()
 
 
+def test_import_passes_the_rules_every_event_write_shares(device):
+    # Issue 16 item 1: an imported calibration dated in the future is refused like any
+    # other event write (registry.services), and nothing is written.
+    future = (dt.date.today() + dt.timedelta(days=30)).isoformat().encode()
+    xml = _unsigned("FUTURE-1").replace(b">1957-08-13<", b">" + future + b"<")
+    before = _counts()
+    with pytest.raises(services.CertificateError, match="performed_on: .* is in the future"):
+        services.import_external_dcc(xml, device)
+    assert _counts() == before
+
+
 def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(device, nim):
     """Unsigned, self-signed (naming the institution itself) and signed by a trusted signer of
     another name: none may be recorded as performed by an institution that did not sign it."""

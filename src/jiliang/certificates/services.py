@@ -23,6 +23,7 @@ from jiliang.core.dcc.parse import parse_dcc, quantities
 from jiliang.core.dcc.schema import assert_schema_valid, parse_xml
 from jiliang.core.dcc.sign import sign_dcc
 from jiliang.core.dcc.verify import Verdict, verify_dcc
+from jiliang.registry import services as registry_services
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
 from . import keys, records
@@ -528,7 +529,7 @@ def import_external_dcc(
     conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
     passed = True if conformity == {"pass"} else False if "fail" in conformity else None
     valid_until = _add_months(ended, valid_months)
-    event = CalibrationEvent.objects.create(
+    event = CalibrationEvent(
         instrument=device,
         performer=attribution.performer,
         kind=CalibrationEvent.Kind.CALIBRATION,
@@ -540,6 +541,12 @@ def import_external_dcc(
         certificate_number=number,
         external_source=lab[:200],
     )
+    # The rules every event write passes (registry.services): reach, a date not in the future.
+    try:
+        registry_services.check_event(None, event, ())
+    except registry_services.Refused as refused:
+        raise CertificateError(f"file: {refused}") from None
+    event.save()
     issued = verdict.signatures[0].signing_time if verdict.signatures else None
     trusted = attribution.signature_status in (Certificate.SignatureStatus.PLATFORM, Certificate.SignatureStatus.TRUSTED)
     cert = Certificate.objects.create(
