@@ -19,6 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from scipy import stats
 
+from jiliang.core.numbers import short
+
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 52, 46
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -52,20 +54,6 @@ def _tick_label(x: float, step: float) -> str:
         return f"{x:.4g}"
     text = f"{x:.{decimals}f}"
     return "0" if float(text) == 0 else text
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _short(x: float) -> str:
-    """A density tick: 3 significant digits, m×10ⁿ outside 0.001 to 10⁵."""
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e5:
-        return f"{x:.3g}"
-    mantissa, exponent = f"{x:.2e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def _c(v: float) -> str:
@@ -149,7 +137,7 @@ def histogram_svg(
         y = TOP + PLOT_H - frac * PLOT_H
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{_c(y)}" y2="{_c(y)}" stroke="#dde3ea"/>')
         parts.append(
-            f'<text class="chart-tick" x="{LEFT - 6}" y="{_c(y + 4)}" text-anchor="end">{escape(_short(ymax * frac))}</text>'
+            f'<text class="chart-tick" x="{LEFT - 6}" y="{_c(y + 4)}" text-anchor="end">{escape(short(ymax * frac, 3))}</text>'
         )
     parts.append("</g>")
     density_label = escape(_("概率密度"))  # outside the f-string: xgettext does not look inside one

@@ -12,6 +12,7 @@ import math
 
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.core.numbers import scientific
 from jiliang.core.uncertainty.rounding import round_uncertainty
 
 from .builder import DISTRIBUTION_LABELS
@@ -40,15 +41,6 @@ def at_place(x: float | None, place: int) -> str:
         return scientific(x, min(max(1, math.floor(math.log10(abs(x))) - place + 1), 15))
     text = f"{x:.{max(0, -place)}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def scientific(x: float, digits: int) -> str:
-    """``x`` as m×10ⁿ with ``digits`` significant digits (9.70×10⁻⁶)."""
-    mantissa, exponent = f"{x:.{max(digits, 1) - 1}e}".split("e")
-    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def sig(x: float | None, digits: int = 3) -> str:

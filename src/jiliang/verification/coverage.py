@@ -437,10 +437,9 @@ def export_xlsx(ledger: Ledger, target_file=None) -> bytes | None:
 def coverage_chart(ledger: Ledger, fmt: str = "svg", level: str | None = None) -> bytes:
     """Bars of the rolled-up coverage rate of the regions at one level (default: cities, or
     the counties when the ledger covers one city), with the target line."""
-    import matplotlib
+    from jiliang.core.plotting import figure_class
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    Figure = figure_class()
 
     if fmt not in ("svg", "png"):
         raise ValueError(f"fmt: must be svg or png, got {fmt!r}")

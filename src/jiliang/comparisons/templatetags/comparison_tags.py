@@ -2,6 +2,8 @@
 
 from django import template
 
+from jiliang.core.numbers import short
+
 register = template.Library()
 
 
@@ -10,6 +12,6 @@ def sig(value, digits=4):
     if value is None or value == "":
         return "—"
     try:
-        return f"{float(value):.{int(digits)}g}"
+        return short(float(value), int(digits))
     except (TypeError, ValueError):
         return "—"

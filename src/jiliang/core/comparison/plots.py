@@ -18,10 +18,9 @@ def comparison_figure(labs, values, U, ref_value, U_ref, d, U_d, fmt: str = "png
     (``used`` False) are drawn with open markers."""
     if fmt not in FORMATS:
         raise ComparisonInputError("plot", f"unknown image format {fmt!r} (expected png or svg)")
-    import matplotlib
+    from jiliang.core.plotting import figure_class
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    Figure = figure_class()
 
     labs = list(labs)
     pos = np.arange(len(labs))

@@ -15,10 +15,9 @@ def render_histogram(result: dict, output: str, fmt: str = "png") -> bytes:
     Gaussian (or scaled t) PDF and its coverage interval are drawn too. Returns PNG or
     SVG bytes.
     """
-    import matplotlib
+    from jiliang.core.plotting import figure_class
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    Figure = figure_class()
 
     if fmt not in ("png", "svg"):
         raise ValueError(f"format: use png or svg, not {fmt!r}")

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.core.numbers import short
 from jiliang.registry import models
 from jiliang.registry.views import object_url, opens_table, request_actor
 
@@ -69,7 +70,7 @@ def sig(value, digits=6):
     if value is None or value == "":
         return ""
     try:
-        return f"{float(value):.{int(digits)}g}"
+        return short(float(value), int(digits))
     except (TypeError, ValueError):
         return value
 
