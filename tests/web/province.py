@@ -186,7 +186,7 @@ def _published_comparison(p: Province, chosen):
         administrator_region=p.province,
         submission_deadline=timezone.now() + dt.timedelta(days=10),
     )
-    m = services.add_measurand(pilot, c, name="nominal point", quantity=quantity, nominal_value=100.0)
+    m = services.add_measurand(pilot, c, name="标称点", quantity=quantity, nominal_value=100.0)
     for i, std in enumerate(chosen):
         services.add_participant(pilot, c, institution=std.holder, standard=std, label=f"L{i + 1}")
     services.open_submissions(pilot, c)
@@ -196,8 +196,8 @@ def _published_comparison(p: Province, chosen):
         services.submit(staff[std.holder_id], c, measurand=m, value=value, u=0.0002, dof=30)
     services.close_submissions(pilot, c)
     services.compute(pilot, c, estimator="paule-mandel")
-    services.write_report(pilot, c, stage="draft_a", introduction="web tests")
-    services.write_report(pilot, c, stage="draft_b", introduction="web tests")
+    services.write_report(pilot, c, stage="draft_a", introduction="网页测试报告")
+    services.write_report(pilot, c, stage="draft_b", introduction="网页测试报告")
     services.approve(admin, c)
     return services.publish(admin, c)
 
@@ -261,9 +261,9 @@ def _alert(p: Province):
         instrument=p.instrument,
         region=p.instrument.region,
         owner=p.enterprise,
-        rule="volume.drift",
+        rule="any.peer_drift",
         severity=Alert.Severity.HIGH,
-        evidence={"drift": 0.012},
+        evidence={"drift": 0.012, "peers": 12},
     )
 
 

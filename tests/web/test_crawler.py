@@ -15,6 +15,7 @@ page answers 5xx to anyone. The navigation bar shown to a role links only pages 
 ``OK`` for it, and each of those links renders.
 """
 
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -333,15 +334,20 @@ def _followable(href: str) -> str | None:
     return match.view_name
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_no_page_links_a_page_the_role_is_refused(province, role):
-    """Walk every page the role may open and follow the links on it: none answers 403, nor
-    sends a signed-out visitor to sign in (a link is shown only where the action is allowed)."""
+_WALKS: dict = {}
+
+
+def walk_site(province, role: str):
+    """Every page the role may open and the pages their links lead to (a few per URL name),
+    once per role and province: (refused links, {url: HTML of each page that rendered})."""
+    key = (id(province), role)
+    if key in _WALKS:
+        return _WALKS[key]
     client = client_for(province, role)
     login = resolve_url(settings.LOGIN_URL)
     followed: dict[str, int] = {}
     seen: set[str] = set()
-    refused = []
+    refused, rendered = [], {}
     queue = []
     for _route, name in pages():
         if outcomes_of(name, province)[role] != OK:
@@ -360,6 +366,7 @@ def test_no_page_links_a_page_the_role_is_refused(province, role):
             continue
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
+        rendered[url] = response.content
         for href in _links(response.content):
             name = _followable(href)
             if name is None or name.startswith(("accounts:logout",)) or href.split("#")[0] in seen:
@@ -368,4 +375,53 @@ def test_no_page_links_a_page_the_role_is_refused(province, role):
                 continue
             followed[name] = followed.get(name, 0) + 1
             queue.append((href.split("#")[0], url))
+    _WALKS[key] = (refused, rendered)
+    return refused, rendered
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_links_a_page_the_role_is_refused(province, role):
+    """Walk every page the role may open and follow the links on it: none answers 403, nor
+    sends a signed-out visitor to sign in (a link is shown only where the action is allowed)."""
+    refused, rendered = walk_site(province, role)
+    assert rendered
     assert not refused, f"{role} is shown links to pages that refuse it:\n" + "\n".join(refused)
+
+
+# ---------------------------------------------------------------------------- language
+
+# What may stay in Latin letters on a Chinese page (issue #23 item 8): proper names, units
+# and the names of formats and standards. Codes (JJG 596-2012, JL-V2026-…) hold digits or
+# are upper-case acronyms and pass on their own; text marked lang="en" (an English name
+# field) and code, pre and .mono elements are not read.
+LATIN_ALLOWED = {
+    "Jiliang", "English", "Cox", "DerSimonian", "Laird", "Paule", "Mandel", "Monte", "Carlo", "WebP",
+    "kWh", "kPa", "MPa", "mGy", "mSv", "mm", "km", "kg", "mg", "Hz", "nm", "rel", "ref", "eff", "sqrt", "exp",
+    "log", "sin", "cos", "tan", "pi", "json", "yaml", "web-superuser", "web-auditor", "web-public",
+    "web-county-admin", "web-enterprise", "web-staff",
+}  # fmt: skip
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+[A-Za-z]")
+
+
+def latin_words(content: bytes) -> list[str]:
+    """Latin-letter words a reader sees on the page that are neither codes nor allowed names."""
+    tree = html.fromstring(content)
+    for skipped in tree.xpath(
+        "//script|//style|//code|//pre|//svg|//textarea|//*[@lang='en']|//*[contains(concat(' ', @class, ' '), ' mono ')]"
+    ):
+        skipped.drop_tree()
+    texts = tree.xpath("//body//text()|//body//@title|//body//@placeholder|//body//@aria-label|//title//text()")
+    words = []
+    for text in texts:
+        for word in LATIN_WORD.findall(text):
+            if word in LATIN_ALLOWED or word.isupper() or any(c.isdigit() for c in word):
+                continue
+            words.append(f"{word!r} in {text.strip()[:80]!r}")
+    return words
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_chinese_pages_show_no_english(province, role):
+    _refused, rendered = walk_site(province, role)
+    english = {url: words for url, content in rendered.items() if (words := latin_words(content))}
+    assert not english, f"{role} sees English on Chinese pages:\n" + "\n".join(f"{u}: {w[:3]}" for u, w in english.items())

@@ -270,6 +270,7 @@ class FieldRow:
     label: str
     value: object
     url: str | None = None
+    lang: str = ""  # "en" for an English name, so a Chinese page marks it as English text
 
 
 def field_rows(obj, names: list[str], actor: Actor | None = None) -> list[FieldRow]:
@@ -284,7 +285,8 @@ def field_rows(obj, names: list[str], actor: Actor | None = None) -> list[FieldR
             value = getattr(obj, f"get_{name}_display")() if getattr(obj, name) not in (None, "") else None
         else:
             value = getattr(obj, name)
-        rows.append(FieldRow(model_field.verbose_name, value, object_url(value) if value is not None else None))
+        url = object_url(value) if value is not None else None
+        rows.append(FieldRow(model_field.verbose_name, value, url, "en" if name.endswith("_en") else ""))
     return rows
 
 

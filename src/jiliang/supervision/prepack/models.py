@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.core import prepack as core
 from jiliang.registry.models import Instrument, Organisation, Person
 
+VERDICT_LABELS = {True: _("合格"), False: _("不合格"), None: _("未判定")}
+
 
 class Inspection(models.Model):
     class Kind(models.TextChoices):
@@ -128,9 +130,7 @@ class Inspection(models.Model):
 
     @property
     def verdict_text(self) -> str:
-        if self.passed is None:
-            return "未判定 NOT JUDGED"
-        return "合格 PASS" if self.passed else "不合格 FAIL"
+        return str(VERDICT_LABELS[self.passed])
 
 
 class InspectionScale(models.Model):
