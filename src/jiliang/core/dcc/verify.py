@@ -16,7 +16,7 @@ from lxml import etree
 
 from jiliang.core.dcc.chain import validate_chain
 from jiliang.core.dcc.crypto import DS_NS, XADES_NS, SignatureMismatch, suite_for_method
-from jiliang.core.dcc.errors import DccError, SigningError
+from jiliang.core.dcc.errors import DccError, SchemaError, SigningError
 from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
 
 DCC_NS = "https://ptb.de/dcc"
@@ -259,18 +259,19 @@ def verify_dcc(
     reasons: list[str] = []
     schema_valid, schema_errors, note = True, [], None
     if check_schema:
-        version = root.get("schemaVersion")
-        target = tree
-        if version and version != DCC_VERSION:
-            # Older 3.x documents are checked against 3.3.0 with the version attribute aligned;
-            # the original bytes (and so the signature) are untouched.
-            target = copy.deepcopy(root)
-            target.set("schemaVersion", DCC_VERSION)
-            note = f"document declares DCC {version}; validated against the {DCC_VERSION} XSD"
-        report = validate_schema(target)
-        schema_valid, schema_errors = report.valid, list(report.errors)
-        if not schema_valid:
-            reasons.append("schema: not valid DCC " + DCC_VERSION + ": " + "; ".join(schema_errors[:3]))
+        # Each document against the XSD of the version it declares (schema.validate_schema);
+        # an unsupported version is a schema failure that says so, never a crash.
+        try:
+            report = validate_schema(tree)
+        except SchemaError as exc:
+            schema_valid, schema_errors = False, [exc.reason]
+            reasons.append(f"schema: {exc.reason}")
+        else:
+            schema_valid, schema_errors = report.valid, list(report.errors)
+            if report.version != DCC_VERSION:
+                note = f"document declares DCC {report.version}; validated against the DCC {report.version} XSD (D-SI {report.dsi_version})"
+            if not schema_valid:
+                reasons.append(f"schema: not valid DCC {report.version}: " + "; ".join(schema_errors[:3]))
     identifier = _text(root, "dcc:administrativeData/dcc:coreData/dcc:uniqueIdentifier", _NS)
     matches = None
     if expected_identifier is not None:
