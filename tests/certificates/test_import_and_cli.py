@@ -69,7 +69,7 @@ def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device)
     assert event.uncertainty == max(r["U"] for r in errors)
     cert = Certificate.objects.get(event=event)
     assert cert.external and bytes(cert.xml) == PTB_SIGNED.read_bytes()
-    assert "document declares DCC 3.2.0; validated against the 3.3.0 XSD" in report.notes
+    assert "document declares DCC 3.2.0; validated against the DCC 3.2.0 XSD (D-SI 2.1.0)" in report.notes
     # Recorded as what it is: imported, signed by a trusted outside signer who is no organisation of the
     # registry, so the event is the holder's own record of the outside calibration.
     assert cert.status == Certificate.Status.IMPORTED and cert.signature_status == Certificate.SignatureStatus.TRUSTED

@@ -97,10 +97,7 @@ def _table_html(table: dict, langs: list[str]) -> str:
         "<tr>" + "".join(f"<td class=n>{column[i] if i < len(column) else ''}</td>" for column in cells) + "</tr>"
         for i in range(table["rows"])
     )
-    return (
-        f'<table class="result-list"><caption>{_both(table["result"], langs)}</caption>'
-        f"<tr>{''.join(heads)}</tr>{body}</table>"
-    )
+    return f'<table class="result-list"><caption>{_both(table["result"], langs)}</caption><tr>{"".join(heads)}</tr>{body}</table>'
 
 
 def render_html(document, lang: str = "zh") -> str:

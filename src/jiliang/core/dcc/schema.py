@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -112,7 +112,7 @@ def schema_version(version: str | None) -> SchemaVersion:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def dcc_schema(version: str = DCC_VERSION) -> etree.XMLSchema:
     """The compiled DCC schema of ``version`` (built once per process and version)."""
     target = schema_version(version)

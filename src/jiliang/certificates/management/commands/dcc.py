@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from jiliang.cli_io import read_bytes, reading
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_dcc
-from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.errors import DccError, SchemaError
 from jiliang.core.dcc.model import record_from_dict
 from jiliang.core.dcc.parse import parse_dcc
 from jiliang.core.dcc.render import render_html
@@ -166,13 +166,13 @@ def run_validate(options) -> int:
                 "valid": False,
                 "version": exc.params["version"],
                 "supported": list(SUPPORTED_VERSIONS),
-                "schema_errors": [messages.reason(exc)],
+                "schema_errors": [messages.reason(exc, messages.cli_language())],
                 "unit_errors": [],
             }
             print(json.dumps(payload, ensure_ascii=False, indent=2))
         else:
             print(f"{options['file']}: NOT valid")
-            print(f"  {messages.reason(exc)}")
+            print(f"  {messages.reason(exc, messages.cli_language())}")
         return 1
     problems = parse_dcc(data)["unit_problems"] if report.valid else []
     valid = report.valid and not problems
