@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import segno
 
 from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables, upstream_certificates
+from jiliang.core.dcc.schema import declared_version
 
 from .models import Certificate
 from .records import ROLE_LABELS, TITLES, registry_unit
@@ -365,7 +366,9 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
     c.drawString(
         20 * mm, 15 * mm, "本证书附有签名的数字校准证书 (DCC XML)，以其为准。The signed DCC XML is attached and prevails."
     )
-    _embed_file(c, f"{view.number}.xml", xml, "application/xml", "Digital calibration certificate (DCC 3.3.0), XAdES-signed")
+    version = declared_version(xml) or "?"  # an imported DCC keeps the version it was written in
+    signed = ", XAdES-signed" if view.signatures else ""
+    _embed_file(c, f"{view.number}.xml", xml, "application/xml", f"Digital calibration certificate (DCC {version}){signed}")
     c.showPage()
     c.save()
     return buf.getvalue()

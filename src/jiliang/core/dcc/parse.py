@@ -313,7 +313,7 @@ def _representations(q) -> list[dict]:
     holds the same values in several units: each is one), as lists of equal meaning:
     values, units, expanded uncertainties, coverage factors. Text-only quantities
     (``dcc:noQuantity``, ``dcc:text``) give their text as the single value."""
-    out = []
+    out: list[dict] = []
     nodes = []
     for child in _children(q):
         if child.tag == f"{{{SI_NS}}}hybrid":

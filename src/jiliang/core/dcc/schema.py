@@ -150,7 +150,7 @@ def parse_xml(data: bytes | str | etree._Element | etree._ElementTree) -> etree.
 
 
 def _refuse_doctype(tree: etree._ElementTree) -> None:
-    """A DCC has no document type declaration (the DCC 3.3.0 schema defines the document;
+    """A DCC has no document type declaration (the DCC schemas define the document;
     PTB's examples carry none). A DOCTYPE can only declare entities, the vehicle of XXE and
     of "billion laughs": the parser above never expands or fetches them, but a tree holding
     unexpanded entity references is not a certificate either (schema validation of such a
