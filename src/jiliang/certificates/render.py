@@ -36,7 +36,7 @@ def _text(value, lang: str = "zh") -> str:
 
 def _fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.15g}"  # every digit the DCC gives (6 digits turned 10.000006 g into 0.01 kg)
     if isinstance(x, list):
         return " ".join(_fmt(v) for v in x)
     return "" if x is None else str(x)

@@ -177,8 +177,10 @@ def test_render_reads_a_2x_document(tmp_path):
     assert main(["dcc", "render", _declared(tmp_path, "2.4.0"), "--lang", "en", "-o", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     assert "(DCC 2.4.0)" in html and "Physikalisch-Technische Bundesanstalt" in html
-    # Its results are DCC 2.x row lists (nominal value, marking, mass): one table row per weight.
-    assert "<th>nominal value / Nennwert</th>" in html and "<td class=n>10 g</td>" in html and "100 g" in html
+    assert "DCC schema version 2.4.0 is not supported (no XSD to validate it against)" in html
+    # Its results are lists of single values (nominal value, marking, mass with U and k): a table row each.
+    assert "<th>nominal value / Nennwert</th>" in html and "<td class=n>10 g</td>" in html
+    assert "<td class=n>18L</td><td class=n>0.010000006</td><td class=n>4e-09</td><td class=n>2</td>" in html
 
 
 def test_render_prints_a_list_result_as_a_table_with_its_index_columns(tmp_path):

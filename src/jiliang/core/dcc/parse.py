@@ -392,41 +392,21 @@ def _table(result_name, columns: list[dict]) -> dict:
 
 
 def result_tables(document) -> list[dict]:
-    """The list-valued results as tables: one per ``dcc:list`` whose quantities hold lists
-    (``si:realListXMLList``, ``si:hybrid`` of them, ``si:list``), its rows the list
-    positions; sibling lists of single values with the same quantities (DCC 2.x writes a
-    table one row per ``dcc:list``) are joined into one table. Each column is one quantity
-    (a hybrid one gives a column per unit); the index quantities (reference values,
-    indications, see ``INDEX_REF_TYPES``) come first. Results with single values outside
+    """The results held in lists, as tables: one per ``dcc:list`` of quantities, its rows the
+    list positions (``si:realListXMLList``, ``si:hybrid`` of them, ``si:list``; a list of
+    single values, as DCC 2.x and 3.0 write a row of a table, is a table of one row). Each
+    column is one quantity (a hybrid one gives a column per unit); the index quantities
+    (reference values, indications, see ``INDEX_REF_TYPES``) come first. Quantities outside
     any list are left to :func:`quantities`."""
     root = parse_xml(document).getroot()
     tables: list[dict] = []
     for result in root.iterfind(".//dcc:measurementResults//dcc:result", _NS):
         name_el = result.find("dcc:name", _NS)
         result_name = element_to_data(name_el) if name_el is not None else {}
-        pending: dict | None = None  # the table of single-value rows being joined
         for lst in result.iterfind(".//dcc:list", _NS):
             quantities_ = lst.findall("dcc:quantity", _NS)
-            if not quantities_:
-                continue
             list_name = lst.find("dcc:name", _NS)
             columns = _columns(quantities_, element_to_data(list_name) if list_name is not None else {})
-            if not columns:
-                continue
-            if all(len(c["values"]) <= 1 for c in columns):
-                signature = [(c["ref_type"], repr(c["name"]), c["alternative"]) for c in columns]
-                if pending is not None and pending["signature"] == signature and pending["parent"] is lst.getparent():
-                    for target, c in zip(pending["columns"], columns, strict=True):
-                        for key in ("values", "units", "expanded_uncertainty", "coverage_factor"):
-                            target[key] = _spread(target[key], pending["rows"]) + _spread(c[key], 1)
-                    pending["rows"] += 1
-                    continue
-                pending = {"signature": signature, "parent": lst.getparent(), "columns": columns, "rows": 1}
-                tables.append(pending)
-                continue
-            pending = None
-            tables.append(_table(result_name, columns))
-        for i, t in enumerate(tables):
-            if "signature" in t:
-                tables[i] = _table(result_name, t["columns"])
+            if columns:
+                tables.append(_table(result_name, columns))
     return tables

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables
+from jiliang.core.dcc.schema import SUPPORTED_VERSIONS
 
 
 def _pick(text, langs: list[str]) -> str:
@@ -53,7 +54,8 @@ def _fmt(value) -> str:
     if isinstance(value, list):
         return " ".join(_fmt(v) for v in value)
     if isinstance(value, float):
-        return f"{value:g}"
+        # As the document writes it (up to 15 digits): a mass of 10.000006 g must not read 0.01 kg.
+        return f"{value:.15g}"
     return escape(str(value)) if value is not None else ""
 
 
@@ -145,6 +147,14 @@ def render_html(document, lang: str = "zh") -> str:
         for s in data["signatures"]
     ]
     title = escape(data["unique_identifier"] or "")
+    version = data["schema_version"] or ""
+    caveat = (
+        f'<p class="caveat">不支持 DCC 模式版本 {escape(version)}（无法按其 XSD 校验），以下仅显示可读取的内容。 / '
+        f"DCC schema version {escape(version)} is not supported (no XSD to validate it against); shown as far as it can be read. "
+        f"({escape(', '.join(SUPPORTED_VERSIONS))})</p>"
+        if version not in SUPPORTED_VERSIONS
+        else ""
+    )
     flat = (
         "<table><tr><th>结果 / Result</th><th>量 / Quantity</th><th>值 / Value</th><th>单位 / Unit</th><th>U</th><th>k</th></tr>\n"
         + "".join(rows)
@@ -159,7 +169,8 @@ td,th{{border:1px solid #999;padding:.2em .4em}}td.n{{text-align:right;font-vari
 caption{{text-align:left;font-weight:bold}}th.index{{background:#eef}}</style></head>
 <body>
 <h1>数字校准证书 / Digital Calibration Certificate</h1>
-<p>证书编号 / Certificate no.: <b>{title}</b> (DCC {escape(data["schema_version"] or "")})</p>
+<p>证书编号 / Certificate no.: <b>{title}</b> (DCC {escape(version)})</p>
+{caveat}
 <p>校准机构 / Laboratory: {_both(lab.get("name"), langs)}</p>
 <p>委托方 / Customer: {_both(customer.get("name"), langs)}</p>
 <p>被校对象 / Item: {"; ".join(items)}</p>
