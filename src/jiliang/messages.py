@@ -135,6 +135,10 @@ CATALOGUE: dict[str, str] = {
     "xml_not_well_formed": gettext_noop("不是格式正确的 XML（%(detail)s）"),
     "xml_doctype": gettext_noop("DCC 中不允许出现 DOCTYPE 声明（DTD 或实体）"),
     "xml_schema_internal": gettext_noop("XML 模式校验器无法读取此文档（%(detail)s）"),
+    "dcc_version_unsupported": gettext_noop("不支持 DCC 模式版本 %(version)s；支持的版本：%(supported)s"),
+    "dcc_version_unreadable": gettext_noop(
+        "无法读取 DCC 模式版本 %(version)s（命名空间 %(namespace)s）；仅能读取命名空间 https://ptb.de/dcc 中的文档（DCC 2.2.0 及以后）"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_import_of_ptbs_signed_example_attaches_an_event_with_its_values(device)
     assert event.uncertainty == max(r["U"] for r in errors)
     cert = Certificate.objects.get(event=event)
     assert cert.external and bytes(cert.xml) == PTB_SIGNED.read_bytes()
-    assert "document declares DCC 3.2.0; validated against the 3.3.0 XSD" in report.notes
+    assert "document declares DCC 3.2.0; validated against the DCC 3.2.0 XSD (D-SI 2.1.0)" in report.notes
     # Recorded as what it is: imported, signed by a trusted outside signer who is no organisation of the
     # registry, so the event is the holder's own record of the outside calibration.
     assert cert.status == Certificate.Status.IMPORTED and cert.signature_status == Certificate.SignatureStatus.TRUSTED
@@ -309,3 +310,31 @@ def test_imported_ptb_certificate_renders_as_page_and_pdf(device, client):
     assert "非本平台机构签发" in client.get("/certificates/", {"number": "GP_DCC_temperature_typical_1.2"}).content.decode()
     pdf = client.get("/certificates/GP_DCC_temperature_typical_1.2/pdf/").content
     assert embedded_files(pdf) == [PTB_SIGNED.read_bytes()]
+
+
+def test_imported_list_result_shows_as_a_table_beside_its_reference_values(device, client):
+    # PTB's 3.2.0 example holds its five points as lists: reference value and indication (K and °C,
+    # si:hybrid) beside the measurement error; the page shows them as one table, a row per point.
+    services.import_external_dcc(PTB_SIGNED.read_bytes(), device, **_ptb_trust())
+    html = client.get("/certificates/GP_DCC_temperature_typical_1.2/").content.decode()
+    table = html[html.index('class="data result-list"') :]
+    table = table[: table.index("</table>")]
+    rows = [re.findall(r'<td class="num">([^<]*)</td>', row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    rows = [r for r in rows if r]
+    assert len(rows) == 5
+    assert rows[0][:5] == ["306.248", "33.098", "306.32", "33.17", "0.072"]
+    assert [r[4] for r in rows] == [f"{v:g}" for v in PTB_ERRORS]
+    assert 'class="index"' in table
+
+
+def test_a_dcc_of_an_unsupported_version_is_named_on_import_and_on_the_check_page(device, client):
+    # PTB's mass example (LGPL 3.0.0 edition, first published for DCC 2.4.0) declaring 2.4.0.
+    text = (DATA / "dcc-3.0.0_mass-example.xml").read_bytes().replace(b'schemaVersion="3.0.0"', b'schemaVersion="2.4.0"', 1)
+    with pytest.raises(services.CertificateError, match="DCC schema version 2.4.0 is not supported; supported: 3.0.0"):
+        services.import_external_dcc(text, device)
+    page = client.post("/certificates/", {"file": SimpleUploadedFile("mass.xml", text, content_type="application/xml")})
+    html = page.content.decode()
+    assert "不支持 DCC 模式版本 2.4.0；支持的版本：3.0.0, 3.1.0, 3.1.1, 3.1.2, 3.2.0, 3.2.1, 3.3.0" in html
+    # A supported older version is checked against its own XSD and says which.
+    page = client.post("/certificates/", {"file": SimpleUploadedFile("gp.xml", PTB_SIGNED.read_bytes())})
+    assert "格式（DCC 3.2.0 XSD）" in page.content.decode()

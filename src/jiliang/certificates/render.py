@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import segno
 
-from jiliang.core.dcc.parse import parse_dcc, quantities, upstream_certificates
+from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables, upstream_certificates
+from jiliang.core.dcc.schema import declared_version
 
 from .models import Certificate
 from .records import ROLE_LABELS, TITLES, registry_unit
@@ -35,7 +36,7 @@ def _text(value, lang: str = "zh") -> str:
 
 def _fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.15g}"  # every digit the DCC gives (6 digits turned 10.000006 g into 0.01 kg)
     if isinstance(x, list):
         return " ".join(_fmt(v) for v in x)
     return "" if x is None else str(x)
@@ -68,6 +69,14 @@ class CertificateView:
     external_note: str = ""  # what an imported DCC is: not issued here, and who signed it
     revocation_reason: str = ""
     sha256: str = ""
+    # List-valued results (si:realListXMLList, si:hybrid, DCC 2.x row lists) as tables:
+    # {"caption", "heads": [(label, is_index)], "rows": [[cell]]}, index quantities first.
+    tables: list[dict] = field(default_factory=list)
+
+    @property
+    def single_results(self) -> list[dict]:
+        """The results outside any list (those in a list are shown in ``tables``)."""
+        return [r for r in self.results if not r.get("in_list")]
 
     @property
     def signer_rows(self) -> list[tuple[str, str]]:
@@ -132,6 +141,7 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
             k = q.get("coverage_factor")
             rows.append(
                 {
+                    "in_list": q.get("in_list", False),
                     "result": _text(q["result"]),
                     "quantity": _text(q["name"]),
                     "value": _fmt(v),
@@ -140,6 +150,7 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
                     "k": _fmt(k[i] if isinstance(k, list) and i < len(k) else k),
                 }
             )
+    tables = [_table_view(t) for t in result_tables(xml)]
     equipment = [
         {"name": _text(ref["equipment"]), "identifier": ref["identifier"] or "", "sha256": ref["hash"]}
         for ref in upstream_certificates(xml)
@@ -173,7 +184,31 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
         revocation_reason=cert.revocation_reason,
         external_note=external_note(cert),
         sha256=cert.sha256,
+        tables=tables,
     )
+
+
+def _table_view(table: dict) -> dict:
+    """One list-valued result as rows of text: each quantity a column with its unit (a hybrid
+    quantity one column per unit), its U and k beside it when it has them."""
+    heads, columns = [], []
+    for c in table["columns"]:
+        unit = registry_unit(c["unit"]) if c["unit"] else ""
+        heads.append((f"{_text(c['name'])} ({unit})" if unit else _text(c["name"]), c["index"]))
+        columns.append(
+            [
+                _text(v) if isinstance(v, dict) else _fmt(v) + ("" if c["unit"] or not u else f" {registry_unit(u)}")
+                for v, u in zip(c["values"], c["units"], strict=False)
+            ]
+        )
+        if c["expanded_uncertainty"] is not None:
+            heads.append((f"U ({unit})" if unit else "U", False))
+            columns.append([_fmt(u) for u in c["expanded_uncertainty"]])
+        if c["coverage_factor"] is not None:
+            heads.append(("k", False))
+            columns.append([_fmt(k) for k in c["coverage_factor"]])
+    rows = [[col[i] if i < len(col) else "" for col in columns] for i in range(table["rows"])]
+    return {"caption": _text(table["result"]), "heads": heads, "rows": rows}
 
 
 # ---------------------------------------------------------------------------- PDF
@@ -331,7 +366,9 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
     c.drawString(
         20 * mm, 15 * mm, "本证书附有签名的数字校准证书 (DCC XML)，以其为准。The signed DCC XML is attached and prevails."
     )
-    _embed_file(c, f"{view.number}.xml", xml, "application/xml", "Digital calibration certificate (DCC 3.3.0), XAdES-signed")
+    version = declared_version(xml) or "?"  # an imported DCC keeps the version it was written in
+    signed = ", XAdES-signed" if view.signatures else ""
+    _embed_file(c, f"{view.number}.xml", xml, "application/xml", f"Digital calibration certificate (DCC {version}){signed}")
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -133,10 +134,71 @@ def test_errors_are_one_line(tmp_path, keys, capsys, monkeypatch):
     assert err.count("\n") == 1 and "wrong passphrase" in err
 
 
-def test_validate_reports_older_version(capsys):
-    assert main(["dcc", "validate", str(DATA / "dcc-3.1.1_gp-temperature-simplified-v12.xml"), "--json"]) == 1
+def test_validate_checks_an_older_document_against_its_own_version(capsys):
+    # PTB's 3.1.1 example was "NOT valid" against the 3.3.0 XSD only for its schemaVersion.
+    assert main(["dcc", "validate", str(DATA / "dcc-3.1.1_gp-temperature-simplified-v12.xml"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert not report["valid"] and "schemaVersion" in report["schema_errors"][0]
+    assert report["valid"] and report["version"] == "3.1.1" and report["schema_errors"] == []
+    assert main(["dcc", "validate", str(DATA / "dcc-3.1.2_gp-humidity-v1.0.xml")]) == 0
+    assert "valid (DCC 3.1.2, D-SI 2.1.0)" in capsys.readouterr().out
+    # PTB's 3.0.0 mass example passes its XSD; the D-SI unit check (which no XSD does) still
+    # finds the misspelt \degreeCelsius (D-SI writes \degreecelsius).
+    assert main(["dcc", "validate", str(DATA / "dcc-3.0.0_mass-example.xml"), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["version"] == "3.0.0" and report["schema_errors"] == []
+    assert len(report["unit_errors"]) == 4 and all("\\degreeCelsius" in e for e in report["unit_errors"])
+
+
+def _declared(tmp_path, version: str) -> str:
+    """PTB's mass example (first published for DCC 2.4.0; shipped in its LGPL 3.0.0 edition, see
+    data/LICENSE-NOTES.md) declaring ``version``."""
+    text = (DATA / "dcc-3.0.0_mass-example.xml").read_text(encoding="utf-8")
+    path = tmp_path / f"mass-{version}.xml"
+    path.write_text(text.replace('schemaVersion="3.0.0"', f'schemaVersion="{version}"', 1), encoding="utf-8")
+    return str(path)
+
+
+def test_validate_names_an_unsupported_version_in_both_languages(tmp_path, capsys, monkeypatch):
+    path = _declared(tmp_path, "2.4.0")
+    monkeypatch.setenv("JILIANG_LANG", "en")
+    assert main(["dcc", "validate", path]) == 1
+    out = capsys.readouterr().out
+    assert "NOT valid" in out
+    assert "DCC schema version 2.4.0 is not supported; supported: 3.0.0, 3.1.0, 3.1.1, 3.1.2, 3.2.0, 3.2.1, 3.3.0" in out
+    monkeypatch.setenv("JILIANG_LANG", "zh")
+    assert main(["dcc", "validate", path, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert not report["valid"] and report["version"] == "2.4.0" and "3.2.0" in report["supported"]
+    assert report["schema_errors"] == ["不支持 DCC 模式版本 2.4.0；支持的版本：3.0.0, 3.1.0, 3.1.1, 3.1.2, 3.2.0, 3.2.1, 3.3.0"]
+
+
+def test_render_reads_a_2x_document(tmp_path):
+    out = tmp_path / "mass.html"
+    assert main(["dcc", "render", _declared(tmp_path, "2.4.0"), "--lang", "en", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "(DCC 2.4.0)" in html and "Physikalisch-Technische Bundesanstalt" in html
+    assert "DCC schema version 2.4.0 is not supported (no XSD to validate it against)" in html
+    # Its results are lists of single values (nominal value, marking, mass with U and k): a table row each.
+    assert "<th>nominal value / Nennwert</th>" in html and "<td class=n>10 g</td>" in html
+    assert "<td class=n>18L</td><td class=n>0.010000006</td><td class=n>4e-09</td><td class=n>2</td>" in html
+
+
+def test_render_prints_a_list_result_as_a_table_with_its_index_columns(tmp_path):
+    out = tmp_path / "gp.html"
+    assert main(["dcc", "render", str(DATA / "dcc-3.1.1_gp-temperature-simplified-v12.xml"), "--lang", "en", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    table = html[html.index('<table class="result-list">') :]
+    table = table[: table.index("</table>")]
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert heads[0].startswith("Reference value / Bezugswert [K") and heads[2].startswith("Indicated measured value probe")
+    assert heads[4].startswith("Measurement error / Messabweichung [K") and heads[5].startswith("U [K") and heads[6] == "k"
+    rows = re.findall(r"<tr>((?:<td[^>]*>[^<]*</td>)+)</tr>", table)
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in rows]
+    # PTB's five calibration points: reference 306.248 K (33.098 °C), indication 306.32 K, error 0.072 K, U 0.061 K, k 2.
+    assert len(cells) == 5
+    assert cells[0] == ["306.248", "33.098", "306.32", "33.17", "0.072", "0.061", "2"]
+    assert [row[4] for row in cells] == ["0.072", "0.089", "0.107", "-0.009", "-0.084"]
+    assert "0.072 0.089" not in html  # no longer one space-separated cell
 
 
 def test_parse_prints_json(capsys):

@@ -1,14 +1,17 @@
-"""PTB's published example DCCs (tests/core/dcc/data, see LICENSE-NOTES.md) against the
-DCC 3.3.0 / D-SI 2.2.1 XSD, and parsed into plain data."""
+"""PTB's published example DCCs (tests/core/dcc/data, see LICENSE-NOTES.md) against the XSD
+of the DCC version each declares, parsed into plain data, and their list results as tables."""
 
 import copy
+import hashlib
 import json
 
 import pytest
 
-from jiliang.core.dcc.errors import SchemaError
-from jiliang.core.dcc.parse import parse_dcc, quantities
-from jiliang.core.dcc.schema import parse_xml, validate_schema
+from jiliang import messages
+from jiliang.core.dcc.errors import DccError, SchemaError
+from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables
+from jiliang.core.dcc.render import render_html
+from jiliang.core.dcc.schema import SCHEMA_DIR, SUPPORTED_VERSIONS, dcc_schema, parse_xml, validate_schema
 
 from .conftest import DATA
 
@@ -22,16 +25,63 @@ def test_330_example_is_valid():
     assert report.valid, report.errors
 
 
-@pytest.mark.parametrize("path, version", [(V311, "3.1.1"), (V320, "3.2.0")])
-def test_older_examples_fail_only_on_the_schema_version(path, version):
-    # The 3.3.0 XSD pins schemaVersion to the pattern 3\.3\.0; nothing else in these
-    # 3.1.1 / 3.2.0 documents is rejected, as aligning the attribute shows.
+V300 = DATA / "dcc-3.0.0_mass-example.xml"
+V312 = DATA / "dcc-3.1.2_gp-humidity-v1.0.xml"
+
+
+@pytest.mark.parametrize(
+    "path, version, dsi", [(V300, "3.0.0", "2.0.0"), (V311, "3.1.1", "2.1.0"), (V312, "3.1.2", "2.1.0"), (V320, "3.2.0", "2.1.0")]
+)
+def test_each_example_validates_against_the_version_it_declares(path, version, dsi):
+    # These were "NOT valid" against the 3.3.0 XSD, which pins schemaVersion to 3\.3\.0.
     report = validate_schema(path.read_bytes())
-    assert not report.valid
-    assert len(report.errors) == 1 and "schemaVersion" in report.errors[0] and version in report.errors[0]
-    root = copy.deepcopy(parse_xml(path.read_bytes()).getroot())
-    root.set("schemaVersion", "3.3.0")
-    assert validate_schema(root).valid
+    assert report.valid, report.errors
+    assert (report.version, report.dsi_version) == (version, dsi)
+
+
+def test_a_document_is_held_to_its_own_version():
+    # The signed 3.2.0 example declaring 3.1.1 is checked against 3.1.1, which has no ds:Signature.
+    root = copy.deepcopy(parse_xml(V320.read_bytes()).getroot())
+    root.set("schemaVersion", "3.1.1")
+    report = validate_schema(root)
+    assert not report.valid and report.version == "3.1.1" and "Signature" in report.errors[0]
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_every_shipped_schema_compiles_offline(version):
+    # The parser has no network: every import resolves to a copy in the package.
+    assert dcc_schema(version) is not None
+
+
+def test_every_shipped_schema_file_is_listed_with_its_hash():
+    notes = (SCHEMA_DIR / "LICENSE-NOTES.md").read_text(encoding="utf-8")
+    for path in SCHEMA_DIR.rglob("*.xsd"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest in notes or f"{digest[:8]}…{digest[-5:]}" in notes, path
+
+
+@pytest.mark.parametrize("version", ["2.4.0", "3.0.0-rc.2", "4.0.0"])
+def test_an_unsupported_version_is_refused_by_name(version):
+    root = copy.deepcopy(parse_xml(V330.read_bytes()).getroot())
+    root.set("schemaVersion", version)
+    with pytest.raises(SchemaError) as caught:
+        validate_schema(root)
+    error = caught.value
+    assert error.code == "dcc_version_unsupported" and error.params["version"] == version
+    assert f"DCC schema version {version} is not supported; supported: {', '.join(SUPPORTED_VERSIONS)}" in str(error)
+    assert messages.reason(error, "zh-hans").startswith(f"不支持 DCC 模式版本 {version}；支持的版本：3.0.0")
+    assert messages.reason(error, "en").startswith(f"DCC schema version {version} is not supported")
+
+
+def test_a_pre_release_namespace_is_refused_naming_its_version():
+    # DCC 2.1.0 and earlier used a namespace on PTB's intranet (PTB's xsd-dcc history).
+    old = (
+        b'<dcc:digitalCalibrationCertificate schemaVersion="2.1.0" xmlns:dcc="https://intranet.ptb.de/fileadmin/'
+        b'dokumente/intranet/abteilungen/abteilung_1/Digitaler_Kalibrierschein/DCC"/>'
+    )
+    with pytest.raises(DccError, match="DCC schema version 2.1.0 .* cannot be read") as caught:
+        parse_dcc(old)
+    assert caught.value.code == "dcc_version_unreadable"
 
 
 def test_a_broken_document_is_reported_with_its_path():
@@ -87,3 +137,38 @@ def test_bad_units_in_a_document_are_reported():
     text = V330.read_bytes().replace(b"<si:unit>\\kelvin</si:unit>", b"<si:unit>\\kelvn</si:unit>", 1)
     problems = parse_dcc(text)["unit_problems"]
     assert len(problems) == 1 and "\\kelvn" in problems[0]
+
+
+def test_hybrid_list_results_are_tables_with_the_index_columns_first():
+    # PTB's humidity example (3.1.2): reference and displayed values, each as a fraction and in
+    # percent (si:hybrid), beside the measurement error: seven calibration points.
+    (table,) = [t for t in result_tables(V312.read_bytes()) if t["rows"] > 1]
+    columns = [(c["ref_type"], c["unit"], c["index"]) for c in table["columns"]]
+    assert columns == [
+        ("basic_referenceValue", "\\one", True),
+        ("basic_referenceValue", "\\percent", True),
+        ("basic_measuredValue", "\\one", True),
+        ("basic_measuredValue", "\\percent", True),
+        ("basic_measurementError", "\\one", False),
+        ("basic_measurementError", "\\percent", False),
+    ]
+    assert table["rows"] == 7 and all(len(c["values"]) == 7 for c in table["columns"])
+    reference, _, shown, _, error, _ = table["columns"]
+    assert (reference["values"][0], shown["values"][0], error["values"][0]) == (0.201, 0.197, -0.004)
+
+
+def test_render_survives_the_shapes_of_other_versions():
+    # DCC 2.x allows several laboratory contacts; an empty statement parses to text, not a mapping
+    # (this was "AttributeError: 'str' object has no attribute 'get'").
+    root = copy.deepcopy(parse_xml(V330.read_bytes()).getroot())
+    ns = "{https://ptb.de/dcc}"
+    lab = root.find(f".//{ns}calibrationLaboratory")
+    lab.append(copy.deepcopy(lab.find(f"{ns}contact")))
+    statements = root.find(f".//{ns}statements")
+    if statements is None:
+        statements = root.find(f".//{ns}administrativeData").makeelement(f"{ns}statements")
+        root.find(f".//{ns}administrativeData").append(statements)
+    statements.append(statements.makeelement(f"{ns}statement"))
+    root.find(f".//{ns}respPerson").append(root.makeelement(f"{ns}role"))
+    html = render_html(root, lang="en")
+    assert "Measurement results" in html and "1234" in html

@@ -48,7 +48,7 @@ def test_ptb_signed_example_verifies_at_its_signing_time():
     (sig,) = verdict.signatures
     assert sig.signing_time == "2023-03-27T15:14:30+00:00"
     assert sig.signer == "CN=Calibration Lab A1,O=Calibration A GmbH,C=DE"
-    assert verdict.schema_note == "document declares DCC 3.2.0; validated against the 3.3.0 XSD"
+    assert verdict.schema_note == "document declares DCC 3.2.0; validated against the DCC 3.2.0 XSD (D-SI 2.1.0)"
 
 
 def test_ptb_signer_is_expired_today_so_checking_now_fails():

@@ -1,4 +1,4 @@
-"""Parse any DCC (3.x) into plain data: dicts, lists, strings and floats, ready for JSON.
+"""Parse any DCC (2.2 and later) into plain data: dicts, lists, strings and floats, ready for JSON.
 
 The conversion is generic (element local name -> value; repeated names -> list;
 attributes as ``@name``) with three shapes made friendlier: multilingual text becomes
@@ -196,9 +196,20 @@ def unit_problems(root) -> list[str]:
 
 
 def parse_dcc(document) -> dict:
-    """Any DCC 3.x document as plain data."""
+    """Any DCC document in the namespace https://ptb.de/dcc (2.2.0 and later) as plain data;
+    what an older layout holds where 3.x has something else is passed on as it is."""
     root = parse_xml(document).getroot()
     if root.tag != f"{{{DCC_NS}}}digitalCalibrationCertificate":
+        if _local(root.tag) == "digitalCalibrationCertificate" and root.get("schemaVersion"):
+            # DCC 2.1 and earlier used a pre-release namespace on PTB's intranet: not this format.
+            raise DccError(
+                f"DCC schema version {root.get('schemaVersion')} (namespace {etree.QName(root).namespace}) "
+                f"cannot be read; documents in the namespace {DCC_NS} (DCC 2.2.0 and later) can",
+                field="document",
+                code="dcc_version_unreadable",
+                version=root.get("schemaVersion"),
+                namespace=etree.QName(root).namespace or "",
+            )
         raise DccError(f"document: root element is {root.tag!r}, not dcc:digitalCalibrationCertificate")
     body = _normalise_lists(element_to_data(root))
     core = root.find("dcc:administrativeData/dcc:coreData", _NS)
@@ -223,7 +234,12 @@ def quantities(document) -> list[dict]:
         result_name = element_to_data(result.find("dcc:name", _NS)) if result.find("dcc:name", _NS) is not None else {}
         for q in result.iterfind(".//dcc:quantity", _NS):
             name = q.find("dcc:name", _NS)
-            row = {"result": result_name, "name": element_to_data(name) if name is not None else {}, "ref_type": q.get("refType")}
+            row = {
+                "result": result_name,
+                "name": element_to_data(name) if name is not None else {},
+                "ref_type": q.get("refType"),
+                "in_list": next(q.iterancestors(f"{{{DCC_NS}}}list"), None) is not None,  # shown by result_tables
+            }
             real = q.find("si:real", _NS)
             lst = q.find("si:realListXMLList", _NS)
             if real is not None:
@@ -278,3 +294,119 @@ def check_upstream(document, upstream: dict[str, bytes]) -> list[str]:
         elif document_sha256(upstream[ident]) != ref["hash"]:
             problems.append(f"upstream {ident}: SHA-256 does not match the recorded hash")
     return problems
+
+
+# ----------------------------------------------------------------------- tables of results
+
+# Quantities that index a table of results (the calibration points): reference values,
+# nominal values and the item's indications. DCC refTypes of the "basic" namespace (PTB's
+# DCC Good Practice examples use basic_referenceValue and basic_measuredValue for them).
+INDEX_REF_TYPES = frozenset({"basic_referenceValue", "basic_nominalValue", "basic_measuredValue", "basic_indicatedValue"})
+
+
+def _is_index(ref_type: str | None) -> bool:
+    return bool(set((ref_type or "").split()) & INDEX_REF_TYPES)
+
+
+def _representations(q) -> list[dict]:
+    """The numbers of one ``dcc:quantity``, one entry per representation (``si:hybrid``
+    holds the same values in several units: each is one), as lists of equal meaning:
+    values, units, expanded uncertainties, coverage factors. Text-only quantities
+    (``dcc:noQuantity``, ``dcc:text``) give their text as the single value."""
+    out: list[dict] = []
+    nodes = []
+    for child in _children(q):
+        if child.tag == f"{{{SI_NS}}}hybrid":
+            nodes.extend(_children(child))
+        else:
+            nodes.append(child)
+    for node in nodes:
+        if node.tag == f"{{{SI_NS}}}real":
+            r = _real(node)
+            out.append(
+                {
+                    "values": [r["value"]],
+                    "units": [r["unit"]],
+                    "expanded_uncertainty": [r["expanded_uncertainty"]] if "expanded_uncertainty" in r else [],
+                    "coverage_factor": [r["coverage_factor"]] if r.get("coverage_factor") is not None else [],
+                }
+            )
+        elif node.tag == f"{{{SI_NS}}}realListXMLList":
+            r = _real_list(node)
+            out.append({k: r.get(k, []) for k in ("values", "units", "expanded_uncertainty", "coverage_factor")})
+        elif node.tag == f"{{{SI_NS}}}list":  # D-SI list of si:real (one value each)
+            reals = [_real(r) for r in node.iterfind("si:real", _NS)]
+            if reals:
+                out.append(
+                    {
+                        "values": [r["value"] for r in reals],
+                        "units": [r["unit"] for r in reals],
+                        "expanded_uncertainty": [r.get("expanded_uncertainty") for r in reals],
+                        "coverage_factor": [r.get("coverage_factor") for r in reals],
+                    }
+                )
+        elif node.tag in (f"{{{DCC_NS}}}noQuantity", f"{{{DCC_NS}}}text"):
+            text = element_to_data(node)
+            out.append({"values": [text], "units": [], "expanded_uncertainty": [], "coverage_factor": [], "text": True})
+    return out
+
+
+def _spread(values: list, n: int) -> list:
+    """A list of ``n`` entries: one given entry stands for every row (D-SI lists share a
+    single unit or uncertainty that way), a shorter list is padded with None."""
+    if len(values) == 1:
+        return values * n
+    return list(values[:n]) + [None] * max(0, n - len(values))
+
+
+def _columns(quantities_, fallback_name) -> list[dict]:
+    columns = []
+    for q in quantities_:
+        name = q.find("dcc:name", _NS)
+        for alt, rep in enumerate(_representations(q)):
+            columns.append(
+                {
+                    # A quantity without a name takes its list's (DCC 3.0 examples name the list).
+                    "name": element_to_data(name) if name is not None else fallback_name,
+                    "ref_type": q.get("refType"),
+                    "index": _is_index(q.get("refType")),
+                    "alternative": alt,  # 0: the first representation; 1, 2…: the same quantity in another unit
+                    "text": rep.get("text", False),
+                    **{k: rep[k] for k in ("values", "units", "expanded_uncertainty", "coverage_factor")},
+                }
+            )
+    return columns
+
+
+def _table(result_name, columns: list[dict]) -> dict:
+    n = max((len(c["values"]) for c in columns), default=0)
+    for c in columns:
+        c["values"] = _spread(c["values"], n)
+        c["units"] = _spread(c["units"], n) if c["units"] else [None] * n
+        c["unit"] = c["units"][0] if len(set(c["units"])) == 1 else None
+        for key in ("expanded_uncertainty", "coverage_factor"):
+            c[key] = _spread(c[key], n) if any(v is not None for v in c[key]) else None
+    # Index quantities (reference values, indications) first, each kept in document order.
+    columns = [c for c in columns if c["index"]] + [c for c in columns if not c["index"]]
+    return {"result": result_name, "rows": n, "columns": columns}
+
+
+def result_tables(document) -> list[dict]:
+    """The results held in lists, as tables: one per ``dcc:list`` of quantities, its rows the
+    list positions (``si:realListXMLList``, ``si:hybrid`` of them, ``si:list``; a list of
+    single values, as DCC 2.x and 3.0 write a row of a table, is a table of one row). Each
+    column is one quantity (a hybrid one gives a column per unit); the index quantities
+    (reference values, indications, see ``INDEX_REF_TYPES``) come first. Quantities outside
+    any list are left to :func:`quantities`."""
+    root = parse_xml(document).getroot()
+    tables: list[dict] = []
+    for result in root.iterfind(".//dcc:measurementResults//dcc:result", _NS):
+        name_el = result.find("dcc:name", _NS)
+        result_name = element_to_data(name_el) if name_el is not None else {}
+        for lst in result.iterfind(".//dcc:list", _NS):
+            quantities_ = lst.findall("dcc:quantity", _NS)
+            list_name = lst.find("dcc:name", _NS)
+            columns = _columns(quantities_, element_to_data(list_name) if list_name is not None else {})
+            if columns:
+                tables.append(_table(result_name, columns))
+    return tables

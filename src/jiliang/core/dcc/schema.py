@@ -1,16 +1,20 @@
-"""Offline XSD validation against DCC 3.3.0 + D-SI 2.2.1 (the copies in ``schemas/``).
+"""Offline XSD validation of a DCC against the schema of the version it declares.
 
-The schema files keep their official ``schemaLocation`` URLs (they are LGPL files we do
-not edit); a resolver maps those URLs to the local copies, as ``schemas/catalog.xml`` does
-for libxml2, and the parser never touches the network. The compiled schema is built once
-and reused: compiling costs milliseconds, validating a certificate a fraction of one.
+Every document names its version (``dcc:digitalCalibrationCertificate/@schemaVersion``) and
+each DCC version pins that attribute to itself, so a 3.1.1 document is checked against the
+DCC 3.1.1 XSD (and the D-SI 2.1.0 it imports), never against 3.3.0. The copies in
+``schemas/`` keep their official ``schemaLocation`` URLs (LGPL files we do not edit; see
+``schemas/LICENSE-NOTES.md`` for where each comes from and its SHA-256); a resolver maps
+those URLs to the local copies, as ``schemas/catalog.xml`` does for libxml2, and the parser
+never touches the network. A version with no copy here is refused by name, with the list of
+those supported. Each compiled schema is built once per process and reused.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -18,9 +22,45 @@ from lxml import etree
 from jiliang.core.dcc.errors import SchemaError
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-DCC_XSD_URL = "https://ptb.de/dcc/v3.3.0/dcc.xsd"
+DCC_NS = "https://ptb.de/dcc"
+# The version this platform writes (build.py); older ones are read and validated.
 DCC_VERSION = "3.3.0"
+DCC_XSD_URL = f"https://ptb.de/dcc/v{DCC_VERSION}/dcc.xsd"
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    dcc: str
+    dsi: str  # the D-SI version its XSD imports
+
+    @property
+    def url(self) -> str:
+        return f"https://ptb.de/dcc/v{self.dcc}/dcc.xsd"
+
+
+# DCC versions with an XSD copy in schemas/ (provenance and hashes: schemas/LICENSE-NOTES.md).
+# DCC 2.x (D-SI 1.x) is not among them: it is parsed as far as it can be read, not validated.
+SCHEMA_VERSIONS: dict[str, SchemaVersion] = {
+    v.dcc: v
+    for v in (
+        SchemaVersion("3.0.0", "2.0.0"),
+        SchemaVersion("3.1.0", "2.1.0"),
+        SchemaVersion("3.1.1", "2.1.0"),
+        SchemaVersion("3.1.2", "2.1.0"),
+        SchemaVersion("3.2.0", "2.1.0"),
+        SchemaVersion("3.2.1", "2.1.0"),
+        SchemaVersion("3.3.0", "2.2.1"),
+    )
+}
+SUPPORTED_VERSIONS: tuple[str, ...] = tuple(SCHEMA_VERSIONS)
 _URL_PREFIXES = ("https://ptb.de/", "https://www.ptb.de/", "http://ptb.de/", "http://www.ptb.de/")
+# The DCC 3.2.x copies come from lutaml/dcc, which rewrote their two imports to paths relative
+# to its own tree ("../dsi/v2.1.0.xsd", "../xmldsig-core-schema.xsd"); seen from our tree they
+# land here and stand for the official files below (LICENSE-NOTES.md).
+_RELATIVE_IMPORTS = {
+    "ptb.de/dcc/dsi/v2.1.0.xsd": "ptb.de/si/v2.1.0/SI_Format.xsd",
+    "ptb.de/dcc/xmldsig-core-schema.xsd": "ptb.de/dcc/d-sig/xmldsig-core-schema.xsd",
+}
 
 
 def local_schema_path(url: str) -> Path | None:
@@ -32,9 +72,17 @@ def local_schema_path(url: str) -> Path | None:
     return None
 
 
+def _relative_import(url: str) -> Path | None:
+    path = url.removeprefix("file://")
+    root = str(SCHEMA_DIR) + "/"
+    if path.startswith(root) and path[len(root) :] in _RELATIVE_IMPORTS:
+        return SCHEMA_DIR / _RELATIVE_IMPORTS[path[len(root) :]]
+    return None
+
+
 class _LocalSchemaResolver(etree.Resolver):
     def resolve(self, url, pubid, context):
-        path = local_schema_path(url)
+        path = local_schema_path(url) or _relative_import(url)
         if path is not None:
             return self.resolve_filename(str(path), context)
         return None  # anything else falls through to the no-network parser and fails
@@ -48,15 +96,32 @@ def safe_parser() -> etree.XMLParser:
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def dcc_schema() -> etree.XMLSchema:
-    """The compiled DCC 3.3.0 schema (built once per process)."""
+def schema_version(version: str | None) -> SchemaVersion:
+    """The schema a document declaring ``version`` is validated against; an unsupported one
+    is refused by name, with the versions supported."""
+    found = SCHEMA_VERSIONS.get((version or "").strip())
+    if found is None:
+        supported = ", ".join(SUPPORTED_VERSIONS)
+        raise SchemaError(
+            f"DCC schema version {version or '(none)'} is not supported; supported: {supported}",
+            field="document",
+            code="dcc_version_unsupported",
+            version=version or "",
+            supported=supported,
+        )
+    return found
+
+
+@cache
+def dcc_schema(version: str = DCC_VERSION) -> etree.XMLSchema:
+    """The compiled DCC schema of ``version`` (built once per process and version)."""
+    target = schema_version(version)
     with _lock:
         parser = safe_parser()
         parser.resolvers.add(_LocalSchemaResolver())
-        path = local_schema_path(DCC_XSD_URL)
+        path = local_schema_path(target.url)
         if path is None:
-            raise SchemaError(f"schema copy for {DCC_XSD_URL} is missing from {SCHEMA_DIR}")
+            raise SchemaError(f"schema copy for {target.url} is missing from {SCHEMA_DIR}")
         return etree.XMLSchema(etree.parse(str(path), parser))
 
 
@@ -64,6 +129,8 @@ def dcc_schema() -> etree.XMLSchema:
 class SchemaReport:
     valid: bool
     errors: tuple[str, ...]
+    version: str = DCC_VERSION  # the DCC version whose XSD was used
+    dsi_version: str = SCHEMA_VERSIONS[DCC_VERSION].dsi
 
 
 def parse_xml(data: bytes | str | etree._Element | etree._ElementTree) -> etree._ElementTree:
@@ -83,7 +150,7 @@ def parse_xml(data: bytes | str | etree._Element | etree._ElementTree) -> etree.
 
 
 def _refuse_doctype(tree: etree._ElementTree) -> None:
-    """A DCC has no document type declaration (the DCC 3.3.0 schema defines the document;
+    """A DCC has no document type declaration (the DCC schemas define the document;
     PTB's examples carry none). A DOCTYPE can only declare entities, the vehicle of XXE and
     of "billion laughs": the parser above never expands or fetches them, but a tree holding
     unexpanded entity references is not a certificate either (schema validation of such a
@@ -93,10 +160,22 @@ def _refuse_doctype(tree: etree._ElementTree) -> None:
         raise SchemaError("document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC", code="xml_doctype")
 
 
+def declared_version(data) -> str | None:
+    """The DCC version a document declares (its root's ``schemaVersion``), or None."""
+    return parse_xml(data).getroot().get("schemaVersion")
+
+
 def validate_schema(data) -> SchemaReport:
-    """Validate against DCC 3.3.0 / D-SI 2.2.1; errors carry line and path."""
+    """Validate against the XSD of the DCC version the document declares (errors carry line
+    and path). A document that is no DCC, or declares no version, is checked against the
+    current one, whose errors say what is missing; an unsupported version raises
+    :class:`SchemaError` (code ``dcc_version_unsupported``)."""
     tree = parse_xml(data)
-    schema = dcc_schema()
+    root = tree.getroot()
+    declared = root.get("schemaVersion")
+    is_dcc = root.tag == f"{{{DCC_NS}}}digitalCalibrationCertificate"
+    target = schema_version(declared) if is_dcc and declared is not None else SCHEMA_VERSIONS[DCC_VERSION]
+    schema = dcc_schema(target.dcc)
     try:
         ok = schema.validate(tree)
     except etree.XMLSchemaValidateError as exc:  # libxml2 gave up without a line to point at
@@ -104,10 +183,10 @@ def validate_schema(data) -> SchemaReport:
             f"document: the schema validator could not read this document ({exc})", code="xml_schema_internal", detail=str(exc)
         ) from None
     errors = tuple(f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log) if not ok else ()
-    return SchemaReport(ok, errors)
+    return SchemaReport(ok, errors, target.dcc, target.dsi)
 
 
 def assert_schema_valid(data) -> None:
     report = validate_schema(data)
     if not report.valid:
-        raise SchemaError("document is not valid DCC 3.3.0: " + "; ".join(report.errors[:5]))
+        raise SchemaError(f"document is not valid DCC {report.version}: " + "; ".join(report.errors[:5]))

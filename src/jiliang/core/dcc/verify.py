@@ -16,8 +16,8 @@ from lxml import etree
 
 from jiliang.core.dcc.chain import validate_chain
 from jiliang.core.dcc.crypto import DS_NS, XADES_NS, SignatureMismatch, suite_for_method
-from jiliang.core.dcc.errors import DccError, SigningError
-from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
+from jiliang.core.dcc.errors import DccError, SchemaError, SigningError
+from jiliang.core.dcc.schema import DCC_VERSION, SUPPORTED_VERSIONS, parse_xml, validate_schema
 
 DCC_NS = "https://ptb.de/dcc"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -54,6 +54,8 @@ class Verdict:
     identifier_matches: bool | None
     reasons: list[str]
     roles_complete: bool = True
+    schema_version: str | None = None  # the DCC version whose XSD the document was checked against
+    unsupported_version: str | None = None  # the version it declares when no XSD of it ships here
 
     @property
     def signature_valid(self) -> bool:
@@ -82,7 +84,14 @@ class Verdict:
         return {
             "valid": self.valid,
             "unique_identifier": self.unique_identifier,
-            "schema": {"valid": self.schema_valid, "errors": self.schema_errors, "note": self.schema_note},
+            "schema": {
+                "valid": self.schema_valid,
+                "errors": self.schema_errors,
+                "note": self.schema_note,
+                "version": self.schema_version,
+                "unsupported_version": self.unsupported_version,
+                "supported_versions": list(SUPPORTED_VERSIONS),
+            },
             "signature": {"valid": self.signature_valid},
             "chain": {"valid": self.chain_valid},
             "revoked": self.revoked,
@@ -258,19 +267,23 @@ def verify_dcc(
     root = tree.getroot()
     reasons: list[str] = []
     schema_valid, schema_errors, note = True, [], None
+    schema_version = unsupported = None
     if check_schema:
-        version = root.get("schemaVersion")
-        target = tree
-        if version and version != DCC_VERSION:
-            # Older 3.x documents are checked against 3.3.0 with the version attribute aligned;
-            # the original bytes (and so the signature) are untouched.
-            target = copy.deepcopy(root)
-            target.set("schemaVersion", DCC_VERSION)
-            note = f"document declares DCC {version}; validated against the {DCC_VERSION} XSD"
-        report = validate_schema(target)
-        schema_valid, schema_errors = report.valid, list(report.errors)
-        if not schema_valid:
-            reasons.append("schema: not valid DCC " + DCC_VERSION + ": " + "; ".join(schema_errors[:3]))
+        # Each document against the XSD of the version it declares (schema.validate_schema);
+        # an unsupported version is a schema failure that says so, never a crash.
+        try:
+            report = validate_schema(tree)
+        except SchemaError as exc:
+            schema_valid, schema_errors = False, [exc.reason]
+            reasons.append(f"schema: {exc.reason}")
+            if exc.code == "dcc_version_unsupported":
+                unsupported = exc.params["version"]
+        else:
+            schema_valid, schema_errors, schema_version = report.valid, list(report.errors), report.version
+            if report.version != DCC_VERSION:
+                note = f"document declares DCC {report.version}; validated against the DCC {report.version} XSD (D-SI {report.dsi_version})"
+            if not schema_valid:
+                reasons.append(f"schema: not valid DCC {report.version}: " + "; ".join(schema_errors[:3]))
     identifier = _text(root, "dcc:administrativeData/dcc:coreData/dcc:uniqueIdentifier", _NS)
     matches = None
     if expected_identifier is not None:
@@ -288,4 +301,6 @@ def verify_dcc(
     if missing:
         reasons.append(f"signature: no valid signature by the {', '.join(missing)}")
     roles_ok = not missing
-    return Verdict(identifier, schema_valid, schema_errors, note, signatures, matches, reasons, roles_ok)
+    return Verdict(
+        identifier, schema_valid, schema_errors, note, signatures, matches, reasons, roles_ok, schema_version, unsupported
+    )

@@ -1,5 +1,6 @@
 """`jiliang dcc build|validate|sign|verify|render`: digital calibration certificates
-(PTB DCC 3.3.0 with D-SI 2.2.1) from the command line. File I/O lives here; the work is
+(PTB DCC: built as 3.3.0 with D-SI 2.2.1; read and validated in every version whose XSD
+ships with the platform) from the command line. File I/O lives here; the work is
 done by the pure core in ``jiliang.core.dcc``."""
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from django.core.management.base import BaseCommand
 from jiliang.cli_io import read_bytes, reading
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_dcc
-from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.errors import DccError, SchemaError
 from jiliang.core.dcc.model import record_from_dict
 from jiliang.core.dcc.parse import parse_dcc
 from jiliang.core.dcc.render import render_html
 from jiliang.core.dcc.sample import sample_record
-from jiliang.core.dcc.schema import DCC_VERSION, parse_xml, validate_schema
+from jiliang.core.dcc.schema import DCC_VERSION, SUPPORTED_VERSIONS, parse_xml, validate_schema
 from jiliang.core.dcc.sign import Signer, sign_dcc
 from jiliang.core.dcc.verify import verify_dcc
 
 
 class Command(BaseCommand):
-    help = "digital calibration certificates (数字校准证书, PTB DCC 3.3.0)"
+    help = "digital calibration certificates (数字校准证书, PTB DCC)"
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -51,12 +52,15 @@ def add_arguments(parser) -> None:
     p.add_argument("--results", type=int, default=3, help="number of calibration points (default 3)")
     p.set_defaults(func=run_example_record)
 
-    p = sub.add_parser("validate", help=f"check a DCC against the DCC {DCC_VERSION} / D-SI 2.2.1 XSD and its D-SI units")
+    p = sub.add_parser(
+        "validate",
+        help=f"check a DCC against the XSD of the DCC version it declares ({', '.join(SUPPORTED_VERSIONS)}) and its D-SI units",
+    )
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_naming_the_file(run_validate, "file"))
 
-    p = sub.add_parser("parse", help="print a DCC (any 3.x) as JSON")
+    p = sub.add_parser("parse", help="print a DCC (2.2 and later) as JSON")
     p.add_argument("file")
     p.set_defaults(func=_naming_the_file(run_parse, "file"))
 
@@ -148,19 +152,46 @@ def run_example_record(options) -> int:
 
 def run_validate(options) -> int:
     data = _read_bytes(options["file"])
-    report = validate_schema(data)
+    try:
+        report = validate_schema(data)
+    except SchemaError as exc:
+        if exc.code != "dcc_version_unsupported":
+            raise
+        # Not an error of the tool: the document's version has no XSD here. Said as such.
+        from jiliang import messages
+
+        if options["json"]:
+            payload = {
+                "file": options["file"],
+                "valid": False,
+                "version": exc.params["version"],
+                "supported": list(SUPPORTED_VERSIONS),
+                "schema_errors": [messages.reason(exc, messages.cli_language())],
+                "unit_errors": [],
+            }
+            print(json.dumps(payload, ensure_ascii=False, indent=2))
+        else:
+            print(f"{options['file']}: NOT valid")
+            print(f"  {messages.reason(exc, messages.cli_language())}")
+        return 1
     problems = parse_dcc(data)["unit_problems"] if report.valid else []
     valid = report.valid and not problems
     if options["json"]:
         print(
             json.dumps(
-                {"file": options["file"], "valid": valid, "schema_errors": list(report.errors), "unit_errors": problems},
+                {
+                    "file": options["file"],
+                    "valid": valid,
+                    "version": report.version,
+                    "schema_errors": list(report.errors),
+                    "unit_errors": problems,
+                },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        print(f"{options['file']}: {'valid' if valid else 'NOT valid'} (DCC {DCC_VERSION}, D-SI 2.2.1)")
+        print(f"{options['file']}: {'valid' if valid else 'NOT valid'} (DCC {report.version}, D-SI {report.dsi_version})")
         for line in [*report.errors, *problems]:
             print(f"  {line}")
     return 0 if valid else 1
