@@ -6,6 +6,7 @@ swapped to another record), each detected with its reason through check / verify
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -237,6 +238,34 @@ def test_rotation_keeps_old_certificates_verifiable_at_their_signing_time(provin
         drop_signature(bytes(first.xml), 2), keys.signer_for(old_key, "approver"), first.issued_at + dt.timedelta(days=31)
     )
     assert services.verify_uploaded(late).revoked
+
+
+def test_a_certificate_signed_the_old_way_by_the_institution_key_alone_still_checks(province):
+    # Before personal keys, the institution's one key signed for all three roles.
+    cert = issue(province, province.working)
+    bare = bytes(cert.xml)
+    for index in (3, 2, 1, 0):
+        bare = drop_signature(bare, index)
+    seal = cert.signing_key
+    legacy = sign_dcc(bare, [keys.signer_for(seal, role) for role in ("verifier", "checker", "approver")], cert.issued_at)
+    signers = [dict(s, key_serial=seal.serial) for s in cert.signers if s["role"] != "seal"]
+    Certificate.objects.filter(pk=cert.pk).update(xml=legacy, sha256=hashlib.sha256(legacy).hexdigest(), signers=signers)
+    result = services.check_number(cert.number)
+    assert result.valid, result.reasons
+    assert [s["role"] for s in result.to_dict()["signatures"]] == ["verifier", "checker", "approver"]
+
+
+def test_personal_keys_belong_to_the_persons_institution(province):
+    performer = province.working.performer
+    stranger = reg.Person.objects.exclude(organisation=performer).first()
+    with pytest.raises(keys.KeyInfrastructureError, match=f"{stranger.name} is not on the staff of {performer.name}"):
+        keys.issue_signing_key(performer, person=stranger)
+    person = province.signers(province.working)[0][0]
+    first = keys.usable_key(performer, person=person)
+    assert keys.usable_key(performer, person=person) == first and first.person == person
+    with pytest.raises(keys.KeyInfrastructureError, match="already has an active key"):
+        keys.issue_signing_key(performer, person=person)
+    assert keys.usable_key(performer) not in (first, None) and keys.active_key(performer).person is None  # the seal key
 
 
 def test_an_sm2_deployment_signs_per_person_with_sm2_and_older_ecdsa_certificates_stay_valid(province, settings, capsys):
