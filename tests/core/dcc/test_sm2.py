@@ -85,6 +85,25 @@ def test_sm2_signature_by_another_key_is_detected(signed, sm2_pki):
     assert "SM2 signature verification failed" in " ".join(verdict.signatures[-1].reasons)
 
 
+@pytest.mark.parametrize(
+    "old, new, reason",
+    [
+        (SM3_URI.encode(), b"http://www.w3.org/2001/04/xmlenc#sha256", "not digested with SM3"),
+        (b"2001/10/xml-exc-c14n#", b"TR/2001/REC-xml-c14n-20010315", "canonicalised by exclusive C14N"),
+        (
+            b'Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"',
+            b'Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"',
+            "unsupported transforms",
+        ),
+    ],
+)
+def test_sm2_signature_with_other_digests_or_transforms_is_refused(signed, sm2_pki, old, new, reason):
+    head, last = signed.rsplit(b"<ds:Signature ", 1)
+    verdict = verify_dcc(head + b"<ds:Signature " + last.replace(old, new, 1), trust_anchors=[sm2_pki["anchor"]])
+    assert not verdict.signatures[-1].signature_valid
+    assert reason in " ".join(verdict.signatures[-1].reasons)
+
+
 def test_sm2_chain_to_another_root_is_untrusted(signed):
     stranger = pki.create_root_ca("Jiliang SM2 Root CA", organisation="Jiliang", not_before=SIGNING_TIME, algorithm="sm2-sm3")
     verdict = verify_dcc(signed, trust_anchors=[pki.load_certificate(stranger.cert_pem)])
