@@ -16,7 +16,7 @@ from jiliang.registry.models import CalibrationEvent, Organisation, Person
 class Algorithm(models.TextChoices):
     """Signature algorithm of a CA and the keys it issues (jiliang.core.dcc.pki.ALGORITHMS)."""
 
-    ECDSA_P256 = "ecdsa-p256", _("ECDSA P-256 / SHA-256")
+    ECDSA_P256 = "ecdsa-p256", _("ECDSA P-256 / SHA-256（国际算法）")
     SM2_SM3 = "sm2-sm3", _("SM2 / SM3（国密）")
 
 

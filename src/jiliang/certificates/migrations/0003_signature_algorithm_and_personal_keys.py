@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             model_name="certificateauthority",
             name="algorithm",
             field=models.CharField(
-                choices=[("ecdsa-p256", "ECDSA P-256 / SHA-256"), ("sm2-sm3", "SM2 / SM3（国密）")],
+                choices=[("ecdsa-p256", "ECDSA P-256 / SHA-256（国际算法）"), ("sm2-sm3", "SM2 / SM3（国密）")],
                 default="ecdsa-p256",
                 max_length=12,
                 verbose_name="签名算法",
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             model_name="signingkey",
             name="algorithm",
             field=models.CharField(
-                choices=[("ecdsa-p256", "ECDSA P-256 / SHA-256"), ("sm2-sm3", "SM2 / SM3（国密）")],
+                choices=[("ecdsa-p256", "ECDSA P-256 / SHA-256（国际算法）"), ("sm2-sm3", "SM2 / SM3（国密）")],
                 default="ecdsa-p256",
                 max_length=12,
                 verbose_name="签名算法",
