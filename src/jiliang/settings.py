@@ -266,6 +266,10 @@ LOGGING = {
 
 # Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.
 JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIFICATE_YEARS", "4"))
+# The algorithm a new platform root CA (`jiliang certificate ca init`) and so every key it
+# issues use for DCCs and certificate PDFs: `ecdsa-p256` (ECDSA P-256 / SHA-256) or `sm2-sm3`
+# (SM2 / SM3, GB/T 32918 and GB/T 32905, as Chinese government electronic certificates use).
+JILIANG_SIGNATURE_ALGORITHM = os.environ.get("JILIANG_SIGNATURE_ALGORITHM", "ecdsa-p256")
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

@@ -1,8 +1,11 @@
 """The audit ledger in the database: automatic capture, tamper detection with raw SQL,
 immutability through the ORM and the admin, reasons, checkpoints and the CLI."""
 
+import base64
 import datetime as dt
 import json
+import shutil
+import subprocess
 import threading
 
 import pytest
@@ -11,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.db import connection, transaction
 
 import jiliang.audit.verify as verify_module
-from jiliang.audit import services
+from jiliang.audit import checkpoints, services
 from jiliang.audit.models import AuditEntry, LedgerHead, LedgerImmutable
 from jiliang.cli import main
 from jiliang.core import ledger
@@ -267,6 +270,11 @@ def test_record_many_chains_bulk_entries_read_back_from_the_rows(world):
 
 
 def _keys(tmp_path, kind):
+    if kind == "sm2":
+        private, public_pem = checkpoints.generate_key("sm2-sm3")
+        (tmp_path / "sm2.pem").write_bytes(private)
+        (tmp_path / "sm2.pub.pem").write_bytes(public_pem)
+        return tmp_path / "sm2.pem", tmp_path / "sm2.pub.pem"
     key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else ec.generate_private_key(ec.SECP256R1())
     path = tmp_path / f"{kind}.pem"
     path.write_bytes(
@@ -277,7 +285,7 @@ def _keys(tmp_path, kind):
     return path, public
 
 
-@pytest.mark.parametrize("kind", ["ed25519", "ecdsa"])
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa", "sm2"])
 def test_signed_checkpoint_exports_and_verifies(world, tmp_path, kind, capsys):
     key, public = _keys(tmp_path, kind)
     out = tmp_path / "checkpoint.json"
@@ -298,6 +306,34 @@ def test_signed_checkpoint_exports_and_verifies(world, tmp_path, kind, capsys):
     assert "does not verify" in services.verify_signature(checkpoint, other_public.read_bytes())
     report = services.verify(checkpoint=checkpoint, public_key_pem=other_public.read_bytes())
     assert [f.kind for f in report.findings] == ["checkpoint_signature_invalid"]
+
+
+def test_checkpoint_key_follows_the_deployment_algorithm_and_openssl_checks_sm2(world, tmp_path, settings):
+    settings.JILIANG_SIGNATURE_ALGORITHM = "sm2-sm3"
+    key, out = tmp_path / "checkpoint-key.pem", tmp_path / "checkpoint.json"
+    assert main(["audit", "checkpoint", "--out", str(out), "--generate-key", str(key)]) == 0
+    checkpoint = json.loads(out.read_text())
+    assert checkpoint["signature"]["algorithm"] == "SM2-SM3"
+    public = (tmp_path / "checkpoint-key.pem.pub").read_bytes()
+    assert services.verify_signature(checkpoint, public) is None
+    assert "does not verify" in services.verify_signature(dict(checkpoint, sequence=checkpoint["sequence"] - 1), public)
+    with pytest.raises(SystemExit, match="exists"):  # never over an existing key
+        main(["audit", "checkpoint", "--generate-key", str(key)])
+    openssl = shutil.which("openssl")
+    if openssl and b"SM2" in subprocess.run([openssl, "list", "-signature-algorithms"], capture_output=True).stdout:
+        # The independent check: OpenSSL's SM2 with the default ID of GB/T 35276-2017 §10.
+        (tmp_path / "payload").write_bytes(checkpoints._signed_bytes(checkpoint))
+        (tmp_path / "sig").write_bytes(base64.b64decode(checkpoint["signature"]["value"]))
+        result = subprocess.run(
+            ["openssl", "dgst", "-sm3", "-verify", str(key) + ".pub", "-sigopt", "distid:1234567812345678",
+             "-signature", str(tmp_path / "sig"), str(tmp_path / "payload")],
+            capture_output=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    settings.JILIANG_SIGNATURE_ALGORITHM = "ecdsa-p256"
+    other = tmp_path / "ecdsa-key.pem"
+    assert main(["audit", "checkpoint", "--out", str(out), "--generate-key", str(other)]) == 0
+    assert json.loads(out.read_text())["signature"]["algorithm"] == "ECDSA-SHA256"
 
 
 def test_rewritten_history_fails_the_checkpoint(world):

@@ -270,7 +270,7 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
     capsys.readouterr()
     assert _run(["certificate", "check", event.certificate_number, "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
-    assert verdict["valid"] and [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver"]
+    assert verdict["valid"] and [s["role"] for s in verdict["signatures"]] == ["verifier", "checker", "approver", "seal"]
     assert set(verdict) == {
         "valid",
         "outcome",

@@ -6,17 +6,21 @@ swapped to another record), each detected with its reason through check / verify
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
+from lxml import etree
 from rest_framework.test import APIClient
 
 from jiliang.accounts.models import Membership
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, SigningKey
+from jiliang.cli import main
 from jiliang.core.dcc import pki
+from jiliang.core.dcc.crypto import SM2_SM3_URI
 from jiliang.core.dcc.parse import check_upstream, upstream_certificates
 from jiliang.core.dcc.schema import validate_schema
 from jiliang.core.dcc.sign import sign_dcc
@@ -59,10 +63,16 @@ def test_issued_dcc_validates_and_its_three_signatures_verify_against_the_platfo
     anchor = pki.load_certificate(keys.active_authority().cert_pem.encode())
     verdict = verify_dcc(xml, trust_anchors=[anchor], required_roles=("verifier", "checker", "approver"))
     assert verdict.valid, verdict.reasons
-    assert [s.role for s in verdict.signatures] == ["verifier", "checker", "approver"]
+    assert [s.role for s in verdict.signatures] == ["verifier", "checker", "approver", "seal"]
     assert all(s.chain_valid and s.signature_valid for s in verdict.signatures)
     performer = province.working.performer
-    assert all(performer.name in s.signer for s in verdict.signatures)
+    # Each person signs with their own key and certificate, the institution seals with its own.
+    names = {role: person.name for person, role in province.signers(province.working)}
+    for sig in verdict.signatures[:3]:
+        assert f"CN={names[sig.role]}" in sig.signer
+    assert performer.name in verdict.signatures[3].signer
+    assert {s["key_serial"] for s in working.signers} == {s.serial for s in verdict.signatures}
+    assert working.signing_key.serial == verdict.signatures[3].serial and working.signing_key.person is None
     assert working.kind == Certificate.Kind.VERIFICATION
     assert upstream.kind == Certificate.Kind.CALIBRATION
     # Against another root the same signatures do not chain.
@@ -139,17 +149,19 @@ def test_removed_signature_is_detected(pair):
     client = APIClient()
     without_approver = _upload(client, drop_signature(bytes(working.xml), 2))
     assert not without_approver["valid"]
-    assert "signature: no valid signature by the approver" in without_approver["reasons"]
+    assert "signature: no valid signature by the approver, seal" in without_approver["reasons"]
     # The approver's signature also sealed the checker's: removing that one breaks it.
     without_checker = _upload(client, drop_signature(bytes(working.xml), 1))
     assert not without_checker["valid"] and any(MISMATCH in r for r in without_checker["reasons"])
-    unsigned = drop_signature(drop_signature(drop_signature(bytes(working.xml), 2), 1), 0)
+    unsigned = bytes(working.xml)
+    for index in (3, 2, 1, 0):  # the seal, then the approver's, the checker's and the verifier's
+        unsigned = drop_signature(unsigned, index)
     assert "signature: the document is not signed" in _upload(client, unsigned)["reasons"]
 
 
 def test_signature_by_a_revoked_key_is_detected(pair, province):
     _, working = pair
-    key = SigningKey.objects.get(organisation=province.working.performer, status="active")
+    key = SigningKey.objects.get(organisation=province.working.performer, person=None, status="active")
     keys.revoke_signing_key(key, SigningKey.Reason.KEY_COMPROMISE, note="laptop stolen")
     # The certificate it signed is no longer trusted ...
     result = services.check_number(working.number).to_dict()
@@ -226,6 +238,67 @@ def test_rotation_keeps_old_certificates_verifiable_at_their_signing_time(provin
         drop_signature(bytes(first.xml), 2), keys.signer_for(old_key, "approver"), first.issued_at + dt.timedelta(days=31)
     )
     assert services.verify_uploaded(late).revoked
+
+
+def test_a_certificate_signed_the_old_way_by_the_institution_key_alone_still_checks(province):
+    # Before personal keys, the institution's one key signed for all three roles.
+    cert = issue(province, province.working)
+    bare = bytes(cert.xml)
+    for index in (3, 2, 1, 0):
+        bare = drop_signature(bare, index)
+    seal = cert.signing_key
+    legacy = sign_dcc(bare, [keys.signer_for(seal, role) for role in ("verifier", "checker", "approver")], cert.issued_at)
+    signers = [dict(s, key_serial=seal.serial) for s in cert.signers if s["role"] != "seal"]
+    Certificate.objects.filter(pk=cert.pk).update(xml=legacy, sha256=hashlib.sha256(legacy).hexdigest(), signers=signers)
+    result = services.check_number(cert.number)
+    assert result.valid, result.reasons
+    assert [s["role"] for s in result.to_dict()["signatures"]] == ["verifier", "checker", "approver"]
+
+
+def test_personal_keys_belong_to_the_persons_institution(province):
+    performer = province.working.performer
+    stranger = reg.Person.objects.exclude(organisation=performer).first()
+    with pytest.raises(keys.KeyInfrastructureError, match=f"{stranger.name} is not on the staff of {performer.name}"):
+        keys.issue_signing_key(performer, person=stranger)
+    person = province.signers(province.working)[0][0]
+    first = keys.usable_key(performer, person=person)
+    assert keys.usable_key(performer, person=person) == first and first.person == person
+    with pytest.raises(keys.KeyInfrastructureError, match="already has an active key"):
+        keys.issue_signing_key(performer, person=person)
+    assert keys.usable_key(performer) not in (first, None) and keys.active_key(performer).person is None  # the seal key
+
+
+def test_an_sm2_deployment_signs_per_person_with_sm2_and_older_ecdsa_certificates_stay_valid(province, settings, capsys):
+    old = issue(province, province.other)
+    assert old.signing_key.algorithm == "ecdsa-p256"
+    settings.JILIANG_SIGNATURE_ALGORITHM = "sm2-sm3"
+    with pytest.raises(keys.KeyInfrastructureError, match="active root CA is ecdsa-p256; make a sm2-sm3 root with --replace"):
+        keys.init_authority()
+    assert main(["certificate", "ca", "init", "--replace"]) == 0  # the algorithm from the setting
+    assert "(sm2-sm3)" in capsys.readouterr().out
+    assert keys.active_authority().algorithm == "sm2-sm3"
+
+    cert = issue(province, province.working)
+    root = etree.fromstring(bytes(cert.xml))
+    ds = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+    assert [m.get("Algorithm") for m in root.iterfind("ds:Signature/ds:SignedInfo/ds:SignatureMethod", ds)] == [SM2_SM3_URI] * 4
+    used = SigningKey.objects.filter(serial__in=[s["key_serial"] for s in cert.signers])
+    assert {k.algorithm for k in used} == {"sm2-sm3"} and used.filter(person=None).get() == cert.signing_key
+    # The keys under the ECDSA root were replaced when next used, not reused under the SM2 root.
+    performer = province.working.performer
+    assert SigningKey.objects.filter(organisation=performer, person=None, status="rotated", note="root CA replaced").exists()
+    result = services.check_number(cert.number)
+    assert result.valid, result.reasons
+    assert services.check_number(old.number).valid  # the old root stays a trust anchor
+
+    tampered = replace_once(bytes(cert.xml), b"<si:value>", b"<si:value>9")
+    verdict = services.verify_uploaded(tampered, cert.number)
+    assert not verdict.valid and any(MISMATCH in r for r in verdict.reasons)
+
+    pdf = APIClient().get(f"/api/certificates/{cert.number}/pdf/").content
+    pages = b"".join(data for head, data in pdf_streams(pdf) if b"EmbeddedFile" not in head)
+    assert pages.count(b"(SM2/SM3 \\(GB/T 32918, GB/T 32905\\)") == 4
+    assert embedded_files(pdf) == [bytes(cert.xml)]
 
 
 # --------------------------------------------------------------------- rendering
@@ -397,7 +470,7 @@ def test_certificate_stays_checkable_after_the_signing_certificate_expired(provi
     assert cert.signing_key == key and key.valid_until < dt.datetime.now(dt.UTC)
     result = services.check_number(cert.number)
     assert result.valid, result.reasons
-    assert [s["signing_time"] for s in result.to_dict()["signatures"]] == ["2024-03-02T08:00:00+00:00"] * 3
+    assert [s["signing_time"] for s in result.to_dict()["signatures"]] == ["2024-03-02T08:00:00+00:00"] * 4
     # Checked as if signed today, the same certificate would fail on the expired signer.
     now_check = verify_dcc(bytes(cert.xml), trust_anchors=keys.trust_anchors(), at=dt.datetime.now(dt.UTC))
     assert not now_check.chain_valid and any("not valid at" in r for r in now_check.reasons)

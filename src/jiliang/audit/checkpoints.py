@@ -7,13 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.db import transaction
 from django.utils import timezone
 
 from jiliang.core import ledger
+from jiliang.core.dcc import pki, sm2
+from jiliang.core.dcc.errors import SigningError
 
 from .models import AuditEntry, LedgerHead
 from .recording import record
@@ -26,16 +28,27 @@ def _signed_bytes(checkpoint: Mapping) -> bytes:
 
 
 def _sign(payload: bytes, key_pem: bytes) -> dict:
+    if sm2.is_sm2_pem(key_pem):
+        # SM2 with SM3 and the default user ID, the DER signature of GB/T 35276-2017 §7.3.
+        try:
+            sm2_key = sm2.load_private_key_pem(key_pem)
+        except SigningError as exc:
+            raise ledger.LedgerError("key", str(exc)) from None
+        return {
+            "algorithm": "SM2-SM3",
+            "public_key": sm2_key.public.public_bytes_pem().decode("ascii"),
+            "value": base64.b64encode(sm2_key.sign(payload)).decode("ascii"),
+        }
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise ledger.LedgerError("key", f"not an unencrypted PEM private key ({exc})") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
         algorithm, value = "Ed25519", key.sign(payload)
     elif isinstance(key, ec.EllipticCurvePrivateKey):
         algorithm, value = "ECDSA-SHA256", key.sign(payload, ec.ECDSA(hashes.SHA256()))
     else:
-        raise ledger.LedgerError("key", f"must be an Ed25519 or ECDSA private key, got {type(key).__name__}")
+        raise ledger.LedgerError("key", f"must be an Ed25519, ECDSA or SM2 private key, got {type(key).__name__}")
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return {"algorithm": algorithm, "public_key": public.decode("ascii"), "value": base64.b64encode(value).decode("ascii")}
 
@@ -47,9 +60,16 @@ def verify_signature(checkpoint: Mapping, public_key_pem: bytes | None = None) -
     if not signature:
         return "the checkpoint is not signed"
     try:
-        key = serialization.load_pem_public_key(public_key_pem or signature["public_key"].encode("ascii"))
+        public_pem = public_key_pem or signature["public_key"].encode("ascii")
         value = base64.b64decode(signature["value"], validate=True)
         payload = _signed_bytes(checkpoint)
+        if sm2.is_sm2_pem(public_pem):
+            if signature.get("algorithm") != "SM2-SM3":
+                return f"algorithm {signature.get('algorithm')!r} does not match the key"
+            if not sm2.load_public_key_pem(public_pem).verify(value, payload):
+                raise InvalidSignature()
+            return None
+        key = serialization.load_pem_public_key(public_pem)
         if signature.get("algorithm") == "Ed25519" and isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(value, payload)
         elif signature.get("algorithm") == "ECDSA-SHA256" and isinstance(key, ec.EllipticCurvePublicKey):
@@ -58,14 +78,27 @@ def verify_signature(checkpoint: Mapping, public_key_pem: bytes | None = None) -
             return f"algorithm {signature.get('algorithm')!r} does not match the key"
     except InvalidSignature:
         return "the signature does not verify (checkpoint altered, or signed with another key)"
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
         return f"malformed signature ({exc})"
     return None
 
 
+def generate_key(algorithm: str) -> tuple[bytes, bytes]:
+    """A new checkpoint key of the deployment's algorithm (``JILIANG_SIGNATURE_ALGORITHM``):
+    the unencrypted private key PEM and its public key PEM."""
+    try:
+        key = pki.generate_private_key(algorithm)
+    except SigningError as exc:
+        raise ledger.LedgerError("algorithm", str(exc)) from None
+    if isinstance(key, sm2.Sm2PrivateKey):
+        return sm2.private_key_pem(key, None), key.public.public_bytes_pem()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pki.serialize_private_key(key, None), public
+
+
 def make_checkpoint(key_pem: bytes | None = None, *, actor: Any = "cli:audit checkpoint") -> dict:
     """Append a ``checkpoint`` entry and export the head it makes (sequence, hash,
-    timestamp, entry count), signed with an Ed25519 or ECDSA private key if one is given."""
+    timestamp, entry count), signed with an Ed25519, ECDSA or SM2 private key if one is given."""
     with transaction.atomic():
         head = LedgerHead.objects.filter(pk=1).values_list("sequence", "entry_hash").first() or (0, ledger.GENESIS)
         entry = record(

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 from jiliang.audit import services
 
@@ -53,6 +55,8 @@ def cmd_verify(options) -> int:
 
 def cmd_checkpoint(options) -> int:
     key = _read_bytes(options["key"], "key") if options["key"] else None
+    if options.get("generate_key"):
+        key = _new_key(options["generate_key"])
     checkpoint = services.make_checkpoint(key)
     text = json.dumps(checkpoint, ensure_ascii=False, indent=2)
     if options["out"] and options["out"] != "-":
@@ -65,6 +69,24 @@ def cmd_checkpoint(options) -> int:
     else:
         print(text)
     return 0
+
+
+def _new_key(path: str) -> bytes:
+    """Write a new checkpoint key (mode 0600, never over an existing file) and its public key."""
+    from django.conf import settings
+
+    from jiliang.audit.checkpoints import generate_key
+
+    private, public = generate_key(settings.JILIANG_SIGNATURE_ALGORITHM)
+    try:
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(private)
+    except FileExistsError:
+        raise SystemExit(f"jiliang: --generate-key: {path} exists; sign with it by --key") from None
+    with open(f"{path}.pub", "wb") as handle:
+        handle.write(public)
+    print(f"new {settings.JILIANG_SIGNATURE_ALGORITHM} checkpoint key in {path} (public key {path}.pub)", file=sys.stderr)
+    return private
 
 
 def cmd_baseline(options) -> int:

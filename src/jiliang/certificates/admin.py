@@ -30,18 +30,28 @@ class CertificateAdmin(admin.ModelAdmin):
 
 @admin.register(SigningKey)
 class SigningKeyAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "serial", "status", "valid_from", "valid_until", "revoked_at"]
-    list_filter = ["status"]
-    raw_id_fields = ["organisation"]
+    list_display = ["organisation", "person", "algorithm", "serial", "status", "valid_from", "valid_until", "revoked_at"]
+    list_filter = ["status", "algorithm"]
+    raw_id_fields = ["organisation", "person"]
     exclude = ["key_pem"]
-    readonly_fields = ["authority", "cert_pem", "serial", "valid_from", "valid_until", "status", "revoked_at", "reason"]
+    readonly_fields = [
+        "authority",
+        "algorithm",
+        "cert_pem",
+        "serial",
+        "valid_from",
+        "valid_until",
+        "status",
+        "revoked_at",
+        "reason",
+    ]
 
 
 @admin.register(CertificateAuthority)
 class CertificateAuthorityAdmin(admin.ModelAdmin):
-    list_display = ["name", "serial", "active", "valid_until"]
+    list_display = ["name", "algorithm", "serial", "active", "valid_until"]
     exclude = ["key_pem"]
-    readonly_fields = ["name", "cert_pem", "serial", "valid_from", "valid_until", "active"]
+    readonly_fields = ["name", "algorithm", "cert_pem", "serial", "valid_from", "valid_until", "active"]
 
 
 @admin.register(RevocationList)

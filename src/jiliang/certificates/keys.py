@@ -1,5 +1,11 @@
-"""The key infrastructure as use cases: the platform root CA, each institution's signing
-key (issue, rotate, revoke) and the published revocation list.
+"""The key infrastructure as use cases: the platform root CA, the signing keys (issue,
+rotate, revoke) and the published revocation list.
+
+Each institution holds a seal key (its 印章, signing last, for the institution), and each
+person who signs a certificate (检定员/核验员/批准人) holds a key of their own, so a DCC
+carries each person's signature. The root's algorithm, ECDSA P-256 or SM2/SM3, is chosen
+per deployment (``JILIANG_SIGNATURE_ALGORITHM``) when the root is made; every key it issues
+is of its algorithm, and a key issued under a replaced root is rotated when next used.
 
 A key revoked for compromise makes every signature by it untrustworthy (whoever holds the
 key can claim any signing time); a key revoked for another reason, or rotated, keeps the
@@ -11,13 +17,15 @@ from __future__ import annotations
 import datetime as dt
 
 from cryptography import x509
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
+from jiliang.core.dcc.errors import SigningError
 from jiliang.core.dcc.sign import Signer
-from jiliang.registry.models import Organisation
+from jiliang.registry.models import Organisation, Person
 
 from . import keystore
 from .models import Certificate, CertificateAuthority, RevocationList, SigningKey, crl_serial_of
@@ -46,14 +54,32 @@ def active_authority() -> CertificateAuthority:
     return ca
 
 
+def deployment_algorithm() -> str:
+    """The deployment's signature algorithm (``JILIANG_SIGNATURE_ALGORITHM``)."""
+    algorithm = getattr(settings, "JILIANG_SIGNATURE_ALGORITHM", pki.ECDSA_P256)
+    if algorithm not in pki.ALGORITHMS:
+        raise KeyInfrastructureError(f"JILIANG_SIGNATURE_ALGORITHM: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+    return algorithm
+
+
 @transaction.atomic
-def init_authority(name: str = CA_NAME, *, now: dt.datetime | None = None, replace: bool = False) -> CertificateAuthority:
-    """Create the platform root CA; an existing one is kept unless ``replace``."""
+def init_authority(
+    name: str = CA_NAME, *, now: dt.datetime | None = None, replace: bool = False, algorithm: str | None = None
+) -> CertificateAuthority:
+    """Create the platform root CA of ``algorithm`` (default: the deployment's); an existing one
+    is kept unless ``replace`` (then it stays a trust anchor for what it signed)."""
+    if algorithm is not None and algorithm not in pki.ALGORITHMS:
+        raise KeyInfrastructureError(f"algorithm: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+    algorithm = algorithm or deployment_algorithm()
     existing = CertificateAuthority.objects.filter(active=True).first()
     if existing is not None and not replace:
+        if existing.algorithm != algorithm:
+            raise KeyInfrastructureError(
+                f"algorithm: the active root CA is {existing.algorithm}; make a {algorithm} root with --replace"
+            )
         return existing
     now = now or timezone.now()
-    key = pki.generate_private_key()
+    key = pki.generate_private_key(algorithm)
     made = pki.create_root_ca(
         name, organisation="Jiliang", not_before=now - dt.timedelta(minutes=5), valid_days=CA_VALID_DAYS, key=key
     )
@@ -64,6 +90,7 @@ def init_authority(name: str = CA_NAME, *, now: dt.datetime | None = None, repla
         existing.save(update_fields=["active"])
     ca = CertificateAuthority.objects.create(
         name=name,
+        algorithm=algorithm,
         cert_pem=made.cert_pem.decode(),
         serial=serial,
         key_pem=pki.serialize_private_key(key, keystore.passphrase_for("ca", serial)).decode(),
@@ -86,58 +113,108 @@ def trust_anchors() -> list[x509.Certificate]:
 # ------------------------------------------------------------------- signing keys
 
 
-def active_key(organisation: Organisation) -> SigningKey:
-    key = SigningKey.objects.filter(organisation=organisation, status=SigningKey.Status.ACTIVE).first()
+def _active(organisation: Organisation, person: Person | None):
+    keys = SigningKey.objects.filter(organisation=organisation, status=SigningKey.Status.ACTIVE)
+    return keys.filter(person=person) if person is not None else keys.filter(person__isnull=True)
+
+
+def _holder(organisation: Organisation, person: Person | None) -> str:
+    return f"{person.name} ({organisation.name})" if person is not None else organisation.name
+
+
+def active_key(organisation: Organisation, person: Person | None = None) -> SigningKey:
+    """The active seal key of ``organisation``, or the active key of ``person`` when given."""
+    key = _active(organisation, person).first()
     if key is None:
-        raise KeyInfrastructureError(f"signing key: {organisation.name} has no active signing key")
+        raise KeyInfrastructureError(f"signing key: {_holder(organisation, person)} has no active signing key")
     return key
 
 
 @transaction.atomic
 def issue_signing_key(
-    organisation: Organisation, *, now: dt.datetime | None = None, valid_days: int = SIGNING_VALID_DAYS
+    organisation: Organisation,
+    *,
+    person: Person | None = None,
+    now: dt.datetime | None = None,
+    valid_days: int = SIGNING_VALID_DAYS,
 ) -> SigningKey:
-    """A new key and certificate for ``organisation``; refused while it has an active one."""
-    if SigningKey.objects.filter(organisation=organisation, status=SigningKey.Status.ACTIVE).exists():
-        raise KeyInfrastructureError(f"signing key: {organisation.name} already has an active key; rotate it instead")
+    """A new key and certificate, of the active root's algorithm, for ``organisation``'s seal or
+    for ``person`` (of that organisation); refused while the holder has an active one."""
+    if person is not None and person.organisation_id != organisation.pk:
+        raise KeyInfrastructureError(f"person: {person.name} is not on the staff of {organisation.name}")
+    if _active(organisation, person).exists():
+        raise KeyInfrastructureError(f"signing key: {_holder(organisation, person)} already has an active key; rotate it instead")
     ca = active_authority()
     now = now or timezone.now()
     material, ca_pass = ca_material(ca)
-    key = pki.generate_private_key()
-    made = pki.issue_signing_certificate(
-        material,
-        f"{organisation.name} DCC signing",
-        organisation=organisation.credit_code,
-        not_before=now - dt.timedelta(minutes=5),
-        valid_days=valid_days,
-        ca_passphrase=ca_pass,
-        key=key,
-    )
+    key = pki.generate_private_key(ca.algorithm)
+    common_name = person.name if person is not None else f"{organisation.name} DCC signing"
+    try:
+        made = pki.issue_signing_certificate(
+            material,
+            common_name,
+            organisation=organisation.credit_code,
+            not_before=now - dt.timedelta(minutes=5),
+            valid_days=valid_days,
+            ca_passphrase=ca_pass,
+            key=key,
+        )
+    except SigningError as exc:
+        raise KeyInfrastructureError(str(exc)) from None
     cert = pki.load_certificate(made.cert_pem)
     serial = _serial(cert)
     signing_key = SigningKey.objects.create(
         organisation=organisation,
+        person=person,
         authority=ca,
+        algorithm=ca.algorithm,
         cert_pem=made.cert_pem.decode(),
         serial=serial,
         key_pem=pki.serialize_private_key(key, keystore.passphrase_for("signing", serial)).decode(),
         valid_from=cert.not_valid_before_utc,
         valid_until=cert.not_valid_after_utc,
     )
-    record("create", signing_key, new={"organisation": organisation.pk, "serial": serial, "valid_until": signing_key.valid_until})
+    record(
+        "create",
+        signing_key,
+        new={
+            "organisation": organisation.pk,
+            "person": person.pk if person is not None else None,
+            "algorithm": ca.algorithm,
+            "serial": serial,
+            "valid_until": signing_key.valid_until,
+        },
+    )
     return signing_key
 
 
 @transaction.atomic
-def rotate_signing_key(organisation: Organisation, *, now: dt.datetime | None = None, note: str = "") -> SigningKey:
+def rotate_signing_key(
+    organisation: Organisation, *, person: Person | None = None, now: dt.datetime | None = None, note: str = ""
+) -> SigningKey:
     """Retire the active key (its past signatures stay valid) and issue a new one."""
-    old = SigningKey.objects.select_for_update().filter(organisation=organisation, status=SigningKey.Status.ACTIVE).first()
+    old = _active(organisation, person).select_for_update().first()
     if old is not None:
         old.status = SigningKey.Status.ROTATED
         old.note = note or "rotated"
         old.save(update_fields=["status", "note"])
         record("status_change", old, old={"status": "active"}, new={"status": "rotated"}, reason=note or "key rotation")
-    return issue_signing_key(organisation, now=now)
+    return issue_signing_key(organisation, person=person, now=now)
+
+
+def usable_key(organisation: Organisation, *, person: Person | None = None, now: dt.datetime | None = None) -> SigningKey:
+    """The key to sign with now: the active one, replaced first when it has expired or was
+    issued under a root that is no longer the active one (e.g. the deployment moved to SM2),
+    issued when there is none."""
+    now = now or timezone.now()
+    key = _active(organisation, person).first()
+    if key is None:
+        return issue_signing_key(organisation, person=person, now=now)
+    if key.valid_until <= now:  # an expired signing certificate is replaced, not used
+        return rotate_signing_key(organisation, person=person, now=now, note="expired")
+    if key.authority_id != active_authority().pk:
+        return rotate_signing_key(organisation, person=person, now=now, note="root CA replaced")
+    return key
 
 
 @transaction.atomic

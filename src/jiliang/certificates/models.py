@@ -10,13 +10,21 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jiliang.registry.models import CalibrationEvent, Organisation
+from jiliang.registry.models import CalibrationEvent, Organisation, Person
+
+
+class Algorithm(models.TextChoices):
+    """Signature algorithm of a CA and the keys it issues (jiliang.core.dcc.pki.ALGORITHMS)."""
+
+    ECDSA_P256 = "ecdsa-p256", _("ECDSA P-256 / SHA-256（国际算法）")
+    SM2_SM3 = "sm2-sm3", _("SM2 / SM3（国密）")
 
 
 class CertificateAuthority(models.Model):
     """The platform root CA (one active at a time)."""
 
     name = models.CharField(_("名称"), max_length=200)
+    algorithm = models.CharField(_("签名算法"), max_length=12, choices=Algorithm.choices, default=Algorithm.ECDSA_P256)
     cert_pem = models.TextField(_("根证书 PEM"))
     key_pem = models.TextField(_("私钥（加密 PKCS#8）"))
     serial = models.CharField(_("序列号"), max_length=64, unique=True)
@@ -35,7 +43,8 @@ class CertificateAuthority(models.Model):
 
 
 class SigningKey(models.Model):
-    """An institution's document-signing key and its X.509 certificate, issued by the CA."""
+    """A document-signing key and its X.509 certificate, issued by the CA: an institution's seal
+    key (no person), or the key of one signing person (检定员/核验员/批准人) of the institution."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("启用")
@@ -49,7 +58,17 @@ class SigningKey(models.Model):
         OTHER = "unspecified", _("其他")
 
     organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="signing_keys", verbose_name=_("机构"))
+    person = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signing_keys",
+        verbose_name=_("签名人"),
+        help_text=_("空：机构印章密钥"),
+    )
     authority = models.ForeignKey(CertificateAuthority, models.PROTECT, related_name="signing_keys", verbose_name=_("签发机构"))
+    algorithm = models.CharField(_("签名算法"), max_length=12, choices=Algorithm.choices, default=Algorithm.ECDSA_P256)
     cert_pem = models.TextField(_("证书 PEM"))
     key_pem = models.TextField(_("私钥（加密 PKCS#8）"))
     serial = models.CharField(_("序列号"), max_length=64, unique=True, help_text=_("X.509 serial, hexadecimal"))
@@ -67,7 +86,12 @@ class SigningKey(models.Model):
         verbose_name_plural = _("签名密钥")
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation"], condition=models.Q(status="active"), name="one_active_key_per_organisation"
+                fields=["organisation"],
+                condition=models.Q(status="active", person__isnull=True),
+                name="one_active_key_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(status="active", person__isnull=False), name="one_active_key_per_person"
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="revoked") | models.Q(revoked_at__isnull=False), name="revoked_key_has_time"
@@ -75,7 +99,8 @@ class SigningKey(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organisation} {self.serial} ({self.get_status_display()})"
+        holder = f"{self.organisation} {self.person.name}" if self.person_id else str(self.organisation)
+        return f"{holder} {self.serial} ({self.get_status_display()})"
 
 
 class Certificate(models.Model):

@@ -36,7 +36,13 @@ from jiliang.registry.models import CalibrationEvent, Instrument, Organisation
 from .models import Certificate
 
 ROLES = ("verifier", "checker", "approver")
-ROLE_LABELS = {"verifier": "检定员 / Verifier", "checker": "核验员 / Checker", "approver": "批准人 / Approver"}
+SEAL = "seal"  # the institution's own signature, after the persons' (its 印章 on the paper certificate)
+ROLE_LABELS = {
+    "verifier": "检定员 / Verifier",
+    "checker": "核验员 / Checker",
+    "approver": "批准人 / Approver",
+    SEAL: "机构印章 / Institution seal",
+}
 _UNIT_SPELLINGS = {"″": "arcsecond", "Ω": "ohm", "µ": "u", "μ": "u", "⁻¹": "^-1", "³": "^3", "²": "^2", "%LEL": "%"}
 
 

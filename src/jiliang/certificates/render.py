@@ -14,12 +14,17 @@ from dataclasses import dataclass, field
 
 import segno
 
+from jiliang.core.dcc.crypto import SM2_SM3_URI
 from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables, upstream_certificates
 from jiliang.core.dcc.schema import declared_version
 
 from .models import Certificate
 from .records import ROLE_LABELS, TITLES, registry_unit
 
+ALGORITHM_LABELS = {
+    SM2_SM3_URI: "SM2/SM3 (GB/T 32918, GB/T 32905)",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": "ECDSA P-256/SHA-256",
+}
 CJK_FONT = "STSong-Light"  # a CID font shipped with reportlab: no system font needed
 LATIN_FONT = "Helvetica"
 
@@ -81,6 +86,16 @@ class CertificateView:
     @property
     def signer_rows(self) -> list[tuple[str, str]]:
         return [(ROLE_LABELS[r], self.persons.get(r, "")) for r in ("approver", "checker", "verifier")]
+
+    @property
+    def signature_rows(self) -> list[tuple[str, str, str, str]]:
+        """Each electronic signature of the DCC: role, signer (certificate subject), algorithm, serial."""
+        rows = []
+        for sig in self.signatures:
+            role = ROLE_LABELS.get(sig.get("role") or "", sig.get("role") or "—")
+            method = sig.get("method") or ""
+            rows.append((role, sig.get("signer") or "", ALGORITHM_LABELS.get(method, method), sig.get("serial") or ""))
+        return rows
 
     def qr_svg(self) -> str:
         return segno.make(self.check_url, error="m").svg_inline(scale=3, border=2)
@@ -311,6 +326,17 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
         c.drawString(120 * mm, y, "（电子签名）")
         y -= 8 * mm
     c.drawString(30 * mm, y - 4 * mm, f"检定/校准日期 {view.performed_on}    有效期至 {view.valid_until}")
+    # The electronic signatures the attached DCC carries: each person's and the institution's seal.
+    y -= 12 * mm
+    c.setFont(CJK_FONT, 7)
+    c.drawString(30 * mm, y, "电子签名 Electronic signatures (the attached DCC carries them)")
+    for role, signer, algorithm, serial in view.signature_rows:
+        y -= 4 * mm
+        c.setFont(CJK_FONT, 7)
+        c.drawString(30 * mm, y, role)
+        c.drawString(62 * mm, y, signer[:40])
+        c.setFont(LATIN_FONT, 7)
+        c.drawString(128 * mm, y, f"{algorithm}  {serial[:16]}")
     _qr(c, view.check_url, width - 55 * mm, 20 * mm, 32 * mm)
     c.setFont(CJK_FONT, 8)
     c.drawString(20 * mm, 30 * mm, "扫描二维码核验本证书 / Scan to check this certificate")

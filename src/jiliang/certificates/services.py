@@ -70,21 +70,23 @@ def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]
 def issue_certificate(
     event: CalibrationEvent, signers, *, published: bool = True, now: dt.datetime | None = None, actor=None
 ) -> Certificate:
-    """Build the DCC of ``event`` from the registry, validate it, have the performing
-    institution's active key sign it once per signer role, and store it."""
+    """Build the DCC of ``event`` from the registry, validate it, have each signing person sign
+    it with their own key in role order (检定员, 核验员, 批准人), then the performing
+    institution seal it with its seal key, and store it. Keys are of the active root's
+    algorithm (ECDSA P-256 or SM2/SM3, ``JILIANG_SIGNATURE_ALGORITHM``)."""
     if Certificate.objects.filter(event=event).exists():
         raise CertificateError(f"event {event.certificate_number}: a certificate is already issued")
     pairs = _check_signers(event, signers)
     now = now or timezone.now()
     try:
-        key = keys.active_key(event.performer)
-        if key.valid_until <= now:  # an expired signing certificate is replaced, not used
-            key = keys.rotate_signing_key(event.performer, now=now, note="expired")
-    except keys.KeyInfrastructureError:
-        key = keys.issue_signing_key(event.performer, now=now)
+        personal = {person.pk: keys.usable_key(event.performer, person=person, now=now) for person, _ in pairs}
+        key = keys.usable_key(event.performer, now=now)
+    except keys.KeyInfrastructureError as exc:
+        raise CertificateError(str(exc)) from None
     element = build_element(records.build_record(event, pairs, timezone.localdate(now)))
     assert_schema_valid(element)
-    xml = sign_dcc(element, [keys.signer_for(key, role) for _, role in pairs], now)
+    signing = [keys.signer_for(personal[person.pk], role) for person, role in pairs] + [keys.signer_for(key, records.SEAL)]
+    xml = sign_dcc(element, signing, now)
     cert = Certificate.objects.create(
         event=event,
         kind=records.kind_of(event),
@@ -94,7 +96,8 @@ def issue_certificate(
         issued_at=now,
         signing_key=key,
         published=published,
-        signers=[{"person_id": p.pk, "name": p.name, "role": role, "key_serial": key.serial} for p, role in pairs],
+        signers=[{"person_id": p.pk, "name": p.name, "role": role, "key_serial": personal[p.pk].serial} for p, role in pairs]
+        + [{"person_id": None, "name": event.performer.name, "role": records.SEAL, "key_serial": key.serial}],
     )
     record(
         "create",
@@ -414,7 +417,7 @@ def _platform_key(xml: bytes) -> SigningKey | None:
     found = list(SigningKey.objects.select_related("organisation").filter(serial__in=serials))
     if len(found) != len(serials) or len({k.organisation_id for k in found}) != 1:
         return None
-    return found[0]
+    return next((k for k in found if k.person_id is None), found[0])  # the seal key, when it sealed
 
 
 def _attribute(xml: bytes, verdict: Verdict, device: Instrument, named: Organisation | None, lab: str) -> Attribution:

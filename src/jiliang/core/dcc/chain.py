@@ -1,7 +1,8 @@
 """X.509 path validation at a given moment (the signing time), against caller-given anchors.
 
 Checked on each link: the issuer's name and signature, the validity window containing the
-moment, CA basic constraints on issuers, key usage allowing signatures on the leaf. A
+moment, CA basic constraints on issuers, key usage allowing signatures on the leaf
+(SM2-with-SM3 signatures checked through ``sm2``). A
 certificate that expired after the signature was made still validates at the signing time.
 """
 
@@ -11,6 +12,8 @@ import datetime as dt
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from jiliang.core.dcc import sm2
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -59,10 +62,14 @@ def validate_chain(
         for candidate in pool:
             if candidate.subject != current.issuer or _der(candidate) == _der(current):
                 continue
-            try:
-                current.verify_directly_issued_by(candidate)
-            except (ValueError, TypeError, Exception):  # wrong key or unsupported algorithm: try the next
-                continue
+            if current.signature_algorithm_oid.dotted_string == sm2.SM2_WITH_SM3:
+                if not sm2.signed_by(current, candidate):
+                    continue
+            else:
+                try:
+                    current.verify_directly_issued_by(candidate)
+                except (ValueError, TypeError, Exception):  # wrong key or unsupported algorithm: try the next
+                    continue
             issuer = candidate
             break
         if issuer is None:

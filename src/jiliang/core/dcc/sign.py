@@ -17,7 +17,7 @@ from lxml import etree
 
 from jiliang.core.dcc.crypto import DS_NS, suite
 from jiliang.core.dcc.errors import SigningError
-from jiliang.core.dcc.pki import load_certificate, load_certificates, load_private_key
+from jiliang.core.dcc.pki import SUITES, algorithm_of, load_certificate, load_certificates, load_private_key
 from jiliang.core.dcc.schema import parse_xml
 
 
@@ -28,8 +28,12 @@ class Signer:
     key: object
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
-    algorithm: str = "ecdsa-p256-sha256"
-    role: str | None = None  # verifier | checker | approver (XAdES ClaimedRole)
+    algorithm: str = ""  # the signature suite; empty: the one of the key (ECDSA P-256 or SM2)
+    role: str | None = None  # verifier | checker | approver | seal (XAdES ClaimedRole)
+
+    def __post_init__(self):
+        if not self.algorithm:
+            object.__setattr__(self, "algorithm", SUITES[algorithm_of(self.key)])
 
     @classmethod
     def from_pem(
@@ -38,7 +42,7 @@ class Signer:
         cert_pem: bytes,
         passphrase: bytes | None = None,
         role: str | None = None,
-        algorithm: str = "ecdsa-p256-sha256",
+        algorithm: str = "",
     ) -> Signer:
         certs = load_certificates(cert_pem) if b"-----BEGIN" in cert_pem else [load_certificate(cert_pem)]
         if not certs:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 
@@ -15,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
 
 from jiliang.core.dcc.chain import validate_chain
-from jiliang.core.dcc.crypto import DS_NS, XADES_NS, SignatureMismatch, suite_for_method
+from jiliang.core.dcc.crypto import DS_NS, XADES_NS, SignatureMismatch, digest, suite_for_method
 from jiliang.core.dcc.errors import DccError, SchemaError, SigningError
 from jiliang.core.dcc.schema import DCC_VERSION, SUPPORTED_VERSIONS, parse_xml, validate_schema
 
@@ -152,11 +151,9 @@ def _signing_cert(sig, certs: list[x509.Certificate]) -> x509.Certificate | None
         digest_node = sig.find("xades:SignedSignatureProperties/xades:SigningCertificate/xades:Cert/xades:CertDigest", _NS)
     if digest_node is not None:
         method = digest_node.find("ds:DigestMethod", _NS).get("Algorithm", "")
-        name = method.rsplit("#", 1)[-1]
         value = base64.b64decode(_text(digest_node, "ds:DigestValue", _NS) or "")
         for cert in certs:
-            der = cert.public_bytes(serialization.Encoding.DER)
-            if name in hashlib.algorithms_available and hashlib.new(name, der).digest() == value:
+            if digest(method, cert.public_bytes(serialization.Encoding.DER)) == value:
                 return cert
         return None
     return certs[0] if certs else None

@@ -38,7 +38,13 @@ class Command(BaseCommand):
 
         p = sub.add_parser("checkpoint", help="append a checkpoint entry and export the head as JSON")
         p.add_argument("--out", metavar="FILE", help="write the checkpoint here (default: standard output)")
-        p.add_argument("--key", metavar="PEM", help="sign with this Ed25519 or ECDSA private key (PEM, unencrypted)")
+        keys = p.add_mutually_exclusive_group()
+        keys.add_argument("--key", metavar="PEM", help="sign with this Ed25519, ECDSA or SM2 private key (PEM, unencrypted)")
+        keys.add_argument(
+            "--generate-key",
+            metavar="PEM",
+            help="make a new key of JILIANG_SIGNATURE_ALGORITHM here (its public key beside it, .pub) and sign with it",
+        )
         p.set_defaults(func=cmd_checkpoint)
 
     def handle(self, *args, **options):

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate
+from jiliang.core.dcc import pki
 from jiliang.registry.models import CalibrationEvent, Person
 
 
@@ -55,6 +56,12 @@ def add_arguments(parser) -> None:
     q.add_argument("--name", default="Jiliang Root CA")
     q.add_argument("--replace", action="store_true", help="make a new root; the old one stays a trust anchor")
     q.add_argument("--pem", metavar="FILE", help="also write the root certificate (PEM) here")
+    q.add_argument(
+        "--algorithm",
+        choices=pki.ALGORITHMS,
+        help="ecdsa-p256 (ECDSA P-256/SHA-256) or sm2-sm3 (SM2/SM3, GB/T 32918, GB/T 32905); "
+        "default JILIANG_SIGNATURE_ALGORITHM. Keys under an older root are replaced when next used",
+    )
     q.set_defaults(func=run_ca_init)
 
 
@@ -127,8 +134,8 @@ def run_check(options) -> int:
 
 
 def run_ca_init(options) -> int:
-    ca = keys.init_authority(options["name"], replace=options["replace"])
+    ca = keys.init_authority(options["name"], replace=options["replace"], algorithm=options.get("algorithm"))
     if options["pem"]:
         Path(options["pem"]).write_text(ca.cert_pem)
-    print(f"root CA {ca.name}: serial {ca.serial}, valid until {ca.valid_until.date().isoformat()}")
+    print(f"root CA {ca.name} ({ca.algorithm}): serial {ca.serial}, valid until {ca.valid_until.date().isoformat()}")
     return 0

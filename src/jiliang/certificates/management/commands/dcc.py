@@ -64,7 +64,7 @@ def add_arguments(parser) -> None:
     p.add_argument("file")
     p.set_defaults(func=_naming_the_file(run_parse, "file"))
 
-    p = sub.add_parser("sign", help="append an enveloped XAdES-BES signature (ECDSA P-256, SHA-256)")
+    p = sub.add_parser("sign", help="append an enveloped XAdES-BES signature (ECDSA P-256/SHA-256 or SM2/SM3, as the key is)")
     p.add_argument("file")
     p.add_argument("--key", required=True, help="PKCS#8 PEM private key")
     p.add_argument("--cert", required=True, help="PEM signing certificate, optionally followed by its chain")
