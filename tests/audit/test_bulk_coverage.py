@@ -10,8 +10,9 @@ import json
 import pytest
 from django.db import connection, transaction
 
+from jiliang.audit import batches as audit_batches
 from jiliang.audit import services
-from jiliang.audit.models import AuditEntry, LedgerLeaf
+from jiliang.audit.models import AuditEntry, LedgerPage
 from jiliang.cli import main
 from jiliang.core import merkle
 from jiliang.registry import demo, exchange
@@ -104,13 +105,11 @@ def test_generate_puts_every_row_on_the_ledger_in_batches(generated):
         covered[e.object_type] = covered.get(e.object_type, 0) + e.new["batch"]["rows"]
     assert covered["registry.calibrationevent"] == m.CalibrationEvent.objects.count() > 1000
     assert covered["registry.instrument"] == m.Instrument.objects.count() >= 1000
-    assert LedgerLeaf.objects.count() == sum(covered.values())
+    assert audit_batches.leaf_count() == sum(covered.values())
     # The entry's digest is the Merkle root of its rows' digests (the leaves), in id order.
     entry = batches.filter(object_type="registry.instrument").order_by("-sequence").first()
-    leaves = [
-        bytes(d)
-        for d in LedgerLeaf.objects.filter(batch=entry.sequence).order_by("object_id").values_list("row_digest", flat=True)
-    ]
+    ids, leaves = audit_batches.leaves(entry.sequence)
+    assert ids.tolist() == sorted(ids.tolist()) and len(ids) == len(leaves) == entry.new["batch"]["rows"]
     assert merkle.root(leaves).hex() == entry.row_digest
     report = services.verify()
     assert report.intact, report.findings[:5]
@@ -132,8 +131,11 @@ def test_a_flipped_verdict_and_a_derived_date_set_by_hand_are_found(generated):
 
 
 def test_a_changed_leaf_breaks_its_batch_root(generated):
-    leaf = LedgerLeaf.objects.order_by("batch", "object_id").values_list("batch", "object_id").first()
-    _sql("UPDATE audit_ledgerleaf SET row_digest = %s WHERE batch = %s AND object_id = %s", [b"\x00" * 32, *leaf])
+    # One leaf's digest zeroed by hand (the first leaf of the first page of the first batch).
+    batch, page, digests = LedgerPage.objects.order_by("batch", "page").values_list("batch", "page", "row_digests").first()
+    changed = b"\x00" * 32 + bytes(digests)[32:]
+    _sql("UPDATE audit_ledgerpage SET row_digests = %s WHERE batch = %s AND page = %s", [changed, batch, page])
+    leaf = (batch, page)
     found = {(f.kind, f.sequence) for f in services.verify().findings}
     assert ("batch_changed", leaf[0]) in found
 
