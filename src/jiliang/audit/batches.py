@@ -12,8 +12,10 @@ after the write, so a digest is exactly what the database holds (as for ``record
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import multiprocessing
 import pickle
 import re
@@ -99,12 +101,13 @@ def record_batches(
     object_type, actor, reason = _batch_who(action, model, actor, reason)
     cols = columns(model)
     pk_pos = cols.index(model._meta.pk.attname)
-    digest = ledger.row_digest
     now = timezone.now()
     covered = 0
     for rows in _chunks_from(model, first_pk) if pks is None else _chunks_of(model, pks):
-        ids = np.fromiter((r[pk_pos] for r in rows), dtype=np.int64, count=len(rows))
-        joined = b"".join(bytes.fromhex(digest(dict(zip(cols, r)))) for r in rows)
+        by_column = [list(c) for c in zip(*rows)]
+        del rows
+        ids = np.array(by_column[pk_pos], dtype=np.int64)
+        joined = digests_of_columns(model, list(cols), by_column, read_back=True)  # = ledger.row_digest of each row
         covered += _write_batch(action, object_type, ids, joined, actor, reason, now, new)
     return covered
 
@@ -146,7 +149,9 @@ def _encoded_list(values, json_text: bool) -> list[str]:
             append(_dumps_text(v))
         elif kind is int:
             append(int.__repr__(v))
-        elif v is None or kind in (str, float, bool):
+        elif kind is float:  # not memoised: -0.0 == 0.0, and NaN is written "NaN"
+            append(float.__repr__(v) if math.isfinite(v) else _encode_value(v))
+        elif v is None or kind in (str, bool, dt.date):  # equal values of these write the same text
             key = (kind, v)
             text = memo.get(key)
             if text is None:
@@ -180,7 +185,7 @@ def _fragments(values, json_text: bool) -> tuple[str | list[str], bool]:
         if kind == "f" and np.isfinite(values).all():
             return list(map(float.__repr__, values.tolist())), False
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if n and values.count(values[0]) == n:  # one value throughout: encoded once
+    if n and type(values[0]) in (str, type(None)) and values.count(values[0]) == n:  # one value throughout: encoded once
         return _encoded_list(values[:1], json_text)[0], False
     if not json_text:
         try:
@@ -204,11 +209,13 @@ _DIGEST = type(hashlib.sha256()).digest
 DIGEST_PIECE = 50_000  # rows laid out at a time: bounds the text of a piece
 
 
-def digests_of_columns(model, names: list[str], values: list) -> bytes:
+def digests_of_columns(model, names: list[str], values: list, *, read_back: bool = False) -> bytes:
     """The row digests of rows given column by column (as a bulk writer writes them), the
     same as ``ledger.row_digest`` gives for each row read back: a column not given must be
     one the rows leave NULL. Saves reading millions of rows back right after writing them.
-    The 32-byte digests come end to end in one bytes object, in the rows' order."""
+    The 32-byte digests come end to end in one bytes object, in the rows' order.
+    ``read_back``: the values are as read from the database (a JSON column's value is the
+    value it holds, not its text)."""
     given = dict(zip(names, values))
     n = len(values[0]) if values else 0
     fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -216,7 +223,7 @@ def digests_of_columns(model, names: list[str], values: list) -> bytes:
     for key in keys:
         if key not in given and not (fields[key].null and not fields[key].has_db_default()):
             raise ledger.LedgerError("columns", f"{object_type_of(model)}.{key} not given and not NULL by default")
-    json_text = {key: isinstance(fields[key], djm.JSONField) for key in keys}
+    json_text = {key: not read_back and isinstance(fields[key], djm.JSONField) for key in keys}
     out = []
     for start in range(0, n, DIGEST_PIECE):
         piece = {key: given[key][start : start + DIGEST_PIECE] for key in keys if key in given}

@@ -22,7 +22,8 @@ def leaves_to_pages(apps, schema_editor):
                 ids.append(int(object_id).to_bytes(8, "big", signed=True))
                 digests.append(bytes(digest))
             pages = [
-                (batch, k, b"".join(ids[i : i + PAGE]), b"".join(digests[i : i + PAGE])) for k, i in enumerate(range(0, len(ids), PAGE))
+                (batch, k, b"".join(ids[i : i + PAGE]), b"".join(digests[i : i + PAGE]))
+                for k, i in enumerate(range(0, len(ids), PAGE))
             ]
             cursor.executemany(f'INSERT INTO "{table}" (batch, page, object_ids, row_digests) VALUES (%s, %s, %s, %s)', pages)
             moved += len(ids)
@@ -63,7 +64,10 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="LedgerPage",
             fields=[
-                ("pk", models.CompositePrimaryKey("batch", "page", blank=True, editable=False, primary_key=True, serialize=False)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey("batch", "page", blank=True, editable=False, primary_key=True, serialize=False),
+                ),
                 ("batch", models.PositiveBigIntegerField(verbose_name="批次条目序号")),
                 ("page", models.PositiveIntegerField(verbose_name="页序号")),
                 ("object_ids", models.BinaryField(verbose_name="对象标识")),
