@@ -944,7 +944,21 @@ def _truncate(tables) -> dict | None:
     Row counts per model; None when a table outside the set still points into it (the
     caller then deletes row by row, which reports that row)."""
     counts = {model: model.objects.count() for model in tables}
-    names = ", ".join(f'"{model._meta.db_table}"' for model in tables)
+    # Their many-to-many link tables go too (apps.get_models leaves auto-created ones out).
+    links = {
+        f.remote_field.through._meta.db_table
+        for model in tables
+        for f in model._meta.many_to_many
+        if f.remote_field.through._meta.auto_created
+    }
+    if any(
+        f.remote_field.through._meta.db_table in links and f.remote_field.through.objects.exists()
+        for model in tables
+        for f in model._meta.many_to_many
+        if f.remote_field.through not in tables
+    ):
+        return None  # links that would go unrecorded: the caller's deletes name them
+    names = ", ".join(f'"{table}"' for table in [model._meta.db_table for model in tables] + sorted(links))
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {names}")
