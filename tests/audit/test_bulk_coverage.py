@@ -226,93 +226,23 @@ def test_the_change_feed_tells_edits_from_new_rows(generated):
 
 def test_column_digests_are_the_row_digests_of_the_rows_read_back():
     """The bulk paths hash whole columns; verify hashes row by row (``ledger.row_digest``):
-    both must give the same digest for every kind of value, including those whose equal
-    values are written differently (0.0 and -0.0, True and 1) and text the JSON encoder escapes."""
+    both must give the same digest for every kind of value, including equal values written
+    differently (0.0 and -0.0), NaN and infinity, and text the JSON encoder escapes."""
     from jiliang.audit.batches import digests_of_columns
     from jiliang.audit.rows import columns
     from jiliang.core import ledger
 
     cols = list(columns(m.Instrument))
-    rows = [
-        dict(
-            zip(
-                cols,
-                (
-                    1,
-                    'a"b',
-                    "电能表",
-                    None,
-                    "trade",
-                    3,
-                    4,
-                    "x\\y",
-                    "m\n1",
-                    "",
-                    "",
-                    "2级",
-                    0.0,
-                    float("nan"),
-                    "kWh",
-                    "in_use",
-                    None,
-                    None,
-                    dt.date(2026, 1, 2),
-                ),
-            )
-        ),
-        dict(
-            zip(
-                cols,
-                (
-                    2,
-                    "c",
-                    "电能表",
-                    7,
-                    "trade",
-                    3,
-                    4,
-                    "z",
-                    "m",
-                    "s",
-                    "t",
-                    "2级",
-                    -0.0,
-                    float("inf"),
-                    "kWh",
-                    "in_use",
-                    dt.date(2020, 5, 6),
-                    9,
-                    None,
-                ),
-            )
-        ),
-        dict(
-            zip(
-                cols,
-                (
-                    3,
-                    "d",
-                    "水表\t",
-                    7,
-                    "safety",
-                    3,
-                    4,
-                    "z",
-                    "m",
-                    "s",
-                    "t",
-                    "1.6级",
-                    1e-320,
-                    2.5,
-                    "m³",
-                    "in_use",
-                    dt.date(2020, 5, 6),
-                    None,
-                    dt.date(2026, 1, 2),
-                ),
-            )
-        ),
+    base = dict.fromkeys(cols) | {
+        "id": 1, "code": "a", "name": "电能表", "legal_purpose": "trade", "owner_id": 3, "region_id": 4, "manufacturer": "x",
+        "model": "m", "serial_number": "", "type_approval_number": "", "accuracy": "2级", "unit": "kWh", "status": "in_use",
+    }  # fmt: skip
+    variants = [
+        {"code": 'a"b', "manufacturer": "x\\y", "model": "m\n1", "range_min": 0.0, "range_max": float("nan")},
+        {"id": 2, "range_min": -0.0, "range_max": float("inf"), "catalog_item_id": 7, "installed_on": dt.date(2020, 5, 6)},
+        {"id": 3, "name": "水表\t", "unit": "m³", "range_min": 1e-320, "range_max": 2.5, "installed_on": dt.date(2026, 1, 2)},
     ]
+    rows = [base | v for v in variants]
     by_column = [[row[c] for row in rows] for c in cols]
     joined = digests_of_columns(m.Instrument, cols, by_column, read_back=True)
     assert [joined[i : i + 32].hex() for i in range(0, len(joined), 32)] == [ledger.row_digest(row) for row in rows]
