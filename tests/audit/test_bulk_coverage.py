@@ -10,8 +10,9 @@ import json
 import pytest
 from django.db import connection, transaction
 
+from jiliang.audit import batches as audit_batches
 from jiliang.audit import services
-from jiliang.audit.models import AuditEntry, LedgerLeaf
+from jiliang.audit.models import AuditEntry, LedgerPage
 from jiliang.cli import main
 from jiliang.core import merkle
 from jiliang.registry import demo, exchange
@@ -104,13 +105,11 @@ def test_generate_puts_every_row_on_the_ledger_in_batches(generated):
         covered[e.object_type] = covered.get(e.object_type, 0) + e.new["batch"]["rows"]
     assert covered["registry.calibrationevent"] == m.CalibrationEvent.objects.count() > 1000
     assert covered["registry.instrument"] == m.Instrument.objects.count() >= 1000
-    assert LedgerLeaf.objects.count() == sum(covered.values())
+    assert audit_batches.leaf_count() == sum(covered.values())
     # The entry's digest is the Merkle root of its rows' digests (the leaves), in id order.
     entry = batches.filter(object_type="registry.instrument").order_by("-sequence").first()
-    leaves = [
-        bytes(d)
-        for d in LedgerLeaf.objects.filter(batch=entry.sequence).order_by("object_id").values_list("row_digest", flat=True)
-    ]
+    ids, leaves = audit_batches.leaves(entry.sequence)
+    assert ids.tolist() == sorted(ids.tolist()) and len(ids) == len(leaves) == entry.new["batch"]["rows"]
     assert merkle.root(leaves).hex() == entry.row_digest
     report = services.verify()
     assert report.intact, report.findings[:5]
@@ -132,8 +131,11 @@ def test_a_flipped_verdict_and_a_derived_date_set_by_hand_are_found(generated):
 
 
 def test_a_changed_leaf_breaks_its_batch_root(generated):
-    leaf = LedgerLeaf.objects.order_by("batch", "object_id").values_list("batch", "object_id").first()
-    _sql("UPDATE audit_ledgerleaf SET row_digest = %s WHERE batch = %s AND object_id = %s", [b"\x00" * 32, *leaf])
+    # One leaf's digest zeroed by hand (the first leaf of the first page of the first batch).
+    batch, page, digests = LedgerPage.objects.order_by("batch", "page").values_list("batch", "page", "row_digests").first()
+    changed = b"\x00" * 32 + bytes(digests)[32:]
+    _sql("UPDATE audit_ledgerpage SET row_digests = %s WHERE batch = %s AND page = %s", [changed, batch, page])
+    leaf = (batch, page)
     found = {(f.kind, f.sequence) for f in services.verify().findings}
     assert ("batch_changed", leaf[0]) in found
 
@@ -220,3 +222,27 @@ def test_the_change_feed_tells_edits_from_new_rows(generated):
         event.certificate_number += "-R"
         event.save()
     assert feed.edited_since(head, ["registry.calibrationevent"]) and not feed.edited_since(head, ["registry.person"])
+
+
+def test_column_digests_are_the_row_digests_of_the_rows_read_back():
+    """The bulk paths hash whole columns; verify hashes row by row (``ledger.row_digest``):
+    both must give the same digest for every kind of value, including equal values written
+    differently (0.0 and -0.0), NaN and infinity, and text the JSON encoder escapes."""
+    from jiliang.audit.batches import digests_of_columns
+    from jiliang.audit.rows import columns
+    from jiliang.core import ledger
+
+    cols = list(columns(m.Instrument))
+    base = dict.fromkeys(cols) | {
+        "id": 1, "code": "a", "name": "电能表", "legal_purpose": "trade", "owner_id": 3, "region_id": 4, "manufacturer": "x",
+        "model": "m", "serial_number": "", "type_approval_number": "", "accuracy": "2级", "unit": "kWh", "status": "in_use",
+    }  # fmt: skip
+    variants = [
+        {"code": 'a"b', "manufacturer": "x\\y", "model": "m\n1", "range_min": 0.0, "range_max": float("nan")},
+        {"id": 2, "range_min": -0.0, "range_max": float("inf"), "catalog_item_id": 7, "installed_on": dt.date(2020, 5, 6)},
+        {"id": 3, "name": "水表\t", "unit": "m³", "range_min": 1e-320, "range_max": 2.5, "installed_on": dt.date(2026, 1, 2)},
+    ]
+    rows = [base | v for v in variants]
+    by_column = [[row[c] for row in rows] for c in cols]
+    joined = digests_of_columns(m.Instrument, cols, by_column, read_back=True)
+    assert [joined[i : i + 32].hex() for i in range(0, len(joined), 32)] == [ledger.row_digest(row) for row in rows]

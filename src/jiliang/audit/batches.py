@@ -3,16 +3,24 @@
 
 A batch entry names the model (``object_type``) with an empty ``object_id``; its
 ``row_digest`` is the Merkle root (``jiliang.core.merkle``) of the digests of its rows in
-id order, and ``new`` says how many rows and which ids. The digests themselves are kept
-one per row in ``LedgerLeaf``, so verify can name the row that changed; a changed, added
-or removed leaf no longer gives the root the chained entry recorded. Rows are read back
+id order, and ``new`` says how many rows and which ids. The digests themselves are kept,
+with their rows' ids, in ``LedgerPage`` rows of ``merkle.PAGE`` leaves (one table row per
+page, not per leaf: writing millions of leaf rows cost as much as the rows they cover), so
+verify can name the row that changed; a changed, added or removed leaf no longer gives the
+root the chained entry recorded. Rows are read back
 after the write, so a digest is exactly what the database holds (as for ``record_many``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
+import multiprocessing
+import pickle
+import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from json.encoder import encode_basestring as _dumps_text
 from typing import Any
 
@@ -27,14 +35,14 @@ from jiliang.core import ledger, merkle
 from . import tracked
 from .chain import append
 from .context import UNSET, actor_fields, resolve
-from .models import AuditEntry, LedgerLeaf
+from .models import AuditEntry, LedgerPage
 from .recording import ReasonRequired, check_action, check_reason, entry
-from .rows import READ_BATCH, SCAN_CHUNK, columns, has_integer_pk, object_type_of, read_rows
+from .rows import SCAN_CHUNK, columns, has_integer_pk, model_of, object_type_of, read_rows
 
 BATCH_ROWS = 100_000
 # What a batch entry may be: rows that came into being in bulk, or fresh digests of rows.
 BATCH_ACTIONS = frozenset({AuditEntry.Action.CREATE, AuditEntry.Action.IMPORT, AuditEntry.Action.UPDATE})
-LEAF_COLUMNS = ["batch", "object_id", "row_digest"]
+PAGE_COLUMNS = ["batch", "page", "object_ids", "row_digests"]
 
 
 def _chunks_from(model, first_pk) -> Iterator[list[tuple]]:
@@ -93,21 +101,37 @@ def record_batches(
     object_type, actor, reason = _batch_who(action, model, actor, reason)
     cols = columns(model)
     pk_pos = cols.index(model._meta.pk.attname)
-    digest = ledger.row_digest
     now = timezone.now()
     covered = 0
     for rows in _chunks_from(model, first_pk) if pks is None else _chunks_of(model, pks):
-        ids = [r[pk_pos] for r in rows]
-        leaves = [bytes.fromhex(digest(dict(zip(cols, r)))) for r in rows]
-        root = merkle.root(leaves).hex()
-        content = {
-            "batch": {"rows": len(ids), "first_id": ids[0], "last_id": ids[-1], "leaves": "audit.ledgerleaf"},
-            **(new or {}),
-        }
-        sequence, _ = append([entry(action, object_type, "", "", None, content, reason, root, actor, now)])
-        bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(ids), ids, leaves])
-        covered += len(ids)
+        by_column = [list(c) for c in zip(*rows)]
+        del rows
+        ids = np.array(by_column[pk_pos], dtype=np.int64)
+        joined = digests_of_columns(model, list(cols), by_column, read_back=True)  # = ledger.row_digest of each row
+        covered += _write_batch(action, object_type, ids, joined, actor, reason, now, new)
     return covered
+
+
+def _write_batch(action, object_type, ids: np.ndarray, joined: bytes, actor, reason, now, new) -> int:
+    """One batch entry over rows ``ids`` (ascending) whose digests are ``joined`` end to end,
+    and its pages of leaves."""
+    first, last = int(ids[0]), int(ids[-1])
+    content = {"batch": {"rows": int(ids.size), "first_id": first, "last_id": last, "leaves": "audit.ledgerpage"}, **(new or {})}
+    root = merkle.root_of_joined(joined).hex()
+    sequence, _ = append([entry(action, object_type, "", "", None, content, reason, root, actor, now)])
+    wire_ids, step = ids.astype(">i8").tobytes(), merkle.PAGE
+    pages = range(0, ids.size, step)
+    bulk.write_columns(
+        LedgerPage._meta.db_table,
+        PAGE_COLUMNS,
+        [
+            [sequence] * len(pages),
+            list(range(len(pages))),
+            [wire_ids[i * 8 : (i + step) * 8] for i in pages],
+            [joined[i * 32 : (i + step) * 32] for i in pages],
+        ],
+    )
+    return int(ids.size)
 
 
 _encode_value = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=ledger.json_default).encode
@@ -125,7 +149,9 @@ def _encoded_list(values, json_text: bool) -> list[str]:
             append(_dumps_text(v))
         elif kind is int:
             append(int.__repr__(v))
-        elif v is None or kind in (str, float, bool):
+        elif kind is float:  # not memoised: -0.0 == 0.0, and NaN is written "NaN"
+            append(float.__repr__(v) if math.isfinite(v) else _encode_value(v))
+        elif v is None or kind in (str, bool, dt.date):  # equal values of these write the same text
             key = (kind, v)
             text = memo.get(key)
             if text is None:
@@ -137,65 +163,174 @@ def _encoded_list(values, json_text: bool) -> list[str]:
     return out
 
 
-def _fragments(values, json_text: bool) -> list[str]:
+# What the JSON string encoder would escape (ensure_ascii=False): text free of these is its own JSON body.
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+def _fragments(values, json_text: bool) -> tuple[str | list[str], bool]:
     """One column's values as the JSON text ``ledger.row_digest`` writes for them once they
-    are read back from the database (whole NumPy columns at once where the type allows)."""
+    are read back from the database (whole NumPy columns at once where the type allows):
+    one text for every row when the column holds one value throughout (a kind, "", NULL),
+    else a text per row; and whether each text still goes between double quotes (strings
+    and dates, quoted by the row's template instead of one by one)."""
+    n = len(values)
     if isinstance(values, np.ndarray) and not json_text:
         kind = values.dtype.kind
         if kind in "iu":
-            return list(map(str, values.tolist()))
+            return list(map(str, values.tolist())), False
         if kind == "b":
-            return np.where(values, "true", "false").tolist()
+            return np.where(values, "true", "false").tolist(), False
         if kind == "M" and not np.isnat(values).any():
-            return ['"' + text + '"' for text in values.astype("datetime64[D]").astype(str).tolist()]
+            return values.astype("datetime64[D]").astype(str).tolist(), True
         if kind == "f" and np.isfinite(values).all():
-            return list(map(float.__repr__, values.tolist()))
+            return list(map(float.__repr__, values.tolist())), False
     values = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if values and values.count(values[0]) == len(values):  # one value throughout (a kind, "", NULL): encoded once
-        return _encoded_list(values[:1], json_text) * len(values)
-    return _encoded_list(values, json_text)
+    if n and type(values[0]) in (str, type(None)) and values.count(values[0]) == n:  # one value throughout: encoded once
+        return _encoded_list(values[:1], json_text)[0], False
+    if not json_text:
+        try:
+            joined = "".join(values)
+        except TypeError:  # not all text
+            joined = None
+        if joined is not None and not _ESCAPED.search(joined):
+            return values, True
+    return _encoded_list(values, json_text), False
 
 
-def digests_of_columns(model, names: list[str], values: list) -> list[bytes]:
+def _utf8_lengths(texts: list[str], joined: str) -> np.ndarray:
+    """Byte lengths of the texts in UTF-8 (their lengths when all of them are ASCII)."""
+    if joined.isascii():
+        return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    sizes = {t: len(t.encode("utf-8")) for t in dict.fromkeys(texts)}  # few distinct texts where any is not ASCII
+    return np.fromiter(map(sizes.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+
+_DIGEST = type(hashlib.sha256()).digest
+DIGEST_PIECE = 50_000  # rows laid out at a time: bounds the text of a piece
+
+
+def digests_of_columns(model, names: list[str], values: list, *, read_back: bool = False) -> bytes:
     """The row digests of rows given column by column (as a bulk writer writes them), the
     same as ``ledger.row_digest`` gives for each row read back: a column not given must be
-    one the rows leave NULL. Saves reading millions of rows back right after writing them."""
+    one the rows leave NULL. Saves reading millions of rows back right after writing them.
+    The 32-byte digests come end to end in one bytes object, in the rows' order.
+    ``read_back``: the values are as read from the database (a JSON column's value is the
+    value it holds, not its text)."""
     given = dict(zip(names, values))
     n = len(values[0]) if values else 0
     fields = {f.attname: f for f in model._meta.concrete_fields}
     keys = sorted(columns(model))  # the order the digest's JSON sorts its keys in
-    fragments = []
     for key in keys:
-        if key in given:
-            fragments.append(_fragments(given[key], isinstance(fields[key], djm.JSONField)))
-        elif fields[key].null and not fields[key].has_db_default():
-            fragments.append(["null"] * n)
-        else:
+        if key not in given and not (fields[key].null and not fields[key].has_db_default()):
             raise ledger.LedgerError("columns", f"{object_type_of(model)}.{key} not given and not NULL by default")
-    template = "{" + ",".join(f"{_dumps_text(key)}:%s" for key in keys) + "}"
-    sha256 = hashlib.sha256
-    return [sha256((template % row).encode("utf-8")).digest() for row in zip(*fragments)]
+    json_text = {key: not read_back and isinstance(fields[key], djm.JSONField) for key in keys}
+    out = []
+    for start in range(0, n, DIGEST_PIECE):
+        piece = {key: given[key][start : start + DIGEST_PIECE] for key in keys if key in given}
+        out.append(_digest_piece(keys, piece, json_text, min(DIGEST_PIECE, n - start)))
+    return b"".join(out)
+
+
+def _digest_piece(keys: list[str], given: dict, json_text: dict, n: int) -> bytes:
+    """Each row's canonical JSON laid out end to end by one join (the row template's fixed
+    text between the columns' texts), encoded once and hashed row by row."""
+    parts: list = []  # fixed text, column texts, fixed text, …, fixed text
+    fixed = "{"
+    for i, key in enumerate(keys):
+        fixed += ("," if i else "") + _dumps_text(key) + ":"
+        texts, quoted = _fragments(given[key], json_text[key]) if key in given else ("null", False)
+        if isinstance(texts, str):
+            fixed += texts
+            continue
+        parts += [fixed + ('"' if quoted else ""), texts]
+        fixed = '"' if quoted else ""
+    parts.append(fixed + "}")
+    width = len(parts)
+    slots: list = [None] * (n * width)
+    row_bytes = np.zeros(n, dtype=np.int64)
+    for j, part in enumerate(parts):
+        if isinstance(part, str):
+            slots[j::width] = [part] * n
+            row_bytes += len(part.encode("utf-8"))
+        else:
+            slots[j::width] = part
+            row_bytes += _utf8_lengths(part, "".join(part))
+    data = memoryview("".join(slots).encode("utf-8"))
+    ends = np.cumsum(row_bytes)
+    rows = map(data.__getitem__, map(slice, (ends - row_bytes).tolist(), ends.tolist()))
+    return b"".join(map(_DIGEST, map(hashlib.sha256, rows)))  # C iterators throughout: no bytecode per row
 
 
 def record_digests(action: str, model, ids, digests, *, actor: Any = UNSET, reason: Any = UNSET, new: dict | None = None) -> int:
     """Cover rows whose digests the writer computed (``digests_of_columns``) as it wrote
-    them: batches of ``BATCH_ROWS`` in id order, as ``record_batches`` writes them."""
+    them: batches of ``BATCH_ROWS`` in id order, as ``record_batches`` writes them.
+    ``digests`` are the rows' 32-byte digests end to end (bytes), or a sequence of them."""
     object_type, actor, reason = _batch_who(action, model, actor, reason)
     ids = np.asarray(ids, dtype=np.int64)
-    digests = np.asarray(digests, dtype="S32")
-    order = np.argsort(ids, kind="stable")
-    ids, digests = ids[order], digests[order]
+    joined = digests if isinstance(digests, (bytes, bytearray, memoryview)) else b"".join(digests)
+    table = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 32)
+    if table.shape[0] != ids.size:
+        raise ValueError(f"{ids.size} ids but {table.shape[0]} digests")
+    if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
+        order = np.argsort(ids, kind="stable")
+        ids, table = ids[order], table[order]
     now = timezone.now()
     for start in range(0, ids.size, BATCH_ROWS):
-        part_ids = ids[start : start + BATCH_ROWS].tolist()
-        leaves = [bytes(d).ljust(32, b"\0") for d in digests[start : start + BATCH_ROWS].tolist()]  # S32 drops trailing NULs
-        content = {
-            "batch": {"rows": len(part_ids), "first_id": part_ids[0], "last_id": part_ids[-1], "leaves": "audit.ledgerleaf"},
-            **(new or {}),
-        }
-        sequence, _ = append([entry(action, object_type, "", "", None, content, reason, merkle.root(leaves).hex(), actor, now)])
-        bulk.write_columns(LedgerLeaf._meta.db_table, LEAF_COLUMNS, [[sequence] * len(part_ids), part_ids, leaves])
+        part = table[start : start + BATCH_ROWS]
+        _write_batch(action, object_type, ids[start : start + BATCH_ROWS], part.tobytes(), actor, reason, now, new)
     return int(ids.size)
+
+
+def _digest_job(object_type: str, names: list[str], payload: bytes) -> bytes:
+    return digests_of_columns(model_of(object_type), names, pickle.loads(payload))
+
+
+class ColumnDigests:
+    """The digests of rows a bulk writer writes, column batch by column batch
+    (``digests_of_columns``), computed in a worker process while the writer goes on: the
+    writer's thread only pickles the columns, and the hashing runs beside the writer and the
+    database instead of between their steps. ``record`` puts them on the ledger at the end
+    (``record_digests``). Without fork (or with ``processes=0``) digests are computed at once.
+
+    Create it before the writer starts threads: the worker is forked here, so that it holds
+    no lock another thread had taken. The worker only hashes; it never uses the database."""
+
+    def __init__(self, processes: int = 1):
+        self.pool = None
+        if processes and "fork" in multiprocessing.get_all_start_methods():
+            self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+            self.pool.submit(int).result()  # fork now
+        self.batches: dict = {}  # model → [(ids, digests or their future)]
+
+    def add(self, model, names: list[str], values: list) -> None:
+        ids = np.array(values[list(names).index(model._meta.pk.attname)], dtype=np.int64)
+        if self.pool is None:
+            digests: bytes | Future = digests_of_columns(model, names, values)
+        else:  # pickled now: the writer may reuse its arrays once it has written them
+            payload = pickle.dumps(list(values), protocol=pickle.HIGHEST_PROTOCOL)
+            digests = self.pool.submit(_digest_job, object_type_of(model), list(names), payload)
+        self.batches.setdefault(model, []).append((ids, digests))
+
+    def record(self, action: str, **kwargs) -> dict[str, int]:
+        """Every model's rows on the ledger, in batches; rows covered per model."""
+        covered = {}
+        for model, parts in self.batches.items():
+            ids = np.concatenate([i for i, _ in parts])
+            joined = b"".join(d if isinstance(d, bytes) else d.result() for _, d in parts)
+            covered[object_type_of(model)] = record_digests(action, model, ids, joined, **kwargs)
+        self.batches = {}
+        return covered
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def baseline(models_: Iterable | None = None, *, reason: str, actor: Any = UNSET) -> dict[str, int]:
@@ -212,15 +347,22 @@ def baseline(models_: Iterable | None = None, *, reason: str, actor: Any = UNSET
         }
 
 
+def leaves(batch: int) -> tuple[np.ndarray, list[bytes]]:
+    """A batch's (ids, digests) in id order, as stored: its pages one after the other."""
+    pages = LedgerPage.objects.filter(batch=batch).order_by("page").values_list("object_ids", "row_digests")
+    id_parts, digest_parts = [], []
+    for object_ids, row_digests in pages.iterator(chunk_size=200):
+        id_parts.append(bytes(object_ids))
+        digest_parts.append(bytes(row_digests))
+    ids = np.frombuffer(b"".join(id_parts), dtype=">i8").astype(np.int64)
+    joined = b"".join(digest_parts)
+    return ids, [joined[i : i + 32] for i in range(0, len(joined), 32)]
+
+
 def leaf_ids(batch: int) -> set[int]:
-    return set(LedgerLeaf.objects.filter(batch=batch).values_list("object_id", flat=True))
+    return set(leaves(batch)[0].tolist())
 
 
-def leaves(batch: int) -> tuple[list[int], list[bytes]]:
-    """A batch's (ids, digests) in id order, as stored."""
-    rows = LedgerLeaf.objects.filter(batch=batch).order_by("object_id").values_list("object_id", "row_digest")
-    ids, digests = [], []
-    for object_id, value in rows.iterator(chunk_size=READ_BATCH * 50):
-        ids.append(object_id)
-        digests.append(bytes(value))
-    return ids, digests
+def leaf_count() -> int:
+    """Leaves held over every batch (one per row covered)."""
+    return sum(len(bytes(ids)) // 8 for ids in LedgerPage.objects.values_list("object_ids", flat=True).iterator(chunk_size=200))

@@ -4,8 +4,8 @@ leaves of bulk batches.
 Entries are appended only by ``jiliang.audit`` (``record``, ``record_many``,
 ``record_batches`` and the signal handlers), with SQL under a lock on the head row. A bulk
 write (the generator, an import) is covered by batch entries whose row digest is the Merkle
-root (``jiliang.core.merkle``) of the written rows' digests; the digests themselves, one
-``LedgerLeaf`` per row, let verify name the one row that changed. Through the application they
+root (``jiliang.core.merkle``) of the written rows' digests; the digests themselves, kept
+in ``LedgerPage`` rows of up to 256 digests each, let verify name the one row that changed. Through the application they
 cannot be written otherwise, changed or deleted: the model's ``save`` and ``delete``
 refuse, and so do the queryset's ``update``, ``delete``, ``bulk_update`` and ``bulk_create``. Changes made outside the application (raw SQL) are what
 ``services.verify`` detects.
@@ -117,21 +117,24 @@ class AuditEntry(models.Model):
         _refuse("delete")
 
 
-class LedgerLeaf(models.Model):
-    """One row of a bulk batch: its id and digest, a leaf of the Merkle tree whose root the
-    batch's entry (``batch`` is its sequence) records in ``row_digest``."""
+class LedgerPage(models.Model):
+    """A page of a bulk batch: the ids and digests of up to ``merkle.PAGE`` of its rows (the
+    leaves of the Merkle tree whose root the batch's entry, ``batch`` its sequence, records
+    in ``row_digest``), in id order; the batch's leaves are its pages in ``page`` order. One
+    row per page rather than per leaf: a batch of 10^6 rows is some 4,000 rows to write."""
 
-    pk = models.CompositePrimaryKey("batch", "object_id")
+    pk = models.CompositePrimaryKey("batch", "page")
     batch = models.PositiveBigIntegerField(_("批次条目序号"))
-    object_id = models.BigIntegerField(_("对象标识"))
-    row_digest = models.BinaryField(_("行摘要"), max_length=32)
+    page = models.PositiveIntegerField(_("页序号"))
+    object_ids = models.BinaryField(_("对象标识"))  # 8-byte big-endian integers, ascending
+    row_digests = models.BinaryField(_("行摘要"))  # 32 bytes a row, in the order of object_ids
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         base_manager_name = "objects"
-        verbose_name = _("批次行摘要")
-        verbose_name_plural = _("批次行摘要")
+        verbose_name = _("批次摘要页")
+        verbose_name_plural = _("批次摘要页")
         default_permissions = ()
 
     def save(self, *args, **kwargs):

@@ -26,6 +26,11 @@ def _pages(leaves: Sequence[bytes]) -> list[bytes]:
     return [sha256(PAGE_PREFIX + b"".join(leaves[i : i + PAGE])).digest() for i in range(0, len(leaves), PAGE)]
 
 
+def _pages_of_joined(joined: bytes | memoryview) -> list[bytes]:
+    sha256, step, view = hashlib.sha256, PAGE * 32, memoryview(joined)
+    return [sha256(PAGE_PREFIX + view[i : i + step]).digest() for i in range(0, len(view), step)]
+
+
 def _up(level: list[bytes]) -> list[bytes]:
     sha256 = hashlib.sha256
     paired = [sha256(NODE_PREFIX + left + right).digest() for left, right in zip(level[0::2], level[1::2])]
@@ -39,6 +44,18 @@ def root(leaves: Sequence[bytes]) -> bytes:
     if not leaves:
         return hashlib.sha256(b"").digest()
     level = _pages(leaves)
+    while len(level) > 1:
+        level = _up(level)
+    return level[0]
+
+
+def root_of_joined(joined: bytes | memoryview) -> bytes:
+    """``root`` of the 32-byte leaves laid end to end in one buffer (no list of leaves to build)."""
+    if len(joined) % 32:
+        raise ValueError(f"{len(joined)} bytes are not whole 32-byte leaves")
+    if not len(joined):
+        return hashlib.sha256(b"").digest()
+    level = _pages_of_joined(joined)
     while len(level) > 1:
         level = _up(level)
     return level[0]
