@@ -186,7 +186,7 @@ def empty_registry():
 
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {connection.ops.quote_name(m.Specification._meta.db_table)} SET supersedes_id = NULL")
-    for table in reversed(exchange.TABLE_LIST):
+    for table in [exchange.TABLES[name] for name in reversed(exchange.TABLE_NAMES)]:
         if table.model is m.Region:
             for level in ("county", "city", "province"):
                 delete(m.Region, f"WHERE level = '{level}'")
