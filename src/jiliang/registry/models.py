@@ -512,7 +512,17 @@ class Qualification(models.Model):
             ),
         ]
 
+    def default_organisation(self) -> None:
+        """A registration or a designation names by default the person's own institution."""
+        if self.kind in self.NAMES_ORGANISATION and not self.organisation_id and self.person_id:
+            self.organisation_id = Person.objects.filter(pk=self.person_id).values_list("organisation_id", flat=True).first()
+
+    def save(self, *args, **kwargs):
+        self.default_organisation()
+        super().save(*args, **kwargs)
+
     def clean(self):
+        self.default_organisation()
         errors = {}
         if self.kind in self.NAMES_ITEM and not self.catalog_item_id:
             errors["catalog_item"] = "a 项目考核 or 检定员证 names its catalog item"

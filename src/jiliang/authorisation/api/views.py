@@ -45,11 +45,13 @@ class AuthorisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return queryset
 
     def handle_exception(self, exc):
+        if isinstance(exc, Refused) and exc.forbidden:
+            return super().handle_exception(exceptions.PermissionDenied(str(exc)))
         if isinstance(exc, Refused):
             body: dict = {}
             for name, reason in exc.reasons:
                 body.setdefault(name, []).append(reason)
-            return Response(body, status=status.HTTP_403_FORBIDDEN if exc.forbidden else status.HTTP_400_BAD_REQUEST)
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return super().handle_exception(exc)
 
     def _answer(self, auth, code=status.HTTP_200_OK):
