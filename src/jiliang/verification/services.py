@@ -195,7 +195,7 @@ def reassign_registration(
     the verification on the day, with a standard fit for the instrument if it holds one."""
     on = on or timezone.localdate()
     registration = (
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(of=("self",))
         .select_related("instrument__region", "assigned_institution")
         .get(pk=registration.pk)
     )
