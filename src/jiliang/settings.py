@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "jiliang.registry",
     "jiliang.accounts",
     "jiliang.audit",
+    "jiliang.authorisation",
     "jiliang.verification",
     "jiliang.calculations",
     "jiliang.traceability",

@@ -127,6 +127,23 @@ def build_world() -> World:
     qual_a = models.Qualification.objects.create(person=person_a, certificate_number="Q-A-1", **quali)
     qual_b = models.Qualification.objects.create(person=person_b, certificate_number="Q-B-1", **quali)
 
+    # Both institutes hold their designation for the item in their county (计量法 第二十条).
+    from jiliang.authorisation import services as authorisation
+
+    for number, org, county in (("（浙）法计（2020）01号", org_a, "330106"), ("（浙）法计（2020）02号", org_b, "330108")):
+        authorisation.grant(
+            None,
+            number=number,
+            institution=org,
+            issuing_authority=bureau,
+            form="established",
+            valid_from=dt.date(2020, 1, 1),
+            valid_until=dt.date(2030, 12, 31),
+            items=[item],
+            regions=[region[county]],
+            reason="依法设置",
+        )
+
     inst_e = models.Instrument.objects.create(
         code="E-0001", name="燃油加油机", catalog_item=item, legal_purpose="trade", owner=org_e, region=region["330106"]
     )

@@ -111,8 +111,24 @@ def build_registry():
         kind="metrologist_1",
         certificate_number="ZC-1",
         specialty="质量",
+        organisation=national,
         valid_from=dt.date(2019, 7, 1),
         valid_until=dt.date(2029, 6, 30),
+    )
+    # The institute's designation for the items it verifies (the import judges events by it).
+    from jiliang.authorisation import services as authorisation
+
+    authorisation.grant(
+        None,
+        number="（浙）法计（2019）001号",
+        institution=institute,
+        issuing_authority=bureau,
+        form="established",
+        valid_from=dt.date(2019, 1, 1),
+        valid_until=dt.date(2029, 12, 31),
+        items=[catalog["A01"]],
+        regions=[region["330100"]],
+        reason="依法设置",
     )
     device = m.Instrument.objects.create(
         code="STD-0001",
@@ -186,7 +202,7 @@ def empty_registry():
 
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {connection.ops.quote_name(m.Specification._meta.db_table)} SET supersedes_id = NULL")
-    for table in reversed(exchange.TABLE_LIST):
+    for table in [exchange.TABLES[name] for name in reversed(exchange.TABLE_NAMES)]:
         if table.model is m.Region:
             for level in ("county", "city", "province"):
                 delete(m.Region, f"WHERE level = '{level}'")

@@ -59,6 +59,34 @@ class Province:
         self.county_scale = self.standard(self.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
         self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=["A15"], u=0.001)
         self.province_length = self.standard(self.province_institute, "province", "330000", "长度", 0, 1e8, items=[], u=0.001)
+        # Each institute the government set up holds its designation for every item, in its
+        # own region (计量法 第二十条): the narrower cases are built by the tests.
+        for institute, code in (
+            (self.province_institute, "330000"),
+            (self.city_institute, "330100"),
+            (self.county_institute, "330102"),
+        ):
+            self.authorise(institute, list(self.items), code, form="established")
+
+    def authorise(self, institution, items, region_code, form="other_tasks", valid_from=None, valid_until=None, ranges=None):
+        """An authorisation of ``institution`` for item codes (``ranges``: code → (lo, hi))
+        in the region, issued by the administration of its region (or the province's)."""
+        from jiliang.authorisation import services as authorisation
+
+        authority = self.admin.get(institution.region.code) or self.admin["330000"]
+        ranges = ranges or {}
+        return authorisation.grant(
+            None,
+            number=f"（浙）法计（{next(_serial):05d}）号",
+            institution=institution,
+            issuing_authority=authority,
+            form=form,
+            valid_from=valid_from or self.today - dt.timedelta(days=2000),
+            valid_until=valid_until or self.today + dt.timedelta(days=1000),
+            items=[(self.items[c], *ranges.get(c, (None, None)), "") for c in items],
+            regions=[self.regions[region_code]],
+            reason="计量授权考核合格",
+        )
 
     def org(self, name, kind, region_code, prefix):
         return reg.Organisation.objects.create(
@@ -146,8 +174,20 @@ class Province:
             certificate_number=f"V{next(_serial):08d}",
         )
 
-    def person(self, org, name, items=(), valid_until=None, valid_from=None):
+    def person(self, org, name, items=(), valid_until=None, valid_from=None, signs=True):
+        """A person holding a legacy 检定员证 for each item and (``signs``) designated an
+        authorised signatory of ``org`` for it."""
         person = reg.Person.objects.create(name=name, organisation=org)
+        for code in items if signs else ():
+            reg.Qualification.objects.create(
+                person=person,
+                kind="signatory",
+                organisation=org,
+                catalog_item=self.items[code],
+                certificate_number=f"QZR{next(_serial):06d}",
+                valid_from=self.today - dt.timedelta(days=1000),
+                valid_until=self.today + dt.timedelta(days=1000),
+            )
         for code in items:
             reg.Qualification.objects.create(
                 person=person,

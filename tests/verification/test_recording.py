@@ -93,7 +93,9 @@ def test_refused_when_one_person_signs_twice(lab):
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
     unqualified = p.person(p.county_institute, "周杰", items=["A15"])
-    assert "approver: 周杰 holds no verifier qualification (检定员证) for A07" in _refusal(p, people=[*p.staff[:2], unqualified])
+    assert "approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for A07" in _refusal(
+        p, people=[*p.staff[:2], unqualified]
+    )
     lapsed = p.person(
         p.county_institute,
         "吴涛",
@@ -101,7 +103,7 @@ def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
         valid_from=p.today - dt.timedelta(days=900),
         valid_until=p.today - dt.timedelta(days=10),
     )
-    assert "checker: 吴涛's verifier qualification for A07 is not valid on" in _refusal(
+    assert "checker: 计量检定人员管理办法 检定员证: 吴涛's 检定员证 for A07 expired on" in _refusal(
         p, people=[p.staff[0], lapsed, p.staff[2]]
     )
     outsider = p.person(p.city_institute, "郑明", items=["A07"])

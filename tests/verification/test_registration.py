@@ -152,6 +152,7 @@ def test_legal_institute_is_preferred_and_a_laboratory_never_designated(province
     station = p.org("上城区专业计量站", K.PROFESSIONAL_STATION, "330102", "12")
     lab = p.org("上城校准有限公司", K.LABORATORY, "330102", "91")
     p.standard(station, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
+    p.authorise(station, ["A07"], "330102")  # a station verifies only as authorised
     scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
     assert _file_and_approve(p, scale).assigned_institution == p.county_institute
     # With the institute's standard suspended: the station, never the laboratory.

@@ -55,6 +55,12 @@ def scoped(allowed):
     return {role: OK if role in allowed else REFUSED if role in ("anonymous", "public") else HIDDEN for role in ROLES}
 
 
+def _authorisation_pk() -> int:
+    from jiliang.authorisation.models import Authorisation
+
+    return Authorisation.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
 def outcomes_of(name: str, province) -> dict:
     outcomes = {**PAGES, **NAV_ONLY}[name][1]
     return outcomes(province) if callable(outcomes) else outcomes
@@ -169,6 +175,11 @@ PAGES = {
     ),
     "verification:administrator": (None, only(SUPERVISORS)),
     "verification:review": (lambda p: {"pk": p.objects["registration"].pk}, post_only()),
+    "verification:reassign": (lambda p: {"pk": p.objects["registration"].pk}, post_only()),
+    # The authorisation register: public, its acts posted by the issuing administration.
+    "authorisation:list": (None, everyone()),
+    "authorisation:detail": (lambda p: {"pk": _authorisation_pk()}, everyone()),
+    "authorisation:act": (lambda p: {"pk": _authorisation_pk(), "action": "revoke"}, post_only()),
     "verification:overdue": (None, only(SUPERVISORS)),
     "verification:escalate": (None, post_only()),
     "verification:coverage": (None, only(SUPERVISORS)),

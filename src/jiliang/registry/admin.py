@@ -25,7 +25,7 @@ class CertifiedValueInline(admin.TabularInline):
 class QualificationInline(admin.TabularInline):
     model = models.Qualification
     extra = 0
-    raw_id_fields = ["catalog_item"]
+    raw_id_fields = ["catalog_item", "organisation"]
 
 
 class EventStandardInline(admin.TabularInline):

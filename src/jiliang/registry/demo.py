@@ -313,21 +313,54 @@ class _Builder:
         models.Person.objects.bulk_create(persons, batch_size=5000)
         quals = []
         start = self.as_of - dt.timedelta(days=365 * 3)
+        # Since 2019 a verifier is a 注册计量师 registered with the institution (注册证 valid 5
+        # years) holding a passed 计量专业项目考核 per item (注册计量师职业资格制度规定 第十四条);
+        # some still sign on an old 检定员证 (a few have lapsed: the signing check refuses
+        # them). Two people of each institution are its authorised signatories (授权签字人).
+        history_start = self.as_of - dt.timedelta(days=365 * HISTORY_YEARS + 60)
+        org_of = {id(inst): inst for inst in institutes}
+        seen: dict[int, int] = {}
         for k, person in enumerate(persons):
+            inst = person.organisation
+            rank = seen[id(inst)] = seen.get(id(inst), -1) + 1
             quals.append(
                 models.Qualification(
                     person=person,
                     kind="metrologist_2" if k % 3 else "metrologist_1",
                     certificate_number=f"ZCJLS{k:07d}",
                     specialty="计量",
-                    valid_from=start,
-                    valid_until=start + dt.timedelta(days=365 * 5),
+                    organisation=org_of[id(inst)],
+                    valid_from=history_start,
+                    valid_until=self.as_of + dt.timedelta(days=365 * 2),
                 )
             )
+            if rank < 2:
+                quals.append(
+                    models.Qualification(
+                        person=person,
+                        kind="signatory",
+                        certificate_number=f"QZR{k:07d}",
+                        organisation=org_of[id(inst)],
+                        valid_from=history_start,
+                        valid_until=self.as_of + dt.timedelta(days=365 * 2),
+                    )
+                )
             for item in items:
                 if rng.random() < 0.6:
-                    # A few verifier certificates have lapsed: later features must refuse them.
-                    until = start + dt.timedelta(days=365 * 5 if rng.random() > 0.02 else 400)
+                    quals.append(
+                        models.Qualification(
+                            person=person,
+                            kind="item_assessment",
+                            catalog_item=item,
+                            certificate_number=f"XMKH{k:05d}{item.code}",
+                            specialty=item.name,
+                            valid_from=history_start,
+                            valid_until=self.as_of + dt.timedelta(days=365 * 2),
+                        )
+                    )
+                elif rng.random() < 0.05:
+                    # An old 检定员证; a few have lapsed.
+                    until = start + dt.timedelta(days=365 * 5 if rng.random() > 0.3 else 400)
                     quals.append(
                         models.Qualification(
                             person=person,
@@ -983,6 +1016,12 @@ BULK_WRITTEN = (
 )
 
 
+# Called with the builder once institutions, people, standards and the assignment of work
+# are made: apps above the registry (which it cannot import) add their own rows to the demo
+# province in the same transaction, e.g. the authorisations of the institutions.
+AFTER_ASSIGN: list = []
+
+
 def generate(
     instruments: int = 100_000, seed: int = 2035, as_of: dt.date | None = None, progress: bool = False
 ) -> GenerationReport:
@@ -1007,6 +1046,8 @@ def generate(
             builder.primary_standards()
             builder.standards()
             builder.assign()
+            for hook in AFTER_ASSIGN:  # the apps above the registry add their rows (authorisations)
+                hook(builder)
             writer = _EventWriter(builder.report)
             writer.sink = digests.covering(bulk.write_columns)
             with bulk.bulk_load("registry_instrument", "registry_calibrationevent", "registry_eventstandard"):

@@ -457,10 +457,26 @@ class Person(models.Model):
 
 
 class Qualification(models.Model):
+    """What a person holds to sign: a 注册计量师 registration (一级/二级) with the institution
+    registered with (注册单位), a passed 计量专业项目考核 for one catalog item, a legacy
+    检定员证 for an item (kept until its end date), or the designation as an authorised
+    signatory (授权签字人) of an institution, for one item or (no item) its whole scope.
+
+    注册计量师职业资格制度规定 (人社部规〔2019〕1号) 第十四条: the registered metrologists who
+    perform verification in legal metrology institutes and authorised institutions are
+    registered (注册), the 注册证 naming the institution and valid 5 years; registration needs
+    the 计量专业项目考核合格证 of the items, the items of an old 计量检定员证 counting as passed."""
+
     class Kind(models.TextChoices):
         METROLOGIST_1 = "metrologist_1", _("一级注册计量师")
         METROLOGIST_2 = "metrologist_2", _("二级注册计量师")
+        ITEM_ASSESSMENT = "item_assessment", _("计量专业项目考核合格")
         VERIFIER = "verifier", _("检定员证（项目）")
+        SIGNATORY = "signatory", _("授权签字人")
+
+    REGISTRATIONS = (Kind.METROLOGIST_1, Kind.METROLOGIST_2)
+    NAMES_ITEM = (Kind.ITEM_ASSESSMENT, Kind.VERIFIER)
+    NAMES_ORGANISATION = (Kind.METROLOGIST_1, Kind.METROLOGIST_2, Kind.SIGNATORY)
 
     person = models.ForeignKey(Person, models.CASCADE, related_name="qualifications", verbose_name=_("人员"))
     kind = models.CharField(_("资格"), max_length=16, choices=Kind.choices)
@@ -468,6 +484,15 @@ class Qualification(models.Model):
     specialty = models.CharField(_("专业"), max_length=100, blank=True)
     catalog_item = models.ForeignKey(
         CatalogItem, models.PROTECT, null=True, blank=True, related_name="qualifications", verbose_name=_("检定项目")
+    )
+    # The registration's institution (注册单位), or the institution a signatory signs for.
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_qualifications",
+        verbose_name=_("注册/授权单位"),
     )
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"))
@@ -478,9 +503,35 @@ class Qualification(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(valid_from__lt=F("valid_until")), name="qualification_validity_ordered"),
             models.CheckConstraint(
-                condition=~Q(kind="verifier") | Q(catalog_item__isnull=False), name="verifier_qualification_names_item"
+                condition=~Q(kind__in=["verifier", "item_assessment"]) | Q(catalog_item__isnull=False),
+                name="verifier_qualification_names_item",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["metrologist_1", "metrologist_2", "signatory"]) | Q(organisation__isnull=False),
+                name="registration_names_organisation",
             ),
         ]
+
+    def default_organisation(self) -> None:
+        """A registration or a designation names by default the person's own institution."""
+        if self.kind in self.NAMES_ORGANISATION and not self.organisation_id and self.person_id:
+            self.organisation_id = Person.objects.filter(pk=self.person_id).values_list("organisation_id", flat=True).first()
+
+    def save(self, *args, **kwargs):
+        self.default_organisation()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.default_organisation()
+        errors = {}
+        if self.kind in self.NAMES_ITEM and not self.catalog_item_id:
+            errors["catalog_item"] = "a 项目考核 or 检定员证 names its catalog item"
+        if self.kind in self.NAMES_ORGANISATION and not self.organisation_id:
+            errors["organisation"] = "a registration (注册单位) or a signatory names its institution"
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            errors["valid_until"] = "must be after valid_from"
+        if errors:
+            raise ValidationError(errors)
 
 
 class Instrument(models.Model):

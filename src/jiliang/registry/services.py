@@ -33,6 +33,34 @@ VERIFYING_KINDS = (
 )
 
 
+# Write rules that live in the apps above the registry and that every event write passes
+# all the same (apps depend downwards, so the registry cannot import them): who may
+# perform a mandatory verification (jiliang.authorisation) and the institution a
+# registration assigned (jiliang.verification). Each app registers its rules in ready().
+#   EVENT_RULES: fn(instrument, performer, kind, performed_on) -> [(field, reason)]
+#   STORED_EVENT_RULES: fn(events queryset) -> [(event id, field, reason)], set-based
+EVENT_RULES: list = []
+STORED_EVENT_RULES: list = []
+
+
+def event_rule(fn):
+    if fn not in EVENT_RULES:
+        EVENT_RULES.append(fn)
+    return fn
+
+
+def stored_event_rule(fn):
+    if fn not in STORED_EVENT_RULES:
+        STORED_EVENT_RULES.append(fn)
+    return fn
+
+
+def is_mandatory_verification(instrument: models.Instrument, kind: str) -> bool:
+    """强制检定: a verification of an instrument under mandatory verification (a catalogue
+    item used for one of the legal purposes: 计量法 第九条)."""
+    return kind == models.CalibrationEvent.Kind.VERIFICATION and instrument.is_mandatory
+
+
 @dataclass
 class Refused(Exception):
     reasons: list = field(default_factory=list)  # [(field, reason)]
@@ -135,19 +163,9 @@ def event_refusals(
         forbidden.append(("instrument", f"{instrument.code} is outside the area {performer.name} serves and is not its own"))
     if "performed_on" in changed and performed_on > today:
         invalid.append(("performed_on", f"{performed_on} is in the future"))
-    if (
-        {"kind", "person"} & changed
-        and kind == models.CalibrationEvent.Kind.VERIFICATION
-        and instrument.is_mandatory
-        and performer.kind not in VERIFYING_KINDS
-    ):
-        invalid.append(
-            (
-                "performer",
-                f"{performer.name} is not a legal metrology institute nor authorised to perform "
-                "mandatory verification (计量法 第二十条)",
-            )
-        )
+    if {"kind", "person", "performed_on"} & changed and is_mandatory_verification(instrument, kind):
+        for rule in EVENT_RULES:
+            invalid.extend(rule(instrument, performer, kind, performed_on))
     if person is not None and person.organisation_id != performer.pk:
         invalid.append(("person", "must work for the performing organisation"))
     if (
@@ -156,7 +174,9 @@ def event_refusals(
         and instrument.is_mandatory
         and person is not None
     ):
-        invalid.extend(("person", why) for why in qualification_reasons(person, instrument.catalog_item, performed_on))
+        invalid.extend(
+            ("person", why) for why in qualification_reasons(person, instrument.catalog_item, performed_on, institution=performer)
+        )
     for standard in standards if {"standards", "performed_on"} & changed else ():
         if standard.holder_id != performer.pk:
             invalid.append(
@@ -172,18 +192,86 @@ def event_refusals(
     return forbidden, invalid
 
 
-def qualification_reasons(person: models.Person, item: models.CatalogItem | None, on: dt.date) -> list[str]:
-    """Why the person may not sign a mandatory verification of the item on the date: a
-    verifier's qualification for the item, valid that day (计量法实施细则 第二十七条:
-    检定人员须经考核合格)."""
+# The rules a signer of a mandatory verification follows, named in every refusal.
+RULE_REGISTRATION = "注册计量师职业资格制度规定 第十四条"
+RULE_ASSESSMENT = "注册计量师职业资格制度规定 第十四条(四) 计量专业项目考核"
+RULE_LEGACY = "计量检定人员管理办法 检定员证"
+RULE_SIGNATORY = "JJF 1069-2012 授权签字人"
+SIGNER_ROLES = ("verifier", "checker", "approver")
+
+
+def qualification_reasons(
+    person: models.Person,
+    item: models.CatalogItem | None,
+    on: dt.date,
+    institution: models.Organisation | None = None,
+    role: str = "verifier",
+) -> list[str]:
+    """Why the person may not sign a mandatory verification of the item on the date, for
+    the institution (default: the person's own), as verifier (检定员), checker (核验员) or
+    approver (批准人).
+
+    The verifier and the checker: a 注册计量师 (一级 or 二级) registered with the institution
+    (注册单位) on the date, holding a passed 计量专业项目考核 for the item valid that day
+    (注册计量师职业资格制度规定 第十四条; 计量法实施细则 第二十七条: 检定人员须经考核合格);
+    or, while it lasts, an old 计量检定员证 for the item (the legacy certificate stays good to
+    its end date). The approver: an authorised signatory (授权签字人) of the institution for
+    the item (or its whole scope) on the date (JJF 1069-2012 法定计量检定机构考核规范: the authorised signatory approves the certificate)."""
     if item is None:
         return []
-    quals = list(models.Qualification.objects.filter(person=person, kind=models.Qualification.Kind.VERIFIER, catalog_item=item))
-    if not quals:
-        return [f"{person.name} holds no verifier qualification (检定员证) for {item.code} {item.name}"]
-    if not any(q.valid_from <= on <= q.valid_until for q in quals):
-        last = max(q.valid_until for q in quals)
-        return [f"{person.name}'s verifier qualification for {item.code} is not valid on {on} (valid until {last})"]
+    institution_id = institution.pk if institution is not None else person.organisation_id
+    institution_name = institution.name if institution is not None else str(person.organisation)
+    K = models.Qualification.Kind
+    quals = list(models.Qualification.objects.filter(person=person))
+
+    def valid(q):
+        return q.valid_from <= on <= q.valid_until
+
+    if role == "approver":
+        designations = [
+            q
+            for q in quals
+            if q.kind == K.SIGNATORY and q.organisation_id == institution_id and q.catalog_item_id in (None, item.pk)
+        ]
+        if not designations:
+            return [
+                f"{RULE_SIGNATORY}: {person.name} is not an authorised signatory of {institution_name} for {item.code} {item.name}"
+            ]
+        if not any(valid(q) for q in designations):
+            last = max(q.valid_until for q in designations)
+            return [f"{RULE_SIGNATORY}: {person.name}'s designation as authorised signatory is not valid on {on} (until {last})"]
+        return []
+    legacy = [q for q in quals if q.kind == K.VERIFIER and q.catalog_item_id == item.pk]
+    if any(valid(q) for q in legacy):
+        return []
+    registrations = [q for q in quals if q.kind in models.Qualification.REGISTRATIONS]
+    here = [q for q in registrations if q.organisation_id == institution_id]
+    reasons = []
+    if legacy:
+        last = max(q.valid_until for q in legacy)
+        reasons.append(f"{RULE_LEGACY}: {person.name}'s 检定员证 for {item.code} expired on {last}")
+    if not any(valid(q) for q in here):
+        if here:
+            last = max(q.valid_until for q in here)
+            reasons.append(f"{RULE_REGISTRATION}: {person.name}'s 注册计量师 registration is not valid on {on} (until {last})")
+        elif registrations:
+            reasons.append(
+                f"{RULE_REGISTRATION}: {person.name} is a 注册计量师 registered with another institution, not {institution_name}"
+            )
+        elif not legacy:
+            reasons.append(
+                f"{RULE_REGISTRATION}: {person.name} is not a 注册计量师 registered with {institution_name} "
+                f"and holds no 检定员证 for {item.code} {item.name}"
+            )
+        else:
+            reasons.append(f"{RULE_REGISTRATION}: {person.name} is not a 注册计量师 registered with {institution_name}")
+        return reasons
+    assessments = [q for q in quals if q.kind == K.ITEM_ASSESSMENT and q.catalog_item_id == item.pk]
+    if not any(valid(q) for q in assessments):
+        if assessments:
+            last = max(q.valid_until for q in assessments)
+            return [f"{RULE_ASSESSMENT}: {person.name}'s 项目考核 for {item.code} is not valid on {on} (until {last})"]
+        return [f"{RULE_ASSESSMENT}: {person.name} has passed no 项目考核 for {item.code} {item.name}"]
     return []
 
 
@@ -243,7 +331,8 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
     """(event id, field, reason) for stored events that break the rules every write path
     shares (``event_refusals``), checked set-based for bulk paths (``jiliang import``):
     dated in the future; a mandatory verification by an institution that may not perform
-    one (计量法 第二十条); a signer who does not work for the performer. Written rows are
+    it (计量法 第二十条, the rules the apps above register); a signer who does not work for
+    the performer. Written rows are
     checked inside the import's transaction, so a refusal leaves nothing behind.
 
     The engine's standard-in-force verdicts and the signers' qualifications are not
@@ -258,17 +347,11 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
             (pk, "performed_on", f"{day} is in the future")
             for pk, day in events.filter(performed_on__gt=today).values_list("pk", "performed_on")
         ]
-        found += [
-            (
-                pk,
-                "performer",
-                f"{name} is not a legal metrology institute nor authorised to perform mandatory verification (计量法 第二十条)",
-            )
-            for pk, name in events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False)
-            .exclude(instrument__legal_purpose=models.Instrument.Purpose.NONE)
-            .exclude(performer__kind__in=VERIFYING_KINDS)
-            .values_list("pk", "performer__name")
-        ]
+        mandatory = events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False).exclude(
+            instrument__legal_purpose=models.Instrument.Purpose.NONE
+        )
+        for rule in STORED_EVENT_RULES:
+            found += rule(mandatory)
         found += [
             (pk, "person", "must work for the performing organisation")
             for pk in events.filter(person__isnull=False)

@@ -29,6 +29,11 @@ class RegistrationPolicy(OwnedPolicy):
         """Review (approve or return) a submitted registration: the region's administration."""
         return registration.status == Registration.Status.SUBMITTED and actor.supervises_region(registration.region_id)
 
+    def may_reassign(self, actor, registration: Registration) -> bool:
+        """Assign an approved registration to another institution: an act of the region's
+        administration (计量法 第九条: the administration designates the institution)."""
+        return registration.status == Registration.Status.APPROVED and actor.supervises_region(registration.region_id)
+
 
 class RecordPolicy(OwnedPolicy):
     owner = "institution_id"

@@ -18,6 +18,8 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from jiliang.audit.services import audit_context, record_many
+from jiliang.authorisation import rules as authorisation_rules
+from jiliang.policies import Actor
 from jiliang.registry import models as reg
 from jiliang.registry import services as registry_services
 
@@ -27,6 +29,7 @@ from .errors import RefusedRecording, VerificationError
 from .fitness import standard_fit_for  # noqa: F401
 from .imports import parse_registration_file, validate_rows
 from .models import Notice, Registration, RegistrationHistory, VerificationRecord
+from .policies import RegistrationPolicy
 from .scheduling import (  # noqa: F401
     administration_of,
     due_list,
@@ -156,20 +159,83 @@ DESIGNATED_KINDS = (
 def find_designated_standard(instrument: reg.Instrument, on: dt.date) -> reg.MeasurementStandard | None:
     """The public standard that should verify the instrument: held in the owner's region,
     else its city, else its province, active on the date, with a capability covering the
-    item, the instrument's range and accuracy."""
+    item, the instrument's range and accuracy, by an institution that could legally
+    perform the verification that day (authorised for the item, range and area:
+    ``authorisation.rules``)."""
     active = set(fitness.active_public_standards(on))
     for region in _region_chain(instrument.owner.region):
-        candidates = (
+        candidates = list(
             reg.MeasurementStandard.objects.filter(id__in=active, holder__region=region, holder__kind__in=DESIGNATED_KINDS)
             .select_related("holder")
             .prefetch_related("capabilities")
             .annotate(preference=Case(*(When(holder__kind=k, then=Value(n)) for n, k in enumerate(DESIGNATED_KINDS))))
             .order_by("preference", "id")
         )
+        able = authorisation_rules.institutions_able(instrument, on, {s.holder for s in candidates})
         for standard in candidates:
-            if not fitness.capability_reasons(standard, instrument):
+            if standard.holder_id in able and not fitness.capability_reasons(standard, instrument):
                 return standard
     return None
+
+
+REGISTRATIONS = RegistrationPolicy()
+
+
+@transaction.atomic
+def reassign_registration(
+    registration: Registration,
+    institution: reg.Organisation,
+    reason: str,
+    actor: Actor,
+    user=None,
+    on: dt.date | None = None,
+) -> Registration:
+    """Assign an approved registration to another institution (an act of the region's
+    administration, with its reason, on the audit ledger): one that could legally perform
+    the verification on the day, with a standard fit for the instrument if it holds one."""
+    on = on or timezone.localdate()
+    registration = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("instrument__region", "assigned_institution")
+        .get(pk=registration.pk)
+    )
+    if not REGISTRATIONS.may_reassign(actor, registration):
+        raise VerificationError(
+            "assigned_institution", "only the administrator of the registration's region reassigns an approved registration"
+        )
+    if not (reason or "").strip():
+        raise VerificationError("reason", "a reassignment needs its reason")
+    if registration.assigned_institution_id == institution.pk:
+        raise VerificationError("assigned_institution", f"the registration is already assigned to {institution.name}")
+    instrument = registration.instrument
+    refusals = authorisation_rules.performer_refusals(instrument, institution, reg.CalibrationEvent.Kind.VERIFICATION, on)
+    if refusals:
+        raise VerificationError("assigned_institution", refusals[0][1])
+    standard = next(
+        (
+            s
+            for s in reg.MeasurementStandard.objects.filter(
+                id__in=fitness.active_public_standards(on), holder=institution
+            ).prefetch_related("capabilities")
+            if not fitness.capability_reasons(s, instrument)
+        ),
+        None,
+    )
+    before = registration.assigned_institution.name if registration.assigned_institution_id else "—"
+    with _acting(user), audit_context(reason=reason.strip()):
+        registration.assigned_institution, registration.assigned_standard, registration.coverage_gap = (
+            institution,
+            standard,
+            False,
+        )
+        registration.save(update_fields=["assigned_institution", "assigned_standard", "coverage_gap"])
+        RegistrationHistory.objects.create(
+            registration=registration,
+            action=H.ASSIGNED,
+            actor=_user(user),
+            note=f"reassigned from {before} to {institution.name}: {reason.strip()}"[:300],
+        )
+    return registration
 
 
 @transaction.atomic
@@ -259,7 +325,9 @@ def _signatory_reasons(
         seen[person.pk] = role
         if person.organisation_id != institution.pk:
             reasons.append((role, f"{person.name} is not on the staff of {institution.name}"))
-        reasons.extend((role, why) for why in registry_services.qualification_reasons(person, item, on))
+        reasons.extend(
+            (role, why) for why in registry_services.qualification_reasons(person, item, on, institution=institution, role=role)
+        )
     return reasons
 
 

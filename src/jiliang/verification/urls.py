@@ -17,6 +17,7 @@ urlpatterns = [
     path("institution/record/", views.record, name="record-create"),
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration"),
+    path("registrations/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("administrator/", views.administrator, name="administrator"),
     path("administrator/review/<int:pk>/", views.review, name="review"),
     path("administrator/overdue/", views.overdue, name="overdue"),

@@ -356,8 +356,34 @@ def registration_detail(request, actor, pk):
             "registration": registration,
             "history": registration.history.select_related("actor"),
             "can_review": _may_review(actor, registration),
+            "can_reassign": REGISTRATIONS.may_reassign(actor, registration),
+            "institutions": (
+                reg.Organisation.objects.filter(
+                    kind__in=services.DESIGNATED_KINDS,
+                    region__code__startswith=registration.region.code[:2],
+                ).order_by("region__code", "name")
+                if REGISTRATIONS.may_reassign(actor, registration)
+                else ()
+            ),
         },
     )
+
+
+@require_POST
+@role_required(NATIONAL, REGION_ADMIN)
+def reassign(request, actor, pk):
+    """Assign an approved registration to another institution (an audited act with its reason)."""
+    registration = get_object_or_404(_scoped(Registration.objects.all(), actor), pk=pk)
+    institution = reg.Organisation.objects.filter(pk=request.POST.get("institution") or 0).first()
+    try:
+        if institution is None:
+            raise VerificationError("assigned_institution", _("请选择检定机构"))
+        services.reassign_registration(registration, institution, request.POST.get("reason", ""), actor, user=request.user)
+    except VerificationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已改派：%(name)s") % {"name": institution.name})
+    return redirect("verification:registration", pk=pk)
 
 
 # -- administrator ---------------------------------------------------------------------

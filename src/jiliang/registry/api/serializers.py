@@ -317,7 +317,17 @@ class PersonSerializer(ModelCleanSerializer):
 class QualificationSerializer(ModelCleanSerializer):
     class Meta:
         model = models.Qualification
-        fields = ["id", "person", "kind", "certificate_number", "specialty", "catalog_item", "valid_from", "valid_until"]
+        fields = [
+            "id",
+            "person",
+            "kind",
+            "certificate_number",
+            "specialty",
+            "catalog_item",
+            "organisation",
+            "valid_from",
+            "valid_until",
+        ]
 
 
 class InstrumentSerializer(ModelCleanSerializer):

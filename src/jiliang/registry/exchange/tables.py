@@ -153,8 +153,8 @@ TABLE_LIST: tuple[Table, ...] = (
     Table(
         "qualifications",
         m.Qualification,
-        ("person", "kind", "certificate_number", "specialty", "catalog_item", "valid_from", "valid_until"),
-        refs=_refs(person=("people", _PERSON_COLUMNS), catalog_item="catalog"),
+        ("person", "kind", "certificate_number", "specialty", "catalog_item", "organisation", "valid_from", "valid_until"),
+        refs=_refs(person=("people", _PERSON_COLUMNS), catalog_item="catalog", organisation=("organisations", ("organisation",))),
         order=("person__organisation__credit_code", "person__name", "kind", "certificate_number", "id"),
     ),
     Table(
@@ -218,7 +218,20 @@ TABLE_LIST: tuple[Table, ...] = (
     ),
 )
 TABLES: dict[str, Table] = {t.name: t for t in TABLE_LIST}
-TABLE_NAMES: tuple[str, ...] = tuple(TABLES)  # also the dependency order
+TABLE_NAMES: list[str] = list(TABLES)  # also the dependency order
+
+
+def register_tables(tables, after: str) -> None:
+    """Add the tables of an app above the registry (its ready() calls this: the registry
+    imports no app above it), in dependency order after the table ``after``. The names
+    and the table map change in place, so every importer of them sees the new tables."""
+    position = TABLE_NAMES.index(after) + 1
+    for table in tables:
+        if table.name in TABLES:
+            continue
+        TABLES[table.name] = table
+        TABLE_NAMES.insert(position, table.name)
+        position += 1
 
 
 def key_paths(table: Table) -> list[str]:

@@ -56,6 +56,11 @@ class ImportSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+class ReassignSerializer(serializers.Serializer):
+    institution = serializers.PrimaryKeyRelatedField(queryset=reg.Organisation.objects.all())
+    reason = serializers.CharField(max_length=300)
+
+
 class ReviewSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)

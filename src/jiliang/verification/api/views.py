@@ -116,6 +116,23 @@ class RegistrationViewSet(ScopedViewSet):
         )
         return Response(s.RegistrationSerializer(registration).data)
 
+    @extend_schema(request=s.ReassignSerializer, responses={200: s.RegistrationSerializer})
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """Assign an approved registration to another institution that could legally verify
+        it (an audited act of the region's administrator; the reason is required)."""
+        registration = self.get_object()
+        self.require(
+            self.policy.may_reassign(self.actor, registration),
+            "only the administrator of the registration's region reassigns an approved registration",
+        )
+        data = s.ReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration = services.reassign_registration(
+            registration, data.validated_data["institution"], data.validated_data["reason"], self.actor, user=request.user
+        )
+        return Response(s.RegistrationSerializer(registration).data)
+
 
 class VerificationRecordViewSet(ScopedViewSet):
     """检定结果: the institution's verifier records a result signed by three people."""

@@ -1,0 +1,175 @@
+"""Who may perform a mandatory verification (强制检定), asked by the one write service of
+events (``registry.services.event_refusals``, ``stored_event_refusals``) on every path, and
+by the assignment of registrations (``verification.services``).
+
+The performer must be a legal metrology institute or an institution authorised by a
+metrology administration (计量法 第二十条; 计量法实施细则 第三十条), holding on the day an
+authorisation in force (计量授权证书: 计量授权管理办法 第二条、第四条) that covers the item
+and the instrument's range (在规定的范围内: 实施细则 第三十条) and the area where the
+instrument is (the area served). Each refusal names the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from jiliang.registry import models as reg
+from jiliang.registry.services import VERIFYING_KINDS
+
+from .models import Authorisation
+
+RULE_INSTITUTION = "计量法 第二十条"
+RULE_AUTHORISATION = "计量法 第二十条、实施细则 第三十条 计量授权"
+RULE_SCOPE = "实施细则 第三十条 授权范围"
+RULE_AREA = "计量授权管理办法 第四条 授权区域"
+
+
+def _authorisations(institution_ids) -> dict[int, list[Authorisation]]:
+    found: dict[int, list[Authorisation]] = defaultdict(list)
+    rows = (
+        Authorisation.objects.filter(institution_id__in=list(institution_ids), form__in=Authorisation.VERIFYING_FORMS)
+        .prefetch_related("items", "areas__region")
+        .order_by("valid_from", "id")
+    )
+    for auth in rows:
+        found[auth.institution_id].append(auth)
+    return found
+
+
+def _num(x) -> str:
+    return "…" if x is None else f"{x:g}"
+
+
+def _within(lo, hi, item) -> bool:
+    """The instrument's range inside the authorised range (an open end is no limit; an
+    instrument that states no range is judged by its item alone)."""
+    if lo is not None and item.range_min is not None and lo < item.range_min:
+        return False
+    if hi is not None and item.range_max is not None and hi > item.range_max:
+        return False
+    return True
+
+
+def _judge(auths, *, institution_name, institution_id, item_id, item_code, lo, hi, unit, region_code, owner_id, on) -> str | None:
+    """The reason the authorisations do not cover the work, or None."""
+    in_force = [a for a in auths if a.in_force_on(on)]
+    if not in_force:
+        if not auths:
+            return f"{RULE_AUTHORISATION}: {institution_name} holds no authorisation (计量授权证书) to perform mandatory verification"
+        last = max(auths, key=lambda a: a.valid_until)
+        why = (
+            f"revoked on {last.revoked_on}"
+            if last.revoked_on and last.revoked_on <= on
+            else f"valid {last.valid_from} to {last.valid_until}"
+        )
+        return f"{RULE_AUTHORISATION}: {institution_name}'s authorisation {last.number} is not in force on {on} ({why})"
+    for_item = [(a, i) for a in in_force for i in a.items.all() if i.catalog_item_id == item_id and i.on(on)]
+    if not for_item:
+        return f"{RULE_SCOPE}: {institution_name} is not authorised for {item_code} on {on}"
+    in_range = [(a, i) for a, i in for_item if _within(lo, hi, i)]
+    if not in_range:
+        spans = ", ".join(f"{_num(i.range_min)}–{_num(i.range_max)} {i.unit}".strip() for _, i in for_item)
+        return f"{RULE_SCOPE}: {institution_name} is authorised for {item_code} over {spans}, not {_num(lo)}–{_num(hi)} {unit}".rstrip()
+    for auth, _ in in_range:
+        if auth.form == Authorisation.Form.INTERNAL and owner_id != institution_id:
+            continue  # 实施细则 第三十条(三): its own instruments only
+        if any(area.on(on) and region_code.startswith(area.region.descendant_codes_prefix()) for area in auth.areas.all()):
+            return None
+    return f"{RULE_AREA}: {region_code} is outside the area {institution_name} is authorised to serve"
+
+
+def performer_refusals(instrument: reg.Instrument, performer: reg.Organisation, kind: str, performed_on: dt.date) -> list:
+    """[(field, reason)] why ``performer`` may not perform this mandatory verification."""
+    if performer.kind not in VERIFYING_KINDS:
+        return [
+            (
+                "performer",
+                f"{RULE_INSTITUTION}: {performer.name} is not a legal metrology institute nor authorised to perform "
+                "mandatory verification",
+            )
+        ]
+    reason = _judge(
+        _authorisations([performer.pk]).get(performer.pk, []),
+        institution_name=performer.name,
+        institution_id=performer.pk,
+        item_id=instrument.catalog_item_id,
+        item_code=instrument.catalog_item.code,
+        lo=instrument.range_min,
+        hi=instrument.range_max,
+        unit=instrument.unit,
+        region_code=instrument.region.code,
+        owner_id=instrument.owner_id,
+        on=performed_on,
+    )
+    return [("performer", reason)] if reason else []
+
+
+def stored_refusals(events) -> list[tuple[int, str, str]]:
+    """The same rule over stored mandatory verification events (bulk import paths)."""
+    rows = list(
+        events.values_list(
+            "pk",
+            "performer_id",
+            "performer__name",
+            "performer__kind",
+            "performed_on",
+            "instrument__catalog_item_id",
+            "instrument__catalog_item__code",
+            "instrument__range_min",
+            "instrument__range_max",
+            "instrument__unit",
+            "instrument__region__code",
+            "instrument__owner_id",
+        )
+    )
+    auths = _authorisations({r[1] for r in rows})
+    found = []
+    for pk, performer_id, name, kind, on, item_id, item_code, lo, hi, unit, region_code, owner_id in rows:
+        if kind not in VERIFYING_KINDS:
+            reason = (
+                f"{RULE_INSTITUTION}: {name} is not a legal metrology institute nor authorised to perform mandatory verification"
+            )
+        else:
+            reason = _judge(
+                auths.get(performer_id, []),
+                institution_name=name,
+                institution_id=performer_id,
+                item_id=item_id,
+                item_code=item_code,
+                lo=lo,
+                hi=hi,
+                unit=unit,
+                region_code=region_code,
+                owner_id=owner_id,
+                on=on,
+            )
+        if reason:
+            found.append((pk, "performer", reason))
+    return found
+
+
+def institutions_able(instrument: reg.Instrument, on: dt.date, candidates) -> set[int]:
+    """Ids of the candidate institutions that could legally verify the instrument on the
+    day (the assignment of a registration picks among these only)."""
+    orgs = {o.pk: o for o in candidates}
+    auths = _authorisations(orgs)
+    return {
+        pk
+        for pk, org in orgs.items()
+        if org.kind in VERIFYING_KINDS
+        and _judge(
+            auths.get(pk, []),
+            institution_name=org.name,
+            institution_id=pk,
+            item_id=instrument.catalog_item_id,
+            item_code=instrument.catalog_item.code,
+            lo=instrument.range_min,
+            hi=instrument.range_max,
+            unit=instrument.unit,
+            region_code=instrument.region.code,
+            owner_id=instrument.owner_id,
+            on=on,
+        )
+        is None
+    }
