@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from jiliang.accounts.models import ApiToken, Membership
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
+from tests.catalog import FUEL_DISPENSER
 
 ROLES = ("anonymous", "province_admin", "other_county_admin", "staff_a", "staff_b", "enterprise", "auditor")
 
@@ -86,7 +87,7 @@ def build_world() -> World:
     make_user(w, "enterprise", role=Membership.Role.ENTERPRISE_USER, organisation=org_e)
     make_user(w, "auditor", role=Membership.Role.AUDITOR, region=region["330000"])
 
-    item = models.CatalogItem.objects.get(code="A02")  # fuel dispenser
+    item = models.CatalogItem.objects.get(code=FUEL_DISPENSER)  # fuel dispenser
     volume, mechanics = item.quantity, item.field
     common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2024, 1, 1), tier="public", level="county")
     std_a_public = models.MeasurementStandard.objects.create(

@@ -425,6 +425,7 @@ def home(request):
         ("organisations", models.Organisation, _("机构")),
         ("specifications", models.Specification, _("技术规范")),
         ("catalog-items", models.CatalogItem, _("强制管理计量器具目录")),
+        ("type-approvals", models.TypeApproval, _("型式批准")),
         ("primary-standards", models.PrimaryStandard, _("计量基准")),
         ("standards", models.MeasurementStandard, _("计量标准")),
         ("reference-materials", models.ReferenceMaterial, _("标准物质")),
@@ -558,6 +559,16 @@ class CatalogItemList(RegistryListView):
     table_template = "registry/tables/catalog_items.html"
     title = _("强制管理计量器具目录")
     select_related = ("field", "regulation")
+
+
+class TypeApprovalList(RegistryListView):
+    """The type approval register (型式批准): checked on registration for items marked P or P+V."""
+
+    model = models.TypeApproval
+    filterset_class = filtersets.TypeApprovalFilterSet
+    table_template = "registry/tables/type_approvals.html"
+    title = _("型式批准")
+    select_related = ("catalog_item",)
 
 
 class PrimaryStandardList(RegistryListView):
@@ -776,15 +787,21 @@ def catalog_item_detail(request, code):
                     "code",
                     "name",
                     "name_en",
+                    "number",
                     "category",
+                    "split",
                     "field",
                     "quantity",
-                    "regulation",
+                    "supervision",
+                    "legal_purposes",
                     "management_mode",
+                    "requirement",
+                    "regulation",
                     "period_months",
                     "service_life_years",
                 ],
             ),
+            "type_approvals_url": list_url("type-approvals", catalog_item=item) if item.needs_type_approval else "",
             "standards": standards,
             "more_standards": more_standards,
             "standards_url": list_url("standards", catalog_item=item),
