@@ -1,13 +1,13 @@
 """Codes of the catalogue items tests use (src/jiliang/registry/data/catalogue.json): one place
 to edit when the catalogue's codes change."""
 
-GLASS_THERMOMETER = "48-1.1"  # P+V, 只做首次强制检定，失准报废
-THERMOMETER = "48-1.2"  # other clinical thermometers, periodic (earlier A30)
-SPHYGMOMANOMETER = "48-2.1"  # P+V, periodic 12 months (earlier A15)
-TAXIMETER = "48-4.1"  # P+V, periodic 12 months (earlier A01)
-PRICE_SCALE = "48-5.1"  # P+V, periodic 12 months (earlier A07)
-LOAD_CELL = "48-7.1"  # P only: type approval, no mandatory verification
-FUEL_DISPENSER = "48-8.1"  # P+V, periodic 6 months (earlier A02)
+GLASS_THERMOMETER = "48-01.1"  # P+V, 只做首次强制检定，失准报废
+THERMOMETER = "48-01.2"  # other clinical thermometers, periodic (earlier A30)
+SPHYGMOMANOMETER = "48-02.1"  # P+V, periodic 12 months (earlier A15)
+TAXIMETER = "48-04.1"  # P+V, periodic 12 months (earlier A01)
+PRICE_SCALE = "48-05.1"  # P+V, periodic 12 months (earlier A07)
+LOAD_CELL = "48-07.1"  # P only: type approval, no mandatory verification
+FUEL_DISPENSER = "48-08.1"  # P+V, periodic 6 months (earlier A02)
 WATER_METER = "48-10.1a"  # P+V, DN15～DN25 for trade: first only, 6 years' life (earlier A11)
 WATER_METER_DN50 = "48-10.1b"  # P+V, over DN25 to DN50: first only, 4 years' life
 WATER_METER_LARGE = "48-10.1c"  # P+V, over DN50: periodic 24 months

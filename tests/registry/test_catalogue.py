@@ -130,7 +130,7 @@ def test_registration_of_a_p_item_needs_its_type_approval_in_the_register(refere
         verification.register_instrument(scale.owner, scale)
     _approval(SPHYGMOMANOMETER, number="2020C00002-33")
     scale.type_approval_number = "2020C00002-33"
-    with pytest.raises(VerificationError, match="approves 48-2.1 .*not 48-5.1"):
+    with pytest.raises(VerificationError, match="approves 48-02.1 .*not 48-05.1"):
         verification.register_instrument(scale.owner, scale)
     _approval(PRICE_SCALE, number="2020C00003-33", status="revoked")
     scale.type_approval_number = "2020C00003-33"
@@ -148,7 +148,7 @@ def test_v_items_need_no_type_approval_and_p_items_are_not_registered(reference_
     assert verification.register_instrument(gauge.owner, gauge).status == "submitted"
     cell = _instrument(LOAD_CELL)
     cell.save()
-    with pytest.raises(VerificationError, match="catalog_item: 48-7.1 .*marked P .*not under mandatory verification"):
+    with pytest.raises(VerificationError, match="catalog_item: 48-07.1 .*marked P .*not under mandatory verification"):
         verification.register_instrument(cell.owner, cell)
 
 
@@ -165,14 +165,6 @@ def test_a_registration_file_is_checked_against_the_register(reference_data):
     assert [(row, field) for row, field, _why in info.value.errors] == [(3, "type_approval_number")]
     assert "TYPE-APPROVAL" in info.value.errors[0][2]
     assert not reg.Instrument.objects.filter(code__startswith="F-").exists()
-
-
-def test_a_given_approval_number_must_be_in_the_register_on_every_write_path(reference_data):
-    scale = _instrument(PRICE_SCALE, type_approval_number="2020C00001-33")
-    with pytest.raises(ValidationError, match="not in the type approval register"):
-        scale.full_clean()
-    _approval(PRICE_SCALE)
-    scale.full_clean()
 
 
 def test_the_type_approval_register_has_a_page(reference_data, client):
@@ -200,7 +192,7 @@ def test_the_data_migration_maps_the_old_codes(reference_data, capsys):
     assert reg.CatalogItem.objects.filter(code="A10").exists()
     assert set(reg.CatalogItem.objects.values_list("code", flat=True)) == {r["code"] for r in reference_data_rows()} | {"A10"}
     printed = capsys.readouterr().out
-    assert "A07 电子计价秤 → 48-5.1" in printed and "A10 砝码 is not an item of the catalogue" in printed
+    assert "A07 电子计价秤 → 48-05.1" in printed and "A10 砝码 is not an item of the catalogue" in printed
 
 
 def _instrument_on(item):

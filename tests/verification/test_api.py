@@ -72,7 +72,11 @@ def test_file_review_record_and_scoping(province, clients):
 
 
 def test_import_errors_come_back_by_row(province, clients):
-    content = f"code,name,catalog_item,legal_purpose,region\nX-1,scale,{PRICE_SCALE},trade,330102\nX-2,scale,A99,trade,330102\n".encode()
+    approval = province.type_approval(PRICE_SCALE).number
+    content = (
+        "code,name,catalog_item,legal_purpose,region,type_approval_number\n"
+        f"X-1,scale,{PRICE_SCALE},trade,330102,{approval}\nX-2,scale,A99,trade,330102,\n"
+    ).encode()
     upload = io.BytesIO(content)
     upload.name = "batch.csv"
     response = clients["enterprise"].post(f"{API}registrations/import/", {"file": upload}, format="multipart")

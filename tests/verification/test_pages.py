@@ -98,8 +98,10 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
 
 def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     ent = clients["enterprise"]
+    scale_approval, bp_approval = (province.type_approval(c).number for c in (PRICE_SCALE, SPHYGMOMANOMETER))
     bad = io.BytesIO(
-        f"器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,{PRICE_SCALE},trade,330102\nF-2,电子计价秤,A99,trade,330102\n".encode()
+        "器具编号,名称,目录编号,用途,区划代码,型式批准编号\n"
+        f"F-1,电子计价秤,{PRICE_SCALE},trade,330102,{scale_approval}\nF-2,电子计价秤,A99,trade,330102,\n".encode()
     )
     bad.name = "batch.csv"
     response = ent.post(f"{V}enterprise/import/", {"file": bad})
@@ -108,7 +110,8 @@ def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     assert '<td class="num">3</td><td class="mono">catalog_item</td><td>no catalog item A99</td>' in page
     assert not reg.Instrument.objects.filter(code__in=["F-1", "F-2"]).exists()
     good = io.BytesIO(
-        f"器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,{PRICE_SCALE},trade,330102\nF-2,血压计,{SPHYGMOMANOMETER},health,330102\n".encode()
+        "器具编号,名称,目录编号,用途,区划代码,型式批准编号\n"
+        f"F-1,电子计价秤,{PRICE_SCALE},trade,330102,{scale_approval}\nF-2,血压计,{SPHYGMOMANOMETER},health,330102,{bp_approval}\n".encode()
     )
     good.name = "batch.csv"
     assert ent.post(f"{V}enterprise/import/", {"file": good}).status_code == 302

@@ -85,14 +85,15 @@ def test_only_mandatory_instruments_of_the_owner_are_registered(province):
     assert not Registration.objects.exists()
 
 
-HEADER = "code,name,catalog_item,legal_purpose,region,accuracy,range_min,range_max,unit,installed_on\n"
+HEADER = "code,name,catalog_item,legal_purpose,region,accuracy,range_min,range_max,unit,installed_on,type_approval_number\n"
 
 
 def test_csv_import_creates_and_files_every_row(province):
     p = province
+    scale, bp = (p.type_approval(c).number for c in (PRICE_SCALE, SPHYGMOMANOMETER))
     content = (
-        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-        f"IMP-002,血压计,{SPHYGMOMANOMETER},医疗卫生,330106,±0.5 kPa,0,40,kPa,\n"
+        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05,{scale}\n"
+        f"IMP-002,血压计,{SPHYGMOMANOMETER},医疗卫生,330106,±0.5 kPa,0,40,kPa,,{bp}\n"
     ).encode()
     created = services.import_registrations(p.enterprise["330102"], content, "batch.csv")
     assert len(created) == 2
@@ -107,11 +108,12 @@ def test_import_with_bad_rows_names_them_and_writes_nothing(province):
     p = province
     p.instrument("330102", PRICE_SCALE)
     existing = reg.Instrument.objects.filter(standard__isnull=True).first().code
+    scale = p.type_approval(PRICE_SCALE).number
     content = (
-        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-        "IMP-002,电子计价秤,A99,trade,330102,,,,,\n"
-        f"IMP-001,电子计价秤,{PRICE_SCALE},none,339999,,50,10,g,05/01/2026\n"
-        f"{existing},电子计价秤,{PRICE_SCALE},trade,330102,,abc,,,\n"
+        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05,{scale}\n"
+        "IMP-002,电子计价秤,A99,trade,330102,,,,,,\n"
+        f"IMP-001,电子计价秤,{PRICE_SCALE},none,339999,,50,10,g,05/01/2026,{scale}\n"
+        f"{existing},电子计价秤,{PRICE_SCALE},trade,330102,,abc,,,,{scale}\n"
     ).encode()
     before = reg.Instrument.objects.count()
     with pytest.raises(ImportRowError) as info:
@@ -134,9 +136,9 @@ def test_xlsx_import_with_chinese_headers(province):
     p = province
     book = Workbook()
     sheet = book.active
-    sheet.append(["器具编号", "名称", "目录编号", "用途", "区划代码", "安装日期"])
-    sheet.append(["X-1", "燃油加油机", FUEL_DISPENSER, "贸易结算", "330106", None])
-    sheet.append(["X-2", "一般压力表", PRESSURE_GAUGE, "safety", "330106", None])
+    sheet.append(["器具编号", "名称", "目录编号", "用途", "区划代码", "安装日期", "型式批准编号"])
+    sheet.append(["X-1", "燃油加油机", FUEL_DISPENSER, "贸易结算", "330106", None, p.type_approval(FUEL_DISPENSER).number])
+    sheet.append(["X-2", "一般压力表", PRESSURE_GAUGE, "safety", "330106", None, None])  # V only: no type approval
     buffer = io.BytesIO()
     book.save(buffer)
     created = services.import_registrations(p.enterprise["330106"], buffer.getvalue(), "机具.xlsx")

@@ -38,17 +38,17 @@ HISTORY_YEARS = 5
 # the common ones) and their share of working instruments (rough shape of a real province:
 # utility meters and scales dominate; the small sizes of water and gas meters first-only).
 ITEM_WEIGHTS = {
-    "48-1.1": 0.5,  # 玻璃体温计: 只做首次强制检定，失准报废
-    "48-1.2": 1.0,
-    "48-2.1": 3,
-    "48-2.2": 2,
-    "48-4.1": 2,
-    "48-5.1": 14,
-    "48-5.3": 1,
-    "48-6.1": 0.3,
-    "48-8.1": 4,
-    "48-9.1": 0.5,
-    "48-9.2": 0.5,
+    "48-01.1": 0.5,  # 玻璃体温计: 只做首次强制检定，失准报废
+    "48-01.2": 1.0,
+    "48-02.1": 3,
+    "48-02.2": 2,
+    "48-04.1": 2,
+    "48-05.1": 14,
+    "48-05.3": 1,
+    "48-06.1": 0.3,
+    "48-08.1": 4,
+    "48-09.1": 0.5,
+    "48-09.2": 0.5,
     "48-10.1a": 16,  # DN15～DN25: 限期使用，到期轮换
     "48-10.1b": 3,
     "48-10.1c": 1,  # DN50 以上: 周期检定
@@ -74,7 +74,7 @@ ITEM_WEIGHTS = {
     "48-33.1": 0.3,
 }
 # Items a county institute commonly holds a standard for.
-COUNTY_ITEMS = ["48-4.1", "48-8.1", "48-5.1", "48-2.1", "48-2.2", "48-16.1", "48-10.1a"]
+COUNTY_ITEMS = ["48-04.1", "48-08.1", "48-05.1", "48-02.1", "48-02.2", "48-16.1", "48-10.1a"]
 # Electricity meters are verified by the grid's authorised station (计量法实施细则 第二十六条).
 GRID_CATEGORY = "电能表"
 ENTERPRISE_BRANDS = [

@@ -88,7 +88,10 @@ def period_refusals(item: models.CatalogItem | None, period_months: int | None, 
     if period_months is None and service_life_years is None:
         return found
     Mode = models.CatalogItem.Mode
-    regulation = str(item.regulation.code) if item is not None and item.regulation_id else "the catalogue"
+    try:
+        regulation = item.regulation.code if item is not None and item.regulation_id else "the catalogue"
+    except models.Specification.DoesNotExist:  # an import's row, not written yet
+        regulation = "its JJG"
     if period_months is not None:
         if item is None or item.management_mode != Mode.PERIODIC:
             found.append(
@@ -150,23 +153,13 @@ def type_approval_refusals(item: models.CatalogItem | None, number: str, *, requ
 
 
 def instrument_refusals(instrument: models.Instrument) -> list:
-    """(field, reason) the registry's write paths refuse an instrument for: a period or service
-    life longer than its item's JJG allows; a type approval number (given or changed) that is
-    not in the register for its item. Registration (备案) also requires the number."""
+    """(field, reason) every write path of the registry (API, pages, import: the model's
+    clean) refuses an instrument for: a period or service life longer than its item's JJG
+    allows. The type approval is judged where an instrument is filed for mandatory
+    verification (``registration_refusals``): the registry also holds instruments made before
+    the register, and an import restores a history whose approvals come in the same files."""
     item = instrument.catalog_item if instrument.catalog_item_id else None
-    found = period_refusals(item, instrument.period_months, instrument.service_life_years)
-    if instrument.type_approval_number and item is not None:
-        stored = (
-            models.Instrument.objects.filter(pk=instrument.pk).values_list("type_approval_number", "catalog_item_id").first()
-            if instrument.pk
-            else None
-        )
-        if stored != (instrument.type_approval_number, instrument.catalog_item_id):
-            found += [
-                ("type_approval_number", why)
-                for why in type_approval_refusals(item, instrument.type_approval_number, required=False)
-            ]
-    return found
+    return period_refusals(item, instrument.period_months, instrument.service_life_years)
 
 
 def registration_refusals(instruments: list[models.Instrument]) -> list[tuple[int, str, str]]:
