@@ -152,8 +152,18 @@ def build_world() -> World:
         instrument=inst_b, performer=org_b, person=person_b, certificate_number="B-2025-0001", **event
     )
 
+    approval = models.TypeApproval.objects.create(
+        number="2019C00001-33",
+        catalog_item=item,
+        manufacturer="正星科技",
+        model="JS-1",
+        name=item.name,
+        authority="浙江省市场监督管理局",
+        approved_on=dt.date(2019, 5, 1),
+    )
     w.rows = {
         "item": item,
+        "type_approval": approval,
         "volume": volume,
         "mechanics": mechanics,
         "primary": primary,

@@ -143,7 +143,7 @@ def test_xlsx_export_reads_back(populated, tmp_path):
     regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert regions["330100"][4:7] == (3, 2, pytest.approx(0.6667))
     gaps = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
-    assert gaps[0][:5] == ("330000", "浙江省", PRICE_SCALE, "电子计价秤", 6)
+    assert gaps[0][:5] == ("330000", "浙江省", PRICE_SCALE, "数字指示秤（电子计价秤等）", 6)
     data = coverage.export_xlsx(ledger)
     assert load_workbook(io.BytesIO(data)).sheetnames == book.sheetnames
 

@@ -80,6 +80,7 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
         "range_max": "30000",
         "unit": "g",
         "installed_on": "2026-01-05",
+        "type_approval_number": province.type_approval(PRICE_SCALE).number,  # P+V: in the register
     }
     bad = ent.post(f"{V}enterprise/new/", {**form, "catalog_item": "A99", "range_min": "abc", "region": "339999"})
     text = _text(bad)
