@@ -171,6 +171,9 @@ def test_the_type_approval_register_has_a_page(reference_data, client):
     _approval(PRICE_SCALE)
     page = client.get(reverse("registry:type-approvals")).content.decode()
     assert "2020C00001-33" in page and "杭州衡器有限公司" in page
+    item = client.get(reverse("registry:catalog-item", args=[WATER_METER])).content.decode()
+    assert "DN15～DN25" in item and "贸易结算" in item and "只做首次强制检定，限期使用，到期轮换" in item
+    assert "此项目的型式批准" in item  # P+V: a link to its approvals
 
 
 def test_the_data_migration_maps_the_old_codes(reference_data, capsys):

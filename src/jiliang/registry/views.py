@@ -776,31 +776,36 @@ def catalog_item_detail(request, code):
     standards, more_standards = limited(
         scope(actor, item.standards.select_related("holder__region").order_by("certificate_number")), 100
     )
+    fields = field_rows(
+        item,
+        [
+            "code",
+            "name",
+            "name_en",
+            "number",
+            "category",
+            "split",
+            "field",
+            "quantity",
+            "supervision",
+            "legal_purposes",
+            "management_mode",
+            "requirement",
+            "regulation",
+            "period_months",
+            "service_life_years",
+        ],
+    )
+    purposes_label = models.CatalogItem._meta.get_field("legal_purposes").verbose_name
+    for row in fields:
+        if row.label == purposes_label:  # the legal purposes by their names (计量法 第九条)
+            row.value = "、".join(str(models.Instrument.Purpose(p).label) for p in item.purposes) or None
     return render(
         request,
         "registry/catalog_item_detail.html",
         {
             "item": item,
-            "fields": field_rows(
-                item,
-                [
-                    "code",
-                    "name",
-                    "name_en",
-                    "number",
-                    "category",
-                    "split",
-                    "field",
-                    "quantity",
-                    "supervision",
-                    "legal_purposes",
-                    "management_mode",
-                    "requirement",
-                    "regulation",
-                    "period_months",
-                    "service_life_years",
-                ],
-            ),
+            "fields": fields,
             "type_approvals_url": list_url("type-approvals", catalog_item=item) if item.needs_type_approval else "",
             "standards": standards,
             "more_standards": more_standards,
