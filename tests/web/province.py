@@ -18,7 +18,14 @@ import io
 import itertools
 from dataclasses import dataclass, field
 
-from tests.catalog import PRICE_SCALE
+try:
+    from tests.catalog import PRICE_SCALE
+except ModuleNotFoundError:  # imported by site_setup.py as a script, with only tests/web on the path
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.catalog import PRICE_SCALE
 
 ROLES = ("anonymous", "public", "county_admin", "auditor", "institution_staff", "enterprise_user", "superuser")
 PASSWORD = "jiliang-web-tests"
