@@ -44,6 +44,7 @@ PROVINCE_TABLES = [
     "certified_values",
     "people",
     "qualifications",
+    "type_approvals",
     "instruments",
     "events",
     "event_standards",

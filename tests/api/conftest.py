@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from jiliang.accounts.models import ApiToken, Membership
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
+from tests.catalog import FUEL_DISPENSER
 
 ROLES = ("anonymous", "province_admin", "other_county_admin", "staff_a", "staff_b", "enterprise", "auditor")
 
@@ -86,7 +87,7 @@ def build_world() -> World:
     make_user(w, "enterprise", role=Membership.Role.ENTERPRISE_USER, organisation=org_e)
     make_user(w, "auditor", role=Membership.Role.AUDITOR, region=region["330000"])
 
-    item = models.CatalogItem.objects.get(code="A02")  # fuel dispenser
+    item = models.CatalogItem.objects.get(code=FUEL_DISPENSER)  # fuel dispenser
     volume, mechanics = item.quantity, item.field
     common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2024, 1, 1), tier="public", level="county")
     std_a_public = models.MeasurementStandard.objects.create(
@@ -168,8 +169,18 @@ def build_world() -> World:
         instrument=inst_b, performer=org_b, person=person_b, certificate_number="B-2025-0001", **event
     )
 
+    approval = models.TypeApproval.objects.create(
+        number="2019C00001-33",
+        catalog_item=item,
+        manufacturer="正星科技",
+        model="JS-1",
+        name=item.name,
+        authority="浙江省市场监督管理局",
+        approved_on=dt.date(2019, 5, 1),
+    )
     w.rows = {
         "item": item,
+        "type_approval": approval,
         "volume": volume,
         "mechanics": mechanics,
         "primary": primary,

@@ -142,6 +142,30 @@ def endpoints(w):
             ]
             + reference("catalog-items"),
         ),
+        "type-approvals": dict(
+            target=r["type_approval"].pk,
+            list={role: {r["type_approval"].pk} for role in ROLES},
+            actions=[
+                ("retrieve", "GET", "{id}/", None, ALL_200),
+                (
+                    "create",
+                    "POST",
+                    "",
+                    {
+                        "number": "2024C00099-33",
+                        "catalog_item": r["item"].pk,
+                        "manufacturer": "测试厂",
+                        "model": "T-1",
+                        "name": "燃油加油机",
+                        "authority": "国家市场监督管理总局",
+                        "approved_on": "2024-01-01",
+                    },
+                    NATIONAL_ONLY,
+                ),
+                ("update", "PATCH", "{id}/", {"status": "revoked"}, NATIONAL_ONLY),
+            ]
+            + reference("type-approvals"),
+        ),
         "primary-standards": dict(
             target=r["primary"].pk,
             list={role: {r["primary"].pk} for role in ROLES},
@@ -442,6 +466,7 @@ ENDPOINTS = [
     "quantities",
     "specifications",
     "catalog-items",
+    "type-approvals",
     "primary-standards",
     "organisations",
     "standards",

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import exchange
 from jiliang.registry import models as m
+from tests.catalog import FUEL_DISPENSER, TAXIMETER
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def build_registry():
         status="suspended",
     )
     public.specifications.add(spec["JJG 443-2023"])
-    public.catalog_items.add(catalog["A01"], catalog["A02"])
+    public.catalog_items.add(catalog[TAXIMETER], catalog[FUEL_DISPENSER])
     own = m.MeasurementStandard.objects.create(
         name="=企业长度标准",
         tier="enterprise",
@@ -102,7 +103,7 @@ def build_registry():
         person=wang,
         kind="verifier",
         certificate_number="浙检字-0001",
-        catalog_item=catalog["A01"],
+        catalog_item=catalog[TAXIMETER],
         valid_from=dt.date(2020, 1, 1),
         valid_until=dt.date(2025, 12, 31),
     )
@@ -126,7 +127,7 @@ def build_registry():
         form="established",
         valid_from=dt.date(2019, 1, 1),
         valid_until=dt.date(2029, 12, 31),
-        items=[catalog["A01"]],
+        items=[catalog[TAXIMETER]],
         regions=[region["330100"]],
         reason="依法设置",
     )
@@ -142,13 +143,24 @@ def build_registry():
         unit="L",
         accuracy="二等",
     )
+    approval = m.TypeApproval.objects.create(
+        number="2019C123-33",
+        catalog_item=catalog[TAXIMETER],
+        manufacturer="杭州计价器厂",
+        model="JS-1",
+        name="出租汽车计价器",
+        authority="浙江省市场监督管理局",
+        approved_on=dt.date(2019, 3, 1),
+    )
     pump = m.Instrument.objects.create(
         code="INS-0001",
         name="燃油加油机",
-        catalog_item=catalog["A01"],
+        catalog_item=catalog[TAXIMETER],
         legal_purpose="trade",
         owner=enterprise,
         region=region["330102"],
+        type_approval_number=approval.number,
+        period_months=6,  # shorter than the JJG's 12
         model="JS-1",
         serial_number="0042",
         installed_on=dt.date(2020, 6, 1),
@@ -234,7 +246,7 @@ def test_every_table_is_populated_and_exported(registry, tmp_path):
     assert head.startswith(b"\xef\xbb\xbfperson_organisation,person_name,kind,")
     # Foreign keys are natural keys, not ids.
     instruments = (tmp_path / "instruments.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert instruments[1].startswith(f"INS-0001,燃油加油机,A01,trade,{ENTERPRISE},330102,")
+    assert instruments[1].startswith(f"INS-0001,燃油加油机,{TAXIMETER},trade,{ENTERPRISE},330102,")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
+from tests.catalog import FUEL_DISPENSER, PRICE_SCALE, WATER_METER
 
 pytestmark = pytest.mark.django_db
 
@@ -134,8 +135,8 @@ def test_specification_supersession_and_kind(reference_data):
 
 
 def test_catalog_mode_needs_period_or_life(reference_data):
-    assert models.CatalogItem.objects.get(name="水表").management_mode == "first_only"
-    assert models.CatalogItem.objects.get(name="燃油加油机").period_months == 6
+    assert models.CatalogItem.objects.get(code=WATER_METER).management_mode == "first_only"
+    assert models.CatalogItem.objects.get(code=FUEL_DISPENSER).period_months == 6
     field = models.MetrologyField.objects.get(code="mechanics")
     _refused(lambda: models.CatalogItem.objects.create(code="Z1", name="x", field=field, management_mode="periodic"))
     _refused(
@@ -147,7 +148,7 @@ def test_catalog_mode_needs_period_or_life(reference_data):
 
 def test_mandatory_instrument_needs_catalog_item_and_ordered_range(org):
     region = models.Region.objects.get(code="330106")
-    scale = models.CatalogItem.objects.get(name="电子计价秤")
+    scale = models.CatalogItem.objects.get(code=PRICE_SCALE)
     _refused(lambda: models.Instrument.objects.create(code="I1", name="秤", legal_purpose="trade", owner=org, region=region))
     _refused(
         lambda: models.Instrument.objects.create(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models
 from jiliang.registry.views import PAGE_SIZE, fast_count
+from tests.catalog import FUEL_DISPENSER
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def registry(reference_data):
     city_lab = organisation("杭州市计量检定测试院", Kind.LEGAL_INSTITUTE, "330100", 4)
     station = organisation("西湖燃气加油站", Kind.ENTERPRISE, "330106", 5)
     person = models.Person.objects.create(name="王检定", organisation=city_lab)
-    dispenser_item = models.CatalogItem.objects.get(code="A02")
+    dispenser_item = models.CatalogItem.objects.get(code=FUEL_DISPENSER)
     volume = dispenser_item.quantity
     mechanics = dispenser_item.field
     primary = models.PrimaryStandard.objects.create(
@@ -429,7 +430,7 @@ def test_standard_detail_links_up_and_down(client, registry):
     downstream = html.split("向下传递", 1)[1]
     assert "ZJJL-2025-C-0301" in downstream and "DEV-C-001" in downstream
     city = page(client, "standard", registry["city_standard"].pk)
-    assert "JJG 443-2023" in city and "A02" in city and "0.025" in city  # specification, item, capability
+    assert "JJG 443-2023" in city and FUEL_DISPENSER in city and "0.025" in city  # specification, item, capability
 
 
 def test_organisation_detail_lists_standards_instruments_people(client, registry):
@@ -450,7 +451,7 @@ def test_region_detail_lists_children_and_organisations(client, registry):
 def test_other_detail_pages(client, registry):
     spec = registry["item"].regulation
     assert "燃油加油机检定装置" in page(client, "specification", spec.pk)
-    item_html = page(client, "catalog-item", "A02")
+    item_html = page(client, "catalog-item", FUEL_DISPENSER)
     assert "燃油加油机检定装置" in item_html and "杭州市计量检定测试院" in item_html
     primary_html = page(client, "primary-standard", registry["primary"].pk)
     assert "NIM-2025-00017" in primary_html and "金属量器标准装置" in primary_html
@@ -471,7 +472,7 @@ def detail_urls(registry):
         reverse("registry:region", args=["330100"]),
         reverse("registry:organisation", args=[registry["city_lab"].pk]),
         reverse("registry:specification", args=[registry["item"].regulation_id]),
-        reverse("registry:catalog-item", args=["A02"]),
+        reverse("registry:catalog-item", args=[FUEL_DISPENSER]),
         reverse("registry:primary-standard", args=[registry["primary"].pk]),
         reverse("registry:standard", args=[registry["city_standard"].pk]),
         reverse("registry:reference-material", args=[registry["material"].pk]),

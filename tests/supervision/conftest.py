@@ -114,8 +114,8 @@ def sqlite_template(django_db_setup, django_db_blocker, tmp_path_factory):
 def fleet(sqlite_template, django_db_blocker):
     """Once for this package's tests, rolled back when they are done (so later packages see an
     empty database): the Zhejiang regions and the reference
-    catalog, two owners in two cities, and a device registered on 8 instruments of each telemetry kind (A02 fuel dispenser, A01 taxi
-    meter, A05 EV charger, A11 water meter, A07 price scale)."""
+    catalog, two owners in two cities, and a device registered on 8 instruments of each telemetry kind (FUEL_DISPENSER fuel dispenser, TAXIMETER taxi
+    meter, EV_CHARGER_AC EV charger, WATER_METER water meter, PRICE_SCALE price scale)."""
     from .fleet import build
 
     with django_db_blocker.unblock():

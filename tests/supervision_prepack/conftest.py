@@ -14,6 +14,7 @@ from jiliang.registry import demo
 from jiliang.registry import models as reg
 from jiliang.supervision.prepack import services
 from jiliang.traceability import services as trace
+from tests.catalog import PRICE_SCALE
 
 from ..conftest import rolled_back
 
@@ -44,9 +45,9 @@ class World:
         Membership.objects.create(user=self.other_admin, role="region_admin", region=other)
 
     def _traceable_scale(self):
-        for scale in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by(
-            "id"
-        )[:200]:
+        for scale in reg.Instrument.objects.filter(
+            catalog_item__code=PRICE_SCALE, standard__isnull=True, status="in_use"
+        ).order_by("id")[:200]:
             if trace.item_chain(scale, self.today)["traceable"]:
                 return scale
         raise AssertionError("the demo province has no traceable price scale today")

@@ -3,9 +3,9 @@
 Regions: Zhejiang 330000; Hangzhou 330100 with Shangcheng 330102 and Xihu 330106; Ningbo
 330200 with Haishu 330203. Public standards, each with one calibrated standard device:
 
-- Shangcheng county institute: A07 electronic price scales (mass 1–30000 g);
-- Hangzhou city institute: A15 sphygmomanometers (pressure 0–40 kPa);
-- the provincial institute: length 0–1e8 mm, relative U = 0.001 (covers A01 taximeters).
+- Shangcheng county institute: PRICE_SCALE electronic price scales (mass 1–30000 g);
+- Hangzhou city institute: SPHYGMOMANOMETER sphygmomanometers (pressure 0–40 kPa);
+- the provincial institute: length 0–1e8 mm, relative U = 0.001 (covers TAXIMETER taximeters).
 
 Ningbo holds none.
 """
@@ -21,6 +21,7 @@ from jiliang.accounts.models import Membership
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER
 
 _serial = itertools.count(1)
 
@@ -56,8 +57,10 @@ class Province:
             code: self.org(f"{self.regions[code].name}超市有限公司", K.ENTERPRISE, code, "91")
             for code in ("330102", "330106", "330203")
         }
-        self.county_scale = self.standard(self.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
-        self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=["A15"], u=0.001)
+        self.county_scale = self.standard(
+            self.county_institute, "county", "330102", "质量", 1, 30000, items=[PRICE_SCALE], u=0.0001
+        )
+        self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=[SPHYGMOMANOMETER], u=0.001)
         self.province_length = self.standard(self.province_institute, "province", "330000", "长度", 0, 1e8, items=[], u=0.001)
         # Each institute the government set up holds its designation for every item, in its
         # own region (计量法 第二十条): the narrower cases are built by the tests.
@@ -143,11 +146,27 @@ class Province:
             reg.EventStandard.objects.create(event=event, standard=standard)
         return event
 
+    def type_approval(self, item_code):
+        """The register's type approval of the item (型式批准, items marked P or P+V), made once."""
+        item = self.items[item_code]
+        return reg.TypeApproval.objects.get_or_create(
+            number=f"2020C{item.pk:05d}-33",
+            defaults={
+                "catalog_item": item,
+                "manufacturer": "杭州衡器有限公司",
+                "model": f"T-{item.pk}",
+                "name": item.name,
+                "authority": "浙江省市场监督管理局",
+                "approved_on": dt.date(2020, 1, 1),
+            },
+        )[0]
+
     def instrument(
         self, region_code, item_code, purpose="trade", status="in_use", range_=None, accuracy="", installed=None, owner=None
     ):
         item = self.items[item_code]
         row = reg.Instrument.objects.create(
+            type_approval_number=self.type_approval(item_code).number if item.needs_type_approval else "",
             code=f"JL{next(_serial):010d}",
             name=item.name,
             catalog_item=item,

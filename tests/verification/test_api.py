@@ -8,6 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER
+
 from .conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,7 @@ def clients(province):
 
 def test_file_review_record_and_scoping(province, clients):
     p = province
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     filed = clients["enterprise"].post(f"{API}registrations/", {"instrument": scale.id}, format="json")
     assert filed.status_code == 201, filed.content
     rid = filed.json()["id"]
@@ -49,7 +51,7 @@ def test_file_review_record_and_scoping(province, clients):
     # The assigned institution now sees it in its work list.
     assert [r["id"] for r in clients["verifier"].get(f"{API}registrations/").json()["results"]] == [rid]
 
-    staff = [p.person(p.county_institute, n, items=["A07"]) for n in ("王伟", "李芳", "张敏")]
+    staff = [p.person(p.county_institute, n, items=[PRICE_SCALE]) for n in ("王伟", "李芳", "张敏")]
     body = {
         "instrument": scale.id,
         "standard": p.county_scale.id,
@@ -70,7 +72,11 @@ def test_file_review_record_and_scoping(province, clients):
 
 
 def test_import_errors_come_back_by_row(province, clients):
-    content = b"code,name,catalog_item,legal_purpose,region\nX-1,scale,A07,trade,330102\nX-2,scale,A99,trade,330102\n"
+    approval = province.type_approval(PRICE_SCALE).number
+    content = (
+        "code,name,catalog_item,legal_purpose,region,type_approval_number\n"
+        f"X-1,scale,{PRICE_SCALE},trade,330102,{approval}\nX-2,scale,A99,trade,330102,\n"
+    ).encode()
     upload = io.BytesIO(content)
     upload.name = "batch.csv"
     response = clients["enterprise"].post(f"{API}registrations/import/", {"file": upload}, format="multipart")
@@ -80,8 +86,8 @@ def test_import_errors_come_back_by_row(province, clients):
 
 def test_coverage_and_due_endpoints(province, clients):
     p = province
-    p.instrument("330102", "A07", installed=p.today - dt.timedelta(days=5))
-    late = p.instrument("330102", "A15", installed=p.today - dt.timedelta(days=5))
+    p.instrument("330102", PRICE_SCALE, installed=p.today - dt.timedelta(days=5))
+    late = p.instrument("330102", SPHYGMOMANOMETER, installed=p.today - dt.timedelta(days=5))
     p.verify(late, p.today - dt.timedelta(days=400), p.today - dt.timedelta(days=2))
     ledger = clients["county_admin"].get(f"{API}coverage/").json()
     assert [(r["code"], r["items_in_use"], r["items_covered"]) for r in ledger["regions"]] == [("330102", 2, 2)]

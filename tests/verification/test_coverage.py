@@ -14,6 +14,7 @@ from jiliang.core import coverage as core
 from jiliang.registry import models as reg
 from jiliang.verification import coverage
 from jiliang.verification.models import CoverageSnapshot
+from tests.catalog import LOAD_CELL, PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +23,17 @@ pytestmark = pytest.mark.django_db
 def populated(province):
     p = province
     for _ in range(3):
-        p.instrument("330102", "A07")
+        p.instrument("330102", PRICE_SCALE)
     for _ in range(2):
-        p.instrument("330102", "A15")
-    p.instrument("330106", "A07")
+        p.instrument("330102", SPHYGMOMANOMETER)
+    p.instrument("330106", PRICE_SCALE)
     for _ in range(4):
-        p.instrument("330106", "A01")
+        p.instrument("330106", TAXIMETER)
     for _ in range(2):
-        p.instrument("330203", "A07")
+        p.instrument("330203", PRICE_SCALE)
     # Not counted: not mandatory, stopped.
-    p.instrument("330102", "A10", purpose="none")
-    p.instrument("330102", "A10", status="stopped")
+    p.instrument("330102", LOAD_CELL, purpose="none")
+    p.instrument("330102", LOAD_CELL, status="stopped")
     return p
 
 
@@ -44,10 +45,10 @@ def _rates(ledger):
 
 def test_ledger_numbers_on_the_hand_built_province(populated):
     ledger = coverage.build_ledger()
-    # Shangcheng {A07 own, A15 via Hangzhou} 2/2; Xihu {A07, A01}: the county may fall back
-    # to its city only, which holds neither: 0/2; Hangzhou {A07, A15, A01}: A15 own, A01 via
-    # the province: 2/3, subtree 2+2+0 of 3+2+2 = 4/7; Haishu and Ningbo {A07}: 0/1 each;
-    # the province {A07, A15, A01}: only A01 (length) 1/3, subtree 1+4+0+0 of 3+7+1+1 = 5/12.
+    # Shangcheng {PRICE_SCALE own, SPHYGMOMANOMETER via Hangzhou} 2/2; Xihu {PRICE_SCALE, TAXIMETER}: the county may fall back
+    # to its city only, which holds neither: 0/2; Hangzhou {PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER}: SPHYGMOMANOMETER own, TAXIMETER via
+    # the province: 2/3, subtree 2+2+0 of 3+2+2 = 4/7; Haishu and Ningbo {PRICE_SCALE}: 0/1 each;
+    # the province {PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER}: only TAXIMETER (length) 1/3, subtree 1+4+0+0 of 3+7+1+1 = 5/12.
     assert _rates(ledger) == {
         "330000": (1, 3, 5, 12),
         "330100": (2, 3, 4, 7),
@@ -59,20 +60,24 @@ def test_ledger_numbers_on_the_hand_built_province(populated):
     assert ledger.region("330000").instruments == 12
     assert ledger.region("330000").rollup_rate == pytest.approx(5 / 12)
     cells = {(c.region_code, c.item_code): c.served_by for c in ledger.cells}
-    assert cells[("330102", "A15")] == "city" and cells[("330102", "A07")] == "county" and cells[("330100", "A01")] == "province"
+    assert (
+        cells[("330102", SPHYGMOMANOMETER)] == "city"
+        and cells[("330102", PRICE_SCALE)] == "county"
+        and cells[("330100", TAXIMETER)] == "province"
+    )
     # Gaps ranked by the instruments affected (ties by region code).
     assert [(g.region_code, g.item_code, g.instruments) for g in ledger.gaps] == [
-        ("330000", "A07", 6),
-        ("330100", "A07", 4),
-        ("330106", "A01", 4),
-        ("330000", "A15", 2),
-        ("330200", "A07", 2),
-        ("330203", "A07", 2),
-        ("330106", "A07", 1),
+        ("330000", PRICE_SCALE, 6),
+        ("330100", PRICE_SCALE, 4),
+        ("330106", TAXIMETER, 4),
+        ("330000", SPHYGMOMANOMETER, 2),
+        ("330200", PRICE_SCALE, 2),
+        ("330203", PRICE_SCALE, 2),
+        ("330106", PRICE_SCALE, 1),
     ]
     nearest = {(g.region_code, g.item_code): (g.nearest_region, g.nearest_institution) for g in ledger.gaps}
-    assert nearest[("330106", "A07")] == ("330102", "上城区计量检定所")  # same city
-    assert nearest[("330106", "A01")] == ("330000", "浙江省计量科学研究院")
+    assert nearest[("330106", PRICE_SCALE)] == ("330102", "上城区计量检定所")  # same city
+    assert nearest[("330106", TAXIMETER)] == ("330000", "浙江省计量科学研究院")
 
 
 def test_suspending_a_standard_drops_the_rate_at_once(populated):
@@ -97,10 +102,10 @@ def test_suspending_a_standard_drops_the_rate_at_once(populated):
 def test_fallback_rule_is_a_setting(populated):
     with override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["city", "province"], "city": ["province"]}):
         ledger = coverage.build_ledger()
-    assert ledger.region("330106").items_covered == 1  # A01 now served by the province
+    assert ledger.region("330106").items_covered == 1  # TAXIMETER now served by the province
     with override_settings(JILIANG_COVERAGE_FALLBACK={}):
         ledger = coverage.build_ledger()
-    assert ledger.region("330102").items_covered == 1  # A15 no longer served by Hangzhou
+    assert ledger.region("330102").items_covered == 1  # SPHYGMOMANOMETER no longer served by Hangzhou
     with (
         override_settings(JILIANG_COVERAGE_FALLBACK={"county": ["town"]}),
         pytest.raises(ValueError, match="JILIANG_COVERAGE_FALLBACK"),
@@ -138,7 +143,7 @@ def test_xlsx_export_reads_back(populated, tmp_path):
     regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert regions["330100"][4:7] == (3, 2, pytest.approx(0.6667))
     gaps = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
-    assert gaps[0][:5] == ("330000", "浙江省", "A07", "电子计价秤", 6)
+    assert gaps[0][:5] == ("330000", "浙江省", PRICE_SCALE, "数字指示秤（电子计价秤等）", 6)
     data = coverage.export_xlsx(ledger)
     assert load_workbook(io.BytesIO(data)).sheetnames == book.sheetnames
 

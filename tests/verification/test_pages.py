@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from jiliang.registry import models as reg
 from jiliang.verification import services
 from jiliang.verification.models import Notice, Registration, VerificationRecord
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER
 
 from .conftest import signed_in
 
@@ -49,7 +50,7 @@ def _text(response) -> str:
 def test_enterprise_registers_one_and_a_file(province, clients):
     p = province
     ent = clients["enterprise"]
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     page = _text(ent.get(f"{V}enterprise/"))
     assert "我的强检器具" in page and f'<option value="{scale.code}">' in page  # offered for registration
     assert ent.post(f"{V}enterprise/register/", {"code": scale.code}).status_code == 302
@@ -57,7 +58,7 @@ def test_enterprise_registers_one_and_a_file(province, clients):
     # Twice, or another owner's instrument: refused, with the reason.
     again = ent.post(f"{V}enterprise/register/", {"code": scale.code})
     assert again.status_code == 400 and f"{scale.code} is already registered" in _text(again)
-    theirs = p.instrument("330106", "A07")
+    theirs = p.instrument("330106", PRICE_SCALE)
     refused = ent.post(f"{V}enterprise/register/", {"code": theirs.code})
     assert refused.status_code == 400 and f"you hold no instrument with code {theirs.code}" in _text(refused)
     assert not Registration.objects.filter(instrument=theirs).exists()
@@ -71,7 +72,7 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
     form = {
         "code": "NEW-1",
         "name": "电子计价秤",
-        "catalog_item": "A07",
+        "catalog_item": PRICE_SCALE,
         "legal_purpose": "trade",
         "region": "330102",
         "accuracy": "Ⅲ级",
@@ -79,6 +80,7 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
         "range_max": "30000",
         "unit": "g",
         "installed_on": "2026-01-05",
+        "type_approval_number": province.type_approval(PRICE_SCALE).number,  # P+V: in the register
     }
     bad = ent.post(f"{V}enterprise/new/", {**form, "catalog_item": "A99", "range_min": "abc", "region": "339999"})
     text = _text(bad)
@@ -97,8 +99,10 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
 
 def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     ent = clients["enterprise"]
+    scale_approval, bp_approval = (province.type_approval(c).number for c in (PRICE_SCALE, SPHYGMOMANOMETER))
     bad = io.BytesIO(
-        "器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,电子计价秤,A99,trade,330102\n".encode()
+        "器具编号,名称,目录编号,用途,区划代码,型式批准编号\n"
+        f"F-1,电子计价秤,{PRICE_SCALE},trade,330102,{scale_approval}\nF-2,电子计价秤,A99,trade,330102,\n".encode()
     )
     bad.name = "batch.csv"
     response = ent.post(f"{V}enterprise/import/", {"file": bad})
@@ -107,7 +111,8 @@ def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     assert '<td class="num">3</td><td class="mono">catalog_item</td><td>no catalog item A99</td>' in page
     assert not reg.Instrument.objects.filter(code__in=["F-1", "F-2"]).exists()
     good = io.BytesIO(
-        "器具编号,名称,目录编号,用途,区划代码\nF-1,电子计价秤,A07,trade,330102\nF-2,血压计,A15,health,330102\n".encode()
+        "器具编号,名称,目录编号,用途,区划代码,型式批准编号\n"
+        f"F-1,电子计价秤,{PRICE_SCALE},trade,330102,{scale_approval}\nF-2,血压计,{SPHYGMOMANOMETER},health,330102,{bp_approval}\n".encode()
     )
     good.name = "batch.csv"
     assert ent.post(f"{V}enterprise/import/", {"file": good}).status_code == 302
@@ -119,8 +124,8 @@ def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
 
 def test_administrator_reviews_with_htmx(province, clients):
     p = province
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
-    bp = p.instrument("330102", "A15")
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
+    bp = p.instrument("330102", SPHYGMOMANOMETER)
     first = services.register_instrument(scale.owner, scale)
     second = services.register_instrument(bp.owner, bp)
     admin = clients["county_admin"]
@@ -144,7 +149,7 @@ def test_administrator_reviews_with_htmx(province, clients):
     assert "提交" in history and "批准" in history and p.county_institute.name in history
     assert clients["other_enterprise"].get(f"{V}registrations/{first.pk}/").status_code == 404
     # Without htmx the form redirects back; outside the region and read-only roles may not review.
-    third = services.register_instrument(scale.owner, p.instrument("330102", "A07"))
+    third = services.register_instrument(scale.owner, p.instrument("330102", PRICE_SCALE))
     assert clients["ningbo_admin"].post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 404
     assert clients["auditor"].post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 403
     assert admin.post(f"{V}administrator/review/{third.pk}/", {"decision": "approve"}).status_code == 302
@@ -153,8 +158,8 @@ def test_administrator_reviews_with_htmx(province, clients):
 
 def test_institution_records_a_result_and_sees_refusals(province, clients):
     p = province
-    staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    staff = [p.person(p.county_institute, name, items=[PRICE_SCALE]) for name in ("王伟", "李芳", "张敏")]
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     services.review_registration(services.register_instrument(scale.owner, scale), approve=True)
     verifier = clients["verifier"]
     page = _text(verifier.get(f"{V}institution/"))
@@ -188,7 +193,7 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     failed = verifier.post(f"{V}institution/record/", form)
     assert "检定结果通知书" in _text(verifier.get(failed["Location"]))
     # A standard outside the range and bad fields: every reason at once.
-    heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")
+    heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
     refused = verifier.post(f"{V}institution/record/", {**form, "instrument": heavy.code})
     assert refused.status_code == 400 and "range 1–30000 g does not cover 20–60000" in _text(refused)
     refused = verifier.post(f"{V}institution/record/", {**form, "performed_on": "yesterday", "fee": "abc", "standard": ""})
@@ -201,9 +206,9 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
 
 def test_overdue_list_and_escalation(province, clients):
     p = province
-    late = p.instrument("330102", "A07")
+    late = p.instrument("330102", PRICE_SCALE)
     p.verify(late, p.today - 400 * DAY, p.today - 3 * DAY)
-    soon = p.instrument("330102", "A15")
+    soon = p.instrument("330102", SPHYGMOMANOMETER)
     p.verify(soon, p.today - 300 * DAY, p.today + 10 * DAY)
     admin = clients["county_admin"]
     page = _text(admin.get(f"{V}administrator/overdue/?days=30"))
@@ -218,17 +223,17 @@ def test_overdue_list_and_escalation(province, clients):
 
 def test_coverage_ledger_chart_history_and_xlsx(province, clients):
     p = province
-    for region, item in (("330102", "A07"), ("330102", "A15"), ("330106", "A01"), ("330203", "A07")):
+    for region, item in (("330102", PRICE_SCALE), ("330102", SPHYGMOMANOMETER), ("330106", TAXIMETER), ("330203", PRICE_SCALE)):
         p.instrument(region, item)
     admin = clients["province_admin"]
     page = _text(admin.get(f"{V}administrator/coverage/"))
-    # The province: A07, A15, A01 in use; its own standard covers A01 only; with the
-    # subtree: Shangcheng 2/2, Xihu 0/1, Hangzhou 2/3 (A15 own, A01 by the province),
+    # The province: PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER in use; its own standard covers TAXIMETER only; with the
+    # subtree: Shangcheng 2/2, Xihu 0/1, Hangzhou 2/3 (SPHYGMOMANOMETER own, TAXIMETER by the province),
     # Haishu 0/1, Ningbo 0/1, the province 1/3: 5 of 11.
     assert "45.5%" in page and "目标 90%" in page
     assert '<line class="chart-target"' in page and 'data-value="90"' in page  # the target line at 90 %
     assert page.count("<svg") == 1 and "杭州市" in page and "宁波市" in page  # one bar per city
-    assert 'id="gap-table"' in page and "上城区计量检定所" in page  # Haishu's A07 gap, nearest: Shangcheng
+    assert 'id="gap-table"' in page and "上城区计量检定所" in page  # Haishu's PRICE_SCALE gap, nearest: Shangcheng
     history = _text(admin.get(f"{V}administrator/coverage/history/"))
     assert "<svg" in history and history.count('<td class="nowrap">') == 12
     drill = _text(admin.get(f"{V}administrator/coverage/?region=330100"))

@@ -12,6 +12,7 @@ from jiliang.verification import fitness, services
 from jiliang.verification.errors import RefusedRecording
 from jiliang.verification.models import VerificationRecord
 from jiliang.verification.scheduling import with_due_dates
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER, WATER_METER
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def lab(province):
     p = province
-    p.staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
-    p.scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    p.staff = [p.person(p.county_institute, name, items=[PRICE_SCALE]) for name in ("王伟", "李芳", "张敏")]
+    p.scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     return p
 
 
@@ -52,7 +53,7 @@ def test_pass_gives_a_certificate_and_moves_the_due_date(lab):
     event = record.event
     assert (event.kind, event.passed, event.certificate_number, event.person) == ("verification", True, record.number, p.staff[0])
     assert list(event.standards_used.all()) == [p.county_scale]
-    # A07 is verified every 12 months: valid to the day before the anniversary.
+    # PRICE_SCALE is verified every 12 months: valid to the day before the anniversary.
     assert event.valid_until == services.add_months(on, 12) - dt.timedelta(days=1)
     assert _due(p.scale) == event.valid_until
     assert services.add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
@@ -68,9 +69,9 @@ def test_fail_gives_a_notice_of_nonconformity_and_makes_it_due_at_once(lab):
 
 def test_first_only_item_is_valid_to_the_end_of_its_service_life(lab):
     p = lab
-    meter = p.instrument("330102", "A11", range_=(0, 99999), accuracy="2级")
-    std = p.standard(p.county_institute, "county", "330102", "容量", 0, 1e6, items=["A11"], u=0.001)
-    people = [p.person(p.county_institute, n, items=["A11"]) for n in ("赵一", "钱二", "孙三")]
+    meter = p.instrument("330102", WATER_METER, range_=(0, 99999), accuracy="2级")
+    std = p.standard(p.county_institute, "county", "330102", "容量", 0, 1e6, items=[WATER_METER], u=0.001)
+    people = [p.person(p.county_institute, n, items=[WATER_METER]) for n in ("赵一", "钱二", "孙三")]
     on = p.today - dt.timedelta(days=3)
     record = _record(p, on=on, standard=std, people=people, instrument=meter)
     assert record.event.valid_until == services.add_months(on, 12 * 6)  # water meters: 6 years, then replaced
@@ -92,21 +93,21 @@ def test_refused_when_one_person_signs_twice(lab):
 
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
-    unqualified = p.person(p.county_institute, "周杰", items=["A15"])
-    assert "approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for A07" in _refusal(
+    unqualified = p.person(p.county_institute, "周杰", items=[SPHYGMOMANOMETER])
+    assert f"approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for {PRICE_SCALE}" in _refusal(
         p, people=[*p.staff[:2], unqualified]
     )
     lapsed = p.person(
         p.county_institute,
         "吴涛",
-        items=["A07"],
+        items=[PRICE_SCALE],
         valid_from=p.today - dt.timedelta(days=900),
         valid_until=p.today - dt.timedelta(days=10),
     )
-    assert "checker: 计量检定人员管理办法 检定员证: 吴涛's 检定员证 for A07 expired on" in _refusal(
+    assert f"checker: 计量检定人员管理办法 检定员证: 吴涛's 检定员证 for {PRICE_SCALE} expired on" in _refusal(
         p, people=[p.staff[0], lapsed, p.staff[2]]
     )
-    outsider = p.person(p.city_institute, "郑明", items=["A07"])
+    outsider = p.person(p.city_institute, "郑明", items=[PRICE_SCALE])
     assert "verifier: 郑明 is not on the staff of 上城区计量检定所" in _refusal(p, people=[outsider, *p.staff[1:]])
 
 
@@ -164,7 +165,7 @@ def test_refused_when_the_standard_was_not_yet_approved(lab):
         "质量",
         1,
         30000,
-        items=["A07"],
+        items=[PRICE_SCALE],
         u=0.0001,
         valid_from=p.today - dt.timedelta(days=5),
     )
@@ -176,10 +177,10 @@ def test_refused_when_the_standard_was_not_yet_approved(lab):
 
 def test_refused_when_the_item_is_outside_the_standards_range(lab):
     p = lab
-    heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")
+    heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
     assert "range 1–30000 g does not cover 20–60000" in _refusal(p, instrument=heavy)
-    bp = p.instrument("330102", "A15", range_=(0, 40))
-    assert "the standard is approved for items A07, not A15" in _refusal(p, instrument=bp)
+    bp = p.instrument("330102", SPHYGMOMANOMETER, range_=(0, 40))
+    assert f"the standard is approved for items {PRICE_SCALE}, not {SPHYGMOMANOMETER}" in _refusal(p, instrument=bp)
 
 
 def test_relative_mpe_parsing():
@@ -192,5 +193,5 @@ def test_relative_mpe_parsing():
 def test_refused_on_an_instrument_outside_the_institutions_area(lab):
     # 上城区's institute may not verify a scale in 宁波 (issue 16: the same reach as every event write).
     p = lab
-    far = p.instrument("330203", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    far = p.instrument("330203", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     assert "outside the area" in _refusal(p, instrument=far)

@@ -11,6 +11,7 @@ from jiliang.registry import models as reg
 from jiliang.verification import services
 from jiliang.verification.errors import ImportRowError, VerificationError
 from jiliang.verification.models import Notice, Registration
+from tests.catalog import FUEL_DISPENSER, PRESSURE_GAUGE, PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +24,13 @@ def _file_and_approve(p, instrument):
 def test_assignment_prefers_county_then_city_then_province(province):
     p = province
     # Shangcheng holds a scale standard: its own county institute.
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     assert _file_and_approve(p, scale).assigned_institution == p.county_institute
     # Xihu holds nothing; Hangzhou holds the sphygmomanometer standard.
-    bp = p.instrument("330106", "A15", range_=(0, 40), accuracy="±0.5 kPa")
+    bp = p.instrument("330106", SPHYGMOMANOMETER, range_=(0, 40), accuracy="±0.5 kPa")
     assert _file_and_approve(p, bp).assigned_institution == p.city_institute
     # Neither Xihu nor Hangzhou verifies taximeters: the province's length standard does.
-    taxi = p.instrument("330106", "A01", range_=(0, 1e6), accuracy="±1%")
+    taxi = p.instrument("330106", TAXIMETER, range_=(0, 1e6), accuracy="±1%")
     registration = _file_and_approve(p, taxi)
     assert (registration.assigned_institution, registration.assigned_standard) == (p.province_institute, p.province_length)
     assert list(registration.history.values_list("action", flat=True)) == ["submitted", "approved", "assigned"]
@@ -38,7 +39,7 @@ def test_assignment_prefers_county_then_city_then_province(province):
 def test_no_covering_standard_is_flagged_as_a_gap_not_assigned(province):
     p = province
     # Ningbo and the province hold no mass standard.
-    scale = p.instrument("330203", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    scale = p.instrument("330203", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     registration = _file_and_approve(p, scale)
     assert registration.status == "approved" and registration.coverage_gap and registration.assigned_institution is None
     assert registration.history.last().action == "gap_flagged"
@@ -49,16 +50,16 @@ def test_no_covering_standard_is_flagged_as_a_gap_not_assigned(province):
 def test_range_and_accuracy_decide_the_assignment(province):
     p = province
     # Beyond the county standard's 30 kg: nobody above covers mass either, so a gap.
-    heavy = p.instrument("330102", "A07", range_=(20, 60000), accuracy="Ⅲ级")
+    heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
     assert _file_and_approve(p, heavy).coverage_gap
     # A taximeter of ±0.2 %: the province's U = 0.1 % is more than a third of it (JJG ratio 1:3).
-    fine = p.instrument("330106", "A01", range_=(0, 1e6), accuracy="±0.2%")
+    fine = p.instrument("330106", TAXIMETER, range_=(0, 1e6), accuracy="±0.2%")
     assert _file_and_approve(p, fine).coverage_gap
 
 
 def test_return_with_reason_and_resubmit(province):
     p = province
-    scale = p.instrument("330102", "A07")
+    scale = p.instrument("330102", PRICE_SCALE)
     registration = services.register_instrument(scale.owner, scale)
     with pytest.raises(VerificationError, match="reason"):
         services.review_registration(registration, approve=False, reason="  ")
@@ -75,23 +76,24 @@ def test_return_with_reason_and_resubmit(province):
 
 def test_only_mandatory_instruments_of_the_owner_are_registered(province):
     p = province
-    private = p.instrument("330102", "A07", purpose="none")
+    private = p.instrument("330102", PRICE_SCALE, purpose="none")
     with pytest.raises(VerificationError, match="legal_purpose: .*not under mandatory verification"):
         services.register_instrument(private.owner, private)
-    other = p.instrument("330102", "A07")
+    other = p.instrument("330102", PRICE_SCALE)
     with pytest.raises(VerificationError, match="owner"):
         services.register_instrument(p.enterprise["330106"], other)
     assert not Registration.objects.exists()
 
 
-HEADER = "code,name,catalog_item,legal_purpose,region,accuracy,range_min,range_max,unit,installed_on\n"
+HEADER = "code,name,catalog_item,legal_purpose,region,accuracy,range_min,range_max,unit,installed_on,type_approval_number\n"
 
 
 def test_csv_import_creates_and_files_every_row(province):
     p = province
+    scale, bp = (p.type_approval(c).number for c in (PRICE_SCALE, SPHYGMOMANOMETER))
     content = (
-        HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-        "IMP-002,血压计,A15,医疗卫生,330106,±0.5 kPa,0,40,kPa,\n"
+        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05,{scale}\n"
+        f"IMP-002,血压计,{SPHYGMOMANOMETER},医疗卫生,330106,±0.5 kPa,0,40,kPa,,{bp}\n"
     ).encode()
     created = services.import_registrations(p.enterprise["330102"], content, "batch.csv")
     assert len(created) == 2
@@ -104,13 +106,14 @@ def test_csv_import_creates_and_files_every_row(province):
 
 def test_import_with_bad_rows_names_them_and_writes_nothing(province):
     p = province
-    p.instrument("330102", "A07")
+    p.instrument("330102", PRICE_SCALE)
     existing = reg.Instrument.objects.filter(standard__isnull=True).first().code
+    scale = p.type_approval(PRICE_SCALE).number
     content = (
-        HEADER + "IMP-001,电子计价秤,A07,trade,330102,Ⅲ级,20,30000,g,2026-01-05\n"
-        "IMP-002,电子计价秤,A99,trade,330102,,,,,\n"
-        "IMP-001,电子计价秤,A07,none,339999,,50,10,g,05/01/2026\n"
-        f"{existing},电子计价秤,A07,trade,330102,,abc,,,\n"
+        HEADER + f"IMP-001,电子计价秤,{PRICE_SCALE},trade,330102,Ⅲ级,20,30000,g,2026-01-05,{scale}\n"
+        "IMP-002,电子计价秤,A99,trade,330102,,,,,,\n"
+        f"IMP-001,电子计价秤,{PRICE_SCALE},none,339999,,50,10,g,05/01/2026,{scale}\n"
+        f"{existing},电子计价秤,{PRICE_SCALE},trade,330102,,abc,,,,{scale}\n"
     ).encode()
     before = reg.Instrument.objects.count()
     with pytest.raises(ImportRowError) as info:
@@ -133,9 +136,9 @@ def test_xlsx_import_with_chinese_headers(province):
     p = province
     book = Workbook()
     sheet = book.active
-    sheet.append(["器具编号", "名称", "目录编号", "用途", "区划代码", "安装日期"])
-    sheet.append(["X-1", "燃油加油机", "A02", "贸易结算", "330106", None])
-    sheet.append(["X-2", "一般压力表", "A24", "safety", "330106", None])
+    sheet.append(["器具编号", "名称", "目录编号", "用途", "区划代码", "安装日期", "型式批准编号"])
+    sheet.append(["X-1", "燃油加油机", FUEL_DISPENSER, "贸易结算", "330106", None, p.type_approval(FUEL_DISPENSER).number])
+    sheet.append(["X-2", "一般压力表", PRESSURE_GAUGE, "safety", "330106", None, None])  # V only: no type approval
     buffer = io.BytesIO()
     book.save(buffer)
     created = services.import_registrations(p.enterprise["330106"], buffer.getvalue(), "机具.xlsx")
@@ -151,14 +154,14 @@ def test_legal_institute_is_preferred_and_a_laboratory_never_designated(province
     K = reg.Organisation.Kind
     station = p.org("上城区专业计量站", K.PROFESSIONAL_STATION, "330102", "12")
     lab = p.org("上城校准有限公司", K.LABORATORY, "330102", "91")
-    p.standard(station, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
-    p.authorise(station, ["A07"], "330102")  # a station verifies only as authorised
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    p.standard(station, "county", "330102", "质量", 1, 30000, items=[PRICE_SCALE], u=0.0001)
+    p.authorise(station, [PRICE_SCALE], "330102")  # a station verifies only as authorised
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     assert _file_and_approve(p, scale).assigned_institution == p.county_institute
     # With the institute's standard suspended: the station, never the laboratory.
-    p.standard(lab, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
+    p.standard(lab, "county", "330102", "质量", 1, 30000, items=[PRICE_SCALE], u=0.0001)
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
         p.county_scale.save()
-    other = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    other = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     assert _file_and_approve(p, other).assigned_institution == station

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from jiliang.verification import scheduling
 from jiliang.verification.models import Notice, Reminder
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER, WATER_METER
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ DAY = dt.timedelta(days=1)
 @pytest.fixture
 def due_soon(province):
     p = province
-    p.scale = p.instrument("330102", "A07")
+    p.scale = p.instrument("330102", PRICE_SCALE)
     p.verify(p.scale, p.today - 300 * DAY, p.today + 45 * DAY)
     return p
 
@@ -54,10 +55,10 @@ def test_reminder_stages_are_a_setting(due_soon):
 
 def test_due_and_overdue_lists(due_soon):
     p = due_soon
-    late = p.instrument("330106", "A15")
+    late = p.instrument("330106", SPHYGMOMANOMETER)
     p.verify(late, p.today - 400 * DAY, p.today - 36 * DAY)
-    never = p.instrument("330203", "A07", installed=p.today - 10 * DAY)
-    p.instrument("330102", "A07", status="stopped")
+    never = p.instrument("330203", PRICE_SCALE, installed=p.today - 10 * DAY)
+    p.instrument("330102", PRICE_SCALE, status="stopped")
     summary = scheduling.due_list(p.today, days=30)
     assert (summary.overdue, summary.due, summary.replacement) == (2, 0, 0)
     assert [(i["code"], i["days_left"], i["kind"]) for i in summary.instruments] == [
@@ -78,9 +79,9 @@ def test_due_and_overdue_lists(due_soon):
 
 def test_overdue_is_escalated_once_to_the_regions_administration(due_soon):
     p = due_soon
-    late = p.instrument("330102", "A07")
+    late = p.instrument("330102", PRICE_SCALE)
     p.verify(late, p.today - 400 * DAY, p.today - 3 * DAY)
-    haishu = p.instrument("330203", "A07")
+    haishu = p.instrument("330203", PRICE_SCALE)
     p.verify(haishu, p.today - 400 * DAY, p.today - 3 * DAY)
     assert scheduling.escalate_overdue(p.today) == 2
     assert scheduling.escalate_overdue(p.today + DAY) == 0
@@ -92,9 +93,9 @@ def test_overdue_is_escalated_once_to_the_regions_administration(due_soon):
 
 def test_end_of_life_replacement_list(province):
     p = province
-    meter = p.instrument("330102", "A11")
+    meter = p.instrument("330102", WATER_METER)
     p.verify(meter, p.today - 6 * 365 * DAY, p.today + 20 * DAY)  # water meter: six years of life
-    scale = p.instrument("330102", "A07")
+    scale = p.instrument("330102", PRICE_SCALE)
     p.verify(scale, p.today - 300 * DAY, p.today + 20 * DAY)
     assert scheduling.replacement_list(p.today, days=30) == [meter.id]
     summary = scheduling.due_list(p.today, days=30)

@@ -18,6 +18,15 @@ import io
 import itertools
 from dataclasses import dataclass, field
 
+try:
+    from tests.catalog import PRICE_SCALE
+except ModuleNotFoundError:  # imported by site_setup.py as a script, with only tests/web on the path
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.catalog import PRICE_SCALE
+
 ROLES = ("anonymous", "public", "county_admin", "auditor", "institution_staff", "enterprise_user", "superuser")
 PASSWORD = "jiliang-web-tests"
 
@@ -212,9 +221,9 @@ def _published_inspection(p: Province, today):
     inspectors = list(reg.Person.objects.filter(organisation=p.institution).order_by("id")[:2])
     scale = next(
         s
-        for s in reg.Instrument.objects.filter(catalog_item__code="A07", standard__isnull=True, status="in_use").order_by("id")[
-            :300
-        ]
+        for s in reg.Instrument.objects.filter(catalog_item__code=PRICE_SCALE, standard__isnull=True, status="in_use").order_by(
+            "id"
+        )[:300]
         if trace.item_chain(s, today)["traceable"]
     )
     staff, admin = p.users["institution_staff"], p.users["county_admin"]

@@ -78,6 +78,7 @@ PAGES = {
     "registry:specification": (lambda p: {"pk": p.instrument.catalog_item.regulation_id}, everyone()),
     "registry:catalog-items": (None, everyone()),
     "registry:catalog-item": (lambda p: {"code": p.instrument.catalog_item.code}, everyone()),
+    "registry:type-approvals": (None, everyone()),
     "registry:primary-standards": (None, everyone()),
     "registry:primary-standard": (lambda p: {"pk": p.objects["primary_standard"].pk}, everyone()),
     "registry:standards": (None, everyone()),

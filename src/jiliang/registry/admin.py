@@ -72,10 +72,26 @@ class SpecificationAdmin(admin.ModelAdmin):
 
 @admin.register(models.CatalogItem)
 class CatalogItemAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "field", "management_mode", "period_months", "service_life_years", "regulation"]
-    list_filter = ["field", "management_mode"]
-    search_fields = ["code", "name"]
+    list_display = [
+        "code",
+        "name",
+        "supervision",
+        "management_mode",
+        "period_months",
+        "service_life_years",
+        "regulation",
+    ]
+    list_filter = ["supervision", "management_mode", "field"]
+    search_fields = ["code", "name", "category"]
     raw_id_fields = ["regulation", "quantity"]
+
+
+@admin.register(models.TypeApproval)
+class TypeApprovalAdmin(admin.ModelAdmin):
+    list_display = ["number", "catalog_item", "manufacturer", "model", "authority", "approved_on", "status"]
+    list_filter = ["status"]
+    search_fields = ["=number", "manufacturer", "model"]
+    raw_id_fields = ["catalog_item"]
 
 
 @admin.register(models.PrimaryStandard)

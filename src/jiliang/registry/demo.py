@@ -34,64 +34,49 @@ EPOCH = dt.date(1970, 1, 1)
 CHUNK = 200_000
 HISTORY_YEARS = 5
 
-# Share of working instruments per catalog item (rough shape of a real province: utility
-# meters and scales dominate).
+# The catalogue items of the demo province (a selection of the real catalogue, catalogue.json:
+# the common ones) and their share of working instruments (rough shape of a real province:
+# utility meters and scales dominate; the small sizes of water and gas meters first-only).
 ITEM_WEIGHTS = {
-    "A01": 2,
-    "A02": 4,
-    "A03": 0.5,
-    "A04": 0.5,
-    "A05": 3,
-    "A06": 1,
-    "A07": 14,
-    "A08": 1,
-    "A09": 0.3,
-    "A10": 3,
-    "A11": 20,
-    "A12": 12,
-    "A13": 22,
-    "A14": 2,
-    "A15": 3,
-    "A16": 2,
-    "A17": 0.5,
-    "A18": 0.3,
-    "A19": 0.6,
-    "A20": 0.6,
-    "A21": 0.5,
-    "A22": 0.8,
-    "A23": 0.4,
-    "A24": 6,
-    "A25": 1.5,
-    "A26": 0.3,
-    "A27": 0.6,
-    "A28": 0.5,
-    "A29": 0.3,
-    "A30": 1.0,
-}
-PURPOSE_BY_CATEGORY = {
-    "计价器": "trade",
-    "加油机": "trade",
-    "加气机": "trade",
-    "充电桩": "trade",
-    "衡器": "trade",
-    "砝码": "trade",
-    "水表": "trade",
-    "燃气表": "trade",
-    "电能表": "trade",
-    "热能表": "trade",
-    "医用": "health",
-    "眼镜": "health",
-    "声学": "environment",
-    "环境": "environment",
-    "辐射": "environment",
-    "酒精": "safety",
-    "测速": "safety",
-    "压力表": "safety",
-    "气体": "safety",
-    "水分": "trade",
+    "48-01.1": 0.5,  # 玻璃体温计: 只做首次强制检定，失准报废
+    "48-01.2": 1.0,
+    "48-02.1": 3,
+    "48-02.2": 2,
+    "48-04.1": 2,
+    "48-05.1": 14,
+    "48-05.3": 1,
+    "48-06.1": 0.3,
+    "48-08.1": 4,
+    "48-09.1": 0.5,
+    "48-09.2": 0.5,
+    "48-10.1a": 16,  # DN15～DN25: 限期使用，到期轮换
+    "48-10.1b": 3,
+    "48-10.1c": 1,  # DN50 以上: 周期检定
+    "48-11.1a": 11,
+    "48-11.1b": 1,
+    "48-12.1a": 2,
+    "48-13.1a": 20,
+    "48-13.1b": 2,
+    "48-14.1": 3,
+    "48-14.2": 1,
+    "48-16.1": 6,
+    "48-17.1": 0.5,
+    "48-18.1": 0.3,
+    "48-21.1": 0.3,
+    "48-22.1": 0.5,
+    "48-24.1": 0.6,
+    "48-25.1": 0.6,
+    "48-26.1": 0.4,
+    "48-27.1": 0.8,
+    "48-28.1": 1.5,
+    "48-30.1": 0.5,
+    "48-32.1": 0.6,
+    "48-33.1": 0.3,
 }
 # Items a county institute commonly holds a standard for.
-COUNTY_ITEMS = ["A01", "A02", "A07", "A10", "A15", "A16", "A24", "A11"]
+COUNTY_ITEMS = ["48-04.1", "48-08.1", "48-05.1", "48-02.1", "48-02.2", "48-16.1", "48-10.1a"]
+# Electricity meters are verified by the grid's authorised station (计量法实施细则 第二十六条).
+GRID_CATEGORY = "电能表"
 ENTERPRISE_BRANDS = [
     "华润",
     "新华",
@@ -287,7 +272,7 @@ class _Builder:
 
     def people(self):
         """Verifiers with item qualifications, and registered metrologists, per institute."""
-        items = list(models.CatalogItem.objects.all())
+        items = list(models.CatalogItem.objects.filter(code__in=ITEM_WEIGHTS))
         self.items = items
         institutes = [
             self.nim,
@@ -555,6 +540,32 @@ class _Builder:
         Through.objects.bulk_create(spec_links, batch_size=5000)
         ItemThrough.objects.bulk_create(item_links, batch_size=5000)
 
+    def type_approvals(self):
+        """The type approval register (型式批准): one approval per manufacturer's model of
+        each demo item marked P or P+V; the instruments carry these numbers."""
+        rng = np.random.default_rng([self.seed, 7])
+        numbers = np.full((len(MANUFACTURERS), len(self.items)), "", dtype=object)
+        rows = []
+        for j, item in enumerate(self.items):
+            if not item.needs_type_approval:
+                continue
+            for m, maker in enumerate(MANUFACTURERS):
+                year = 2012 + int(rng.integers(0, 12))
+                numbers[m, j] = f"{year}C{m * 100 + j:05d}-33"
+                rows.append(
+                    models.TypeApproval(
+                        number=numbers[m, j],
+                        catalog_item=item,
+                        manufacturer=maker,
+                        model=f"M{j * 7 + m:03d}",
+                        name=item.name,
+                        authority="浙江省市场监督管理局" if m % 3 else "国家市场监督管理总局",
+                        approved_on=dt.date(year, 1 + int(rng.integers(0, 12)), 1 + int(rng.integers(0, 28))),
+                    )
+                )
+        models.TypeApproval.objects.bulk_create(rows, batch_size=5000)
+        self.approval_numbers = numbers
+
     # -- standard devices and their calibration history --------------------------------
 
     def assign(self):
@@ -573,7 +584,7 @@ class _Builder:
                 if std is None:
                     std = self.std_province_q[item.quantity_id]
                     gaps.append((county.code, item.code))
-                if item.code == "A13":
+                if item.category == GRID_CATEGORY:
                     std = self.std_province_q[item.quantity_id]  # electricity meters: the authorised station
                     assign_org[ci, j] = self.grid_institute.id
                 else:
@@ -706,8 +717,13 @@ class _Builder:
         weights = weights / weights.sum()
         periodic = np.array([i.management_mode == "periodic" for i in items])
         period_days = np.array([int((i.period_months or 12) * 30.44) for i in items])
-        life_days = np.array([int((i.service_life_years or 8) * 365.25) for i in items])
-        purpose = np.array([PURPOSE_BY_CATEGORY.get(i.category, "trade") for i in items], dtype=object)
+        # 失准报废 items stay valid until they fail: no end date (models.NO_EXPIRY); their age
+        # is drawn as that of a ten-year life.
+        scrap = np.array([i.management_mode == models.CatalogItem.Mode.FIRST_ONLY_SCRAP for i in items])
+        life_days = np.array([int((i.service_life_years or 10) * 365.25) for i in items])
+        no_expiry = (models.NO_EXPIRY - EPOCH).days
+        purpose = np.array([(i.purposes or ["trade"])[0] for i in items], dtype=object)
+        approval_numbers = self.approval_numbers
         item_ids = np.array([i.id for i in items], dtype=np.int64)
         rows = {r["code"]: r for r in reference_data.catalog_rows()}
         range_min = np.array([rows[c]["range"][0] for c in codes], dtype=float)
@@ -769,6 +785,7 @@ class _Builder:
             day = np.minimum(day, self.today)
             passed = rng.random(day.size) >= 0.02
             valid = np.where(is_periodic[owner_of_event], day + p[owner_of_event] - 1, day + life_days[item[owner_of_event]])
+            valid = np.where(scrap[item[owner_of_event]], no_expiry, valid)
             valid = np.where(passed, valid, day)
             instrument_columns = [
                 # Numbers and dates stay arrays: the writer encodes them a column at a time.
@@ -780,9 +797,9 @@ class _Builder:
                 owner,
                 region_ids,
                 np.array(MANUFACTURERS, dtype=object)[maker],
-                [f"M{m:03d}" for m in (item * 7 + maker).tolist()],
+                [f"M{m:03d}" for m in (item * 7 + maker).tolist()],  # the approved model
                 [f"SN{i:011d}" for i in ordinals.tolist()],
-                [f"CPA{2015 + m % 10}-{j:03d}" for m, j in zip(maker.tolist(), item.tolist())],
+                approval_numbers[maker, item],  # from the type approval register ("" for V items)
                 accuracy[item],
                 range_min[item],
                 range_max[item],
@@ -943,6 +960,7 @@ def clear_registry() -> None:
         models.CertifiedValue,
         models.ReferenceMaterial,
         models.PrimaryStandard,
+        models.TypeApproval,
         models.Organisation,
     )
     # Rows of other apps that point into the registry go first (recalls, certificates, …).
@@ -1006,6 +1024,7 @@ BULK_WRITTEN = (
     models.Organisation,
     models.Person,
     models.Qualification,
+    models.TypeApproval,
     models.PrimaryStandard,
     models.MeasurementStandard,
     models.StandardStatusChange,
@@ -1043,6 +1062,7 @@ def generate(
             builder.organisations()
             builder.enterprises(max(50, instruments // 40))
             builder.people()
+            builder.type_approvals()
             builder.primary_standards()
             builder.standards()
             builder.assign()

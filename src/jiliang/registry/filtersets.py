@@ -133,7 +133,15 @@ class CatalogItemFilterSet(SearchFilterSet):
 
     class Meta:
         model = models.CatalogItem
-        fields = ["q", "field", "management_mode"]
+        fields = ["q", "field", "supervision", "management_mode"]
+
+
+class TypeApprovalFilterSet(SearchFilterSet):
+    search_fields = ("number", "manufacturer", "model", "name")
+
+    class Meta:
+        model = models.TypeApproval
+        fields = ["q", "catalog_item", "status"]
 
 
 class PrimaryStandardFilterSet(SearchFilterSet):

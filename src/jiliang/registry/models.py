@@ -42,6 +42,10 @@ validate_credit_code = IdentifierValidator("validate_credit_code")
 validate_region_code = IdentifierValidator("region_level")
 validate_specification_code = IdentifierValidator("parse_specification_code")
 
+# The valid_until of a passed verification of a 失准报废 item (只做首次强制检定，失准报废): it
+# stays valid until the instrument fails, so it has no end date.
+NO_EXPIRY = dt.date(9999, 12, 31)
+
 
 class Region(models.Model):
     """A GB/T 2260 administrative division: province → city → county."""
@@ -203,16 +207,31 @@ class Specification(models.Model):
 
 
 class CatalogItem(models.Model):
-    """An item of the catalog of instruments under mandatory management (实施强制管理的计量器具目录)."""
+    """An item of the catalog of instruments under mandatory management (实施强制管理的计量器具目录,
+    市场监管总局公告 2019 年第 48 号, adjusted by 2020 年第 42 号): one kind of instrument, split by
+    size or class where the catalogue splits it (e.g. water meters DN15～DN50 used for trade
+    settlement: first verification only, limited life; larger ones: periodic verification)."""
+
+    class Supervision(models.TextChoices):
+        # 公告 一、二: P items need a type approval (计量法 第十三条), V items mandatory
+        # verification in use (计量法 第九条), P+V both.
+        P = "P", _("型式批准")
+        V = "V", _("强制检定")
+        PV = "P+V", _("型式批准＋强制检定")
 
     class Mode(models.TextChoices):
+        # 公告 四: the two modes of mandatory verification; first-only splits in two.
         PERIODIC = "periodic", _("周期检定")
-        FIRST_ONLY = "first_only", _("首次检定（限期使用，到期轮换）")
+        FIRST_ONLY = "first_only", _("只做首次强制检定，限期使用，到期轮换")
+        FIRST_ONLY_SCRAP = "first_only_scrap", _("只做首次强制检定，失准报废")
+        NONE = "none", _("不实施强制检定")
 
     code = models.CharField(_("目录编号"), max_length=20, unique=True)
+    number = models.CharField(_("目录序号"), max_length=12, blank=True)
     name = models.CharField(_("器具名称"), max_length=100)
     name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
-    category = models.CharField(_("类别"), max_length=100, blank=True)
+    category = models.CharField(_("项目"), max_length=100, blank=True)
+    split = models.CharField(_("分档"), max_length=60, blank=True)
     field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="catalog_items", verbose_name=_("领域"))
     quantity = models.ForeignKey(
         Quantity, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("量")
@@ -220,9 +239,15 @@ class CatalogItem(models.Model):
     regulation = models.ForeignKey(
         Specification, models.PROTECT, null=True, blank=True, related_name="catalog_items", verbose_name=_("检定规程")
     )
-    management_mode = models.CharField(_("管理方式"), max_length=12, choices=Mode.choices)
-    period_months = models.PositiveSmallIntegerField(_("检定周期（月）"), null=True, blank=True)
-    service_life_years = models.PositiveSmallIntegerField(_("使用期限（年）"), null=True, blank=True)
+    supervision = models.CharField(_("监管方式"), max_length=3, choices=Supervision.choices, default=Supervision.V)
+    # The purposes for which the item is under mandatory verification (计量法 第九条), comma-separated
+    # Instrument.Purpose values.
+    legal_purposes = models.CharField(_("强制检定用途"), max_length=60, blank=True)
+    management_mode = models.CharField(_("强制检定方式"), max_length=16, choices=Mode.choices)
+    requirement = models.CharField(_("强制检定范围及要求"), max_length=200, blank=True)
+    # Maxima from the governing JJG: an instrument may carry a shorter period, never a longer one.
+    period_months = models.PositiveSmallIntegerField(_("最长检定周期（月）"), null=True, blank=True)
+    service_life_years = models.PositiveSmallIntegerField(_("最长使用期限（年）"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -231,13 +256,79 @@ class CatalogItem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(management_mode="periodic", period_months__isnull=False, period_months__gt=0)
-                | Q(management_mode="first_only", service_life_years__isnull=False, service_life_years__gt=0),
+                | Q(management_mode="first_only", service_life_years__isnull=False, service_life_years__gt=0)
+                | Q(management_mode__in=["first_only_scrap", "none"]),
                 name="catalog_item_mode_has_period_or_life",
+            ),
+            models.CheckConstraint(
+                condition=Q(supervision="P", management_mode="none") | (~Q(supervision="P") & ~Q(management_mode="none")),
+                name="catalog_item_verified_unless_p_only",
             ),
         ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def needs_type_approval(self) -> bool:
+        return self.supervision in (self.Supervision.P, self.Supervision.PV)
+
+    @property
+    def needs_verification(self) -> bool:
+        return self.supervision in (self.Supervision.V, self.Supervision.PV)
+
+    @property
+    def purposes(self) -> list[str]:
+        return [p for p in self.legal_purposes.split(",") if p]
+
+    def clean(self):
+        unknown = [p for p in self.purposes if p not in Instrument.Purpose.values or p == Instrument.Purpose.NONE]
+        if unknown:
+            raise ValidationError({"legal_purposes": f"not a legal purpose (计量法 第九条): {', '.join(unknown)}"})
+
+
+class TypeApproval(models.Model):
+    """A pattern approval (型式批准证书, 计量法 第十三条; 计量法实施细则 第十五条; 计量器具新产品管理办法)
+    of one model for one catalogue item: required before making, selling or importing
+    instruments of items marked P or P+V (公告 2019 年第 48 号 一)."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("有效")
+        REVOKED = "revoked", _("已撤销")
+
+    number = models.CharField(_("型式批准证书编号"), max_length=40, unique=True)
+    catalog_item = models.ForeignKey(CatalogItem, models.PROTECT, related_name="type_approvals", verbose_name=_("目录项"))
+    manufacturer = models.CharField(_("制造单位"), max_length=100)
+    model = models.CharField(_("型号"), max_length=60)
+    name = models.CharField(_("器具名称"), max_length=100)
+    authority = models.CharField(_("批准机关"), max_length=100)
+    approved_on = models.DateField(_("批准日期"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.VALID)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("型式批准")
+        verbose_name_plural = _("型式批准")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(approved_on__lte=F("valid_until")), name="type_approval_dates_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.manufacturer} {self.model}"
+
+    def clean(self):
+        if self.catalog_item_id and not self.catalog_item.needs_type_approval:
+            raise ValidationError(
+                {"catalog_item": f"{self.catalog_item} is marked V: it needs no type approval (公告 2019 年第 48 号 一)"}
+            )
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return (
+            self.status == self.Status.VALID and self.approved_on <= day and (self.valid_until is None or day <= self.valid_until)
+        )
 
 
 class PrimaryStandard(models.Model):
@@ -564,6 +655,10 @@ class Instrument(models.Model):
     model = models.CharField(_("型号"), max_length=60, blank=True)
     serial_number = models.CharField(_("出厂编号"), max_length=60, blank=True)
     type_approval_number = models.CharField(_("型式批准编号"), max_length=40, blank=True)
+    # The instrument's own period or service life, when shorter than its catalogue item's
+    # maximum (registry.services.instrument_refusals: CATALOG-PERIOD-MAX).
+    period_months = models.PositiveSmallIntegerField(_("检定周期（月）"), null=True, blank=True)
+    service_life_years = models.PositiveSmallIntegerField(_("使用期限（年）"), null=True, blank=True)
     accuracy = models.CharField(_("准确度等级/最大允许误差"), max_length=40, blank=True)
     range_min = models.FloatField(_("测量范围下限"), null=True, blank=True)
     range_max = models.FloatField(_("测量范围上限"), null=True, blank=True)
@@ -605,6 +700,16 @@ class Instrument(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        from . import services  # the rule lives with the write rules; services imports models
+
+        reasons = services.instrument_refusals(self)
+        if reasons:
+            errors: dict[str, list[str]] = {}
+            for name, why in reasons:
+                errors.setdefault(name, []).append(why)
+            raise ValidationError(errors)
 
     @property
     def is_mandatory(self) -> bool:

@@ -236,6 +236,7 @@ def policy_for(model_or_obj) -> Policy:
                 models.Quantity: ReferencePolicy(),
                 models.Specification: ReferencePolicy(),
                 models.CatalogItem: ReferencePolicy(),
+                models.TypeApproval: ReferencePolicy(),
                 models.PrimaryStandard: PrimaryStandardPolicy(),
                 Organisation: OrganisationPolicy(),
                 MeasurementStandard: StandardPolicy(),

@@ -27,7 +27,30 @@ def load_json(name: str) -> dict:
 
 
 def catalog_rows() -> list[dict]:
-    return load_json("reference.json")["catalog"]
+    """The catalogue of instruments under mandatory management (catalogue.json, its source there)."""
+    return load_json("catalogue.json")["catalog"]
+
+
+def catalog_values(row: dict) -> dict:
+    """A catalogue row's CatalogItem fields other than code and the foreign keys."""
+    return {
+        "number": row["number"],
+        "name": row["name"],
+        "name_en": row["name_en"],
+        "category": row["category"],
+        "split": row["split"],
+        "supervision": row["supervision"],
+        "legal_purposes": ",".join(row["legal_purposes"]),
+        "management_mode": row["management_mode"],
+        "requirement": row["requirement"],
+        "period_months": row["period_months"],
+        "service_life_years": row["service_life_years"],
+    }
+
+
+def legacy_codes() -> dict[str, str]:
+    """The project's earlier invented codes (A01–A30) → the catalogue code they became."""
+    return {old: row["code"] for row in catalog_rows() for old in row["legacy_codes"]}
 
 
 def province_regions() -> list[dict]:
@@ -74,22 +97,17 @@ def install_reference_data() -> None:
         if row["supersedes"] and specs[row["code"]].supersedes_id is None:
             specs[row["code"]].supersedes = specs[row["supersedes"]]
             specs[row["code"]].save(update_fields=["supersedes"])
-    for row in data["catalog"]:
+    for row in catalog_rows():
         models.CatalogItem.objects.get_or_create(
             code=row["code"],
             defaults={
-                "name": row["name"],
-                "name_en": row["name_en"],
-                "category": row["category"],
+                **catalog_values(row),
                 "field": fields[row["field"]],
                 "quantity": quantities[row["quantity"]],
-                "regulation": specs[row["regulation"]],
-                "management_mode": row["management_mode"],
-                "period_months": row["period_months"],
-                "service_life_years": row["service_life_years"],
+                "regulation": specs[row["regulation"]] if row["regulation"] else None,
             },
         )
-        spec = specs[row["regulation"]]
-        if spec.field_id is None:
+        spec = specs.get(row["regulation"])
+        if spec is not None and spec.field_id is None:
             spec.field = fields[row["field"]]
             spec.save(update_fields=["field"])

@@ -97,6 +97,130 @@ def change_standard_status(
     )
 
 
+# -- instruments: the catalogue's periods and type approvals -----------------------------
+
+# Periods and service lives in a JJG are maxima ("检定周期一般不超过…"; JJF 1139 lets the
+# institution fix a shorter one for the conditions of use): an instrument may carry a shorter
+# one, nothing may set a longer one. One rule for every write path (API, pages, import and
+# the verification workflow: Instrument.clean and verification.services call it).
+PERIOD_RULE = "CATALOG-PERIOD-MAX"
+# Items marked P or P+V in the catalogue need a type approval (计量法 第十三条; 计量法实施细则
+# 第十五条; 公告 2019 年第 48 号 一): the instrument's approval number must be in the register,
+# for its item and not revoked.
+TYPE_APPROVAL_RULE = "TYPE-APPROVAL (计量法 第十三条, 实施细则 第十五条)"
+
+
+def period_refusals(item: models.CatalogItem | None, period_months: int | None, service_life_years: int | None) -> list:
+    """(field, reason) for an instrument's own period or service life against its item."""
+    found = []
+    if period_months is None and service_life_years is None:
+        return found
+    Mode = models.CatalogItem.Mode
+    try:
+        regulation = item.regulation.code if item is not None and item.regulation_id else "the catalogue"
+    except models.Specification.DoesNotExist:  # an import's row, not written yet
+        regulation = "its JJG"
+    if period_months is not None:
+        if item is None or item.management_mode != Mode.PERIODIC:
+            found.append(
+                ("period_months", f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} is not verified periodically")
+            )
+        elif period_months > item.period_months:
+            found.append(
+                (
+                    "period_months",
+                    f"{PERIOD_RULE}: {regulation} sets at most {item.period_months} months for {item.code} {item.name}; "
+                    f"{period_months} months is longer",
+                )
+            )
+    if service_life_years is not None:
+        if item is None or item.management_mode != Mode.FIRST_ONLY:
+            found.append(
+                (
+                    "service_life_years",
+                    f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} has no limited service life",
+                )
+            )
+        elif service_life_years > item.service_life_years:
+            found.append(
+                (
+                    "service_life_years",
+                    f"{PERIOD_RULE}: {regulation} sets at most {item.service_life_years} years of service for "
+                    f"{item.code} {item.name}; {service_life_years} years is longer",
+                )
+            )
+    return found
+
+
+def type_approval_refusals(item: models.CatalogItem | None, number: str, *, required: bool, approvals=None) -> list[str]:
+    """Why ``number`` is not a type approval of ``item`` in the register; ``required`` for a
+    registration (备案) of an item marked P or P+V. ``approvals`` maps numbers to register rows
+    (for a bulk check), else the register is read."""
+    if item is None or not item.needs_type_approval:
+        return []
+    number = (number or "").strip()
+    if not number:
+        if not required:
+            return []
+        return [
+            f"{TYPE_APPROVAL_RULE}: {item.code} {item.name} is marked {item.supervision} in the catalogue "
+            "(公告 2019 年第 48 号 一): a type approval number (型式批准编号) from the register is required"
+        ]
+    approval = (
+        approvals.get(number)
+        if approvals is not None
+        else models.TypeApproval.objects.filter(number=number).select_related("catalog_item").first()
+    )
+    if approval is None:
+        return [f"{TYPE_APPROVAL_RULE}: {number} is not in the type approval register (型式批准)"]
+    if approval.catalog_item_id != item.pk:
+        return [f"{TYPE_APPROVAL_RULE}: {number} approves {approval.catalog_item}, not {item.code} {item.name}"]
+    if approval.status != models.TypeApproval.Status.VALID:
+        return [f"{TYPE_APPROVAL_RULE}: type approval {number} is {approval.get_status_display()}"]
+    return []
+
+
+def instrument_refusals(instrument: models.Instrument) -> list:
+    """(field, reason) every write path of the registry (API, pages, import: the model's
+    clean) refuses an instrument for: a period or service life longer than its item's JJG
+    allows. The type approval is judged where an instrument is filed for mandatory
+    verification (``registration_refusals``): the registry also holds instruments made before
+    the register, and an import restores a history whose approvals come in the same files."""
+    item = instrument.catalog_item if instrument.catalog_item_id else None
+    return period_refusals(item, instrument.period_months, instrument.service_life_years)
+
+
+def registration_refusals(instruments: list[models.Instrument]) -> list[tuple[int, str, str]]:
+    """(index, field, reason) for instruments filed for mandatory verification (备案): the item
+    must be under mandatory verification (V or P+V), the type approval of a P+V item must be
+    in the register, and the period rule holds. Two queries for any number of instruments."""
+    item_ids = {i.catalog_item_id for i in instruments if i.catalog_item_id}
+    items = models.CatalogItem.objects.select_related("regulation").in_bulk(item_ids)
+    numbers = {i.type_approval_number.strip() for i in instruments if i.type_approval_number}
+    approvals = {a.number: a for a in models.TypeApproval.objects.filter(number__in=numbers).select_related("catalog_item")}
+    found = []
+    for index, instrument in enumerate(instruments):
+        item = items.get(instrument.catalog_item_id)
+        if item is None:
+            continue
+        if not item.needs_verification:
+            found.append(
+                (
+                    index,
+                    "catalog_item",
+                    f"{item.code} {item.name} is marked P in the catalogue (公告 2019 年第 48 号 二): "
+                    "it is not under mandatory verification",
+                )
+            )
+            continue
+        found += [(index, f, why) for f, why in period_refusals(item, instrument.period_months, instrument.service_life_years)]
+        found += [
+            (index, "type_approval_number", why)
+            for why in type_approval_refusals(item, instrument.type_approval_number, required=True, approvals=approvals)
+        ]
+    return found
+
+
 # -- calibration and verification events -------------------------------------------------
 
 

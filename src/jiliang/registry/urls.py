@@ -14,6 +14,7 @@ urlpatterns = [
     path("specifications/<int:pk>/", views.specification_detail, name="specification"),
     path("catalog/", views.CatalogItemList.as_view(), name="catalog-items"),
     path("catalog/<str:code>/", views.catalog_item_detail, name="catalog-item"),
+    path("type-approvals/", views.TypeApprovalList.as_view(), name="type-approvals"),
     path("primary-standards/", views.PrimaryStandardList.as_view(), name="primary-standards"),
     path("primary-standards/<int:pk>/", views.primary_standard_detail, name="primary-standard"),
     path("standards/", views.MeasurementStandardList.as_view(), name="standards"),

@@ -427,6 +427,7 @@ def home(request):
         ("organisations", models.Organisation, _("机构")),
         ("specifications", models.Specification, _("技术规范")),
         ("catalog-items", models.CatalogItem, _("强制管理计量器具目录")),
+        ("type-approvals", models.TypeApproval, _("型式批准")),
         ("primary-standards", models.PrimaryStandard, _("计量基准")),
         ("standards", models.MeasurementStandard, _("计量标准")),
         ("reference-materials", models.ReferenceMaterial, _("标准物质")),
@@ -560,6 +561,16 @@ class CatalogItemList(RegistryListView):
     table_template = "registry/tables/catalog_items.html"
     title = _("强制管理计量器具目录")
     select_related = ("field", "regulation")
+
+
+class TypeApprovalList(RegistryListView):
+    """The type approval register (型式批准): checked on registration for items marked P or P+V."""
+
+    model = models.TypeApproval
+    filterset_class = filtersets.TypeApprovalFilterSet
+    table_template = "registry/tables/type_approvals.html"
+    title = _("型式批准")
+    select_related = ("catalog_item",)
 
 
 class PrimaryStandardList(RegistryListView):
@@ -767,26 +778,37 @@ def catalog_item_detail(request, code):
     standards, more_standards = limited(
         scope(actor, item.standards.select_related("holder__region").order_by("certificate_number")), 100
     )
+    fields = field_rows(
+        item,
+        [
+            "code",
+            "name",
+            "name_en",
+            "number",
+            "category",
+            "split",
+            "field",
+            "quantity",
+            "supervision",
+            "legal_purposes",
+            "management_mode",
+            "requirement",
+            "regulation",
+            "period_months",
+            "service_life_years",
+        ],
+    )
+    purposes_label = models.CatalogItem._meta.get_field("legal_purposes").verbose_name
+    for row in fields:
+        if row.label == purposes_label:  # the legal purposes by their names (计量法 第九条)
+            row.value = "、".join(str(models.Instrument.Purpose(p).label) for p in item.purposes) or None
     return render(
         request,
         "registry/catalog_item_detail.html",
         {
             "item": item,
-            "fields": field_rows(
-                item,
-                [
-                    "code",
-                    "name",
-                    "name_en",
-                    "category",
-                    "field",
-                    "quantity",
-                    "regulation",
-                    "management_mode",
-                    "period_months",
-                    "service_life_years",
-                ],
-            ),
+            "fields": fields,
+            "type_approvals_url": list_url("type-approvals", catalog_item=item) if item.needs_type_approval else "",
             "standards": standards,
             "more_standards": more_standards,
             "standards_url": list_url("standards", catalog_item=item),

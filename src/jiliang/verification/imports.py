@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 from jiliang.registry import models as reg
+from jiliang.registry import services as registry_services
 
 from .errors import ImportRowError, VerificationError
 
@@ -159,6 +160,8 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
                 installed_on=installed,
             )
         )
+    # The catalogue's rules for a registration (registry.services: type approval, periods).
+    errors += [(index + 2, f, why) for index, f, why in registry_services.registration_refusals(instruments)]
     if errors:
-        raise ImportRowError(errors)
+        raise ImportRowError(sorted(errors, key=lambda e: e[0]))
     return instruments

@@ -80,6 +80,9 @@ def register_instrument(
         if instrument.owner_id != owner.pk:
             raise VerificationError("owner", f"instrument {instrument.code} belongs to another organisation")
         _check_mandatory(instrument)
+        # The catalogue's rules for a registration: V or P+V item, type approval, periods.
+        for _index, field, reason in registry_services.registration_refusals([instrument]):
+            raise VerificationError(field, reason)
         existing = Registration.objects.select_for_update().filter(instrument=instrument).first()
         if existing is not None:
             if existing.status != Registration.Status.RETURNED:
@@ -344,12 +347,19 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
-def _valid_until(item: reg.CatalogItem, on: dt.date, passed: bool) -> dt.date:
+def _valid_until(instrument: reg.Instrument, on: dt.date, passed: bool) -> dt.date:
+    """The end of a passed verification: the period, or the service life of a first-only
+    limited-life item — the instrument's own when shorter (registry.services.PERIOD_RULE keeps
+    it within the JJG's maximum); a 失准报废 item stays valid until it fails."""
     if not passed:
         return on  # a failed instrument may not be used until repaired and verified again
+    item = instrument.catalog_item
     if item.management_mode == reg.CatalogItem.Mode.PERIODIC:
-        return add_months(on, item.period_months) - dt.timedelta(days=1)
-    return add_months(on, 12 * item.service_life_years)  # end of service life: replaced, not re-verified
+        return add_months(on, instrument.period_months or item.period_months) - dt.timedelta(days=1)
+    if item.management_mode == reg.CatalogItem.Mode.FIRST_ONLY:
+        # end of service life: replaced, not re-verified
+        return add_months(on, 12 * (instrument.service_life_years or item.service_life_years))
+    return reg.NO_EXPIRY
 
 
 @transaction.atomic
@@ -407,7 +417,7 @@ def record_verification(
             specification=instrument.catalog_item.regulation,
             kind=reg.CalibrationEvent.Kind.VERIFICATION,
             performed_on=performed_on,
-            valid_until=_valid_until(instrument.catalog_item, performed_on, passed),
+            valid_until=_valid_until(instrument, performed_on, passed),
             passed=passed,
             results=results or [],
             certificate_number=number,

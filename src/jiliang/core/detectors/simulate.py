@@ -389,13 +389,13 @@ def precision_recall(flags: np.ndarray, labels: np.ndarray) -> tuple[float, floa
 
 DEVICE_KINDS = ("sale", "trip", "session", "reading", "scale")  # what each device kind mostly sends
 KIND_OF_CATALOG = {
-    "A02": "sale",
-    "A01": "trip",
-    "A05": "session",
-    "A11": "reading",
-    "A12": "reading",
-    "A13": "reading",
-    "A07": "scale",
+    "48-08.1": "sale",
+    "48-04.1": "trip",
+    "48-14.1": "session",
+    "48-10.1a": "reading",
+    "48-11.1a": "reading",
+    "48-13.1a": "reading",
+    "48-05.1": "scale",
 }
 
 

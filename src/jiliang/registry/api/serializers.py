@@ -192,9 +192,31 @@ class CatalogItemSerializer(ModelCleanSerializer):
             "field",
             "quantity",
             "regulation",
+            "number",
+            "split",
+            "supervision",
+            "legal_purposes",
             "management_mode",
+            "requirement",
             "period_months",
             "service_life_years",
+        ]
+
+
+class TypeApprovalSerializer(ModelCleanSerializer):
+    class Meta:
+        model = models.TypeApproval
+        fields = [
+            "id",
+            "number",
+            "catalog_item",
+            "manufacturer",
+            "model",
+            "name",
+            "authority",
+            "approved_on",
+            "valid_until",
+            "status",
         ]
 
 
@@ -345,6 +367,8 @@ class InstrumentSerializer(ModelCleanSerializer):
             "model",
             "serial_number",
             "type_approval_number",
+            "period_months",
+            "service_life_years",
             "accuracy",
             "range_min",
             "range_max",

@@ -212,6 +212,15 @@ class CatalogItemViewSet(RegistryViewSet):
     ordering_fields = ("id", "code")
 
 
+class TypeApprovalViewSet(RegistryViewSet):
+    queryset = models.TypeApproval.objects.all()
+    serializer_class = s.TypeApprovalSerializer
+    filterset_class = filtersets.TypeApprovalFilterSet
+    search_fields = ("number", "manufacturer", "model", "name")
+    ordering = ("number",)
+    ordering_fields = ("id", "number", "approved_on")
+
+
 class PrimaryStandardViewSet(RegistryViewSet):
     queryset = models.PrimaryStandard.objects.all()
     serializer_class = s.PrimaryStandardSerializer

@@ -268,10 +268,32 @@ class _Importer:
             key = r.refs.get(field)
             target_table = TABLES[target]
             if key and len(target_table.key) == 1 and not target_table.ref(target_table.key[0]):
-                related = target_table.model(**{target_table.key[0]: key[0]})
+                related = self._related_for_clean(target_table, key[0])
                 related.pk = r.values.get(model._meta.get_field(field).attname)
                 model._meta.get_field(field).set_cached_value(instance, related)
         return instance
+
+    def _related_for_clean(self, target_table: Table, key):
+        """The row a foreign key names, with its values (clean() may judge them: a catalogue
+        item's period maximum): from this import's rows, else the database, else its key alone."""
+        cache = self.__dict__.setdefault("_related_cache", {})
+        name = target_table.key[0]
+        if target_table.name not in cache:
+            # Rows of a table already checked hold their values as tuples (release()).
+            attnames = [target_table.model._meta.get_field(f).attname for f in target_table.fields]
+            values = (
+                t.values if isinstance(t.values, dict) else dict(zip(attnames, t.values))
+                for t in self.rows.get(target_table.name, ())
+                if t.ok
+            )
+            cache[target_table.name] = {v.get(name): v for v in values}
+        row = cache[target_table.name].get(key)
+        if row is not None:
+            return target_table.model(**row)
+        stored = cache.setdefault((target_table.name, "db"), {})
+        if key not in stored:
+            stored[key] = target_table.model._base_manager.filter(**{name: key}).first()
+        return stored[key] or target_table.model(**{name: key})
 
     def release(self, table: Table) -> None:
         """Drop what only the checks needed and keep values as tuples, to hold a large

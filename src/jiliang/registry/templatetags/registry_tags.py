@@ -40,6 +40,7 @@ NAVIGATION = [
     ("organisations", "organisation", _("机构")),
     ("specifications", "specification", _("技术规范")),
     ("catalog-items", "catalog-item", _("强检目录")),
+    ("type-approvals", "type-approvals", _("型式批准")),
     ("primary-standards", "primary-standard", _("计量基准")),
     ("standards", "standard", _("计量标准")),
     ("reference-materials", "reference-material", _("标准物质")),

@@ -11,8 +11,8 @@ from . import services
 
 def build_fleet(per_kind: int = 8):
     """Install the reference catalog and the Zhejiang regions, two owners in two cities,
-    and ``per_kind`` instruments with a registered device for each telemetry kind (A02 fuel
-    dispenser, A01 taxi meter, A05 EV charger, A11 water meter, A07 price scale). For tests,
+    and ``per_kind`` instruments with a registered device for each telemetry kind (48-08.1 fuel
+    dispenser, 48-04.1 taxi meter, 48-14.1 EV charger, 48-10.1a water meter, 48-05.1 price scale). For tests,
     benchmarks and a demo on an empty registry."""
 
     reference_data.install_reference_data()
@@ -27,7 +27,7 @@ def build_fleet(per_kind: int = 8):
     ]
     devices = []
     n = 0
-    for catalog in ("A02", "A01", "A05", "A11", "A07"):
+    for catalog in ("48-08.1", "48-04.1", "48-14.1", "48-10.1a", "48-05.1"):
         item = CatalogItem.objects.get(code=catalog)
         for j in range(per_kind):
             n += 1

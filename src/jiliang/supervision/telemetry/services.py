@@ -29,13 +29,13 @@ class WorkflowError(ValueError):
 
 
 KIND_OF_CATALOG = {
-    "A02": "sale",
-    "A01": "trip",
-    "A05": "session",
-    "A11": "reading",
-    "A12": "reading",
-    "A13": "reading",
-    "A07": "scale",
+    "48-08.1": "sale",
+    "48-04.1": "trip",
+    "48-14.1": "session",
+    "48-10.1a": "reading",
+    "48-11.1a": "reading",
+    "48-13.1a": "reading",
+    "48-05.1": "scale",
 }
 
 
