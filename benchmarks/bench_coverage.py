@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 PG_SERVER = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PG_DB = "jiliang_bench_coverage"
+PG_DB = os.environ.get("JILIANG_BENCH_COVERAGE_DB", "jiliang_bench_coverage")
 SEED = 2035
 
 

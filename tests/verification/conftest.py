@@ -5,7 +5,7 @@ Regions: Zhejiang 330000; Hangzhou 330100 with Shangcheng 330102 and Xihu 330106
 
 - Shangcheng county institute: A07 electronic price scales (mass 1–30000 g);
 - Hangzhou city institute: A15 sphygmomanometers (pressure 0–40 kPa);
-- the provincial institute: length 0–1e8 mm, relative U = 0.001 (covers A01 taximeters).
+- the provincial institute: length 0–1e8 mm, relative U = 0.001, listing A01 taximeters.
 
 Ningbo holds none.
 """
@@ -58,7 +58,9 @@ class Province:
         }
         self.county_scale = self.standard(self.county_institute, "county", "330102", "质量", 1, 30000, items=["A07"], u=0.0001)
         self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=["A15"], u=0.001)
-        self.province_length = self.standard(self.province_institute, "province", "330000", "长度", 0, 1e8, items=[], u=0.001)
+        self.province_length = self.standard(
+            self.province_institute, "province", "330000", "长度", 0, 1e8, items=["A01"], u=0.001
+        )
 
     def org(self, name, kind, region_code, prefix):
         return reg.Organisation.objects.create(

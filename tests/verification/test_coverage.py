@@ -44,28 +44,32 @@ def _rates(ledger):
 
 def test_ledger_numbers_on_the_hand_built_province(populated):
     ledger = coverage.build_ledger()
+    # 省域 (a standard anywhere in the region, or above as the rule allows):
     # Shangcheng {A07 own, A15 via Hangzhou} 2/2; Xihu {A07, A01}: the county may fall back
-    # to its city only, which holds neither: 0/2; Hangzhou {A07, A15, A01}: A15 own, A01 via
-    # the province: 2/3, subtree 2+2+0 of 3+2+2 = 4/7; Haishu and Ningbo {A07}: 0/1 each;
-    # the province {A07, A15, A01}: only A01 (length) 1/3, subtree 1+4+0+0 of 3+7+1+1 = 5/12.
+    # to its city only, which holds neither: 0/2; Hangzhou {A07 in Shangcheng, A15 own, A01
+    # via the province}: 3/3, subtree 3+2+0 of 3+2+2 = 5/7; Haishu and Ningbo {A07}: 0/1
+    # each; the province {A07, A15 below, A01 own} 3/3, subtree 3+5+0 of 3+7+2 = 8/12.
     assert _rates(ledger) == {
-        "330000": (1, 3, 5, 12),
-        "330100": (2, 3, 4, 7),
+        "330000": (3, 3, 8, 12),
+        "330100": (3, 3, 5, 7),
         "330102": (2, 2, 2, 2),
         "330106": (0, 2, 0, 2),
         "330200": (0, 1, 0, 2),
         "330203": (0, 1, 0, 1),
     }
+    # 省级以下 (own standards of each city and county): Shangcheng A07 1/2, Xihu 0/2,
+    # Hangzhou A15 1/3, Ningbo 0/1, Haishu 0/1: Hangzhou 2/7, the province 2/9.
+    below = {r.code: (r.below_province_covered, r.below_province_in_use) for r in ledger.regions if r.rollup_in_use}
+    assert below == {"330000": (2, 9), "330100": (2, 7), "330102": (1, 2), "330106": (0, 2), "330200": (0, 2), "330203": (0, 1)}
     assert ledger.region("330000").instruments == 12
-    assert ledger.region("330000").rollup_rate == pytest.approx(5 / 12)
+    assert ledger.region("330000").rollup_rate == pytest.approx(8 / 12)
+    assert ledger.region("330000").below_province_rate == pytest.approx(2 / 9)
     cells = {(c.region_code, c.item_code): c.served_by for c in ledger.cells}
     assert cells[("330102", "A15")] == "city" and cells[("330102", "A07")] == "county" and cells[("330100", "A01")] == "province"
+    assert cells[("330100", "A07")] == "below"
     # Gaps ranked by the instruments affected (ties by region code).
     assert [(g.region_code, g.item_code, g.instruments) for g in ledger.gaps] == [
-        ("330000", "A07", 6),
-        ("330100", "A07", 4),
         ("330106", "A01", 4),
-        ("330000", "A15", 2),
         ("330200", "A07", 2),
         ("330203", "A07", 2),
         ("330106", "A07", 1),
@@ -73,6 +77,15 @@ def test_ledger_numbers_on_the_hand_built_province(populated):
     nearest = {(g.region_code, g.item_code): (g.nearest_region, g.nearest_institution) for g in ledger.gaps}
     assert nearest[("330106", "A07")] == ("330102", "上城区计量检定所")  # same city
     assert nearest[("330106", "A01")] == ("330000", "浙江省计量科学研究院")
+
+
+def test_a_standard_listing_no_item_covers_none(populated):
+    """Issue 17 §5: a provincial quantity standard listing no item used to count for every
+    item of its quantity (A01 taximeters by the length standard) and lift the province."""
+    populated.province_length.catalog_items.clear()
+    ledger = coverage.build_ledger()
+    assert ledger.region("330000").items_covered == 2  # A07, A15 below; A01 no longer
+    assert ("330106", "A01") in {(g.region_code, g.item_code) for g in ledger.gaps}
 
 
 def test_suspending_a_standard_drops_the_rate_at_once(populated):
@@ -83,7 +96,7 @@ def test_suspending_a_standard_drops_the_rate_at_once(populated):
         std.save(update_fields=["status"])
     after = coverage.build_ledger()
     assert (before.region("330102").items_covered, after.region("330102").items_covered) == (2, 1)
-    assert (before.region("330000").rollup_covered, after.region("330000").rollup_covered) == (5, 4)
+    assert (before.region("330000").rollup_covered, after.region("330000").rollup_covered) == (8, 5)
     # A lapsed certificate counts the same as a suspension.
     with audit_context(reason="恢复"):
         std.status = "active"
@@ -136,9 +149,13 @@ def test_xlsx_export_reads_back(populated, tmp_path):
     coverage.export_xlsx(ledger, target)
     book = load_workbook(target, read_only=True)
     regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
-    assert regions["330100"][4:7] == (3, 2, pytest.approx(0.6667))
+    assert regions["330100"][4:7] == (3, 3, 1.0)
+    assert regions["330100"][10:13] == (7, 2, pytest.approx(0.2857))
+    header = next(book.worksheets[0].iter_rows(max_row=1, values_only=True))
+    assert "省域覆盖率" in header[6] and str(coverage.PROVINCEWIDE_DEFINITION) in header[6]
+    assert "省级以下覆盖率" in header[12] and str(coverage.BELOW_PROVINCE_DEFINITION) in header[12]
     gaps = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
-    assert gaps[0][:5] == ("330000", "浙江省", "A07", "电子计价秤", 6)
+    assert gaps[0][:5] == ("330106", "西湖区", "A01", "出租汽车计价器", 4)
     data = coverage.export_xlsx(ledger)
     assert load_workbook(io.BytesIO(data)).sheetnames == book.sheetnames
 
@@ -156,7 +173,8 @@ def test_snapshot_and_history(populated):
     p = populated
     assert coverage.take_snapshot() > 0
     snap = CoverageSnapshot.objects.get(region__code="330000", month=p.today.replace(day=1))
-    assert (snap.rollup_covered, snap.rollup_in_use) == (5, 12)
+    assert (snap.rollup_covered, snap.rollup_in_use) == (8, 12)
+    assert (snap.below_province_covered, snap.below_province_in_use) == (2, 9)
     # A later suspension does not rewrite the stored month; past months are computed.
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
@@ -165,8 +183,10 @@ def test_snapshot_and_history(populated):
     assert months[-1] == {
         "month": p.today.isoformat()[:7],
         "rollup_items_in_use": 12,
-        "rollup_items_covered": 5,
-        "rollup_rate": round(5 / 12, 4),
+        "rollup_items_covered": 8,
+        "rollup_rate": round(8 / 12, 4),
+        "rate": 1.0,
+        "below_province_rate": round(2 / 9, 4),
         "source": "snapshot",
     }
     assert months[0]["source"] == "computed"
