@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -43,7 +44,7 @@ from jiliang.verification.coverage import mandatory_in_use
 from jiliang.verification.models import Registration
 from jiliang.verification.scheduling import with_due_dates
 
-EXPIRY_DAYS = 90  # standard approvals and qualifications: the re-examination is applied for ahead
+EXPIRY_DAYS = 90  # qualifications: renewed ahead (standards: the 复查 months of registry.models.reexamination_horizon)
 DEVICE_DUE_DAYS = 60  # a standard's device must be recalibrated before its certificate lapses
 DUE_DAYS_CHOICES = (0, 30, 60, 90)
 DEFAULT_DUE_DAYS = 30
@@ -191,11 +192,12 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
     return {"figures": figures, "chart": chart}
 
 
-def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: int | None = None, days: int = EXPIRY_DAYS):
-    """Active standards whose approval certificate lapses within ``days`` (or has lapsed
-    while the standard is still listed as active): (count, first rows)."""
+def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: int | None = None):
+    """Active standards due for their re-examination (复查) application: the certificate lapses
+    within JILIANG_STANDARD_REEXAMINATION_MONTHS (6 months, 计量标准考核办法 第十六条; JJF 1033-2023),
+    or has lapsed while the standard is still listed as active: (count, first rows)."""
     qs = reg.MeasurementStandard.objects.filter(
-        status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=today + dt.timedelta(days=days)
+        status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=reg.reexamination_horizon(today)
     )
     if prefix is not None:
         qs = qs.filter(holder__region__code__startswith=prefix)
@@ -339,7 +341,7 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
         "days": days,
         "expiring_count": expiring_count,
         "expiring": expiring,
-        "expiry_days": EXPIRY_DAYS,
+        "reexamination_months": settings.JILIANG_STANDARD_REEXAMINATION_MONTHS,
         "alerts": open_alerts(scope.prefix),
         "pending_registrations": pending.count(),
         "open_complaints": open_complaints(actor),
@@ -380,7 +382,7 @@ def standards_panel(organisation_id: int, today: dt.date) -> dict:
         entry = per_standard.get(standard.id, {"devices": 0, "earliest": None})
         standard.device_count = entry["devices"]
         standard.devices_until = entry["earliest"]
-        standard.approval_expiring = standard.valid_until <= today + dt.timedelta(days=EXPIRY_DAYS)
+        standard.approval_expiring = standard.valid_until <= reg.reexamination_horizon(today)
         standard.devices_due = entry["earliest"] is not None and entry["earliest"] <= horizon
     return {
         "standards": standards,

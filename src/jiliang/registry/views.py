@@ -849,6 +849,7 @@ def standard_detail(request, pk):
                     "name",
                     "tier",
                     "level",
+                    "rank",
                     "holder",
                     "field",
                     "certificate_number",

@@ -96,6 +96,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "name",
             "tier",
             "level",
+            "rank",
             "holder",
             "field",
             "issuing_department",
