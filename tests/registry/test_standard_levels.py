@@ -149,3 +149,19 @@ def test_a_gb_code_is_a_standard_and_only_a_gb_code_is(reference_data):
         models.Specification(code="GB/T 27025-2019", title="x", kind="calibration_specification").full_clean()
     with pytest.raises(ValidationError, match="GB"):
         models.Specification(code="JJF 1033-2023", title="x", kind="standard").full_clean()
+
+
+def test_an_import_refuses_a_county_certifying_its_own_highest_standard(w, tmp_path):
+    from jiliang.registry import exchange
+
+    path = tmp_path / "standards.csv"
+    path.write_text(
+        "certificate_number,name,tier,level,rank,holder,field,issuing_department,valid_from\n"
+        f"S-9,砝码,public,county,highest,{w.institute['330102'].credit_code},mechanics,{w.admin['330102'].credit_code},2025-03-01\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(exchange.ImportRejected) as caught:
+        exchange.import_paths([path])
+    assert [e.field for e in caught.value.errors] == ["issuing_department"]
+    assert RULE in caught.value.errors[0].reason
+    assert not models.MeasurementStandard.objects.filter(certificate_number="S-9").exists()

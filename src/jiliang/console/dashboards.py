@@ -38,7 +38,7 @@ from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
 from jiliang.supervision.telemetry.models import Alert
-from jiliang.verification import scheduling
+from jiliang.verification import coverage, scheduling
 from jiliang.verification import services as verification
 from jiliang.verification.coverage import mandatory_in_use
 from jiliang.verification.models import Registration
@@ -126,8 +126,11 @@ def months_back(today: dt.date, count: int = MONTHS) -> list[dt.date]:
 
 @dataclass
 class CoveragePanel:
+    """The two figures of the plans (jiliang.verification.coverage): the big one is 省级以下
+    (each city and county by its own standards, the figure with the target), beside it 省域."""
+
     target: float
-    rate: float | None
+    rate: float | None  # 省级以下
     items_in_use: int
     items_covered: int
     children: list = field(default_factory=list)  # RegionCoverage of the sub-regions
@@ -135,16 +138,15 @@ class CoveragePanel:
     gaps: list = field(default_factory=list)
     gap_count: int = 0
     computed_at: dt.datetime | None = None
+    provincewide_rate: float | None = None  # 省域
+    definitions: dict = field(default_factory=dict)
 
 
 def coverage_figures(scope: RegionScope) -> CoveragePanel:
     ledger = verification.build_ledger(region_code=scope.code)
-    if scope.region is not None:
-        own = ledger.region(scope.code)
-        in_use, covered = own.rollup_in_use, own.rollup_covered
-    else:  # the country: the provinces' rolled-up figures added
-        provinces = [r for r in ledger.regions if r.level == reg.Region.Level.PROVINCE]
-        in_use, covered = sum(r.rollup_in_use for r in provinces), sum(r.rollup_covered for r in provinces)
+    rows = [ledger.region(scope.code)] if scope.region is not None else [r for r in ledger.regions if r.level == "province"]
+    in_use, covered = sum(r.below_province_in_use for r in rows), sum(r.below_province_covered for r in rows)
+    wide_in_use, wide_covered = sum(r.items_in_use for r in rows), sum(r.items_covered for r in rows)
     children = []
     if scope.child_level is not None:
         children = [
@@ -156,10 +158,12 @@ def coverage_figures(scope: RegionScope) -> CoveragePanel:
         in_use,
         covered,
         children,
-        sum(1 for r in children if r.rollup_rate is not None and r.rollup_rate < ledger.target),
+        sum(1 for r in children if r.below_province_rate is not None and r.below_province_rate < ledger.target),
         ledger.gaps[:LIST_ROWS],
         len(ledger.gaps),
         timezone.now(),
+        wide_covered / wide_in_use if wide_in_use else None,
+        {"rate": str(coverage.PROVINCEWIDE_DEFINITION), "below_province_rate": str(coverage.BELOW_PROVINCE_DEFINITION)},
     )
 
 
@@ -172,13 +176,13 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
     if figures.children:
         chart = charts.bar_chart(
             [r.name for r in figures.children],
-            [100 * r.rollup_rate for r in figures.children],
+            [None if r.below_province_rate is None else 100 * r.below_province_rate for r in figures.children],
             target=target_pct,
             unit="%",
             max_value=100,
             title=_("各下级地区强检项目建标覆盖率"),
         )
-    elif figures.items_in_use:
+    elif figures.rate is not None:
         chart = charts.bar_chart(
             [scope.region.name if scope.region else _("全国")],
             [100 * figures.rate],
