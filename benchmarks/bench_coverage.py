@@ -8,7 +8,8 @@ against a per-instrument Python loop measured on a sample in the same run.
 Target (issue 7): the full ledger from PostgreSQL in <= 10 s on 2 cores, and >= 50x the
 per-instrument loop. Each database gets its own process for generation and another for the
 measurement, so the printed peak memory (ru_maxrss) is the measurement's own. The province
-is generated once per size and reused (PostgreSQL database ``jiliang_bench_coverage``,
+is generated once per size and reused (PostgreSQL database ``jiliang_bench_coverage``, or
+``JILIANG_BENCH_COVERAGE_DB``,
 SQLite file in the temp folder); pass --regenerate to build it again.
 
 Two baselines, both extrapolated from the sample to the whole province:
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 
 PG_SERVER = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PG_DB = "jiliang_bench_coverage"
+PG_DB = os.environ.get("JILIANG_BENCH_COVERAGE_DB", "jiliang_bench_coverage")
 SEED = 2035
 
 
@@ -236,6 +237,8 @@ def measure(database: str, instruments: int, sample: int) -> dict:
         "row_loop_ledger_s": row_ledger_per * n,
         "orm_loop_due_s": orm_due_per * n,
         "province_rollup_rate": province.rollup_rate,
+        "province_rate": province.rate,
+        "province_below_province_rate": province.below_province_rate,
         "gaps": len(ledger.gaps),
         "same_again": ledger_again.to_json() == ledger.to_json(),
         "overdue": due.overdue,
@@ -292,7 +295,8 @@ def main() -> int:
         )
         print(
             f"ledger   : {r['ledger_s']:8.2f} s cold, {r['ledger_warm_s']:.2f} s again   "
-            f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}"
+            f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, 省域 {100 * (r['province_rate'] or 0):.1f} %, "
+            f"省级以下 {100 * (r['province_below_province_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}"
         )
         print(
             f"  ORM loop (extrapolated from {r['sample']:,}): {r['orm_loop_ledger_s']:10.1f} s   ratio {r['orm_loop_ledger_s'] / r['ledger_s']:8.1f}x"

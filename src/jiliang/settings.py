@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -265,8 +266,20 @@ LOGGING = {
     },
 }
 
-# Validity of a measurement-standard assessment certificate (计量标准考核证书), in years.
-JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIFICATE_YEARS", "4"))
+# Validity of a measurement-standard assessment certificate (计量标准考核证书), in years: 5 under
+# 计量标准考核办法 as revised by 市场监管总局令第31号 (2020) and JJF 1033-2023 (it was 4 before).
+JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIFICATE_YEARS", "5"))
+# The holder applies for the re-examination (复查考核) this many months before the certificate
+# expires (计量标准考核办法 第十六条; JJF 1033-2023 §5.1): reminders start then.
+JILIANG_STANDARD_REEXAMINATION_MONTHS = int(os.environ.get("JILIANG_STANDARD_REEXAMINATION_MONTHS", "6"))
+# Prepackaged goods: an inspection is judged by the JJF 1070 edition in force on its date; when
+# that edition's tables are not shipped (JJF 1070-2023 today), "provisional" judges under the
+# previous edition and marks the result so, "refuse" refuses the inspection.
+JILIANG_PREPACK_WITHOUT_TABLES = os.environ.get("JILIANG_PREPACK_WITHOUT_TABLES", "provisional")
+# Coverage ledger: the ancestor levels allowed to serve a region's items in the 省域 figure
+# (JSON, e.g. {"county": ["city"], "city": ["province"]}); the 省级以下 figure never uses it.
+if os.environ.get("JILIANG_COVERAGE_FALLBACK"):
+    JILIANG_COVERAGE_FALLBACK = json.loads(os.environ["JILIANG_COVERAGE_FALLBACK"])
 # The algorithm a new platform root CA (`jiliang certificate ca init`) and so every key it
 # issues use for DCCs and certificate PDFs: `ecdsa-p256` (ECDSA P-256 / SHA-256) or `sm2-sm3`
 # (SM2 / SM3, GB/T 32918 and GB/T 32905, as Chinese government electronic certificates use).

@@ -89,7 +89,8 @@ def build_world() -> World:
 
     item = models.CatalogItem.objects.get(code=FUEL_DISPENSER)  # fuel dispenser
     volume, mechanics = item.quantity, item.field
-    common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2024, 1, 1), tier="public", level="county")
+    # City-level (Hangzhou's highest): the provincial bureau assesses it (计量法实施细则 第八条).
+    common = dict(field=mechanics, issuing_department=bureau, valid_from=dt.date(2024, 1, 1), tier="public", level="city")
     std_a_public = models.MeasurementStandard.objects.create(
         name="A 公开标准", holder=org_a, certificate_number="[2024]西量标第1号", **common
     )

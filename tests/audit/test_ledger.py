@@ -62,7 +62,7 @@ def test_orm_changes_append_entries_with_old_and_new_values(world):
     created = AuditEntry.objects.filter(object_type="registry.measurementstandard").get()
     assert created.action == "create" and created.actor == "test-setup" and created.old is None
     assert created.new["certificate_number"] == "[2021]浙量标证字第001号"
-    assert created.new["valid_until"] == "2025-02-28"  # filled in by the model's save, read back from the row
+    assert created.new["valid_until"] == "2026-02-28"  # filled in by the model's save (5 years), read back from the row
     assert created.natural_key == "[2021]浙量标证字第001号"
 
     with services.audit_context(actor="审核员", reason="名称更正"):

@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max
 
 from jiliang.registry import demo, models
 
@@ -132,3 +132,16 @@ def test_cli_generate_errors_are_one_line(province, capsys):
     assert main(["generate", "--instruments", "2000", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("jiliang: error:") and "--replace" in err and "Traceback" not in err
+
+
+def test_standards_are_assessed_by_the_level_above_and_counties_have_gaps(province):
+    """Issue 17 §6–7: no county bureau certifies its own county's highest standard (计量法实施细则
+    第八条): every demo standard passes the rule; counties cover only some items themselves."""
+    from jiliang.registry import services
+
+    standards = models.MeasurementStandard.objects.select_related("holder__region", "issuing_department__region")
+    assert all(not services.standard_refusals(s) for s in standards)
+    county = standards.filter(level="county")
+    assert county.exists() and not county.filter(issuing_department__region=F("holder__region")).exists()
+    province_std = standards.filter(level="province").first()
+    assert province_std.issuing_department.name == "国家市场监督管理总局" and province_std.catalog_items.exists()

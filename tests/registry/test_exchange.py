@@ -425,8 +425,8 @@ def test_fixed_file_imports_with_references_inside_the_import(registry, tmp_path
     counts = exchange.import_paths([folder])
     assert counts == {"organisations": 1, "standards": 1, "instruments": 1}
     standard = m.MeasurementStandard.objects.get(certificate_number="S-3")
-    # An empty valid_until gets what save() would give: 4 years less a day.
-    assert (standard.valid_until, standard.status, standard.published) == (dt.date(2028, 2, 28), "active", True)
+    # An empty valid_until gets what save() would give: 5 years (计量标准考核办法 2020) less a day.
+    assert (standard.valid_until, standard.status, standard.published) == (dt.date(2029, 2, 27), "active", True)
     assert m.Instrument.objects.get(code="N-4").standard == standard
     assert standard.holder.credit_code == NEW_ORG
 

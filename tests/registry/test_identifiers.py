@@ -65,6 +65,6 @@ def test_bad_region_codes(code):
 def test_specification_codes():
     assert ids.parse_specification_code("JJG 443-2023") == ("JJG", "443", 2023)
     assert ids.parse_specification_code("JJF 1059.1-2012") == ("JJF", "1059.1", 2012)
-    for bad in ["GB 443-2023", "JJG 443", "JJG 443-23", "JJG 443-1800"]:
+    for bad in ["GBX 443-2023", "JJG 443", "JJG 443-23", "JJG 443-1800", "JJF(哈) 1-2019"]:
         with pytest.raises(ids.IdentifierError):
             ids.parse_specification_code(bad)

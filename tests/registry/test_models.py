@@ -65,14 +65,14 @@ def test_public_standard_needs_level_and_others_none(org, admin_org):
         lambda: models.MeasurementStandard.objects.create(tier="enterprise", level="county", certificate_number="A2", **base)
     )
     std = models.MeasurementStandard.objects.create(tier="public", level="county", certificate_number="A3", **base)
-    # The assessment certificate runs four years (a setting) unless told otherwise.
-    assert std.valid_until == dt.date(2028, 2, 29)
+    # The assessment certificate runs five years (a setting, 计量标准考核办法 2020) unless told otherwise.
+    assert std.valid_until == dt.date(2029, 2, 28)
     with pytest.raises(ValidationError, match="level"):
         models.MeasurementStandard(tier="public", certificate_number="A4", **base).full_clean()
 
 
 def test_standard_certificate_validity_setting(org, admin_org, settings):
-    settings.JILIANG_STANDARD_CERTIFICATE_YEARS = 5
+    settings.JILIANG_STANDARD_CERTIFICATE_YEARS = 4  # the term before the 2020 revision
     std = models.MeasurementStandard.objects.create(
         name="压力标准装置",
         tier="public",
@@ -83,7 +83,7 @@ def test_standard_certificate_validity_setting(org, admin_org, settings):
         certificate_number="B1",
         valid_from=dt.date(2025, 1, 1),
     )
-    assert std.valid_until == dt.date(2029, 12, 31)
+    assert std.valid_until == dt.date(2028, 12, 31)
 
 
 def test_capability_must_state_uncertainty_or_accuracy(org, admin_org):

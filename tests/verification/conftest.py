@@ -5,7 +5,7 @@ Regions: Zhejiang 330000; Hangzhou 330100 with Shangcheng 330102 and Xihu 330106
 
 - Shangcheng county institute: PRICE_SCALE electronic price scales (mass 1–30000 g);
 - Hangzhou city institute: SPHYGMOMANOMETER sphygmomanometers (pressure 0–40 kPa);
-- the provincial institute: length 0–1e8 mm, relative U = 0.001 (covers TAXIMETER taximeters).
+- the provincial institute: length 0–1e8 mm, relative U = 0.001, listing TAXIMETER taximeters.
 
 Ningbo holds none.
 """
@@ -21,7 +21,7 @@ from jiliang.accounts.models import Membership
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
-from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER
+from tests.catalog import PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER
 
 _serial = itertools.count(1)
 
@@ -61,7 +61,9 @@ class Province:
             self.county_institute, "county", "330102", "质量", 1, 30000, items=[PRICE_SCALE], u=0.0001
         )
         self.city_bp = self.standard(self.city_institute, "city", "330100", "压力", 0, 40, items=[SPHYGMOMANOMETER], u=0.001)
-        self.province_length = self.standard(self.province_institute, "province", "330000", "长度", 0, 1e8, items=[], u=0.001)
+        self.province_length = self.standard(
+            self.province_institute, "province", "330000", "长度", 0, 1e8, items=[TAXIMETER], u=0.001
+        )
         # Each institute the government set up holds its designation for every item, in its
         # own region (计量法 第二十条): the narrower cases are built by the tests.
         for institute, code in (

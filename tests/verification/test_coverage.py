@@ -14,6 +14,7 @@ from jiliang.core import coverage as core
 from jiliang.registry import models as reg
 from jiliang.verification import coverage
 from jiliang.verification.models import CoverageSnapshot
+from tests import catalog
 from tests.catalog import LOAD_CELL, PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER
 
 pytestmark = pytest.mark.django_db
@@ -45,32 +46,36 @@ def _rates(ledger):
 
 def test_ledger_numbers_on_the_hand_built_province(populated):
     ledger = coverage.build_ledger()
+    # 省域 (a standard anywhere in the region, or above as the rule allows):
     # Shangcheng {PRICE_SCALE own, SPHYGMOMANOMETER via Hangzhou} 2/2; Xihu {PRICE_SCALE, TAXIMETER}: the county may fall back
-    # to its city only, which holds neither: 0/2; Hangzhou {PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER}: SPHYGMOMANOMETER own, TAXIMETER via
-    # the province: 2/3, subtree 2+2+0 of 3+2+2 = 4/7; Haishu and Ningbo {PRICE_SCALE}: 0/1 each;
-    # the province {PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER}: only TAXIMETER (length) 1/3, subtree 1+4+0+0 of 3+7+1+1 = 5/12.
+    # to its city only, which holds neither: 0/2; Hangzhou {PRICE_SCALE in Shangcheng, SPHYGMOMANOMETER own, TAXIMETER
+    # via the province}: 3/3, subtree 3+2+0 of 3+2+2 = 5/7; Haishu and Ningbo {PRICE_SCALE}: 0/1
+    # each; the province {PRICE_SCALE, SPHYGMOMANOMETER below, TAXIMETER own} 3/3, subtree 3+5+0 of 3+7+2 = 8/12.
     assert _rates(ledger) == {
-        "330000": (1, 3, 5, 12),
-        "330100": (2, 3, 4, 7),
+        "330000": (3, 3, 8, 12),
+        "330100": (3, 3, 5, 7),
         "330102": (2, 2, 2, 2),
         "330106": (0, 2, 0, 2),
         "330200": (0, 1, 0, 2),
         "330203": (0, 1, 0, 1),
     }
+    # 省级以下 (own standards of each city and county): Shangcheng PRICE_SCALE 1/2, Xihu 0/2,
+    # Hangzhou SPHYGMOMANOMETER 1/3, Ningbo 0/1, Haishu 0/1: Hangzhou 2/7, the province 2/9.
+    below = {r.code: (r.below_province_covered, r.below_province_in_use) for r in ledger.regions if r.rollup_in_use}
+    assert below == {"330000": (2, 9), "330100": (2, 7), "330102": (1, 2), "330106": (0, 2), "330200": (0, 2), "330203": (0, 1)}
     assert ledger.region("330000").instruments == 12
-    assert ledger.region("330000").rollup_rate == pytest.approx(5 / 12)
+    assert ledger.region("330000").rollup_rate == pytest.approx(8 / 12)
+    assert ledger.region("330000").below_province_rate == pytest.approx(2 / 9)
     cells = {(c.region_code, c.item_code): c.served_by for c in ledger.cells}
     assert (
         cells[("330102", SPHYGMOMANOMETER)] == "city"
         and cells[("330102", PRICE_SCALE)] == "county"
         and cells[("330100", TAXIMETER)] == "province"
     )
+    assert cells[("330100", PRICE_SCALE)] == "below"
     # Gaps ranked by the instruments affected (ties by region code).
     assert [(g.region_code, g.item_code, g.instruments) for g in ledger.gaps] == [
-        ("330000", PRICE_SCALE, 6),
-        ("330100", PRICE_SCALE, 4),
         ("330106", TAXIMETER, 4),
-        ("330000", SPHYGMOMANOMETER, 2),
         ("330200", PRICE_SCALE, 2),
         ("330203", PRICE_SCALE, 2),
         ("330106", PRICE_SCALE, 1),
@@ -78,6 +83,15 @@ def test_ledger_numbers_on_the_hand_built_province(populated):
     nearest = {(g.region_code, g.item_code): (g.nearest_region, g.nearest_institution) for g in ledger.gaps}
     assert nearest[("330106", PRICE_SCALE)] == ("330102", "上城区计量检定所")  # same city
     assert nearest[("330106", TAXIMETER)] == ("330000", "浙江省计量科学研究院")
+
+
+def test_a_standard_listing_no_item_covers_none(populated):
+    """Issue 17 §5: a provincial quantity standard listing no item used to count for every
+    item of its quantity (TAXIMETER taximeters by the length standard) and lift the province."""
+    populated.province_length.catalog_items.clear()
+    ledger = coverage.build_ledger()
+    assert ledger.region("330000").items_covered == 2  # PRICE_SCALE, SPHYGMOMANOMETER below; TAXIMETER no longer
+    assert ("330106", catalog.TAXIMETER) in {(g.region_code, g.item_code) for g in ledger.gaps}
 
 
 def test_suspending_a_standard_drops_the_rate_at_once(populated):
@@ -88,7 +102,7 @@ def test_suspending_a_standard_drops_the_rate_at_once(populated):
         std.save(update_fields=["status"])
     after = coverage.build_ledger()
     assert (before.region("330102").items_covered, after.region("330102").items_covered) == (2, 1)
-    assert (before.region("330000").rollup_covered, after.region("330000").rollup_covered) == (5, 4)
+    assert (before.region("330000").rollup_covered, after.region("330000").rollup_covered) == (8, 5)
     # A lapsed certificate counts the same as a suspension.
     with audit_context(reason="恢复"):
         std.status = "active"
@@ -141,9 +155,13 @@ def test_xlsx_export_reads_back(populated, tmp_path):
     coverage.export_xlsx(ledger, target)
     book = load_workbook(target, read_only=True)
     regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
-    assert regions["330100"][4:7] == (3, 2, pytest.approx(0.6667))
+    assert regions["330100"][4:7] == (3, 3, 1.0)
+    assert regions["330100"][10:13] == (7, 2, pytest.approx(0.2857))
+    header = next(book.worksheets[0].iter_rows(max_row=1, values_only=True))
+    assert "省域覆盖率" in header[6] and str(coverage.PROVINCEWIDE_DEFINITION) in header[6]
+    assert "省级以下覆盖率" in header[12] and str(coverage.BELOW_PROVINCE_DEFINITION) in header[12]
     gaps = list(book.worksheets[2].iter_rows(min_row=2, values_only=True))
-    assert gaps[0][:5] == ("330000", "浙江省", PRICE_SCALE, "数字指示秤（电子计价秤等）", 6)
+    assert gaps[0][:5] == ("330106", "西湖区", TAXIMETER, "出租汽车计价器", 4)
     data = coverage.export_xlsx(ledger)
     assert load_workbook(io.BytesIO(data)).sheetnames == book.sheetnames
 
@@ -161,7 +179,8 @@ def test_snapshot_and_history(populated):
     p = populated
     assert coverage.take_snapshot() > 0
     snap = CoverageSnapshot.objects.get(region__code="330000", month=p.today.replace(day=1))
-    assert (snap.rollup_covered, snap.rollup_in_use) == (5, 12)
+    assert (snap.rollup_covered, snap.rollup_in_use) == (8, 12)
+    assert (snap.below_province_covered, snap.below_province_in_use) == (2, 9)
     # A later suspension does not rewrite the stored month; past months are computed.
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
@@ -170,8 +189,10 @@ def test_snapshot_and_history(populated):
     assert months[-1] == {
         "month": p.today.isoformat()[:7],
         "rollup_items_in_use": 12,
-        "rollup_items_covered": 5,
-        "rollup_rate": round(5 / 12, 4),
+        "rollup_items_covered": 8,
+        "rollup_rate": round(8 / 12, 4),
+        "rate": 1.0,
+        "below_province_rate": round(2 / 9, 4),
         "source": "snapshot",
     }
     assert months[0]["source"] == "computed"

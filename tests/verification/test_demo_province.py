@@ -45,11 +45,9 @@ def _loop_ledger(today):
             or (changes and changes[-1].status != "active")
         ):
             continue
-        quantities = {c.quantity_id for c in std.capabilities.all()}
-        listed = set(std.catalog_items.all())
-        for item in reg.CatalogItem.objects.all():
-            if item in listed or (not listed and item.quantity_id in quantities):
-                holds.add((std.holder.region_id, item.id))
+        # A standard covers only the items it lists.
+        for item in std.catalog_items.all():
+            holds.add((std.holder.region_id, item.id))
     regions = {r.id: r for r in reg.Region.objects.all()}
     in_use = Counter()
     for inst in reg.Instrument.objects.filter(standard__isnull=True, status="in_use", catalog_item__isnull=False).exclude(
@@ -60,13 +58,18 @@ def _loop_ledger(today):
             in_use[(region.id, inst.catalog_item_id)] += 1
             region = regions.get(region.parent_id)
     allowed = {"county": ["city"], "city": ["province"], "province": []}
-    covered = set()
+    covered, own = set(), set()
     for region_id, item_id in in_use:
         region = regions[region_id]
-        servers = [region] + [a for a in _ancestors(region, regions) if a.level in allowed[region.level]]
+        # 省域: the region, any region below it, or an ancestor the rule allows.
+        below = [r for r in regions.values() if region in _ancestors(r, regions)]
+        servers = [region, *below] + [a for a in _ancestors(region, regions) if a.level in allowed[region.level]]
         if any((s.id, item_id) in holds for s in servers):
             covered.add((region_id, item_id))
-    return in_use, covered, regions
+        # 省级以下: a city's or county's own standards only.
+        if region.level != "province" and (region_id, item_id) in holds:
+            own.add((region_id, item_id))
+    return in_use, covered, own, regions
 
 
 def _ancestors(region, regions):
@@ -81,13 +84,21 @@ def test_ledger_and_due_list_match_the_per_instrument_loop(demo_province):
     _check_due_list_against_the_loop(demo_province)
     today = timezone.localdate()
     ledger = coverage.build_ledger(today)
-    in_use, covered, regions = _loop_ledger(today)
+    in_use, covered, own, regions = _loop_ledger(today)
     by_code = {r.code: r for r in ledger.regions}
     for region in regions.values():
         pairs = [k for k in in_use if k[0] == region.id]
         row = by_code[region.code]
         assert (row.items_in_use, row.items_covered) == (len(pairs), sum(k in covered for k in pairs)), region.code
         assert row.instruments == sum(in_use[k] for k in pairs)
+    below_pairs = [k for k in in_use if regions[k[0]].level != "province"]
+    province_row = by_code["330000"]
+    assert (province_row.below_province_in_use, province_row.below_province_covered) == (
+        len(below_pairs),
+        sum(k in own for k in below_pairs),
+    )
+    # Counties have real gaps: their own standards cover far less than the province as a whole.
+    assert province_row.below_province_rate < 0.9 < province_row.rate
     # The demo plants gaps (counties whose city lacks an item) and stays near the plans' target.
     province = ledger.region("330000")
     assert ledger.gaps and 0.8 < province.rollup_rate < 1.0
@@ -124,7 +135,7 @@ def test_cli_commands(demo_province, tmp_path, capsys):
     chart = tmp_path / "coverage.svg"
     assert run_command("coverage", "--region", "330100", "--xlsx", str(target), "--chart", str(chart), "--json") == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["as_of", "target", "regions", "gaps"]
+    assert list(data) == ["as_of", "target", "definitions", "regions", "gaps"]
     assert data["regions"][0]["code"] == "330100" and all(r["code"].startswith("3301") for r in data["regions"])
     assert load_workbook(target, read_only=True).worksheets[0]["A2"].value == "330100"
     assert chart.read_bytes().lstrip().startswith(b"<?xml")

@@ -227,10 +227,11 @@ def test_coverage_ledger_chart_history_and_xlsx(province, clients):
         p.instrument(region, item)
     admin = clients["province_admin"]
     page = _text(admin.get(f"{V}administrator/coverage/"))
-    # The province: PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER in use; its own standard covers TAXIMETER only; with the
-    # subtree: Shangcheng 2/2, Xihu 0/1, Hangzhou 2/3 (SPHYGMOMANOMETER own, TAXIMETER by the province),
-    # Haishu 0/1, Ningbo 0/1, the province 1/3: 5 of 11.
-    assert "45.5%" in page and "目标 90%" in page
+    # 省域: the province uses PRICE_SCALE, SPHYGMOMANOMETER, TAXIMETER: PRICE_SCALE (Shangcheng) and SPHYGMOMANOMETER (Hangzhou) are held
+    # below it, TAXIMETER by its own standard: 3/3. 省级以下 (own standards of cities and counties):
+    # Shangcheng 1/2, Xihu 0/1, Hangzhou 1/3 (SPHYGMOMANOMETER), Haishu 0/1, Ningbo 0/1: 2 of 8.
+    assert 'id="rate-provincewide">100.0%' in page and 'id="rate-below-province">25.0%' in page and "目标 90%" in page
+    assert "省域覆盖率：" in page and "省级以下覆盖率：" in page  # each figure with its definition
     assert '<line class="chart-target"' in page and 'data-value="90"' in page  # the target line at 90 %
     assert page.count("<svg") == 1 and "杭州市" in page and "宁波市" in page  # one bar per city
     assert 'id="gap-table"' in page and "上城区计量检定所" in page  # Haishu's PRICE_SCALE gap, nearest: Shangcheng
@@ -245,14 +246,17 @@ def test_coverage_ledger_chart_history_and_xlsx(province, clients):
     county = clients["county_admin"]
     assert county.get(f"{V}administrator/coverage.xlsx?region=330000").status_code == 403
     assert "不在您的管辖范围内" in _text(county.get(f"{V}administrator/coverage/?region=330000"))
-    assert "<desc>上城区: 100%; 目标: 90%</desc>" in _text(county.get(f"{V}administrator/coverage/"))  # its own bar
+    assert "<desc>上城区: 50%; 目标: 90%</desc>" in _text(
+        county.get(f"{V}administrator/coverage/")
+    )  # its own bar: A07 of A07, A15
     # Suspending the county's scale standard shows at once.
     from jiliang.audit.services import audit_context
 
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
         p.county_scale.save(update_fields=["status"])
-    assert "36.4%" in _text(admin.get(f"{V}administrator/coverage/"))  # 4 of 11
+    after = _text(admin.get(f"{V}administrator/coverage/"))
+    assert 'id="rate-below-province">12.5%' in after and 'id="rate-provincewide">66.7%' in after  # 1 of 8; 2 of 3
 
 
 PAGES = {

@@ -94,8 +94,9 @@ def test_refused_when_one_person_signs_twice(lab):
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
     unqualified = p.person(p.county_institute, "周杰", items=[SPHYGMOMANOMETER])
-    assert f"approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for {PRICE_SCALE}" in _refusal(
-        p, people=[*p.staff[:2], unqualified]
+    assert (
+        f"approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for {PRICE_SCALE}"
+        in _refusal(p, people=[*p.staff[:2], unqualified])
     )
     lapsed = p.person(
         p.county_institute,

@@ -46,8 +46,11 @@ def test_administrator_dashboard_sends_heavy_panels_lazily_then_from_the_cache(p
     doc = tree(panel)
     assert doc.tag == "section" and doc.get("id") == "coverage-panel"  # the panel alone, no page around it
     ledger = verification.build_ledger(region_code=province.county.code).region(province.county.code)
+    # The big figure is 省级以下 (the county's own standards), 省域 beside it, each with its definition.
     shown = doc.xpath("//span[@class='big-value']")[0].text_content()
-    assert shown == f"{100 * ledger.rollup_covered / ledger.rollup_in_use:.1f}%"
+    assert shown == f"{100 * ledger.below_province_covered / ledger.below_province_in_use:.1f}%"
+    assert doc.xpath("//strong[@id='provincewide-rate']")[0].text_content() == f"{100 * ledger.rate:.1f}%"
+    assert "省级以下覆盖率：" in doc.text_content() and "省域覆盖率：" in doc.text_content()
     assert doc.xpath("//svg[contains(@class,'chart')]//line[contains(@class,'chart-target')]")  # the 90 % target line
 
     due = tree(client.get(reverse("console:dashboard") + "?panel=due&days=30", **HX))

@@ -36,10 +36,20 @@ def budget_upload_to(instance, filename):
 
 class Comparison(models.Model):
     class Kind(models.TextChoices):
-        KEY = "key", _("关键比对")
-        REGIONAL = "regional", _("区域比对")
-        LOCAL = "local", _("地方比对")
+        # Domestic comparisons by who organises them (JJF 1117-2010 §3; 计量比对管理办法, 原国家质检总局令
+        # 第107号): 国家计量比对 (SAMR), 大区计量比对 (a multi-province region), 地方计量比对 (a province).
+        NATIONAL = "national", _("国家计量比对")
+        REGIONAL = "regional", _("大区计量比对")
+        LOCAL = "local", _("地方计量比对")
         PROFICIENCY = "proficiency", _("能力验证")
+        # International types (CIPM MRA), kept only for results imported from the KCDB.
+        CIPM_KEY = "cipm_key", _("CIPM关键比对")
+        RMO_KEY = "rmo_key", _("RMO关键比对")
+        SUPPLEMENTARY = "supplementary", _("补充比对")
+
+    # The kinds a comparison organised on this platform may have; the others come from the KCDB.
+    DOMESTIC_KINDS = ("national", "regional", "local", "proficiency")
+    INTERNATIONAL_KINDS = ("cipm_key", "rmo_key", "supplementary")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草案")
@@ -53,7 +63,7 @@ class Comparison(models.Model):
 
     code = models.CharField(_("比对编号"), max_length=40, unique=True)
     title = models.CharField(_("名称"), max_length=300)
-    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     pilot = models.ForeignKey(Organisation, models.PROTECT, related_name="piloted_comparisons", verbose_name=_("主导实验室"))
     administrator_region = models.ForeignKey(
         Region, models.PROTECT, related_name="comparisons", verbose_name=_("组织单位（地区）")

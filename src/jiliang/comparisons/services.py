@@ -121,8 +121,14 @@ def create_comparison(
     """A new comparison in draft, by the administrator of the region or the pilot's staff."""
     if pilot.pk not in actor_organisations(user) and not administers_region(user, administrator_region):
         raise NotAllowed("a comparison is created by its pilot or by the administrator of the organising region")
-    if kind not in Comparison.Kind.values:
-        raise WorkflowError("kind", f"must be one of {', '.join(Comparison.Kind.values)}")
+    if kind in Comparison.INTERNATIONAL_KINDS:
+        raise WorkflowError(
+            "kind",
+            "JJF 1117-2010 §3: a comparison organised in China is a national, regional (大区) or local comparison; "
+            "CIPM/RMO key and supplementary comparisons are recorded from imported KCDB results",
+        )
+    if kind not in Comparison.DOMESTIC_KINDS:
+        raise WorkflowError("kind", f"must be one of {', '.join(Comparison.DOMESTIC_KINDS)}")
     if not code.strip():
         raise WorkflowError("code", "is required")
     if Comparison.objects.filter(code=code).exists():

@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -37,13 +38,13 @@ from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
 from jiliang.supervision.telemetry.models import Alert
-from jiliang.verification import scheduling
+from jiliang.verification import coverage, scheduling
 from jiliang.verification import services as verification
 from jiliang.verification.coverage import mandatory_in_use
 from jiliang.verification.models import Registration
 from jiliang.verification.scheduling import with_due_dates
 
-EXPIRY_DAYS = 90  # standard approvals and qualifications: the re-examination is applied for ahead
+EXPIRY_DAYS = 90  # qualifications: renewed ahead (standards: the 复查 months of registry.models.reexamination_horizon)
 DEVICE_DUE_DAYS = 60  # a standard's device must be recalibrated before its certificate lapses
 DUE_DAYS_CHOICES = (0, 30, 60, 90)
 DEFAULT_DUE_DAYS = 30
@@ -125,8 +126,11 @@ def months_back(today: dt.date, count: int = MONTHS) -> list[dt.date]:
 
 @dataclass
 class CoveragePanel:
+    """The two figures of the plans (jiliang.verification.coverage): the big one is 省级以下
+    (each city and county by its own standards, the figure with the target), beside it 省域."""
+
     target: float
-    rate: float | None
+    rate: float | None  # 省级以下
     items_in_use: int
     items_covered: int
     children: list = field(default_factory=list)  # RegionCoverage of the sub-regions
@@ -134,16 +138,15 @@ class CoveragePanel:
     gaps: list = field(default_factory=list)
     gap_count: int = 0
     computed_at: dt.datetime | None = None
+    provincewide_rate: float | None = None  # 省域
+    definitions: dict = field(default_factory=dict)
 
 
 def coverage_figures(scope: RegionScope) -> CoveragePanel:
     ledger = verification.build_ledger(region_code=scope.code)
-    if scope.region is not None:
-        own = ledger.region(scope.code)
-        in_use, covered = own.rollup_in_use, own.rollup_covered
-    else:  # the country: the provinces' rolled-up figures added
-        provinces = [r for r in ledger.regions if r.level == reg.Region.Level.PROVINCE]
-        in_use, covered = sum(r.rollup_in_use for r in provinces), sum(r.rollup_covered for r in provinces)
+    rows = [ledger.region(scope.code)] if scope.region is not None else [r for r in ledger.regions if r.level == "province"]
+    in_use, covered = sum(r.below_province_in_use for r in rows), sum(r.below_province_covered for r in rows)
+    wide_in_use, wide_covered = sum(r.items_in_use for r in rows), sum(r.items_covered for r in rows)
     children = []
     if scope.child_level is not None:
         children = [
@@ -155,10 +158,12 @@ def coverage_figures(scope: RegionScope) -> CoveragePanel:
         in_use,
         covered,
         children,
-        sum(1 for r in children if r.rollup_rate is not None and r.rollup_rate < ledger.target),
+        sum(1 for r in children if r.below_province_rate is not None and r.below_province_rate < ledger.target),
         ledger.gaps[:LIST_ROWS],
         len(ledger.gaps),
         timezone.now(),
+        wide_covered / wide_in_use if wide_in_use else None,
+        {"rate": str(coverage.PROVINCEWIDE_DEFINITION), "below_province_rate": str(coverage.BELOW_PROVINCE_DEFINITION)},
     )
 
 
@@ -171,13 +176,13 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
     if figures.children:
         chart = charts.bar_chart(
             [r.name for r in figures.children],
-            [100 * r.rollup_rate for r in figures.children],
+            [None if r.below_province_rate is None else 100 * r.below_province_rate for r in figures.children],
             target=target_pct,
             unit="%",
             max_value=100,
             title=_("各下级地区强检项目建标覆盖率"),
         )
-    elif figures.items_in_use:
+    elif figures.rate is not None:
         chart = charts.bar_chart(
             [scope.region.name if scope.region else _("全国")],
             [100 * figures.rate],
@@ -191,11 +196,12 @@ def coverage_panel(scope: RegionScope, *, compute_missing: bool = True) -> dict 
     return {"figures": figures, "chart": chart}
 
 
-def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: int | None = None, days: int = EXPIRY_DAYS):
-    """Active standards whose approval certificate lapses within ``days`` (or has lapsed
-    while the standard is still listed as active): (count, first rows)."""
+def expiring_standards(today: dt.date, *, prefix: str | None = None, holder_id: int | None = None):
+    """Active standards due for their re-examination (复查) application: the certificate lapses
+    within JILIANG_STANDARD_REEXAMINATION_MONTHS (6 months, 计量标准考核办法 第十六条; JJF 1033-2023),
+    or has lapsed while the standard is still listed as active: (count, first rows)."""
     qs = reg.MeasurementStandard.objects.filter(
-        status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=today + dt.timedelta(days=days)
+        status=reg.MeasurementStandard.Status.ACTIVE, valid_until__lte=reg.reexamination_horizon(today)
     )
     if prefix is not None:
         qs = qs.filter(holder__region__code__startswith=prefix)
@@ -339,7 +345,7 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
         "days": days,
         "expiring_count": expiring_count,
         "expiring": expiring,
-        "expiry_days": EXPIRY_DAYS,
+        "reexamination_months": settings.JILIANG_STANDARD_REEXAMINATION_MONTHS,
         "alerts": open_alerts(scope.prefix),
         "pending_registrations": pending.count(),
         "open_complaints": open_complaints(actor),
@@ -380,7 +386,7 @@ def standards_panel(organisation_id: int, today: dt.date) -> dict:
         entry = per_standard.get(standard.id, {"devices": 0, "earliest": None})
         standard.device_count = entry["devices"]
         standard.devices_until = entry["earliest"]
-        standard.approval_expiring = standard.valid_until <= today + dt.timedelta(days=EXPIRY_DAYS)
+        standard.approval_expiring = standard.valid_until <= reg.reexamination_horizon(today)
         standard.devices_due = entry["earliest"] is not None and entry["earliest"] <= horizon
     return {
         "standards": standards,

@@ -1,6 +1,12 @@
-"""The coverage ledger (强检项目建标台账) over arrays: which (region, catalog item) pairs in
-use are covered by a public standard of the region, or of an ancestor region the rules
-allow to serve it, and the coverage rate per region and rolled up over its subtree.
+"""The coverage ledger (强检项目建标台账) over arrays. Two figures, as the plans define them:
+
+- 省域 (served): an item in use in a region (or anywhere below it) is covered when a public
+  standard held in the region or anywhere below it covers the item, or, where the
+  configurable rule allows, a standard of an ancestor region ("served by the level above");
+  for the province this is "covered anywhere in the province".
+- 省级以下 (own): for each city and county, the items in use there covered by the region's
+  own public standards, no ancestor and no region below counted; rolled up over the cities
+  and counties of a subtree (the province's own row does not count).
 
 Pure: regions are rows (a parent index and a level each), catalog items are columns.
 """
@@ -15,7 +21,8 @@ import numpy as np
 from jiliang.core.errors import InputError
 
 PROVINCE, CITY, COUNTY = 0, 1, 2
-LEVEL_NAMES = ("province", "city", "county")
+BELOW = 3  # served by a standard held in a region below (for the 省域 figure)
+LEVEL_NAMES = ("province", "city", "county", "below")
 NOT_SERVED = -1
 
 
@@ -33,6 +40,11 @@ class CoverageResult:
     items_covered: np.ndarray  # [R]
     rollup_in_use: np.ndarray  # [R] in-use pairs of the region and its subtree
     rollup_covered: np.ndarray  # [R]
+    own_covered: np.ndarray  # [R, I] bool: in use and covered by the region's own standard (cities and counties only)
+    own_in_use: np.ndarray  # [R] items in use, 0 for the province (省级以下 counts cities and counties)
+    own_items_covered: np.ndarray  # [R]
+    below_province_in_use: np.ndarray  # [R] own in-use items over the cities and counties of the subtree
+    below_province_covered: np.ndarray  # [R]
 
     @property
     def rate(self) -> np.ndarray:
@@ -42,6 +54,11 @@ class CoverageResult:
     @property
     def rollup_rate(self) -> np.ndarray:
         return np.where(self.rollup_in_use > 0, self.rollup_covered / np.maximum(self.rollup_in_use, 1), np.nan)
+
+    @property
+    def below_province_rate(self) -> np.ndarray:
+        n = self.below_province_in_use
+        return np.where(n > 0, self.below_province_covered / np.maximum(n, 1), np.nan)
 
 
 def _depths(parent: np.ndarray) -> np.ndarray:
@@ -77,7 +94,8 @@ def compute_coverage(
     """parent[R] (index, -1 for a root), level[R] (PROVINCE/CITY/COUNTY), counts[R, I] the
     instruments located directly in each region, holds[R, I] whether the region holds an
     active public standard covering the item; fallback[level] the ancestor levels allowed
-    to serve a region of that level, nearest first."""
+    to serve a region of that level, nearest first (the 省域 figure only: the 省级以下
+    figure never counts another region's standard)."""
     parent = np.asarray(parent, dtype=np.int64)
     level = np.asarray(level, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
@@ -103,7 +121,12 @@ def compute_coverage(
         np.add.at(total, parent[rows], total[rows])
     in_use = total > 0
 
-    served_by = np.where(holds, level[:, None], NOT_SERVED).astype(np.int8)
+    # A standard held anywhere in a region's subtree serves the region's items (省域).
+    held_below = holds.copy()
+    for d in range(int(depth.max(initial=0)), 0, -1):
+        rows = np.flatnonzero(depth == d)
+        np.logical_or.at(held_below, parent[rows], held_below[rows])
+    served_by = np.where(holds, level[:, None], np.where(held_below, BELOW, NOT_SERVED)).astype(np.int8)
     for lvl, allowed in fallback.items():
         rows = np.flatnonzero(level == lvl)
         for up in allowed:
@@ -120,10 +143,28 @@ def compute_coverage(
 
     items_in_use = in_use.sum(axis=1)
     items_covered = covered.sum(axis=1)
-    rollup_in_use = items_in_use.copy()
-    rollup_covered = items_covered.copy()
+    below = level != PROVINCE
+    own_covered = in_use & holds & below[:, None]
+    own_in_use = np.where(below, items_in_use, 0)
+    own_items_covered = own_covered.sum(axis=1)
+    rollup_in_use, rollup_covered = items_in_use.copy(), items_covered.copy()
+    below_in_use, below_covered = own_in_use.copy(), own_items_covered.copy()
     for d in range(int(depth.max(initial=0)), 0, -1):
         rows = np.flatnonzero(depth == d)
-        np.add.at(rollup_in_use, parent[rows], rollup_in_use[rows])
-        np.add.at(rollup_covered, parent[rows], rollup_covered[rows])
-    return CoverageResult(total, in_use, covered, served_by, items_in_use, items_covered, rollup_in_use, rollup_covered)
+        for acc in (rollup_in_use, rollup_covered, below_in_use, below_covered):
+            np.add.at(acc, parent[rows], acc[rows])
+    return CoverageResult(
+        total,
+        in_use,
+        covered,
+        served_by,
+        items_in_use,
+        items_covered,
+        rollup_in_use,
+        rollup_covered,
+        own_covered,
+        own_in_use,
+        own_items_covered,
+        below_in_use,
+        below_covered,
+    )

@@ -85,15 +85,37 @@ def region_parent_code(code: str) -> str | None:
     return code[:4] + "00"
 
 
-SPECIFICATION_CODE = re.compile(r"^(JJG|JJF)\s?(\d+(?:\.\d+)?)-(\d{4})$")
+# National (JJG/JJF), local (JJG(京), JJF(浙): issued by a province's administration) and
+# departmental (JJG(铁道): by a State Council department) metrology specifications
+# (计量法 第十条; 计量法实施细则 第十一条), and GB / GB/T standards used as a method basis.
+SPECIFICATION_CODE = re.compile(r"^(?:(JJG|JJF)(?:[(（]([\u4e00-\u9fff]{1,6})[)）])?|(GB(?:/T|/Z)?))\s?(\d+(?:\.\d+)*)-(\d{4})$")
+# One-character issuers are provinces (地方计量检定规程/校准规范); longer ones are departments.
+PROVINCE_ABBREVIATIONS = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
 
 
 def parse_specification_code(code: str) -> tuple[str, str, int]:
-    """Split "JJG 443-2023" into ("JJG", "443", 2023)."""
+    """Split "JJG 443-2023" into ("JJG", "443", 2023); "JJF(浙) 1166-2019" into ("JJF(浙)",
+    "1166", 2019); "GB/T 27025-2019" into ("GB/T", "27025", 2019)."""
     match = SPECIFICATION_CODE.match(code.strip() if isinstance(code, str) else "")
     if not match:
-        raise IdentifierError('must look like "JJG 443-2023" or "JJF 1059.1-2012"')
-    prefix, number, year = match.groups()
+        raise IdentifierError(
+            'must look like "JJG 443-2023", "JJF 1059.1-2012", a local or departmental code '
+            '"JJF(浙) 1166-2019", "JJG(铁道) 123-2010", or a standard "GB/T 27025-2019"'
+        )
+    family, issuer, standard, number, year = match.groups()
+    if issuer and len(issuer) == 1 and issuer not in PROVINCE_ABBREVIATIONS:
+        raise IdentifierError(f"{issuer!r} is not a province's abbreviation (a local code reads JJF(浙) …)")
     if not 1950 <= int(year) <= 2100:
         raise IdentifierError(f"year {year} is not plausible")
+    prefix = standard or (f"{family}({issuer})" if issuer else family)
     return prefix, number, int(year)
+
+
+def specification_scope(code: str) -> str:
+    """national, local (a province's), departmental, or standard (GB, GB/T)."""
+    prefix, _number, _year = parse_specification_code(code)
+    if prefix.startswith("GB"):
+        return "standard"
+    if "(" not in prefix:
+        return "national"
+    return "local" if len(prefix) == 6 else "departmental"

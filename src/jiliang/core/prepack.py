@@ -8,6 +8,7 @@ result carries the edition it was computed under. Judgement is vectorised over a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -27,6 +28,70 @@ _EDITION_FILES = {"JJF 1070-2005": "jjf1070-2005.json"}
 _UNAVAILABLE_EDITIONS = {
     "JJF 1070-2023": "the tables of JJF 1070-2023 are not available in Jiliang (the published text could not be obtained)",
 }
+
+# The day each edition came into force; an inspection is judged by the edition in force on
+# its sampling date. JJF 1070-2005: 实施 2006-01-01. JJF 1070-2023: published 2023-10-12; its
+# amendment No. 1 (市场监管总局公告2024年第13号) set 实施日期 2024-10-12.
+EDITIONS_IN_FORCE: tuple[tuple[str, dt.date], ...] = (
+    ("JJF 1070-2005", dt.date(2006, 1, 1)),
+    ("JJF 1070-2023", dt.date(2024, 10, 12)),
+)
+RULE_EDITION = "JJF 1070-2023 (实施 2024-10-12, 市场监管总局公告2024年第13号)"
+
+
+def edition_in_force(on: dt.date) -> str:
+    """The edition of JJF 1070 in force on a date (the earliest known before its start)."""
+    current = EDITIONS_IN_FORCE[0][0]
+    for name, start in EDITIONS_IN_FORCE:
+        if on >= start:
+            current = name
+    return current
+
+
+@dataclass(frozen=True)
+class EditionChoice:
+    judged_under: str  # the edition whose tables judge the inspection
+    in_force: str  # the edition in force on the sampling date
+    provisional: bool  # the edition in force has no tables shipped: judged under an older one
+
+    @property
+    def note(self) -> str:
+        if not self.provisional:
+            return ""
+        return (
+            f"{self.in_force} is in force on the sampling date but its tables are not shipped with Jiliang; "
+            f"judged provisionally under {self.judged_under}"
+        )
+
+
+def choose_edition(on: dt.date, requested: str | None = None, *, without_tables: str = "provisional") -> EditionChoice:
+    """The edition an inspection on ``on`` is judged by. A requested edition other than the
+    one in force is refused (RULE_EDITION). When the edition in force has no tables here,
+    ``without_tables`` decides: "refuse", or "provisional" (the newest shipped edition before
+    it, the result marked provisional on the page and the report)."""
+    in_force = edition_in_force(on)
+    if in_force in _EDITION_FILES:
+        chosen = EditionChoice(in_force, in_force, False)
+    elif without_tables == "refuse":
+        raise PrepackError(
+            "edition", f"{RULE_EDITION}: {in_force} is in force on {on.isoformat()}; {_UNAVAILABLE_EDITIONS[in_force]}"
+        )
+    else:
+        older = [name for name, _start in EDITIONS_IN_FORCE if name in _EDITION_FILES and name < in_force]
+        chosen = EditionChoice(older[-1], in_force, True)
+    if requested:
+        key = "".join(str(requested).split()).upper().removeprefix("JJF1070-")
+        name = f"JJF 1070-{key}"
+        if name == chosen.in_force and chosen.provisional:
+            raise PrepackError("edition", f"{RULE_EDITION}: {_UNAVAILABLE_EDITIONS[name]}")
+        if name != chosen.judged_under:
+            raise PrepackError(
+                "edition",
+                f"{RULE_EDITION}: an inspection on {on.isoformat()} is judged by the edition in force then "
+                f"({in_force}), not {requested}",
+            )
+    return chosen
+
 
 # unit -> (kind, factor to the table's base unit: g, mL, m, m2, count)
 UNITS = {

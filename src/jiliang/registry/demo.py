@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -235,6 +236,9 @@ class _Builder:
             add(f"{city.name}{brand}校准检测有限公司", K.LABORATORY, city, "91")
             for city, brand in zip(self.cities, ENTERPRISE_BRANDS)
         ]
+        # The national administration assesses the province's highest public standards
+        # (计量标准考核办法 第五条); added last so the other organisations keep their codes.
+        self.national_admin = add("国家市场监督管理总局", K.ADMINISTRATION, regions["110000"], "11")
         Org.objects.bulk_create(orgs, batch_size=2000)
         self.report.organisations += len(orgs)
 
@@ -398,9 +402,9 @@ class _Builder:
 
         def make(name, tier, level, holder, field_id, admin, approved_years_ago, quantity_id, item_code=None):
             first = self.as_of - dt.timedelta(days=int(365 * approved_years_ago))
-            # The current certificate: the latest 4-year term that contains today.
-            years = (self.as_of - first).days // 365
-            term_start = first + dt.timedelta(days=365 * (years // 4) * 4)
+            # The current certificate: the latest term (JILIANG_STANDARD_CERTIFICATE_YEARS) that contains today.
+            years, term = (self.as_of - first).days // 365, settings.JILIANG_STANDARD_CERTIFICATE_YEARS
+            term_start = first + dt.timedelta(days=365 * (years // term) * term)
             std = S(
                 name=name,
                 tier=tier,
@@ -426,7 +430,7 @@ class _Builder:
                 S.Level.PROVINCE,
                 self.province_institute,
                 q.field_id,
-                self.province_admin,
+                self.national_admin,  # the province's highest: assessed by SAMR
                 12 + rng.random() * 10,
                 q.id,
             )
@@ -441,11 +445,12 @@ class _Builder:
                         S.Level.CITY,
                         self.city_institute[city.code],
                         item.field_id,
-                        self.city_admin[city.code],
+                        self.province_admin,  # the city's highest: assessed one level up
                         11.5 + rng.random() * 8,
                         item.quantity_id,
                         item.code,
                     )
+        city_admin_by_id = {city.id: self.city_admin[city.code] for city in self.cities}
         for county in self.counties:
             if county.code not in self.county_institute:
                 continue
@@ -458,7 +463,7 @@ class _Builder:
                         S.Level.COUNTY,
                         self.county_institute[county.code],
                         item.field_id,
-                        self.county_admin[county.code],
+                        city_admin_by_id.get(county.parent_id, self.province_admin),  # one level up
                         11 + rng.random() * 8,
                         item.quantity_id,
                         code,
@@ -504,6 +509,10 @@ class _Builder:
         ItemThrough = S.catalog_items.through
         for q in self.quantities:
             std = self.std_province_q[q.id]
+            # A standard covers only the items it lists: the province's lists its quantity's items.
+            item_links.extend(
+                ItemThrough(measurementstandard_id=std.id, catalogitem_id=i.id) for i in self.items if i.quantity_id == q.id
+            )
             caps.append(
                 models.Capability(
                     standard=std, quantity=q, range_min=0.0, range_max=1e8, unit=q.unit, uncertainty=0.001, k=2.0, relative=True

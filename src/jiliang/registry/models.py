@@ -7,6 +7,7 @@ calibration or verification event has one kind of subject: an instrument.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from django.conf import settings
@@ -162,6 +163,8 @@ class Specification(models.Model):
         CALIBRATION_SPECIFICATION = "calibration_specification", _("校准规范")
         VERIFICATION_SCHEME = "verification_scheme", _("检定系统表")
         TECHNICAL_SPECIFICATION = "technical_specification", _("技术规范")
+        # A GB / GB/T standard used as the method basis (e.g. a test method a calibration follows).
+        STANDARD = "standard", _("国家标准（方法依据）")
 
     class Status(models.TextChoices):
         CURRENT = "current", _("现行")
@@ -195,11 +198,13 @@ class Specification(models.Model):
     def clean(self):
         errors = {}
         if self.code and self.kind:
-            prefix = self.code[:3]
+            prefix = self.code.strip()[:3]
             if prefix == "JJF" and self.kind == self.Kind.VERIFICATION_REGULATION:
                 errors["kind"] = "a JJF code is a specification, not a verification regulation (JJG)"
             if prefix == "JJG" and self.kind == self.Kind.CALIBRATION_SPECIFICATION:
                 errors["kind"] = "a JJG code is a verification regulation or scheme, not a calibration specification (JJF)"
+            if prefix.startswith("GB") != (self.kind == self.Kind.STANDARD):
+                errors["kind"] = "a GB or GB/T code is a standard (kind standard), and only a GB or GB/T code is"
         if self.supersedes_id and self.supersedes_id == self.pk:
             errors["supersedes"] = "a specification cannot supersede itself"
         if errors:
@@ -371,6 +376,13 @@ class MeasurementStandard(models.Model):
         CITY = "city", _("市级")
         COUNTY = "county", _("县级")
 
+    class Rank(models.TextChoices):
+        # JJF 1033-2023 §3.2: the highest standard of an organisation or region (最高计量标准);
+        # the others are subordinate (次级). Who assesses it follows from the rank (see
+        # assessment_refusals below).
+        HIGHEST = "highest", _("最高计量标准")
+        SUBORDINATE = "subordinate", _("次级计量标准")
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
         SUSPENDED = "suspended", _("暂停")
@@ -380,6 +392,7 @@ class MeasurementStandard(models.Model):
     name = models.CharField(_("标准名称"), max_length=200)
     tier = models.CharField(_("类别"), max_length=12, choices=Tier.choices)
     level = models.CharField(_("等级"), max_length=8, choices=Level.choices, blank=True)
+    rank = models.CharField(_("最高/次级"), max_length=12, choices=Rank.choices, default=Rank.HIGHEST)
     holder = models.ForeignKey(Organisation, models.PROTECT, related_name="standards", verbose_name=_("建标单位"))
     field = models.ForeignKey(MetrologyField, models.PROTECT, related_name="standards", verbose_name=_("领域"))
     certificate_number = models.CharField(_("考核证书编号"), max_length=60, unique=True)
@@ -403,6 +416,9 @@ class MeasurementStandard(models.Model):
                 condition=(Q(tier="public") & ~Q(level="")) | (~Q(tier="public") & Q(level="")),
                 name="standard_level_only_for_public",
             ),
+            # Departments and enterprises have their highest standards assessed (计量法 第七、八条);
+            # only public standards have subordinate ones registered.
+            models.CheckConstraint(condition=Q(tier="public") | Q(rank="highest"), name="standard_subordinate_only_for_public"),
         ]
         indexes = [models.Index(fields=["status", "valid_until"])]
 
@@ -420,14 +436,118 @@ class MeasurementStandard(models.Model):
             errors["level"] = "a public standard needs its level (province, city or county)"
         if self.tier != self.Tier.PUBLIC and self.level:
             errors["level"] = "only public standards have a level"
+        if self.tier != self.Tier.PUBLIC and self.rank == self.Rank.SUBORDINATE:
+            errors["rank"] = "only public standards are registered as subordinate (次级); others are their organisation's highest"
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             errors["valid_until"] = "must be after valid_from"
+        if "level" not in errors:
+            for name, reason in assessment_refusals(self):
+                errors.setdefault(name, reason)
         if errors:
             raise ValidationError(errors)
 
 
+# Who assesses a standard (主持考核), and so issues its certificate:
+# - 计量法 第六条; 计量法实施细则 第八条; 计量标准考核办法 (市场监管总局令第31号, 2020) 第五条: the
+#   highest public standard of a county or city is assessed by the government one level up, of a
+#   province by SAMR (国务院计量行政部门); a subordinate public standard by the government that
+#   set it up (the administration of its own region);
+# - 计量法实施细则 第九条: a department's highest standards by the administration at the department's
+#   level; 第十条 and 考核办法 第五条: an enterprise's by the administration where it is registered or
+#   above it. The department's level is not recorded, so for both only "an administration whose
+#   region contains the holder" is checked.
+RULE_PUBLIC_HIGHEST = "计量法实施细则 第八条、计量标准考核办法 第五条"
+RULE_OTHER = "计量法实施细则 第九条、第十条"
+
+
+def _region_at_level(region: Region, level: str) -> Region | None:
+    node = region
+    while node is not None and node.level != level:
+        node = node.parent
+    return node
+
+
+def assessment_refusals(standard: MeasurementStandard) -> list[tuple[str, str]]:
+    """(field, reason) for each way the issuing department cannot have assessed the standard,
+    each reason naming the rule. Every write path (API, import, admin) reaches it through
+    the model's clean(); registry.services.standard_refusals is the same rule."""
+    if not (standard.holder_id and standard.issuing_department_id):
+        return []
+    # Read both from the database: an import hands clean() stand-ins that carry only their key.
+    # Organisations new in the same import are not there yet; the rule is checked when they are.
+    orgs = Organisation.objects.select_related("region__parent__parent").in_bulk(
+        [standard.holder_id, standard.issuing_department_id]
+    )
+    issuer, holder = orgs.get(standard.issuing_department_id), orgs.get(standard.holder_id)
+    if issuer is None or holder is None:
+        return []
+    if issuer.kind != Organisation.Kind.ADMINISTRATION:
+        return [("issuing_department", f"{RULE_OTHER}: a standard is assessed by a metrology administration, not by {issuer}")]
+    if standard.tier == MeasurementStandard.Tier.PUBLIC and standard.level:
+        own = _region_at_level(holder.region, standard.level)
+        if own is None:
+            return [("level", f"{RULE_PUBLIC_HIGHEST}: the holder {holder} lies in no {standard.level} region")]
+        if standard.rank == MeasurementStandard.Rank.SUBORDINATE:
+            if issuer.region_id != own.pk:
+                return [
+                    (
+                        "issuing_department",
+                        f"{RULE_PUBLIC_HIGHEST}: a subordinate (次级) public standard of {own.name} is assessed by the "
+                        f"administration of {own.name}, not by {issuer}",
+                    )
+                ]
+            return []
+        if own.parent_id is None:
+            # The province's highest: SAMR, the only administration above a province, lies outside it.
+            if issuer.region.code[:2] == own.code[:2]:
+                return [
+                    (
+                        "issuing_department",
+                        f"{RULE_PUBLIC_HIGHEST}: the highest public standard of {own.name} is assessed by the national "
+                        f"administration (市场监管总局), not by {issuer}",
+                    )
+                ]
+            return []
+        if issuer.region_id != own.parent_id:
+            return [
+                (
+                    "issuing_department",
+                    f"{RULE_PUBLIC_HIGHEST}: the highest public standard of {own.name} is assessed by the government one "
+                    f"level up ({own.parent.name}), not by {issuer}",
+                )
+            ]
+        return []
+    if standard.tier in (MeasurementStandard.Tier.DEPARTMENT, MeasurementStandard.Tier.ENTERPRISE):
+        if not holder.region.code.startswith(issuer.region.descendant_codes_prefix()):
+            return [
+                (
+                    "issuing_department",
+                    f"{RULE_OTHER}: a department's or enterprise's highest standard is assessed by an administration "
+                    f"whose region contains the holder ({holder.region.name}), not by {issuer}",
+                )
+            ]
+    return []
+
+
+def reexamination_due_from(valid_until: dt.date) -> dt.date:
+    """The day from which the re-examination (复查考核) is to be applied for: the holder applies
+    JILIANG_STANDARD_REEXAMINATION_MONTHS (6) months before the certificate expires
+    (计量标准考核办法 第十六条; JJF 1033-2023 §5.1)."""
+    months = settings.JILIANG_STANDARD_REEXAMINATION_MONTHS
+    y, m = divmod(valid_until.year * 12 + valid_until.month - 1 - months, 12)
+    day = min(valid_until.day, calendar.monthrange(y, m + 1)[1])
+    return dt.date(y, m + 1, day)
+
+
+def reexamination_horizon(today: dt.date) -> dt.date:
+    """Certificates expiring on or before this day are due for their 复查 application today."""
+    months = settings.JILIANG_STANDARD_REEXAMINATION_MONTHS
+    y, m = divmod(today.year * 12 + today.month - 1 + months, 12)
+    return dt.date(y, m + 1, min(today.day, calendar.monthrange(y, m + 1)[1]))
+
+
 def default_valid_until(valid_from: dt.date) -> dt.date:
-    """The day before the anniversary, JILIANG_STANDARD_CERTIFICATE_YEARS later."""
+    """The day before the anniversary, JILIANG_STANDARD_CERTIFICATE_YEARS (5) later."""
     years = settings.JILIANG_STANDARD_CERTIFICATE_YEARS
     try:
         end = valid_from.replace(year=valid_from.year + years)

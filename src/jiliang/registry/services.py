@@ -73,6 +73,13 @@ class Refused(Exception):
 # -- standards ---------------------------------------------------------------------------
 
 
+def standard_refusals(standard: models.MeasurementStandard) -> list[tuple[str, str]]:
+    """Who may have assessed the standard (its issuing department), each refusal naming the
+    rule (计量法实施细则 第八至十条; 计量标准考核办法 第五条). The model's clean() runs the same
+    rule, so the API, the import and the admin refuse alike."""
+    return models.assessment_refusals(standard)
+
+
 @transaction.atomic
 def change_standard_status(
     actor: Actor, standard: models.MeasurementStandard, status: str, reason: str, effective_on: dt.date | None = None

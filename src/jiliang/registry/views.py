@@ -873,6 +873,7 @@ def standard_detail(request, pk):
                     "name",
                     "tier",
                     "level",
+                    "rank",
                     "holder",
                     "field",
                     "certificate_number",

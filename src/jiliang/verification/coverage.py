@@ -1,17 +1,22 @@
 """The coverage ledger (强检项目建标台账) read from the registry.
 
 For every region (province, city, county) and catalog item: the mandatory instruments in
-use there, and whether the region, or an ancestor the rules allow
-(``JILIANG_COVERAGE_FALLBACK``), holds an active public standard covering the item. One
-GROUP BY over the instruments, then array code (``jiliang.core.coverage``); the small
-tables (regions, standards, catalog) are read whole. Nothing is cached, so the ledger moves
-with the data: suspend a standard and the next ledger shows the drop.
+use there, and two figures (``jiliang.core.coverage``), each printed with its definition:
 
-A standard covers an item when it lists the item (``catalog_items``); a general standard
-that lists no item (a provincial quantity standard) covers every item of a quantity it
-states a capability for. Past dates count the instruments installed by then and the
-standards in force then (status history and certificate dates); instruments' own status
-history is not kept, so their present status is used.
+- 省域覆盖率 (``rate``): covered by a public standard held anywhere in the region (for the
+  province: anywhere in the province) or, where the configurable rule
+  ``JILIANG_COVERAGE_FALLBACK`` allows, by a standard of the level above;
+- 省级以下覆盖率 (``below_province_rate``): each city and county covered by its own public
+  standards only, summed over the cities and counties of the region. This is the figure the
+  plans set a target for (计量发展规划（2021—2035年）, 国发〔2021〕37号; ``JILIANG_COVERAGE_TARGET``).
+
+A standard covers only the catalog items it lists (``catalog_items``): a standard listing
+no item covers none (a provincial quantity standard used to count for every item of its
+quantity, which lifted the province to 100 %). One GROUP BY over the instruments, then
+array code; the small tables (regions, standards, catalog) are read whole. Nothing is
+cached, so the ledger moves with the data. Past dates count the instruments installed by
+then and the standards in force then (status history and certificate dates); instruments'
+own status history is not kept, so their present status is used.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from jiliang.core import coverage as core
 from jiliang.registry import models as reg
@@ -35,6 +41,16 @@ from .models import CoverageSnapshot
 
 LEVEL_INDEX = {"province": core.PROVINCE, "city": core.CITY, "county": core.COUNTY}
 DEFAULT_FALLBACK = {"county": ["city"], "city": ["province"]}
+
+# The definitions printed beside each figure (page, XLSX, API).
+PROVINCEWIDE_DEFINITION = _(
+    "省域覆盖率：本地区在用的强检项目中，有本地区内任一有效社会公用计量标准覆盖（按设置也可由上级地区的标准服务）的项目所占比例；"
+    "一项计量标准只覆盖它所列的强检项目。"
+)
+BELOW_PROVINCE_DEFINITION = _(
+    "省级以下覆盖率：各市、县在用的强检项目中，由该市、县自有的有效社会公用计量标准覆盖的项目所占比例（不计上级或其他地区的标准），"
+    "按市、县合计；计量发展规划（2021—2035年）设定的目标针对此项。"
+)
 
 
 def target() -> float:
@@ -70,10 +86,18 @@ class RegionCoverage:
     instruments: int
     rollup_in_use: int
     rollup_covered: int
+    below_province_in_use: int = 0  # own in-use items over the cities and counties of the subtree
+    below_province_covered: int = 0
 
     @property
     def rate(self) -> float | None:
+        """省域: items in use covered anywhere in the region (or from above, as the rule allows)."""
         return self.items_covered / self.items_in_use if self.items_in_use else None
+
+    @property
+    def below_province_rate(self) -> float | None:
+        """省级以下: items in use in each city and county covered by its own standards."""
+        return self.below_province_covered / self.below_province_in_use if self.below_province_in_use else None
 
     @property
     def rollup_rate(self) -> float | None:
@@ -91,6 +115,9 @@ class RegionCoverage:
             "rollup_items_in_use": self.rollup_in_use,
             "rollup_items_covered": self.rollup_covered,
             "rollup_rate": _round(self.rollup_rate),
+            "below_province_items_in_use": self.below_province_in_use,
+            "below_province_items_covered": self.below_province_covered,
+            "below_province_rate": _round(self.below_province_rate),
         }
 
 
@@ -146,6 +173,7 @@ class Ledger:
         return {
             "as_of": self.as_of.isoformat(),
             "target": self.target,
+            "definitions": {"rate": str(PROVINCEWIDE_DEFINITION), "below_province_rate": str(BELOW_PROVINCE_DEFINITION)},
             "regions": [r.to_json() for r in self.regions],
             "gaps": [g.to_json() for g in self.gaps],
         }
@@ -164,27 +192,16 @@ def _region_tree():
     return rows, index, parent, level
 
 
-def _covering_pairs(standard_ids: list[int], items: list[tuple]) -> list[tuple[int, int]]:
-    """(standard id, item id) for each active standard and each item it covers: the items it
-    lists, or, for a general standard listing none, every item of a quantity it can measure."""
+def _covering_pairs(standard_ids: list[int]) -> list[tuple[int, int]]:
+    """(standard id, item id) for each active standard and each catalog item it lists. A
+    standard covers only what it lists: one listing no item covers none."""
     if not standard_ids:
         return []
-    pairs = set(
+    return sorted(
         reg.MeasurementStandard.catalog_items.through.objects.filter(measurementstandard_id__in=standard_ids).values_list(
             "measurementstandard_id", "catalogitem_id"
         )
     )
-    listing = {s for s, _ in pairs}
-    items_by_quantity: dict[int, list[int]] = {}
-    for item_id, _code, _name, quantity_id in items:
-        items_by_quantity.setdefault(quantity_id, []).append(item_id)
-    general = [s for s in standard_ids if s not in listing]
-    for std_id, quantity_id in (
-        reg.Capability.objects.filter(standard_id__in=general).values_list("standard_id", "quantity_id").distinct()
-    ):
-        for item_id in items_by_quantity.get(quantity_id, ()):
-            pairs.add((std_id, item_id))
-    return sorted(pairs)
 
 
 def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -> Ledger:
@@ -223,7 +240,7 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
     }
     holds = np.zeros_like(counts, dtype=bool)
     servers_by_item: dict[int, list[tuple[str, str]]] = {}
-    for std_id, item_id in _covering_pairs(active, items):
+    for std_id, item_id in _covering_pairs(active):
         region_id, name, code = holders[std_id]
         holds[index[region_id], item_index[item_id]] = True
         servers_by_item.setdefault(item_id, []).append((code, name))
@@ -246,6 +263,8 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
                 int(result.instruments[k].sum()),
                 int(result.rollup_in_use[k]),
                 int(result.rollup_covered[k]),
+                int(result.below_province_in_use[k]),
+                int(result.below_province_covered[k]),
             )
         )
     rk, ik = np.nonzero(result.in_use & keep[:, None])
@@ -309,6 +328,8 @@ def take_snapshot(month: dt.date | None = None) -> int:
                 instruments=r.instruments,
                 rollup_in_use=r.rollup_in_use,
                 rollup_covered=r.rollup_covered,
+                below_province_in_use=r.below_province_in_use,
+                below_province_covered=r.below_province_covered,
             )
             for r in ledger.regions
         ]
@@ -330,16 +351,17 @@ def history(region_code: str, months: int = 12, as_of: dt.date | None = None) ->
     for month in wanted:
         snap = stored.get(month)
         if snap is not None:
-            in_use, covered, source = snap.rollup_in_use, snap.rollup_covered, "snapshot"
+            r, source = snap, "snapshot"
         else:
-            r = build_ledger(min(month_end(month), today), region_code=region_code).region(region_code)
-            in_use, covered, source = r.rollup_in_use, r.rollup_covered, "computed"
+            r, source = build_ledger(min(month_end(month), today), region_code=region_code).region(region_code), "computed"
         out.append(
             {
                 "month": month.isoformat()[:7],
-                "rollup_items_in_use": in_use,
-                "rollup_items_covered": covered,
-                "rollup_rate": _round(covered / in_use) if in_use else None,
+                "rollup_items_in_use": r.rollup_in_use,
+                "rollup_items_covered": r.rollup_covered,
+                "rollup_rate": _round(r.rollup_covered / r.rollup_in_use) if r.rollup_in_use else None,
+                "rate": _round(r.rate),
+                "below_province_rate": _round(r.below_province_rate),
                 "source": source,
             }
         )
@@ -363,10 +385,13 @@ def export_xlsx(ledger: Ledger, target_file=None) -> bytes | None:
             "强检器具 instruments",
             "在用项目 items in use",
             "已建标 covered",
-            "覆盖率 rate",
+            f"省域覆盖率 province-wide rate — {PROVINCEWIDE_DEFINITION}",
             "含下级在用 rollup in use",
             "含下级已建标 rollup covered",
             "含下级覆盖率 rollup rate",
+            "省级以下在用 below-province in use",
+            "省级以下自有标准覆盖 below-province covered",
+            f"省级以下覆盖率 below-province rate (目标 target {ledger.target:.0%}) — {BELOW_PROVINCE_DEFINITION}",
         ]
     )
     for r in ledger.regions:
@@ -382,6 +407,9 @@ def export_xlsx(ledger: Ledger, target_file=None) -> bytes | None:
                 r.rollup_in_use,
                 r.rollup_covered,
                 _round(r.rollup_rate),
+                r.below_province_in_use,
+                r.below_province_covered,
+                _round(r.below_province_rate),
             ]
         )
     sheet = book.create_sheet("台账 ledger")

@@ -182,6 +182,9 @@ class CoverageSnapshot(models.Model):
     instruments = models.PositiveBigIntegerField(_("强检器具数"))
     rollup_in_use = models.PositiveIntegerField(_("含下级在用项目数"))
     rollup_covered = models.PositiveIntegerField(_("含下级已建标项目数"))
+    # 省级以下: the cities' and counties' own standards only (jiliang.verification.coverage).
+    below_province_in_use = models.PositiveIntegerField(_("省级以下在用项目数"), default=0)
+    below_province_covered = models.PositiveIntegerField(_("省级以下自有标准覆盖项目数"), default=0)
     computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
 
     class Meta:
@@ -193,3 +196,7 @@ class CoverageSnapshot(models.Model):
     @property
     def rate(self) -> float | None:
         return self.items_covered / self.items_in_use if self.items_in_use else None
+
+    @property
+    def below_province_rate(self) -> float | None:
+        return self.below_province_covered / self.below_province_in_use if self.below_province_in_use else None

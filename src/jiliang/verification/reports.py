@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from . import coverage
 from .coverage import Ledger, build_ledger, coverage_chart, export_xlsx, history
 from .scheduling import DueSummary, due_list
 
@@ -35,14 +36,15 @@ def print_ledger(ledger: Ledger, console=None, gaps: int = 15) -> None:
         ("instruments 器具", "right"),
         ("items 在用项目", "right"),
         ("covered 已建标", "right"),
-        ("rate 覆盖率", "right"),
+        ("省域 province-wide", "right"),
         ("with subtree 含下级", "right"),
+        ("省级以下 below province", "right"),
     ):
         table.add_column(column, justify=justify)
     for r in ledger.regions:
         if not r.rollup_in_use:
             continue
-        style = "red" if r.rollup_rate is not None and r.rollup_rate < ledger.target else None
+        style = "red" if r.below_province_rate is not None and r.below_province_rate < ledger.target else None
         table.add_row(
             r.code,
             r.name,
@@ -52,9 +54,12 @@ def print_ledger(ledger: Ledger, console=None, gaps: int = 15) -> None:
             str(r.items_covered),
             _pct(r.rate),
             _pct(r.rollup_rate),
+            _pct(r.below_province_rate),
             style=style,
         )
     console.print(table)
+    console.print(f"省域 province-wide: {coverage.PROVINCEWIDE_DEFINITION}")
+    console.print(f"省级以下 below province (target {100 * ledger.target:.0f} %): {coverage.BELOW_PROVINCE_DEFINITION}")
     if ledger.gaps:
         gap_table = Table(title=f"建标空白 gaps ({len(ledger.gaps)}, by instruments affected)")
         for column in ("region 地区", "item 项目", "instruments 器具", "nearest institution 最近可服务机构"):

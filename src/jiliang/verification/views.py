@@ -530,11 +530,11 @@ def coverage_page(request, actor):
     target = 100 * ledger.target
     chart = charts.bar_chart(
         [r.name for r in shown],
-        [None if r.rollup_rate is None else 100 * r.rollup_rate for r in shown],
+        [None if r.below_province_rate is None else 100 * r.below_province_rate for r in shown],
         target=target,
         unit="%",
         max_value=100,
-        title=_("各地区强检项目建标覆盖率（含下级）"),
+        title=_("各地区省级以下覆盖率（市、县自有标准）"),
     )
     return render(
         request,
@@ -551,6 +551,7 @@ def coverage_page(request, actor):
             "gaps": ledger.gaps[:30],
             "gap_count": len(ledger.gaps),
             "target": target,
+            "definitions": {"rate": coverage.PROVINCEWIDE_DEFINITION, "below_province_rate": coverage.BELOW_PROVINCE_DEFINITION},
             "region_code": region.code if region else "",
         },
     )

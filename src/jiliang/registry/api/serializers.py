@@ -285,6 +285,7 @@ class MeasurementStandardSerializer(ModelCleanSerializer):
             "name",
             "tier",
             "level",
+            "rank",
             "holder",
             "field",
             "certificate_number",

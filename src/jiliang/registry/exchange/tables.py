@@ -108,6 +108,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "name",
             "tier",
             "level",
+            "rank",
             "holder",
             "field",
             "issuing_department",

@@ -117,6 +117,13 @@ class Inspection(models.Model):
         ]
         indexes = [models.Index(fields=["status", "sampling_date"]), models.Index(fields=["producer", "sampling_date"])]
 
+    @property
+    def edition_choice(self):
+        """The edition in force on the sampling date beside the one that judged it (JJF 1070-2023
+        from 2024-10-12): a provisional judgement is marked on the page and the report."""
+        in_force = core.edition_in_force(self.sampling_date)
+        return core.EditionChoice(self.edition, in_force, in_force != self.edition)
+
     def __str__(self):
         return f"{self.number} {self.product_name} {self.nominal.normalize():f} {self.unit}"
 

@@ -88,6 +88,11 @@ def render_pdf(inspection: Inspection) -> bytes:
     story = [
         p("定量包装商品净含量计量检验报告", head),
         p(f"Net content inspection report | {i.number} | {i.edition}", ParagraphStyle("sub", parent=body, alignment=1)),
+        *(
+            [p(f"检验规则 Edition: {i.edition_choice.note}", ParagraphStyle("sub2", parent=body, alignment=1))]
+            if i.edition_choice.provisional
+            else []
+        ),
         Spacer(1, 4 * mm),
         grid(
             [

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 import numpy as np
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -191,7 +192,10 @@ def create_inspection(
     edition: str | None = None,
 ) -> Inspection:
     product_name = _require("product_name", product_name)
-    edition = core.normalize_edition(edition or None)
+    # Judged by the edition in force on the sampling date (core.choose_edition names the rule).
+    edition = core.choose_edition(
+        _as_date(sampling_date, "sampling_date"), edition or None, without_tables=settings.JILIANG_PREPACK_WITHOUT_TABLES
+    ).judged_under
     tolerance = core.tolerable_shortfall(nominal, unit, edition)  # checks nominal, unit and the table's range
     core.sampling_plan(batch_size, edition)
     if int(batch_size) > MAX_BATCH:

@@ -106,8 +106,12 @@ class InspectionForm(forms.Form):
     )
     inspector_ids = forms.CharField(label=_("或：人员编号（逗号分隔）"), required=False)
     scale_codes = forms.CharField(label=_("所用计量器具编号（逗号或空格分隔）"))
+    # Blank: the edition in force on the sampling date (the service refuses any other).
     edition = forms.ChoiceField(
-        label=_("检验规则版本"), choices=[(e, e) for e in core.edition_names()], initial=core.DEFAULT_EDITION
+        label=_("检验规则版本"),
+        choices=[("", _("按检验日期的现行版本")), *((e, e) for e in core.edition_names())],
+        required=False,
+        initial="",
     )
 
     FIELD_OF = {
