@@ -45,7 +45,7 @@ def infer_registration_institutions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0008_event_performer_id_index"),
+        ("registry", "0009_real_catalogue"),
     ]
 
     operations = [

@@ -29,7 +29,7 @@ def report(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0008_event_performer_id_index")]
+    dependencies = [("registry", "0010_people_registration")]
 
     operations = [
         migrations.AddField(
