@@ -53,7 +53,7 @@ def test_events_carry_their_instruments_region(world):
             "performer": world.orgs["a"].pk,
             "kind": "calibration",
             "performed_on": "2025-05-01",
-            "valid_until": "2026-04-30",
+            "recalibration_due": "2026-04-30",
             "certificate_number": "A-2025-0100",
         },
         format="json",

@@ -9,6 +9,7 @@ what the signatures cover.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -58,7 +59,7 @@ class CertificateView:
     conformity: str | None
     performed_on: str
     issue_date: str
-    valid_until: str
+    valid_until: str  # a passed verification's validity only
     persons: dict[str, str]
     results: list[dict] = field(default_factory=list)
     equipment: list[dict] = field(default_factory=list)
@@ -68,10 +69,25 @@ class CertificateView:
     external_note: str = ""  # what an imported DCC is: not issued here, and who signed it
     revocation_reason: str = ""
     sha256: str = ""
+    recalibration_due: str = ""  # a calibration's 建议复校日期, when the customer asked for one
 
     @property
     def signer_rows(self) -> list[tuple[str, str]]:
-        return [(ROLE_LABELS[r], self.persons.get(r, "")) for r in ("approver", "checker", "verifier")]
+        performer = "calibrator" if self.kind == Certificate.Kind.CALIBRATION else "verifier"
+        if performer not in self.persons and "verifier" in self.persons:  # an older calibration DCC
+            performer = "verifier"
+        return [(ROLE_LABELS[r], self.persons.get(r, "")) for r in ("approver", "checker", performer)]
+
+    @property
+    def date_line(self) -> str:
+        """The dates the certificate states: a calibration has no 有效期至, a 检定结果通知书 neither."""
+        if self.kind == Certificate.Kind.CALIBRATION:
+            line = f"校准日期 {self.performed_on}"
+            return f"{line}    建议复校日期 {self.recalibration_due}" if self.recalibration_due else line
+        line = f"检定日期 {self.performed_on}"
+        return (
+            f"{line}    有效期至 {self.valid_until}" if self.kind == Certificate.Kind.VERIFICATION and self.valid_until else line
+        )
 
     def qr_svg(self) -> str:
         return segno.make(self.check_url, error="m").svg_inline(scale=3, border=2)
@@ -107,6 +123,16 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
             _text(s.get("declaration")).replace("有效期至", "").strip()
             for s in statements
             if s.get("@refType") == "jiliang_validUntil"
+        ),
+        "",
+    )
+    due = next(
+        (
+            m.group()
+            for s in statements
+            if s.get("@refType") == "jiliang_recalibrationDue"
+            for m in [re.search(r"\d{4}-\d{2}-\d{2}", _text(s.get("declaration")))]
+            if m
         ),
         "",
     )
@@ -163,7 +189,8 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
         conformity=conformity,
         performed_on=str(core.get("beginPerformanceDate") or ""),
         issue_date=str(core.get("issueDate") or ""),
-        valid_until=valid_until,
+        valid_until=valid_until if cert.kind == Certificate.Kind.VERIFICATION else "",
+        recalibration_due=due,
         persons=persons,
         results=rows,
         equipment=equipment,
@@ -275,7 +302,7 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
         c.drawString(85 * mm, y, name)
         c.drawString(120 * mm, y, "（电子签名）")
         y -= 8 * mm
-    c.drawString(30 * mm, y - 4 * mm, f"检定/校准日期 {view.performed_on}    有效期至 {view.valid_until}")
+    c.drawString(30 * mm, y - 4 * mm, view.date_line)
     _qr(c, view.check_url, width - 55 * mm, 20 * mm, 32 * mm)
     c.setFont(CJK_FONT, 8)
     c.drawString(20 * mm, 30 * mm, "扫描二维码核验本证书 / Scan to check this certificate")

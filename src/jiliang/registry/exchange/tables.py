@@ -103,6 +103,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "valid_until",
             "status",
             "published",
+            "recalibration_months",
         ),
         key=("certificate_number",),
         refs=_refs(holder="organisations", field="fields", issuing_department="organisations"),
@@ -199,6 +200,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "passed",
             "results",
             "uncertainty",
+            "recalibration_due",
         ),
         key=("certificate_number",),
         refs=_refs(
