@@ -54,7 +54,16 @@ def worker(database_url: str, instruments: int) -> dict:
     generate_s = time.perf_counter() - t0
 
     # Bulk reads alone, then the full build (reads + solving every event's stored verdict).
-    read_s, _ = _timed(lambda: (loader._standards_table(loader.to_day(as_of)), loader._event_batch(0, 0)))
+    read_s, _ = _timed(
+        lambda: (
+            loader._standards_table(loader.to_day(as_of)),
+            loader._event_batch(
+                0,
+                0,
+                loader._item_plans(int(models.Instrument.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1),
+            ),
+        )
+    )
     build_s, graph = _timed(lambda: loader.build_graph(as_of))
     engine = graph.engine
     day = loader.to_day(as_of)

@@ -29,6 +29,8 @@ def _copy_escape(value) -> str:
 def _copy_column(values) -> list[str]:
     """One column as COPY text values, converting the whole column at once where it can."""
     if isinstance(values, np.ndarray):
+        if np.issubdtype(values.dtype, np.datetime64) and np.isnat(values).any():  # NaT is NULL
+            return np.where(np.isnat(values), "\\N", values.astype(str)).tolist()
         return values.astype(str).tolist()
     values = list(values)
     if values and all(type(v) is str for v in values):
@@ -43,8 +45,10 @@ def _copy_column(values) -> list[str]:
 def _python_column(values):
     if not isinstance(values, np.ndarray):
         return values
-    if np.issubdtype(values.dtype, np.datetime64):  # ISO text, as Django stores dates in SQLite
-        return values.astype(str).tolist()
+    if np.issubdtype(values.dtype, np.datetime64):  # ISO text, as Django stores dates in SQLite; NaT is NULL
+        text = values.astype(str).astype(object)
+        text[np.isnat(values)] = None
+        return text.tolist()
     return values.tolist()
 
 

@@ -284,6 +284,11 @@ if os.environ.get("JILIANG_COVERAGE_FALLBACK"):
 # issues use for DCCs and certificate PDFs: `ecdsa-p256` (ECDSA P-256 / SHA-256) or `sm2-sm3`
 # (SM2 / SM3, GB/T 32918 and GB/T 32905, as Chinese government electronic certificates use).
 JILIANG_SIGNATURE_ALGORITHM = os.environ.get("JILIANG_SIGNATURE_ALGORITHM", "ecdsa-p256")
+# How long a calibration (校准) of an instrument that is not a standard's device counts as a
+# good link in a chain when its certificate states no recalibration date: a calibration has
+# no validity (JJF 1071-2010), the interval is the user's to set (JJF 1139), so the platform
+# needs one by configuration (registry.graph.good_until_days).
+JILIANG_DEFAULT_RECALIBRATION_MONTHS = int(os.environ.get("JILIANG_DEFAULT_RECALIBRATION_MONTHS", "12"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

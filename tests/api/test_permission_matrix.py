@@ -50,7 +50,7 @@ def calibrated(world):
             performer=o["a"],
             kind="calibration",
             performed_on=dt.date(2025, 1, 10),
-            valid_until=dt.date(2027, 12, 31),
+            recalibration_due=dt.date(2027, 12, 31),
             certificate_number=f"CAL-{device.code}",
             external_source="中国计量科学研究院",
         )
@@ -607,7 +607,7 @@ def test_event_written_with_standards_used(calibrated):
         "performer": world.orgs["a"].pk,
         "kind": "calibration",
         "performed_on": "2026-03-01",
-        "valid_until": "2027-02-28",
+        "recalibration_due": "2027-02-28",
         "certificate_number": "A-2026-0002",
         "standards_used": [world.rows["std_a_private"].pk, world.rows["std_a_public"].pk],
     }

@@ -122,7 +122,8 @@ def test_every_tamper_of_every_generated_table_is_found(generated):
 
 def test_a_flipped_verdict_and_a_derived_date_set_by_hand_are_found(generated):
     event = m.CalibrationEvent.objects.filter(kind="verification", passed=True).order_by("pk").first()
-    _sql("UPDATE registry_calibrationevent SET passed = %s WHERE id = %s", [False, event.pk])
+    # A failed verification states no validity (the constraint): the tamper flips both.
+    _sql("UPDATE registry_calibrationevent SET passed = %s, valid_until = NULL WHERE id = %s", [False, event.pk])
     instrument = m.Instrument.objects.filter(standard__isnull=True).order_by("-pk").first()
     _sql("UPDATE registry_instrument SET verified_until = %s WHERE id = %s", [dt.date(2199, 1, 1), instrument.pk])
     found = _found(services.verify())

@@ -185,8 +185,10 @@ def test_certificate_swapped_to_another_record_is_detected(pair, province):
     assert not result["valid"] and result["record_match"] is False
     assert any("does not match the expected" in r for r in result["reasons"])
     assert any("not the one issued" in r for r in result["reasons"])
-    # On upload: a genuine certificate presented as another number.
-    verdict = _upload(APIClient(), bytes(upstream.xml), number=working.number)
+    # On upload: a genuine certificate presented as another number (another verification: a
+    # calibration certificate lacks the verifier's signature the verification needs).
+    other = issue(province, province.other)
+    verdict = _upload(APIClient(), bytes(other.xml), number=working.number)
     assert not verdict["valid"] and verdict["signature"]["valid"] and verdict["record_match"] is False
 
 
@@ -515,3 +517,66 @@ def test_failed_verification_gets_a_notice_of_non_conformity(province, client):
     assert services.check_number(cert.number).valid
     html = client.get(f"/certificates/{cert.number}/").content.decode()
     assert "检定结果通知书" in html and "不符合" in html
+
+
+# ------------------------------------------------------ calibration is not verification (issue 17)
+
+
+def test_a_calibration_certificate_states_no_validity_and_is_signed_by_a_calibrator(province, client):
+    from jiliang.certificates import render
+
+    calibration = province.upstream
+    assert calibration.kind == "calibration" and calibration.passed is None and calibration.valid_until is None
+    cert = issue(province, calibration)  # the three slots as given to every certificate: verifier, checker, approver
+    xml = bytes(cert.xml)
+    assert cert.kind == Certificate.Kind.CALIBRATION
+    assert b"jiliang_validUntil" not in xml and "有效期至".encode() not in xml and b"<dcc:conformity>" not in xml
+    assert [s["role"] for s in cert.signers] == ["calibrator", "checker", "approver"]
+    anchor = pki.load_certificate(keys.active_authority().cert_pem.encode())
+    verdict = verify_dcc(xml, trust_anchors=[anchor], required_roles=("calibrator", "checker", "approver"))
+    assert verdict.valid, verdict.reasons
+    html = client.get(f"/certificates/{cert.number}/").content.decode()
+    assert "校准证书" in html and "校准员" in html and "检定员" not in html and "有效期至" not in html
+    view = render.certificate_view(cert, "https://example.invalid/check")
+    assert view.date_line == f"校准日期 {calibration.performed_on.isoformat()}"  # what the PDF cover prints
+
+
+def test_a_recalibration_date_asked_for_is_shown_as_such(province, client):
+    from jiliang.certificates import render
+
+    calibration = province.upstream
+    calibration.recalibration_due = calibration.performed_on + dt.timedelta(days=365)
+    calibration.save(update_fields=["recalibration_due"])
+    cert = issue(province, calibration)
+    due = calibration.recalibration_due.isoformat()
+    assert f"建议复校日期 {due}".encode() in bytes(cert.xml) and b"jiliang_recalibrationDue" in bytes(cert.xml)
+    html = client.get(f"/certificates/{cert.number}/").content.decode()
+    assert "建议复校日期" in html and due in html and "有效期至" not in html
+    assert render.certificate_view(cert, "").date_line.endswith(f"建议复校日期 {due}")
+
+
+def test_a_notice_of_nonconformity_states_no_validity(province, client):
+    from jiliang.certificates import render
+
+    staffed = reg.Person.objects.values("organisation").annotate(n=Count("id")).filter(n__gte=2).values("organisation")
+    failed = reg.CalibrationEvent.objects.filter(kind="verification", passed=False, performer__in=staffed).order_by("id").first()
+    assert failed.valid_until is None
+    cert = issue(province, failed)
+    assert cert.kind == Certificate.Kind.NON_CONFORMITY and [s["role"] for s in cert.signers] == [
+        "verifier",
+        "checker",
+        "approver",
+    ]
+    assert b"jiliang_validUntil" not in bytes(cert.xml) and "有效期至".encode() not in bytes(cert.xml)
+    html = client.get(f"/certificates/{cert.number}/").content.decode()
+    assert "检定结果通知书" in html and "检定员" in html and "有效期至" not in html
+    assert render.certificate_view(cert, "").date_line == f"检定日期 {failed.performed_on.isoformat()}"
+
+
+def test_a_verification_certificate_states_its_validity(pair, client):
+    from jiliang.certificates import render
+
+    _, working = pair
+    until = working.event.valid_until.isoformat()
+    assert f"有效期至 {until}".encode() in bytes(working.xml)
+    assert render.certificate_view(working, "").date_line.endswith(f"有效期至 {until}")

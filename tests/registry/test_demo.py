@@ -6,7 +6,7 @@ import hashlib
 import pytest
 from django.db.models import F, Max
 
-from jiliang.registry import demo, models
+from jiliang.registry import demo, models, validity
 
 from ..conftest import rolled_back
 
@@ -102,9 +102,10 @@ def test_planted_defects_are_present(province):
     assert suspended.status_changes.filter(status="suspended", effective_on__lt=AS_OF).exists()
     # A broken chain: the standard's devices have no calibration valid today, yet it fed others.
     broken = models.MeasurementStandard.objects.get(certificate_number=d.broken_chain_standard)
-    assert not models.CalibrationEvent.objects.filter(instrument__standard=broken, valid_until__gte=AS_OF).exists()
+    calibrations = models.CalibrationEvent.objects.filter(instrument__standard=broken).values_list("id", flat=True)
+    assert max(validity.good_until(calibrations).values()) < AS_OF
     assert models.EventStandard.objects.filter(standard=broken).exists()
-    # A standard found out of tolerance: its device's latest calibration failed.
+    # A standard found out of tolerance: its device's latest verification failed (检定不合格).
     faulty = models.MeasurementStandard.objects.get(certificate_number=d.out_of_tolerance_standard)
     latest = models.CalibrationEvent.objects.filter(instrument__standard=faulty).order_by("-performed_on").first()
     assert latest.passed is False and latest.performed_on.isoformat() == d.out_of_tolerance_found_on

@@ -35,16 +35,17 @@ def signed_in(client, django_user_model, name, **membership):
 # ---------------------------------------------------------------------------- one validity rule
 
 
-def test_a_failed_calibration_in_the_chain_shows_the_chain_invalid(client, django_user_model, registry):  # noqa: F811
-    # The city standard's device failed its calibration: whatever it verified that day is
-    # not traceable. The page said "有效至 2026-02-28" in green (its dates were in force).
+def test_a_failed_device_verification_in_the_chain_shows_the_chain_invalid(client, django_user_model, registry):  # noqa: F811
+    # The city standard's device failed its verification (检定不合格; a calibration states no
+    # verdict): whatever it verified that day is not traceable. The page said "有效至
+    # 2026-02-28" in green (its dates were in force).
     e2 = registry["events"][1]
-    e2.passed = False
+    e2.kind, e2.passed, e2.recalibration_due = "verification", False, None
     e2.save()
     signed_in(client, django_user_model, "national", superuser=True)
     html = client.get(reverse("registry:instrument", args=[registry["dispenser"].pk])).content.decode()
     chain = html.split('class="chain"', 1)[1]
-    assert 'badge ok">有效至 2026-02-28' not in chain
+    assert "2026-02-28" not in chain
     assert 'data-reason="FAILED"' in chain  # the device's calibration, with the engine's reason
     assert "溯源链无效" in chain and 'data-reason="UPSTREAM_BREAK"' in chain  # the dispenser's verification
     # The event page of the dispenser's verification says the same.
@@ -56,7 +57,7 @@ def test_a_failed_verification_is_not_shown_valid(client, django_user_model, reg
     e3 = registry["events"][2]
     e3.passed = False
     e3.performed_on = dt.date.today() - dt.timedelta(days=10)
-    e3.valid_until = dt.date.today() + dt.timedelta(days=100)  # as an import may carry it
+    e3.valid_until = None  # a 检定结果通知书 states no validity
     e3.save()
     signed_in(client, django_user_model, "national", superuser=True)
     html = client.get(reverse("registry:instrument", args=[registry["dispenser"].pk])).content.decode()

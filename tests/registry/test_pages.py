@@ -116,7 +116,7 @@ def registry(reference_data):
         primary_standard=primary,
         kind="calibration",
         performed_on=dt.date(2025, 1, 10),
-        valid_until=dt.date(2027, 1, 9),
+        recalibration_due=dt.date(2027, 1, 9),
         uncertainty=0.002,
         certificate_number="NIM-2025-00017",
         results=[{"point": "20 L", "error": "0.001 L"}],
@@ -126,7 +126,7 @@ def registry(reference_data):
         performer=province_lab,
         kind="calibration",
         performed_on=dt.date(2025, 3, 1),
-        valid_until=dt.date(2026, 2, 28),
+        recalibration_due=dt.date(2026, 2, 28),
         uncertainty=0.01,
         certificate_number="ZJJL-2025-C-0301",
     )
@@ -395,7 +395,7 @@ def test_chain_uses_the_calibration_in_force_on_the_date(client, registry):
         performer=registry["city_lab"],
         kind="calibration",
         performed_on=dt.date(2025, 9, 1),
-        valid_until=dt.date(2026, 8, 31),
+        recalibration_due=dt.date(2026, 8, 31),
         certificate_number="LATER-0001",
     )
     chain = page(client, "instrument", registry["dispenser"].pk).split("量值溯源链", 1)[1]
@@ -525,7 +525,7 @@ def test_query_count_does_not_grow_with_rows(client, registry):
             kind="verification",
             passed=i % 2 == 0,
             performed_on=dt.date(2025, 7, 1),
-            valid_until=dt.date(2026, 6, 30),
+            valid_until=dt.date(2026, 6, 30) if i % 2 == 0 else None,
             certificate_number=f"HZJL-2025-V-9{i:05d}",
         )
         models.EventStandard.objects.create(event=event, standard=city_standard)

@@ -8,6 +8,7 @@ import importlib
 
 import pytest
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from jiliang.audit import services as audit
 from jiliang.audit.models import AuditEntry
@@ -23,7 +24,7 @@ def _expected(instrument_id):
     return (
         models.CalibrationEvent.objects.filter(instrument_id=instrument_id, kind="verification")
         .order_by("-performed_on", "-id")
-        .values_list("valid_until", flat=True)
+        .values_list(Coalesce("valid_until", "performed_on"), flat=True)  # a failed one: its own date
         .first()
     )
 
@@ -64,7 +65,8 @@ def _event(inst, number, performed_on, valid_until, kind="verification", passed=
         performer=inst.institute,
         kind=kind,
         performed_on=performed_on,
-        valid_until=valid_until,
+        valid_until=valid_until if kind == "verification" and passed else None,
+        recalibration_due=valid_until if kind == "calibration" else None,
         passed=passed if kind == "verification" else None,
         certificate_number=number,
     )
@@ -128,7 +130,8 @@ def test_bulk_create_refreshes_its_instruments(instrument):
         ]
     )
     instrument.refresh_from_db()
-    assert instrument.verified_until == D(2024, 2, 29) == _expected(instrument.pk)
+    # A failed verification states no validity: it ends the instrument's on its own date.
+    assert instrument.verified_until == D(2023, 3, 1) == _expected(instrument.pk)
 
 
 def test_saving_an_instrument_loaded_earlier_does_not_write_back_a_stale_date(instrument):

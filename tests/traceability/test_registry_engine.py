@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from jiliang.core.traceability import Reason
-from jiliang.registry import demo, models
+from jiliang.registry import demo, models, validity
 from jiliang.registry import graph as loader
 from jiliang.traceability import services
 from jiliang.traceability.models import Recall, RecallItem
@@ -94,7 +94,12 @@ def test_suspended_standard_is_found(province):
 def test_broken_chain_is_found_with_its_location(province):
     graph, v = _verdicts()
     broken = models.MeasurementStandard.objects.get(certificate_number=province.defects.broken_chain_standard)
-    lapsed_on = models.CalibrationEvent.objects.filter(instrument__standard=broken).order_by("-valid_until").first().valid_until
+    # Calibrations state no validity: how long each counts is the one rule (validity.good_until).
+    lapsed_on = max(
+        validity.good_until(
+            models.CalibrationEvent.objects.filter(instrument__standard=broken).values_list("id", flat=True)
+        ).values()
+    )
     items = [
         i
         for i in _users_of(broken.certificate_number, after=lapsed_on)
@@ -132,7 +137,7 @@ def test_out_of_tolerance_standard_impact_and_recall(province):
     impact = result["result"]
     # The default window starts at the earliest of its devices' last good calibrations.
     last_good = [
-        models.CalibrationEvent.objects.filter(instrument=d, passed=True).order_by("-performed_on").first().performed_on
+        models.CalibrationEvent.objects.filter(instrument=d).exclude(passed=False).order_by("-performed_on").first().performed_on
         for d in faulty.devices.all()
     ]
     assert result["from"] == min(last_good) and result["to"] == found_on
@@ -176,7 +181,6 @@ def test_snapshot_appends_new_events_without_rebuilding(province):
         kind="verification",
         passed=False,
         performed_on=day,
-        valid_until=day,
         certificate_number="NEW-1",
     )
     models.EventStandard.objects.create(event=event, standard=healthy)

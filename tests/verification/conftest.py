@@ -139,8 +139,7 @@ class Province:
             performer=self.province_institute,
             kind="calibration",
             performed_on=on,
-            valid_until=on + dt.timedelta(days=days_valid),
-            passed=True,
+            recalibration_due=on + dt.timedelta(days=days_valid),
             certificate_number=f"CAL{next(_serial):08d}",
             external_source="" if standard else "中国计量科学研究院",
         )

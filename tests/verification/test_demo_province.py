@@ -123,7 +123,8 @@ def _check_due_list_against_the_loop(demo_province):
         legal_purpose="none"
     ):
         last = inst.events.filter(kind="verification").order_by("-performed_on", "-id").first()
-        until = last.valid_until if last else inst.installed_on
+        # A failed verification (检定结果通知书) states no validity: due from its own date.
+        until = (last.valid_until or last.performed_on) if last else inst.installed_on
         overdue += until < today
         due += today <= until <= today + dt.timedelta(days=30)
     assert summary.overdue == overdue and summary.due + summary.replacement == due

@@ -135,7 +135,9 @@ def test_refused_when_the_standard_is_suspended_on_that_date(lab):
 
 def test_refused_when_the_standard_is_not_traceable(lab):
     p = lab
-    reg.CalibrationEvent.objects.filter(instrument__standard=p.county_scale).update(valid_until=p.today - dt.timedelta(days=5))
+    reg.CalibrationEvent.objects.filter(instrument__standard=p.county_scale).update(
+        recalibration_due=p.today - dt.timedelta(days=5)
+    )
     assert "holds no calibration valid on" in _refusal(p)
 
 

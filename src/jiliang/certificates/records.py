@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.utils.translation import gettext_lazy as _
+
 from jiliang.core.dcc import dsi
 from jiliang.core.dcc.errors import DccError
 from jiliang.core.dcc.model import (
@@ -35,14 +37,43 @@ from jiliang.registry.models import CalibrationEvent, Instrument, Organisation
 
 from .models import Certificate
 
+# Signer roles by what the certificate is: a verification is signed by 检定员/核验员/批准人, a
+# calibration by 校准员/核验员/批准人 (JJF 1069 / JJF 1071-2010: the certificate names who
+# calibrated, who checked, who approved). "verifier" given for a calibration is read as the
+# calibrator (the person who performed it), so clients of the three-slot API keep working.
 ROLES = ("verifier", "checker", "approver")
 SEAL = "seal"  # the institution's own signature, after the persons' (its 印章 on the paper certificate)
-ROLE_LABELS = {
-    "verifier": "检定员 / Verifier",
-    "checker": "核验员 / Checker",
-    "approver": "批准人 / Approver",
-    SEAL: "机构印章 / Institution seal",
+CALIBRATION_ROLES = ("calibrator", "checker", "approver")
+# Each role's name on the certificate, Chinese and English (the PDF prints both; a page shows
+# the one of its language through ROLE_TEXT).
+ROLE_NAMES = {
+    "verifier": ("检定员", "Verifier"),
+    "calibrator": ("校准员", "Calibrator"),
+    "checker": ("核验员", "Checker"),
+    "approver": ("批准人", "Approver"),
+    SEAL: ("机构印章", "Institution seal"),
 }
+ROLE_LABELS = {role: f"{zh} / {en}" for role, (zh, en) in ROLE_NAMES.items()}
+ROLE_TEXT = {
+    "verifier": _("检定员"),
+    "calibrator": _("校准员"),
+    "checker": _("核验员"),
+    "approver": _("批准人"),
+    SEAL: _("机构印章"),
+}
+
+
+def roles_for(event: CalibrationEvent) -> tuple[str, ...]:
+    return CALIBRATION_ROLES if event.kind == CalibrationEvent.Kind.CALIBRATION else ROLES
+
+
+def role_for(event: CalibrationEvent, role: str) -> str:
+    """The role as the certificate names it: the performer of a calibration is its calibrator."""
+    if event.kind == CalibrationEvent.Kind.CALIBRATION and role == "verifier":
+        return "calibrator"
+    return role
+
+
 _UNIT_SPELLINGS = {"″": "arcsecond", "Ω": "ohm", "µ": "u", "μ": "u", "⁻¹": "^-1", "³": "^3", "²": "^2", "%LEL": "%"}
 
 
@@ -235,12 +266,30 @@ def build_record(event: CalibrationEvent, signers: list[tuple], issue_date: dt.d
         statements.append(
             Statement(declaration=text, ref_type="basic_conformity", conformity=verdict, norm=spec.code if spec else None)
         )
-    statements.append(
-        Statement(
-            declaration={"zh": f"有效期至 {event.valid_until.isoformat()}", "en": f"Valid until {event.valid_until.isoformat()}"},
-            ref_type="jiliang_validUntil",
+    # A passed verification states its validity; a 检定结果通知书 states none (计量检定印、证管理办法
+    # 第六条); a calibration states no validity either, only the recalibration date the customer
+    # asked for, as such (建议复校日期; JJF 1071-2010, JJF 1139).
+    if event.kind == CalibrationEvent.Kind.VERIFICATION and event.passed and event.valid_until:
+        statements.append(
+            Statement(
+                declaration={
+                    "zh": f"有效期至 {event.valid_until.isoformat()}",
+                    "en": f"Valid until {event.valid_until.isoformat()}",
+                },
+                ref_type="jiliang_validUntil",
+            )
         )
-    )
+    if event.kind == CalibrationEvent.Kind.CALIBRATION and event.recalibration_due:
+        due = event.recalibration_due.isoformat()
+        statements.append(
+            Statement(
+                declaration={
+                    "zh": f"建议复校日期 {due}（应客户要求）",
+                    "en": f"Recalibration suggested by {due} (at the customer's request)",
+                },
+                ref_type="jiliang_recalibrationDue",
+            )
+        )
     persons = [RespPerson(name={"zh": person.name}, role=role, main_signer=(role == "approver")) for person, role in signers]
     methods = [UsedMethod(name={"zh": spec.title}, norm=spec.code)] if spec else []
     return CertificateRecord(

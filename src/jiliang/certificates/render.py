@@ -9,6 +9,7 @@ what the signatures cover.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -64,7 +65,7 @@ class CertificateView:
     conformity: str | None
     performed_on: str
     issue_date: str
-    valid_until: str
+    valid_until: str  # a passed verification's validity only
     persons: dict[str, str]
     results: list[dict] = field(default_factory=list)
     equipment: list[dict] = field(default_factory=list)
@@ -83,16 +84,34 @@ class CertificateView:
         """The results outside any list (those in a list are shown in ``tables``)."""
         return [r for r in self.results if not r.get("in_list")]
 
+    recalibration_due: str = ""  # a calibration's 建议复校日期, when the customer asked for one
+
     @property
     def signer_rows(self) -> list[tuple[str, str]]:
-        return [(ROLE_LABELS[r], self.persons.get(r, "")) for r in ("approver", "checker", "verifier")]
+        """(role, name) of the three signers, the role a key of records.ROLE_NAMES."""
+        performer = "calibrator" if self.kind == Certificate.Kind.CALIBRATION else "verifier"
+        if performer not in self.persons and "verifier" in self.persons:  # an older calibration DCC
+            performer = "verifier"
+        return [(r, self.persons.get(r, "")) for r in ("approver", "checker", performer)]
+
+    @property
+    def date_line(self) -> str:
+        """The dates the certificate states: a calibration has no 有效期至, a 检定结果通知书 neither."""
+        if self.kind == Certificate.Kind.CALIBRATION:
+            line = f"校准日期 {self.performed_on}"
+            return f"{line}    建议复校日期 {self.recalibration_due}" if self.recalibration_due else line
+        line = f"检定日期 {self.performed_on}"
+        return (
+            f"{line}    有效期至 {self.valid_until}" if self.kind == Certificate.Kind.VERIFICATION and self.valid_until else line
+        )
 
     @property
     def signature_rows(self) -> list[tuple[str, str, str, str]]:
-        """Each electronic signature of the DCC: role, signer (certificate subject), algorithm, serial."""
+        """Each electronic signature of the DCC: role (a key of records.ROLE_NAMES), signer
+        (certificate subject), algorithm, serial."""
         rows = []
         for sig in self.signatures:
-            role = ROLE_LABELS.get(sig.get("role") or "", sig.get("role") or "—")
+            role = sig.get("role") or ""
             method = sig.get("method") or ""
             rows.append((role, sig.get("signer") or "", ALGORITHM_LABELS.get(method, method), sig.get("serial") or ""))
         return rows
@@ -131,6 +150,16 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
             _text(s.get("declaration")).replace("有效期至", "").strip()
             for s in statements
             if s.get("@refType") == "jiliang_validUntil"
+        ),
+        "",
+    )
+    due = next(
+        (
+            m.group()
+            for s in statements
+            if s.get("@refType") == "jiliang_recalibrationDue"
+            for m in [re.search(r"\d{4}-\d{2}-\d{2}", _text(s.get("declaration")))]
+            if m
         ),
         "",
     )
@@ -189,7 +218,8 @@ def certificate_view(cert: Certificate, check_url: str) -> CertificateView:
         conformity=conformity,
         performed_on=str(core.get("beginPerformanceDate") or ""),
         issue_date=str(core.get("issueDate") or ""),
-        valid_until=valid_until,
+        valid_until=valid_until if cert.kind == Certificate.Kind.VERIFICATION else "",
+        recalibration_due=due,
         persons=persons,
         results=rows,
         equipment=equipment,
@@ -319,13 +349,13 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
         c.drawString(70 * mm, y, value[:48])
         y -= 9 * mm
     y -= 4 * mm
-    for label, name in view.signer_rows:
+    for role, name in view.signer_rows:
         c.setFont(CJK_FONT, 11)
-        c.drawString(30 * mm, y, label)
+        c.drawString(30 * mm, y, ROLE_LABELS.get(role, role))
         c.drawString(85 * mm, y, name)
         c.drawString(120 * mm, y, "（电子签名）")
         y -= 8 * mm
-    c.drawString(30 * mm, y - 4 * mm, f"检定/校准日期 {view.performed_on}    有效期至 {view.valid_until}")
+    c.drawString(30 * mm, y - 4 * mm, view.date_line)
     # The electronic signatures the attached DCC carries: each person's and the institution's seal.
     y -= 12 * mm
     c.setFont(CJK_FONT, 7)
@@ -333,7 +363,7 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
     for role, signer, algorithm, serial in view.signature_rows:
         y -= 4 * mm
         c.setFont(CJK_FONT, 7)
-        c.drawString(30 * mm, y, role)
+        c.drawString(30 * mm, y, ROLE_LABELS.get(role, role or "—"))
         c.drawString(62 * mm, y, signer[:40])
         c.setFont(LATIN_FONT, 7)
         c.drawString(128 * mm, y, f"{algorithm}  {serial[:16]}")

@@ -3,8 +3,10 @@ number or by an uploaded file), and import a DCC from an outside laboratory."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,24 +48,23 @@ def _actor(actor) -> dict:
 
 
 def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]:
-    pairs = [(person, str(role)) for person, role in signers]
+    wanted = records.roles_for(event)
+    pairs = [(person, records.role_for(event, str(role))) for person, role in signers]
     roles = [role for _, role in pairs]
     for person, role in pairs:
-        if role not in records.ROLES:
-            raise CertificateError(f"signers: role {role!r} is not one of {', '.join(records.ROLES)}")
+        if role not in wanted:
+            raise CertificateError(f"signers: role {role!r} is not one of {', '.join(wanted)}")
         if person.organisation_id != event.performer_id:
             raise CertificateError(f"signers: {person.name} ({role}) is not on the staff of {event.performer.name}")
-    missing = [r for r in records.ROLES if r not in roles]
+    missing = [r for r in wanted if r not in roles]
     if missing:
-        raise CertificateError(
-            f"signers: no {', '.join(missing)} given (a certificate is signed by verifier, checker and approver)"
-        )
+        raise CertificateError(f"signers: no {', '.join(missing)} given (a certificate is signed by {', '.join(wanted)})")
     if len(set(roles)) != len(roles):
         raise CertificateError("signers: each role signs once")
     by_role = {role: person for person, role in pairs}
-    if by_role["verifier"].pk == by_role["checker"].pk:
-        raise CertificateError("signers: the checker must be another person than the verifier")
-    return sorted(pairs, key=lambda pair: records.ROLES.index(pair[1]))
+    if by_role[wanted[0]].pk == by_role["checker"].pk:
+        raise CertificateError(f"signers: the checker must be another person than the {wanted[0]}")
+    return sorted(pairs, key=lambda pair: wanted.index(pair[1]))
 
 
 @transaction.atomic
@@ -471,7 +472,6 @@ def import_external_dcc(
     trust_anchors: list[x509.Certificate] | None = None,
     intermediates: list[x509.Certificate] = (),
     require_signature: bool = False,
-    valid_months: int = 12,
     actor=None,
 ) -> ImportReport:
     """Attach an outside laboratory's DCC as the calibration event of a standard device.
@@ -530,15 +530,20 @@ def import_external_dcc(
         raise CertificateError("file: the DCC has no numeric results")
     statements = ((data["administrative_data"] or {}).get("statements") or {}).get("statement") or []
     conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
-    passed = True if conformity == {"pass"} else False if "fail" in conformity else None
-    valid_until = _add_months(ended, valid_months)
+    if "fail" in conformity:
+        # A calibration event states no verdict (JJF 1071-2010): the finding is the holder's to act on.
+        notes.append(
+            "the DCC states a nonconformity: a calibration carries no verdict here; record the standard's "
+            "out-of-tolerance finding (impact and recall) or suspend it"
+        )
     event = CalibrationEvent(
         instrument=device,
         performer=attribution.performer,
         kind=CalibrationEvent.Kind.CALIBRATION,
         performed_on=ended,
-        valid_until=valid_until,
-        passed=passed,
+        # No validity: the chain counts it for the standard's recalibration plan, or until the
+        # recalibration date the document states (registry.graph.good_until_days).
+        recalibration_due=_recalibration_due(statements, ended),
         results=rows,
         uncertainty=largest,
         certificate_number=number,
@@ -585,12 +590,15 @@ def import_external_dcc(
     return ImportReport(event, cert, verdict, notes)
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d) - dt.timedelta(days=1)
-        except ValueError:
+def _recalibration_due(statements, performed_on: dt.date) -> dt.date | None:
+    """The recalibration date a DCC states (this platform's jiliang_recalibrationDue), if any."""
+    for s in statements:
+        if s.get("@refType") != "jiliang_recalibrationDue":
             continue
-    raise AssertionError("unreachable")
+        match = re.search(r"\d{4}-\d{2}-\d{2}", str(s.get("declaration") or ""))
+        if match:
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(match.group())
+                if day > performed_on:
+                    return day
+    return None

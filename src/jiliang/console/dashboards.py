@@ -37,6 +37,7 @@ from jiliang.comparisons.models import Comparison
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
+from jiliang.registry import validity
 from jiliang.supervision.telemetry.models import Alert
 from jiliang.verification import coverage, scheduling
 from jiliang.verification import services as verification
@@ -358,14 +359,16 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
 
 def standards_panel(organisation_id: int, today: dt.date) -> dict:
     """The institution's standards and, for each, when its devices' calibrations run out."""
-    latest = (
-        reg.CalibrationEvent.objects.filter(instrument=OuterRef("pk")).order_by("-performed_on", "-id").values("valid_until")[:1]
-    )
+    latest = reg.CalibrationEvent.objects.filter(instrument=OuterRef("pk")).order_by("-performed_on", "-id").values("id")[:1]
     devices = list(
         reg.Instrument.objects.filter(standard__holder_id=organisation_id)
-        .annotate(calibrated_until=Subquery(latest))
-        .values("id", "code", "name", "standard_id", "standard__name", "calibrated_until")
+        .annotate(latest_event=Subquery(latest))
+        .values("id", "code", "name", "standard_id", "standard__name", "latest_event")
     )
+    # A calibration states no validity: how long it counts is the one rule (registry.validity.good_until).
+    until_of = validity.good_until([d["latest_event"] for d in devices if d["latest_event"] is not None])
+    for device in devices:
+        device["calibrated_until"] = until_of.get(device.pop("latest_event"))
     horizon = today + dt.timedelta(days=DEVICE_DUE_DAYS)
     per_standard: dict[int, dict] = {}
     due_devices = []

@@ -139,7 +139,7 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 @admin.register(models.CalibrationEvent)
 class CalibrationEventAdmin(admin.ModelAdmin):
-    list_display = ["certificate_number", "instrument", "kind", "performed_on", "valid_until", "passed"]
+    list_display = ["certificate_number", "instrument", "kind", "performed_on", "valid_until", "passed", "recalibration_due"]
     list_filter = ["kind", "passed"]
     search_fields = ["=certificate_number"]
     raw_id_fields = ["instrument", "performer", "person", "primary_standard", "specification"]

@@ -159,8 +159,11 @@ def _day(date: dt.date) -> int:
     return (date - EPOCH).days
 
 
+NAT_DAY = np.iinfo(np.int64).min  # a day number that _dates turns into NaT (written as NULL)
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
-    """Day numbers since 1970 as dates; the bulk writer lays them out per database."""
+    """Day numbers since 1970 as dates (NAT_DAY: none); the bulk writer lays them out per database."""
     return days.astype("int64").astype("datetime64[D]")
 
 
@@ -684,14 +687,16 @@ class _Builder:
             if std is broken:
                 last_day = self.today - 420  # its last calibration ran out ~55 days ago
             while day <= last_day:
-                passed = True
+                # Calibrations (校准): no verdict, no validity; the chain counts each for its
+                # standard's recalibration plan (12 months). The out-of-tolerance device's last
+                # event is a failed verification (检定不合格: a 检定结果通知书, no validity).
+                kind, passed, valid_until = "calibration", None, None
                 if std is out_of_tol and day + 365 > self.today:
                     day = _day(found_on)
-                    passed = False
+                    kind, passed = "verification", False
                 self._certificate_serial += 1
                 eid = writer_events.next_event_id()
                 ordinal = eid - writer_events.first + 1
-                valid_until = day + 365 - 1 if passed else day
                 results = json.dumps([{"quantity": std.name, "value": 1.0, "unit": "1", "U": 2e-6, "k": 2}], ensure_ascii=False)
                 event_rows.append(
                     (
@@ -702,9 +707,9 @@ class _Builder:
                         primary.id if primary else None,
                         "",
                         None,
-                        "calibration",
+                        kind,
                         str(EPOCH + dt.timedelta(days=day)),
-                        str(EPOCH + dt.timedelta(days=valid_until)),
+                        valid_until,
                         passed,
                         results,
                         2e-6,
@@ -716,6 +721,8 @@ class _Builder:
                     link_rows.append((eid, upstream.id))
                 day += 365 - int(rng.integers(0, 20))
         writer_events.write([list(c) for c in zip(*event_rows)], [list(c) for c in zip(*link_rows)])
+        # The failed verification of the out-of-tolerance devices ends their verified_until (derived).
+        models.Instrument.objects.filter(standard=out_of_tol).update(verified_until=found_on)
 
     # -- working instruments, chunk by chunk --------------------------------------------
 
@@ -795,7 +802,8 @@ class _Builder:
             passed = rng.random(day.size) >= 0.02
             valid = np.where(is_periodic[owner_of_event], day + p[owner_of_event] - 1, day + life_days[item[owner_of_event]])
             valid = np.where(scrap[item[owner_of_event]], no_expiry, valid)
-            valid = np.where(passed, valid, day)
+            # A failed verification states no validity (检定结果通知书); NO_DAY is written as NULL.
+            valid = np.where(passed, valid, NAT_DAY)
             instrument_columns = [
                 # Numbers and dates stay arrays: the writer encodes them a column at a time.
                 ids,
@@ -815,7 +823,8 @@ class _Builder:
                 unit[item],
                 status,
                 _dates(installed),
-                _dates(valid[np.cumsum(n_events) - 1]),  # verified_until: each instrument's last event
+                # verified_until: each instrument's last event (a failed one: its own date).
+                _dates(np.where(passed, valid, day)[np.cumsum(n_events) - 1]),
             ]
             writer_events.sink(
                 "registry_instrument",

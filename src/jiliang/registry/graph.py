@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection
 
 from jiliang.audit import feed
@@ -62,6 +63,50 @@ def _days_sql(column: str) -> str:
 
 
 FETCH_CHUNK = 200_000
+NO_DAY = -(2**31)  # a NULL date, as read by the event batch
+
+
+def _add_months_days(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Days since 1970 plus whole months: the same day of the month, the month's last day
+    when it is shorter (as verification.services.add_months)."""
+    day = days.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    target = month + months.astype("timedelta64[M]")
+    last = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    out = np.minimum(target.astype("datetime64[D]") + (day - month.astype("datetime64[D]")), last)
+    return out.astype(np.int64)
+
+
+def good_until_days(
+    is_calibration: np.ndarray,
+    performed: np.ndarray,
+    valid_until: np.ndarray,
+    recalibration_due: np.ndarray,
+    plan_months: np.ndarray,
+    default_months: int,
+) -> np.ndarray:
+    """THE rule for how long an event is a good link in a chain (exclusive end, in days):
+
+    - a verification (检定) that passed: its validity, 有效期至 inclusive (the period rules);
+      a failed one: its own day only (it is a FAILED link anyway; a 检定结果通知书 states
+      no validity);
+    - a calibration (校准) states no validity (JJF 1071-2010; the interval is the user's,
+      JJF 1139), so: the recalibration date on the certificate when the customer asked for one
+      (建议复校日期, inclusive); else, for a device of a measurement standard, the standard's own
+      recalibration plan (MeasurementStandard.recalibration_months, JJF 1033-2023 §4.2.1:
+      continuous, valid traceability of the standard's devices); else the deployment's
+      JILIANG_DEFAULT_RECALIBRATION_MONTHS.
+
+    Arrays per event; NULL dates are ``NO_DAY``; ``plan_months`` is 0 for an instrument that
+    is not a standard's device."""
+    performed = performed.astype(np.int64)
+    out = np.where(valid_until != NO_DAY, valid_until, performed).astype(np.int64) + 1  # verifications
+    cal = np.flatnonzero(is_calibration)
+    if cal.size:
+        due = recalibration_due[cal]
+        months = np.where(plan_months[cal] > 0, plan_months[cal], default_months)
+        out[cal] = np.where(due != NO_DAY, due + 1, _add_months_days(performed[cal], months))
+    return out
 
 
 def _fetch(sql: str, params=(), dtype=np.int64, columns: int = 1) -> np.ndarray:
@@ -97,6 +142,8 @@ class RegistryGraph:
     audit_sequence: int = 0
     # When the events were last counted (see refresh_graph); monotonic seconds.
     counted_at: float = 0.0
+    # Per item: its standard's recalibration plan in months (0: not a standard's device).
+    item_plans: np.ndarray | None = None
 
     def standard_index(self, standard_id: int) -> int:
         return int(standard_id)
@@ -111,12 +158,13 @@ class RegistryGraph:
 
 
 def standards_fingerprint() -> tuple:
-    """Changes whenever a standard's certificate dates or status (history) change."""
+    """Changes whenever a standard's certificate dates, status (history) or recalibration plan change."""
 
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM({_days_sql('valid_until')} * 7 + {_days_sql('valid_from')} * 3), 0), "
-            f"COALESCE(SUM(CASE status WHEN 'active' THEN id ELSE 2 * id END), 0) FROM {MeasurementStandard._meta.db_table}"
+            f"COALESCE(SUM(CASE status WHEN 'active' THEN id ELSE 2 * id END), 0), "
+            f"COALESCE(SUM(recalibration_months * id), 0) FROM {MeasurementStandard._meta.db_table}"
         )
         standards = cursor.fetchone()
         cursor.execute(f"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM {StandardStatusChange._meta.db_table}")
@@ -206,16 +254,32 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
     return table, primary_offset, external_root, max_std
 
 
-def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> tuple[EventBatch, int]:
+def _item_plans(n_items: int) -> np.ndarray:
+    """Per item (index = instrument id): its standard's recalibration plan in months, 0 for
+    an instrument that is not a standard's device."""
+    rows = _fetch(
+        f"SELECT i.id, s.recalibration_months FROM {Instrument._meta.db_table} i "
+        f"JOIN {MeasurementStandard._meta.db_table} s ON s.id = i.standard_id",
+        columns=2,
+    )
+    plans = np.zeros(n_items, np.int64)
+    if rows.size:
+        keep = rows[:, 0] < n_items
+        plans[rows[keep, 0]] = rows[keep, 1]
+    return plans
+
+
+def _event_batch(primary_offset: int, external_root: int, item_plans: np.ndarray, after_id: int = 0) -> tuple[EventBatch, int]:
     """Events with id > after_id, sorted by (instrument, date, id), and their standards."""
 
     events = _fetch(
-        f"SELECT id, instrument_id, {_days_sql('performed_on')}, {_days_sql('valid_until')}, "
+        f"SELECT id, instrument_id, {_days_sql('performed_on')}, COALESCE({_days_sql('valid_until')}, {NO_DAY}), "
         f"CASE WHEN passed IS NULL OR passed THEN 1 ELSE 0 END, COALESCE(primary_standard_id, -1), "
-        f"CASE WHEN external_source <> '' THEN 1 ELSE 0 END "
+        f"CASE WHEN external_source <> '' THEN 1 ELSE 0 END, "
+        f"COALESCE({_days_sql('recalibration_due')}, {NO_DAY}), CASE WHEN kind = 'calibration' THEN 1 ELSE 0 END "
         f"FROM {CalibrationEvent._meta.db_table} WHERE id > %s ORDER BY instrument_id, performed_on, id",
         [after_id],
-        columns=7,
+        columns=9,
     )
     links = _fetch(
         f"SELECT event_id, standard_id FROM {EventStandard._meta.db_table} WHERE event_id > %s ORDER BY event_id, standard_id",
@@ -237,10 +301,15 @@ def _event_batch(primary_offset: int, external_root: int, after_id: int = 0) -> 
     link_row, link_std = link_row[order], link_std[order]
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(link_row, minlength=n), out=indptr[1:])
+    # Items are below item_plans' size: a new instrument makes refresh_graph rebuild.
+    plan = item_plans[events[:, 1]]
+    good_until = good_until_days(
+        events[:, 8] == 1, events[:, 2], events[:, 3], events[:, 7], plan, settings.JILIANG_DEFAULT_RECALIBRATION_MONTHS
+    )
     batch = EventBatch(
         item=events[:, 1],
         date=events[:, 2],
-        valid_until=events[:, 3] + 1,
+        valid_until=good_until,
         passed=events[:, 4].astype(bool),
         standard_indptr=indptr,
         standard_indices=link_std,
@@ -275,7 +344,8 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
     fingerprint = standards_fingerprint()
     standards, primary_offset, external_root, _ = _standards_table(today_day)
     n_items = int(_fetch(f"SELECT COALESCE(MAX(id), 0) FROM {Instrument._meta.db_table}")[0, 0]) + 1
-    events, last_id = _event_batch(primary_offset, external_root)
+    plans = _item_plans(n_items)
+    events, last_id = _event_batch(primary_offset, external_root, plans)
     engine = TraceabilityEngine(n_items, standards, events)
     items = _fetch(
         f"SELECT id, region_id, owner_id, COALESCE(catalog_item_id, -1), "
@@ -299,6 +369,7 @@ def build_graph(today: dt.date | None = None) -> RegistryGraph:
         working,
         audit_sequence=head,
         counted_at=time.monotonic(),
+        item_plans=plans,
     )
 
 
@@ -321,7 +392,7 @@ def refresh_graph(graph: RegistryGraph, *, recount_after: float = RECOUNT_SECOND
         if known != graph.engine.n_events:
             return build_graph()
         graph.counted_at = now
-    batch, last_id = _event_batch(graph.primary_offset, graph.external_root, after_id=graph.last_event_id)
+    batch, last_id = _event_batch(graph.primary_offset, graph.external_root, graph.item_plans, after_id=graph.last_event_id)
     if len(batch):
         graph.engine.append_events(batch)
         graph.last_event_id = last_id

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.deconstruct import deconstructible
@@ -403,6 +404,11 @@ class MeasurementStandard(models.Model):
     valid_until = models.DateField(_("有效期至"), blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     specifications = models.ManyToManyField(Specification, blank=True, related_name="standards", verbose_name=_("依据规程规范"))
+    # The holder's own plan for recalibrating the standard's devices (计量标准器的溯源计划:
+    # JJF 1033-2023 §4.2.1 asks for continuous, valid traceability; the interval is the
+    # holder's to set, JJF 1139). It is what a calibration of a device is good for in a
+    # chain when the certificate states no recalibration date (registry.graph.good_until_days).
+    recalibration_months = models.PositiveSmallIntegerField(_("复校间隔（月）"), default=12)
     catalog_items = models.ManyToManyField(CatalogItem, blank=True, related_name="standards", verbose_name=_("可开展强检项目"))
     published = models.BooleanField(_("公开"), default=True)
 
@@ -412,6 +418,7 @@ class MeasurementStandard(models.Model):
         verbose_name_plural = _("计量标准")
         constraints = [
             models.CheckConstraint(condition=Q(valid_from__lt=F("valid_until")), name="standard_validity_ordered"),
+            models.CheckConstraint(condition=Q(recalibration_months__gt=0), name="standard_recalibration_months_positive"),
             models.CheckConstraint(
                 condition=(Q(tier="public") & ~Q(level="")) | (~Q(tier="public") & Q(level="")),
                 name="standard_level_only_for_public",
@@ -877,11 +884,13 @@ def fill_event_regions(events) -> None:
 
 
 def latest_verification_until(instrument_ref="pk"):
-    """The valid_until of the instrument's latest verification, as a subquery."""
+    """The valid_until of the instrument's latest verification, as a subquery; a failed one
+    states no validity (检定结果通知书) and ends the instrument's on its own date."""
     return models.Subquery(
         CalibrationEvent.objects.filter(instrument=models.OuterRef(instrument_ref), kind=CalibrationEvent.Kind.VERIFICATION)
         .order_by("-performed_on", "-id")
-        .values("valid_until")[:1]
+        .annotate(until=Coalesce("valid_until", "performed_on"))
+        .values("until")[:1]
     )
 
 
@@ -936,8 +945,14 @@ class CalibrationEvent(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     performed_on = models.DateField(_("检定/校准日期"))
-    valid_until = models.DateField(_("有效期至"))
+    # A verification (检定) has a verdict; when it passed, a validity from the period rules;
+    # a failed one gets a 检定结果通知书 and no validity (计量检定印、证管理办法 第五、六条).
+    # A calibration (校准) has neither: only a recalibration date the customer asked for
+    # (建议复校日期; JJF 1071-2010 / JJF 1139: the interval is the user's to set).
+    # The rules live in services.calibration_apart_reasons and the constraints below.
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     passed = models.BooleanField(_("结论合格"), null=True, blank=True)
+    recalibration_due = models.DateField(_("建议复校日期"), null=True, blank=True)
     results = models.JSONField(_("校准结果"), default=list, blank=True)
     uncertainty = models.FloatField(_("扩展不确定度 U"), null=True, blank=True)
     certificate_number = models.CharField(_("证书编号"), max_length=60, unique=True)
@@ -960,8 +975,30 @@ class CalibrationEvent(models.Model):
         verbose_name = _("检定/校准记录")
         verbose_name_plural = _("检定/校准记录")
         constraints = [
-            models.CheckConstraint(condition=Q(performed_on__lte=F("valid_until")), name="event_validity_ordered"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(performed_on__lte=F("valid_until")), name="event_validity_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(recalibration_due__isnull=True) | Q(performed_on__lt=F("recalibration_due")),
+                name="event_recalibration_after_event",
+            ),
             models.CheckConstraint(condition=~Q(kind="verification") | Q(passed__isnull=False), name="verification_has_verdict"),
+            # Explicit IS NOT NULL / IS NULL: a CHECK that evaluates to NULL would let the row through.
+            models.CheckConstraint(
+                condition=~Q(kind="verification")
+                | Q(passed=True, valid_until__isnull=False, recalibration_due__isnull=True)
+                | Q(passed=False, valid_until__isnull=True, recalibration_due__isnull=True),
+                name="verification_validity_only_when_passed",
+                violation_error_message=_(
+                    "JJF 1001-2011 9.17/9.19、计量检定印、证管理办法 第五、六条：检定合格须给出有效期至，"
+                    "不合格出具检定结果通知书，不给有效期"
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="calibration") | Q(passed__isnull=True, valid_until__isnull=True),
+                name="calibration_has_no_verdict_nor_validity",
+                violation_error_message=_("JJF 1071-2010、JJF 1139：校准不判定合格与否、不给有效期，可给客户要求的建议复校日期"),
+            ),
         ]
         indexes = [
             models.Index(fields=["instrument", "performed_on"]),

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jiliang.policies import NATIONAL, Actor
@@ -246,6 +246,63 @@ def performer_reaches(performer: models.Organisation, instrument: models.Instrum
     return instrument.region.code.startswith(prefix)
 
 
+# Calibration and verification apart (issue 17). The rule codes name the clause they follow:
+# - a verification (检定) states conformity: 合格 with a validity (检定证书, 有效期至 from the
+#   regulation's period), 不合格 with none (检定结果通知书): 计量检定印、证管理办法 第五条、第六条,
+#   JJF 1001-2011 9.17–9.19 (检定证书 / 不合格通知书);
+# - a calibration (校准) states values with their uncertainty, no conformity and no validity;
+#   a recalibration date is given only when the customer asks for it (建议复校日期): JJF 1071-2010
+#   (校准规范编写规则, 复校时间间隔), JJF 1139 (the interval is the user's to set).
+RULE_VERIFICATION_VERDICT = "JJF 1001-2011 9.17/9.19, 计量检定印、证管理办法 第五、六条"
+RULE_CALIBRATION_NO_VERDICT = "JJF 1071-2010, JJF 1139 (校准不判定合格与否、不给有效期)"
+
+
+def calibration_apart_reasons(
+    kind: str, performed_on: dt.date | None, passed, valid_until: dt.date | None, recalibration_due: dt.date | None
+) -> list[tuple[str, str]]:
+    """What a verification or a calibration may state, by kind (the rule named in each reason).
+    The database enforces the same (CalibrationEvent's check constraints)."""
+    Kind = models.CalibrationEvent.Kind
+    reasons: list[tuple[str, str]] = []
+    if kind == Kind.VERIFICATION:
+        if passed is None:
+            reasons.append(("passed", f"{RULE_VERIFICATION_VERDICT}: a verification (检定) states its verdict, 合格 or 不合格"))
+        elif passed and valid_until is None:
+            reasons.append(
+                ("valid_until", f"{RULE_VERIFICATION_VERDICT}: a passed verification (检定证书) states its validity (有效期至)")
+            )
+        elif not passed and valid_until is not None:
+            reasons.append(
+                (
+                    "valid_until",
+                    f"{RULE_VERIFICATION_VERDICT}: a failed verification yields a 检定结果通知书, which states no validity",
+                )
+            )
+        if recalibration_due is not None:
+            reasons.append(
+                (
+                    "recalibration_due",
+                    f"{RULE_CALIBRATION_NO_VERDICT}: a recalibration date (建议复校日期) belongs to a calibration",
+                )
+            )
+    elif kind == Kind.CALIBRATION:
+        if passed is not None:
+            reasons.append(("passed", f"{RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no verdict (合格/不合格)"))
+        if valid_until is not None:
+            reasons.append(
+                (
+                    "valid_until",
+                    f"{RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no validity; "
+                    "give the customer's recalibration date (建议复校日期) instead",
+                )
+            )
+    if valid_until is not None and performed_on is not None and valid_until < performed_on:
+        reasons.append(("valid_until", f"{valid_until} is before the verification date {performed_on}"))
+    if recalibration_due is not None and performed_on is not None and recalibration_due <= performed_on:
+        reasons.append(("recalibration_due", f"{recalibration_due} is not after the calibration date {performed_on}"))
+    return reasons
+
+
 def event_refusals(
     actor: Actor | None,
     *,
@@ -257,10 +314,12 @@ def event_refusals(
     standards=(),
     before=None,
     today: dt.date | None = None,
+    statement: tuple | None = None,
 ) -> tuple[list, list]:
     """(forbidden, invalid): every reason the event may not be written, split into who may
     write it and what it says. ``actor`` None is the platform itself (a signed workflow);
-    ``before`` is the event as stored, for an update."""
+    ``before`` is the event as stored, for an update; ``statement`` (passed, valid_until,
+    recalibration_due) is what the event states, judged by ``calibration_apart_reasons``."""
     today = today or timezone.localdate()
     standards = list(standards)
     # An update is judged on what it changes: correcting the results of an old event does
@@ -281,6 +340,8 @@ def event_refusals(
     )
     forbidden: list[tuple[str, str]] = []
     invalid: list[tuple[str, str]] = []
+    if statement is not None:
+        invalid.extend(calibration_apart_reasons(kind, performed_on, *statement))
     if actor is not None:
         probe = models.CalibrationEvent(instrument=instrument, performer=performer)
         if not EVENT_POLICY.writable(actor, probe):
@@ -417,6 +478,7 @@ def check_event(actor: Actor | None, event: models.CalibrationEvent, standards, 
         person=event.person,
         standards=standards,
         before=before,
+        statement=(event.passed, event.valid_until, event.recalibration_due),
     )
     if forbidden:
         raise Refused(forbidden, forbidden=True)
@@ -461,9 +523,10 @@ def update_event(actor: Actor | None, event: models.CalibrationEvent, values: di
 def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) -> list[tuple[int, str, str]]:
     """(event id, field, reason) for stored events that break the rules every write path
     shares (``event_refusals``), checked set-based for bulk paths (``jiliang import``):
-    dated in the future; a mandatory verification by an institution that may not perform
-    it (计量法 第二十条, the rules the apps above register); a signer who does not work for
-    the performer. Written rows are
+    dated in the future; a verdict or validity its kind may not state
+    (``calibration_apart_reasons``); a mandatory verification by an institution that may not
+    perform it (计量法 第二十条, the rules the apps above register); a signer who does not work
+    for the performer. Written rows are
     checked inside the import's transaction, so a refusal leaves nothing behind.
 
     The engine's standard-in-force verdicts and the signers' qualifications are not
@@ -483,6 +546,17 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
         )
         for rule in STORED_EVENT_RULES:
             found += rule(mandatory)
+        found += [
+            (pk, field, reason)
+            for pk, kind, day, passed, until, due in events.filter(
+                Q(kind=Kind.CALIBRATION, passed__isnull=False)
+                | Q(kind=Kind.CALIBRATION, valid_until__isnull=False)
+                | Q(kind=Kind.VERIFICATION, passed=True, valid_until__isnull=True)
+                | Q(kind=Kind.VERIFICATION, passed=False, valid_until__isnull=False)
+                | Q(kind=Kind.VERIFICATION, recalibration_due__isnull=False)
+            ).values_list("pk", "kind", "performed_on", "passed", "valid_until", "recalibration_due")
+            for field, reason in calibration_apart_reasons(kind, day, passed, until, due)
+        ]
         found += [
             (pk, "person", "must work for the performing organisation")
             for pk in events.filter(person__isnull=False)

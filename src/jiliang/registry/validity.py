@@ -122,6 +122,24 @@ def event_verdicts(event_ids, date: dt.date) -> dict[int, dict]:
     return out
 
 
+def good_until(event_ids) -> dict[int, dt.date]:
+    """Per event id: the last day it counts as a good link in a chain (inclusive), by the one
+    rule (``graph.good_until_days``): a verification's validity, a calibration's
+    recalibration date or its standard's recalibration plan. Events not in the snapshot are left out."""
+    engine = current_graph().engine
+    wanted = list(dict.fromkeys(int(i) for i in event_ids))
+    try:
+        rows = engine.rows_of_event_ids(wanted)
+    except TraceabilityInputError:  # one is not in the snapshot (deleted meanwhile): one by one
+        known = []
+        for pk in wanted:
+            with contextlib.suppress(TraceabilityInputError):
+                engine.rows_of_event_ids([pk])
+                known.append(pk)
+        wanted, rows = known, engine.rows_of_event_ids(known) if known else np.zeros(0, np.int64)
+    return {pk: loader.from_day(int(day) - 1) for pk, day in zip(wanted, engine.valid_until[rows].tolist())}
+
+
 def standard_verdicts(standard_ids, date: dt.date) -> dict[int, dict]:
     """Per measurement-standard id: in force on the date (approved, active, not out of
     tolerance, its devices traceable), with reasons."""

@@ -76,7 +76,12 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
                     "certificate_number": event.certificate_number,
                     "kind": event.kind,
                     "performed_on": event.performed_on.isoformat(),
-                    "valid_until": event.valid_until.isoformat(),
+                    # A verification's validity; a calibration has none, only the customer's
+                    # recalibration date; good_until is what the chain counts it for
+                    # (registry.graph.good_until_days says which rule).
+                    "valid_until": event.valid_until.isoformat() if event.valid_until else None,
+                    "recalibration_due": event.recalibration_due.isoformat() if event.recalibration_due else None,
+                    "good_until": loader.from_day(link.valid_until - 1).isoformat(),
                     "passed": event.passed,
                     "uncertainty": event.uncertainty,
                 },

@@ -347,12 +347,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
-def _valid_until(instrument: reg.Instrument, on: dt.date, passed: bool) -> dt.date:
+def _valid_until(instrument: reg.Instrument, on: dt.date, passed: bool) -> dt.date | None:
     """The end of a passed verification: the period, or the service life of a first-only
     limited-life item — the instrument's own when shorter (registry.services.PERIOD_RULE keeps
     it within the JJG's maximum); a 失准报废 item stays valid until it fails."""
     if not passed:
-        return on  # a failed instrument may not be used until repaired and verified again
+        # A failed verification yields a 检定结果通知书, which states no validity (计量检定印、证
+        # 管理办法 第六条): the instrument may not be used until repaired and verified again.
+        return None
     item = instrument.catalog_item
     if item.management_mode == reg.CatalogItem.Mode.PERIODIC:
         return add_months(on, instrument.period_months or item.period_months) - dt.timedelta(days=1)
@@ -384,7 +386,16 @@ def record_verification(
     # The rules every event write passes (registry.services): the institution's reach, the
     # date, who may verify. The standard and the signatories are judged in full below.
     forbidden, invalid = registry_services.event_refusals(
-        None, instrument=instrument, performer=institution, kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on
+        None,
+        instrument=instrument,
+        performer=institution,
+        kind=reg.CalibrationEvent.Kind.VERIFICATION,
+        performed_on=performed_on,
+        statement=(
+            passed,
+            _valid_until(instrument, performed_on, passed) if instrument.catalog_item else None,
+            None,
+        ),
     )
     reasons.extend(forbidden + invalid)
     try:

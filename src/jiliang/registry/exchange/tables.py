@@ -116,6 +116,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "valid_until",
             "status",
             "published",
+            "recalibration_months",
         ),
         key=("certificate_number",),
         refs=_refs(holder="organisations", field="fields", issuing_department="organisations"),
@@ -214,6 +215,7 @@ TABLE_LIST: tuple[Table, ...] = (
             "passed",
             "results",
             "uncertainty",
+            "recalibration_due",
         ),
         key=("certificate_number",),
         refs=_refs(

@@ -1,4 +1,5 @@
 from django.db import migrations, models
+from django.db.models.functions import Coalesce
 
 
 def fill(apps, schema_editor):
@@ -8,7 +9,10 @@ def fill(apps, schema_editor):
     latest = (
         CalibrationEvent.objects.filter(instrument=models.OuterRef("pk"), kind="verification")
         .order_by("-performed_on", "-id")
-        .values("valid_until")[:1]
+        # valid_until was required when this ran; since 0011 a failed verification has none
+        # and ends validity on its own date (models.latest_verification_until): same result.
+        .annotate(until=Coalesce("valid_until", "performed_on"))
+        .values("until")[:1]
     )
     Instrument.objects.update(verified_until=models.Subquery(latest))
 

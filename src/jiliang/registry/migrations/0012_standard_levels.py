@@ -29,7 +29,7 @@ def report(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0010_people_registration")]
+    dependencies = [("registry", "0011_calibration_apart")]
 
     operations = [
         migrations.AddField(

@@ -260,7 +260,7 @@ def create_inspection(
                     {
                         "instrument": link["instrument"]["code"],
                         "certificate": (link["event"] or {}).get("certificate_number", ""),
-                        "valid_until": (link["event"] or {}).get("valid_until", ""),
+                        "valid_until": (link["event"] or {}).get("valid_until") or (link["event"] or {}).get("good_until", ""),
                     }
                     for link in chain["links"][:6]
                 ],

@@ -69,7 +69,7 @@ class ReviewSerializer(serializers.Serializer):
 class VerificationRecordSerializer(serializers.ModelSerializer):
     instrument = serializers.IntegerField(source="event.instrument_id", read_only=True)
     performed_on = serializers.DateField(source="event.performed_on", read_only=True)
-    valid_until = serializers.DateField(source="event.valid_until", read_only=True)
+    valid_until = serializers.DateField(source="event.valid_until", read_only=True, allow_null=True)  # none on a 检定结果通知书
     passed = serializers.BooleanField(source="event.passed", read_only=True)
 
     class Meta:

@@ -48,7 +48,7 @@ def _print_chain(doc: dict) -> None:
     nodes = {}
     for k, link in enumerate(doc["links"]):
         event = link["event"]
-        what = "—" if event is None else f"{event['certificate_number']} {event['performed_on']}→{event['valid_until']}"
+        what = "—" if event is None else f"{event['certificate_number']} {event['performed_on']}→{event['good_until']}"
         standards = ", ".join(f"{s['name']} {s['certificate_number']}".strip() for s in link["standards"]) or "—"
         problems = "; ".join(r["label"] for r in link["reasons"])
         style = "red" if link["is_break"] else ("yellow" if problems else "")
