@@ -106,7 +106,9 @@ def issue_signing_key(
     key = pki.generate_private_key()
     made = pki.issue_signing_certificate(
         material,
-        f"{organisation.name} DCC signing",
+        # X.509 caps a common name at 64 (RFC 5280 ub-common-name; the library counts UTF-8 bytes):
+        # a long name is cut, the credit code in the organisation field identifies.
+        f"{organisation.name.encode()[:52].decode(errors='ignore')} DCC signing",
         organisation=organisation.credit_code,
         not_before=now - dt.timedelta(minutes=5),
         valid_days=valid_days,

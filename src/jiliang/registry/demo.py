@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -1004,14 +1003,20 @@ def _analyse() -> None:
 DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
 
 
-def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> dict[str, tuple[str, str]]:
-    """Migrate, fill an empty database with the demo province, and create the demo logins."""
+def prepare_demo(instruments: int = 100_000, seed: int = 2035, activity: bool = True) -> dict[str, tuple[str, str]]:
+    """Migrate, fill an empty database with the demo province, and create the demo logins;
+    with ``activity`` plant every capability's records too (else: ``demo_activity.start_in_background``)."""
     call_command("migrate", interactive=False, verbosity=0)
+    report = None
     if registry_is_empty():
         print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)
-        generate(instruments=instruments, seed=seed, progress=True)
-    User = get_user_model()
-    username, password = DEMO_LOGINS["administrator"]
-    if not User.objects.filter(username=username).exists():
-        User.objects.create_superuser(username, "admin@example.org", password)
+        report = generate(instruments=instruments, seed=seed, progress=True)
+    from . import demo_activity, demo_roles  # a user for every role, then every capability's records
+
+    cast = demo_roles.create_demo_users()
+    planted = report.defects.out_of_tolerance_standard if report else ""
+    if activity:
+        demo_activity.fill_activity(cast, planted)
+    else:
+        demo_activity.start_in_background(planted)
     return DEMO_LOGINS

@@ -306,7 +306,12 @@ def record_verification(
     # The rules every event write passes (registry.services): the institution's reach, the
     # date, who may verify. The standard and the signatories are judged in full below.
     forbidden, invalid = registry_services.event_refusals(
-        None, instrument=instrument, performer=institution, kind=reg.CalibrationEvent.Kind.VERIFICATION, performed_on=performed_on
+        None,
+        instrument=instrument,
+        performer=institution,
+        kind=reg.CalibrationEvent.Kind.VERIFICATION,
+        performed_on=performed_on,
+        passed=passed,
     )
     reasons.extend(forbidden + invalid)
     try:

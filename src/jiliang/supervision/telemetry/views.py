@@ -84,6 +84,34 @@ def _credit_by_owner(owner_ids) -> dict[int, dict]:
     return {r["owner_id"]: {"score": round(r["score"], 3), "cases": r["cases"], "confirmed": r["confirmed"]} for r in rows}
 
 
+@require_GET
+def home(request):
+    """What online monitoring is, for everyone; the fleet's figures; the alerts of the
+    actor's region for those the policy lets open them; an owner's own devices."""
+    from .models import Device, Reading
+
+    actor = actor_for(request.user)
+    context = {
+        "devices": Device.objects.filter(active=True).count(),
+        "kinds": list(Device.objects.filter(active=True).order_by().values_list("kind").annotate(n=Count("id")).order_by("kind")),
+        "readings": Reading.objects.count(),
+        "opens_alerts": ALERTS.opens_alerts(actor),
+        "own_devices": None,
+    }
+    if context["opens_alerts"]:
+        scope = ALERTS.visible(actor, Alert.objects.all())
+        counts = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
+        context["alert_counts"] = [(value, label, counts.get(value, 0)) for value, label in Alert.Status.choices]
+        context["recent"] = list(scope.select_related("instrument", "owner", "region").order_by("-created_at", "-id")[:5])
+    if actor.organisation_scoped:
+        context["own_devices"] = list(
+            Device.objects.filter(instrument__owner_id=actor.organisation_id)
+            .select_related("instrument")
+            .order_by("instrument__code")[:50]
+        )
+    return render(request, "telemetry/home.html", context)
+
+
 @login_required
 @require_GET
 def alert_list(request):

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from jiliang.registry.demo import prepare_demo
+from jiliang.registry.demo_roles import demo_logins, print_logins
 from jiliang.server import add_server_arguments, serve
 
 
@@ -16,9 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2035)
 
     def handle(self, *args, host, port, workers, instruments, seed, **options):
-        logins = prepare_demo(instruments=instruments, seed=seed)
+        # The users now; the records of every capability in a process beside the server.
+        prepare_demo(instruments=instruments, seed=seed, activity=False)
         self.stdout.write(f"Jiliang demo province is ready: http://{host}:{port}/")
-        for role, (username, password) in logins.items():
-            self.stdout.write(f"  {role:<14} {username} / {password}")
         self.stdout.flush()
+        print_logins(demo_logins())  # also on the sign-in page of this demo
         serve(host, port, workers=workers)
