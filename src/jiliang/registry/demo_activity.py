@@ -92,7 +92,23 @@ def start_in_background(planted: str = "") -> subprocess.Popen:
         "print('演示数据已就绪 demo activity ready', flush=True)"
     )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "jiliang.settings"))
-    return subprocess.Popen([sys.executable, "-W", "ignore", "-c", code], env=env)
+    global background
+    background = subprocess.Popen([sys.executable, "-W", "ignore", "-c", code], env=env)
+    return background
+
+
+background: subprocess.Popen | None = None  # the filling process of this demo, if one was started
+
+
+def stop_background(timeout: float = 10.0) -> None:
+    """End the filling process with the demo (its step in progress rolls back; the next
+    start completes what is missing)."""
+    if background is not None and background.poll() is None:
+        background.terminate()
+        try:
+            background.wait(timeout)
+        except subprocess.TimeoutExpired:
+            background.kill()
 
 
 # -- certificates ----------------------------------------------------------------------

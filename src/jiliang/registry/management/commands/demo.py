@@ -1,7 +1,10 @@
 """`jiliang demo`: create, fill and serve the demo province (jiliang.registry.demo)."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
+from jiliang.registry import demo_activity
 from jiliang.registry.demo import prepare_demo
 from jiliang.registry.demo_roles import demo_logins, print_logins
 from jiliang.server import add_server_arguments, serve
@@ -22,4 +25,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Jiliang demo province is ready: http://{host}:{port}/")
         self.stdout.flush()
         print_logins(demo_logins())  # also on the sign-in page of this demo
-        serve(host, port, workers=workers)
+        master = os.getpid()
+        try:
+            serve(host, port, workers=workers)
+        finally:
+            if os.getpid() == master:  # not in a forked server worker unwinding its stack
+                demo_activity.stop_background()
