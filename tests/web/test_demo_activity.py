@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from jiliang import policies
 from jiliang.accounts.models import Membership
@@ -82,7 +83,8 @@ def test_the_logins_table_names_role_login_password_and_what_to_try(demo):
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=220)
-    print_logins(demo_logins(), console)
+    with translation.override("zh-hans"):  # the terminal's table is in the UI's first language
+        print_logins(demo_logins(), console)
     out = console.file.getvalue()
     for spec in ROLES:
         assert re.search(rf"│ {re.escape(spec.username)}\s+│ {DEMO_PASSWORD}", out), spec.username
