@@ -57,8 +57,9 @@ def test_demo_serves_a_fresh_province_and_keeps_it(tmp_path):
 
     def pages(port):
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).status == 200
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=5).status == 200
-        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).read().decode()
+        # The demo's records are being planted beside the server meanwhile: a generous timeout.
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=30).status == 200
+        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=30).read().decode()
         assert 'id="demo-logins"' in login and "province-admin" in login
 
     first = _run_demo(data, pages)

@@ -20,9 +20,9 @@ from django.test import Client
 from django.utils import translation
 
 from jiliang import policies
+from jiliang.accounts.demo_logins import DEMO_GROUP, DEMO_PASSWORD, ROLES, demo_logins, print_logins
 from jiliang.accounts.models import Membership
 from jiliang.registry import models as reg
-from jiliang.registry.demo_roles import DEMO_GROUP, DEMO_PASSWORD, ROLES, demo_logins, print_logins
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.utils import timezone
 
     from jiliang.accounts.roles import clear_region_cache
+    from jiliang.console import demo_activity, demo_roles
     from jiliang.registry import demo as generator
-    from jiliang.registry import demo_activity, demo_roles
 
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
         with transaction.atomic():

@@ -20,7 +20,7 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True  # a signed-in visitor goes on to its page
 
     def get_context_data(self, **kwargs):
-        from jiliang.registry.demo_roles import demo_logins
+        from .demo_logins import demo_logins
 
         # Only a demo's database has the demo group: anywhere else the list is empty.
         return super().get_context_data(**kwargs) | {"demo_logins": demo_logins()}

@@ -1000,23 +1000,12 @@ def _analyse() -> None:
         cursor.execute("ANALYZE")
 
 
-DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
-
-
-def prepare_demo(instruments: int = 100_000, seed: int = 2035, activity: bool = True) -> dict[str, tuple[str, str]]:
-    """Migrate, fill an empty database with the demo province, and create the demo logins;
-    with ``activity`` plant every capability's records too (else: ``demo_activity.start_in_background``)."""
+def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> GenerationReport | None:
+    """Migrate and fill an empty database with the demo province (the report, None when it
+    was there already). The users and the records of every capability are the demo
+    command's (jiliang.console: the registry does not reach up into the other apps)."""
     call_command("migrate", interactive=False, verbosity=0)
-    report = None
     if registry_is_empty():
         print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)
-        report = generate(instruments=instruments, seed=seed, progress=True)
-    from . import demo_activity, demo_roles  # a user for every role, then every capability's records
-
-    cast = demo_roles.create_demo_users()
-    planted = report.defects.out_of_tolerance_standard if report else ""
-    if activity:
-        demo_activity.fill_activity(cast, planted)
-    else:
-        demo_activity.start_in_background(planted)
-    return DEMO_LOGINS
+        return generate(instruments=instruments, seed=seed, progress=True)
+    return None

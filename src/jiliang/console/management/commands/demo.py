@@ -1,12 +1,13 @@
-"""`jiliang demo`: create, fill and serve the demo province (jiliang.registry.demo)."""
+"""`jiliang demo`: create, fill and serve the demo province (jiliang.registry.demo), with a
+user for every role (demo_roles) and the records of every capability (demo_activity)."""
 
 import os
 
 from django.core.management.base import BaseCommand
 
-from jiliang.registry import demo_activity
+from jiliang.accounts.demo_logins import demo_logins, print_logins
+from jiliang.console import demo_activity, demo_roles
 from jiliang.registry.demo import prepare_demo
-from jiliang.registry.demo_roles import demo_logins, print_logins
 from jiliang.server import add_server_arguments, serve
 
 
@@ -20,8 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2035)
 
     def handle(self, *args, host, port, workers, instruments, seed, **options):
-        # The users now; the records of every capability in a process beside the server.
-        prepare_demo(instruments=instruments, seed=seed, activity=False)
+        report = prepare_demo(instruments=instruments, seed=seed)
+        # A user for every role now; the records of every capability in a process beside the server.
+        demo_roles.create_demo_users()
+        demo_activity.start_in_background(report.defects.out_of_tolerance_standard if report else "")
         self.stdout.write(f"Jiliang demo province is ready: http://{host}:{port}/")
         self.stdout.flush()
         print_logins(demo_logins())  # also on the sign-in page of this demo
