@@ -27,7 +27,7 @@ OWNERS = {
     "uncertainty": "jiliang.calculations",
     "due": "jiliang.verification",
     "coverage": "jiliang.verification",
-    "demo": "jiliang.registry",
+    "demo": "jiliang.console",  # it makes users and records of every app: the top of the layers
     "generate": "jiliang.registry",
     "import_registry": "jiliang.registry",
     "export_registry": "jiliang.registry",

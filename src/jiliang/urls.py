@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/verification/", include("jiliang.verification.api.urls")),
     path("certificates/", include("jiliang.certificates.urls")),
     path("telemetry/", include("jiliang.supervision.telemetry.urls")),
+    path("traceability/", include("jiliang.traceability.urls")),
     path("prepack/", include("jiliang.supervision.prepack.urls")),
     path("comparisons/", include("jiliang.comparisons.urls")),
     path("verification/", include("jiliang.verification.urls")),

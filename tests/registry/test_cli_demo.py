@@ -1,6 +1,7 @@
 """`jiliang demo` end to end: a fresh data folder, migrate, generate, serve, print the logins."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -44,7 +45,9 @@ def _run_demo(data_dir, check) -> str:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
-    assert "admin / jiliang-demo" in output
+    # The logins table: every role's login with the demo password.
+    for login in ("admin", "province-admin", "county-admin", "inspector", "institute", "enterprise", "public"):
+        assert re.search(rf"│ {login}\s+│ jiliang-demo", output), login
     return output
 
 
@@ -54,7 +57,10 @@ def test_demo_serves_a_fresh_province_and_keeps_it(tmp_path):
 
     def pages(port):
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).status == 200
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=5).status == 200
+        # The demo's records are being planted beside the server meanwhile: a generous timeout.
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=30).status == 200
+        login = urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=30).read().decode()
+        assert 'id="demo-logins"' in login and "province-admin" in login
 
     first = _run_demo(data, pages)
     assert "Generating the demo province" in first

@@ -188,8 +188,9 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     # The owner sees its certificate; another enterprise does not.
     assert clients["enterprise"].get(done["Location"]).status_code == 200
     assert clients["other_enterprise"].get(done["Location"]).status_code == 404
-    # A fail gives the notice of non-conformity.
+    # A fail gives the notice of non-conformity (another day: the same day's result is recorded once).
     form["passed"] = "0"
+    form["performed_on"] = str(p.today - 2 * DAY)
     failed = verifier.post(f"{V}institution/record/", form)
     assert "检定结果通知书" in _text(verifier.get(failed["Location"]))
     # A standard outside the range and bad fields: every reason at once.
@@ -299,3 +300,87 @@ def test_each_role_opens_its_pages_and_no_others(province, clients):
     assert clients["verifier"].post(f"{V}enterprise/register/", {"code": "x"}).status_code == 403
     assert clients["enterprise"].post(f"{V}institution/record/", {}).status_code == 403
     assert clients["enterprise"].post(f"{V}administrator/review/1/", {"decision": "approve"}).status_code == 403
+
+
+def _recording(province):
+    p = province
+    staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
+    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    services.review_registration(services.register_instrument(scale.owner, scale), approve=True)
+    form = {
+        "instrument": scale.code,
+        "standard": p.county_scale.pk,
+        "performed_on": str(p.today - DAY),
+        "passed": "1",
+        "verifier": staff[0].pk,
+        "checker": staff[1].pk,
+        "approver": staff[2].pk,
+    }
+    return scale, form
+
+
+def _token(page: str) -> str:
+    import re
+
+    return re.search(r'name="submission" value="([^"]+)"', page).group(1)
+
+
+def test_the_verification_form_sent_twice_records_one_certificate(province, clients):
+    scale, form = _recording(province)
+    verifier = clients["verifier"]
+    token = _token(_text(verifier.get(f"{V}institution/")))
+    first = verifier.post(f"{V}institution/record/", {**form, "submission": token})
+    assert first.status_code == 302
+    # The same form again (a double click, a reload): shown the record made, nothing new written.
+    again = verifier.post(f"{V}institution/record/", {**form, "submission": token})
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert VerificationRecord.objects.count() == 1
+    assert reg.CalibrationEvent.objects.filter(instrument=scale).count() == 1
+    # A fresh form with the same result (same instrument, kind, day, institution): refused, the rule named.
+    fresh = _token(_text(verifier.get(f"{V}institution/")))
+    duplicate = verifier.post(f"{V}institution/record/", {**form, "submission": fresh})
+    assert duplicate.status_code == 400 and "registry.event.unique" in _text(duplicate)
+    assert VerificationRecord.objects.count() == 1
+    # A refused form keeps no token: corrected, it is sent again and recorded.
+    corrected = verifier.post(f"{V}institution/record/", {**form, "submission": fresh, "performed_on": str(province.today)})
+    assert corrected.status_code == 302 and VerificationRecord.objects.count() == 2
+
+
+def test_the_write_service_refuses_a_true_duplicate_with_the_rule(province):
+    from jiliang.registry import services as registry_services
+
+    scale, _form = _recording(province)
+    event = province.verify(scale, province.today - DAY, province.today + 300 * DAY)
+    twin = reg.CalibrationEvent(
+        instrument=scale, performer=event.performer, kind=event.kind, performed_on=event.performed_on, passed=True
+    )
+    with pytest.raises(registry_services.Refused, match="registry.event.unique"):
+        registry_services.check_event(None, twin, [])
+    # After a failed verification the same day, the re-verification of the repaired instrument is recorded.
+    event.passed = False
+    event.save()
+    registry_services.check_event(None, twin, [])
+
+
+def test_the_institution_issues_the_digital_certificate_from_the_record_page(province, clients):
+    from jiliang.certificates import keys
+    from jiliang.certificates.models import Certificate
+
+    keys.init_authority()
+    _scale, form = _recording(province)
+    verifier = clients["verifier"]
+    done = verifier.post(f"{V}institution/record/", form)
+    record_url = done["Location"]
+    page = _text(verifier.get(record_url))
+    assert "签发数字证书" in page and f'action="{record_url}certificate/"' in page
+    # The owner sees the record but not the button, and may not issue.
+    assert "签发数字证书" not in _text(clients["enterprise"].get(record_url))
+    assert clients["enterprise"].post(f"{record_url}certificate/").status_code == 403
+    issued = verifier.post(f"{record_url}certificate/")
+    cert = Certificate.objects.get()
+    assert issued.status_code == 302 and issued["Location"] == f"/certificates/{cert.number}/"
+    assert cert.number == VerificationRecord.objects.get().number
+    assert {s["role"] for s in cert.signers} == {"verifier", "checker", "approver"}
+    # The record page now links to the certificate instead of offering it again.
+    page = _text(verifier.get(record_url))
+    assert f"/certificates/{cert.number}/" in page and f'action="{record_url}certificate/"' not in page

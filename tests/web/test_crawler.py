@@ -129,6 +129,7 @@ PAGES = {
     "prepack:publish": (lambda p: {"pk": p.objects["inspection"].pk}, post_only()),
     "prepack:report-pdf": (lambda p: {"pk": p.objects["inspection"].pk}, everyone()),
     # Telemetry: the device upload, and the alerts of the administrator's region.
+    "telemetry:home": (None, everyone()),
     "telemetry:upload": (None, post_only()),
     "telemetry:alert-list": (None, only(SUPERVISORS)),
     "telemetry:alert-detail": (lambda p: {"pk": p.objects["alert"].pk}, only(SUPERVISORS)),
@@ -159,6 +160,9 @@ PAGES = {
     "verification:import-template": (None, only({"enterprise_user"})),
     "verification:institution": (None, only({"institution_staff"})),
     "verification:record-create": (None, post_only()),
+    "verification:issue-dcc": (lambda p: {"pk": p.objects["record"].pk}, post_only()),
+    # Impact and recall: the administrations, auditors and the standards' holders.
+    "traceability:recall": (None, only(SUPERVISORS | {"institution_staff"})),
     "verification:record": (
         lambda p: {"pk": p.objects["record"].pk},
         lambda p: scoped(

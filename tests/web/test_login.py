@@ -126,3 +126,9 @@ def test_logout_asks_on_get_and_signs_out_on_post(client, enterprise_user):
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302 and response["Location"] == reverse("registry:home")
     assert SESSION_KEY not in client.session
+
+
+def test_the_sign_in_page_of_an_instance_that_is_not_a_demo_lists_no_logins(enterprise_user):
+    # Users exist, but no demo made them (no demo group in this database): no table, no password.
+    page = Client().get(reverse("accounts:login")).content.decode()
+    assert 'id="demo-logins"' not in page and "jiliang-demo" not in page

@@ -19,6 +19,12 @@ class SignInView(auth_views.LoginView):
     authentication_form = PageLoginForm
     redirect_authenticated_user = True  # a signed-in visitor goes on to its page
 
+    def get_context_data(self, **kwargs):
+        from .demo_logins import demo_logins
+
+        # Only a demo's database has the demo group: anywhere else the list is empty.
+        return super().get_context_data(**kwargs) | {"demo_logins": demo_logins()}
+
 
 class SignOutView(auth_views.LogoutView):
     """GET asks for confirmation (a link must not sign anyone out); POST signs out."""

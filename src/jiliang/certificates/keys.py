@@ -148,7 +148,10 @@ def issue_signing_key(
     now = now or timezone.now()
     material, ca_pass = ca_material(ca)
     key = pki.generate_private_key(ca.algorithm)
-    common_name = person.name if person is not None else f"{organisation.name} DCC signing"
+    # X.509 caps a common name at 64 (RFC 5280 ub-common-name; the library counts UTF-8 bytes):
+    # a long name is cut, the credit code in the organisation field identifies.
+    name = person.name if person is not None else f"{organisation.name.encode()[:52].decode(errors='ignore')} DCC signing"
+    common_name = name.encode()[:64].decode(errors="ignore")
     try:
         made = pki.issue_signing_certificate(
             material,

@@ -487,4 +487,20 @@ def enterprise_context(actor: Actor, user, days: int) -> dict:
         "registration_rows": [(label, registrations.get(value, 0)) for value, label in Registration.Status.choices],
         "due": due_summary(days=days, owner_id=organisation.pk, limit=20),
         "days": days,
+        "recall_notices": recall_notices(organisation.pk),
     }
+
+
+def recall_notices(owner_id: int, limit: int = 10) -> list:
+    """The recall notices addressed to the owner (traceability.create_recall), newest first,
+    with the instruments to have re-verified or re-calibrated."""
+    from jiliang.traceability.models import RecallNotice
+
+    notices = list(
+        RecallNotice.objects.filter(owner_id=owner_id)
+        .select_related("recall__standard")
+        .order_by("-recall__created_at", "-id")[:limit]
+    )
+    for notice in notices:
+        notice.instrument_codes = list(notice.items.order_by("instrument_id").values_list("instrument__code", flat=True)[:20])
+    return notices

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
+from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
+from jiliang.traceability.views import may_open_recalls
 
 EVERYONE = frozenset({ANONYMOUS, PUBLIC, NATIONAL, REGION_ADMIN, AUDITOR, STAFF, ENTERPRISE})
 SIGNED_IN_ROLES = EVERYONE - {ANONYMOUS, PUBLIC}  # the roles with a dashboard
@@ -58,6 +60,14 @@ WORK = [
         allowed=INSPECTION_POLICY.may_create,
     ),
     Link("portal:complaints", _("投诉处理"), SUPERVISORS, ("portal:complaints", "portal:complaint")),
+    Link(
+        "telemetry:alert-list",
+        _("监测预警"),
+        SUPERVISORS,
+        ("telemetry:alert-list", "telemetry:alert-detail"),
+        allowed=ALERT_POLICY.opens_alerts,
+    ),
+    Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
 ]
 
 PUBLIC_SERVICES = [
@@ -65,6 +75,7 @@ PUBLIC_SERVICES = [
     Link("certificates:check", _("证书核验"), EVERYONE, ("certificates:*",)),
     Link("comparisons:public", _("计量比对"), EVERYONE, ("comparisons:public",)),
     Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
+    Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
 ]
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -1113,17 +1112,12 @@ def _analyse() -> None:
         cursor.execute("ANALYZE")
 
 
-DEMO_LOGINS = {"administrator": ("admin", "jiliang-demo")}
-
-
-def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> dict[str, tuple[str, str]]:
-    """Migrate, fill an empty database with the demo province, and create the demo logins."""
+def prepare_demo(instruments: int = 100_000, seed: int = 2035) -> GenerationReport | None:
+    """Migrate and fill an empty database with the demo province (the report, None when it
+    was there already). The users and the records of every capability are the demo
+    command's (jiliang.console: the registry does not reach up into the other apps)."""
     call_command("migrate", interactive=False, verbosity=0)
     if registry_is_empty():
         print(f"Generating the demo province ({instruments:,} instruments)…", flush=True)
-        generate(instruments=instruments, seed=seed, progress=True)
-    User = get_user_model()
-    username, password = DEMO_LOGINS["administrator"]
-    if not User.objects.filter(username=username).exists():
-        User.objects.create_superuser(username, "admin@example.org", password)
-    return DEMO_LOGINS
+        return generate(instruments=instruments, seed=seed, progress=True)
+    return None

@@ -131,6 +131,11 @@ class StandardPolicy(OwnedPolicy):
             return obj.holder.region_id in actor.region_ids()
         return actor.kind == STAFF and actor.organisation_id == obj.holder_id
 
+    def may_recall(self, actor, obj) -> bool:
+        """Who decides a recall of what a standard touched: the administration supervising
+        its holder's region (or the nation)."""
+        return actor.kind == NATIONAL or actor.supervises_region(obj.holder.region_id)
+
     def may_change_status(self, actor, obj) -> bool:
         return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and actor.supervises_region(obj.holder.region_id))
 

@@ -360,6 +360,8 @@ def event_refusals(
             invalid.extend(rule(instrument, performer, kind, performed_on))
     if person is not None and person.organisation_id != performer.pk:
         invalid.append(("person", "must work for the performing organisation"))
+    if {"performed_on", "kind"} & changed:
+        invalid.extend(duplicate_refusals(instrument, performer, kind, performed_on, statement[0] if statement else None, before))
     if (
         {"kind", "person", "performed_on"} & changed
         and kind == models.CalibrationEvent.Kind.VERIFICATION
@@ -382,6 +384,32 @@ def event_refusals(
                 why = ", ".join(str(r["label"]) for r in verdict["reasons"] if not r["warning"])
                 invalid.append(("standards_used", f"{standard.certificate_number} was not in force on {performed_on}: {why}"))
     return forbidden, invalid
+
+
+DUPLICATE_RULE = "registry.event.unique"
+
+
+def duplicate_refusals(instrument, performer, kind, performed_on, passed, before=None) -> list[tuple[str, str]]:
+    """Rule ``registry.event.unique``: one result per instrument, kind, day and performing
+    institution — a second is the same verification recorded twice (a form sent twice, a
+    file imported twice), not a second measurement. The one exception is a re-verification
+    the same day after a failed one (不合格 → repaired → verified again): a new result may
+    follow an existing failure, never a pass."""
+    same = models.CalibrationEvent.objects.filter(
+        instrument=instrument, performer=performer, kind=kind, performed_on=performed_on
+    ).exclude(pk=getattr(before, "pk", None))
+    if passed is not None:
+        same = same.exclude(passed=False)
+    existing = same.order_by("pk").values_list("certificate_number", flat=True).first()
+    if existing is None:
+        return []
+    return [
+        (
+            "performed_on",
+            f"{DUPLICATE_RULE}: {instrument.code} already has a {kind} by {performer.name} on {performed_on} "
+            f"({existing or 'no number'}); the same result is not recorded twice",
+        )
+    ]
 
 
 # The rules a signer of a mandatory verification follows, named in every refusal.

@@ -206,6 +206,25 @@ def validity_summary(date: dt.date, region_code: str | None = None) -> dict:
 # -- impact and recall ---------------------------------------------------------------
 
 
+def default_window(standard: reg.MeasurementStandard, found_on: dt.date, graph=None) -> tuple[dt.date, dt.date]:
+    """The period in doubt when a standard is found out of tolerance on ``found_on``: from
+    its last good calibration before that day (everything since rests on it) to that day.
+    The engine knows the calibration in force the day before; when that one failed (the
+    finding itself) the last passed calibration of its devices is the start."""
+    graph = graph or current_graph()
+    start, _ = graph.engine.default_window(graph.standard_index(standard.id), loader.to_day(found_on) - 1)
+    date_from = loader.from_day(start)
+    if date_from >= found_on - dt.timedelta(days=1):
+        last_good = (
+            reg.CalibrationEvent.objects.filter(instrument__standard=standard, passed=True, performed_on__lt=found_on)
+            .order_by("-performed_on")
+            .values_list("performed_on", flat=True)
+            .first()
+        )
+        date_from = last_good or standard.valid_from or date_from
+    return date_from, found_on
+
+
 def impact(
     standard: reg.MeasurementStandard,
     date_from: dt.date | None = None,
@@ -221,9 +240,8 @@ def impact(
     index = graph.standard_index(standard.id)
     if date_from is None or date_to is None:
         found = found_on or date_to or dt.date.today()
-        # The window opens at the last good calibration before the day it was found out.
-        start, _ = engine.default_window(index, loader.to_day(found) - 1)
-        date_from = date_from or loader.from_day(start)
+        default_from, _ = default_window(standard, found, graph=graph)
+        date_from = date_from or default_from
         date_to = date_to or found
     if date_from > date_to:
         raise ValueError("from: must not be after to")
@@ -271,6 +289,39 @@ def impact_document(found: dict, limit: int = 1000) -> dict:
     }
 
 
+class RecallRefused(ValueError):
+    """A recall the rules refuse; ``rule`` names the rule, the message says why."""
+
+    def __init__(self, rule: str, message: str):
+        self.rule = rule
+        super().__init__(f"{rule}: {message}")
+
+
+def recall_refusal(standard: reg.MeasurementStandard, date_from: dt.date, date_to: dt.date, result) -> RecallRefused | None:
+    """Why a recall of ``standard`` over [from, to] with this impact must not be issued:
+    a recall already covers that period (its notices are out: a second would send the same
+    owners the same work twice), or the period touches no calibration or verification
+    (a notice to nobody)."""
+    earlier = (
+        Recall.objects.filter(standard=standard, window_from__lte=date_from, window_to__gte=date_to)
+        .order_by("created_at")
+        .first()
+    )
+    if earlier is not None:
+        return RecallRefused(
+            "recall.repeat",
+            _("该计量标准在 %(start)s 至 %(end)s 期间已于 %(made)s 发出召回（第 %(id)s 号），不重复召回")
+            % {"start": earlier.window_from, "end": earlier.window_to, "made": earlier.created_at.date(), "id": earlier.pk},
+        )
+    if not result.events.size:
+        return RecallRefused(
+            "recall.no_effect",
+            _("%(start)s 至 %(end)s 期间没有使用该计量标准的检定或校准记录，召回不影响任何器具")
+            % {"start": date_from, "end": date_to},
+        )
+    return None
+
+
 @transaction.atomic
 def create_recall(
     standard: reg.MeasurementStandard,
@@ -286,6 +337,9 @@ def create_recall(
         raise ValueError("reason: a recall needs its reason")
     found = impact(standard, date_from, date_to, found_on)
     result = found["result"]
+    refusal = recall_refusal(standard, found["from"], found["to"], result)
+    if refusal is not None:
+        raise refusal
     recall = Recall.objects.create(
         standard=standard,
         window_from=found["from"],

@@ -16,6 +16,7 @@ urlpatterns = [
     path("institution/", views.institution, name="institution"),
     path("institution/record/", views.record, name="record-create"),
     path("records/<int:pk>/", views.record_detail, name="record"),
+    path("records/<int:pk>/certificate/", views.issue_dcc, name="issue-dcc"),
     path("registrations/<int:pk>/", views.registration_detail, name="registration"),
     path("registrations/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("administrator/", views.administrator, name="administrator"),

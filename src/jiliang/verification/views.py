@@ -18,11 +18,13 @@ visitor who is not signed in is sent to sign in. Every write is one use case of
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -251,8 +253,20 @@ def _institution_context(request, actor: Actor, **extra) -> dict:
         "people": reg.Person.objects.filter(organisation=institution).order_by("name", "id"),
         "today": timezone.localdate(),
         "form": {},
+        "submission": secrets.token_urlsafe(16),
         **extra,
     }
+
+
+# A form sent twice (a double click, a reload after a slow answer) carries the same
+# one-time token: the first records the result, the second is shown that record. The
+# token lives in the shared cache (a table of the database) long enough for any retry.
+SUBMISSION_SECONDS = 24 * 3600
+PENDING = "pending"
+
+
+def _submission_key(token: str) -> str:
+    return f"verification:submission:{token}"
 
 
 @require_GET
@@ -278,6 +292,29 @@ def record(request, actor):
         raise PermissionDenied("only a verifier (检定员) of the institution records results")
     institution = _organisation(actor)
     post = request.POST
+    token = post.get("submission", "").strip()[:64]
+    if token and not cache.add(_submission_key(token), PENDING, SUBMISSION_SECONDS):
+        done = cache.get(_submission_key(token))
+        if isinstance(done, int):
+            messages.info(request, _("该表单已提交过，检定结果只记录一次。"))
+            return redirect("verification:record", pk=done)
+        context = _institution_context(request, actor, refusals=[("submission", _("该表单正在提交，请稍候再刷新。"))], form=post)
+        return render(request, "verification/institution.html", context, status=409)
+    try:
+        response = _record(request, actor, institution, post)
+    except BaseException:
+        if token:
+            cache.delete(_submission_key(token))
+        raise
+    if token:
+        if response.status_code == 302:
+            cache.set(_submission_key(token), response.record_pk, SUBMISSION_SECONDS)
+        else:  # refused: the corrected form may be sent again with the same token
+            cache.delete(_submission_key(token))
+    return response
+
+
+def _record(request, actor, institution, post):
     problems: list[tuple[str, str]] = []
     code = post.get("instrument", "").strip()
     instrument = reg.Instrument.objects.filter(code=code).first() if code else None
@@ -310,7 +347,9 @@ def record(request, actor):
     except VerificationError as exc:
         context = _institution_context(request, actor, refusals=[(exc.field, exc.reason)], form=post)
         return render(request, "verification/institution.html", context, status=400)
-    return redirect("verification:record", pk=result.pk)
+    response = redirect("verification:record", pk=result.pk)
+    response.record_pk = result.pk
+    return response
 
 
 @require_GET
@@ -332,9 +371,45 @@ def record_detail(request, actor, pk):
     )
     if not RECORDS.visible(actor, VerificationRecord.objects.filter(pk=result.pk)).exists():
         raise Http404("no such record")
-    return render(
-        request, "verification/record.html", {"record": result, "event": result.event, "instrument": result.event.instrument}
+    from jiliang.certificates.models import Certificate
+    from jiliang.certificates.policies import POLICY as CERTIFICATES
+
+    certificate = Certificate.objects.filter(event=result.event).first()
+    if certificate is not None and not CERTIFICATES.may_view(actor, certificate):
+        certificate = None
+    context = {
+        "record": result,
+        "event": result.event,
+        "instrument": result.event.instrument,
+        "certificate": certificate,
+        # The signed DCC (数字证书) is issued by the institution that recorded the result.
+        "may_issue": certificate is None and CERTIFICATES.acts_for(actor, result.institution_id),
+    }
+    return render(request, "verification/record.html", context)
+
+
+@require_POST
+@role_required(STAFF, NATIONAL)
+def issue_dcc(request, actor, pk):
+    """签发数字证书: the DCC of a recorded result, signed by its three signatories with the
+    institution's key — the service the certificate API calls (certificates.services)."""
+    from jiliang.certificates import keys
+    from jiliang.certificates import services as certificates
+    from jiliang.certificates.policies import POLICY as CERTIFICATES
+    from jiliang.core.dcc.errors import DccError
+
+    result = get_object_or_404(
+        VerificationRecord.objects.select_related("event__performer", "verifier", "checker", "approver"), pk=pk
     )
+    if not CERTIFICATES.acts_for(actor, result.institution_id):
+        raise PermissionDenied(_("只有出具该检定结果的机构可以签发其数字证书"))
+    signers = [(result.verifier, "verifier"), (result.checker, "checker"), (result.approver, "approver")]
+    try:
+        cert = certificates.issue_certificate(result.event, signers, actor=request.user)
+    except (certificates.CertificateError, DccError, keys.KeyInfrastructureError) as exc:
+        messages.error(request, _("未能签发数字证书：%(reason)s") % {"reason": exc})
+        return redirect("verification:record", pk=result.pk)
+    return redirect("certificates:certificate", number=cert.number)  # the certificate page is the confirmation
 
 
 @require_GET

@@ -5,6 +5,7 @@ record findings, close or open a case) with the owner's credit from alert outcom
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -82,6 +83,38 @@ def _credit_by_owner(owner_ids) -> dict[int, dict]:
         )
     )
     return {r["owner_id"]: {"score": round(r["score"], 3), "cases": r["cases"], "confirmed": r["confirmed"]} for r in rows}
+
+
+@require_GET
+def home(request):
+    """What online monitoring is, for everyone; the fleet's figures; the alerts of the
+    actor's region for those the policy lets open them; an owner's own devices."""
+    from django.utils import timezone
+
+    from .models import Device
+
+    actor = actor_for(request.user)
+    active = Device.objects.filter(active=True)
+    context = {
+        "devices": active.count(),
+        "kinds": list(active.order_by().values_list("kind").annotate(n=Count("id")).order_by("kind")),
+        # The devices table is small; the readings table is not counted on a page anyone opens.
+        "reporting": active.filter(last_seen__gte=timezone.now() - dt.timedelta(days=1)).count(),
+        "opens_alerts": ALERTS.opens_alerts(actor),
+        "own_devices": None,
+    }
+    if context["opens_alerts"]:
+        scope = ALERTS.visible(actor, Alert.objects.all())
+        counts = dict(scope.order_by().values_list("status").annotate(n=Count("id")))
+        context["alert_counts"] = [(value, label, counts.get(value, 0)) for value, label in Alert.Status.choices]
+        context["recent"] = list(scope.select_related("instrument", "owner", "region").order_by("-created_at", "-id")[:5])
+    if actor.organisation_scoped:
+        context["own_devices"] = list(
+            Device.objects.filter(instrument__owner_id=actor.organisation_id)
+            .select_related("instrument")
+            .order_by("instrument__code")[:50]
+        )
+    return render(request, "telemetry/home.html", context)
 
 
 @login_required

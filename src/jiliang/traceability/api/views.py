@@ -170,11 +170,14 @@ class RecallView(APIView):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         actor = _actor(request)
-        if not (actor.kind == roles.NATIONAL or actor.supervises_region(d["standard"].holder.region_id)):
+        if not StandardPolicy().may_recall(actor, d["standard"]):
             raise PermissionDenied("a recall is decided by the administrator supervising the standard")
-        recall = services.create_recall(
-            d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user, found_on=d.get("found_on")
-        )
+        try:
+            recall = services.create_recall(
+                d["standard"], d.get("from"), d.get("to"), reason=d["reason"], actor=request.user, found_on=d.get("found_on")
+            )
+        except services.RecallRefused as exc:
+            return Response({"detail": str(exc), "rule": exc.rule}, status=status.HTTP_409_CONFLICT)
         return Response(
             {
                 "id": recall.id,
