@@ -118,7 +118,7 @@ def test_reassignment_is_an_audited_act_to_an_institution_that_could_legally_ver
     assert enterprise.post(url, {"institution": p.station.pk, "reason": "x"}, format="json").status_code == 403
     done = admin_user.post(url, {"institution": p.station.pk, "reason": "所内标准器送检"}, format="json")
     assert done.status_code == 200 and done.json()["assigned_institution"] == p.station.pk
-    assert "reassigned from 上城区计量检定所 to 杭州衡器专业计量站: 所内标准器送检" in done.json()["history"][-1]["note"]
+    assert "由 上城区计量检定所 改派至 杭州衡器专业计量站：所内标准器送检" in done.json()["history"][-1]["note"]
     entry = AuditEntry.objects.filter(object_type="verification.registration", object_id=str(registration.pk)).latest("sequence")
     assert entry.reason == "所内标准器送检"
     # Now the county institute, no longer assigned, is refused.

@@ -54,7 +54,7 @@ def _refused(p, performer, **kwargs) -> str:
 def test_a_laboratory_may_not_perform_mandatory_verification(p):
     assert "计量法 第二十条: 上城校准检测有限公司 is not a legal metrology institute" in _refused(p, p.lab)
     # A calibration of the same instrument is not mandatory verification: no authorisation needed.
-    calibration = {**_event(p, p.lab), "kind": "calibration", "passed": None}
+    calibration = {**_event(p, p.lab), "kind": "calibration", "passed": None, "valid_until": None}
     assert registry.record_event(None, calibration).pk
 
 
@@ -135,8 +135,8 @@ def _staff(p, org, name, **quals):
     return person
 
 
-def _record(p, people):
-    return verification.record_verification(p.scale, p.county_institute, p.county_scale, p.today - DAY, True, *people)
+def _record(p, people, on=None):
+    return verification.record_verification(p.scale, p.county_institute, p.county_scale, on or p.today - DAY, True, *people)
 
 
 def test_signers_are_registered_metrologists_of_the_institution_with_the_item_assessment(p):
@@ -181,4 +181,5 @@ def test_signers_are_registered_metrologists_of_the_institution_with_the_item_as
         [legacy, checker, approver]
     )
     legacy_valid = _staff(p, p.county_institute, "吴涛", verifier=(PRICE_SCALE, later))
-    assert _record(p, [legacy_valid, checker, approver]).event.person == legacy_valid
+    # (another day: one result per instrument and day, registry.event.unique)
+    assert _record(p, [legacy_valid, checker, approver], on=p.today - 2 * DAY).event.person == legacy_valid

@@ -531,7 +531,7 @@ def test_a_calibration_certificate_states_no_validity_and_is_signed_by_a_calibra
     xml = bytes(cert.xml)
     assert cert.kind == Certificate.Kind.CALIBRATION
     assert b"jiliang_validUntil" not in xml and "有效期至".encode() not in xml and b"<dcc:conformity>" not in xml
-    assert [s["role"] for s in cert.signers] == ["calibrator", "checker", "approver"]
+    assert [s["role"] for s in cert.signers] == ["calibrator", "checker", "approver", "seal"]
     anchor = pki.load_certificate(keys.active_authority().cert_pem.encode())
     verdict = verify_dcc(xml, trust_anchors=[anchor], required_roles=("calibrator", "checker", "approver"))
     assert verdict.valid, verdict.reasons
@@ -566,6 +566,7 @@ def test_a_notice_of_nonconformity_states_no_validity(province, client):
         "verifier",
         "checker",
         "approver",
+        "seal",
     ]
     assert b"jiliang_validUntil" not in bytes(cert.xml) and "有效期至".encode() not in bytes(cert.xml)
     html = client.get(f"/certificates/{cert.number}/").content.decode()

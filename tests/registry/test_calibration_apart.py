@@ -78,7 +78,7 @@ def test_what_each_kind_may_state_is_written(rows):
         None,
         dict(
             kind="calibration",
-            performed_on=D(2025, 5, 1),
+            performed_on=D(2025, 4, 30),  # another day: one result per instrument, kind and day
             recalibration_due=D(2026, 5, 1),
             certificate_number="C-2",
             **_who(rows),

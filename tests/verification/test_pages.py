@@ -304,8 +304,8 @@ def test_each_role_opens_its_pages_and_no_others(province, clients):
 
 def _recording(province):
     p = province
-    staff = [p.person(p.county_institute, name, items=["A07"]) for name in ("王伟", "李芳", "张敏")]
-    scale = p.instrument("330102", "A07", range_=(20, 30000), accuracy="Ⅲ级")
+    staff = [p.person(p.county_institute, name, items=[PRICE_SCALE]) for name in ("王伟", "李芳", "张敏")]
+    scale = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     services.review_registration(services.register_instrument(scale.owner, scale), approve=True)
     form = {
         "instrument": scale.code,
@@ -352,12 +352,17 @@ def test_the_write_service_refuses_a_true_duplicate_with_the_rule(province):
     scale, _form = _recording(province)
     event = province.verify(scale, province.today - DAY, province.today + 300 * DAY)
     twin = reg.CalibrationEvent(
-        instrument=scale, performer=event.performer, kind=event.kind, performed_on=event.performed_on, passed=True
+        instrument=scale,
+        performer=event.performer,
+        kind=event.kind,
+        performed_on=event.performed_on,
+        passed=True,
+        valid_until=event.valid_until,
     )
     with pytest.raises(registry_services.Refused, match="registry.event.unique"):
         registry_services.check_event(None, twin, [])
     # After a failed verification the same day, the re-verification of the repaired instrument is recorded.
-    event.passed = False
+    event.passed, event.valid_until = False, None  # a 检定结果通知书 states no validity
     event.save()
     registry_services.check_event(None, twin, [])
 
@@ -380,7 +385,7 @@ def test_the_institution_issues_the_digital_certificate_from_the_record_page(pro
     cert = Certificate.objects.get()
     assert issued.status_code == 302 and issued["Location"] == f"/certificates/{cert.number}/"
     assert cert.number == VerificationRecord.objects.get().number
-    assert {s["role"] for s in cert.signers} == {"verifier", "checker", "approver"}
+    assert {s["role"] for s in cert.signers} == {"verifier", "checker", "approver", "seal"}
     # The record page now links to the certificate instead of offering it again.
     page = _text(verifier.get(record_url))
     assert f"/certificates/{cert.number}/" in page and f'action="{record_url}certificate/"' not in page

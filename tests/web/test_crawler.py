@@ -412,7 +412,8 @@ def test_no_page_links_a_page_the_role_is_refused(province, role):
 # field) and code, pre and .mono elements are not read.
 LATIN_ALLOWED = {
     "Jiliang", "English", "Cox", "DerSimonian", "Laird", "Paule", "Mandel", "Monte", "Carlo", "WebP",
-    "kWh", "kPa", "MPa", "mGy", "mSv", "mm", "km", "kg", "mg", "Hz", "nm", "rel", "ref", "eff", "sqrt", "exp",
+    "kWh", "kPa", "MPa", "mGy", "mSv", "mm", "km", "kg", "mg", "Hz", "nm", "Bq", "kBq", "MBq", "GBq", "mL", "dB", "mol",
+    "rel", "ref", "eff", "sqrt", "exp",
     "log", "sin", "cos", "tan", "pi", "json", "yaml", "web-superuser", "web-auditor", "web-public",
     "web-county-admin", "web-enterprise", "web-staff",
 }  # fmt: skip

@@ -133,7 +133,7 @@ def import_registrations(
     RegistrationHistory.objects.bulk_create(
         [
             RegistrationHistory(
-                registration_id=ids[created[i.code]], action=H.SUBMITTED, actor=_user(user), note=f"imported from {filename}"
+                registration_id=ids[created[i.code]], action=H.SUBMITTED, actor=_user(user), note=f"从文件 {filename} 导入"
             )
             for i in instruments
         ],
@@ -236,7 +236,7 @@ def reassign_registration(
             registration=registration,
             action=H.ASSIGNED,
             actor=_user(user),
-            note=f"reassigned from {before} to {institution.name}: {reason.strip()}"[:300],
+            note=f"由 {before} 改派至 {institution.name}：{reason.strip()}"[:300],
         )
     return registration
 
@@ -277,7 +277,7 @@ def review_registration(
                 registration=registration,
                 action=H.GAP_FLAGGED,
                 actor=_user(user),
-                note=f"no public standard in {instrument.owner.region.code} or above covers {instrument.catalog_item.code}",
+                note=f"{instrument.owner.region.name}（{instrument.owner.region.code}）及上级均无覆盖 {instrument.catalog_item.code} 的社会公用计量标准",
             )
             admin = administration_of([instrument.owner.region_id]).get(instrument.owner.region_id)
             if admin is not None:
