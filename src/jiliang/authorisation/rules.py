@@ -79,6 +79,23 @@ def _judge(auths, *, institution_name, institution_id, item_id, item_code, lo, h
     return f"{RULE_AREA}: {region_code} is outside the area {institution_name} is authorised to serve"
 
 
+def _judge_instrument(auths, institution, instrument, on: dt.date) -> str | None:
+    """``_judge`` for the work on one registered instrument."""
+    return _judge(
+        auths,
+        institution_name=institution.name,
+        institution_id=institution.pk,
+        item_id=instrument.catalog_item_id,
+        item_code=instrument.catalog_item.code,
+        lo=instrument.range_min,
+        hi=instrument.range_max,
+        unit=instrument.unit,
+        region_code=instrument.region.code,
+        owner_id=instrument.owner_id,
+        on=on,
+    )
+
+
 def performer_refusals(instrument: reg.Instrument, performer: reg.Organisation, kind: str, performed_on: dt.date) -> list:
     """[(field, reason)] why ``performer`` may not perform this mandatory verification."""
     if performer.kind not in VERIFYING_KINDS:
@@ -89,19 +106,7 @@ def performer_refusals(instrument: reg.Instrument, performer: reg.Organisation, 
                 "mandatory verification",
             )
         ]
-    reason = _judge(
-        _authorisations([performer.pk]).get(performer.pk, []),
-        institution_name=performer.name,
-        institution_id=performer.pk,
-        item_id=instrument.catalog_item_id,
-        item_code=instrument.catalog_item.code,
-        lo=instrument.range_min,
-        hi=instrument.range_max,
-        unit=instrument.unit,
-        region_code=instrument.region.code,
-        owner_id=instrument.owner_id,
-        on=performed_on,
-    )
+    reason = _judge_instrument(_authorisations([performer.pk]).get(performer.pk, []), performer, instrument, performed_on)
     return [("performer", reason)] if reason else []
 
 
@@ -157,19 +162,5 @@ def institutions_able(instrument: reg.Instrument, on: dt.date, candidates) -> se
     return {
         pk
         for pk, org in orgs.items()
-        if org.kind in VERIFYING_KINDS
-        and _judge(
-            auths.get(pk, []),
-            institution_name=org.name,
-            institution_id=pk,
-            item_id=instrument.catalog_item_id,
-            item_code=instrument.catalog_item.code,
-            lo=instrument.range_min,
-            hi=instrument.range_max,
-            unit=instrument.unit,
-            region_code=instrument.region.code,
-            owner_id=instrument.owner_id,
-            on=on,
-        )
-        is None
+        if org.kind in VERIFYING_KINDS and _judge_instrument(auths.get(pk, []), org, instrument, on) is None
     }

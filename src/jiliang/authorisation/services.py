@@ -122,19 +122,19 @@ def grant(
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        for row in _item_rows(auth, items, valid_from):
-            row.save()
-        for region in regions:
-            AuthorisedArea.objects.create(authorisation=auth, region=region, added_on=valid_from)
-        AuthorisationChange.objects.create(
-            authorisation=auth,
-            action=A.GRANTED,
-            effective_on=valid_from,
-            reason=reason,
-            detail=_detail(items, regions),
-            actor=_user(actor),
-        )
+        _add_scope(actor, auth, items, regions, valid_from, A.GRANTED, reason)
     return auth
+
+
+def _add_scope(actor, auth: Authorisation, items, regions, on: dt.date, action: str, reason: str) -> None:
+    """Items (with ranges) and areas added to ``auth`` from ``on``, with the change recorded."""
+    for row in _item_rows(auth, items, on):
+        row.save()
+    for region in regions:
+        AuthorisedArea.objects.create(authorisation=auth, region=region, added_on=on)
+    AuthorisationChange.objects.create(
+        authorisation=auth, action=action, effective_on=on, reason=reason, detail=_detail(items, regions), actor=_user(actor)
+    )
 
 
 def _acting(actor, action, auth) -> Authorisation:
@@ -218,18 +218,7 @@ def widen(
     if not items and not regions:
         raise Refused([("items", "name the items or areas to add")])
     with _ledger(actor, reason):
-        for row in _item_rows(auth, items, on):
-            row.save()
-        for region in regions:
-            AuthorisedArea.objects.create(authorisation=auth, region=region, added_on=on)
-        AuthorisationChange.objects.create(
-            authorisation=auth,
-            action=A.WIDENED,
-            effective_on=on,
-            reason=reason,
-            detail=_detail(items, regions),
-            actor=_user(actor),
-        )
+        _add_scope(actor, auth, items, regions, on, A.WIDENED, reason)
     return auth
 
 
