@@ -388,15 +388,6 @@ def precision_recall(flags: np.ndarray, labels: np.ndarray) -> tuple[float, floa
 # ----------------------------------------------------------------------------- telemetry
 
 DEVICE_KINDS = ("sale", "trip", "session", "reading", "scale")  # what each device kind mostly sends
-KIND_OF_CATALOG = {
-    "48-08.1": "sale",
-    "48-04.1": "trip",
-    "48-14.1": "session",
-    "48-10.1a": "reading",
-    "48-11.1a": "reading",
-    "48-13.1a": "reading",
-    "48-05.1": "scale",
-}
 
 
 def telemetry_messages(
