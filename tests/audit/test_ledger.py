@@ -21,7 +21,8 @@ from jiliang.core import ledger
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as m
 
-pytestmark = pytest.mark.django_db
+# The ledger is counted from its first entry: each test starts from an empty database.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_database")]
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ class World:
 
 
 def _region(code, name, level, parent=None):
-    return reg.Region.objects.create(code=code, name=name, level=level, parent=parent)
+    region, _ = reg.Region.objects.get_or_create(code=code, defaults={"name": name, "level": level, "parent": parent})
+    return region
 
 
 def build_world() -> World:

@@ -73,10 +73,27 @@ def install_regions(rows: list[dict]) -> dict[str, models.Region]:
     return by_code
 
 
+def reference_data_installed(data: dict | None = None) -> bool:
+    """Whether every shipped field, quantity, specification and catalog item is there
+    (four counts: the common case of a database installed before costs no row-by-row pass)."""
+    data = data or load_json("reference.json")
+    codes = [row["code"] for row in catalog_rows()]
+    return (
+        models.MetrologyField.objects.filter(code__in=[row["code"] for row in data["fields"]]).count() == len(data["fields"])
+        and models.Quantity.objects.filter(name__in=[row["name"] for row in data["quantities"]]).count()
+        == len(data["quantities"])
+        and models.Specification.objects.filter(code__in=[row["code"] for row in data["specifications"]]).count()
+        == len(data["specifications"])
+        and models.CatalogItem.objects.filter(code__in=codes).count() == len(codes)
+    )
+
+
 @transaction.atomic
 def install_reference_data() -> None:
     """Idempotently install fields, quantities, specifications and the catalog."""
     data = load_json("reference.json")
+    if reference_data_installed(data):
+        return
     fields = {}
     for row in data["fields"]:
         fields[row["code"]], _ = models.MetrologyField.objects.get_or_create(
