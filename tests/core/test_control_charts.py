@@ -238,3 +238,14 @@ def test_stability_of_a_new_standard_is_the_range_of_four_groups_a_month_apart()
     assert close.problems == ("groups_too_close",)
     few = cc.stability(groups[:3], 0.005, in_service=False)
     assert "too_few_groups" in few.problems and few.conforms is None
+
+
+def test_chart_draws_as_svg_and_png_with_chinese_labels():
+    from jiliang.core.control_chart_plot import chart_figure
+
+    chart = cc.individuals_chart([*NIST_BATCHES, 59.0], baseline=10)
+    svg = chart_figure(chart, [f"2026-{m:02d}-01" for m in range(1, 12)], labels={"flagged": "失控点"}, title="流量核查")
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    assert chart_figure(chart, fmt="png").startswith(b"\x89PNG")
+    with pytest.raises(InputError):
+        chart_figure(chart, fmt="gif")
