@@ -251,7 +251,7 @@ def test_the_standard_page_shows_the_chart_signals_and_alert(world):
     assert "GB/T 17989.2-2020 §8 检验1" in bureau and "提交处理" not in bureau and "填写核查记录" not in bureau
     english = _client(world.holder, "en").get(url).content.decode()
     assert "Stability and in-service checks" in english
-    assert _client(world.users["enterprise"]).get(url).status_code == 404
+    assert _client(world.users["enterprise"]).get(url).status_code == 403
     assert _client().get(url).status_code == 302
     svg = _client(world.holder).get(f"/checks/plans/{world.ooc_plan.pk}/chart.svg")
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content

@@ -34,9 +34,12 @@ ALERTS_SHOWN = 200
 
 
 def _actor(request):
+    """The signed-in actor of a checks page: the public and enterprises have none (403)."""
     actor = actor_for(request.user)
     if not actor.authenticated:
         raise _Login()
+    if not CHECK_ALERTS.sees_alerts(actor):
+        raise PermissionDenied(_("期间核查记录由建标单位和计量行政部门查看"))
     return actor
 
 
@@ -247,7 +250,7 @@ def chart_image(request, pk: int, fmt: str):
     words = chart_words()
     labels = {
         **words,
-        "location": plan.get_chart_display().split("（")[0] + (f" / {plan.unit}" if plan.unit else ""),
+        "location": ("X" if plan.chart == "x_mr" else r"$\bar{X}$") + (f" / {plan.unit}" if plan.unit else ""),
         "dispersion": {"xbar_r": "R", "xbar_s": "s", "x_mr": "MR"}[plan.chart],
     }
     image = chart_figure(
@@ -267,8 +270,6 @@ def chart_image(request, pk: int, fmt: str):
 @require_GET
 def alert_list(request):
     actor = _actor(request)
-    if not CHECK_ALERTS.sees_alerts(actor):
-        raise PermissionDenied(_("核查预警由建标单位和计量行政部门查看"))
     alerts = list(
         CHECK_ALERTS.visible(actor, CheckAlert.objects.select_related("plan__standard__holder", "record")).order_by(
             "-raised_on", "-id"

@@ -13,7 +13,7 @@ from jiliang.core.errors import InputError
 
 FORMATS = ("svg", "png")
 DEFAULT_LABELS = {
-    "location": "X̄",
+    "location": r"$\bar{X}$ / $X$",
     "dispersion": "R",
     "centre": "CL",
     "limits": "UCL / LCL",
