@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from jiliang.core.control_chart_plot import chart_figure
 from jiliang.core.control_charts import RULE_BY_CODE
 from jiliang.core.errors import InputError
 from jiliang.messages import render as render_error
-from jiliang.policies import actor_for
+from jiliang.policies import STAFF, actor_for
 from jiliang.registry.models import MeasurementStandard
 from jiliang.registry.policies import StandardPolicy
 
@@ -279,7 +280,27 @@ def alert_list(request):
         alert.rule_rows = [{"label": rule_label(c), "clause": RULE_BY_CODE[c].clause} for c in alert.rules if c in RULE_BY_CODE]
         alert.impact_url = impact_url(actor, alert)
         alert.actions = CHECK_ALERTS.allowed_actions(actor, alert)
-    return render(request, "checks/alerts.html", {"alerts": alerts})
+    return render(request, "checks/alerts.html", {"alerts": alerts, "standards": _standards_of(actor)})
+
+
+STANDARDS_SHOWN = 300
+
+
+def _standards_of(actor):
+    """The standards whose checks the actor keeps (the holder's staff: all of its standards)
+    or reads (the bureau: those with check plans in its region)."""
+    queryset = MeasurementStandard.objects.select_related("holder")
+    if actor.kind == STAFF:
+        queryset = queryset.filter(holder_id=actor.organisation_id, status__in=["active", "suspended"])
+    else:
+        plans = CHECK_PLANS.visible(actor, CheckPlan.objects.all())
+        queryset = queryset.filter(pk__in=plans.values("standard_id"))
+    return queryset.annotate(
+        plans=Count("check_plans", distinct=True),
+        open_alerts=Count(
+            "check_plans__alerts", filter=~Q(check_plans__alerts__status=CheckAlert.Status.ANSWERED), distinct=True
+        ),
+    ).order_by("-open_alerts", "name")[:STANDARDS_SHOWN]
 
 
 @_login_required

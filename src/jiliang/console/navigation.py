@@ -68,7 +68,7 @@ WORK = [
         ("telemetry:alert-list", "telemetry:alert-detail"),
         allowed=ALERT_POLICY.opens_alerts,
     ),
-    Link("checks:alerts", _("核查预警"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
+    Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
 ]
 

@@ -55,6 +55,7 @@ def chart_figure(
         if red:
             axes.plot([p[0] for p in red], [p[1] for p in red], "o", color="tab:red", ms=7, label=words["flagged"])
         axes.set_ylabel(ylabel)
+        axes.ticklabel_format(axis="y", useOffset=False)  # the values themselves, not an offset
     top.legend(loc="upper left", fontsize="small", ncols=4)
     if ticks is not None and len(ticks) == len(x):
         step = max(1, len(x) // 12)
