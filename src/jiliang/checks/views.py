@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -117,8 +118,15 @@ def _plan_view(actor, plan: CheckPlan) -> dict:
         alert.rule_rows = [{"label": rule_label(c), "clause": RULE_BY_CODE[c].clause} for c in alert.rules if c in RULE_BY_CODE]
         alert.impact_url = impact_url(actor, alert)
         alert.actions = CHECK_ALERTS.allowed_actions(actor, alert)
+    last = (
+        plan.records.filter(kind=CheckRecord.Kind.CHECK).order_by("-performed_on").values_list("performed_on", flat=True).first()
+    )
+    next_due = (last or plan.created_on) + dt.timedelta(days=plan.interval_days)
     return {
         "plan": plan,
+        "last_check": last,
+        "next_due": next_due,
+        "overdue": next_due < timezone.localdate(),
         "chart": chart,
         "signals": signal_rows(chart, records) if chart else [],
         "evaluations": services.evaluations(plan),
@@ -154,7 +162,7 @@ def standard_checks(request, pk: int):
         "basis_choices": CheckPlan.Basis.choices,
         "errors": errors,
         "form": request.POST if errors else {},
-        "today": dt.date.today(),
+        "today": timezone.localdate(),
     }
     return render(request, "checks/standard.html", context, status=status)
 
@@ -234,6 +242,7 @@ def record(request, pk: int):
             "record_form": request.POST,
             "record_plan": plan.pk,
             "form": {},
+            "today": timezone.localdate(),
         }
         return render(request, "checks/standard.html", context, status=400)
     return redirect(f"{reverse('checks:standard', args=[plan.standard_id])}#plan-{plan.pk}")

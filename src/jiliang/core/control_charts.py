@@ -390,7 +390,9 @@ def _signals(chart: Chart, rules: Sequence[str] | None) -> list[Signal]:
 
 # -- JJF 1033-2023: repeatability and stability ------------------------------------------
 #
-# The method is JJF 1033-2023 附录 C (as in JJF 1033-2016 C.2.2.2 and C.2.2.3, carried over):
+# The method is JJF 1033-2023 附录 C, as it stood in JJF 1033-2016 C.2.2.2 and C.2.2.3 and in the
+# implementation guidance (实施指南 §7.2); the 2023 full text was not at hand to confirm its
+# sub-clause numbers, so the clause cited is the annex:
 # - 重复性试验: under repeatability conditions measure a routine item n times (n ≥ 10 as a
 #   rule), the experimental standard deviation s is the repeatability; for a standard in
 #   service the test is repeated at least once a year and conforms when s is not larger
