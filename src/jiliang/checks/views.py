@@ -117,7 +117,6 @@ def _plan_view(actor, plan: CheckPlan) -> dict:
     for alert in alerts:
         alert.rule_rows = [{"label": rule_label(c), "clause": RULE_BY_CODE[c].clause} for c in alert.rules if c in RULE_BY_CODE]
         alert.impact_url = impact_url(actor, alert)
-        alert.actions = CHECK_ALERTS.allowed_actions(actor, alert)
     last = (
         plan.records.filter(kind=CheckRecord.Kind.CHECK).order_by("-performed_on").values_list("performed_on", flat=True).first()
     )
@@ -132,7 +131,6 @@ def _plan_view(actor, plan: CheckPlan) -> dict:
         "evaluations": services.evaluations(plan),
         "records": list(CHECK_RECORDS.visible(actor, plan.records.order_by("-performed_on", "-id"))[:RECORDS_SHOWN]),
         "alerts": alerts,
-        "may_record": CHECK_PLANS.may(actor, "record", plan),
     }
 
 
@@ -288,7 +286,6 @@ def alert_list(request):
     for alert in alerts:
         alert.rule_rows = [{"label": rule_label(c), "clause": RULE_BY_CODE[c].clause} for c in alert.rules if c in RULE_BY_CODE]
         alert.impact_url = impact_url(actor, alert)
-        alert.actions = CHECK_ALERTS.allowed_actions(actor, alert)
     return render(request, "checks/alerts.html", {"alerts": alerts, "standards": _standards_of(actor)})
 
 
