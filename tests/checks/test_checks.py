@@ -253,6 +253,13 @@ def test_the_standard_page_shows_the_chart_signals_and_alert(world):
     assert "Stability and in-service checks" in english
     assert _client(world.users["enterprise"]).get(url).status_code == 403
     assert _client().get(url).status_code == 302
+    # The holder's and the bureau's dashboards both show the alert waiting for an answer.
+    for user in (world.holder, world.users["province-admin"]):
+        dashboard = _client(user).get("/dashboard/").content.decode()
+        assert (
+            'id="check-alerts-panel"' in dashboard
+            and f"/checks/standards/{world.standard.pk}/#plan-{world.ooc_plan.pk}" in dashboard
+        )
     svg = _client(world.holder).get(f"/checks/plans/{world.ooc_plan.pk}/chart.svg")
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     png = _client(world.users["auditor"]).get(f"/checks/plans/{world.ooc_plan.pk}/chart.png?download=1")

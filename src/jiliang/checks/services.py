@@ -315,3 +315,11 @@ def evaluations(plan: CheckPlan) -> Evaluations:
         else None
     )
     return Evaluations(repeat, latest.performed_on if latest else None, stab)
+
+
+def unanswered_alerts(actor, limit: int = 5) -> list[CheckAlert]:
+    """The actor's alerts waiting for an answer, oldest first (the dashboards' panel): the
+    holder's open and escalated ones; for the bureau, those escalated to it."""
+    queryset = CHECK_ALERTS.visible(actor, CheckAlert.objects.select_related("plan__standard"))
+    waiting = queryset.exclude(status=CheckAlert.Status.ANSWERED).order_by("raised_on", "id")
+    return list(waiting[:limit])
