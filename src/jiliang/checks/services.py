@@ -167,9 +167,9 @@ def record_check(
         raise CheckRefused(
             "performed_on", f"a check cannot be dated after today ({today})", code="check_date_future", today=today
         )
-    performer = (performer or "").strip() or (
-        getattr(_user(who), "get_full_name", lambda: "")() or getattr(_user(who), "username", "")
-    )
+    user = _user(who)
+    # Who checked: as given, else the signed-in user who records it.
+    performer = (performer or "").strip() or (user.get_full_name() or user.username if user is not None else "")
     if not performer:
         raise CheckRefused("performer", "is required", code="required")
     try:
@@ -181,7 +181,7 @@ def record_check(
                 values=numbers,
                 performer=performer[:60],
                 note=note,
-                recorded_by=_user(who),
+                recorded_by=user,
             )
     except IntegrityError:
         raise CheckRefused(
