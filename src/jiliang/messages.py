@@ -139,6 +139,15 @@ CATALOGUE: dict[str, str] = {
     "dcc_version_unreadable": gettext_noop(
         "无法读取 DCC 模式版本 %(version)s（命名空间 %(namespace)s）；仅能读取命名空间 https://ptb.de/dcc 中的文档（DCC 2.2.0 及以后）"
     ),
+    # ---- stability and in-service checks (jiliang.checks)
+    "check_individuals_one": gettext_noop("单值-移动极差图每次核查只记录一个测得值"),
+    "check_standard_values_pair": gettext_noop("给定标准值须同时给出中心值 μ0 和标准差 σ0"),
+    "check_values_list": gettext_noop("须为测得值列表"),
+    "check_subgroup_size": gettext_noop("该核查计划的控制图每次核查需要 %(size)s 个测得值（实际 %(got)s 个）"),
+    "check_date_future": gettext_noop("核查日期不能晚于今天（%(today)s）"),
+    "check_date_repeat": gettext_noop("该核查计划在 %(date)s 已有同类记录"),
+    "check_alert_answered": gettext_noop("该预警已于 %(date)s 处理"),
+    "check_not_a_date": gettext_noop("不是日期（YYYY-MM-DD）：%(got)s"),
 }
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "jiliang.comparisons",
     "jiliang.supervision.telemetry",
     "jiliang.supervision.prepack",
+    "jiliang.checks",
     "jiliang.console",
     "jiliang.portal",
 ]
@@ -188,6 +189,11 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "jiliang.supervision.telemetry.models.Alert.Status",
         "CalibrationEventKindEnum": "jiliang.registry.models.CalibrationEvent.Kind",
         "CertificateKindEnum": "jiliang.certificates.models.Certificate.Kind",
+        "CheckAlertStatusEnum": "jiliang.checks.models.CheckAlert.Status",
+        "CheckChartPanelEnum": ["location", "dispersion"],
+        "CheckPlanBasisEnum": "jiliang.checks.models.CheckPlan.Basis",
+        "CheckPlanChartEnum": "jiliang.checks.models.CheckPlan.Chart",
+        "CheckRecordKindEnum": "jiliang.checks.models.CheckRecord.Kind",
         "CertificateStatusEnum": "jiliang.certificates.models.Certificate.Status",
         "ComparisonKindEnum": "jiliang.comparisons.models.Comparison.Kind",
         "ComparisonStatusEnum": "jiliang.comparisons.models.Comparison.Status",
@@ -289,6 +295,11 @@ JILIANG_SIGNATURE_ALGORITHM = os.environ.get("JILIANG_SIGNATURE_ALGORITHM", "ecd
 # no validity (JJF 1071-2010), the interval is the user's to set (JJF 1139), so the platform
 # needs one by configuration (registry.graph.good_until_days).
 JILIANG_DEFAULT_RECALIBRATION_MONTHS = int(os.environ.get("JILIANG_DEFAULT_RECALIBRATION_MONTHS", "12"))
+# Stability and in-service checks (jiliang.checks): days an out-of-control alert waits for the
+# holder's answer before it goes to the supervising bureau (a plan may set its own). No text
+# fixes it; JJF 1033-2023 asks the holder to act on a check out of control, this is the
+# platform's choice of when the bureau hears of it.
+JILIANG_CHECK_ALERT_ESCALATION_DAYS = int(os.environ.get("JILIANG_CHECK_ALERT_ESCALATION_DAYS", "14"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

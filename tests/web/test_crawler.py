@@ -190,7 +190,40 @@ PAGES = {
     "verification:coverage": (None, only(SUPERVISORS)),
     "verification:coverage-history": (None, only(SUPERVISORS)),
     "verification:coverage-xlsx": (None, only(SUPERVISORS)),
+    # Stability and in-service checks: the holder's staff and the bureaus over its region.
+    "checks:standard": (lambda p: {"pk": p.standard.pk}, lambda p: _checks_outcomes(p)),
+    "checks:chart-svg": (lambda p: {"pk": _check_plan(p).pk}, lambda p: _checks_outcomes(p)),
+    "checks:chart-png": (lambda p: {"pk": _check_plan(p).pk}, lambda p: _checks_outcomes(p)),
+    "checks:record": (lambda p: {"pk": _check_plan(p).pk}, post_only()),
+    "checks:alerts": (None, only(SUPERVISORS | {"institution_staff"})),
+    "checks:answer": (lambda p: {"pk": 1}, post_only()),
 }
+
+
+def _checks_outcomes(p) -> dict:
+    """The checks of the province's standard: its holder's staff, the nation, the auditor of the
+    province and the county's administration when the holder is in the county."""
+    county = p.standard.holder.region.code.startswith(p.county.code)
+    return only(
+        {"institution_staff", "auditor", "superuser"} | ({"county_admin"} if county else set()),
+        county_admin=OK if county else HIDDEN,
+    )
+
+
+def _check_plan(p):
+    """A check plan of the province's standard with two checks (so it has a chart)."""
+    import datetime as dt
+
+    from jiliang.checks import services as checks
+
+    plan = p.standard.check_plans.first()
+    if plan is None:
+        staff = p.users["institution_staff"]
+        plan = checks.create_plan(staff, p.standard, check_item="核查点", check_standard="核查标准")
+        today = dt.date.today()
+        for k, value in enumerate((1.0, 1.1)):
+            checks.record_check(staff, plan, today - dt.timedelta(days=2 - k), [value])
+    return plan
 
 
 # Linked from the navigation but crawled by their own tests (excluded prefixes above).

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiliang import charts
+from jiliang.checks.services import unanswered_alerts
 from jiliang.comparisons import visibility
 from jiliang.comparisons.models import Comparison
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
@@ -351,6 +352,7 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
         "pending_registrations": pending.count(),
         "open_complaints": open_complaints(actor),
         "comparisons": recent_comparisons(user),
+        "check_alerts": unanswered_alerts(actor),
     }
 
 
@@ -461,6 +463,7 @@ def institution_context(actor: Actor, user) -> dict:
         "qualifications": qualifications,
         "expiry_days": EXPIRY_DAYS,
         "comparisons": recent_comparisons(user),
+        "check_alerts": unanswered_alerts(actor),
     }
 
 

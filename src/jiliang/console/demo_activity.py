@@ -57,6 +57,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     ``planted``: the certificate number of the generator's out-of-tolerance standard (left
     for the visitor to recall)."""
     from jiliang.certificates.models import CertificateAuthority
+    from jiliang.checks.demo import plant_checks
+    from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
@@ -70,6 +72,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("净含量抽查 prepack inspections", Inspection, prepack),
         ("标准物质 reference materials", None, reference_materials),
         ("召回 recall", Recall, lambda cast: recall(cast, planted)),
+        ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
     )
     for label, model, step in steps:
