@@ -62,6 +62,14 @@ class ComparisonPolicy(Policy):
     def writable(self, actor, obj) -> bool:
         return self.takes(actor, ORGANISER, obj)
 
+    def may_create(self, actor: Actor) -> bool:
+        """Who may start a comparison (as ``services.create_comparison`` then checks for the
+        pilot and region chosen): an institution's staff, as its pilot; an administrator,
+        for a region it administers (JJF 1117-2010 §4: the organiser and the pilot)."""
+        if actor.kind == "institution_staff":
+            return actor.organisation_id is not None
+        return actor.kind in ("national", "region_admin")
+
 
 POLICY = ComparisonPolicy()
 
@@ -81,6 +89,10 @@ def allowed_actions(user_or_actor, comparison: Comparison) -> list[str]:
     return POLICY.allowed_actions(as_actor(user_or_actor), comparison)
 
 
+def may_create(user_or_actor) -> bool:
+    return POLICY.may_create(as_actor(user_or_actor))
+
+
 def may_follow_up(user_or_actor) -> bool:
     """Follow-up actions are for institution staff, administrators and auditors."""
     actor = as_actor(user_or_actor)
@@ -92,6 +104,7 @@ __all__ = [
     "TRANSITIONS",
     "ComparisonPolicy",
     "allowed_actions",
+    "may_create",
     "may_follow_up",
     "require_state",
     "actor_organisations",

@@ -15,15 +15,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiliang.core.comparison import ESTIMATORS
-from jiliang.registry.models import MeasurementStandard, Organisation, Quantity
+from jiliang.policies import actor_for
+from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from . import services, visibility
 from .errors import NotAllowed, WorkflowError
 from .models import Comparison, Report
-from .policies import allowed_actions, may_follow_up
+from .policies import allowed_actions, may_create, may_follow_up
 from .visibility import Viewer
 
 S = Comparison.Status
@@ -38,7 +42,84 @@ def comparison_list(request):
     viewer = Viewer.of(request.user)
     rows = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))[:500]
     return render(
-        request, "comparisons/list.html", {"comparisons": rows, "public": False, "may_follow_up": may_follow_up(request.user)}
+        request,
+        "comparisons/list.html",
+        {
+            "comparisons": rows,
+            "public": False,
+            "may_follow_up": may_follow_up(request.user),
+            "may_create": may_create(request.user),
+        },
+    )
+
+
+# -- a new comparison ---------------------------------------------------------------------
+
+
+def _creation_choices(actor) -> tuple[list, list]:
+    """(pilots, organising regions) the actor may choose: staff pilot their own institution,
+    organised by its region or a region above it; an administrator organises in its region,
+    with a legal or authorised institute of that region as the pilot."""
+    if actor.kind == "institution_staff":
+        pilots = list(Organisation.objects.filter(pk=actor.organisation_id).select_related("region"))
+        regions, region = [], pilots[0].region if pilots else None
+        while region is not None:
+            regions.append(region)
+            region = region.parent
+        return pilots, regions
+    regions = Region.objects.order_by("code")
+    if actor.kind != "national":
+        regions = regions.filter(code__startswith=actor.region_prefix)
+    regions = list(regions.exclude(level="county")[:400])
+    pilots = Organisation.objects.filter(kind__in=("legal_institute", "authorised_institute")).order_by("region__code", "name")
+    if actor.kind != "national":
+        pilots = pilots.filter(region__code__startswith=actor.region_prefix)
+    return list(pilots[:500]), regions
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    """发起比对: the comparison in draft, then its own page for measurands and participants."""
+    actor = actor_for(request.user)
+    if not may_create(actor):
+        raise PermissionDenied(_("比对由主导实验室或组织比对的计量行政部门发起"))
+    pilots, regions = _creation_choices(actor)
+    form, error = request.POST if request.method == "POST" else {}, None
+    if request.method == "POST":
+        pilot = next((o for o in pilots if str(o.pk) == form.get("pilot", "")), None)
+        region = next((r for r in regions if r.code == form.get("administrator_region", "")), None)
+        try:
+            if pilot is None:
+                raise WorkflowError("pilot", _("请选择主导实验室"))
+            if region is None:
+                raise WorkflowError("administrator_region", _("请选择组织比对的地区"))
+            deadline = _date_or_none(form.get("submission_deadline"))
+            if deadline is None:
+                raise WorkflowError("submission_deadline", _("请填写结果提交截止日期"))
+            comparison = services.create_comparison(
+                request.user,
+                code=form.get("code", "").strip(),
+                title=form.get("title", "").strip(),
+                kind=form.get("kind", ""),
+                pilot=pilot,
+                administrator_region=region,
+                submission_deadline=timezone.make_aware(
+                    timezone.datetime.combine(deadline, timezone.datetime.max.time().replace(microsecond=0))
+                ),
+                description=form.get("description", ""),
+            )
+        except (WorkflowError, NotAllowed) as exc:
+            error = exc
+        else:
+            messages.success(request, _("已发起比对 %(code)s：请添加被测量和参加单位") % {"code": comparison.code})
+            return redirect("comparisons:detail", pk=comparison.pk)
+    kinds = [(k, label) for k, label in Comparison.Kind.choices if k in Comparison.DOMESTIC_KINDS]
+    return render(
+        request,
+        "comparisons/create.html",
+        {"pilots": pilots, "regions": regions, "kinds": kinds, "form": form, "error": error},
+        status=400 if error else 200,
     )
 
 
@@ -91,10 +172,10 @@ def _run(request, pk, use_case, success: str, **kwargs):
 
 
 STEPS = {
-    "open": (services.open_submissions, "已开始接收结果 / submissions opened"),
-    "close": (services.close_submissions, "已截止接收结果 / submissions closed"),
-    "approve": (services.approve, "报告已批准 / report approved"),
-    "publish": (services.publish, "结果已公布 / results published"),
+    "open": (services.open_submissions, gettext_lazy("已开始接收结果")),
+    "close": (services.close_submissions, gettext_lazy("已截止接收结果")),
+    "approve": (services.approve, gettext_lazy("报告已批准")),
+    "publish": (services.publish, gettext_lazy("结果已公布")),
 }
 
 
@@ -140,7 +221,7 @@ def submit(request, pk):
         request,
         pk,
         services.submit,
-        "结果已提交 / result submitted",
+        _("结果已提交"),
         measurand=measurand,
         value=_float_or_none(request.POST.get("value")),
         u=_float_or_none(request.POST.get("u")),
@@ -220,7 +301,7 @@ def setup(request, pk, what):
     except WorkflowError as exc:
         messages.error(request, str(exc))
         return redirect("comparisons:detail", pk=comparison.pk)
-    return _run(request, pk, use_case, "已保存 / saved", **kwargs)
+    return _run(request, pk, use_case, _("已保存"), **kwargs)
 
 
 @login_required
@@ -230,7 +311,7 @@ def compute(request, pk):
         request,
         pk,
         services.compute,
-        "已计算 / computed",
+        _("已计算"),
         estimator=request.POST.get("estimator", ""),
         sigma_pt=_float_or_none(request.POST.get("sigma_pt")),
     )
@@ -248,7 +329,7 @@ def report(request, pk, stage):
             request,
             pk,
             services.write_report,
-            "报告已保存 / report saved",
+            _("报告已保存"),
             stage=stage,
             introduction=request.POST.get("introduction", ""),
             discussion=request.POST.get("discussion", ""),
