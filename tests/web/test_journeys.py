@@ -162,7 +162,8 @@ def test_c_coverage_impact_recall_and_the_enterprise_notice(new_page, site, lang
         admin.click("a[href*='coverage.xlsx']")
     assert download.value.suggested_filename.startswith(f"coverage-{province}")
     workbook = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
-    assert any(sheet.max_row > 1 for sheet in workbook.worksheets)
+    codes = [row[0] for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert province in codes and len(codes) > 1  # the province and the regions below it
 
     # The impact of a standard found out of tolerance on a chosen date.
     _ok(admin.goto(site.at("/traceability/recalls/")), admin)

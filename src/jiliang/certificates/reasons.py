@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,7 +86,8 @@ _SENTENCES = tuple((re.compile(f"^{pattern}$", re.S), text) for pattern, text in
 
 
 def _roles(text: str) -> str:
-    return "、".join(str(ROLE_TEXT.get(role.strip(), role.strip())) for role in text.split(","))
+    names = [str(ROLE_TEXT.get(role.strip(), role.strip())) for role in text.split(",")]
+    return ("、" if (get_language() or "").startswith("zh") else ", ").join(names)
 
 
 def localise(reason: str) -> str:
