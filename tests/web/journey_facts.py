@@ -109,10 +109,9 @@ def _trial_verification(instrument, on, reviewer, owner_user):
 
 
 def _certificate_facts(p, today) -> dict:
+    from jiliang.registry import models as reg
     from jiliang.verification import coverage
     from jiliang.verification.models import Registration
-
-    from jiliang.registry import models as reg
 
     reviewer = p.users["county_admin"]
     candidates = (
@@ -251,7 +250,9 @@ def _alert_facts(p) -> dict:
     from jiliang.supervision.telemetry.models import Alert
 
     instruments = list(
-        reg.Instrument.objects.filter(owner=p.enterprise, region=p.county, status="in_use").exclude(pk=p.instrument.pk).order_by("id")[:2]
+        reg.Instrument.objects.filter(owner=p.enterprise, region=p.county, status="in_use")
+        .exclude(pk=p.instrument.pk)
+        .order_by("id")[:2]
     )
     facts = {}
     now = timezone.now()

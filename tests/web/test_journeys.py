@@ -126,14 +126,20 @@ def test_a_register_verify_issue_and_check_a_certificate(new_page, site, lang):
     _submit(public, "form.check-file")
     assert public.locator("#verdict.ok").count() == 1
 
-    # A tampered copy is refused, with the reasons in the page's language.
-    tampered = xml.replace(record_number.encode(), b"X" + record_number.encode()[1:], 1) if record_number.encode() in xml else xml[:-40]
+    # A copy whose instrument was altered is refused, with the reasons in the page's language.
+    assert code.encode() in xml
+    tampered = xml.replace(code.encode(), code[:-1].encode() + (b"8" if code[-1] != "8" else b"9"))
     _ok(public.goto(site.at("/certificates/")), public)
     public.set_input_files(
         "form.check-file input[name=file]", files=[{"name": "tampered.xml", "mimeType": "application/xml", "buffer": tampered}]
     )
     _submit(public, "form.check-file")
-    assert public.locator("#verdict.ok").count() == 0
+    assert public.locator("#verdict.bad").count() == 1
+    reasons = public.locator("#verdict ul.reasons").inner_text()
+    if lang == "zh-hans":
+        assert "签名" in reasons and "登记簿" in reasons and "signature" not in reasons and "record" not in reasons
+    else:
+        assert "signature" in reasons and "record: the item is not instrument" in reasons
 
 
 # ---------------------------------------------------------------------------- c.
@@ -245,7 +251,10 @@ def test_d_a_comparison_from_creation_to_publication(new_page, site, lang):
     _submit(pilot, "form[action$='/step/open/']")
 
     # Each participant submits its sealed result.
-    results = [(pilot, "100.0011"), *[(_signed_in(new_page, site, lang, p["session"]), v) for p, v in zip(facts["participants"], ("100.0008", "100.0013"))]]
+    results = [
+        (pilot, "100.0011"),
+        *[(_signed_in(new_page, site, lang, p["session"]), v) for p, v in zip(facts["participants"], ("100.0008", "100.0013"))],
+    ]
     for page, value in results:
         _ok(page.goto(detail), page)
         form = page.locator("form[action$='/submit/']")
@@ -264,7 +273,9 @@ def test_d_a_comparison_from_creation_to_publication(new_page, site, lang):
     assert pilot.locator("main").inner_text().count("100.001") >= 1
     for stage in ("draft_a", "draft_b"):
         form = pilot.locator(f"form[action$='/reports/{stage}/']")
-        form.locator("textarea[name=introduction]").fill("三家实验室参加。" if lang == "zh-hans" else "Three laboratories took part.")
+        form.locator("textarea[name=introduction]").fill(
+            "三家实验室参加。" if lang == "zh-hans" else "Three laboratories took part."
+        )
         form.locator("textarea[name=conclusions]").fill("结果一致。" if lang == "zh-hans" else "The results agree.")
         _submit(pilot, f"form[action$='/reports/{stage}/']")
 
@@ -295,7 +306,9 @@ def test_e_an_inspector_opens_an_alert_and_records_the_visit(new_page, site, lan
     assert facts["instrument"] in inspector.locator("main").inner_text()
     assert inspector.locator("ol.tl-evidence li").count() == 3  # the readings that raised it
     _submit(inspector, "form.tl-form", "button[value=take]")
-    findings = "现场核查：加油机示值偏大，已责令停用。" if lang == "zh-hans" else "On site: the dispenser reads high; stopped from use."
+    findings = (
+        "现场核查：加油机示值偏大，已责令停用。" if lang == "zh-hans" else "On site: the dispenser reads high; stopped from use."
+    )
     inspector.fill("textarea[name=findings]", findings)
     inspector.check("input[name=confirmed]")
     _submit(inspector, "form.tl-form", "button[value=close]")

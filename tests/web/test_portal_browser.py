@@ -130,7 +130,11 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site, la
     photo = admin.locator(".photos img").first
     photo.wait_for()
     admin.wait_for_function("img => img.complete && img.naturalWidth === 64", arg=photo.element_handle())
-    note = "已派员现场检定，加油机超差，责令停用调修。" if lang == "zh-hans" else "Verified on site: out of tolerance, stopped for repair."
+    note = (
+        "已派员现场检定，加油机超差，责令停用调修。"
+        if lang == "zh-hans"
+        else "Verified on site: out of tolerance, stopped for repair."
+    )
     admin.fill("textarea[name=handling_note]", note)
     with admin.expect_navigation():
         admin.click("form.stacked-form button[type=submit]")

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .records import ROLE_TEXT
 
@@ -37,7 +36,7 @@ SENTENCES = (
     (r"cannot read its certificates", gettext_lazy("无法读取签名所附的证书")),
     (r"signing certificate not found in KeyInfo", gettext_lazy("KeyInfo 中没有签名证书")),
     (r"no XAdES SigningTime", gettext_lazy("没有 XAdES 签名时间")),
-    (r"does not cover the whole document .*", gettext_lazy("签名未覆盖整个文件（没有 URI=\"\" 的封装引用）")),
+    (r"does not cover the whole document .*", gettext_lazy('签名未覆盖整个文件（没有 URI="" 的封装引用）')),
     (r"signature does not match \((?P<detail>.*)\)", gettext_lazy("签名与文件内容不吻合（%(detail)s）")),
     (r"malformed signature \((?P<detail>.*)\)", gettext_lazy("签名结构损坏（%(detail)s）")),
     (r"no trust anchors given", gettext_lazy("未配置信任锚")),

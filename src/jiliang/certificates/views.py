@@ -14,8 +14,8 @@ from jiliang.policies import actor_for
 from . import render as rendering
 from . import services
 from .models import Certificate
-from .reasons import check_error
 from .policies import POLICY
+from .reasons import check_error
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
