@@ -211,7 +211,7 @@ class _Builder:
         names = []
         for code in dict.fromkeys((region.code[:2] + "0000", region.code[:4] + "00", region.code)):
             r = self.regions.get(code)
-            if r is not None and r.name not in names and r.name != "市辖区":
+            if r is not None and r.name not in names and not r.name.endswith("市辖区"):
                 names.append(r.name)
         return f"{''.join(names)}{STREETS[int(rng.integers(len(STREETS)))]}{int(rng.integers(1, 400))}号"
 
