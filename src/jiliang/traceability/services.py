@@ -278,7 +278,6 @@ def impact_document(found: dict, limit: int = 1000) -> dict:
                 "event": eid,
                 "certificate_number": events[eid].certificate_number,
                 "instrument": instruments[events[eid].instrument_id].code,
-                "instrument_id": events[eid].instrument_id,
                 "performed_on": events[eid].performed_on.isoformat(),
                 "depth": int(result.depth[k]),
                 "via_event": int(parent_ids[result.parent[k]]) if result.parent[k] >= 0 else None,

@@ -113,8 +113,10 @@ def recall_page(request):
     found = services.impact(standard, date_from, date_to)
     context["impact"] = document = services.impact_document(found, limit=SHOWN_EVENTS)
     # Each affected instrument links to its page (and its chain) when the actor may open it.
-    shown = {a["instrument_id"] for a in document["affected"]}
-    context["openable"] = set(INSTRUMENTS.visible(actor, Instrument.objects.filter(id__in=shown)).values_list("id", flat=True))
+    codes = {a["instrument"] for a in document["affected"]}
+    openable = dict(INSTRUMENTS.visible(actor, Instrument.objects.filter(code__in=codes)).values_list("code", "id"))
+    for row in document["affected"]:
+        row["page"] = openable.get(row["instrument"])
     status = 400 if context.get("refusal") or (request.method == "POST" and context["errors"]) else 200
     return render(request, "traceability/recall.html", context, status=status)
 
