@@ -209,13 +209,13 @@ def submit(request, pk):
         else None
     )
     if measurand is None:
-        messages.error(request, "measurand: choose a measurand of this comparison")
+        messages.error(request, _("被测量：请选择本比对的被测量"))
         return redirect("comparisons:detail", pk=comparison.pk)
     budget_text = request.POST.get("budget", "").strip()
     try:
         budget = json.loads(budget_text) if budget_text else []
     except ValueError:
-        messages.error(request, "budget: must be a JSON list of components")
+        messages.error(request, _("不确定度分量：须为 JSON 列表"))
         return redirect("comparisons:detail", pk=comparison.pk)
     return _run(
         request,
@@ -240,7 +240,7 @@ def _date_or_none(text):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise WorkflowError("date", f"expected YYYY-MM-DD, got {text!r}") from None
+        raise WorkflowError("date", _("不是日期（YYYY-MM-DD）：%(value)s") % {"value": text}) from None
 
 
 def _setup_kwargs(request, comparison, what):
@@ -251,7 +251,7 @@ def _setup_kwargs(request, comparison, what):
             Quantity.objects.filter(pk=post.get("quantity") or 0).first() if (post.get("quantity") or "").isdigit() else None
         )
         if quantity is None:
-            raise WorkflowError("quantity", "choose a quantity")
+            raise WorkflowError("quantity", _("请选择量"))
         return services.add_measurand, {
             "name": post.get("name", ""),
             "quantity": quantity,
@@ -261,12 +261,12 @@ def _setup_kwargs(request, comparison, what):
     if what == "participant":
         institution = Organisation.objects.filter(credit_code=post.get("credit_code", "").strip()).first()
         if institution is None:
-            raise WorkflowError("credit_code", "no organisation with this credit code")
+            raise WorkflowError("credit_code", _("没有该统一社会信用代码的单位"))
         standard = None
         if post.get("certificate_number", "").strip():
             standard = MeasurementStandard.objects.filter(certificate_number=post["certificate_number"].strip()).first()
             if standard is None:
-                raise WorkflowError("certificate_number", "no measurement standard with this certificate number")
+                raise WorkflowError("certificate_number", _("没有该考核证书编号的计量标准"))
         return services.add_participant, {"institution": institution, "standard": standard, "label": post.get("label", "")}
     if what == "movement":
         holder = (
@@ -275,10 +275,10 @@ def _setup_kwargs(request, comparison, what):
             else None
         )
         if holder is None:
-            raise WorkflowError("participant", "choose a participant")
+            raise WorkflowError("participant", _("请选择参加单位"))
         received = _date_or_none(post.get("received_on"))
         if received is None:
-            raise WorkflowError("received_on", "is required")
+            raise WorkflowError("received_on", _("请填写接收日期"))
         return services.record_movement, {
             "holder": holder.institution,
             "received_on": received,
