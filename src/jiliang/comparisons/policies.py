@@ -63,12 +63,15 @@ class ComparisonPolicy(Policy):
         return self.takes(actor, ORGANISER, obj)
 
     def may_create(self, actor: Actor) -> bool:
-        """Who may start a comparison (as ``services.create_comparison`` then checks for the
-        pilot and region chosen): an institution's staff, as its pilot; an administrator,
-        for a region it administers (JJF 1117-2010 §4: the organiser and the pilot)."""
+        """Who may start a comparison (``services.create_comparison`` then checks the pilot
+        and region chosen): an institution's staff, as its pilot; the national
+        administration; a province's administration, for the local comparisons of its
+        province (计量比对管理办法, 原国家质检总局令第107号: national comparisons by SAMR,
+        local ones by the provincial bureau; JJF 1117-2010 §3). A city's or county's
+        administration does not organise comparisons."""
         if actor.kind == "institution_staff":
             return actor.organisation_id is not None
-        return actor.kind in ("national", "region_admin")
+        return actor.kind == "national" or (actor.kind == "region_admin" and len(actor.region_prefix) == 2)
 
 
 POLICY = ComparisonPolicy()

@@ -57,24 +57,21 @@ def comparison_list(request):
 
 
 def _creation_choices(actor) -> tuple[list, list]:
-    """(pilots, organising regions) the actor may choose: staff pilot their own institution,
-    organised by its region or a region above it; an administrator organises in its region,
-    with a legal or authorised institute of that region as the pilot."""
+    """(pilots, organising regions) the actor may choose. Comparisons are organised by a
+    province (local) or the country (policies.ComparisonPolicy.may_create): staff pilot
+    their own institution in a comparison of its province; a province's administration
+    organises in its province with one of its legal or authorised institutes as pilot."""
+    provinces = Region.objects.filter(level="province").order_by("code")
     if actor.kind == "institution_staff":
         pilots = list(Organisation.objects.filter(pk=actor.organisation_id).select_related("region"))
-        regions, region = [], pilots[0].region if pilots else None
-        while region is not None:
-            regions.append(region)
-            region = region.parent
-        return pilots, regions
-    regions = Region.objects.order_by("code")
-    if actor.kind != "national":
-        regions = regions.filter(code__startswith=actor.region_prefix)
-    regions = list(regions.exclude(level="county")[:400])
+        return pilots, list(provinces.filter(code__startswith=pilots[0].region.code[:2])) if pilots else []
     pilots = Organisation.objects.filter(kind__in=("legal_institute", "authorised_institute")).order_by("region__code", "name")
     if actor.kind != "national":
-        pilots = pilots.filter(region__code__startswith=actor.region_prefix)
-    return list(pilots[:500]), regions
+        pilots, provinces = (
+            pilots.filter(region__code__startswith=actor.region_prefix),
+            provinces.filter(code__startswith=actor.region_prefix),
+        )
+    return list(pilots[:500]), list(provinces)
 
 
 @login_required
