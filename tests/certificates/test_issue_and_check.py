@@ -330,7 +330,11 @@ def test_public_pages_render_without_login(pair, client):
     assert check.status_code == 200 and "证书有效" in check.content.decode()
     forged = replace_once(bytes(working.xml), b"<dcc:conformity>pass</dcc:conformity>", b"<dcc:conformity>fail</dcc:conformity>")
     upload = client.post("/certificates/", {"file": SimpleUploadedFile("x.xml", forged)})
-    assert upload.status_code == 200 and MISMATCH in upload.content.decode()
+    # The core's reason ("signature does not match") in the page's language.
+    assert upload.status_code == 200 and "签名与文件内容不吻合" in upload.content.decode()
+    assert MISMATCH not in upload.content.decode()
+    english = client.post("/certificates/", {"file": SimpleUploadedFile("x.xml", forged)}, HTTP_ACCEPT_LANGUAGE="en")
+    assert MISMATCH in english.content.decode()
     assert client.get("/certificates/NO-SUCH-NUMBER/").status_code == 404
     assert "未找到该证书" in client.get("/certificates/", {"number": "NO-SUCH"}).content.decode()
 

@@ -108,3 +108,54 @@ def test_setting_up_through_the_pages(world):
     # A participant cannot set up the comparison.
     world.client("staff_a").post(f"/comparisons/{pk}/setup/measurand/", {"name": "2 kg", "quantity": world.quantity.pk})
     assert comparison.measurands.count() == 1
+
+
+def test_starting_a_comparison_from_the_form(world):
+    """发起比对: the pilot's staff start one for their province; a province's administration
+    may too, a city's staff may not choose another province, and the link shows only to those
+    who may."""
+    staff = world.client("staff_a")  # 杭州市计量检定测试院
+    listing = staff.get("/comparisons/").content.decode()
+    assert 'href="/comparisons/new/"' in listing
+    form = staff.get("/comparisons/new/").content.decode()
+    assert 'value="330000"' in form and 'value="110000"' not in form  # its own province organises
+    refused = staff.post(
+        "/comparisons/new/",
+        {"code": "ZJ-NEW-1", "title": "砝码比对", "kind": "local", "pilot": world.orgs["A"].pk, "administrator_region": "110000"},
+    )
+    assert refused.status_code == 400 and "administrator_region" in refused.content.decode()
+    assert not Comparison.objects.filter(code="ZJ-NEW-1").exists()
+    made = staff.post(
+        "/comparisons/new/",
+        {
+            "code": "ZJ-NEW-1",
+            "title": "砝码比对",
+            "kind": "local",
+            "pilot": world.orgs["A"].pk,
+            "administrator_region": "330000",
+            "submission_deadline": "2099-01-31",
+        },
+    )
+    comparison = Comparison.objects.get(code="ZJ-NEW-1")
+    assert made.status_code == 302 and made["Location"] == f"/comparisons/{comparison.pk}/"
+    assert (comparison.status, comparison.pilot, comparison.administrator_region.code) == ("draft", world.orgs["A"], "330000")
+    # A repeated code is refused, with its field.
+    again = staff.post(
+        "/comparisons/new/",
+        {
+            "code": "ZJ-NEW-1",
+            "title": "x",
+            "kind": "local",
+            "pilot": world.orgs["A"].pk,
+            "administrator_region": "330000",
+            "submission_deadline": "2099-01-31",
+        },
+    )
+    assert again.status_code == 400 and Comparison.objects.filter(code="ZJ-NEW-1").count() == 1
+    # The province's administration chooses the pilot among its institutes.
+    admin_form = world.client("admin").get("/comparisons/new/").content.decode()
+    assert f'value="{world.orgs["C"].pk}"' in admin_form
+    for who in ("auditor", "public"):
+        client = world.client(who)
+        assert client.get("/comparisons/new/").status_code == 403
+        assert 'href="/comparisons/new/"' not in client.get("/comparisons/").content.decode()

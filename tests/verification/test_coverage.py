@@ -221,3 +221,15 @@ def test_cli_with_the_flags_the_issue_names(populated, tmp_path, capsys):
     assert "10 overdue" in capsys.readouterr().out
     assert cli.main(["due", "--region", "999999", "--days", "30"]) == 2
     assert "jiliang: error: region: no region with code '999999" in capsys.readouterr().err
+
+
+def test_history_computes_each_ended_month_once_a_day(populated, monkeypatch):
+    """Issue #23 item 5: a year of history is twelve ledgers; an ended month is computed once
+    and read from the cache afterwards (the current month is always computed afresh)."""
+    calls = []
+    build = coverage.build_ledger
+    monkeypatch.setattr(coverage, "build_ledger", lambda *a, **k: calls.append(a) or build(*a, **k))
+    first = coverage.history("330000", months=4)
+    assert len(calls) == 4
+    again = coverage.history("330000", months=4)
+    assert again == first and len(calls) == 5  # only the month in progress again

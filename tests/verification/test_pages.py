@@ -4,6 +4,7 @@ closed to the other roles (403) and to visitors who are not signed in (sent to s
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -389,3 +390,21 @@ def test_the_institution_issues_the_digital_certificate_from_the_record_page(pro
     # The record page now links to the certificate instead of offering it again.
     page = _text(verifier.get(record_url))
     assert f"/certificates/{cert.number}/" in page and f'action="{record_url}certificate/"' not in page
+
+
+def test_a_national_administrator_starts_in_the_province_that_has_data(province, clients):
+    """Issue #23 item 5: not 北京市 (the country's first code, empty here) but the province
+    the registry holds, with its headline figure; the whole country on request."""
+    from django.contrib.auth import get_user_model
+
+    province.instrument("330102", PRICE_SCALE)
+    national = Client()
+    national.force_login(get_user_model().objects.create_superuser("national", "n@example.org", "x"))
+    page = _text(national.get(f"{V}administrator/coverage/"))
+    assert '<option value="330000" selected>' in page
+    assert re.search(r'<span class="big-value">\d+\.\d%</span>', page)  # the headline figure
+    assert 'href="/verification/administrator/coverage.xlsx?region=330000"' in page
+    history = _text(national.get(f"{V}administrator/coverage/history/"))
+    assert history.count('<td class="nowrap">') == 12
+    everything = _text(national.get(f"{V}administrator/coverage/?region=all"))
+    assert '<option value="all" selected>' in everything and 'id="headline-figure"' not in everything

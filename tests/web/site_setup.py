@@ -25,6 +25,7 @@ def main(instruments: int) -> dict:
     from jiliang.registry import models
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import journey_facts  # tests/web/journey_facts.py: the starting facts of test_journeys.py
     import province as builder  # tests/web/province.py, shared with the crawler test
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -55,6 +56,7 @@ def main(instruments: int) -> dict:
         "institution": p.institution.pk,
         "enterprise": p.enterprise.pk,
         "province": p.as_json(),
+        "journeys": journey_facts.build(p),
     }
 
 

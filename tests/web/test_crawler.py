@@ -113,6 +113,7 @@ PAGES = {
     # Comparisons (a published one).
     "comparisons:list": (None, everyone()),
     "comparisons:public": (None, everyone()),
+    "comparisons:create": (None, only({"institution_staff", "superuser"})),
     "comparisons:follow-ups": (None, only(SUPERVISORS | {"institution_staff"})),
     "comparisons:detail": (lambda p: {"pk": p.objects["comparison"].pk}, everyone()),
     "comparisons:report": (lambda p: {"pk": p.objects["comparison"].pk, "stage": "draft_b"}, everyone()),

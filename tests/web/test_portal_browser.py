@@ -1,7 +1,8 @@
-"""The public portal in a real browser: a citizen finds who can calibrate a pressure gauge,
-files a complaint with a photo and gets a reference; the administrator of the county where
-the instrument is sees it in the queue, opens the photo and marks it handled; the citizen
-sees it handled.
+"""The public portal in a real browser (journey b of issue #23, in Chinese and English): a
+citizen finds who can calibrate a pressure gauge, files a complaint with a photo and gets a
+reference; the administrator of the county where the instrument is sees it in the queue,
+opens the photo and marks it handled; the citizen follows it by the reference and reads
+the status and the handling note.
 
 Screenshots of the portal pages (zh-hans and en, desktop and phone) go to
 test-artifacts/screenshots/ with the other pages'.
@@ -31,17 +32,29 @@ def _png() -> bytes:
 
 
 def _total(page) -> int:
-    """The result count the pager states ("第 1/3 页，共 57 条")."""
+    """The result count the pager states ("第 1/3 页，共 57 条", "Page 1 of 3, 57 records")."""
     text = page.locator(".pager-info").inner_text()
-    return int(re.search(r"共\s*([\d,]+)\s*条", text).group(1).replace(",", ""))
+    match = re.search(r"共\s*([\d,]+)\s*条", text) or re.search(r"([\d,]+) records?", text)
+    return int(match.group(1).replace(",", ""))
 
 
-def test_citizen_searches_and_complains_administrator_handles(new_page, site):
-    citizen = new_page()
+# What the pages say, by language.
+WORDS = {
+    "zh-hans": {"pressure": "压力", "description": "问题描述", "handled": "已处理"},
+    "en": {"pressure": "pressure", "description": "Description of the problem", "handled": "Handled"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_citizen_searches_and_complains_administrator_handles(new_page, site, lang):
+    words = WORDS[lang]
+    citizen = new_page(lang=lang)
     _ok(citizen.goto(site.at("/portal/")), citizen)
 
     # Search from the landing page: pressure, 1 MPa (the quantity's unit is kPa).
-    citizen.select_option("select[name=quantity]", label="压力 (kPa)")
+    pressure = citizen.locator("select[name=quantity] option").filter(has_text="(kPa)").first
+    assert words["pressure"] in pressure.inner_text().lower()
+    citizen.select_option("select[name=quantity]", pressure.get_attribute("value"))
     citizen.fill("input[name=value]", "1")
     citizen.fill("input[name=unit]", "MPa")
     with citizen.expect_navigation():
@@ -50,7 +63,10 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
     rows = citizen.locator("table.capabilities tbody tr")
     assert rows.count() > 0
     before = _total(citizen)
-    assert all("压力" in text for text in citizen.locator("table.capabilities tbody tr td:nth-child(3)").all_inner_texts())
+    assert all(
+        words["pressure"] in text.lower()
+        for text in citizen.locator("table.capabilities tbody tr td:nth-child(3)").all_inner_texts()
+    )
 
     # Tighten the uncertainty: htmx swaps the results in place (the page is not reloaded).
     citizen.evaluate("window.__same_page = true")
@@ -87,7 +103,7 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
     citizen.fill("input[name=instrument_code]", code)
     with citizen.expect_navigation():
         citizen.click("form.stacked-form button[type=submit]")
-    assert "问题描述" in citizen.locator(".form-errors").inner_text()
+    assert words["description"] in citizen.locator(".form-errors").inner_text()
     assert citizen.input_value("input[name=instrument_code]") == code
     citizen.fill("textarea[name=description]", "加油机显示 30 升，复核只有 29.2 升，请检查。")
     citizen.set_input_files("input[name=photos]", files=[{"name": "dispenser.png", "mimeType": "image/png", "buffer": _png()}])
@@ -103,7 +119,7 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
     assert citizen.locator("table.complaints").count() == 0
 
     # The county's administrator sees it in the queue and handles it.
-    admin = new_page(role="county_admin")
+    admin = new_page(lang=lang, role="county_admin")
     _ok(admin.goto(site.at("/portal/complaints/")), admin)
     link = admin.locator(f"table.complaints a:text-is('{reference}')")
     assert link.count() == 1
@@ -114,15 +130,24 @@ def test_citizen_searches_and_complains_administrator_handles(new_page, site):
     photo = admin.locator(".photos img").first
     photo.wait_for()
     admin.wait_for_function("img => img.complete && img.naturalWidth === 64", arg=photo.element_handle())
-    admin.fill("textarea[name=handling_note]", "已派员现场检定，加油机超差，责令停用调修。")
+    note = (
+        "已派员现场检定，加油机超差，责令停用调修。"
+        if lang == "zh-hans"
+        else "Verified on site: out of tolerance, stopped for repair."
+    )
+    admin.fill("textarea[name=handling_note]", note)
     with admin.expect_navigation():
         admin.click("form.stacked-form button[type=submit]")
-    assert "已处理" in admin.locator("h1").inner_text()
+    assert words["handled"] in admin.locator("h1").inner_text()
 
-    # The citizen sees the status by the reference, and no details.
-    _ok(citizen.goto(site.at(f"/portal/complaints/status/?reference={reference}")), citizen)
-    assert "已处理" in citizen.locator("dl.fields").inner_text()
-    assert "29.2" not in citizen.content()
+    # The citizen follows it by the reference: the status and the handling note, none of the details.
+    _ok(citizen.goto(site.at("/portal/complaints/status/")), citizen)
+    citizen.fill("input[name=reference]", reference)
+    with citizen.expect_navigation():
+        citizen.click("form.quick-search button[type=submit]")
+    assert words["handled"] in citizen.locator("dl.fields").inner_text()
+    assert citizen.locator("dl.fields .handling-note").inner_text().strip() == note
+    assert "29.2" not in citizen.content() and "13800000000" not in citizen.content()
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])

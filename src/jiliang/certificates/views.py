@@ -15,6 +15,7 @@ from . import render as rendering
 from . import services
 from .models import Certificate
 from .policies import POLICY
+from .reasons import check_error
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -50,9 +51,9 @@ def check(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            error = "请选择要核验的 DCC 文件 / choose a DCC file"
+            error = check_error("no_file")
         elif upload.size > MAX_UPLOAD:
-            error = f"文件过大 / file larger than {MAX_UPLOAD // (1024 * 1024)} MB"
+            error = check_error("too_large", mb=MAX_UPLOAD // (1024 * 1024))
         else:
             result = services.verify_uploaded(
                 upload.read(), number=request.POST.get("number") or None, may_see=lambda cert: may_see(request, cert)

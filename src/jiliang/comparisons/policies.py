@@ -62,6 +62,17 @@ class ComparisonPolicy(Policy):
     def writable(self, actor, obj) -> bool:
         return self.takes(actor, ORGANISER, obj)
 
+    def may_create(self, actor: Actor) -> bool:
+        """Who may start a comparison (``services.create_comparison`` then checks the pilot
+        and region chosen): an institution's staff, as its pilot; the national
+        administration; a province's administration, for the local comparisons of its
+        province (计量比对管理办法, 原国家质检总局令第107号: national comparisons by SAMR,
+        local ones by the provincial bureau; JJF 1117-2010 §3). A city's or county's
+        administration does not organise comparisons."""
+        if actor.kind == "institution_staff":
+            return actor.organisation_id is not None
+        return actor.kind == "national" or (actor.kind == "region_admin" and len(actor.region_prefix) == 2)
+
 
 POLICY = ComparisonPolicy()
 
@@ -81,6 +92,10 @@ def allowed_actions(user_or_actor, comparison: Comparison) -> list[str]:
     return POLICY.allowed_actions(as_actor(user_or_actor), comparison)
 
 
+def may_create(user_or_actor) -> bool:
+    return POLICY.may_create(as_actor(user_or_actor))
+
+
 def may_follow_up(user_or_actor) -> bool:
     """Follow-up actions are for institution staff, administrators and auditors."""
     actor = as_actor(user_or_actor)
@@ -92,6 +107,7 @@ __all__ = [
     "TRANSITIONS",
     "ComparisonPolicy",
     "allowed_actions",
+    "may_create",
     "may_follow_up",
     "require_state",
     "actor_organisations",

@@ -8,6 +8,7 @@ app_name = "comparisons"
 
 urlpatterns = [
     path("", views.comparison_list, name="list"),
+    path("new/", views.create, name="create"),
     path("public/", views.public_list, name="public"),
     path("follow-ups/", views.follow_ups, name="follow-ups"),
     path("<int:pk>/", views.comparison_detail, name="detail"),

@@ -15,15 +15,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiliang.core.comparison import ESTIMATORS
-from jiliang.registry.models import MeasurementStandard, Organisation, Quantity
+from jiliang.policies import actor_for
+from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from . import services, visibility
 from .errors import NotAllowed, WorkflowError
 from .models import Comparison, Report
-from .policies import allowed_actions, may_follow_up
+from .policies import allowed_actions, may_create, may_follow_up
 from .visibility import Viewer
 
 S = Comparison.Status
@@ -38,7 +42,81 @@ def comparison_list(request):
     viewer = Viewer.of(request.user)
     rows = visibility.comparisons(viewer, Comparison.objects.select_related("pilot", "administrator_region"))[:500]
     return render(
-        request, "comparisons/list.html", {"comparisons": rows, "public": False, "may_follow_up": may_follow_up(request.user)}
+        request,
+        "comparisons/list.html",
+        {
+            "comparisons": rows,
+            "public": False,
+            "may_follow_up": may_follow_up(request.user),
+            "may_create": may_create(request.user),
+        },
+    )
+
+
+# -- a new comparison ---------------------------------------------------------------------
+
+
+def _creation_choices(actor) -> tuple[list, list]:
+    """(pilots, organising regions) the actor may choose. Comparisons are organised by a
+    province (local) or the country (policies.ComparisonPolicy.may_create): staff pilot
+    their own institution in a comparison of its province; a province's administration
+    organises in its province with one of its legal or authorised institutes as pilot."""
+    provinces = Region.objects.filter(level="province").order_by("code")
+    if actor.kind == "institution_staff":
+        pilots = list(Organisation.objects.filter(pk=actor.organisation_id).select_related("region"))
+        return pilots, list(provinces.filter(code__startswith=pilots[0].region.code[:2])) if pilots else []
+    pilots = Organisation.objects.filter(kind__in=("legal_institute", "authorised_institute")).order_by("region__code", "name")
+    if actor.kind != "national":
+        pilots, provinces = (
+            pilots.filter(region__code__startswith=actor.region_prefix),
+            provinces.filter(code__startswith=actor.region_prefix),
+        )
+    return list(pilots[:500]), list(provinces)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    """发起比对: the comparison in draft, then its own page for measurands and participants."""
+    actor = actor_for(request.user)
+    if not may_create(actor):
+        raise PermissionDenied(_("比对由主导实验室或组织比对的计量行政部门发起"))
+    pilots, regions = _creation_choices(actor)
+    form, error = request.POST if request.method == "POST" else {}, None
+    if request.method == "POST":
+        pilot = next((o for o in pilots if str(o.pk) == form.get("pilot", "")), None)
+        region = next((r for r in regions if r.code == form.get("administrator_region", "")), None)
+        try:
+            if pilot is None:
+                raise WorkflowError("pilot", _("请选择主导实验室"))
+            if region is None:
+                raise WorkflowError("administrator_region", _("请选择组织比对的地区"))
+            deadline = _date_or_none(form.get("submission_deadline"))
+            if deadline is None:
+                raise WorkflowError("submission_deadline", _("请填写结果提交截止日期"))
+            comparison = services.create_comparison(
+                request.user,
+                code=form.get("code", "").strip(),
+                title=form.get("title", "").strip(),
+                kind=form.get("kind", ""),
+                pilot=pilot,
+                administrator_region=region,
+                submission_deadline=timezone.make_aware(
+                    timezone.datetime.combine(deadline, timezone.datetime.max.time().replace(microsecond=0))
+                ),
+                description=form.get("description", ""),
+            )
+        except (WorkflowError, NotAllowed) as exc:
+            error = exc
+        else:
+            messages.success(request, _("已发起比对 %(code)s：请添加被测量和参加单位") % {"code": comparison.code})
+            return redirect("comparisons:detail", pk=comparison.pk)
+    kinds = [(k, label) for k, label in Comparison.Kind.choices if k in Comparison.DOMESTIC_KINDS]
+    return render(
+        request,
+        "comparisons/create.html",
+        {"pilots": pilots, "regions": regions, "kinds": kinds, "form": form, "error": error},
+        status=400 if error else 200,
     )
 
 
@@ -91,10 +169,10 @@ def _run(request, pk, use_case, success: str, **kwargs):
 
 
 STEPS = {
-    "open": (services.open_submissions, "已开始接收结果 / submissions opened"),
-    "close": (services.close_submissions, "已截止接收结果 / submissions closed"),
-    "approve": (services.approve, "报告已批准 / report approved"),
-    "publish": (services.publish, "结果已公布 / results published"),
+    "open": (services.open_submissions, gettext_lazy("已开始接收结果")),
+    "close": (services.close_submissions, gettext_lazy("已截止接收结果")),
+    "approve": (services.approve, gettext_lazy("报告已批准")),
+    "publish": (services.publish, gettext_lazy("结果已公布")),
 }
 
 
@@ -128,19 +206,19 @@ def submit(request, pk):
         else None
     )
     if measurand is None:
-        messages.error(request, "measurand: choose a measurand of this comparison")
+        messages.error(request, _("被测量：请选择本比对的被测量"))
         return redirect("comparisons:detail", pk=comparison.pk)
     budget_text = request.POST.get("budget", "").strip()
     try:
         budget = json.loads(budget_text) if budget_text else []
     except ValueError:
-        messages.error(request, "budget: must be a JSON list of components")
+        messages.error(request, _("不确定度分量：须为 JSON 列表"))
         return redirect("comparisons:detail", pk=comparison.pk)
     return _run(
         request,
         pk,
         services.submit,
-        "结果已提交 / result submitted",
+        _("结果已提交"),
         measurand=measurand,
         value=_float_or_none(request.POST.get("value")),
         u=_float_or_none(request.POST.get("u")),
@@ -159,7 +237,7 @@ def _date_or_none(text):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise WorkflowError("date", f"expected YYYY-MM-DD, got {text!r}") from None
+        raise WorkflowError("date", _("不是日期（YYYY-MM-DD）：%(value)s") % {"value": text}) from None
 
 
 def _setup_kwargs(request, comparison, what):
@@ -170,7 +248,7 @@ def _setup_kwargs(request, comparison, what):
             Quantity.objects.filter(pk=post.get("quantity") or 0).first() if (post.get("quantity") or "").isdigit() else None
         )
         if quantity is None:
-            raise WorkflowError("quantity", "choose a quantity")
+            raise WorkflowError("quantity", _("请选择量"))
         return services.add_measurand, {
             "name": post.get("name", ""),
             "quantity": quantity,
@@ -180,12 +258,12 @@ def _setup_kwargs(request, comparison, what):
     if what == "participant":
         institution = Organisation.objects.filter(credit_code=post.get("credit_code", "").strip()).first()
         if institution is None:
-            raise WorkflowError("credit_code", "no organisation with this credit code")
+            raise WorkflowError("credit_code", _("没有该统一社会信用代码的单位"))
         standard = None
         if post.get("certificate_number", "").strip():
             standard = MeasurementStandard.objects.filter(certificate_number=post["certificate_number"].strip()).first()
             if standard is None:
-                raise WorkflowError("certificate_number", "no measurement standard with this certificate number")
+                raise WorkflowError("certificate_number", _("没有该考核证书编号的计量标准"))
         return services.add_participant, {"institution": institution, "standard": standard, "label": post.get("label", "")}
     if what == "movement":
         holder = (
@@ -194,10 +272,10 @@ def _setup_kwargs(request, comparison, what):
             else None
         )
         if holder is None:
-            raise WorkflowError("participant", "choose a participant")
+            raise WorkflowError("participant", _("请选择参加单位"))
         received = _date_or_none(post.get("received_on"))
         if received is None:
-            raise WorkflowError("received_on", "is required")
+            raise WorkflowError("received_on", _("请填写接收日期"))
         return services.record_movement, {
             "holder": holder.institution,
             "received_on": received,
@@ -220,7 +298,7 @@ def setup(request, pk, what):
     except WorkflowError as exc:
         messages.error(request, str(exc))
         return redirect("comparisons:detail", pk=comparison.pk)
-    return _run(request, pk, use_case, "已保存 / saved", **kwargs)
+    return _run(request, pk, use_case, _("已保存"), **kwargs)
 
 
 @login_required
@@ -230,7 +308,7 @@ def compute(request, pk):
         request,
         pk,
         services.compute,
-        "已计算 / computed",
+        _("已计算"),
         estimator=request.POST.get("estimator", ""),
         sigma_pt=_float_or_none(request.POST.get("sigma_pt")),
     )
@@ -248,7 +326,7 @@ def report(request, pk, stage):
             request,
             pk,
             services.write_report,
-            "报告已保存 / report saved",
+            _("报告已保存"),
             stage=stage,
             introduction=request.POST.get("introduction", ""),
             discussion=request.POST.get("discussion", ""),

@@ -50,7 +50,10 @@ WORK = [
     Link("verification:institution", _("强制检定"), frozenset({STAFF}), ("verification:*",)),
     Link("verification:enterprise", _("强制检定"), frozenset({ENTERPRISE}), ("verification:*",)),
     Link(
-        "comparisons:list", _("比对管理"), SUPERVISORS | {STAFF}, ("comparisons:list", "comparisons:detail", "comparisons:report")
+        "comparisons:list",
+        _("比对管理"),
+        SUPERVISORS | {STAFF},
+        ("comparisons:list", "comparisons:detail", "comparisons:report", "comparisons:create"),
     ),
     Link("comparisons:follow-ups", _("比对后续措施"), SUPERVISORS | {STAFF}, ("comparisons:follow-ups",), allowed=may_follow_up),
     Link(

@@ -212,5 +212,9 @@ class ComplaintForm(forms.Form):
 
 class HandleForm(forms.Form):
     handling_note = forms.CharField(
-        label=gettext_lazy("处理说明"), widget=forms.Textarea(attrs={"rows": 4}), max_length=services.DESCRIPTION_MAX
+        label=gettext_lazy("处理说明"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=services.DESCRIPTION_MAX,
+        # The complainant reads it by the reference (portal/complaint_status.html): no personal details here.
+        help_text=gettext_lazy("投诉人凭受理编号可以看到此说明，请勿写入个人信息。"),
     )

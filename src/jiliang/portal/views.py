@@ -143,11 +143,19 @@ def complaint_new(request):
 
 
 def complaint_status(request):
-    """Where a complaint stands, by its reference: the status only, no personal details."""
+    """Where a complaint stands, by its reference: the status and, once handled, the
+    handling note — the complainant is told the outcome (市场监督管理投诉举报处理暂行办法,
+    总局令第20号, 第十四条、第二十一条、第三十一条: acceptance, the end of mediation and the
+    decision on a report are each made known to the person who filed it); never the
+    description, the contact or the photos."""
     reference = request.GET.get("reference", "").strip().upper()[:20]
     complaint = None
     if reference:
-        complaint = Complaint.objects.filter(reference=reference).only("reference", "status", "filed_at", "handled_at").first()
+        complaint = (
+            Complaint.objects.filter(reference=reference)
+            .only("reference", "status", "filed_at", "handled_at", "handling_note")
+            .first()
+        )
     return render(
         request,
         "portal/complaint_status.html",

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from jiliang.audit.batches import ColumnDigests
 from jiliang.audit.services import audit_context, record, record_batches
+from jiliang.core.accuracy import relative_mpe, standard_for
 from jiliang.core.identifiers import make_credit_code
 
 from . import bulk, models, reference_data
@@ -113,6 +114,8 @@ ENTERPRISE_TRADES = [
     "热力",
     "建材",
 ]
+# Street names for the demo's addresses (common names in any Zhejiang town).
+STREETS = ["人民路", "解放路", "中山路", "文化路", "建设路", "环城东路", "学院路", "体育场路", "江滨大道", "工业园区创业路"]
 MANUFACTURERS = [
     "上海大华",
     "宁波水表",
@@ -203,6 +206,15 @@ class _Builder:
         body = f"{self._credit_serial:09d}"
         return make_credit_code(f"{kind_prefix}{region_code}{body}")
 
+    def address(self, region, rng) -> str:
+        """A street address in the region: its province, city and county names, a street, a number."""
+        names = []
+        for code in dict.fromkeys((region.code[:2] + "0000", region.code[:4] + "00", region.code)):
+            r = self.regions.get(code)
+            if r is not None and r.name not in names and not r.name.endswith("市辖区"):
+                names.append(r.name)
+        return f"{''.join(names)}{STREETS[int(rng.integers(len(STREETS)))]}{int(rng.integers(1, 400))}号"
+
     def organisations(self):
         regions = {r.code: r for r in models.Region.objects.all()}
         self.regions = regions
@@ -213,8 +225,16 @@ class _Builder:
         K = Org.Kind
         orgs: list[Org] = []
 
+        streets = np.random.default_rng([self.seed, 11])  # its own stream: the other draws stay as they were
+
         def add(name, kind, region, prefix):
-            org = Org(name=name, kind=kind, region=region, credit_code=self.credit_code(prefix, region.code))
+            org = Org(
+                name=name,
+                kind=kind,
+                region=region,
+                credit_code=self.credit_code(prefix, region.code),
+                address=self.address(region, streets),
+            )
             orgs.append(org)
             return org
 
@@ -257,6 +277,8 @@ class _Builder:
             for i, (county, b, t) in enumerate(zip(counties, brand.tolist(), trade.tolist()))
         ]
         credit_codes = [self.credit_code("91", county.code) for county in counties]
+        streets = np.random.default_rng([self.seed, 12])  # its own stream: the other draws stay as they were
+        street, number = streets.integers(0, len(STREETS), count), streets.integers(1, 800, count)
         first = bulk.next_id(models.Organisation)
         ids = np.arange(first, first + count, dtype=np.int64)
         bulk.write_columns(
@@ -268,7 +290,7 @@ class _Builder:
                 credit_codes,
                 [models.Organisation.Kind.ENTERPRISE.value] * count,
                 np.array([county.id for county in counties], dtype=np.int64),
-                [""] * count,
+                [f"{county.name}{STREETS[k]}{n}号" for county, k, n in zip(counties, street.tolist(), number.tolist())],
             ],
         )
         bulk.reset_sequences(models.Organisation)
@@ -509,20 +531,34 @@ class _Builder:
         caps, spec_links, item_links = [], [], []
         Through = S.specifications.through
         ItemThrough = S.catalog_items.through
+        rows = {r["code"]: r for r in reference_data.catalog_rows()}
+        ratios = dict(
+            models.Specification.objects.filter(id__in=[i.regulation_id for i in self.items if i.regulation_id]).values_list(
+                "id", "required_ratio"
+            )
+        )
         for q in self.quantities:
             std = self.std_province_q[q.id]
-            # A standard covers only the items it lists: the province's lists its quantity's items.
-            item_links.extend(
-                ItemThrough(measurementstandard_id=std.id, catalogitem_id=i.id) for i in self.items if i.quantity_id == q.id
-            )
+            # A standard covers only the items it lists: the province's lists its quantity's items,
+            # over the span of their ranges (not an open-ended 0–10⁸).
+            served = [i for i in self.items if i.quantity_id == q.id]
+            item_links.extend(ItemThrough(measurementstandard_id=std.id, catalogitem_id=i.id) for i in served)
+            spans = [rows[i.code]["range"] for i in served if i.code in rows]
+            low, high = (min(a for a, _b in spans), max(b for _a, b in spans)) if spans else (0.0, 1e6)
             caps.append(
                 models.Capability(
-                    standard=std, quantity=q, range_min=0.0, range_max=1e8, unit=q.unit, uncertainty=0.001, k=2.0, relative=True
+                    standard=std, quantity=q, range_min=low, range_max=high, unit=q.unit, uncertainty=0.001, k=2.0, relative=True
                 )
             )
         for (_region_code, code), std in [*self.std_city_item.items(), *self.std_county_item.items()]:
             item = items[code]
-            row = next(r for r in reference_data.catalog_rows() if r["code"] == code)
+            row = rows[code]
+            # The city's or county's standard is of the class its item's regulation asks for
+            # (e.g. a 0.4级 precision gauge for 1.6级 pressure gauges, JJG 52-2013: within 1/4):
+            # from the item's accuracy class and the regulation's required ratio.
+            mpe = relative_mpe(row["accuracy"])
+            ratio = ratios.get(item.regulation_id, 3.0)
+            klass, uncertainty = standard_for(mpe, ratio) if mpe is not None else (None, 0.01)
             caps.append(
                 models.Capability(
                     standard=std,
@@ -530,9 +566,9 @@ class _Builder:
                     range_min=row["range"][0],
                     range_max=row["range"][1],
                     unit=next(q.unit for q in self.quantities if q.id == item.quantity_id),
-                    accuracy_class="标准器",
-                    mpe=None,
-                    uncertainty=0.01,
+                    accuracy_class=f"{100 * klass:g}级" if klass is not None else "标准器",
+                    mpe=klass,
+                    uncertainty=uncertainty,
                     k=2.0,
                     relative=True,
                 )

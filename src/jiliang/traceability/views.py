@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiliang.policies import NATIONAL, REGION_ADMIN, STAFF, actor_for
-from jiliang.registry.models import MeasurementStandard
-from jiliang.registry.policies import StandardPolicy
+from jiliang.registry.models import Instrument, MeasurementStandard
+from jiliang.registry.policies import InstrumentPolicy, StandardPolicy
 
 from . import services
 from .models import Recall
 
-STANDARDS = StandardPolicy()
+STANDARDS, INSTRUMENTS = StandardPolicy(), InstrumentPolicy()
 ROLES = (NATIONAL, REGION_ADMIN, "auditor", STAFF)
 SHOWN_EVENTS = 200
 
@@ -111,7 +111,12 @@ def recall_page(request):
         else:
             return redirect(f"{request.path}?recall={recall.pk}")
     found = services.impact(standard, date_from, date_to)
-    context["impact"] = services.impact_document(found, limit=SHOWN_EVENTS)
+    context["impact"] = document = services.impact_document(found, limit=SHOWN_EVENTS)
+    # Each affected instrument links to its page (and its chain) when the actor may open it.
+    codes = {a["instrument"] for a in document["affected"]}
+    openable = dict(INSTRUMENTS.visible(actor, Instrument.objects.filter(code__in=codes)).values_list("code", "id"))
+    for row in document["affected"]:
+        row["page"] = openable.get(row["instrument"])
     status = 400 if context.get("refusal") or (request.method == "POST" and context["errors"]) else 200
     return render(request, "traceability/recall.html", context, status=status)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -351,21 +352,35 @@ def history(region_code: str, months: int = 12, as_of: dt.date | None = None) ->
     for month in wanted:
         snap = stored.get(month)
         if snap is not None:
-            r, source = snap, "snapshot"
-        else:
-            r, source = build_ledger(min(month_end(month), today), region_code=region_code).region(region_code), "computed"
-        out.append(
-            {
-                "month": month.isoformat()[:7],
-                "rollup_items_in_use": r.rollup_in_use,
-                "rollup_items_covered": r.rollup_covered,
-                "rollup_rate": _round(r.rollup_covered / r.rollup_in_use) if r.rollup_in_use else None,
-                "rate": _round(r.rate),
-                "below_province_rate": _round(r.below_province_rate),
-                "source": source,
-            }
-        )
+            out.append(_month_row(month, snap, "snapshot"))
+            continue
+        # A month that has ended, computed, is kept for the rest of the day (a ledger of a
+        # 10⁵-instrument province takes a quarter of a second; twelve of them, seconds).
+        ended = month_end(month) < today
+        key = f"coverage:history:{region_code}:{month.isoformat()}:{today.isoformat()}"
+        row = cache.get(key) if ended else None
+        if row is None:
+            ledger = build_ledger(min(month_end(month), today), region_code=region_code)
+            row = _month_row(month, ledger.region(region_code), "computed")
+            if ended:
+                cache.set(key, row, HISTORY_CACHE_SECONDS)
+        out.append(row)
     return out
+
+
+HISTORY_CACHE_SECONDS = 24 * 3600
+
+
+def _month_row(month: dt.date, r, source: str) -> dict:
+    return {
+        "month": month.isoformat()[:7],
+        "rollup_items_in_use": r.rollup_in_use,
+        "rollup_items_covered": r.rollup_covered,
+        "rollup_rate": _round(r.rollup_covered / r.rollup_in_use) if r.rollup_in_use else None,
+        "rate": _round(r.rate),
+        "below_province_rate": _round(r.below_province_rate),
+        "source": source,
+    }
 
 
 # -- export and chart ------------------------------------------------------------------

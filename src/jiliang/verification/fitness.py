@@ -10,32 +10,15 @@ range and accuracy cover the instrument.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from jiliang.core.accuracy import relative_mpe
 from jiliang.core.traceability import ERROR_MASK, Reason
 from jiliang.registry import graph as loader
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
-
-_PERCENT = re.compile(r"^[±]?\s*([0-9]*\.?[0-9]+)\s*%$")
-_CLASS = re.compile(r"^([0-9]*\.?[0-9]+)\s*级$")
-
-
-def relative_mpe(accuracy: str) -> float | None:
-    """The relative maximum permissible error stated by an accuracy text, when it states
-    one: "±0.3%" → 0.003; an accuracy class "2级" or "1.5级" (class index in per cent, as for
-    meters and gauges) → 0.02, 0.015. Absolute errors and named classes (Ⅲ级, M1) → None."""
-    text = (accuracy or "").strip().replace("％", "%")
-    match = _PERCENT.match(text)
-    if match:
-        return float(match.group(1)) / 100
-    match = _CLASS.match(text)
-    if match and float(match.group(1)) >= 0.1:  # 0.01级 of a pH meter is an absolute pH error
-        return float(match.group(1)) / 100
-    return None
 
 
 def status_on(standard: reg.MeasurementStandard, date: dt.date, today: dt.date | None = None) -> str:

@@ -27,6 +27,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -479,15 +480,43 @@ def _may_review(actor: Actor, registration: Registration) -> bool:
     return REGISTRATIONS.may_review(actor, registration)
 
 
+WHOLE_COUNTRY = "all"  # ?region=all: a national administrator's view of every province
+
+
+def busiest_province() -> reg.Region | None:
+    """The province with the most organisations in the registry: where a national
+    administrator's pages open (the country's first code, 北京市, may hold no data at all)."""
+    code = cache.get("verification:busiest-province")
+    if code is None:
+        top = (
+            reg.Organisation.objects.annotate(province=Substr("region__code", 1, 2))
+            .values("province")
+            .annotate(n=Count("id"))
+            .order_by("-n", "province")
+            .first()
+        )
+        code = f"{top['province']}0000" if top else ""
+        cache.set("verification:busiest-province", code, 3600)
+    return reg.Region.objects.filter(code=code).first() if code else None
+
+
 def _chosen_region(request, actor: Actor) -> tuple[reg.Region | None, list, str]:
     """The region asked for with ?region=CODE, inside the administrator's; (region, the
-    regions to choose from, an error)."""
+    regions to choose from, an error). A national administrator starts in the busiest
+    province and may choose the whole country (``?region=all``); a region's
+    administrator starts in its own region."""
     scope = _scope_region(request, actor)
     choices = reg.Region.objects.order_by("code")
     if scope is not None:
         choices = choices.filter(code__startswith=scope.descendant_codes_prefix())
     choices = list(choices.values_list("code", "name", "level"))
     wanted = (request.GET.get("region") or "").strip()
+    if scope is None:
+        choices.insert(0, (WHOLE_COUNTRY, _("全国"), "country"))
+        if wanted == WHOLE_COUNTRY:
+            return None, choices, ""
+        if not wanted:
+            return busiest_province(), choices, ""
     if not wanted or (scope is not None and wanted == scope.code):
         return scope, choices, ""
     if not any(code == wanted for code, _n, _l in choices):
@@ -627,7 +656,7 @@ def coverage_page(request, actor):
             "gap_count": len(ledger.gaps),
             "target": target,
             "definitions": {"rate": coverage.PROVINCEWIDE_DEFINITION, "below_province_rate": coverage.BELOW_PROVINCE_DEFINITION},
-            "region_code": region.code if region else "",
+            "region_code": region.code if region else (WHOLE_COUNTRY if actor.kind == NATIONAL else ""),
         },
     )
 
@@ -637,11 +666,7 @@ def coverage_page(request, actor):
 def coverage_history(request, actor):
     """The rolled-up rate by month (an htmx fragment of the coverage page)."""
     region, _choices, error = _chosen_region(request, actor)
-    code = (
-        region.code
-        if region is not None
-        else (reg.Region.objects.filter(level=reg.Region.Level.PROVINCE).order_by("code").values_list("code", flat=True).first())
-    )
+    code = region.code if region is not None else None  # the whole country has no month-by-month ledger
     months = coverage.history(code, 12) if code and not error else []
     target = 100 * coverage.target()
     chart = charts.month_chart(
