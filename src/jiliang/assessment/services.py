@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from jiliang.audit.services import audit_context
 from jiliang.certificates.keys import KeyInfrastructureError
-from jiliang.policies import Actor
+from jiliang.policies import NATIONAL, Actor
 from jiliang.registry import models as reg
 from jiliang.registry import validity
 from jiliang.registry.services import Refused, change_standard_status
@@ -398,13 +399,14 @@ def approve(actor: Actor | None, app: Application, reason: str = "", on: dt.date
     refusals = reg.assessment_refusals(standard)
     if refusals:
         raise Refused(refusals)
-    standard.save()
+    label = "新建考核合格" if app.kind == Application.Kind.NEW else "复查考核合格"
+    with audit_context(reason=f"{label} {number}"):
+        standard.save()
     if app.standard is None:
         standard.specifications.set(app.specifications.all())
         standard.catalog_items.set(app.catalog_items.all())
         app.equipment.update(standard=standard)
     if was != reg.MeasurementStandard.Status.ACTIVE:
-        label = "新建考核合格" if app.kind == Application.Kind.NEW else "复查考核合格"
         reg.StandardStatusChange.objects.create(standard=standard, status="active", effective_on=on, reason=f"{label} {number}")
     cert = StandardCertificate(
         application=app,
@@ -490,7 +492,12 @@ def review_change(actor: Actor | None, filing: ChangeFiling, action: str, note: 
             if broken:
                 raise Refused([("standard", f"{rules.RULE_TRACEABLE}: before restoring, recalibrate {', '.join(broken)}")])
         reason = f"{filing.get_kind_display()}：{filing.description}"[:300]
-        change_standard_status(actor, standard, ChangeFiling.STATUS_OF_KIND[filing.kind], reason, filing.effective_on)
+        with audit_context(reason=reason):
+            # The filing's review is the authority's act; a run without a signed-in actor (the
+            # CLI, the demo) acts as the platform.
+            change_standard_status(
+                actor or Actor(NATIONAL), standard, ChangeFiling.STATUS_OF_KIND[filing.kind], reason, filing.effective_on
+            )
     filing.status = FILING_POLICY.transitions[action][1]
     filing.review_note, filing.reviewed_on = (note or "").strip()[:300], on
     filing.save(update_fields=["status", "review_note", "reviewed_on"])
