@@ -6,11 +6,9 @@ the forms shown are the policy's allowed actions."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +22,7 @@ from jiliang.registry.services import Refused
 
 from . import certificate as signing
 from . import rules, services
+from .exports import annual_register
 from .models import Application, Assessor, ChangeFiling, Document, Finding, ItemResult, Reminder, StandardCertificate
 from .policies import APPLICATION_POLICY, CERTIFICATE_POLICY, FILING_POLICY, FINDING_POLICY, PartPolicy, assessor_of
 
@@ -356,8 +355,6 @@ def certificate_xml(request, number):
 @require_GET
 def register_xlsx(request):
     """The authority's annual register (计量标准考核台账): every file decided or open in the year."""
-    from openpyxl import Workbook
-
     actor = actor_for(request.user)
     if not APPLICATION_POLICY.may_export(actor):
         raise PermissionDenied("the register is the administrations'")
@@ -368,48 +365,8 @@ def register_xlsx(request):
     rows = APPLICATION_POLICY.visible(actor, Application.objects.select_related("holder", "authority", "standard"))
     if actor.kind == REGION_ADMIN:
         rows = rows.filter(authority__region_id__in=actor.region_ids())
-    rows = rows.filter(Q(filed_on__year=year) | Q(decided_on__year=year)).order_by("authority__name", "filed_on", "id")
-    certs = {c.application_id: c for c in StandardCertificate.objects.filter(application__in=rows)}
-    book = Workbook()
-    sheet = book.active
-    sheet.title = str(year)
-    sheet.append(
-        [
-            _("申请编号"),
-            _("考核类型"),
-            _("计量标准名称"),
-            _("建标单位"),
-            _("主持考核部门"),
-            _("申请日期"),
-            _("状态"),
-            _("逾期申请"),
-            _("告知承诺"),
-            _("审批日期"),
-            _("证书编号"),
-            _("有效期至"),
-        ]
-    )
-    for app in rows[:20000]:
-        cert = certs.get(app.pk)
-        sheet.append(
-            [
-                app.number,
-                app.get_kind_display(),
-                app.name,
-                app.holder.name,
-                app.authority.name,
-                app.filed_on,
-                app.get_status_display(),
-                _("是") if app.late else "",
-                _("是") if app.commitment else "",
-                app.decided_on,
-                cert.number if cert else "",
-                cert.valid_until if cert else None,
-            ]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    content = annual_register(rows, year)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="standard-assessment-register-{year}.xlsx"'
     return response
 
