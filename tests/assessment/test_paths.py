@@ -93,7 +93,8 @@ def test_the_file_through_the_api(w):
     ).active
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [r[10] for r in rows if r[0] == Application.objects.get(pk=pk).number] == [number]
-    assert holder.get("/assessment/register.xlsx").status_code == 403
+    holder_pages = signed_in(Client(), "holder-pages", role="institution_staff", organisation=w.holder)
+    assert holder_pages.get("/assessment/register.xlsx").status_code == 403
 
 
 def test_the_pages_offer_each_party_its_acts_and_the_certificate_checks_publicly(w):
@@ -109,7 +110,7 @@ def test_the_pages_offer_each_party_its_acts_and_the_certificate_checks_publicly
     home = bureau.get("/assessment/").content.decode()
     assert app.number in home and 'id="queue"' in home
     assert app.number in staff.get("/assessment/").content.decode()
-    assert Client().get(f"/assessment/{app.pk}/").status_code == 404
+    assert Client().get(f"/assessment/{app.pk}/").status_code == 302  # to the sign-in page
     services.accept(None, app)
     services.assign(None, app, w.assessors[:1])
     judge_everything(app)

@@ -6,8 +6,10 @@ the forms shown are the policy's allowed actions."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiliang.policies import NATIONAL, REGION_ADMIN, actor_for
+from jiliang.policies import NATIONAL, PUBLIC, REGION_ADMIN, actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
 
@@ -42,17 +44,40 @@ ASKED_OF_APPLICANT = {
 }
 
 
+class _SignIn(Exception):
+    """Raised for a visitor who is not signed in: the answer is the sign-in page."""
+
+
+def _signed_in(request):
+    actor = actor_for(request.user)
+    if not actor.authenticated:
+        raise _SignIn()
+    return actor
+
+
+def login_first(view):
+    """Every assessment page is for signed-in users: a visitor is sent to sign in first."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _SignIn:
+            return redirect_to_login(request.get_full_path())
+
+    return wrapped
+
+
 def _say_refusal(request, exc: Refused) -> None:
     messages.error(request, str(exc))
 
 
+@login_first
 @require_GET
 def home(request):
     """Each party's desk: the applicant's files and what is asked, the authority's queue by
     deadline, the assessor's assignments, and the reminders addressed to the reader."""
-    actor = actor_for(request.user)
-    if not actor.authenticated:
-        return redirect(f"{_login_url()}?next={request.path}")
+    actor = _signed_in(request)
     visible = APPLICATION_POLICY.visible(actor, Application.objects.select_related("holder", "authority"))
     mine, queue, assignments, reminders = [], [], [], []
     if actor.organisation_scoped:
@@ -94,20 +119,14 @@ def home(request):
     )
 
 
-def _login_url():
-    from django.conf import settings
-    from django.urls import reverse
-
-    return reverse(settings.LOGIN_URL)
-
-
 def _codes(raw: str) -> list[str]:
     return [c.strip() for c in (raw or "").replace("，", ",").replace("\n", ",").split(",") if c.strip()]
 
 
+@login_first
 @require_http_methods(["GET", "POST"])
 def new_application(request):
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     if not (actor.organisation_scoped and not actor.read_only):
         raise PermissionDenied("only a holder's staff files an assessment application")
     holder = get_object_or_404(reg.Organisation, pk=actor.organisation_id)
@@ -173,16 +192,20 @@ def new_application(request):
 
 
 def _visible_application(request, pk) -> tuple:
-    actor = actor_for(request.user)
-    if not actor.authenticated:
-        raise Http404("no such application")
-    app = get_object_or_404(
-        APPLICATION_POLICY.visible(actor, Application.objects.select_related("holder", "authority__region", "standard", "field")),
-        pk=pk,
+    actor = _signed_in(request)
+    app = (
+        APPLICATION_POLICY.visible(actor, Application.objects.select_related("holder", "authority__region", "standard", "field"))
+        .filter(pk=pk)
+        .first()
     )
+    if app is None:
+        if actor.kind == PUBLIC:  # a signed-in member of the public reaches no file
+            raise PermissionDenied("assessment files are their parties'")
+        raise Http404("no such application")
     return actor, app
 
 
+@login_first
 @require_GET
 def detail(request, pk):
     actor, app = _visible_application(request, pk)
@@ -238,6 +261,7 @@ def _date(raw: str | None) -> dt.date | None:
         raise Refused([("date", _("日期格式应为 YYYY-MM-DD"))]) from None
 
 
+@login_first
 @require_POST
 def act(request, pk, action):
     actor, app = _visible_application(request, pk)
@@ -302,9 +326,10 @@ def act(request, pk, action):
     return redirect("assessment:detail", pk=app.pk)
 
 
+@login_first
 @require_POST
 def finding_act(request, pk, action):
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     finding = get_object_or_404(FINDING_POLICY.visible(actor, Finding.objects.select_related("application")), pk=pk)
     if action not in FINDING_POLICY.allowed_actions(actor, finding):
         raise PermissionDenied(f"{action} is not open to you on this finding")
@@ -320,9 +345,10 @@ def finding_act(request, pk, action):
     return redirect("assessment:detail", pk=finding.application_id)
 
 
+@login_first
 @require_GET
 def document(request, pk):
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     doc = get_object_or_404(PartPolicy().visible(actor, Document.objects.all()), pk=pk)
     response = HttpResponse(bytes(doc.content), content_type=doc.content_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
@@ -352,10 +378,11 @@ def certificate_xml(request, number):
     return response
 
 
+@login_first
 @require_GET
 def register_xlsx(request):
     """The authority's annual register (计量标准考核台账): every file decided or open in the year."""
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     if not APPLICATION_POLICY.may_export(actor):
         raise PermissionDenied("the register is the administrations'")
     try:
@@ -374,11 +401,10 @@ def register_xlsx(request):
 # -- in service -----------------------------------------------------------------------------
 
 
+@login_first
 @require_http_methods(["GET", "POST"])
 def filings(request):
-    actor = actor_for(request.user)
-    if not actor.authenticated:
-        return redirect(f"{_login_url()}?next={request.path}")
+    actor = _signed_in(request)
     rows = FILING_POLICY.visible(actor, ChangeFiling.objects.select_related("standard__holder"))
     standards = []
     if actor.organisation_scoped and not actor.read_only:
@@ -414,16 +440,18 @@ def filings(request):
     )
 
 
+@login_first
 @require_GET
 def filing(request, pk):
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     row = get_object_or_404(FILING_POLICY.visible(actor, ChangeFiling.objects.select_related("standard__holder")), pk=pk)
     return render(request, "assessment/filing.html", {"filing": row})
 
 
+@login_first
 @require_POST
 def filing_act(request, pk, action):
-    actor = actor_for(request.user)
+    actor = _signed_in(request)
     row = get_object_or_404(FILING_POLICY.visible(actor, ChangeFiling.objects.all()), pk=pk)
     if action not in FILING_POLICY.allowed_actions(actor, row):
         raise PermissionDenied(f"{action} is not open to you on this filing")
