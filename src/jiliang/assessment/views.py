@@ -68,6 +68,14 @@ def login_first(view):
     return wrapped
 
 
+def _not_yours(actor):
+    """A record outside the reader's files: refused to a member of the public (no file is
+    theirs), not found for the other roles (whether it exists is not said)."""
+    if actor.kind == PUBLIC:
+        return PermissionDenied("assessment files are their parties'")
+    return Http404("no such record")
+
+
 def _say_refusal(request, exc: Refused) -> None:
     messages.error(request, str(exc))
 
@@ -199,9 +207,7 @@ def _visible_application(request, pk) -> tuple:
         .first()
     )
     if app is None:
-        if actor.kind == PUBLIC:  # a signed-in member of the public reaches no file
-            raise PermissionDenied("assessment files are their parties'")
-        raise Http404("no such application")
+        raise _not_yours(actor)
     return actor, app
 
 
@@ -349,7 +355,9 @@ def finding_act(request, pk, action):
 @require_GET
 def document(request, pk):
     actor = _signed_in(request)
-    doc = get_object_or_404(PartPolicy().visible(actor, Document.objects.all()), pk=pk)
+    doc = PartPolicy().visible(actor, Document.objects.all()).filter(pk=pk).first()
+    if doc is None:
+        raise _not_yours(actor)
     response = HttpResponse(bytes(doc.content), content_type=doc.content_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
     return response
@@ -444,7 +452,9 @@ def filings(request):
 @require_GET
 def filing(request, pk):
     actor = _signed_in(request)
-    row = get_object_or_404(FILING_POLICY.visible(actor, ChangeFiling.objects.select_related("standard__holder")), pk=pk)
+    row = FILING_POLICY.visible(actor, ChangeFiling.objects.select_related("standard__holder")).filter(pk=pk).first()
+    if row is None:
+        raise _not_yours(actor)
     return render(request, "assessment/filing.html", {"filing": row})
 
 
