@@ -4,20 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0012_standard_levels'),
+        ("registry", "0012_standard_levels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='measurementstandard',
-            name='status',
-            field=models.CharField(choices=[('active', '有效'), ('suspended', '暂停'), ('sealed', '封存'), ('cancelled', '撤销'), ('expired', '过期')], default='active', max_length=10, verbose_name='状态'),
+            model_name="measurementstandard",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("active", "有效"),
+                    ("suspended", "暂停"),
+                    ("sealed", "封存"),
+                    ("cancelled", "撤销"),
+                    ("expired", "过期"),
+                ],
+                default="active",
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
         migrations.AlterField(
-            model_name='standardstatuschange',
-            name='status',
-            field=models.CharField(choices=[('active', '有效'), ('suspended', '暂停'), ('sealed', '封存'), ('cancelled', '撤销'), ('expired', '过期')], max_length=10, verbose_name='状态'),
+            model_name="standardstatuschange",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("active", "有效"),
+                    ("suspended", "暂停"),
+                    ("sealed", "封存"),
+                    ("cancelled", "撤销"),
+                    ("expired", "过期"),
+                ],
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
     ]
