@@ -144,7 +144,9 @@ def test_telemetry_has_a_landing_page_for_every_role(demo, username):
         assert client.get("/telemetry/alerts/").status_code == 200
     else:
         assert 'id="alerts-panel"' not in page and 'href="/telemetry/alerts/"' not in nav
-    assert ('id="own-devices"' in page) == (username in ("institute", "enterprise"))
+    assert ('id="own-devices"' in page) == (
+        username in ("institute", "enterprise", "assessor")
+    )  # the assessor is an institute's staff
     if username == "enterprise":
         assert "本单位没有接入" not in page  # the demo enterprise's smart instruments report
 

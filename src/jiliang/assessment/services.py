@@ -234,8 +234,16 @@ def assign(actor: Actor | None, app: Application, assessors, on: dt.date | None 
     return rows
 
 
-def _assessor(actor, app) -> Assessor | None:
-    return assessor_of(actor, app) if actor is not None else app.assignments.select_related("assessor").first().assessor
+def _assessor(actor, app) -> Assessor:
+    """The acting assessor: the actor's registration, or (the platform acting, CLI) the group's leader."""
+    if actor is not None:
+        found = assessor_of(actor, app)
+    else:
+        row = app.assignments.select_related("assessor").order_by("-leader", "id").first()
+        found = row.assessor if row is not None else None
+    if found is None:
+        raise Refused([("assessor", f"{app.number}: no assessor is assigned (JJF 1033-2023 §5.3)")])
+    return found
 
 
 @transaction.atomic

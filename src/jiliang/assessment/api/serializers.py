@@ -10,7 +10,7 @@ from .. import rules
 from ..models import Application, Assessor, Assignment, ChangeFiling, Document, Finding, ItemResult, StandardCertificate
 
 
-class DocumentSerializer(serializers.ModelSerializer):
+class AssessmentDocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
         fields = ["id", "kind", "filename", "content_type", "size", "uploaded_at"]
@@ -30,7 +30,7 @@ class ItemResultSerializer(serializers.ModelSerializer):
         fields = ["id", "phase", "clause", "conforming", "note", "evidence", "assessor", "recorded_on"]
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class AssessmentFindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Finding
         fields = [
@@ -49,10 +49,10 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
-    documents = DocumentSerializer(many=True, read_only=True)
+    documents = AssessmentDocumentSerializer(many=True, read_only=True)
     assignments = AssignmentSerializer(many=True, read_only=True)
     results = ItemResultSerializer(many=True, read_only=True)
-    findings = FindingSerializer(many=True, read_only=True)
+    findings = AssessmentFindingSerializer(many=True, read_only=True)
     certificate_number = serializers.SerializerMethodField()
 
     class Meta:
@@ -180,7 +180,7 @@ class AssessorSerializer(serializers.ModelSerializer):
         ]
 
 
-class CertificateSerializer(serializers.ModelSerializer):
+class StandardCertificateSerializer(serializers.ModelSerializer):
     class Meta:
         model = StandardCertificate
         fields = [

@@ -110,14 +110,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
         )
         return self._answer(app, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.AttachSerializer, responses={201: s.DocumentSerializer})
+    @extend_schema(request=s.AttachSerializer, responses={201: s.AssessmentDocumentSerializer})
     @action(detail=True, methods=["post"])
     def attach(self, request, pk=None):
         app = self.get_object()
         v = self._body(s.AttachSerializer)
         upload = v["file"]
         doc = services.attach(self.actor, app, v["kind"], upload.name, upload.read(), upload.content_type or "")
-        return Response(s.DocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
+        return Response(s.AssessmentDocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: {"type": "object"}})
     @action(detail=True, methods=["get"])
@@ -157,7 +157,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
         v = self._body(s.RecordSerializer)
         return Response(s.ItemResultSerializer(services.record_result(self.actor, app, **v)).data)
 
-    @extend_schema(request=s.FindingRaiseSerializer, responses={201: s.FindingSerializer})
+    @extend_schema(request=s.FindingRaiseSerializer, responses={201: s.AssessmentFindingSerializer})
     @action(detail=True, methods=["post"])
     def findings(self, request, pk=None):
         app = self.get_object()
@@ -165,18 +165,18 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
         finding = services.raise_finding(
             self.actor, app, clause=v["clause"], description=v["description"], deadline=v.get("deadline")
         )
-        return Response(s.FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
+        return Response(s.AssessmentFindingSerializer(finding).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.ApplicationSerializer})
     @action(detail=True, methods=["post"])
     def conclude(self, request, pk=None):
         return self._answer(services.conclude(self.actor, self.get_object()))
 
-    @extend_schema(request=s.ReasonSerializer, responses={201: s.CertificateSerializer})
+    @extend_schema(request=s.ReasonSerializer, responses={201: s.StandardCertificateSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         cert = services.approve(self.actor, self.get_object(), self._body(s.ReasonSerializer)["reason"])
-        return Response(s.CertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
+        return Response(s.StandardCertificateSerializer(cert).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReasonSerializer, responses={200: s.ApplicationSerializer})
     @action(detail=True, methods=["post"])
@@ -188,23 +188,23 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Assessmen
     """整改项: the applicant responds, the assessor closes or reopens."""
 
     queryset = Finding.objects.select_related("application")
-    serializer_class = s.FindingSerializer
+    serializer_class = s.AssessmentFindingSerializer
 
-    @extend_schema(request=s.RespondSerializer, responses={200: s.FindingSerializer})
+    @extend_schema(request=s.RespondSerializer, responses={200: s.AssessmentFindingSerializer})
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         finding = services.respond(self.actor, self.get_object(), self._body(s.RespondSerializer)["response"])
-        return Response(s.FindingSerializer(finding).data)
+        return Response(s.AssessmentFindingSerializer(finding).data)
 
-    @extend_schema(request=None, responses={200: s.FindingSerializer})
+    @extend_schema(request=None, responses={200: s.AssessmentFindingSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return Response(s.FindingSerializer(services.close_finding(self.actor, self.get_object(), True)).data)
+        return Response(s.AssessmentFindingSerializer(services.close_finding(self.actor, self.get_object(), True)).data)
 
-    @extend_schema(request=None, responses={200: s.FindingSerializer})
+    @extend_schema(request=None, responses={200: s.AssessmentFindingSerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return Response(s.FindingSerializer(services.close_finding(self.actor, self.get_object(), False)).data)
+        return Response(s.AssessmentFindingSerializer(services.close_finding(self.actor, self.get_object(), False)).data)
 
 
 class AssessorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, AssessmentViewSet):
@@ -225,7 +225,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
     """计量标准考核证书, looked up by number, with the check of its signature."""
 
     queryset = StandardCertificate.objects.select_related("standard__holder", "authority")
-    serializer_class = s.CertificateSerializer
+    serializer_class = s.StandardCertificateSerializer
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
 
