@@ -160,3 +160,19 @@ def test_the_demo_plants_files_in_every_state(w):
     assert planted["certificate"].standard.certificate_number == planted["certificate"].number
     assert planted["evaluating"].findings.filter(status="open").exists()
     assert reg.MeasurementStandard.objects.get(pk=w.p.county_scale.pk).status in ("sealed", "active")
+
+
+def test_the_cli_as_a_user_asks_the_policy(w):
+    from django.contrib.auth import get_user_model
+
+    from jiliang.accounts.models import Membership
+
+    app = new_file(w)
+    staff = get_user_model().objects.create_user("cli-holder")
+    Membership.objects.create(user=staff, role="institution_staff", organisation=w.holder)
+    call_command("assessment", "--as", "cli-holder", "submit", app.number, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="only the assessing authority"):
+        call_command("assessment", "--as", "cli-holder", "accept", app.number, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("assessment", "--as", "cli-holder", "list", stdout=out)
+    assert [row["number"] for row in json.loads(out.getvalue())] == [app.number]
