@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "jiliang.accounts",
     "jiliang.audit",
     "jiliang.authorisation",
+    "jiliang.assessment",
     "jiliang.verification",
     "jiliang.calculations",
     "jiliang.traceability",
@@ -211,6 +212,13 @@ SPECTACULAR_SETTINGS = {
         "SigningKeyStatusEnum": "jiliang.certificates.models.SigningKey.Status",
         "SpecificationKindEnum": "jiliang.registry.models.Specification.Kind",
         "SpecificationStatusEnum": "jiliang.registry.models.Specification.Status",
+        "AssessmentApplicationKindEnum": "jiliang.assessment.models.Application.Kind",
+        "AssessmentApplicationStatusEnum": "jiliang.assessment.models.Application.Status",
+        "AssessmentFindingStatusEnum": "jiliang.assessment.models.Finding.Status",
+        "StandardCertificateStatusEnum": "jiliang.assessment.models.StandardCertificate.Status",
+        "ChangeFilingKindEnum": "jiliang.assessment.models.ChangeFiling.Kind",
+        "ChangeFilingStatusEnum": "jiliang.assessment.models.ChangeFiling.Status",
+        "ItemResultPhaseEnum": "jiliang.assessment.models.ItemResult.Phase",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -278,6 +286,17 @@ JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIF
 # The holder applies for the re-examination (复查考核) this many months before the certificate
 # expires (计量标准考核办法 第十六条; JJF 1033-2023 §5.1): reminders start then.
 JILIANG_STANDARD_REEXAMINATION_MONTHS = int(os.environ.get("JILIANG_STANDARD_REEXAMINATION_MONTHS", "6"))
+# Measurement-standard assessment (jiliang.assessment): the days an authority takes to accept or
+# return a filed application (计量标准考核办法 第十条: 5 working days, kept here as 7 calendar days),
+# the days an applicant has to rectify a finding (JJF 1033-2023 §5.3: within the time the
+# assessors set; 15 working days by default, kept as 21 calendar days), and the days before
+# each deadline on which a reminder goes out.
+JILIANG_ASSESSMENT_ACCEPTANCE_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_ACCEPTANCE_DAYS", "7"))
+JILIANG_ASSESSMENT_RECTIFICATION_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_RECTIFICATION_DAYS", "21"))
+JILIANG_ASSESSMENT_EVALUATION_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_EVALUATION_DAYS", "60"))
+JILIANG_ASSESSMENT_REMINDER_DAYS = tuple(
+    int(d) for d in os.environ.get("JILIANG_ASSESSMENT_REMINDER_DAYS", "30,7,1").split(",") if d.strip()
+)
 # Prepackaged goods: an inspection is judged by the JJF 1070 edition in force on its date; when
 # that edition's tables are not shipped (JJF 1070-2023 today), "provisional" judges under the
 # previous edition and marks the result so, "refuse" refuses the inspection.

@@ -144,7 +144,24 @@ def prepare() -> Province:
     p.objects["alert"] = _alert(p)
     p.objects["complaint"], p.objects["photo"] = _complaint(p)
     p.objects["registration"], p.objects["record"] = _verification(p)
+    p.objects.update(_assessment(p, today, user))
     return p
+
+
+def _assessment(p: Province, today, user) -> dict:
+    """Assessment files in every state for the institution (jiliang.assessment.demo), the
+    administration that holds them and an assessor, each with a user, and a new file ready
+    to walk (tests/web/test_assessment_browser.py)."""
+    from jiliang.assessment import demo as assessment_demo
+    from jiliang.registry import models as reg
+
+    walk_authority = assessment_demo.rules.assessing_authority(p.institution, "public", p.institution.region.level, "subordinate")
+    other = reg.Organisation.objects.filter(kind="legal_institute").exclude(pk=p.institution.pk).order_by("pk").first()
+    p.users["assessment_authority"] = user("web-bureau", role="region_admin", region=walk_authority.region)
+    p.users["assessor"] = user("web-assessor", role="institution_staff", organisation=other)
+    planted = assessment_demo.plant_files(p.institution, today, assessor_user=p.users["assessor"], seal=False)
+    walk = assessment_demo.walk_setup(p.institution, today, p.users["assessor"])
+    return {f"assessment_{name}": row for name, row in {**planted, **walk}.items()}
 
 
 def _comparison_holders(reg):

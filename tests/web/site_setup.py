@@ -57,6 +57,19 @@ def main(instruments: int) -> dict:
         "enterprise": p.enterprise.pk,
         "province": p.as_json(),
         "journeys": journey_facts.build(p),
+        "assessment": _assessment(p.objects),
+    }
+
+
+def _assessment(o: dict) -> dict:
+    """What the assessment walk types into the pages (tests/web/test_assessment_browser.py)."""
+    return {
+        "field": o["assessment_field"].name,
+        "spec": o["assessment_spec"].code,
+        "devices": [d.code for d in o["assessment_devices"]],
+        "people": [person.name for person in o["assessment_people"]],
+        "level": o["assessment_level"],
+        "assessor": o["assessment_assessor"].person.name,
     }
 
 

@@ -61,6 +61,23 @@ def _authorisation_pk() -> int:
     return Authorisation.objects.order_by("pk").values_list("pk", flat=True).first()
 
 
+def _assessment_record(key):
+    def outcomes(p):
+        from jiliang.assessment.policies import policy_for
+        from jiliang.policies import actor_for
+
+        obj = p.objects[key]
+        model = type(obj)
+        allowed = {
+            role
+            for role in SIGNED_IN - {"public"}
+            if policy_for(model).visible(actor_for(p.users[role]), model.objects.filter(pk=obj.pk)).exists()
+        }
+        return scoped(allowed)
+
+    return outcomes
+
+
 def outcomes_of(name: str, province) -> dict:
     outcomes = {**PAGES, **NAV_ONLY}[name][1]
     return outcomes(province) if callable(outcomes) else outcomes
@@ -186,6 +203,19 @@ PAGES = {
     "authorisation:list": (None, everyone()),
     "authorisation:detail": (lambda p: {"pk": _authorisation_pk()}, everyone()),
     "authorisation:act": (lambda p: {"pk": _authorisation_pk(), "action": "revoke"}, post_only()),
+    # Measurement-standard assessment (jiliang.assessment): the parties' files; the certificate is public.
+    "assessment:home": (None, only(SIGNED_IN)),
+    "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
+    "assessment:register": (None, only({"county_admin", "superuser"})),
+    "assessment:filings": (None, only(SIGNED_IN)),
+    "assessment:filing": (lambda p: {"pk": p.objects["assessment_filing"].pk}, _assessment_record("assessment_filing")),
+    "assessment:filing-act": (lambda p: {"pk": p.objects["assessment_filing"].pk, "action": "approve"}, post_only()),
+    "assessment:finding-act": (lambda p: {"pk": p.objects["assessment_finding"].pk, "action": "close"}, post_only()),
+    "assessment:document": (lambda p: {"pk": p.objects["assessment_document"].pk}, _assessment_record("assessment_waiting")),
+    "assessment:certificate": (lambda p: {"number": p.objects["assessment_certificate"].number}, everyone()),
+    "assessment:certificate-xml": (lambda p: {"number": p.objects["assessment_certificate"].number}, everyone()),
+    "assessment:detail": (lambda p: {"pk": p.objects["assessment_waiting"].pk}, _assessment_record("assessment_waiting")),
+    "assessment:act": (lambda p: {"pk": p.objects["assessment_waiting"].pk, "action": "accept"}, post_only()),
     "verification:overdue": (None, only(SUPERVISORS)),
     "verification:escalate": (None, post_only()),
     "verification:coverage": (None, only(SUPERVISORS)),

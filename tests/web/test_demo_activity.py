@@ -144,7 +144,9 @@ def test_telemetry_has_a_landing_page_for_every_role(demo, username):
         assert client.get("/telemetry/alerts/").status_code == 200
     else:
         assert 'id="alerts-panel"' not in page and 'href="/telemetry/alerts/"' not in nav
-    assert ('id="own-devices"' in page) == (username in ("institute", "enterprise"))
+    assert ('id="own-devices"' in page) == (
+        username in ("institute", "enterprise", "assessor")
+    )  # the assessor is an institute's staff
     if username == "enterprise":
         assert "本单位没有接入" not in page  # the demo enterprise's smart instruments report
 
@@ -209,3 +211,19 @@ def test_recall_from_the_page_reaches_the_enterprise_and_is_not_repeated(demo):
     assert 'id="recall-form"' not in _text(auditor.get("/traceability/recalls/", query))
     assert auditor.post("/traceability/recalls/", {**query, "reason": "x"}).status_code == 403
     assert _client(cast.users["enterprise"]).get("/traceability/recalls/").status_code == 403
+
+
+def test_the_demo_has_assessment_files_in_every_state(demo):
+    """Issue 18 item 7: applications waiting, evaluations in progress with findings, a signed
+    certificate, certificates about to expire reminded, and the assessor's assignments."""
+    from jiliang.assessment.models import Application, Finding, Reminder, StandardCertificate
+
+    cast, _report = demo
+    states = set(Application.objects.values_list("status", flat=True))
+    assert {"submitted", "evaluating", "rectification", "evaluated", "approved", "refused", "returned", "draft"} <= states
+    assert Finding.objects.filter(status="open").exists() and StandardCertificate.objects.exists()
+    assert Reminder.objects.exists()
+    assessor = _client(cast.users["assessor"])
+    assert 'id="assignments"' in _text(assessor.get("/assessment/"))
+    bureau = _client(cast.users["province-admin"])
+    assert 'id="queue"' in _text(bureau.get("/assessment/"))

@@ -18,6 +18,15 @@ from .policies import POLICY
 from .reasons import check_error
 
 MAX_UPLOAD = 5 * 1024 * 1024
+# Other signed documents the check page recognises by number (an app registers a function
+# number, request -> (template, context) or None from its AppConfig.ready(); the
+# certificates app imports none of them).
+OTHER_NUMBERS: list = []
+
+
+def register_number_check(check) -> None:
+    if check not in OTHER_NUMBERS:
+        OTHER_NUMBERS.append(check)
 
 
 def check_url(number: str, request=None) -> str:
@@ -60,6 +69,12 @@ def check(request):
             )
     elif number:
         result = services.check_number(number, may_see=lambda cert: may_see(request, cert))
+        if not result.found:
+            for other in OTHER_NUMBERS:
+                found = other(number, request)
+                if found is not None:
+                    template, context = found
+                    return render(request, template, {"number": number, **context})
     cert = None
     if result is not None and result.found:
         cert = Certificate.objects.filter(number=result.number).first()

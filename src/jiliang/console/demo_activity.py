@@ -56,6 +56,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     records are there already, so a demo stopped half-way completes on its next start.
     ``planted``: the certificate number of the generator's out-of-tolerance standard (left
     for the visitor to recall)."""
+    from jiliang.assessment.models import Application
     from jiliang.certificates.models import CertificateAuthority
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
@@ -74,6 +75,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("召回 recall", Recall, lambda cast: recall(cast, planted)),
         ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
+        ("计量标准考核 assessment files", Application, assessment),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():
@@ -82,6 +84,16 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         with transaction.atomic():
             step(cast)
         print(f"  {label} ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def assessment(cast: DemoCast) -> None:
+    """Measurement-standard assessment files in every state (jiliang.assessment.demo), and a
+    new file ready for the institute's visitor to walk with the province and the assessor."""
+    from jiliang.assessment import demo as assessment_demo
+
+    today = timezone.localdate()
+    assessment_demo.plant_files(cast.institute, today, assessor_user=cast.users.get("assessor"))
+    assessment_demo.walk_setup(cast.institute, today, cast.users.get("assessor"))
 
 
 def start_in_background(planted: str = "") -> subprocess.Popen:

@@ -71,6 +71,12 @@ def create_demo_users() -> DemoCast:
             role=Membership.Role.INSTITUTION_STAFF, organisation=institute, is_verifier=True, is_checker=True, is_approver=True
         ),
         "enterprise": dict(role=Membership.Role.ENTERPRISE_USER, organisation=enterprise),
+        # A 计量标准考评员 on the register, on the staff of another institute (jiliang.assessment.demo).
+        "assessor": dict(
+            role=Membership.Role.INSTITUTION_STAFF,
+            organisation=reg.Organisation.objects.filter(kind=reg.Organisation.Kind.LEGAL_INSTITUTE, region=city).first()
+            or institute,
+        ),
     }
     User = get_user_model()
     group, _created = Group.objects.get_or_create(name=DEMO_GROUP)

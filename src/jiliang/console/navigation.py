@@ -63,6 +63,7 @@ WORK = [
         ("prepack:create", "prepack:measure"),
         allowed=INSPECTION_POLICY.may_create,
     ),
+    Link("assessment:home", _("计量标准考核"), SUPERVISORS | {STAFF, ENTERPRISE}, ("assessment:*",)),
     Link("portal:complaints", _("投诉处理"), SUPERVISORS, ("portal:complaints", "portal:complaint")),
     Link(
         "telemetry:alert-list",

@@ -178,7 +178,7 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
 
     std = _fetch(
         f"SELECT id, {_days_sql('valid_from')}, {_days_sql('valid_until')}, "
-        f"CASE status WHEN 'suspended' THEN 1 WHEN 'cancelled' THEN 2 ELSE 0 END FROM {MeasurementStandard._meta.db_table} ORDER BY id",
+        f"CASE status WHEN 'suspended' THEN 1 WHEN 'sealed' THEN 1 WHEN 'cancelled' THEN 2 ELSE 0 END FROM {MeasurementStandard._meta.db_table} ORDER BY id",
         columns=4,
     )
     max_std = int(std[:, 0].max()) if std.size else 0
@@ -200,7 +200,7 @@ def _standards_table(today: int) -> tuple[StandardsTable, int, int, int]:
 
     changes = _fetch(
         f"SELECT standard_id, {_days_sql('effective_on')}, CASE status WHEN 'active' THEN 0 WHEN 'suspended' THEN 1 "
-        f"WHEN 'cancelled' THEN 2 ELSE 3 END FROM {StandardStatusChange._meta.db_table} ORDER BY standard_id, effective_on, id",
+        f"WHEN 'sealed' THEN 1 WHEN 'cancelled' THEN 2 ELSE 3 END FROM {StandardStatusChange._meta.db_table} ORDER BY standard_id, effective_on, id",
         columns=3,
     )
     # Approval: from the first approval (earliest "active" change, else the certificate's

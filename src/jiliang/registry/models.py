@@ -387,6 +387,9 @@ class MeasurementStandard(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
         SUSPENDED = "suspended", _("暂停")
+        # 封存 (JJF 1033-2023 §6, the holder stops using it for a time and reports it): not in
+        # service until restored (恢复使用), to the traceability engine the same as suspended.
+        SEALED = "sealed", _("封存")
         CANCELLED = "cancelled", _("撤销")
         EXPIRED = "expired", _("过期")
 

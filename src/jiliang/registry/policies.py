@@ -113,11 +113,18 @@ class StandardPolicy(OwnedPolicy):
     # approval is the supervising bureau's decision (JJF 1033-2023 §7); a cancellation is final.
     transitions = {
         "suspend": (("active", "expired"), "suspended"),
-        "cancel": (("active", "suspended", "expired"), "cancelled"),
-        "expire": (("active", "suspended"), "expired"),
-        "reactivate": (("suspended", "expired"), "active"),
+        "seal": (("active",), "sealed"),
+        "cancel": (("active", "suspended", "sealed", "expired"), "cancelled"),
+        "expire": (("active", "suspended", "sealed"), "expired"),
+        "reactivate": (("suspended", "sealed", "expired"), "active"),
     }
-    ACTION_OF_STATUS = {"suspended": "suspend", "cancelled": "cancel", "expired": "expire", "active": "reactivate"}
+    ACTION_OF_STATUS = {
+        "suspended": "suspend",
+        "sealed": "seal",
+        "cancelled": "cancel",
+        "expired": "expire",
+        "active": "reactivate",
+    }
 
     def may_transition(self, actor, action, obj) -> bool:
         return self.may_change_status(actor, obj)

@@ -30,7 +30,7 @@ from django.views import View
 
 from jiliang.policies import ANONYMOUS, NATIONAL, PUBLIC, Actor, actor_for
 
-from . import filtersets, models, validity
+from . import filtersets, models, timeline, validity
 from .policies import policy_for
 
 PAGE_SIZE = 50
@@ -891,7 +891,8 @@ def standard_detail(request, pk):
             "capabilities": list(standard.capabilities.select_related("quantity").order_by("quantity__name", "range_min")),
             "specifications": list(standard.specifications.order_by("code")),
             "catalog_items": list(standard.catalog_items.order_by("code")),
-            "status_changes": list(standard.status_changes.order_by("effective_on", "id")),
+            # One standard's whole history: every app's part of it (registry.timeline).
+            "history": timeline.history(standard, actor),
             "chain": shown_to(actor, upstream_chain([standard.id], today)),
             "downstream": with_verdicts(downstream, today, actor),
             "more_downstream": more_downstream,
