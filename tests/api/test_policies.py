@@ -104,11 +104,13 @@ def test_allowed_actions_of_a_standard_follow_role_and_state(reference_data):
     national, staff = Actor(NATIONAL), Actor(STAFF, organisation_id=holder.pk, is_verifier=True)
     county = Actor(REGION_ADMIN, region_prefix="330106")
     auditor, anonymous = Actor(AUDITOR, region_prefix="33"), Actor(ANONYMOUS)
-    assert policy.allowed_actions(national, standard) == ["suspend", "cancel", "expire"]
-    assert policy.allowed_actions(county, standard) == ["suspend", "cancel", "expire"]
+    assert policy.allowed_actions(national, standard) == ["suspend", "seal", "cancel", "expire"]
+    assert policy.allowed_actions(county, standard) == ["suspend", "seal", "cancel", "expire"]
     for actor in (staff, auditor, anonymous):
         assert policy.allowed_actions(actor, standard) == []
     standard.status = "suspended"
+    assert policy.allowed_actions(national, standard) == ["cancel", "expire", "reactivate"]
+    standard.status = "sealed"  # 封存: restored (恢复), cancelled or left to expire
     assert policy.allowed_actions(national, standard) == ["cancel", "expire", "reactivate"]
     standard.status = "cancelled"
     assert policy.allowed_actions(national, standard) == []  # a cancellation is final

@@ -55,7 +55,7 @@ def _refuse_unless(actor, policy, action, obj, who: str):
 
 
 def _locked(app: Application) -> Application:
-    return Application.objects.select_for_update().select_related("authority__region", "holder", "standard").get(pk=app.pk)
+    return Application.objects.select_for_update(of=("self",)).select_related("authority__region", "holder", "standard").get(pk=app.pk)
 
 
 def profile_of(authority: reg.Organisation) -> AuthorityProfile:
@@ -312,7 +312,7 @@ def raise_finding(
 @transaction.atomic
 def respond(actor: Actor | None, finding: Finding, response: str, on: dt.date | None = None) -> Finding:
     on = _today(on)
-    finding = Finding.objects.select_for_update().select_related("application__holder").get(pk=finding.pk)
+    finding = Finding.objects.select_for_update(of=("self",)).select_related("application__holder").get(pk=finding.pk)
     _refuse_unless(actor, FINDING_POLICY, "respond", finding, "the applicant")
     if not (response or "").strip():
         raise Refused([("response", "say how the finding was rectified")])
@@ -325,7 +325,7 @@ def respond(actor: Actor | None, finding: Finding, response: str, on: dt.date | 
 def close_finding(actor: Actor | None, finding: Finding, accepted: bool = True, on: dt.date | None = None) -> Finding:
     """The assessor accepts the rectification (closed) or sends it back (open again)."""
     on = _today(on)
-    finding = Finding.objects.select_for_update().select_related("application").get(pk=finding.pk)
+    finding = Finding.objects.select_for_update(of=("self",)).select_related("application").get(pk=finding.pk)
     _refuse_unless(actor, FINDING_POLICY, "close" if accepted else "reopen", finding, "an assigned assessor")
     if accepted:
         finding.status, finding.closed_on = Finding.Status.CLOSED, on
@@ -483,7 +483,7 @@ def review_change(actor: Actor | None, filing: ChangeFiling, action: str, note: 
     """The authority's review: approve (备案; a seal, cancellation or restoration then writes
     the registry's dated status change), ask for a new assessment, or reject."""
     on = _today(on)
-    filing = ChangeFiling.objects.select_for_update().select_related("standard__issuing_department__region").get(pk=filing.pk)
+    filing = ChangeFiling.objects.select_for_update(of=("self",)).select_related("standard__issuing_department__region").get(pk=filing.pk)
     if action not in FILING_POLICY.transitions:
         raise Refused([("action", f"{action!r} is approve, reassess or reject")])
     _refuse_unless(actor, FILING_POLICY, action, filing, "the assessing authority")

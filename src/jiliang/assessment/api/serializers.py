@@ -142,7 +142,7 @@ class AssignSerializer(serializers.Serializer):
     assessors = serializers.PrimaryKeyRelatedField(queryset=Assessor.objects.all(), many=True)
 
 
-class RecordSerializer(serializers.Serializer):
+class ItemRecordSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=ItemResult.Phase.choices)
     clause = serializers.CharField()
     conforming = serializers.BooleanField()

@@ -150,11 +150,11 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
         services.assign(self.actor, app, self._body(s.AssignSerializer)["assessors"])
         return self._answer(app)
 
-    @extend_schema(request=s.RecordSerializer, responses={200: s.ItemResultSerializer})
+    @extend_schema(request=s.ItemRecordSerializer, responses={200: s.ItemResultSerializer})
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
         app = self.get_object()
-        v = self._body(s.RecordSerializer)
+        v = self._body(s.ItemRecordSerializer)
         return Response(s.ItemResultSerializer(services.record_result(self.actor, app, **v)).data)
 
     @extend_schema(request=s.FindingRaiseSerializer, responses={201: s.AssessmentFindingSerializer})
