@@ -55,7 +55,11 @@ def _refuse_unless(actor, policy, action, obj, who: str):
 
 
 def _locked(app: Application) -> Application:
-    return Application.objects.select_for_update(of=("self",)).select_related("authority__region", "holder", "standard").get(pk=app.pk)
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("authority__region", "holder", "standard")
+        .get(pk=app.pk)
+    )
 
 
 def profile_of(authority: reg.Organisation) -> AuthorityProfile:
@@ -483,7 +487,11 @@ def review_change(actor: Actor | None, filing: ChangeFiling, action: str, note: 
     """The authority's review: approve (备案; a seal, cancellation or restoration then writes
     the registry's dated status change), ask for a new assessment, or reject."""
     on = _today(on)
-    filing = ChangeFiling.objects.select_for_update(of=("self",)).select_related("standard__issuing_department__region").get(pk=filing.pk)
+    filing = (
+        ChangeFiling.objects.select_for_update(of=("self",))
+        .select_related("standard__issuing_department__region")
+        .get(pk=filing.pk)
+    )
     if action not in FILING_POLICY.transitions:
         raise Refused([("action", f"{action!r} is approve, reassess or reject")])
     _refuse_unless(actor, FILING_POLICY, action, filing, "the assessing authority")
