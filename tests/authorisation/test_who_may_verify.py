@@ -9,6 +9,7 @@ expired 检定员证, or an approver who is no authorised signatory (JJF 1069-20
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from jiliang.registry import models as reg
 from jiliang.registry import services as registry
@@ -71,8 +72,6 @@ def test_authorised_institution_outside_its_items(p):
 
 def test_the_refusal_speaks_the_active_language(p):
     """The same refusal in Chinese (the default) and in English, the rule named first in both."""
-    from django.utils import translation
-
     assert "计量法 第二十条：上城校准检测有限公司 既不是法定计量检定机构，也未获授权开展强制检定" in _refused(p, p.lab)
     with translation.override("en"):
         english = _refused(p, p.lab)
@@ -130,6 +129,9 @@ def test_not_the_assigned_institution(p):
     # The city institute is authorised for the item in its city, which holds the county: still not assigned.
     message = _refused(p, p.city_institute)
     assert f"计量法 第九条 指定的计量检定机构：{p.scale.code} 的备案指定由 上城区计量检定所 检定" in message
+    with translation.override("en"):
+        english = _refused(p, p.city_institute)
+    assert f"计量法 第九条 指定的计量检定机构: {p.scale.code} is assigned by its registration to 上城区计量检定所" in english
     assert registry.record_event(None, _event(p, p.county_institute)).pk
 
 
