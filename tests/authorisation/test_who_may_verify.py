@@ -178,24 +178,19 @@ def test_signers_are_registered_metrologists_of_the_institution_with_the_item_as
         valid_from=p.today - dt.timedelta(days=100),
         valid_until=later,
     )
-    assert (
-        "verifier: 注册计量师职业资格制度规定 第十四条: 赵强 is a 注册计量师 registered with another institution, not 上城区计量检定所"
-    ) in refusal([elsewhere, checker, approver])
+    assert ("verifier: 注册计量师职业资格制度规定 第十四条：赵强 是注册在其他单位的注册计量师，不在 上城区计量检定所") in refusal(
+        [elsewhere, checker, approver]
+    )
     # Registered here, but no 项目考核 for the item.
     untested = _staff(p, p.county_institute, "孙丽", metrologist_2=(None, later), item_assessment=(SPHYGMOMANOMETER, later))
-    assert (
-        f"checker: 注册计量师职业资格制度规定 第十四条(四) 计量专业项目考核: 孙丽 has passed no 项目考核 for {PRICE_SCALE}"
-        in refusal([verifier, untested, approver])
+    assert f"checker: 注册计量师职业资格制度规定 第十四条(四) 计量专业项目考核：孙丽 未通过 {PRICE_SCALE}" in refusal(
+        [verifier, untested, approver]
     )
     # The approver must be an authorised signatory (授权签字人) of the institution.
-    assert "approver: JJF 1069-2012 授权签字人: 李芳 is not an authorised signatory of 上城区计量检定所" in refusal(
-        [verifier, approver, checker]
-    )
+    assert "approver: JJF 1069-2012 授权签字人：李芳 不是 上城区计量检定所 对" in refusal([verifier, approver, checker])
     # An old 检定员证 for the item signs until its end date, not after.
     legacy = _staff(p, p.county_institute, "周杰", verifier=(PRICE_SCALE, p.today - dt.timedelta(days=10)))
-    assert f"verifier: 计量检定人员管理办法 检定员证: 周杰's 检定员证 for {PRICE_SCALE} expired on" in refusal(
-        [legacy, checker, approver]
-    )
+    assert f"verifier: 计量检定人员管理办法 检定员证：周杰 的 {PRICE_SCALE} 检定员证已于" in refusal([legacy, checker, approver])
     legacy_valid = _staff(p, p.county_institute, "吴涛", verifier=(PRICE_SCALE, later))
     # (another day: one result per instrument and day, registry.event.unique)
     assert _record(p, [legacy_valid, checker, approver], on=p.today - 2 * DAY).event.person == legacy_valid

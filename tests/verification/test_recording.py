@@ -94,9 +94,8 @@ def test_refused_when_one_person_signs_twice(lab):
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
     unqualified = p.person(p.county_institute, "周杰", items=[SPHYGMOMANOMETER])
-    assert (
-        f"approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for {PRICE_SCALE}"
-        in _refusal(p, people=[*p.staff[:2], unqualified])
+    assert f"approver: JJF 1069-2012 授权签字人：周杰 不是 上城区计量检定所 对 {PRICE_SCALE}" in _refusal(
+        p, people=[*p.staff[:2], unqualified]
     )
     lapsed = p.person(
         p.county_institute,
@@ -105,7 +104,7 @@ def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
         valid_from=p.today - dt.timedelta(days=900),
         valid_until=p.today - dt.timedelta(days=10),
     )
-    assert f"checker: 计量检定人员管理办法 检定员证: 吴涛's 检定员证 for {PRICE_SCALE} expired on" in _refusal(
+    assert f"checker: 计量检定人员管理办法 检定员证：吴涛 的 {PRICE_SCALE} 检定员证已于" in _refusal(
         p, people=[p.staff[0], lapsed, p.staff[2]]
     )
     outsider = p.person(p.city_institute, "郑明", items=[PRICE_SCALE])
@@ -197,4 +196,4 @@ def test_refused_on_an_instrument_outside_the_institutions_area(lab):
     # 上城区's institute may not verify a scale in 宁波 (issue 16: the same reach as every event write).
     p = lab
     far = p.instrument("330203", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
-    assert "outside the area" in _refusal(p, instrument=far)
+    assert "计量授权管理办法 第四条 授权区域：330203 不在 上城区计量检定所 的授权区域内" in _refusal(p, instrument=far)
