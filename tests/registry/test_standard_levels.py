@@ -64,7 +64,7 @@ def test_a_county_bureau_does_not_certify_its_own_countys_highest_standard(w):
     assert RULE in _refusal(std) and "由上一级（杭州市）计量行政部门考核" in _refusal(std)
     with translation.override("en"):  # the same refusal in English, the rule still first
         assert _refusal(std).startswith(
-            f"{RULE}: the highest public standard of 上城区 is assessed by the government one level up"
+            f"{models.RULE_PUBLIC_HIGHEST}: the highest public standard of 上城区 is assessed by the government one level up"
         )
     assert services.standard_refusals(std)[0][0] == "issuing_department"
     w.standard(w.institute["330102"], w.admin["330100"], "county").full_clean()  # the city assesses it
