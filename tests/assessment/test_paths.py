@@ -3,6 +3,7 @@ policies (a refusal names its rule; a page offers only what the reader may do)."
 
 from __future__ import annotations
 
+import html
 import io
 import json
 
@@ -125,6 +126,14 @@ def test_the_pages_offer_each_party_its_acts_and_the_certificate_checks_publicly
     # The standard's page shows its history, the certificate linked.
     standard_page = Client().get(f"/standards/{cert.standard_id}/").content.decode()
     assert 'id="timeline"' in standard_page and reverse("assessment:certificate", args=[cert.number]) in standard_page
+    # A certificate whose stored document no longer matches its record: the page says why in
+    # the reader's language (certificates.reasons).
+    StandardCertificate.objects.filter(pk=cert.pk).update(sha256="0" * 64)
+    url = reverse("assessment:certificate", args=[cert.number])
+    chinese = html.unescape(Client().get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert f"登记簿：该文件不是以 {cert.number} 签发的那份" in chinese and "not the one issued" not in chinese
+    english = html.unescape(Client().get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert f"record: the document is not the one issued as {cert.number}" in english
 
 
 def test_the_cli_walks_a_file_and_names_refusals(w, tmp_path):
