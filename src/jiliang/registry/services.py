@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from jiliang.policies import NATIONAL, Actor
 
@@ -88,16 +88,24 @@ def change_standard_status(
     """Suspend, cancel, expire or reactivate a standard's approval, with the reason recorded
     in its status history (the transitions are the policy's table)."""
     if not STANDARD_POLICY.may_change_status(actor, standard):
-        raise Refused([("status", "only the supervising administration changes a standard's status")], forbidden=True)
+        raise Refused([("status", gettext("只有主管的计量行政部门可以变更计量标准的状态"))], forbidden=True)
     if standard.status == status:
-        raise Refused([("status", f"the standard is already {standard.status}")])
+        raise Refused([("status", gettext("计量标准已是“%(status)s”状态") % {"status": standard.get_status_display()})])
     action = STANDARD_POLICY.ACTION_OF_STATUS.get(status)
     if action is None:
-        raise Refused([("status", f"{status!r} is not a status of a measurement standard")])
+        raise Refused([("status", gettext("%(status)s 不是计量标准的状态") % {"status": repr(status)})])
     if not STANDARD_POLICY.in_state_for(action, standard):
-        raise Refused([("status", f"the standard is {standard.status}; a cancelled approval cannot change status")])
+        raise Refused(
+            [
+                (
+                    "status",
+                    gettext("计量标准的状态为“%(status)s”；已撤销的考核不能再变更状态")
+                    % {"status": standard.get_status_display()},
+                )
+            ]
+        )
     if not (reason or "").strip():
-        raise Refused([("reason", "a status change needs its reason")])
+        raise Refused([("reason", gettext("变更状态须说明理由"))])
     standard.status = status
     standard.save(update_fields=["status"])
     return models.StandardStatusChange.objects.create(
@@ -125,20 +133,31 @@ def period_refusals(item: models.CatalogItem | None, period_months: int | None, 
         return found
     Mode = models.CatalogItem.Mode
     try:
-        regulation = item.regulation.code if item is not None and item.regulation_id else "the catalogue"
+        regulation = item.regulation.code if item is not None and item.regulation_id else pgettext("period rule", "目录")
     except models.Specification.DoesNotExist:  # an import's row, not written yet
-        regulation = "its JJG"
+        regulation = pgettext("period rule", "其检定规程")
+    unlisted = pgettext("period rule", "未关联目录项的计量器具")
     if period_months is not None:
         if item is None or item.management_mode != Mode.PERIODIC:
             found.append(
-                ("period_months", f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} is not verified periodically")
+                (
+                    "period_months",
+                    gettext("%(rule)s：%(item)s 不实行周期检定") % {"rule": PERIOD_RULE, "item": item or unlisted},
+                )
             )
         elif period_months > item.period_months:
             found.append(
                 (
                     "period_months",
-                    f"{PERIOD_RULE}: {regulation} sets at most {item.period_months} months for {item.code} {item.name}; "
-                    f"{period_months} months is longer",
+                    gettext("%(rule)s：%(regulation)s 规定 %(code)s %(name)s 的检定周期最长 %(limit)s 个月；%(got)s 个月超过了")
+                    % {
+                        "rule": PERIOD_RULE,
+                        "regulation": regulation,
+                        "code": item.code,
+                        "name": item.name,
+                        "limit": item.period_months,
+                        "got": period_months,
+                    },
                 )
             )
     if service_life_years is not None:
@@ -146,15 +165,22 @@ def period_refusals(item: models.CatalogItem | None, period_months: int | None, 
             found.append(
                 (
                     "service_life_years",
-                    f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} has no limited service life",
+                    gettext("%(rule)s：%(item)s 没有规定使用年限") % {"rule": PERIOD_RULE, "item": item or unlisted},
                 )
             )
         elif service_life_years > item.service_life_years:
             found.append(
                 (
                     "service_life_years",
-                    f"{PERIOD_RULE}: {regulation} sets at most {item.service_life_years} years of service for "
-                    f"{item.code} {item.name}; {service_life_years} years is longer",
+                    gettext("%(rule)s：%(regulation)s 规定 %(code)s %(name)s 的使用年限最长 %(limit)s 年；%(got)s 年超过了")
+                    % {
+                        "rule": PERIOD_RULE,
+                        "regulation": regulation,
+                        "code": item.code,
+                        "name": item.name,
+                        "limit": item.service_life_years,
+                        "got": service_life_years,
+                    },
                 )
             )
     return found
@@ -171,8 +197,8 @@ def type_approval_refusals(item: models.CatalogItem | None, number: str, *, requ
         if not required:
             return []
         return [
-            f"{TYPE_APPROVAL_RULE}: {item.code} {item.name} is marked {item.supervision} in the catalogue "
-            "(公告 2019 年第 48 号 一): a type approval number (型式批准编号) from the register is required"
+            gettext("%(rule)s：%(code)s %(name)s 在目录中标为 %(mark)s（公告 2019 年第 48 号 一）：须填写登记的型式批准编号")
+            % {"rule": TYPE_APPROVAL_RULE, "code": item.code, "name": item.name, "mark": item.supervision}
         ]
     approval = (
         approvals.get(number)
@@ -180,11 +206,23 @@ def type_approval_refusals(item: models.CatalogItem | None, number: str, *, requ
         else models.TypeApproval.objects.filter(number=number).select_related("catalog_item").first()
     )
     if approval is None:
-        return [f"{TYPE_APPROVAL_RULE}: {number} is not in the type approval register (型式批准)"]
+        return [gettext("%(rule)s：%(number)s 不在型式批准登记中") % {"rule": TYPE_APPROVAL_RULE, "number": number}]
     if approval.catalog_item_id != item.pk:
-        return [f"{TYPE_APPROVAL_RULE}: {number} approves {approval.catalog_item}, not {item.code} {item.name}"]
+        return [
+            gettext("%(rule)s：%(number)s 批准的是 %(approved)s，不是 %(code)s %(name)s")
+            % {
+                "rule": TYPE_APPROVAL_RULE,
+                "number": number,
+                "approved": approval.catalog_item,
+                "code": item.code,
+                "name": item.name,
+            }
+        ]
     if approval.status != models.TypeApproval.Status.VALID:
-        return [f"{TYPE_APPROVAL_RULE}: type approval {number} is {approval.get_status_display()}"]
+        return [
+            gettext("%(rule)s：型式批准 %(number)s 的状态为“%(status)s”")
+            % {"rule": TYPE_APPROVAL_RULE, "number": number, "status": approval.get_status_display()}
+        ]
     return []
 
 
@@ -216,8 +254,8 @@ def registration_refusals(instruments: list[models.Instrument]) -> list[tuple[in
                 (
                     index,
                     "catalog_item",
-                    f"{item.code} {item.name} is marked P in the catalogue (公告 2019 年第 48 号 二): "
-                    "it is not under mandatory verification",
+                    gettext("%(code)s %(name)s 在目录中标为 P（公告 2019 年第 48 号 二）：不属于强制检定")
+                    % {"code": item.code, "name": item.name},
                 )
             )
             continue
