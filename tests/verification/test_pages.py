@@ -177,7 +177,7 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     }
     refused = verifier.post(f"{V}institution/record/", form)
     assert refused.status_code == 400
-    assert "already signs as verifier: verifier, checker and approver must be three different people" in _text(refused)
+    assert "已作为检定员签字：检定员、核验员和批准人须为三个不同的人" in _text(refused)
     assert not VerificationRecord.objects.exists()
     form["checker"] = staff[1].pk
     done = verifier.post(f"{V}institution/record/", form)

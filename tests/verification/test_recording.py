@@ -5,6 +5,7 @@ signatory unqualified, expired, or signing twice)."""
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from jiliang.audit.services import audit_context
 from jiliang.registry import models as reg
@@ -88,7 +89,10 @@ def _refusal(p, **kwargs) -> str:
 def test_refused_when_one_person_signs_twice(lab):
     p = lab
     message = _refusal(p, people=[p.staff[0], p.staff[0], p.staff[2]])
-    assert "checker: 王伟 already signs as verifier: verifier, checker and approver must be three different people" in message
+    assert "checker: 王伟 已作为检定员签字：检定员、核验员和批准人须为三个不同的人" in message
+    with translation.override("en"):  # the same refusal in English
+        english = _refusal(p, people=[p.staff[0], p.staff[0], p.staff[2]])
+    assert "checker: 王伟 already signs as Verifier: verifier, checker and approver must be three different people" in english
 
 
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
@@ -108,7 +112,7 @@ def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
         p, people=[p.staff[0], lapsed, p.staff[2]]
     )
     outsider = p.person(p.city_institute, "郑明", items=[PRICE_SCALE])
-    assert "verifier: 郑明 is not on the staff of 上城区计量检定所" in _refusal(p, people=[outsider, *p.staff[1:]])
+    assert "verifier: 郑明 不是 上城区计量检定所 的人员" in _refusal(p, people=[outsider, *p.staff[1:]])
 
 
 def test_refused_when_the_standard_certificate_has_lapsed(lab):
