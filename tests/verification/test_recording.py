@@ -120,7 +120,7 @@ def test_refused_when_the_standard_certificate_has_lapsed(lab):
     std = p.county_scale
     std.valid_from, std.valid_until = p.today - dt.timedelta(days=1500), p.today - dt.timedelta(days=30)
     std.save()
-    assert f"assessment certificate {std.certificate_number} is not valid on" in _refusal(p)
+    assert f"计量标准考核证书 {std.certificate_number} 在 {p.today - dt.timedelta(days=1)} 不在有效期内" in _refusal(p)
 
 
 def test_refused_when_the_standard_is_suspended_on_that_date(lab):
@@ -131,7 +131,7 @@ def test_refused_when_the_standard_is_suspended_on_that_date(lab):
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
         p.county_scale.save()
-    assert "the standard is suspended on" in _refusal(p, on=p.today - dt.timedelta(days=2))
+    assert f"计量标准在 {p.today - dt.timedelta(days=2)} 的状态为“暂停”" in _refusal(p, on=p.today - dt.timedelta(days=2))
     # Before the suspension it was fit: a verification done then is still recorded.
     assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=20)) == []
 
@@ -141,7 +141,7 @@ def test_refused_when_the_standard_is_not_traceable(lab):
     reg.CalibrationEvent.objects.filter(instrument__standard=p.county_scale).update(
         recalibration_due=p.today - dt.timedelta(days=5)
     )
-    assert "holds no calibration valid on" in _refusal(p)
+    assert "没有有效的检定或校准，不能溯源" in _refusal(p)
 
 
 def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
@@ -154,8 +154,9 @@ def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
     )
     device = p.county_scale.devices.get()
     p.calibrate(device, p.today - dt.timedelta(days=50), days_valid=365, standard=upper)
-    assert f"standard device {device.code} is not traceable on" in _refusal(p)
-    assert "(standard suspended)" in _refusal(p)
+    assert f"标准器 {device.code} 在" in _refusal(p) and "不能溯源（standard suspended）" in _refusal(p)
+    with translation.override("en"):  # the same refusal in English
+        assert f"standard device {device.code} is not traceable on" in _refusal(p) and "(standard suspended)" in _refusal(p)
     # Before that calibration the device's chain was whole: a verification done then is fit.
     assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=70)) == []
 
@@ -177,16 +178,16 @@ def test_refused_when_the_standard_was_not_yet_approved(lab):
     )
     late.valid_from = p.today - dt.timedelta(days=30)
     late.save()
-    assert "the standard was not yet approved on" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))
+    assert "尚未考核合格" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))
     assert fitness.standard_fit_for(late, p.scale, p.today - dt.timedelta(days=2)) == []
 
 
 def test_refused_when_the_item_is_outside_the_standards_range(lab):
     p = lab
     heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
-    assert "range 1–30000 g does not cover 20–60000" in _refusal(p, instrument=heavy)
+    assert "测量范围 1–30000 g 不能覆盖 20–60000" in _refusal(p, instrument=heavy)
     bp = p.instrument("330102", SPHYGMOMANOMETER, range_=(0, 40))
-    assert f"the standard is approved for items {PRICE_SCALE}, not {SPHYGMOMANOMETER}" in _refusal(p, instrument=bp)
+    assert f"计量标准考核批准的项目为 {PRICE_SCALE}，不含 {SPHYGMOMANOMETER}" in _refusal(p, instrument=bp)
 
 
 def test_relative_mpe_parsing():
