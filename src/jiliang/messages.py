@@ -176,6 +176,18 @@ def chinese(language: str) -> bool:
     return language.lower().replace("_", "-").startswith("zh")
 
 
+def django_language(language: str) -> str:
+    """The Django language code of an operator's locale (``zh_CN.UTF-8`` → ``zh-hans``)."""
+    return "zh-hans" if chinese(language) else "en"
+
+
+def enumeration(items) -> str:
+    """Items listed as the active language lists them (顿号 in Chinese, commas in English)."""
+    from django.utils.translation import get_language
+
+    return ("、" if chinese(get_language() or "zh-hans") else ", ").join(str(i) for i in items)
+
+
 @lru_cache(maxsize=4)
 def _catalogue(language: str) -> pygettext.NullTranslations:
     return pygettext.translation("django", str(LOCALE_DIR), languages=[language], fallback=True)

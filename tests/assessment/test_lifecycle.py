@@ -109,10 +109,10 @@ def test_a_new_standard_from_application_to_signed_certificate(w):
     assessor_actor = Actor("institution_staff", user_id=None, organisation_id=w.p.province_institute.pk)
     with pytest.raises(Refused):  # not an assigned assessor (no user)
         services.record_result(assessor_actor, app, phase="documents", clause="4.1.1", conforming=True)
-    with pytest.raises(Refused, match="not an evaluation item"):
+    with pytest.raises(Refused, match="不是 documents 阶段的考评项目"):
         services.record_result(None, app, phase="documents", clause="4.6.2", conforming=True)
     judge_everything(app, nonconforming=("4.3.3",))
-    with pytest.raises(Refused, match="without a finding"):
+    with pytest.raises(Refused, match="不符合项尚未提出整改"):
         services.conclude(None, app)
     finding = services.raise_finding(None, app, clause="4.3.3", description="补充环境温湿度监控记录")
     assert finding.deadline > w.today
@@ -219,12 +219,12 @@ def reexam(w, standard, late=False, commitment=False, on=None):
 
 def test_reexamination_window_and_the_late_flag(w):
     std = w.p.city_bp  # city public standard of the city institute, valid ~4 more years
-    with pytest.raises(Refused, match="opens on"):
+    with pytest.raises(Refused, match="复查考核自 .+ 起方可申请"):
         reexam(w, std)
     opens = reg.reexamination_due_from(std.valid_until)
     assert reexam(w, std, on=opens).status == "draft"
     after = std.valid_until + 10 * DAY
-    with pytest.raises(Refused, match="late"):
+    with pytest.raises(Refused, match="逾期"):
         reexam(w, std, on=after)
     late = reexam(w, std, late=True, on=after)
     assert late.late
@@ -271,10 +271,10 @@ def test_in_service_filings_and_the_status_on_each_date(w):
     std.refresh_from_db()
     assert std.status == "active" and validity.standard_verdicts([std.pk], w.today)[std.pk]["valid"]
     move = services.file_change(holder, std, kind="location", description="迁入新实验楼")
-    with pytest.raises(Refused, match="assessed again"):
+    with pytest.raises(Refused, match="迁址须重新考核"):
         services.review_change(bureau, move, "approve")
     assert services.review_change(bureau, move, "reassess").status == ChangeFiling.Status.REASSESS
-    with pytest.raises(Refused, match="not open"):
+    with pytest.raises(Refused, match="不能批准"):
         services.review_change(bureau, move, "approve")
 
 

@@ -3,6 +3,7 @@ policies (a refusal names its rule; a page offers only what the reader may do)."
 
 from __future__ import annotations
 
+import html
 import io
 import json
 
@@ -48,7 +49,10 @@ def test_the_file_through_the_api(w):
     check = holder.get(f"/api/assessment/applications/{pk}/check/").json()
     assert not check["ready"] and {p["field"] for p in check["problems"]} == {"documents"}
     refused = holder.post(f"/api/assessment/applications/{pk}/submit/")
-    assert refused.status_code == 400 and "JJF 1033-2023 §5.1" in refused.json()["documents"][0]
+    assert refused.status_code == 400 and refused.json()["documents"][0].startswith("JJF 1033-2023 §5.1（申请资料）：缺少")
+    # The same refusal in the client's language: the rule first, then the reason.
+    english = holder.post(f"/api/assessment/applications/{pk}/submit/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and english.json()["documents"][0].startswith("JJF 1033-2023 §5.1（申请资料）: missing")
     for kind in NEW_DOCS:
         upload = io.BytesIO(b"%PDF-1.4 x")
         upload.name = f"{kind}.pdf"
@@ -122,6 +126,14 @@ def test_the_pages_offer_each_party_its_acts_and_the_certificate_checks_publicly
     # The standard's page shows its history, the certificate linked.
     standard_page = Client().get(f"/standards/{cert.standard_id}/").content.decode()
     assert 'id="timeline"' in standard_page and reverse("assessment:certificate", args=[cert.number]) in standard_page
+    # A certificate whose stored document no longer matches its record: the page says why in
+    # the reader's language (certificates.reasons).
+    StandardCertificate.objects.filter(pk=cert.pk).update(sha256="0" * 64)
+    url = reverse("assessment:certificate", args=[cert.number])
+    chinese = html.unescape(Client().get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert f"登记簿：该文件不是以 {cert.number} 签发的那份" in chinese and "not the one issued" not in chinese
+    english = html.unescape(Client().get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert f"record: the document is not the one issued as {cert.number}" in english
 
 
 def test_the_cli_walks_a_file_and_names_refusals(w, tmp_path):
@@ -162,7 +174,7 @@ def test_the_demo_plants_files_in_every_state(w):
     assert reg.MeasurementStandard.objects.get(pk=w.p.county_scale.pk).status in ("sealed", "active")
 
 
-def test_the_cli_as_a_user_asks_the_policy(w):
+def test_the_cli_as_a_user_asks_the_policy(w, monkeypatch):
     from django.contrib.auth import get_user_model
 
     from jiliang.accounts.models import Membership
@@ -171,7 +183,12 @@ def test_the_cli_as_a_user_asks_the_policy(w):
     staff = get_user_model().objects.create_user("cli-holder")
     Membership.objects.create(user=staff, role="institution_staff", organisation=w.holder)
     call_command("assessment", "--as", "cli-holder", "submit", app.number, stdout=io.StringIO())
-    with pytest.raises(CommandError, match="only the assessing authority"):
+    # The refusal in the operator's language (jiliang.messages.cli_language).
+    monkeypatch.setenv("JILIANG_LANG", "en")
+    with pytest.raises(CommandError, match="only the assessing authority may accept"):
+        call_command("assessment", "--as", "cli-holder", "accept", app.number, stdout=io.StringIO())
+    monkeypatch.setenv("JILIANG_LANG", "zh_CN.UTF-8")
+    with pytest.raises(CommandError, match="只有主持考核的部门可以受理"):
         call_command("assessment", "--as", "cli-holder", "accept", app.number, stdout=io.StringIO())
     out = io.StringIO()
     call_command("assessment", "--as", "cli-holder", "list", stdout=out)

@@ -110,7 +110,7 @@ def test_reassignment_is_an_audited_act_to_an_institution_that_could_legally_ver
     actor = actor_for(get_user_model().objects.get(username="admin"))
     with pytest.raises(VerificationError, match="reason: a reassignment needs its reason"):
         verification.reassign_registration(registration, p.station, "", actor)
-    with pytest.raises(VerificationError, match="计量授权: 杭州衡器专业计量站 holds no authorisation"):
+    with pytest.raises(VerificationError, match="计量授权：杭州衡器专业计量站 未取得开展强制检定的计量授权证书"):
         verification.reassign_registration(registration, p.station, "所内标准器送检", actor)
     p.authorise(p.station, [PRICE_SCALE], "330102")
     enterprise = signed_in(APIClient(), "ent", role="enterprise_user", organisation=p.enterprise["330102"])
@@ -182,7 +182,9 @@ def test_the_page_path_refuses_alike(p, client):
     }
     refused = client.post("/verification/institution/record/", form)
     assert refused.status_code == 400
-    assert f"上城区计量检定所's authorisation {auth.number} is not in force on" in html.unescape(refused.content.decode())
+    # The refusal in the page's language (zh-hans), naming the rule.
+    page = html.unescape(refused.content.decode())
+    assert f"计量授权：上城区计量检定所 的计量授权 {auth.number} 在 {p.today - DAY} 不在有效期内" in page
 
 
 def test_the_import_path_refuses_alike(p, tmp_path):
@@ -205,7 +207,7 @@ def test_the_import_path_refuses_alike(p, tmp_path):
     with pytest.raises(exchange.ImportRejected) as caught:
         exchange.import_paths([tmp_path / "a"])
     reasons = [e.reason for e in caught.value.errors if e.table == "events"]
-    assert any(f"实施细则 第三十条 授权范围: 杭州衡器专业计量站 is not authorised for {PRICE_SCALE}" in r for r in reasons), (
-        reasons
-    )
+    assert any(
+        f"实施细则 第三十条 授权范围：杭州衡器专业计量站 在 {p.today - DAY} 未获 {PRICE_SCALE} 的授权" in r for r in reasons
+    ), reasons
     assert not Authorisation.objects.exists() and not reg.CalibrationEvent.objects.exists()  # all or nothing

@@ -39,6 +39,7 @@ SAMPLES = [
     "record: the item is not instrument JL0000000001",
     "record: the verdict ['fail'] differs from the registry's (pass)",
     "record: the measured values differ from the registry's",
+    "record: number, valid_until differ from the registry's",  # assessment/certificate.py (计量标准考核证书)
 ]
 LATIN_WORDS = ("signature", "chain", "record", "schema", "revoked", "document", "registry", "valid", "not ")
 

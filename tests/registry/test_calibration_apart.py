@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from jiliang.core.identifiers import make_credit_code
 from jiliang.core.traceability import Reason
@@ -40,7 +41,14 @@ def _refusals(rows, **values) -> list[tuple[str, str]]:
 
 def test_a_calibration_with_a_verdict_is_refused_with_the_rule_named(rows):
     reasons = _refusals(rows, kind="calibration", passed=True)
-    assert ("passed", f"{services.RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no verdict (合格/不合格)") in reasons
+    assert ("passed", f"{services.RULE_CALIBRATION_NO_VERDICT}：校准不给出合格或不合格的结论") in reasons
+
+
+def test_the_reason_speaks_the_active_language(rows):
+    """The same refusal in Chinese (the default) and English, the rule first in both."""
+    with translation.override("en"):
+        english = _refusals(rows, kind="calibration", passed=True)
+    assert ("passed", f"{services.RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no verdict (合格/不合格)") in english
 
 
 def test_a_calibration_with_a_validity_is_refused_with_the_rule_named(rows):
@@ -54,16 +62,14 @@ def test_a_failed_verification_with_a_validity_is_refused_with_the_rule_named(ro
     assert reasons == [
         (
             "valid_until",
-            f"{services.RULE_VERIFICATION_VERDICT}: a failed verification yields a 检定结果通知书, which states no validity",
+            f"{services.RULE_VERIFICATION_VERDICT}：检定不合格出具检定结果通知书，不给有效期",
         )
     ]
 
 
 def test_a_passed_verification_without_a_validity_is_refused_with_the_rule_named(rows):
     reasons = _refusals(rows, kind="verification", passed=True)
-    assert reasons == [
-        ("valid_until", f"{services.RULE_VERIFICATION_VERDICT}: a passed verification (检定证书) states its validity (有效期至)")
-    ]
+    assert reasons == [("valid_until", f"{services.RULE_VERIFICATION_VERDICT}：检定合格出具检定证书，须给出有效期至")]
 
 
 def test_a_verification_carries_no_recalibration_date_and_a_calibration_none_before_its_day(rows):

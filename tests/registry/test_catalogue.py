@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from jiliang.registry import models as reg
 from jiliang.registry import reference_data as shipped
@@ -94,7 +95,7 @@ def test_a_longer_period_than_the_jjg_is_refused_a_shorter_one_accepted(referenc
     with pytest.raises(ValidationError) as info:
         longer.full_clean()
     message = str(info.value.message_dict["period_months"])
-    assert services.PERIOD_RULE in message and "JJG 539-2016" in message and "12 months" in message
+    assert services.PERIOD_RULE in message and "JJG 539-2016" in message and "最长 12 个月" in message
     shorter = _instrument(PRICE_SCALE, period_months=6)
     shorter.full_clean()
     shorter.save()
@@ -104,7 +105,10 @@ def test_a_longer_period_than_the_jjg_is_refused_a_shorter_one_accepted(referenc
     assert services.PERIOD_RULE in str(services.period_refusals(shorter.catalog_item, None, 5))
     water = reg.CatalogItem.objects.get(code=WATER_METER)
     assert services.period_refusals(water, None, 5) == []
-    assert "at most 6 years" in str(services.period_refusals(water, None, 8))
+    assert "使用年限最长 6 年" in str(services.period_refusals(water, None, 8))
+    with translation.override("en"):  # the same refusal in English, the rule first
+        assert f"{services.PERIOD_RULE}: " in str(services.period_refusals(water, None, 8))
+        assert "at most 6 years" in str(services.period_refusals(water, None, 8))
 
 
 def _approval(item_code, number="2020C00001-33", status="valid"):
@@ -123,18 +127,18 @@ def _approval(item_code, number="2020C00001-33", status="valid"):
 def test_registration_of_a_p_item_needs_its_type_approval_in_the_register(reference_data):
     scale = _instrument(PRICE_SCALE)
     scale.save()
-    with pytest.raises(VerificationError, match=r"type_approval_number: TYPE-APPROVAL \(计量法 第十三条.*P\+V in the catalogue"):
+    with pytest.raises(VerificationError, match=r"type_approval_number: TYPE-APPROVAL \(计量法 第十三条.*在目录中标为 P\+V"):
         verification.register_instrument(scale.owner, scale)
     scale.type_approval_number = "2020C99999-33"
-    with pytest.raises(VerificationError, match="not in the type approval register"):
+    with pytest.raises(VerificationError, match="不在型式批准登记中"):
         verification.register_instrument(scale.owner, scale)
     _approval(SPHYGMOMANOMETER, number="2020C00002-33")
     scale.type_approval_number = "2020C00002-33"
-    with pytest.raises(VerificationError, match="approves 48-02.1 .*not 48-05.1"):
+    with pytest.raises(VerificationError, match="批准的是 48-02.1 .*不是 48-05.1"):
         verification.register_instrument(scale.owner, scale)
     _approval(PRICE_SCALE, number="2020C00003-33", status="revoked")
     scale.type_approval_number = "2020C00003-33"
-    with pytest.raises(VerificationError, match="is 已撤销"):
+    with pytest.raises(VerificationError, match="的状态为“已撤销”"):
         verification.register_instrument(scale.owner, scale)
     _approval(PRICE_SCALE)
     scale.type_approval_number = "2020C00001-33"
@@ -148,7 +152,7 @@ def test_v_items_need_no_type_approval_and_p_items_are_not_registered(reference_
     assert verification.register_instrument(gauge.owner, gauge).status == "submitted"
     cell = _instrument(LOAD_CELL)
     cell.save()
-    with pytest.raises(VerificationError, match="catalog_item: 48-07.1 .*marked P .*not under mandatory verification"):
+    with pytest.raises(VerificationError, match="catalog_item: 48-07.1 .*在目录中标为 P.*不属于强制检定"):
         verification.register_instrument(cell.owner, cell)
 
 

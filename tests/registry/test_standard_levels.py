@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from jiliang.console import dashboards
 from jiliang.core import identifiers
@@ -60,7 +61,11 @@ def _refusal(std) -> str:
 
 def test_a_county_bureau_does_not_certify_its_own_countys_highest_standard(w):
     std = w.standard(w.institute["330102"], w.admin["330102"], "county")
-    assert RULE in _refusal(std) and "one level up" in _refusal(std)
+    assert RULE in _refusal(std) and "由上一级（杭州市）计量行政部门考核" in _refusal(std)
+    with translation.override("en"):  # the same refusal in English, the rule still first
+        assert _refusal(std).startswith(
+            f"{models.RULE_PUBLIC_HIGHEST}: the highest public standard of 上城区 is assessed by the government one level up"
+        )
     assert services.standard_refusals(std)[0][0] == "issuing_department"
     w.standard(w.institute["330102"], w.admin["330100"], "county").full_clean()  # the city assesses it
 
@@ -79,7 +84,7 @@ def test_the_provinces_highest_standard_is_assessed_by_samr(w):
 
 def test_the_issuer_is_an_administration_and_only_public_standards_are_subordinate(w):
     assert "第九条、第十条" in _refusal(w.standard(w.institute["330102"], w.institute["330100"], "county"))
-    assert "subordinate" in _refusal(w.standard(w.lab, w.admin["330000"], "", rank="subordinate", tier="enterprise"))
+    assert "次级" in _refusal(w.standard(w.lab, w.admin["330000"], "", rank="subordinate", tier="enterprise"))
     w.standard(w.lab, w.admin["330100"], "", tier="enterprise").full_clean()
     assert "第九条、第十条" in _refusal(w.standard(w.lab, w.national, "", tier="enterprise"))
 

@@ -177,7 +177,7 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     }
     refused = verifier.post(f"{V}institution/record/", form)
     assert refused.status_code == 400
-    assert "already signs as verifier: verifier, checker and approver must be three different people" in _text(refused)
+    assert "已作为检定员签字：检定员、核验员和批准人须为三个不同的人" in _text(refused)
     assert not VerificationRecord.objects.exists()
     form["checker"] = staff[1].pk
     done = verifier.post(f"{V}institution/record/", form)
@@ -197,7 +197,7 @@ def test_institution_records_a_result_and_sees_refusals(province, clients):
     # A standard outside the range and bad fields: every reason at once.
     heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
     refused = verifier.post(f"{V}institution/record/", {**form, "instrument": heavy.code})
-    assert refused.status_code == 400 and "range 1–30000 g does not cover 20–60000" in _text(refused)
+    assert refused.status_code == 400 and "测量范围 1–30000 g 不能覆盖 20–60000" in _text(refused)
     refused = verifier.post(f"{V}institution/record/", {**form, "performed_on": "yesterday", "fee": "abc", "standard": ""})
     text = _text(refused)
     assert "performed_on</span>: a date (YYYY-MM-DD)" in text and "fee</span>: " in text and "standard</span>: choose one" in text

@@ -5,6 +5,7 @@ signatory unqualified, expired, or signing twice)."""
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from jiliang.audit.services import audit_context
 from jiliang.registry import models as reg
@@ -88,15 +89,17 @@ def _refusal(p, **kwargs) -> str:
 def test_refused_when_one_person_signs_twice(lab):
     p = lab
     message = _refusal(p, people=[p.staff[0], p.staff[0], p.staff[2]])
-    assert "checker: 王伟 already signs as verifier: verifier, checker and approver must be three different people" in message
+    assert "checker: 王伟 已作为检定员签字：检定员、核验员和批准人须为三个不同的人" in message
+    with translation.override("en"):  # the same refusal in English
+        english = _refusal(p, people=[p.staff[0], p.staff[0], p.staff[2]])
+    assert "checker: 王伟 already signs as Verifier: verifier, checker and approver must be three different people" in english
 
 
 def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
     p = lab
     unqualified = p.person(p.county_institute, "周杰", items=[SPHYGMOMANOMETER])
-    assert (
-        f"approver: JJF 1069-2012 授权签字人: 周杰 is not an authorised signatory of 上城区计量检定所 for {PRICE_SCALE}"
-        in _refusal(p, people=[*p.staff[:2], unqualified])
+    assert f"approver: JJF 1069-2012 授权签字人：周杰 不是 上城区计量检定所 对 {PRICE_SCALE}" in _refusal(
+        p, people=[*p.staff[:2], unqualified]
     )
     lapsed = p.person(
         p.county_institute,
@@ -105,11 +108,11 @@ def test_refused_when_a_signatory_is_unqualified_or_expired(lab):
         valid_from=p.today - dt.timedelta(days=900),
         valid_until=p.today - dt.timedelta(days=10),
     )
-    assert f"checker: 计量检定人员管理办法 检定员证: 吴涛's 检定员证 for {PRICE_SCALE} expired on" in _refusal(
+    assert f"checker: 计量检定人员管理办法 检定员证：吴涛 的 {PRICE_SCALE} 检定员证已于" in _refusal(
         p, people=[p.staff[0], lapsed, p.staff[2]]
     )
     outsider = p.person(p.city_institute, "郑明", items=[PRICE_SCALE])
-    assert "verifier: 郑明 is not on the staff of 上城区计量检定所" in _refusal(p, people=[outsider, *p.staff[1:]])
+    assert "verifier: 郑明 不是 上城区计量检定所 的人员" in _refusal(p, people=[outsider, *p.staff[1:]])
 
 
 def test_refused_when_the_standard_certificate_has_lapsed(lab):
@@ -117,7 +120,7 @@ def test_refused_when_the_standard_certificate_has_lapsed(lab):
     std = p.county_scale
     std.valid_from, std.valid_until = p.today - dt.timedelta(days=1500), p.today - dt.timedelta(days=30)
     std.save()
-    assert f"assessment certificate {std.certificate_number} is not valid on" in _refusal(p)
+    assert f"计量标准考核证书 {std.certificate_number} 在 {p.today - dt.timedelta(days=1)} 不在有效期内" in _refusal(p)
 
 
 def test_refused_when_the_standard_is_suspended_on_that_date(lab):
@@ -128,7 +131,7 @@ def test_refused_when_the_standard_is_suspended_on_that_date(lab):
     with audit_context(reason="期间核查不合格"):
         p.county_scale.status = "suspended"
         p.county_scale.save()
-    assert "the standard is suspended on" in _refusal(p, on=p.today - dt.timedelta(days=2))
+    assert f"计量标准在 {p.today - dt.timedelta(days=2)} 的状态为“暂停”" in _refusal(p, on=p.today - dt.timedelta(days=2))
     # Before the suspension it was fit: a verification done then is still recorded.
     assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=20)) == []
 
@@ -138,7 +141,7 @@ def test_refused_when_the_standard_is_not_traceable(lab):
     reg.CalibrationEvent.objects.filter(instrument__standard=p.county_scale).update(
         recalibration_due=p.today - dt.timedelta(days=5)
     )
-    assert "holds no calibration valid on" in _refusal(p)
+    assert "没有有效的检定或校准，不能溯源" in _refusal(p)
 
 
 def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
@@ -151,8 +154,9 @@ def test_refused_when_a_break_above_the_standard_makes_it_untraceable(lab):
     )
     device = p.county_scale.devices.get()
     p.calibrate(device, p.today - dt.timedelta(days=50), days_valid=365, standard=upper)
-    assert f"standard device {device.code} is not traceable on" in _refusal(p)
-    assert "(standard suspended)" in _refusal(p)
+    assert f"标准器 {device.code} 在" in _refusal(p) and "不能溯源（standard suspended）" in _refusal(p)
+    with translation.override("en"):  # the same refusal in English
+        assert f"standard device {device.code} is not traceable on" in _refusal(p) and "(standard suspended)" in _refusal(p)
     # Before that calibration the device's chain was whole: a verification done then is fit.
     assert fitness.standard_fit_for(p.county_scale, p.scale, p.today - dt.timedelta(days=70)) == []
 
@@ -174,16 +178,16 @@ def test_refused_when_the_standard_was_not_yet_approved(lab):
     )
     late.valid_from = p.today - dt.timedelta(days=30)
     late.save()
-    assert "the standard was not yet approved on" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))
+    assert "尚未考核合格" in _refusal(p, standard=late, on=p.today - dt.timedelta(days=10))
     assert fitness.standard_fit_for(late, p.scale, p.today - dt.timedelta(days=2)) == []
 
 
 def test_refused_when_the_item_is_outside_the_standards_range(lab):
     p = lab
     heavy = p.instrument("330102", PRICE_SCALE, range_=(20, 60000), accuracy="Ⅲ级")
-    assert "range 1–30000 g does not cover 20–60000" in _refusal(p, instrument=heavy)
+    assert "测量范围 1–30000 g 不能覆盖 20–60000" in _refusal(p, instrument=heavy)
     bp = p.instrument("330102", SPHYGMOMANOMETER, range_=(0, 40))
-    assert f"the standard is approved for items {PRICE_SCALE}, not {SPHYGMOMANOMETER}" in _refusal(p, instrument=bp)
+    assert f"计量标准考核批准的项目为 {PRICE_SCALE}，不含 {SPHYGMOMANOMETER}" in _refusal(p, instrument=bp)
 
 
 def test_relative_mpe_parsing():
@@ -197,4 +201,4 @@ def test_refused_on_an_instrument_outside_the_institutions_area(lab):
     # 上城区's institute may not verify a scale in 宁波 (issue 16: the same reach as every event write).
     p = lab
     far = p.instrument("330203", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
-    assert "outside the area" in _refusal(p, instrument=far)
+    assert "计量授权管理办法 第四条 授权区域：330203 不在 上城区计量检定所 的授权区域内" in _refusal(p, instrument=far)

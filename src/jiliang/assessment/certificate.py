@@ -72,7 +72,8 @@ def check(cert) -> dict:
         if why:
             reasons.append(f"signature {sig.index}: revoked: {why}")
     if hashlib.sha256(xml).hexdigest() != cert.sha256:
-        reasons.append("record: the document is not the one issued (SHA-256 differs)")
+        # The shapes of certificates.reasons, which words them in the page's language.
+        reasons.append(f"record: the document is not the one issued as {cert.number} (SHA-256 differs from the registry's)")
     try:
         differing = [name for name, value in read(xml).items() if value != _values(cert)[name]]
     except DccError as exc:

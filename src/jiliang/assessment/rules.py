@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.messages import enumeration
 from jiliang.registry import models as reg
 from jiliang.registry import validity
 from jiliang.registry.services import qualification_reasons
@@ -147,13 +149,19 @@ def window_refusals(standard: reg.MeasurementStandard, on: dt.date, late: bool) 
     with the late flag (the file is marked late for the authority)."""
     opens = reg.reexamination_due_from(standard.valid_until)
     if on < opens:
-        return [("kind", f"{RULE_WINDOW}: the re-examination of {standard.certificate_number} opens on {opens}")]
+        return [
+            (
+                "kind",
+                gettext("%(rule)s：%(number)s 的复查考核自 %(opens)s 起方可申请")
+                % {"rule": RULE_WINDOW, "number": standard.certificate_number, "opens": opens},
+            )
+        ]
     if on > standard.valid_until and not late:
         return [
             (
                 "late",
-                f"{RULE_WINDOW}: the certificate {standard.certificate_number} expired on {standard.valid_until}; "
-                "a re-examination filed after expiry is marked late (set the late flag)",
+                gettext("%(rule)s：证书 %(number)s 已于 %(expired)s 到期；有效期满后提出的复查考核须标为逾期（勾选“逾期”）")
+                % {"rule": RULE_WINDOW, "number": standard.certificate_number, "expired": standard.valid_until},
             )
         ]
     return []
@@ -166,12 +174,14 @@ def completeness_refusals(application, document_kinds) -> list[tuple[str, str]]:
     found = []
     missing = [k for k in REQUIRED_DOCUMENTS[application.kind] if k not in set(document_kinds)]
     if missing:
-        found.append(("documents", f"{RULE_DOCUMENTS}: missing {', '.join(missing)}"))
+        documents = enumeration(DOCUMENT_KINDS[k] for k in missing)
+        found.append(("documents", gettext("%(rule)s：缺少%(documents)s") % {"rule": RULE_DOCUMENTS, "documents": documents}))
     blank = [k for k in REPORT_FIELDS if not str((application.report or {}).get(k, "")).strip()]
     if blank:
-        found.append(("report", f"{RULE_DOCUMENTS}: the technical report lacks {', '.join(blank)}"))
+        fields = enumeration(REPORT_FIELDS[k] for k in blank)
+        found.append(("report", gettext("%(rule)s：技术报告缺少%(fields)s") % {"rule": RULE_DOCUMENTS, "fields": fields}))
     if application.responsible_id is None:
-        found.append(("responsible", f"{RULE_PEOPLE}: name the standard's responsible person (计量标准负责人)"))
+        found.append(("responsible", gettext("%(rule)s：请指定计量标准负责人") % {"rule": RULE_PEOPLE}))
     return found
 
 
@@ -181,32 +191,58 @@ def fact_refusals(application, on: dt.date) -> list[tuple[str, str]]:
     found = []
     equipment = list(application.equipment.all())
     if not equipment:
-        found.append(("equipment", f"{RULE_TRACEABLE}: list the standard's equipment"))
+        found.append(("equipment", gettext("%(rule)s：请列出计量标准器及配套设备") % {"rule": RULE_TRACEABLE}))
     verdicts = validity.item_verdicts([d.pk for d in equipment], on)
     for device in equipment:
         verdict = verdicts[device.pk]
         if not verdict["valid"]:
             why = ", ".join(r["code"] for r in verdict["reasons"] if not r["warning"])
-            found.append(("equipment", f"{RULE_TRACEABLE}: {device.code} {device.name} is not traceable on {on} ({why})"))
+            found.append(
+                (
+                    "equipment",
+                    gettext("%(rule)s：%(code)s %(name)s 在 %(on)s 不能溯源（%(why)s）")
+                    % {"rule": RULE_TRACEABLE, "code": device.code, "name": device.name, "on": on, "why": why},
+                )
+            )
     for device in equipment:
         if device.owner_id != application.holder_id:
-            found.append(("equipment", f"{RULE_TRACEABLE}: {device.code} belongs to another organisation"))
+            found.append(
+                ("equipment", gettext("%(rule)s：%(code)s 属于其他单位") % {"rule": RULE_TRACEABLE, "code": device.code})
+            )
     specs = list(application.specifications.all())
     if not specs:
-        found.append(("specifications", f"{RULE_SPECIFICATION}: name the specifications followed"))
+        found.append(("specifications", gettext("%(rule)s：请列出执行的检定规程或技术规范") % {"rule": RULE_SPECIFICATION}))
     for spec in specs:
         if spec.status != reg.Specification.Status.CURRENT:
-            found.append(("specifications", f"{RULE_SPECIFICATION}: {spec.code} is {spec.status}, not in force"))
+            found.append(
+                (
+                    "specifications",
+                    gettext("%(rule)s：%(code)s 状态为“%(status)s”，不是现行有效的")
+                    % {"rule": RULE_SPECIFICATION, "code": spec.code, "status": spec.get_status_display()},
+                )
+            )
     people = list(application.people.all())
     for person in people:
         if person.organisation_id != application.holder_id:
-            found.append(("people", f"{RULE_PEOPLE}: {person.name} is not on the staff of {application.holder}"))
+            found.append(
+                (
+                    "people",
+                    gettext("%(rule)s：%(person)s 不是 %(holder)s 的人员")
+                    % {"rule": RULE_PEOPLE, "person": person.name, "holder": application.holder},
+                )
+            )
     items = list(application.catalog_items.all())
     if items:
         for item in items:
             able = [p for p in people if not qualification_reasons(p, item, on, application.holder)]
             if len(able) < MIN_PEOPLE:
-                found.append(("people", f"{RULE_PEOPLE}: {len(able)} qualified person(s) for {item.code} {item.name} on {on}"))
+                found.append(
+                    (
+                        "people",
+                        gettext("%(rule)s：%(on)s 具备 %(code)s %(name)s 资格的人员只有 %(count)s 名")
+                        % {"rule": RULE_PEOPLE, "count": len(able), "code": item.code, "name": item.name, "on": on},
+                    )
+                )
     else:
         held = set(
             reg.Qualification.objects.filter(person__in=people, valid_from__lte=on, valid_until__gte=on).values_list(
@@ -214,7 +250,13 @@ def fact_refusals(application, on: dt.date) -> list[tuple[str, str]]:
             )
         )
         if len(held) < MIN_PEOPLE:
-            found.append(("people", f"{RULE_PEOPLE}: {len(held)} person(s) hold a valid qualification on {on}"))
+            found.append(
+                (
+                    "people",
+                    gettext("%(rule)s：%(on)s 持有有效资格的人员只有 %(count)s 名")
+                    % {"rule": RULE_PEOPLE, "count": len(held), "on": on},
+                )
+            )
     return found
 
 
@@ -224,11 +266,29 @@ def fact_refusals(application, on: dt.date) -> list[tuple[str, str]]:
 def assessor_refusals(assessor, application, on: dt.date) -> list[tuple[str, str]]:
     found = []
     if assessor.person.organisation_id == application.holder_id:
-        found.append(("assessor", f"{RULE_ASSESSOR_OWN}: {assessor.person.name} works for the applicant {application.holder}"))
+        found.append(
+            (
+                "assessor",
+                gettext("%(rule)s：%(person)s 是申请单位 %(holder)s 的人员")
+                % {"rule": RULE_ASSESSOR_OWN, "person": assessor.person.name, "holder": application.holder},
+            )
+        )
     if not assessor.valid_from <= on <= assessor.valid_until:
-        found.append(("assessor", f"{RULE_ASSESSOR_VALID}: {assessor} is not a registered assessor on {on}"))
+        found.append(
+            (
+                "assessor",
+                gettext("%(rule)s：%(assessor)s 在 %(on)s 不是注册的考评员")
+                % {"rule": RULE_ASSESSOR_VALID, "assessor": assessor, "on": on},
+            )
+        )
     if not assessor.specialities.filter(pk=application.field_id).exists():
-        found.append(("assessor", f"{RULE_ASSESSOR_VALID}: {assessor} is not registered for {application.field}"))
+        found.append(
+            (
+                "assessor",
+                gettext("%(rule)s：%(assessor)s 未注册 %(field)s 专业的考评资格")
+                % {"rule": RULE_ASSESSOR_VALID, "assessor": assessor, "field": application.field},
+            )
+        )
     return found
 
 

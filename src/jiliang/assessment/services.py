@@ -11,9 +11,11 @@ import hashlib
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from jiliang.audit.services import audit_context
 from jiliang.certificates.keys import KeyInfrastructureError
+from jiliang.messages import enumeration
 from jiliang.policies import NATIONAL, Actor
 from jiliang.registry import models as reg
 from jiliang.registry import validity
@@ -46,12 +48,52 @@ def _today(on):
     return on or timezone.localdate()
 
 
+def _action_label(action: str) -> str:
+    """The action as the refusal says it, in the active language."""
+    labels = {
+        "submit": pgettext("assessment action", "提交"),
+        "return": pgettext("assessment action", "退回"),
+        "accept": pgettext("assessment action", "受理"),
+        "assign": pgettext("assessment action", "指派考评员"),
+        "record": pgettext("assessment action", "记录考评结果"),
+        "raise_finding": pgettext("assessment action", "提出整改项"),
+        "conclude": pgettext("assessment action", "作出考评结论"),
+        "approve": pgettext("assessment action", "批准"),
+        "refuse": pgettext("assessment action", "不予批准"),
+        "respond": pgettext("assessment action", "答复整改"),
+        "close": pgettext("assessment action", "确认整改完成"),
+        "reopen": pgettext("assessment action", "退回整改"),
+        "reassess": pgettext("assessment action", "要求重新考核"),
+        "reject": pgettext("assessment action", "驳回"),
+    }
+    return labels.get(action, action)
+
+
+def _who(who: str) -> str:
+    return {
+        "applicant": pgettext("assessment party", "申请单位"),
+        "authority": pgettext("assessment party", "主持考核的部门"),
+        "assessor": pgettext("assessment party", "指派的考评员"),
+    }[who]
+
+
 def _refuse_unless(actor, policy, action, obj, who: str):
     """The lifecycle first (the state names the reason), then who acts."""
     if action in policy.transitions and not policy.in_state_for(action, obj):
-        raise Refused([("status", f"{obj} is {obj.get_status_display()}: {action} is not open")])
+        raise Refused(
+            [
+                (
+                    "status",
+                    gettext("%(record)s 的状态为“%(status)s”，不能%(action)s")
+                    % {"record": obj, "status": obj.get_status_display(), "action": _action_label(action)},
+                )
+            ]
+        )
     if actor is not None and not policy.may_transition(actor, action, obj):
-        raise Refused([("actor", f"only {who} may {action}")], forbidden=True)
+        raise Refused(
+            [("actor", gettext("只有%(who)s可以%(action)s") % {"who": _who(who), "action": _action_label(action)})],
+            forbidden=True,
+        )
 
 
 def _locked(app: Application) -> Application:
@@ -95,36 +137,54 @@ def open_application(
     description; the authority follows from level and region (rules.assessing_authority)."""
     on = _today(on)
     if actor is not None and not APPLICATION_POLICY.may_file(actor, holder):
-        raise Refused([("holder", "only the holder's own staff files its applications")], forbidden=True)
+        raise Refused([("holder", gettext("只有计量标准持有单位的人员可以提出考核申请"))], forbidden=True)
     problems = []
     if kind not in Application.Kind.values:
-        raise Refused([("kind", f"{kind!r} is not new or reexamination")])
+        raise Refused([("kind", gettext("%(kind)s 不是 new（新建）或 reexamination（复查）") % {"kind": repr(kind)})])
     if kind == Application.Kind.REEXAMINATION:
         if standard is None:
-            raise Refused([("standard", "a re-examination names its standard")])
+            raise Refused([("standard", gettext("复查考核须指明计量标准"))])
         if standard.holder_id != holder.pk:
-            raise Refused([("standard", f"{standard} is held by {standard.holder}, not {holder}")])
+            raise Refused(
+                [
+                    (
+                        "standard",
+                        gettext("%(standard)s 的持有单位是 %(owner)s，不是 %(holder)s")
+                        % {"standard": standard, "owner": standard.holder, "holder": holder},
+                    )
+                ]
+            )
         if standard.status == reg.MeasurementStandard.Status.CANCELLED:
-            raise Refused([("standard", f"{standard} is cancelled: apply for a new assessment")])
+            raise Refused([("standard", gettext("%(standard)s 已撤销，请申请新建考核") % {"standard": standard})])
         problems += rules.window_refusals(standard, on, late)
         name, tier, level, rank, field = standard.name, standard.tier, standard.level, standard.rank, standard.field
     else:
         standard = None
         if not (name or "").strip():
-            problems.append(("name", "a new standard needs its name"))
+            problems.append(("name", gettext("新建计量标准须填写名称")))
         if field is None:
-            problems.append(("field", "a new standard needs its field"))
+            problems.append(("field", gettext("新建计量标准须选择专业")))
         if tier == reg.MeasurementStandard.Tier.PUBLIC and not level:
-            problems.append(("level", "a public standard needs its level"))
+            problems.append(("level", gettext("社会公用计量标准须选择等级")))
         if tier != reg.MeasurementStandard.Tier.PUBLIC:
             level, rank = "", reg.MeasurementStandard.Rank.HIGHEST
     if problems:
         raise Refused(problems)
     authority = rules.assessing_authority(holder, tier, level, rank)
     if authority is None:
-        raise Refused([("authority", f"{rules.RULE_AUTHORITY}: no administration in the registry may assess this standard")])
+        raise Refused(
+            [("authority", gettext("%(rule)s：登记的计量行政部门中没有可以考核此计量标准的") % {"rule": rules.RULE_AUTHORITY})]
+        )
     if commitment and not (kind == Application.Kind.REEXAMINATION and profile_of(authority).commitment_enabled):
-        raise Refused([("commitment", f"{rules.RULE_COMMITMENT}: {authority} takes no re-examination on commitment")])
+        raise Refused(
+            [
+                (
+                    "commitment",
+                    gettext("%(rule)s：%(authority)s 不受理告知承诺方式的复查考核")
+                    % {"rule": rules.RULE_COMMITMENT, "authority": authority},
+                )
+            ]
+        )
     app = Application.objects.create(
         number=f"tmp-{timezone.now().timestamp()}",
         kind=kind,
@@ -153,13 +213,23 @@ def open_application(
 @transaction.atomic
 def attach(actor: Actor | None, app: Application, kind: str, filename: str, content: bytes, content_type: str = "") -> Document:
     if actor is not None and not APPLICATION_POLICY.writable(actor, app):
-        raise Refused([("documents", "only the applicant attaches documents to a file not yet submitted")], forbidden=True)
+        raise Refused([("documents", gettext("只有申请单位可以在提交前上传申请资料"))], forbidden=True)
     if kind not in rules.DOCUMENT_KINDS:
-        raise Refused([("kind", f"{kind!r} is not a kind of document ({', '.join(rules.DOCUMENT_KINDS)})")])
+        raise Refused(
+            [
+                (
+                    "kind",
+                    gettext("%(kind)s 不是申请资料的类别（%(kinds)s）")
+                    % {"kind": repr(kind), "kinds": ", ".join(rules.DOCUMENT_KINDS)},
+                )
+            ]
+        )
     if not content:
-        raise Refused([("file", f"{filename}: the file is empty")])
+        raise Refused([("file", gettext("%(file)s：文件为空") % {"file": filename})])
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise Refused([("file", f"{filename}: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")])
+        raise Refused(
+            [("file", gettext("%(file)s：超过 %(limit)s MB") % {"file": filename, "limit": MAX_DOCUMENT_BYTES // (1024 * 1024)})]
+        )
     return Document.objects.create(
         application=app, kind=kind, filename=filename[:200], content_type=content_type[:100], content=content, size=len(content)
     )
@@ -179,7 +249,7 @@ def check_application(app: Application, on: dt.date | None = None) -> list[tuple
 def submit(actor: Actor | None, app: Application, on: dt.date | None = None) -> Application:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "submit", app, "the applicant")
+    _refuse_unless(actor, APPLICATION_POLICY, "submit", app, "applicant")
     problems = check_application(app, on)
     if problems:
         raise Refused(problems)
@@ -201,9 +271,9 @@ def _move(app: Application, status: str, *, due_on=None, **fields) -> Applicatio
 @transaction.atomic
 def return_application(actor: Actor | None, app: Application, reasons: str) -> Application:
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "return", app, "the assessing authority")
+    _refuse_unless(actor, APPLICATION_POLICY, "return", app, "authority")
     if not (reasons or "").strip():
-        raise Refused([("reasons", "a file is returned with its reasons (JJF 1033-2023 §5.2)")])
+        raise Refused([("reasons", gettext("JJF 1033-2023 §5.2：退回申请须说明理由"))])
     return _move(app, S.RETURNED, return_reasons=reasons.strip())
 
 
@@ -211,7 +281,7 @@ def return_application(actor: Actor | None, app: Application, reasons: str) -> A
 def accept(actor: Actor | None, app: Application, on: dt.date | None = None) -> Application:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "accept", app, "the assessing authority")
+    _refuse_unless(actor, APPLICATION_POLICY, "accept", app, "authority")
     return _move(app, S.ACCEPTED, due_on=on + dt.timedelta(days=settings.JILIANG_ASSESSMENT_EVALUATION_DAYS))
 
 
@@ -219,10 +289,10 @@ def accept(actor: Actor | None, app: Application, on: dt.date | None = None) -> 
 def assign(actor: Actor | None, app: Application, assessors, on: dt.date | None = None) -> list[Assignment]:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "assign", app, "the assessing authority")
+    _refuse_unless(actor, APPLICATION_POLICY, "assign", app, "authority")
     assessors = list(assessors)
     if not assessors:
-        raise Refused([("assessors", "name at least one assessor")])
+        raise Refused([("assessors", gettext("请至少指派一名考评员"))])
     problems = [p for a in assessors for p in rules.assessor_refusals(a, app, on)]
     if problems:
         raise Refused(problems)
@@ -246,7 +316,7 @@ def _assessor(actor, app) -> Assessor:
         row = app.assignments.select_related("assessor").order_by("-leader", "id").first()
         found = row.assessor if row is not None else None
     if found is None:
-        raise Refused([("assessor", f"{app.number}: no assessor is assigned (JJF 1033-2023 §5.3)")])
+        raise Refused([("assessor", gettext("JJF 1033-2023 §5.3：%(number)s 尚未指派考评员") % {"number": app.number})])
     return found
 
 
@@ -264,13 +334,21 @@ def record_result(
 ) -> ItemResult:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "record", app, "an assigned assessor")
+    _refuse_unless(actor, APPLICATION_POLICY, "record", app, "assessor")
     if phase not in ItemResult.Phase.values:
-        raise Refused([("phase", f"{phase!r} is documents or onsite")])
+        raise Refused([("phase", gettext("%(phase)s 须为 documents（书面审查）或 onsite（现场考评）") % {"phase": repr(phase)})])
     if clause not in {i.clause for i in rules.items_for(phase)}:
-        raise Refused([("clause", f"{clause!r} is not an evaluation item of the {phase} phase (JJF 1033-2023 §4)")])
+        raise Refused(
+            [
+                (
+                    "clause",
+                    gettext("JJF 1033-2023 §4：%(clause)s 不是 %(phase)s 阶段的考评项目")
+                    % {"clause": repr(clause), "phase": phase},
+                )
+            ]
+        )
     if not conforming and not (note or "").strip():
-        raise Refused([("note", f"{clause}: a nonconformity is recorded with its note")])
+        raise Refused([("note", gettext("%(clause)s：不符合项须写明说明") % {"clause": clause})])
     row, _ = ItemResult.objects.update_or_create(
         application=app,
         phase=phase,
@@ -292,14 +370,14 @@ def raise_finding(
 ) -> Finding:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "raise_finding", app, "an assigned assessor")
+    _refuse_unless(actor, APPLICATION_POLICY, "raise_finding", app, "assessor")
     if clause not in rules.ITEMS_BY_CLAUSE:
-        raise Refused([("clause", f"{clause!r} is not an evaluation item (JJF 1033-2023 §4)")])
+        raise Refused([("clause", gettext("JJF 1033-2023 §4：%(clause)s 不是考评项目") % {"clause": repr(clause)})])
     if not (description or "").strip():
-        raise Refused([("description", "a finding says what is to be rectified")])
+        raise Refused([("description", gettext("整改项须写明需整改的内容"))])
     deadline = deadline or on + dt.timedelta(days=settings.JILIANG_ASSESSMENT_RECTIFICATION_DAYS)
     if deadline <= on:
-        raise Refused([("deadline", "the rectification deadline lies after today")])
+        raise Refused([("deadline", gettext("整改期限须晚于今天"))])
     finding = Finding.objects.create(
         application=app,
         clause=clause,
@@ -317,9 +395,9 @@ def raise_finding(
 def respond(actor: Actor | None, finding: Finding, response: str, on: dt.date | None = None) -> Finding:
     on = _today(on)
     finding = Finding.objects.select_for_update(of=("self",)).select_related("application__holder").get(pk=finding.pk)
-    _refuse_unless(actor, FINDING_POLICY, "respond", finding, "the applicant")
+    _refuse_unless(actor, FINDING_POLICY, "respond", finding, "applicant")
     if not (response or "").strip():
-        raise Refused([("response", "say how the finding was rectified")])
+        raise Refused([("response", gettext("请说明整改情况"))])
     finding.status, finding.response, finding.responded_on = Finding.Status.RESPONDED, response.strip(), on
     finding.save(update_fields=["status", "response", "responded_on"])
     return finding
@@ -330,7 +408,7 @@ def close_finding(actor: Actor | None, finding: Finding, accepted: bool = True, 
     """The assessor accepts the rectification (closed) or sends it back (open again)."""
     on = _today(on)
     finding = Finding.objects.select_for_update(of=("self",)).select_related("application").get(pk=finding.pk)
-    _refuse_unless(actor, FINDING_POLICY, "close" if accepted else "reopen", finding, "an assigned assessor")
+    _refuse_unless(actor, FINDING_POLICY, "close" if accepted else "reopen", finding, "assessor")
     if accepted:
         finding.status, finding.closed_on = Finding.Status.CLOSED, on
     else:
@@ -345,7 +423,7 @@ def conclude(actor: Actor | None, app: Application, on: dt.date | None = None) -
     finding; with findings open the file waits for rectification, else it goes for decision."""
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "conclude", app, "an assigned assessor")
+    _refuse_unless(actor, APPLICATION_POLICY, "conclude", app, "assessor")
     judged = set(app.results.values_list("phase", "clause"))
     missing = [
         f"{phase}:{i.clause}"
@@ -354,11 +432,13 @@ def conclude(actor: Actor | None, app: Application, on: dt.date | None = None) -
         if (phase, i.clause) not in judged
     ]
     if missing:
-        raise Refused([("results", f"JJF 1033-2023 §5.3: items not yet judged: {', '.join(missing)}")])
+        raise Refused([("results", gettext("JJF 1033-2023 §5.3：尚未考评的项目：%(items)s") % {"items": enumeration(missing)})])
     raised = set(app.findings.values_list("clause", flat=True))
     bare = sorted({c for c in app.results.filter(conforming=False).values_list("clause", flat=True)} - raised)
     if bare:
-        raise Refused([("findings", f"nonconforming items without a finding to rectify: {', '.join(bare)}")])
+        raise Refused(
+            [("findings", gettext("JJF 1033-2023 §5.3：不符合项尚未提出整改：%(items)s") % {"items": enumeration(bare)})]
+        )
     still_open = app.findings.exclude(status=Finding.Status.CLOSED)
     if still_open.exists():
         return _move(app, S.RECTIFICATION, due_on=min(f.deadline for f in still_open))
@@ -384,8 +464,15 @@ def approve(actor: Actor | None, app: Application, reason: str = "", on: dt.date
     app = _locked(app)
     open_findings = app.findings.exclude(status=Finding.Status.CLOSED)
     if open_findings.exists():
-        raise Refused([("findings", f"{rules.RULE_DECISION}: {open_findings.count()} finding(s) not rectified")])
-    _refuse_unless(actor, APPLICATION_POLICY, "approve", app, "the assessing authority")
+        raise Refused(
+            [
+                (
+                    "findings",
+                    gettext("%(rule)s：%(count)s 项整改尚未完成") % {"rule": rules.RULE_DECISION, "count": open_findings.count()},
+                )
+            ]
+        )
+    _refuse_unless(actor, APPLICATION_POLICY, "approve", app, "authority")
     number = certificate_number(app.authority, on)
     valid_until = reg.default_valid_until(on)
     standard = app.standard
@@ -432,7 +519,7 @@ def approve(actor: Actor | None, app: Application, reason: str = "", on: dt.date
     try:
         cert.xml, cert.key_serial = signing.sign(cert)
     except KeyInfrastructureError as exc:
-        raise Refused([("certificate", f"the certificate cannot be signed: {exc}")]) from None
+        raise Refused([("certificate", gettext("证书无法签名：%(error)s") % {"error": exc})]) from None
     cert.sha256 = hashlib.sha256(cert.xml).hexdigest()
     cert.save()
     app.standard = standard
@@ -447,9 +534,9 @@ def approve(actor: Actor | None, app: Application, reason: str = "", on: dt.date
 def refuse(actor: Actor | None, app: Application, reason: str, on: dt.date | None = None) -> Application:
     on = _today(on)
     app = _locked(app)
-    _refuse_unless(actor, APPLICATION_POLICY, "refuse", app, "the assessing authority")
+    _refuse_unless(actor, APPLICATION_POLICY, "refuse", app, "authority")
     if not (reason or "").strip():
-        raise Refused([("reason", "a refusal states its reason (JJF 1033-2023 §5.4)")])
+        raise Refused([("reason", gettext("JJF 1033-2023 §5.4：不予批准须说明理由"))])
     return _move(app, S.REFUSED, decided_on=on, decision_reason=reason.strip()[:300])
 
 
@@ -462,13 +549,13 @@ def file_change(
 ) -> ChangeFiling:
     on = _today(on)
     if actor is not None and not FILING_POLICY.may_file(actor, standard):
-        raise Refused([("standard", "only the holder's own staff files its standard's changes")], forbidden=True)
+        raise Refused([("standard", gettext("只有计量标准持有单位的人员可以申报变更"))], forbidden=True)
     if kind not in ChangeFiling.Kind.values:
-        raise Refused([("kind", f"{kind!r} is not a change JJF 1033-2023 §6 names")])
+        raise Refused([("kind", gettext("JJF 1033-2023 §6：%(kind)s 不是规定的变更类别") % {"kind": repr(kind)})])
     if not (description or "").strip():
-        raise Refused([("description", "describe the change and its reason")])
+        raise Refused([("description", gettext("请说明变更内容及原因"))])
     if standard.status == reg.MeasurementStandard.Status.CANCELLED:
-        raise Refused([("standard", f"{standard} is cancelled")])
+        raise Refused([("standard", gettext("%(standard)s 已撤销") % {"standard": standard})])
     filing = ChangeFiling.objects.create(
         number=f"tmp-{timezone.now().timestamp()}",
         standard=standard,
@@ -493,12 +580,12 @@ def review_change(actor: Actor | None, filing: ChangeFiling, action: str, note: 
         .get(pk=filing.pk)
     )
     if action not in FILING_POLICY.transitions:
-        raise Refused([("action", f"{action!r} is approve, reassess or reject")])
-    _refuse_unless(actor, FILING_POLICY, action, filing, "the assessing authority")
+        raise Refused([("action", gettext("%(action)s 须为 approve、reassess 或 reject") % {"action": repr(action)})])
+    _refuse_unless(actor, FILING_POLICY, action, filing, "authority")
     if action == "approve" and filing.kind in rules.REASSESS_ALWAYS:
-        raise Refused([("action", "JJF 1033-2023 §6: a standard moved to a new location is assessed again (reassess)")])
+        raise Refused([("action", gettext("JJF 1033-2023 §6：计量标准迁址须重新考核（reassess）"))])
     if action == "reject" and not (note or "").strip():
-        raise Refused([("note", "a rejection states its reason")])
+        raise Refused([("note", gettext("驳回须说明理由"))])
     if action == "approve" and filing.kind in ChangeFiling.STATUS_OF_KIND:
         standard = filing.standard
         if filing.kind == "restore":
@@ -506,7 +593,15 @@ def review_change(actor: Actor | None, filing: ChangeFiling, action: str, note: 
             verdicts = validity.item_verdicts([d.pk for d in devices], filing.effective_on)
             broken = [d.code for d in devices if not verdicts[d.pk]["valid"]]
             if broken:
-                raise Refused([("standard", f"{rules.RULE_TRACEABLE}: before restoring, recalibrate {', '.join(broken)}")])
+                raise Refused(
+                    [
+                        (
+                            "standard",
+                            gettext("%(rule)s：恢复使用前须重新检定或校准 %(devices)s")
+                            % {"rule": rules.RULE_TRACEABLE, "devices": enumeration(broken)},
+                        )
+                    ]
+                )
         reason = f"{filing.get_kind_display()}：{filing.description}"[:300]
         with audit_context(reason=reason):
             # The filing's review is the authority's act; a run without a signed-in actor (the

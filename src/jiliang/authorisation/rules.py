@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.utils.translation import gettext
+
 from jiliang.registry import models as reg
 from jiliang.registry.services import VERIFYING_KINDS
 
@@ -56,27 +58,58 @@ def _judge(auths, *, institution_name, institution_id, item_id, item_code, lo, h
     in_force = [a for a in auths if a.in_force_on(on)]
     if not in_force:
         if not auths:
-            return f"{RULE_AUTHORISATION}: {institution_name} holds no authorisation (计量授权证书) to perform mandatory verification"
+            return gettext("%(rule)s：%(institution)s 未取得开展强制检定的计量授权证书") % {
+                "rule": RULE_AUTHORISATION,
+                "institution": institution_name,
+            }
         last = max(auths, key=lambda a: a.valid_until)
         why = (
-            f"revoked on {last.revoked_on}"
+            gettext("已于 %(date)s 撤销") % {"date": last.revoked_on}
             if last.revoked_on and last.revoked_on <= on
-            else f"valid {last.valid_from} to {last.valid_until}"
+            else gettext("有效期 %(start)s 至 %(end)s") % {"start": last.valid_from, "end": last.valid_until}
         )
-        return f"{RULE_AUTHORISATION}: {institution_name}'s authorisation {last.number} is not in force on {on} ({why})"
+        return gettext("%(rule)s：%(institution)s 的计量授权 %(number)s 在 %(on)s 不在有效期内（%(why)s）") % {
+            "rule": RULE_AUTHORISATION,
+            "institution": institution_name,
+            "number": last.number,
+            "on": on,
+            "why": why,
+        }
     for_item = [(a, i) for a in in_force for i in a.items.all() if i.catalog_item_id == item_id and i.on(on)]
     if not for_item:
-        return f"{RULE_SCOPE}: {institution_name} is not authorised for {item_code} on {on}"
+        return gettext("%(rule)s：%(institution)s 在 %(on)s 未获 %(item)s 的授权") % {
+            "rule": RULE_SCOPE,
+            "institution": institution_name,
+            "item": item_code,
+            "on": on,
+        }
     in_range = [(a, i) for a, i in for_item if _within(lo, hi, i)]
     if not in_range:
         spans = ", ".join(f"{_num(i.range_min)}–{_num(i.range_max)} {i.unit}".strip() for _, i in for_item)
-        return f"{RULE_SCOPE}: {institution_name} is authorised for {item_code} over {spans}, not {_num(lo)}–{_num(hi)} {unit}".rstrip()
+        return gettext("%(rule)s：%(institution)s 获授权的 %(item)s 测量范围为 %(spans)s，不含 %(range)s") % {
+            "rule": RULE_SCOPE,
+            "institution": institution_name,
+            "item": item_code,
+            "spans": spans,
+            "range": f"{_num(lo)}–{_num(hi)} {unit}".strip(),
+        }
     for auth, _ in in_range:
         if auth.form == Authorisation.Form.INTERNAL and owner_id != institution_id:
             continue  # 实施细则 第三十条(三): its own instruments only
         if any(area.on(on) and region_code.startswith(area.region.descendant_codes_prefix()) for area in auth.areas.all()):
             return None
-    return f"{RULE_AREA}: {region_code} is outside the area {institution_name} is authorised to serve"
+    return gettext("%(rule)s：%(region)s 不在 %(institution)s 的授权区域内") % {
+        "rule": RULE_AREA,
+        "region": region_code,
+        "institution": institution_name,
+    }
+
+
+def _not_verifying(institution_name: str) -> str:
+    return gettext("%(rule)s：%(institution)s 既不是法定计量检定机构，也未获授权开展强制检定") % {
+        "rule": RULE_INSTITUTION,
+        "institution": institution_name,
+    }
 
 
 def _judge_instrument(auths, institution, instrument, on: dt.date) -> str | None:
@@ -99,13 +132,7 @@ def _judge_instrument(auths, institution, instrument, on: dt.date) -> str | None
 def performer_refusals(instrument: reg.Instrument, performer: reg.Organisation, kind: str, performed_on: dt.date) -> list:
     """[(field, reason)] why ``performer`` may not perform this mandatory verification."""
     if performer.kind not in VERIFYING_KINDS:
-        return [
-            (
-                "performer",
-                f"{RULE_INSTITUTION}: {performer.name} is not a legal metrology institute nor authorised to perform "
-                "mandatory verification",
-            )
-        ]
+        return [("performer", _not_verifying(performer.name))]
     reason = _judge_instrument(_authorisations([performer.pk]).get(performer.pk, []), performer, instrument, performed_on)
     return [("performer", reason)] if reason else []
 
@@ -132,9 +159,7 @@ def stored_refusals(events) -> list[tuple[int, str, str]]:
     found = []
     for pk, performer_id, name, kind, on, item_id, item_code, lo, hi, unit, region_code, owner_id in rows:
         if kind not in VERIFYING_KINDS:
-            reason = (
-                f"{RULE_INSTITUTION}: {name} is not a legal metrology institute nor authorised to perform mandatory verification"
-            )
+            reason = _not_verifying(name)
         else:
             reason = _judge(
                 auths.get(performer_id, []),

@@ -80,6 +80,8 @@ SENTENCES = (
         gettext_lazy("结论 %(got)s 与登记簿的（%(expected)s）不同"),
     ),
     (r"the measured values differ from the registry's", gettext_lazy("测得值与登记簿不同")),
+    # assessment.certificate: the fields of a 计量标准考核证书 that differ from its record.
+    (r"(?P<fields>.+) differ from the registry's", gettext_lazy("%(fields)s 与登记簿不同")),
 )
 _SENTENCES = tuple((re.compile(f"^{pattern}$", re.S), text) for pattern, text in SENTENCES)
 

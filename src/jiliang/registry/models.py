@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.core import identifiers
@@ -492,18 +493,29 @@ def assessment_refusals(standard: MeasurementStandard) -> list[tuple[str, str]]:
     if issuer is None or holder is None:
         return []
     if issuer.kind != Organisation.Kind.ADMINISTRATION:
-        return [("issuing_department", f"{RULE_OTHER}: a standard is assessed by a metrology administration, not by {issuer}")]
+        return [
+            (
+                "issuing_department",
+                gettext("%(rule)s：计量标准由计量行政部门考核，不是 %(issuer)s") % {"rule": RULE_OTHER, "issuer": issuer},
+            )
+        ]
     if standard.tier == MeasurementStandard.Tier.PUBLIC and standard.level:
         own = _region_at_level(holder.region, standard.level)
         if own is None:
-            return [("level", f"{RULE_PUBLIC_HIGHEST}: the holder {holder} lies in no {standard.level} region")]
+            return [
+                (
+                    "level",
+                    gettext("%(rule)s：持有单位 %(holder)s 不在任何%(level)s行政区域内")
+                    % {"rule": RULE_PUBLIC_HIGHEST, "holder": holder, "level": standard.get_level_display()},
+                )
+            ]
         if standard.rank == MeasurementStandard.Rank.SUBORDINATE:
             if issuer.region_id != own.pk:
                 return [
                     (
                         "issuing_department",
-                        f"{RULE_PUBLIC_HIGHEST}: a subordinate (次级) public standard of {own.name} is assessed by the "
-                        f"administration of {own.name}, not by {issuer}",
+                        gettext("%(rule)s：%(region)s的次级社会公用计量标准由%(region)s的计量行政部门考核，不是 %(issuer)s")
+                        % {"rule": RULE_PUBLIC_HIGHEST, "region": own.name, "issuer": issuer},
                     )
                 ]
             return []
@@ -513,8 +525,8 @@ def assessment_refusals(standard: MeasurementStandard) -> list[tuple[str, str]]:
                 return [
                     (
                         "issuing_department",
-                        f"{RULE_PUBLIC_HIGHEST}: the highest public standard of {own.name} is assessed by the national "
-                        f"administration (市场监管总局), not by {issuer}",
+                        gettext("%(rule)s：%(region)s的最高社会公用计量标准由市场监管总局考核，不是 %(issuer)s")
+                        % {"rule": RULE_PUBLIC_HIGHEST, "region": own.name, "issuer": issuer},
                     )
                 ]
             return []
@@ -522,8 +534,8 @@ def assessment_refusals(standard: MeasurementStandard) -> list[tuple[str, str]]:
             return [
                 (
                     "issuing_department",
-                    f"{RULE_PUBLIC_HIGHEST}: the highest public standard of {own.name} is assessed by the government one "
-                    f"level up ({own.parent.name}), not by {issuer}",
+                    gettext("%(rule)s：%(region)s的最高社会公用计量标准由上一级（%(parent)s）计量行政部门考核，不是 %(issuer)s")
+                    % {"rule": RULE_PUBLIC_HIGHEST, "region": own.name, "parent": own.parent.name, "issuer": issuer},
                 )
             ]
         return []
@@ -532,8 +544,10 @@ def assessment_refusals(standard: MeasurementStandard) -> list[tuple[str, str]]:
             return [
                 (
                     "issuing_department",
-                    f"{RULE_OTHER}: a department's or enterprise's highest standard is assessed by an administration "
-                    f"whose region contains the holder ({holder.region.name}), not by {issuer}",
+                    gettext(
+                        "%(rule)s：部门、企业事业单位的最高计量标准由其所在地（%(region)s）的计量行政部门考核，不是 %(issuer)s"
+                    )
+                    % {"rule": RULE_OTHER, "region": holder.region.name, "issuer": issuer},
                 )
             ]
     return []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from jiliang.policies import NATIONAL, Actor
 
@@ -87,16 +88,24 @@ def change_standard_status(
     """Suspend, cancel, expire or reactivate a standard's approval, with the reason recorded
     in its status history (the transitions are the policy's table)."""
     if not STANDARD_POLICY.may_change_status(actor, standard):
-        raise Refused([("status", "only the supervising administration changes a standard's status")], forbidden=True)
+        raise Refused([("status", gettext("只有主管的计量行政部门可以变更计量标准的状态"))], forbidden=True)
     if standard.status == status:
-        raise Refused([("status", f"the standard is already {standard.status}")])
+        raise Refused([("status", gettext("计量标准已是“%(status)s”状态") % {"status": standard.get_status_display()})])
     action = STANDARD_POLICY.ACTION_OF_STATUS.get(status)
     if action is None:
-        raise Refused([("status", f"{status!r} is not a status of a measurement standard")])
+        raise Refused([("status", gettext("%(status)s 不是计量标准的状态") % {"status": repr(status)})])
     if not STANDARD_POLICY.in_state_for(action, standard):
-        raise Refused([("status", f"the standard is {standard.status}; a cancelled approval cannot change status")])
+        raise Refused(
+            [
+                (
+                    "status",
+                    gettext("计量标准的状态为“%(status)s”；已撤销的考核不能再变更状态")
+                    % {"status": standard.get_status_display()},
+                )
+            ]
+        )
     if not (reason or "").strip():
-        raise Refused([("reason", "a status change needs its reason")])
+        raise Refused([("reason", gettext("变更状态须说明理由"))])
     standard.status = status
     standard.save(update_fields=["status"])
     return models.StandardStatusChange.objects.create(
@@ -124,20 +133,31 @@ def period_refusals(item: models.CatalogItem | None, period_months: int | None, 
         return found
     Mode = models.CatalogItem.Mode
     try:
-        regulation = item.regulation.code if item is not None and item.regulation_id else "the catalogue"
+        regulation = item.regulation.code if item is not None and item.regulation_id else pgettext("period rule", "目录")
     except models.Specification.DoesNotExist:  # an import's row, not written yet
-        regulation = "its JJG"
+        regulation = pgettext("period rule", "其检定规程")
+    unlisted = pgettext("period rule", "未关联目录项的计量器具")
     if period_months is not None:
         if item is None or item.management_mode != Mode.PERIODIC:
             found.append(
-                ("period_months", f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} is not verified periodically")
+                (
+                    "period_months",
+                    gettext("%(rule)s：%(item)s 不实行周期检定") % {"rule": PERIOD_RULE, "item": item or unlisted},
+                )
             )
         elif period_months > item.period_months:
             found.append(
                 (
                     "period_months",
-                    f"{PERIOD_RULE}: {regulation} sets at most {item.period_months} months for {item.code} {item.name}; "
-                    f"{period_months} months is longer",
+                    gettext("%(rule)s：%(regulation)s 规定 %(code)s %(name)s 的检定周期最长 %(limit)s 个月；%(got)s 个月超过了")
+                    % {
+                        "rule": PERIOD_RULE,
+                        "regulation": regulation,
+                        "code": item.code,
+                        "name": item.name,
+                        "limit": item.period_months,
+                        "got": period_months,
+                    },
                 )
             )
     if service_life_years is not None:
@@ -145,15 +165,22 @@ def period_refusals(item: models.CatalogItem | None, period_months: int | None, 
             found.append(
                 (
                     "service_life_years",
-                    f"{PERIOD_RULE}: {item or 'an instrument without catalogue item'} has no limited service life",
+                    gettext("%(rule)s：%(item)s 没有规定使用年限") % {"rule": PERIOD_RULE, "item": item or unlisted},
                 )
             )
         elif service_life_years > item.service_life_years:
             found.append(
                 (
                     "service_life_years",
-                    f"{PERIOD_RULE}: {regulation} sets at most {item.service_life_years} years of service for "
-                    f"{item.code} {item.name}; {service_life_years} years is longer",
+                    gettext("%(rule)s：%(regulation)s 规定 %(code)s %(name)s 的使用年限最长 %(limit)s 年；%(got)s 年超过了")
+                    % {
+                        "rule": PERIOD_RULE,
+                        "regulation": regulation,
+                        "code": item.code,
+                        "name": item.name,
+                        "limit": item.service_life_years,
+                        "got": service_life_years,
+                    },
                 )
             )
     return found
@@ -170,8 +197,8 @@ def type_approval_refusals(item: models.CatalogItem | None, number: str, *, requ
         if not required:
             return []
         return [
-            f"{TYPE_APPROVAL_RULE}: {item.code} {item.name} is marked {item.supervision} in the catalogue "
-            "(公告 2019 年第 48 号 一): a type approval number (型式批准编号) from the register is required"
+            gettext("%(rule)s：%(code)s %(name)s 在目录中标为 %(mark)s（公告 2019 年第 48 号 一）：须填写登记的型式批准编号")
+            % {"rule": TYPE_APPROVAL_RULE, "code": item.code, "name": item.name, "mark": item.supervision}
         ]
     approval = (
         approvals.get(number)
@@ -179,11 +206,23 @@ def type_approval_refusals(item: models.CatalogItem | None, number: str, *, requ
         else models.TypeApproval.objects.filter(number=number).select_related("catalog_item").first()
     )
     if approval is None:
-        return [f"{TYPE_APPROVAL_RULE}: {number} is not in the type approval register (型式批准)"]
+        return [gettext("%(rule)s：%(number)s 不在型式批准登记中") % {"rule": TYPE_APPROVAL_RULE, "number": number}]
     if approval.catalog_item_id != item.pk:
-        return [f"{TYPE_APPROVAL_RULE}: {number} approves {approval.catalog_item}, not {item.code} {item.name}"]
+        return [
+            gettext("%(rule)s：%(number)s 批准的是 %(approved)s，不是 %(code)s %(name)s")
+            % {
+                "rule": TYPE_APPROVAL_RULE,
+                "number": number,
+                "approved": approval.catalog_item,
+                "code": item.code,
+                "name": item.name,
+            }
+        ]
     if approval.status != models.TypeApproval.Status.VALID:
-        return [f"{TYPE_APPROVAL_RULE}: type approval {number} is {approval.get_status_display()}"]
+        return [
+            gettext("%(rule)s：型式批准 %(number)s 的状态为“%(status)s”")
+            % {"rule": TYPE_APPROVAL_RULE, "number": number, "status": approval.get_status_display()}
+        ]
     return []
 
 
@@ -215,8 +254,8 @@ def registration_refusals(instruments: list[models.Instrument]) -> list[tuple[in
                 (
                     index,
                     "catalog_item",
-                    f"{item.code} {item.name} is marked P in the catalogue (公告 2019 年第 48 号 二): "
-                    "it is not under mandatory verification",
+                    gettext("%(code)s %(name)s 在目录中标为 P（公告 2019 年第 48 号 二）：不属于强制检定")
+                    % {"code": item.code, "name": item.name},
                 )
             )
             continue
@@ -266,40 +305,45 @@ def calibration_apart_reasons(
     reasons: list[tuple[str, str]] = []
     if kind == Kind.VERIFICATION:
         if passed is None:
-            reasons.append(("passed", f"{RULE_VERIFICATION_VERDICT}: a verification (检定) states its verdict, 合格 or 不合格"))
+            reasons.append(("passed", gettext("%(rule)s：检定须给出结论（合格或不合格）") % {"rule": RULE_VERIFICATION_VERDICT}))
         elif passed and valid_until is None:
             reasons.append(
-                ("valid_until", f"{RULE_VERIFICATION_VERDICT}: a passed verification (检定证书) states its validity (有效期至)")
+                (
+                    "valid_until",
+                    gettext("%(rule)s：检定合格出具检定证书，须给出有效期至") % {"rule": RULE_VERIFICATION_VERDICT},
+                )
             )
         elif not passed and valid_until is not None:
             reasons.append(
                 (
                     "valid_until",
-                    f"{RULE_VERIFICATION_VERDICT}: a failed verification yields a 检定结果通知书, which states no validity",
+                    gettext("%(rule)s：检定不合格出具检定结果通知书，不给有效期") % {"rule": RULE_VERIFICATION_VERDICT},
                 )
             )
         if recalibration_due is not None:
             reasons.append(
                 (
                     "recalibration_due",
-                    f"{RULE_CALIBRATION_NO_VERDICT}: a recalibration date (建议复校日期) belongs to a calibration",
+                    gettext("%(rule)s：建议复校日期属于校准，检定不给出") % {"rule": RULE_CALIBRATION_NO_VERDICT},
                 )
             )
     elif kind == Kind.CALIBRATION:
         if passed is not None:
-            reasons.append(("passed", f"{RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no verdict (合格/不合格)"))
+            reasons.append(("passed", gettext("%(rule)s：校准不给出合格或不合格的结论") % {"rule": RULE_CALIBRATION_NO_VERDICT}))
         if valid_until is not None:
             reasons.append(
                 (
                     "valid_until",
-                    f"{RULE_CALIBRATION_NO_VERDICT}: a calibration (校准) states no validity; "
-                    "give the customer's recalibration date (建议复校日期) instead",
+                    gettext("%(rule)s：校准不给出有效期；请改为填写客户要求的建议复校日期")
+                    % {"rule": RULE_CALIBRATION_NO_VERDICT},
                 )
             )
     if valid_until is not None and performed_on is not None and valid_until < performed_on:
-        reasons.append(("valid_until", f"{valid_until} is before the verification date {performed_on}"))
+        reasons.append(("valid_until", gettext("%(date)s 早于检定日期 %(on)s") % {"date": valid_until, "on": performed_on}))
     if recalibration_due is not None and performed_on is not None and recalibration_due <= performed_on:
-        reasons.append(("recalibration_due", f"{recalibration_due} is not after the calibration date {performed_on}"))
+        reasons.append(
+            ("recalibration_due", gettext("%(date)s 不晚于校准日期 %(on)s") % {"date": recalibration_due, "on": performed_on})
+        )
     return reasons
 
 
@@ -345,21 +389,27 @@ def event_refusals(
     if actor is not None:
         probe = models.CalibrationEvent(instrument=instrument, performer=performer)
         if not EVENT_POLICY.writable(actor, probe):
-            forbidden.append(("performer", "only a verifier (检定/校准员) of the performing institution records its events"))
+            forbidden.append(("performer", gettext("只有执行机构的检定/校准人员可以记录其检定校准结果")))
     if before is not None:
         if before.instrument_id != instrument.pk:
-            forbidden.append(("instrument", "an event stays with its instrument: record a new event for another instrument"))
+            forbidden.append(("instrument", gettext("检定校准记录不能改到其他计量器具上；请为该器具另行记录")))
         if before.performer_id != performer.pk:
-            forbidden.append(("performer", "an event stays with the institution that performed it"))
+            forbidden.append(("performer", gettext("检定校准记录不能改到其他执行机构名下")))
     if not performer_reaches(performer, instrument, kind) and (actor is None or actor.kind != NATIONAL):
-        forbidden.append(("instrument", f"{instrument.code} is outside the area {performer.name} serves and is not its own"))
+        forbidden.append(
+            (
+                "instrument",
+                gettext("%(instrument)s 不在 %(performer)s 的服务区域内，也不是其自有器具")
+                % {"instrument": instrument.code, "performer": performer.name},
+            )
+        )
     if "performed_on" in changed and performed_on > today:
-        invalid.append(("performed_on", f"{performed_on} is in the future"))
+        invalid.append(("performed_on", _in_the_future(performed_on)))
     if {"kind", "person", "performed_on"} & changed and is_mandatory_verification(instrument, kind):
         for rule in EVENT_RULES:
             invalid.extend(rule(instrument, performer, kind, performed_on))
     if person is not None and person.organisation_id != performer.pk:
-        invalid.append(("person", "must work for the performing organisation"))
+        invalid.append(("person", gettext("须是执行机构的人员")))
     if {"performed_on", "kind"} & changed:
         invalid.extend(duplicate_refusals(instrument, performer, kind, performed_on, statement[0] if statement else None, before))
     if (
@@ -374,7 +424,11 @@ def event_refusals(
     for standard in standards if {"standards", "performed_on"} & changed else ():
         if standard.holder_id != performer.pk:
             invalid.append(
-                ("standards_used", f"{standard.certificate_number} is held by another organisation, not {performer.name}")
+                (
+                    "standards_used",
+                    gettext("%(number)s 由其他单位持有，不是 %(performer)s")
+                    % {"number": standard.certificate_number, "performer": performer.name},
+                )
             )
     if standards and {"standards", "performed_on"} & changed and performed_on <= today:
         verdicts = validity.standard_verdicts([s.pk for s in standards], performed_on)
@@ -382,11 +436,21 @@ def event_refusals(
             verdict = verdicts[standard.pk]
             if not verdict["valid"]:
                 why = ", ".join(str(r["label"]) for r in verdict["reasons"] if not r["warning"])
-                invalid.append(("standards_used", f"{standard.certificate_number} was not in force on {performed_on}: {why}"))
+                invalid.append(
+                    (
+                        "standards_used",
+                        gettext("%(number)s 在 %(on)s 不在有效状态：%(why)s")
+                        % {"number": standard.certificate_number, "on": performed_on, "why": why},
+                    )
+                )
     return forbidden, invalid
 
 
 DUPLICATE_RULE = "registry.event.unique"
+
+
+def _in_the_future(day) -> str:
+    return gettext("%(date)s 晚于今天") % {"date": day}
 
 
 def duplicate_refusals(instrument, performer, kind, performed_on, passed, before=None) -> list[tuple[str, str]]:
@@ -406,8 +470,15 @@ def duplicate_refusals(instrument, performer, kind, performed_on, passed, before
     return [
         (
             "performed_on",
-            f"{DUPLICATE_RULE}: {instrument.code} already has a {kind} by {performer.name} on {performed_on} "
-            f"({existing or 'no number'}); the same result is not recorded twice",
+            gettext("%(rule)s：%(instrument)s 在 %(on)s 已有 %(performer)s 的%(kind)s结果（%(number)s）；同一结果不重复记录")
+            % {
+                "rule": DUPLICATE_RULE,
+                "instrument": instrument.code,
+                "on": performed_on,
+                "performer": performer.name,
+                "kind": models.CalibrationEvent.Kind(kind).label,
+                "number": existing or gettext("无编号"),
+            },
         )
     ]
 
@@ -455,11 +526,21 @@ def qualification_reasons(
         ]
         if not designations:
             return [
-                f"{RULE_SIGNATORY}: {person.name} is not an authorised signatory of {institution_name} for {item.code} {item.name}"
+                gettext("%(rule)s：%(person)s 不是 %(institution)s 对 %(code)s %(name)s 的授权签字人")
+                % {
+                    "rule": RULE_SIGNATORY,
+                    "person": person.name,
+                    "institution": institution_name,
+                    "code": item.code,
+                    "name": item.name,
+                }
             ]
         if not any(valid(q) for q in designations):
             last = max(q.valid_until for q in designations)
-            return [f"{RULE_SIGNATORY}: {person.name}'s designation as authorised signatory is not valid on {on} (until {last})"]
+            return [
+                gettext("%(rule)s：%(person)s 的授权签字人资格在 %(on)s 无效（有效至 %(last)s）")
+                % {"rule": RULE_SIGNATORY, "person": person.name, "on": on, "last": last}
+            ]
         return []
     legacy = [q for q in quals if q.kind == K.VERIFIER and q.catalog_item_id == item.pk]
     if any(valid(q) for q in legacy):
@@ -469,29 +550,51 @@ def qualification_reasons(
     reasons = []
     if legacy:
         last = max(q.valid_until for q in legacy)
-        reasons.append(f"{RULE_LEGACY}: {person.name}'s 检定员证 for {item.code} expired on {last}")
+        reasons.append(
+            gettext("%(rule)s：%(person)s 的 %(code)s 检定员证已于 %(last)s 到期")
+            % {"rule": RULE_LEGACY, "person": person.name, "code": item.code, "last": last}
+        )
     if not any(valid(q) for q in here):
         if here:
             last = max(q.valid_until for q in here)
-            reasons.append(f"{RULE_REGISTRATION}: {person.name}'s 注册计量师 registration is not valid on {on} (until {last})")
+            reasons.append(
+                gettext("%(rule)s：%(person)s 的注册计量师注册在 %(on)s 无效（有效至 %(last)s）")
+                % {"rule": RULE_REGISTRATION, "person": person.name, "on": on, "last": last}
+            )
         elif registrations:
             reasons.append(
-                f"{RULE_REGISTRATION}: {person.name} is a 注册计量师 registered with another institution, not {institution_name}"
+                gettext("%(rule)s：%(person)s 是注册在其他单位的注册计量师，不在 %(institution)s")
+                % {"rule": RULE_REGISTRATION, "person": person.name, "institution": institution_name}
             )
         elif not legacy:
             reasons.append(
-                f"{RULE_REGISTRATION}: {person.name} is not a 注册计量师 registered with {institution_name} "
-                f"and holds no 检定员证 for {item.code} {item.name}"
+                gettext("%(rule)s：%(person)s 不是注册在 %(institution)s 的注册计量师，也没有 %(code)s %(name)s 的检定员证")
+                % {
+                    "rule": RULE_REGISTRATION,
+                    "person": person.name,
+                    "institution": institution_name,
+                    "code": item.code,
+                    "name": item.name,
+                }
             )
         else:
-            reasons.append(f"{RULE_REGISTRATION}: {person.name} is not a 注册计量师 registered with {institution_name}")
+            reasons.append(
+                gettext("%(rule)s：%(person)s 不是注册在 %(institution)s 的注册计量师")
+                % {"rule": RULE_REGISTRATION, "person": person.name, "institution": institution_name}
+            )
         return reasons
     assessments = [q for q in quals if q.kind == K.ITEM_ASSESSMENT and q.catalog_item_id == item.pk]
     if not any(valid(q) for q in assessments):
         if assessments:
             last = max(q.valid_until for q in assessments)
-            return [f"{RULE_ASSESSMENT}: {person.name}'s 项目考核 for {item.code} is not valid on {on} (until {last})"]
-        return [f"{RULE_ASSESSMENT}: {person.name} has passed no 项目考核 for {item.code} {item.name}"]
+            return [
+                gettext("%(rule)s：%(person)s 的 %(code)s 项目考核在 %(on)s 无效（有效至 %(last)s）")
+                % {"rule": RULE_ASSESSMENT, "person": person.name, "code": item.code, "on": on, "last": last}
+            ]
+        return [
+            gettext("%(rule)s：%(person)s 未通过 %(code)s %(name)s 的项目考核")
+            % {"rule": RULE_ASSESSMENT, "person": person.name, "code": item.code, "name": item.name}
+        ]
     return []
 
 
@@ -566,7 +669,7 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
     for start in range(0, len(event_ids), 5000):
         events = models.CalibrationEvent.objects.filter(pk__in=event_ids[start : start + 5000])
         found += [
-            (pk, "performed_on", f"{day} is in the future")
+            (pk, "performed_on", _in_the_future(day))
             for pk, day in events.filter(performed_on__gt=today).values_list("pk", "performed_on")
         ]
         mandatory = events.filter(kind=Kind.VERIFICATION, instrument__catalog_item__isnull=False).exclude(
@@ -586,7 +689,7 @@ def stored_event_refusals(event_ids: list[int], today: dt.date | None = None) ->
             for field, reason in calibration_apart_reasons(kind, day, passed, until, due)
         ]
         found += [
-            (pk, "person", "must work for the performing organisation")
+            (pk, "person", gettext("须是执行机构的人员"))
             for pk in events.filter(person__isnull=False)
             .exclude(person__organisation_id=F("performer_id"))
             .values_list("pk", flat=True)

@@ -12,12 +12,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F
+from django.utils.translation import gettext
 
 from jiliang.registry import models as reg
 
 from .models import Registration
 
 RULE_ASSIGNED = "计量法 第九条 指定的计量检定机构"
+
+
+def _elsewhere(instrument_code: str, assigned: str, performer: str) -> str:
+    return gettext("%(rule)s：%(instrument)s 的备案指定由 %(assigned)s 检定，不是 %(performer)s") % {
+        "rule": RULE_ASSIGNED,
+        "instrument": instrument_code,
+        "assigned": assigned,
+        "performer": performer,
+    }
 
 
 def assignment_refusals(instrument: reg.Instrument, performer: reg.Organisation, kind: str, performed_on: dt.date) -> list:
@@ -30,12 +40,7 @@ def assignment_refusals(instrument: reg.Instrument, performer: reg.Organisation,
     )
     if assigned is None or assigned[0] == performer.pk:
         return []
-    return [
-        (
-            "performer",
-            f"{RULE_ASSIGNED}: {instrument.code} is assigned by its registration to {assigned[1]}, not {performer.name}",
-        )
-    ]
+    return [("performer", _elsewhere(instrument.code, assigned[1], performer.name))]
 
 
 def stored_assignment_refusals(events) -> list[tuple[int, str, str]]:
@@ -47,7 +52,4 @@ def stored_assignment_refusals(events) -> list[tuple[int, str, str]]:
         .exclude(performer_id=F("instrument__registration__assigned_institution_id"))
         .values_list("pk", "instrument__code", "instrument__registration__assigned_institution__name", "performer__name")
     )
-    return [
-        (pk, "performer", f"{RULE_ASSIGNED}: {code} is assigned by its registration to {assigned}, not {performer}")
-        for pk, code, assigned, performer in rows
-    ]
+    return [(pk, "performer", _elsewhere(code, assigned, performer)) for pk, code, assigned, performer in rows]

@@ -13,9 +13,11 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.core.accuracy import relative_mpe
 from jiliang.core.traceability import ERROR_MASK, Reason
+from jiliang.messages import enumeration
 from jiliang.registry import graph as loader
 from jiliang.registry import models as reg
 from jiliang.traceability import services as trace
@@ -41,36 +43,46 @@ def capability_reasons(standard: reg.MeasurementStandard, instrument: reg.Instru
     regulation's required ratio, 1:3 by default)."""
     item = instrument.catalog_item
     if item is None:
-        return ["the instrument names no catalog item"]
+        return [gettext("计量器具未关联目录项")]
     listed = set(standard.catalog_items.values_list("code", flat=True))
     if listed and item.code not in listed:
-        return [f"the standard is approved for items {', '.join(sorted(listed))}, not {item.code} {item.name}"]
+        return [
+            gettext("计量标准考核批准的项目为 %(items)s，不含 %(code)s %(name)s")
+            % {"items": enumeration(sorted(listed)), "code": item.code, "name": item.name}
+        ]
     caps = [c for c in standard.capabilities.all() if c.quantity_id == item.quantity_id]
     if not caps:
         if listed:
-            return [f"the standard lists item {item.code} but states no capability for its quantity"]
-        return [f"the standard has no capability for {item.code} {item.name}"]
+            return [gettext("计量标准列有项目 %(code)s，但未给出该量的测量能力") % {"code": item.code}]
+        return [gettext("计量标准没有 %(code)s %(name)s 的测量能力") % {"code": item.code, "name": item.name}]
     ratio = item.regulation.required_ratio if item.regulation_id else 3.0
     mpe = relative_mpe(instrument.accuracy)
     failures = []
     for cap in caps:
         why = []
         if instrument.unit and cap.unit and instrument.unit != cap.unit:
-            why.append(f"unit {cap.unit} differs from the instrument's {instrument.unit}")
+            why.append(gettext("单位 %(unit)s 与计量器具的 %(own)s 不同") % {"unit": cap.unit, "own": instrument.unit})
         elif (
             instrument.range_min is not None
             and instrument.range_max is not None
             and not (cap.range_min <= instrument.range_min and instrument.range_max <= cap.range_max)
         ):
             why.append(
-                f"range {cap.range_min:g}–{cap.range_max:g} {cap.unit} does not cover {instrument.range_min:g}–{instrument.range_max:g}"
+                gettext("测量范围 %(range)s 不能覆盖 %(needed)s")
+                % {
+                    "range": f"{cap.range_min:g}–{cap.range_max:g} {cap.unit}".strip(),
+                    "needed": f"{instrument.range_min:g}–{instrument.range_max:g}",
+                }
             )
         if mpe is not None and cap.relative and cap.uncertainty is not None and cap.uncertainty * ratio > mpe * (1 + 1e-9):
-            why.append(f"relative uncertainty {cap.uncertainty:g} is more than 1/{ratio:g} of the instrument's MPE {mpe:g}")
+            why.append(
+                gettext("相对不确定度 %(u)s 大于计量器具最大允许误差 %(mpe)s 的 1/%(ratio)s")
+                % {"u": f"{cap.uncertainty:g}", "mpe": f"{mpe:g}", "ratio": f"{ratio:g}"}
+            )
         if not why:
             return []
         failures.extend(why)
-    return [f"no capability covers the instrument: {'; '.join(dict.fromkeys(failures))}"]
+    return [gettext("没有能覆盖该计量器具的测量能力：%(why)s") % {"why": "; ".join(dict.fromkeys(failures))}]
 
 
 def standard_fit_for(standard: reg.MeasurementStandard, instrument: reg.Instrument, date: dt.date) -> list[str]:
@@ -78,14 +90,22 @@ def standard_fit_for(standard: reg.MeasurementStandard, instrument: reg.Instrume
     reasons = []
     if not (standard.valid_from <= date <= standard.valid_until):
         reasons.append(
-            f"assessment certificate {standard.certificate_number} is not valid on {date} "
-            f"(valid {standard.valid_from} to {standard.valid_until})"
+            gettext("计量标准考核证书 %(number)s 在 %(on)s 不在有效期内（有效期 %(start)s 至 %(end)s）")
+            % {"number": standard.certificate_number, "on": date, "start": standard.valid_from, "end": standard.valid_until}
         )
     status = status_on(standard, date)
     if status == "unapproved":
-        reasons.append(f"the standard was not yet approved on {date}")
+        reasons.append(gettext("计量标准在 %(on)s 尚未考核合格") % {"on": date})
     elif status != reg.MeasurementStandard.Status.ACTIVE:
-        reasons.append(f"the standard is {status} on {date}")
+        reasons.append(
+            gettext("计量标准在 %(on)s 的状态为“%(status)s”")
+            % {
+                "on": date,
+                "status": reg.MeasurementStandard.Status(status).label
+                if status in reg.MeasurementStandard.Status.values
+                else status,
+            }
+        )
     reasons.extend(untraceable_devices(standard, date))
     reasons.extend(capability_reasons(standard, instrument))
     return reasons
@@ -100,7 +120,7 @@ def untraceable_devices(standard: reg.MeasurementStandard, date: dt.date) -> lis
 
     devices = list(standard.devices.order_by("code").values_list("id", "code"))
     if not devices:
-        return ["the standard has no registered standard device, so it is not traceable"]
+        return [gettext("计量标准没有登记的标准器，不能溯源")]
     engine = trace.current_graph().engine
     verdict = engine.validity_at(loader.to_day(date), np.array([pk for pk, _ in devices], dtype=np.int64))
     own = int(Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)
@@ -109,10 +129,10 @@ def untraceable_devices(standard: reg.MeasurementStandard, date: dt.date) -> lis
         if valid:
             continue
         if flags & own:
-            reasons.append(f"standard device {code} holds no calibration valid on {date}: not traceable")
+            reasons.append(gettext("标准器 %(code)s 在 %(on)s 没有有效的检定或校准，不能溯源") % {"code": code, "on": date})
         else:
             why = ", ".join(r.name.lower().replace("_", " ") for r in Reason if flags & int(r) & ERROR_MASK)
-            reasons.append(f"standard device {code} is not traceable on {date} ({why})")
+            reasons.append(gettext("标准器 %(code)s 在 %(on)s 不能溯源（%(why)s）") % {"code": code, "on": date, "why": why})
     return reasons
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.audit.services import audit_context, record_many
 from jiliang.authorisation import rules as authorisation_rules
@@ -314,6 +315,8 @@ ROLES = ("verifier", "checker", "approver")
 def _signatory_reasons(
     people: dict[str, reg.Person], institution: reg.Organisation, item: reg.CatalogItem, on: dt.date
 ) -> list[tuple[str, str]]:
+    from jiliang.certificates.records import ROLE_TEXT  # the signers' roles as the certificate names them
+
     reasons = []
     seen: dict[int, str] = {}
     for role, person in people.items():
@@ -321,13 +324,19 @@ def _signatory_reasons(
             reasons.append(
                 (
                     role,
-                    f"{person.name} already signs as {seen[person.pk]}: verifier, checker and approver must be three different people",
+                    gettext("%(person)s 已作为%(role)s签字：检定员、核验员和批准人须为三个不同的人")
+                    % {"person": person.name, "role": ROLE_TEXT[seen[person.pk]]},
                 )
             )
             continue
         seen[person.pk] = role
         if person.organisation_id != institution.pk:
-            reasons.append((role, f"{person.name} is not on the staff of {institution.name}"))
+            reasons.append(
+                (
+                    role,
+                    gettext("%(person)s 不是 %(institution)s 的人员") % {"person": person.name, "institution": institution.name},
+                )
+            )
         reasons.extend(
             (role, why) for why in registry_services.qualification_reasons(person, item, on, institution=institution, role=role)
         )
@@ -404,13 +413,25 @@ def record_verification(
         reasons.append((exc.field, exc.reason))
         raise RefusedRecording(reasons) from None
     if instrument.status != reg.Instrument.Status.IN_USE:
-        reasons.append(("instrument", f"{instrument.code} is {instrument.get_status_display()}"))
+        reasons.append(
+            (
+                "instrument",
+                gettext("%(instrument)s 的状态为“%(status)s”")
+                % {"instrument": instrument.code, "status": instrument.get_status_display()},
+            )
+        )
     if fee is not None and Decimal(fee) < 0:
-        reasons.append(("fee", "cannot be negative"))
+        reasons.append(("fee", gettext("不能为负数")))
     if standard.holder_id != institution.pk:
-        reasons.append(("standard", f"{standard.certificate_number} is held by another organisation, not {institution.name}"))
+        reasons.append(
+            (
+                "standard",
+                gettext("%(number)s 由其他单位持有，不是 %(performer)s")
+                % {"number": standard.certificate_number, "performer": institution.name},
+            )
+        )
     if standard.tier != reg.MeasurementStandard.Tier.PUBLIC and institution.kind == reg.Organisation.Kind.LEGAL_INSTITUTE:
-        reasons.append(("standard", f"{standard.certificate_number} is not a public measurement standard (社会公用计量标准)"))
+        reasons.append(("standard", gettext("%(number)s 不是社会公用计量标准") % {"number": standard.certificate_number}))
     reasons.extend(("standard", why) for why in fitness.standard_fit_for(standard, instrument, performed_on))
     reasons.extend(
         _signatory_reasons(dict(zip(ROLES, (verifier, checker, approver))), institution, instrument.catalog_item, performed_on)
