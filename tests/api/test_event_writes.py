@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 
 from jiliang.accounts.roles import actor_for
 from jiliang.audit.models import AuditEntry
@@ -27,8 +27,12 @@ pytestmark = pytest.mark.django_db
 
 def state() -> tuple:
     """Row counts of every registry table, and every instrument's verified_until and every
-    event's instrument: what a refused write must leave as it was."""
-    counts = tuple(model.objects.count() for model in apps.get_app_config("registry").get_models())
+    event's instrument: what a refused write must leave as it was. The counts in one query:
+    this runs after each of a thousand cases."""
+    tables = [model._meta.db_table for model in apps.get_app_config("registry").get_models()]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})" for t in tables))
+        counts = tuple(cursor.fetchone())
     return (
         counts,
         tuple(models.Instrument.objects.order_by("id").values_list("id", "verified_until")),
