@@ -10,19 +10,14 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from jiliang.registry.api.pagination import RegistryCursorPagination
 from jiliang.registry.api.permissions import request_actor
-from jiliang.registry.services import Refused
+from jiliang.registry.api.refusals import NewestFirst, RefusalsAnswered
 
 from .. import certificate as signing
 from .. import services
 from ..models import Application, Assessor, ChangeFiling, Finding, StandardCertificate
 from ..policies import ASSESSOR_POLICY, policy_for
 from . import serializers as s
-
-
-class NewestFirst(RegistryCursorPagination):
-    ordering = "-id"
 
 
 class SignedIn(permissions.BasePermission):
@@ -37,7 +32,7 @@ class SignedIn(permissions.BasePermission):
         return True
 
 
-class AssessmentViewSet(viewsets.GenericViewSet):
+class AssessmentViewSet(RefusalsAnswered, viewsets.GenericViewSet):
     permission_classes = [SignedIn]
     pagination_class = NewestFirst
     filter_backends: list = []
@@ -52,16 +47,6 @@ class AssessmentViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return self.policy.visible(self.actor, self.queryset.all())
-
-    def handle_exception(self, exc):
-        if isinstance(exc, Refused) and exc.forbidden:
-            return super().handle_exception(exceptions.PermissionDenied(str(exc)))
-        if isinstance(exc, Refused):
-            body: dict = {}
-            for name, reason in exc.reasons:
-                body.setdefault(name, []).append(reason)
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
 
     def _body(self, serializer_class):
         data = serializer_class(data=self.request.data)

@@ -10,8 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from jiliang.registry.api import permissions
-from jiliang.registry.api.pagination import RegistryCursorPagination
-from jiliang.registry.services import Refused
+from jiliang.registry.api.refusals import NewestFirst, RefusalsAnswered
 
 from .. import services
 from ..models import Authorisation
@@ -19,11 +18,7 @@ from ..policies import AuthorisationPolicy
 from . import serializers as s
 
 
-class NewestFirst(RegistryCursorPagination):
-    ordering = "-id"
-
-
-class AuthorisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuthorisationViewSet(RefusalsAnswered, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """计量授权: who may perform mandatory verification, for what, where, until when."""
 
     queryset = Authorisation.objects.prefetch_related("items__catalog_item", "areas__region", "history")
@@ -43,16 +38,6 @@ class AuthorisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         if institution and institution.isdigit():
             queryset = queryset.filter(institution_id=int(institution))
         return queryset
-
-    def handle_exception(self, exc):
-        if isinstance(exc, Refused) and exc.forbidden:
-            return super().handle_exception(exceptions.PermissionDenied(str(exc)))
-        if isinstance(exc, Refused):
-            body: dict = {}
-            for name, reason in exc.reasons:
-                body.setdefault(name, []).append(reason)
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
 
     def _answer(self, auth, code=status.HTTP_200_OK):
         return Response(s.AuthorisationSerializer(self.get_queryset().get(pk=auth.pk)).data, status=code)

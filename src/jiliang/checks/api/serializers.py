@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ..models import CheckAlert, CheckPlan, CheckRecord
-from ..services import MAX_VALUES
+from ..services import MAX_VALUES, PLAN_FIELDS
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -14,25 +14,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CheckPlan
-        fields = [
-            "id",
-            "standard",
-            "check_item",
-            "check_standard",
-            "unit",
-            "method",
-            "interval_days",
-            "chart",
-            "subgroup_size",
-            "baseline_points",
-            "standard_mean",
-            "standard_sigma",
-            "stability_basis",
-            "stability_allowed",
-            "repeatability_used",
-            "escalate_after_days",
-            "created_on",
-        ]
+        fields = ["id", "standard", *PLAN_FIELDS, "created_on"]  # what a plan is made with (services)
 
 
 class PlanCreateSerializer(serializers.Serializer):
