@@ -286,13 +286,18 @@ JILIANG_STANDARD_CERTIFICATE_YEARS = int(os.environ.get("JILIANG_STANDARD_CERTIF
 # The holder applies for the re-examination (复查考核) this many months before the certificate
 # expires (计量标准考核办法 第十六条; JJF 1033-2023 §5.1): reminders start then.
 JILIANG_STANDARD_REEXAMINATION_MONTHS = int(os.environ.get("JILIANG_STANDARD_REEXAMINATION_MONTHS", "6"))
-# Measurement-standard assessment (jiliang.assessment): the days an authority takes to accept or
-# return a filed application (计量标准考核办法 第十条: 5 working days, kept here as 7 calendar days),
-# the days an applicant has to rectify a finding (JJF 1033-2023 §5.3: within the time the
-# assessors set; 15 working days by default, kept as 21 calendar days), and the days before
-# each deadline on which a reminder goes out.
-JILIANG_ASSESSMENT_ACCEPTANCE_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_ACCEPTANCE_DAYS", "7"))
-JILIANG_ASSESSMENT_RECTIFICATION_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_RECTIFICATION_DAYS", "21"))
+# Measurement-standard assessment (jiliang.assessment), deadlines in working days (工作日,
+# jiliang.core.workdays): the authority accepts a filed application or says at once what is
+# missing within 5 (计量标准考核办法; 行政许可法 第三十二条), decides within 10 after the
+# evaluation (审批; 行政许可法 第四十二条 allows 20); the applicant answers a finding within the
+# time the assessors set (JJF 1033-2023 §5.3), 15 unless they set another (the platform's
+# default). The evaluation's own span is calendar days (the platform's choice: no text found).
+# JILIANG_HOLIDAYS_FILE adds the State Council's holiday notices of years the platform does
+# not ship (the shape of jiliang/core/data/public_holidays_cn.json).
+JILIANG_ASSESSMENT_ACCEPTANCE_WORKING_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_ACCEPTANCE_WORKING_DAYS", "5"))
+JILIANG_ASSESSMENT_DECISION_WORKING_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_DECISION_WORKING_DAYS", "10"))
+JILIANG_ASSESSMENT_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_RECTIFICATION_WORKING_DAYS", "15"))
+JILIANG_HOLIDAYS_FILE = os.environ.get("JILIANG_HOLIDAYS_FILE", "")
 JILIANG_ASSESSMENT_EVALUATION_DAYS = int(os.environ.get("JILIANG_ASSESSMENT_EVALUATION_DAYS", "60"))
 JILIANG_ASSESSMENT_REMINDER_DAYS = tuple(
     int(d) for d in os.environ.get("JILIANG_ASSESSMENT_REMINDER_DAYS", "30,7,1").split(",") if d.strip()

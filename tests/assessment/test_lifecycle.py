@@ -298,3 +298,19 @@ def test_reminders_at_each_step_once(w):
     assert any(r.subject == "rectification" and r.object_id == finding.pk and r.recipient == w.holder for r in sent)
     assert Finding.objects.get(pk=finding.pk).status == "open"
     assert Application.objects.get(pk=app.pk).status == "evaluating"
+
+
+def test_deadlines_count_working_days_of_the_holiday_notice(settings, tmp_path):
+    # 计量标准考核办法: acceptance within 5 working days. Filed on Wednesday 30 September
+    # 2026, the National Day break (1–7 October) is skipped and Saturday 10 October, a
+    # 调休 working day, counts: due Tuesday 13 October.
+    assert settings.JILIANG_ASSESSMENT_ACCEPTANCE_WORKING_DAYS == 5
+    assert services.working_days_after(dt.date(2026, 9, 30), settings.JILIANG_ASSESSMENT_ACCEPTANCE_WORKING_DAYS) == dt.date(
+        2026, 10, 13
+    )
+    # A year the platform does not ship is added by a file of the same shape.
+    assert services.working_days_after(dt.date(2027, 2, 5), 1) == dt.date(2027, 2, 8)  # weekends only
+    notice = tmp_path / "2027.json"
+    notice.write_text('{"years": {"2027": {"off": [["2027-02-06", "2027-02-14"]], "on": ["2027-02-20"]}}}', encoding="utf-8")
+    settings.JILIANG_HOLIDAYS_FILE = str(notice)
+    assert services.working_days_after(dt.date(2027, 2, 5), 1) == dt.date(2027, 2, 15)

@@ -6,6 +6,7 @@ the rule; nothing is half written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils.translation import gettext, pgettext
 
 from jiliang.audit.services import audit_context
 from jiliang.certificates.keys import KeyInfrastructureError
+from jiliang.core import workdays
 from jiliang.messages import enumeration
 from jiliang.policies import NATIONAL, Actor
 from jiliang.registry import models as reg
@@ -254,10 +256,21 @@ def submit(actor: Actor | None, app: Application, on: dt.date | None = None) -> 
     if problems:
         raise Refused(problems)
     app.status, app.filed_on = S.SUBMITTED, on
-    app.due_on = on + dt.timedelta(days=settings.JILIANG_ASSESSMENT_ACCEPTANCE_DAYS)
+    app.due_on = working_days_after(on, settings.JILIANG_ASSESSMENT_ACCEPTANCE_WORKING_DAYS)
     app.return_reasons = ""
     app.save(update_fields=["status", "filed_on", "due_on", "return_reasons"])
     return app
+
+
+@functools.cache
+def _calendar(holidays_file: str) -> workdays.Calendar:
+    return workdays.load_calendar(*([holidays_file] if holidays_file else []))
+
+
+def working_days_after(on: dt.date, days: int) -> dt.date:
+    """The deadline ``days`` working days after ``on`` (the State Council's holiday notices;
+    weekends only in a year none covers)."""
+    return _calendar(settings.JILIANG_HOLIDAYS_FILE).add_working_days(on, days)
 
 
 def _move(app: Application, status: str, *, due_on=None, **fields) -> Application:
@@ -375,7 +388,7 @@ def raise_finding(
         raise Refused([("clause", gettext("JJF 1033-2023 §4：%(clause)s 不是考评项目") % {"clause": repr(clause)})])
     if not (description or "").strip():
         raise Refused([("description", gettext("整改项须写明需整改的内容"))])
-    deadline = deadline or on + dt.timedelta(days=settings.JILIANG_ASSESSMENT_RECTIFICATION_DAYS)
+    deadline = deadline or working_days_after(on, settings.JILIANG_ASSESSMENT_RECTIFICATION_WORKING_DAYS)
     if deadline <= on:
         raise Refused([("deadline", gettext("整改期限须晚于今天"))])
     finding = Finding.objects.create(
@@ -442,7 +455,7 @@ def conclude(actor: Actor | None, app: Application, on: dt.date | None = None) -
     still_open = app.findings.exclude(status=Finding.Status.CLOSED)
     if still_open.exists():
         return _move(app, S.RECTIFICATION, due_on=min(f.deadline for f in still_open))
-    return _move(app, S.EVALUATED, due_on=on + dt.timedelta(days=settings.JILIANG_ASSESSMENT_ACCEPTANCE_DAYS))
+    return _move(app, S.EVALUATED, due_on=working_days_after(on, settings.JILIANG_ASSESSMENT_DECISION_WORKING_DAYS))
 
 
 def certificate_number(authority: reg.Organisation, on: dt.date) -> str:
