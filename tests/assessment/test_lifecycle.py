@@ -10,6 +10,7 @@ import pytest
 from jiliang.assessment import certificate as signing
 from jiliang.assessment import rules, services
 from jiliang.assessment.models import Application, AuthorityProfile, ChangeFiling, Finding, Reminder, StandardCertificate
+from jiliang.assessment.policies import APPLICATION_POLICY
 from jiliang.policies import Actor
 from jiliang.registry import models as reg
 from jiliang.registry import timeline, validity
@@ -231,7 +232,7 @@ def test_reexamination_window_and_the_late_flag(w):
 
 
 def test_reexamination_on_commitment_where_the_authority_enables_it(w):
-    std = w.p.city_bp
+    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)  # a copy: the module's world stays as built
     std.valid_until = w.today + 60 * DAY
     std.save(update_fields=["valid_until"])
     with pytest.raises(Refused, match="告知承诺"):
@@ -248,6 +249,48 @@ def test_reexamination_on_commitment_where_the_authority_enables_it(w):
     app.refresh_from_db()
     assert std.certificate_number == cert.number and std.valid_until == cert.valid_until
     assert app.post_check_due == w.today + services.POST_CHECK_DAYS * DAY
+
+    # The check afterwards (国办发〔2020〕42号): only the authority; not kept → a deadline to
+    # rectify; not kept again → the approval is revoked and the standard cancelled that day.
+    with pytest.raises(Refused) as refused:
+        services.post_check(applicant(w), app, conforming=True)
+    assert refused.value.forbidden
+    with pytest.raises(Refused, match="告知承诺"):
+        services.post_check(authority(w), app, conforming=False)  # a finding states what was found
+    services.post_check(authority(w), app, conforming=False, note="环境温湿度记录缺失", on=w.today + 30 * DAY)
+    app.refresh_from_db()
+    assert app.post_check == "rectify" and app.post_check_due > w.today + 30 * DAY
+    assert "post_check" in APPLICATION_POLICY.allowed_actions(authority(w), app)
+    revoked_on = w.today + 60 * DAY
+    services.post_check(authority(w), app, conforming=False, note="整改后仍无记录", on=revoked_on)
+    app.refresh_from_db()
+    std.refresh_from_db()
+    assert app.post_check == "revoked" and std.status == "cancelled"
+    change = std.status_changes.get(status="cancelled")
+    assert change.effective_on == revoked_on and "告知承诺" in change.reason
+    assert "post_check" not in APPLICATION_POLICY.allowed_actions(authority(w), app)
+    assert validity.standard_verdicts([std.pk], revoked_on + DAY)[std.pk]["valid"] is False
+    titles = [entry.title for entry in timeline.history(std, authority(w))]
+    assert any("告知承诺事后核查" in title for title in titles) and any("撤销" in title for title in titles)
+
+
+def test_a_commitment_kept_closes_the_check(w):
+    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)
+    std.valid_until = w.today + 60 * DAY
+    std.save(update_fields=["valid_until"])
+    holds = rules.assessing_authority(std.holder, std.tier, std.level, std.rank)
+    AuthorityProfile.objects.update_or_create(authority=holds, defaults={"commitment_enabled": True})
+    app = reexam(w, std, commitment=True)
+    app.equipment.set(w.devices)
+    app.specifications.set([w.spec])
+    services.submit(None, app)
+    services.accept(None, app)
+    services.approve(authority(w), app, "告知承诺")
+    services.post_check(authority(w), app, conforming=True, note="现场核查符合")
+    app.refresh_from_db()
+    std.refresh_from_db()
+    assert app.post_check == "conforming" and app.post_check_due is None and std.status == "active"
+    assert "post_check" not in APPLICATION_POLICY.allowed_actions(authority(w), app)
 
 
 def test_in_service_filings_and_the_status_on_each_date(w):

@@ -19,7 +19,7 @@ from jiliang.assessment import demo, rules, services
 from jiliang.assessment.models import Application, Assessor, ChangeFiling, StandardCertificate
 from jiliang.registry import models as reg
 
-from .conftest import NEW_DOCS, REPORT, signed_in
+from .conftest import DAY, NEW_DOCS, REPORT, signed_in
 from .test_lifecycle import judge_everything, new_file
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +193,41 @@ def test_the_cli_as_a_user_asks_the_policy(w, monkeypatch):
     out = io.StringIO()
     call_command("assessment", "--as", "cli-holder", "list", stdout=out)
     assert [row["number"] for row in json.loads(out.getvalue())] == [app.number]
+
+
+def test_the_check_after_a_commitment_through_the_api_and_the_page(w):
+    from jiliang.assessment.models import AuthorityProfile
+
+    from .test_lifecycle import authority, reexam
+
+    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)
+    std.valid_until = w.today + 60 * DAY
+    std.save(update_fields=["valid_until"])
+    holds = rules.assessing_authority(std.holder, std.tier, std.level, std.rank)
+    AuthorityProfile.objects.update_or_create(authority=holds, defaults={"commitment_enabled": True})
+    app = reexam(w, std, commitment=True)
+    app.equipment.set(w.devices)
+    app.specifications.set([w.spec])
+    services.submit(None, app)
+    services.accept(None, app)
+    services.approve(authority(w), app, "告知承诺")
+    holder = signed_in(APIClient(), "pc-holder", role="institution_staff", organisation=std.holder)
+    assert (
+        holder.post(f"/api/assessment/applications/{app.pk}/post-check/", {"conforming": True}, format="json").status_code == 403
+    )
+    bureau = signed_in(APIClient(), "pc-bureau", role="region_admin", region=w.p.regions["330000"])
+    bare = bureau.post(
+        f"/api/assessment/applications/{app.pk}/post-check/", {"conforming": False}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert bare.status_code == 400 and "must state what the check found" in bare.json()["note"][0]
+    answer = bureau.post(
+        f"/api/assessment/applications/{app.pk}/post-check/", {"conforming": False, "note": "记录缺失"}, format="json"
+    )
+    assert answer.status_code == 200 and answer.json()["post_check"] == "rectify"
+    # The page offers the second check to the authority, and records it.
+    page = signed_in(Client(), "pc-bureau-page", role="region_admin", region=w.p.regions["330000"])
+    detail = page.get(reverse("assessment:detail", args=[app.pk])).content.decode()
+    assert "整改后仍不符合（撤销）" in detail
+    page.post(reverse("assessment:act", args=[app.pk, "post_check"]), {"result": "kept", "note": "复查符合"})
+    app.refresh_from_db()
+    assert app.post_check == "conforming"

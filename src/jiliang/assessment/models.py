@@ -138,6 +138,15 @@ class Application(models.Model):
     decided_on = models.DateField(_("审批日期"), null=True, blank=True)
     decision_reason = models.CharField(_("审批意见"), max_length=300, blank=True)
     post_check_due = models.DateField(_("告知承诺事后核查期限"), null=True, blank=True)
+
+    class PostCheck(models.TextChoices):
+        CONFORMING = "conforming", _("核查符合承诺")
+        RECTIFY = "rectify", _("不符合承诺，限期整改")
+        REVOKED = "revoked", _("整改后仍不符合，撤销")
+
+    post_check = models.CharField(_("事后核查结论"), max_length=12, choices=PostCheck.choices, blank=True)
+    post_checked_on = models.DateField(_("事后核查日期"), null=True, blank=True)
+    post_check_note = models.CharField(_("事后核查情况"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -47,6 +47,8 @@ class ApplicationPolicy(Policy):
         "conclude": ((S.EVALUATING, S.RECTIFICATION), None),  # evaluated, or rectification while findings are open
         "approve": ((S.ACCEPTED, S.EVALUATED), S.APPROVED),
         "refuse": ((S.ACCEPTED, S.EVALUATING, S.RECTIFICATION, S.EVALUATED), S.REFUSED),
+        # 告知承诺: the authority checks a file decided on a commitment afterwards (services.post_check).
+        "post_check": ((S.APPROVED,), None),
     }
     HOLDER_ACTIONS = ("submit",)
     ASSESSOR_ACTIONS = ("record", "raise_finding", "conclude")
@@ -82,6 +84,8 @@ class ApplicationPolicy(Policy):
             return assessor_of(actor, obj) is not None
         if not acts_for_authority(actor, obj.authority.region_id):
             return False
+        if action == "post_check":  # a file decided on a commitment, its check not concluded
+            return obj.commitment and obj.post_check in ("", Application.PostCheck.RECTIFY)
         if action == "approve":
             if obj.status == self.S.ACCEPTED:  # decided on documents: the 告知承诺 path only
                 return obj.commitment

@@ -553,6 +553,42 @@ def refuse(actor: Actor | None, app: Application, reason: str, on: dt.date | Non
     return _move(app, S.REFUSED, decided_on=on, decision_reason=reason.strip()[:300])
 
 
+RULE_POST_CHECK = "国办发〔2020〕42号 告知承诺制（事后核查）"
+
+
+@transaction.atomic
+def post_check(actor: Actor | None, app: Application, conforming: bool, note: str = "", on: dt.date | None = None) -> Application:
+    """The authority's check after a decision on a commitment (告知承诺, 国办发〔2020〕42号):
+    conforming closes it; a first finding that the commitment was not kept sets a
+    rectification deadline (责令限期整改) and a second check; not kept after it, the
+    approval is revoked (依法撤销): the standard is cancelled from that day, the reason
+    in its status history, which the traceability engine reads."""
+    on = _today(on)
+    app = _locked(app)
+    _refuse_unless(actor, APPLICATION_POLICY, "post_check", app, "authority")
+    note = (note or "").strip()
+    if not conforming and not note:
+        raise Refused([("note", gettext("%(rule)s：不符合承诺须写明核查发现的问题") % {"rule": RULE_POST_CHECK})])
+    P = Application.PostCheck
+    if conforming:
+        result, due = P.CONFORMING, None
+    elif app.post_check != P.RECTIFY:
+        result, due = P.RECTIFY, working_days_after(on, settings.JILIANG_ASSESSMENT_RECTIFICATION_WORKING_DAYS)
+    else:
+        result, due = P.REVOKED, None
+        standard = app.standard
+        if standard is not None and standard.status != reg.MeasurementStandard.Status.CANCELLED:
+            reason = gettext("%(rule)s：%(number)s 整改后仍不符合承诺，撤销考核合格决定") % {
+                "rule": RULE_POST_CHECK,
+                "number": app.number,
+            }
+            with audit_context(reason=reason[:300]):
+                change_standard_status(actor or Actor(NATIONAL), standard, "cancelled", reason[:300], on)
+    app.post_check, app.post_checked_on, app.post_check_note, app.post_check_due = result, on, note[:500], due
+    app.save(update_fields=["post_check", "post_checked_on", "post_check_note", "post_check_due"])
+    return app
+
+
 # -- in service ---------------------------------------------------------------------------
 
 

@@ -50,6 +50,14 @@ def assessment_history(standard, actor):
                 detail=app.decision_reason,
                 url=url,
             )
+        if app.post_checked_on:  # the last check after a decision on a commitment (告知承诺)
+            yield Entry(
+                on=app.post_checked_on,
+                kind="decision",
+                title=_("告知承诺事后核查：%(result)s") % {"result": app.get_post_check_display()},
+                detail=app.post_check_note,
+                url=url,
+            )
     certificates = CERTIFICATE_POLICY.visible(actor, StandardCertificate.objects.filter(standard=standard))
     for cert in certificates.distinct():
         yield Entry(

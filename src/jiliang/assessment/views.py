@@ -323,6 +323,8 @@ def act(request, pk, action):
             services.approve(actor, app, post.get("reason", ""))
         elif action == "refuse":
             services.refuse(actor, app, post.get("reason", ""))
+        elif action == "post_check":
+            services.post_check(actor, app, post.get("result") == "kept", post.get("note", ""))
         else:
             raise Http404("no such act")
     except Refused as exc:

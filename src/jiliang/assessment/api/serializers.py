@@ -84,6 +84,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decided_on",
             "decision_reason",
             "post_check_due",
+            "post_check",
+            "post_checked_on",
+            "post_check_note",
             "documents",
             "assignments",
             "results",
@@ -132,6 +135,11 @@ class AttachSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class PostCheckSerializer(serializers.Serializer):
+    conforming = serializers.BooleanField(help_text="whether the commitment (告知承诺) was found kept")
+    note = serializers.CharField(allow_blank=True, required=False, default="", max_length=500)
 
 
 class ReturnSerializer(serializers.Serializer):

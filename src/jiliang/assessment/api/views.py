@@ -168,6 +168,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Asses
     def refuse(self, request, pk=None):
         return self._answer(services.refuse(self.actor, self.get_object(), self._body(s.ReasonSerializer)["reason"]))
 
+    @extend_schema(request=s.PostCheckSerializer, responses={200: s.ApplicationSerializer})
+    @action(detail=True, methods=["post"], url_path="post-check")
+    def post_check(self, request, pk=None):
+        body = self._body(s.PostCheckSerializer)
+        return self._answer(services.post_check(self.actor, self.get_object(), body["conforming"], body["note"]))
+
 
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AssessmentViewSet):
     """整改项: the applicant responds, the assessor closes or reopens."""

@@ -82,6 +82,10 @@ class Command(BaseCommand):
         p = sub.add_parser("refuse", help="refuse, with the reason")
         p.add_argument("number")
         p.add_argument("--reason", required=True)
+        p = sub.add_parser("post-check", help="the check after a decision on a commitment (告知承诺)")
+        p.add_argument("number")
+        p.add_argument("--not-kept", action="store_true", help="the commitment was not kept (first: rectify; again: revoke)")
+        p.add_argument("--note", default="")
         p = sub.add_parser("verify", help="check a 计量标准考核证书 by its number")
         p.add_argument("certificate")
         p = sub.add_parser("file-change", help="file a change of a standard in service (JJF 1033-2023 §6)")
@@ -254,6 +258,10 @@ class Command(BaseCommand):
 
     def do_refuse(self, actor, number, reason, **_):
         return services.refuse(actor, self._app(actor, number), reason).status
+
+    def do_post_check(self, actor, number, not_kept=False, note="", **_):
+        app = services.post_check(actor, self._app(actor, number), not not_kept, note)
+        return {"post_check": app.post_check, "post_check_due": app.post_check_due}
 
     def do_verify(self, actor, certificate, **_):
         verdict = signing.check(StandardCertificate.objects.get(number=certificate))
