@@ -187,6 +187,13 @@ def plant_files(holder, today: dt.date, assessor_user=None, seal: bool = True) -
     pending = services.file_change(
         None, standards[0], kind="equipment", description="更换数字压力计（原器损坏）", on=today - 2 * DAY
     )
+    if len(standards) > 2:
+        # A certificate in its last months, its re-examination filed on a signed commitment
+        # (告知承诺; the authority takes them) and waiting to be accepted.
+        renewing = standards[1]
+        renewing.valid_until = today + 100 * DAY
+        renewing.save(update_fields=["valid_until"])
+        _file(holder, authority, renewing, "reexamination", S.SUBMITTED, today, next(n), commitment=True, due_on=today + 2 * DAY)
     return {
         "waiting": waiting,
         "evaluating": evaluating,
