@@ -61,7 +61,7 @@ def test_enterprise_registers_one_and_a_file(province, clients):
     assert again.status_code == 400 and f"{scale.code} 已备案" in _text(again)
     theirs = p.instrument("330106", PRICE_SCALE)
     refused = ent.post(f"{V}enterprise/register/", {"code": theirs.code})
-    assert refused.status_code == 400 and f"you hold no instrument with code {theirs.code}" in _text(refused)
+    assert refused.status_code == 400 and f"本单位没有器具编号为 {theirs.code} 的器具" in _text(refused)
     assert not Registration.objects.filter(instrument=theirs).exists()
     # The registration and its due date (never verified: due from installation) are listed.
     page = _text(ent.get(f"{V}enterprise/"))

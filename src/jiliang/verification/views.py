@@ -154,10 +154,10 @@ def register(request, actor):
     code = request.POST.get("code", "").strip()
     try:
         if not code:
-            raise VerificationError("code", "enter the code (器具编号) of one of your instruments")
+            raise VerificationError("code", _("请填写本单位一台器具的器具编号"))
         instrument = reg.Instrument.objects.filter(code=code, owner=owner).first()
         if instrument is None:
-            raise VerificationError("code", f"you hold no instrument with code {code}")
+            raise VerificationError("code", _("本单位没有器具编号为 %(code)s 的器具") % {"code": code})
         services.register_instrument(owner, instrument, user=request.user)
     except VerificationError as exc:
         context = _enterprise_context(request, actor, register_error=exc, code=code)
