@@ -274,7 +274,7 @@ def test_an_sm2_deployment_signs_per_person_with_sm2_and_older_ecdsa_certificate
     old = issue(province, province.other)
     assert old.signing_key.algorithm == "ecdsa-p256"
     settings.JILIANG_SIGNATURE_ALGORITHM = "sm2-sm3"
-    with pytest.raises(keys.KeyInfrastructureError, match="active root CA is ecdsa-p256; make a sm2-sm3 root with --replace"):
+    with pytest.raises(keys.KeyInfrastructureError, match="现用根证书的算法为 ecdsa-p256；要建立 sm2-sm3 根证书请加 --replace"):
         keys.init_authority()
     assert main(["certificate", "ca", "init", "--replace"]) == 0  # the algorithm from the setting
     assert "(sm2-sm3)" in capsys.readouterr().out

@@ -62,7 +62,10 @@ def deployment_algorithm() -> str:
     """The deployment's signature algorithm (``JILIANG_SIGNATURE_ALGORITHM``)."""
     algorithm = getattr(settings, "JILIANG_SIGNATURE_ALGORITHM", pki.ECDSA_P256)
     if algorithm not in pki.ALGORITHMS:
-        raise KeyInfrastructureError(f"JILIANG_SIGNATURE_ALGORITHM: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+        raise KeyInfrastructureError(
+            "JILIANG_SIGNATURE_ALGORITHM: "
+            + gettext("%(got)r 不是 %(options)s 之一") % {"got": algorithm, "options": enumeration(pki.ALGORITHMS)}
+        )
     return algorithm
 
 
@@ -73,13 +76,17 @@ def init_authority(
     """Create the platform root CA of ``algorithm`` (default: the deployment's); an existing one
     is kept unless ``replace`` (then it stays a trust anchor for what it signed)."""
     if algorithm is not None and algorithm not in pki.ALGORITHMS:
-        raise KeyInfrastructureError(f"algorithm: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+        raise KeyInfrastructureError(
+            "algorithm: " + gettext("%(got)r 不是 %(options)s 之一") % {"got": algorithm, "options": enumeration(pki.ALGORITHMS)}
+        )
     algorithm = algorithm or deployment_algorithm()
     existing = CertificateAuthority.objects.filter(active=True).first()
     if existing is not None and not replace:
         if existing.algorithm != algorithm:
             raise KeyInfrastructureError(
-                f"algorithm: the active root CA is {existing.algorithm}; make a {algorithm} root with --replace"
+                "algorithm: "
+                + gettext("现用根证书的算法为 %(active)s；要建立 %(wanted)s 根证书请加 --replace")
+                % {"active": existing.algorithm, "wanted": algorithm}
             )
         return existing
     now = now or timezone.now()

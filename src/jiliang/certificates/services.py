@@ -513,14 +513,16 @@ def import_external_dcc(
     anchors = list(trust_anchors) if trust_anchors is not None else keys.trust_anchors() + configured_anchors()
     verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates)
     if not verdict.schema_valid:
-        raise CertificateError("file: not a valid DCC: " + "; ".join(verdict.schema_errors[:3]))
+        raise CertificateError("file: " + gettext("不是有效的 DCC：") + "; ".join(verdict.schema_errors[:3]))
     notes = [verdict.schema_note] if verdict.schema_note else []
     if verdict.signatures:
         if not verdict.signature_valid:
             raise CertificateError("file: " + "; ".join(r for r in verdict.reasons if "signature" in r))
         if not verdict.chain_valid:
             if require_signature:
-                raise CertificateError("file: signer not trusted: " + "; ".join(r for r in verdict.reasons if "chain" in r))
+                raise CertificateError(
+                    "file: " + gettext("签名者不受信任：") + "; ".join(r for r in verdict.reasons if "chain" in r)
+                )
             notes.append("signature matches, but the signer's chain is not trusted here")
     elif require_signature:
         raise CertificateError("file: " + gettext("DCC 未签名"))
