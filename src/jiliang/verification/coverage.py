@@ -212,7 +212,7 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
     as_of = as_of or today
     rows, index, parent, level = _region_tree()
     if region_code is not None and not any(r[1] == region_code for r in rows):
-        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": repr(region_code)})
+        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": region_code})
     items = list(reg.CatalogItem.objects.order_by("code").values_list("id", "code", "name", "quantity_id"))
     item_index = {it[0]: k for k, it in enumerate(items)}
 

@@ -53,7 +53,7 @@ def _region_filter(queryset, region_code: str | None):
         return queryset
     region = reg.Region.objects.filter(code=region_code).first()
     if region is None:
-        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": repr(region_code)})
+        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": region_code})
     # By region id (the (region, catalog_item) index), not a join filtered on the code.
     inside = reg.Region.objects.filter(code__startswith=region.descendant_codes_prefix()).values_list("id", flat=True)
     return queryset.filter(region_id__in=list(inside))
