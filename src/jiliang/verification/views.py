@@ -208,7 +208,7 @@ def import_file(request, actor):
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise VerificationError("file", "choose a .csv or .xlsx file")
+            raise VerificationError("file", _("请选择 .csv 或 .xlsx 文件"))
         created = services.import_registrations(owner, upload.read(), upload.name, user=request.user)
     except ImportRowError as exc:
         context = _enterprise_context(request, actor, row_errors=exc.errors, import_name=upload.name)
@@ -555,7 +555,7 @@ def review(request, actor, pk):
     error = None
     try:
         if decision not in ("approve", "return"):
-            raise VerificationError("decision", "approve or return")
+            raise VerificationError("decision", _("请选择批准或退回"))
         registration = services.review_registration(
             registration, decision == "approve", request.POST.get("reason", ""), user=request.user
         )
