@@ -174,8 +174,22 @@ def test_import_errors_in_the_users_language(province):
     content = (HEADER + "IMP-9,电子计价秤,A99,trade,330102,,abc,,,,\n").encode()
     owner = province.enterprise["330102"]
     for language, expected in (
-        ("zh-hans", ["目录中没有项目 A99", "'abc' 不是数字", "第 2 行，catalog_item"]),
-        ("en", ["no catalog item A99", "'abc' is not a number", "row 2, catalog_item"]),
+        (
+            "zh-hans",
+            [
+                "目录中没有项目 A99",
+                "'abc' 不是数字",
+                "第 2 行，catalog_item：目录中没有项目 A99；第 2 行，range_min：'abc' 不是数字",
+            ],
+        ),
+        (
+            "en",
+            [
+                "no catalog item A99",
+                "'abc' is not a number",
+                "row 2, catalog_item: no catalog item A99; row 2, range_min: 'abc' is not a number",
+            ],
+        ),
     ):
         with translation.override(language), pytest.raises(ImportRowError) as info:
             services.import_registrations(owner, content, "batch.csv")
