@@ -16,6 +16,7 @@ from django.core.management import execute_from_command_line, get_commands, load
 from django.core.management.base import handle_default_options
 
 from jiliang.errors import describe
+from jiliang.messages import cli_language, django_language
 
 ALIASES = {"import": "import_registry", "export": "export_registry"}
 
@@ -84,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     try:
         _setup_django()
-        _run(argv)
+        from django.utils import translation
+
+        # Every command speaks the operator's language (JILIANG_LANG, LANG …; English when
+        # unset): a refusal is worded when it is raised, so the language is active throughout.
+        with translation.override(django_language(cli_language())):
+            _run(argv)
         return 0
     except SystemExit as exc:  # a command's exit code (verify: 1 on tampering, argparse: 2)
         if exc.code is None or isinstance(exc.code, int):

@@ -108,7 +108,7 @@ def test_reassignment_is_an_audited_act_to_an_institution_that_could_legally_ver
 
     admin_user = signed_in(APIClient(), "admin", role="region_admin", region=p.regions["330102"])
     actor = actor_for(get_user_model().objects.get(username="admin"))
-    with pytest.raises(VerificationError, match="reason: a reassignment needs its reason"):
+    with pytest.raises(VerificationError, match="reason: 改派须说明理由"):
         verification.reassign_registration(registration, p.station, "", actor)
     with pytest.raises(VerificationError, match="计量授权：杭州衡器专业计量站 未取得开展强制检定的计量授权证书"):
         verification.reassign_registration(registration, p.station, "所内标准器送检", actor)

@@ -97,7 +97,7 @@ def test_import_of_an_unsigned_dcc_is_noted(device):
     assert report.event.performer == device.standard.holder
     cert = report.certificate
     assert (cert.status, cert.signature_status, cert.signed_by, cert.published) == ("imported", "unsigned", "", False)
-    with pytest.raises(services.CertificateError, match="not signed"):
+    with pytest.raises(services.CertificateError, match="file: DCC 未签名"):
         services.import_external_dcc(PTB_UNSIGNED.read_bytes().replace(b">1234<", b">1235<"), device, require_signature=True)
 
 
@@ -111,7 +111,7 @@ def test_import_refuses_a_tampered_signed_dcc_and_writes_nothing(device):
 
 def test_import_refuses_a_working_instrument(province):
     working = province.working.instrument
-    with pytest.raises(services.CertificateError, match="not the device of a measurement standard"):
+    with pytest.raises(services.CertificateError, match="device: .* 不是计量标准的标准器"):
         services.import_external_dcc(PTB_UNSIGNED.read_bytes(), working)
 
 
@@ -165,9 +165,9 @@ def test_an_unproven_dcc_is_never_recorded_as_performed_by_another_institution(d
     another name: none may be recorded as performed by an institution that did not sign it."""
     self_signed = sign_dcc(_unsigned("SELF-1"), _self_signed_signer(nim.name), dt.datetime.now(dt.UTC))
     cases = [
-        (_unsigned("UNSIGNED-1"), {}, "an unsigned DCC cannot be recorded as performed by"),
-        (self_signed, {}, "a DCC whose signer is not trusted here cannot be recorded as performed by"),
-        (PTB_SIGNED.read_bytes(), _ptb_trust(), "does not name"),
+        (_unsigned("UNSIGNED-1"), {}, "未签名的 DCC 不能登记为由"),
+        (self_signed, {}, "签名者在本平台不受信任的 DCC 不能登记为由"),
+        (PTB_SIGNED.read_bytes(), _ptb_trust(), "未写明"),
     ]
     before = _counts()
     for xml, options, message in cases:
@@ -194,7 +194,7 @@ def test_a_dcc_signed_with_a_platform_key_is_issued_by_that_institution_only(dev
     key = keys.issue_signing_key(nim)
     xml = sign_dcc(_unsigned("PLATFORM-1"), keys.signer_for(key, None), dt.datetime.now(dt.UTC))
     other = reg.Organisation.objects.filter(kind="legal_institute").exclude(pk=nim.pk).first()
-    with pytest.raises(services.CertificateError, match=f"signed with the key of {nim.name}, not of {other.name}"):
+    with pytest.raises(services.CertificateError, match=f"DCC 由 {nim.name} 的密钥签名，不是 {other.name} 的"):
         services.import_external_dcc(xml, device, performer=other)
     report = services.import_external_dcc(xml, device)
     cert = report.certificate
@@ -222,7 +222,7 @@ def test_api_import_refuses_another_performer_for_an_unsigned_dcc(device, nim):
 
     before = _counts()
     refused = post(_unsigned("API-1"), performer=nim.pk)
-    assert refused.status_code == 400 and "cannot be recorded as performed by" in refused.json()["detail"]
+    assert refused.status_code == 400 and "不能登记为由" in refused.json()["detail"]
     assert _counts() == before
     created = post(_unsigned("API-1"))
     assert created.status_code == 201, created.content

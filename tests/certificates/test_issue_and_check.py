@@ -117,10 +117,10 @@ def test_issue_refuses_incomplete_signers(province, problem, change):
 def test_issue_refuses_a_signer_from_another_institution_and_a_second_issue(province):
     signers = province.signers(province.working)
     outsider = reg.Person.objects.exclude(organisation=province.working.performer).first()
-    with pytest.raises(services.CertificateError, match="not on the staff"):
+    with pytest.raises(services.CertificateError, match="不是 .* 的人员"):
         services.issue_certificate(province.working, [signers[0], signers[1], (outsider, "approver")])
     issue(province, province.working)
-    with pytest.raises(services.CertificateError, match="already issued"):
+    with pytest.raises(services.CertificateError, match="已出具证书"):
         issue(province, province.working)
 
 
@@ -216,7 +216,7 @@ def test_revocation_shows_in_the_crl_and_the_verdict(pair):
     crl = client.get("/api/certificates/crl.pem").content
     listed = pki.revoked_serials(crl, keys.active_authority().cert_pem.encode())
     assert Certificate.objects.get(pk=working.pk).crl_serial in listed
-    with pytest.raises(services.CertificateError, match="already revoked"):
+    with pytest.raises(services.CertificateError, match="已撤销"):
         services.revoke_certificate(working, "again")
     page = client.get(f"/certificates/{working.number}/").content.decode()
     assert "已撤销 REVOKED — 签发后发现检定员资格过期" in page
@@ -260,12 +260,12 @@ def test_a_certificate_signed_the_old_way_by_the_institution_key_alone_still_che
 def test_personal_keys_belong_to_the_persons_institution(province):
     performer = province.working.performer
     stranger = reg.Person.objects.exclude(organisation=performer).first()
-    with pytest.raises(keys.KeyInfrastructureError, match=f"{stranger.name} is not on the staff of {performer.name}"):
+    with pytest.raises(keys.KeyInfrastructureError, match=f"{stranger.name} 不是 {performer.name} 的人员"):
         keys.issue_signing_key(performer, person=stranger)
     person = province.signers(province.working)[0][0]
     first = keys.usable_key(performer, person=person)
     assert keys.usable_key(performer, person=person) == first and first.person == person
-    with pytest.raises(keys.KeyInfrastructureError, match="already has an active key"):
+    with pytest.raises(keys.KeyInfrastructureError, match="已有有效的密钥"):
         keys.issue_signing_key(performer, person=person)
     assert keys.usable_key(performer) not in (first, None) and keys.active_key(performer).person is None  # the seal key
 
@@ -274,7 +274,7 @@ def test_an_sm2_deployment_signs_per_person_with_sm2_and_older_ecdsa_certificate
     old = issue(province, province.other)
     assert old.signing_key.algorithm == "ecdsa-p256"
     settings.JILIANG_SIGNATURE_ALGORITHM = "sm2-sm3"
-    with pytest.raises(keys.KeyInfrastructureError, match="active root CA is ecdsa-p256; make a sm2-sm3 root with --replace"):
+    with pytest.raises(keys.KeyInfrastructureError, match="现用根证书的算法为 ecdsa-p256；要建立 sm2-sm3 根证书请加 --replace"):
         keys.init_authority()
     assert main(["certificate", "ca", "init", "--replace"]) == 0  # the algorithm from the setting
     assert "(sm2-sm3)" in capsys.readouterr().out
@@ -585,3 +585,18 @@ def test_a_verification_certificate_states_its_validity(pair, client):
     until = working.event.valid_until.isoformat()
     assert f"有效期至 {until}".encode() in bytes(working.xml)
     assert render.certificate_view(working, "").date_line.endswith(f"有效期至 {until}")
+
+
+def test_a_key_refusal_in_the_users_language(province):
+    """The same refusal of a signing key in Chinese and in English."""
+    from django.utils import translation
+
+    performer = province.working.performer
+    stranger = reg.Person.objects.exclude(organisation=performer).first()
+    for language, expected in (
+        ("zh-hans", f"person: {stranger.name} 不是 {performer.name} 的人员"),
+        ("en", f"person: {stranger.name} is not on the staff of {performer.name}"),
+    ):
+        with translation.override(language), pytest.raises(keys.KeyInfrastructureError) as refused:
+            keys.issue_signing_key(performer, person=stranger)
+        assert str(refused.value) == expected

@@ -443,9 +443,9 @@ def test_region_rules_from_the_model_and_cycles(reference_data, tmp_path):
         )
     got = {(e.table, e.row, e.field): e.reason for e in caught.value.errors}
     assert got == {
-        ("regions", 2, "parent"): "region 330199 must lie under 330100",  # Region.clean()
-        ("regions", 3, "level"): "code 330198 is a county code, not city",
-        ("specifications", 4, "kind"): "a JJF code is a specification, not a verification regulation (JJG)",
+        ("regions", 2, "parent"): "区划 330199 须隶属于 330100",  # Region.clean()
+        ("regions", 3, "level"): "代码 330198 是县级代码，不是市级",
+        ("specifications", 4, "kind"): "JJF 编号是计量技术规范，不是检定规程（JJG）",
         ("specifications", 2, "supersedes"): "the references form a cycle (with row 3)",
     }
 

@@ -52,7 +52,7 @@ def test_region_hierarchy_is_checked(reference_data):
     with pytest.raises(ValidationError, match="330200"):
         wrong.full_clean()
     mislabelled = models.Region(code="330300", name="温州市", level="county", parent=models.Region.objects.get(code="330000"))
-    with pytest.raises(ValidationError, match="city"):
+    with pytest.raises(ValidationError, match="代码 330300 是市级代码，不是县级"):
         mislabelled.full_clean()
     _refused(lambda: models.Region.objects.create(code="340000", name="安徽省", level="province", parent=hangzhou))
 
@@ -120,7 +120,7 @@ def test_reference_material_number_matches_level(org):
             number="GBW(E)081235", name="x", level="primary", producer=org, expires_on=expiry
         )
     )
-    with pytest.raises(ValidationError, match="GBW followed by five digits"):
+    with pytest.raises(ValidationError, match="一级标准物质的编号为 GBW 加五位数字"):
         models.ReferenceMaterial(number="GBW0710", name="x", level="primary", producer=org, expires_on=expiry).full_clean()
 
 
@@ -128,7 +128,7 @@ def test_specification_supersession_and_kind(reference_data):
     new = models.Specification.objects.get(code="JJG 443-2023")
     assert new.supersedes.code == "JJG 443-2015"
     assert new.supersedes.superseded_by == new
-    with pytest.raises(ValidationError, match="JJF"):
+    with pytest.raises(ValidationError, match="JJF 编号是计量技术规范"):
         models.Specification(code="JJF 1234-2020", title="x", kind="verification_regulation").full_clean()
     with pytest.raises(ValidationError, match="JJG 443-2023"):
         models.Specification(code="JJG443/2023", title="x", kind="verification_regulation").full_clean()
@@ -187,3 +187,16 @@ def test_event_rules(org):
             kind="verification", passed=True, valid_until=day, certificate_number="E3", **base
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh-hans", "代码 330300 是市级代码，不是县级"), ("en", "code 330300 is a city code, not county")],
+)
+def test_a_model_rule_in_the_users_language(reference_data, language, expected):
+    from django.utils import translation
+
+    mislabelled = models.Region(code="330300", name="温州市", level="county", parent=models.Region.objects.get(code="330000"))
+    with translation.override(language), pytest.raises(ValidationError) as info:
+        mislabelled.full_clean()
+    assert info.value.message_dict["level"] == [expected]

@@ -81,7 +81,7 @@ def test_import_errors_come_back_by_row(province, clients):
     upload.name = "batch.csv"
     response = clients["enterprise"].post(f"{API}registrations/import/", {"file": upload}, format="multipart")
     assert response.status_code == 400
-    assert response.json() == {"errors": [{"row": 3, "field": "catalog_item", "reason": "no catalog item A99"}]}
+    assert response.json() == {"errors": [{"row": 3, "field": "catalog_item", "reason": "目录中没有项目 A99"}]}
 
 
 def test_coverage_and_due_endpoints(province, clients):

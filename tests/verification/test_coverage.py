@@ -207,7 +207,7 @@ def test_core_rejects_bad_shapes():
         core.compute_coverage(np.array([1, 0]), np.array([1, 1]), np.zeros((2, 1)), np.zeros((2, 1), bool), {})
 
 
-def test_cli_with_the_flags_the_issue_names(populated, tmp_path, capsys):
+def test_cli_with_the_flags_the_issue_names(populated, tmp_path, capsys, monkeypatch):
     from jiliang import cli
 
     target = tmp_path / "ledger.xlsx"
@@ -219,8 +219,14 @@ def test_cli_with_the_flags_the_issue_names(populated, tmp_path, capsys):
     # In Hangzhou every instrument (installed 10 days ago, never verified) is overdue: 3 + 2 + 1 + 4.
     assert cli.main(["due", "--region", "330100", "--days", "30"]) == 0
     assert "10 overdue" in capsys.readouterr().out
-    assert cli.main(["due", "--region", "999999", "--days", "30"]) == 2
-    assert "jiliang: error: region: no region with code '999999" in capsys.readouterr().err
+    # The refusal in the operator's language, whichever command (jiliang.cli makes it active).
+    for language, expected in (
+        ("C.UTF-8", "region: no region with code 999999"),
+        ("zh_CN.UTF-8", "region: 没有代码为 999999 的区划"),
+    ):
+        monkeypatch.setenv("LANG", language)
+        assert cli.main(["due", "--region", "999999", "--days", "30"]) == 2
+        assert capsys.readouterr().err.strip() == f"jiliang: error: {expected}"
 
 
 def test_history_computes_each_ended_month_once_a_day(populated, monkeypatch):

@@ -58,10 +58,10 @@ def test_enterprise_registers_one_and_a_file(province, clients):
     assert Registration.objects.get(instrument=scale).status == "submitted"
     # Twice, or another owner's instrument: refused, with the reason.
     again = ent.post(f"{V}enterprise/register/", {"code": scale.code})
-    assert again.status_code == 400 and f"{scale.code} is already registered" in _text(again)
+    assert again.status_code == 400 and f"{scale.code} 已备案" in _text(again)
     theirs = p.instrument("330106", PRICE_SCALE)
     refused = ent.post(f"{V}enterprise/register/", {"code": theirs.code})
-    assert refused.status_code == 400 and f"you hold no instrument with code {theirs.code}" in _text(refused)
+    assert refused.status_code == 400 and f"本单位没有器具编号为 {theirs.code} 的器具" in _text(refused)
     assert not Registration.objects.filter(instrument=theirs).exists()
     # The registration and its due date (never verified: due from installation) are listed.
     page = _text(ent.get(f"{V}enterprise/"))
@@ -85,8 +85,8 @@ def test_enterprise_enters_a_new_instrument_and_files_it(province, clients):
     }
     bad = ent.post(f"{V}enterprise/new/", {**form, "catalog_item": "A99", "range_min": "abc", "region": "339999"})
     text = _text(bad)
-    assert bad.status_code == 400 and "catalog_item</span>: no catalog item A99" in text
-    assert "range_min</span>: &#x27;abc&#x27; is not a number" in text and "region</span>: no region with code 339999" in text
+    assert bad.status_code == 400 and "catalog_item</span>: 目录中没有项目 A99" in text
+    assert "range_min</span>: &#x27;abc&#x27; 不是数字" in text and "region</span>: 没有代码为 339999 的区划" in text
     assert 'value="NEW-1"' in text  # what was typed is kept
     assert not reg.Instrument.objects.filter(code="NEW-1").exists()
     assert ent.post(f"{V}enterprise/new/", form).status_code == 302
@@ -109,7 +109,7 @@ def test_bulk_upload_is_all_or_nothing_with_row_errors(province, clients):
     response = ent.post(f"{V}enterprise/import/", {"file": bad})
     page = _text(response)
     assert response.status_code == 400 and 'id="row-errors"' in page
-    assert '<td class="num">3</td><td class="mono">catalog_item</td><td>no catalog item A99</td>' in page
+    assert '<td class="num">3</td><td class="mono">catalog_item</td><td>目录中没有项目 A99</td>' in page
     assert not reg.Instrument.objects.filter(code__in=["F-1", "F-2"]).exists()
     good = io.BytesIO(
         "器具编号,名称,目录编号,用途,区划代码,型式批准编号\n"
@@ -135,7 +135,7 @@ def test_administrator_reviews_with_htmx(province, clients):
     htmx = {"HTTP_HX_REQUEST": "true"}
     # Returned without a reason: the row comes back with the reason it was refused.
     row = admin.post(f"{V}administrator/review/{second.pk}/", {"decision": "return", "reason": " "}, **htmx)
-    assert row.status_code == 200 and "a returned registration needs the reason" in _text(row)
+    assert row.status_code == 200 and "退回备案须向申请单位说明理由" in _text(row)
     row = admin.post(f"{V}administrator/review/{second.pk}/", {"decision": "return", "reason": "缺少型式批准编号"}, **htmx)
     assert "缺少型式批准编号" in _text(row) and Registration.objects.get(pk=second.pk).status == "returned"
     row = admin.post(f"{V}administrator/review/{first.pk}/", {"decision": "approve"}, **htmx)

@@ -65,11 +65,11 @@ def test_return_with_reason_and_resubmit(province):
         services.review_registration(registration, approve=False, reason="  ")
     registration = services.review_registration(registration, approve=False, reason="缺少型式批准编号")
     assert (registration.status, registration.return_reason) == ("returned", "缺少型式批准编号")
-    with pytest.raises(VerificationError, match="not awaiting review"):
+    with pytest.raises(VerificationError, match="不在待审核状态"):
         services.review_registration(registration, approve=True)
     again = services.register_instrument(scale.owner, scale)
     assert again.pk == registration.pk and again.status == "submitted"
-    with pytest.raises(VerificationError, match="already registered"):
+    with pytest.raises(VerificationError, match="已备案"):
         services.register_instrument(scale.owner, scale)
     assert list(again.history.values_list("action", flat=True)) == ["submitted", "returned", "resubmitted"]
 
@@ -77,7 +77,7 @@ def test_return_with_reason_and_resubmit(province):
 def test_only_mandatory_instruments_of_the_owner_are_registered(province):
     p = province
     private = p.instrument("330102", PRICE_SCALE, purpose="none")
-    with pytest.raises(VerificationError, match="legal_purpose: .*not under mandatory verification"):
+    with pytest.raises(VerificationError, match="legal_purpose: .*不属于强制检定"):
         services.register_instrument(private.owner, private)
     other = p.instrument("330102", PRICE_SCALE)
     with pytest.raises(VerificationError, match="owner"):
@@ -119,16 +119,16 @@ def test_import_with_bad_rows_names_them_and_writes_nothing(province):
     with pytest.raises(ImportRowError) as info:
         services.import_registrations(p.enterprise["330102"], content, "batch.csv")
     assert info.value.errors == [
-        (3, "catalog_item", "no catalog item A99"),
-        (4, "code", "IMP-001 repeats row 2"),
-        (4, "legal_purpose", "not under mandatory verification: only trade, safety, health and environment uses are registered"),
-        (4, "region", "no region with code 339999"),
-        (4, "range_max", "is below range_min"),
-        (4, "installed_on", "'05/01/2026' is not a date (YYYY-MM-DD)"),
-        (5, "code", f"instrument {existing} is already in the registry"),
-        (5, "range_min", "'abc' is not a number"),
+        (3, "catalog_item", "目录中没有项目 A99"),
+        (4, "code", "IMP-001 与第 2 行重复"),
+        (4, "legal_purpose", "不属于强制检定：只有用于贸易结算、安全防护、医疗卫生、环境监测的器具办理备案"),
+        (4, "region", "没有代码为 339999 的区划"),
+        (4, "range_max", "低于 range_min"),
+        (4, "installed_on", "'05/01/2026' 不是日期（YYYY-MM-DD）"),
+        (5, "code", f"器具 {existing} 已在器具库中"),
+        (5, "range_min", "'abc' 不是数字"),
     ]
-    assert "row 3, catalog_item" in str(info.value)
+    assert "第 3 行，catalog_item：目录中没有项目 A99" in str(info.value)
     assert reg.Instrument.objects.count() == before and not Registration.objects.exists()
 
 
@@ -143,9 +143,9 @@ def test_xlsx_import_with_chinese_headers(province):
     book.save(buffer)
     created = services.import_registrations(p.enterprise["330106"], buffer.getvalue(), "机具.xlsx")
     assert {r.instrument.code for r in created} == {"X-1", "X-2"}
-    with pytest.raises(VerificationError, match="file: .*csv or .xlsx"):
+    with pytest.raises(VerificationError, match="file: a.txt：请使用 .csv 或 .xlsx 文件"):
         services.import_registrations(p.enterprise["330106"], b"x", "a.txt")
-    with pytest.raises(VerificationError, match="missing column"):
+    with pytest.raises(VerificationError, match="a.csv 缺少列 catalog_item、legal_purpose、region"):
         services.import_registrations(p.enterprise["330106"], b"code,name\nA,B\n", "a.csv")
 
 
@@ -165,3 +165,40 @@ def test_legal_institute_is_preferred_and_a_laboratory_never_designated(province
         p.county_scale.save()
     other = p.instrument("330102", PRICE_SCALE, range_=(20, 30000), accuracy="Ⅲ级")
     assert _file_and_approve(p, other).assigned_institution == station
+
+
+def test_import_errors_in_the_users_language(province):
+    """The same bad rows read in Chinese and in English: file, row, field and reason."""
+    from django.utils import translation
+
+    content = (HEADER + "IMP-9,电子计价秤,A99,trade,330102,,abc,,,,\n").encode()
+    owner = province.enterprise["330102"]
+    for language, expected in (
+        (
+            "zh-hans",
+            [
+                "目录中没有项目 A99",
+                "'abc' 不是数字",
+                "第 2 行，catalog_item：目录中没有项目 A99；第 2 行，range_min：'abc' 不是数字",
+            ],
+        ),
+        (
+            "en",
+            [
+                "no catalog item A99",
+                "'abc' is not a number",
+                "row 2, catalog_item: no catalog item A99; row 2, range_min: 'abc' is not a number",
+            ],
+        ),
+    ):
+        with translation.override(language), pytest.raises(ImportRowError) as info:
+            services.import_registrations(owner, content, "batch.csv")
+        reasons = [reason for _row, _field, reason in info.value.errors]
+        assert expected[0] in reasons and expected[1] in reasons and expected[2] in str(info.value)
+        with translation.override(language), pytest.raises(VerificationError) as missing:
+            services.import_registrations(owner, b"code,name\nA,B\n", "few.csv")
+        assert str(missing.value).endswith(
+            "few.csv 缺少列 catalog_item、legal_purpose、region"
+            if language == "zh-hans"
+            else "few.csv is missing column(s) catalog_item, legal_purpose, region"
+        )

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.registry.models import Organisation, Region
@@ -66,16 +67,16 @@ class Membership(models.Model):
         errors = {}
         if self.role in (self.Role.REGION_ADMIN, self.Role.AUDITOR):
             if not self.region_id:
-                errors["region"] = "an administrator or auditor needs the region they supervise"
+                errors["region"] = gettext("行政管理人员或审计人员须写明所监管的区划")
             if self.organisation_id:
-                errors["organisation"] = "an administrator or auditor is scoped by region, not organisation"
+                errors["organisation"] = gettext("行政管理人员或审计人员按区划授权，不按单位")
         if self.role in (self.Role.INSTITUTION_STAFF, self.Role.ENTERPRISE_USER):
             if not self.organisation_id:
-                errors["organisation"] = "institution staff and enterprise users need their organisation"
+                errors["organisation"] = gettext("技术机构人员和企业用户须写明所在单位")
             if self.region_id:
-                errors["region"] = "institution staff and enterprise users are scoped by organisation, not region"
+                errors["region"] = gettext("技术机构人员和企业用户按单位授权，不按区划")
         if self.role != self.Role.INSTITUTION_STAFF and (self.is_verifier or self.is_checker or self.is_approver):
-            errors["role"] = "only institution staff have the verifier, checker and approver sub-roles"
+            errors["role"] = gettext("只有技术机构人员有检定员、核验员和批准人子角色")
         if errors:
             raise ValidationError(errors)
 

@@ -20,11 +20,13 @@ from cryptography import x509
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.errors import SigningError
 from jiliang.core.dcc.sign import Signer
+from jiliang.messages import enumeration
 from jiliang.registry.models import Organisation, Person
 
 from . import keystore
@@ -50,7 +52,9 @@ def _serial(cert: x509.Certificate) -> str:
 def active_authority() -> CertificateAuthority:
     ca = CertificateAuthority.objects.filter(active=True).first()
     if ca is None:
-        raise KeyInfrastructureError("certificate authority: none initialised (run `jiliang certificate ca init`)")
+        raise KeyInfrastructureError(
+            "certificate authority: " + gettext("尚未建立根证书（请运行 `jiliang certificate ca init`）")
+        )
     return ca
 
 
@@ -58,7 +62,10 @@ def deployment_algorithm() -> str:
     """The deployment's signature algorithm (``JILIANG_SIGNATURE_ALGORITHM``)."""
     algorithm = getattr(settings, "JILIANG_SIGNATURE_ALGORITHM", pki.ECDSA_P256)
     if algorithm not in pki.ALGORITHMS:
-        raise KeyInfrastructureError(f"JILIANG_SIGNATURE_ALGORITHM: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+        raise KeyInfrastructureError(
+            "JILIANG_SIGNATURE_ALGORITHM: "
+            + gettext("%(got)r 不是 %(options)s 之一") % {"got": algorithm, "options": enumeration(pki.ALGORITHMS)}
+        )
     return algorithm
 
 
@@ -69,13 +76,17 @@ def init_authority(
     """Create the platform root CA of ``algorithm`` (default: the deployment's); an existing one
     is kept unless ``replace`` (then it stays a trust anchor for what it signed)."""
     if algorithm is not None and algorithm not in pki.ALGORITHMS:
-        raise KeyInfrastructureError(f"algorithm: {algorithm!r} is not one of {', '.join(pki.ALGORITHMS)}")
+        raise KeyInfrastructureError(
+            "algorithm: " + gettext("%(got)r 不是 %(options)s 之一") % {"got": algorithm, "options": enumeration(pki.ALGORITHMS)}
+        )
     algorithm = algorithm or deployment_algorithm()
     existing = CertificateAuthority.objects.filter(active=True).first()
     if existing is not None and not replace:
         if existing.algorithm != algorithm:
             raise KeyInfrastructureError(
-                f"algorithm: the active root CA is {existing.algorithm}; make a {algorithm} root with --replace"
+                "algorithm: "
+                + gettext("现用根证书的算法为 %(active)s；要建立 %(wanted)s 根证书请加 --replace")
+                % {"active": existing.algorithm, "wanted": algorithm}
             )
         return existing
     now = now or timezone.now()
@@ -119,14 +130,18 @@ def _active(organisation: Organisation, person: Person | None):
 
 
 def _holder(organisation: Organisation, person: Person | None) -> str:
-    return f"{person.name} ({organisation.name})" if person is not None else organisation.name
+    if person is None:
+        return organisation.name
+    return gettext("%(person)s（%(organisation)s）") % {"person": person.name, "organisation": organisation.name}
 
 
 def active_key(organisation: Organisation, person: Person | None = None) -> SigningKey:
     """The active seal key of ``organisation``, or the active key of ``person`` when given."""
     key = _active(organisation, person).first()
     if key is None:
-        raise KeyInfrastructureError(f"signing key: {_holder(organisation, person)} has no active signing key")
+        raise KeyInfrastructureError(
+            "signing key: " + gettext("%(holder)s 没有有效的签名密钥") % {"holder": _holder(organisation, person)}
+        )
     return key
 
 
@@ -141,9 +156,14 @@ def issue_signing_key(
     """A new key and certificate, of the active root's algorithm, for ``organisation``'s seal or
     for ``person`` (of that organisation); refused while the holder has an active one."""
     if person is not None and person.organisation_id != organisation.pk:
-        raise KeyInfrastructureError(f"person: {person.name} is not on the staff of {organisation.name}")
+        raise KeyInfrastructureError(
+            "person: "
+            + gettext("%(person)s 不是 %(institution)s 的人员") % {"person": person.name, "institution": organisation.name}
+        )
     if _active(organisation, person).exists():
-        raise KeyInfrastructureError(f"signing key: {_holder(organisation, person)} already has an active key; rotate it instead")
+        raise KeyInfrastructureError(
+            "signing key: " + gettext("%(holder)s 已有有效的密钥；请改为更换密钥") % {"holder": _holder(organisation, person)}
+        )
     ca = active_authority()
     now = now or timezone.now()
     material, ca_pass = ca_material(ca)
@@ -225,10 +245,13 @@ def revoke_signing_key(
     key: SigningKey, reason: str = SigningKey.Reason.KEY_COMPROMISE, *, note: str = "", now: dt.datetime | None = None
 ) -> SigningKey:
     if reason not in SigningKey.Reason.values:
-        raise KeyInfrastructureError(f"reason: {reason!r} is not one of {', '.join(SigningKey.Reason.values)}")
+        raise KeyInfrastructureError(
+            "reason: "
+            + gettext("%(got)r 不是 %(options)s 之一") % {"got": reason, "options": enumeration(SigningKey.Reason.values)}
+        )
     reason = str(SigningKey.Reason(reason).value)
     if key.status == SigningKey.Status.REVOKED:
-        raise KeyInfrastructureError(f"signing key: {key.serial} is already revoked")
+        raise KeyInfrastructureError("signing key: " + gettext("%(serial)s 已撤销") % {"serial": key.serial})
     previous = key.status
     key.status = SigningKey.Status.REVOKED
     key.revoked_at = now or timezone.now()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.core.dcc import dsi
@@ -133,7 +134,7 @@ def _number(value, field: str) -> float:
 def _results(event: CalibrationEvent) -> list[Result]:
     rows = event.results or []
     if not isinstance(rows, list):
-        raise DccError(f"event {event.certificate_number}.results: expected a list of result rows")
+        raise DccError(f"event {event.certificate_number}.results: " + gettext("须为结果行的列表"))
     results = []
     for i, row in enumerate(rows):
         f = f"event {event.certificate_number}.results[{i}]"
@@ -175,7 +176,7 @@ def _results(event: CalibrationEvent) -> list[Result]:
         results.append(Result(name={"zh": label}, quantities=quantities))
     if not results:
         if event.kind != CalibrationEvent.Kind.VERIFICATION:
-            raise DccError(f"event {event.certificate_number}.results: a calibration certificate needs measured values")
+            raise DccError(f"event {event.certificate_number}.results: " + gettext("校准证书须给出测得值"))
         # A verification recorded with its verdict only: the DCC states the verdict as a result (1 conforms, 0 does not).
         results.append(
             Result(

@@ -15,7 +15,7 @@ from cryptography import x509
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
@@ -25,6 +25,7 @@ from jiliang.core.dcc.parse import parse_dcc, quantities
 from jiliang.core.dcc.schema import assert_schema_valid, parse_xml
 from jiliang.core.dcc.sign import sign_dcc
 from jiliang.core.dcc.verify import Verdict, verify_dcc
+from jiliang.messages import enumeration
 from jiliang.registry import services as registry_services
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
@@ -53,17 +54,27 @@ def _check_signers(event: CalibrationEvent, signers) -> list[tuple[Person, str]]
     roles = [role for _, role in pairs]
     for person, role in pairs:
         if role not in wanted:
-            raise CertificateError(f"signers: role {role!r} is not one of {', '.join(wanted)}")
+            raise CertificateError(
+                "signers: " + gettext("签名角色 %(role)r 不是 %(wanted)s 之一") % {"role": role, "wanted": enumeration(wanted)}
+            )
         if person.organisation_id != event.performer_id:
-            raise CertificateError(f"signers: {person.name} ({role}) is not on the staff of {event.performer.name}")
+            raise CertificateError(
+                "signers: "
+                + gettext("%(person)s（%(role)s）不是 %(institution)s 的人员")
+                % {"person": person.name, "role": role, "institution": event.performer.name}
+            )
     missing = [r for r in wanted if r not in roles]
     if missing:
-        raise CertificateError(f"signers: no {', '.join(missing)} given (a certificate is signed by {', '.join(wanted)})")
+        raise CertificateError(
+            "signers: "
+            + gettext("未给出 %(missing)s（证书须由 %(wanted)s 签名）")
+            % {"missing": enumeration(missing), "wanted": enumeration(wanted)}
+        )
     if len(set(roles)) != len(roles):
-        raise CertificateError("signers: each role signs once")
+        raise CertificateError("signers: " + gettext("每个角色只能签名一次"))
     by_role = {role: person for person, role in pairs}
     if by_role[wanted[0]].pk == by_role["checker"].pk:
-        raise CertificateError(f"signers: the checker must be another person than the {wanted[0]}")
+        raise CertificateError("signers: " + gettext("核验员须与%(role)s不是同一人") % {"role": wanted[0]})
     return sorted(pairs, key=lambda pair: wanted.index(pair[1]))
 
 
@@ -76,7 +87,7 @@ def issue_certificate(
     institution seal it with its seal key, and store it. Keys are of the active root's
     algorithm (ECDSA P-256 or SM2/SM3, ``JILIANG_SIGNATURE_ALGORITHM``)."""
     if Certificate.objects.filter(event=event).exists():
-        raise CertificateError(f"event {event.certificate_number}: a certificate is already issued")
+        raise CertificateError(gettext("记录 %(number)s：已出具证书") % {"number": event.certificate_number})
     pairs = _check_signers(event, signers)
     now = now or timezone.now()
     try:
@@ -112,10 +123,10 @@ def issue_certificate(
 @transaction.atomic
 def revoke_certificate(cert: Certificate, reason: str, *, now: dt.datetime | None = None, actor=None) -> Certificate:
     if not reason or not reason.strip():
-        raise CertificateError("reason: a revocation needs a reason")
+        raise CertificateError("reason: " + gettext("撤销证书须说明理由"))
     cert = Certificate.objects.select_for_update().get(pk=cert.pk)
     if cert.status == Certificate.Status.REVOKED:
-        raise CertificateError(f"certificate {cert.number}: already revoked")
+        raise CertificateError(gettext("证书 %(number)s：已撤销") % {"number": cert.number})
     old_status = str(cert.status)
     cert.status = Certificate.Status.REVOKED
     cert.revoked_at = now or timezone.now()
@@ -321,7 +332,7 @@ def verify_uploaded(
 ) -> CheckResult:
     """The verdict on an uploaded DCC file, optionally presented as certificate ``number``."""
     if not isinstance(xml, (bytes, bytearray)):
-        raise CertificateError("file: expected the DCC file's bytes")
+        raise CertificateError("file: " + gettext("须为 DCC 文件的内容（字节）"))
     xml = bytes(xml)
     try:
         claimed = parse_dcc(xml)["unique_identifier"]
@@ -438,7 +449,11 @@ def _attribute(xml: bytes, verdict: Verdict, device: Instrument, named: Organisa
         status = Certificate.SignatureStatus.UNSIGNED
     elif (key := _platform_key(xml)) is not None:
         if named is not None and named.pk != key.organisation_id:
-            raise CertificateError(f"performer: the DCC is signed with the key of {key.organisation.name}, not of {named.name}")
+            raise CertificateError(
+                "performer: "
+                + gettext("DCC 由 %(signer)s 的密钥签名，不是 %(named)s 的")
+                % {"signer": key.organisation.name, "named": named.name}
+            )
         return Attribution(Certificate.SignatureStatus.PLATFORM, key.organisation, key, signed_by)
     elif verdict.chain_valid:
         status = Certificate.SignatureStatus.TRUSTED
@@ -448,17 +463,21 @@ def _attribute(xml: bytes, verdict: Verdict, device: Instrument, named: Organisa
             return Attribution(status, candidate, None, signed_by)
         if named is not None and named.pk != holder.pk:
             raise CertificateError(
-                f"performer: the DCC's signing certificate ({signed_by}) does not name {named.name}; "
-                f"omit the performer to record it as {holder.name}'s record of an outside calibration"
+                "performer: "
+                + gettext("DCC 的签名证书（%(signer)s）未写明 %(named)s；不指定执行机构即可作为 %(holder)s 的外部校准记录登记")
+                % {"signer": signed_by, "named": named.name, "holder": holder.name}
             )
         return Attribution(status, holder, None, signed_by)
     else:
         status = Certificate.SignatureStatus.UNTRUSTED
     if named is not None and named.pk != holder.pk:
-        what = "an unsigned DCC" if status == Certificate.SignatureStatus.UNSIGNED else "a DCC whose signer is not trusted here"
+        what = (
+            gettext("未签名的 DCC") if status == Certificate.SignatureStatus.UNSIGNED else gettext("签名者在本平台不受信任的 DCC")
+        )
         raise CertificateError(
-            f"performer: {what} cannot be recorded as performed by {named.name}; omit the performer "
-            f"to record it as {holder.name}'s record of an outside calibration"
+            "performer: "
+            + gettext("%(what)s 不能登记为由 %(named)s 执行；不指定执行机构即可作为 %(holder)s 的外部校准记录登记")
+            % {"what": what, "named": named.name, "holder": holder.name}
         )
     return Attribution(status, holder, None, signed_by)
 
@@ -485,7 +504,7 @@ def import_external_dcc(
     signer is trusted are published.
     """
     if device.standard_id is None:
-        raise CertificateError(f"device: {device.code} is not the device of a measurement standard")
+        raise CertificateError("device: " + gettext("%(code)s 不是计量标准的标准器") % {"code": device.code})
     xml = bytes(xml)
     try:
         parse_xml(xml)
@@ -494,31 +513,33 @@ def import_external_dcc(
     anchors = list(trust_anchors) if trust_anchors is not None else keys.trust_anchors() + configured_anchors()
     verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates)
     if not verdict.schema_valid:
-        raise CertificateError("file: not a valid DCC: " + "; ".join(verdict.schema_errors[:3]))
+        raise CertificateError("file: " + gettext("不是有效的 DCC：") + "; ".join(verdict.schema_errors[:3]))
     notes = [verdict.schema_note] if verdict.schema_note else []
     if verdict.signatures:
         if not verdict.signature_valid:
             raise CertificateError("file: " + "; ".join(r for r in verdict.reasons if "signature" in r))
         if not verdict.chain_valid:
             if require_signature:
-                raise CertificateError("file: signer not trusted: " + "; ".join(r for r in verdict.reasons if "chain" in r))
+                raise CertificateError(
+                    "file: " + gettext("签名者不受信任：") + "; ".join(r for r in verdict.reasons if "chain" in r)
+                )
             notes.append("signature matches, but the signer's chain is not trusted here")
     elif require_signature:
-        raise CertificateError("file: the DCC is not signed")
+        raise CertificateError("file: " + gettext("DCC 未签名"))
     else:
         notes.append("unsigned DCC")
     data = parse_dcc(xml)
     number = (data["unique_identifier"] or "").strip()
     if not number:
-        raise CertificateError("file: the DCC has no unique identifier")
+        raise CertificateError("file: " + gettext("DCC 没有唯一标识"))
     if CalibrationEvent.objects.filter(certificate_number=number).exists():
-        raise CertificateError(f"file: certificate {number} is already in the registry")
+        raise CertificateError("file: " + gettext("证书 %(number)s 已在登记库中") % {"number": number})
     core = (data["administrative_data"] or {}).get("coreData") or {}
     try:
         begun = dt.date.fromisoformat(core["beginPerformanceDate"])
         ended = dt.date.fromisoformat(core.get("endPerformanceDate") or core["beginPerformanceDate"])
     except (KeyError, TypeError, ValueError):
-        raise CertificateError("file: the DCC has no readable performance dates") from None
+        raise CertificateError("file: " + gettext("DCC 中没有可读取的检定/校准日期")) from None
     lab = _lab_name(data)
     attribution = _attribute(xml, verdict, device, performer, lab)
     if attribution.performer.pk == device.standard.holder_id and attribution.signing_key is None:
@@ -527,7 +548,7 @@ def import_external_dcc(
         )
     rows, largest = values_of(xml)
     if not rows:
-        raise CertificateError("file: the DCC has no numeric results")
+        raise CertificateError("file: " + gettext("DCC 中没有数值结果"))
     statements = ((data["administrative_data"] or {}).get("statements") or {}).get("statement") or []
     conformity = {s.get("conformity") for s in statements if isinstance(s.get("conformity"), str)}
     if "fail" in conformity:

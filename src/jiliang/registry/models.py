@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.core import identifiers
+from jiliang.messages import enumeration
 
 
 @deconstructible
@@ -86,12 +87,20 @@ class Region(models.Model):
             raise ValidationError({"code": str(exc)}) from exc
         errors = {}
         if self.level and self.level != level:
-            errors["level"] = f"code {self.code} is a {level} code, not {self.level}"
+            errors["level"] = gettext("代码 %(code)s 是%(level)s代码，不是%(given)s") % {
+                "code": self.code,
+                "level": str(self.Level(level).label).lower(),
+                "given": str(self.get_level_display()).lower(),
+            }
         expected_parent = identifiers.region_parent_code(self.code)
         parent_code = self.parent.code if self.parent_id else None
         if parent_code != expected_parent and not (level == "county" and parent_code == self.code[:2] + "0000"):
             # A county-level city directly under the province (省直辖县级) is allowed.
-            errors["parent"] = f"region {self.code} must lie under {expected_parent or 'no region'}"
+            errors["parent"] = (
+                gettext("区划 %(code)s 须隶属于 %(parent)s") % {"code": self.code, "parent": expected_parent}
+                if expected_parent
+                else gettext("区划 %(code)s 是省级区划，没有上级") % {"code": self.code}
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -202,13 +211,13 @@ class Specification(models.Model):
         if self.code and self.kind:
             prefix = self.code.strip()[:3]
             if prefix == "JJF" and self.kind == self.Kind.VERIFICATION_REGULATION:
-                errors["kind"] = "a JJF code is a specification, not a verification regulation (JJG)"
+                errors["kind"] = gettext("JJF 编号是计量技术规范，不是检定规程（JJG）")
             if prefix == "JJG" and self.kind == self.Kind.CALIBRATION_SPECIFICATION:
-                errors["kind"] = "a JJG code is a verification regulation or scheme, not a calibration specification (JJF)"
+                errors["kind"] = gettext("JJG 编号是检定规程或检定系统表，不是校准规范（JJF）")
             if prefix.startswith("GB") != (self.kind == self.Kind.STANDARD):
-                errors["kind"] = "a GB or GB/T code is a standard (kind standard), and only a GB or GB/T code is"
+                errors["kind"] = gettext("GB 或 GB/T 编号是标准（类别为标准），且只有 GB 或 GB/T 编号是标准")
         if self.supersedes_id and self.supersedes_id == self.pk:
-            errors["supersedes"] = "a specification cannot supersede itself"
+            errors["supersedes"] = gettext("技术规范不能代替其自身")
         if errors:
             raise ValidationError(errors)
 
@@ -291,7 +300,9 @@ class CatalogItem(models.Model):
     def clean(self):
         unknown = [p for p in self.purposes if p not in Instrument.Purpose.values or p == Instrument.Purpose.NONE]
         if unknown:
-            raise ValidationError({"legal_purposes": f"not a legal purpose (计量法 第九条): {', '.join(unknown)}"})
+            raise ValidationError(
+                {"legal_purposes": gettext("不是法定用途（计量法 第九条）：%(unknown)s") % {"unknown": enumeration(unknown)}}
+            )
 
 
 class TypeApproval(models.Model):
@@ -329,7 +340,10 @@ class TypeApproval(models.Model):
     def clean(self):
         if self.catalog_item_id and not self.catalog_item.needs_type_approval:
             raise ValidationError(
-                {"catalog_item": f"{self.catalog_item} is marked V: it needs no type approval (公告 2019 年第 48 号 一)"}
+                {
+                    "catalog_item": gettext("%(item)s 标注为 V，无需型式批准（公告 2019 年第 48 号 一）")
+                    % {"item": self.catalog_item}
+                }
             )
 
     def in_force_on(self, day: dt.date) -> bool:
@@ -444,13 +458,13 @@ class MeasurementStandard(models.Model):
     def clean(self):
         errors = {}
         if self.tier == self.Tier.PUBLIC and not self.level:
-            errors["level"] = "a public standard needs its level (province, city or county)"
+            errors["level"] = gettext("社会公用计量标准须给出级别（省级、市级或县级）")
         if self.tier != self.Tier.PUBLIC and self.level:
-            errors["level"] = "only public standards have a level"
+            errors["level"] = gettext("只有社会公用计量标准有级别")
         if self.tier != self.Tier.PUBLIC and self.rank == self.Rank.SUBORDINATE:
-            errors["rank"] = "only public standards are registered as subordinate (次级); others are their organisation's highest"
+            errors["rank"] = gettext("只有社会公用计量标准可登记为次级；其他计量标准是本单位的最高计量标准")
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
-            errors["valid_until"] = "must be after valid_from"
+            errors["valid_until"] = gettext("须晚于生效日期（valid_from）")
         if "level" not in errors:
             for name, reason in assessment_refusals(self):
                 errors.setdefault(name, reason)
@@ -656,9 +670,9 @@ class ReferenceMaterial(models.Model):
         import re
 
         if self.level == self.Level.PRIMARY and not re.fullmatch(r"GBW\d{5}", self.number or ""):
-            raise ValidationError({"number": "a primary reference material is numbered GBW followed by five digits"})
+            raise ValidationError({"number": gettext("一级标准物质的编号为 GBW 加五位数字")})
         if self.level == self.Level.SECONDARY and not re.fullmatch(r"GBW\(E\)\d{6}", self.number or ""):
-            raise ValidationError({"number": "a secondary reference material is numbered GBW(E) followed by six digits"})
+            raise ValidationError({"number": gettext("二级标准物质的编号为 GBW(E) 加六位数字")})
 
 
 class CertifiedValue(models.Model):
@@ -760,11 +774,11 @@ class Qualification(models.Model):
         self.default_organisation()
         errors = {}
         if self.kind in self.NAMES_ITEM and not self.catalog_item_id:
-            errors["catalog_item"] = "a 项目考核 or 检定员证 names its catalog item"
+            errors["catalog_item"] = gettext("项目考核或检定员证须写明目录项")
         if self.kind in self.NAMES_ORGANISATION and not self.organisation_id:
-            errors["organisation"] = "a registration (注册单位) or a signatory names its institution"
+            errors["organisation"] = gettext("注册单位或授权签字人须写明所在机构")
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
-            errors["valid_until"] = "must be after valid_from"
+            errors["valid_until"] = gettext("须晚于生效日期（valid_from）")
         if errors:
             raise ValidationError(errors)
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.audit.services import record
@@ -128,7 +129,7 @@ def validity_summary(date: dt.date, region_code: str | None = None) -> dict:
     if region_code:
         region = reg.Region.objects.filter(code=region_code).first()
         if region is None:
-            raise ValueError(f"region: no region with code {region_code!r}")
+            raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": region_code})
         prefix = region.descendant_codes_prefix()
         inside = np.zeros(max(regions) + 2, bool)
         inside[[rid for rid, code in regions.items() if code.startswith(prefix)]] = True

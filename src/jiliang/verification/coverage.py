@@ -32,6 +32,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.core import coverage as core
@@ -211,7 +212,7 @@ def build_ledger(as_of: dt.date | None = None, region_code: str | None = None) -
     as_of = as_of or today
     rows, index, parent, level = _region_tree()
     if region_code is not None and not any(r[1] == region_code for r in rows):
-        raise ValueError(f"region: no region with code {region_code!r}")
+        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": region_code})
     items = list(reg.CatalogItem.objects.order_by("code").values_list("id", "code", "name", "quantity_id"))
     item_index = {it[0]: k for k, it in enumerate(items)}
 

@@ -23,7 +23,15 @@ class ImportRowError(VerificationError):
 
     def __init__(self, errors: list[tuple[int, str, str]]):
         self.errors = errors
-        shown = "; ".join(f"row {row}, {field}: {reason}" for row, field, reason in errors[:20])
-        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
-        ValueError.__init__(self, f"{len(errors)} bad row(s), nothing imported: {shown}{more}")
+        from django.utils.translation import get_language, gettext
+
+        from jiliang.messages import chinese
+
+        row_text = gettext("第 %(row)s 行，%(field)s：%(reason)s")
+        shown = ("；" if chinese(get_language() or "zh-hans") else "; ").join(
+            row_text % {"row": row, "field": field, "reason": reason} for row, field, reason in errors[:20]
+        )
+        more = gettext("（另有 %(count)s 处）") % {"count": len(errors) - 20} if len(errors) > 20 else ""
+        summary = gettext("%(count)s 处错误，未导入任何内容：%(shown)s%(more)s")
+        ValueError.__init__(self, summary % {"count": len(errors), "shown": shown, "more": more})
         self.field, self.reason = "file", str(self)

@@ -7,6 +7,9 @@ import csv
 import datetime as dt
 import io
 
+from django.utils.translation import gettext
+
+from jiliang.messages import enumeration
 from jiliang.registry import models as reg
 from jiliang.registry import services as registry_services
 
@@ -40,7 +43,9 @@ def parse_registration_file(content: bytes, filename: str) -> list[dict]:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise VerificationError("file", f"{filename} is not UTF-8 text (byte {exc.start})") from None
+            raise VerificationError(
+                "file", gettext("%(file)s 不是 UTF-8 文本（第 %(byte)s 个字节无法解码）") % {"file": filename, "byte": exc.start}
+            ) from None
         table = list(csv.reader(io.StringIO(text)))
     elif name.endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -48,27 +53,36 @@ def parse_registration_file(content: bytes, filename: str) -> list[dict]:
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # noqa: BLE001 - openpyxl raises several kinds for a damaged file
-            raise VerificationError("file", f"{filename} is not a readable XLSX workbook ({type(exc).__name__})") from None
+            raise VerificationError(
+                "file",
+                gettext("%(file)s 不是可读取的 XLSX 工作簿（%(error)s）") % {"file": filename, "error": type(exc).__name__},
+            ) from None
         table = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
     else:
-        raise VerificationError("file", f"{filename}: use a .csv or .xlsx file")
+        raise VerificationError("file", gettext("%(file)s：请使用 .csv 或 .xlsx 文件") % {"file": filename})
     if not table:
-        raise VerificationError("file", f"{filename} is empty")
+        raise VerificationError("file", gettext("%(file)s 是空文件") % {"file": filename})
     header = [str(h).strip() for h in table[0]]
     unknown = [h for h in header if h and h not in _ALIASES]
     if unknown:
-        raise VerificationError("file", f"unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}")
+        raise VerificationError(
+            "file",
+            gettext("%(file)s 有未知的列 %(unknown)s；可用的列：%(expected)s")
+            % {"file": filename, "unknown": enumeration(unknown), "expected": enumeration(COLUMNS)},
+        )
     fields = [_ALIASES.get(h) for h in header]
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
-        raise VerificationError("file", f"missing column(s) {', '.join(missing)}")
+        raise VerificationError(
+            "file", gettext("%(file)s 缺少列 %(missing)s") % {"file": filename, "missing": enumeration(missing)}
+        )
     rows = []
     for values in table[1:]:
         if all(str(v).strip() == "" for v in values):
             continue
         rows.append({f: v for f, v in zip(fields, values) if f})
     if not rows:
-        raise VerificationError("file", f"{filename} has a header but no rows")
+        raise VerificationError("file", gettext("%(file)s 只有表头，没有数据行") % {"file": filename})
     return rows
 
 
@@ -94,29 +108,32 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
         values = {f: _text(row.get(f)) for f in COLUMNS if f not in ("installed_on", "range_min", "range_max")}
         for f in REQUIRED:
             if not values[f]:
-                bad(f, "is required")
+                bad(f, gettext("必填"))
         code = values["code"]
         if code and code in taken:
-            bad("code", f"instrument {code} is already in the registry")
+            bad("code", gettext("器具 %(code)s 已在器具库中") % {"code": code})
         if code and code in seen:
-            bad("code", f"{code} repeats row {seen[code]}")
+            bad("code", gettext("%(code)s 与第 %(row)s 行重复") % {"code": code, "row": seen[code]})
         seen.setdefault(code, number)
         for f in ("code", "name", "manufacturer", "model", "serial_number", "type_approval_number", "accuracy", "unit"):
             limit = reg.Instrument._meta.get_field(f).max_length
             if len(values[f]) > limit:
-                bad(f, f"is longer than {limit} characters")
+                bad(f, gettext("超过 %(limit)s 个字符") % {"limit": limit})
         if values["catalog_item"] and values["catalog_item"] not in items:
-            bad("catalog_item", f"no catalog item {values['catalog_item']}")
+            bad("catalog_item", gettext("目录中没有项目 %(item)s") % {"item": values["catalog_item"]})
         purpose = _PURPOSES.get(values["legal_purpose"])
         if values["legal_purpose"] and purpose is None:
-            bad("legal_purpose", f"{values['legal_purpose']!r} is not one of trade, safety, health, environment")
+            bad(
+                "legal_purpose",
+                gettext("%(got)r 不是贸易结算、安全防护、医疗卫生、环境监测之一") % {"got": values["legal_purpose"]},
+            )
         elif purpose == reg.Instrument.Purpose.NONE:
             bad(
                 "legal_purpose",
-                "not under mandatory verification: only trade, safety, health and environment uses are registered",
+                gettext("不属于强制检定：只有用于贸易结算、安全防护、医疗卫生、环境监测的器具办理备案"),
             )
         if values["region"] and values["region"] not in regions:
-            bad("region", f"no region with code {values['region']}")
+            bad("region", gettext("没有代码为 %(code)s 的区划") % {"code": values["region"]})
         numbers = {}
         for f in ("range_min", "range_max"):
             raw = row.get(f)
@@ -126,10 +143,10 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
             try:
                 numbers[f] = float(raw)
             except (TypeError, ValueError):
-                bad(f, f"{_text(raw)!r} is not a number")
+                bad(f, gettext("%(got)r 不是数字") % {"got": _text(raw)})
                 numbers[f] = None
         if numbers["range_min"] is not None and numbers["range_max"] is not None and numbers["range_min"] > numbers["range_max"]:
-            bad("range_max", "is below range_min")
+            bad("range_max", gettext("低于 range_min"))
         installed = row.get("installed_on")
         if isinstance(installed, dt.datetime):
             installed = installed.date()
@@ -139,7 +156,7 @@ def validate_rows(rows: list[dict], owner: reg.Organisation) -> list[reg.Instrum
             try:
                 installed = dt.date.fromisoformat(_text(installed))
             except ValueError:
-                bad("installed_on", f"{_text(installed)!r} is not a date (YYYY-MM-DD)")
+                bad("installed_on", gettext("%(got)r 不是日期（YYYY-MM-DD）") % {"got": _text(installed)})
                 installed = None
         instruments.append(
             reg.Instrument(

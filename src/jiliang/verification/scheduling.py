@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.registry import bulk
 from jiliang.registry import models as reg
@@ -52,7 +53,7 @@ def _region_filter(queryset, region_code: str | None):
         return queryset
     region = reg.Region.objects.filter(code=region_code).first()
     if region is None:
-        raise ValueError(f"region: no region with code {region_code!r}")
+        raise ValueError("region: " + gettext("没有代码为 %(code)s 的区划") % {"code": region_code})
     # By region id (the (region, catalog_item) index), not a join filtered on the code.
     inside = reg.Region.objects.filter(code__startswith=region.descendant_codes_prefix()).values_list("id", flat=True)
     return queryset.filter(region_id__in=list(inside))

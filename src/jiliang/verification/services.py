@@ -57,17 +57,18 @@ def _acting(user):
 def _check_mandatory(instrument: reg.Instrument) -> None:
     if instrument.catalog_item_id is None:
         raise VerificationError(
-            "catalog_item", f"instrument {instrument.code} names no catalog item: it is not under mandatory verification"
+            "catalog_item",
+            gettext("器具 %(code)s 未对应强制检定目录中的项目，不属于强制检定") % {"code": instrument.code},
         )
     if instrument.legal_purpose == reg.Instrument.Purpose.NONE:
         raise VerificationError(
             "legal_purpose",
-            f"instrument {instrument.code} is not used for trade settlement, safety, health or "
-            "environmental monitoring: it is not under mandatory verification",
+            gettext("器具 %(code)s 未用于贸易结算、安全防护、医疗卫生或环境监测，不属于强制检定") % {"code": instrument.code},
         )
     if instrument.standard_id is not None:
         raise VerificationError(
-            "instrument", f"{instrument.code} is a standard device, calibrated with its standard, not registered"
+            "instrument",
+            gettext("%(code)s 是计量标准器具，随其计量标准校准，不办理强检备案") % {"code": instrument.code},
         )
 
 
@@ -79,7 +80,7 @@ def register_instrument(
     with _acting(user):
         on = on or timezone.localdate()
         if instrument.owner_id != owner.pk:
-            raise VerificationError("owner", f"instrument {instrument.code} belongs to another organisation")
+            raise VerificationError("owner", gettext("器具 %(code)s 属于其他单位") % {"code": instrument.code})
         _check_mandatory(instrument)
         # The catalogue's rules for a registration: V or P+V item, type approval, periods.
         for _index, field, reason in registry_services.registration_refusals([instrument]):
@@ -88,7 +89,8 @@ def register_instrument(
         if existing is not None:
             if existing.status != Registration.Status.RETURNED:
                 raise VerificationError(
-                    "instrument", f"{instrument.code} is already registered ({existing.get_status_display()})"
+                    "instrument",
+                    gettext("%(code)s 已备案（%(status)s）") % {"code": instrument.code, "status": existing.get_status_display()},
                 )
             existing.status, existing.submitted_on, existing.region_id = Registration.Status.SUBMITTED, on, instrument.region_id
             existing.save(update_fields=["status", "submitted_on", "region"])
@@ -204,13 +206,13 @@ def reassign_registration(
         .get(pk=registration.pk)
     )
     if not REGISTRATIONS.may_reassign(actor, registration):
-        raise VerificationError(
-            "assigned_institution", "only the administrator of the registration's region reassigns an approved registration"
-        )
+        raise VerificationError("assigned_institution", gettext("只有备案所在区划的计量行政部门可以改派已批准的备案"))
     if not (reason or "").strip():
-        raise VerificationError("reason", "a reassignment needs its reason")
+        raise VerificationError("reason", gettext("改派须说明理由"))
     if registration.assigned_institution_id == institution.pk:
-        raise VerificationError("assigned_institution", f"the registration is already assigned to {institution.name}")
+        raise VerificationError(
+            "assigned_institution", gettext("该备案已指派给 %(institution)s") % {"institution": institution.name}
+        )
     instrument = registration.instrument
     refusals = authorisation_rules.performer_refusals(instrument, institution, reg.CalibrationEvent.Kind.VERIFICATION, on)
     if refusals:
@@ -256,12 +258,13 @@ def review_registration(
         if registration.status != Registration.Status.SUBMITTED:
             raise VerificationError(
                 "status",
-                f"registration of {registration.instrument.code} is {registration.get_status_display()}, not awaiting review",
+                gettext("%(code)s 的备案状态为“%(status)s”，不在待审核状态")
+                % {"code": registration.instrument.code, "status": registration.get_status_display()},
             )
         registration.reviewed_on = on
         if not approve:
             if not reason.strip():
-                raise VerificationError("reason", "a returned registration needs the reason for the owner")
+                raise VerificationError("reason", gettext("退回备案须向申请单位说明理由"))
             registration.status, registration.return_reason = Registration.Status.RETURNED, reason.strip()[:300]
             registration.save(update_fields=["status", "return_reason", "reviewed_on"])
             RegistrationHistory.objects.create(
@@ -289,7 +292,7 @@ def review_registration(
                     instrument=instrument,
                     catalog_item_id=instrument.catalog_item_id,
                     issued_on=on,
-                    text=f"建标空白: no public standard can verify {instrument.catalog_item.code} {instrument.code}",
+                    text=f"建标空白：没有可检定 {instrument.catalog_item.code} {instrument.code} 的社会公用计量标准",
                 )
         else:
             registration.coverage_gap, registration.assigned_institution, registration.assigned_standard = (

@@ -154,10 +154,10 @@ def register(request, actor):
     code = request.POST.get("code", "").strip()
     try:
         if not code:
-            raise VerificationError("code", "enter the code (器具编号) of one of your instruments")
+            raise VerificationError("code", _("请填写本单位一台器具的器具编号"))
         instrument = reg.Instrument.objects.filter(code=code, owner=owner).first()
         if instrument is None:
-            raise VerificationError("code", f"you hold no instrument with code {code}")
+            raise VerificationError("code", _("本单位没有器具编号为 %(code)s 的器具") % {"code": code})
         services.register_instrument(owner, instrument, user=request.user)
     except VerificationError as exc:
         context = _enterprise_context(request, actor, register_error=exc, code=code)
@@ -208,7 +208,7 @@ def import_file(request, actor):
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise VerificationError("file", "choose a .csv or .xlsx file")
+            raise VerificationError("file", _("请选择 .csv 或 .xlsx 文件"))
         created = services.import_registrations(owner, upload.read(), upload.name, user=request.user)
     except ImportRowError as exc:
         context = _enterprise_context(request, actor, row_errors=exc.errors, import_name=upload.name)
@@ -555,7 +555,7 @@ def review(request, actor, pk):
     error = None
     try:
         if decision not in ("approve", "return"):
-            raise VerificationError("decision", "approve or return")
+            raise VerificationError("decision", _("请选择批准或退回"))
         registration = services.review_registration(
             registration, decision == "approve", request.POST.get("reason", ""), user=request.user
         )

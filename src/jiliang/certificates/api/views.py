@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
@@ -153,14 +154,18 @@ class CertificateList(generics.ListAPIView):
             CalibrationEvent.objects.select_related("performer").filter(certificate_number=data.validated_data["event"]).first()
         )
         if event is None:
-            raise exceptions.NotFound(f"event: no calibration event numbered {data.validated_data['event']!r}")
+            raise exceptions.NotFound(
+                "event: " + gettext("没有编号为 %(number)r 的检定/校准记录") % {"number": data.validated_data["event"]}
+            )
         if not _may_act_for(request, event.performer_id):
-            raise exceptions.PermissionDenied(f"only the staff of {event.performer.name} may issue its certificates")
+            raise exceptions.PermissionDenied(
+                gettext("只有 %(institution)s 的人员可以出具其证书") % {"institution": event.performer.name}
+            )
         people = {p.pk: p for p in Person.objects.filter(pk__in=[s["person"] for s in data.validated_data["signers"]])}
         try:
             signers = [(people[s["person"]], s["role"]) for s in data.validated_data["signers"]]
         except KeyError as exc:
-            return _bad_request(ValueError(f"signers: no person with id {exc.args[0]}"))
+            return _bad_request(ValueError("signers: " + gettext("没有 id 为 %(id)s 的人员") % {"id": exc.args[0]}))
         try:
             cert = services.issue_certificate(event, signers, published=data.validated_data["published"], actor=request.user)
         except (services.CertificateError, DccError, keys.KeyInfrastructureError) as exc:
@@ -225,7 +230,7 @@ class CertificateRevoke(APIView):
     def post(self, request, number):
         cert = get_object_or_404(Certificate.objects.select_related("event"), number=number)
         if not _may_act_for(request, cert.event.performer_id):
-            raise exceptions.PermissionDenied("only the performing institution's staff may revoke its certificates")
+            raise exceptions.PermissionDenied(gettext("只有出具证书的机构人员可以撤销其证书"))
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -270,9 +275,9 @@ class CertificateImport(APIView):
         xml = _uploaded(request)
         device = get_object_or_404(Instrument.objects.select_related("standard"), code=request.data.get("device", ""))
         if device.standard_id is None:
-            return _bad_request(ValueError(f"device: {device.code} is not the device of a measurement standard"))
+            return _bad_request(ValueError("device: " + gettext("%(code)s 不是计量标准的标准器") % {"code": device.code}))
         if not _may_act_for(request, device.standard.holder_id):
-            raise exceptions.PermissionDenied("only the standard holder's staff may import its calibrations")
+            raise exceptions.PermissionDenied(gettext("只有计量标准持有单位的人员可以导入其校准记录"))
         performer = None
         if request.data.get("performer"):
             performer = get_object_or_404(Organisation, pk=request.data["performer"])

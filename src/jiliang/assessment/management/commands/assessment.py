@@ -11,12 +11,10 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
 
 from jiliang.assessment import certificate as signing
 from jiliang.assessment import rules, services
 from jiliang.assessment.models import Application, Assessor, ChangeFiling, Finding, StandardCertificate
-from jiliang.messages import cli_language, django_language
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
@@ -111,12 +109,8 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"--as: no user {username!r}")
             actor = actor_for(user)
-        # The operator's locale (JILIANG_LANG, LANG …), as for every CLI refusal: a refusal's
-        # reason is worded when it is raised, so the language is active throughout.
-        language = django_language(cli_language())
-        try:
-            with translation.override(language):
-                out = getattr(self, "do_" + step.replace("-", "_"))(actor, **options)
+        try:  # in the operator's language: jiliang.cli makes it the active one
+            out = getattr(self, "do_" + step.replace("-", "_"))(actor, **options)
         except Refused as exc:
             raise CommandError(str(exc)) from None
         except (
@@ -127,8 +121,7 @@ class Command(BaseCommand):
         ) as exc:
             raise CommandError(f"not found: {exc}") from None
         if out is not None:
-            with translation.override(language):
-                self.stdout.write(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False, indent=2, default=str))
+            self.stdout.write(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False, indent=2, default=str))
 
     def _app(self, actor, number) -> Application:
         rows = Application.objects.all()
