@@ -9,8 +9,8 @@ import pytest
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
 def pytest_collection_modifyitems(items):
     """The browser tests (those on the live server of tests/web/conftest.py) carry the
-    `browser` mark, so scripts/test can run them beside the tests without a database, apart
-    from the database passes: they spend most of their time waiting on the server and Chromium."""
+    `browser` mark, so scripts/test can run them in a pass of their own beside the two
+    database passes: they spend most of their time waiting on the server and Chromium."""
     for item in items:
         if "site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)

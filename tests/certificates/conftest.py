@@ -69,7 +69,7 @@ def _pick() -> Province:
     raise AssertionError("the demo province has no verification whose standard's device was calibrated")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")  # one province for the package: each test runs in a savepoint inside it
 def province(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         with transaction.atomic():
