@@ -274,8 +274,10 @@ def test_reexamination_on_commitment_where_the_authority_enables_it(w):
     assert any("告知承诺事后核查" in title for title in titles) and any("撤销" in title for title in titles)
 
 
-def test_a_commitment_kept_closes_the_check(w):
-    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)
+def approved_on_commitment(w) -> tuple[reg.MeasurementStandard, Application]:
+    """The city standard in its last months, re-examined on a commitment (its authority
+    enables them) and approved on documents: the file a check afterwards starts from."""
+    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)  # a copy: the module's world stays as built
     std.valid_until = w.today + 60 * DAY
     std.save(update_fields=["valid_until"])
     holds = rules.assessing_authority(std.holder, std.tier, std.level, std.rank)
@@ -286,6 +288,11 @@ def test_a_commitment_kept_closes_the_check(w):
     services.submit(None, app)
     services.accept(None, app)
     services.approve(authority(w), app, "告知承诺")
+    return std, app
+
+
+def test_a_commitment_kept_closes_the_check(w):
+    std, app = approved_on_commitment(w)
     services.post_check(authority(w), app, conforming=True, note="现场核查符合")
     app.refresh_from_db()
     std.refresh_from_db()

@@ -19,7 +19,7 @@ from jiliang.assessment import demo, rules, services
 from jiliang.assessment.models import Application, Assessor, ChangeFiling, StandardCertificate
 from jiliang.registry import models as reg
 
-from .conftest import DAY, NEW_DOCS, REPORT, signed_in
+from .conftest import NEW_DOCS, REPORT, signed_in
 from .test_lifecycle import judge_everything, new_file
 
 pytestmark = pytest.mark.django_db
@@ -196,21 +196,9 @@ def test_the_cli_as_a_user_asks_the_policy(w, monkeypatch, capsys):
 
 
 def test_the_check_after_a_commitment_through_the_api_and_the_page(w):
-    from jiliang.assessment.models import AuthorityProfile
+    from .test_lifecycle import approved_on_commitment
 
-    from .test_lifecycle import authority, reexam
-
-    std = reg.MeasurementStandard.objects.get(pk=w.p.city_bp.pk)
-    std.valid_until = w.today + 60 * DAY
-    std.save(update_fields=["valid_until"])
-    holds = rules.assessing_authority(std.holder, std.tier, std.level, std.rank)
-    AuthorityProfile.objects.update_or_create(authority=holds, defaults={"commitment_enabled": True})
-    app = reexam(w, std, commitment=True)
-    app.equipment.set(w.devices)
-    app.specifications.set([w.spec])
-    services.submit(None, app)
-    services.accept(None, app)
-    services.approve(authority(w), app, "告知承诺")
+    std, app = approved_on_commitment(w)
     holder = signed_in(APIClient(), "pc-holder", role="institution_staff", organisation=std.holder)
     assert (
         holder.post(f"/api/assessment/applications/{app.pk}/post-check/", {"conforming": True}, format="json").status_code == 403

@@ -5,7 +5,6 @@ the forms shown are the policy's allowed actions."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiliang.policies import NATIONAL, PUBLIC, REGION_ADMIN, actor_for
 from jiliang.registry import models as reg
-from jiliang.registry.services import Refused
+from jiliang.registry.services import Refused, date_or_refused
 
 from . import certificate as signing
 from . import rules, services
@@ -260,13 +259,6 @@ def detail(request, pk):
     )
 
 
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise Refused([("date", _("日期格式应为 YYYY-MM-DD"))]) from None
-
-
 @login_first
 @require_POST
 def act(request, pk, action):
@@ -315,7 +307,7 @@ def act(request, pk, action):
                 app,
                 clause=post.get("clause", ""),
                 description=post.get("description", ""),
-                deadline=_date(post.get("deadline")),
+                deadline=date_or_refused(post.get("deadline")),
             )
         elif action == "conclude":
             services.conclude(actor, app)
@@ -430,7 +422,7 @@ def filings(request):
                 standard,
                 kind=request.POST.get("kind", ""),
                 description=request.POST.get("description", ""),
-                effective_on=_date(request.POST.get("effective_on")),
+                effective_on=date_or_refused(request.POST.get("effective_on")),
             )
         except Refused as exc:
             error = str(exc)

@@ -4,8 +4,6 @@ administration (extend, narrow, revoke) through the services."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
-from jiliang.registry.services import Refused
+from jiliang.registry.services import Refused, date_or_refused
 
 from . import services
 from .models import Authorisation
@@ -61,13 +59,6 @@ def authorisation_detail(request, pk):
     )
 
 
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise Refused([("date", _("日期格式应为 YYYY-MM-DD"))]) from None
-
-
 @require_POST
 def act(request, pk, action):
     actor = actor_for(request.user)
@@ -77,16 +68,16 @@ def act(request, pk, action):
     reason = request.POST.get("reason", "")
     try:
         if action == "extend":
-            until = _date(request.POST.get("valid_until"))
+            until = date_or_refused(request.POST.get("valid_until"))
             if until is None:
                 raise Refused([("valid_until", _("请填写新的有效期至"))])
             services.extend(actor, auth, until, reason)
         elif action == "revoke":
-            services.revoke(actor, auth, reason, on=_date(request.POST.get("on")))
+            services.revoke(actor, auth, reason, on=date_or_refused(request.POST.get("on")))
         elif action == "narrow":
             items = list(reg.CatalogItem.objects.filter(pk__in=request.POST.getlist("items")))
             regions = list(reg.Region.objects.filter(pk__in=request.POST.getlist("regions")))
-            services.narrow(actor, auth, items=items, regions=regions, on=_date(request.POST.get("on")), reason=reason)
+            services.narrow(actor, auth, items=items, regions=regions, on=date_or_refused(request.POST.get("on")), reason=reason)
         else:
             raise PermissionDenied("this act has no page form: use the API")
     except Refused as exc:

@@ -71,6 +71,15 @@ class Refused(Exception):
         return "; ".join(f"{name}: {reason}" for name, reason in self.reasons)
 
 
+def date_or_refused(raw: str | None, field: str = "date") -> dt.date | None:
+    """A date typed into a page's form (ISO), None when left empty; anything else is a
+    refusal naming the field, as the services' own refusals are."""
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise Refused([(field, gettext("日期格式应为 YYYY-MM-DD"))]) from None
+
+
 # -- standards ---------------------------------------------------------------------------
 
 
