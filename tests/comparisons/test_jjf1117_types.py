@@ -42,7 +42,7 @@ def test_domestic_types_are_the_jjf1117_ones(world):
 def test_an_international_type_is_refused_for_a_comparison_organised_here(world, kind):
     response = _create(world, kind, f"ZJ-{kind}")
     assert response.status_code == 400
-    assert "JJF 1117-2010 §3" in response.content.decode()
+    assert "JJF 1117-2010 第3章" in response.content.decode()
     assert not Comparison.objects.filter(code=f"ZJ-{kind}").exists()
 
 

@@ -29,7 +29,7 @@ def test_workflow_through_the_pages(world):
     )
     assert Submission.objects.get(participant__label="LAB-B").content.value == value
     bad = b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": "1000", "u": "-1"}, follow=True)
-    assert "u: must be a positive finite number" in bad.content.decode()
+    assert "u: 须为有限正数" in bad.content.decode()
     assert Submission.objects.get(participant__label="LAB-B").revision == 1
 
     a = world.client("staff_a")

@@ -11,6 +11,9 @@ Reading (the seal on submitted values) is ``visibility``; this module is about a
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
+from jiliang.messages import enumeration
 from jiliang.policies import Actor, Policy, as_actor
 
 from .errors import WorkflowError
@@ -84,8 +87,12 @@ def policy_for(model_or_obj) -> Policy:
 def require_state(comparison: Comparison, action: str) -> None:
     """Refuse a step the comparison's state does not allow (the table above)."""
     if not POLICY.in_state_for(action, comparison):
-        names = ", ".join(TRANSITIONS[action][0])
-        raise WorkflowError("status", f"the comparison is {comparison.status}; this step needs it to be {names}")
+        names = enumeration(Comparison.Status(s).label for s in TRANSITIONS[action][0])
+        raise WorkflowError(
+            "status",
+            gettext("比对的状态为“%(status)s”，此步骤要求状态为 %(needed)s")
+            % {"status": comparison.get_status_display(), "needed": names},
+        )
 
 
 def allowed_actions(user_or_actor, comparison: Comparison) -> list[str]:

@@ -20,11 +20,13 @@ import math
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.audit.services import record as audit_record
 from jiliang.core.comparison import ESTIMATORS, ComparisonInputError, compute_document
 from jiliang.core.comparison.plots import comparison_figure
 from jiliang.core.comparison.scores import QUESTIONABLE, UNSATISFACTORY
+from jiliang.messages import enumeration, reason
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
 from . import sealing
@@ -50,17 +52,17 @@ def _locked(comparison: Comparison) -> Comparison:
 
 def _require_pilot(user, comparison: Comparison) -> None:
     if comparison.pilot_id not in actor_organisations(user):
-        raise NotAllowed("only the pilot institution's staff may do this")
+        raise NotAllowed(gettext("只有主导实验室的人员可以进行此操作"))
 
 
 def _require_administrator(user, comparison: Comparison) -> None:
     if not administers_region(user, comparison.administrator_region):
-        raise NotAllowed("only the administrator of the organising region may do this")
+        raise NotAllowed(gettext("只有组织比对地区的计量行政部门可以进行此操作"))
 
 
 def _require_organiser(user, comparison: Comparison) -> None:
     if comparison.pilot_id not in actor_organisations(user) and not administers_region(user, comparison.administrator_region):
-        raise NotAllowed("only the pilot or the administrator may do this")
+        raise NotAllowed(gettext("只有主导实验室或组织比对的计量行政部门可以进行此操作"))
 
 
 def _transition(user, comparison: Comparison, new_status: str, **fields) -> Comparison:
@@ -98,9 +100,9 @@ SCHEDULE_FIELDS = ("registration_deadline", "circulation_start", "circulation_en
 def _check_schedule(values: dict) -> None:
     start, end = values.get("circulation_start"), values.get("circulation_end")
     if start and end and end < start:
-        raise WorkflowError("circulation_end", "must not be before circulation_start")
+        raise WorkflowError("circulation_end", gettext("传递结束日期不能早于传递开始日期"))
     if values.get("submission_deadline") is None:
-        raise WorkflowError("submission_deadline", "is required")
+        raise WorkflowError("submission_deadline", gettext("须填写结果提交截止时间"))
 
 
 @transaction.atomic
@@ -120,19 +122,21 @@ def create_comparison(
 ) -> Comparison:
     """A new comparison in draft, by the administrator of the region or the pilot's staff."""
     if pilot.pk not in actor_organisations(user) and not administers_region(user, administrator_region):
-        raise NotAllowed("a comparison is created by its pilot or by the administrator of the organising region")
+        raise NotAllowed(gettext("比对由主导实验室或组织比对地区的计量行政部门发起"))
     if kind in Comparison.INTERNATIONAL_KINDS:
         raise WorkflowError(
             "kind",
-            "JJF 1117-2010 §3: a comparison organised in China is a national, regional (大区) or local comparison; "
-            "CIPM/RMO key and supplementary comparisons are recorded from imported KCDB results",
+            gettext(
+                "JJF 1117-2010 第3章：在国内组织的比对是国家、大区或地方计量比对；"
+                "CIPM/RMO 关键比对和补充比对只能从导入的 KCDB 结果登记"
+            ),
         )
     if kind not in Comparison.DOMESTIC_KINDS:
-        raise WorkflowError("kind", f"must be one of {', '.join(Comparison.DOMESTIC_KINDS)}")
+        raise WorkflowError("kind", gettext("须为 %(options)s 之一") % {"options": enumeration(Comparison.DOMESTIC_KINDS)})
     if not code.strip():
-        raise WorkflowError("code", "is required")
+        raise WorkflowError("code", gettext("须填写比对编号"))
     if Comparison.objects.filter(code=code).exists():
-        raise WorkflowError("code", f"a comparison {code!r} exists already")
+        raise WorkflowError("code", gettext("比对编号 %(code)s 已存在") % {"code": code})
     values = dict(
         registration_deadline=registration_deadline,
         circulation_start=circulation_start,
@@ -161,7 +165,7 @@ def update_schedule(user, comparison: Comparison, **changes) -> Comparison:
     require_state(comparison, "schedule")
     unknown = set(changes) - set(SCHEDULE_FIELDS)
     if unknown:
-        raise WorkflowError(sorted(unknown)[0], "is not a schedule field")
+        raise WorkflowError(sorted(unknown)[0], gettext("不是比对日程的字段"))
     old = {k: _jsonable(getattr(comparison, k)) for k in changes}
     values = {k: getattr(comparison, k) for k in SCHEDULE_FIELDS} | changes
     _check_schedule(values)
@@ -178,7 +182,7 @@ def set_protocol(user, comparison: Comparison, upload) -> Comparison:
     _require_organiser(user, comparison)
     require_state(comparison, "protocol")
     if upload is None or not getattr(upload, "size", 0):
-        raise WorkflowError("protocol", "an empty file")
+        raise WorkflowError("protocol", gettext("文件为空"))
     comparison.protocol.save(upload.name, upload, save=False)
     comparison.protocol_name = upload.name[:200]
     comparison.save()
@@ -194,11 +198,11 @@ def add_measurand(
     _require_organiser(user, comparison)
     require_state(comparison, "measurand")
     if not name.strip():
-        raise WorkflowError("name", "is required")
+        raise WorkflowError("name", gettext("须填写被测量名称"))
     if comparison.measurands.filter(name=name).exists():
-        raise WorkflowError("name", f"the comparison has a measurand {name!r} already")
+        raise WorkflowError("name", gettext("本比对已有被测量 %(name)s") % {"name": name})
     if nominal_value is not None and not math.isfinite(nominal_value):
-        raise WorkflowError("nominal_value", "must be a finite number")
+        raise WorkflowError("nominal_value", gettext("须为有限数值"))
     measurand = Measurand.objects.create(
         comparison=comparison, name=name, quantity=quantity, unit=unit or quantity.unit, nominal_value=nominal_value
     )
@@ -221,13 +225,15 @@ def add_participant(
     require_state(comparison, "participant")
     if standard is not None and standard.holder_id != institution.pk:
         raise WorkflowError(
-            "standard", f"standard {standard.pk} is held by organisation {standard.holder_id}, not by {institution.pk}"
+            "standard",
+            gettext("计量标准 %(standard)s 的持有单位是 %(holder)s，不是 %(institution)s")
+            % {"standard": standard, "holder": standard.holder, "institution": institution.name},
         )
     if comparison.participants.filter(institution=institution).exists():
-        raise WorkflowError("institution", f"{institution.name} takes part already")
+        raise WorkflowError("institution", gettext("%(institution)s 已是参加单位") % {"institution": institution.name})
     label = (label or institution.name).strip()[:60]
     if comparison.participants.filter(label=label).exists():
-        raise WorkflowError("label", f"the label {label!r} is taken")
+        raise WorkflowError("label", gettext("代号 %(label)s 已被使用") % {"label": label})
     participant = Participant.objects.create(
         comparison=comparison, institution=institution, standard=standard, label=label, in_reference=in_reference
     )
@@ -257,11 +263,11 @@ def record_movement(
         _require_organiser(user, comparison)
     require_state(comparison, "movement")
     if holder.pk != comparison.pilot_id and not comparison.participants.filter(institution=holder).exists():
-        raise WorkflowError("holder", f"{holder.name} is neither the pilot nor a participant")
+        raise WorkflowError("holder", gettext("%(holder)s 既不是主导实验室，也不是参加单位") % {"holder": holder.name})
     if sent_on is not None and sent_on < received_on:
-        raise WorkflowError("sent_on", "must not be before received_on")
+        raise WorkflowError("sent_on", gettext("发出日期不能早于接收日期"))
     if not condition_on_arrival.strip():
-        raise WorkflowError("condition_on_arrival", "is required")
+        raise WorkflowError("condition_on_arrival", gettext("须填写到达时的状态"))
     movement = ArtefactMovement.objects.create(
         comparison=comparison,
         holder=holder,
@@ -285,11 +291,11 @@ def open_submissions(user, comparison: Comparison) -> Comparison:
     _require_pilot(user, comparison)
     require_state(comparison, "open")
     if not comparison.measurands.exists():
-        raise WorkflowError("measurands", "a comparison needs at least one measurand")
+        raise WorkflowError("measurands", gettext("比对至少需要一个被测量"))
     if comparison.participants.count() < 2:
-        raise WorkflowError("participants", "a comparison needs at least two participants")
+        raise WorkflowError("participants", gettext("比对至少需要两个参加单位"))
     if comparison.submission_deadline <= timezone.now():
-        raise WorkflowError("submission_deadline", "is already past")
+        raise WorkflowError("submission_deadline", gettext("结果提交截止时间已过"))
     return _transition(user, comparison, S.OPEN)
 
 
@@ -297,28 +303,28 @@ def _check_budget(budget) -> list:
     if budget in (None, ""):
         return []
     if not isinstance(budget, list) or len(budget) > MAX_BUDGET_COMPONENTS:
-        raise WorkflowError("budget", f"must be a list of at most {MAX_BUDGET_COMPONENTS} components")
+        raise WorkflowError("budget", gettext("须为不超过 %(limit)s 个分量的列表") % {"limit": MAX_BUDGET_COMPONENTS})
     for i, component in enumerate(budget):
         if not isinstance(component, dict) or not str(component.get("name", "")).strip():
-            raise WorkflowError("budget", f"component {i + 1} must be an object with a name")
+            raise WorkflowError("budget", gettext("第 %(n)s 个分量须为带名称（name）的对象") % {"n": i + 1})
     try:
         json.dumps(budget, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise WorkflowError("budget", f"must be plain JSON without NaN or infinity ({exc})") from None
+        raise WorkflowError("budget", gettext("须为不含 NaN 或无穷大的 JSON（%(detail)s）") % {"detail": exc}) from None
     return budget
 
 
 def _positive(value, field: str, *, required: bool) -> float | None:
     if value is None:
         if required:
-            raise WorkflowError(field, "is required")
+            raise WorkflowError(field, gettext("必填"))
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise WorkflowError(field, f"must be a number, got {value!r}") from None
+        raise WorkflowError(field, gettext("必须是数字（输入值 %(got)s）") % {"got": repr(value)}) from None
     if not (math.isfinite(number) and number > 0):
-        raise WorkflowError(field, f"must be a positive finite number, got {value!r}")
+        raise WorkflowError(field, gettext("须为有限正数（输入值 %(got)s）") % {"got": repr(value)})
     return number
 
 
@@ -339,21 +345,23 @@ def submit(
     comparison = _locked(comparison)
     participant = comparison.participants.filter(institution_id__in=actor_organisations(user)).first()
     if participant is None:
-        raise NotAllowed("only a participant's staff may submit results")
+        raise NotAllowed(gettext("只有参加单位的人员可以提交结果"))
     require_state(comparison, "submit")
     now = now or timezone.now()
     if now > comparison.submission_deadline:
         raise WorkflowError(
-            "submission_deadline", f"passed at {comparison.submission_deadline.isoformat()}; results are no longer accepted"
+            "submission_deadline",
+            gettext("结果提交截止时间 %(deadline)s 已过，不再接收结果")
+            % {"deadline": comparison.submission_deadline.isoformat()},
         )
     if measurand.comparison_id != comparison.pk:
-        raise WorkflowError("measurand", "is not a measurand of this comparison")
+        raise WorkflowError("measurand", gettext("不是本比对的被测量"))
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise WorkflowError("value", f"must be a number, got {value!r}") from None
+        raise WorkflowError("value", gettext("必须是数字（输入值 %(got)s）") % {"got": repr(value)}) from None
     if not math.isfinite(value):
-        raise WorkflowError("value", "must be a finite number")
+        raise WorkflowError("value", gettext("须为有限数值"))
     u = _positive(u, "u", required=True)
     dof = _positive(dof, "dof", required=False)
     budget = _check_budget(budget)
@@ -499,7 +507,7 @@ def compute(user, comparison: Comparison, *, estimator: str, sigma_pt: float | N
     _require_pilot(user, comparison)
     require_state(comparison, "compute")
     if estimator not in ESTIMATORS:
-        raise WorkflowError("estimator", f"must be one of {', '.join(ESTIMATORS)}")
+        raise WorkflowError("estimator", gettext("须为 %(options)s 之一") % {"options": enumeration(ESTIMATORS)})
     if sigma_pt is not None:
         sigma_pt = _positive(sigma_pt, "sigma_pt", required=False)
     measurands = list(comparison.measurands.order_by("id"))
@@ -508,11 +516,11 @@ def compute(user, comparison: Comparison, *, estimator: str, sigma_pt: float | N
     for measurand in measurands:
         rows = measurand_rows(measurand)
         if not rows:
-            raise WorkflowError("measurand", f"{measurand.name!r} has no submissions")
+            raise WorkflowError("measurand", gettext("被测量 %(name)s 没有提交的结果") % {"name": measurand.name})
         try:
             document = compute_document(rows, estimator, sigma_pt)
         except ComparisonInputError as exc:
-            raise WorkflowError(f"{measurand.name}.{exc.field}", str(exc)) from exc
+            raise WorkflowError(f"{measurand.name}.{exc.field}", reason(exc), code=exc.code, **exc.params) from exc
         computed.append((measurand, rows, document))
     # Results of an earlier computation are replaced, with the follow-ups nobody has started on.
     for stale in comparison.follow_ups.filter(status=FollowUpAction.Status.OPEN):
@@ -614,7 +622,7 @@ def write_report(
     elif stage == Report.Stage.DRAFT_B:
         require_state(comparison, "draft_b")
     else:
-        raise WorkflowError("stage", f"must be one of {', '.join(Report.Stage.values)}")
+        raise WorkflowError("stage", gettext("须为 %(options)s 之一") % {"options": enumeration(Report.Stage.values)})
     html = render_report(comparison, stage, introduction, discussion, conclusions)
     report, created = Report.objects.update_or_create(
         comparison=comparison,
@@ -658,13 +666,15 @@ def update_follow_up(
     action = FollowUpAction.objects.select_for_update(of=("self",)).select_related("institution__region").get(pk=action.pk)
     is_admin = administers_region(user, action.institution.region)
     if action.institution_id not in actor_organisations(user) and not is_admin:
-        raise NotAllowed("only the institution or its region's administrator may update this follow-up")
+        raise NotAllowed(gettext("只有该单位或其所在地区的计量行政部门可以更新此后续措施"))
     if due_on is not None and not is_admin:
-        raise NotAllowed("only the administrator changes the due date")
+        raise NotAllowed(gettext("只有计量行政部门可以更改完成期限"))
     old = {"status": action.status, "due_on": action.due_on.isoformat()}
     if status is not None:
         if status not in FollowUpAction.Status.values:
-            raise WorkflowError("status", f"must be one of {', '.join(FollowUpAction.Status.values)}")
+            raise WorkflowError(
+                "status", gettext("须为 %(options)s 之一") % {"options": enumeration(FollowUpAction.Status.values)}
+            )
         action.status = status
         action.closed_at = timezone.now() if status == FollowUpAction.Status.CLOSED else None
     if notes is not None:

@@ -343,6 +343,6 @@ def follow_ups(request):
     viewer = Viewer.of(request.user)
     # Follow-ups concern institutions and the administrations over them: nobody else has any.
     if not may_follow_up(request.user):
-        raise PermissionDenied("follow-up actions are for institution staff, administrators and auditors")
+        raise PermissionDenied(_("后续措施只对有关单位的人员、计量行政部门和审计人员开放"))
     rows = visibility.follow_ups(viewer).select_related("comparison", "institution", "measurand", "standard")[:1000]
     return render(request, "comparisons/follow_ups.html", {"rows": rows})

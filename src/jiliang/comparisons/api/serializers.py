@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from jiliang.core.comparison import ESTIMATORS
@@ -137,9 +138,9 @@ class BudgetField(serializers.JSONField):
             try:
                 data = json.loads(data)
             except ValueError:
-                raise serializers.ValidationError("must be a JSON list of components") from None
+                raise serializers.ValidationError(gettext("须为不确定度分量的 JSON 列表")) from None
         if not isinstance(data, list):
-            raise serializers.ValidationError("must be a JSON list of components")
+            raise serializers.ValidationError(gettext("须为不确定度分量的 JSON 列表"))
         return data
 
 

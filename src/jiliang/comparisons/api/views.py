@@ -12,6 +12,7 @@ import io
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -106,7 +107,7 @@ class Protocol(Base):
     def get(self, request, pk):
         comparison = self.comparison()
         if not comparison.protocol:
-            raise exceptions.NotFound("no protocol document")
+            raise exceptions.NotFound(gettext("没有比对方案文件"))
         return FileResponse(comparison.protocol.open("rb"), as_attachment=True, filename=comparison.protocol_name or "protocol")
 
     @extend_schema(responses={200: s.ComparisonDetailSerializer})
@@ -201,7 +202,7 @@ class Submissions(Base):
         data = self.valid(s.SubmissionInputSerializer)
         measurand = comparison.measurands.filter(pk=data.pop("measurand")).first()
         if measurand is None:
-            raise exceptions.ValidationError({"measurand": ["is not a measurand of this comparison"]})
+            raise exceptions.ValidationError({"measurand": [gettext("不是本比对的被测量")]})
         submission = services.submit(request.user, comparison, measurand=measurand, **data)
         return Response(s.SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
 
@@ -221,7 +222,7 @@ class BudgetFile(SubmissionDetail):
     def get(self, request, pk, sid):
         submission = self.submission()
         if not submission.budget_file:
-            raise exceptions.NotFound("no budget file")
+            raise exceptions.NotFound(gettext("没有不确定度评定文件"))
         return FileResponse(
             submission.budget_file.open("rb"), as_attachment=True, filename=submission.content.budget_file_name or "budget"
         )
@@ -285,7 +286,7 @@ class Results(Base):
     def visible_comparison(self):
         comparison = self.comparison()
         if not visibility.sees_results(self.viewer, comparison):
-            raise exceptions.NotFound("no results available")
+            raise exceptions.NotFound(gettext("没有可查看的结果"))
         return comparison
 
     @extend_schema(operation_id="comparisons_results_list", responses={200: s.MeasurandResultSerializer(many=True)})
@@ -298,7 +299,7 @@ class Plot(Results):
     def get(self, request, pk, mid):
         measurand = get_object_or_404(self.visible_comparison().measurands, pk=mid)
         if not measurand.plot_svg:
-            raise exceptions.NotFound("not computed")
+            raise exceptions.NotFound(gettext("尚未计算"))
         return HttpResponse(measurand.plot_svg, content_type="image/svg+xml")
 
 
@@ -320,7 +321,7 @@ class ReportDetail(Base):
     @extend_schema(request=s.ReportInputSerializer, responses={200: s.ReportSerializer})
     def put(self, request, pk, stage):
         if stage not in Report.Stage.values:
-            raise exceptions.NotFound("no such report stage")
+            raise exceptions.NotFound(gettext("没有这一报告阶段"))
         report = services.write_report(request.user, self.comparison(), stage=stage, **self.valid(s.ReportInputSerializer))
         return Response(s.ReportSerializer(report).data)
 

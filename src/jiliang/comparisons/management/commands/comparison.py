@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 from rich.console import Console
 from rich.table import Table
 
@@ -61,7 +62,9 @@ def run_compute(options) -> int:
     if options["plot"]:
         plot_format = Path(options["plot"]).suffix.lower().lstrip(".")
         if plot_format not in ("png", "svg"):
-            raise ComparisonInputError("plot", f"output must end in .png or .svg, got {options['plot']!r}")
+            raise ComparisonInputError(
+                "plot", gettext("输出文件须以 .png 或 .svg 结尾（输入值 %(got)s）") % {"got": repr(options["plot"])}
+            )
     text, fmt = _read(options["file"])
     with reading(options["file"]):
         results = results_from_rows(parse_rows(text, fmt), require_u=options["estimator"] not in WITHOUT_U)
