@@ -25,7 +25,7 @@ def test_a_sample_smaller_than_the_plan_is_refused(world):
         services.judge_inspection(world.inspector_user, inspection)
     inspection.refresh_from_db()
     assert inspection.status == "measured" and inspection.passed is None
-    with pytest.raises(services.InspectionError, match=r"81 units, more than the plan"):
+    with pytest.raises(services.InspectionError, match=r"样本将有 81 个单位，超过批量 1000 的抽样方案"):
         services.add_measurements(world.inspector_user, inspection, values=[500.0, 501.0])
     assert inspection.units.count() == 79
     inspection = services.add_measurements(world.inspector_user, inspection, values=sample(80, 503.0, 2.0, seed=3), replace=True)

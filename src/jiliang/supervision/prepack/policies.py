@@ -6,6 +6,8 @@ states (``require_state``); pages show a step only when ``allowed_actions`` hold
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from jiliang.policies import Actor, Policy, as_actor
 
 from . import permissions
@@ -21,10 +23,10 @@ TRANSITIONS = {
     "publish": ((S.APPROVED,), S.PUBLISHED),
 }
 STEP_WORDS = {
-    "measure": "measurements are closed once the inspection is {status}",
-    "judge": "only a measured inspection can be judged; this one is {status}",
-    "approve": "only a judged inspection can be approved; this one is {status}",
-    "publish": "only an approved inspection can be published; this one is {status}",
+    "measure": gettext_lazy("检验的状态为“%(status)s”，不能再录入测量数据"),
+    "judge": gettext_lazy("只有已录入的检验可以判定；此次检验的状态为“%(status)s”"),
+    "approve": gettext_lazy("只有已判定的检验可以批准；此次检验的状态为“%(status)s”"),
+    "publish": gettext_lazy("只有已批准的检验可以公布；此次检验的状态为“%(status)s”"),
 }
 
 
@@ -59,4 +61,4 @@ def allowed_actions(who, inspection: Inspection) -> list[str]:
 def require_state(inspection: Inspection, action: str, error) -> None:
     """Raise ``error("status", …)`` when the inspection's state does not allow the step."""
     if not POLICY.in_state_for(action, inspection):
-        raise error("status", STEP_WORDS[action].format(status=inspection.status))
+        raise error("status", str(STEP_WORDS[action]) % {"status": inspection.get_status_display()})

@@ -21,11 +21,13 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiliang.audit.services import record as audit_record
 from jiliang.core import prepack as core
 from jiliang.core.errors import InputError
 from jiliang.core.identifiers import IdentifierError, region_level, validate_credit_code
+from jiliang.messages import enumeration
 from jiliang.registry.models import Instrument, Organisation, Person, Region
 from jiliang.traceability.services import item_chain
 
@@ -63,9 +65,9 @@ def _audit(action: str, obj, user, new: dict, reason: str | None = None) -> None
     audit_record(action, obj, **kwargs)
 
 
-def _require(field: str, value, what: str = "is required"):
+def _require(field: str, value, what: str | None = None):
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InspectionError(field, what)
+        raise InspectionError(field, what or gettext("必填"))
     return value.strip() if isinstance(value, str) else value
 
 
@@ -76,19 +78,22 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
     """The registry organisation with this credit code, or a new enterprise registered with
     the given name and region (by default the region in characters 3–8 of the code)."""
     if not isinstance(party, dict):
-        raise InspectionError(field, "give the organisation as {credit_code, name, region_code}")
+        raise InspectionError(field, gettext("须给出单位的统一社会信用代码、名称和地区代码（credit_code、name、region_code）"))
     raw = _require(f"{field}.credit_code", party.get("credit_code"))
     try:
         code = validate_credit_code(str(raw))
     except IdentifierError as exc:
-        raise InspectionError(f"{field}.credit_code", f"{raw!r} is not a valid GB 32100 credit code: {exc}") from None
+        raise InspectionError(
+            f"{field}.credit_code",
+            gettext("%(code)s 不是有效的统一社会信用代码（GB 32100）：%(reason)s") % {"code": repr(raw), "reason": exc.reason},
+        ) from None
     existing = Organisation.objects.select_related("region").filter(credit_code=code).first()
     if existing is not None:
         return existing
     name = _require(
         f"{field}.name",
         party.get("name"),
-        f"no organisation with credit code {code} in the registry: give its name to register it",
+        gettext("登记中没有统一社会信用代码为 %(code)s 的单位：请填写其名称以登记") % {"code": code},
     )
     region_code = str(party.get("region_code") or code[2:8]).strip()
     try:
@@ -97,7 +102,7 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
         raise InspectionError(f"{field}.region_code", str(exc)) from None
     region = Region.objects.filter(code=region_code).first()
     if region is None:
-        raise InspectionError(f"{field}.region_code", f"no region with code {region_code} in the registry")
+        raise InspectionError(f"{field}.region_code", gettext("登记中没有代码为 %(code)s 的地区") % {"code": region_code})
     org = Organisation(
         name=name[:200],
         credit_code=code,
@@ -126,11 +131,11 @@ def region_administration(region: Region) -> Organisation | None:
 def _scale_checks(scale_ids: Sequence[int], date: dt.date) -> list[tuple[Instrument, dict]]:
     ids = _ids(scale_ids, "scales")
     if not ids:
-        raise InspectionError("scales", "name at least one measuring instrument (scale) used")
+        raise InspectionError("scales", gettext("须至少填写一台所用的计量器具（秤）"))
     instruments = Instrument.objects.in_bulk(ids)
     missing = [i for i in ids if i not in instruments]
     if missing:
-        raise InspectionError("scales", f"no instrument with id {missing[0]} in the registry")
+        raise InspectionError("scales", gettext("登记中没有 id 为 %(id)s 的计量器具") % {"id": missing[0]})
     checks, refused = [], {}
     for pk in ids:
         chain = item_chain(instruments[pk], date)
@@ -139,10 +144,12 @@ def _scale_checks(scale_ids: Sequence[int], date: dt.date) -> list[tuple[Instrum
             refused[instruments[pk].code] = [r for r in chain["reasons"] if not r["warning"]]
     if refused:
         text = "; ".join(
-            f"{code}: " + (", ".join(f"{r['label']} ({r['code']})" for r in reasons) or "not traceable")
+            f"{code}: " + (enumeration(f"{r['label']} ({r['code']})" for r in reasons) or gettext("不可溯源"))
             for code, reasons in refused.items()
         )
-        raise InspectionError("scales", f"not traceable on {date.isoformat()}: {text}", details=refused)
+        raise InspectionError(
+            "scales", gettext("%(date)s 不可溯源：%(reasons)s") % {"date": date.isoformat(), "reasons": text}, details=refused
+        )
     return checks
 
 
@@ -150,15 +157,15 @@ def _ids(values, field: str) -> list[int]:
     if values is None:
         return []
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise InspectionError(field, "must be a list of ids")
+        raise InspectionError(field, gettext("须为 id 列表"))
     out = []
     for value in values:
         try:
             pk = int(value)
         except (TypeError, ValueError):
-            raise InspectionError(field, f"{value!r} is not an id") from None
+            raise InspectionError(field, gettext("%(value)s 不是 id") % {"value": repr(value)}) from None
         if not 1 <= pk <= MAX_ID:
-            raise InspectionError(field, f"{value!r} is not an id")
+            raise InspectionError(field, gettext("%(value)s 不是 id") % {"value": repr(value)})
         if pk not in out:
             out.append(pk)
     return out
@@ -170,7 +177,7 @@ def _as_date(value, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InspectionError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise InspectionError(field, gettext("不是日期（YYYY-MM-DD）：%(got)s") % {"got": repr(value)}) from None
 
 
 @transaction.atomic
@@ -199,37 +206,45 @@ def create_inspection(
     tolerance = core.tolerable_shortfall(nominal, unit, edition)  # checks nominal, unit and the table's range
     core.sampling_plan(batch_size, edition)
     if int(batch_size) > MAX_BATCH:
-        raise InspectionError("batch_size", f"must be at most {MAX_BATCH}, got {batch_size}")
+        raise InspectionError(
+            "batch_size", gettext("不能超过 %(limit)s（输入值 %(got)s）") % {"limit": MAX_BATCH, "got": batch_size}
+        )
     try:
         nominal_decimal = Decimal(str(nominal))
     except InvalidOperation:  # pragma: no cover - the core refused it already
-        raise InspectionError("nominal", f"must be a number, got {nominal!r}") from None
+        raise InspectionError("nominal", gettext("必须是数字（输入值 %(got)s）") % {"got": repr(nominal)}) from None
     if sampled_at not in Inspection.Place.values:
-        raise InspectionError("sampled_at", f"must be one of {', '.join(Inspection.Place.values)}, got {sampled_at!r}")
+        raise InspectionError(
+            "sampled_at",
+            gettext("须为 %(options)s 之一（输入值 %(got)s）")
+            % {"options": enumeration(Inspection.Place.values), "got": repr(sampled_at)},
+        )
     date = _as_date(sampling_date, "sampling_date")
     if date > timezone.localdate():
-        raise InspectionError("sampling_date", f"{date.isoformat()} is in the future")
+        raise InspectionError("sampling_date", gettext("%(date)s 晚于今天") % {"date": date.isoformat()})
 
     producer_org = pick_organisation(producer, "producer")
     if not permissions.may_inspect(user, producer_org.region.code):
-        raise NotAllowed(f"you may not inspect products of producers in region {producer_org.region.code}")
+        raise NotAllowed(gettext("您不能抽查地区 %(region)s 生产者的商品") % {"region": producer_org.region.code})
     retailer_org = None
     if sampled_at == Inspection.Place.RETAILER:
         if not retailer:
-            raise InspectionError("retailer", "a sample taken at a retailer names the retailer")
+            raise InspectionError("retailer", gettext("在销售者处抽样须写明销售者"))
         retailer_org = pick_organisation(retailer, "retailer")
     elif retailer:
-        raise InspectionError("retailer", "only a sample taken at a retailer names a retailer")
+        raise InspectionError("retailer", gettext("只有在销售者处抽样才写明销售者"))
 
     inspector_pks = _ids(inspector_ids, "inspectors")
     if len(inspector_pks) < MIN_INSPECTORS:
         raise InspectionError(
-            "inspectors", f"an inspection needs at least {MIN_INSPECTORS} different inspectors, got {len(inspector_pks)}"
+            "inspectors",
+            gettext("一次检验至少需要 %(minimum)s 名不同的检验人员，实际 %(got)s 名")
+            % {"minimum": MIN_INSPECTORS, "got": len(inspector_pks)},
         )
     people = Person.objects.in_bulk(inspector_pks)
     missing = [pk for pk in inspector_pks if pk not in people]
     if missing:
-        raise InspectionError("inspectors", f"no person with id {missing[0]} in the registry")
+        raise InspectionError("inspectors", gettext("登记中没有 id 为 %(id)s 的人员") % {"id": missing[0]})
     checks = _scale_checks(scale_ids, date)
 
     inspection = Inspection.objects.create(
@@ -282,18 +297,18 @@ def create_inspection(
 
 def _numbers(values, field: str) -> np.ndarray:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise InspectionError(field, "must be a list of numbers")
+        raise InspectionError(field, gettext("须为数字列表"))
     out = np.empty(len(values))
     for i, v in enumerate(values):
         if isinstance(v, bool):
-            raise InspectionError(f"{field}[{i}]", f"must be a number, got {v!r}")
+            raise InspectionError(f"{field}[{i}]", gettext("必须是数字（输入值 %(got)s）") % {"got": repr(v)})
         try:
             out[i] = float(v)
         except (TypeError, ValueError):
-            raise InspectionError(f"{field}[{i}]", f"must be a number, got {v!r}") from None
+            raise InspectionError(f"{field}[{i}]", gettext("必须是数字（输入值 %(got)s）") % {"got": repr(v)}) from None
     bad = np.flatnonzero(~np.isfinite(out) | (out < 0))
     if bad.size:
-        raise InspectionError(f"{field}[{bad[0]}]", f"must be a finite, non-negative number, got {values[bad[0]]!r}")
+        raise InspectionError(f"{field}[{bad[0]}]", gettext("须为有限的非负数（输入值 %(got)s）") % {"got": repr(values[bad[0]])})
     return out
 
 
@@ -311,23 +326,25 @@ def add_measurements(
     (``gross`` and/or ``tare_sample``, the average-tare method). ``replace`` starts over."""
     inspection = _locked(inspection)
     if not permissions.may_work_on(user, inspection):
-        raise NotAllowed("you may not enter measurements for this inspection")
+        raise NotAllowed(gettext("您不能为此次检验录入测量数据"))
     require_state(inspection, "measure", InspectionError)
     M = Inspection.Mode
     if values is not None:
         if gross is not None or tare is not None or tare_sample is not None:
-            raise InspectionError("values", "give net contents (values) or gross values, not both")
+            raise InspectionError("values", gettext("净含量（values）与毛重（gross）只能给出其一"))
         mode = M.NET
     elif gross is not None and tare is not None:
         if tare_sample is not None:
-            raise InspectionError("tare_sample", "individual tares (tare) and a tare sample (tare_sample) exclude each other")
+            raise InspectionError("tare_sample", gettext("逐个皮重（tare）与皮重样本（tare_sample）不能同时给出"))
         mode = M.INDIVIDUAL_TARE
     elif tare is not None:
-        raise InspectionError("gross", "individual tares need their gross values")
+        raise InspectionError("gross", gettext("逐个皮重须配有各自的毛重"))
     elif gross is not None or tare_sample is not None:
         mode = M.AVERAGE_TARE
     else:
-        raise InspectionError("values", "give net contents (values), gross and tare, or gross and tare_sample")
+        raise InspectionError(
+            "values", gettext("须给出净含量（values），或毛重与皮重（gross、tare），或毛重与皮重样本（gross、tare_sample）")
+        )
 
     if replace:
         inspection.units.all().delete()
@@ -336,8 +353,8 @@ def add_measurements(
     if inspection.mode and inspection.mode != mode:
         raise InspectionError(
             "mode",
-            f"this inspection was measured as {inspection.get_mode_display()} ({inspection.mode}); "
-            f"continue that way or replace the measurements",
+            gettext("此次检验已按“%(mode)s”（%(code)s）录入；请继续按此方式录入，或替换已录入的数据")
+            % {"mode": inspection.get_mode_display(), "code": inspection.mode},
         )
 
     if mode == M.NET:
@@ -347,10 +364,17 @@ def add_measurements(
     elif mode == M.INDIVIDUAL_TARE:
         g, t = _numbers(gross, "gross"), _numbers(tare, "tare")
         if g.size != t.size:
-            raise InspectionError("tare", f"individual tare needs one tare per gross value: {g.size} gross, {t.size} tare")
+            raise InspectionError(
+                "tare",
+                gettext("逐个皮重须每个毛重对应一个皮重：毛重 %(gross)s 个，皮重 %(tare)s 个")
+                % {"gross": g.size, "tare": t.size},
+            )
         short = np.flatnonzero(g < t)
         if short.size:
-            raise InspectionError(f"tare[{short[0]}]", f"tare {t[short[0]]:g} exceeds its gross value {g[short[0]]:g}")
+            raise InspectionError(
+                f"tare[{short[0]}]",
+                gettext("皮重 %(tare)s 超过其毛重 %(gross)s") % {"tare": f"{t[short[0]]:g}", "gross": f"{g[short[0]]:g}"},
+            )
         rows = [dict(gross=float(a), tare=float(b)) for a, b in zip(g, t)]
         field = "gross"
     else:
@@ -365,8 +389,8 @@ def add_measurements(
     if have + len(rows) > plan.n:
         raise InspectionError(
             field,
-            f"the sample would have {have + len(rows)} units, more than the plan for batch size "
-            f"{inspection.batch_size} asks (n = {plan.n})",
+            gettext("样本将有 %(count)s 个单位，超过批量 %(batch)s 的抽样方案规定的样本量（n = %(n)s）")
+            % {"count": have + len(rows), "batch": inspection.batch_size, "n": plan.n},
         )
     InspectionUnit.objects.bulk_create(
         InspectionUnit(inspection=inspection, position=have + i + 1, **row) for i, row in enumerate(rows)
@@ -387,7 +411,7 @@ def judge_inspection(user, inspection: Inspection) -> Inspection:
     region administration. A sample smaller than the plan asks is refused by the core."""
     inspection = _locked(inspection)
     if not permissions.may_work_on(user, inspection):
-        raise NotAllowed("you may not judge this inspection")
+        raise NotAllowed(gettext("您不能判定此次检验"))
     require_state(inspection, "judge", InspectionError)
     rows = np.array(inspection.units.order_by("position").values_list("gross", "tare", "net"), dtype=float).reshape(-1, 3)
     gross, tare, net = rows.T  # None reads as NaN; only the mode's columns are used
@@ -401,7 +425,7 @@ def judge_inspection(user, inspection: Inspection) -> Inspection:
         judgement = core.judge(gross=gross, tare=tare, tare_method="individual", **common)
     else:
         if not inspection.tare_sample:
-            raise InspectionError("tare_sample", "the average-tare method needs the weighed empty packagings (tare_sample)")
+            raise InspectionError("tare_sample", gettext("平均皮重法须给出称量的空包装（tare_sample）"))
         judgement = core.judge(gross=gross, tare=inspection.tare_sample, tare_method="average", **common)
 
     if judgement.tare is not None:
@@ -438,7 +462,8 @@ def _notify_failure(inspection: Inspection) -> Notice:
     admin = region_administration(region)
     if admin is None:
         raise InspectionError(
-            "producer", f"no administration (计量行政部门) registered for region {region.code} or above to notify"
+            "producer",
+            gettext("地区 %(region)s 及其上级没有登记可通知的计量行政部门") % {"region": region.code},
         )
     body = "\n".join(
         [
@@ -466,7 +491,7 @@ def approve_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
         raise NotAllowed(
-            f"only the administrator of region {inspection.producer.region.code} (or above) approves this inspection"
+            gettext("只有地区 %(region)s（或其上级）的计量行政部门可以批准此次检验") % {"region": inspection.producer.region.code}
         )
     require_state(inspection, "approve", InspectionError)
     inspection.status = Inspection.Status.APPROVED
@@ -505,7 +530,7 @@ def publish_inspection(user, inspection: Inspection) -> Inspection:
     inspection = _locked(inspection)
     if not permissions.administers(user, inspection.producer.region.code):
         raise NotAllowed(
-            f"only the administrator of region {inspection.producer.region.code} (or above) publishes this inspection"
+            gettext("只有地区 %(region)s（或其上级）的计量行政部门可以公布此次检验") % {"region": inspection.producer.region.code}
         )
     require_state(inspection, "publish", InspectionError)
     inspection.status = Inspection.Status.PUBLISHED

@@ -42,7 +42,7 @@ def parse_numbers(text: str, field: str) -> list[float] | None:
         try:
             out.append(float(part))
         except ValueError:
-            raise services.InspectionError(f"{field}[{i}]", f"{part!r} is not a number") from None
+            raise services.InspectionError(f"{field}[{i}]", _("不是数字：%(got)s") % {"got": repr(part)}) from None
     return out
 
 
@@ -143,7 +143,7 @@ class InspectionForm(forms.Form):
         found = dict(Instrument.objects.filter(code__in=codes).values_list("code", "id"))
         unknown = [c for c in codes if c not in found]
         if unknown:
-            raise services.InspectionError("scales", f"no instrument with code {unknown[0]} in the registry")
+            raise services.InspectionError("scales", _("登记中没有编号为 %(code)s 的计量器具") % {"code": unknown[0]})
         retailer = None
         if data["retailer_credit_code"]:
             retailer = {"credit_code": data["retailer_credit_code"], "name": data["retailer_name"]}
@@ -172,7 +172,7 @@ def _organisation_of(user) -> int | None:
 @login_required
 def create(request):
     if not permissions.may_inspect_somewhere(request.user):
-        raise PermissionDenied("net-content inspections are carried out by administrators and institution staff")
+        raise PermissionDenied(_("定量包装商品净含量检验由计量行政部门和技术机构的人员进行"))
     organisation = _organisation_of(request.user)
     if request.method == "POST":
         form = InspectionForm(request.POST, organisation_id=organisation)
@@ -194,7 +194,7 @@ def create(request):
 def measure(request, pk):
     inspection = get_object_or_404(_visible(request), pk=pk)
     if not permissions.may_work_on(request.user, inspection):
-        raise PermissionDenied("you may not enter measurements for this inspection")
+        raise PermissionDenied(_("您不能为此次检验录入测量数据"))
     error = ""
     if request.method == "POST":
         try:
