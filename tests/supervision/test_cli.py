@@ -26,7 +26,7 @@ def test_file_import_stores_each_message_once(fleet, tmp_path, capsys):
     assert (out["stored"], out["duplicates"], out["rejected"]) == (3, 1, 0)
     assert sorted(Reading.objects.filter(device_id=dev.pk).values_list("seq", flat=True)) == [1, 2, 3]
     path.write_bytes(msgs[0].split(b"\n")[0] + b"\n")
-    with pytest.raises(ValueError, match="odd number of lines"):
+    with pytest.raises(ValueError, match="行数为奇数"):
         run_command(*argv)
 
 
@@ -54,3 +54,18 @@ def test_ingest_rejects_bad_arguments(argv, field):
 def test_simulate_rejects_bad_arguments(argv, field):
     with pytest.raises(ValueError, match=field):
         run_command(*argv)
+
+
+def test_an_argument_is_refused_in_the_operators_language():
+    from django.utils import translation
+
+    from jiliang.supervision.telemetry.management.commands import ingest
+
+    options = {"batch_size": 2000, "sweep_interval": 0, "flush_interval": 0, "sweep": False}
+    for language, expected in (
+        ("zh-hans", "flush-interval: 须大于 0 秒（输入值 0）"),
+        ("en", "flush-interval: must be more than 0 seconds, got 0"),
+    ):
+        with translation.override(language), pytest.raises(ValueError) as refused:
+            ingest.run(options)
+        assert str(refused.value) == expected

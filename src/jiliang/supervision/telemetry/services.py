@@ -50,7 +50,9 @@ def register_device(
         kind = KIND_OF_CATALOG.get(catalog)
         if kind is None:
             raise WorkflowError(
-                "kind", f"instrument {instrument.code} has no telemetry kind for catalog item {catalog or '(none)'}"
+                "kind",
+                _("计量器具 %(instrument)s 的目录项 %(catalog)s 没有对应的远程监测类型")
+                % {"instrument": instrument.code, "catalog": catalog or _("（无）")},
             )
     return Device.objects.create(
         instrument=instrument, code=code or f"D{instrument.pk:09d}", protocol=protocol, kind=kind, **facts

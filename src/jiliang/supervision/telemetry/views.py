@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jiliang.messages import enumeration
 from jiliang.policies import actor_for
 
 from . import services
@@ -124,7 +125,7 @@ def alert_list(request):
     status = request.GET.get("status") or ""
     if status:
         if status not in Alert.Status.values:
-            return HttpResponseBadRequest(f"status: must be one of {', '.join(Alert.Status.values)}")
+            return HttpResponseBadRequest("status: " + _("须为 %(options)s 之一") % {"options": enumeration(Alert.Status.values)})
         qs = qs.filter(status=status)
     alerts = list(qs[:PAGE])
     credit = _credit_by_owner(a.owner_id for a in alerts)

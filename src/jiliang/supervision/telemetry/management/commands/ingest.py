@@ -9,6 +9,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from jiliang.supervision.telemetry import worker
 from jiliang.supervision.telemetry.pipeline import Pipeline
@@ -64,11 +65,11 @@ def add_arguments(p) -> None:
 
 def run(options) -> int:
     if options["batch_size"] < 1 or options["batch_size"] > 16000:
-        raise ValueError("batch-size: must be between 1 and 16000 (four batches must fit the 65,535 MQTT receive window)")
+        raise ValueError("batch-size: " + gettext("须在 1 到 16000 之间（四批须能放入 65,535 的 MQTT 接收窗口）"))
     if options["sweep_interval"] < 0:
-        raise ValueError("sweep-interval: must not be negative")
+        raise ValueError("sweep-interval: " + gettext("不能为负数"))
     if options["flush_interval"] <= 0:
-        raise ValueError(f"flush-interval: must be more than 0 seconds, got {options['flush_interval']}")
+        raise ValueError("flush-interval: " + gettext("须大于 0 秒（输入值 %(got)s）") % {"got": options["flush_interval"]})
     if options["sweep"]:
         counts = sweep()
         print(
@@ -128,11 +129,11 @@ def import_file(path: str, batch_size: int = 2000):
     try:
         handle = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as exc:
-        raise ValueError(f"file: cannot open {path} ({exc.strerror})") from None
+        raise ValueError("file: " + gettext("无法打开 %(path)s（%(reason)s）") % {"path": path, "reason": exc.strerror}) from None
     with handle:
         lines = [line.rstrip(b"\r\n") for line in handle if line.strip()]
     if len(lines) % 2:
-        raise ValueError(f"file: {path} has an odd number of lines; each message is a body line and a signature line")
+        raise ValueError("file: " + gettext("%(path)s 的行数为奇数；每条消息应是一行消息体加一行签名") % {"path": path})
     now = time.time()
     messages = [(lines[i] + b"\n" + lines[i + 1], now) for i in range(0, len(lines), 2)]
     for i in range(0, len(messages), batch_size):

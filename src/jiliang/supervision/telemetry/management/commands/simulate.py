@@ -7,6 +7,7 @@ import json
 
 from django.core.management.base import BaseCommand
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from jiliang.supervision.telemetry import simulator
 from jiliang.supervision.telemetry.models import Device
@@ -41,18 +42,18 @@ def add_arguments(p) -> None:
 
 def run(options) -> int:
     if options["devices"] < 1:
-        raise ValueError("devices: must be at least 1")
+        raise ValueError("devices: " + gettext("至少为 1"))
     if not 0 <= options["fraud_share"] <= 1:
-        raise ValueError("fraud-share: must be between 0 and 1")
+        raise ValueError("fraud-share: " + gettext("须在 0 到 1 之间"))
     if options["rate"] < 0:
-        raise ValueError("rate: must not be negative")
+        raise ValueError("rate: " + gettext("不能为负数"))
     if options["messages"] is not None and options["messages"] < 1:
-        raise ValueError("messages: must be at least 1")
+        raise ValueError("messages: " + gettext("至少为 1"))
     if options["seconds"] is not None and options["seconds"] <= 0:
-        raise ValueError("seconds: must be positive")
+        raise ValueError("seconds: " + gettext("须大于 0"))
     devices = simulator.load_devices(options["devices"], register=options["register"])
     if not devices:
-        raise ValueError("devices: none registered; run with --register on a registry with instruments (jiliang demo)")
+        raise ValueError("devices: " + gettext("尚未登记任何设备；请在已有计量器具的登记库（jiliang demo）上加 --register 运行"))
     first = options["first_seq"] or (Device.objects.aggregate(m=Max("last_seq"))["m"] or 0) + 1
     seconds = options["seconds"] if options["seconds"] is not None or options["messages"] is not None else 10.0
     publisher = simulator.publisher_for(options["broker"])
