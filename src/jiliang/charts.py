@@ -68,11 +68,11 @@ def _check_values(values: Sequence, field: str) -> list[float | None]:
         try:
             f = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"{field}[{i}]: not a number: {v!r}") from None
+            raise ValueError(f"{field}[{i}]: " + _("不是数字：%(got)s") % {"got": repr(v)}) from None
         if not math.isfinite(f):
-            raise ValueError(f"{field}[{i}]: not a finite number: {v!r}")
+            raise ValueError(f"{field}[{i}]: " + _("不是有限数值：%(got)s") % {"got": repr(v)})
         if f < 0:
-            raise ValueError(f"{field}[{i}]: negative values cannot be drawn as bars: {v!r}")
+            raise ValueError(f"{field}[{i}]: " + _("负值不能画成条形：%(got)s") % {"got": repr(v)})
         out.append(f)
     return out
 
@@ -139,16 +139,18 @@ def bar_chart(
     """
     labels = [str(label) for label in labels]
     if len(labels) != len(values):
-        raise ValueError(f"values: {len(values)} values for {len(labels)} labels")
+        raise ValueError(
+            "values: " + _("%(values)s 个数值对应 %(labels)s 个标签") % {"values": len(values), "labels": len(labels)}
+        )
     if orientation not in ("horizontal", "vertical"):
-        raise ValueError(f"orientation: must be 'horizontal' or 'vertical', not {orientation!r}")
+        raise ValueError("orientation: " + _("须为 'horizontal' 或 'vertical'（输入值 %(got)s）") % {"got": repr(orientation)})
     vals = _check_values(values, "values")
     if target is not None:
         target = _check_values([target], "target")[0]
     if max_value is not None:
         max_value = float(max_value)
         if not math.isfinite(max_value) or max_value <= 0:
-            raise ValueError(f"max_value: must be a positive number, not {max_value!r}")
+            raise ValueError("max_value: " + _("须为有限正数（输入值 %(got)s）") % {"got": repr(max_value)})
     if not labels:
         return _empty(title, "bars")
 
@@ -267,16 +269,18 @@ def month_chart(
     """
     months = [str(m) for m in months]
     if kind not in ("bars", "lines"):
-        raise ValueError(f"kind: must be 'bars' or 'lines', not {kind!r}")
+        raise ValueError("kind: " + _("须为 'bars' 或 'lines'（输入值 %(got)s）") % {"got": repr(kind)})
     checked: dict[str, list[float | None]] = {}
     for name, vals in series.items():
         if len(vals) != len(months):
-            raise ValueError(f"series[{name!r}]: {len(vals)} values for {len(months)} months")
+            raise ValueError(
+                f"series[{name!r}]: " + _("%(values)s 个数值对应 %(months)s 个月") % {"values": len(vals), "months": len(months)}
+            )
         checked[str(name)] = _check_values(vals, f"series[{name!r}]")
     if max_value is not None:
         max_value = float(max_value)
         if not math.isfinite(max_value) or max_value <= 0:
-            raise ValueError(f"max_value: must be a positive number, not {max_value!r}")
+            raise ValueError("max_value: " + _("须为有限正数（输入值 %(got)s）") % {"got": repr(max_value)})
     if not months or not checked:
         return _empty(title, "months")
 

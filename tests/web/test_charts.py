@@ -101,19 +101,28 @@ def test_missing_values_draw_no_bar():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: bar_chart(["a", "b"], [1]), "values: 1 values for 2 labels"),
-        (lambda: bar_chart(["a"], [-1]), "values[0]: negative"),
-        (lambda: bar_chart(["a"], ["x"]), "values[0]: not a number"),
-        (lambda: bar_chart(["a"], [float("nan")]), "values[0]: not a finite number"),
+        (lambda: bar_chart(["a", "b"], [1]), "values: 1 个数值对应 2 个标签"),
+        (lambda: bar_chart(["a"], [-1]), "values[0]: 负值"),
+        (lambda: bar_chart(["a"], ["x"]), "values[0]: 不是数字"),
+        (lambda: bar_chart(["a"], [float("nan")]), "values[0]: 不是有限数值"),
         (lambda: bar_chart(["a"], [1], max_value=0), "max_value"),
         (lambda: bar_chart(["a"], [1], orientation="diagonal"), "orientation"),
-        (lambda: month_chart(["1", "2"], {"due": [1]}), "series['due']: 1 values for 2 months"),
+        (lambda: month_chart(["1", "2"], {"due": [1]}), "series['due']: 1 个数值对应 2 个月"),
         (lambda: month_chart(["1"], {"due": [1]}, kind="pie"), "kind"),
     ],
 )
 def test_bad_input_names_the_field(call, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         call()
+
+
+def test_bad_input_is_refused_in_chinese_and_in_english():
+    from django.utils import translation
+
+    for language, expected in (("zh-hans", "values[0]: 不是数字：'x'"), ("en", "values[0]: not a number: 'x'")):
+        with translation.override(language), pytest.raises(ValueError) as refused:
+            bar_chart(["a"], ["x"])
+        assert str(refused.value) == expected
 
 
 def test_empty_data_renders_a_placeholder():

@@ -35,6 +35,7 @@ from jiliang import charts
 from jiliang.checks.services import unanswered_alerts
 from jiliang.comparisons import visibility
 from jiliang.comparisons.models import Comparison
+from jiliang.messages import enumeration
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
 from jiliang.registry import models as reg
@@ -108,9 +109,9 @@ def parse_days(raw: str | None, default: int = DEFAULT_DUE_DAYS) -> int:
     try:
         days = int(raw)
     except ValueError:
-        raise ValueError(f"days: must be a whole number of days, got {raw!r}") from None
+        raise ValueError("days: " + _("须为整数天数（输入值 %(got)s）") % {"got": repr(raw)}) from None
     if not 0 <= days <= 366:
-        raise ValueError(f"days: must be between 0 and 366, got {days}")
+        raise ValueError("days: " + _("须在 0 到 366 之间（输入值 %(got)s）") % {"got": days})
     return days
 
 
@@ -258,7 +259,9 @@ def due_rows(
     instruments of one kind (overdue first). A region's due dates are cached like the
     dashboard's; an owner's few are read each time."""
     if kind not in DUE_KINDS:
-        raise ValueError(f"kind: must be one of {', '.join(DUE_KINDS)}, got {kind!r}")
+        raise ValueError(
+            "kind: " + _("须为 %(options)s 之一（输入值 %(got)s）") % {"options": enumeration(DUE_KINDS), "got": repr(kind)}
+        )
     as_of = timezone.localdate()
 
     def compute():
