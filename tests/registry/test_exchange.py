@@ -395,15 +395,15 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(registry, tmp_path):
     assert {(e.table, e.row, e.field) for e in errors} == EXPECTED_ERRORS
     reasons = {(e.table, e.row): e.reason for e in errors}
     assert "check character" in reasons["organisations", 3]
-    assert reasons["organisations", 4] == "no regions 339999 in the import or the database"
-    assert reasons["organisations", 5].startswith("'bank' is not one of: administration, authorised_institute")
-    assert "also row 2" in reasons["organisations", 6]
-    assert "already in the database" in reasons["organisations", 7]
-    assert "is not a date" in reasons["standards", 2]
-    assert reasons["standards", 3] == f"no organisations {NOWHERE_ORG} in the import or the database"
+    assert reasons["organisations", 4] == "导入文件和数据库中都没有 regions 339999"
+    assert reasons["organisations", 5].startswith("'bank' 不是以下取值之一：administration、authorised_institute")
+    assert "第 2 行也是" in reasons["organisations", 6]
+    assert "数据库中已有" in reasons["organisations", 7]
+    assert "不是日期" in reasons["standards", 2]
+    assert reasons["standards", 3] == f"导入文件和数据库中都没有 organisations {NOWHERE_ORG}"
     assert "standard_level_only_for_public" in reasons["standards", 5]
-    assert reasons["instruments", 1] == "no catalog Z99 in the import or the database"
-    assert reasons["instruments", 3].startswith("not valid JSON")
+    assert reasons["instruments", 1] == "导入文件和数据库中都没有 catalog Z99"
+    assert reasons["instruments", 3].startswith("不是有效的 JSON")
     # Nothing changed: row counts and values are the same.
     assert snapshot() == before
 
@@ -446,7 +446,7 @@ def test_region_rules_from_the_model_and_cycles(reference_data, tmp_path):
         ("regions", 2, "parent"): "区划 330199 须隶属于 330100",  # Region.clean()
         ("regions", 3, "level"): "代码 330198 是县级代码，不是市级",
         ("specifications", 4, "kind"): "JJF 编号是计量技术规范，不是检定规程（JJG）",
-        ("specifications", 2, "supersedes"): "the references form a cycle (with row 3)",
+        ("specifications", 2, "supersedes"): "引用构成循环（与第 3 行）",
     }
 
 
@@ -463,9 +463,29 @@ def test_command_lists_the_first_fifty_errors(registry, tmp_path):
     with pytest.raises(CommandError) as caught:
         call_command("import_registry", str(path))
     lines = str(caught.value).splitlines()
-    assert lines[0] == "import rejected, database unchanged: 60 errors"
-    assert lines[1] == "  organisations row 2 (organisations.csv), region: no regions 339999 in the import or the database"
-    assert len(lines) == 1 + 50 + 1 and lines[-1] == "  … and 10 more"
+    assert lines[0] == "导入被拒绝，数据库未改动：60 处错误"
+    assert lines[1] == "  organisations 第 2 行（organisations.csv），region：导入文件和数据库中都没有 regions 339999"
+    assert len(lines) == 1 + 50 + 1 and lines[-1] == "  ……另有 10 处"
+
+
+def test_a_refused_import_reads_in_chinese_and_in_english():
+    from django.utils import translation
+
+    from jiliang.registry.exchange.errors import BadValue, RowError
+    from jiliang.registry.exchange.values import _float
+
+    for language, expected in (
+        ("zh-hans", "导入被拒绝，数据库未改动：1 处错误\n  instruments 第 3 行（instruments.csv），range_min：'abc' 不是数字"),
+        (
+            "en",
+            "import rejected, database unchanged: 1 error\n  instruments row 3 (instruments.csv), range_min: 'abc' is not a number",
+        ),
+    ):
+        with translation.override(language):
+            with pytest.raises(BadValue) as bad:
+                _float("abc", False)
+            rejected = exchange.ImportRejected([RowError("instruments", 3, "range_min", str(bad.value), "instruments.csv")])
+            assert rejected.report() == expected
 
 
 def test_cli_export_then_import(registry, tmp_path, capsys):

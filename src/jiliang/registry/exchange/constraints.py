@@ -6,6 +6,7 @@ import re
 
 from django.db import models as djm
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 
 def _check_q(q: Q, values: dict, model) -> bool | None:
@@ -78,7 +79,10 @@ def _constraint_fields(model, q: Q) -> set[str]:
 
 
 def _constraint_message(model, constraint) -> str:
-    return f"breaks the rule {constraint.name} ({_describe_q(constraint.condition)})"
+    return gettext("违反规则 %(rule)s（%(condition)s）") % {
+        "rule": constraint.name,
+        "condition": _describe_q(constraint.condition),
+    }
 
 
 def _describe_q(q: Q) -> str:

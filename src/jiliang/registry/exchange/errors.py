@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext
+
+from jiliang.messages import chinese
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -14,10 +18,17 @@ class RowError:
     source: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.table} row {self.row}" if self.row is not None else self.table
+        """Where, then why, as the active language writes them (read when shown, not when raised)."""
+        from django.utils.translation import get_language
+
+        zh = chinese(get_language() or "zh-hans")
+        where = (
+            gettext("%(table)s 第 %(row)s 行") % {"table": self.table, "row": self.row} if self.row is not None else self.table
+        )
         if self.source:
-            where += f" ({self.source})"
-        return f"{where}, {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+            where += f"（{self.source}）" if zh else f" ({self.source})"
+        colon, comma = ("：", "，") if zh else (": ", ", ")
+        return f"{where}{comma}{self.field}{colon}{self.reason}" if self.field else f"{where}{colon}{self.reason}"
 
 
 class ImportRejected(ValueError):
@@ -29,12 +40,12 @@ class ImportRejected(ValueError):
 
     def summary(self) -> str:
         n = len(self.errors)
-        return f"import rejected, database unchanged: {n} error{'s' if n != 1 else ''}"
+        return ngettext("导入被拒绝，数据库未改动：%(n)s 处错误", "导入被拒绝，数据库未改动：%(n)s 处错误", n) % {"n": n}
 
     def report(self, limit: int = 50) -> str:
         lines = [self.summary()] + [f"  {e}" for e in self.errors[:limit]]
         if len(self.errors) > limit:
-            lines.append(f"  … and {len(self.errors) - limit} more")
+            lines.append("  " + gettext("……另有 %(n)s 处") % {"n": len(self.errors) - limit})
         return "\n".join(lines)
 
 

@@ -9,8 +9,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.db import models as djm
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+
+from jiliang.messages import enumeration
 
 from .csvtext import escape_csv_text
 from .tables import CSV_ENCODING, FORMATS, TABLE_NAMES, TABLES, Table, column_names, columns, key_paths
@@ -65,7 +68,10 @@ def _resolve_tables(tables: Iterable[str] | None) -> list[str]:
         return list(TABLE_NAMES)
     unknown = [t for t in tables if t not in TABLES]
     if unknown:
-        raise ValueError(f"unknown table(s) {', '.join(unknown)}; tables are: {', '.join(TABLE_NAMES)}")
+        raise ValueError(
+            gettext("未知的表 %(table)s；可用的表：%(tables)s")
+            % {"table": enumeration(unknown), "tables": enumeration(TABLE_NAMES)}
+        )
     return [t for t in TABLE_NAMES if t in set(tables)]
 
 
@@ -75,7 +81,9 @@ def export_registry(
     """Write the tables (all by default) to ``target``: a folder of ``<table>.<fmt>`` files,
     or one workbook with a sheet per table for xlsx. Returns the row count per table."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise ValueError(
+            gettext("格式须为 %(options)s 之一（输入值 %(got)s）") % {"options": enumeration(FORMATS), "got": repr(fmt)}
+        )
     names = _resolve_tables(tables)
     target = Path(target)
     counts: dict[str, int] = {}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from jiliang.audit.models import AuditEntry
 from jiliang.audit.services import record_batches, tracked_models
+from jiliang.messages import enumeration
 
 from .. import models as m
 from .. import services
@@ -96,7 +97,7 @@ class _Importer:
                 self.next_placeholder -= 1
                 if source.native:
                     for col in raw.keys() - known:
-                        self.error(table.name, row, col, "unknown column")
+                        self.error(table.name, row, col, _("未知的列"))
                 for f, field, conv, allowed in plain_specs:
                     self._parse_field(table, row, f, field, conv, allowed, raw.get(f), source.native)
                 for f, field, cols in ref_specs:
@@ -110,7 +111,10 @@ class _Importer:
                         pass  # already reported as required
                     elif key in keys:
                         self.error(
-                            table.name, row, _first_column(table), f"duplicate key {_show(key)} (also row {first_rows[key]})"
+                            table.name,
+                            row,
+                            _first_column(table),
+                            _("键 %(key)s 重复（第 %(row)s 行也是）") % {"key": _show(key), "row": first_rows[key]},
                         )
                     else:
                         keys[key] = row.placeholder
@@ -121,10 +125,10 @@ class _Importer:
     def _check_header(self, table, header, known, required_columns, source) -> bool:
         header = set(header)
         for col in sorted(header - known):
-            self.error(table.name, None, col, "unknown column", 1, source.label)
+            self.error(table.name, None, col, _("未知的列"), 1, source.label)
         missing = sorted(required_columns - header)
         for col in missing:
-            self.error(table.name, None, col, "missing column", 1, source.label)
+            self.error(table.name, None, col, _("缺少此列"), 1, source.label)
         return not missing
 
     def _parse_field(self, table, row, name, field, convert, allowed, raw, native):
@@ -140,11 +144,16 @@ class _Importer:
                 value = "" if not field.null else None
         blank_ok = field.blank or (table.name, name) in BLANK_ALLOWED
         if value is None and not field.null and not blank_ok or (value == "" and not blank_ok):
-            self.error(table.name, row, name, "required")
+            self.error(table.name, row, name, _("必填"))
             return
         if value is not None and value != "":
             if allowed is not None and str(value) not in allowed:
-                self.error(table.name, row, name, f"{value!r} is not one of: {', '.join(sorted(allowed))}")
+                self.error(
+                    table.name,
+                    row,
+                    name,
+                    _("%(got)s 不是以下取值之一：%(options)s") % {"got": repr(value), "options": enumeration(sorted(allowed))},
+                )
                 return
             try:
                 field.run_validators(value)
@@ -165,12 +174,12 @@ class _Importer:
         parts = tuple(parts)
         if all(p == "" for p in parts):
             if not field.null:
-                self.error(table.name, row, cols[0], "required")
+                self.error(table.name, row, cols[0], _("必填"))
             row.values[field.attname] = None
             return
         for c, p in zip(cols, parts):
             if p == "":
-                self.error(table.name, row, c, "required with " + ", ".join(x for x in cols if x != c))
+                self.error(table.name, row, c, _("填写 %(others)s 时必填") % {"others": enumeration(x for x in cols if x != c)})
                 return
         row.refs[name] = parts
 
@@ -190,14 +199,19 @@ class _Importer:
                     continue
                 pk = in_import.get(key) or in_db.get(key)
                 if pk is None:
-                    self.error(table.name, r, cols[0], f"no {label} {_show(key)} in the import or the database")
+                    self.error(
+                        table.name,
+                        r,
+                        cols[0],
+                        _("导入文件和数据库中都没有 %(table)s %(key)s") % {"table": label, "key": _show(key)},
+                    )
                 else:
                     r.values[attname] = pk
         if table.key:
             existing = _db_keys(table, {r.key for r in rows if r.key})
             for r in rows:
                 if r.key in existing:
-                    self.error(table.name, r, _first_column(table), f"duplicate key {_show(r.key)}: already in the database")
+                    self.error(table.name, r, _first_column(table), _("键 %(key)s 重复：数据库中已有") % {"key": _show(r.key)})
         self._check_unique_fields(table, rows)
 
     def _check_unique_fields(self, table, rows):
@@ -213,7 +227,12 @@ class _Importer:
                 if value is None or value == "":
                     continue
                 if value in seen:
-                    self.error(table.name, r, column, f"same {field.name} as row {seen[value].number}; it must be unique")
+                    self.error(
+                        table.name,
+                        r,
+                        column,
+                        _("%(field)s 与第 %(row)s 行相同；此项必须唯一") % {"field": field.name, "row": seen[value].number},
+                    )
                 else:
                     seen[value] = r
             taken = set()
@@ -226,7 +245,10 @@ class _Importer:
                 )
             for value in taken:
                 self.error(
-                    table.name, seen[value], column, f"{field.name} is already used by a row in the database; it must be unique"
+                    table.name,
+                    seen[value],
+                    column,
+                    _("%(field)s 已被数据库中的记录使用；此项必须唯一") % {"field": field.name},
                 )
 
     def check_rules(self, table: Table) -> None:
@@ -369,15 +391,15 @@ class _Importer:
             self.waves[table.name] = self._waves(table, self.rows[table.name], [a for a, _ in self_refs])
         except _Cycle as exc:
             first = min(exc.rows, key=lambda r: (r.source, r.number or 0))
-            others = ", ".join(str(r.number) for r in exc.rows if r is not first)
+            others = enumeration(str(r.number) for r in exc.rows if r is not first)
             self.error(
                 table.name,
                 first,
                 self_refs[0][1],
-                f"the references form a cycle (with row {others})" if others else "refers to itself",
+                _("引用构成循环（与第 %(rows)s 行）") % {"rows": others} if others else _("引用了自身"),
             )
         except RecursionError:
-            self.error(table.name, None, self_refs[0][1], "references are nested too deeply")
+            self.error(table.name, None, self_refs[0][1], _("引用嵌套过深"))
 
 
 class _Cycle(Exception):
@@ -458,7 +480,9 @@ def import_sources(sources: list[Source]) -> dict[str, int]:
             try:
                 counts[name] = importer.write(TABLES[name])
             except DatabaseError as exc:  # a rule the checks above missed: still all or nothing
-                raise ImportRejected([RowError(name, None, "", f"the database refused the rows: {str(exc).strip()}")]) from exc
+                raise ImportRejected(
+                    [RowError(name, None, "", _("数据库拒绝了这些行：%(detail)s") % {"detail": str(exc).strip()})]
+                ) from exc
         # Events pass the rules every write path shares (registry.services), on the rows as written.
         for pk, field, reason in services.stored_event_refusals(importer.written.get("events", [])):
             importer.error("events", importer.row_of["events"][pk], _column_of(TABLES["events"], field), reason)

@@ -11,6 +11,8 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from jiliang.messages import enumeration
+
 from .csvtext import unescape_csv_text
 from .tables import CSV_ENCODING, FORMATS, TABLE_NAMES, TABLES
 
@@ -29,14 +31,16 @@ class Source:
 def detect_format(path: Path, fmt: str | None) -> str:
     if fmt:
         if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+            raise ValueError(
+                _("格式须为 %(options)s 之一（输入值 %(got)s）") % {"options": enumeration(FORMATS), "got": repr(fmt)}
+            )
         return fmt
     suffix = path.suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix
     if suffix == "json":
         return "jsonl"
-    raise ValueError(f"{path}: cannot tell the format from the extension; give --format csv, jsonl or xlsx")
+    raise ValueError(_("%(path)s：无法从扩展名判断格式；请加 --format csv、jsonl 或 xlsx") % {"path": path})
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -51,10 +55,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 and ((f.stem in TABLES and f.suffix.lower().lstrip(".") in ("csv", "jsonl")) or f.suffix.lower() == ".xlsx")
             )
             if not found:
-                raise ValueError(f"{p}: no registry files (<table>.csv, <table>.jsonl or .xlsx) in this folder")
+                raise ValueError(_("%(path)s：此文件夹中没有登记数据文件（<表名>.csv、<表名>.jsonl 或 .xlsx）") % {"path": p})
             out.extend(found)
         elif not p.exists():
-            raise FileNotFoundError(2, "no such file", str(p))
+            raise FileNotFoundError(2, _("找不到文件"), str(p))
         else:
             out.append(p)
     return out
@@ -63,9 +67,11 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 def open_sources(paths: Iterable[str | Path], table: str | None = None, fmt: str | None = None) -> list[Source]:
     files = expand_paths(paths)
     if table and table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; tables are: {', '.join(TABLE_NAMES)}")
+        raise ValueError(
+            _("未知的表 %(table)s；可用的表：%(tables)s") % {"table": repr(table), "tables": enumeration(TABLE_NAMES)}
+        )
     if table and len(files) > 1:
-        raise ValueError("--table names the table of a single file; name the files after their tables instead")
+        raise ValueError(_("--table 只能指明单个文件的表；多个文件请以其表名命名"))
     sources: list[Source] = []
     for path in files:
         kind = detect_format(path, fmt)
@@ -74,7 +80,9 @@ def open_sources(paths: Iterable[str | Path], table: str | None = None, fmt: str
             continue
         name = table or path.stem
         if name not in TABLES:
-            raise ValueError(f"{path}: file name does not name a table ({', '.join(TABLE_NAMES)}); give --table")
+            raise ValueError(
+                _("%(path)s：文件名不是表名（%(tables)s）；请加 --table") % {"path": path, "tables": enumeration(TABLE_NAMES)}
+            )
         reader = _csv_rows if kind == "csv" else _jsonl_rows
         sources.append(Source(name, path.name, reader(path), native=kind == "jsonl"))
     return sources
@@ -107,7 +115,7 @@ def _header_rows(header: list, rows: Iterable[tuple[int, list]]) -> Iterator[tup
         if all(v in (None, "") for v in row):
             continue
         if len(row) > len(header):
-            yield number, f"{len(row)} values but {len(header)} columns in the header"
+            yield number, _("有 %(values)s 个值，但表头有 %(columns)s 列") % {"values": len(row), "columns": len(header)}
             continue
         yield number, dict(zip(header, row))
 
@@ -129,7 +137,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
         except UnicodeDecodeError:
             yield reader.line_num + 1, NOT_UTF8
         except csv.Error as exc:
-            yield reader.line_num, f"not readable as CSV: {exc}"
+            yield reader.line_num, _("无法按 CSV 读取：%(detail)s") % {"detail": exc}
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
@@ -164,9 +172,9 @@ def _jsonl_lines(fh) -> Iterator[tuple[int, dict | str | tuple]]:
             yield number, (exc.key, _("键重复：同一行中每个键只能出现一次"))
             continue
         except json.JSONDecodeError as exc:
-            yield number, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            yield number, _("不是有效的 JSON：%(detail)s（第 %(column)s 列）") % {"detail": exc.msg, "column": exc.colno}
             continue
-        yield (number, obj) if isinstance(obj, dict) else (number, "a line must be one JSON object")
+        yield (number, obj) if isinstance(obj, dict) else (number, _("每行须为一个 JSON 对象"))
 
 
 def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
@@ -177,7 +185,12 @@ def _xlsx_sources(path: Path, table: str | None) -> list[Source]:
         name = table if table and len(wb.worksheets) == 1 else ws.title.split(".")[0]
         if name not in TABLES:
             sources.append(
-                Source(ws.title, f"{path.name}[{ws.title}]", [(None, f"sheet {ws.title!r} does not name a table")], native=False)
+                Source(
+                    ws.title,
+                    f"{path.name}[{ws.title}]",
+                    [(None, _("工作表 %(sheet)s 不是表名") % {"sheet": repr(ws.title)})],
+                    native=False,
+                )
             )
             continue
 

@@ -39,12 +39,12 @@ def _text(v) -> str:
     if isinstance(v, str):
         return _checked_text(v)
     if isinstance(v, bool):
-        raise BadValue("must be text, not a boolean")
+        raise BadValue(_("须为文本，不能是布尔值"))
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float) and v.is_integer():
         return str(int(v))  # a code typed into a spreadsheet as a number
-    raise BadValue(f"must be text, not {v!r}")
+    raise BadValue(_("须为文本（输入值 %(got)s）") % {"got": repr(v)})
 
 
 def _is_empty(v) -> bool:
@@ -55,7 +55,7 @@ def _int(v, native):
     if _is_empty(v):
         return None
     if isinstance(v, bool):
-        raise BadValue("must be a whole number")
+        raise BadValue(_("须为整数"))
     if isinstance(v, int):
         return v
     if isinstance(v, float) and v.is_integer():
@@ -65,20 +65,20 @@ def _int(v, native):
             return int(v.strip())
         except ValueError:
             pass
-    raise BadValue(f"{v!r} is not a whole number")
+    raise BadValue(_("%(got)s 不是整数") % {"got": repr(v)})
 
 
 def _float(v, native):
     if _is_empty(v):
         return None
     if isinstance(v, bool):
-        raise BadValue("must be a number")
+        raise BadValue(_("须为数字"))
     try:
         x = float(v.strip() if isinstance(v, str) else v)
     except (TypeError, ValueError):
-        raise BadValue(f"{v!r} is not a number") from None
+        raise BadValue(_("%(got)s 不是数字") % {"got": repr(v)}) from None
     if not math.isfinite(x):
-        raise BadValue(f"{v!r} is not a finite number")
+        raise BadValue(_("%(got)s 不是有限数值") % {"got": repr(v)})
     return x
 
 
@@ -95,7 +95,7 @@ def _bool(v, native):
             return True
         if s in _FALSE:
             return False
-    raise BadValue(f"{v!r} is not true or false")
+    raise BadValue(_("%(got)s 不是 true 或 false") % {"got": repr(v)})
 
 
 def _date(v, native):
@@ -103,7 +103,7 @@ def _date(v, native):
         return None
     if isinstance(v, dt.datetime):
         if v.time() != dt.time(0):
-            raise BadValue(f"{v.isoformat()} has a time of day; a date is expected")
+            raise BadValue(_("%(got)s 带有时刻；此处应为日期") % {"got": v.isoformat()})
         return v.date()
     if isinstance(v, dt.date):
         return v
@@ -112,7 +112,7 @@ def _date(v, native):
             return dt.date.fromisoformat(v.strip())
         except ValueError:
             pass
-    raise BadValue(f"{v!r} is not a date (YYYY-MM-DD)")
+    raise BadValue(_("不是日期（YYYY-MM-DD）：%(got)s") % {"got": repr(v)})
 
 
 def _json(v, native):
@@ -121,11 +121,11 @@ def _json(v, native):
     if _is_empty(v):
         return None
     if not isinstance(v, str):
-        raise BadValue("must be JSON text")
+        raise BadValue(_("须为 JSON 文本"))
     try:
         return json.loads(v)
     except json.JSONDecodeError as exc:
-        raise BadValue(f"not valid JSON: {exc.msg}") from None
+        raise BadValue(_("不是有效的 JSON：%(detail)s") % {"detail": exc.msg}) from None
 
 
 def _str(v, native):
