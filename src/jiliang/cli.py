@@ -16,7 +16,7 @@ from django.core.management import execute_from_command_line, get_commands, load
 from django.core.management.base import handle_default_options
 
 from jiliang.errors import describe
-from jiliang.messages import cli_language, django_language
+from jiliang.messages import cli_language, django_language, gettext_noop, translate
 
 ALIASES = {"import": "import_registry", "export": "export_registry"}
 
@@ -60,7 +60,8 @@ def _run(argv: list[str]) -> None:
     name = ALIASES.get(name, name)
     commands = {**project_commands(), "migrate": "django.core"}
     if name not in commands:
-        print(f"jiliang: error: unknown command {argv[0]!r} (jiliang --help lists them)", file=sys.stderr)
+        unknown = translate(gettext_noop("未知命令 %(name)s（jiliang --help 列出全部命令）"), cli_language())
+        print("jiliang: error: " + unknown % {"name": repr(argv[0])}, file=sys.stderr)
         raise SystemExit(2)
     command = load_command_class(commands[name], name)
     if name == "migrate":  # unattended, as `jiliang migrate` always was (scripts, CI, the demo)

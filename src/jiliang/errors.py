@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import zipfile
+from contextlib import contextmanager
 
 from jiliang.core.errors import InputError
-from jiliang.messages import chinese, cli_language, render
+from jiliang.messages import chinese, cli_language, django_language, gettext_noop, render, translate
 
 
 class JiliangError(Exception):
@@ -14,26 +15,49 @@ class JiliangError(Exception):
 
 
 def describe(exc: BaseException) -> str | None:
-    """One line for the user, or None to let the traceback through (JILIANG_DEBUG=1)."""
+    """One line for the user, or None to let the traceback through (JILIANG_DEBUG=1); in the
+    operator's locale (JILIANG_LANG, LANG …), not Django's default language."""
     if os.environ.get("JILIANG_DEBUG") == "1":
         return None
+    language = cli_language()
+    with _speaking(language):
+        return _describe(exc, language)
+
+
+@contextmanager
+def _speaking(language: str):
+    """The operator's language active while lazy messages (a model's ValidationError) are read."""
+    from django.conf import settings
+
+    if not settings.configured:
+        yield
+        return
+    from django.utils import translation
+
+    with translation.override(django_language(language)):
+        yield
+
+
+def _describe(exc: BaseException, language: str) -> str:
     from django.core.exceptions import ValidationError
     from django.core.management import CommandError
     from django.db import DatabaseError
 
+    def _(msgid: str) -> str:
+        return translate(msgid, language)
+
     if isinstance(exc, InputError):
-        language = cli_language()  # the operator's locale, not Django's default language
         return render(exc, language) if chinese(language) else str(exc)
     if isinstance(exc, zipfile.BadZipFile):
-        return f"{_file_of(exc)}not an XLSX workbook (the file is not a ZIP archive): {exc}"
+        return _file_of(exc) + _(gettext_noop("不是 XLSX 工作簿（文件不是 ZIP 压缩包）：%(detail)s")) % {"detail": exc}
     if isinstance(exc, UnicodeDecodeError):
-        return f"{_file_of(exc)}not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
+        return _file_of(exc) + _(gettext_noop("不是 UTF-8 文本（第 %(byte)s 个字节无法解码）")) % {"byte": exc.start + 1}
     if isinstance(exc, RecursionError):
-        return "the input is nested too deeply to be read"
+        return _(gettext_noop("输入嵌套过深，无法读取"))
     if isinstance(exc, MemoryError):
-        return "not enough memory for this input; ask for less (fewer rows, trials or outputs)"
+        return _(gettext_noop("内存不足以处理此输入；请减少数量（行数、试验次数或输出量）"))
     if isinstance(exc, OverflowError):
-        return f"a number is beyond the range of a double ({exc})"
+        return _(gettext_noop("有数值超出双精度浮点数的范围（%(detail)s）")) % {"detail": exc}
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
             return "; ".join(
@@ -41,12 +65,13 @@ def describe(exc: BaseException) -> str | None:
             )
         return "; ".join(exc.messages)
     if isinstance(exc, DatabaseError):
-        return f"database: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _(gettext_noop("数据库：%(detail)s")) % {"detail": detail}
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
     if isinstance(exc, (CommandError, JiliangError, ValueError, KeyError, OSError)):
         return str(exc).strip().strip("'") or type(exc).__name__
-    return f"{type(exc).__name__}: {exc} (set JILIANG_DEBUG=1 for the traceback)"
+    return f"{type(exc).__name__}: {exc} " + _(gettext_noop("（设置 JILIANG_DEBUG=1 可查看回溯）"))
 
 
 def _file_of(exc: BaseException) -> str:

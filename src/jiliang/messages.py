@@ -204,6 +204,11 @@ def _translate(msgid: str, language: str) -> str:
     return msgid if chinese(language) else _catalogue("en").gettext(msgid)
 
 
+def translate(msgid: str, language: str | None = None) -> str:
+    """``msgid`` (marked with :func:`gettext_noop`) in ``language``, with or without Django set up."""
+    return _translate(msgid, _language(language))
+
+
 def reason(exc: InputError, language: str | None = None) -> str:
     """The reason of ``exc`` (without where it is) in ``language`` (default: the active one)."""
     language = _language(language)

@@ -155,3 +155,17 @@ def test_a_large_comparison_on_the_cli_is_as_quick_as_on_the_api(tmp_path, capsy
             assert len(json.loads(out)["participants"]) == 50_000
         else:
             assert out.count("\n") == 50_000 + 3  # summary, chi², header, one line a laboratory
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh_CN.UTF-8", "内存不足以处理此输入；请减少数量（行数、试验次数或输出量）"),
+        ("C.UTF-8", "not enough memory for this input; ask for less (fewer rows, trials or outputs)"),
+    ],
+)
+def test_an_operators_error_line_is_in_the_operators_language(monkeypatch, lang, expected):
+    from jiliang.errors import describe
+
+    monkeypatch.setenv("LANG", lang)
+    assert describe(MemoryError()) == expected
