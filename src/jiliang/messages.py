@@ -121,6 +121,20 @@ CATALOGUE: dict[str, str] = {
     "spec_upper_below_lower": gettext_noop("上限须大于下限（%(upper)s ≤ %(lower)s）"),
     "guard_band_too_wide": gettext_noop("保护带 %(width)s 过宽，接受区间为空"),
     "unknown_decision_rule": gettext_noop("未知的判定规则 %(got)s；可用 simple 或 guard_band"),
+    # ---- identifiers: GB 32100 credit codes, GB/T 2260 region codes, JJG/JJF codes
+    "credit_code_character": gettext_noop(
+        "第 %(position)s 位的字符 %(char)s 不允许使用（GB 32100 只用数字和除 I、O、Z、S、V 以外的大写字母）"
+    ),
+    "credit_code_not_text": gettext_noop("统一社会信用代码须为 18 个字符的文本"),
+    "credit_code_length": gettext_noop("统一社会信用代码须为 18 位（输入 %(got)s 位）"),
+    "credit_code_authority": gettext_noop("登记管理部门代码 %(got)s 不是 GB 32100 规定的代码"),
+    "credit_code_region": gettext_noop("第 3–8 位须为 GB/T 2260 的六位行政区划代码"),
+    "credit_code_check": gettext_noop("校验码为 %(got)s，应为 %(expected)s"),
+    "region_code_format": gettext_noop("须为 GB/T 2260 的六位数字代码"),
+    "region_code_province": gettext_noop("省级代码 00 不存在"),
+    "specification_code_format": gettext_noop("编号格式应如 %(examples)s（国家、地方或部门的规程规范编号，或标准编号）"),
+    "specification_code_issuer": gettext_noop("%(issuer)s 不是省级行政区的简称（地方编号写作 %(example)s）"),
+    "specification_code_year": gettext_noop("年份 %(year)s 不合理"),
     # ---- comparisons
     "comparison_no_participants": gettext_noop("没有参加实验室"),
     "comparison_too_few": gettext_noop("比对至少需要 %(minimum)s 个实验室，实际 %(count)s 个"),

@@ -26,7 +26,7 @@ def test_bad_credit_code_names_the_field_and_the_check_character(world):
     assert response.status_code == 400
     errors = response.json()
     assert list(errors) == ["credit_code"]
-    assert f"should be '{credit_code_check_character(first17)}'" in errors["credit_code"][0]
+    assert f"应为 '{credit_code_check_character(first17)}'" in errors["credit_code"][0]
     assert not models.Organisation.objects.filter(name="校验码错误企业").exists()
 
 

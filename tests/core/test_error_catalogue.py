@@ -27,6 +27,7 @@ ERROR_CLASSES = {
     "SchemaError",
     "UnitError",
     "SigningError",
+    "IdentifierError",
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 CJK = re.compile("[\u4e00-\u9fff]")

@@ -394,7 +394,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(registry, tmp_path):
     errors = caught.value.errors
     assert {(e.table, e.row, e.field) for e in errors} == EXPECTED_ERRORS
     reasons = {(e.table, e.row): e.reason for e in errors}
-    assert "check character" in reasons["organisations", 3]
+    assert "校验码" in reasons["organisations", 3]
     assert reasons["organisations", 4] == "导入文件和数据库中都没有 regions 339999"
     assert reasons["organisations", 5].startswith("'bank' 不是以下取值之一：administration、authorised_institute")
     assert "第 2 行也是" in reasons["organisations", 6]

@@ -68,3 +68,12 @@ def test_specification_codes():
     for bad in ["GBX 443-2023", "JJG 443", "JJG 443-23", "JJG 443-1800", "JJF(哈) 1-2019"]:
         with pytest.raises(ids.IdentifierError):
             ids.parse_specification_code(bad)
+
+
+def test_a_bad_credit_code_is_said_in_chinese_and_in_english():
+    from jiliang.messages import reason
+
+    with pytest.raises(ids.IdentifierError) as refused:
+        ids.validate_credit_code("914403001922038217")
+    assert reason(refused.value, "zh-hans") == "校验码为 '7'，应为 '6'"
+    assert reason(refused.value, "en") == "check character is '7' but should be '6'"

@@ -42,7 +42,7 @@ def test_bad_credit_code_is_rejected_with_reason(reference_data):
     )
     with pytest.raises(ValidationError) as info:
         org.full_clean()
-    assert "check character" in str(info.value.message_dict["credit_code"])
+    assert "校验码" in str(info.value.message_dict["credit_code"])
 
 
 def test_region_hierarchy_is_checked(reference_data):

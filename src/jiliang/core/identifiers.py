@@ -31,7 +31,10 @@ def credit_code_check_character(first17: str) -> str:
         if char not in _CREDIT_VALUE:
             raise IdentifierError(
                 f"character {char!r} at position {position + 1} is not allowed "
-                "(GB 32100 uses digits and capitals without I, O, Z, S, V)"
+                "(GB 32100 uses digits and capitals without I, O, Z, S, V)",
+                code="credit_code_character",
+                char=repr(char),
+                position=position + 1,
             )
         total += _CREDIT_VALUE[char] * _CREDIT_WEIGHTS[position]
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
@@ -40,17 +43,24 @@ def credit_code_check_character(first17: str) -> str:
 def validate_credit_code(code: str) -> str:
     """Return the normalised code or raise IdentifierError naming the reason."""
     if not isinstance(code, str):
-        raise IdentifierError("must be a string of 18 characters")
+        raise IdentifierError("must be a string of 18 characters", code="credit_code_not_text")
     code = code.strip().upper()
     if len(code) != 18:
-        raise IdentifierError(f"must be 18 characters, got {len(code)}")
+        raise IdentifierError(f"must be 18 characters, got {len(code)}", code="credit_code_length", got=len(code))
     if code[0] not in _CREDIT_AUTHORITIES:
-        raise IdentifierError(f"registration authority code {code[0]!r} is not defined in GB 32100")
+        raise IdentifierError(
+            f"registration authority code {code[0]!r} is not defined in GB 32100", code="credit_code_authority", got=repr(code[0])
+        )
     if not code[2:8].isdigit():
-        raise IdentifierError("characters 3–8 must be the six-digit GB/T 2260 region code")
+        raise IdentifierError("characters 3–8 must be the six-digit GB/T 2260 region code", code="credit_code_region")
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
-        raise IdentifierError(f"check character is {code[17]!r} but should be {expected!r}")
+        raise IdentifierError(
+            f"check character is {code[17]!r} but should be {expected!r}",
+            code="credit_code_check",
+            got=repr(code[17]),
+            expected=repr(expected),
+        )
     return code
 
 
@@ -65,9 +75,9 @@ REGION_LEVELS = ("province", "city", "county")
 def region_level(code: str) -> str:
     """The level of a GB/T 2260 code: province, city or county."""
     if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
-        raise IdentifierError("must be a six-digit GB/T 2260 code")
+        raise IdentifierError("must be a six-digit GB/T 2260 code", code="region_code_format")
     if code[:2] == "00":
-        raise IdentifierError("province part 00 does not exist")
+        raise IdentifierError("province part 00 does not exist", code="region_code_province")
     if code[2:] == "0000":
         return "province"
     if code[4:] == "00":
@@ -100,13 +110,20 @@ def parse_specification_code(code: str) -> tuple[str, str, int]:
     if not match:
         raise IdentifierError(
             'must look like "JJG 443-2023", "JJF 1059.1-2012", a local or departmental code '
-            '"JJF(浙) 1166-2019", "JJG(铁道) 123-2010", or a standard "GB/T 27025-2019"'
+            '"JJF(浙) 1166-2019", "JJG(铁道) 123-2010", or a standard "GB/T 27025-2019"',
+            code="specification_code_format",
+            examples='"JJG 443-2023", "JJF 1059.1-2012", "JJF(浙) 1166-2019", "JJG(铁道) 123-2010", "GB/T 27025-2019"',
         )
     family, issuer, standard, number, year = match.groups()
     if issuer and len(issuer) == 1 and issuer not in PROVINCE_ABBREVIATIONS:
-        raise IdentifierError(f"{issuer!r} is not a province's abbreviation (a local code reads JJF(浙) …)")
+        raise IdentifierError(
+            f"{issuer!r} is not a province's abbreviation (a local code reads JJF(浙) …)",
+            code="specification_code_issuer",
+            issuer=repr(issuer),
+            example="JJF(浙) …",
+        )
     if not 1950 <= int(year) <= 2100:
-        raise IdentifierError(f"year {year} is not plausible")
+        raise IdentifierError(f"year {year} is not plausible", code="specification_code_year", year=year)
     prefix = standard or (f"{family}({issuer})" if issuer else family)
     return prefix, number, int(year)
 

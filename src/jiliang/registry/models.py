@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.core import identifiers
 from jiliang.messages import enumeration
+from jiliang.messages import reason as error_reason
 
 
 @deconstructible
@@ -36,7 +37,7 @@ class IdentifierValidator:
         try:
             getattr(identifiers, self.check_name)(value)
         except identifiers.IdentifierError as exc:
-            raise ValidationError(str(exc), code="invalid") from exc
+            raise ValidationError(error_reason(exc), code="invalid") from exc
 
     def __eq__(self, other):
         return isinstance(other, IdentifierValidator) and other.check_name == self.check_name
@@ -84,7 +85,7 @@ class Region(models.Model):
         try:
             level = identifiers.region_level(self.code)
         except identifiers.IdentifierError as exc:
-            raise ValidationError({"code": str(exc)}) from exc
+            raise ValidationError({"code": error_reason(exc)}) from exc
         errors = {}
         if self.level and self.level != level:
             errors["level"] = gettext("代码 %(code)s 是%(level)s代码，不是%(given)s") % {

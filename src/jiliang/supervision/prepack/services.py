@@ -28,6 +28,7 @@ from jiliang.core import prepack as core
 from jiliang.core.errors import InputError
 from jiliang.core.identifiers import IdentifierError, region_level, validate_credit_code
 from jiliang.messages import enumeration
+from jiliang.messages import reason as error_reason
 from jiliang.registry.models import Instrument, Organisation, Person, Region
 from jiliang.traceability.services import item_chain
 
@@ -85,7 +86,8 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
     except IdentifierError as exc:
         raise InspectionError(
             f"{field}.credit_code",
-            gettext("%(code)s 不是有效的统一社会信用代码（GB 32100）：%(reason)s") % {"code": repr(raw), "reason": exc.reason},
+            gettext("%(code)s 不是有效的统一社会信用代码（GB 32100）：%(reason)s")
+            % {"code": repr(raw), "reason": error_reason(exc)},
         ) from None
     existing = Organisation.objects.select_related("region").filter(credit_code=code).first()
     if existing is not None:
@@ -99,7 +101,7 @@ def pick_organisation(party: dict | None, field: str) -> Organisation:
     try:
         region_level(region_code)
     except IdentifierError as exc:
-        raise InspectionError(f"{field}.region_code", str(exc)) from None
+        raise InspectionError(f"{field}.region_code", error_reason(exc)) from None
     region = Region.objects.filter(code=region_code).first()
     if region is None:
         raise InspectionError(f"{field}.region_code", gettext("登记中没有代码为 %(code)s 的地区") % {"code": region_code})
