@@ -145,6 +145,33 @@ CATALOGUE: dict[str, str] = {
     # ---- prepackaged goods (JJF 1070)
     "prepack_not_number": gettext_noop("须为数字（输入值 %(got)s）"),
     "prepack_not_list": gettext_noop("须为数字列表"),
+    "prepack_edition_without_tables": gettext_noop(
+        "%(rule)s：%(date)s 施行的是 %(edition)s，本平台没有该版本的表格（无法取得其公布文本）"
+    ),
+    "prepack_edition_unavailable": gettext_noop("%(rule)s：本平台没有 %(edition)s 的表格（无法取得其公布文本）"),
+    "prepack_edition_not_in_force": gettext_noop(
+        "%(rule)s：%(date)s 的检验按当时施行的版本（%(edition)s）判定，不能按 %(requested)s"
+    ),
+    "prepack_edition_use_default": gettext_noop("本平台没有 %(edition)s 的表格（无法取得其公布文本）；请使用 %(default)s"),
+    "prepack_unknown_edition": gettext_noop("未知的版本 %(got)s；可用的版本：%(options)s"),
+    "prepack_nominal_above_table": gettext_noop("标注净含量 %(got)s 超过表中最大的标注净含量（%(top)s g 或 mL）"),
+    "prepack_batch_not_covered": gettext_noop("批量 %(got)s 不在 %(edition)s 抽样方案的范围内"),
+    "prepack_negative_gross": gettext_noop("毛重为负数（%(got)s）"),
+    "prepack_negative_tare": gettext_noop("皮重为负数（%(got)s）"),
+    "prepack_negative_net": gettext_noop("净含量为负数（%(got)s）"),
+    "prepack_empty": gettext_noop("不能为空"),
+    "prepack_tare_count": gettext_noop("逐个皮重须每个毛重对应一个皮重：毛重 %(gross)s 个，皮重 %(tare)s 个"),
+    "prepack_tare_sample_small": gettext_noop("平均皮重法至少需要称量 %(minimum)s 个空包装，实际 %(got)s 个"),
+    "prepack_average_tare_refused": gettext_noop(
+        "不允许使用平均皮重法：平均皮重 %(mean)s %(unit)s 超过 %(mean_fraction)s × Qn = %(mean_limit)s，"
+        "且皮重标准差 %(sd)s 超过 %(sd_fraction)s × T = %(sd_limit)s；请逐个称量皮重"
+    ),
+    "prepack_shape": gettext_noop("形状须为（样本数, %(n)s），实际为 %(got)s"),
+    "prepack_values_or_gross": gettext_noop("净含量（values）与毛重和皮重（gross、tare）只能给出其一"),
+    "prepack_values_needed": gettext_noop("须给出净含量（values），或同时给出毛重和皮重（gross、tare）"),
+    "prepack_sample_small": gettext_noop("样本只有 %(count)s 个单位，少于批量 %(batch)s 的抽样方案规定的样本量（n = %(n)s）"),
+    "prepack_sample_large": gettext_noop("样本有 %(count)s 个单位，多于批量 %(batch)s 的抽样方案规定的样本量（n = %(n)s）"),
+    "prepack_unknown_field": gettext_noop("未知的字段；可用的字段：%(options)s"),
     # ---- certificates (DCC)
     "xml_not_well_formed": gettext_noop("不是格式正确的 XML（%(detail)s）"),
     "xml_doctype": gettext_noop("DCC 中不允许出现 DOCTYPE 声明（DTD 或实体）"),

@@ -71,7 +71,7 @@ def test_api_workflow_failure_report_and_public_list(world):
     short = inspector.post(f"/api/prepack/inspections/{pk}/measurements/", {"values": sample(79, 490.0, 3.0)}, format="json")
     assert short.status_code == 200
     refused = inspector.post(f"/api/prepack/inspections/{pk}/judge/")
-    assert refused.status_code == 400 and "smaller than the plan" in refused.json()["values"][0]
+    assert refused.status_code == 400 and "少于批量" in refused.json()["values"][0]
 
     inspector.post(f"/api/prepack/inspections/{pk}/measurements/", {"values": [488.0]}, format="json")
     judged = inspector.post(f"/api/prepack/inspections/{pk}/judge/").json()

@@ -74,7 +74,12 @@ def choose_edition(on: dt.date, requested: str | None = None, *, without_tables:
         chosen = EditionChoice(in_force, in_force, False)
     elif without_tables == "refuse":
         raise PrepackError(
-            "edition", f"{RULE_EDITION}: {in_force} is in force on {on.isoformat()}; {_UNAVAILABLE_EDITIONS[in_force]}"
+            "edition",
+            f"{RULE_EDITION}: {in_force} is in force on {on.isoformat()}; {_UNAVAILABLE_EDITIONS[in_force]}",
+            code="prepack_edition_without_tables",
+            rule=RULE_EDITION,
+            edition=in_force,
+            date=on.isoformat(),
         )
     else:
         older = [name for name, _start in EDITIONS_IN_FORCE if name in _EDITION_FILES and name < in_force]
@@ -83,12 +88,23 @@ def choose_edition(on: dt.date, requested: str | None = None, *, without_tables:
         key = "".join(str(requested).split()).upper().removeprefix("JJF1070-")
         name = f"JJF 1070-{key}"
         if name == chosen.in_force and chosen.provisional:
-            raise PrepackError("edition", f"{RULE_EDITION}: {_UNAVAILABLE_EDITIONS[name]}")
+            raise PrepackError(
+                "edition",
+                f"{RULE_EDITION}: {_UNAVAILABLE_EDITIONS[name]}",
+                code="prepack_edition_unavailable",
+                rule=RULE_EDITION,
+                edition=name,
+            )
         if name != chosen.judged_under:
             raise PrepackError(
                 "edition",
                 f"{RULE_EDITION}: an inspection on {on.isoformat()} is judged by the edition in force then "
                 f"({in_force}), not {requested}",
+                code="prepack_edition_not_in_force",
+                rule=RULE_EDITION,
+                date=on.isoformat(),
+                edition=in_force,
+                requested=requested,
             )
     return chosen
 
@@ -150,8 +166,20 @@ def normalize_edition(name: str | None) -> str:
     if candidate in _EDITION_FILES:
         return candidate
     if candidate in _UNAVAILABLE_EDITIONS:
-        raise PrepackError("edition", f"{candidate}: {_UNAVAILABLE_EDITIONS[candidate]}; use {DEFAULT_EDITION}")
-    raise PrepackError("edition", f"unknown edition {name!r}; known: {', '.join(_EDITION_FILES)}")
+        raise PrepackError(
+            "edition",
+            f"{candidate}: {_UNAVAILABLE_EDITIONS[candidate]}; use {DEFAULT_EDITION}",
+            code="prepack_edition_use_default",
+            edition=candidate,
+            default=DEFAULT_EDITION,
+        )
+    raise PrepackError(
+        "edition",
+        f"unknown edition {name!r}; known: {', '.join(_EDITION_FILES)}",
+        code="prepack_unknown_edition",
+        got=repr(name),
+        options=", ".join(_EDITION_FILES),
+    )
 
 
 @cache
@@ -185,21 +213,27 @@ def normalize_unit(unit: str) -> str:
     alias = _UNIT_ALIASES.get(str(unit).strip().lower()) if unit is not None else None
     if alias:
         return alias
-    raise PrepackError("unit", f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
+    raise PrepackError(
+        "unit",
+        f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}",
+        code="one_of",
+        options=", ".join(UNITS),
+        got=repr(unit),
+    )
 
 
 def _positive_decimal(value, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise PrepackError(field, f"must be a number, got {value}")
+        raise PrepackError(field, f"must be a number, got {value}", code="number_required", got=value)
     try:
         # str() keeps the decimal digits the user wrote (500.1 stays 500.1, not its binary neighbour)
         number = Decimal(str(value))
     except ArithmeticError:
-        raise PrepackError(field, f"must be a number, got {value}") from None
+        raise PrepackError(field, f"must be a number, got {value}", code="number_required", got=value) from None
     if not number.is_finite():
-        raise PrepackError(field, f"must be finite, got {value}")
+        raise PrepackError(field, f"must be finite, got {value}", code="number_finite", got=value)
     if number <= 0:
-        raise PrepackError(field, f"must be greater than zero, got {value}")
+        raise PrepackError(field, f"must be greater than zero, got {value}", code="must_be_positive", got=value)
     return number
 
 
@@ -235,7 +269,13 @@ def _mass_volume_T(qn: Decimal, table: dict) -> tuple[Decimal, str]:
             value = raw.quantize(step, rounding=_ROUNDING[rounding["method"]])
             return value, f"{lower} < Qn <= {upper}: T = {band['percent']} % of Qn = {raw.normalize():f} -> {value}"
     top = bands[-1]["upper"]
-    raise PrepackError("nominal", f"{qn.normalize()} is above the largest nominal quantity of the table ({top} g or mL)")
+    raise PrepackError(
+        "nominal",
+        f"{qn.normalize()} is above the largest nominal quantity of the table ({top} g or mL)",
+        code="prepack_nominal_above_table",
+        got=qn.normalize(),
+        top=top,
+    )
 
 
 def tolerable_shortfall(nominal, unit: str, edition: str | None = None) -> Tolerance:
@@ -263,7 +303,7 @@ def tolerable_shortfall(nominal, unit: str, edition: str | None = None) -> Toler
     else:  # count
         table = tables["count"]
         if base != base.to_integral_value():
-            raise PrepackError("nominal", f"a count must be a whole number, got {nominal}")
+            raise PrepackError("nominal", f"a count must be a whole number, got {nominal}", code="whole_number", got=nominal)
         if base <= Decimal(table["no_shortfall_up_to"]):
             t_base, rule = Decimal(0), f"Qn <= {table['no_shortfall_up_to']}: no shortfall allowed"
         else:
@@ -320,7 +360,13 @@ def sampling_plan(batch_size, edition: str | None = None) -> SamplingPlan:
                 allowed_short_T=row.allowed_short_T,
                 allowed_short_2T=row.allowed_short_2T,
             )
-    raise PrepackError("batch_size", f"{size} is not covered by the sampling plan of {ed.name}")
+    raise PrepackError(
+        "batch_size",
+        f"{size} is not covered by the sampling plan of {ed.name}",
+        code="prepack_batch_not_covered",
+        got=size,
+        edition=ed.name,
+    )
 
 
 # --------------------------------------------------------------------------- tare
@@ -352,17 +398,30 @@ def _as_vector(values, field: str) -> np.ndarray:
     except (TypeError, ValueError, OverflowError):
         raise PrepackError(field, "must be a list of numbers", code="prepack_not_list") from None
     if array.ndim != 1:
-        raise PrepackError(field, "must be a flat list of numbers")
+        raise PrepackError(field, "must be a flat list of numbers", code="prepack_not_list")
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
-        raise PrepackError(f"{field}[{bad[0]}]", f"must be a finite number, got {values[bad[0]]!r}")
+        raise PrepackError(
+            f"{field}[{bad[0]}]",
+            f"must be a finite number, got {values[bad[0]]!r}",
+            code="number_finite",
+            got=repr(values[bad[0]]),
+        )
     return array
+
+
+_NEGATIVE_CODES = {"gross value": "prepack_negative_gross", "tare": "prepack_negative_tare"}  # else a net content
 
 
 def _check_non_negative(array: np.ndarray, field: str, what: str) -> None:
     bad = np.flatnonzero(array < 0)
     if bad.size:
-        raise PrepackError(f"{field}[{bad[0]}]", f"{what} is negative ({array[bad[0]]:g})")
+        raise PrepackError(
+            f"{field}[{bad[0]}]",
+            f"{what} is negative ({array[bad[0]]:g})",
+            code=_NEGATIVE_CODES.get(what, "prepack_negative_net"),
+            got=f"{array[bad[0]]:g}",
+        )
 
 
 def net_from_gross(gross, tare, nominal, unit: str, edition: str | None = None, method: str | None = None) -> TareResult:
@@ -377,27 +436,45 @@ def net_from_gross(gross, tare, nominal, unit: str, edition: str | None = None, 
     g = _as_vector(gross, "gross")
     t = _as_vector(tare, "tare")
     if g.size == 0:
-        raise PrepackError("gross", "is empty")
+        raise PrepackError("gross", "is empty", code="prepack_empty")
     if t.size == 0:
-        raise PrepackError("tare", "is empty")
+        raise PrepackError("tare", "is empty", code="prepack_empty")
     _check_non_negative(g, "gross", "gross value")
     _check_non_negative(t, "tare", "tare")
     if method is None:
         method = "individual" if t.size == g.size else "average"
     if method == "individual":
         if t.size != g.size:
-            raise PrepackError("tare", f"individual tare needs one tare per gross value: {g.size} gross, {t.size} tare")
+            raise PrepackError(
+                "tare",
+                f"individual tare needs one tare per gross value: {g.size} gross, {t.size} tare",
+                code="prepack_tare_count",
+                gross=g.size,
+                tare=t.size,
+            )
         net = g - t
         _check_non_negative(net, "gross", "net content (gross − tare)")
         return TareResult(net=net, method=method, mean_tare=float(t.mean()), s_tare=float(t.std(ddof=1)) if t.size > 1 else None)
     if method != "average":
-        raise PrepackError("tare_method", f"must be 'individual' or 'average', got {method}")
+        raise PrepackError(
+            "tare_method",
+            f"must be 'individual' or 'average', got {method}",
+            code="one_of",
+            options="individual, average",
+            got=method,
+        )
 
     ed = load_edition(edition)
     rules = ed.average_tare
     needed = min(int(rules["min_tare_units"]), g.size)
     if t.size < max(needed, 2):
-        raise PrepackError("tare", f"the average-tare method needs at least {max(needed, 2)} weighed packagings, got {t.size}")
+        raise PrepackError(
+            "tare",
+            f"the average-tare method needs at least {max(needed, 2)} weighed packagings, got {t.size}",
+            code="prepack_tare_sample_small",
+            minimum=max(needed, 2),
+            got=t.size,
+        )
     tol = tolerable_shortfall(nominal, unit, ed.name)
     mean_tare = float(t.mean())
     s_tare = float(t.std(ddof=1))
@@ -409,6 +486,14 @@ def net_from_gross(gross, tare, nominal, unit: str, edition: str | None = None, 
             f"the average-tare method is not permitted: mean tare {mean_tare:g} {tol.unit} exceeds "
             f"{rules['max_mean_tare_fraction_of_nominal']} × Qn = {tare_limit:g} and tare standard deviation "
             f"{s_tare:g} exceeds {rules['max_tare_sd_fraction_of_T']} × T = {sd_limit:g}; weigh each unit's tare",
+            code="prepack_average_tare_refused",
+            mean=f"{mean_tare:g}",
+            unit=tol.unit,
+            mean_fraction=rules["max_mean_tare_fraction_of_nominal"],
+            mean_limit=f"{tare_limit:g}",
+            sd=f"{s_tare:g}",
+            sd_fraction=rules["max_tare_sd_fraction_of_T"],
+            sd_limit=f"{sd_limit:g}",
         )
     net = g - mean_tare
     _check_non_negative(net, "gross", "net content (gross − average tare)")
@@ -435,7 +520,9 @@ def judge_batch(values, nominal, T, plan: SamplingPlan) -> BatchJudgement:
     scalars or one per sample. No validation here beyond shapes: this is the hot path."""
     q = np.asarray(values, dtype=float)
     if q.ndim != 2 or q.shape[1] != plan.n:
-        raise PrepackError("values", f"must have shape (samples, {plan.n}), got {q.shape}")
+        raise PrepackError(
+            "values", f"must have shape (samples, {plan.n}), got {q.shape}", code="prepack_shape", n=plan.n, got=str(q.shape)
+        )
     qn = np.asarray(nominal, dtype=float).reshape(-1, 1) if np.ndim(nominal) else float(nominal)
     t = np.asarray(T, dtype=float).reshape(-1, 1) if np.ndim(T) else float(T)
     eps = _REL_EPS * np.abs(qn)
@@ -506,10 +593,12 @@ def judge(
     plan = sampling_plan(batch_size, ed.name)
     tare_result = None
     if values is not None and (gross is not None or tare is not None):
-        raise PrepackError("values", "give either values (net contents) or gross and tare, not both")
+        raise PrepackError(
+            "values", "give either values (net contents) or gross and tare, not both", code="prepack_values_or_gross"
+        )
     if values is None:
         if gross is None or tare is None:
-            raise PrepackError("values", "give the net contents (values) or both gross and tare")
+            raise PrepackError("values", "give the net contents (values) or both gross and tare", code="prepack_values_needed")
         tare_result = net_from_gross(gross, tare, nominal, tol.unit, ed.name, tare_method)
         q = tare_result.net
         field = "gross"
@@ -519,11 +608,21 @@ def judge(
         field = "values"
     if q.size < plan.n:
         raise PrepackError(
-            field, f"the sample has {q.size} units, smaller than the plan for batch size {plan.batch_size} asks (n = {plan.n})"
+            field,
+            f"the sample has {q.size} units, smaller than the plan for batch size {plan.batch_size} asks (n = {plan.n})",
+            code="prepack_sample_small",
+            count=q.size,
+            batch=plan.batch_size,
+            n=plan.n,
         )
     if q.size > plan.n:
         raise PrepackError(
-            field, f"the sample has {q.size} units, more than the plan for batch size {plan.batch_size} asks (n = {plan.n})"
+            field,
+            f"the sample has {q.size} units, more than the plan for batch size {plan.batch_size} asks (n = {plan.n})",
+            code="prepack_sample_large",
+            count=q.size,
+            batch=plan.batch_size,
+            n=plan.n,
         )
 
     result = judge_batch(q.reshape(1, -1), tol.nominal, tol.T, plan)
@@ -571,13 +670,18 @@ def judge_document(document: dict, edition: str | None = None) -> Judgement:
     ``{"nominal": 500, "unit": "g", "batch_size": 1000, "values": [...]}`` (or "gross" and
     "tare" lists instead of "values"). `edition` overrides the document's own "edition"."""
     if not isinstance(document, dict):
-        raise PrepackError("", "the sample must be a JSON object")
+        raise PrepackError("", "the sample must be a JSON object", code="must_be_object")
     unknown = sorted(set(document) - _DOCUMENT_KEYS)
     if unknown:
-        raise PrepackError(unknown[0], f"unknown field; expected {', '.join(sorted(_DOCUMENT_KEYS))}")
+        raise PrepackError(
+            unknown[0],
+            f"unknown field; expected {', '.join(sorted(_DOCUMENT_KEYS))}",
+            code="prepack_unknown_field",
+            options=", ".join(sorted(_DOCUMENT_KEYS)),
+        )
     for key in ("nominal", "unit", "batch_size"):
         if key not in document:
-            raise PrepackError(key, "is required")
+            raise PrepackError(key, "is required", code="required")
     return judge(
         document.get("values"),
         nominal=document["nominal"],

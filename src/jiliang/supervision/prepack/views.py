@@ -20,7 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from jiliang.core import prepack as core
+from jiliang.core.errors import InputError
 from jiliang.core.prepack import PrepackError
+from jiliang.messages import reason as error_reason
+from jiliang.messages import render as render_refusal
 from jiliang.policies import as_actor
 from jiliang.registry.models import Instrument, Person
 
@@ -134,7 +137,7 @@ class InspectionForm(forms.Form):
     def add_refusal(self, exc: ValueError) -> None:
         field = getattr(exc, "field", "") or ""
         name = self.FIELD_OF.get(field, field.split("[")[0])
-        self.add_error(name if name in self.fields else None, getattr(exc, "reason", str(exc)))
+        self.add_error(name if name in self.fields else None, error_reason(exc) if isinstance(exc, InputError) else str(exc))
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -227,7 +230,7 @@ def measure(request, pk):
         except services.NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except (services.InspectionError, PrepackError) as exc:
-            error = str(exc)
+            error = render_refusal(exc)
         inspection.refresh_from_db()
     plan = core.sampling_plan(inspection.batch_size, inspection.edition)
     tolerance = core.tolerable_shortfall(str(inspection.nominal), inspection.unit, inspection.edition)
@@ -253,7 +256,12 @@ def _step(service):
         except services.NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ValueError as exc:
-            return render(request, "prepack/detail.html", {**report_context(inspection), "error": str(exc)}, status=400)
+            return render(
+                request,
+                "prepack/detail.html",
+                {**report_context(inspection), "error": render_refusal(exc) if isinstance(exc, InputError) else str(exc)},
+                status=400,
+            )
         return redirect("prepack:detail", pk=pk)
 
     return view

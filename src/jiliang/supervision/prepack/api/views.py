@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from jiliang.core.prepack import PrepackError
+from jiliang.messages import reason as error_reason
 
 from .. import permissions, services
 from ..models import Inspection, Notice
@@ -41,7 +42,7 @@ class Base(GenericAPIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, (services.InspectionError, PrepackError)):
-            body = {exc.field or "non_field_errors": [exc.reason]}
+            body = {exc.field or "non_field_errors": [error_reason(exc)]}
             if getattr(exc, "details", None):
                 body["details"] = exc.details
             exc = exceptions.ValidationError(body)
