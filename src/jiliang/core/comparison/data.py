@@ -69,9 +69,9 @@ def make_results(labs, values, u=None, dof=None, in_reference=None, cov=None) ->
     seen: set[str] = set()
     for lab in labs:
         if not lab.strip():
-            raise ComparisonInputError("lab", "empty laboratory name")
+            raise ComparisonInputError("lab", "empty laboratory name", code="comparison_lab_empty")
         if lab in seen:
-            raise ComparisonInputError("lab", "duplicate laboratory name", lab)
+            raise ComparisonInputError("lab", "duplicate laboratory name", lab, code="comparison_lab_duplicate")
         seen.add(lab)
     values = _float_array(values, n, "value", labs)
     if not np.all(np.isfinite(values)):
@@ -120,25 +120,35 @@ def make_results(labs, values, u=None, dof=None, in_reference=None, cov=None) ->
     bad = ~(dof > 0)
     if bad.any():
         lab = labs[int(np.flatnonzero(bad)[0])]
-        raise ComparisonInputError("dof", f"degrees of freedom must be positive, got {float(dof[bad][0])!r}", lab)
+        raise ComparisonInputError(
+            "dof",
+            f"degrees of freedom must be positive, got {float(dof[bad][0])!r}",
+            lab,
+            code="must_be_positive",
+            got=repr(float(dof[bad][0])),
+        )
     if in_reference is None:
         in_reference = np.ones(n, dtype=bool)
     else:
         raw = np.asarray(in_reference)
         if raw.shape != (n,):
-            raise ComparisonInputError("in_reference", f"expected {n} entries, got {raw.size}")
+            raise ComparisonInputError(
+                "in_reference", f"expected {n} entries, got {raw.size}", code="comparison_entries", n=n, got=raw.size
+            )
         if not np.all(np.isin(raw.astype(float), (0.0, 1.0))):
             lab = labs[int(np.flatnonzero(~np.isin(raw.astype(float), (0.0, 1.0)))[0])]
-            raise ComparisonInputError("in_reference", "must be 1 or 0", lab)
+            raise ComparisonInputError("in_reference", "must be 1 or 0", lab, code="comparison_one_or_zero_any")
         in_reference = raw.astype(bool)
     if not in_reference.any():
-        raise ComparisonInputError("in_reference", "no participant contributes to the reference value")
+        raise ComparisonInputError(
+            "in_reference", "no participant contributes to the reference value", code="comparison_reference_empty"
+        )
     if cov is not None:
         cov = np.asarray(cov, dtype=float)
         if cov.shape != (n, n) or not np.allclose(cov, cov.T):
-            raise ComparisonInputError("cov", f"covariance must be a symmetric {n}x{n} matrix")
+            raise ComparisonInputError("cov", f"covariance must be a symmetric {n}x{n} matrix", code="comparison_cov_shape", n=n)
         if not np.all(np.isfinite(u)) or not np.allclose(np.diag(cov), u**2, rtol=1e-9):
-            raise ComparisonInputError("cov", "diagonal must equal u² of every participant")
+            raise ComparisonInputError("cov", "diagonal must equal u² of every participant", code="comparison_cov_diagonal")
     return Results(labs, values, u, dof, in_reference, cov)
 
 
@@ -148,7 +158,7 @@ def covariance_with_pilot(u: np.ndarray, pilot: int, r: np.ndarray) -> np.ndarra
     u = np.asarray(u, dtype=float)
     r = np.asarray(r, dtype=float)
     if np.any(np.abs(r) > 1):
-        raise ComparisonInputError("r_pilot", "correlation coefficients must lie in [-1, 1]")
+        raise ComparisonInputError("r_pilot", "correlation coefficients must lie in [-1, 1]", code="comparison_correlation_range")
     cov = np.diag(u**2)
     col = r * u * u[pilot]
     cov[:, pilot] += col
@@ -160,7 +170,7 @@ def covariance_with_pilot(u: np.ndarray, pilot: int, r: np.ndarray) -> np.ndarra
 def _float_array(seq, n: int, field: str, labs) -> np.ndarray:
     arr = np.asarray(seq)
     if arr.shape != (n,):
-        raise ComparisonInputError(field, f"expected {n} entries, got {arr.size}")
+        raise ComparisonInputError(field, f"expected {n} entries, got {arr.size}", code="comparison_entries", n=n, got=arr.size)
     try:
         return arr.astype(float)
     except (TypeError, ValueError):
@@ -168,33 +178,45 @@ def _float_array(seq, n: int, field: str, labs) -> np.ndarray:
             try:
                 float(item)
             except (TypeError, ValueError):
-                raise ComparisonInputError(field, f"not a number: {item!r}", lab) from None
+                raise ComparisonInputError(
+                    field, f"not a number: {item!r}", lab, code="number_required", got=repr(item)
+                ) from None
         raise
 
 
 def results_from_rows(rows: list[dict], require_u: bool = True) -> Results:
     """Rows of the input format (dicts) into Results. Empty cells count as absent."""
     if not isinstance(rows, list) or not rows:
-        raise ComparisonInputError("rows", "expected a non-empty list of participant results")
+        raise ComparisonInputError("rows", "expected a non-empty list of participant results", code="comparison_rows_empty")
     labs, values, us, dofs, refs = [], [], [], [], []
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
-            raise ComparisonInputError("rows", f"row {index} is not an object")
+            raise ComparisonInputError("rows", f"row {index} is not an object", code="comparison_row_not_object", index=index)
         unknown = set(row) - set(COLUMNS)
         if unknown:
-            raise ComparisonInputError(sorted(unknown)[0], f"unknown column (expected {', '.join(COLUMNS)})")
+            raise ComparisonInputError(
+                sorted(unknown)[0],
+                f"unknown column (expected {', '.join(COLUMNS)})",
+                code="comparison_unknown_column",
+                options=", ".join(COLUMNS),
+            )
         lab = row.get("lab")
         if _absent(lab):
-            raise ComparisonInputError("lab", f"row {index} has no laboratory name")
+            raise ComparisonInputError("lab", f"row {index} has no laboratory name", code="comparison_row_no_lab", index=index)
         lab = str(lab).strip()
         labs.append(lab)
         if _absent(row.get("value")):
-            raise ComparisonInputError("value", "missing", lab)
+            raise ComparisonInputError("value", "missing", lab, code="required")
         values.append(_number(row["value"], "value", lab))
         u = row.get("u")
         if _absent(u):
             if require_u:
-                raise ComparisonInputError("u", "missing; this estimator needs the standard uncertainty of every result", lab)
+                raise ComparisonInputError(
+                    "u",
+                    "missing; this estimator needs the standard uncertainty of every result",
+                    lab,
+                    code="comparison_u_missing",
+                )
             us.append(math.nan)
         else:
             us.append(_number(u, "u", lab))
@@ -206,7 +228,9 @@ def results_from_rows(rows: list[dict], require_u: bool = True) -> Results:
         else:
             value = _number(ref, "in_reference", lab)
             if value not in (0.0, 1.0):
-                raise ComparisonInputError("in_reference", f"must be 1 or 0, got {ref!r}", lab)
+                raise ComparisonInputError(
+                    "in_reference", f"must be 1 or 0, got {ref!r}", lab, code="comparison_one_or_zero", got=repr(ref)
+                )
             refs.append(int(value))
     return make_results(labs, values, us, dofs, refs)
 
@@ -217,13 +241,13 @@ def _absent(value) -> bool:
 
 def _number(value, field: str, lab: str) -> float:
     if isinstance(value, bool):
-        raise ComparisonInputError(field, f"not a number: {value!r}", lab)
+        raise ComparisonInputError(field, f"not a number: {value!r}", lab, code="number_required", got=repr(value))
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ComparisonInputError(field, f"not a number: {value!r}", lab) from None
+        raise ComparisonInputError(field, f"not a number: {value!r}", lab, code="number_required", got=repr(value)) from None
     if math.isnan(number):
-        raise ComparisonInputError(field, "not a number: NaN", lab)
+        raise ComparisonInputError(field, "not a number: NaN", lab, code="number_required", got="NaN")
     return number
 
 
@@ -233,25 +257,34 @@ def parse_rows(text: str, fmt: str) -> list[dict]:
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ComparisonInputError("file", f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+            raise ComparisonInputError(
+                "file", f"invalid JSON: {exc.msg} at line {exc.lineno}", code="file_bad_json", msg=exc.msg, line=exc.lineno
+            ) from None
         if not isinstance(rows, list):
-            raise ComparisonInputError("file", "JSON input must be a list of objects")
+            raise ComparisonInputError("file", "JSON input must be a list of objects", code="comparison_json_not_list")
         return rows
     if fmt == "csv":
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         if reader.fieldnames is None:
-            raise ComparisonInputError("file", "CSV input is empty")
+            raise ComparisonInputError("file", "CSV input is empty", code="comparison_csv_empty")
         header = [name.strip() for name in reader.fieldnames]
         for required in ("lab", "value"):
             if required not in header:
-                raise ComparisonInputError(required, "column missing from the CSV header")
+                raise ComparisonInputError(required, "column missing from the CSV header", code="comparison_column_missing")
         rows = []
         for raw in reader:
             if None in raw:
-                raise ComparisonInputError("file", f"CSV line {reader.line_num} has more cells than the header")
+                raise ComparisonInputError(
+                    "file",
+                    f"CSV line {reader.line_num} has more cells than the header",
+                    code="comparison_csv_cells",
+                    line=reader.line_num,
+                )
             row = {key.strip(): value for key, value in raw.items()}
             if all(_absent(v) for v in row.values()):
                 continue
             rows.append(row)
         return rows
-    raise ComparisonInputError("format", f"unknown input format {fmt!r} (expected csv or json)")
+    raise ComparisonInputError(
+        "format", f"unknown input format {fmt!r} (expected csv or json)", code="one_of", options="csv, json", got=repr(fmt)
+    )

@@ -91,12 +91,20 @@ def reference_value(results: Results, estimator: str) -> ReferenceValue:
         return ReferenceValue(
             "algorithm-a", robust.mean, float(robust.u_mean(p)), used, None, s=robust.sd, extra={"iterations": robust.iterations}
         )
-    raise ComparisonInputError("estimator", f"unknown estimator {estimator!r} (expected one of {', '.join(ESTIMATORS)})")
+    raise ComparisonInputError(
+        "estimator",
+        f"unknown estimator {estimator!r} (expected one of {', '.join(ESTIMATORS)})",
+        code="one_of",
+        options=", ".join(ESTIMATORS),
+        got=repr(estimator),
+    )
 
 
 def evaluate(results: Results, estimator: str, sigma_pt: float | None = None) -> Evaluation:
     if sigma_pt is not None and not (math.isfinite(sigma_pt) and sigma_pt > 0):
-        raise ComparisonInputError("sigma_pt", f"must be a positive number, got {sigma_pt!r}")
+        raise ComparisonInputError(
+            "sigma_pt", f"must be a positive number, got {sigma_pt!r}", code="must_be_positive", got=repr(sigma_pt)
+        )
     # Scores of a participant without u are NaN by design; NumPy's warnings about them (and
     # about extreme inputs, refused below) are not for the user's terminal.
     with np.errstate(all="ignore"):
@@ -146,7 +154,13 @@ def to_document(ev: Evaluation) -> dict:
 def compute_document(rows: list[dict], estimator: str, sigma_pt: float | None = None) -> dict:
     """Rows of the input format → the JSON document of the contract (a plain dict)."""
     if estimator not in ESTIMATORS:
-        raise ComparisonInputError("estimator", f"unknown estimator {estimator!r} (expected one of {', '.join(ESTIMATORS)})")
+        raise ComparisonInputError(
+            "estimator",
+            f"unknown estimator {estimator!r} (expected one of {', '.join(ESTIMATORS)})",
+            code="one_of",
+            options=", ".join(ESTIMATORS),
+            got=repr(estimator),
+        )
     results = results_from_rows(rows, require_u=estimator not in WITHOUT_U)
     return to_document(evaluate(results, estimator, sigma_pt))
 

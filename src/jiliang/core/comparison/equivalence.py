@@ -44,7 +44,11 @@ def degrees_of_equivalence(
     """
     if reference_uncertainty not in REFERENCE_UNCERTAINTY:
         raise ComparisonInputError(
-            "reference_uncertainty", f"must be one of {', '.join(REFERENCE_UNCERTAINTY)}, got {reference_uncertainty!r}"
+            "reference_uncertainty",
+            f"must be one of {', '.join(REFERENCE_UNCERTAINTY)}, got {reference_uncertainty!r}",
+            code="one_of",
+            options=", ".join(REFERENCE_UNCERTAINTY),
+            got=repr(reference_uncertainty),
         )
     values = np.asarray(values, float)
     u = np.asarray(u, float)
@@ -52,7 +56,10 @@ def degrees_of_equivalence(
     if reference.weights is None:
         if reference_uncertainty == "propagated":
             raise ComparisonInputError(
-                "reference_uncertainty", f"'propagated' needs a reference value linear in the results; {reference.method} is not"
+                "reference_uncertainty",
+                f"'propagated' needs a reference value linear in the results; {reference.method} is not",
+                code="comparison_propagated_nonlinear",
+                estimator=reference.method,
             )
         var = u**2 + reference.u**2
     else:

@@ -17,7 +17,9 @@ def comparison_figure(labs, values, U, ref_value, U_ref, d, U_d, fmt: str = "png
     NaN uncertainties are drawn without error bars; results not in the reference value
     (``used`` False) are drawn with open markers."""
     if fmt not in FORMATS:
-        raise ComparisonInputError("plot", f"unknown image format {fmt!r} (expected png or svg)")
+        raise ComparisonInputError(
+            "plot", f"unknown image format {fmt!r} (expected png or svg)", code="one_of", options="png, svg", got=repr(fmt)
+        )
     from jiliang.core.plotting import figure_class
 
     Figure = figure_class()

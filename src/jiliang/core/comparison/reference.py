@@ -72,7 +72,12 @@ def birge_ratio(values, u, reference) -> float:
 
 def _require_u(u, used, name):
     if not np.all(np.isfinite(u[used])):
-        raise ComparisonInputError("u", f"the {name} needs the standard uncertainty of every result in the reference value")
+        raise ComparisonInputError(
+            "u",
+            f"the {name} needs the standard uncertainty of every result in the reference value",
+            code="comparison_needs_u",
+            estimator=name,
+        )
 
 
 def weighted_mean(values, u, used=None, cov=None, alpha: float = CONSISTENCY_ALPHA) -> ReferenceValue:
@@ -274,7 +279,12 @@ def power_moderated_mean(values, u, used=None, alpha: float | None = None) -> Re
     if alpha is None:
         alpha = 2.0 - 3.0 / n
     elif not (0.0 <= alpha <= 2.0):
-        raise ComparisonInputError("alpha", f"the power of the power-moderated mean must lie in [0, 2], got {alpha!r}")
+        raise ComparisonInputError(
+            "alpha",
+            f"the power of the power-moderated mean must lie in [0, 2], got {alpha!r}",
+            code="comparison_alpha",
+            got=repr(alpha),
+        )
     weights = np.zeros(values.size)
     if n == 1:
         # A single result is its own reference value (α = 2 − 3/N is meaningless for N = 1).
@@ -328,7 +338,7 @@ def procedure_b(values, u, dof=None, used=None, trials: int = 10**6, seed: int |
     _require_u(u, np.ones(n, bool), "procedure B")
     dof = np.full(n, np.inf) if dof is None else np.asarray(dof, float)
     if trials < 2:
-        raise ComparisonInputError("trials", "at least 2 Monte Carlo trials are needed")
+        raise ComparisonInputError("trials", "at least 2 Monte Carlo trials are needed", code="comparison_trials")
     rng = np.random.default_rng(seed)
     finite = np.isfinite(dof)
     medians = np.empty(trials)

@@ -31,9 +31,9 @@ def algorithm_a(values, tol: float = 1e-12, max_iter: int = 1000, keep_history: 
     """
     x = np.asarray(values, float)
     if x.ndim != 1 or x.size == 0:
-        raise ComparisonInputError("value", "Algorithm A needs at least one result")
+        raise ComparisonInputError("value", "Algorithm A needs at least one result", code="comparison_algorithm_a_empty")
     if not np.all(np.isfinite(x)):
-        raise ComparisonInputError("value", "Algorithm A needs finite values")
+        raise ComparisonInputError("value", "Algorithm A needs finite values", code="comparison_algorithm_a_finite")
     mean = float(np.median(x))
     sd = float(1.483 * np.median(np.abs(x - mean)))
     history = [(mean, sd)] if keep_history else []
