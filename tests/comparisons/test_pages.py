@@ -29,7 +29,7 @@ def test_workflow_through_the_pages(world):
     )
     assert Submission.objects.get(participant__label="LAB-B").content.value == value
     bad = b.post(f"/comparisons/{pk}/submit/", {"measurand": measurand.pk, "value": "1000", "u": "-1"}, follow=True)
-    assert "u: 须为有限正数" in bad.content.decode()
+    assert "u：须为有限正数" in bad.content.decode()
     assert Submission.objects.get(participant__label="LAB-B").revision == 1
 
     a = world.client("staff_a")
@@ -94,7 +94,7 @@ def test_setting_up_through_the_pages(world):
         {"credit_code": world.orgs["B"].credit_code, "certificate_number": world.standards["A"].certificate_number},
         follow=True,
     )
-    assert "standard:" in refused.content.decode()
+    assert "standard：计量标准" in refused.content.decode() and "的持有单位是" in refused.content.decode()
     participant = comparison.participants.get()
     pilot.post(
         f"/comparisons/{pk}/setup/movement/",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiliang.core.comparison import ESTIMATORS
+from jiliang.messages import render as render_refusal
 from jiliang.policies import actor_for
 from jiliang.registry.models import MeasurementStandard, Organisation, Quantity, Region
 
@@ -160,7 +161,7 @@ def _run(request, pk, use_case, success: str, **kwargs):
     try:
         use_case(request.user, comparison, **kwargs)
     except WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, render_refusal(exc))
     except NotAllowed as exc:
         messages.error(request, str(exc))
     else:
@@ -296,7 +297,7 @@ def setup(request, pk, what):
     try:
         use_case, kwargs = _setup_kwargs(request, comparison, what)
     except WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, render_refusal(exc))
         return redirect("comparisons:detail", pk=comparison.pk)
     return _run(request, pk, use_case, _("已保存"), **kwargs)
 

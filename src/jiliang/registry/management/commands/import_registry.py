@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from jiliang.audit.services import audit_context
 from jiliang.registry import exchange
@@ -22,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, files=(), table=None, format=None, **options):
         files = list(args) + list(files or ())
         if not files:
-            raise CommandError("give the files to import, or the folder export_registry wrote")
+            raise CommandError(gettext("请给出要导入的文件，或 export_registry 写出的文件夹"))
         try:
             with audit_context(actor="cli:import"):
                 counts = exchange.import_paths(files, table=table, fmt=format)
