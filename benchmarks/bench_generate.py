@@ -222,7 +222,6 @@ def main() -> int:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--no-import", dest="with_import", action="store_false", help="skip the export/import round")
     parser.add_argument("--no-memory", dest="with_memory", action="store_false", help="skip the memory pass")
-    parser.add_argument("--pg-name", default="jiliang_bench_generate", help="the PostgreSQL database to create (and drop)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--pass", dest="pass_", default="timing", choices=["timing", "memory"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,8 +234,8 @@ def main() -> int:
         return 0
 
     extra = ["--instruments", str(instruments), "--repeats", str(args.repeats)] + ([] if args.with_import else ["--no-import"])
-    results = run_workers(__file__, args.databases, args.pg_name, extra)
-    memory = run_workers(__file__, args.databases, args.pg_name, [*extra, "--pass", "memory"]) if args.with_memory else []
+    results = run_workers(__file__, args.databases, "generate", extra)
+    memory = run_workers(__file__, args.databases, "generate", [*extra, "--pass", "memory"]) if args.with_memory else []
     print(
         f"generate: {instruments:,} working instruments with five years of history, {args.repeats} run(s) with the audit "
         f"ledger and as many without it (the bulk paths as before the ledger), in turn in one process"

@@ -12,8 +12,9 @@ backlog (auto-acknowledging, doing nothing). With --nats the same through NATS J
 (the worker's durable pull consumer vs a bare pull consumer).
 
 The broker is a private Mosquitto on a free port (no queue cap), unless --broker names one.
-PostgreSQL: database jiliang_bench_ingest at postgres://postgres@127.0.0.1:5432/ (dropped
-and recreated). Targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare rate, p99 ≤ 2 s.
+PostgreSQL: a scratch database on postgres://postgres@127.0.0.1:5432/ made for the run and
+dropped after. NATS: a private nats-server (or --nats URL of a server that has no telemetry
+stream yet; the stream the run creates there is deleted after). Targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare rate, p99 ≤ 2 s.
 
     python benchmarks/bench_ingest.py [--quick] [--messages N] [--skip-postgres] [--skip-sqlite] [--nats [--skip-mqtt]] [--workers K]
 """
@@ -36,8 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgres://postgres@127.0.0.1:5432/jiliang_bench_ingest"
+from _databases import postgres_reachable, scratch_postgres  # noqa: E402  (the benchmarks folder is on a script's path)
+from jiliang.supervision.telemetry.brokers import NATS_STREAM  # noqa: E402
+
+PRIVATE_NATS = "private"
 
 
 def free_port() -> int:
@@ -66,6 +69,62 @@ def start_mosquitto():
         except OSError:
             time.sleep(0.05)
     return proc, port, d
+
+
+def start_nats():
+    """A private nats-server with JetStream on a free port and a storage folder of its own:
+    the benchmark purges and deletes its stream, which it must never do on a shared server."""
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    if not os.path.exists(exe):
+        return None, None, None
+    d = tempfile.mkdtemp(prefix="bench-nats-")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, port, d
+
+
+def nats_stream_exists(host, port) -> bool:
+    import asyncio
+
+    import nats
+    from nats.js.errors import NotFoundError
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        try:
+            await nc.jetstream().stream_info(NATS_STREAM)
+            return True
+        except NotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    return asyncio.run(go())
+
+
+def delete_nats_stream(host, port) -> None:
+    import asyncio
+
+    import nats
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        await nc.jetstream().delete_stream(NATS_STREAM)
+        await nc.close()
+
+    asyncio.run(go())
 
 
 def percentile(values, q):
@@ -471,13 +530,15 @@ def run_child(backend, broker, args, tmp) -> dict | None:
     env = dict(os.environ, JILIANG_DATA_DIR=tmp, PYTHONPATH=str(ROOT / "src"))
     if backend == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp}/bench-{broker.split(':')[0]}.sqlite3"
-    else:
-        env["DATABASE_URL"] = PG_BENCH
-        import psycopg
+        return run_child_on(env, backend, broker, args)
+    with scratch_postgres("ingest") as url:
+        if url is None:
+            return None
+        env["DATABASE_URL"] = url
+        return run_child_on(env, backend, broker, args)
 
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS jiliang_bench_ingest WITH (FORCE)")
-            conn.execute("CREATE DATABASE jiliang_bench_ingest")
+
+def run_child_on(env, backend, broker, args) -> dict | None:
     cmd = [
         sys.executable,
         __file__,
@@ -516,7 +577,13 @@ def main() -> int:
     parser.add_argument("--latency-rate", type=float, default=2000.0, help="messages/s published during the latency run")
     parser.add_argument("--latency-seconds", type=float, default=None)
     parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: a private mosquitto)")
-    parser.add_argument("--nats", default=None, nargs="?", const="nats://127.0.0.1:4222", help="also through NATS JetStream")
+    parser.add_argument(
+        "--nats",
+        default=None,
+        nargs="?",
+        const=PRIVATE_NATS,
+        help="also through NATS JetStream: a private nats-server, or the URL of one without a telemetry stream yet",
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-mqtt", action="store_true", help="with --nats: measure only NATS")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -535,7 +602,7 @@ def main() -> int:
         child(args)
         return 0
 
-    proc = None
+    proc = nats_proc = nats_dir = created_stream = None
     tmp = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
         if args.broker:
@@ -567,21 +634,26 @@ def main() -> int:
             try:
                 import nats  # noqa: F401 - only to report a missing package
 
+                if args.nats == PRIVATE_NATS:
+                    nats_proc, nats_port, nats_dir = start_nats()
+                    if nats_proc is None:
+                        raise SystemExit("nats-server is not installed (or pass --nats URL of a running server)")
+                    args.nats = f"nats://127.0.0.1:{nats_port}"
                 _, nh, np_ = parse_broker(args.nats)
+                if nats_stream_exists(nh, np_):
+                    raise SystemExit(
+                        f"{args.nats} already has a {NATS_STREAM} stream: not this run's, so the benchmark will not purge it "
+                        "(run --nats without a URL for a private server)"
+                    )
+                created_stream = (nh, np_)
                 bare_n = bare_nats(nh, np_, args.messages, payloads)
                 print(f"bare NATS JetStream pull consumer (limit): {bare_n:,.0f} msg/s")
                 transports.append(("nats", args.nats, bare_n))
             except ImportError:
                 print("skipped: nats-py not installed")
         backends = ([] if args.skip_sqlite else ["sqlite"]) + ([] if args.skip_postgres else ["postgres"])
-        if "postgres" in backends:
-            try:
-                import psycopg
-
-                psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-            except Exception as exc:  # noqa: BLE001
-                print(f"skipped: PostgreSQL not reachable ({exc.__class__.__name__})")
-                backends.remove("postgres")
+        if "postgres" in backends and not postgres_reachable():
+            backends.remove("postgres")
         print(
             f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s':>9s} {'÷ bare':>7s} {'p50 s':>7s} {'p99 s':>7s} {'findings':>8s}"
         )
@@ -603,10 +675,15 @@ def main() -> int:
                 "'stored' equal to it means no stall and no loss"
             )
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        if created_stream is not None and nats_proc is None:
+            delete_nats_stream(*created_stream)  # the stream this run created on the given server
+        for server in (proc, nats_proc):
+            if server is not None:
+                server.terminate()
+                server.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+        if nats_dir:
+            shutil.rmtree(nats_dir, ignore_errors=True)
     return 0
 
 
