@@ -4,10 +4,10 @@ list and detail endpoints (as the province's administrator, and the event list a
 institution's verifier and as an enterprise user), as ratios to a bare Django view
 returning a constant.
 
-    python benchmarks/bench_api.py            # 10^6 instruments, PostgreSQL jiliang_bench_api on 127.0.0.1
+    python benchmarks/bench_api.py            # 10^6 instruments, a scratch PostgreSQL database on 127.0.0.1
     python benchmarks/bench_api.py --quick    # 10^5 instruments
     python benchmarks/bench_api.py --database sqlite       # a fresh SQLite file in a temp data dir
-    python benchmarks/bench_api.py --reuse    # keep the PostgreSQL province of an earlier run
+    python benchmarks/bench_api.py --keep     # keep the PostgreSQL province; --reuse NAME measures it again
 
 Target (issue 3): list and detail p99 under 50 ms at 200 requests/s on 2 cores.
 Two measurements per endpoint: an open-loop run at a fixed rate (latency measured from
@@ -18,6 +18,7 @@ concurrent clients (the throughput).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -32,10 +33,10 @@ import threading
 import time
 from pathlib import Path
 
+from _databases import PG_ADMIN_URL, scratch_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PG_ADMIN_URL = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "jiliang_bench_api"
 
 SETUP = r"""
 import datetime as dt, json, os, sys, django
@@ -258,6 +259,7 @@ class CpuMeter:
     def __init__(self, server_pid: int, database_url: str | None):
         self.server = [server_pid, *children(server_pid)]
         self.admin = None
+        self.database = database_url.rsplit("/", 1)[-1] if database_url else None
         if database_url:
             import psycopg
 
@@ -269,7 +271,9 @@ class CpuMeter:
         age (CONN_MAX_AGE), and the new backends are counted from their start."""
         if self.admin is None:
             return {}
-        pids = [r[0] for r in self.admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [PG_BENCH_DB]).fetchall()]
+        pids = [
+            r[0] for r in self.admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]).fetchall()
+        ]
         return {pid: process_cpu([pid]) for pid in pids}
 
     def snapshot(self) -> tuple[float, dict, float]:
@@ -315,10 +319,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", default="", help="comma-separated parts of endpoint names to run (the baseline always runs)")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep the generated province and print its name")
     parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help=f"PostgreSQL: keep {PG_BENCH_DB} from an earlier run (generation takes minutes at 10^6)",
+        "--reuse", metavar="NAME", help="PostgreSQL: measure a province kept by --keep (generation takes minutes at 10^6)"
     )
     args = parser.parse_args()
     instruments = 100_000 if args.quick else args.instruments
@@ -333,19 +336,18 @@ def main() -> int:
         "JILIANG_API_USER_RATE": "100000000/minute",
     }
     env.pop("JILIANG_DEBUG", None)  # production settings
-    if args.database == "postgresql":
-        import psycopg
+    with contextlib.ExitStack() as scratch:
+        if args.database == "postgresql":
+            url = scratch.enter_context(scratch_postgres("api", keep=args.keep, reuse=args.reuse))
+            if url is None:
+                return 1
+            env["DATABASE_URL"] = url
+        else:
+            env.pop("DATABASE_URL", None)
+        return measure(args, env, data_dir, instruments, seconds)
 
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_BENCH_DB]).fetchone()
-            if exists and args.reuse:
-                print(f"reusing database {PG_BENCH_DB} (migrated; generated only if empty)")
-            else:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-                admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-        env["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
-    else:
-        env.pop("DATABASE_URL", None)
+
+def measure(args, env: dict, data_dir: Path, instruments: int, seconds: float) -> int:
     server = None
     try:
         info = prepare(env, instruments)

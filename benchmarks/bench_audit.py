@@ -1,7 +1,7 @@
 """Benchmark of the audit ledger (issue 3): `jiliang audit verify` over 10^6 entries.
 
 For each database (SQLite in a temporary folder; PostgreSQL too when reachable at
-postgres://postgres@127.0.0.1:5432, in its own database ``jiliang_bench_audit``):
+postgres://postgres@127.0.0.1:5432, in a scratch database it creates and drops):
 
 1. write N live instrument rows with COPY / executemany and record one ``import`` entry
    per row with ``record_many`` (read back, hashed, chained, written in bulk);
@@ -32,9 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DATABASE = "jiliang_bench_audit"
 
+from _databases import scratch_postgres  # noqa: E402  (the benchmarks folder is on the path of a script run from it)
 
 # ---------------------------------------------------------------- child: build / naive
 
@@ -191,23 +190,6 @@ def _child_json(args: list[str], env: dict) -> tuple[dict, float, int]:
     return json.loads(out.strip().splitlines()[-1]), elapsed, peak
 
 
-def _postgres_available() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3).close()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means: skip
-        return False
-
-
-def _pg_admin(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
 def bench_backend(name: str, env: dict, n: int, sample: int) -> None:
     me = [sys.executable, str(Path(__file__).resolve())]
     built, build_s, build_peak = _child_json([*me, "--child", "build", "--entries", str(n)], env)
@@ -276,20 +258,12 @@ def main() -> int:
         bench_backend("sqlite", env, n, sample)
         if args.no_postgres:
             print("[postgresql] skipped: --no-postgres")
-        elif not _postgres_available():
-            print(f"[postgresql] skipped: no server reachable at {PG_SERVER}")
         else:
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
-            try:
-                bench_backend(
-                    "postgresql",
-                    dict(env, DATABASE_URL=f"{PG_SERVER.replace('postgresql', 'postgres')}/{PG_DATABASE}"),
-                    n,
-                    sample,
-                )
-            finally:
-                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+            with scratch_postgres("audit") as url:
+                if url is None:
+                    print("[postgresql] skipped: no server reachable")
+                else:
+                    bench_backend("postgresql", dict(env, DATABASE_URL=url), n, sample)
     return 0
 
 

@@ -7,10 +7,10 @@ against a per-instrument Python loop measured on a sample in the same run.
 
 Target (issue 7): the full ledger from PostgreSQL in <= 10 s on 2 cores, and >= 50x the
 per-instrument loop. Each database gets its own process for generation and another for the
-measurement, so the printed peak memory (ru_maxrss) is the measurement's own. The province
-is generated once per size and reused (PostgreSQL database ``jiliang_bench_coverage``, or
-``JILIANG_BENCH_COVERAGE_DB``,
-SQLite file in the temp folder); pass --regenerate to build it again.
+measurement; memory is measured in a third process of its own (tracemalloc slows what it
+watches, so no timed figure is taken with it on). The province goes into a scratch database
+(PostgreSQL) or file (SQLite) made for this run and dropped at its end; --keep keeps it and
+prints its name, --reuse NAME measures one kept earlier (never dropped by that run).
 
 Two baselines, both extrapolated from the sample to the whole province:
 - "ORM loop": one instrument at a time with the ORM, the way a first implementation reads
@@ -22,25 +22,21 @@ Two baselines, both extrapolated from the sample to the whole province:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-PG_SERVER = os.environ.get("JILIANG_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-PG_DB = os.environ.get("JILIANG_BENCH_COVERAGE_DB", "jiliang_bench_coverage")
+from _databases import scratch_postgres
+
 SEED = 2035
-
-
-def _database_url(database: str, instruments: int) -> str:
-    if database == "postgres":
-        return f"{PG_SERVER.replace('postgresql://', 'postgres://', 1)}/{PG_DB}"
-    return f"sqlite:///{Path(tempfile.gettempdir()) / f'jiliang_bench_coverage_{instruments}.sqlite3'}"
 
 
 def _setup(database_url: str):
@@ -58,43 +54,8 @@ def _working_instruments() -> int:
     return models.Instrument.objects.filter(standard__isnull=True).count()
 
 
-def _size_of(database_url: str) -> int | None:
-    """Working instruments in an existing bench database, without Django (None: no province)."""
-    try:
-        if database_url.startswith("sqlite"):
-            import sqlite3
-
-            path = Path(database_url[len("sqlite:///") :])
-            if not path.exists():
-                return None
-            with sqlite3.connect(path) as conn:
-                return conn.execute("SELECT count(*) FROM registry_instrument WHERE standard_id IS NULL").fetchone()[0]
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/{PG_DB}") as conn:
-            return conn.execute("SELECT count(*) FROM registry_instrument WHERE standard_id IS NULL").fetchone()[0]
-    except Exception:  # noqa: BLE001 - no database or no tables yet
-        return None
-
-
-def prepare(database: str, instruments: int, regenerate: bool) -> dict:
-    """Create (or reuse) the province of the requested size. A province of another size is
-    dropped with its database, not deleted row by row (which would run the audit signals)."""
-    url = _database_url(database, instruments)
-    stale = regenerate or _size_of(url) not in (None, instruments)
-    if database == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DB]).fetchone()
-            if exists and stale:
-                conn.execute(f'DROP DATABASE "{PG_DB}" WITH (FORCE)')
-                exists = None
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    elif stale:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
+def prepare(url: str, instruments: int) -> dict:
+    """Migrate the database and generate the province, unless a kept one is being reused."""
     _setup(url)
     from django.core.management import call_command
 
@@ -173,10 +134,33 @@ def orm_loop_due(sample_ids: range, today: dt.date, days: int) -> int:
 # -- one measurement ---------------------------------------------------------------
 
 
-def measure(database: str, instruments: int, sample: int) -> dict:
+def measure_memory(url: str) -> dict:
+    """Peak traced Python memory of the ledger and the due list, in a process of its own."""
     import tracemalloc
 
-    _setup(_database_url(database, instruments))
+    _setup(url)
+    from jiliang.verification import coverage, scheduling
+
+    today = dt.date.today()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    coverage.build_ledger(today)
+    ledger_traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    scheduling.due_list(today, days=30)
+    due_traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "ledger_traced_mb": ledger_traced / 2**20,
+        "due_traced_mb": due_traced / 2**20,
+        "rss_before_mb": rss_before / 1024,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure(url: str, sample: int) -> dict:
+    """The timed pass: ledger (cold, then again), due list, and the loop baselines."""
+    _setup(url)
     import numpy as np
     from django.db import connection
 
@@ -184,23 +168,15 @@ def measure(database: str, instruments: int, sample: int) -> dict:
 
     today = dt.date.today()
     n = _working_instruments()
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
     t0 = time.perf_counter()
     ledger = coverage.build_ledger(today)
     ledger_s = time.perf_counter() - t0
-    ledger_traced = tracemalloc.get_traced_memory()[1]
-    tracemalloc.reset_peak()
     t0 = time.perf_counter()
     ledger_again = coverage.build_ledger(today)
     ledger_warm_s = time.perf_counter() - t0
-    tracemalloc.reset_peak()
     t0 = time.perf_counter()
     due = scheduling.due_list(today, days=30)
     due_s = time.perf_counter() - t0
-    due_traced = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     from jiliang.registry import models
 
@@ -229,10 +205,6 @@ def measure(database: str, instruments: int, sample: int) -> dict:
         "ledger_s": ledger_s,
         "ledger_warm_s": ledger_warm_s,
         "due_s": due_s,
-        "ledger_traced_mb": ledger_traced / 2**20,
-        "due_traced_mb": due_traced / 2**20,
-        "rss_before_mb": rss_before / 1024,
-        "rss_peak_mb": rss_peak / 1024,
         "orm_loop_ledger_s": orm_ledger_per * n,
         "row_loop_ledger_s": row_ledger_per * n,
         "orm_loop_due_s": orm_due_per * n,
@@ -252,14 +224,25 @@ def _run_child(*args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _postgres_reachable() -> str | None:
+@contextlib.contextmanager
+def province_database(database: str, instruments: int, keep: bool, reuse: str | None):
+    """The database URL to measure: a kept one (reused, never dropped), or a scratch one
+    made for this run and dropped at its end unless kept."""
+    if database == "postgres":
+        with scratch_postgres(f"coverage_{instruments}", keep=keep, reuse=reuse) as url:
+            yield url
+        return
+    if reuse:
+        yield f"sqlite:///{reuse}"
+        return
+    folder = Path(tempfile.mkdtemp(prefix="jiliang_bench_coverage_"))
     try:
-        import psycopg
-
-        psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3).close()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: skip this database
-        return f"{type(exc).__name__}"
+        yield f"sqlite:///{folder / 'province.sqlite3'}"
+    finally:
+        if keep:
+            print(f"kept {folder / 'province.sqlite3'} (reuse it with --reuse PATH)")
+        else:
+            shutil.rmtree(folder)
 
 
 def main() -> int:
@@ -268,55 +251,60 @@ def main() -> int:
     parser.add_argument("--instruments", type=int, default=None)
     parser.add_argument("--databases", default="postgres,sqlite")
     parser.add_argument("--sample", type=int, default=None, help="instruments in the loop baselines' sample")
-    parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--child", choices=("prepare", "measure"), help=argparse.SUPPRESS)
-    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true", help="keep the generated province and print its name")
+    parser.add_argument("--reuse", help="measure a province kept by --keep (a PostgreSQL name or an SQLite path)")
+    parser.add_argument("--child", choices=("prepare", "measure", "memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     instruments = args.instruments or (100_000 if args.quick else 10_000_000)
     sample = args.sample or (1000 if args.quick else 5000)
     if args.child == "prepare":
-        print(json.dumps(prepare(args.database, instruments, args.regenerate)))
+        print(json.dumps(prepare(args.url, instruments)))
         return 0
     if args.child == "measure":
-        print(json.dumps(measure(args.database, instruments, sample)))
+        print(json.dumps(measure(args.url, sample)))
+        return 0
+    if args.child == "memory":
+        print(json.dumps(measure_memory(args.url)))
         return 0
 
-    print(f"bench_coverage: {instruments:,} instruments, loop sample {sample:,}")
+    print(f"bench_coverage: {instruments:,} instruments, loop sample {sample:,}; load average {os.getloadavg()[0]:.2f}")
     for database in args.databases.split(","):
-        if database == "postgres" and (why := _postgres_reachable()):
-            print(f"postgres: skipped: PostgreSQL not reachable ({why})")
-            continue
-        common = ["--database", database, "--instruments", str(instruments), "--sample", str(sample)]
-        prep = _run_child("--child", "prepare", *common, *(["--regenerate"] if args.regenerate else []))
-        r = _run_child("--child", "measure", *common)
-        print(
-            f"\n== {r['database']} ({r['instruments']:,} working instruments; generated in {prep['generated_s']:.0f} s"
-            f"{'' if prep['generated_s'] else ', reused'})"
-        )
-        print(
-            f"ledger   : {r['ledger_s']:8.2f} s cold, {r['ledger_warm_s']:.2f} s again   "
-            f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, 省域 {100 * (r['province_rate'] or 0):.1f} %, "
-            f"省级以下 {100 * (r['province_below_province_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}"
-        )
-        print(
-            f"  ORM loop (extrapolated from {r['sample']:,}): {r['orm_loop_ledger_s']:10.1f} s   ratio {r['orm_loop_ledger_s'] / r['ledger_s']:8.1f}x"
-        )
-        print(
-            f"  row loop (extrapolated)               : {r['row_loop_ledger_s']:10.1f} s   ratio {r['row_loop_ledger_s'] / r['ledger_s']:8.1f}x"
-        )
-        print(
-            f"due list : {r['due_s']:8.2f} s   ({r['overdue']:,} overdue, {r['due']:,} due in 30 days, {r['replacement']:,} end of life)"
-        )
-        print(
-            f"  ORM loop (extrapolated)               : {r['orm_loop_due_s']:10.1f} s   ratio {r['orm_loop_due_s'] / r['due_s']:8.1f}x"
-        )
-        print(
-            f"memory   : peak RSS {r['rss_peak_mb']:.0f} MB (after Django start-up {r['rss_before_mb']:.0f} MB); traced Python peak "
-            f"ledger {r['ledger_traced_mb']:.1f} MB, due list {r['due_traced_mb']:.1f} MB"
-        )
-        if r["database"] == "postgresql":
-            verdict = "meets" if r["ledger_s"] <= 10 and r["orm_loop_ledger_s"] / r["ledger_s"] >= 50 else "misses"
-            print(f"target (ledger <= 10 s from PostgreSQL, >= 50x the loop): {verdict}")
+        with province_database(database, instruments, args.keep, args.reuse) as url:
+            if url is None:
+                continue
+            common = ["--url", url, "--instruments", str(instruments), "--sample", str(sample)]
+            prep = _run_child("--child", "prepare", *common)
+            r = _run_child("--child", "measure", *common)
+            r.update(_run_child("--child", "memory", *common))
+            print(
+                f"\n== {r['database']} ({r['instruments']:,} working instruments; generated in {prep['generated_s']:.0f} s"
+                f"{'' if prep['generated_s'] else ', reused'})"
+            )
+            print(
+                f"ledger   : {r['ledger_s']:8.2f} s cold, {r['ledger_warm_s']:.2f} s again   "
+                f"province rollup {100 * (r['province_rollup_rate'] or 0):.1f} %, 省域 {100 * (r['province_rate'] or 0):.1f} %, "
+                f"省级以下 {100 * (r['province_below_province_rate'] or 0):.1f} %, {r['gaps']} gaps, repeatable: {r['same_again']}"
+            )
+            print(
+                f"  ORM loop (extrapolated from {r['sample']:,}): {r['orm_loop_ledger_s']:10.1f} s   ratio {r['orm_loop_ledger_s'] / r['ledger_s']:8.1f}x"
+            )
+            print(
+                f"  row loop (extrapolated)               : {r['row_loop_ledger_s']:10.1f} s   ratio {r['row_loop_ledger_s'] / r['ledger_s']:8.1f}x"
+            )
+            print(
+                f"due list : {r['due_s']:8.2f} s   ({r['overdue']:,} overdue, {r['due']:,} due in 30 days, {r['replacement']:,} end of life)"
+            )
+            print(
+                f"  ORM loop (extrapolated)               : {r['orm_loop_due_s']:10.1f} s   ratio {r['orm_loop_due_s'] / r['due_s']:8.1f}x"
+            )
+            print(
+                f"memory   : peak RSS {r['rss_peak_mb']:.0f} MB (after Django start-up {r['rss_before_mb']:.0f} MB); traced Python peak "
+                f"ledger {r['ledger_traced_mb']:.1f} MB, due list {r['due_traced_mb']:.1f} MB"
+            )
+            if r["database"] == "postgresql":
+                verdict = "meets" if r["ledger_s"] <= 10 and r["orm_loop_ledger_s"] / r["ledger_s"] >= 50 else "misses"
+                print(f"target (ledger <= 10 s from PostgreSQL, >= 50x the loop): {verdict}")
     return 0
 
 

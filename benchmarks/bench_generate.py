@@ -148,6 +148,46 @@ def _orm_events_per_s() -> float:
     return sample / (time.perf_counter() - t0)
 
 
+def _copy_floor(repeats: int) -> list[float] | None:
+    """The floor of any loader (PostgreSQL): the generated province's rows written back with
+    a raw binary COPY into bare copies of its tables, then the same indexes built on them,
+    then ANALYZE, in one transaction; seconds per run. No audit entries, no checks: what the
+    database itself needs to take these rows. (SQLite has no COPY: None.)"""
+    from django.db import connection
+
+    from jiliang.registry.exchange.tables import TABLES
+
+    if connection.vendor != "postgresql":
+        return None
+    tables = [TABLES[name].model._meta.db_table for name in PROVINCE_TABLES]
+    dumps: dict[str, bytes] = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            with cursor.copy(f'COPY "{table}" TO STDOUT (FORMAT BINARY)') as copy:
+                dumps[table] = b"".join(bytes(chunk) for chunk in copy)
+        cursor.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)", [tables])
+        indexes = cursor.fetchall()
+    seconds = []
+    for _ in range(repeats):
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            start = time.perf_counter()
+            cursor.execute("CREATE SCHEMA bench_floor")
+            for table in tables:
+                cursor.execute(f'CREATE TABLE bench_floor."{table}" (LIKE public."{table}" INCLUDING DEFAULTS)')
+                with cursor.copy(f'COPY bench_floor."{table}" FROM STDIN (FORMAT BINARY)') as copy:
+                    copy.write(dumps[table])
+            for table, definition in indexes:
+                cursor.execute(
+                    definition.replace(f" ON public.{table} ", f' ON bench_floor."{table}" ').replace("INDEX ", "INDEX floor_", 1)
+                )
+            for table in tables:
+                cursor.execute(f'ANALYZE bench_floor."{table}"')
+            seconds.append(time.perf_counter() - start)
+            cursor.execute("ROLLBACK")  # the schema was this run's own: nothing is left behind
+    return seconds
+
+
 def timing_worker(database_url: str, instruments: int, repeats: int, with_import: bool) -> dict:
     """Generate (and import) ``repeats`` times with the ledger and as many without, in turn,
     in this one process: the ratio compares runs under the same load."""
@@ -173,6 +213,7 @@ def timing_worker(database_url: str, instruments: int, repeats: int, with_import
     result: dict = {"vendor": connection.vendor, "instruments": instruments, "times": times}
     result.update(events=report.events, rows=report.instruments + report.standard_devices + report.events * 2)
     result["orm_events_per_s"] = _orm_events_per_s()
+    result["copy_floor"] = _copy_floor(repeats)
     if with_import:
         with tempfile.TemporaryDirectory(prefix="jiliang-bench-import-") as folder:
             exported = exchange.export_registry(folder, fmt="csv", tables=PROVINCE_TABLES)
@@ -222,7 +263,6 @@ def main() -> int:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--no-import", dest="with_import", action="store_false", help="skip the export/import round")
     parser.add_argument("--no-memory", dest="with_memory", action="store_false", help="skip the memory pass")
-    parser.add_argument("--pg-name", default="jiliang_bench_generate", help="the PostgreSQL database to create (and drop)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--pass", dest="pass_", default="timing", choices=["timing", "memory"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,8 +275,8 @@ def main() -> int:
         return 0
 
     extra = ["--instruments", str(instruments), "--repeats", str(args.repeats)] + ([] if args.with_import else ["--no-import"])
-    results = run_workers(__file__, args.databases, args.pg_name, extra)
-    memory = run_workers(__file__, args.databases, args.pg_name, [*extra, "--pass", "memory"]) if args.with_memory else []
+    results = run_workers(__file__, args.databases, "generate", extra)
+    memory = run_workers(__file__, args.databases, "generate", [*extra, "--pass", "memory"]) if args.with_memory else []
     print(
         f"generate: {instruments:,} working instruments with five years of history, {args.repeats} run(s) with the audit "
         f"ledger and as many without it (the bulk paths as before the ledger), in turn in one process"
@@ -257,8 +297,15 @@ def main() -> int:
         best = min(t["generate"])
         print(
             f"  generate: {r['events'] / best:,.0f} events/s, {r['rows'] / best:,.0f} rows/s (fastest run with the ledger); "
-            f"ORM save {r['orm_events_per_s']:,.0f} events/s"
+            f"ORM save {r['orm_events_per_s']:,.0f} events/s (the project's own per-row path: audit entry and refresh per row)"
         )
+        if r.get("copy_floor"):
+            floor = r["copy_floor"]
+            print(
+                f"  floor (raw binary COPY of the same rows + the same indexes + ANALYZE): {_spread(floor)} s, "
+                f"{r['events'] / statistics.median(floor):,.0f} events/s; generate with the ledger reaches "
+                f"{statistics.median(floor) / statistics.median(t['generate']):.2f}x of it (medians)"
+            )
         if r["vendor"] == "postgresql":
             print(f"  target >= 50,000 events/s into PostgreSQL: {'meets' if r['events'] / best >= 50_000 else 'MISSES'}")
         if t["import"]:

@@ -7,13 +7,16 @@ For each database, in a child process (Django settings are per process):
      commit); rate = stored messages / time to drain;
   2. latency: messages are published at a steady rate while the worker runs; for every
      fraud finding, time from publish to the commit of its alert (p50, p99).
-The limit, measured in the same run: a bare paho-mqtt subscriber draining the same
-backlog (auto-acknowledging, doing nothing). With --nats the same through NATS JetStream
-(the worker's durable pull consumer vs a bare pull consumer).
+The baseline, measured in the same run: the best plain client draining the same backlog
+and discarding it (MQTT: the worker's own client, which drains several times faster than
+paho, printed too; NATS: a batched JetStream pull consumer with one acknowledgement per
+batch); and the storage floor, a raw binary COPY of the same rows into PostgreSQL. Every
+figure is over --repeats runs (min / median / max; ratios of medians).
 
 The broker is a private Mosquitto on a free port (no queue cap), unless --broker names one.
-PostgreSQL: database jiliang_bench_ingest at postgres://postgres@127.0.0.1:5432/ (dropped
-and recreated). Targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare rate, p99 ≤ 2 s.
+PostgreSQL: a scratch database on postgres://postgres@127.0.0.1:5432/ made for the run and
+dropped after. NATS: a private nats-server (or --nats URL of a server that has no telemetry
+stream yet; the stream the run creates there is deleted after). Targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare rate, p99 ≤ 2 s.
 
     python benchmarks/bench_ingest.py [--quick] [--messages N] [--skip-postgres] [--skip-sqlite] [--nats [--skip-mqtt]] [--workers K]
 """
@@ -26,6 +29,7 @@ import os
 import pwd
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,8 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgres://postgres@127.0.0.1:5432/jiliang_bench_ingest"
+from _databases import postgres_reachable, scratch_postgres  # noqa: E402  (the benchmarks folder is on a script's path)
+from jiliang.supervision.telemetry.brokers import NATS_STREAM  # noqa: E402
+
+PRIVATE_NATS = "private"
 
 
 def free_port() -> int:
@@ -66,6 +72,66 @@ def start_mosquitto():
         except OSError:
             time.sleep(0.05)
     return proc, port, d
+
+
+def start_nats():
+    """A private nats-server with JetStream on a free port and a storage folder of its own:
+    the benchmark purges and deletes its stream, which it must never do on a shared server."""
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    if not os.path.exists(exe):
+        return None, None, None
+    d = tempfile.mkdtemp(prefix="bench-nats-")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, port, d
+
+
+def nats_stream_exists(host, port) -> bool:
+    import asyncio
+
+    import nats
+    from nats.js.errors import NotFoundError
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        try:
+            await nc.jetstream().stream_info(NATS_STREAM)
+            return True
+        except NotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    return asyncio.run(go())
+
+
+def delete_nats_stream(host, port) -> None:
+    import asyncio
+
+    import nats
+
+    from jiliang.supervision.telemetry.brokers import NATS_STREAM
+
+    async def go():
+        nc = await nats.connect(f"nats://{host}:{port}")
+        await nc.jetstream().delete_stream(NATS_STREAM)
+        await nc.close()
+
+    asyncio.run(go())
+
+
+def spread(values) -> str:
+    return f"{min(values):,.0f} / {statistics.median(values):,.0f} / {max(values):,.0f}"
 
 
 def percentile(values, q):
@@ -109,6 +175,7 @@ def child(args) -> None:
         prime_nats_consumer(host, port, f"bench-worker-{tag}")
     if args.workers == 1:
         out.update(drain_in_process(args, source, devices, simulator))
+    out.update(copy_floor())
 
     # 2. latency while publishing at a steady rate
     if scheme == "mqtt":
@@ -187,6 +254,36 @@ def drain_in_process(args, source, devices, simulator) -> dict:
         "stored_per_s": round(stats.stored / elapsed, 1),
         "workers": 1,
     }
+
+
+def copy_floor() -> dict:
+    """The storage floor (PostgreSQL): the readings just stored, read back and written again
+    with one raw binary COPY into a bare table with the same unique index, in a transaction
+    that is rolled back. No signature check, no deduplication, no detectors: only what the
+    database needs to take the rows."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(
+            'COPY (SELECT device_id, seq, ts, kind, "values", received_at FROM telemetry_reading) TO STDOUT (FORMAT BINARY)'
+        ) as copy:
+            dump = b"".join(bytes(chunk) for chunk in copy)
+        rows = raw.execute("SELECT count(*) FROM telemetry_reading").fetchone()[0]
+        raw.execute("BEGIN")
+        t0 = time.perf_counter()
+        raw.execute(
+            'CREATE TEMP TABLE bench_floor (device_id bigint, seq bigint, ts timestamptz, kind varchar(12), "values" jsonb, received_at timestamptz)'
+        )
+        raw.execute("CREATE UNIQUE INDEX ON bench_floor (device_id, seq, ts)")
+        with raw.copy('COPY bench_floor (device_id, seq, ts, kind, "values", received_at) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.write(dump)
+        raw.execute("COMMIT")  # the commit is part of storing, as in the worker
+        elapsed = time.perf_counter() - t0
+        raw.execute("DROP TABLE bench_floor")
+    return {"copy_rows": rows, "copy_per_s": round(rows / max(elapsed, 1e-9), 1)}
 
 
 def drain_with_workers(args, scheme, host, port, tag, devices, simulator) -> dict:
@@ -422,10 +519,15 @@ def bare_nats(host, port, n, devices_payloads) -> float:
             await nc.publish(topic.replace("/", "."), payload)
         await nc.flush()
         durable = f"bench-bare-{os.getpid()}"
-        from nats.js.api import ConsumerConfig
+        from nats.js.api import AckPolicy, ConsumerConfig
 
+        # The best plain JetStream client for reading and discarding: batched pulls and one
+        # acknowledgement per batch (AckPolicy.ALL acknowledges everything up to it).
         sub = await js.pull_subscribe(
-            "jiliang.t.>", durable=durable, stream=NATS_STREAM, config=ConsumerConfig(max_ack_pending=20000, ack_wait=30)
+            "jiliang.t.>",
+            durable=durable,
+            stream=NATS_STREAM,
+            config=ConsumerConfig(max_ack_pending=20000, ack_wait=30, ack_policy=AckPolicy.ALL),
         )
         got = 0
         t0 = time.perf_counter()
@@ -434,7 +536,7 @@ def bare_nats(host, port, n, devices_payloads) -> float:
                 msgs = await sub.fetch(2000, timeout=1)
             except Exception:
                 break
-            await asyncio.gather(*(m.ack() for m in msgs))
+            await msgs[-1].ack()
             got += len(msgs)
         elapsed = time.perf_counter() - t0
         await js.delete_consumer(NATS_STREAM, durable)
@@ -471,13 +573,15 @@ def run_child(backend, broker, args, tmp) -> dict | None:
     env = dict(os.environ, JILIANG_DATA_DIR=tmp, PYTHONPATH=str(ROOT / "src"))
     if backend == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp}/bench-{broker.split(':')[0]}.sqlite3"
-    else:
-        env["DATABASE_URL"] = PG_BENCH
-        import psycopg
+        return run_child_on(env, backend, broker, args)
+    with scratch_postgres("ingest") as url:
+        if url is None:
+            return None
+        env["DATABASE_URL"] = url
+        return run_child_on(env, backend, broker, args)
 
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS jiliang_bench_ingest WITH (FORCE)")
-            conn.execute("CREATE DATABASE jiliang_bench_ingest")
+
+def run_child_on(env, backend, broker, args) -> dict | None:
     cmd = [
         sys.executable,
         __file__,
@@ -516,7 +620,14 @@ def main() -> int:
     parser.add_argument("--latency-rate", type=float, default=2000.0, help="messages/s published during the latency run")
     parser.add_argument("--latency-seconds", type=float, default=None)
     parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: a private mosquitto)")
-    parser.add_argument("--nats", default=None, nargs="?", const="nats://127.0.0.1:4222", help="also through NATS JetStream")
+    parser.add_argument(
+        "--nats",
+        default=None,
+        nargs="?",
+        const=PRIVATE_NATS,
+        help="also through NATS JetStream: a private nats-server, or the URL of one without a telemetry stream yet",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each baseline and each worker configuration")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-mqtt", action="store_true", help="with --nats: measure only NATS")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -535,7 +646,7 @@ def main() -> int:
         child(args)
         return 0
 
-    proc = None
+    proc = nats_proc = nats_dir = created_stream = None
     tmp = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
         if args.broker:
@@ -558,55 +669,71 @@ def main() -> int:
         )
         transports = []
         if not (args.skip_mqtt and args.nats):
-            bare = bare_mqtt(host, port, args.messages, payloads)
-            print(f"bare paho subscriber (limit): {bare:,.0f} msg/s")
-            wire = bare_wire(host, port, args.messages, payloads)
-            print(f"the worker's MQTT client alone (no storage): {wire:,.0f} msg/s")
-            transports.append(("mqtt", broker, bare))
+            paho = [bare_mqtt(host, port, args.messages, payloads) for _ in range(args.repeats)]
+            print(f"bare paho subscriber (for reference): {spread(paho)} msg/s")
+            wire = [bare_wire(host, port, args.messages, payloads) for _ in range(args.repeats)]
+            print(
+                f"baseline: the worker's own MQTT client reading and discarding (the fastest plain client here): {spread(wire)} msg/s"
+            )
+            transports.append(("mqtt", broker, statistics.median(wire)))
         if args.nats:
             try:
                 import nats  # noqa: F401 - only to report a missing package
 
+                if args.nats == PRIVATE_NATS:
+                    nats_proc, nats_port, nats_dir = start_nats()
+                    if nats_proc is None:
+                        raise SystemExit("nats-server is not installed (or pass --nats URL of a running server)")
+                    args.nats = f"nats://127.0.0.1:{nats_port}"
                 _, nh, np_ = parse_broker(args.nats)
-                bare_n = bare_nats(nh, np_, args.messages, payloads)
-                print(f"bare NATS JetStream pull consumer (limit): {bare_n:,.0f} msg/s")
-                transports.append(("nats", args.nats, bare_n))
+                if nats_stream_exists(nh, np_):
+                    raise SystemExit(
+                        f"{args.nats} already has a {NATS_STREAM} stream: not this run's, so the benchmark will not purge it "
+                        "(run --nats without a URL for a private server)"
+                    )
+                created_stream = (nh, np_)
+                bare_n = [bare_nats(nh, np_, args.messages, payloads) for _ in range(args.repeats)]
+                print(f"baseline: batched JetStream pull consumer, one ack per batch: {spread(bare_n)} msg/s")
+                transports.append(("nats", args.nats, statistics.median(bare_n)))
             except ImportError:
                 print("skipped: nats-py not installed")
         backends = ([] if args.skip_sqlite else ["sqlite"]) + ([] if args.skip_postgres else ["postgres"])
-        if "postgres" in backends:
-            try:
-                import psycopg
-
-                psycopg.connect(PG_ADMIN, connect_timeout=3).close()
-            except Exception as exc:  # noqa: BLE001
-                print(f"skipped: PostgreSQL not reachable ({exc.__class__.__name__})")
-                backends.remove("postgres")
+        if "postgres" in backends and not postgres_reachable():
+            backends.remove("postgres")
         print(
-            f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s':>9s} {'÷ bare':>7s} {'p50 s':>7s} {'p99 s':>7s} {'findings':>8s}"
+            f"{'transport':9s} {'database':9s} {'workers':>7s} {'stored':>8s} {'msg/s min / median / max':>28s} {'÷ baseline':>10s} "
+            f"{'p50 s':>7s} {'p99 s':>7s} {'findings':>8s} {'COPY floor msg/s':>17s}"
         )
         for transport, url, limit in transports:
             for backend in backends:
-                r = run_child(backend, url, args, tmp)
-                if r is None:
+                runs = [r for r in (run_child(backend, url, args, tmp) for _ in range(args.repeats)) if r is not None]
+                if not runs:
                     continue
+                rates = [r["stored_per_s"] for r in runs]
+                r = runs[-1]
+                floor = spread([x["copy_per_s"] for x in runs]) if "copy_per_s" in r else "n/a (SQLite)"
                 print(
-                    f"{transport:9s} {backend:9s} {r.get('workers', 1):7d} {r['stored']:8d} {r['stored_per_s']:9,.0f} {r['stored_per_s'] / limit:6.0%} "
-                    f"{r['alert_p50_s']:7.3f} {r['alert_p99_s']:7.3f} {r['latency_findings']:8d}"
+                    f"{transport:9s} {backend:9s} {r.get('workers', 1):7d} {r['stored']:8d} {spread(rates):>28s} "
+                    f"{statistics.median(rates) / limit:9.0%} {r['alert_p50_s']:7.3f} {r['alert_p99_s']:7.3f} {r['latency_findings']:8d} {floor:>17s}"
                     + (f"   (with process boot: {r['wall_per_s']:,.0f} msg/s)" if "wall_per_s" in r else "")
                 )
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the bare subscriber, alert p99 ≤ 2 s")
+        print("targets: ≥ 20,000 msg/s into PostgreSQL, ≥ 50 % of the baseline client's drain rate (medians), alert p99 ≤ 2 s")
         if args.messages > 65535:
             print(
                 f"each MQTT run drained a backlog of {args.messages:,} queued QoS 1 messages (> 65,535): "
                 "'stored' equal to it means no stall and no loss"
             )
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        if created_stream is not None and nats_proc is None:
+            delete_nats_stream(*created_stream)  # the stream this run created on the given server
+        for server in (proc, nats_proc):
+            if server is not None:
+                server.terminate()
+                server.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+        if nats_dir:
+            shutil.rmtree(nats_dir, ignore_errors=True)
     return 0
 
 

@@ -4,7 +4,7 @@ template, no network), as ratios to a bare Django view returning a constant meas
 the same run.
 
     python benchmarks/bench_pages.py                         # 10^5 instruments, SQLite (the embedded default)
-    python benchmarks/bench_pages.py --database postgresql   # a fresh PostgreSQL database jiliang_bench_pages
+    python benchmarks/bench_pages.py --database postgresql   # a scratch PostgreSQL database of its own, dropped after
     python benchmarks/bench_pages.py --instruments 20000 --samples 20   # a quick look
 
 Target (issue 8): every page under 300 ms server time at p95. Pages are sampled over many
@@ -179,7 +179,7 @@ def main() -> int:
     )
     failed = False
     for run in run_workers(
-        __file__, databases, "jiliang_bench_pages", ["--instruments", str(args.instruments), "--samples", str(args.samples)]
+        __file__, databases, "pages", ["--instruments", str(args.instruments), "--samples", str(args.samples)]
     ):
         base = next(r for r in run["results"] if r["page"].startswith("bare view"))
         print(

@@ -151,7 +151,7 @@ def main() -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, instruments)))
         return 0
-    results = run_workers(__file__, args.databases, "jiliang_bench_traceability", ["--instruments", str(instruments)])
+    results = run_workers(__file__, args.databases, "traceability", ["--instruments", str(instruments)])
     print(f"traceability from the database: {instruments:,} working instruments (demo province)")
     for r in results:
         print(
