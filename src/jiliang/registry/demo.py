@@ -324,7 +324,25 @@ class _Builder:
                 )
             persons.extend(models.Person(name=name, organisation=inst) for name in sorted(names))
         models.Person.objects.bulk_create(persons, batch_size=5000)
-        quals = []
+        # Column-wise, like the instruments: some 10^4 rows at any size, too many for model
+        # objects (bulk_create of them cost seconds of every generated province).
+        names = (
+            "person_id",
+            "kind",
+            "certificate_number",
+            "specialty",
+            "catalog_item_id",
+            "organisation_id",
+            "valid_from",
+            "valid_until",
+        )
+        quals: dict[str, list] = {name: [] for name in names}
+
+        def qualification(person, kind, number, valid_from, valid_until, specialty="", item=None, organisation=None):
+            row = (person.id, kind, number, specialty, item.id if item else None, organisation.id if organisation else None)
+            for name, value in zip(names, (*row, valid_from, valid_until)):
+                quals[name].append(value)
+
         start = self.as_of - dt.timedelta(days=365 * 3)
         # Since 2019 a verifier is a 注册计量师 registered with the institution (注册证 valid 5
         # years) holding a passed 计量专业项目考核 per item (注册计量师职业资格制度规定 第十四条);
@@ -336,56 +354,20 @@ class _Builder:
         for k, person in enumerate(persons):
             inst = person.organisation
             rank = seen[id(inst)] = seen.get(id(inst), -1) + 1
-            quals.append(
-                models.Qualification(
-                    person=person,
-                    kind="metrologist_2" if k % 3 else "metrologist_1",
-                    certificate_number=f"ZCJLS{k:07d}",
-                    specialty="计量",
-                    organisation=org_of[id(inst)],
-                    valid_from=history_start,
-                    valid_until=self.as_of + dt.timedelta(days=365 * 2),
-                )
-            )
+            until = self.as_of + dt.timedelta(days=365 * 2)
+            kind = "metrologist_2" if k % 3 else "metrologist_1"
+            qualification(person, kind, f"ZCJLS{k:07d}", history_start, until, specialty="计量", organisation=org_of[id(inst)])
             if rank < 2:
-                quals.append(
-                    models.Qualification(
-                        person=person,
-                        kind="signatory",
-                        certificate_number=f"QZR{k:07d}",
-                        organisation=org_of[id(inst)],
-                        valid_from=history_start,
-                        valid_until=self.as_of + dt.timedelta(days=365 * 2),
-                    )
-                )
+                qualification(person, "signatory", f"QZR{k:07d}", history_start, until, organisation=org_of[id(inst)])
             for item in items:
                 if rng.random() < 0.6:
-                    quals.append(
-                        models.Qualification(
-                            person=person,
-                            kind="item_assessment",
-                            catalog_item=item,
-                            certificate_number=f"XMKH{k:05d}{item.code}",
-                            specialty=item.name,
-                            valid_from=history_start,
-                            valid_until=self.as_of + dt.timedelta(days=365 * 2),
-                        )
-                    )
+                    qualification(person, "item_assessment", f"XMKH{k:05d}{item.code}", history_start, until, item.name, item)
                 elif rng.random() < 0.05:
                     # An old 检定员证; a few have lapsed.
-                    until = start + dt.timedelta(days=365 * 5 if rng.random() > 0.3 else 400)
-                    quals.append(
-                        models.Qualification(
-                            person=person,
-                            kind="verifier",
-                            catalog_item=item,
-                            certificate_number=f"JDY{k:05d}{item.code}",
-                            specialty=item.name,
-                            valid_from=start,
-                            valid_until=until,
-                        )
-                    )
-        models.Qualification.objects.bulk_create(quals, batch_size=5000)
+                    ended = start + dt.timedelta(days=365 * 5 if rng.random() > 0.3 else 400)
+                    qualification(person, "verifier", f"JDY{k:05d}{item.code}", start, ended, item.name, item)
+        bulk.write_columns(models.Qualification._meta.db_table, names, [quals[name] for name in names])
+        bulk.reset_sequences(models.Qualification)
         by_org: dict[int, list[int]] = {}
         for person in persons:
             by_org.setdefault(person.organisation_id, []).append(person.id)
