@@ -27,6 +27,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from platformdirs import user_data_dir
 
 from jiliang.cache import caches_from_environment
+from jiliang.core.cases import TRANSITIONS as CASE_ACTIONS
 from jiliang.instance import read_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -220,6 +221,11 @@ SPECTACULAR_SETTINGS = {
         "ChangeFilingKindEnum": "jiliang.assessment.models.ChangeFiling.Kind",
         "ChangeFilingStatusEnum": "jiliang.assessment.models.ChangeFiling.Status",
         "ItemResultPhaseEnum": "jiliang.assessment.models.ItemResult.Phase",
+        "EnforcementCaseStatusEnum": "jiliang.cases.models.Case.Status",
+        "EnforcementCaseSourceEnum": "jiliang.cases.models.Case.Source",
+        "EnforcementCaseViolationEnum": "jiliang.cases.models.Case.Violation",
+        "CaseEvidenceKindEnum": "jiliang.cases.models.Evidence.Kind",
+        "CaseActionEnum": list(CASE_ACTIONS),
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -338,7 +344,9 @@ JILIANG_CASE_EXTENSION_DAYS = int(os.environ.get("JILIANG_CASE_EXTENSION_DAYS", 
 JILIANG_CASE_STATEMENT_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_STATEMENT_WORKING_DAYS", "5"))
 JILIANG_CASE_PAYMENT_DAYS = int(os.environ.get("JILIANG_CASE_PAYMENT_DAYS", "15"))
 JILIANG_CASE_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_PUBLICATION_WORKING_DAYS", "20"))
-JILIANG_CASE_REMINDER_DAYS = tuple(int(d) for d in os.environ.get("JILIANG_CASE_REMINDER_DAYS", "7,3,1,0").split(",") if d.strip())
+JILIANG_CASE_REMINDER_DAYS = tuple(
+    int(d) for d in os.environ.get("JILIANG_CASE_REMINDER_DAYS", "7,3,1,0").split(",") if d.strip()
+)
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

@@ -14,6 +14,7 @@ from jiliang.core.workdays import load_calendar
 CAL = load_calendar()
 TERMS = core.Terms()
 D = dt.date
+LATER = D(2025, 6, 1)
 
 
 def facts(**kw) -> core.Facts:
@@ -23,7 +24,7 @@ def facts(**kw) -> core.Facts:
     return core.Facts(**kw)
 
 
-def rules(action, f, today=D(2025, 6, 1), actor_id=2):
+def rules(action, f, today=LATER, actor_id=2):
     return [rule for _, rule in core.refusals(action, f, actor_id=actor_id, today=today, calendar=CAL, terms=TERMS)]
 
 

@@ -47,9 +47,7 @@ class Case(models.Model):
 
     number = models.CharField(_("案件编号"), max_length=30, unique=True)
     region = models.ForeignKey(Region, models.PROTECT, related_name="cases", verbose_name=_("管辖地区"))
-    party = models.ForeignKey(
-        Organisation, models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("当事人")
-    )
+    party = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("当事人"))
     source = models.CharField(_("案件来源"), max_length=10, choices=Source.choices)
     alert = models.ForeignKey(
         "telemetry.Alert", models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("来源预警")
@@ -67,9 +65,7 @@ class Case(models.Model):
     proposed_on = models.DateField(_("立案申请日期"), null=True, blank=True)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     filed_on = models.DateField(_("立案日期"), null=True, blank=True)
-    filing_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    filing_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     extension_days = models.PositiveSmallIntegerField(_("延长办案期限（天）"), default=0)
     notified_on = models.DateField(_("告知日期"), null=True, blank=True)
     proposed_penalty = models.TextField(_("拟作出的行政处罚"), blank=True)

@@ -61,8 +61,12 @@ class CasePolicy(Policy):
         return self.works(actor, obj)
 
     def sees_cases(self, actor: Actor) -> bool:
-        """Who the cases page is for (the navigation asks this)."""
+        """Who works or audits cases (the navigation's link, the dashboard's panel)."""
         return actor.kind == NATIONAL or actor.region_scoped
+
+    def reads_cases(self, actor: Actor) -> bool:
+        """Who the cases pages are for: the supervisors, and a party for its own cases."""
+        return self.sees_cases(actor) or actor.organisation_scoped
 
     def published(self, queryset):
         """The rows the public reads: published penalty decisions."""

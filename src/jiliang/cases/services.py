@@ -112,6 +112,15 @@ def _user(who):
     return user if getattr(user, "is_authenticated", False) else None
 
 
+def _audit_actor(who):
+    """Who the ledger names: the user, else the actor's user id, else the system."""
+    user = _user(who)
+    if user is not None:
+        return user
+    user_id = as_actor(who).user_id if who is not None else None
+    return f"user:{user_id}" if user_id else "system"
+
+
 def _refuse(field: str, message) -> Refused:
     return Refused([(field, str(message))])
 
@@ -124,7 +133,9 @@ def _forbidden(action: str) -> Refused:
 
 
 def _step(case: Case, action: str, who, on: dt.date, note: str = "") -> Step:
-    return Step.objects.create(case=case, action=action, status_after=case.status, taken_on=on, taken_by=_user(who), note=note)
+    return Step.objects.create(
+        case=case, action=action, status_after=case.status, taken_on=on, taken_by_id=as_actor(who).user_id, note=note
+    )
 
 
 def _number(on: dt.date) -> str:
@@ -198,8 +209,7 @@ def open_case(
     discovered = discovered_on or (alert.created_at.date() if alert is not None else None) or today
     if discovered > today:
         raise _refuse("discovered_on", gettext("发现线索日期不能晚于今天"))
-    user = _user(who)
-    with audit_context(actor=user or "system", reason=str(ACTION_LABELS["open"])):
+    with audit_context(actor=_audit_actor(who), reason=str(ACTION_LABELS["open"])):
         case = Case.objects.create(
             number=_number(today),
             region=region,
@@ -221,7 +231,7 @@ def open_case(
                 snapshot=snapshot,
                 sha256=hashlib.sha256(canonical(snapshot)).hexdigest(),
                 added_on=today,
-                added_by=user,
+                added_by_id=actor.user_id,
             )
         _step(case, "open", who, today, case.get_source_display())
     return case
@@ -255,7 +265,9 @@ def open_from_complaint(who, complaint, *, violation: str, summary: str = "", pa
 
 
 @transaction.atomic
-def add_evidence(who, case: Case, *, title: str, note: str = "", filename: str = "", content: bytes | None = None) -> Evidence:
+def add_evidence(
+    who, case: Case, *, title: str, note: str = "", filename: str = "", content: bytes | None = None, on: dt.date | None = None
+) -> Evidence:
     """A note, or a file kept with its SHA-256 (the hash is on the ledger with the row)."""
     case = _locked(case)
     _allowed(who, case, "add_evidence")
@@ -265,9 +277,9 @@ def add_evidence(who, case: Case, *, title: str, note: str = "", filename: str =
         raise _refuse("file", gettext("文件过大（最多 %(limit)s MB）") % {"limit": MAX_EVIDENCE_BYTES // 1024 // 1024})
     if content is None and not (note or "").strip():
         raise _refuse("note", gettext("请填写笔录内容或上传文件"))
-    today = timezone.localdate()
+    today = on or timezone.localdate()
     body = content if content is not None else note.strip().encode()
-    with audit_context(actor=_user(who) or "system", reason=f"{ACTION_LABELS['add_evidence']} {case.number}"):
+    with audit_context(actor=_audit_actor(who), reason=f"{ACTION_LABELS['add_evidence']} {case.number}"):
         evidence = Evidence.objects.create(
             case=case,
             kind=Evidence.Kind.FILE if content is not None else Evidence.Kind.NOTE,
@@ -277,7 +289,7 @@ def add_evidence(who, case: Case, *, title: str, note: str = "", filename: str =
             size=len(body),
             sha256=hashlib.sha256(body).hexdigest(),
             added_on=today,
-            added_by=_user(who),
+            added_by_id=as_actor(who).user_id,
         )
         if content is not None:
             EvidenceFile.objects.create(evidence=evidence, content=content)
@@ -340,29 +352,28 @@ def act(who, case: Case, action: str, *, on: dt.date | None = None, note: str = 
     on = on or today
     if on > today:
         raise _refuse("on", gettext("日期不能晚于今天"))
-    user = _user(who)
-    actor_id = user.pk if user is not None else None
+    actor_id = as_actor(who).user_id
     broken = core.refusals(action, case.facts(), actor_id=actor_id, today=on, calendar=calendar(), terms=terms())
     if broken:
         raise Refused([(field, str(RULES[rule])) for field, rule in broken])
-    _apply(case, action, on, user, data)
+    _apply(case, action, on, actor_id, data)
     case.status = core.next_state(action, case.facts())
-    with audit_context(actor=user or "system", reason=f"{ACTION_LABELS[action]} {case.number}"):
+    with audit_context(actor=_audit_actor(who), reason=f"{ACTION_LABELS[action]} {case.number}"):
         case.save()
         _step(case, action, who, on, (note or "").strip())
     return case
 
 
-def _apply(case: Case, action: str, on: dt.date, user, data: dict) -> None:
+def _apply(case: Case, action: str, on: dt.date, actor_id: int | None, data: dict) -> None:
     """Write the step's own fields (each checked here, before anything is saved)."""
     if action == "propose":
-        case.proposed_on, case.proposed_by = on, user
+        case.proposed_on, case.proposed_by_id = on, actor_id
         if data.get("party") is not None:
             case.party = data["party"]
         if case.party_id is None:
             raise _refuse("party", gettext("立案须明确当事人（市场监督管理行政处罚程序规定 第十九条）"))
     elif action == "approve_filing":
-        case.filed_on, case.filing_approved_by = on, user
+        case.filed_on, case.filing_approved_by_id = on, actor_id
     elif action == "extend":
         case.extension_days = terms().extension_days
     elif action == "notify":
