@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
@@ -293,7 +294,7 @@ def add_evidence(
         )
         if content is not None:
             EvidenceFile.objects.create(evidence=evidence, content=content)
-        _step(case, "add_evidence", who, today, f"{evidence.title} · SHA-256 {evidence.sha256[:16]}…")
+        _step(case, "add_evidence", who, today, evidence.title)
     return evidence
 
 
@@ -436,12 +437,13 @@ def open_cases_by_deadline(actor, limit: int | None = 20) -> list[tuple[Case, co
     """The actor's open cases, the nearest deadline first (the dashboard's panel)."""
     cal = calendar()
     rows = []
-    queryset = CASES.visible(as_actor(actor), Case.objects.exclude(status__in=core.ENDED).select_related("party", "region"))
-    for case in queryset[:2000]:
+    # A closed case still owing its publication has an open step too.
+    owing = Q(status=core.CLOSED, published_on__isnull=True, decided_on__isnull=False, warning_only=False)
+    queryset = Case.objects.filter(~Q(status__in=core.ENDED) | owing).select_related("party", "region")
+    for case in CASES.visible(as_actor(actor), queryset).order_by("id")[:2000]:
         found = deadlines_of(case, cal)
         rows.append((case, found[0] if found else None))
     rows.sort(key=lambda row: (row[1] is None, row[1].due if row[1] else dt.date.max, row[0].pk))
-    # Closed cases still owing publication are open for this purpose.
     return rows[:limit] if limit else rows
 
 
