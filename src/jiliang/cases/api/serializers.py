@@ -17,7 +17,7 @@ class DeadlineSerializer(serializers.Serializer):
 
 
 class EnforcementCaseSerializer(serializers.ModelSerializer):
-    party_name = serializers.CharField(source="party.name", default=None, read_only=True)
+    party_name = serializers.CharField(source="party.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Case
