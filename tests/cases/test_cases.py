@@ -21,7 +21,7 @@ from jiliang.audit.models import AuditEntry
 from jiliang.cases import credit_evidence, services
 from jiliang.cases.demo import plant_cases
 from jiliang.cases.models import Case, Evidence, Reminder
-from jiliang.cases.policies import CASES, EVIDENCE
+from jiliang.cases.policies import CASES, EVIDENCE, STEPS
 from jiliang.cli import main as cli_main
 from jiliang.console import demo_roles
 from jiliang.core.identifiers import make_credit_code
@@ -229,9 +229,13 @@ def test_who_sees_and_works_a_case(world):
         "elsewhere": False,
     }
     assert CASES.allowed_actions(actors["auditor"], case) == [] and not CASES.may(actors["elsewhere"], "notify", case)
+    services.add_evidence(world.users["county-admin"], case, title="询问笔录", note="当事人陈述")
     services.act(world.users["county-admin"], case, "notify", proposed_penalty="警告")
     assert CASES.visible(actors["enterprise"], one).exists()
     assert not EVIDENCE.visible(actors["enterprise"], Evidence.objects.filter(case=case)).exists()
+    assert list(STEPS.visible(actors["enterprise"], case.steps.all()).values_list("action", flat=True)) == [
+        "open", "propose", "approve_filing", "notify",
+    ]  # fmt: skip
     assert "只有案件所在地区" in refused(services.act, world.elsewhere, case, "waive")
 
 

@@ -75,7 +75,7 @@ class CasePolicy(Policy):
 
 class PartPolicy(Policy):
     """Evidence, steps and reminders: read with their case, written through it (services). The
-    party reads the steps of its case, not the evidence (the investigation's)."""
+    party reads the steps of its case, not the evidence (the investigation's: 行政处罚法 第五十条)."""
 
     public = False
     scoped = True
@@ -94,8 +94,16 @@ class EvidencePolicy(PartPolicy):
     party_reads = False
 
 
+class StepPolicy(PartPolicy):
+    """The party reads its case's steps, but not the gathering of evidence (its titles)."""
+
+    def visible(self, actor: Actor, queryset):
+        queryset = super().visible(actor, queryset)
+        return queryset.exclude(action="add_evidence") if actor.organisation_scoped else queryset
+
+
 CASES = CasePolicy()
-_POLICIES = {Case: CASES, Evidence: EvidencePolicy(), Step: PartPolicy(), Reminder: PartPolicy()}
+_POLICIES = {Case: CASES, Evidence: EvidencePolicy(), Step: StepPolicy(), Reminder: PartPolicy()}
 EVIDENCE = _POLICIES[Evidence]
 STEPS = _POLICIES[Step]
 
