@@ -27,6 +27,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from platformdirs import user_data_dir
 
 from jiliang.cache import caches_from_environment
+from jiliang.core.cases import TRANSITIONS as CASE_ACTIONS
 from jiliang.instance import read_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "jiliang.supervision.telemetry",
     "jiliang.supervision.prepack",
     "jiliang.checks",
+    "jiliang.cases",
     "jiliang.console",
     "jiliang.portal",
 ]
@@ -219,6 +221,11 @@ SPECTACULAR_SETTINGS = {
         "ChangeFilingKindEnum": "jiliang.assessment.models.ChangeFiling.Kind",
         "ChangeFilingStatusEnum": "jiliang.assessment.models.ChangeFiling.Status",
         "ItemResultPhaseEnum": "jiliang.assessment.models.ItemResult.Phase",
+        "EnforcementCaseStatusEnum": "jiliang.cases.models.Case.Status",
+        "EnforcementCaseSourceEnum": "jiliang.cases.models.Case.Source",
+        "EnforcementCaseViolationEnum": "jiliang.cases.models.Case.Violation",
+        "CaseEvidenceKindEnum": "jiliang.cases.models.Evidence.Kind",
+        "CaseActionEnum": list(CASE_ACTIONS),
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -324,6 +331,22 @@ JILIANG_DEFAULT_RECALIBRATION_MONTHS = int(os.environ.get("JILIANG_DEFAULT_RECAL
 # fixes it; JJF 1033-2023 asks the holder to act on a check out of control, this is the
 # platform's choice of when the bureau hears of it.
 JILIANG_CHECK_ALERT_ESCALATION_DAYS = int(os.environ.get("JILIANG_CHECK_ALERT_ESCALATION_DAYS", "14"))
+# Enforcement cases (jiliang.cases, periods in jiliang.core.cases.Terms): 立案 decided within
+# 15 working days of the clue (市场监督管理行政处罚程序规定 第十八条); the decision within 90 days of
+# 立案 (行政处罚法 第六十条; 程序规定 第六十四条), extended once by 30 with the 负责人's approval;
+# the party states or asks for a hearing within 5 days of the notice (行政处罚法 第六十四条: 五日;
+# 程序规定: 五个工作日, the platform counts working days, the longer); pays within 15 days
+# (行政处罚法 第六十七条); publication within 20 working days of the decision (市场监督管理
+# 行政处罚信息公示规定). Reminders at these days before each deadline.
+JILIANG_CASE_FILING_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_FILING_WORKING_DAYS", "15"))
+JILIANG_CASE_DECISION_DAYS = int(os.environ.get("JILIANG_CASE_DECISION_DAYS", "90"))
+JILIANG_CASE_EXTENSION_DAYS = int(os.environ.get("JILIANG_CASE_EXTENSION_DAYS", "30"))
+JILIANG_CASE_STATEMENT_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_STATEMENT_WORKING_DAYS", "5"))
+JILIANG_CASE_PAYMENT_DAYS = int(os.environ.get("JILIANG_CASE_PAYMENT_DAYS", "15"))
+JILIANG_CASE_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_PUBLICATION_WORKING_DAYS", "20"))
+JILIANG_CASE_REMINDER_DAYS = tuple(
+    int(d) for d in os.environ.get("JILIANG_CASE_REMINDER_DAYS", "7,3,1,0").split(",") if d.strip()
+)
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

@@ -145,7 +145,28 @@ def prepare() -> Province:
     p.objects["complaint"], p.objects["photo"] = _complaint(p)
     p.objects["registration"], p.objects["record"] = _verification(p)
     p.objects.update(_assessment(p, today, user))
+    p.objects["case"], p.objects["case_file"] = _case(p, today)
     return p
+
+
+def _case(p: Province, today):
+    """A published penalty against the enterprise, with a file among its evidence: the county
+    administrator proposes and decides, the superuser approves the filing (another person)."""
+    from jiliang.cases import services
+
+    admin, head = p.users["county_admin"], p.users["superuser"]
+    day = lambda n: today - dt.timedelta(days=n)  # noqa: E731
+    case = services.open_case(
+        admin, region=p.county, party=p.enterprise, violation="unverified", summary="未按规定申请检定", discovered_on=day(40)
+    )
+    services.act(admin, case, "propose", on=day(39))
+    services.act(head, case, "approve_filing", on=day(38))
+    evidence = services.add_evidence(admin, case, title="现场照片", filename="photo.jpg", content=b"\xff\xd8photo", on=day(37))
+    services.act(admin, case, "notify", on=day(30), proposed_penalty="罚款 800 元")
+    services.act(admin, case, "decide", on=day(20), decision_number="县市监计罚〔2026〕1号", penalty="罚款 800 元", fine="800")
+    services.act(admin, case, "execute", on=day(10))
+    services.act(admin, case, "publish", on=day(9))
+    return case, evidence
 
 
 def _assessment(p: Province, today, user) -> dict:

@@ -228,6 +228,19 @@ PAGES = {
     "checks:record": (lambda p: {"pk": _check_plan(p).pk}, post_only()),
     "checks:alerts": (None, only(SUPERVISORS | {"institution_staff"})),
     "checks:answer": (lambda p: {"pk": 1}, post_only()),
+    # Enforcement cases: the county's administrators work them, the auditor reads, the party
+    # reads its own from the notice on; the published penalties are everyone's.
+    "cases:list": (None, only(SUPERVISORS | {"institution_staff", "enterprise_user"})),
+    "cases:open": (None, post_only()),
+    "cases:penalties": (None, everyone()),
+    "cases:penalty": (lambda p: {"number": p.objects["case"].number}, everyone()),
+    "cases:detail": (lambda p: {"pk": p.objects["case"].pk}, scoped({"county_admin", "auditor", "enterprise_user", "superuser"})),
+    "cases:act": (lambda p: {"pk": p.objects["case"].pk}, post_only()),
+    "cases:evidence": (lambda p: {"pk": p.objects["case"].pk}, post_only()),
+    "cases:evidence-file": (
+        lambda p: {"pk": p.objects["case"].pk, "evidence_id": p.objects["case_file"].pk},
+        scoped({"county_admin", "auditor", "superuser"}),
+    ),
 }
 
 

@@ -129,6 +129,11 @@ def test_every_capability_has_records(demo):
     recall = Recall.objects.get()
     assert recall.affected_instruments > 0 and recall.notices.exists()
     assert set(Complaint.objects.values_list("status", flat=True)) == {"open", "handled"}
+    # Two enforcement cases: one from a telemetry alert with its frozen evidence, one published.
+    from jiliang.cases.models import Case
+
+    assert Case.objects.filter(source="alert", evidence__kind="alert").exists()
+    assert Case.objects.filter(published_on__isnull=False).exists()
 
 
 @pytest.mark.parametrize("username", [None, *[spec.username for spec in ROLES]])

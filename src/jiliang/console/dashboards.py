@@ -356,7 +356,15 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
         "open_complaints": open_complaints(actor),
         "comparisons": recent_comparisons(user),
         "check_alerts": unanswered_alerts(actor),
+        "case_rows": case_rows(actor, today),
     }
+
+
+def case_rows(actor: Actor, today: dt.date, limit: int = 8) -> list[dict]:
+    """The open enforcement cases of the administrator's region, nearest deadline first."""
+    from jiliang.cases.views import open_case_rows
+
+    return open_case_rows(actor, today, limit)
 
 
 # ---------------------------------------------------------------------------- institution

@@ -57,6 +57,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     ``planted``: the certificate number of the generator's out-of-tolerance standard (left
     for the visitor to recall)."""
     from jiliang.assessment.models import Application
+    from jiliang.cases.demo import plant_cases
+    from jiliang.cases.models import Case
     from jiliang.certificates.models import CertificateAuthority
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
@@ -76,6 +78,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
+        ("行政处罚案件 enforcement cases", Case, plant_cases),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

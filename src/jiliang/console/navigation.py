@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
@@ -73,6 +74,7 @@ WORK = [
         allowed=ALERT_POLICY.opens_alerts,
     ),
     Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
+    Link("cases:list", _("行政处罚案件"), SUPERVISORS, ("cases:list", "cases:detail"), allowed=CASES.sees_cases),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
 ]
 
@@ -82,6 +84,7 @@ PUBLIC_SERVICES = [
     Link("comparisons:public", _("计量比对"), EVERYONE, ("comparisons:public",)),
     Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
+    Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
 ]
 
 
