@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "jiliang.supervision.telemetry",
     "jiliang.supervision.prepack",
     "jiliang.checks",
+    "jiliang.inspections",
     "jiliang.console",
     "jiliang.portal",
 ]
@@ -324,6 +325,14 @@ JILIANG_DEFAULT_RECALIBRATION_MONTHS = int(os.environ.get("JILIANG_DEFAULT_RECAL
 # fixes it; JJF 1033-2023 asks the holder to act on a check out of control, this is the
 # platform's choice of when the bureau hears of it.
 JILIANG_CHECK_ALERT_ESCALATION_DAYS = int(os.environ.get("JILIANG_CHECK_ALERT_ESCALATION_DAYS", "14"))
+# Random inspections (jiliang.inspections): results on the portal within 20 working days of
+# the inspection (企业信息公示暂行条例 第六条); the working days of a rectification order (责令
+# 限期整改: the texts set no number; our choice); the years after a former employment during
+# which an officer is still excluded from the organisation (回避, 行政处罚法 第四十三条 "其他关系";
+# 3 years after 公务员法 第一百零七条's longest cooling-off period, our choice).
+JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS", "20"))
+JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS", "10"))
+JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS = int(os.environ.get("JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS", "3"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))
