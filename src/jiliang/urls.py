@@ -25,6 +25,7 @@ urlpatterns = [
     path("telemetry/", include("jiliang.supervision.telemetry.urls")),
     path("traceability/", include("jiliang.traceability.urls")),
     path("checks/", include("jiliang.checks.urls")),
+    path("inspections/", include("jiliang.inspections.urls")),
     path("prepack/", include("jiliang.supervision.prepack.urls")),
     path("comparisons/", include("jiliang.comparisons.urls")),
     path("verification/", include("jiliang.verification.urls")),

@@ -45,7 +45,9 @@ def independent_draw(plan: dict, seed: str, public: str) -> tuple[str, str, list
 
     picked = []
     for grade in "ABCD":
-        members = sorted((key(seed, public, plan_hash, "target", t["id"]), t["id"]) for t in plan["population"] if t["grade"] == grade)
+        members = sorted(
+            (key(seed, public, plan_hash, "target", t["id"]), t["id"]) for t in plan["population"] if t["grade"] == grade
+        )
         spec = plan["sample"].get(grade, 0)
         k = min(spec, len(members)) if isinstance(spec, int) else math.ceil(Decimal(spec) * len(members))
         picked += [(t, grade) for _, t in members[:k]]

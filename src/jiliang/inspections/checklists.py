@@ -66,7 +66,13 @@ CHECKLISTS: dict[str, tuple[Item, ...]] = {
         UNITS,
     ),
     "prepack_producer": (
-        Item("net_content", _("抽样商品净含量平均实际含量不低于标注净含量（g）"), "定量包装商品计量监督管理办法；JJF 1070", MAJOR, "g"),
+        Item(
+            "net_content",
+            _("抽样商品净含量平均实际含量不低于标注净含量（g）"),
+            "定量包装商品计量监督管理办法；JJF 1070",
+            MAJOR,
+            "g",
+        ),
         Item("label", _("净含量标注符合规定"), "定量包装商品计量监督管理办法", MINOR),
         UNITS,
     ),

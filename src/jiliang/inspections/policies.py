@@ -108,7 +108,9 @@ class InspectionPolicy(_Supervised):
         return queryset.filter(status=Inspection.Status.PUBLISHED)
 
     def may_view(self, actor: Actor, obj) -> bool:
-        return obj.status == Inspection.Status.PUBLISHED or actor.kind == NATIONAL or actor.sees_region(obj.organisation.region_id)
+        return (
+            obj.status == Inspection.Status.PUBLISHED or actor.kind == NATIONAL or actor.sees_region(obj.organisation.region_id)
+        )
 
     def is_assigned(self, actor: Actor, obj) -> bool:
         me = inspector_of(actor)

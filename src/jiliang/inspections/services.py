@@ -38,6 +38,7 @@ from .models import (
     RectificationOrder,
     Signoff,
     Target,
+    TargetKind,
 )
 from .policies import CAMPAIGNS, DRAWS, INSPECTIONS, ORDERS, inspector_of
 
@@ -85,9 +86,7 @@ def excluded_targets(inspector_ids, on: dt.date) -> dict[int, set[int]]:
     ):
         out[inspector_id].add(organisation_id)
     cutoff = _years_before(on, former_employment_years())
-    ties = ConflictTie.objects.filter(inspector_id__in=ids).exclude(
-        kind=ConflictTie.Kind.FORMER_EMPLOYMENT, ended_on__lt=cutoff
-    )
+    ties = ConflictTie.objects.filter(inspector_id__in=ids).exclude(kind=ConflictTie.Kind.FORMER_EMPLOYMENT, ended_on__lt=cutoff)
     for inspector_id, organisation_id in ties.values_list("inspector_id", "organisation_id"):
         out[inspector_id].add(organisation_id)
     return out
@@ -153,7 +152,7 @@ def publish_draw(
     its commitment; the seed is drawn now and kept until the draw."""
     actor = as_actor(who)
     _refuse_unless(DRAWS.may_publish(actor, region), "region", "not the region's administration", "inspection_not_supervisor")
-    _refuse_unless(kind in dict(Target._meta.get_field("kind").choices), "kind", "unknown kind", "one_of", options="", got=kind)
+    _refuse_unless(kind in TargetKind.values, "kind", "unknown kind", "one_of", options=", ".join(TargetKind.values), got=kind)
     today = timezone.localdate()
     _refuse_unless(due_on >= today, "due_on", "the draw cannot be due before today", "draw_due_past", today=today)
     plan = build_plan(region, kind, title.strip() or kind, sample or dict(DEFAULT_SAMPLE), per_target, today)
@@ -183,7 +182,10 @@ def perform_draw(who, draw: Draw, external_value: str = "") -> Draw:
     # The public value must not have existed at the commitment: a ledger entry after the
     # publication's own, or an external value typed at the draw (docs/draws.md §2).
     _refuse_unless(
-        sequence > draw.published_sequence or bool(external_value), "external_value", "no new public value", "draw_no_public_value"
+        sequence > draw.published_sequence or bool(external_value),
+        "external_value",
+        "no new public value",
+        "draw_no_public_value",
     )
     draw.public_value = f"ledger:{sequence}:{head}" + (f";external:{external_value}" if external_value else "")
     draw.external_value = external_value
@@ -219,7 +221,9 @@ def verify_document(document: dict) -> list[str]:
 
 
 @transaction.atomic
-def create_campaign(who, region, kind: str, title: str, starts_on: dt.date, ends_on: dt.date, draw: Draw | None = None) -> Campaign:
+def create_campaign(
+    who, region, kind: str, title: str, starts_on: dt.date, ends_on: dt.date, draw: Draw | None = None
+) -> Campaign:
     actor = as_actor(who)
     _refuse_unless(CAMPAIGNS.may_create(actor, region), "region", "not the region's administration", "inspection_not_supervisor")
     _refuse_unless(bool((title or "").strip()), "title", "is required", "required")
@@ -269,7 +273,12 @@ def record_checklist(who, inspection: Inspection, answers: dict, *, summary: str
             continue
         verdict = answer["verdict"]
         _refuse_unless(
-            verdict in ItemResult.Verdict.values, f"items.{item.code}", "pass, fail or na", "one_of", options="pass, fail, na", got=verdict
+            verdict in ItemResult.Verdict.values,
+            f"items.{item.code}",
+            "pass, fail or na",
+            "one_of",
+            options="pass, fail, na",
+            got=verdict,
         )
         measurement = _number(answer.get("measurement"), f"items.{item.code}.measurement")
         rows.append((item, verdict, measurement, (answer.get("note") or "").strip()[:300], (answer.get("finding") or "").strip()))
@@ -282,7 +291,12 @@ def record_checklist(who, inspection: Inspection, answers: dict, *, summary: str
         try:
             checked.append(check_photo(upload, i))
         except ValidationError as exc:
-            raise InspectionRefused("photos", "; ".join(exc.message_dict["photos"]), code="inspection_photo", detail="; ".join(exc.message_dict["photos"])) from None
+            raise InspectionRefused(
+                "photos",
+                "; ".join(exc.message_dict["photos"]),
+                code="inspection_photo",
+                detail="; ".join(exc.message_dict["photos"]),
+            ) from None
     today = timezone.localdate()
     saved = []
     try:
@@ -290,7 +304,9 @@ def record_checklist(who, inspection: Inspection, answers: dict, *, summary: str
             inspection.items.all().delete()
             inspection.findings.all().delete()
             for item, verdict, measurement, note, finding in rows:
-                ItemResult.objects.create(inspection=inspection, item=item.code, verdict=verdict, measurement=measurement, note=note)
+                ItemResult.objects.create(
+                    inspection=inspection, item=item.code, verdict=verdict, measurement=measurement, note=note
+                )
                 if verdict == ItemResult.Verdict.FAIL:
                     Finding.objects.create(
                         inspection=inspection,
@@ -329,7 +345,11 @@ def sign(who, inspection: Inspection) -> Inspection:
     _refuse_unless(not missing, "items", "every item needs a verdict", "inspection_items_missing", items=", ".join(missing))
     me = inspector_of(actor)
     _refuse_unless(
-        not inspection.signoffs.filter(inspector=me).exists(), "inspector", "already signed", "inspection_signed_twice", name=me.name
+        not inspection.signoffs.filter(inspector=me).exists(),
+        "inspector",
+        "already signed",
+        "inspection_signed_twice",
+        name=me.name,
     )
     today = timezone.localdate()
     with audit_context(actor=_actor_name(who), reason="现场检查签署"):
@@ -354,9 +374,7 @@ def publish_results(who, inspection: Inspection) -> Inspection:
     actor = as_actor(who)
     inspection = Inspection.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=inspection.pk)
     if not INSPECTIONS.may(actor, "publish", inspection):
-        raise InspectionRefused(
-            "status", "the administration publishes a signed inspection", code="inspection_not_publishable"
-        )
+        raise InspectionRefused("status", "the administration publishes a signed inspection", code="inspection_not_publishable")
     with audit_context(actor=_actor_name(who), reason="抽查结果公示"):
         inspection.status = Inspection.Status.PUBLISHED
         inspection.published_on = timezone.localdate()

@@ -77,9 +77,8 @@ class Command(BaseCommand):
         self.stdout.write("match")
 
     def publish(self, options):
-        from jiliang.registry.models import Region
-
         from jiliang.inspections import services
+        from jiliang.registry.models import Region
 
         region = Region.objects.filter(code=options["region"]).first()
         if region is None:
