@@ -33,7 +33,9 @@ class World:
     def __init__(self):
         R = reg.Region
         self.province, _ = R.objects.get_or_create(code="650000", defaults={"name": "新疆", "level": "province"})
-        self.city, _ = R.objects.get_or_create(code="650100", defaults={"name": "乌鲁木齐", "level": "city", "parent": self.province})
+        self.city, _ = R.objects.get_or_create(
+            code="650100", defaults={"name": "乌鲁木齐", "level": "city", "parent": self.province}
+        )
         self.orgs = [
             reg.Organisation.objects.create(
                 name=f"加油站 {i}", credit_code=make_credit_code(f"91650100MA{i:07d}"), kind="enterprise", region=self.city
@@ -65,10 +67,16 @@ class World:
         for org in self.orgs[:10]:
             ConflictTie.objects.create(inspector=self.officers[0], organisation=org, kind="relative")
         ConflictTie.objects.create(
-            inspector=self.officers[1], organisation=self.orgs[0], kind="former_employment", ended_on=today - dt.timedelta(days=365 * 5)
+            inspector=self.officers[1],
+            organisation=self.orgs[0],
+            kind="former_employment",
+            ended_on=today - dt.timedelta(days=365 * 5),
         )
         ConflictTie.objects.create(
-            inspector=self.officers[1], organisation=self.orgs[1], kind="former_employment", ended_on=today - dt.timedelta(days=100)
+            inspector=self.officers[1],
+            organisation=self.orgs[1],
+            kind="former_employment",
+            ended_on=today - dt.timedelta(days=100),
         )
 
 
@@ -85,9 +93,7 @@ def test_conflicted_officers_are_excluded_in_the_plan_and_never_drawn(world):
     assert barred[world.officers[0].pk] == set(ids[:10])
     assert barred[world.officers[1].pk] == {ids[1]}  # the old employment has lapsed (3 years)
     assert services.is_tied(world.officers[1], ids[1]) and not services.is_tied(world.officers[1], ids[0])
-    draw = services.publish_draw(
-        world.admin, world.city, "fuel_station", "全部抽取", today, sample={"B": "1"}, per_target=2
-    )
+    draw = services.publish_draw(world.admin, world.city, "fuel_station", "全部抽取", today, sample={"B": "1"}, per_target=2)
     excluded = {row["id"]: set(row["excluded"]) for row in draw.plan["inspectors"]}
     assert excluded[world.officers[0].pk] == set(ids[:10])
     audit_record("other", "inspections.test", actor="test")  # a ledger entry after the publication

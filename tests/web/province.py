@@ -145,7 +145,21 @@ def prepare() -> Province:
     p.objects["complaint"], p.objects["photo"] = _complaint(p)
     p.objects["registration"], p.objects["record"] = _verification(p)
     p.objects.update(_assessment(p, today, user))
+    p.objects.update(_inspections(p, today, user))
     return p
+
+
+def _inspections(p: Province, today, user) -> dict:
+    """The county's published draw and campaign (jiliang.inspections.demo): the county
+    administrator and a second officer are the 执法检查人员, so every drawn target is theirs;
+    one inspection is published, the others wait on the administrator's list of the day."""
+    from jiliang.inspections import demo
+
+    officer = user("web-officer-2", role="region_admin", region=p.county)
+    planted = demo.plant(
+        p.county, p.users["county_admin"], [p.users["county_admin"], officer], today, sample={"A": 2, "B": 3, "C": 3, "D": 3}
+    )
+    return {"draw": planted.draw, "field_inspection": planted.published, "assigned_inspections": planted.assigned}
 
 
 def _assessment(p: Province, today, user) -> dict:

@@ -58,6 +58,11 @@ def main(instruments: int) -> dict:
         "province": p.as_json(),
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
+        "inspections": {
+            "draw": p.objects["draw"].pk,
+            "published": p.objects["field_inspection"].pk,
+            "assigned": [i.pk for i in p.objects["assigned_inspections"]],
+        },
     }
 
 

@@ -61,6 +61,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
+    from jiliang.inspections.models import Draw
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -76,6 +77,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
+        ("双随机抽查 random draws and a campaign", Draw, inspections),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():
@@ -84,6 +86,15 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         with transaction.atomic():
             step(cast)
         print(f"  {label} ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def inspections(cast: DemoCast) -> None:
+    """The county's 检查对象名录库 and officers, a published draw and its campaign in progress
+    (jiliang.inspections.demo)."""
+    from jiliang.inspections import demo as inspections_demo
+
+    officers = [cast.users[name] for name in ("inspector", "county-admin", "city-admin") if name in cast.users]
+    inspections_demo.plant(cast.county, cast.users["county-admin"], officers)
 
 
 def assessment(cast: DemoCast) -> None:

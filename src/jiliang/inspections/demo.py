@@ -1,0 +1,97 @@
+"""The demo's random inspections: the 检查对象名录库 of a region (the enterprises using
+fuel dispensers as fuel stations, the others as users of instruments under mandatory
+verification), its 执法检查人员名录库 (the given officers, one tied to a target), a draw
+published and performed, its campaign in progress with one inspection signed by two
+officers and published. Everything goes through the services. Hooked into the demo by one
+call (``console.demo_activity``) and into the browser tests' province."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from jiliang.registry import models as reg
+
+from . import checklists, services
+from .models import ConflictTie, Inspection, Inspector, Target
+
+TARGETS_MAX = 60
+
+
+@dataclass
+class Planted:
+    draw: object
+    campaign: object
+    published: Inspection | None
+    assigned: list  # inspections still to do, each with the first officer assigned
+
+
+def _targets(region) -> str:
+    """List the region's targets; the kind with the most of them is the campaign's."""
+    prefix = region.descendant_codes_prefix()
+    in_use = reg.Instrument.objects.filter(status="in_use", owner__kind="enterprise", owner__region__code__startswith=prefix)
+    fuel = set(
+        in_use.filter(Q(catalog_item__name__contains="加油机") | Q(catalog_item__name__contains="加油"))
+        .values_list("owner_id", flat=True)
+        .distinct()[:TARGETS_MAX]
+    )
+    users = set(in_use.filter(catalog_item__isnull=False).values_list("owner_id", flat=True).distinct()[:TARGETS_MAX]) - fuel
+    Target.objects.bulk_create([Target(organisation_id=o, kind="fuel_station") for o in sorted(fuel)], ignore_conflicts=True)
+    Target.objects.bulk_create([Target(organisation_id=o, kind="instrument_user") for o in sorted(users)], ignore_conflicts=True)
+    return "fuel_station" if len(fuel) >= 6 else "instrument_user"
+
+
+def plant(region, admin, officers: list, today: dt.date | None = None, sample: dict | None = None) -> Planted:
+    """``officers``: users of the region's administration put on the officers' list (the
+    first is the one whose list of the day has work); ``admin`` publishes and draws."""
+    today = today or timezone.localdate()
+    kind = _targets(region)
+    inspectors = []
+    for n, user in enumerate(officers):
+        inspector, _ = Inspector.objects.get_or_create(
+            user=user,
+            defaults=dict(
+                name=user.get_full_name() or user.username,
+                certificate_number=f"{region.code}-{n + 1:04d}",
+                certificate_valid_until=today + dt.timedelta(days=3 * 365),
+                region=region,
+                kinds=[c for c, _ in Target._meta.get_field("kind").choices],
+            ),
+        )
+        inspectors.append(inspector)
+    population = list(services.population(region, kind).order_by("organisation_id").values_list("organisation_id", flat=True))
+    if len(inspectors) > 2 and population:
+        # The third officer's spouse runs a target: he is never drawn for it (回避).
+        ConflictTie.objects.get_or_create(
+            inspector=inspectors[2], organisation_id=population[0], defaults=dict(kind=ConflictTie.Kind.RELATIVE, note="配偶经营")
+        )
+    sample = sample or {"A": "0.02", "B": "0.10", "C": "0.20", "D": "0.50"}
+    draw = services.publish_draw(
+        admin,
+        region,
+        kind,
+        f"{today.year} 年{region.name}{dict(Target._meta.get_field('kind').choices)[kind]}计量双随机抽查",
+        today,
+        sample,
+    )
+    campaign = services.create_campaign(
+        admin, region, kind, f"{today.year} 年{region.name}计量专项检查", today, today + dt.timedelta(days=60), draw=draw
+    )
+    draw = services.perform_draw(admin, draw, external_value=f"{today.isoformat()} 福利彩票 3D 开奖号码 4 1 7")
+    first = inspectors[0]
+    mine = [i for i in campaign.inspections.order_by("pk") if i.inspectors.filter(pk=first.pk).exists()]
+    published = None
+    done = next((i for i in mine if i.inspectors.count() >= 2), None)
+    if done is not None:
+        answers = {
+            item.code: {"verdict": "pass", "measurement": "0.05" if item.unit else ""} for item in checklists.checklist(kind)
+        }
+        services.record_checklist(first.user, done, answers, summary="现场检查未发现计量违法行为。")
+        for inspector in done.inspectors.all():
+            services.sign(inspector.user, done)
+        published = services.publish_results(admin, done)
+    assigned = [i for i in mine if published is None or i.pk != published.pk]
+    return Planted(draw=draw, campaign=campaign, published=published, assigned=assigned)
