@@ -149,7 +149,7 @@ CATALOGUE: dict[str, str] = {
     "check_alert_answered": gettext_noop("该预警已于 %(date)s 处理"),
     "check_not_a_date": gettext_noop("不是日期（YYYY-MM-DD）：%(got)s"),
     # ---- random draws and inspections (docs/draws.md; jiliang.inspections)
-    "draw_sample_spec": gettext_noop('须为抽取数量（整数）或比例（0 到 1 的小数字符串，如 "0.05"）（输入值 %(got)s）'),
+    "draw_sample_spec": gettext_noop("须为抽取数量（整数）或比例（0 到 1 的小数，写作字符串，如 “0.05”）（输入值 %(got)s）"),
     "draw_population_list": gettext_noop("须为检查对象列表"),
     "draw_population_row": gettext_noop("检查对象须有整数 id 和信用风险分类 A–D"),
     "draw_duplicate": gettext_noop("检查对象 %(got)s 重复出现"),
