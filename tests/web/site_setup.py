@@ -62,6 +62,7 @@ def main(instruments: int) -> dict:
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,
             "assigned": [i.pk for i in p.objects["assigned_inspections"]],
+            "officer": p.objects["draw"].campaign.inspections.first().inspectors.get(user=p.users["county_admin"]).name,
         },
     }
 

@@ -19,6 +19,7 @@ from . import checklists, services
 from .models import ConflictTie, Inspection, Inspector, Target
 
 TARGETS_MAX = 60
+NAMES = ("张明", "李华", "王芳", "赵磊", "陈静")  # officers whose account has no full name
 
 
 @dataclass
@@ -35,10 +36,14 @@ def _targets(region) -> str:
     in_use = reg.Instrument.objects.filter(status="in_use", owner__kind="enterprise", owner__region__code__startswith=prefix)
     fuel = set(
         in_use.filter(Q(catalog_item__name__contains="加油机") | Q(catalog_item__name__contains="加油"))
+        .order_by()
         .values_list("owner_id", flat=True)
         .distinct()[:TARGETS_MAX]
     )
-    users = set(in_use.filter(catalog_item__isnull=False).values_list("owner_id", flat=True).distinct()[:TARGETS_MAX]) - fuel
+    users = (
+        set(in_use.filter(catalog_item__isnull=False).order_by().values_list("owner_id", flat=True).distinct()[:TARGETS_MAX])
+        - fuel
+    )
     Target.objects.bulk_create([Target(organisation_id=o, kind="fuel_station") for o in sorted(fuel)], ignore_conflicts=True)
     Target.objects.bulk_create([Target(organisation_id=o, kind="instrument_user") for o in sorted(users)], ignore_conflicts=True)
     return "fuel_station" if len(fuel) >= 6 else "instrument_user"
@@ -54,7 +59,7 @@ def plant(region, admin, officers: list, today: dt.date | None = None, sample: d
         inspector, _ = Inspector.objects.get_or_create(
             user=user,
             defaults=dict(
-                name=user.get_full_name() or user.username,
+                name=user.get_full_name() or NAMES[n % len(NAMES)],
                 certificate_number=f"{region.code}-{n + 1:04d}",
                 certificate_valid_until=today + dt.timedelta(days=3 * 365),
                 region=region,

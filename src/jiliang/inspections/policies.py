@@ -33,6 +33,10 @@ class _Supervised(Policy):
     region = "region"
 
     def visible(self, actor: Actor, queryset):
+        return self.in_scope(actor, queryset)
+
+    def in_scope(self, actor: Actor, queryset):
+        """The rows of the regions the actor supervises or audits."""
         if actor.kind == NATIONAL:
             return queryset
         if actor.region_scoped:

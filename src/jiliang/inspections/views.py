@@ -46,7 +46,7 @@ def dashboard(request):
     if not CAMPAIGNS.sees_lists(actor):
         raise PermissionDenied(_("双随机抽查由计量行政部门管理"))
     today = timezone.localdate()
-    draws_due = CAMPAIGNS.visible(actor, Draw.objects.select_related("region")).filter(
+    draws_due = DRAWS.in_scope(actor, Draw.objects.select_related("region")).filter(
         status=Draw.Status.PUBLISHED, due_on__lte=today + dt.timedelta(days=DUE_AHEAD_DAYS)
     )
     campaigns = list(
@@ -103,17 +103,20 @@ def _page(request, inspection, actor, errors=(), status=200):
     items = []
     for item in checklists.checklist(inspection.kind):
         items.append({"item": item, "answer": answers.get(item.code)})
-    private = actor.kind == "national" or actor.sees_region(inspection.organisation.region_id)
+    private = INSPECTIONS.sees_private(actor, inspection)
+    findings = list(inspection.findings.select_related("order"))
+    for finding in findings:
+        order = getattr(finding, "order", None)
+        finding.may_follow_up = order is not None and ORDERS.may(actor, "follow_up", order)
     context = {
         "inspection": inspection,
         "items": items,
         "verdicts": ItemResult.Verdict.choices,
-        "findings": list(inspection.findings.select_related("order")),
+        "findings": findings,
         "signoffs": list(inspection.signoffs.select_related("inspector")),
         "inspectors": list(inspection.inspectors.all()),
         "photos": list(inspection.photos.all()) if private else [],
         "actions": INSPECTIONS.allowed_actions(actor, inspection),
-        "may_follow_up": private and ORDERS.sees_lists(actor) and actor.kind != "auditor",
         "errors": list(errors),
         "private": private,
     }
@@ -201,7 +204,7 @@ def photo(request, pk: int, photo_id: int):
     """Site photos are evidence: served to the administrations of the region only."""
     actor = actor_for(request.user)
     inspection = get_object_or_404(INSPECTIONS.visible(actor, Inspection.objects.all()), pk=pk)
-    if not (actor.kind == "national" or actor.sees_region(inspection.organisation.region_id)):
+    if not INSPECTIONS.sees_private(actor, inspection):
         raise Http404
     row = inspection.photos.filter(pk=photo_id).first()
     if row is None:
