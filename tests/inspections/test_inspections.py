@@ -96,6 +96,9 @@ def test_conflicted_officers_are_excluded_in_the_plan_and_never_drawn(world):
     draw = services.publish_draw(world.admin, world.city, "fuel_station", "全部抽取", today, sample={"B": "1"}, per_target=2)
     excluded = {row["id"]: set(row["excluded"]) for row in draw.plan["inspectors"]}
     assert excluded[world.officers[0].pk] == set(ids[:10])
+    with pytest.raises(services.InspectionRefused) as refused:  # the ledger's head was known at publication
+        services.perform_draw(world.admin, draw)
+    assert refused.value.code == "draw_no_public_value"
     audit_record("other", "inspections.test", actor="test")  # a ledger entry after the publication
     draw = services.perform_draw(world.admin, draw)
     assert len(draw.result) == 12

@@ -111,7 +111,6 @@ class Draw(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     due_on = models.DateField(_("计划抽取日期"))
     published_at = models.DateTimeField(_("公示时间"), default=timezone.now)
-    published_sequence = models.PositiveBigIntegerField(_("公示时审计台账序号"), default=0)
     external_value = models.CharField(_("外部公开值"), max_length=200, blank=True)
     public_value = models.CharField(_("公开值"), max_length=300, blank=True)
     result = models.JSONField(_("抽取结果"), null=True, blank=True)

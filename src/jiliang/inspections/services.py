@@ -14,11 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from jiliang.assessment.services import working_days_after
-from jiliang.audit.models import LedgerHead
-from jiliang.audit.services import audit_context
+from jiliang.audit.models import AuditEntry, LedgerHead
+from jiliang.audit.services import audit_context, object_type_of
 from jiliang.core import draws as core
 from jiliang.core.errors import InputError
 from jiliang.credit.grades import current_grades
@@ -162,9 +163,14 @@ def publish_draw(
     draw.commitment = core.commitment(draw.plan_hash, draw.seed)
     with audit_context(actor=_actor_name(who), reason="双随机抽查方案公示"):
         draw.save()
-    draw.published_sequence = _ledger_head()[0]
-    draw.save(update_fields=["published_sequence"])
     return draw
+
+
+def _published_through(draw: Draw) -> int:
+    """The last ledger entry written about the draw before it is performed: everything up to
+    it was known when the commitment was published."""
+    entries = AuditEntry.objects.filter(object_type=object_type_of(Draw), object_id=str(draw.pk))
+    return entries.aggregate(last=Max("sequence"))["last"] or 0
 
 
 @transaction.atomic
@@ -182,7 +188,7 @@ def perform_draw(who, draw: Draw, external_value: str = "") -> Draw:
     # The public value must not have existed at the commitment: a ledger entry after the
     # publication's own, or an external value typed at the draw (docs/draws.md §2).
     _refuse_unless(
-        sequence > draw.published_sequence or bool(external_value),
+        sequence > _published_through(draw) or bool(external_value),
         "external_value",
         "no new public value",
         "draw_no_public_value",
