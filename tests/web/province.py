@@ -153,8 +153,20 @@ def _inspections(p: Province, today, user) -> dict:
     """The county's published draw and campaign (jiliang.inspections.demo): the county
     administrator and a second officer are the 执法检查人员, so every drawn target is theirs;
     one inspection is published, the others wait on the administrator's list of the day."""
+    from jiliang.core.identifiers import make_credit_code
     from jiliang.inspections import demo
+    from jiliang.inspections.models import Target
+    from jiliang.registry import models as reg
 
+    # A small county has few enterprises: six fuel stations on the target list besides.
+    for n in range(6):
+        station = reg.Organisation.objects.create(
+            name=f"{p.county.name}第{n + 1}加油站",
+            credit_code=make_credit_code(f"91{p.county.code}MA2WJ{n:04d}"),
+            kind="enterprise",
+            region=p.county,
+        )
+        Target.objects.create(organisation=station, kind="fuel_station")
     officer = user("web-officer-2", role="region_admin", region=p.county)
     planted = demo.plant(
         p.county, p.users["county_admin"], [p.users["county_admin"], officer], today, sample={"A": 2, "B": 3, "C": 3, "D": 3}

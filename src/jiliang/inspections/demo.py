@@ -40,13 +40,10 @@ def _targets(region) -> str:
         .values_list("owner_id", flat=True)
         .distinct()[:TARGETS_MAX]
     )
-    users = (
-        set(in_use.filter(catalog_item__isnull=False).order_by().values_list("owner_id", flat=True).distinct()[:TARGETS_MAX])
-        - fuel
-    )
+    users = set(in_use.filter(catalog_item__isnull=False).order_by().values_list("owner_id", flat=True).distinct()[:TARGETS_MAX])
     Target.objects.bulk_create([Target(organisation_id=o, kind="fuel_station") for o in sorted(fuel)], ignore_conflicts=True)
     Target.objects.bulk_create([Target(organisation_id=o, kind="instrument_user") for o in sorted(users)], ignore_conflicts=True)
-    return "fuel_station" if len(fuel) >= 6 else "instrument_user"
+    return "fuel_station" if services.population(region, "fuel_station").count() >= 3 else "instrument_user"
 
 
 def plant(region, admin, officers: list, today: dt.date | None = None, sample: dict | None = None) -> Planted:
