@@ -186,3 +186,17 @@ def test_an_inspection_is_recorded_signed_by_two_ordered_and_published(world):
     kinds = dict(credit_evidence.evidence())
     rows = list(kinds["inspection_finding"].filter(organisation_id=world.orgs[11].pk))
     assert rows == [(world.orgs[11].pk, today, f"JC-{campaign.pk}-{inspection.pk}-{finding.pk}")]
+
+
+def test_a_tie_declared_on_the_command_line_excludes_the_officer(world):
+    officer, station = world.officers[3], world.orgs[5]
+    assert not services.is_tied(officer, station.pk)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = cli_main(
+            ["inspections", "--user", "xj-admin", "tie", officer.certificate_number, station.credit_code, "shareholding"]
+        )
+    assert code == 0 and station.name in out.getvalue()
+    assert services.is_tied(officer, station.pk)
+    with redirect_stdout(io.StringIO()):  # a write names the administrator acting (--user)
+        assert cli_main(["inspections", "tie", officer.certificate_number, station.credit_code, "relative"]) == 2

@@ -10,15 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
-
-from jiliang.registry import models as reg
 
 from . import checklists, services
 from .models import ConflictTie, Inspection, Inspector, Target
 
-TARGETS_MAX = 60
 NAMES = ("张明", "李华", "王芳", "赵磊", "陈静")  # officers whose account has no full name
 
 
@@ -30,19 +26,9 @@ class Planted:
     assigned: list  # inspections still to do, each with the first officer assigned
 
 
-def _targets(region) -> str:
-    """List the region's targets; the kind with the most of them is the campaign's."""
-    prefix = region.descendant_codes_prefix()
-    in_use = reg.Instrument.objects.filter(status="in_use", owner__kind="enterprise", owner__region__code__startswith=prefix)
-    fuel = set(
-        in_use.filter(Q(catalog_item__name__contains="加油机") | Q(catalog_item__name__contains="加油"))
-        .order_by()
-        .values_list("owner_id", flat=True)
-        .distinct()[:TARGETS_MAX]
-    )
-    users = set(in_use.filter(catalog_item__isnull=False).order_by().values_list("owner_id", flat=True).distinct()[:TARGETS_MAX])
-    Target.objects.bulk_create([Target(organisation_id=o, kind="fuel_station") for o in sorted(fuel)], ignore_conflicts=True)
-    Target.objects.bulk_create([Target(organisation_id=o, kind="instrument_user") for o in sorted(users)], ignore_conflicts=True)
+def _targets(region, admin) -> str:
+    """List the region's targets; fuel stations are the campaign's kind when there are a few."""
+    services.sync_targets(admin, region)
     return "fuel_station" if services.population(region, "fuel_station").count() >= 3 else "instrument_user"
 
 
@@ -50,7 +36,7 @@ def plant(region, admin, officers: list, today: dt.date | None = None, sample: d
     """``officers``: users of the region's administration put on the officers' list (the
     first is the one whose list of the day has work); ``admin`` publishes and draws."""
     today = today or timezone.localdate()
-    kind = _targets(region)
+    kind = _targets(region, admin)
     inspectors = []
     for n, user in enumerate(officers):
         inspector, _ = Inspector.objects.get_or_create(

@@ -24,7 +24,7 @@ from jiliang.core import draws as core
 from jiliang.core.errors import InputError
 from jiliang.credit.grades import current_grades
 from jiliang.policies import as_actor
-from jiliang.registry.models import Person
+from jiliang.registry.models import Instrument, Person
 
 from . import checklists
 from .models import (
@@ -116,6 +116,53 @@ def population(region, kind: str):
     """The 检查对象名录库 rows of the kind whose organisation lies in the region."""
     prefix = region.descendant_codes_prefix()
     return Target.objects.filter(active=True, kind=kind, organisation__region__code__startswith=prefix)
+
+
+@transaction.atomic
+def sync_targets(who, region) -> dict[str, int]:
+    """List the region's targets from the registry (检查对象名录库): enterprises using fuel
+    dispensers as fuel stations, every organisation using instruments of the catalogue of
+    mandatory verification as an instrument user. Returns the rows added per kind."""
+    actor = as_actor(who)
+    _refuse_unless(CAMPAIGNS.may_create(actor, region), "region", "not the region's administration", "inspection_not_supervisor")
+    prefix = region.descendant_codes_prefix()
+    in_use = Instrument.objects.filter(status="in_use", owner__region__code__startswith=prefix).order_by()
+    owners = {
+        TargetKind.FUEL_STATION: set(
+            in_use.filter(owner__kind="enterprise", catalog_item__name__contains="加油")
+            .values_list("owner_id", flat=True)
+            .distinct()
+        ),
+        TargetKind.INSTRUMENT_USER: set(in_use.filter(catalog_item__isnull=False).values_list("owner_id", flat=True).distinct()),
+    }
+    added = {}
+    with audit_context(actor=_actor_name(who), reason="检查对象名录库"):
+        for kind, ids in owners.items():
+            listed = set(Target.objects.filter(kind=kind, organisation_id__in=ids).values_list("organisation_id", flat=True))
+            for organisation_id in sorted(ids - listed):
+                Target.objects.create(organisation_id=organisation_id, kind=kind)
+            added[kind.value] = len(ids - listed)
+    return added
+
+
+@transaction.atomic
+def declare_tie(
+    who, inspector: Inspector, organisation, kind: str, ended_on: dt.date | None = None, note: str = ""
+) -> ConflictTie:
+    """Record an officer's tie to an organisation (回避, 行政处罚法 第四十三条); from then on the
+    officer is excluded from the organisation in every plan."""
+    actor = as_actor(who)
+    _refuse_unless(
+        actor.supervises_region(inspector.region_id), "inspector", "not the region's administration", "inspection_not_supervisor"
+    )
+    _refuse_unless(
+        kind in ConflictTie.Kind.values, "kind", "unknown tie", "one_of", options=", ".join(ConflictTie.Kind.values), got=kind
+    )
+    _refuse_unless(kind != ConflictTie.Kind.FORMER_EMPLOYMENT or ended_on is not None, "ended_on", "is required", "required")
+    with audit_context(actor=_actor_name(who), reason="回避关系申报"):
+        return ConflictTie.objects.create(
+            inspector=inspector, organisation=organisation, kind=kind, ended_on=ended_on, note=note[:200]
+        )
 
 
 # -- draws -----------------------------------------------------------------------------------
