@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from jiliang.registry import models as reg
 
 from . import checklists, services
-from .models import ConflictTie, Inspection, Inspector, Target
+from .models import ConflictTie, Inspection, Inspector, TargetKind
 
 NAMES = ("张明", "李华", "王芳", "赵磊", "陈静")  # officers whose account has no full name
 
@@ -24,6 +26,12 @@ class Planted:
     campaign: object
     published: Inspection | None
     assigned: list  # inspections still to do, each with the first officer assigned
+
+
+def _chinese(label) -> str:
+    """The records' own words are Chinese, whatever language the demo runs in."""
+    with translation.override("zh-hans"):
+        return str(label)
 
 
 def _targets(region, admin) -> str:
@@ -39,29 +47,28 @@ def plant(region, admin, officers: list, today: dt.date | None = None, sample: d
     kind = _targets(region, admin)
     inspectors = []
     for n, user in enumerate(officers):
-        inspector, _ = Inspector.objects.get_or_create(
+        inspector = Inspector.objects.filter(user=user).first() or services.register_inspector(
+            admin,
+            region,
+            user.get_full_name() or NAMES[n % len(NAMES)],
+            f"{region.code}-{n + 1:04d}",
+            today + dt.timedelta(days=3 * 365),
+            list(TargetKind.values),
             user=user,
-            defaults=dict(
-                name=user.get_full_name() or NAMES[n % len(NAMES)],
-                certificate_number=f"{region.code}-{n + 1:04d}",
-                certificate_valid_until=today + dt.timedelta(days=3 * 365),
-                region=region,
-                kinds=[c for c, _ in Target._meta.get_field("kind").choices],
-            ),
         )
         inspectors.append(inspector)
     population = list(services.population(region, kind).order_by("organisation_id").values_list("organisation_id", flat=True))
     if len(inspectors) > 2 and population:
         # The third officer's spouse runs a target: he is never drawn for it (回避).
-        ConflictTie.objects.get_or_create(
-            inspector=inspectors[2], organisation_id=population[0], defaults=dict(kind=ConflictTie.Kind.RELATIVE, note="配偶经营")
+        services.declare_tie(
+            admin, inspectors[2], reg.Organisation.objects.get(pk=population[0]), ConflictTie.Kind.RELATIVE, note="配偶经营"
         )
     sample = sample or {"A": "0.02", "B": "0.10", "C": "0.20", "D": "0.50"}
     draw = services.publish_draw(
         admin,
         region,
         kind,
-        f"{today.year} 年{region.name}{dict(Target._meta.get_field('kind').choices)[kind]}计量双随机抽查",
+        f"{today.year} 年{region.name}{_chinese(TargetKind(kind).label)}计量双随机抽查",
         today,
         sample,
     )

@@ -146,6 +146,32 @@ def sync_targets(who, region) -> dict[str, int]:
 
 
 @transaction.atomic
+def register_inspector(
+    who, region, name: str, certificate_number: str, valid_until: dt.date, kinds: list[str], user=None, person=None
+) -> Inspector:
+    """Put an enforcement officer on the list (执法检查人员名录库): a valid 执法证 (行政处罚法
+    第四十二条: enforcement by officers qualified for it), the kinds of target he or she may inspect."""
+    actor = as_actor(who)
+    _refuse_unless(actor.supervises_region(region.pk), "region", "not the region's administration", "inspection_not_supervisor")
+    _refuse_unless(bool(name.strip()), "name", "is required", "required")
+    _refuse_unless(bool(certificate_number.strip()), "certificate_number", "is required", "required")
+    for kind in kinds:
+        _refuse_unless(
+            kind in TargetKind.values, "kinds", "unknown kind", "one_of", options=", ".join(TargetKind.values), got=kind
+        )
+    with audit_context(actor=_actor_name(who), reason="执法检查人员名录库"):
+        return Inspector.objects.create(
+            user=user,
+            person=person,
+            name=name.strip(),
+            certificate_number=certificate_number.strip(),
+            certificate_valid_until=valid_until,
+            region=region,
+            kinds=sorted(set(kinds)),
+        )
+
+
+@transaction.atomic
 def declare_tie(
     who, inspector: Inspector, organisation, kind: str, ended_on: dt.date | None = None, note: str = ""
 ) -> ConflictTie:

@@ -33,6 +33,14 @@ class Command(BaseCommand):
         p = sub.add_parser("inspectors", help="the officers of a region, with their declared ties")
         p.add_argument("region")
         p.set_defaults(func=self.inspectors)
+        p = sub.add_parser("add-inspector", help="put an enforcement officer on the list")
+        p.add_argument("region")
+        p.add_argument("name")
+        p.add_argument("certificate", help="执法证号")
+        p.add_argument("--valid-until", type=dt.date.fromisoformat, required=True, dest="valid_until")
+        p.add_argument("--kinds", required=True, help=f"comma-separated: {', '.join(TargetKind.values)}")
+        p.add_argument("--account", help="the officer's user name (for the list of the day)")
+        p.set_defaults(func=self.add_inspector)
         p = sub.add_parser("tie", help="declare an officer's tie to an organisation (回避)")
         p.add_argument("certificate", help="the officer's 执法证号")
         p.add_argument("credit_code", help="the organisation's 统一社会信用代码")
@@ -90,6 +98,23 @@ class Command(BaseCommand):
                 f"{inspector.certificate_number}\t{inspector.name}\tvalid until {inspector.certificate_valid_until}"
                 f"\t{','.join(inspector.kinds)}\texcluded from {len(ties)} organisation(s)"
             )
+
+    def add_inspector(self, options):
+        account = None
+        if options.get("account"):
+            account = get_user_model().objects.filter(username=options["account"]).first()
+            if account is None:
+                raise CommandError(f"no user named {options['account']!r}")
+        inspector = services.register_inspector(
+            self._who(options, write=True),
+            self._region(options["region"]),
+            options["name"],
+            options["certificate"],
+            options["valid_until"],
+            [k.strip() for k in options["kinds"].split(",") if k.strip()],
+            user=account,
+        )
+        self.stdout.write(f"inspector {inspector.pk}: {inspector.name} ({inspector.certificate_number})")
 
     def tie(self, options):
         inspector = Inspector.objects.filter(certificate_number=options["certificate"]).first()
