@@ -63,7 +63,8 @@ def plant(region, admin, officers: list, today: dt.date | None = None, sample: d
         services.declare_tie(
             admin, inspectors[2], reg.Organisation.objects.get(pk=population[0]), ConflictTie.Kind.RELATIVE, note="配偶经营"
         )
-    sample = sample or {"A": "0.02", "B": "0.10", "C": "0.20", "D": "0.50"}
+    # Counts per class (a small demo county has few targets); D is drawn whole when small.
+    sample = sample or {"A": 1, "B": 3, "C": 3, "D": 5}
     draw = services.publish_draw(
         admin,
         region,
@@ -79,13 +80,14 @@ def plant(region, admin, officers: list, today: dt.date | None = None, sample: d
     first = inspectors[0]
     mine = [i for i in campaign.inspections.order_by("pk") if i.inspectors.filter(pk=first.pk).exists()]
     published = None
-    done = next((i for i in mine if i.inspectors.count() >= 2), None)
+    done = next((i for i in campaign.inspections.order_by("pk") if i.inspectors.count() >= 2), None)
     if done is not None:
+        officers_of = list(done.inspectors.all())
         answers = {
             item.code: {"verdict": "pass", "measurement": "0.05" if item.unit else ""} for item in checklists.checklist(kind)
         }
-        services.record_checklist(first.user, done, answers, summary="现场检查未发现计量违法行为。")
-        for inspector in done.inspectors.all():
+        services.record_checklist(officers_of[0].user, done, answers, summary="现场检查未发现计量违法行为。")
+        for inspector in officers_of:
             services.sign(inspector.user, done)
         published = services.publish_results(admin, done)
     assigned = [i for i in mine if published is None or i.pk != published.pk]
