@@ -92,9 +92,14 @@ def inspections(cast: DemoCast) -> None:
     """The county's 检查对象名录库 and officers, a published draw and its campaign in progress
     (jiliang.inspections.demo)."""
     from jiliang.inspections import demo as inspections_demo
+    from jiliang.inspections import services
 
     officers = [cast.users[name] for name in ("inspector", "county-admin", "city-admin") if name in cast.users]
-    inspections_demo.plant(cast.county, cast.users["county-admin"], officers)
+    region, admin = cast.county, cast.users["county-admin"]
+    services.sync_targets(admin, region)
+    if services.population(region, "instrument_user").count() < 3:  # a small demo: the city draws
+        region, admin = cast.city, cast.users["city-admin"]
+    inspections_demo.plant(region, admin, officers)
 
 
 def assessment(cast: DemoCast) -> None:
