@@ -200,3 +200,34 @@ def test_a_tie_declared_on_the_command_line_excludes_the_officer(world):
     assert services.is_tied(officer, station.pk)
     with redirect_stdout(io.StringIO()):  # a write names the administrator acting (--user)
         assert cli_main(["inspections", "tie", officer.certificate_number, station.credit_code, "relative"]) == 2
+
+
+def test_site_photos_reach_the_regions_administration_only(world, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client, override_settings
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 90, 200)).save(buffer, format="PNG")
+    today = timezone.localdate()
+    campaign = services.create_campaign(world.admin, world.city, "optician", "眼镜店专项", today, today)
+    inspection = Inspection.objects.create(campaign=campaign, organisation=world.orgs[10], kind="optician", scheduled_on=today)
+    inspection.inspectors.set([world.officers[2], world.officers[3]])
+    answers = {"verified": {"verdict": "pass"}, "units": {"verdict": "pass"}}
+    with override_settings(MEDIA_ROOT=str(tmp_path)):
+        services.record_checklist(
+            world.officers[2].user, inspection, answers, photos=[SimpleUploadedFile("a.png", buffer.getvalue(), "image/png")]
+        )
+        for officer in world.officers[2:]:
+            services.sign(officer.user, inspection)
+        services.publish_results(world.admin, inspection)
+        url = f"/inspections/{inspection.pk}/photos/{inspection.photos.get().pk}/"
+        public = Client()
+        assert public.get(f"/inspections/{inspection.pk}/").status_code == 200  # the result is public
+        assert url not in public.get(f"/inspections/{inspection.pk}/").content.decode()
+        public.force_login(get_user_model().objects.create_user("xj-citizen"))
+        assert public.get(url).status_code == 404
+        bureau = Client()
+        bureau.force_login(world.admin)
+        assert url in bureau.get(f"/inspections/{inspection.pk}/").content.decode()
+        assert bureau.get(url).status_code == 200
