@@ -213,6 +213,28 @@ CATALOGUE: dict[str, str] = {
     "check_date_repeat": gettext_noop("该核查计划在 %(date)s 已有同类记录"),
     "check_alert_answered": gettext_noop("该预警已于 %(date)s 处理"),
     "check_not_a_date": gettext_noop("不是日期（YYYY-MM-DD）：%(got)s"),
+    # ---- random draws and inspections (docs/draws.md; jiliang.inspections)
+    "draw_sample_spec": gettext_noop("须为抽取数量（整数）或比例（0 到 1 的小数，写作字符串，如 “0.05”）（输入值 %(got)s）"),
+    "draw_population_list": gettext_noop("须为检查对象列表"),
+    "draw_population_row": gettext_noop("检查对象须有整数 id 和信用风险分类 A–D"),
+    "draw_duplicate": gettext_noop("检查对象 %(got)s 重复出现"),
+    "draw_inspectors_list": gettext_noop("须为执法检查人员列表（id 与回避对象 excluded）"),
+    "draw_strings": gettext_noop("随机种子和公开值须为字符串"),
+    "draw_due_past": gettext_noop("计划抽取日期不能早于今天（%(today)s）"),
+    "draw_population_empty": gettext_noop("检查对象名录库中没有符合条件的对象"),
+    "draw_performed": gettext_noop("该抽查已于 %(date)s 抽取"),
+    "draw_no_public_value": gettext_noop(
+        "公示后审计台账尚无新记录：请输入公示后产生的外部公开值（如开奖号码），以免公开值在承诺时已知"
+    ),
+    "inspection_not_supervisor": gettext_noop("只有该地区的计量行政部门可以办理"),
+    "inspection_not_assigned": gettext_noop("只有被抽中的执法检查人员可以在签署完成前记录和签署检查"),
+    "inspection_unknown_item": gettext_noop("不是该类检查对象检查表中的检查项：%(got)s"),
+    "inspection_items_missing": gettext_noop("签署前每个检查项都须有结论，尚缺：%(items)s"),
+    "inspection_signed_twice": gettext_noop("%(name)s 已签署过该检查记录"),
+    "inspection_not_publishable": gettext_noop("检查记录须由两名执法人员签署后，由计量行政部门公示结果"),
+    "inspection_photo": gettext_noop("照片不符合要求：%(detail)s"),
+    "campaign_dates": gettext_noop("结束日期不能早于开始日期"),
+    "campaign_draw_kind": gettext_noop("随机抽取的对象类别与专项检查不一致"),
 }
 
 

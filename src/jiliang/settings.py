@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "jiliang.supervision.prepack",
     "jiliang.checks",
     "jiliang.cases",
+    "jiliang.inspections",
     "jiliang.console",
     "jiliang.portal",
 ]
@@ -203,6 +204,10 @@ SPECTACULAR_SETTINGS = {
         "FollowUpActionStatusEnum": "jiliang.comparisons.models.FollowUpAction.Status",
         "InspectionKindEnum": "jiliang.supervision.prepack.models.Inspection.Kind",
         "InspectionStatusEnum": "jiliang.supervision.prepack.models.Inspection.Status",
+        "InspectionTargetKindEnum": "jiliang.inspections.models.TargetKind",
+        "RandomDrawStatusEnum": "jiliang.inspections.models.Draw.Status",
+        "FieldInspectionStatusEnum": "jiliang.inspections.models.Inspection.Status",
+        "FieldInspectionOutcomeEnum": "jiliang.inspections.models.Inspection.Outcome",
         "InstrumentStatusEnum": "jiliang.registry.models.Instrument.Status",
         "LevelEnum": "jiliang.registry.models.Region.Level",
         "MeasurementStandardStatusEnum": "jiliang.registry.models.MeasurementStandard.Status",
@@ -347,6 +352,14 @@ JILIANG_CASE_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_CASE_PUBLICA
 JILIANG_CASE_REMINDER_DAYS = tuple(
     int(d) for d in os.environ.get("JILIANG_CASE_REMINDER_DAYS", "7,3,1,0").split(",") if d.strip()
 )
+# Random inspections (jiliang.inspections): results on the portal within 20 working days of
+# the inspection (企业信息公示暂行条例 第六条); the working days of a rectification order (责令
+# 限期整改: the texts set no number; our choice); the years after a former employment during
+# which an officer is still excluded from the organisation (回避, 行政处罚法 第四十三条 "其他关系";
+# 3 years after 公务员法 第一百零七条's longest cooling-off period, our choice).
+JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS", "20"))
+JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS", "10"))
+JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS = int(os.environ.get("JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS", "3"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

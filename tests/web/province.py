@@ -146,6 +146,7 @@ def prepare() -> Province:
     p.objects["registration"], p.objects["record"] = _verification(p)
     p.objects.update(_assessment(p, today, user))
     p.objects["case"], p.objects["case_file"] = _case(p, today)
+    p.objects.update(_inspections(p, today, user))
     return p
 
 
@@ -167,6 +168,31 @@ def _case(p: Province, today):
     services.act(admin, case, "execute", on=day(10))
     services.act(admin, case, "publish", on=day(9))
     return case, evidence
+
+
+def _inspections(p: Province, today, user) -> dict:
+    """The county's published draw and campaign (jiliang.inspections.demo): the county
+    administrator and a second officer are the 执法检查人员, so every drawn target is theirs;
+    one inspection is published, the others wait on the administrator's list of the day."""
+    from jiliang.core.identifiers import make_credit_code
+    from jiliang.inspections import demo
+    from jiliang.inspections.models import Target
+    from jiliang.registry import models as reg
+
+    # A small county has few enterprises: six fuel stations on the target list besides.
+    for n in range(6):
+        station = reg.Organisation.objects.create(
+            name=f"{p.county.name}第{n + 1}加油站",
+            credit_code=make_credit_code(f"91{p.county.code}MA2WJ{n:04d}"),
+            kind="enterprise",
+            region=p.county,
+        )
+        Target.objects.create(organisation=station, kind="fuel_station")
+    officer = user("web-officer-2", role="region_admin", region=p.county)
+    planted = demo.plant(
+        p.county, p.users["county_admin"], [p.users["county_admin"], officer], today, sample={"A": 2, "B": 3, "C": 3, "D": 3}
+    )
+    return {"draw": planted.draw, "field_inspection": planted.published, "assigned_inspections": planted.assigned}
 
 
 def _assessment(p: Province, today, user) -> dict:

@@ -58,6 +58,12 @@ def main(instruments: int) -> dict:
         "province": p.as_json(),
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
+        "inspections": {
+            "draw": p.objects["draw"].pk,
+            "published": p.objects["field_inspection"].pk,
+            "assigned": [i.pk for i in p.objects["assigned_inspections"]],
+            "officer": p.objects["draw"].campaign.inspections.first().inspectors.get(user=p.users["county_admin"]).name,
+        },
     }
 
 

@@ -241,6 +241,23 @@ PAGES = {
         lambda p: {"pk": p.objects["case"].pk, "evidence_id": p.objects["case_file"].pk},
         scoped({"county_admin", "auditor", "superuser"}),
     ),
+    # Random inspections: the bureau's dashboard, the officer's day (the county administrator is
+    # on the officers' list), published draws and results for everyone.
+    "inspections:dashboard": (None, only(SUPERVISORS)),
+    "inspections:today": (None, only({"county_admin"})),
+    "inspections:inspection": (lambda p: {"pk": p.objects["field_inspection"].pk}, everyone()),
+    "inspections:record": (lambda p: {"pk": p.objects["field_inspection"].pk}, post_only()),
+    "inspections:sign": (lambda p: {"pk": p.objects["field_inspection"].pk}, post_only()),
+    "inspections:publish": (lambda p: {"pk": p.objects["field_inspection"].pk}, post_only()),
+    "inspections:photo": (
+        lambda p: {"pk": p.objects["field_inspection"].pk, "photo_id": 999999},
+        only(set(), HIDDEN, anonymous=REFUSED),
+    ),
+    "inspections:follow-up": (lambda p: {"pk": 1}, post_only()),
+    "inspections:draws": (None, everyone()),
+    "inspections:draw": (lambda p: {"pk": p.objects["draw"].pk}, everyone()),
+    "inspections:draw-json": (lambda p: {"pk": p.objects["draw"].pk}, everyone()),
+    "inspections:perform": (lambda p: {"pk": p.objects["draw"].pk}, post_only()),
 }
 
 

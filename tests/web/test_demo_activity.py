@@ -134,6 +134,13 @@ def test_every_capability_has_records(demo):
 
     assert Case.objects.filter(source="alert", evidence__kind="alert").exists()
     assert Case.objects.filter(published_on__isnull=False).exists()
+    # 双随机: a performed draw whose campaign is in progress, one result published.
+    from jiliang.inspections.models import Campaign, Draw
+    from jiliang.inspections.models import Inspection as FieldInspection
+
+    draw = Draw.objects.get()
+    assert draw.status == "performed" and Campaign.objects.get(draw=draw).status == "open"
+    assert set(FieldInspection.objects.values_list("status", flat=True)) == {"assigned", "published"}
 
 
 @pytest.mark.parametrize("username", [None, *[spec.username for spec in ROLES]])

@@ -55,9 +55,9 @@ class Case(models.Model):
     complaint = models.ForeignKey(
         "portal.Complaint", models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("来源投诉")
     )
-    # The inspection finding (inspections.Finding) a case came from: the inspections app adds
-    # the foreign key on this column when both are installed; until then its id.
-    source_finding_id = models.PositiveIntegerField(_("来源检查发现"), null=True, blank=True)
+    finding = models.ForeignKey(
+        "inspections.Finding", models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("来源检查发现")
+    )
     violation = models.CharField(_("违法行为类型"), max_length=20, choices=Violation.choices)
     summary = models.TextField(_("案情摘要"), max_length=4000)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CLUE)

@@ -184,7 +184,7 @@ def open_case(
     discovered_on: dt.date | None = None,
     alert=None,
     complaint=None,
-    finding_id: int | None = None,
+    finding=None,
 ) -> Case:
     """Register a clue (线索) from an alert, a complaint, an inspection finding or the
     administrator's own knowledge. From an alert its evidence is frozen onto the case."""
@@ -197,13 +197,17 @@ def open_case(
         raise _refuse("summary", gettext("请填写案情摘要"))
     if alert is not None and Case.objects.filter(alert=alert).exclude(status__in=core.ENDED).exists():
         raise _refuse("alert", gettext("该预警已有办理中的案件"))
+    if finding is not None:
+        if Case.objects.filter(finding=finding).exclude(status__in=core.ENDED).exists():
+            raise _refuse("finding", gettext("该检查发现已有办理中的案件"))
+        party = party or finding.organisation
     source = (
         Case.Source.ALERT
         if alert is not None
         else Case.Source.COMPLAINT
         if complaint is not None
         else Case.Source.FINDING
-        if finding_id
+        if finding is not None
         else Case.Source.CLUE
     )
     today = timezone.localdate()
@@ -218,7 +222,7 @@ def open_case(
             source=source,
             alert=alert,
             complaint=complaint,
-            source_finding_id=finding_id,
+            finding=finding,
             violation=violation,
             summary=summary.strip(),
             discovered_on=discovered,
@@ -259,6 +263,20 @@ def open_from_complaint(who, complaint, *, violation: str, summary: str = "", pa
         summary=summary or complaint.description,
         complaint=complaint,
         discovered_on=timezone.localtime(complaint.filed_at).date(),
+    )
+
+
+def open_from_finding(who, finding, *, violation: str, summary: str = "") -> Case:
+    """A clue from a finding of a random or campaign inspection (jiliang.inspections): the
+    inspected organisation is the party, its region the case's."""
+    return open_case(
+        who,
+        region=finding.organisation.region,
+        party=finding.organisation,
+        violation=violation,
+        summary=summary or finding.description,
+        finding=finding,
+        discovered_on=finding.occurred_on,
     )
 
 

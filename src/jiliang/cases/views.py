@@ -115,18 +115,23 @@ def _regions(actor):
 
 
 def _clues(actor) -> dict:
-    """Alerts and complaints of the actor's region not yet a case (the sources of a clue)."""
+    """Alerts, complaints and inspection findings of the actor's region not yet a case (the
+    sources of a clue)."""
+    from jiliang.inspections.models import Finding
     from jiliang.portal.models import Complaint
     from jiliang.supervision.telemetry.models import Alert
 
     alerts = Alert.objects.select_related("instrument", "owner", "region").filter(cases__isnull=True)
     complaints = Complaint.objects.select_related("instrument", "region").filter(cases__isnull=True)
+    findings = Finding.objects.select_related("organisation", "inspection__campaign").filter(cases__isnull=True)
     if actor.region_scoped:
         alerts = alerts.filter(region__code__startswith=actor.region_prefix)
         complaints = complaints.filter(region__code__startswith=actor.region_prefix)
+        findings = findings.filter(organisation__region__code__startswith=actor.region_prefix)
     return {
         "alerts": list(alerts.filter(status__in=["taken", "case"]).order_by("-created_at")[:20]),
         "complaints": list(complaints.order_by("-filed_at")[:20]),
+        "findings": list(findings.order_by("-occurred_on", "-id")[:20]),
     }
 
 
@@ -146,6 +151,13 @@ def case_open(request):
             if alert is None:
                 raise Refused([("alert", _("没有该预警"))])
             case = services.open_from_alert(request.user, alert, violation=violation, summary=summary)
+        elif post.get("finding"):
+            from jiliang.inspections.models import Finding
+
+            finding = Finding.objects.select_related("organisation__region").filter(pk=post["finding"]).first()
+            if finding is None:
+                raise Refused([("finding", _("没有该检查发现"))])
+            case = services.open_from_finding(request.user, finding, violation=violation, summary=summary)
         elif post.get("complaint"):
             from jiliang.portal.models import Complaint
 

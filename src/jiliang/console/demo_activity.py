@@ -63,6 +63,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
+    from jiliang.inspections.models import Draw
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -79,6 +80,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
         ("行政处罚案件 enforcement cases", Case, plant_cases),
+        ("双随机抽查 random draws and a campaign", Draw, inspections),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():
@@ -87,6 +89,20 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         with transaction.atomic():
             step(cast)
         print(f"  {label} ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def inspections(cast: DemoCast) -> None:
+    """The county's 检查对象名录库 and officers, a published draw and its campaign in progress
+    (jiliang.inspections.demo)."""
+    from jiliang.inspections import demo as inspections_demo
+    from jiliang.inspections import services
+
+    officers = [cast.users[name] for name in ("inspector", "county-admin", "city-admin") if name in cast.users]
+    region, admin = cast.county, cast.users["county-admin"]
+    services.sync_targets(admin, region)
+    if services.population(region, "instrument_user").count() < 3:  # a small demo: the city draws
+        region, admin = cast.city, cast.users["city-admin"]
+    inspections_demo.plant(region, admin, officers)
 
 
 def assessment(cast: DemoCast) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
+from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -76,6 +77,8 @@ WORK = [
     Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
     Link("cases:list", _("行政处罚案件"), SUPERVISORS, ("cases:list", "cases:detail"), allowed=CASES.sees_cases),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
+    Link("inspections:dashboard", _("双随机抽查"), SUPERVISORS, ("inspections:dashboard",), allowed=CAMPAIGNS.sees_lists),
+    Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
 ]
 
 PUBLIC_SERVICES = [
@@ -85,6 +88,7 @@ PUBLIC_SERVICES = [
     Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
+    Link("inspections:draws", _("双随机抽查公示"), EVERYONE, ("inspections:draws", "inspections:draw")),
 ]
 
 

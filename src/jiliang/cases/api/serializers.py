@@ -30,7 +30,7 @@ class EnforcementCaseSerializer(serializers.ModelSerializer):
             "source",
             "alert",
             "complaint",
-            "source_finding_id",
+            "finding",
             "violation",
             "summary",
             "status",

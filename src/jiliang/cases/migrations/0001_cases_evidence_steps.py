@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("inspections", "0001_draws_campaigns_inspections"),
         ("portal", "0001_initial"),
         ("registry", "0013_standard_sealed"),
         ("telemetry", "0001_initial"),
@@ -70,7 +71,17 @@ class Migration(migrations.Migration):
                         verbose_name="案件来源",
                     ),
                 ),
-                ("source_finding_id", models.PositiveIntegerField(blank=True, null=True, verbose_name="来源检查发现")),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="inspections.finding",
+                        verbose_name="来源检查发现",
+                    ),
+                ),
                 (
                     "violation",
                     models.CharField(
