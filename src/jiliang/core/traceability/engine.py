@@ -493,7 +493,8 @@ class TraceabilityEngine:
             return np.zeros(0, np.int64)
         t0, t1 = int(t.min()), int(t.max())
         span = t1 - t0 + 1
-        if self.n_standards * span > _DENSE_TABLE:  # too wide a table: search instead
+        cells = self.n_standards * span
+        if cells > _DENSE_TABLE or cells > 8 * t.size:  # a table too wide, or for too few links: search
             return np.searchsorted(keys, make_key(std, t), side="right") - 1
         # A dense (standard, day) -> interval table over the days asked about: a gather per
         # link instead of a binary search (10x faster at 10^7 links).
