@@ -26,6 +26,8 @@ import numpy as np
 from _databases import run_workers
 from _timing import Timings, load_average, repeat
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))  # this checkout's jiliang
+
 COPY_BLOCK = 64 << 20  # bytes of the COPY stream parsed at a time (bounds the buffer)
 PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
@@ -69,7 +71,7 @@ def copy_fetch(sql: str, params=(), dtype=np.int64, columns: int = 1) -> np.ndar
             if not final and view.nbytes - at < 2 + columns * 12:
                 buf = bytearray(view[at:])
                 return
-            layout = _copy_rows_dtype(view[at + 2 :], columns)
+            layout = _copy_rows_dtype(view[at:], columns)
         n = (view.nbytes - at) // layout.itemsize
         if n:
             rows = np.frombuffer(view, layout, count=n, offset=at)
@@ -122,7 +124,8 @@ def worker(database_url: str, instruments: int, repeats: int) -> dict:
 
     from jiliang.registry import bulk, demo, models
     from jiliang.registry import graph as loader
-    from jiliang.registry import validity as services
+    from jiliang.registry import validity as snapshot
+    from jiliang.traceability import services
 
     as_of = dt.date(2026, 11, 1)
     day = loader.to_day(as_of)
@@ -159,7 +162,7 @@ def worker(database_url: str, instruments: int, repeats: int) -> dict:
     engine = graph.engine
     out["events"] = engine.n_events
     out["validity"], v = timed(lambda: engine.validity_at(day), repeats)
-    services._graph = graph  # the service reuses this snapshot
+    snapshot._graph = graph  # the service reuses this snapshot
     out["summary"], summary = timed(lambda: services.validity_summary(as_of), repeats)
     out["traceable"] = summary["share"]
     item = int(np.flatnonzero(graph.item_working & v.valid)[0])

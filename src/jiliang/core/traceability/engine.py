@@ -134,6 +134,11 @@ def _group_counts(keys, event_items):
     return GroupCounts(label_keys, n_events, n_items)
 
 
+def _set_where(flags, mask, reason):
+    """flags |= reason where mask, in one pass (no boolean indexing)."""
+    flags |= mask.astype(np.uint32) * np.uint32(int(reason))
+
+
 def _sorted_unique(a):
     """np.unique by sorting (NumPy's hash-based unique is slow on large int arrays)."""
     a = np.asarray(a, np.int64)
@@ -225,6 +230,10 @@ class TraceabilityEngine:
         # small index of their own.
         self._n_base = self.n_events
         self._base_ptr = self._segment_starts(self.item, self.n_items)
+        self._segment_end = np.zeros(self._n_base, bool)  # the last row of each item's segment
+        ends = self._base_ptr[1:]
+        self._segment_end[ends[ends > self._base_ptr[:-1]] - 1] = True
+        del ends
         self._by_item = SortedIndex(np.zeros(0, np.int64), np.zeros(0, np.int64))
         # Device events alone, in a small index that stays in cache for the many lookups of
         # "the current calibration of this device on that day".
@@ -475,13 +484,13 @@ class TraceabilityEngine:
             best = _segment_reduce(np.minimum, t_best[at], owner, rows.size, NO_BREAK)
         del at, owner
         required = np.float32(3.0) if self._required is None else self._required[rows]
-        flags[self.ratio[rows] < required] |= _bit(Reason.WARN_UNCERTAINTY_RATIO)
+        _set_where(flags, self.ratio[rows] < required, Reason.WARN_UNCERTAINTY_RATIO)
         no_range = ~self.range_ok[rows]
-        flags[no_range] |= _bit(Reason.RANGE_NOT_COVERED)
         no_standard = n_links == 0  # leaves are never devices of a primary standard
-        flags[no_standard] |= _bit(Reason.NO_STANDARD)
         own = no_range | no_standard
         if own.any():
+            _set_where(flags, no_range, Reason.RANGE_NOT_COVERED)
+            _set_where(flags, no_standard, Reason.NO_STANDARD)
             best[own] = np.minimum(best[own], location_key(KIND_ITEM, self.item[rows[own]]))
         self._flags[rows] = flags
         self._best[rows] = best
@@ -596,11 +605,11 @@ class TraceabilityEngine:
                 date, items, np.zeros(items.size, bool), flags, row, kind, items.copy(), np.zeros(items.size, np.int32)
             )
         r = np.maximum(row, 0)
-        self._ensure_solved(r)
+        self._ensure_solved(row[has])
         flags = self._flags[r]
-        flags |= np.where(date >= self.valid_until[r], _bit(Reason.EXPIRED), np.uint32(0))
-        flags |= np.where(self.passed[r], np.uint32(0), _bit(Reason.FAILED))
-        flags |= np.where(self.revoked[r], _bit(Reason.REVOKED), np.uint32(0))
+        _set_where(flags, self.valid_until[r] <= date, Reason.EXPIRED)
+        _set_where(flags, ~self.passed[r], Reason.FAILED)
+        _set_where(flags, self.revoked[r], Reason.REVOKED)
         flags[~has] = _bit(Reason.NO_EVENT)
         best = self._best[r]
         own = (flags & _bit(Reason.NO_EVENT | Reason.EXPIRED | Reason.FAILED | Reason.REVOKED)) != 0
@@ -658,14 +667,16 @@ class TraceabilityEngine:
 
     def _current_all(self, date: int) -> np.ndarray:
         """Current event of every item: a prefix count per item segment, no search."""
-        ptr, nb = self._base_ptr, self._n_base
+        nb = self._n_base
         row = np.full(self.n_items, -1, np.int64)
         if nb:
-            upto = np.zeros(nb + 1, np.int32 if nb < 2**31 else np.int64)
-            np.cumsum(self.date[:nb] <= date, out=upto[1:])
-            count = upto[ptr[1:]] - upto[ptr[:-1]]
-            has = count > 0
-            row[has] = ptr[:-1][has] + count[has] - 1
+            # The last row of each item's segment dated on or before the day: on or before,
+            # and either the segment's last row or followed by a later date.
+            on = self.date[:nb] <= date
+            last = on.copy()
+            last[:-1] &= ~on[1:] | self._segment_end[:-1]
+            found = np.flatnonzero(last)
+            row[self.item[found]] = found
         if self.n_events > nb:
             items = np.unique(self.item[nb:])
             row[items] = self.current_events(items, np.full(items.size, date, np.int64))
