@@ -37,7 +37,7 @@ def copy_fetch(sql: str, params=(), dtype=np.int64, columns: int = 1) -> np.ndar
     COPY out and parsed by NumPy: no Python object per row or value.
 
     libpq hands COPY data over one COPY row per call, and psycopg loops over them in Python
-    (~3 us a row: slower than fetchmany). So the query's rows are packed server side into
+    (slower than fetchmany). So the query's rows are packed server side into
     arrays of COPY_CHUNK values per column (plus the row numbers), one COPY row per chunk,
     and each array's
     elements (a 4-byte length and a big-endian integer each, all the same width) are one
