@@ -138,3 +138,19 @@ def test_incremental_refresh_equals_rebuild(graph, data):
     engine.mark_out_of_tolerance(s, d1, d2)
     ref = Reference(n_items, standards, events, oot=[(s, d1, d2 + 1)])
     assert_same_as_reference(engine, ref, n_items)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_leaf_verdicts_by_search_match_reference(graph):
+    """Events nothing depends on are solved from a (standard, day) table; when that table
+    would be too wide the engine searches the timeline instead: same verdicts."""
+    from jiliang.core.traceability import engine as engine_module
+
+    n_items, n_std, standards, events = graph
+    wide, engine_module._DENSE_TABLE = engine_module._DENSE_TABLE, 0
+    try:
+        engine = TraceabilityEngine(n_items, standards_table(n_std, standards), event_batch(events))
+        assert_same_as_reference(engine, Reference(n_items, standards, events), n_items)
+    finally:
+        engine_module._DENSE_TABLE = wide

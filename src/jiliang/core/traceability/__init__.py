@@ -74,6 +74,10 @@ Semantics
   covered, and, unless s is a root, every device of s has a current event at t that is
   unexpired at t, passed, not revoked, and whose own stored verdict is clean. Verdicts are
   solved by levels over the event graph; a cycle sets CYCLE on every event that reaches it.
+  The events of standards' devices are solved when the engine is built; the others (nothing
+  depends on them) when a question first needs them, from each standard's verdict timeline
+  (it changes only at approvals, status changes, doubt windows and its devices' calibrations
+  and expiries). ``engine.flags`` / ``engine.best`` solve whatever is left.
 * The *break location* is the nearest break above the item: the minimum of
   (depth, kind, index) where kind 0 is an item and 1 a standard, depth counts calibration
   links above the item's own event.

@@ -59,7 +59,7 @@ def _csr(name, indptr, indices, rows, upper):
     indices = _index_array(f"{name}_indices", indices, upper)
     if indptr[0] != 0 or indptr[-1] != indices.size:
         raise TraceabilityInputError(f"{name}_indptr: must start at 0 and end at len({name}_indices)={indices.size}")
-    if np.any(np.diff(indptr) < 0):
+    if np.any(indptr[1:] < indptr[:-1]):  # no int64 temporary of the differences
         raise TraceabilityInputError(f"{name}_indptr: must be non-decreasing")
     return indptr, indices
 
