@@ -30,6 +30,7 @@ urlpatterns = [
     path("verification/", include("jiliang.verification.urls")),
     path("authorisations/", include("jiliang.authorisation.urls")),
     path("assessment/", include("jiliang.assessment.urls")),
+    path("energy/", include("jiliang.energy.urls")),
     path("accounts/", include("jiliang.accounts.urls")),
     path("dashboard/", include("jiliang.console.urls")),
     path("portal/", include("jiliang.portal.urls")),

@@ -45,37 +45,77 @@ def _longest_run(mask: np.ndarray) -> np.ndarray:
     return count.max(axis=1, initial=0)
 
 
-def gaps(register, *, limit_slots: int = GAP_SLOTS) -> Detection:
-    """Missing readings. Rule: flag a meter whose longest run of missing slots is at least
-    ``limit_slots``. Score: that run, in slots."""
-    r = floats("register", register, ndim=2, allow_nan=True)
-    run = _longest_run(np.isnan(r))
-    return Detection("energy.gap", "medium", run >= limit_slots, run.astype(float), float(limit_slots))
+def _has_run(mask: np.ndarray, length: int) -> np.ndarray:
+    """Whether each row holds a run of at least ``length`` True values: runs of 1, 2, 4, …
+    starting at each position, combined by the binary digits of ``length`` (log₂ passes
+    over booleans instead of a count per element)."""
+    if length <= 1:
+        return mask.any(axis=1) if length == 1 else np.ones(mask.shape[0], bool)
+    acc, acc_len = None, 0
+    power, p = mask, 1
+    rest = length
+    while rest:
+        if rest & 1:
+            if acc is None:
+                acc, acc_len = power, p
+            else:
+                width = mask.shape[1] - (acc_len + p) + 1
+                if width <= 0:
+                    return np.zeros(mask.shape[0], bool)
+                acc = acc[:, :width] & power[:, acc_len : acc_len + width]
+                acc_len += p
+        rest >>= 1
+        if rest:
+            width = mask.shape[1] - 2 * p + 1
+            if width <= 0:
+                return np.zeros(mask.shape[0], bool)
+            power = power[:, :width] & power[:, p : p + width]
+            p *= 2
+    return acc.any(axis=1)
+
+
+def _runs(mask: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flags (a run of at least ``length``) and scores (the longest run, counted on the flagged
+    rows only: the rare ones)."""
+    flags = _has_run(mask, length)
+    score = np.zeros(mask.shape[0])
+    rows = np.flatnonzero(flags)
+    if rows.size:
+        score[rows] = _longest_run(mask[rows])
+    return flags, score
+
+
+def _registers(register) -> np.ndarray:
+    return floats("register", register, ndim=2, allow_nan=True)
+
+
+def gaps(register, *, limit_slots: int = GAP_SLOTS, _checked: bool = False) -> Detection:
+    """Missing readings. Rule: flag a meter with a run of at least ``limit_slots`` missing
+    slots. Score: the longest run, in slots (on flagged meters; 0 elsewhere)."""
+    r = register if _checked else _registers(register)
+    flags, score = _runs(np.isnan(r), limit_slots)
+    return Detection("energy.gap", "medium", flags, score, float(limit_slots))
 
 
 @dataclass(frozen=True)
 class Increments:
-    """The per-slot increments of a month and each meter's typical (median positive) increment,
-    shared by the checks that need them (computed once per chunk)."""
+    """The per-slot increments of a month and each meter's typical increment, shared by the
+    checks that need them (computed once per chunk)."""
 
     step: np.ndarray  # meters × (slots − 1), NaN across a missing reading
-    typical: np.ndarray  # meters
+    typical: np.ndarray  # meters: the mean of the positive increments (0 for a meter that never moves)
 
 
-def increments(register) -> Increments:
-    r = floats("register", register, ndim=2, allow_nan=True)
+def increments(register, *, _checked: bool = False) -> Increments:
+    r = register if _checked else _registers(register)
     step = np.diff(r, axis=1)
-    # The median positive increment, NaN and zero steps left out: a sort-free partition of
-    # each row with the excluded entries pushed to the end as +inf.
-    moving = np.where(step > 0, step, np.inf)
-    n = np.count_nonzero(np.isfinite(moving), axis=1)
-    typical = np.zeros(r.shape[0])
-    has = n > 0
-    if has.any():
-        k = np.clip(n // 2, 0, moving.shape[1] - 1)
-        kth = np.unique(k[has])
-        part = np.partition(moving, kth, axis=1) if moving.shape[1] else moving
-        typical[has] = part[np.flatnonzero(has), k[has]]
+    moving = step > 0  # NaN compares False
+    count = np.count_nonzero(moving, axis=1)
+    total = np.sum(step, axis=1, where=moving)
+    # The mean, not the median: a jump of J among n steps moves it by J/n only, so the ratio
+    # J/mean stays above any sensible factor (it tends to n as J grows), at a fraction of the
+    # cost of a partition per row.
+    typical = np.divide(total, count, out=np.zeros(r.shape[0]), where=count > 0)
     return Increments(step, typical)
 
 
@@ -84,22 +124,23 @@ def stuck(register=None, *, limit_slots: int = STUCK_SLOTS, inc: Increments | No
     increment) whose register stays exactly the same for at least ``limit_slots``
     consecutive slots. Score: the longest frozen run, in slots."""
     inc = inc or increments(register)
-    run = _longest_run(inc.step == 0)
-    flags = (run >= limit_slots) & (inc.typical > 0)
-    return Detection("energy.stuck", "medium", flags, run.astype(float), float(limit_slots))
+    flags, score = _runs(inc.step == 0, limit_slots)
+    flags &= inc.typical > 0
+    return Detection("energy.stuck", "medium", flags, score, float(limit_slots))
 
 
 def jumps(register=None, *, factor: float = JUMP_FACTOR, resolution: float = 0.0, inc: Increments | None = None) -> Detection:
-    """Implausible jumps. Rule: flag a meter with an increment above ``factor`` × its median
-    positive increment, or one below −``resolution`` (the register running backwards).
+    """Implausible jumps. Rule: flag a meter with an increment above ``factor`` × its typical
+    (mean positive) increment, or one below −``resolution`` (the register running backwards).
     Score: the largest increment over the typical one (+inf for a backward step)."""
     positive("factor", factor)
     inc = inc or increments(register)
-    step = np.where(np.isnan(inc.step), 0.0, inc.step)
-    largest = step.max(axis=1, initial=0.0)
-    smallest = step.min(axis=1, initial=0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(inc.typical > 0, largest / inc.typical, 0.0)
+    if inc.step.shape[1] == 0:
+        n = inc.step.shape[0]
+        return Detection("energy.jump", "high", np.zeros(n, bool), np.zeros(n), float(factor))
+    largest = np.nan_to_num(np.fmax.reduce(inc.step, axis=1))  # fmax skips NaN
+    smallest = np.nan_to_num(np.fmin.reduce(inc.step, axis=1))
+    ratio = np.divide(largest, inc.typical, out=np.zeros(largest.shape), where=inc.typical > 0)
     backwards = smallest < -resolution
     flags = (ratio > factor) | backwards
     return Detection("energy.jump", "high", flags, np.where(backwards, np.inf, ratio), float(factor))
@@ -170,9 +211,9 @@ def intensity(energy, output, *, rise: float = INTENSITY_RISE) -> Detection:
     return Detection("energy.intensity", "low", flags, change, float(rise), {"baseline": baseline, "intensity": ratio[:, -1]})
 
 
-def month_energy(register) -> np.ndarray:
+def month_energy(register, *, _checked: bool = False) -> np.ndarray:
     """Each meter's energy over the month: its last reading less its first (NaN without two)."""
-    r = floats("register", register, ndim=2, allow_nan=True)
+    r = register if _checked else _registers(register)
     present = ~np.isnan(r)
     rows = np.arange(r.shape[0])
     if r.shape[1] == 0:
@@ -203,11 +244,11 @@ def check_month(
     resolution: float = 0.0,
 ) -> MonthChecks:
     """The per-meter checks of a month's readings at once, the increments computed once."""
-    r = floats("register", register, ndim=2, allow_nan=True)
-    inc = increments(r)
-    total = month_energy(r)
+    r = _registers(register)
+    inc = increments(r, _checked=True)
+    total = month_energy(r, _checked=True)
     return MonthChecks(
-        gaps(r, limit_slots=gap_slots),
+        gaps(r, limit_slots=gap_slots, _checked=True),
         stuck(limit_slots=stuck_slots, inc=inc),
         jumps(factor=jump_factor, resolution=resolution, inc=inc),
         total,
