@@ -61,6 +61,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
+    from jiliang.energy.demo import plant_energy
+    from jiliang.energy.models import KeyUnit
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -76,6 +78,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
+        ("能源计量 key energy users, readings, review", KeyUnit, plant_energy),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

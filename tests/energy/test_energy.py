@@ -1,0 +1,139 @@
+"""Energy and carbon metering (jiliang.energy): the demo's key energy users through the
+services and the ingest pipeline, the alerts their planted faults raise, the month's
+figures, the review's lifecycle and refusals, the policy per role, the pages and exports,
+and the credit evidence. One demo province (with the energy demo) per module."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from jiliang.accounts.models import Membership
+from jiliang.console import demo_roles
+from jiliang.energy import credit_evidence, services
+from jiliang.energy.demo import plant_energy
+from jiliang.energy.models import KeyUnit, Review, UnitMonth
+from jiliang.energy.policies import REVIEWS, UNITS
+from jiliang.policies import actor_for
+from jiliang.registry import demo
+from jiliang.registry import models as reg
+from jiliang.registry.services import Refused
+from jiliang.supervision.telemetry.models import Alert
+from jiliang.traceability import services as trace
+
+from ..conftest import rolled_back
+
+pytestmark = pytest.mark.django_db
+
+
+class World:
+    def __init__(self):
+        self.cast = demo_roles.create_demo_users()
+        plant_energy(self.cast)
+        self.users = self.cast.users
+        self.unit = KeyUnit.objects.get(organisation=self.cast.enterprise)
+        self.review = self.unit.reviews.get()
+        User = get_user_model()
+        other_region = reg.Region.objects.exclude(code__startswith=self.cast.province.code[:2]).filter(level="province").first()
+        self.stranger = User.objects.create_user("energy-elsewhere", password="pw")
+        Membership.objects.create(user=self.stranger, role="region_admin", region=other_region)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        trace.forget_graph()
+        demo.generate(instruments=1000, seed=5, as_of=timezone.localdate())
+        yield World()
+    trace.forget_graph()
+
+
+def test_planted_faults_raise_alerts_through_the_alert_workflow(world):
+    month = world.unit.months.order_by("-month").first()
+    rules = {(a.instrument.model, a.rule) for a in Alert.objects.filter(owner=world.cast.enterprise, rule__startswith="energy.")}
+    assert ("E12", "energy.gap") in rules
+    assert ("E2", "energy.stuck") in rules
+    assert ("G1", "energy.jump") in rules
+    assert ("E0", "energy.balance") in rules  # 9 % unmetered branch off the boundary
+    assert ("E0", "energy.intensity") in rules  # output fell, energy did not
+    assert month.quality["counts"]["energy.gap"] == 1
+    # Alerts go to the bureau of the unit's region, and repeat closes raise none again.
+    again = services.close_month(world.users["city-admin"], world.unit, month.month, output=month.output)
+    assert again.quality["alerts_raised"] == 0
+
+
+def test_month_figures_with_uncertainty(world):
+    month = world.unit.months.order_by("-month").first()
+    assert month.tce > 0 and 0 < month.u_tce < 0.01 * month.tce
+    assert month.co2_t > 0 and month.u_co2_t > 0
+    assert set(month.by_type) == {"electricity", "gas", "water"}
+    rows = services.region_totals(UnitMonth.objects.filter(month=month.month))
+    assert sum(r["units"] for r in rows) == 2
+
+
+def test_configuration_finds_the_late_meter(world):
+    result = services.configuration(world.unit)
+    late = [g for g in result.gaps if g.code == "on_time_rate"]
+    assert late and late[0].detail["meters"] == [world.unit.points.get(name="冷却塔风机").meters.get().instrument.code]
+
+
+def test_review_completed_and_counts_as_credit_evidence(world):
+    review = world.review
+    assert review.status == Review.Status.CLOSED and review.result == Review.Result.RECTIFIED
+    kind, rows = credit_evidence.evidence()[0]
+    assert kind == "energy_review"
+    assert list(rows) == [(world.cast.enterprise.pk, review.decided_on, review.number)]
+
+
+def test_review_refusals_name_the_rule(world):
+    admin = world.users["city-admin"]
+    review = services.open_review(admin, world.unit)
+    with pytest.raises(Refused) as refused:
+        services.record_checklist(admin, review, {"6.1": {"verdict": "no"}})
+    assert "JJF 1356" in str(refused.value)
+    with pytest.raises(Refused):
+        services.decide(admin, review, Review.Result.PASSED)  # items not recorded
+    with pytest.raises(Refused) as refused:
+        services.open_review(world.users["enterprise"], world.unit)
+    assert refused.value.forbidden
+    with pytest.raises(Refused):
+        services.open_review(world.stranger, world.unit)
+
+
+def test_policy_per_role(world):
+    unit, review = world.unit, world.review
+    enterprise = actor_for(world.users["enterprise"])
+    assert UNITS.may_view(enterprise, unit) and UNITS.sees_own(enterprise) and not UNITS.sees_overview(enterprise)
+    assert not REVIEWS.may(enterprise, "decide", review)
+    auditor = actor_for(world.users["auditor"])
+    assert UNITS.may_view(auditor, unit) and not UNITS.supervises(auditor, unit)
+    assert UNITS.supervises(actor_for(world.users["city-admin"]), unit)
+    assert not UNITS.may_view(actor_for(world.stranger), unit)
+    assert UNITS.visible(actor_for(world.users["institute"]), KeyUnit.objects.all()).count() == 0
+
+
+def test_pages_and_exports(world):
+    client = Client()
+    client.force_login(world.users["enterprise"])
+    assert client.get("/energy/mine/").status_code == 302
+    page = client.get(f"/energy/units/{world.unit.pk}/")
+    assert page.status_code == 200 and "总进线" in page.content.decode()
+    assert client.get("/energy/").status_code == 403
+    pdf = client.get(f"/energy/reviews/{world.review.pk}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    client.force_login(world.users["auditor"])
+    overview = client.get("/energy/")
+    assert overview.status_code == 200 and world.unit.sector in overview.content.decode()
+    xlsx = client.get(f"/energy/reviews/{world.review.pk}/report.xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert world.review.number in [c.value for row in book.active.iter_rows() for c in row]
+    client.force_login(world.stranger)
+    assert client.get(f"/energy/units/{world.unit.pk}/").status_code == 404
+    anonymous = Client().get(f"/energy/units/{world.unit.pk}/")
+    assert anonymous.status_code == 302
