@@ -67,7 +67,9 @@ def test_balance_against_hand_computation():
     # A second parent, 1 000 kWh class 0.5 (MPE 5), one child 1 010 kWh class 0.5 (MPE 5.05):
     # d = −10 < −√(5² + 5.05²) = −7.107 → flagged (children read more than their parent).
     # A third, 2 000 kWh, one child 1 960: d = 40 ≤ 60 + √(20² + 19.6²) → clean.
-    d = eq.balance([10_000.0, 1_000.0, 2_000.0], [1.0, 0.5, 1.0], [6_000.0, 3_500.0, 1_010.0, 1_960.0], [1.0, 2.0, 0.5, 1.0], [0, 0, 1, 2])
+    d = eq.balance(
+        [10_000.0, 1_000.0, 2_000.0], [1.0, 0.5, 1.0], [6_000.0, 3_500.0, 1_010.0, 1_960.0], [1.0, 2.0, 0.5, 1.0], [0, 0, 1, 2]
+    )
     assert d.flags.tolist() == [True, True, False]
     assert d.score[0] == pytest.approx(0.05)
     assert d.extra["allowed_errors"][0] == pytest.approx(math.sqrt(18_500))

@@ -10,46 +10,65 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 
 from jiliang.accounts.models import Membership
-from jiliang.console import demo_roles
+from jiliang.console.demo_roles import DemoCast
+from jiliang.core.identifiers import make_credit_code
 from jiliang.energy import credit_evidence, services
 from jiliang.energy.demo import plant_energy
 from jiliang.energy.models import KeyUnit, Review, UnitMonth
 from jiliang.energy.policies import REVIEWS, UNITS
 from jiliang.policies import actor_for
-from jiliang.registry import demo
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
 from jiliang.supervision.telemetry.models import Alert
-from jiliang.traceability import services as trace
 
 from ..conftest import rolled_back
 
 pytestmark = pytest.mark.django_db
 
 
+def _organisation(name: str, kind: str, region, n: int) -> reg.Organisation:
+    first17 = f"91{region.code}{n:09d}"[:17]
+    return reg.Organisation.objects.create(name=name, credit_code=make_credit_code(first17), kind=kind, region=region)
+
+
 class World:
+    """A small cast by hand (the demo's regions are reference data): a county enterprise
+    that is the key unit, a second enterprise of the city, the institute that verifies
+    their meters, the city's administrator, the province's auditor, a stranger bureau."""
+
     def __init__(self):
-        self.cast = demo_roles.create_demo_users()
-        plant_energy(self.cast)
-        self.users = self.cast.users
-        self.unit = KeyUnit.objects.get(organisation=self.cast.enterprise)
-        self.review = self.unit.reviews.get()
+        county = reg.Region.objects.filter(level="county").order_by("code").first()
+        city = reg.Region.objects.get(code=county.code[:4] + "00")
+        province = reg.Region.objects.get(code=county.code[:2] + "0000")
+        enterprise = _organisation("演示橡塑制品有限公司", "enterprise", county, 1)
+        _organisation("演示第二制品厂", "enterprise", city, 2)
+        institute = _organisation("省计量院", "legal_institute", province, 3)
         User = get_user_model()
-        other_region = reg.Region.objects.exclude(code__startswith=self.cast.province.code[:2]).filter(level="province").first()
-        self.stranger = User.objects.create_user("energy-elsewhere", password="pw")
+        users = {}
+        for name, role, scope in (
+            ("city-admin", "region_admin", {"region": city}),
+            ("auditor", "auditor", {"region": province}),
+            ("enterprise", "enterprise_user", {"organisation": enterprise}),
+            ("institute", "institution_staff", {"organisation": institute}),
+        ):
+            users[name] = User.objects.create(username=f"energy-{name}")
+            Membership.objects.create(user=users[name], role=role, **scope)
+        self.cast = DemoCast(province, city, county, institute, enterprise, users)
+        plant_energy(self.cast)
+        self.users = users
+        self.unit = KeyUnit.objects.get(organisation=enterprise)
+        self.review = self.unit.reviews.get()
+        other_region = reg.Region.objects.exclude(code__startswith=province.code[:2]).filter(level="province").first()
+        self.stranger = User.objects.create(username="energy-elsewhere")
         Membership.objects.create(user=self.stranger, role="region_admin", region=other_region)
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     with rolled_back(django_db_blocker):
-        trace.forget_graph()
-        demo.generate(instruments=1000, seed=5, as_of=timezone.localdate())
         yield World()
-    trace.forget_graph()
 
 
 def test_planted_faults_raise_alerts_through_the_alert_workflow(world):

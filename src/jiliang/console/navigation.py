@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
+from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -74,6 +75,8 @@ WORK = [
     ),
     Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
+    Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
+    Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
 ]
 
 PUBLIC_SERVICES = [

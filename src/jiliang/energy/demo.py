@@ -79,14 +79,27 @@ def plant_unit(cast, organisation, admin, tree, *, faults: bool, seed: int) -> K
 
     today = timezone.localdate()
     unit = services.register_unit(
-        admin, organisation, sector="C29 橡胶和塑料制品业", key_energy_user=True, key_emitter=faults,
-        annual_tce=12_000.0, electricity_category="II", output_unit="t",
+        admin,
+        organisation,
+        sector="C29 橡胶和塑料制品业",
+        key_energy_user=True,
+        key_emitter=faults,
+        annual_tce=12_000.0,
+        electricity_category="II",
+        output_unit="t",
     )
     site = services.add_site(admin, unit, "主厂区", organisation.address)
     points, meters = {}, {}
     for n, (key, name, level, energy, parent, size, klass, _mean) in enumerate(tree):
         points[key] = services.add_point(
-            admin, unit, name=name, level=level, energy_type=energy, parent=points.get(parent), size=size, site=site,
+            admin,
+            unit,
+            name=name,
+            level=level,
+            energy_type=energy,
+            parent=points.get(parent),
+            size=size,
+            site=site,
             emission_source={"electricity": "净购入电力", "gas": "天然气燃烧"}.get(energy, ""),
         )
         instrument = _instrument(organisation, key, name, klass, n)
@@ -130,7 +143,13 @@ def plant_unit(cast, organisation, admin, tree, *, faults: bool, seed: int) -> K
         for i, value in enumerate(register):
             if np.isnan(value):
                 continue
-            body = {"d": device.code, "seq": i + 1, "ts": t0 + i * INTERVAL_S, "kind": "reading", "register": round(float(value), 3)}
+            body = {
+                "d": device.code,
+                "seq": i + 1,
+                "ts": t0 + i * INTERVAL_S,
+                "kind": "reading",
+                "register": round(float(value), 3),
+            }
             messages.append(protocol.encode(body, device.key))
     received = timezone.now().timestamp()
     pipeline = Pipeline()
@@ -156,9 +175,13 @@ def plant_review(cast, unit: KeyUnit, admin) -> Review:
     services.require_rectification(admin, review, started + dt.timedelta(days=30))
     enterprise_user = cast.users.get("enterprise")
     for finding in review.findings.all():
-        services.rectify(enterprise_user, finding, "已送省计量院检定，取得检定证书并更新器具档案。", started + dt.timedelta(days=20))
+        services.rectify(
+            enterprise_user, finding, "已送省计量院检定，取得检定证书并更新器具档案。", started + dt.timedelta(days=20)
+        )
     review.refresh_from_db()
-    return services.decide(admin, review, Review.Result.RECTIFIED, summary="整改后符合 JJF 1356-2012 要求。", on=started + dt.timedelta(days=25))
+    return services.decide(
+        admin, review, Review.Result.RECTIFIED, summary="整改后符合 JJF 1356-2012 要求。", on=started + dt.timedelta(days=25)
+    )
 
 
 def plant_energy(cast) -> None:

@@ -19,8 +19,13 @@ def review_context(review: Review) -> dict:
     for code, label, source in CHECKLISTS[review.kind]:
         entry = review.checklist.get(code, {})
         rows.append(
-            {"code": code, "label": str(label), "source": source, "verdict": VERDICT_TEXT.get(entry.get("verdict"), "—"),
-             "note": entry.get("note", "")}
+            {
+                "code": code,
+                "label": str(label),
+                "source": source,
+                "verdict": VERDICT_TEXT.get(entry.get("verdict"), "—"),
+                "note": entry.get("note", ""),
+            }
         )
     return {
         "review": review,
@@ -120,8 +125,12 @@ def review_pdf(review: Review) -> bytes:
                 ["被审查单位", unit.organisation.name, "统一社会信用代码", unit.organisation.credit_code],
                 ["行业", unit.sector, "审查日期", review.started_on.isoformat()],
                 ["审查组", review.reviewers or "—", "状态", review.get_status_display()],
-                ["审查结论", review.get_result_display() if review.result else "—", "结论日期",
-                 review.decided_on.isoformat() if review.decided_on else "—"],
+                [
+                    "审查结论",
+                    review.get_result_display() if review.result else "—",
+                    "结论日期",
+                    review.decided_on.isoformat() if review.decided_on else "—",
+                ],
             ],
             [30 * mm, 60 * mm, 30 * mm, 50 * mm],
             header=False,
@@ -135,8 +144,10 @@ def review_pdf(review: Review) -> bytes:
         p("能源计量器具配备（GB 17167-2006）", h2),
         grid(
             [["计量级别", "能源种类", "应配备", "已配备", "配备率 %", "要求 %"]]
-            + [[r["level"], r["energy_type"], r["required"], r["installed"], f"{r['rate']:.1f}", r["threshold"]]
-               for r in ctx["configuration"].get("rates", [])],
+            + [
+                [r["level"], r["energy_type"], r["required"], r["installed"], f"{r['rate']:.1f}", r["threshold"]]
+                for r in ctx["configuration"].get("rates", [])
+            ],
             [30 * mm, 30 * mm, 25 * mm, 25 * mm, 30 * mm, 30 * mm],
         ),
         p("不符合项与整改", h2),
@@ -145,8 +156,10 @@ def review_pdf(review: Review) -> bytes:
         story.append(
             grid(
                 [["项目", "不符合事实", "整改情况", "整改日期"]]
-                + [[f.item, f.description, f.rectification or "—", f.rectified_on.isoformat() if f.rectified_on else "—"]
-                   for f in ctx["findings"]],
+                + [
+                    [f.item, f.description, f.rectification or "—", f.rectified_on.isoformat() if f.rectified_on else "—"]
+                    for f in ctx["findings"]
+                ],
                 [15 * mm, 65 * mm, 65 * mm, 25 * mm],
             )
         )

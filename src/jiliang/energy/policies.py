@@ -54,7 +54,11 @@ class UnitRecords(Policy):
         return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and self._region_of(obj) in actor.region_ids())
 
     def may_view(self, actor: Actor, obj) -> bool:
-        return actor.kind == NATIONAL or self.is_unit(actor, obj) or (actor.region_scoped and self._region_of(obj) in actor.region_ids())
+        return (
+            actor.kind == NATIONAL
+            or self.is_unit(actor, obj)
+            or (actor.region_scoped and self._region_of(obj) in actor.region_ids())
+        )
 
     def writable(self, actor: Actor, obj) -> bool:
         return self.supervises(actor, obj)

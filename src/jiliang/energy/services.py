@@ -58,7 +58,11 @@ def quality_limits() -> dict:
 def register_unit(who, organisation, *, sector: str, listed_on: dt.date | None = None, **fields) -> KeyUnit:
     actor = as_actor(who)
     if not UNITS.may_register(actor, organisation):
-        _refuse("organisation", gettext("重点用能单位名单由所在地区的计量行政部门登记（《能源计量监督管理办法》第十七条）"), forbidden=True)
+        _refuse(
+            "organisation",
+            gettext("重点用能单位名单由所在地区的计量行政部门登记（《能源计量监督管理办法》第十七条）"),
+            forbidden=True,
+        )
     if not str(sector or "").strip():
         _refuse("sector", gettext("须填写行业（GB/T 4754）"))
     if KeyUnit.objects.filter(organisation=organisation).exists():
@@ -110,7 +114,13 @@ def add_point(
     if size is not None and not (isinstance(size, (int, float)) and math.isfinite(size) and size >= 0):
         _refuse("size", gettext("能耗量或功率须为非负数"))
     point = MeteringPoint(
-        unit=unit, name=name.strip(), level=level, energy_type=energy_type, parent=parent, size=size, site=site,
+        unit=unit,
+        name=name.strip(),
+        level=level,
+        energy_type=energy_type,
+        parent=parent,
+        size=size,
+        site=site,
         emission_source=emission_source,
     )
     point.save()
@@ -289,9 +299,7 @@ def close_month(who, unit: KeyUnit, month: dt.date, *, output: float | None = No
         if m.point.level == Level.ENTRY and m.pk in energy
     ]
     figures = em.monthly_figures(readings)
-    history = list(
-        unit.months.filter(month__lt=month, output__gt=0).order_by("-month").values_list("tce", "output")[:12]
-    )
+    history = list(unit.months.filter(month__lt=month, output__gt=0).order_by("-month").values_list("tce", "output")[:12])
     intensity = None
     if output and history and figures.tce.value > 0:
         e = [[h[0] for h in reversed(history)] + [figures.tce.value]]
@@ -339,8 +347,16 @@ def region_totals(months) -> list[dict]:
         tce = em.combined([em.Figure(i.tce, i.u_tce, 0, 0, []) for i in items])
         co2 = em.combined([em.Figure(i.co2_t, i.u_co2_t, 0, 0, []) for i in items])
         rows.append(
-            {"region_code": code, "region": name, "sector": sector, "units": len(items), "tce": tce[0], "u_tce": tce[1],
-             "co2_t": co2[0], "u_co2_t": co2[1]}
+            {
+                "region_code": code,
+                "region": name,
+                "sector": sector,
+                "units": len(items),
+                "tce": tce[0],
+                "u_tce": tce[1],
+                "co2_t": co2[0],
+                "u_co2_t": co2[1],
+            }
         )
     return rows
 
@@ -355,7 +371,9 @@ def _number(kind: str, started_on: dt.date) -> str:
 
 
 @transaction.atomic
-def open_review(who, unit: KeyUnit, *, kind: str = Review.Kind.ENERGY, started_on: dt.date | None = None, reviewers: str = "") -> Review:
+def open_review(
+    who, unit: KeyUnit, *, kind: str = Review.Kind.ENERGY, started_on: dt.date | None = None, reviewers: str = ""
+) -> Review:
     actor = as_actor(who)
     if not REVIEWS.may_open(actor, unit):
         _refuse("unit", gettext("能源计量审查由所在地区的计量行政部门组织（《能源计量监督管理办法》第十七条）"), forbidden=True)

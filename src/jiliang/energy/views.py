@@ -151,21 +151,33 @@ def gap_text(gap) -> str:
     d = gap.detail
     if gap.code == "equipping_rate":
         return _("%(level)s %(energy)s 计量器具配备率 %(rate)s%%，低于 GB 17167-2006 表3 要求的 %(threshold)s%%") % {
-            "level": level, "energy": energy, "rate": d["rate"], "threshold": d["threshold"]}
+            "level": level,
+            "energy": energy,
+            "rate": d["rate"],
+            "threshold": d["threshold"],
+        }
     if gap.code == "accuracy_class":
         return _("%(meter)s 准确度等级 %(cls)s 低于 GB 17167-2006 表4 要求的 %(required)s") % {
-            "meter": d["meter"], "cls": d["class"], "required": d["required"]}
+            "meter": d["meter"],
+            "cls": d["class"],
+            "required": d["required"],
+        }
     if gap.code == "no_class":
         return _("%(meter)s 未标明准确度等级（GB 17167-2006 表4 要求 %(required)s）") % d
     return _("在用能源计量器具按期检定/校准率 %(rate)s%%，要求 %(threshold)s%%；超期：%(meters)s") % {
-        "rate": d["rate"], "threshold": d["threshold"], "meters": "、".join(d["meters"])}
+        "rate": d["rate"],
+        "threshold": d["threshold"],
+        "meters": "、".join(d["meters"]),
+    }
 
 
 @_pages
 def review_page(request, pk: int):
     actor = _actor(request)
     review = _review(actor, pk)
-    return render(request, "energy/review.html", exports.review_context(review) | {"actions": REVIEWS.allowed_actions(actor, review)})
+    return render(
+        request, "energy/review.html", exports.review_context(review) | {"actions": REVIEWS.allowed_actions(actor, review)}
+    )
 
 
 @_pages
