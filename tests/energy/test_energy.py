@@ -138,7 +138,7 @@ def test_policy_per_role(world):
 def test_pages_and_exports(world):
     client = Client()
     client.force_login(world.users["enterprise"])
-    assert client.get("/energy/mine/").status_code == 302
+    assert client.get("/energy/mine/").status_code == 200
     page = client.get(f"/energy/units/{world.unit.pk}/")
     assert page.status_code == 200 and "总进线" in page.content.decode()
     assert client.get("/energy/").status_code == 403

@@ -145,7 +145,20 @@ def prepare() -> Province:
     p.objects["complaint"], p.objects["photo"] = _complaint(p)
     p.objects["registration"], p.objects["record"] = _verification(p)
     p.objects.update(_assessment(p, today, user))
+    p.objects["energy_unit"], p.objects["energy_review"] = _energy(p, today)
     return p
+
+
+def _energy(p: Province, today):
+    """The enterprise as a key energy user with one boundary point and meter, and an open
+    energy metering review (jiliang.energy)."""
+    from jiliang.energy import services
+
+    admin = p.users["county_admin"]
+    unit = services.register_unit(admin, p.enterprise, sector="C29", listed_on=today)
+    point = services.add_point(admin, unit, name="总进线", level="entry", energy_type="electricity")
+    services.add_meter(admin, point, p.instrument, accuracy_class="1.0")
+    return unit, services.open_review(admin, unit, started_on=today)
 
 
 def _assessment(p: Province, today, user) -> dict:

@@ -36,7 +36,7 @@ ENTRY, SECONDARY, EQUIPMENT = "entry", "secondary", "equipment"
 LEVELS = (ENTRY, SECONDARY, EQUIPMENT)  # 进出用能单位, 次级用能单位, 主要用能设备
 ENERGY_TYPES = ("electricity", "gas", "coal", "oil", "heat", "water")
 
-UNCONFIRMED = "GB 17167-2006 %s（数值待与标准文本核对 / value to be confirmed against the published text）"
+UNCONFIRMED = "GB 17167-2006 %s（数值待与标准文本核对）"  # value to be confirmed against the published text
 
 # 表3 能源计量器具配备率要求 (%), per level and energy type. Gas is natural gas (煤气 is 90 %
 # at the boundary); heat is steam (蒸汽); oil the liquid fuels (原油、成品油、重油、渣油).

@@ -8,16 +8,16 @@ from __future__ import annotations
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jiliang.core import energy_metering as em
-from jiliang.policies import actor_for
+from jiliang.policies import PUBLIC, actor_for
 from jiliang.supervision.telemetry.models import Alert
 
 from . import exports, services
-from .models import EnergyMeter, KeyUnit, Level, Review, UnitMonth
+from .models import EnergyMeter, EnergyType, KeyUnit, Level, Review, UnitMonth
 from .policies import PARTS, REVIEWS, UNITS, own_unit_id
 from .rules import CHECKLISTS, RULE_LABELS
 
@@ -39,9 +39,12 @@ def _pages(view):
 
 
 def _actor(request):
+    """The signed-in actor of an energy page; the public has none (403)."""
     actor = actor_for(request.user)
     if not actor.authenticated:
         raise _Login()
+    if actor.kind == PUBLIC:
+        raise PermissionDenied(_("能源计量记录由用能单位和计量行政部门查看"))
     return actor
 
 
@@ -107,7 +110,7 @@ def mine(request):
     pk = own_unit_id(actor)
     if pk is None:
         raise PermissionDenied(_("本单位不在重点用能（排放）单位名单中"))
-    return redirect("energy:unit", pk=pk)
+    return _unit_response(request, actor, pk)
 
 
 LEVEL_ORDER = {level: i for i, level in enumerate(Level.values)}
@@ -115,7 +118,10 @@ LEVEL_ORDER = {level: i for i, level in enumerate(Level.values)}
 
 @_pages
 def unit_page(request, pk: int):
-    actor = _actor(request)
+    return _unit_response(request, _actor(request), pk)
+
+
+def _unit_response(request, actor, pk: int):
     unit = _unit(actor, pk)
     meters = {}
     for meter in EnergyMeter.objects.filter(point__unit=unit).select_related("instrument", "device"):
@@ -124,6 +130,14 @@ def unit_page(request, pk: int):
     for point in points:
         point.meter_list = meters.get(point.pk, [])
     config = services.configuration(unit)
+    levels, energies = dict(Level.choices), dict(EnergyType.choices)
+    rates = [
+        {**r.__dict__, "level_label": levels.get(r.level, r.level), "energy_label": energies.get(r.energy_type, r.energy_type)}
+        for r in config.rates
+    ]
+    months = list(unit.months.all()[:12])
+    for month in months:
+        month.quality_rows = [(str(RULE_LABELS.get(rule, rule)), n) for rule, n in month.quality.get("counts", {}).items()]
     alerts = Alert.objects.filter(owner_id=unit.organisation_id, rule__startswith="energy.").select_related("instrument")[:50]
     for alert in alerts:
         alert.label = RULE_LABELS.get(alert.rule, alert.rule)
@@ -134,9 +148,10 @@ def unit_page(request, pk: int):
             "unit": unit,
             "points": points,
             "config": config,
+            "rates": rates,
             "config_gaps": [gap_text(g) for g in config.gaps],
             "requirements": em.requirements(),
-            "months": unit.months.all()[:12],
+            "months": months,
             "alerts": alerts,
             "reviews": REVIEWS.visible(actor, unit.reviews.all()),
             "supervises": UNITS.supervises(actor, unit),
@@ -147,7 +162,7 @@ def unit_page(request, pk: int):
 def gap_text(gap) -> str:
     """One gap of the GB 17167 check in the reader's language, naming the table."""
     level = dict(Level.choices).get(gap.level, gap.level)
-    energy = gap.energy_type
+    energy = dict(EnergyType.choices).get(gap.energy_type, gap.energy_type)
     d = gap.detail
     if gap.code == "equipping_rate":
         return _("%(level)s %(energy)s 计量器具配备率 %(rate)s%%，低于 GB 17167-2006 表3 要求的 %(threshold)s%%") % {
