@@ -156,3 +156,16 @@ def test_pages_and_exports(world):
     assert client.get(f"/energy/units/{world.unit.pk}/").status_code == 404
     anonymous = Client().get(f"/energy/units/{world.unit.pk}/")
     assert anonymous.status_code == 302
+
+
+def test_command_line(world):
+    import json
+    from contextlib import redirect_stdout
+
+    from jiliang.cli import main as cli_main
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        cli_main(["energy", "--user", "energy-auditor", "check", str(world.unit.pk)])
+    found = json.loads(out.getvalue())
+    assert [g["code"] for g in found["gaps"]] == ["on_time_rate"]
