@@ -78,7 +78,18 @@ def overview_xlsx(rows: list[dict], month) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = str(month or "-")[:7]
-    sheet.append([_("地区代码"), _("地区"), _("行业"), _("单位数"), _("综合能耗 tce"), _("u tce"), _("CO2 t"), _("u CO2 t")])
+    sheet.append(
+        [
+            _("地区代码"),
+            _("地区"),
+            _("行业"),
+            _("单位数"),
+            _("综合能耗 tce"),
+            _("标准不确定度（tce）"),
+            _("二氧化碳排放（t）"),
+            _("标准不确定度（tCO2）"),
+        ]
+    )
     for r in rows:
         sheet.append([r["region_code"], r["region"], r["sector"], r["units"], r["tce"], r["u_tce"], r["co2_t"], r["u_co2_t"]])
     out = io.BytesIO()
