@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("jiliang.authorisation.api.urls")),
     path("api/", include("jiliang.checks.api.urls")),
     path("api/", include("jiliang.assessment.api.urls")),
+    path("api/", include("jiliang.energy.api.urls")),
     path("api/verification/", include("jiliang.verification.api.urls")),
     path("certificates/", include("jiliang.certificates.urls")),
     path("telemetry/", include("jiliang.supervision.telemetry.urls")),

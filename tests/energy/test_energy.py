@@ -169,3 +169,19 @@ def test_command_line(world):
         cli_main(["energy", "--user", "energy-auditor", "check", str(world.unit.pk)])
     found = json.loads(out.getvalue())
     assert [g["code"] for g in found["gaps"]] == ["on_time_rate"]
+
+
+def test_api_reads_through_the_policy(world):
+    client = Client()
+    client.force_login(world.users["auditor"])
+    units = client.get("/api/energy/units/").json()
+    rows = units["results"] if isinstance(units, dict) else units
+    assert world.unit.pk in [u["id"] for u in rows]
+    gaps = client.get(f"/api/energy/units/{world.unit.pk}/configuration/").json()["gaps"]
+    assert [g["code"] for g in gaps] == ["on_time_rate"]
+    months = client.get(f"/api/energy/units/{world.unit.pk}/months/").json()
+    assert len(months["results"] if isinstance(months, dict) else months) == 6
+    review = client.get(f"/api/energy/reviews/{world.review.pk}/").json()
+    assert review["result"] == "rectified" and review["findings"][0]["item"] == "6.3"
+    client.force_login(world.stranger)
+    assert client.get(f"/api/energy/units/{world.unit.pk}/").status_code == 404
