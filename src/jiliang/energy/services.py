@@ -336,7 +336,7 @@ def close_month(who, unit: KeyUnit, month: dt.date, *, output: float | None = No
 
 
 def region_totals(months) -> list[dict]:
-    """Per region code (city level) and sector: the units' months summed, standard
+    """Per region (the unit's own) and sector: the units' months summed, standard
     uncertainties combined as independent (jiliang.core.energy_metering.combined)."""
     groups = defaultdict(list)
     for m in months.select_related("unit__organisation__region"):
@@ -463,6 +463,8 @@ def decide(who, review: Review, result: str, *, summary: str = "", on: dt.date |
     accepted), or failed. A failed review, and one that needed rectification, count against
     the unit's credit (jiliang.energy.credit_evidence)."""
     _may(who, "decide", review)
+    if result not in Review.Result.values:
+        _refuse("result", gettext("审查结论须为合格、整改后合格或不合格"))
     findings = list(review.findings.all())
     unanswered = len(CHECKLISTS[review.kind]) - len(review.checklist)
     if unanswered > 0 and result != Review.Result.FAILED:
@@ -476,8 +478,6 @@ def decide(who, review: Review, result: str, *, summary: str = "", on: dt.date |
             if accept and not f.accepted:
                 f.accepted = True
                 f.save()
-    if result not in Review.Result.values:
-        _refuse("result", gettext("审查结论须为合格、整改后合格或不合格"))
     review.result, review.summary = result, summary
     review.decided_on = on or timezone.localdate()
     review.status = Review.Status.CLOSED
