@@ -102,8 +102,8 @@ def timed_pass(meters: int, threads: int) -> tuple[float, tuple[int, ...]]:
             spent += seconds
             totals += counts
         wall = time.perf_counter() - wall0
-    # With threads the check times overlap: the share of the wall time spent checking is
-    # the checks' CPU seconds over the threads' total busy time.
+    # With threads the check calls overlap: their summed seconds over the number of threads
+    # is the wall time the checks take, the chunks' generation left out.
     return spent, wall, tuple(int(x) for x in totals)
 
 
@@ -148,7 +148,7 @@ def main() -> int:
         checks.append(spent)
         walls.append(wall)
     print(f"  full month, {args.threads} threads, {args.repeats} repetitions:")
-    print(f"    checks (CPU-seconds in the check calls, summed over threads): {stats(checks)}")
+    print(f"    checks (seconds inside the check calls, summed over threads): {stats(checks)}")
     print(f"    wall time including generating the readings:                  {stats(walls)}")
     print(f"    checks per core on {args.threads} threads ≈ {statistics.median(checks) / args.threads:.1f} s (target ≤ 60 s)")
     print(f"    findings: gaps {counts[0]}, frozen {counts[1]}, jumps {counts[2]}, unbalanced parents {counts[3]}")
