@@ -79,6 +79,7 @@ def test_planted_faults_raise_alerts_through_the_alert_workflow(world):
     assert ("G1", "energy.jump") in rules
     assert ("E0", "energy.balance") in rules  # 9 % unmetered branch off the boundary
     assert ("E0", "energy.intensity") in rules  # output fell, energy did not
+    assert len(rules) == 5, rules  # the planted faults and nothing else
     assert month.quality["counts"]["energy.gap"] == 1
     # Alerts go to the bureau of the unit's region, and repeat closes raise none again.
     again = services.close_month(world.users["city-admin"], world.unit, month.month, output=month.output)

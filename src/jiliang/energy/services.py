@@ -265,13 +265,16 @@ def close_month(who, unit: KeyUnit, month: dt.date, *, output: float | None = No
         for m, e in zip(group, checks.energy):
             if math.isfinite(e):
                 energy[m.pk] = float(e)
-    # Balance: each point's meters against the meters of its children (one level down).
+    # Balance: each point's meters against the meters of its secondary units. The secondary
+    # units are the unit's accounting units (次级用能单位, GB 17167-2006 3.3) and together take
+    # all of what the boundary brings in; main equipment is only the largest consumers of a
+    # workshop (表2 limits), so it is not balanced against the workshop.
     by_point = defaultdict(list)
     for m in meters:
         by_point[m.point_id].append(m)
     parents, parent_class, child_energy, child_class, child_parent = [], [], [], [], []
     for point_id, ms in by_point.items():
-        children = [c for c in meters if c.point.parent_id == point_id]
+        children = [c for c in meters if c.point.parent_id == point_id and c.point.level == Level.SECONDARY]
         if not children or not all(m.pk in energy for m in ms + children):
             continue
         row = len(parents)
