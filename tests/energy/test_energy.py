@@ -186,3 +186,18 @@ def test_api_reads_through_the_policy(world):
     assert review["result"] == "rectified" and review["findings"][0]["item"] == "6.3"
     client.force_login(world.stranger)
     assert client.get(f"/api/energy/units/{world.unit.pk}/").status_code == 404
+
+
+def test_carbon_review_lists_the_emission_sources_and_their_meters(world):
+    from jiliang.energy.exports import review_context, review_pdf
+
+    review = services.open_review(world.users["city-admin"], world.unit, kind=Review.Kind.CARBON)
+    sources = {r["source"]: r for r in review_context(review)["sources"]}
+    assert set(sources) == {"净购入电力", "天然气燃烧"}
+    # The boundary electricity meter is class 0.5S: 0.5 / √3 = 0.289 %.
+    assert sources["净购入电力"]["u_rel"] == pytest.approx(0.5 / 3**0.5)
+    assert sources["天然气燃烧"]["amount"] > 0
+    assert review_pdf(review)[:4] == b"%PDF"
+    second = KeyUnit.objects.exclude(pk=world.unit.pk).get()
+    with pytest.raises(Refused):  # not a key emitter
+        services.open_review(world.users["city-admin"], second, kind=Review.Kind.CARBON)
