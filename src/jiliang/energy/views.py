@@ -19,7 +19,7 @@ from jiliang.supervision.telemetry.models import Alert
 from . import exports, services
 from .models import EnergyMeter, EnergyType, KeyUnit, Level, Review, UnitMonth
 from .policies import PARTS, REVIEWS, UNITS, own_unit_id
-from .rules import CHECKLISTS, RULE_LABELS
+from .rules import RULE_LABELS
 
 
 class _Login(Exception):
@@ -211,6 +211,3 @@ def review_pdf(request, pk: int):
     response = HttpResponse(exports.review_pdf(review), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{review.number}.pdf"'
     return response
-
-
-__all__ = ["CHECKLISTS"]
