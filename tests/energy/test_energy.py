@@ -18,6 +18,7 @@ from jiliang.energy import credit_evidence, services
 from jiliang.energy.demo import plant_energy
 from jiliang.energy.models import KeyUnit, Review, UnitMonth
 from jiliang.energy.policies import REVIEWS, UNITS
+from jiliang.energy.rules import ENERGY_CHECKLIST
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
@@ -170,6 +171,20 @@ def test_command_line(world):
         cli_main(["energy", "--user", "energy-auditor", "check", str(world.unit.pk)])
     found = json.loads(out.getvalue())
     assert [g["code"] for g in found["gaps"]] == ["on_time_rate"]
+
+    def run(*args):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            cli_main(["energy", *args])
+        return json.loads(out.getvalue())
+
+    opened = run("--user", "energy-city-admin", "review-open", str(world.unit.pk))
+    items = [f"{code}=yes" for code, _label, _source in ENERGY_CHECKLIST if code != "5.2"] + ["5.2=no:计量人员未经培训"]
+    recorded = run("--user", "energy-city-admin", "review-record", str(opened["id"]), *items)
+    assert [f["item"] for f in recorded["findings"]] == ["5.2"]
+    run("--user", "energy-city-admin", "review-decide", str(opened["id"]), "failed", "--summary", "不合格")
+    kinds = credit_evidence.evidence()[0][1]
+    assert opened["number"] in [reference for _org, _day, reference in kinds]
 
 
 def test_api_reads_through_the_policy(world):

@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from jiliang.energy import services
-from jiliang.energy.models import KeyUnit, Review
-from jiliang.energy.policies import REVIEWS, UNITS
+from jiliang.energy.models import KeyUnit, Review, ReviewFinding
+from jiliang.energy.policies import FINDINGS, REVIEWS, UNITS
 from jiliang.policies import NATIONAL, Actor, actor_for
 
 
@@ -46,6 +46,29 @@ class Command(BaseCommand):
         p.set_defaults(func=self.close_month)
         p = sub.add_parser("reviews", help="list reviews (能源计量审查, 碳计量审查)")
         p.set_defaults(func=self.reviews)
+        p = sub.add_parser("review-open", help="open a review of a unit (the bureau)")
+        p.add_argument("unit", type=int)
+        p.add_argument("--kind", choices=Review.Kind.values, default=Review.Kind.ENERGY)
+        p.add_argument("--date", type=dt.date.fromisoformat, default=None)
+        p.add_argument("--reviewers", default="")
+        p.set_defaults(func=self.review_open)
+        p = sub.add_parser("review-record", help="record checklist verdicts: ITEM=yes|no|na[:note] …")
+        p.add_argument("review", type=int)
+        p.add_argument("items", nargs="+", help="e.g. 6.3=no:电能表超期未检 4.1=yes")
+        p.set_defaults(func=self.review_record)
+        p = sub.add_parser("review-rectify", help="ask the unit to rectify the findings by a date")
+        p.add_argument("review", type=int)
+        p.add_argument("due", type=dt.date.fromisoformat)
+        p.set_defaults(func=self.review_rectify)
+        p = sub.add_parser("finding-answer", help="the unit's rectification of a finding")
+        p.add_argument("finding", type=int)
+        p.add_argument("text")
+        p.set_defaults(func=self.finding_answer)
+        p = sub.add_parser("review-decide", help="the review's result")
+        p.add_argument("review", type=int)
+        p.add_argument("result", choices=Review.Result.values)
+        p.add_argument("--summary", default="")
+        p.set_defaults(func=self.review_decide)
 
     def handle(self, *args, **options):
         self.user = None
@@ -116,3 +139,60 @@ class Command(BaseCommand):
                 for r in rows
             ]
         )
+
+    def _writer(self):
+        if self.user is None:
+            raise CommandError("--user: a review is written by a user (the bureau's, or the unit's for a rectification)")
+        return self.user
+
+    def _review(self, pk: int) -> Review:
+        review = REVIEWS.visible(self.actor, Review.objects.select_related("unit__organisation")).filter(pk=pk).first()
+        if review is None:
+            raise CommandError(f"review: no review {pk} visible to you")
+        return review
+
+    def _done(self, review: Review) -> None:
+        review.refresh_from_db()
+        self._out(
+            {
+                "id": review.pk,
+                "number": review.number,
+                "status": review.status,
+                "result": review.result,
+                "findings": list(review.findings.values("id", "item", "description", "rectified_on")),
+            }
+        )
+
+    def review_open(self, options):
+        review = services.open_review(
+            self._writer(),
+            self._unit(options["unit"]),
+            kind=options["kind"],
+            started_on=options["date"],
+            reviewers=options["reviewers"],
+        )
+        self._done(review)
+
+    def review_record(self, options):
+        items = {}
+        for text in options["items"]:
+            code, sep, rest = text.partition("=")
+            if not sep:
+                raise CommandError(f"items: {text!r} is not ITEM=yes|no|na[:note]")
+            verdict, _colon, note = rest.partition(":")
+            items[code] = {"verdict": verdict, "note": note}
+        self._done(services.record_checklist(self._writer(), self._review(options["review"]), items))
+
+    def review_rectify(self, options):
+        self._done(services.require_rectification(self._writer(), self._review(options["review"]), options["due"]))
+
+    def finding_answer(self, options):
+        finding = ReviewFinding.objects.select_related("review__unit__organisation").filter(pk=options["finding"]).first()
+        if finding is None or not FINDINGS.may_view(self.actor, finding):
+            raise CommandError(f"finding: no finding {options['finding']} visible to you")
+        services.rectify(self._writer(), finding, options["text"])
+        self._done(finding.review)
+
+    def review_decide(self, options):
+        review = self._review(options["review"])
+        self._done(services.decide(self._writer(), review, options["result"], summary=options["summary"]))
