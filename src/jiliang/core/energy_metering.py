@@ -245,6 +245,8 @@ def is_main(level: str, energy_type: str, size: float | None) -> bool:
 
 # Per energy type: the physical unit metered, kgce per unit (GB/T 2589-2020 附录A, 当量值),
 # and kg CO₂ per unit with its source. Water is a carrier (载能工质), not counted in energy.
+# The coefficients, like the tables above, are as the authors know them: to be confirmed
+# against GB/T 2589-2020 附录A (the search found no copy of its text).
 FACTORS = {
     "electricity": {"unit": "kWh", "kgce": 0.1229, "source_kgce": "GB/T 2589-2020 附录A 电力（当量值）"},
     "gas": {"unit": "m3", "kgce": 1.2143, "source_kgce": "GB/T 2589-2020 附录A 天然气（1.1000–1.3300，取 1.2143）"},
