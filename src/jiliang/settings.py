@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "jiliang.checks",
     "jiliang.cases",
     "jiliang.inspections",
+    "jiliang.energy",
     "jiliang.console",
     "jiliang.portal",
 ]

@@ -147,6 +147,7 @@ def prepare() -> Province:
     p.objects.update(_assessment(p, today, user))
     p.objects["case"], p.objects["case_file"] = _case(p, today)
     p.objects.update(_inspections(p, today, user))
+    p.objects["energy_unit"], p.objects["energy_review"] = _energy(p, today)
     return p
 
 
@@ -193,6 +194,18 @@ def _inspections(p: Province, today, user) -> dict:
         p.county, p.users["county_admin"], [p.users["county_admin"], officer], today, sample={"A": 2, "B": 3, "C": 3, "D": 3}
     )
     return {"draw": planted.draw, "field_inspection": planted.published, "assigned_inspections": planted.assigned}
+
+
+def _energy(p: Province, today):
+    """The enterprise as a key energy user with one boundary point and meter, and an open
+    energy metering review (jiliang.energy)."""
+    from jiliang.energy import services
+
+    admin = p.users["county_admin"]
+    unit = services.register_unit(admin, p.enterprise, sector="C29", listed_on=today)
+    point = services.add_point(admin, unit, name="总进线", level="entry", energy_type="electricity")
+    services.add_meter(admin, point, p.instrument, accuracy_class="1.0")
+    return unit, services.open_review(admin, unit, started_on=today)
 
 
 def _assessment(p: Province, today, user) -> dict:

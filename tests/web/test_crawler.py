@@ -204,6 +204,13 @@ PAGES = {
     "authorisation:detail": (lambda p: {"pk": _authorisation_pk()}, everyone()),
     "authorisation:act": (lambda p: {"pk": _authorisation_pk(), "action": "revoke"}, post_only()),
     # Measurement-standard assessment (jiliang.assessment): the parties' files; the certificate is public.
+    "energy:overview": (None, only(SUPERVISORS)),
+    "energy:overview-xlsx": (None, only(SUPERVISORS)),
+    "energy:mine": (None, only({"enterprise_user"})),
+    "energy:unit": (lambda p: {"pk": p.objects["energy_unit"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
+    "energy:review": (lambda p: {"pk": p.objects["energy_review"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
+    "energy:review-xlsx": (lambda p: {"pk": p.objects["energy_review"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
+    "energy:review-pdf": (lambda p: {"pk": p.objects["energy_review"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),

@@ -64,6 +64,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
     from jiliang.inspections.models import Draw
+    from jiliang.energy.demo import plant_energy
+    from jiliang.energy.models import KeyUnit
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -81,6 +83,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("计量标准考核 assessment files", Application, assessment),
         ("行政处罚案件 enforcement cases", Case, plant_cases),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
+        ("能源计量 key energy users, readings, review", KeyUnit, plant_energy),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

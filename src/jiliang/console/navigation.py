@@ -19,6 +19,7 @@ from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
+from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -79,6 +80,8 @@ WORK = [
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
     Link("inspections:dashboard", _("双随机抽查"), SUPERVISORS, ("inspections:dashboard",), allowed=CAMPAIGNS.sees_lists),
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
+    Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
+    Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
 ]
 
 PUBLIC_SERVICES = [

@@ -1,0 +1,218 @@
+"""Energy and carbon metering (jiliang.energy): the demo's key energy users through the
+services and the ingest pipeline, the alerts their planted faults raise, the month's
+figures, the review's lifecycle and refusals, the policy per role, the pages and exports,
+and the credit evidence. One demo province (with the energy demo) per module."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from jiliang.accounts.models import Membership
+from jiliang.console.demo_roles import DemoCast
+from jiliang.core.identifiers import make_credit_code
+from jiliang.energy import credit_evidence, services
+from jiliang.energy.demo import plant_energy
+from jiliang.energy.models import KeyUnit, Review, UnitMonth
+from jiliang.energy.policies import REVIEWS, UNITS
+from jiliang.energy.rules import ENERGY_CHECKLIST
+from jiliang.policies import actor_for
+from jiliang.registry import models as reg
+from jiliang.registry.services import Refused
+from jiliang.supervision.telemetry.models import Alert
+
+from ..conftest import rolled_back
+
+pytestmark = pytest.mark.django_db
+
+
+def _organisation(name: str, kind: str, region, n: int) -> reg.Organisation:
+    first17 = f"91{region.code}{n:09d}"[:17]
+    return reg.Organisation.objects.create(name=name, credit_code=make_credit_code(first17), kind=kind, region=region)
+
+
+class World:
+    """A small cast by hand (the demo's regions are reference data): a county enterprise
+    that is the key unit, a second enterprise of the city, the institute that verifies
+    their meters, the city's administrator, the province's auditor, a stranger bureau."""
+
+    def __init__(self):
+        county = reg.Region.objects.filter(level="county").order_by("code").first()
+        city = reg.Region.objects.get(code=county.code[:4] + "00")
+        province = reg.Region.objects.get(code=county.code[:2] + "0000")
+        enterprise = _organisation("演示橡塑制品有限公司", "enterprise", county, 1)
+        _organisation("演示第二制品厂", "enterprise", city, 2)
+        institute = _organisation("省计量院", "legal_institute", province, 3)
+        User = get_user_model()
+        users = {}
+        for name, role, scope in (
+            ("city-admin", "region_admin", {"region": city}),
+            ("auditor", "auditor", {"region": province}),
+            ("enterprise", "enterprise_user", {"organisation": enterprise}),
+            ("institute", "institution_staff", {"organisation": institute}),
+        ):
+            users[name] = User.objects.create(username=f"energy-{name}")
+            Membership.objects.create(user=users[name], role=role, **scope)
+        self.cast = DemoCast(province, city, county, institute, enterprise, users)
+        plant_energy(self.cast)
+        self.users = users
+        self.unit = KeyUnit.objects.get(organisation=enterprise)
+        self.review = self.unit.reviews.get()
+        other_region = reg.Region.objects.exclude(code__startswith=province.code[:2]).filter(level="province").first()
+        self.stranger = User.objects.create(username="energy-elsewhere")
+        Membership.objects.create(user=self.stranger, role="region_admin", region=other_region)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        yield World()
+
+
+def test_planted_faults_raise_alerts_through_the_alert_workflow(world):
+    month = world.unit.months.order_by("-month").first()
+    rules = {(a.instrument.model, a.rule) for a in Alert.objects.filter(owner=world.cast.enterprise, rule__startswith="energy.")}
+    assert ("E12", "energy.gap") in rules
+    assert ("E2", "energy.stuck") in rules
+    assert ("G1", "energy.jump") in rules
+    assert ("E0", "energy.balance") in rules  # 9 % unmetered branch off the boundary
+    assert ("E0", "energy.intensity") in rules  # output fell, energy did not
+    assert len(rules) == 5, rules  # the planted faults and nothing else
+    assert month.quality["counts"]["energy.gap"] == 1
+    # Alerts go to the bureau of the unit's region, and repeat closes raise none again.
+    again = services.close_month(world.users["city-admin"], world.unit, month.month, output=month.output)
+    assert again.quality["alerts_raised"] == 0
+
+
+def test_month_figures_with_uncertainty(world):
+    month = world.unit.months.order_by("-month").first()
+    assert month.tce > 0 and 0 < month.u_tce < 0.01 * month.tce
+    assert month.co2_t > 0 and month.u_co2_t > 0
+    assert set(month.by_type) == {"electricity", "gas", "water"}
+    rows = services.region_totals(UnitMonth.objects.filter(month=month.month))
+    assert sum(r["units"] for r in rows) == 2
+
+
+def test_configuration_finds_the_late_meter(world):
+    result = services.configuration(world.unit)
+    late = [g for g in result.gaps if g.code == "on_time_rate"]
+    assert late and late[0].detail["meters"] == [world.unit.points.get(name="冷却塔风机").meters.get().instrument.code]
+
+
+def test_review_completed_and_counts_as_credit_evidence(world):
+    review = world.review
+    assert review.status == Review.Status.CLOSED and review.result == Review.Result.RECTIFIED
+    kind, rows = credit_evidence.evidence()[0]
+    assert kind == "energy_review"
+    assert list(rows) == [(world.cast.enterprise.pk, review.decided_on, review.number)]
+
+
+def test_review_refusals_name_the_rule(world):
+    admin = world.users["city-admin"]
+    review = services.open_review(admin, world.unit)
+    with pytest.raises(Refused) as refused:
+        services.record_checklist(admin, review, {"6.1": {"verdict": "no"}})
+    assert "JJF 1356" in str(refused.value)
+    with pytest.raises(Refused):
+        services.decide(admin, review, Review.Result.PASSED)  # items not recorded
+    with pytest.raises(Refused) as refused:
+        services.open_review(world.users["enterprise"], world.unit)
+    assert refused.value.forbidden
+    with pytest.raises(Refused):
+        services.open_review(world.stranger, world.unit)
+
+
+def test_policy_per_role(world):
+    unit, review = world.unit, world.review
+    enterprise = actor_for(world.users["enterprise"])
+    assert UNITS.may_view(enterprise, unit) and UNITS.sees_own(enterprise) and not UNITS.sees_overview(enterprise)
+    assert not REVIEWS.may(enterprise, "decide", review)
+    auditor = actor_for(world.users["auditor"])
+    assert UNITS.may_view(auditor, unit) and not UNITS.supervises(auditor, unit)
+    assert UNITS.supervises(actor_for(world.users["city-admin"]), unit)
+    assert not UNITS.may_view(actor_for(world.stranger), unit)
+    assert UNITS.visible(actor_for(world.users["institute"]), KeyUnit.objects.all()).count() == 0
+
+
+def test_pages_and_exports(world):
+    client = Client()
+    client.force_login(world.users["enterprise"])
+    assert client.get("/energy/mine/").status_code == 200
+    page = client.get(f"/energy/units/{world.unit.pk}/")
+    assert page.status_code == 200 and "总进线" in page.content.decode()
+    assert client.get("/energy/").status_code == 403
+    pdf = client.get(f"/energy/reviews/{world.review.pk}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    client.force_login(world.users["auditor"])
+    overview = client.get("/energy/")
+    assert overview.status_code == 200 and world.unit.sector in overview.content.decode()
+    xlsx = client.get(f"/energy/reviews/{world.review.pk}/report.xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert world.review.number in [c.value for row in book.active.iter_rows() for c in row]
+    client.force_login(world.stranger)
+    assert client.get(f"/energy/units/{world.unit.pk}/").status_code == 404
+    anonymous = Client().get(f"/energy/units/{world.unit.pk}/")
+    assert anonymous.status_code == 302
+
+
+def test_command_line(world):
+    import json
+    from contextlib import redirect_stdout
+
+    from jiliang.cli import main as cli_main
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        cli_main(["energy", "--user", "energy-auditor", "check", str(world.unit.pk)])
+    found = json.loads(out.getvalue())
+    assert [g["code"] for g in found["gaps"]] == ["on_time_rate"]
+
+    def run(*args):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            cli_main(["energy", *args])
+        return json.loads(out.getvalue())
+
+    opened = run("--user", "energy-city-admin", "review-open", str(world.unit.pk))
+    items = [f"{code}=yes" for code, _label, _source in ENERGY_CHECKLIST if code != "5.2"] + ["5.2=no:计量人员未经培训"]
+    recorded = run("--user", "energy-city-admin", "review-record", str(opened["id"]), *items)
+    assert [f["item"] for f in recorded["findings"]] == ["5.2"]
+    run("--user", "energy-city-admin", "review-decide", str(opened["id"]), "failed", "--summary", "不合格")
+    kinds = credit_evidence.evidence()[0][1]
+    assert opened["number"] in [reference for _org, _day, reference in kinds]
+
+
+def test_api_reads_through_the_policy(world):
+    client = Client()
+    client.force_login(world.users["auditor"])
+    units = client.get("/api/energy/units/").json()
+    rows = units["results"] if isinstance(units, dict) else units
+    assert world.unit.pk in [u["id"] for u in rows]
+    gaps = client.get(f"/api/energy/units/{world.unit.pk}/configuration/").json()["gaps"]
+    assert [g["code"] for g in gaps] == ["on_time_rate"]
+    months = client.get(f"/api/energy/units/{world.unit.pk}/months/").json()
+    assert len(months["results"] if isinstance(months, dict) else months) == 6
+    review = client.get(f"/api/energy/reviews/{world.review.pk}/").json()
+    assert review["result"] == "rectified" and review["findings"][0]["item"] == "6.3"
+    client.force_login(world.stranger)
+    assert client.get(f"/api/energy/units/{world.unit.pk}/").status_code == 404
+
+
+def test_carbon_review_lists_the_emission_sources_and_their_meters(world):
+    from jiliang.energy.exports import review_context, review_pdf
+
+    review = services.open_review(world.users["city-admin"], world.unit, kind=Review.Kind.CARBON)
+    sources = {r["source"]: r for r in review_context(review)["sources"]}
+    assert set(sources) == {"净购入电力", "天然气燃烧"}
+    # The boundary electricity meter is class 0.5S: 0.5 / √3 = 0.289 %.
+    assert sources["净购入电力"]["u_rel"] == pytest.approx(0.5 / 3**0.5)
+    assert sources["天然气燃烧"]["amount"] > 0
+    assert review_pdf(review)[:4] == b"%PDF"
+    second = KeyUnit.objects.exclude(pk=world.unit.pk).get()
+    with pytest.raises(Refused):  # not a key emitter
+        services.open_review(world.users["city-admin"], second, kind=Review.Kind.CARBON)
