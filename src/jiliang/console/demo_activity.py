@@ -63,9 +63,9 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
-    from jiliang.inspections.models import Draw
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
+    from jiliang.inspections.models import Draw
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
-from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
+from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
