@@ -450,7 +450,8 @@ def load_model(doc: dict) -> Model:
         {n: 1.0 for n, _ in outputs},
         observations,
     )
-    for name, node in model.flattened().items():
+    # Without derived quantities an output is its own parse tree, already within MAX_NODES.
+    for name, node in model.flattened().items() if derived else ():
         if ex.tree_size(node, MAX_MODEL_NODES) > MAX_MODEL_NODES:
             raise ModelError(
                 f"outputs.{name}",
