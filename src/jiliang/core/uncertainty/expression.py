@@ -55,8 +55,11 @@ class Node:
         return to_text(self)
 
 
+_NO_NAMES = frozenset()
+
+
 def const(value: float) -> Node:
-    return Node("const", (), float(value), frozenset())
+    return Node("const", (), float(value), _NO_NAMES)
 
 
 def var(name: str) -> Node:
@@ -75,6 +78,8 @@ def _is_const(node: Node, value: float | None = None) -> bool:
 
 
 def add(a: Node, b: Node) -> Node:
+    if a.op != "const" and b.op != "const":  # the common case first: no folding to try
+        return Node("add", (a, b))
     if _is_const(a) and _is_const(b):
         return const(a.data + b.data)
     if _is_const(a, 0.0):
@@ -85,6 +90,8 @@ def add(a: Node, b: Node) -> Node:
 
 
 def sub(a: Node, b: Node) -> Node:
+    if a.op != "const" and b.op != "const":
+        return Node("sub", (a, b))
     if _is_const(a) and _is_const(b):
         return const(a.data - b.data)
     if _is_const(b, 0.0):
@@ -95,6 +102,8 @@ def sub(a: Node, b: Node) -> Node:
 
 
 def mul(a: Node, b: Node) -> Node:
+    if a.op != "const" and b.op != "const":
+        return Node("mul", (a, b))
     if _is_const(a) and _is_const(b):
         return const(a.data * b.data)
     if _is_const(a, 0.0) or _is_const(b, 0.0):
@@ -111,6 +120,8 @@ def mul(a: Node, b: Node) -> Node:
 
 
 def div(a: Node, b: Node) -> Node:
+    if a.op != "const" and b.op != "const":
+        return Node("div", (a, b))
     if _is_const(a) and _is_const(b) and b.data != 0.0:
         return const(a.data / b.data)
     if _is_const(a, 0.0) and not _is_const(b, 0.0):
@@ -121,9 +132,12 @@ def div(a: Node, b: Node) -> Node:
 
 
 def power(a: Node, b: Node) -> Node:
-    if _is_const(b, 0.0):
+    if b.op != "const":
+        if a.op != "const":
+            return Node("pow", (a, b))
+    elif b.data == 0.0:
         return ONE
-    if _is_const(b, 1.0):
+    elif b.data == 1.0:
         return a
     if _is_const(a) and _is_const(b):
         try:
@@ -333,7 +347,9 @@ class _Converter:
             )
 
     def convert(self, node: ast.AST, depth: int) -> Node:
-        self._enter(depth)
+        self.count += 1
+        if self.count > MAX_NODES or depth > MAX_NESTING:
+            self._enter(depth, 0)  # refuses
         field, text = self.field, self.text
         kind = type(node)
         if kind is ast.BinOp:
@@ -350,8 +366,10 @@ class _Converter:
                 )
             return builder(self.convert(node.left, depth + 1), self.convert(node.right, depth + 1))
         if kind is ast.Name:
-            name = node.id[: -len(_KEYWORD_SUFFIX)] if node.id.endswith(_KEYWORD_SUFFIX) else node.id
-            return var(name)
+            name = node.id
+            if name.endswith(_KEYWORD_SUFFIX):
+                name = name[: -len(_KEYWORD_SUFFIX)]
+            return Node("var", (), name, frozenset((name,)))
         if kind is ast.Constant:
             return self._constant(node)
         if kind is ast.UnaryOp:
@@ -385,6 +403,11 @@ class _Converter:
         return make_sum(terms, signs)
 
     def _constant(self, node: ast.Constant) -> Node:
+        value = node.value
+        if type(value) is float and math.isfinite(value):  # the common cases, checked first
+            return Node("const", (), value, _NO_NAMES)
+        if type(value) is int and -(2**53) <= value <= 2**53:
+            return Node("const", (), float(value), _NO_NAMES)
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ModelError(
                 self.field,
@@ -745,25 +768,35 @@ def _forward(node: Node, env, values: dict, order: list):
     key = id(node)
     if key in values:
         return values[key]
-    args = [_forward(a, env, values, order) for a in node.args]
+    args = node.args
     if op == "sum":
-        value = args[0] if node.data[0] > 0 else -args[0]
-        for sign, a in zip(node.data[1:], args[1:]):
-            value = value + a if sign > 0 else value - a
-    elif op == "add":
-        value = args[0] + args[1]
-    elif op == "sub":
-        value = args[0] - args[1]
-    elif op == "mul":
-        value = args[0] * args[1]
-    elif op == "div":
-        value = args[0] / args[1]
-    elif op == "pow":
-        value = args[0] ** args[1]
-    elif op == "neg":
-        value = -args[0]
+        signs = node.data
+        value = _forward(args[0], env, values, order)
+        if signs[0] < 0:
+            value = -value
+        for sign, term in zip(signs[1:], args[1:]):
+            term_value = _forward(term, env, values, order)
+            value = value + term_value if sign > 0 else value - term_value
     else:
-        value = _SCALAR_FUNCTIONS[node.data](*args)
+        a = _forward(args[0], env, values, order)
+        if op == "neg":
+            value = -a
+        elif len(args) == 1:
+            value = _SCALAR_FUNCTIONS[node.data](a)
+        else:
+            b = _forward(args[1], env, values, order)
+            if op == "mul":
+                value = a * b
+            elif op == "div":
+                value = a / b
+            elif op == "add":
+                value = a + b
+            elif op == "sub":
+                value = a - b
+            elif op == "pow":
+                value = a**b
+            else:
+                value = _SCALAR_FUNCTIONS[node.data](a, b)
     values[key] = value
     order.append(node)
     return value

@@ -90,6 +90,9 @@ class Model:
 
 
 def _number(spec: dict, key: str, where: str, *, required=True, default=None) -> float | None:
+    value = spec.get(key)
+    if type(value) is float and math.isfinite(value):  # the common case, checked first
+        return value
     field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
         if required:
