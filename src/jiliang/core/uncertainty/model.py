@@ -91,8 +91,10 @@ class Model:
 
 def _number(spec: dict, key: str, where: str, *, required=True, default=None) -> float | None:
     value = spec.get(key)
-    if type(value) is float and math.isfinite(value):  # the common case, checked first
+    if type(value) is float and math.isfinite(value):  # the common cases, checked first
         return value
+    if type(value) is int and -(2**63) < value < 2**63:
+        return float(value)
     field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
         if required:
