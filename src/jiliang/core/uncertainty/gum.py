@@ -64,10 +64,10 @@ def coverage_factor(p: float, dof: float, truncate: bool = True) -> float:
 
 def welch_satterthwaite(u_c: float, contributions: np.ndarray, dofs: np.ndarray) -> float:
     """ν_eff = u_c⁴ / Σ u_i⁴/ν_i (GUM G.4.1); infinite when every ν_i is."""
-    finite = np.isfinite(dofs) & (contributions != 0.0)
-    if u_c == 0.0 or not finite.any():
+    if u_c == 0.0:
         return math.inf
-    denominator = float(np.sum(contributions[finite] ** 4 / dofs[finite]))
+    # an infinite ν_i or a zero contribution adds an exact 0 to the sum
+    denominator = float(np.add.reduce(contributions**4 / dofs))
     return math.inf if denominator == 0.0 else u_c**4 / denominator
 
 
