@@ -159,6 +159,18 @@ def neg(a: Node) -> Node:
 
 def make_sum(terms: list[Node], signs: list[float]) -> Node:
     """An n-ary sum Σ sign·term (long sums stay flat, so derivatives stay linear-time)."""
+    if len(terms) == 2:  # a + b, a - b, 1 + x: the same nodes as the general path below, sooner
+        a, b = terms
+        first, second = signs
+        if a.op != "const" and b.op != "const":
+            if first > 0:
+                return add(a, b) if second > 0 else sub(a, b)
+            return sub(neg(a), b) if second < 0 else sub(b, a)
+        if a.op == "const" and b.op != "const":
+            constant = 0.0 + first * a.data
+            if constant == 0.0:
+                return b if second > 0 else neg(b)
+            return add(b, const(constant)) if second > 0 else sub(const(constant), b)
     constant = 0.0
     kept, kept_signs = [], []
     for term, sign in zip(terms, signs):

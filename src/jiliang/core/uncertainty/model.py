@@ -613,7 +613,7 @@ def _check_divisors(model: Model) -> None:
     sections = [(f"derived.{n}", n_) for n, n_ in model.derived] + [(f"outputs.{n}", n_) for n, n_ in model.outputs]
     for where, node in sections:
         for divisor in _divisors(node):
-            flat = ex.substitute(divisor, mapping)
+            flat = ex.substitute(divisor, mapping) if mapping else divisor
             if not flat.free:
                 if flat.op == "const" and flat.data == 0.0:
                     raise ModelError(
