@@ -310,11 +310,14 @@ def parse(text: str, field: str = "expression") -> Node:
     return _Converter(field, text).convert(tree.body, 1)
 
 
+_NOT_PARENTHESIS = re.compile(r"[^()]+")
+
+
 def _check_parentheses(text: str, field: str) -> None:
     if text.count("(") <= MAX_NESTING:  # cannot nest deeper than it opens
         return
     depth = deepest = 0
-    for char in text:
+    for char in _NOT_PARENTHESIS.sub("", text):
         if char == "(":
             depth += 1
             deepest = max(deepest, depth)
@@ -401,6 +404,11 @@ class _Converter:
         raise ModelError(field, f"{kind.__name__} is not allowed in {text!r}", code="syntax_not_allowed", syntax=kind.__name__)
 
     def _sum(self, node: ast.BinOp, depth: int) -> Node:
+        left = node.left
+        if type(left) is not ast.BinOp or not isinstance(left.op, (ast.Add, ast.Sub)):  # one + or -
+            first = self.convert(left, depth + 1)
+            second = self.convert(node.right, depth + 1)
+            return make_sum([first, second], [1.0, -1.0 if isinstance(node.op, ast.Sub) else 1.0])
         terms, signs = [], []
         current, sign_stack = node, []
         while isinstance(current, ast.BinOp) and isinstance(current.op, (ast.Add, ast.Sub)):
