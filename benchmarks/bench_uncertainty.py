@@ -1,29 +1,34 @@
-"""Benchmark: Monte Carlo and GUM propagation (issue 4 "Bars").
+"""Benchmark: Monte Carlo and GUM propagation (issue 20 "Honest benchmarks", targets 3 and 4).
 
     python benchmarks/bench_uncertainty.py          # 10^6 and 10^7 trials; GUM of 10, 50, 200 inputs
     python benchmarks/bench_uncertainty.py --quick  # 10^5 and 10^6 trials; suncal GUM only at 10 inputs
 
-Prints trials per second (95 % coverage intervals included) for Jiliang, for plain NumPy
-sampling of the same inputs (the raw limit: whole arrays, ``np.quantile``) and for
-Sandia's ``suncal``; and GUM propagation times against ``suncal`` and ``gtc``. Ratios are
-against baselines measured in the same run. Comparison packages are optional
-(benchmarks/requirements-uncertainty.txt).
+Every figure is min / median / max over repetitions, the project's and the baseline's
+runs interleaved (one of each per round, so a change of load hits both); ratios are of
+medians measured in the same run, printed with the 1-minute load average. Monte Carlo
+is timed for Jiliang with its default threads and with one thread (suncal uses one),
+against plain NumPy sampling of the same inputs and Sandia's ``suncal``; GUM propagation
+against ``gtc`` (and ``suncal``), whose value, u and degrees of freedom must agree with
+Jiliang's to 1e-12 relative. Peak memory is measured in a pass of its own, never inside a
+timed one. Comparison packages: benchmarks/requirements-uncertainty.txt.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import multiprocessing
 import os
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+sys.path.insert(0, os.path.dirname(__file__))
 
+from _timing import Timings, load_average, repeat, traced_peak  # noqa: E402
 from jiliang.core.uncertainty import evaluate_document  # noqa: E402
 
 # ---------------------------------------------------------------- models
@@ -63,8 +68,8 @@ def gum_model(n: int) -> dict:
 # ---------------------------------------------------------------- Monte Carlo runners
 
 
-def run_jiliang(doc: dict, trials: int) -> None:
-    evaluate_document(doc, method="mc", trials=trials, seed=1)
+def run_jiliang(doc: dict, trials: int, threads: int | None = None) -> dict:
+    return evaluate_document(doc, method="mc", trials=trials, seed=1, threads=threads)
 
 
 def run_numpy(doc: dict, trials: int) -> None:
@@ -103,13 +108,19 @@ def run_suncal(doc: dict, trials: int) -> None:
     result.expand(conf=0.95)
 
 
-def best_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def interleaved(runs: dict, repeats: int) -> dict[str, Timings]:
+    """Time each of ``runs`` (label -> callable) ``repeats`` times, one of each per round."""
+    timings = {label: Timings([], None) for label in runs}
+    for _ in range(repeats):
+        for label, fn in runs.items():
+            once = repeat(fn, repeats=1)
+            timings[label].seconds.extend(once.seconds)
+            timings[label].result = once.result
+    return timings
+
+
+def ratio(baseline: Timings, ours: Timings) -> str:
+    return f"{baseline.median / ours.median:6.2f}x"
 
 
 def have(package: str) -> bool:
@@ -118,14 +129,6 @@ def have(package: str) -> bool:
         return True
     except ImportError:
         return False
-
-
-def peak_memory_jiliang(doc: dict, trials: int) -> float:
-    tracemalloc.start()
-    run_jiliang(doc, trials)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**30
 
 
 def available_gib() -> float:
@@ -140,48 +143,68 @@ def available_gib() -> float:
 
 
 def bench_monte_carlo(sizes: list[int]) -> None:
-    print("Monte Carlo (95 % coverage intervals included); rate = trials/s; ratio = Jiliang rate / other rate")
+    print("Monte Carlo (mean, u, 95 % probabilistically symmetric and shortest intervals, histogram)")
+    print("  times in s as min / median / max; ratio = other median / Jiliang median (> 1: Jiliang faster)")
     suncal = have("suncal")
     if not suncal:
-        print("  skipped: suncal not installed (pip install -r benchmarks/requirements-uncertainty.txt)")
+        print("  suncal skipped: not installed (pip install -r benchmarks/requirements-uncertainty.txt)")
     for label, doc in (("3-input nonlinear", model_3()), ("20-input", model_20())):
         for trials in sizes:
-            repeat = 3 if trials <= 1_000_000 else 1
+            repeats = 5 if trials <= 1_000_000 else 2
             run_jiliang(doc, min(trials, 100_000))  # warm up (compile, page in)
-            t_ours = best_time(lambda: run_jiliang(doc, trials), repeat)
-            t_numpy = best_time(lambda: run_numpy(doc, trials), repeat)
-            line = (
-                f"  {label:18s} M={trials:>9,d}: Jiliang {t_ours:7.3f} s ({trials / t_ours:12,.0f}/s) | "
-                f"NumPy {t_numpy:7.3f} s  ratio {t_numpy / t_ours:5.2f}x"
-            )
+            runs = {
+                "jiliang": lambda: run_jiliang(doc, trials),
+                "jiliang-1": lambda: run_jiliang(doc, trials, threads=1),
+                "numpy": lambda: run_numpy(doc, trials),
+            }
             need = len(doc["inputs"]) * trials * 8 * 2.5 / 2**30
             if suncal and need < min(3.5, available_gib() / 2):
-                t_suncal = best_time(lambda: run_suncal(doc, trials), repeat)
-                line += f" | suncal {t_suncal:7.3f} s  ratio {t_suncal / t_ours:5.2f}x"
+                runs["suncal"] = lambda: run_suncal(doc, trials)
+            t = interleaved(runs, repeats)
+            print(f"  {label}, M={trials:,d}, {repeats} repetitions, {load_average()}")
+            print(f"    Jiliang (default threads) {t['jiliang'].spread()}")
+            print(f"    Jiliang (1 thread)        {t['jiliang-1'].spread()}")
+            print(
+                f"    plain NumPy (1 thread)    {t['numpy'].spread()}   ratio {ratio(t['numpy'], t['jiliang'])} "
+                f"(1 thread: {ratio(t['numpy'], t['jiliang-1'])})"
+            )
+            if "suncal" in t:
+                one = t["suncal"].median / t["jiliang-1"].median
+                print(
+                    f"    suncal (1 thread)         {t['suncal'].spread()}   ratio {ratio(t['suncal'], t['jiliang'])} "
+                    f"(1 thread: {one:.2f}x{', target >= 3x' if trials == 1_000_000 else ''})"
+                )
             elif suncal:
-                line += f" | suncal skipped: needs ~{need:.1f} GiB"
-            print(line, flush=True)
+                print(f"    suncal skipped: needs ~{need:.1f} GiB")
+            print(flush=True)
     big = max(sizes)
-    peak = peak_memory_jiliang(model_20(), big)
-    print(f"  peak memory, Jiliang, 20-input model, M={big:,d}: {peak:.2f} GiB (target <= 2 GiB)")
-    start = time.perf_counter()
-    run_jiliang(model_20(), big)
-    print(f"  wall time, Jiliang, 20-input model, M={big:,d}: {time.perf_counter() - start:.2f} s (target <= 5 s at 10^7)")
+    peak = traced_peak(run_jiliang, model_20(), big) / 2**30  # a pass of its own, untimed
+    print(f"  peak memory (separate, untimed pass), Jiliang, 20-input model, M={big:,d}: {peak:.2f} GiB (target <= 2 GiB)")
+    wall = repeat(run_jiliang, model_20(), big, repeats=3)
+    print(f"  wall time, Jiliang, 20-input model, M={big:,d}: {wall.spread()} (target <= 5 s at 10^7), {load_average()}")
 
 
 # ---------------------------------------------------------------- GUM runners
 
 
-def gum_jiliang(n: int) -> None:
-    evaluate_document(gum_model(n), method="gum")
+def gum_jiliang(n: int) -> tuple[float, float, float]:
+    out = evaluate_document(gum_model(n), method="gum")["outputs"]["y"]
+    return out["value"], out["u"], out["dof_unrounded"]
 
 
-def gum_gtc(n: int) -> None:
+def gum_gtc(n: int) -> tuple[float, float, float]:
+    """What a GTC user writes: one ureal per input with its dof, the model in plain
+    arithmetic, then value, u and the Welch-Satterthwaite dof of the result."""
     from GTC import dof, uncertainty, ureal, value
 
     xs = [ureal(1.0, 0.01, df=10) for _ in range(n)]
     y = sum(x**2 / (1 + x) for x in xs)
-    value(y), uncertainty(y), dof(y)
+    return value(y), uncertainty(y), dof(y)
+
+
+def agreement(ours: tuple, theirs: tuple) -> float:
+    """Largest relative difference of (value, u, dof)."""
+    return max(abs(a - b) / max(abs(a), abs(b)) if a != b else 0.0 for a, b in zip(ours, theirs))
 
 
 def gum_suncal(n: int) -> None:
@@ -213,40 +236,56 @@ def suncal_with_timeout(n: int, timeout: float) -> float | None:
     return queue.get() if not queue.empty() else None
 
 
-def bench_gum(sizes: list[int], suncal_sizes: list[int], timeout: float) -> None:
-    print("GUM propagation (parse, exact derivatives, u_c, nu_eff, k, U); ratio = other time / Jiliang time")
+def bench_gum(sizes: list[int], suncal_sizes: list[int], timeout: float, repeats: int = 30) -> None:
+    print("GUM propagation (document in: parse, validate, sensitivities, u_c, nu_eff, k, U, budget out)")
+    print("  times in ms as min / median / max; ratio = other median / Jiliang median (> 1: Jiliang faster)")
     gtc, suncal = have("GTC"), have("suncal")
     if not gtc:
-        print("  skipped: gtc not installed")
+        print("  gtc skipped: not installed")
     if not suncal:
-        print("  skipped: suncal not installed")
+        print("  suncal skipped: not installed")
     for n in sizes:
         gum_jiliang(n)
-        t_ours = best_time(lambda: gum_jiliang(n), 20)
-        line = f"  {n:4d} inputs: Jiliang {t_ours * 1e3:8.3f} ms" + ("  (target <= 5 ms)" if n == 50 else "")
+        runs = {"jiliang": lambda: gum_jiliang(n)}
         if gtc:
             gum_gtc(n)
-            t_gtc = best_time(lambda: gum_gtc(n), 20)
-            line += f" | gtc {t_gtc * 1e3:8.3f} ms  ratio {t_gtc / t_ours:6.2f}x"
+            runs["gtc"] = lambda: gum_gtc(n)
+        t = interleaved(runs, repeats)
+        print(f"  {n} inputs, {repeats} repetitions, {load_average()}")
+        print(f"    Jiliang {t['jiliang'].spread('ms', 1e3)}")
+        if gtc:
+            target = "target >= 2x" if n >= 200 else "target >= 1x"
+            differs = agreement(t["jiliang"].result, t["gtc"].result)
+            print(
+                f"    gtc     {t['gtc'].spread('ms', 1e3)}   ratio {ratio(t['gtc'], t['jiliang'])} ({target}); "
+                f"value, u, dof agree to {differs:.1e} relative ({'ok' if differs <= 1e-12 else 'FAIL: > 1e-12'})"
+            )
         if suncal and n in suncal_sizes:
             t_suncal = suncal_with_timeout(n, timeout)
-            line += (
-                f" | suncal {t_suncal * 1e3:10.1f} ms  ratio {t_suncal / t_ours:8.1f}x"
+            print(
+                f"    suncal  {t_suncal * 1e3:.1f} ms (one run)   ratio {t_suncal / t['jiliang'].median:8.1f}x"
                 if t_suncal is not None
-                else f" | suncal > {timeout:.0f} s (stopped)"
+                else f"    suncal  > {timeout:.0f} s (stopped)"
             )
         elif suncal:
-            line += " | suncal skipped (symbolic path takes minutes" + (
-                "; run without --quick)" if n <= 50 else "; not run at 200 inputs)"
-            )
-        print(line, flush=True)
+            print("    suncal  skipped (its symbolic path takes minutes" + ("; run without --quick)" if n <= 50 else ")"))
+        print(flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check")
     args = parser.parse_args()
-    print(f"bench_uncertainty  cores={os.cpu_count()}  numpy={np.__version__}  mode={'quick' if args.quick else 'full'}")
+    # Load the baselines (suncal brings SymPy and Matplotlib: ~170 000 objects), then move
+    # everything loaded so far out of the collector's reach, as a long-running server does:
+    # otherwise a full collection walks those objects at random points of either side's runs.
+    have("suncal"), have("GTC")
+    gc.collect()
+    gc.freeze()
+    print(
+        f"bench_uncertainty  cores={os.cpu_count()}  numpy={np.__version__}  mode={'quick' if args.quick else 'full'}  "
+        f"{load_average()}"
+    )
     if args.quick:
         bench_monte_carlo([100_000, 1_000_000])
         bench_gum([10, 50, 200], [10], timeout=60)

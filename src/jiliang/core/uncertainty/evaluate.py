@@ -169,7 +169,12 @@ def _conformity(doc: dict, model: Model, shape: dict) -> dict | None:
 
 
 def evaluate_model(
-    model: Model, method: str = "gum", trials: int | None = None, seed: int | None = None, deadline: float | None = None
+    model: Model,
+    method: str = "gum",
+    trials: int | None = None,
+    seed: int | None = None,
+    deadline: float | None = None,
+    threads: int | None = None,
 ) -> dict:
     if method not in METHODS:
         raise ModelError(
@@ -180,7 +185,11 @@ def evaluate_model(
             got=repr(method),
         )
     gum = _gum_shape(model, propagate(model)) if method in ("gum", "both") else None
-    mc = _mc_shape(model, simulate(model, trials=trials, seed=seed, deadline=deadline)) if method in ("mc", "both") else None
+    mc = (
+        _mc_shape(model, simulate(model, trials=trials, seed=seed, deadline=deadline, threads=threads))
+        if method in ("mc", "both")
+        else None
+    )
     if method == "gum":
         return gum
     if method == "mc":
@@ -200,15 +209,21 @@ def evaluate_model(
 
 
 def evaluate_document(
-    doc: dict, method: str = "gum", trials: int | None = None, seed: int | None = None, deadline: float | None = None
+    doc: dict,
+    method: str = "gum",
+    trials: int | None = None,
+    seed: int | None = None,
+    deadline: float | None = None,
+    threads: int | None = None,
 ) -> dict:
     """Evaluate a model document (issue 4 contract) by GUM, Monte Carlo or both.
 
     Raises :class:`ModelError` (a ValueError) naming the field for any bad input.
-    ``deadline`` (a ``time.monotonic()`` value) bounds a service's Monte Carlo run.
+    ``deadline`` (a ``time.monotonic()`` value) bounds a service's Monte Carlo run;
+    ``threads`` fixes the Monte Carlo threads (default: up to 4 from 5·10^5 trials).
     """
     model = load_model(doc)
-    result = evaluate_model(model, method, trials, seed, deadline)
+    result = evaluate_model(model, method, trials, seed, deadline, threads)
     if doc.get("conformity"):
         target = result["gum"] if method == "both" else result
         result["conformity"] = _conformity(doc, model, target)

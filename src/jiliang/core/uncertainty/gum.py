@@ -1,6 +1,7 @@
 """The GUM law of propagation of uncertainty (JCGM 100:2008 §5, G.4).
 
-Sensitivity coefficients are exact partial derivatives of the model text. Second-order
+Sensitivity coefficients are exact partial derivatives of the model text (reverse-mode
+differentiation at the estimates; symbolic derivatives for the second order). Second-order
 terms (GUM 5.1.2 note) are added on request for uncorrelated inputs. Effective degrees
 of freedom come from the Welch–Satterthwaite formula (G.4.1), truncated down to an
 integer before the t-factor is taken unless the option says otherwise.
@@ -63,46 +64,52 @@ def coverage_factor(p: float, dof: float, truncate: bool = True) -> float:
 
 def welch_satterthwaite(u_c: float, contributions: np.ndarray, dofs: np.ndarray) -> float:
     """ν_eff = u_c⁴ / Σ u_i⁴/ν_i (GUM G.4.1); infinite when every ν_i is."""
-    finite = np.isfinite(dofs) & (contributions != 0.0)
-    if u_c == 0.0 or not finite.any():
+    if u_c == 0.0:
         return math.inf
-    denominator = float(np.sum(contributions[finite] ** 4 / dofs[finite]))
+    # an infinite ν_i or a zero contribution adds an exact 0 to the sum
+    denominator = float(np.add.reduce(contributions**4 / dofs))
     return math.inf if denominator == 0.0 else u_c**4 / denominator
 
 
 def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool | None = None) -> GumResult:
-    """Evaluate every output of ``model`` by the law of propagation of uncertainty."""
+    """Evaluate every output of ``model`` by the law of propagation of uncertainty.
+
+    First-order sensitivities come from one reverse-mode sweep over the model
+    (:func:`expression.value_and_gradient`: exact derivatives, at the cost of about two
+    evaluations whatever the number of inputs); the second-order terms, when asked for,
+    from symbolic derivatives.
+    """
     second_order = model.options.second_order if second_order is None else second_order
     truncate = model.options.truncate_dof if truncate_dof is None else truncate_dof
     names = model.input_names
+    inputs = model.inputs
     index = {n: i for i, n in enumerate(names)}
-    x = {n: d.value for n, d in model.inputs.items()}
-    u = np.array([model.inputs[n].u for n in names])
-    dofs = np.array([model.inputs[n].dof for n in names])
+    x = {n: d.value for n, d in inputs.items()}
+    u = np.array([inputs[n].u for n in names])
+    dofs = np.array([inputs[n].dof for n in names])
     corr = model.correlation
     p = model.coverage_probability
 
     flat = model.flattened()
     jacobian = np.zeros((len(flat), len(names)))
     outputs: dict[str, GumOutput] = {}
-    memo: dict = {}  # values of shared sub-expressions at the estimates
+    memo: dict = {}  # values of shared sub-expressions at the estimates (second order)
     for row, (out_name, node) in enumerate(flat.items()):
         where = f"outputs.{out_name}"
-        used = [n for n in names if n in node.free]
         try:
-            value = _real(ex.evaluate(node, x, memo), where, "value")
-            first, terms = {}, 0
-            for n in used:
-                d1 = ex.derivative(node, n)
-                first[n] = d1
-                terms = _count_derivative_terms(terms, d1, where)
-                jacobian[row, index[n]] = _real(ex.evaluate(d1, x, memo), where, f"sensitivity to {n}")
-            c = jacobian[row]
+            raw_value, grad = ex.value_and_gradient(node, x)
+            value = _real(raw_value, where, "value")
+            c = np.array([_real(grad[n], where, f"sensitivity to {n}") if n in grad else 0.0 for n in names])
             cu = c * u
             with np.errstate(over="ignore", invalid="ignore"):
                 variance = float(cu @ corr @ cu) if corr is not None else float(cu @ cu)
             second_var = 0.0
             if second_order:
+                used = [n for n in names if n in node.free]
+                first = {n: ex.derivative(node, n) for n in used}
+                terms = 0
+                for d1 in first.values():
+                    terms = _count_derivative_terms(terms, d1, where)
                 second_var = _second_order_variance(first, used, x, memo, u, index, where)
                 variance += second_var
         except ModelError:
@@ -119,27 +126,22 @@ def propagate(model: Model, second_order: bool | None = None, truncate_dof: bool
             raise ModelError(
                 where, "its uncertainty is beyond the range of a double at the inputs' values", code="uncertainty_overflow"
             )
+        jacobian[row] = c
         u_c = math.sqrt(max(variance, 0.0))
-        nu = welch_satterthwaite(u_c, np.abs(cu), dofs)
+        contributions = np.abs(cu)
+        nu = welch_satterthwaite(u_c, contributions, dofs)
         k = coverage_factor(p, nu, truncate)
         big_u = k * u_c
         first_total = float(cu @ cu)
+        shares = (cu * cu / first_total).tolist() if first_total > 0 else [0.0] * len(names)
+        rows = zip(names, u.tolist(), dofs.tolist(), c.tolist(), contributions.tolist(), shares)
         budget = [
-            BudgetRow(
-                n,
-                model.inputs[n].value,
-                float(u[index[n]]),
-                model.inputs[n].kind,
-                float(dofs[index[n]]),
-                float(c[index[n]]),
-                float(abs(cu[index[n]])),
-                float(cu[index[n]] ** 2 / first_total) if first_total > 0 else 0.0,
-            )
-            for n in names
+            BudgetRow(n, inputs[n].value, u_i, inputs[n].kind, dof_i, c_i, contribution, share)
+            for n, u_i, dof_i, c_i, contribution, share in rows
         ]
         outputs[out_name] = GumOutput(out_name, value, u_c, nu, k, big_u, (value - big_u, value + big_u), budget, second_var)
-    cov_x = np.outer(u, u) * (corr if corr is not None else np.eye(len(names)))
-    covariance = jacobian @ cov_x @ jacobian.T
+    scaled = jacobian * u  # c_i u(x_i)
+    covariance = scaled @ corr @ scaled.T if corr is not None else scaled @ scaled.T
     return GumResult(outputs, covariance, p)
 
 

@@ -90,6 +90,11 @@ class Model:
 
 
 def _number(spec: dict, key: str, where: str, *, required=True, default=None) -> float | None:
+    value = spec.get(key)
+    if type(value) is float and math.isfinite(value):  # the common cases, checked first
+        return value
+    if type(value) is int and -(2**63) < value < 2**63:
+        return float(value)
     field_name = f"{where}.{key}" if where else key
     if key not in spec or spec[key] is None:
         if required:
@@ -450,7 +455,8 @@ def load_model(doc: dict) -> Model:
         {n: 1.0 for n, _ in outputs},
         observations,
     )
-    for name, node in model.flattened().items():
+    # Without derived quantities an output is its own parse tree, already within MAX_NODES.
+    for name, node in model.flattened().items() if derived else ():
         if ex.tree_size(node, MAX_MODEL_NODES) > MAX_MODEL_NODES:
             raise ModelError(
                 f"outputs.{name}",
@@ -607,7 +613,7 @@ def _check_divisors(model: Model) -> None:
     sections = [(f"derived.{n}", n_) for n, n_ in model.derived] + [(f"outputs.{n}", n_) for n, n_ in model.outputs]
     for where, node in sections:
         for divisor in _divisors(node):
-            flat = ex.substitute(divisor, mapping)
+            flat = ex.substitute(divisor, mapping) if mapping else divisor
             if not flat.free:
                 if flat.op == "const" and flat.data == 0.0:
                     raise ModelError(
