@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "jiliang.supervision.telemetry",
     "jiliang.supervision.prepack",
     "jiliang.checks",
+    "jiliang.credit",
     "jiliang.console",
     "jiliang.portal",
 ]
