@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.registry.models import Organisation
 
 
+# Evidence and grades are derived rows written by the million with INSERT … SELECT: no
+# database-level foreign key (its per-row trigger would double the write), Django cascades.
 class Evidence(models.Model):
-    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+", verbose_name=_("机构"))
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+", verbose_name=_("机构"), db_constraint=False)
     kind = models.CharField(_("信息类别"), max_length=40)
     occurred_on = models.DateField(_("发生日期"))
     reference = models.CharField(_("编号"), max_length=100)
@@ -53,7 +55,7 @@ class RuleSetVersion(models.Model):
 
 
 class CreditGrade(models.Model):
-    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+", verbose_name=_("机构"))
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+", verbose_name=_("机构"), db_constraint=False)
     grade = models.CharField(_("信用等级"), max_length=8)
     previous = models.CharField(_("原等级"), max_length=8, blank=True)
     score = models.FloatField(_("分值"))
@@ -68,7 +70,6 @@ class CreditGrade(models.Model):
         ordering = ["organisation_id", "-graded_on", "-id"]
         verbose_name = _("信用等级")
         verbose_name_plural = _("信用等级")
-        indexes = [models.Index(fields=["grade"], condition=Q(current=True), name="credit_grade_current")]
 
     def pieces(self) -> list[tuple[str, str]]:
         return [tuple(p.split(":", 1)) for p in self.evidence.split(";") if ":" in p]

@@ -15,8 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Aggregate, Case, Count, Exists, F, FloatField, IntegerField, Max, OuterRef, Q, Sum, TextField, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from jiliang.audit.services import record as audit_record
@@ -129,19 +128,8 @@ def collect() -> dict[str, int]:
 # -- grading -------------------------------------------------------------------------------
 
 
-class _Joined(Aggregate):
-    """The pieces behind a grade as one text: string_agg (PostgreSQL), group_concat (SQLite)."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s, ';')"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
-
-
 def counted_evidence(rs: rules.RuleSet, on: dt.date, organisation_ids=None):
-    """The pieces that count on ``on``: in their kind's window, not excluded by then."""
+    """The pieces that count on ``on`` (a queryset): in their kind's window, not excluded by then."""
     window = Q(pk__in=[])
     for kind, rule in rs.kinds.items():
         window |= Q(kind=kind, occurred_on__gt=on - dt.timedelta(days=rule.window_days), occurred_on__lte=on)
@@ -154,21 +142,40 @@ def counted_evidence(rs: rules.RuleSet, on: dt.date, organisation_ids=None):
     return queryset
 
 
-def _scores(rs: rules.RuleSet, on: dt.date, organisation_ids=None):
-    weight = Case(*[When(kind=k, then=Value(float(r.weight))) for k, r in rs.kinds.items()], default=Value(0.0))
-    caps = [When(kind=k, then=Value(rs.rank(r.cap))) for k, r in rs.kinds.items() if r.cap is not None]
-    cap = Case(*caps, default=Value(0), output_field=IntegerField()) if caps else Value(0, output_field=IntegerField())
-    return (
-        counted_evidence(rs, on, organisation_ids)
-        .order_by()
-        .values("organisation_id")
-        .annotate(
-            total=Sum(weight, output_field=FloatField()),
-            cap=Max(cap),
-            pieces=_Joined(Concat(F("kind"), Value(":"), F("reference"), output_field=TextField())),
-        )
-        .values_list("organisation_id", "total", "cap", "pieces")
+def _scores_sql(rs: rules.RuleSet, on: dt.date, only: str, only_params: list, *, excluding=True) -> tuple[str, list]:
+    """One row an organisation with counted evidence: (organisation_id, total, cap, pieces).
+    The rule set is a small table joined by kind (weight, first day counted, cap rank), so
+    the database hashes the kinds instead of testing each in turn."""
+    evidence = connection.ops.quote_name(Evidence._meta.db_table)
+    exclusions = connection.ops.quote_name(Exclusion._meta.db_table)
+    # Typed on PostgreSQL; SQLite compares dates as ISO text, which a CAST to DATE would spoil.
+    row = (
+        "SELECT CAST(%s AS VARCHAR(40)) AS kind, CAST(%s AS DOUBLE PRECISION) AS weight, CAST(%s AS DATE) AS since, "
+        "CAST(%s AS INTEGER) AS cap"
+        if connection.vendor == "postgresql"
+        else "SELECT %s AS kind, %s AS weight, %s AS since, %s AS cap"
     )
+    table = " UNION ALL ".join(row for _ in rs.kinds)
+    table_params = [
+        p
+        for kind, rule in rs.kinds.items()
+        for p in (kind, float(rule.weight), on - dt.timedelta(days=rule.window_days), rs.rank(rule.cap) if rule.cap else 0)
+    ]
+    # Without any exclusion in force (the usual case) the anti-join is left out.
+    not_excluded = (
+        f"NOT EXISTS (SELECT 1 FROM {exclusions} x WHERE x.organisation_id = e.organisation_id AND x.kind = e.kind "
+        f"AND x.reference = e.reference AND x.effective_on <= %s)"
+        if excluding
+        else "1 = 1"
+    )
+    joined = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+    sql = (
+        f"SELECT e.organisation_id AS organisation_id, SUM(w.weight) AS total, MAX(w.cap) AS cap, "
+        f"{joined}(e.kind || ':' || e.reference, ';') AS pieces "
+        f"FROM {evidence} e JOIN ({table}) w ON e.kind = w.kind AND e.occurred_on > w.since AND e.occurred_on <= %s "
+        f"WHERE {not_excluded}{only.replace('g0.', 'e.')} GROUP BY e.organisation_id"
+    )
+    return sql, [*table_params, on, *([on] if excluding else []), *only_params]
 
 
 def _grade_sql(rs: rules.RuleSet, score: str, cap: str) -> tuple[str, list]:
@@ -179,7 +186,7 @@ def _grade_sql(rs: rules.RuleSet, score: str, cap: str) -> tuple[str, list]:
         whens.append(f"WHEN {score} >= %s THEN {i}")
         params.append(float(grade.min_score))
     rank = f"(CASE {' '.join(whens)} ELSE {len(rs.grades) - 1} END)"
-    codes = " ".join(f"WHEN %s THEN %s" for _ in rs.grades)
+    codes = " ".join("WHEN %s THEN %s" for _ in rs.grades)
     code_params = [p for i, g in enumerate(rs.grades) for p in (i, g.code)]
     sql = f"(CASE (CASE WHEN {cap} > {rank} THEN {cap} ELSE {rank} END) {codes} END)"
     return sql, params + params + code_params  # the rank appears twice
@@ -193,7 +200,6 @@ def grade_all(on: dt.date | None = None, organisation_ids=None, *, who=None) -> 
     on = on or timezone.localdate()
     rs = rule_set_on(on)
     grades = connection.ops.quote_name(CreditGrade._meta.db_table)
-    agg_sql, agg_params = _scores(rs, on, organisation_ids).query.get_compiler(connection=connection).as_sql()
     grade_sql, grade_params = _grade_sql(rs, "s.score", "s.cap")
     only = ""
     only_params: list = []
@@ -201,28 +207,29 @@ def grade_all(on: dt.date | None = None, organisation_ids=None, *, who=None) -> 
         ids = list(organisation_ids)
         only = f" AND g0.organisation_id IN ({', '.join(['%s'] * len(ids))})" if ids else " AND 1 = 0"
         only_params = ids
+    excluding = Exclusion.objects.filter(effective_on__lte=on).exists()
+    agg_sql, agg_params = _scores_sql(rs, on, only, only_params, excluding=excluding)
+    base, version = float(rs.base_score), rs.version
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS credit_run")
+        if connection.vendor == "postgresql":
+            # A million groups aggregate in memory (a hash) rather than sorted on disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("DROP TABLE IF EXISTS credit_changed")
+        # The new grades (n); the changed ones against each current row (g), and the
+        # organisations graded before with nothing counting now (back to the default class).
         cursor.execute(
-            f"CREATE TEMP TABLE credit_run AS SELECT s.organisation_id AS organisation_id, s.score AS score, "
-            f"{grade_sql} AS grade, s.pieces AS pieces FROM "
+            f"CREATE TEMP TABLE credit_changed AS WITH n AS ("
+            f"SELECT s.organisation_id AS organisation_id, s.score AS score, {grade_sql} AS grade, s.pieces AS pieces FROM "
             f"(SELECT a.organisation_id AS organisation_id, %s + a.total AS score, a.cap AS cap, a.pieces AS pieces "
-            f"FROM ({agg_sql}) a) s",
-            [*grade_params, float(rs.base_score), *agg_params],
-        )
-        # Graded before, nothing counts now: back to the default class.
-        cursor.execute(
-            f"INSERT INTO credit_run SELECT g0.organisation_id, %s, %s, '' FROM {grades} g0 WHERE g0.current = %s{only} "
-            f"AND NOT EXISTS (SELECT 1 FROM credit_run r WHERE r.organisation_id = g0.organisation_id)",
-            [float(rs.base_score), rs.default_grade, True, *only_params],
-        )
-        cursor.execute(
-            f"CREATE TEMP TABLE credit_changed AS SELECT n.organisation_id AS organisation_id, n.score AS score, "
-            f"n.grade AS grade, n.pieces AS pieces, g.id AS prev_id, g.grade AS prev_grade "
-            f"FROM credit_run n LEFT JOIN {grades} g ON g.organisation_id = n.organisation_id AND g.current = %s "
-            f"WHERE g.id IS NULL OR g.grade <> n.grade OR g.rule_version <> %s",
-            [True, rs.version],
+            f"FROM ({agg_sql}) a) s) "
+            f"SELECT n.organisation_id AS organisation_id, n.score AS score, n.grade AS grade, n.pieces AS pieces, "
+            f"g.id AS prev_id, g.grade AS prev_grade "
+            f"FROM n LEFT JOIN {grades} g ON g.organisation_id = n.organisation_id AND g.current = %s "
+            f"WHERE g.id IS NULL OR g.grade <> n.grade OR g.rule_version <> %s "
+            f"UNION ALL SELECT g0.organisation_id, %s, %s, '', g0.id, g0.grade FROM {grades} g0 WHERE g0.current = %s{only} "
+            f"AND (g0.grade <> %s OR g0.rule_version <> %s) "
+            f"AND NOT EXISTS (SELECT 1 FROM n WHERE n.organisation_id = g0.organisation_id)",
+            [*grade_params, base, *agg_params, True, version, base, rs.default_grade, True, *only_params, rs.default_grade, version],
         )
         cursor.execute(
             f"UPDATE {grades} SET current = %s WHERE id IN (SELECT prev_id FROM credit_changed WHERE prev_id IS NOT NULL)",
@@ -232,13 +239,12 @@ def grade_all(on: dt.date | None = None, organisation_ids=None, *, who=None) -> 
             f"INSERT INTO {grades} (organisation_id, grade, previous, score, graded_on, rule_version, evidence, current, "
             f"created_at) SELECT organisation_id, grade, COALESCE(prev_grade, ''), score, %s, %s, COALESCE(pieces, ''), %s, %s "
             f"FROM credit_changed",
-            [on, rs.version, True, timezone.now()],
+            [on, version, True, timezone.now()],
         )
         written = max(cursor.rowcount, 0)
-        cursor.execute("DROP TABLE credit_run")
         cursor.execute("DROP TABLE credit_changed")
     if organisation_ids is None or written:
-        _audit("other", "credit.creditgrade", who, {"graded_on": on.isoformat(), "rule_version": rs.version, "changed": written})
+        _audit("other", "credit.creditgrade", who, {"graded_on": on.isoformat(), "rule_version": version, "changed": written})
     return written
 
 
