@@ -76,9 +76,10 @@ def _plant(organisations: int, per_org: int) -> None:
         cursor.execute("SELECT min(id) FROM registry_organisation WHERE credit_code = lpad('1', 18, '0')")
         first_org = cursor.fetchone()[0]
         cursor.execute(
+            # In organisation order, as ``services.collect`` writes it.
             "INSERT INTO credit_evidence (organisation_id, kind, occurred_on, reference) "
             f"SELECT %s + (random() * (%s - 1))::int, ({kinds_sql})[1 + (random() * {len(KINDS) - 1})::int], "
-            "current_date - (random() * 1400)::int, 'R' || i FROM generate_series(1, %s) i",
+            "current_date - (random() * 1400)::int, 'R' || i FROM generate_series(1, %s) i ORDER BY 1",
             [first_org, organisations, organisations * per_org],
         )
         cursor.execute("ANALYZE")
