@@ -60,8 +60,8 @@ def _plant(organisations: int, per_org: int) -> None:
 
     from jiliang.registry.models import Region
 
-    province = Region.objects.create(code="99", name="基准省", level="province")
-    cities = [Region.objects.create(code=f"99{i:02d}", name=f"基准市{i}", level="city", parent=province) for i in range(1, 11)]
+    province = Region.objects.create(code="990000", name="基准省", level="province")
+    cities = [Region.objects.create(code=f"99{i:02d}00", name=f"基准市{i}", level="city", parent=province) for i in range(1, 11)]
     first_city = cities[0].pk
     kinds_sql = "ARRAY[" + ", ".join(f"'{k}'" for k in KINDS) + "]"
     sectors = "ARRAY['enterprise', 'enterprise', 'enterprise', 'laboratory', 'authorised_institute']"
@@ -189,8 +189,14 @@ def _run(args) -> int:
     graded = CreditGrade.objects.filter(current=True).count()
 
     # The loop baseline on a sample, from an empty history too (in a rolled-back transaction).
-    sample_ids = list(CreditGrade.objects.filter(current=True).order_by("organisation_id").values_list("organisation_id", flat=True)[: args.sample])
-    expected = dict(CreditGrade.objects.filter(organisation_id__in=sample_ids, current=True).values_list("organisation_id", "grade"))
+    sample_ids = list(
+        CreditGrade.objects.filter(current=True)
+        .order_by("organisation_id")
+        .values_list("organisation_id", flat=True)[: args.sample]
+    )
+    expected = dict(
+        CreditGrade.objects.filter(organisation_id__in=sample_ids, current=True).values_list("organisation_id", "grade")
+    )
     with transaction.atomic():
         CreditGrade.objects.filter(organisation_id__in=sample_ids).delete()
         started = time.perf_counter()

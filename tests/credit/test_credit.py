@@ -4,6 +4,7 @@ the pure rules, the history, a rule-set version from a date, objection and repai
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 
 import pytest
@@ -29,14 +30,21 @@ CODES = ["91000000000000001X", "91000000000000002X", "91000000000000003X", "9100
 class World:
     def __init__(self):
         User = get_user_model()
-        self.province = reg.Region.objects.create(code="99", name="测试省", level="province")
-        self.county = reg.Region.objects.create(code="990101", name="测试县", level="county", parent=reg.Region.objects.create(code="9901", name="测试市", level="city", parent=self.province))
-        self.elsewhere = reg.Region.objects.create(code="98", name="他省", level="province")
+        self.province = reg.Region.objects.create(code="990000", name="测试省", level="province")
+        self.county = reg.Region.objects.create(
+            code="990101",
+            name="测试县",
+            level="county",
+            parent=reg.Region.objects.create(code="990100", name="测试市", level="city", parent=self.province),
+        )
+        self.elsewhere = reg.Region.objects.create(code="980000", name="他省", level="province")
         self.orgs = [
             reg.Organisation.objects.create(name=f"企业{i}", credit_code=CODES[i], kind="enterprise", region=self.county)
             for i in range(3)
         ]
-        self.stranger = reg.Organisation.objects.create(name="外省企业", credit_code=CODES[3], kind="enterprise", region=self.elsewhere)
+        self.stranger = reg.Organisation.objects.create(
+            name="外省企业", credit_code=CODES[3], kind="enterprise", region=self.elsewhere
+        )
 
         def user(name, **membership):
             u = User.objects.create_user(name, password="pw")
@@ -73,7 +81,15 @@ def _plant(orgs, today, seed=3, n=40):
 
 def test_collect_runs_every_provider(world):
     counts = services.collect()  # every source's SQL, compiled and run (no source rows here)
-    assert set(counts) >= {"prepack_pass", "prepack_fail", "telemetry_confirmed", "complaint_substantiated", "instrument_overdue", "commitment_kept", "commitment_broken"}
+    assert set(counts) >= {
+        "prepack_pass",
+        "prepack_fail",
+        "telemetry_confirmed",
+        "complaint_substantiated",
+        "instrument_overdue",
+        "commitment_kept",
+        "commitment_broken",
+    }
 
 
 def test_set_based_grades_are_the_pure_rules(world):
@@ -119,12 +135,16 @@ def test_objection_and_repair(world):
     today = timezone.localdate()
     org = world.orgs[2]
     Evidence.objects.create(organisation=org, kind="prepack_fail", occurred_on=today, reference="DLBZ-9")
-    Evidence.objects.create(organisation=org, kind="penalty_decision", occurred_on=today - dt.timedelta(days=200), reference="CF-7")
+    Evidence.objects.create(
+        organisation=org, kind="penalty_decision", occurred_on=today - dt.timedelta(days=200), reference="CF-7"
+    )
     services.grade_all(today)
     before = current_grades([org.pk])[org.pk]
     with pytest.raises(services.NotAllowed):  # another organisation's user
         services.file_objection(world.other, org, "prepack_fail", "DLBZ-9", "抽样不规范")
-    third = Membership.objects.create(user=get_user_model().objects.create_user("credit-third"), role="enterprise_user", organisation=org).user
+    third = Membership.objects.create(
+        user=get_user_model().objects.create_user("credit-third"), role="enterprise_user", organisation=org
+    ).user
     with pytest.raises(services.CreditRefused) as missing:
         services.file_objection(third, org, "prepack_fail", "DLBZ-0", "x")
     assert missing.value.code == "credit_no_piece"
@@ -156,7 +176,9 @@ def test_objection_and_repair(world):
 
 def test_policy(world):
     org = world.orgs[0]
-    owner, other, admin, auditor, far = (actor_for(u) for u in (world.owner, world.other, world.admin, world.auditor, world.far_admin))
+    owner, other, admin, auditor, far = (
+        actor_for(u) for u in (world.owner, world.other, world.admin, world.auditor, world.far_admin)
+    )
     rows = Evidence.objects.filter(organisation__in=world.orgs)
     assert CREDIT.sees_record(owner, org) and not CREDIT.sees_record(other, org)
     assert CREDIT.sees_record(admin, org) and CREDIT.sees_record(auditor, org) and not CREDIT.sees_record(far, org)
@@ -167,3 +189,44 @@ def test_policy(world):
     assert CREDIT.may_decide(admin, org) and not CREDIT.may_decide(auditor, org) and not CREDIT.may_decide(owner, org)
     assert CREDIT.may_set_rules(admin) and not CREDIT.may_set_rules(auditor)
     assert CREDIT.sees_dashboard(admin) and not CREDIT.sees_dashboard(owner)
+
+
+def test_pages_api_and_cli_ask_the_policy(world):
+    from django.core.management import call_command
+    from django.test import Client
+
+    org = world.orgs[0]
+    Evidence.objects.create(organisation=org, kind="prepack_fail", occurred_on=timezone.localdate(), reference="DLBZ-5")
+    services.grade_all()
+    anonymous = Client()
+    assert anonymous.get("/credit/rules/").status_code == 200  # the rule set is published
+    assert anonymous.get(f"/credit/organisations/{org.pk}/").status_code == 302  # to sign in
+    owner, other, admin = Client(), Client(), Client()
+    owner.force_login(world.owner)
+    other.force_login(world.other)
+    admin.force_login(world.admin)
+    page = owner.get(f"/credit/organisations/{org.pk}/")
+    assert page.status_code == 200 and "DLBZ-5" in page.content.decode() and "提出异议" in page.content.decode()
+    assert owner.get("/credit/").status_code == 302
+    assert other.get(f"/credit/organisations/{org.pk}/").status_code == 403
+    home = admin.get("/credit/")
+    assert home.status_code == 200 and "测试市" in home.content.decode()  # a province sees its cities
+    assert owner.get(f"/api/credit/organisations/{org.pk}/").json()["evidence"][0]["reference"] == "DLBZ-5"
+    assert other.get(f"/api/credit/organisations/{org.pk}/").status_code == 404
+    assert owner.get("/api/credit/summary/").status_code == 403
+    summary = admin.get("/api/credit/summary/?by=sector").json()
+    assert sum(row["total"] for row in summary) == 3
+    filed = owner.post(
+        "/api/credit/objections/",
+        {"organisation": org.pk, "kind": "prepack_fail", "reference": "DLBZ-5", "statement": "样品非本企业"},
+    )
+    assert filed.status_code == 201
+    decided = admin.post(
+        f"/api/credit/objections/{filed.json()['id']}/decide/",
+        {"accept": True, "reason": "经核实"},
+        content_type="application/json",
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "accepted"
+    out = io.StringIO()
+    call_command("credit", "rules", "show", stdout=out)
+    assert "penalty_decision" in out.getvalue() and "A " in out.getvalue()

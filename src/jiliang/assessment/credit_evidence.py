@@ -16,8 +16,6 @@ def evidence():
         ("commitment_kept", checked.filter(post_check=Application.PostCheck.CONFORMING).values_list(*columns)),
         (
             "commitment_broken",
-            checked.filter(post_check__in=(Application.PostCheck.RECTIFY, Application.PostCheck.REVOKED)).values_list(
-                *columns
-            ),
+            checked.filter(post_check__in=(Application.PostCheck.RECTIFY, Application.PostCheck.REVOKED)).values_list(*columns),
         ),
     ]

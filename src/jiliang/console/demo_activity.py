@@ -61,6 +61,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
+    from jiliang.credit.demo import plant_credit
+    from jiliang.credit.models import CreditGrade
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -76,6 +78,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("期间核查 stability and in-service checks", CheckPlan, plant_checks),
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
+        ("信用监管 credit records and grades", CreditGrade, plant_credit),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
+from jiliang.credit.policies import CREDIT
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -73,6 +74,7 @@ WORK = [
         allowed=ALERT_POLICY.opens_alerts,
     ),
     Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
+    Link("credit:home", _("信用监管"), SUPERVISORS | {STAFF, ENTERPRISE}, ("credit:*",), allowed=CREDIT.opens_credit),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
 ]
 

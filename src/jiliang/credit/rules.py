@@ -126,6 +126,13 @@ def repair_open_from(rules: RuleSet, kind: str, occurred_on: dt.date) -> dt.date
     return occurred_on + dt.timedelta(days=rule.repair_after_days)
 
 
+def date_of(text: str, field: str = "effective_from") -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise RuleError(field, "a date YYYY-MM-DD", code="credit_rule_date", got=text) from None
+
+
 # -- the document ----------------------------------------------------------------------------
 
 

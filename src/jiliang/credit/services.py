@@ -237,7 +237,19 @@ def grade_all(on: dt.date | None = None, organisation_ids=None, *, who=None) -> 
             f"UNION ALL SELECT g0.organisation_id, %s, %s, '', g0.id, g0.grade FROM {grades} g0 WHERE g0.current = %s{only} "
             f"AND (g0.grade <> %s OR g0.rule_version <> %s) "
             f"AND NOT EXISTS (SELECT 1 FROM n WHERE n.organisation_id = g0.organisation_id)",
-            [*grade_params, base, *agg_params, True, version, base, rs.default_grade, True, *only_params, rs.default_grade, version],
+            [
+                *grade_params,
+                base,
+                *agg_params,
+                True,
+                version,
+                base,
+                rs.default_grade,
+                True,
+                *only_params,
+                rs.default_grade,
+                version,
+            ],
         )
         cursor.execute(
             f"UPDATE {grades} SET current = %s WHERE id IN (SELECT prev_id FROM credit_changed WHERE prev_id IS NOT NULL)",
@@ -273,7 +285,9 @@ def record_of(organisation, on: dt.date | None = None) -> dict:
     open_objections = set(
         Objection.objects.filter(organisation=organisation, status=Objection.Status.OPEN).values_list("kind", "reference")
     )
-    open_repairs = set(Repair.objects.filter(organisation=organisation, status=Repair.Status.OPEN).values_list("kind", "reference"))
+    open_repairs = set(
+        Repair.objects.filter(organisation=organisation, status=Repair.Status.OPEN).values_list("kind", "reference")
+    )
     pieces = []
     for piece in Evidence.objects.filter(organisation=organisation).order_by("-occurred_on", "kind", "reference"):
         rule = rs.kinds.get(piece.kind)
@@ -292,7 +306,14 @@ def record_of(organisation, on: dt.date | None = None) -> dict:
         )
     result = rules.grade_of(rs, [(p["piece"].kind, p["piece"].occurred_on) for p in pieces if p["counts"]], on)
     history = list(CreditGrade.objects.filter(organisation=organisation).order_by("-graded_on", "-id")[:50])
-    return {"rules": rs, "on": on, "pieces": pieces, "result": result, "history": history, "current": history[0] if history and history[0].current else None}
+    return {
+        "rules": rs,
+        "on": on,
+        "pieces": pieces,
+        "result": result,
+        "history": history,
+        "current": history[0] if history and history[0].current else None,
+    }
 
 
 # -- objections and repairs ------------------------------------------------------------------
@@ -333,7 +354,9 @@ def _file(model, who, organisation, kind, reference, statement, attachment, chec
         raise CreditRefused(
             "reference", "a request on this piece is already open", code="credit_request_open", reference=reference
         ) from None
-    _audit("create", request, who, {"organisation": organisation.pk, "kind": kind, "reference": reference, "statement": statement})
+    _audit(
+        "create", request, who, {"organisation": organisation.pk, "kind": kind, "reference": reference, "statement": statement}
+    )
     return request
 
 
@@ -447,7 +470,12 @@ def summary(actor, by: str = "region") -> dict:
         "rules": rs,
         "by": by,
         "rows": [
-            {"key": b, "name": str(names.get(b, b)), "counts": [rows[b].get(code, 0) for code in rs.codes], "total": sum(rows[b].values())}
+            {
+                "key": b,
+                "name": str(names.get(b, b)),
+                "counts": [rows[b].get(code, 0) for code in rs.codes],
+                "total": sum(rows[b].values()),
+            }
             for b in sorted(rows)
         ],
     }
@@ -458,4 +486,4 @@ def _bucket(key: str, by: str, actor) -> str:
     if by != "region" or not key:
         return key
     prefix = getattr(actor, "region_prefix", "") or ""
-    return key[: min(len(prefix) + 2, 6)]
+    return key[: min(len(prefix) + 2, 6)].ljust(6, "0")

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='complaint',
-            name='substantiated',
-            field=models.BooleanField(blank=True, null=True, verbose_name='投诉查实'),
+            model_name="complaint",
+            name="substantiated",
+            field=models.BooleanField(blank=True, null=True, verbose_name="投诉查实"),
         ),
     ]
