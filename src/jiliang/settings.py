@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "CalibrationEventKindEnum": "jiliang.registry.models.CalibrationEvent.Kind",
         "CertificateKindEnum": "jiliang.certificates.models.Certificate.Kind",
         "CheckAlertStatusEnum": "jiliang.checks.models.CheckAlert.Status",
+        "CreditRequestStatusEnum": "jiliang.credit.models.Objection.Status",
         "CheckChartPanelEnum": ["location", "dispersion"],
         "CheckPlanBasisEnum": "jiliang.checks.models.CheckPlan.Basis",
         "CheckPlanChartEnum": "jiliang.checks.models.CheckPlan.Chart",
