@@ -228,6 +228,12 @@ PAGES = {
     "checks:record": (lambda p: {"pk": _check_plan(p).pk}, post_only()),
     "checks:alerts": (None, only(SUPERVISORS | {"institution_staff"})),
     "checks:answer": (lambda p: {"pk": 1}, post_only()),
+    # Credit records: the organisation itself and the bureaus over its region; the rules are published.
+    "credit:home": (None, only(SUPERVISORS | {"institution_staff", "enterprise_user"})),
+    "credit:rules": (None, everyone()),
+    "credit:organisation": (lambda p: {"pk": p.enterprise.pk}, scoped(SUPERVISORS | {"enterprise_user"})),
+    "credit:file": (lambda p: {"pk": p.enterprise.pk, "what": "objection"}, post_only()),
+    "credit:decide": (lambda p: {"what": "objection", "pk": 1}, post_only()),
 }
 
 

@@ -10,13 +10,14 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiliang.core.errors import InputError
 from jiliang.messages import render as render_error
-from jiliang.policies import actor_for
+from jiliang.policies import PUBLIC, actor_for
 from jiliang.registry.models import Organisation
 
 from . import services
@@ -31,8 +32,9 @@ SHOWN = 50
 @login_required
 def home(request):
     actor = actor_for(request.user)
-    if CREDIT.sees_own(actor):
-        return redirect("credit:organisation", pk=actor.organisation_id)
+    if CREDIT.sees_own(actor):  # the organisation's own people: their record
+        own = get_object_or_404(Organisation.objects.select_related("region"), pk=actor.organisation_id)
+        return render(request, "credit/organisation.html", _record_context(actor, own))
     if not CREDIT.sees_dashboard(actor):
         raise PermissionDenied(_("信用记录由本单位和监管部门查看"))
     query = (request.GET.get("q") or "").strip()
@@ -63,7 +65,9 @@ def _organisation(request, pk: int):
     actor = actor_for(request.user)
     organisation = get_object_or_404(Organisation.objects.select_related("region"), pk=pk)
     if not CREDIT.sees_record(actor, organisation):
-        raise PermissionDenied(_("信用记录由本单位和监管部门查看"))
+        if actor.kind == PUBLIC:
+            raise PermissionDenied(_("信用记录由本单位和监管部门查看"))
+        raise Http404  # a record outside the actor's scope is not there for it
     return actor, organisation
 
 

@@ -210,7 +210,7 @@ def handle_complaint(complaint: Complaint, *, user, note: str, substantiated: bo
             "status_change",
             locked,
             old={"status": Complaint.Status.OPEN.value},
-            new={"status": Complaint.Status.HANDLED.value, "substantiated": substantiated},
+            new={"status": Complaint.Status.HANDLED.value} | ({} if substantiated is None else {"substantiated": substantiated}),
         )
     return locked
 
