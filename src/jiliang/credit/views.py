@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +27,13 @@ from .policies import CREDIT
 from .rules import date_of, to_document
 
 REQUESTS = {"objection": Objection, "repair": Repair}
+
+
+def _english() -> bool:
+    """The rule set carries both languages: the page shows the one it is in."""
+    return (get_language() or "").startswith("en")
+
+
 SHOWN = 50
 
 
@@ -52,6 +60,7 @@ def home(request):
         for name, model in REQUESTS.items()
     }
     context = {
+        "en": _english(),
         "tables": [services.summary(actor, "region"), services.summary(actor, "sector")],
         "query": query,
         "found": found,
@@ -82,6 +91,7 @@ def _record_context(actor, organisation, errors=()):
         "objections": list(Objection.objects.filter(organisation=organisation)[:SHOWN]),
         "repairs": list(Repair.objects.filter(organisation=organisation)[:SHOWN]),
         "errors": list(errors),
+        "en": _english(),
     }
 
 
@@ -162,6 +172,7 @@ def rules(request):
         "in_force": services.rule_set_on(),
         "versions": versions,
         "may_set": may_set,
+        "en": _english(),
         "document": request.POST.get("document") or json.dumps(to_document(shown), ensure_ascii=False, indent=2),
         "errors": errors,
     }
