@@ -54,9 +54,12 @@ class Base(GenericAPIView):
             exc = exceptions.PermissionDenied(str(exc))
         return super().handle_exception(exc)
 
-    def organisation(self, pk) -> Organisation:
+    def organisation(self, pk, *, field: str | None = None) -> Organisation:
+        """The organisation of a path (404 when not visible) or of a body ``field`` (400)."""
         org = CREDIT.visible_organisations(self.actor, Organisation.objects.all()).filter(pk=pk).first()
         if org is None:
+            if field:
+                raise exceptions.ValidationError({field: ["no such organisation whose record you can see"]})
             raise exceptions.NotFound("no such organisation whose record you can see")
         return org
 
@@ -73,7 +76,7 @@ class Rules(Base):
         version = request.query_params.get("version")
         rs = services.rule_set(int(version)) if version and version.isdigit() else services.rule_set_on()
         if rs is None:
-            raise exceptions.NotFound("no such rule-set version")
+            raise exceptions.ValidationError({"version": ["no such rule-set version"]})
         return Response(rules.to_document(rs))
 
     @extend_schema(request=s.CreditRulesSetSerializer, responses={201: dict})
@@ -148,7 +151,7 @@ class Requests(Base):
     @extend_schema(request=s.CreditRequestCreateSerializer, responses={201: s.CreditRequestSerializer})
     def post(self, request):
         data = self.valid(s.CreditRequestCreateSerializer)
-        org = self.organisation(data["organisation"])
+        org = self.organisation(data["organisation"], field="organisation")
         act = services.file_objection if self.what == "objections" else services.request_repair
         item = act(request.user, org, data["kind"], data["reference"], data["statement"], data.get("attachment"))
         return Response(MODELS[self.what][1](item).data, status=status.HTTP_201_CREATED)
