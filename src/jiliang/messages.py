@@ -212,6 +212,21 @@ CATALOGUE: dict[str, str] = {
     "check_date_future": gettext_noop("核查日期不能晚于今天（%(today)s）"),
     "check_date_repeat": gettext_noop("该核查计划在 %(date)s 已有同类记录"),
     "check_alert_answered": gettext_noop("该预警已于 %(date)s 处理"),
+    # ---- credit records (jiliang.credit)
+    "credit_rule_text": gettext_noop("须为文本"),
+    "credit_rule_date": gettext_noop("须为 YYYY-MM-DD 格式的日期（输入值 %(got)s）"),
+    "credit_rule_grades": gettext_noop("至少两个信用等级，由好到差排列"),
+    "credit_rule_order": gettext_noop("分值下限须由好到差依次降低（输入值 %(got)s）"),
+    "credit_rule_duplicate": gettext_noop("等级代码重复（%(got)s）"),
+    "credit_rule_kinds": gettext_noop("须列出各类信用信息及其分值"),
+    "credit_rule_past": gettext_noop("施行日期不能早于今天（%(today)s）：已评定的等级按当时的规则"),
+    "credit_no_piece": gettext_noop("本单位信用记录中没有该信息（%(kind)s %(reference)s）"),
+    "credit_request_open": gettext_noop("该信息（%(reference)s）已有待处理的申请"),
+    "credit_not_repairable": gettext_noop("按信用分类规则 v%(version)s，%(kind)s 类信息不适用信用修复（计数期满后自动不再计入）"),
+    "credit_repair_too_early": gettext_noop(
+        "按信用分类规则 v%(version)s，该信息自 %(date)s 起（发生后 %(days)s 天）方可申请信用修复"
+    ),
+    "credit_decided": gettext_noop("该申请已于 %(date)s 作出决定"),
     "check_not_a_date": gettext_noop("不是日期（YYYY-MM-DD）：%(got)s"),
     # ---- random draws and inspections (docs/draws.md; jiliang.inspections)
     "draw_sample_spec": gettext_noop("须为抽取数量（整数）或比例（0 到 1 的小数，写作字符串，如 “0.05”）（输入值 %(got)s）"),

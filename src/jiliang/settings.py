@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "jiliang.cases",
     "jiliang.inspections",
     "jiliang.energy",
+    "jiliang.credit",
     "jiliang.console",
     "jiliang.portal",
 ]
@@ -195,6 +196,7 @@ SPECTACULAR_SETTINGS = {
         "CalibrationEventKindEnum": "jiliang.registry.models.CalibrationEvent.Kind",
         "CertificateKindEnum": "jiliang.certificates.models.Certificate.Kind",
         "CheckAlertStatusEnum": "jiliang.checks.models.CheckAlert.Status",
+        "CreditRequestStatusEnum": "jiliang.credit.models.Objection.Status",
         "CheckChartPanelEnum": ["location", "dispersion"],
         "CheckPlanBasisEnum": "jiliang.checks.models.CheckPlan.Basis",
         "CheckPlanChartEnum": "jiliang.checks.models.CheckPlan.Chart",

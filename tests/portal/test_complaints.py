@@ -228,14 +228,17 @@ def test_administrator_handles_with_a_note_audited(client, portal):
     complaint.refresh_from_db()
     assert complaint.status == Complaint.Status.OPEN
     note = "已派员现场检定，加油机超差，责令停用并调修。"
-    response = client.post(reverse("portal:complaint-handle", args=[complaint.reference]), {"handling_note": note})
+    response = client.post(
+        reverse("portal:complaint-handle", args=[complaint.reference]), {"handling_note": note, "substantiated": "on"}
+    )
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.status == Complaint.Status.HANDLED and complaint.handled_by == portal.users["hangzhou_admin"]
     assert complaint.handling_note == note and complaint.handled_at is not None
     entry = AuditEntry.objects.filter(object_type="portal.complaint", action="status_change").get()
     assert entry.actor == "hangzhou_admin" and entry.reason == note
-    assert entry.new == {"status": "handled"}
+    assert entry.new == {"status": "handled", "substantiated": True}  # 查实: enters the owner's credit record
+    assert complaint.substantiated is True
     # Handled twice: refused, naming the status.
     with pytest.raises(ValidationError) as caught:
         services.handle_complaint(complaint, user=portal.users["hangzhou_admin"], note="again")

@@ -265,6 +265,12 @@ PAGES = {
     "inspections:draw": (lambda p: {"pk": p.objects["draw"].pk}, everyone()),
     "inspections:draw-json": (lambda p: {"pk": p.objects["draw"].pk}, everyone()),
     "inspections:perform": (lambda p: {"pk": p.objects["draw"].pk}, post_only()),
+    # Credit records: the organisation itself and the bureaus over its region; the rules are published.
+    "credit:home": (None, only(SUPERVISORS | {"institution_staff", "enterprise_user"})),
+    "credit:rules": (None, everyone()),
+    "credit:organisation": (lambda p: {"pk": p.enterprise.pk}, scoped(SUPERVISORS | {"enterprise_user"})),
+    "credit:file": (lambda p: {"pk": p.enterprise.pk, "what": "objection"}, post_only()),
+    "credit:decide": (lambda p: {"what": "objection", "pk": 1}, post_only()),
 }
 
 

@@ -239,3 +239,16 @@ def test_the_demo_has_assessment_files_in_every_state(demo):
     assert 'id="assignments"' in _text(assessor.get("/assessment/"))
     bureau = _client(cast.users["province-admin"])
     assert 'id="queue"' in _text(bureau.get("/assessment/"))
+
+
+def test_the_demo_province_has_credit_grades(demo):
+    """Issue 19: the demo's evidence is collected and graded; the enterprise's objection waits."""
+    from jiliang.credit.grades import current_grades
+    from jiliang.credit.models import CreditGrade, Objection
+
+    cast, _report = demo
+    assert CreditGrade.objects.filter(current=True).exists()
+    assert current_grades([cast.enterprise.pk])[cast.enterprise.pk] in ("A", "B", "C", "D")
+    assert Objection.objects.filter(organisation=cast.enterprise, status="open").exists()
+    page = _client(cast.users["county-admin"]).get(f"/credit/organisations/{cast.enterprise.pk}/")
+    assert page.status_code == 200 and "异议成立" in _text(page)  # the administrator's decision form

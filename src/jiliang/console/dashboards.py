@@ -35,6 +35,7 @@ from jiliang import charts
 from jiliang.checks.services import unanswered_alerts
 from jiliang.comparisons import visibility
 from jiliang.comparisons.models import Comparison
+from jiliang.credit.services import summary as credit_summary
 from jiliang.messages import enumeration
 from jiliang.policies import AUDITOR, NATIONAL, REGION_ADMIN, Actor
 from jiliang.portal.services import open_complaints_count
@@ -357,6 +358,7 @@ def administrator_context(actor: Actor, user, scope: RegionScope, days: int, *, 
         "comparisons": recent_comparisons(user),
         "check_alerts": unanswered_alerts(actor),
         "case_rows": case_rows(actor, today),
+        "credit_grades": credit_summary(actor, "region"),
     }
 
 

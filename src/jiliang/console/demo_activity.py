@@ -63,6 +63,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
     from jiliang.comparisons.models import Comparison
+    from jiliang.credit.demo import plant_credit
+    from jiliang.credit.models import CreditGrade
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
     from jiliang.inspections.models import Draw
@@ -82,8 +84,10 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("投诉 complaints", Complaint, complaints),
         ("计量标准考核 assessment files", Application, assessment),
         ("行政处罚案件 enforcement cases", Case, plant_cases),
-        ("双随机抽查 random draws and a campaign", Draw, inspections),
         ("能源计量 key energy users, readings, review", KeyUnit, plant_energy),
+        # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
+        ("信用监管 credit records and grades", CreditGrade, plant_credit),
+        ("双随机抽查 random draws and a campaign", Draw, inspections),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
+from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
@@ -77,6 +78,7 @@ WORK = [
     ),
     Link("checks:alerts", _("期间核查"), SUPERVISORS | {STAFF}, ("checks:*",), allowed=CHECK_ALERTS.sees_alerts),
     Link("cases:list", _("行政处罚案件"), SUPERVISORS, ("cases:list", "cases:detail"), allowed=CASES.sees_cases),
+    Link("credit:home", _("信用监管"), SUPERVISORS | {STAFF, ENTERPRISE}, ("credit:*",), allowed=CREDIT.opens_credit),
     Link("traceability:recall", _("追溯召回"), ADMINISTRATORS, ("traceability:*",), allowed=may_open_recalls),
     Link("inspections:dashboard", _("双随机抽查"), SUPERVISORS, ("inspections:dashboard",), allowed=CAMPAIGNS.sees_lists),
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),

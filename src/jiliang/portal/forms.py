@@ -218,3 +218,7 @@ class HandleForm(forms.Form):
         # The complainant reads it by the reference (portal/complaint_status.html): no personal details here.
         help_text=gettext_lazy("投诉人凭受理编号可以看到此说明，请勿写入个人信息。"),
     )
+    substantiated = forms.BooleanField(
+        label=gettext_lazy("投诉查实（计入使用单位的信用记录）"),
+        required=False,
+    )

@@ -43,6 +43,9 @@ class Complaint(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("处理人")
     )
     handling_note = models.TextField(_("处理说明"), max_length=2000, blank=True)
+    # Whether the handling found the complaint true (查实): a substantiated complaint enters
+    # the owner's credit record (jiliang.credit; 国市监信发〔2022〕6号 counts complaints).
+    substantiated = models.BooleanField(_("投诉查实"), null=True, blank=True)
 
     class Meta:
         ordering = ["-filed_at", "-id"]

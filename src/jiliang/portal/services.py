@@ -187,7 +187,8 @@ def _create_with_unique_reference(instrument, description, contact) -> Complaint
     raise RuntimeError("could not draw a unique complaint reference")  # pragma: no cover - 32^6 a day
 
 
-def handle_complaint(complaint: Complaint, *, user, note: str) -> Complaint:
+def handle_complaint(complaint: Complaint, *, user, note: str, substantiated: bool | None = None) -> Complaint:
+    """Close a complaint with what was found; ``substantiated`` (查实) says whether it was true."""
     note = (note or "").strip()
     if not note:
         raise ValidationError({"handling_note": [_("必填：说明处理情况（现场检查结果、处理措施等）")]})
@@ -203,9 +204,13 @@ def handle_complaint(complaint: Complaint, *, user, note: str) -> Complaint:
         locked.handled_at = timezone.now()
         locked.handled_by = user
         locked.handling_note = note
-        locked.save(update_fields=["status", "handled_at", "handled_by", "handling_note"])
+        locked.substantiated = substantiated
+        locked.save(update_fields=["status", "handled_at", "handled_by", "handling_note", "substantiated"])
         record(
-            "status_change", locked, old={"status": Complaint.Status.OPEN.value}, new={"status": Complaint.Status.HANDLED.value}
+            "status_change",
+            locked,
+            old={"status": Complaint.Status.OPEN.value},
+            new={"status": Complaint.Status.HANDLED.value} | ({} if substantiated is None else {"substantiated": substantiated}),
         )
     return locked
 

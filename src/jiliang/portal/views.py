@@ -243,7 +243,12 @@ def complaint_handle(request, reference):
     form = HandleForm(request.POST)
     if form.is_valid():
         try:
-            services.handle_complaint(complaint, user=request.user, note=form.cleaned_data["handling_note"])
+            services.handle_complaint(
+                complaint,
+                user=request.user,
+                note=form.cleaned_data["handling_note"],
+                substantiated=form.cleaned_data["substantiated"],
+            )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:
