@@ -23,8 +23,13 @@ def test_shipped_rules_are_the_four_classes_of_the_2022_guidance(shipped):
     assert shipped.codes == ["A", "B", "C", "D"]
     assert shipped.default_grade == "B"
     assert all(k.basis for k in shipped.kinds.values())  # every rule names its source
-    for kind in ("inspection_finding", "inspection_clean", "penalty_decision", "case_filed"):
-        assert kind in shipped.kinds  # the kinds the inspections and cases apps provide
+    # Every kind of evidence an installed app provides has a rule (its querysets are built,
+    # not run: no database needed).
+    from jiliang.credit import providers
+
+    provided = {kind for kind, _queryset in providers.sources()}
+    assert {"inspection_finding", "inspection_clean", "penalty_decision", "case_filed", "energy_review"} <= provided
+    assert provided <= set(shipped.kinds)
     # 国市监信规〔2021〕3号 第六条: a penalty may be repaired six months after publication;
     # 行政处罚信息公示规定 第十三条: it stops being published after three years.
     assert shipped.kinds["penalty_decision"].repair_after_days == 180

@@ -20,6 +20,7 @@ PROVIDERS = (
     "jiliang.assessment.credit_evidence",
     "jiliang.inspections.credit_evidence",
     "jiliang.cases.credit_evidence",
+    "jiliang.energy.credit_evidence",
 )
 
 
