@@ -143,7 +143,7 @@ def refusals(action: str, facts: Facts, *, actor_id: int | None, today: dt.date,
         elif action == "request_hearing":
             if not facts.hearing_offered:
                 out.append(("hearing", "hearing_not_offered"))
-            elif today > statement_window_end(facts.notified_on, calendar, terms):
+            elif facts.notified_on is not None and today > statement_window_end(facts.notified_on, calendar, terms):
                 out.append(("hearing", "hearing_request_late"))
     elif action == "hold_hearing":
         if facts.hearing_requested_on is None:
@@ -196,19 +196,22 @@ def deadlines(facts: Facts, calendar: Calendar, terms: Terms) -> list[Deadline]:
         out.append(
             Deadline("filing", calendar.add_working_days(facts.discovered_on, terms.filing_working_days), "程序规定 第十八条")
         )
-    if status in INVESTIGATING:
-        out.append(Deadline("decision", decision_due(facts, terms), "行政处罚法 第六十条；程序规定 第六十四条"))
-    if status == NOTIFIED and facts.waived_on is None and facts.hearing_requested_on is None:
-        out.append(Deadline("statement", statement_window_end(facts.notified_on, calendar, terms), "行政处罚法 第六十四条"))
-    if status == DECIDED and facts.executed_on is None and facts.fine > 0:
-        out.append(Deadline("payment", facts.decided_on + dt.timedelta(days=terms.payment_days), "行政处罚法 第六十七条"))
+    # Each step's date is set when its state is entered; the guards only say so to the types.
+    due = decision_due(facts, terms)
+    if status in INVESTIGATING and due is not None:
+        out.append(Deadline("decision", due, "行政处罚法 第六十条；程序规定 第六十四条"))
+    notified, decided = facts.notified_on, facts.decided_on
+    if status == NOTIFIED and notified is not None and facts.waived_on is None and facts.hearing_requested_on is None:
+        out.append(Deadline("statement", statement_window_end(notified, calendar, terms), "行政处罚法 第六十四条"))
+    if status == DECIDED and decided is not None and facts.executed_on is None and facts.fine > 0:
+        out.append(Deadline("payment", decided + dt.timedelta(days=terms.payment_days), "行政处罚法 第六十七条"))
     if status in (DECIDED, EXECUTED) and facts.rectify_by is not None and facts.rectified_on is None:
         out.append(Deadline("rectification", facts.rectify_by, "计量法 第五章（责令改正）"))
-    if status in (DECIDED, EXECUTED, CLOSED) and publishable(facts) and facts.published_on is None:
+    if status in (DECIDED, EXECUTED, CLOSED) and decided is not None and publishable(facts) and facts.published_on is None:
         out.append(
             Deadline(
                 "publication",
-                calendar.add_working_days(facts.decided_on, terms.publication_working_days),
+                calendar.add_working_days(decided, terms.publication_working_days),
                 "市场监督管理行政处罚信息公示规定",
             )
         )

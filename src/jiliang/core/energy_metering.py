@@ -220,10 +220,12 @@ def check_configuration(points, meters, *, electricity_category: str = "III", ta
         wanted = ENTRY_CLASS.get((p.energy_type, electricity_category if p.energy_type == "electricity" else ""))
         if wanted is None:
             continue
-        rank = class_rank(m.accuracy)
+        rank, wanted_rank = class_rank(m.accuracy), class_rank(wanted)
+        if wanted_rank is None:
+            continue
         if rank is None:
             gaps.append(Gap("no_class", p.level, p.energy_type, {"meter": m.key, "required": wanted}))
-        elif rank > class_rank(wanted) + 1e-9:
+        elif rank > wanted_rank + 1e-9:
             gaps.append(Gap("accuracy_class", p.level, p.energy_type, {"meter": m.key, "class": m.accuracy, "required": wanted}))
     on_time = None
     if in_use:
@@ -308,7 +310,8 @@ def monthly_figures(readings: list[Reading], *, factors=None, emission=None, p: 
     if not readings:
         zero = Figure(0.0, 0.0, 0.0, 0.0, [])
         return MonthFigures(zero, zero, {})
-    inputs, tce_terms, co2_terms, by_type = {}, [], [], {}
+    inputs, tce_terms, co2_terms = {}, [], []
+    by_type: dict[str, float] = {}
     for i, r in enumerate(readings):
         if r.energy_type not in factors:
             raise InputError("energy_type", "unknown energy type", code="one_of", options=", ".join(factors), got=r.energy_type)

@@ -50,8 +50,9 @@ def _has_run(mask: np.ndarray, length: int) -> np.ndarray:
     starting at each position, combined by the binary digits of ``length`` (log₂ passes
     over booleans instead of a count per element)."""
     if length <= 1:
-        return mask.any(axis=1) if length == 1 else np.ones(mask.shape[0], bool)
-    acc, acc_len = None, 0
+        return np.asarray(mask.any(axis=1)) if length == 1 else np.ones(mask.shape[0], bool)
+    acc: np.ndarray | None = None
+    acc_len = 0
     power, p = mask, 1
     rest = length
     while rest:
@@ -71,7 +72,8 @@ def _has_run(mask: np.ndarray, length: int) -> np.ndarray:
                 return np.zeros(mask.shape[0], bool)
             power = power[:, :width] & power[:, p : p + width]
             p *= 2
-    return acc.any(axis=1)
+    assert acc is not None  # length ≥ 2 has a set bit
+    return np.asarray(acc.any(axis=1))
 
 
 def _runs(mask: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
