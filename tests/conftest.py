@@ -48,7 +48,9 @@ def isolated_state(request):
     panels) and an empty region-scope cache (region ids differ between test databases).
     The cache and the counters are tables of the database (jiliang.cache), so only tests
     with the database have them (their writes roll back with the test's transaction too)."""
+    from django.conf import settings
     from django.core.cache import cache
+    from django.utils import translation
 
     from jiliang.accounts.roles import clear_region_cache
     from jiliang.cache import counters
@@ -66,6 +68,10 @@ def isolated_state(request):
         cache.clear()
         counters().clear()
     clear_region_cache()
+    # Each test starts in the interface's default language: Django's LocaleMiddleware
+    # activates a request's language in the thread and never deactivates it, so a test
+    # client's English request would otherwise leave the next test speaking English.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     if with_cache:
         cache.clear()
