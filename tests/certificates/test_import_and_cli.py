@@ -15,7 +15,6 @@ from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, CertificateAuthority
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.sign import Signer, sign_dcc
-from jiliang.core.dcc.verify import MISMATCH
 from jiliang.core.identifiers import make_credit_code
 from jiliang.registry import models as reg
 from tests.command_line import run_command
@@ -104,7 +103,8 @@ def test_import_of_an_unsigned_dcc_is_noted(device):
 def test_import_refuses_a_tampered_signed_dcc_and_writes_nothing(device):
     forged = PTB_SIGNED.read_bytes().replace(b"0.072", b"0.073", 1)
     before = reg.CalibrationEvent.objects.count()
-    with pytest.raises(services.CertificateError, match=MISMATCH):
+    # The refusal speaks the user's language (the core's reasons through certificates.reasons).
+    with pytest.raises(services.CertificateError, match="签名 1：签名与文件内容不吻合"):
         services.import_external_dcc(forged, device, trust_anchors=_ptb_anchors())
     assert reg.CalibrationEvent.objects.count() == before
 
@@ -290,7 +290,7 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
     path = tmp_path / "c.xml"
     path.write_bytes(bytes(Certificate.objects.get(number=event.certificate_number).xml).replace(b">pass<", b">fail<"))
     assert _run(["certificate", "check", str(path)]) == 1
-    assert "signature does not match" in capsys.readouterr().out
+    assert "签名与文件内容不吻合" in capsys.readouterr().out  # the operator's language (zh here)
     assert _run(["certificate", "revoke", event.certificate_number, "--reason", "误签"]) == 0
     assert _run(["certificate", "check", event.certificate_number, "--json"]) == 1
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["revoked"] is True
@@ -330,7 +330,7 @@ def test_imported_list_result_shows_as_a_table_beside_its_reference_values(devic
 def test_a_dcc_of_an_unsupported_version_is_named_on_import_and_on_the_check_page(device, client):
     # PTB's mass example (LGPL 3.0.0 edition, first published for DCC 2.4.0) declaring 2.4.0.
     text = (DATA / "dcc-3.0.0_mass-example.xml").read_bytes().replace(b'schemaVersion="3.0.0"', b'schemaVersion="2.4.0"', 1)
-    with pytest.raises(services.CertificateError, match="DCC schema version 2.4.0 is not supported; supported: 3.0.0"):
+    with pytest.raises(services.CertificateError, match="不支持 DCC 模式版本 2.4.0；支持的版本：3.0.0"):
         services.import_external_dcc(text, device)
     page = client.post("/certificates/", {"file": SimpleUploadedFile("mass.xml", text, content_type="application/xml")})
     html = page.content.decode()

@@ -40,6 +40,12 @@ SAMPLES = [
     "record: the verdict ['fail'] differs from the registry's (pass)",
     "record: the measured values differ from the registry's",
     "record: number, valid_until differ from the registry's",  # assessment/certificate.py (计量标准考核证书)
+    # The core's refusals of the document itself (core/dcc/schema.py, parse.py, crypto.py).
+    "document: not well-formed XML (Start tag expected, '<' not found, line 1, column 1)",
+    "document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC",
+    "schema: DCC schema version 9.9.9 is not supported; supported: 3.3.0, 3.2.1",
+    "record: cannot read the document (document: root element is '{urn:x}foo', not dcc:digitalCalibrationCertificate)",
+    "signature 1: SignatureMethod 'urn:example:rot13' is not supported",
 ]
 LATIN_WORDS = ("signature", "chain", "record", "schema", "revoked", "document", "registry", "valid", "not ")
 

@@ -6,6 +6,7 @@ can never fall back to the core's English sentence without anyone noticing."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import gettext
 import re
 from pathlib import Path
@@ -14,6 +15,10 @@ import pytest
 
 import jiliang
 from jiliang import messages
+from jiliang.core.dcc.build import build_dcc
+from jiliang.core.dcc.errors import DccError
+from jiliang.core.dcc.model import record_from_dict
+from jiliang.core.dcc.sample import sample_record
 from jiliang.core.errors import InputError
 from jiliang.core.uncertainty import ModelError, evaluate_document
 
@@ -80,6 +85,42 @@ def test_the_uncertainty_core_gives_every_refusal_a_specific_code():
                 if not any(k.arg == "code" for k in node.keywords):
                     generic.append(f"{path.name}:{node.lineno}")
     assert not generic
+
+
+def test_the_dcc_core_gives_every_refusal_a_specific_code():
+    """Certificate imports, the API and `jiliang dcc|certificate` show these: none may fall back to English."""
+    generic = []
+    for path in (PACKAGE / "core" / "dcc").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
+                "DccError",
+                "UnitError",
+                "SchemaError",
+                "SigningError",
+            }:
+                if not any(k.arg == "code" for k in node.keywords):
+                    generic.append(f"{path.name}:{node.lineno}")
+    assert not generic
+
+
+def test_a_dcc_refusal_renders_in_both_languages_with_its_field():
+    """A unit in a certificate record that D-SI does not know: the field, then the token at fault."""
+    data = dataclasses.asdict(sample_record(1))
+    data["measurement_results"][0]["results"][0]["quantities"][0]["unit"] = "\\metre\\furlong"
+    with pytest.raises(DccError) as caught:
+        build_dcc(record_from_dict(data))
+    error = caught.value
+    assert error.code == "dsi_unknown_token"
+    assert (
+        str(error)
+        == "measurement_results[0].results[0].quantities[0].unit: si:unit '\\\\metre\\\\furlong': unknown token '\\furlong'"
+    )
+    assert messages.render(error, "zh-hans") == (
+        "measurement_results[0].results[0].quantities[0].unit：si:unit '\\\\metre\\\\furlong'：未知的记号 \\furlong"
+    )
+    assert messages.render(error, "en") == (
+        "measurement_results[0].results[0].quantities[0].unit: si:unit '\\\\metre\\\\furlong': unknown token \\furlong"
+    )
 
 
 def test_a_refusal_renders_in_both_languages_with_its_field():

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from jiliang import messages
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.errors import SigningError
@@ -183,7 +184,7 @@ def issue_signing_key(
             key=key,
         )
     except SigningError as exc:
-        raise KeyInfrastructureError(str(exc)) from None
+        raise KeyInfrastructureError(messages.render(exc)) from None  # in the user's language
     cert = pki.load_certificate(made.cert_pem)
     serial = _serial(cert)
     signing_key = SigningKey.objects.create(

@@ -15,6 +15,8 @@ import re
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from jiliang.messages import CATALOGUE
+
 from .records import ROLE_TEXT
 
 # Prefixes: which part of the check a reason belongs to. Longest first.
@@ -25,6 +27,7 @@ PREFIXES = (
     (re.compile(r"^revoked: (?P<rest>.*)$", re.S), gettext_lazy("已撤销：%(rest)s")),
     (re.compile(r"^schema: (?P<rest>.*)$", re.S), gettext_lazy("格式：%(rest)s")),
     (re.compile(r"^record: (?P<rest>.*)$", re.S), gettext_lazy("登记簿：%(rest)s")),
+    (re.compile(r"^document: (?P<rest>.*)$", re.S), gettext_lazy("文件：%(rest)s")),
 )
 
 # Whole sentences (after their prefix), from core/dcc/verify.py, core/dcc/chain.py and
@@ -56,6 +59,23 @@ SENTENCES = (
         gettext_lazy("证书 %(number)s 已于 %(on)s 撤销：%(why)s"),
     ),
     (r"not valid DCC (?P<version>\S+): (?P<errors>.*)", gettext_lazy("不符合 DCC %(version)s 模式：%(errors)s")),
+    # The core's refusals of a document that stop the check, in the catalogue's words (jiliang.messages).
+    (r"not well-formed XML \((?P<detail>.*)\)", gettext_lazy(CATALOGUE["xml_not_well_formed"])),
+    (r"a DOCTYPE declaration \(DTD or entities\) is not allowed in a DCC", gettext_lazy(CATALOGUE["xml_doctype"])),
+    (
+        r"the schema validator could not read this document \((?P<detail>.*)\)",
+        gettext_lazy(CATALOGUE["xml_schema_internal"]),
+    ),
+    (
+        r"DCC schema version (?P<version>.+) is not supported; supported: (?P<supported>.+)",
+        gettext_lazy(CATALOGUE["dcc_version_unsupported"]),
+    ),
+    (
+        r"DCC schema version (?P<version>.+) \(namespace (?P<namespace>.*)\) cannot be read; .*",
+        gettext_lazy(CATALOGUE["dcc_version_unreadable"]),
+    ),
+    (r"root element is (?P<got>.+), not dcc:digitalCalibrationCertificate", gettext_lazy(CATALOGUE["dcc_root_element"])),
+    (r"SignatureMethod (?P<uri>.+) is not supported", gettext_lazy(CATALOGUE["signing_method_unsupported"])),
     (r"no certificate (?P<number>.+) in the registry", gettext_lazy("登记簿中没有证书 %(number)s")),
     (
         r"unique identifier (?P<got>.+) does not match the expected (?P<expected>.+)",
@@ -106,6 +126,8 @@ def localise(reason: str) -> str:
             parts = match.groupdict()
             if "roles" in parts:
                 parts["roles"] = _roles(parts["roles"])
+            if pattern.pattern.startswith("^cannot read the document"):  # the core's refusal inside
+                parts["detail"] = localise(parts["detail"])
             return str(template) % parts
     return reason
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiliang.core.dcc import dsi
@@ -92,7 +91,9 @@ def dsi_unit(text: str, field: str) -> str:
     try:
         return dsi.from_pint(spelled)
     except Exception as exc:  # pint raises its own errors for unknown symbols
-        raise DccError(f"{field}: unit {text!r} has no D-SI form ({exc})") from None
+        raise DccError(
+            f"unit {text!r} has no D-SI form ({exc})", field=field, code="dcc_unit_no_dsi", unit=repr(text), detail=str(exc)
+        ) from None
 
 
 def registry_unit(dsi_text: str) -> str:
@@ -127,19 +128,21 @@ def _contact(org: Organisation) -> Contact:
 
 def _number(value, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise DccError(f"{field}: expected a finite number, got {value!r}")
+        raise DccError(f"expected a finite number, got {value!r}", field=field, code="number_finite", got=repr(value))
     return float(value)
 
 
 def _results(event: CalibrationEvent) -> list[Result]:
     rows = event.results or []
     if not isinstance(rows, list):
-        raise DccError(f"event {event.certificate_number}.results: " + gettext("须为结果行的列表"))
+        raise DccError(
+            "must be a list of result rows", field=f"event {event.certificate_number}.results", code="dcc_results_not_list"
+        )
     results = []
     for i, row in enumerate(rows):
         f = f"event {event.certificate_number}.results[{i}]"
         if not isinstance(row, dict) or "value" not in row:
-            raise DccError(f"{f}: a result row needs at least a value")
+            raise DccError("a result row needs at least a value", field=f, code="dcc_result_row_value")
         unit = dsi_unit(row.get("unit"), f"{f}.unit")
         label = str(row.get("point") or row.get("quantity") or row.get("name") or f"结果 {i + 1}")
         quantities = []
@@ -176,7 +179,11 @@ def _results(event: CalibrationEvent) -> list[Result]:
         results.append(Result(name={"zh": label}, quantities=quantities))
     if not results:
         if event.kind != CalibrationEvent.Kind.VERIFICATION:
-            raise DccError(f"event {event.certificate_number}.results: " + gettext("校准证书须给出测得值"))
+            raise DccError(
+                "a calibration certificate must give measured values",
+                field=f"event {event.certificate_number}.results",
+                code="dcc_calibration_needs_results",
+            )
         # A verification recorded with its verdict only: the DCC states the verdict as a result (1 conforms, 0 does not).
         results.append(
             Result(

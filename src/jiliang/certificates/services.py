@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from jiliang import messages
 from jiliang.audit.services import record
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_element
@@ -31,6 +32,7 @@ from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, 
 
 from . import keys, records
 from .models import Certificate, SigningKey
+from .reasons import localise
 
 
 class CertificateError(ValueError):
@@ -509,19 +511,19 @@ def import_external_dcc(
     try:
         parse_xml(xml)
     except DccError as exc:
-        raise CertificateError(f"file: {exc}") from None
+        raise CertificateError("file: " + messages.render(exc)) from None
     anchors = list(trust_anchors) if trust_anchors is not None else keys.trust_anchors() + configured_anchors()
     verdict = verify_dcc(xml, trust_anchors=anchors, intermediates=intermediates)
     if not verdict.schema_valid:
-        raise CertificateError("file: " + gettext("不是有效的 DCC：") + "; ".join(verdict.schema_errors[:3]))
+        raise CertificateError("file: " + gettext("不是有效的 DCC：") + "; ".join(map(localise, verdict.schema_errors[:3])))
     notes = [verdict.schema_note] if verdict.schema_note else []
     if verdict.signatures:
         if not verdict.signature_valid:
-            raise CertificateError("file: " + "; ".join(r for r in verdict.reasons if "signature" in r))
+            raise CertificateError("file: " + "; ".join(localise(r) for r in verdict.reasons if "signature" in r))
         if not verdict.chain_valid:
             if require_signature:
                 raise CertificateError(
-                    "file: " + gettext("签名者不受信任：") + "; ".join(r for r in verdict.reasons if "chain" in r)
+                    "file: " + gettext("签名者不受信任：") + "; ".join(localise(r) for r in verdict.reasons if "chain" in r)
                 )
             notes.append("signature matches, but the signer's chain is not trusted here")
     elif require_signature:

@@ -394,6 +394,7 @@ def record_detail(request, actor, pk):
 def issue_dcc(request, actor, pk):
     """签发数字证书: the DCC of a recorded result, signed by its three signatories with the
     institution's key — the service the certificate API calls (certificates.services)."""
+    from jiliang import messages as catalogue
     from jiliang.certificates import keys
     from jiliang.certificates import services as certificates
     from jiliang.certificates.policies import POLICY as CERTIFICATES
@@ -408,7 +409,8 @@ def issue_dcc(request, actor, pk):
     try:
         cert = certificates.issue_certificate(result.event, signers, actor=request.user)
     except (certificates.CertificateError, DccError, keys.KeyInfrastructureError) as exc:
-        messages.error(request, _("未能签发数字证书：%(reason)s") % {"reason": exc})
+        reason = catalogue.render(exc) if isinstance(exc, DccError) else exc  # a core refusal in the page's language
+        messages.error(request, _("未能签发数字证书：%(reason)s") % {"reason": reason})
         return redirect("verification:record", pk=result.pk)
     return redirect("certificates:certificate", number=cert.number)  # the certificate page is the confirmation
 

@@ -110,7 +110,7 @@ def test_errors_are_one_line(tmp_path, keys, capsys, monkeypatch):
     bad = tmp_path / "bad.json"
     bad.write_text('{"unique_identifier": "X"}', encoding="utf-8")
     assert main(["dcc", "build", str(bad)]) == 2
-    assert capsys.readouterr().err.strip().startswith(f"jiliang: error: {bad}: record.software: required")
+    assert capsys.readouterr().err.strip().startswith(f"jiliang: error: {bad}, record.software: required")
     xml = tmp_path / "x.xml"
     xml.write_bytes((DATA / "dcc-3.3.0_gp-temperature-simplified.xml").read_bytes())
     monkeypatch.setenv("WRONG_PW", "nope")

@@ -20,7 +20,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jiliang import messages
 from jiliang.core.dcc.errors import DccError
+from jiliang.core.errors import InputError
 from jiliang.policies import actor_for
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
@@ -121,6 +123,12 @@ def _may_act_for(request, organisation_id: int) -> bool:
 
 
 def _bad_request(exc: Exception) -> Response:
+    """A refusal in the request's language: a core refusal (DccError …) through the catalogue,
+    with its code and values for clients that read them."""
+    if isinstance(exc, InputError):
+        return Response(
+            {"detail": messages.render(exc), "code": exc.code, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST
+        )
     return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
 

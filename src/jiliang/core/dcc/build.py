@@ -50,7 +50,7 @@ def _sub(parent, tag: str, text: str | None = None, **attrib):
 
 def _number(x: float, field: str) -> str:
     if not math.isfinite(x):
-        raise DccError(f"{field}: {x!r} is not a finite number")
+        raise DccError(f"{x!r} is not a finite number", field=field, code="dcc_not_finite", got=x)
     text = repr(float(x))  # shortest round-trip form
     return text[:-2] if text.endswith(".0") else text
 
@@ -63,9 +63,14 @@ class _Builder:
         for i, lang in enumerate(record.mandatory_languages):
             check_language(lang, f"mandatory_languages[{i}]")
             if lang not in record.languages:
-                raise DccError(f"mandatory_languages[{i}]: {lang!r} is not among the used languages")
+                raise DccError(
+                    f"{lang!r} is not among the used languages",
+                    field=f"mandatory_languages[{i}]",
+                    code="dcc_mandatory_language_unused",
+                    lang=lang,
+                )
         if not record.mandatory_languages:
-            raise DccError("mandatory_languages: at least one language is required")
+            raise DccError("at least one language is required", field="mandatory_languages", code="dcc_language_required")
         self.used = frozenset(record.languages)
         self.mandatory = tuple(record.mandatory_languages)
         self.order = {lang: i for i, lang in enumerate(record.languages)}
@@ -82,9 +87,15 @@ class _Builder:
         for i, ident in enumerate(idents):
             f = f"{field}[{i}]"
             if ident.issuer not in ISSUERS:
-                raise DccError(f"{f}.issuer: {ident.issuer!r} is not one of {sorted(ISSUERS)}")
+                raise DccError(
+                    f"{ident.issuer!r} is not one of {sorted(ISSUERS)}",
+                    field=f"{f}.issuer",
+                    code="one_of",
+                    got=repr(ident.issuer),
+                    options=", ".join(sorted(ISSUERS)),
+                )
             if not ident.value.strip():
-                raise DccError(f"{f}.value: empty")
+                raise DccError("empty", field=f"{f}.value", code="dcc_empty")
             node = _sub(el, _D + "identification")
             _sub(node, _D + "issuer", ident.issuer)
             _sub(node, _D + "value", ident.value)
@@ -95,7 +106,12 @@ class _Builder:
     def location(self, parent, loc: Location, field: str):
         el = _sub(parent, _D + "location")
         if loc.country_code is not None and not _COUNTRY.fullmatch(loc.country_code):
-            raise DccError(f"{field}.country_code: {loc.country_code!r} is not an ISO 3166-1 alpha-2 code")
+            raise DccError(
+                f"{loc.country_code!r} is not an ISO 3166-1 alpha-2 code",
+                field=f"{field}.country_code",
+                code="dcc_country_code",
+                got=repr(loc.country_code),
+            )
         for attr, tag in (
             ("city", "city"),
             ("country_code", "countryCode"),
@@ -110,7 +126,11 @@ class _Builder:
         if loc.further:
             self.text(el, _D + "further", loc.further, f"{field}.further")
         if len(el) == 0:
-            raise DccError(f"{field}: a location needs at least one of city, country_code, post_code, street")
+            raise DccError(
+                "a location needs at least one of city, country_code, post_code, street",
+                field=field,
+                code="dcc_location_empty",
+            )
         return el
 
     def contact(self, parent, tag: str, contact: Contact, field: str):
@@ -128,19 +148,39 @@ class _Builder:
         try:
             dsi.parse_unit(q.unit)
         except DccError as exc:
-            raise DccError(f"{field}.unit: {exc}") from None
+            raise DccError(str(exc), field=f"{field}.unit", code=exc.code, **exc.params) from None
         real = _sub(el, _S + "real")
         _sub(real, _S + "value", _number(q.value, f"{field}.value"))
         _sub(real, _S + "unit", q.unit)
         if q.expanded_uncertainty is not None:
             if q.coverage_factor is None or q.coverage_probability is None:
-                raise DccError(f"{field}: an expanded uncertainty needs coverage_factor and coverage_probability")
+                raise DccError(
+                    "an expanded uncertainty needs coverage_factor and coverage_probability",
+                    field=field,
+                    code="dcc_coverage_missing",
+                )
             if not q.expanded_uncertainty >= 0:
-                raise DccError(f"{field}.expanded_uncertainty: must be >= 0, got {q.expanded_uncertainty}")
+                raise DccError(
+                    f"must be >= 0, got {q.expanded_uncertainty}",
+                    field=f"{field}.expanded_uncertainty",
+                    code="must_not_be_negative",
+                    got=q.expanded_uncertainty,
+                )
             if not q.coverage_factor >= 1:
-                raise DccError(f"{field}.coverage_factor: must be >= 1, got {q.coverage_factor}")
+                raise DccError(
+                    f"must be >= 1, got {q.coverage_factor}",
+                    field=f"{field}.coverage_factor",
+                    code="at_least",
+                    minimum=1,
+                    got=q.coverage_factor,
+                )
             if not 0 < q.coverage_probability <= 1:
-                raise DccError(f"{field}.coverage_probability: must be in (0, 1], got {q.coverage_probability}")
+                raise DccError(
+                    f"must be in (0, 1], got {q.coverage_probability}",
+                    field=f"{field}.coverage_probability",
+                    code="dcc_probability_range",
+                    got=q.coverage_probability,
+                )
             mu = _sub(_sub(real, _S + "measurementUncertaintyUnivariate"), _S + "expandedMU")
             _sub(mu, _S + "valueExpandedMU", _number(q.expanded_uncertainty, f"{field}.expanded_uncertainty"))
             _sub(mu, _S + "coverageFactor", _number(q.coverage_factor, f"{field}.coverage_factor"))
@@ -171,9 +211,14 @@ class _Builder:
                 if cert is not None:
                     digest = cert.sha256.lower()
                     if not _SHA256_HEX.fullmatch(digest):
-                        raise DccError(f"{f}.certificate.sha256: {cert.sha256!r} is not a SHA-256 hex digest")
+                        raise DccError(
+                            f"{cert.sha256!r} is not a SHA-256 hex digest",
+                            field=f"{f}.certificate.sha256",
+                            code="dcc_sha256",
+                            got=repr(cert.sha256),
+                        )
                     if not cert.identifier.strip():
-                        raise DccError(f"{f}.certificate.identifier: empty")
+                        raise DccError("empty", field=f"{f}.certificate.identifier", code="dcc_empty")
                     hashed = _sub(node, _D + "certificate")
                     referral = cert.issuer or {lang: cert.identifier for lang in self.mandatory}
                     self.text(hashed, _D + "referral", referral, f"{f}.certificate.issuer")
@@ -185,14 +230,14 @@ class _Builder:
                 if eq.identifications:
                     self.identifications(node, eq.identifications, f"{f}.identifications")
         if not mr.results:
-            raise DccError(f"{field}.results: at least one result is required")
+            raise DccError("at least one result is required", field=f"{field}.results", code="dcc_results_empty")
         results = _sub(el, _D + "results")
         for i, r in enumerate(mr.results):
             f = f"{field}.results[{i}]"
             node = _sub(results, _D + "result", refType=r.ref_type) if r.ref_type else _sub(results, _D + "result")
             self.text(node, _D + "name", r.name, f"{f}.name")
             if not r.quantities:
-                raise DccError(f"{f}.quantities: at least one quantity is required")
+                raise DccError("at least one quantity is required", field=f"{f}.quantities", code="dcc_quantities_empty")
             data = _sub(node, _D + "data")
             for j, q in enumerate(r.quantities):
                 self.quantity(data, q, f"{f}.quantities[{j}]")
@@ -201,19 +246,30 @@ class _Builder:
     def build(self) -> etree._Element:
         r = self.record
         if not r.unique_identifier.strip():
-            raise DccError("unique_identifier: empty")
+            raise DccError("empty", field="unique_identifier", code="dcc_empty")
         if not _COUNTRY.fullmatch(r.country_code):
-            raise DccError(f"country_code: {r.country_code!r} is not an ISO 3166-1 alpha-2 code")
+            raise DccError(
+                f"{r.country_code!r} is not an ISO 3166-1 alpha-2 code",
+                field="country_code",
+                code="dcc_country_code",
+                got=repr(r.country_code),
+            )
         if r.performance_location not in PERFORMANCE_LOCATIONS:
-            raise DccError(f"performance_location: {r.performance_location!r} is not one of {sorted(PERFORMANCE_LOCATIONS)}")
+            raise DccError(
+                f"{r.performance_location!r} is not one of {sorted(PERFORMANCE_LOCATIONS)}",
+                field="performance_location",
+                code="one_of",
+                got=repr(r.performance_location),
+                options=", ".join(sorted(PERFORMANCE_LOCATIONS)),
+            )
         if r.end_performance_date < r.begin_performance_date:
-            raise DccError("end_performance_date: before begin_performance_date")
+            raise DccError("before begin_performance_date", field="end_performance_date", code="dcc_end_before_begin")
         root = etree.Element(_D + "digitalCalibrationCertificate", nsmap=NSMAP)
         root.set("schemaVersion", DCC_VERSION)
         root.set(f"{{{XSI_NS}}}schemaLocation", f"{DCC_NS} {DCC_XSD_URL}")
         adm = _sub(root, _D + "administrativeData")
         if not r.software:
-            raise DccError("software: at least one entry is required")
+            raise DccError("at least one entry is required", field="software", code="dcc_software_empty")
         sw_list = _sub(adm, _D + "dccSoftware")
         for i, sw in enumerate(r.software):
             node = _sub(sw_list, _D + "software")
@@ -238,7 +294,7 @@ class _Builder:
         if r.issue_date:
             _sub(core, _D + "issueDate", r.issue_date.isoformat())
         if not r.items:
-            raise DccError("items: at least one item is required")
+            raise DccError("at least one item is required", field="items", code="dcc_items_empty")
         items = _sub(adm, _D + "items")
         for i, item in enumerate(r.items):
             node = _sub(items, _D + "item")
@@ -248,14 +304,18 @@ class _Builder:
             if item.model:
                 _sub(node, _D + "model", item.model)
             if not item.identifications:
-                raise DccError(f"items[{i}].identifications: at least one identification is required")
+                raise DccError(
+                    "at least one identification is required",
+                    field=f"items[{i}].identifications",
+                    code="dcc_identifications_empty",
+                )
             self.identifications(node, item.identifications, f"items[{i}].identifications")
         lab = _sub(adm, _D + "calibrationLaboratory")
         if r.laboratory_code:
             _sub(lab, _D + "calibrationLaboratoryCode", r.laboratory_code)
         self.contact(lab, _D + "contact", r.laboratory, "laboratory")
         if not r.resp_persons:
-            raise DccError("resp_persons: at least one responsible person is required")
+            raise DccError("at least one responsible person is required", field="resp_persons", code="dcc_resp_persons_empty")
         persons = _sub(adm, _D + "respPersons")
         for i, p in enumerate(r.resp_persons):
             node = _sub(persons, _D + "respPerson")
@@ -264,7 +324,7 @@ class _Builder:
             if p.email:
                 _sub(person, _D + "eMail", p.email)
             if not p.role.strip():
-                raise DccError(f"resp_persons[{i}].role: empty")
+                raise DccError("empty", field=f"resp_persons[{i}].role", code="dcc_empty")
             _sub(node, _D + "role", p.role)
             if p.main_signer:
                 _sub(node, _D + "mainSigner", "true")
@@ -284,10 +344,16 @@ class _Builder:
                 self.text(node, _D + "declaration", s.declaration, f"{f}.declaration")
                 if s.conformity is not None:
                     if s.conformity not in CONFORMITY:
-                        raise DccError(f"{f}.conformity: {s.conformity!r} is not one of {sorted(CONFORMITY)}")
+                        raise DccError(
+                            f"{s.conformity!r} is not one of {sorted(CONFORMITY)}",
+                            field=f"{f}.conformity",
+                            code="one_of",
+                            got=repr(s.conformity),
+                            options=", ".join(sorted(CONFORMITY)),
+                        )
                     _sub(node, _D + "conformity", s.conformity)
         if not r.measurement_results:
-            raise DccError("measurement_results: at least one is required")
+            raise DccError("at least one is required", field="measurement_results", code="dcc_measurement_results_empty")
         mrs = _sub(root, _D + "measurementResults")
         for i, mr in enumerate(r.measurement_results):
             self.measurement_result(mrs, mr, f"measurement_results[{i}]")

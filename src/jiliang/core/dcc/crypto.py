@@ -104,19 +104,27 @@ def suite(name: str) -> SignatureSuite:
     try:
         return _SUITES[name]
     except KeyError:
-        raise SigningError(f"algorithm: {name!r} is not registered (known: {', '.join(sorted(_SUITES))})") from None
+        raise SigningError(
+            f"{name!r} is not registered (known: {', '.join(sorted(_SUITES))})",
+            field="algorithm",
+            code="one_of",
+            got=repr(name),
+            options=", ".join(sorted(_SUITES)),
+        ) from None
 
 
 def suite_for_method(uri: str) -> SignatureSuite:
     try:
         return _BY_METHOD[uri]
     except KeyError:
-        raise SigningError(f"SignatureMethod {uri!r} is not supported") from None
+        raise SigningError(
+            f"SignatureMethod {uri!r} is not supported", code="signing_method_unsupported", uri=repr(uri)
+        ) from None
 
 
 def xades_time(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
-        raise SigningError("signing_time: must carry a time zone")
+        raise SigningError("must carry a time zone", field="signing_time", code="signing_time_zone")
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -220,9 +228,9 @@ class EcdsaP256Sha256:
 
     def check_key(self, key, cert: x509.Certificate) -> None:
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-            raise SigningError("key: expected an ECDSA P-256 private key")
+            raise SigningError("expected an ECDSA P-256 private key", field="key", code="signing_key_kind", kind="ECDSA P-256")
         if key.public_key().public_numbers() != cert.public_key().public_numbers():
-            raise SigningError("key: does not belong to the signing certificate")
+            raise SigningError("does not belong to the signing certificate", field="key", code="signing_key_mismatch")
 
     def sign_enveloped(self, root, key, chain, signing_time, role, signature_id):
         signer = _TimedXAdESSigner(
@@ -274,9 +282,9 @@ class Sm2Sm3:
 
     def check_key(self, key, cert: x509.Certificate) -> None:
         if not isinstance(key, sm2.Sm2PrivateKey):
-            raise SigningError("key: expected an SM2 private key")
+            raise SigningError("expected an SM2 private key", field="key", code="signing_key_kind", kind="SM2")
         if not sm2.is_sm2_certificate(cert) or sm2.public_key_of(cert) != key.public:
-            raise SigningError("key: does not belong to the signing certificate")
+            raise SigningError("does not belong to the signing certificate", field="key", code="signing_key_mismatch")
 
     @staticmethod
     def _reference(signed_info, uri: str, transforms: list[str], value: bytes, **attrs) -> None:

@@ -96,14 +96,14 @@ def read(data: bytes, offset: int = 0) -> tuple[int, bytes, int]:
         else:
             count = first & 0x7F
             if not 0 < count <= 4:
-                raise SigningError("DER: unsupported length")
+                raise SigningError("unsupported length", field="DER", code="der_length")
             length = int.from_bytes(data[pos : pos + count], "big")
             pos += count
     except IndexError:
-        raise SigningError("DER: truncated") from None
+        raise SigningError("truncated", field="DER", code="der_truncated") from None
     end = pos + length
     if end > len(data):
-        raise SigningError("DER: truncated")
+        raise SigningError("truncated", field="DER", code="der_truncated")
     return tag, data[pos:end], end
 
 
@@ -118,7 +118,7 @@ def children(value: bytes) -> list[tuple[int, bytes]]:
 
 def decode_oid(body: bytes) -> str:
     if not body:
-        raise SigningError("DER: empty object identifier")
+        raise SigningError("empty object identifier", field="DER", code="der_empty_oid")
     parts = [min(body[0] // 40, 2)]
     parts.append(body[0] - 40 * parts[0])
     value = 0

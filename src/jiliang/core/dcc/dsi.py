@@ -154,9 +154,16 @@ def _parse_exponent(raw: str, unit_text: str) -> Fraction:
     try:
         value = Fraction(raw.strip())
     except (ValueError, ZeroDivisionError):
-        raise UnitError(f"si:unit {unit_text!r}: bad exponent '\\tothe{{{raw}}}' (expected a number)") from None
+        raise UnitError(
+            f"si:unit {unit_text!r}: bad exponent '\\tothe{{{raw}}}' (expected a number)",
+            code="dsi_bad_exponent",
+            unit=repr(unit_text),
+            exponent=raw,
+        ) from None
     if value == 0:
-        raise UnitError(f"si:unit {unit_text!r}: exponent '\\tothe{{{raw}}}' is zero")
+        raise UnitError(
+            f"si:unit {unit_text!r}: exponent '\\tothe{{{raw}}}' is zero", code="dsi_zero_exponent", unit=repr(unit_text)
+        )
     return value
 
 
@@ -164,7 +171,7 @@ def _parse_exponent(raw: str, unit_text: str) -> Fraction:
 def parse_unit(text: str) -> tuple[UnitComponent, ...]:
     """Parse a D-SI unit string into components; raises UnitError naming the bad token."""
     if not isinstance(text, str) or not text.strip():
-        raise UnitError("si:unit: empty unit string")
+        raise UnitError("si:unit: empty unit string", code="dsi_empty")
     stripped = text.strip()
     components: list[UnitComponent] = []
     pos = 0
@@ -173,45 +180,84 @@ def parse_unit(text: str) -> tuple[UnitComponent, ...]:
     exponent_set = False
     for match in _TOKEN.finditer(stripped):
         if match.start() != pos:
-            raise UnitError(f"si:unit {text!r}: unexpected text {stripped[pos : match.start()]!r} at position {pos}")
+            raise UnitError(
+                f"si:unit {text!r}: unexpected text {stripped[pos : match.start()]!r} at position {pos}",
+                code="dsi_unexpected_text",
+                unit=repr(text),
+                got=repr(stripped[pos : match.start()]),
+                position=pos,
+            )
         pos = match.end()
         name, arg = match.group(1), match.group(2)
         if name == "tothe":
             if arg is None:
-                raise UnitError(f"si:unit {text!r}: '\\tothe' needs an exponent in braces")
+                raise UnitError(
+                    f"si:unit {text!r}: '\\tothe' needs an exponent in braces", code="dsi_tothe_braces", unit=repr(text)
+                )
             if pending_prefix or invert_next or not components or exponent_set:
-                raise UnitError(f"si:unit {text!r}: '\\tothe{arg}' must follow a unit (once)")
+                raise UnitError(
+                    f"si:unit {text!r}: '\\tothe{arg}' must follow a unit (once)", code="dsi_tothe_place", unit=repr(text)
+                )
             last = components[-1]
             sign = -1 if last.exponent < 0 else 1
             components[-1] = UnitComponent(last.prefix, last.unit, sign * _parse_exponent(arg[1:-1], text))
             exponent_set = True
             continue
         if arg is not None:
-            raise UnitError(f"si:unit {text!r}: token '\\{name}' takes no argument")
+            raise UnitError(
+                f"si:unit {text!r}: token '\\{name}' takes no argument",
+                code="dsi_no_argument",
+                unit=repr(text),
+                token=f"\\{name}",
+            )
         if name == "per":
             if invert_next or pending_prefix:
-                raise UnitError(f"si:unit {text!r}: '\\per' must be followed by a unit")
+                raise UnitError(f"si:unit {text!r}: '\\per' must be followed by a unit", code="dsi_per_unit", unit=repr(text))
             invert_next = True
             continue
         if name in PREFIXES and name not in UNITS:
             if pending_prefix:
-                raise UnitError(f"si:unit {text!r}: two prefixes '\\{pending_prefix}\\{name}' in a row")
+                raise UnitError(
+                    f"si:unit {text!r}: two prefixes '\\{pending_prefix}\\{name}' in a row",
+                    code="dsi_two_prefixes",
+                    unit=repr(text),
+                    token=f"\\{pending_prefix}\\{name}",
+                )
             pending_prefix = name
             continue
         if name not in UNITS:
-            raise UnitError(f"si:unit {text!r}: unknown token '\\{name}'")
+            raise UnitError(
+                f"si:unit {text!r}: unknown token '\\{name}'", code="dsi_unknown_token", unit=repr(text), token=f"\\{name}"
+            )
         if pending_prefix and name in _UNPREFIXABLE:
-            raise UnitError(f"si:unit {text!r}: unit '\\{name}' takes no prefix ('\\{pending_prefix}')")
+            raise UnitError(
+                f"si:unit {text!r}: unit '\\{name}' takes no prefix ('\\{pending_prefix}')",
+                code="dsi_no_prefix",
+                unit=repr(text),
+                token=f"\\{name}",
+                prefix=f"\\{pending_prefix}",
+            )
         if pending_prefix == "kilo" and name == "gram":
             pending_prefix, name = None, "kilogram"  # \\kilo\\gram is the kilogram
         components.append(UnitComponent(pending_prefix, name, Fraction(-1 if invert_next else 1)))
         pending_prefix, invert_next, exponent_set = None, False, False
     if pos != len(stripped):
-        raise UnitError(f"si:unit {text!r}: unexpected text {stripped[pos:]!r} at position {pos}")
+        raise UnitError(
+            f"si:unit {text!r}: unexpected text {stripped[pos:]!r} at position {pos}",
+            code="dsi_unexpected_text",
+            unit=repr(text),
+            got=repr(stripped[pos:]),
+            position=pos,
+        )
     if pending_prefix:
-        raise UnitError(f"si:unit {text!r}: prefix '\\{pending_prefix}' has no unit")
+        raise UnitError(
+            f"si:unit {text!r}: prefix '\\{pending_prefix}' has no unit",
+            code="dsi_prefix_alone",
+            unit=repr(text),
+            prefix=f"\\{pending_prefix}",
+        )
     if invert_next:
-        raise UnitError(f"si:unit {text!r}: '\\per' has no unit after it")
+        raise UnitError(f"si:unit {text!r}: '\\per' has no unit after it", code="dsi_per_unit", unit=repr(text))
     return tuple(components)
 
 
@@ -246,7 +292,12 @@ def to_pint(text: str):
         try:
             unit = unit * ureg.Unit(name) ** power
         except Exception as exc:  # pint's offset-unit and lookup errors are not ValueErrors
-            raise UnitError(f"si:unit {text!r}: pint cannot represent '{c.format()}' ({exc})") from None
+            raise UnitError(
+                f"si:unit {text!r}: pint cannot represent '{c.format()}' ({exc})",
+                code="dsi_not_representable",
+                unit=repr(text),
+                token=c.format(),
+            ) from None
     return unit
 
 
@@ -261,11 +312,11 @@ def from_pint(unit) -> str:
     for name, exp in unit._units.items():
         candidates = ureg.parse_unit_name(name)
         if not candidates:
-            raise UnitError(f"unit {name!r}: pint does not know it")
+            raise UnitError("pint does not know it", field=f"unit {name!r}", code="dsi_pint_unknown", unit=repr(name))
         prefix, base, _suffix = candidates[0]
         dsi = _PINT_TO_DSI.get(base)
         if dsi is None:
-            raise UnitError(f"unit {name!r}: no D-SI equivalent")
+            raise UnitError("no D-SI equivalent", field=f"unit {name!r}", code="dsi_no_equivalent", unit=repr(name))
         if base == "gram" and prefix == "kilo":
             prefix, dsi = "", "kilogram"
         text = (f"\\{prefix}" if prefix else "") + f"\\{dsi}"

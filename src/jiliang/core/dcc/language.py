@@ -23,21 +23,32 @@ za zh zu
 
 def check_language(code: str, field: str) -> str:
     if code not in ISO_639_1:
-        raise DccError(f"{field}: {code!r} is not an ISO 639-1 language code")
+        raise DccError(f"{code!r} is not an ISO 639-1 language code", field=field, code="dcc_language_code", got=repr(code))
     return code
 
 
 def check_text(text: dict[str, str] | None, field: str, used: frozenset[str], mandatory: tuple[str, ...]) -> None:
     """A label must carry every mandatory language, and only used languages."""
     if text is None:
-        raise DccError(f"{field}: required label is missing")
+        raise DccError("required label is missing", field=field, code="dcc_label_missing")
     if not text:
-        raise DccError(f"{field}: label has no text")
+        raise DccError("label has no text", field=field, code="dcc_label_empty")
     for lang, value in text.items():
         if lang not in used:
-            raise DccError(f"{field}: language {lang!r} is not among the used languages {sorted(used)}")
+            raise DccError(
+                f"language {lang!r} is not among the used languages {sorted(used)}",
+                field=field,
+                code="dcc_language_unused",
+                lang=repr(lang),
+                used=", ".join(sorted(used)),
+            )
         if not str(value).strip():
-            raise DccError(f"{field}[{lang}]: empty text")
+            raise DccError("empty text", field=f"{field}[{lang}]", code="dcc_empty")
     missing = [lang for lang in mandatory if lang not in text]
     if missing:
-        raise DccError(f"{field}: missing text in mandatory language(s) {', '.join(missing)}")
+        raise DccError(
+            f"missing text in mandatory language(s) {', '.join(missing)}",
+            field=field,
+            code="dcc_label_mandatory_missing",
+            languages=", ".join(missing),
+        )

@@ -157,20 +157,27 @@ def _convert(value, hint, path: str):
         if value is None:
             if type(None) in args:
                 return None
-            raise DccError(f"{path}: required")
+            raise DccError("required", field=path, code="required")
         inner = [a for a in args if a is not type(None)]
         return _convert(value, inner[0], path)
     if value is None:
-        raise DccError(f"{path}: required")
+        raise DccError("required", field=path, code="required")
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, path)
     if origin is list:
         if not isinstance(value, (list, tuple)):
-            raise DccError(f"{path}: expected a list, got {type(value).__name__}")
+            raise DccError(
+                f"expected a list, got {type(value).__name__}", field=path, code="dcc_expected_list", got=type(value).__name__
+            )
         return [_convert(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise DccError(f"{path}: expected a mapping of language code to text, got {type(value).__name__}")
+            raise DccError(
+                f"expected a mapping of language code to text, got {type(value).__name__}",
+                field=path,
+                code="dcc_expected_label",
+                got=type(value).__name__,
+            )
         return {str(k): str(v) for k, v in value.items()}
     if hint is dt.date:
         if isinstance(value, dt.date):
@@ -178,21 +185,23 @@ def _convert(value, hint, path: str):
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            raise DccError(f"{path}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+            raise DccError(
+                f"{value!r} is not an ISO date (YYYY-MM-DD)", field=path, code="dcc_expected_date", got=repr(value)
+            ) from None
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise DccError(f"{path}: expected a number, got {value!r}")
+            raise DccError(f"expected a number, got {value!r}", field=path, code="number_required", got=repr(value))
         try:
             return float(value)
         except ValueError:
-            raise DccError(f"{path}: {value!r} is not a number") from None
+            raise DccError(f"{value!r} is not a number", field=path, code="number_required", got=repr(value)) from None
     if hint is bool:
         if not isinstance(value, bool):
-            raise DccError(f"{path}: expected true or false, got {value!r}")
+            raise DccError(f"expected true or false, got {value!r}", field=path, code="must_be_boolean")
         return value
     if hint is str:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise DccError(f"{path}: expected text, got {value!r}")
+            raise DccError(f"expected text, got {value!r}", field=path, code="dcc_expected_text", got=repr(value))
         return str(value)
     return value
 
@@ -202,18 +211,25 @@ def from_dict(cls, data: dict, path: str = "record"):
     if isinstance(data, cls):
         return data
     if not isinstance(data, dict):
-        raise DccError(f"{path}: expected an object, got {type(data).__name__}")
+        raise DccError(
+            f"expected an object, got {type(data).__name__}", field=path, code="dcc_expected_object", got=type(data).__name__
+        )
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise DccError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise DccError(
+            f"unknown field(s) {', '.join(sorted(unknown))}",
+            field=path,
+            code="dcc_unknown_fields",
+            names=", ".join(sorted(unknown)),
+        )
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name in data:
             kwargs[f.name] = _convert(data[f.name], hints[f.name], f"{path}.{f.name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise DccError(f"{path}.{f.name}: required")
+            raise DccError("required", field=f"{path}.{f.name}", code="required")
     return cls(**kwargs)
 
 

@@ -210,7 +210,12 @@ def parse_dcc(document) -> dict:
                 version=root.get("schemaVersion"),
                 namespace=etree.QName(root).namespace or "",
             )
-        raise DccError(f"document: root element is {root.tag!r}, not dcc:digitalCalibrationCertificate")
+        raise DccError(
+            f"root element is {root.tag!r}, not dcc:digitalCalibrationCertificate",
+            field="document",
+            code="dcc_root_element",
+            got=repr(root.tag),
+        )
     body = _normalise_lists(element_to_data(root))
     core = root.find("dcc:administrativeData/dcc:coreData", _NS)
     return {
@@ -257,7 +262,7 @@ def document_sha256(document: bytes) -> str:
     import hashlib
 
     if not isinstance(document, (bytes, bytearray)):
-        raise DccError("document: the hash is taken over the file's bytes; pass bytes")
+        raise DccError("the hash is taken over the file's bytes; pass bytes", field="document", code="dcc_hash_needs_bytes")
     return hashlib.sha256(document).hexdigest()
 
 

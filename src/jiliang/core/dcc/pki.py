@@ -50,7 +50,13 @@ def _name(common_name: str, organisation: str | None, country: str | None) -> x5
 
 def check_algorithm(algorithm: str) -> str:
     if algorithm not in ALGORITHMS:
-        raise SigningError(f"algorithm: {algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+        raise SigningError(
+            f"{algorithm!r} is not one of {', '.join(ALGORITHMS)}",
+            field="algorithm",
+            code="one_of",
+            got=repr(algorithm),
+            options=", ".join(ALGORITHMS),
+        )
     return algorithm
 
 
@@ -83,9 +89,11 @@ def load_private_key(pem: bytes, passphrase: bytes | None = None):
     except UnsupportedAlgorithm:  # an SM2 key: cryptography knows no SM2 curve
         return sm2.load_private_key_pem(pem, passphrase)
     except TypeError as exc:  # encrypted without a passphrase, or a passphrase for a plain key
-        raise SigningError(f"private key: {exc}") from None
+        raise SigningError(str(exc), field="private key", code="signing_private_key_passphrase", detail=str(exc)) from None
     except ValueError:
-        raise SigningError("private key: cannot decrypt or parse it (wrong passphrase?)") from None
+        raise SigningError(
+            "cannot decrypt or parse it (wrong passphrase?)", field="private key", code="signing_private_key_unreadable"
+        ) from None
 
 
 def load_certificate(pem_or_der: bytes) -> x509.Certificate:
@@ -94,7 +102,7 @@ def load_certificate(pem_or_der: bytes) -> x509.Certificate:
             return x509.load_pem_x509_certificate(pem_or_der)
         return x509.load_der_x509_certificate(pem_or_der)
     except ValueError as exc:
-        raise SigningError(f"certificate: cannot parse it ({exc})") from None
+        raise SigningError(f"cannot parse it ({exc})", field="certificate", code="signing_unparsable", detail=str(exc)) from None
 
 
 def load_certificates(pem: bytes) -> list[x509.Certificate]:
@@ -102,7 +110,9 @@ def load_certificates(pem: bytes) -> list[x509.Certificate]:
     try:
         return x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
-        raise SigningError(f"certificate bundle: cannot parse it ({exc})") from None
+        raise SigningError(
+            f"cannot parse it ({exc})", field="certificate bundle", code="signing_unparsable", detail=str(exc)
+        ) from None
 
 
 def certificate_pem(cert: x509.Certificate) -> bytes:
@@ -243,7 +253,11 @@ def issue_signing_certificate(
     key = key or generate_private_key(algorithm_of(ca_key))
     if algorithm_of(key) != algorithm_of(ca_key):
         raise SigningError(
-            f"key: a {algorithm_of(ca_key)} CA issues {algorithm_of(ca_key)} certificates, not {algorithm_of(key)}"
+            f"a {algorithm_of(ca_key)} CA issues {algorithm_of(ca_key)} certificates, not {algorithm_of(key)}",
+            field="key",
+            code="signing_ca_algorithm",
+            ca=algorithm_of(ca_key),
+            got=algorithm_of(key),
         )
     if isinstance(key, sm2.Sm2PrivateKey):
         cert = _sm2_certificate(
@@ -320,7 +334,7 @@ def revoked_serials(crl_pem: bytes, issuer_cert_pem: bytes) -> dict[int, dt.date
     try:
         crl = x509.load_pem_x509_crl(crl_pem)
     except ValueError as exc:
-        raise SigningError(f"CRL: cannot parse it ({exc})") from None
+        raise SigningError(f"cannot parse it ({exc})", field="CRL", code="signing_unparsable", detail=str(exc)) from None
     issuer = load_certificate(issuer_cert_pem)
     if sm2.is_sm2_certificate(issuer):
         valid = sm2.signed_by(crl, issuer)
@@ -330,5 +344,5 @@ def revoked_serials(crl_pem: bytes, issuer_cert_pem: bytes) -> dict[int, dt.date
         except (TypeError, ValueError):
             valid = False
     if crl.issuer != issuer.subject or not valid:
-        raise SigningError("CRL: not signed by the given issuer")
+        raise SigningError("not signed by the given issuer", field="CRL", code="signing_crl_issuer")
     return {r.serial_number: r.revocation_date_utc for r in crl}

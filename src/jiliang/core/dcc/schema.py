@@ -121,7 +121,9 @@ def dcc_schema(version: str = DCC_VERSION) -> etree.XMLSchema:
         parser.resolvers.add(_LocalSchemaResolver())
         path = local_schema_path(target.url)
         if path is None:
-            raise SchemaError(f"schema copy for {target.url} is missing from {SCHEMA_DIR}")
+            raise SchemaError(
+                f"schema copy for {target.url} is missing from {SCHEMA_DIR}", code="xml_schema_missing", url=target.url
+            )
         return etree.XMLSchema(etree.parse(str(path), parser))
 
 
@@ -144,7 +146,7 @@ def parse_xml(data: bytes | str | etree._Element | etree._ElementTree) -> etree.
     try:
         tree = etree.ElementTree(etree.fromstring(data, safe_parser()))
     except etree.XMLSyntaxError as exc:
-        raise SchemaError(f"document: not well-formed XML ({exc})", code="xml_not_well_formed", detail=str(exc)) from None
+        raise SchemaError(f"not well-formed XML ({exc})", field="document", code="xml_not_well_formed", detail=str(exc)) from None
     _refuse_doctype(tree)
     return tree
 
@@ -157,7 +159,7 @@ def _refuse_doctype(tree: etree._ElementTree) -> None:
     tree fails inside libxml2 without a reason), so it is refused here, by name."""
     info = tree.docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise SchemaError("document: a DOCTYPE declaration (DTD or entities) is not allowed in a DCC", code="xml_doctype")
+        raise SchemaError("a DOCTYPE declaration (DTD or entities) is not allowed in a DCC", field="document", code="xml_doctype")
 
 
 def declared_version(data) -> str | None:
@@ -189,4 +191,9 @@ def validate_schema(data) -> SchemaReport:
 def assert_schema_valid(data) -> None:
     report = validate_schema(data)
     if not report.valid:
-        raise SchemaError(f"document is not valid DCC {report.version}: " + "; ".join(report.errors[:5]))
+        raise SchemaError(
+            f"document is not valid DCC {report.version}: " + "; ".join(report.errors[:5]),
+            code="dcc_schema_invalid",
+            version=report.version,
+            errors="; ".join(report.errors[:5]),
+        )

@@ -46,19 +46,24 @@ class Signer:
     ) -> Signer:
         certs = load_certificates(cert_pem) if b"-----BEGIN" in cert_pem else [load_certificate(cert_pem)]
         if not certs:
-            raise SigningError("certificate: none found")
+            raise SigningError("none found", field="certificate", code="signing_no_certificate")
         return cls(load_private_key(key_pem, passphrase), certs[0], tuple(certs[1:]), algorithm, role)
 
 
 def sign_element(root: etree._Element, signer: Signer, signing_time: dt.datetime) -> etree._Element:
     """Append one XAdES-BES signature to ``root`` (in place) and return it."""
     if signing_time.tzinfo is None:
-        raise SigningError("signing_time: must carry a time zone")
+        raise SigningError("must carry a time zone", field="signing_time", code="signing_time_zone")
     cert = signer.certificate
     if not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc:
         raise SigningError(
-            f"certificate: not valid at the signing time {signing_time.isoformat()} "
-            f"(valid {cert.not_valid_before_utc.isoformat()} to {cert.not_valid_after_utc.isoformat()})"
+            f"not valid at the signing time {signing_time.isoformat()} "
+            f"(valid {cert.not_valid_before_utc.isoformat()} to {cert.not_valid_after_utc.isoformat()})",
+            field="certificate",
+            code="signing_certificate_expired",
+            at=signing_time.isoformat(),
+            start=cert.not_valid_before_utc.isoformat(),
+            end=cert.not_valid_after_utc.isoformat(),
         )
     algorithm = suite(signer.algorithm)
     algorithm.check_key(signer.key, cert)

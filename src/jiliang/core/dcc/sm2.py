@@ -59,13 +59,15 @@ class Sm2PublicKey:
 
     def __post_init__(self):
         if len(self.point) != 65 or self.point[0] != 4:
-            raise SigningError("SM2 public key: expected an uncompressed point (65 bytes, 04||x||y)")
+            raise SigningError(
+                "expected an uncompressed point (65 bytes, 04||x||y)", field="SM2 public key", code="sm2_point_format"
+            )
         try:
             valid = gmalg.SM2().verify_pk(self.point)
         except Exception:  # gmalg raises its own errors for points off the curve
             valid = False
         if not valid:
-            raise SigningError("SM2 public key: the point is not on the SM2 curve")
+            raise SigningError("the point is not on the SM2 curve", field="SM2 public key", code="sm2_point_off_curve")
 
     def verify(self, signature: bytes, data: bytes, uid: bytes = DEFAULT_ID) -> bool:
         """Whether ``signature`` (DER SM2Signature) is this key's signature of ``data``."""
@@ -128,11 +130,11 @@ def pem(label: str, body: bytes) -> bytes:
 def unpem(data: bytes) -> tuple[str, bytes]:
     match = re.search(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", data, re.S)
     if not match:
-        raise SigningError("PEM: no PEM block found")
+        raise SigningError("no PEM block found", field="PEM", code="pem_missing")
     try:
         return match.group(1).decode(), base64.b64decode(b"".join(match.group(2).split()), validate=True)
     except ValueError:
-        raise SigningError("PEM: the block is not base64") from None
+        raise SigningError("the block is not base64", field="PEM", code="pem_not_base64") from None
 
 
 def is_sm2_pem(data: bytes) -> bool:
@@ -170,26 +172,40 @@ def _decrypt_pkcs8(body: bytes, passphrase: bytes) -> bytes:
     (_, scheme), (_, encrypted) = der.children(outer)
     (_, scheme_oid), (_, params) = der.children(scheme)
     if der.decode_oid(scheme_oid) != _PBES2:
-        raise SigningError("private key: only PBES2 encryption is supported for SM2 keys")
+        raise SigningError(
+            "only PBES2 encryption is supported for SM2 keys",
+            field="private key",
+            code="sm2_encryption_unsupported",
+            what="PBES2",
+        )
     (_, kdf), (_, enc) = der.children(params)
     (_, kdf_oid), (_, kdf_params) = der.children(kdf)
     kdf_items = der.children(kdf_params)
     if der.decode_oid(kdf_oid) != _PBKDF2:
-        raise SigningError("private key: only PBKDF2 is supported")
+        raise SigningError("only PBKDF2 is supported", field="private key", code="sm2_encryption_unsupported", what="PBKDF2")
     salt, rounds = kdf_items[0][1], der.decode_integer(kdf_items[1][1])
     prf = [v for t, v in kdf_items[2:] if t == der.SEQUENCE]
     if prf and der.decode_oid(der.children(prf[0])[0][1]) != _HMAC_SHA256:
-        raise SigningError("private key: only PBKDF2 with HMAC-SHA256 is supported")
+        raise SigningError(
+            "only PBKDF2 with HMAC-SHA256 is supported",
+            field="private key",
+            code="sm2_encryption_unsupported",
+            what="PBKDF2 (HMAC-SHA256)",
+        )
     (_, enc_oid), (_, iv) = der.children(enc)
     if der.decode_oid(enc_oid) != _AES256_CBC:
-        raise SigningError("private key: only AES-256-CBC is supported")
+        raise SigningError(
+            "only AES-256-CBC is supported", field="private key", code="sm2_encryption_unsupported", what="AES-256-CBC"
+        )
     decryptor = Cipher(algorithms.AES(_pbes2_key(passphrase, salt, rounds)), modes.CBC(iv)).decryptor()
     padded = decryptor.update(encrypted) + decryptor.finalize()
     try:
         unpadder = padding.PKCS7(128).unpadder()
         return unpadder.update(padded) + unpadder.finalize()
     except ValueError:
-        raise SigningError("private key: cannot decrypt or parse it (wrong passphrase?)") from None
+        raise SigningError(
+            "cannot decrypt or parse it (wrong passphrase?)", field="private key", code="signing_private_key_unreadable"
+        ) from None
 
 
 def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> Sm2PrivateKey:
@@ -197,24 +213,30 @@ def load_private_key_pem(data: bytes, passphrase: bytes | None = None) -> Sm2Pri
     try:
         if label == "ENCRYPTED PRIVATE KEY":
             if not passphrase:
-                raise SigningError("private key: it is encrypted and no passphrase was given")
+                raise SigningError(
+                    "it is encrypted and no passphrase was given", field="private key", code="signing_passphrase_missing"
+                )
             body = _decrypt_pkcs8(body, passphrase)
         elif label != "PRIVATE KEY":
-            raise SigningError(f"private key: a {label} is not a PKCS#8 private key")
+            raise SigningError(f"a {label} is not a PKCS#8 private key", field="private key", code="sm2_not_pkcs8", label=label)
         elif passphrase:
-            raise SigningError("private key: a passphrase was given for an unencrypted key")
+            raise SigningError(
+                "a passphrase was given for an unencrypted key", field="private key", code="signing_passphrase_unexpected"
+            )
         ((_, info),) = [der.read(body)[:2]]
         items = der.children(info)
         (_, algorithm) = items[1]
         alg_items = der.children(algorithm)
         if der.decode_oid(alg_items[0][1]) != EC_PUBLIC_KEY or der.decode_oid(alg_items[1][1]) != SM2_CURVE:
-            raise SigningError("private key: not an SM2 key")
+            raise SigningError("not an SM2 key", field="private key", code="sm2_not_sm2_key")
         ec_items = der.children(der.read(items[2][1])[1])
         secret = ec_items[1][1].rjust(32, b"\x00")
     except (IndexError, ValueError):
-        raise SigningError("private key: cannot decrypt or parse it (wrong passphrase?)") from None
+        raise SigningError(
+            "cannot decrypt or parse it (wrong passphrase?)", field="private key", code="signing_private_key_unreadable"
+        ) from None
     if len(secret) != 32:
-        raise SigningError("private key: an SM2 secret is 32 bytes")
+        raise SigningError("an SM2 secret is 32 bytes", field="private key", code="sm2_secret_length")
     point = gmalg.SM2().generate_pk(secret)
     return Sm2PrivateKey(secret, Sm2PublicKey(point))
 
@@ -225,16 +247,16 @@ def _public_from_spki(spki: bytes) -> Sm2PublicKey:
         alg_items = der.children(algorithm)
         curve = der.decode_oid(alg_items[1][1]) if len(alg_items) > 1 and alg_items[1][0] == der.OID else None
     except (ValueError, IndexError):
-        raise SigningError("SM2 public key: cannot parse the SubjectPublicKeyInfo") from None
+        raise SigningError("cannot parse the SubjectPublicKeyInfo", field="SM2 public key", code="sm2_spki_unreadable") from None
     if der.decode_oid(alg_items[0][1]) != EC_PUBLIC_KEY or curve != SM2_CURVE or tag != der.BIT_STRING:
-        raise SigningError("public key: not an SM2 key")
+        raise SigningError("not an SM2 key", field="public key", code="sm2_not_sm2_key")
     return Sm2PublicKey(bits[1:])
 
 
 def load_public_key_pem(data: bytes) -> Sm2PublicKey:
     label, body = unpem(data)
     if label != "PUBLIC KEY":
-        raise SigningError(f"public key: a {label} is not a public key")
+        raise SigningError(f"a {label} is not a public key", field="public key", code="sm2_not_public_key", label=label)
     return _public_from_spki(der.read(body)[1])
 
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate
+from jiliang.certificates.reasons import localise
 from jiliang.core.dcc import pki
 from jiliang.registry.models import CalibrationEvent, Person
 
@@ -119,7 +120,7 @@ def run_check(options) -> int:
     elif not data["found"] and not data["signatures"] and not data["schema"]["errors"]:
         print(f"certificate {data['number']}: NOT FOUND")
         for reason in data["reasons"]:
-            print(f"  - {reason}")
+            print(f"  - {localise(reason)}")
     else:
         mark = lambda ok: "ok" if ok else "FAIL"  # noqa: E731
         print(f"certificate {data['number']}: {'VALID' if data['valid'] else 'NOT VALID'}")
@@ -129,7 +130,7 @@ def run_check(options) -> int:
         print(f"  revoked     {'yes' if data['revoked'] else 'no'}")
         print(f"  registry    {'matches' if data['record_match'] else 'does not match'}")
         for reason in data["reasons"]:
-            print(f"  - {reason}")
+            print(f"  - {localise(reason)}")
     return 0 if data["valid"] else 1
 
 

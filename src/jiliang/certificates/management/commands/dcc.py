@@ -140,7 +140,12 @@ def run_build(options) -> int:
     xml = build_dcc(record_from_dict(data))
     report = validate_schema(xml)
     if not report.valid:
-        raise DccError(f"built document is not valid DCC {DCC_VERSION}: {report.errors[0]}")
+        raise DccError(
+            f"built document is not valid DCC {DCC_VERSION}: {report.errors[0]}",
+            code="dcc_schema_invalid",
+            version=DCC_VERSION,
+            errors=report.errors[0],
+        )
     _write(xml, options["output"])
     return 0
 
@@ -208,9 +213,11 @@ def _parse_time(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise DccError(f"--time: {text!r} is not an ISO 8601 date-time") from None
+        raise DccError(
+            f"{text!r} is not an ISO 8601 date-time", field="--time", code="dcc_time_not_iso", got=repr(text)
+        ) from None
     if moment.tzinfo is None:
-        raise DccError(f"--time: {text!r} has no time zone")
+        raise DccError(f"{text!r} has no time zone", field="--time", code="dcc_time_no_zone", got=repr(text))
     return moment
 
 
@@ -219,7 +226,12 @@ def run_sign(options) -> int:
     if options["password_env"]:
         value = os.environ.get(options["password_env"])
         if value is None:
-            raise DccError(f"--password-env: environment variable {options['password_env']} is not set")
+            raise DccError(
+                f"environment variable {options['password_env']} is not set",
+                field="--password-env",
+                code="env_not_set",
+                name=options["password_env"],
+            )
         passphrase = value.encode()
     signer = Signer.from_pem(
         Path(options["key"]).read_bytes(), Path(options["cert"]).read_bytes(), passphrase, role=options["role"]
@@ -242,7 +254,7 @@ def run_verify(options) -> int:
             except DccError:
                 continue
         else:
-            raise DccError(f"--crl {path}: not signed by any --trust certificate")
+            raise DccError("not signed by any --trust certificate", field=f"--crl {path}", code="signing_crl_untrusted")
     verdict = verify_dcc(
         _read_bytes(options["file"]),
         trust_anchors=anchors,
