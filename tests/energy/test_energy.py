@@ -276,4 +276,4 @@ def test_review_page_records_an_item_with_htmx_and_says_refusals(world):
     unit_user = Client()
     unit_user.force_login(world.users["enterprise"])
     assert unit_user.post(url, {"verdict": "yes"}).status_code == 403  # the review is the bureau's
-    assert unit_user.get(f"/energy/reviews/{review.pk}/").content.decode().count("review-item") == 0
+    assert unit_user.get(f"/energy/reviews/{review.pk}/").content.decode().count('class="review-item"') == 0
