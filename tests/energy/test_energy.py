@@ -268,12 +268,21 @@ def test_review_page_records_an_item_with_htmx_and_says_refusals(world):
     assert "dates are written YYYY-MM-DD" in bad_date.content.decode()  # back on the unit's page, nothing opened
     review = services.open_review(world.users["city-admin"], world.unit)
     url = f"/energy/reviews/{review.pk}/items/6.3/"
-    refused = admin.post(url, {"verdict": "no", "note": ""}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    refused = admin.post(url, {"verdict-6.3": "no", "note-6.3": ""}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert refused.status_code == 200 and "不符合时须写明不符合事实" in refused.content.decode()
-    saved = admin.post(url, {"verdict": "no", "note": "超期未检"}, HTTP_HX_REQUEST="true")
+    saved = admin.post(url, {"verdict-6.3": "no", "note-6.3": "超期未检", "verdict-4.1": "no"}, HTTP_HX_REQUEST="true")
     text = saved.content.decode()
     assert 'data-verdict="no"' in text and 'id="review-findings" hx-swap-oob="true"' in text and "超期未检" in text
     unit_user = Client()
     unit_user.force_login(world.users["enterprise"])
-    assert unit_user.post(url, {"verdict": "yes"}).status_code == 403  # the review is the bureau's
+    review.refresh_from_db()
+    assert "4.1" not in review.checklist  # only the item whose button was pressed
+    everything = {f"verdict-{code}": "yes" for code, _label, _source in ENERGY_CHECKLIST} | {"verdict-5.1": "no"}
+    admin.post(f"/energy/reviews/{review.pk}/items/", everything)
+    review.refresh_from_db()
+    assert set(review.checklist) == {"6.3"}  # all or nothing: 5.1 lacks its facts
+    admin.post(f"/energy/reviews/{review.pk}/items/", everything | {"note-5.1": "无专人管理"})
+    review.refresh_from_db()
+    assert len(review.checklist) == len(ENERGY_CHECKLIST) and review.findings.count() == 2
+    assert unit_user.post(url, {"verdict-6.3": "yes"}).status_code == 403  # the review is the bureau's
     assert unit_user.get(f"/energy/reviews/{review.pk}/").content.decode().count('class="review-item"') == 0

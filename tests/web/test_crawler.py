@@ -212,6 +212,7 @@ PAGES = {
     "energy:review-xlsx": (lambda p: {"pk": p.objects["energy_review"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
     "energy:review-pdf": (lambda p: {"pk": p.objects["energy_review"].pk}, scoped(SUPERVISORS | {"enterprise_user"})),
     "energy:review-open": (lambda p: {"pk": p.objects["energy_unit"].pk}, post_only()),
+    "energy:review-record": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:review-item": (lambda p: {"pk": p.objects["energy_review"].pk, "code": "4.1"}, post_only()),
     "energy:review-rectification": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:review-decide": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),

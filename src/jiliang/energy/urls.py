@@ -12,6 +12,7 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit_page, name="unit"),
     path("units/<int:pk>/reviews/", views.review_open, name="review-open"),
     path("reviews/<int:pk>/", views.review_page, name="review"),
+    path("reviews/<int:pk>/items/", views.review_record, name="review-record"),
     path("reviews/<int:pk>/items/<str:code>/", views.review_item, name="review-item"),
     path("reviews/<int:pk>/rectification/", views.review_rectification, name="review-rectification"),
     path("reviews/<int:pk>/decision/", views.review_decide, name="review-decide"),

@@ -313,12 +313,31 @@ def review_open(request, pk: int):
     return redirect("energy:review", pk=review.pk)
 
 
+def _entry(post, code: str) -> dict:
+    return {"verdict": post.get(f"verdict-{code}", ""), "note": post.get(f"note-{code}", "").strip()}
+
+
 @_acts
-def review_item(request, pk: int, code: str):
-    """One checklist item's verdict and note; a "no" writes the finding (the service)."""
+def review_record(request, pk: int):
+    """The whole checklist at once (the items given a verdict), all or nothing."""
     actor = _actor(request)
     review = _review(actor, pk)
-    entry = {"verdict": request.POST.get("verdict", ""), "note": request.POST.get("note", "").strip()}
+    codes = [key.removeprefix("verdict-") for key in request.POST if key.startswith("verdict-")]
+    return _done(
+        request,
+        lambda: services.record_checklist(request.user, review, {code: _entry(request.POST, code) for code in codes}),
+        review_url(review),
+        _("审查记录已保存"),
+    )
+
+
+@_acts
+def review_item(request, pk: int, code: str):
+    """One checklist item's verdict and note (htmx swaps the item and the findings); a "no"
+    writes the finding (the service)."""
+    actor = _actor(request)
+    review = _review(actor, pk)
+    entry = _entry(request.POST, code)
     error = ""
     try:
         services.record_checklist(request.user, review, {code: entry})
