@@ -363,6 +363,10 @@ JILIANG_CASE_REMINDER_DAYS = tuple(
 JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_PUBLICATION_WORKING_DAYS", "20"))
 JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_INSPECTION_RECTIFICATION_WORKING_DAYS", "10"))
 JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS = int(os.environ.get("JILIANG_INSPECTION_FORMER_EMPLOYMENT_YEARS", "3"))
+# Energy metering reviews (jiliang.energy): the working days a unit is given to rectify the
+# findings (132号令 第十八条 责令限期改正 and JJF 1356-2012 第9章 set no number; ours: about six
+# weeks, time to buy, install and have verified a missing meter).
+JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS", "30"))
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))

@@ -216,3 +216,73 @@ def test_carbon_review_lists_the_emission_sources_and_their_meters(world):
     second = KeyUnit.objects.exclude(pk=world.unit.pk).get()
     with pytest.raises(Refused):  # not a key emitter
         services.open_review(world.users["city-admin"], second, kind=Review.Kind.CARBON)
+
+
+def test_api_runs_a_review_and_refuses_in_the_readers_language(world):
+    from django.conf import settings
+
+    from jiliang.assessment.services import working_days_after
+
+    admin, unit_user = Client(), Client()
+    admin.force_login(world.users["city-admin"])
+    unit_user.force_login(world.users["enterprise"])
+    base = "/api/energy/reviews"
+    assert unit_user.post(f"/api/energy/units/{world.unit.pk}/reviews/", {}, "application/json").status_code == 403
+    opened = admin.post(f"/api/energy/units/{world.unit.pk}/reviews/", {"reviewers": "王审查"}, "application/json")
+    assert opened.status_code == 201
+    pk = opened.json()["id"]
+    bad = admin.post(
+        f"{base}/{pk}/checklist/", {"items": {"6.3": {"verdict": "no"}}}, "application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert (
+        bad.status_code == 400 and "JJF 1356-2012" in bad.json()["checklist"][0] and "facts found" in bad.json()["checklist"][0]
+    )
+    items = {code: {"verdict": "yes"} for code, _label, _source in ENERGY_CHECKLIST}
+    items["6.3"] = {"verdict": "no", "note": "电能表超期未检"}
+    recorded = admin.post(f"{base}/{pk}/checklist/", {"items": items}, "application/json").json()
+    [finding] = recorded["findings"]
+    notice = admin.post(f"{base}/{pk}/rectification/", {}, "application/json").json()
+    from django.utils import timezone
+
+    due = working_days_after(timezone.localdate(), settings.JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS)
+    assert notice["status"] == "rectifying" and notice["rectification_due"] == due.isoformat()
+    early = admin.post(f"{base}/{pk}/decision/", {"result": "rectified"}, "application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert early.status_code == 400 and early.json()["result"] == ["整改后合格须每个不符合项都已整改"]
+    outsider = Client()
+    outsider.force_login(world.users["institute"])
+    answer = {"rectification": "已送检"}
+    assert outsider.post(f"/api/energy/findings/{finding['id']}/rectification/", answer, "application/json").status_code == 404
+    assert admin.post(f"/api/energy/findings/{finding['id']}/rectification/", answer, "application/json").status_code == 403
+    answered = unit_user.post(f"/api/energy/findings/{finding['id']}/rectification/", answer, "application/json")
+    assert answered.status_code == 200 and answered.json()["rectified_on"]
+    closed = admin.post(f"{base}/{pk}/decision/", {"result": "rectified", "summary": "整改到位"}, "application/json").json()
+    assert closed["status"] == "closed" and closed["findings"][0]["accepted"]
+
+
+def test_review_page_records_an_item_with_htmx_and_says_refusals(world):
+    admin = Client()
+    admin.force_login(world.users["city-admin"])
+    bad_date = admin.post(
+        f"/energy/units/{world.unit.pk}/reviews/", {"started_on": "7.12."}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert "dates are written YYYY-MM-DD" in bad_date.content.decode()  # back on the unit's page, nothing opened
+    review = services.open_review(world.users["city-admin"], world.unit)
+    url = f"/energy/reviews/{review.pk}/items/6.3/"
+    refused = admin.post(url, {"verdict-6.3": "no", "note-6.3": ""}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 200 and "不符合时须写明不符合事实" in refused.content.decode()
+    saved = admin.post(url, {"verdict-6.3": "no", "note-6.3": "超期未检", "verdict-4.1": "no"}, HTTP_HX_REQUEST="true")
+    text = saved.content.decode()
+    assert 'data-verdict="no"' in text and 'id="review-findings" hx-swap-oob="true"' in text and "超期未检" in text
+    unit_user = Client()
+    unit_user.force_login(world.users["enterprise"])
+    review.refresh_from_db()
+    assert "4.1" not in review.checklist  # only the item whose button was pressed
+    everything = {f"verdict-{code}": "yes" for code, _label, _source in ENERGY_CHECKLIST} | {"verdict-5.1": "no"}
+    admin.post(f"/energy/reviews/{review.pk}/items/", everything)
+    review.refresh_from_db()
+    assert set(review.checklist) == {"6.3"}  # all or nothing: 5.1 lacks its facts
+    admin.post(f"/energy/reviews/{review.pk}/items/", everything | {"note-5.1": "无专人管理"})
+    review.refresh_from_db()
+    assert len(review.checklist) == len(ENERGY_CHECKLIST) and review.findings.count() == 2
+    assert unit_user.post(url, {"verdict-6.3": "yes"}).status_code == 403  # the review is the bureau's
+    assert unit_user.get(f"/energy/reviews/{review.pk}/").content.decode().count('class="review-item"') == 0

@@ -58,6 +58,7 @@ def main(instruments: int) -> dict:
         "province": p.as_json(),
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
+        "energy": {"unit": p.objects["energy_unit"].pk},
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,

@@ -437,11 +437,28 @@ def record_checklist(who, review: Review, items: dict) -> Review:
     return review
 
 
+def rectification_due(working_days: int | None = None, *, issued_on: dt.date | None = None) -> dt.date:
+    """The deadline of a rectification notice issued on ``issued_on`` (today): ``working_days``
+    working days on (jiliang.core.workdays, the State Council's holiday notices). 132号令
+    第十八条 says only 责令限期改正, JJF 1356-2012 第9章 leaves the period to the bureau: the
+    default is configuration (JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS)."""
+    from jiliang.assessment.services import working_days_after
+
+    days = settings.JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS if working_days is None else working_days
+    return working_days_after(issued_on or timezone.localdate(), days)
+
+
 @transaction.atomic
-def require_rectification(who, review: Review, due: dt.date) -> Review:
+def require_rectification(who, review: Review, due: dt.date | None = None, *, working_days: int | None = None) -> Review:
+    """Ask the unit to rectify the findings by ``due``, or within ``working_days`` working days
+    of today (the configured period when neither is given)."""
     _may(who, "require_rectification", review)
     if not review.findings.exists():
         _refuse("review", gettext("没有不符合项，无需整改"))
+    if due is None:
+        if working_days is not None and not (isinstance(working_days, int) and 1 <= working_days <= 250):
+            _refuse("working_days", gettext("整改期限须为 1 至 250 个工作日"))
+        due = rectification_due(working_days)
     if due <= review.started_on:
         _refuse("rectification_due", gettext("整改期限须晚于审查日期"))
     review.status, review.rectification_due = Review.Status.RECTIFYING, due

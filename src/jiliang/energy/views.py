@@ -1,25 +1,40 @@
 """The pages: the bureau's overview by region and sector, a unit's own page (its points and
 meters, the GB 17167 check, its months and alerts, its reviews), a review with its
-checklist, and the exports (XLSX overview, XLSX and PDF review report). Every decision is
-the policy's (energy.policies); every write a service's."""
+checklist, and the exports (XLSX overview, XLSX and PDF review report).
+
+The review is worked on its page: the bureau opens it from the unit's page, records the
+checklist item by item on a phone (htmx swaps the item and the findings; without script
+the form posts and the page reloads), issues the rectification notice with its deadline
+in working days, and closes it with a result; the unit's own users answer each finding.
+Every decision is the policy's (energy.policies); every write a service's, whose refusal
+is shown in the reader's language."""
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from jiliang.core import energy_metering as em
 from jiliang.policies import PUBLIC, actor_for
+from jiliang.registry.services import Refused, date_or_refused
 from jiliang.supervision.telemetry.models import Alert
 
 from . import exports, services
-from .models import EnergyMeter, EnergyType, KeyUnit, Level, Review, UnitMonth
-from .policies import PARTS, REVIEWS, UNITS, own_unit_id
-from .rules import RULE_LABELS
+from .models import EnergyMeter, EnergyType, KeyUnit, Level, Review, ReviewFinding, UnitMonth
+from .policies import FINDINGS, PARTS, REVIEWS, UNITS, own_unit_id
+from .rules import CHECKLISTS, RULE_LABELS, VERDICTS
 
 
 class _Login(Exception):
@@ -155,6 +170,9 @@ def _unit_response(request, actor, pk: int):
             "alerts": alerts,
             "reviews": REVIEWS.visible(actor, unit.reviews.all()),
             "supervises": UNITS.supervises(actor, unit),
+            "may_open_review": REVIEWS.may_open(actor, unit),
+            "review_kinds": Review.Kind.choices,
+            "today": timezone.localdate(),
         },
     )
 
@@ -186,12 +204,206 @@ def gap_text(gap) -> str:
     }
 
 
+VERDICT_LABELS = {"yes": _lazy("符合"), "no": _lazy("不符合"), "na": _lazy("不适用")}
+
+
+def _item_rows(review: Review) -> list[dict]:
+    rows = []
+    for code, label, source in CHECKLISTS[review.kind]:
+        entry = review.checklist.get(code, {})
+        rows.append(
+            {
+                "code": code,
+                "anchor": "item-" + code.replace(".", "-"),
+                "label": label,
+                "source": source,
+                "verdict": entry.get("verdict", ""),
+                "verdict_label": VERDICT_LABELS.get(entry.get("verdict"), "—"),
+                "note": entry.get("note", ""),
+            }
+        )
+    return rows
+
+
+def _findings(actor, review: Review) -> list[ReviewFinding]:
+    findings = list(review.findings.all())
+    for finding in findings:
+        finding.review = review
+        finding.may_rectify = FINDINGS.may_rectify(actor, finding)
+    return findings
+
+
+def _review_context(actor, review: Review) -> dict:
+    return exports.review_context(review) | {
+        "actions": REVIEWS.allowed_actions(actor, review),
+        "items": _item_rows(review),
+        "verdicts": [(v, VERDICT_LABELS[v]) for v in VERDICTS],
+        "findings": _findings(actor, review),
+        "results": Review.Result.choices,
+        "default_working_days": settings.JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS,
+    }
+
+
 @_pages
 def review_page(request, pk: int):
     actor = _actor(request)
     review = _review(actor, pk)
-    return render(
-        request, "energy/review.html", exports.review_context(review) | {"actions": REVIEWS.allowed_actions(actor, review)}
+    return render(request, "energy/review.html", _review_context(actor, review))
+
+
+# -- the review's actions (POST) ---------------------------------------------------------------
+
+
+def _acts(view):
+    """A POST action: sign in first; a service's refusal is shown in the reader's language (a
+    forbidden one is a 403), nothing written."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Login:
+            return redirect_to_login(request.get_full_path())
+
+    return require_POST(wrapped)
+
+
+def refusal_text(exc: Refused) -> str:
+    """The reasons of a refusal (already in the reader's language), without the field codes."""
+    separator = "；" if (get_language() or "").startswith("zh") else "; "
+    return separator.join(str(reason) for _field, reason in exc.reasons)
+
+
+def _done(request, action, to, success: str):
+    """Run ``action``; say what happened (or why not) and go to ``to``."""
+    try:
+        action()
+    except Refused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(refusal_text(exc)) from None
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, success)
+    return redirect(to)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@_acts
+def review_open(request, pk: int):
+    actor = _actor(request)
+    unit = _unit(actor, pk)
+    post = request.POST
+    try:
+        review = services.open_review(
+            request.user,
+            unit,
+            kind=post.get("kind", Review.Kind.ENERGY),
+            started_on=date_or_refused(post.get("started_on"), "started_on"),
+            reviewers=post.get("reviewers", "").strip(),
+        )
+    except Refused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(refusal_text(exc)) from None
+        messages.error(request, refusal_text(exc))
+        return redirect("energy:unit", pk=unit.pk)
+    messages.success(request, _("已开始审查 %(number)s") % {"number": review.number})
+    return redirect("energy:review", pk=review.pk)
+
+
+def _entry(post, code: str) -> dict:
+    return {"verdict": post.get(f"verdict-{code}", ""), "note": post.get(f"note-{code}", "").strip()}
+
+
+@_acts
+def review_record(request, pk: int):
+    """The whole checklist at once (the items given a verdict), all or nothing."""
+    actor = _actor(request)
+    review = _review(actor, pk)
+    codes = [key.removeprefix("verdict-") for key in request.POST if key.startswith("verdict-")]
+    return _done(
+        request,
+        lambda: services.record_checklist(request.user, review, {code: _entry(request.POST, code) for code in codes}),
+        review_url(review),
+        _("审查记录已保存"),
+    )
+
+
+@_acts
+def review_item(request, pk: int, code: str):
+    """One checklist item's verdict and note (htmx swaps the item and the findings); a "no"
+    writes the finding (the service)."""
+    actor = _actor(request)
+    review = _review(actor, pk)
+    entry = _entry(request.POST, code)
+    error = ""
+    try:
+        services.record_checklist(request.user, review, {code: entry})
+    except Refused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(refusal_text(exc)) from None
+        error = refusal_text(exc)
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect(f"{review_url(review)}#item-{code.replace('.', '-')}")
+    review.refresh_from_db()
+    context = _review_context(actor, review)
+    row = next((r for r in context["items"] if r["code"] == code), None)
+    if row is None:  # not an item of the checklist: the service said so
+        messages.error(request, error)
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    if error:
+        row["verdict"], row["note"] = entry["verdict"], entry["note"]  # what was typed stays
+    return render(request, "energy/_review_item.html", context | {"r": row, "error": error, "oob": True})
+
+
+def review_url(review: Review) -> str:
+    return reverse("energy:review", kwargs={"pk": review.pk})
+
+
+@_acts
+def review_rectification(request, pk: int):
+    actor = _actor(request)
+    review = _review(actor, pk)
+
+    def act():
+        due = date_or_refused(request.POST.get("due"), "due")
+        raw = request.POST.get("working_days", "").strip()
+        # A number as typed; anything else goes to the service as it is, which refuses it.
+        days = (int(raw) if raw.isdigit() else raw) if due is None and raw else None
+        services.require_rectification(request.user, review, due, working_days=days)
+
+    return _done(request, act, review_url(review), _("已下达整改通知"))
+
+
+@_acts
+def review_decide(request, pk: int):
+    actor = _actor(request)
+    review = _review(actor, pk)
+    post = request.POST
+    return _done(
+        request,
+        lambda: services.decide(request.user, review, post.get("result", ""), summary=post.get("summary", "").strip()),
+        review_url(review),
+        _("审查已办结"),
+    )
+
+
+@_acts
+def finding_rectify(request, pk: int):
+    """The unit's answer to a finding: what it rectified."""
+    actor = _actor(request)
+    finding = get_object_or_404(ReviewFinding.objects.select_related("review__unit__organisation__region"), pk=pk)
+    if not FINDINGS.may_view(actor, finding):
+        raise Http404
+    return _done(
+        request,
+        lambda: services.rectify(request.user, finding, request.POST.get("rectification", "")),
+        f"{review_url(finding.review)}#finding-{finding.pk}",
+        _("整改情况已提交"),
     )
 
 

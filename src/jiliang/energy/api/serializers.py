@@ -77,3 +77,37 @@ class EnergyConfigurationSerializer(serializers.Serializer):
     rates = serializers.ListField(child=serializers.DictField())
     on_time = serializers.FloatField(allow_null=True)
     gaps = serializers.ListField(child=serializers.DictField())
+
+
+# -- the review's writes (the services decide; these only read the request) ---------------------
+
+
+class EnergyReviewOpenSerializer(serializers.Serializer):
+    kind = serializers.CharField(default="energy", help_text="energy | carbon")
+    started_on = serializers.DateField(required=False, allow_null=True, default=None)
+    reviewers = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class EnergyChecklistEntrySerializer(serializers.Serializer):
+    verdict = serializers.CharField(help_text="yes | no | na")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EnergyChecklistSerializer(serializers.Serializer):
+    items = serializers.DictField(child=EnergyChecklistEntrySerializer(), help_text="item code → verdict and note")
+
+
+class EnergyRectificationNoticeSerializer(serializers.Serializer):
+    due = serializers.DateField(required=False, allow_null=True, default=None)
+    working_days = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=250)
+
+
+class EnergyFindingAnswerSerializer(serializers.Serializer):
+    rectification = serializers.CharField(allow_blank=True)
+    rectified_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class EnergyDecisionSerializer(serializers.Serializer):
+    result = serializers.CharField(help_text="passed | rectified | failed")
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    decided_on = serializers.DateField(required=False, allow_null=True, default=None)

@@ -56,9 +56,10 @@ class Command(BaseCommand):
         p.add_argument("review", type=int)
         p.add_argument("items", nargs="+", help="e.g. 6.3=no:电能表超期未检 4.1=yes")
         p.set_defaults(func=self.review_record)
-        p = sub.add_parser("review-rectify", help="ask the unit to rectify the findings by a date")
+        p = sub.add_parser("review-rectify", help="ask the unit to rectify the findings by a date, or in working days")
         p.add_argument("review", type=int)
-        p.add_argument("due", type=dt.date.fromisoformat)
+        p.add_argument("due", type=dt.date.fromisoformat, nargs="?", default=None, help="YYYY-MM-DD")
+        p.add_argument("--working-days", type=int, default=None, help="the period in working days (default: the setting)")
         p.set_defaults(func=self.review_rectify)
         p = sub.add_parser("finding-answer", help="the unit's rectification of a finding")
         p.add_argument("finding", type=int)
@@ -184,7 +185,8 @@ class Command(BaseCommand):
         self._done(services.record_checklist(self._writer(), self._review(options["review"]), items))
 
     def review_rectify(self, options):
-        self._done(services.require_rectification(self._writer(), self._review(options["review"]), options["due"]))
+        review = self._review(options["review"])
+        self._done(services.require_rectification(self._writer(), review, options["due"], working_days=options["working_days"]))
 
     def finding_answer(self, options):
         finding = ReviewFinding.objects.select_related("review__unit__organisation").filter(pk=options["finding"]).first()
