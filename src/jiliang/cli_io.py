@@ -45,3 +45,19 @@ def reading(path: str):
         if exc.file is None:
             exc.located(file="standard input" if path == "-" else path)
         raise
+
+
+def acting_user(username: str | None):
+    """The user a command acts as (``--user NAME``) and their actor; without one, the
+    national administrator (the operator at the console)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    from jiliang.policies import NATIONAL, Actor, actor_for
+
+    if not username:
+        return None, Actor(NATIONAL)
+    user = get_user_model().objects.filter(username=username).select_related("membership").first()
+    if user is None:
+        raise CommandError(f"--user: no user {username!r}")
+    return user, actor_for(user)

@@ -11,16 +11,15 @@ import sys
 from pathlib import Path
 
 import orjson
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from jiliang.checks import services
 from jiliang.checks.models import CheckAlert, CheckPlan, CheckRecord
 from jiliang.checks.policies import CHECK_ALERTS, CHECK_PLANS
 from jiliang.checks.rules import rule_label
+from jiliang.cli_io import acting_user
 from jiliang.core.control_chart_plot import chart_figure
 from jiliang.core.control_charts import RULE_BY_CODE
-from jiliang.policies import NATIONAL, Actor, actor_for
 from jiliang.registry.models import MeasurementStandard
 
 
@@ -74,12 +73,7 @@ class Command(BaseCommand):
         p.set_defaults(func=self.escalate)
 
     def handle(self, *args, **options):
-        self.user = None
-        if options.get("user"):
-            self.user = get_user_model().objects.filter(username=options["user"]).select_related("membership").first()
-            if self.user is None:
-                raise CommandError(f"--user: no user {options['user']!r}")
-        self.actor = actor_for(self.user) if self.user else Actor(NATIONAL)
+        self.user, self.actor = acting_user(options.get("user"))
         options["func"](options)
 
     def _writer(self):

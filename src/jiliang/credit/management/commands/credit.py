@@ -15,14 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from jiliang.cli_io import read_text, reading
+from jiliang.cli_io import acting_user, read_text, reading
 from jiliang.core.errors import InputError
 from jiliang.credit import rules, services
 from jiliang.credit.policies import CREDIT
-from jiliang.policies import NATIONAL, Actor, actor_for
 from jiliang.registry.models import Organisation
 
 
@@ -56,12 +54,7 @@ class Command(BaseCommand):
         p.set_defaults(func=self.summary)
 
     def handle(self, *args, **options):
-        self.user = None
-        if options.get("user"):
-            self.user = get_user_model().objects.filter(username=options["user"]).select_related("membership").first()
-            if self.user is None:
-                raise CommandError(f"--user: no user {options['user']!r}")
-        self.actor = actor_for(self.user) if self.user else Actor(NATIONAL)
+        self.user, self.actor = acting_user(options.get("user"))
         try:
             options["func"](options)
         except services.NotAllowed as exc:

@@ -10,13 +10,12 @@ import datetime as dt
 import sys
 
 import orjson
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from jiliang.cli_io import acting_user
 from jiliang.energy import services
 from jiliang.energy.models import KeyUnit, Review, ReviewFinding
 from jiliang.energy.policies import FINDINGS, REVIEWS, UNITS
-from jiliang.policies import NATIONAL, Actor, actor_for
 
 
 def _month(text: str) -> dt.date:
@@ -72,12 +71,7 @@ class Command(BaseCommand):
         p.set_defaults(func=self.review_decide)
 
     def handle(self, *args, **options):
-        self.user = None
-        if options.get("user"):
-            self.user = get_user_model().objects.filter(username=options["user"]).select_related("membership").first()
-            if self.user is None:
-                raise CommandError(f"--user: no user {options['user']!r}")
-        self.actor = actor_for(self.user) if self.user else Actor(NATIONAL)
+        self.user, self.actor = acting_user(options.get("user"))
         options["func"](options)
 
     def _out(self, data) -> None:
