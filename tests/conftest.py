@@ -1,19 +1,50 @@
 """Shared fixtures. Tests that touch the database carry the django_db mark, so that the
 PostgreSQL pass of scripts/test can select them with `-m django_db`."""
 
+import os
 from contextlib import contextmanager
 
 import pytest
 
+# When scripts/test runs both database passes (JILIANG_TEST_SPLIT=1), a few groups run in one
+# of them only, to fit the two cores:
+# - the page tests of tests/web render templates and ask the policies; what they ask the
+#   database is the ORM's, which the other tests run on both backends. They run on SQLite;
+#   on PostgreSQL the crawler still opens every page as the superuser and as an enterprise
+#   user (the widest and an organisation-scoped view), so each page's queries run there too.
+# - the broker tests (MQTT and NATS, brokers killed and restarted) store into the production
+#   database: they run on PostgreSQL only.
+PG_KEEPS_OF_WEB = ("[superuser]", "[enterprise_user]")
+BROKER_TESTS = ("tests/supervision/test_broker.py", "tests/supervision/test_nats.py", "tests/supervision/test_nats_restart.py")
+
+
+def _runs_in_this_pass(item, postgres: bool) -> bool:
+    path = item.nodeid.split("::", 1)[0]
+    if "site" in getattr(item, "fixturenames", ()):  # the browser pass has its own live server
+        return True
+    if path.startswith("tests/web/"):
+        return not postgres or ("test_crawler.py" in path and item.nodeid.endswith(PG_KEEPS_OF_WEB))
+    if path in BROKER_TESTS:
+        return postgres
+    return True
+
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """The browser tests (those on the live server of tests/web/conftest.py) carry the
     `browser` mark, so scripts/test can run them in a pass of their own beside the two
     database passes: they spend most of their time waiting on the server and Chromium."""
     for item in items:
         if "site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if os.environ.get("JILIANG_TEST_SPLIT") == "1":
+        postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+        kept, dropped = [], []
+        for item in items:
+            (kept if _runs_in_this_pass(item, postgres) else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
 
 def uses_database(request) -> bool:
