@@ -17,6 +17,7 @@ import pytest
 # (a developer's run, or no PostgreSQL) runs everything.
 ONE_BACKEND = {
     "tests/web/": "sqlite",
+    "tests/api/test_schemathesis.py": "sqlite",  # the same schema; one example a case on PostgreSQL added little
     "tests/calculations/": "sqlite",
     "tests/comparisons/": "sqlite",
     "tests/checks/": "sqlite",
@@ -51,6 +52,17 @@ def _runs_in_this_pass(item, backend: str) -> bool:
     return True
 
 
+# Long SQLite tests that mostly wait on subprocesses, servers or the disk run in scripts/test's
+# browser pass (mostly waiting too), so the three passes end closer together.
+SIDE_PASS = (
+    "tests/registry/test_cli_demo.py",
+    "tests/core/test_cli_refusals.py",
+    "tests/api/test_login_security.py",
+    "tests/audit/test_bulk_coverage.py",
+    "tests/api/test_schemathesis.py",
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
 def pytest_collection_modifyitems(config, items):
     """The browser tests (those on the live server of tests/web/conftest.py) carry the
@@ -59,6 +71,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+        elif item.nodeid.startswith(SIDE_PASS):
+            item.add_marker(pytest.mark.side_pass)
     if os.environ.get("JILIANG_TEST_SPLIT") == "1":
         backend = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
         kept, dropped = [], []
