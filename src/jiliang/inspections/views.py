@@ -246,10 +246,15 @@ def _draw_page(request, draw, errors=(), status=200):
     names = {}
     rows = []
     if draw.result:
+        from jiliang.credit.policies import CREDIT
         from jiliang.registry.models import Organisation
 
         ids = [r["target"] for r in draw.result]
-        names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+        organisations = Organisation.objects.only("pk", "name", "region_id").in_bulk(ids)
+        names = {pk: o.name for pk, o in organisations.items()}
+        # A target's credit class is shown only to whom the credit policy shows its record
+        # (the public reads the drawn names and the results, not the classes).
+        graded = {pk for pk, o in organisations.items() if CREDIT.sees_record(actor, o)}
         officers = dict(
             Inspector.objects.filter(pk__in={i for r in draw.result for i in r["inspectors"]}).values_list("pk", "name")
         )
@@ -263,7 +268,7 @@ def _draw_page(request, draw, errors=(), status=200):
                 {
                     "target": r["target"],
                     "name": names.get(r["target"], r["target"]),
-                    "grade": r["grade"],
+                    "grade": r["grade"] if r["target"] in graded else None,
                     "inspectors": [officers.get(i, i) for i in r["inspectors"]],
                     "inspection": inspections.get(r["target"]),
                 }
