@@ -60,6 +60,7 @@ SIDE_PASS = (
     "tests/api/test_login_security.py",
     "tests/audit/test_bulk_coverage.py",
     "tests/api/test_schemathesis.py",
+    "tests/web/test_crawler.py",
 )
 
 
