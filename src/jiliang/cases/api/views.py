@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
-from jiliang.registry.services import Refused
+from jiliang.registry.api.refusals import RefusalsAnswered
 
 from .. import services
 from ..models import Case
@@ -30,19 +30,11 @@ class Pages(LimitOffsetPagination):
     max_limit = 500
 
 
-class Base(GenericAPIView):
+class Base(RefusalsAnswered, GenericAPIView):
     pagination_class = None
     permission_classes = [IsAuthenticated]
     queryset = Case.objects.none()  # for the schema; reads use the policy
     serializer_class = s.EnforcementCaseSerializer
-
-    def handle_exception(self, exc):
-        if isinstance(exc, Refused):
-            errors: dict = {}
-            for field, reason in exc.reasons:
-                errors.setdefault(field, []).append(reason)
-            exc = exceptions.PermissionDenied(str(exc)) if exc.forbidden else exceptions.ValidationError(errors)
-        return super().handle_exception(exc)
 
     @property
     def actor(self):
