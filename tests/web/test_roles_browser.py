@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import SCREENSHOTS, VIEWPORTS
 
@@ -31,7 +32,9 @@ def sign_in(page, site, role: str, next_path: str | None = None):
 
 def wait_for_panels(page):
     """The heavy panels arrive by htmx after the page: wait until none is still loading."""
-    page.wait_for_function("document.querySelectorAll('[hx-trigger=\"load\"]').length === 0", timeout=60_000)
+    # A locator, not wait_for_function: Playwright polls a string predicate with eval, which
+    # the pages' Content-Security-Policy (script-src 'self') refuses once it has to poll.
+    expect(page.locator('[hx-trigger="load"]')).to_have_count(0, timeout=60_000)
 
 
 @pytest.mark.parametrize("role", DASHBOARD_ROLES)
@@ -105,7 +108,7 @@ def test_enterprise_user_sees_its_instruments_and_what_is_due(new_page, site):
     # Its registered instrument is among them (the list filters by owner and code together).
     with page.expect_response(lambda r: "/instruments/?" in r.url and f"q={code}" in r.url):
         page.fill("#id_q", code)
-    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
+    expect(page.locator("#results tbody tr")).to_have_count(1)  # no string predicate: CSP forbids eval
     assert code in page.locator("#results tbody tr").inner_text()
 
 
