@@ -8,6 +8,7 @@ function), so an import hidden inside a function to dodge a cycle still counts.
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,7 +27,16 @@ def unit_of(module: str) -> str | None:
     return parts[1]
 
 
-def imported_modules(path: Path, module: str):
+def imported_modules(path: Path, module: str) -> tuple[str, ...]:
+    return _imported_modules(path, module)
+
+
+@functools.cache  # each test reads the same sources: parse each file once a session
+def _imported_modules(path: Path, module: str) -> tuple[str, ...]:
+    return tuple(_walk_imports(path, module))
+
+
+def _walk_imports(path: Path, module: str):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
@@ -42,6 +52,7 @@ def imported_modules(path: Path, module: str):
             yield from (f"{name}.{alias.name}" for alias in node.names)
 
 
+@functools.cache
 def import_graph() -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
     edges: dict[str, set[str]] = defaultdict(set)
     witnesses: dict[tuple[str, str], set[str]] = defaultdict(set)
