@@ -17,7 +17,9 @@ def evidence() -> list[tuple[str, object]]:
         .annotate(
             organisation_id=F("visit__organisation_id"),
             occurred_on=F("visit__visited_on"),
-            ref=Concat(Value("JD-"), Cast("visit_id", CharField()), Value("-"), Cast("id", CharField()), output_field=CharField()),
+            ref=Concat(
+                Value("JD-"), Cast("visit_id", CharField()), Value("-"), Cast("id", CharField()), output_field=CharField()
+            ),
         )
         .values_list("organisation_id", "occurred_on", "ref")
     )

@@ -59,7 +59,9 @@ class SupervisionVisit(models.Model):
         OPEN = "open", _("检查中")
         CLOSED = "closed", _("已办结")
 
-    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="supervision_visits", verbose_name=_("被检查机构"))
+    organisation = models.ForeignKey(
+        Organisation, models.PROTECT, related_name="supervision_visits", verbose_name=_("被检查机构")
+    )
     visited_on = models.DateField(_("检查日期"))
     inspectors = models.CharField(_("检查人员"), max_length=200)
     scope = models.CharField(_("检查内容"), max_length=300)

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from jiliang.policies import NATIONAL, REGION_ADMIN, STAFF, Actor, Policy, as_actor
 from jiliang.registry.models import Organisation
 
@@ -20,6 +22,12 @@ from .models import Declaration, Evaluation, SupervisionVisit, VisitFinding
 # The kinds of organisation that perform verification for others (registry.Organisation.Kind),
 # besides any organisation that holds an authorisation.
 INSTITUTION_KINDS = ("legal_institute", "authorised_institute", "professional_station")
+
+
+def is_institution(organisations) -> bool:
+    """Whether the organisations (a queryset of one) are a legal metrology institute or an
+    authorised institution: by kind, or by holding an authorisation."""
+    return organisations.filter(Q(kind__in=INSTITUTION_KINDS) | Q(authorisations__isnull=False)).exists()
 
 
 class InstitutionRecords(Policy):
@@ -43,14 +51,14 @@ class InstitutionRecords(Policy):
         return actor.kind == STAFF and actor.organisation_id == self.institution_of(obj).pk
 
     def supervises(self, actor: Actor, obj) -> bool:
-        return actor.kind == NATIONAL or (
-            actor.kind == REGION_ADMIN and self.institution_of(obj).region_id in actor.region_ids()
-        )
+        return actor.kind == NATIONAL or (actor.kind == REGION_ADMIN and self.institution_of(obj).region_id in actor.region_ids())
 
     def may_view(self, actor: Actor, obj) -> bool:
         institution = self.institution_of(obj)
         return (
-            actor.kind == NATIONAL or self.is_own(actor, obj) or (actor.region_scoped and institution.region_id in actor.region_ids())
+            actor.kind == NATIONAL
+            or self.is_own(actor, obj)
+            or (actor.region_scoped and institution.region_id in actor.region_ids())
         )
 
     def writable(self, actor: Actor, obj) -> bool:
@@ -76,8 +84,14 @@ class InstitutionPolicy(InstitutionRecords):
         return actor.kind == NATIONAL or actor.region_scoped
 
     def sees_own(self, actor: Actor) -> bool:
-        """The institution's own page (the navigation asks)."""
-        return actor.kind == STAFF and actor.organisation_id is not None
+        """The institution's own page (the navigation asks): staff of an institution."""
+        if actor.kind != STAFF or actor.organisation_id is None:
+            return False
+        cached = getattr(actor, "_institution_own", None)
+        if cached is None:
+            cached = is_institution(Organisation.objects.filter(pk=actor.organisation_id))
+            actor._institution_own = cached  # type: ignore[attr-defined]
+        return cached
 
     def may_record_visit(self, actor: Actor, institution: Organisation) -> bool:
         return self.supervises(actor, institution)

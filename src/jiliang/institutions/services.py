@@ -199,9 +199,7 @@ def workload(institution: reg.Organisation, on: dt.date) -> dict:
     since = on - dt.timedelta(days=WORKLOAD_DAYS)
     events = reg.CalibrationEvent.objects.filter(performer=institution, performed_on__gt=since, performed_on__lte=on)
     verifications = events.filter(kind=reg.CalibrationEvent.Kind.VERIFICATION)
-    issued = list(
-        Certificate.objects.filter(event__in=verifications).values_list("issued_at", "event__performed_on").order_by()
-    )
+    issued = list(Certificate.objects.filter(event__in=verifications).values_list("issued_at", "event__performed_on").order_by())
     prompt = sum(1 for at, day in issued if (timezone.localtime(at).date() - day).days <= PROMPT_DAYS)
     return {
         "since": since,
@@ -317,8 +315,8 @@ def score(p: Profile) -> tuple[list[dict], float, str]:
     unsatisfied = sum(1 for c in p.comparisons if c["follow_ups"])
     substantiated = sum(1 for c in p.complaints if c.substantiated)
     open_visit = [f for f in p.findings["visits"] if f.rectified_on is None]
-    deduction = (
-        sum(5 if f.severity == VisitFinding.Severity.MAJOR else 2 for f in open_visit) + 2 * len(p.findings["inspections"])
+    deduction = sum(5 if f.severity == VisitFinding.Severity.MAJOR else 2 for f in open_visit) + 2 * len(
+        p.findings["inspections"]
     )
     figures = {
         "E1": (_share(declared, len(p.declarations)), f"{declared}/{len(p.declarations)}"),
@@ -617,7 +615,9 @@ def target_share(region: reg.Region, first: dict[int, dt.date], on: dt.date) -> 
     if region.level != "province":
         before = dt.date(start, 1, 1)
         in_province = reg.Qualification.objects.filter(
-            kind__in=reg.Qualification.REGISTRATIONS, organisation__region__code__startswith=region.code[:2], valid_from__lt=before
+            kind__in=reg.Qualification.REGISTRATIONS,
+            organisation__region__code__startswith=region.code[:2],
+            valid_from__lt=before,
         )
         whole = in_province.values("person_id").distinct().count()
         part = sum(1 for d in first.values() if d < before)

@@ -6,95 +6,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0013_standard_sealed'),
+        ("registry", "0013_standard_sealed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SupervisionVisit',
+            name="SupervisionVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('visited_on', models.DateField(verbose_name='检查日期')),
-                ('inspectors', models.CharField(max_length=200, verbose_name='检查人员')),
-                ('scope', models.CharField(max_length=300, verbose_name='检查内容')),
-                ('summary', models.TextField(blank=True, max_length=4000, verbose_name='检查情况')),
-                ('status', models.CharField(choices=[('open', '检查中'), ('closed', '已办结')], default='open', max_length=8, verbose_name='状态')),
-                ('closed_on', models.DateField(blank=True, null=True, verbose_name='办结日期')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='supervision_visits', to='registry.organisation', verbose_name='被检查机构')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("visited_on", models.DateField(verbose_name="检查日期")),
+                ("inspectors", models.CharField(max_length=200, verbose_name="检查人员")),
+                ("scope", models.CharField(max_length=300, verbose_name="检查内容")),
+                ("summary", models.TextField(blank=True, max_length=4000, verbose_name="检查情况")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "检查中"), ("closed", "已办结")], default="open", max_length=8, verbose_name="状态"
+                    ),
+                ),
+                ("closed_on", models.DateField(blank=True, null=True, verbose_name="办结日期")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="supervision_visits",
+                        to="registry.organisation",
+                        verbose_name="被检查机构",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '监督检查',
-                'verbose_name_plural': '监督检查',
-                'ordering': ['-visited_on', '-id'],
+                "verbose_name": "监督检查",
+                "verbose_name_plural": "监督检查",
+                "ordering": ["-visited_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='VisitFinding',
+            name="VisitFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clause', models.CharField(max_length=20, verbose_name='评价项')),
-                ('description', models.TextField(max_length=2000, verbose_name='问题描述')),
-                ('severity', models.CharField(choices=[('minor', '一般'), ('major', '严重')], max_length=6, verbose_name='严重程度')),
-                ('rectify_by', models.DateField(verbose_name='整改期限')),
-                ('rectified_on', models.DateField(blank=True, null=True, verbose_name='整改完成日期')),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='institutions.supervisionvisit', verbose_name='监督检查')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("clause", models.CharField(max_length=20, verbose_name="评价项")),
+                ("description", models.TextField(max_length=2000, verbose_name="问题描述")),
+                (
+                    "severity",
+                    models.CharField(choices=[("minor", "一般"), ("major", "严重")], max_length=6, verbose_name="严重程度"),
+                ),
+                ("rectify_by", models.DateField(verbose_name="整改期限")),
+                ("rectified_on", models.DateField(blank=True, null=True, verbose_name="整改完成日期")),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="findings",
+                        to="institutions.supervisionvisit",
+                        verbose_name="监督检查",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '监督检查发现',
-                'verbose_name_plural': '监督检查发现',
-                'ordering': ['visit_id', 'id'],
+                "verbose_name": "监督检查发现",
+                "verbose_name_plural": "监督检查发现",
+                "ordering": ["visit_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Declaration',
+            name="Declaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('impartiality', '公正性声明'), ('integrity', '诚信声明')], max_length=14, verbose_name='声明类型')),
-                ('declared_on', models.DateField(verbose_name='声明日期')),
-                ('valid_until', models.DateField(verbose_name='有效期至')),
-                ('signed_by', models.CharField(max_length=50, verbose_name='声明人')),
-                ('text', models.TextField(max_length=4000, verbose_name='声明内容')),
-                ('filed_at', models.DateTimeField(auto_now_add=True, verbose_name='提交时间')),
-                ('filed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='declarations', to='registry.organisation', verbose_name='机构')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("impartiality", "公正性声明"), ("integrity", "诚信声明")],
+                        max_length=14,
+                        verbose_name="声明类型",
+                    ),
+                ),
+                ("declared_on", models.DateField(verbose_name="声明日期")),
+                ("valid_until", models.DateField(verbose_name="有效期至")),
+                ("signed_by", models.CharField(max_length=50, verbose_name="声明人")),
+                ("text", models.TextField(max_length=4000, verbose_name="声明内容")),
+                ("filed_at", models.DateTimeField(auto_now_add=True, verbose_name="提交时间")),
+                (
+                    "filed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="declarations",
+                        to="registry.organisation",
+                        verbose_name="机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '自我声明',
-                'verbose_name_plural': '自我声明',
-                'ordering': ['organisation_id', 'kind', '-declared_on', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('declared_on__lt', models.F('valid_until'))), name='declaration_validity_ordered')],
+                "verbose_name": "自我声明",
+                "verbose_name_plural": "自我声明",
+                "ordering": ["organisation_id", "kind", "-declared_on", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("declared_on__lt", models.F("valid_until"))), name="declaration_validity_ordered"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evaluated_on', models.DateField(verbose_name='评价日期')),
-                ('rules_version', models.PositiveSmallIntegerField(verbose_name='评价细则版本')),
-                ('items', models.JSONField(verbose_name='评分项')),
-                ('score', models.FloatField(verbose_name='得分')),
-                ('result', models.CharField(choices=[('good', '良好'), ('conforming', '合格'), ('improve', '需整改')], max_length=10, verbose_name='评价结果')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='评价意见')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('evaluated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='capability_evaluations', to='registry.organisation', verbose_name='机构')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("evaluated_on", models.DateField(verbose_name="评价日期")),
+                ("rules_version", models.PositiveSmallIntegerField(verbose_name="评价细则版本")),
+                ("items", models.JSONField(verbose_name="评分项")),
+                ("score", models.FloatField(verbose_name="得分")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("good", "良好"), ("conforming", "合格"), ("improve", "需整改")],
+                        max_length=10,
+                        verbose_name="评价结果",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="评价意见")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "evaluated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="capability_evaluations",
+                        to="registry.organisation",
+                        verbose_name="机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '能力评价',
-                'verbose_name_plural': '能力评价',
-                'ordering': ['-evaluated_on', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='evaluation_score_range')],
+                "verbose_name": "能力评价",
+                "verbose_name_plural": "能力评价",
+                "ordering": ["-evaluated_on", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gte", 0), ("score__lte", 100)), name="evaluation_score_range"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='supervisionvisit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_on__isnull', True), ('status', 'open')), models.Q(('closed_on__isnull', False), ('status', 'closed')), _connector='OR'), name='visit_closed_has_date'),
+            model_name="supervisionvisit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closed_on__isnull", True), ("status", "open")),
+                    models.Q(("closed_on__isnull", False), ("status", "closed")),
+                    _connector="OR",
+                ),
+                name="visit_closed_has_date",
+            ),
         ),
     ]
