@@ -109,7 +109,7 @@ def mine(request):
     actor = _actor(request)
     if not INSTITUTIONS.sees_own(actor):
         raise PermissionDenied(_("本页供计量技术机构的人员查看本机构"))
-    return redirect("institutions:detail", pk=actor.organisation_id)
+    return _detail_response(request, actor, actor.organisation_id)
 
 
 @_pages
@@ -117,6 +117,10 @@ def detail(request, pk: int):
     actor = _actor(request)
     if actor.read_only and not actor.region_scoped:
         raise PermissionDenied(_("计量技术机构的能力与监督由计量行政部门和机构本身查看"))
+    return _detail_response(request, actor, pk)
+
+
+def _detail_response(request, actor, pk: int):
     institution = _institution(actor, pk)
     profile = services.profile(institution)
     visits = list(
