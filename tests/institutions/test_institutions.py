@@ -292,3 +292,65 @@ def test_pages_and_api_follow_the_policy(world):
     listed = public.get("/api/institutions/").json()
     assert (listed["results"] if isinstance(listed, dict) else listed) == []
     assert Client().get("/institutions/").status_code == 302  # sign in first
+
+
+def test_api_writes_ask_the_policies(world):
+    admin, staff, auditor = Client(), Client(), Client()
+    admin.force_login(world.users["city-admin"])
+    staff.force_login(world.users["staff"])
+    auditor.force_login(world.users["auditor"])
+    pk = world.institute.pk
+    visit = admin.post(
+        f"/api/institutions/{pk}/visits/",
+        {
+            "visited_on": str(world.today),
+            "inspectors": "王检查",
+            "scope": "计量标准",
+            "findings": [{"clause": "E2", "description": "B 无标准", "severity": "minor", "rectify_by": "2099-01-01"}],
+        },
+        content_type="application/json",
+    )
+    assert visit.status_code == 201 and visit.json()["findings"][0]["clause"] == "E2"
+    visit_id = visit.json()["id"]
+    assert auditor.post(f"/api/institutions/visits/{visit_id}/close/", {}, content_type="application/json").status_code == 403
+    closed = admin.post(f"/api/institutions/visits/{visit_id}/close/", {}, content_type="application/json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    again = admin.post(f"/api/institutions/visits/{visit_id}/close/", {}, content_type="application/json")
+    assert again.status_code == 400 and "status" in again.json()
+    declared = staff.post(
+        f"/api/institutions/{pk}/declarations/",
+        {"kind": "integrity", "signed_by": "院长", "text": "诚信经营"},
+        content_type="application/json",
+    )
+    assert declared.status_code == 201 and declared.json()["valid_until"] > str(world.today)
+    assert (
+        admin.post(f"/api/institutions/{pk}/declarations/", {"kind": "integrity", "signed_by": "x", "text": "y"}).status_code
+        == 403
+    )
+    evaluated = admin.post(f"/api/institutions/{pk}/evaluations/", {"note": "年度"}, content_type="application/json")
+    assert evaluated.status_code == 201 and [i["code"] for i in evaluated.json()["items"]][:3] == ["E1", "E2", "E3"]
+    assert auditor.post(f"/api/institutions/{pk}/evaluations/", {}).status_code == 403
+    # What each sees of the rows: the auditor the region's, the staff their own only.
+    assert {v["id"] for v in auditor.get("/api/institutions/visits/").json()["results"]} >= {visit_id}
+    other = Client()
+    other.force_login(world.users["other-staff"])
+    assert visit_id not in {v["id"] for v in other.get("/api/institutions/visits/").json()["results"]}
+    assert other.get(f"/api/institutions/{pk}/profile/").status_code == 404
+    assert auditor.get(f"/api/institutions/metrologists/{world.city.code}/").json()["this_year"] >= 1
+    assert other.get(f"/api/institutions/metrologists/{world.city.code}/").status_code == 403
+
+
+def test_cli_evaluate_and_metrologists(world, capsys):
+    import orjson
+    from django.core.management import call_command
+
+    call_command("institutions", "evaluate", str(world.institute.pk))
+    doc = orjson.loads(capsys.readouterr().out)
+    assert [(i["item"], i["few_people"]) for i in doc["items"]] == [(world.a.code, False), (world.b.code, True)]
+    assert doc["result"] in ("good", "conforming", "improve") and 0 <= doc["score"] <= 100
+    call_command("institutions", "--user", "inst-city-admin", "metrologists", world.city.code)
+    assert orjson.loads(capsys.readouterr().out)["current"] == 3
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="outside"):
+        call_command("institutions", "--user", "inst-stranger", "metrologists", world.city.code)

@@ -132,7 +132,7 @@ def standards_for(institution: reg.Organisation, item_ids, on: dt.date) -> dict[
             catalog_items__in=list(item_ids),
         )
         .distinct()
-        .prefetch_related("catalog_items")
+        .prefetch_related("catalog_items", "capabilities__quantity")
         .order_by("certificate_number")
     )
     wanted = set(item_ids)
