@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "jiliang.cases",
     "jiliang.inspections",
     "jiliang.energy",
+    "jiliang.institutions",
     "jiliang.credit",
     "jiliang.console",
     "jiliang.portal",

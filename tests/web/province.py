@@ -148,7 +148,54 @@ def prepare() -> Province:
     p.objects["case"], p.objects["case_file"] = _case(p, today)
     p.objects.update(_inspections(p, today, user))
     p.objects["energy_unit"], p.objects["energy_review"] = _energy(p, today)
+    p.objects["gap_institution"], p.objects["gap_item"] = _institution_gap(p, today)
     return p
+
+
+def _institution_gap(p: Province, today):
+    """A county legal metrology institute authorised for one catalogue item with one
+    qualified verifier only (jiliang.institutions: the gap of fewer than two)."""
+    from jiliang.authorisation.models import Authorisation, AuthorisedArea, AuthorisedItem
+    from jiliang.core.identifiers import make_credit_code
+    from jiliang.registry import models as reg
+
+    issuer = (
+        reg.Organisation.objects.filter(
+            kind="administration", region__code__in=(p.county.code, p.county.code[:4] + "00", p.county.code[:2] + "0000")
+        )
+        .order_by("-region__code")
+        .first()
+    )
+    institute = reg.Organisation.objects.create(
+        name=f"{p.county.name}计量检定测试所",
+        credit_code=make_credit_code(f"12{p.county.code}MB0GAP001"),
+        kind="legal_institute",
+        region=p.county,
+    )
+    item = reg.CatalogItem.objects.order_by("code").first()
+    since = today - dt.timedelta(days=800)
+    auth = Authorisation.objects.create(
+        number=f"（测）法计（{since.year}）GAP1号",
+        institution=institute,
+        issuing_authority=issuer,
+        form=Authorisation.Form.ESTABLISHED,
+        valid_from=since,
+        valid_until=today + dt.timedelta(days=900),
+    )
+    AuthorisedItem.objects.create(authorisation=auth, catalog_item=item, added_on=since)
+    AuthorisedArea.objects.create(authorisation=auth, region=p.county, added_on=since)
+    person = reg.Person.objects.create(name="孙唯一", organisation=institute)
+    for kind, number, catalog_item in (("metrologist_2", "ZCGAP001", None), ("item_assessment", "XMGAP001", item)):
+        reg.Qualification.objects.create(
+            person=person,
+            kind=kind,
+            certificate_number=number,
+            catalog_item=catalog_item,
+            organisation=institute if catalog_item is None else None,
+            valid_from=since,
+            valid_until=today + dt.timedelta(days=900),
+        )
+    return institute, item
 
 
 def _case(p: Province, today):

@@ -59,6 +59,7 @@ def main(instruments: int) -> dict:
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
         "energy": {"unit": p.objects["energy_unit"].pk},
+        "institutions": {"institution": p.objects["gap_institution"].pk, "gap_item": p.objects["gap_item"].code},
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,

@@ -78,6 +78,12 @@ def _assessment_record(key):
     return outcomes
 
 
+def _is_institution(organisation) -> bool:
+    from jiliang.institutions.policies import is_institution
+
+    return is_institution(type(organisation).objects.filter(pk=organisation.pk))
+
+
 def outcomes_of(name: str, province) -> dict:
     outcomes = {**PAGES, **NAV_ONLY}[name][1]
     return outcomes(province) if callable(outcomes) else outcomes
@@ -217,6 +223,17 @@ PAGES = {
     "energy:review-rectification": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:review-decide": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:finding-rectify": (lambda p: {"pk": 1}, post_only()),
+    # Institutions' capability and supervision (jiliang.institutions): the bureaus over the
+    # institution's region; an institution's staff its own page only.
+    "institutions:list": (None, only(SUPERVISORS)),
+    "institutions:people": (None, only(SUPERVISORS)),
+    "institutions:mine": (None, lambda p: only({"institution_staff"} if _is_institution(p.institution) else set())),
+    "institutions:detail": (lambda p: {"pk": p.objects["gap_institution"].pk}, scoped(SUPERVISORS)),
+    "institutions:visit-record": (lambda p: {"pk": p.objects["gap_institution"].pk}, post_only()),
+    "institutions:declare": (lambda p: {"pk": p.objects["gap_institution"].pk}, post_only()),
+    "institutions:evaluate": (lambda p: {"pk": p.objects["gap_institution"].pk}, post_only()),
+    "institutions:visit-close": (lambda p: {"pk": 1}, post_only()),
+    "institutions:finding-rectified": (lambda p: {"pk": 1}, post_only()),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),

@@ -21,6 +21,7 @@ PROVIDERS = (
     "jiliang.inspections.credit_evidence",
     "jiliang.cases.credit_evidence",
     "jiliang.energy.credit_evidence",
+    "jiliang.institutions.credit_evidence",
 )
 
 

@@ -506,6 +506,7 @@ def qualification_reasons(
     on: dt.date,
     institution: models.Organisation | None = None,
     role: str = "verifier",
+    quals: list | None = None,
 ) -> list[str]:
     """Why the person may not sign a mandatory verification of the item on the date, for
     the institution (default: the person's own), as verifier (检定员), checker (核验员) or
@@ -522,7 +523,10 @@ def qualification_reasons(
     institution_id = institution.pk if institution is not None else person.organisation_id
     institution_name = institution.name if institution is not None else str(person.organisation)
     K = models.Qualification.Kind
-    quals = list(models.Qualification.objects.filter(person=person))
+    # ``quals``: the person's qualifications when the caller loaded them in bulk (the
+    # institutions' capability page asks this rule for every person and item at once).
+    if quals is None:
+        quals = list(models.Qualification.objects.filter(person=person))
 
     def valid(q):
         return q.valid_from <= on <= q.valid_until
