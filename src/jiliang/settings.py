@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "jiliang.inspections",
     "jiliang.energy",
     "jiliang.credit",
+    "jiliang.intervals",
     "jiliang.console",
     "jiliang.portal",
 ]

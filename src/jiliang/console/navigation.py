@@ -21,6 +21,7 @@ from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
+from jiliang.intervals.policies import REPORTS as INTERVAL_REPORTS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -84,6 +85,7 @@ WORK = [
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
     Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
+    Link("intervals:families", _("检定间隔分析"), SUPERVISORS | {STAFF}, ("intervals:*",), allowed=INTERVAL_REPORTS.sees_reports),
 ]
 
 PUBLIC_SERVICES = [
