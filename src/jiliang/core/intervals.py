@@ -402,12 +402,12 @@ def _starts(model: ReliabilityModel, b: Bins) -> list[np.ndarray]:
 
 
 def _fit(model: ReliabilityModel, b: Bins) -> np.ndarray:
-    """The maximum-likelihood parameters: L-BFGS-B from the likeliest starts, then a Nelder-Mead
+    """The maximum-likelihood parameters: TNC (bounded Newton; no BLAS threads) from the likeliest starts, then a Nelder-Mead
     polish of the best (it walks the flat valleys where the gradient method stops)."""
     best, best_value = None, math.inf
     starts = sorted(_starts(model, b), key=lambda p: _neg_log_likelihood(p, model, b))
     for start in starts[:2]:  # the two likeliest starts; the rest only cost time
-        result = optimize.minimize(_neg_log_likelihood, start, args=(model, b), method="L-BFGS-B", bounds=model.bounds)
+        result = optimize.minimize(_neg_log_likelihood, start, args=(model, b), method="TNC", bounds=model.bounds)
         if result.fun < best_value:
             best, best_value = np.asarray(result.x, dtype=float), float(result.fun)
     assert best is not None
