@@ -139,6 +139,10 @@ def test_pages_and_api_answer_by_role_in_both_languages(world):
     assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content[:400]
     bad = admin.get(url + "?target=abc")
     assert bad.status_code == 400 and "可靠性目标须为数字" in bad.content.decode()
+    staff = _client(world.users["institute"])  # no instruments of its own in this family
+    empty = staff.get(url)
+    assert empty.status_code == 200 and "数据不足，暂无推荐" in empty.content.decode()
+    assert staff.get(f"/intervals/{world.item.code}/chart.svg").status_code == 200
     for name in ("enterprise", "public"):
         assert _client(world.users[name]).get(url).status_code == 403
     assert _client().get("/intervals/").status_code == 302  # signed out: to the login page

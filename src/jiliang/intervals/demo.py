@@ -5,7 +5,8 @@ intervals. This step plants, for one periodic catalogue item the demo enterprise
 instruments of the enterprise with about six years of verifications each: intervals from
 a quarter to 1.25 times the legal period (some were verified early, a few late), each found
 in tolerance with the probability of a Weibull wear-out model R(t) = exp(−(t/η)²) with
-R = 0.97 at the legal period; a failed one is repaired and verified again within a month.
+R = 0.97 at the legal period; a failed one is repaired and verified again within a month;
+the last verification is a recent pass, so none of them is left overdue.
 The data then allow more than the legal period at 95 %, so the report shows the
 recommendation held to the legal maximum. Bulk inserts: well under a second.
 """
@@ -91,14 +92,15 @@ def plant_intervals(cast) -> None:
         verify(day, True)
         while True:
             interval = int(period * rng.uniform(0.25, 1.25))
-            day += dt.timedelta(days=interval)
-            if day > today:
+            if day + dt.timedelta(days=interval) > today:
                 break
+            day += dt.timedelta(days=interval)
             passed = bool(rng.random() < math.exp(-((interval / eta) ** 2)))
             verify(day, passed)
             if not passed:  # repaired, then verified again before going back into use
-                day += dt.timedelta(days=int(rng.integers(5, 30)))
-                if day > today:
-                    break
+                day = min(day + dt.timedelta(days=int(rng.integers(5, 30))), today)
                 verify(day, True)
+        if day + dt.timedelta(days=int(period)) < today + dt.timedelta(days=45):
+            # Not left overdue or about due: the demo's due lists stay as they were.
+            verify(max(day + dt.timedelta(days=1), today - dt.timedelta(days=int(rng.integers(0, 30)))), True)
     reg.CalibrationEvent.objects.bulk_create(events)
