@@ -426,7 +426,9 @@ def _crossing(function: Callable[[np.ndarray], np.ndarray], level: float, upper:
     """The first t in (0, upper] where the (falling) reliability reaches ``level``: the
     function (vectorised over t) on a grid, then Brent's method in the first step that
     crosses. 0 when it is below the level from the start; None when it never gets there."""
-    grid = np.linspace(0.0, upper, 2001)[1:]
+    # Geometric steps: fine near 0 (short intervals) and still reaching far (t_R of a
+    # slowly falling model lies many times beyond the data).
+    grid = np.geomspace(upper * 1e-6, upper, 4000)
     with np.errstate(all="ignore"):
         values = np.nan_to_num(np.asarray(function(grid), dtype=float) - level, nan=1.0)
     below = np.nonzero(values <= 0)[0]
@@ -505,7 +507,7 @@ def s2_fit(
         raise InputError("bins", "at least two interval bins with results are needed", code="observations_too_few")
     chosen = MODELS if models is None else tuple(m for m in MODELS if m.name in set(models))
     se2 = float(np.sum(bins.n * bins.r * (1 - bins.r))) / (n_total - k) if n_total > k else math.nan  # eq. D-19
-    upper = float(bins.t.max()) * 20.0
+    upper = float(bins.t.max()) * 1000.0
     fits: list[ModelFit] = []
     for model in chosen:
         theta = _fit(model, bins)
@@ -515,7 +517,8 @@ def s2_fit(
             return model.function(x, *theta)
 
         interval = _crossing(reliability, rt, upper)
-        t_r = _crossing(reliability, 1 - rt, upper) or 0.0
+        t_r = _crossing(reliability, 1 - rt, upper)
+        t_r = upper if t_r is None else t_r  # never that low within reach: as far as we looked
         dfn, dfd = k - m, n_total - k
         if interval is not None and dfn > 0 and dfd > 0 and se2 > 0:
             sl2 = float(np.sum(bins.n * (bins.r - model.function(bins.t, *theta)) ** 2)) / dfn  # eq. D-23
@@ -535,7 +538,7 @@ def s2_fit(
     best = result.best
     if best.interval:
         z = float(stats.norm.ppf(0.5 + conf / 2))
-        top = float(bins.t.max())
+        top = max(float(bins.t.max()), 2.0 * best.interval)
 
         def band(sign: float) -> Callable[[np.ndarray], np.ndarray]:
             return lambda tau: best.reliability(tau) - sign * z * np.sqrt(np.maximum(_reliability_variance(best, bins, tau), 0.0))

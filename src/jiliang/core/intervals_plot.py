@@ -2,7 +2,8 @@
 
 Points: the observed reliability of each interval bin (marker area by the number of
 results); line: the best S2 model; dashed: the reliability target; vertical lines: the
-recommended interval and the legal maximum where one applies. Returns SVG or PNG bytes;
+recommended interval, the interval the data give when the law holds it lower, and the
+legal maximum where one applies. Returns SVG or PNG bytes;
 labels come from the caller (the shell translates them)."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ DEFAULT_LABELS = {
     "recommended": "recommended",
     "legal": "legal maximum",
     "empty": "not enough data",
+    "computed": "from the data",
 }
 
 
@@ -33,6 +35,7 @@ def reliability_figure(
     target: float,
     *,
     recommended: float | None = None,
+    computed: float | None = None,
     legal_maximum: float | None = None,
     fmt: str = "svg",
     labels: dict | None = None,
@@ -58,17 +61,20 @@ def reliability_figure(
     reliability = bins.g / bins.n
     sizes = 12 + 60 * bins.n / max(float(bins.n.max()), 1.0)
     axes.scatter(bins.t, reliability, s=sizes, color="black", zorder=3, label=words["observed"])
-    right = float(max(bins.t.max(), recommended or 0, legal_maximum or 0)) * 1.1
+    right = float(max(bins.t.max(), recommended or 0, computed or 0, legal_maximum or 0)) * 1.1
     if fit is not None:
         t = np.linspace(right / 400, right, 400)
         axes.plot(t, fit.reliability(t), color="tab:blue", lw=1.6, label=f"{words['fitted']} ({fit.model.name})")
     axes.axhline(target, color="tab:green", ls="--", lw=1.0, label=f"{words['target']} {target:.0%}")
     if recommended:
         axes.axvline(recommended, color="tab:blue", ls=":", lw=1.2, label=f"{words['recommended']} {recommended:.0f}")
+    if computed and computed != recommended:
+        axes.axvline(computed, color="tab:gray", ls=":", lw=1.2, label=f"{words['computed']} {computed:.0f}")
     if legal_maximum:
         axes.axvline(legal_maximum, color="tab:red", ls="-.", lw=1.2, label=f"{words['legal']} {legal_maximum:.0f}")
     axes.set_xlim(0, right)
-    axes.set_ylim(0, 1.05)
+    # Reliabilities near 1 would lie flat on a 0–1 axis: start a little below what is drawn.
+    axes.set_ylim(max(0.0, min(float(reliability.min()), target) - 0.1), 1.02)
     axes.set_xlabel(words["x"])
     axes.set_ylabel(words["y"])
     axes.legend(loc="lower left", fontsize="small")

@@ -74,6 +74,7 @@ def chart_words() -> dict:
         "recommended": _("推荐间隔"),
         "legal": _("法定最长周期"),
         "empty": _("数据不足，暂无推荐"),
+        "computed": _("数据给出的间隔"),
     }
 
 
@@ -104,6 +105,7 @@ def chart(request, code: str):
         report.s2.best if report.s2 is not None and report.method == "S2" else None,
         report.target,
         recommended=report.recommended_days,
+        computed=report.computed_days,
         legal_maximum=report.legal_maximum_months * services.DAYS_PER_MONTH if report.mandatory else None,
         labels=chart_words(),
         title=f"{report.item.code} {report.item.name}",
