@@ -166,6 +166,11 @@ def a3_test(
     I0·max_change); it replaces I0 only when Q exceeds ``confidence`` and the change is at
     least ``min_delta``, within [min_interval, max_interval]. The reliability range is the
     Clopper–Pearson interval of R at the same confidence.
+
+    Above the target this is the symmetric form of the binomial test (confirmed: false —
+    RP-1's text was not at hand); suncal 1.7 computes B(g; n, Rt) − 1 there, which is never
+    positive, so it never lengthens an interval. Below the target, where every published
+    example lies, the two agree.
     """
     rt = _target(target)
     i0 = _positive(assigned, "assigned")

@@ -229,6 +229,8 @@ def compute_report(actor: Actor, item: CatalogItem, *, approval: str = "", targe
     if out.truncated:
         out.notes.append(_("只计入最新的 %(n)s 条检定记录") % {"n": MAX_EVENTS})
     out.assigned_days = _assigned_days(actor, item, approval, obs)
+    if target < core.JJF1139_MINIMUM_TARGET:
+        out.notes.append(_("可靠性目标低于 JJF 1139 对一般计量器具的要求（R ≥ 90%）"))
     if obs.count < MIN_OBSERVATIONS:
         out.notes.append(_("可用的检定间隔少于 %(n)s 个，不足以估计可靠性") % {"n": MIN_OBSERVATIONS})
         return out
