@@ -65,6 +65,14 @@ def parse_target(raw) -> float:
     return value
 
 
+def parse_approval(raw) -> str:
+    """A type approval number narrowing the family ("" for the whole item)."""
+    text = (raw or "").strip()
+    if len(text) > 40 or "\x00" in text:
+        raise Refused([("approval", _("型式批准编号不超过 40 个字符"))])
+    return text
+
+
 def legal_maximum_months(item: CatalogItem) -> int | None:
     """The catalogue's 最长检定周期 of an item under periodic mandatory verification."""
     if item.needs_verification and item.management_mode == CatalogItem.Mode.PERIODIC and item.period_months:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -54,13 +54,15 @@ def families(request):
 
 def _report(request, code: str):
     actor = _actor(request)
+    if "\x00" in code:
+        raise Http404
     item = get_object_or_404(CatalogItem, code=code)
-    approval = request.GET.get("approval", "").strip()[:40]
-    error = None
+    error, approval, target = None, "", services.core.DEFAULT_TARGET
     try:
+        approval = services.parse_approval(request.GET.get("approval"))
         target = services.parse_target(request.GET.get("target"))
     except Refused as refused:
-        error, target = refused.reasons[0][1], services.core.DEFAULT_TARGET
+        error = refused.reasons[0][1]
     return services.report(actor, item, approval=approval, target=target), error
 
 

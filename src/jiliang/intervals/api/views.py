@@ -4,6 +4,7 @@ data as the page and ``jiliang intervals report``). Who may read is the policy's
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,7 @@ from jiliang.registry.models import CatalogItem
 
 from .. import services
 from ..policies import REPORTS
+from .serializers import IntervalFamilySerializer
 
 
 def _actor(request):
@@ -29,17 +31,21 @@ def _actor(request):
 
 
 class FamilyList(APIView):
+    """The instrument families (catalogue items) with verification history in the reader's
+    scope, most verifications first."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="intervals_families")
+    @extend_schema(responses=IntervalFamilySerializer(many=True), operation_id="intervals_families")
     def get(self, request):
         rows = services.families(_actor(request))
-        return Response(
-            [{key: value for key, value in row.items() if key != "item"} for row in rows],
-        )
+        return Response(IntervalFamilySerializer(rows, many=True).data)
 
 
 class FamilyReport(RefusalsAnswered, APIView):
+    """One family's interval report: observed reliability per interval bin, the A3 test,
+    the S2 models, the recommendation for the target beside the legal maximum."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -52,7 +58,9 @@ class FamilyReport(RefusalsAnswered, APIView):
     )
     def get(self, request, code: str):
         actor = _actor(request)
+        if "\x00" in code:  # no catalogue code holds one (and PostgreSQL refuses it in a query)
+            raise Http404
         item = get_object_or_404(CatalogItem, code=code)
         target = services.parse_target(request.query_params.get("target"))
-        approval = request.query_params.get("approval", "").strip()[:40]
+        approval = services.parse_approval(request.query_params.get("approval"))
         return Response(services.report_json(services.report(actor, item, approval=approval, target=target)))
