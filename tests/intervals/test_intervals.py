@@ -152,6 +152,12 @@ def test_pages_and_api_answer_by_role_in_both_languages(world):
     empty = staff.get(url)
     assert empty.status_code == 200 and "数据不足，暂无推荐" in empty.content.decode()
     assert staff.get(f"/intervals/{world.item.code}/chart.svg").status_code == 200
+    # A type approval narrows the family (none of these instruments carries this one); a
+    # number longer than a type approval number can be is refused, naming it.
+    narrowed = admin.get(url + "?approval=CPA-NONE&target=0.85").content.decode()
+    assert "数据不足，暂无推荐" in narrowed and "CPA-NONE" in narrowed and "低于 JJF 1139" in narrowed
+    too_long = admin.get(url + "?approval=" + "X" * 41)
+    assert too_long.status_code == 400 and "型式批准编号不超过 40 个字符" in too_long.content.decode()
     for name in ("enterprise", "public"):
         assert _client(world.users[name]).get(url).status_code == 403
     assert _client().get("/intervals/").status_code == 302  # signed out: to the login page
