@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "jiliang.energy",
     "jiliang.institutions",
     "jiliang.credit",
+    "jiliang.intervals",
     "jiliang.console",
     "jiliang.portal",
 ]

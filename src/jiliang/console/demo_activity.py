@@ -70,6 +70,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.inspections.models import Draw
     from jiliang.institutions.demo import plant_institutions
     from jiliang.institutions.models import SupervisionVisit
+    from jiliang.intervals.demo import plant_intervals
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -91,6 +92,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
+        ("检定间隔 verification history of one family", None, plant_intervals),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

@@ -22,6 +22,7 @@ from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.institutions.policies import INSTITUTIONS
+from jiliang.intervals.policies import REPORTS as INTERVAL_REPORTS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -87,6 +88,7 @@ WORK = [
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
     Link("institutions:list", _("机构能力与监督"), SUPERVISORS, ("institutions:*",), allowed=INSTITUTIONS.sees_list),
     Link("institutions:mine", _("机构能力与监督"), frozenset({STAFF}), ("institutions:*",), allowed=INSTITUTIONS.sees_own),
+    Link("intervals:families", _("检定间隔分析"), SUPERVISORS | {STAFF}, ("intervals:*",), allowed=INTERVAL_REPORTS.sees_reports),
 ]
 
 PUBLIC_SERVICES = [
