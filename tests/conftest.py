@@ -161,6 +161,44 @@ def install_reference_data() -> None:
     reference_data.install_regions(reference_data.BEIJING_REGIONS + reference_data.province_regions())
 
 
+_TEMPLATE_HOLDERS: list = []  # the restored in-memory database lives while a connection holds it
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database starts as a copy of the migrated template that scripts/test made
+    beside lint and types (tests/database_templates.py), when it made one: PostgreSQL copies
+    it with CREATE DATABASE … TEMPLATE, SQLite's in-memory database is restored into by
+    SQLite's backup. The migrations then find nothing to apply."""
+    from django.db import connections
+
+    connection = connections["default"]
+    pg_template = os.environ.get("JILIANG_TEST_POSTGRES_TEMPLATE")
+    sqlite_template = os.environ.get("JILIANG_TEST_SQLITE_TEMPLATE")
+    if connection.vendor == "postgresql" and pg_template:
+        connection.settings_dict["TEST"]["TEMPLATE"] = pg_template
+    elif connection.vendor == "sqlite" and sqlite_template and os.path.exists(sqlite_template):
+        import sqlite3
+
+        from django.db.backends.sqlite3.creation import DatabaseCreation
+
+        create = DatabaseCreation._create_test_db
+
+        def create_from_template(self, verbosity, autoclobber, keepdb=False):
+            name = create(self, verbosity, autoclobber, keepdb)
+            if self.is_in_memory_db(name) and not _TEMPLATE_HOLDERS:
+                holder = sqlite3.connect(name, uri=True, check_same_thread=False)
+                source = sqlite3.connect(sqlite_template)
+                try:
+                    source.backup(holder)
+                finally:
+                    source.close()
+                _TEMPLATE_HOLDERS.append(holder)
+            return name
+
+        DatabaseCreation._create_test_db = create_from_template
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, with the reference data committed once for the session: about

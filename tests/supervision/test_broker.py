@@ -64,9 +64,12 @@ class WorkerDatabase:
             s = connection.settings_dict
             self.name = f"jiliang_fault_{os.getpid()}"
             self.pg_admin = f"postgresql://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/postgres"
-            self._admin(f"DROP DATABASE IF EXISTS {self.name}", f"CREATE DATABASE {self.name}")
+            # scripts/test's migrated template (tests/database_templates.py), when it made one
+            template = os.environ.get("JILIANG_TEST_POSTGRES_TEMPLATE")
+            copy = f' TEMPLATE "{template}"' if template else ""
+            self._admin(f"DROP DATABASE IF EXISTS {self.name}", f"CREATE DATABASE {self.name}{copy}")
             self.url = self.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{self.name}"
-            self.migrated = False
+            self.migrated = bool(template)
         else:
             path = str(tmp_path / "fault.sqlite3")
             self.url = f"sqlite:///{path}"

@@ -10,6 +10,8 @@ that start signed in (the others sign in through the login page).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import django
 
 def main(instruments: int) -> dict:
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -28,6 +31,9 @@ def main(instruments: int) -> dict:
     import journey_facts  # tests/web/journey_facts.py: the starting facts of test_journeys.py
     import province as builder  # tests/web/province.py, shared with the crawler test
 
+    template = os.environ.get("JILIANG_TEST_SQLITE_TEMPLATE")  # scripts/test's migrated copy
+    if template and os.path.exists(template) and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        shutil.copyfile(template, settings.DATABASES["default"]["NAME"])
     call_command("migrate", interactive=False, verbosity=0)
     p = builder.build(instruments=instruments, seed=2035)
 
