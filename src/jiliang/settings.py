@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "jiliang.registry",
     "jiliang.accounts",
     "jiliang.audit",
+    "jiliang.witness",  # the centre's transparency log of provinces' ledger checkpoints
     "jiliang.authorisation",
     "jiliang.assessment",
     "jiliang.verification",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/", include("jiliang.cases.api.urls")),
     path("api/", include("jiliang.energy.api.urls")),
     path("api/verification/", include("jiliang.verification.api.urls")),
+    path("api/", include("jiliang.witness.api.urls")),
     path("certificates/", include("jiliang.certificates.urls")),
     path("telemetry/", include("jiliang.supervision.telemetry.urls")),
     path("traceability/", include("jiliang.traceability.urls")),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("accounts/", include("jiliang.accounts.urls")),
     path("dashboard/", include("jiliang.console.urls")),
     path("portal/", include("jiliang.portal.urls")),
+    path("witness/", include("jiliang.witness.urls")),
     path("uncertainty/", include("jiliang.calculations.urls")),
     path("", include("jiliang.registry.urls")),
 ]

@@ -166,3 +166,12 @@ def test_a_rewritten_entry_breaks_consistency_with_the_earlier_root():
     rewritten[3] = t.leaf_hash(b"rewritten")
     with pytest.raises(t.ProofError, match="not a prefix"):
         t.verify_consistency(7, 12, earlier, t.root(rewritten), t.consistency_path(rewritten, 7))
+
+
+def test_the_compact_range_gives_the_published_roots():
+    frontier: list[bytes] = []
+    for size, leaf in enumerate(LEAF_HASHES):
+        frontier = t.append_leaf(frontier, size, leaf)
+        assert t.root_of_frontier(frontier).hex() == ROOTS[size + 1]
+    with pytest.raises(t.ProofError):
+        t.append_leaf(frontier, 7, LEAF_HASHES[0])  # 8 entries need one node, not 7's three

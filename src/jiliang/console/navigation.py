@@ -94,6 +94,7 @@ PUBLIC_SERVICES = [
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
     Link("inspections:draws", _("双随机抽查公示"), EVERYONE, ("inspections:draws", "inspections:draw")),
+    Link("witness:log", _("诚信计量见证日志"), EVERYONE, ("witness:*",)),
 ]
 
 

@@ -213,3 +213,34 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         raise ProofError(f"the tree of {first} entries is not a prefix of the tree of {second} (history rewritten)")
     if sr != second_root:
         raise ProofError(f"the consistency path does not lead to the root of the tree of {second}")
+
+
+# -- the compact range: appending without reading every leaf
+
+
+def append_leaf(frontier: Sequence[bytes], size: int, leaf: bytes) -> list[bytes]:
+    """The compact range of a tree of ``size`` + 1 entries from that of ``size`` entries.
+
+    A tree of n entries is, left to right, the perfect subtrees of the binary digits of
+    n (n = 5: a subtree of 4 and one of 1); ``frontier`` holds their roots. A new leaf is
+    a subtree of 1 that merges with equal-sized ones on its left, as a carry does."""
+    if len(frontier) != bin(size).count("1"):
+        raise ProofError(f"a compact range of {len(frontier)} nodes cannot describe a tree of {size}")
+    nodes = list(frontier) + [leaf]
+    n = size
+    while n & 1:  # each set low bit is a subtree of the new one's size: merge
+        right = nodes.pop()
+        nodes[-1] = node_hash(nodes[-1], right)
+        n >>= 1
+    return nodes
+
+
+def root_of_frontier(frontier: Sequence[bytes]) -> bytes:
+    """MTH of the tree whose compact range this is: the subtrees folded right to left
+    (the RFC's split puts the largest complete subtree on the left at every level)."""
+    if not frontier:
+        return EMPTY_ROOT
+    acc = frontier[-1]
+    for node in reversed(frontier[:-1]):
+        acc = node_hash(node, acc)
+    return acc
