@@ -19,6 +19,8 @@ from jiliang.audit.recording import record
 from jiliang.cli import main
 from jiliang.core import ledger
 from jiliang.core import transparency as mt
+from jiliang.federation.apply import HANDLERS
+from jiliang.federation.records import Record, RecordRefused
 from jiliang.witness import services
 from jiliang.witness.models import LogEntry, Refusal, TreeHead
 from jiliang.witness.verify import verify_documents
@@ -163,3 +165,24 @@ def test_the_public_api_and_page(centre):
     page = client.get("/witness/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200 and sth["root_hash"] in page.content.decode()
     assert "拒收的检查点" not in page.content.decode()  # refusals are for supervisors
+
+
+def test_the_federation_applies_ledger_checkpoint_records(centre):
+    _grow(1, "a")
+    submission = services.make_submission(centre["province"], "33")
+
+    def record(province, body):
+        return Record(f"{province}:1", province, 1, services.RECORD_KIND, body, None, "", "", "")  # type: ignore[arg-type]
+
+    apply = HANDLERS[services.RECORD_KIND]
+    apply(record("33", submission.to_json()))
+    assert LogEntry.objects.get().province == "33"
+    with pytest.raises(RecordRefused) as refused:
+        apply(record("11", submission.to_json()))  # Beijing cannot send Zhejiang's checkpoint
+    assert refused.value.rule == "federation.invalid_body"
+    with pytest.raises(RecordRefused):
+        apply(record("33", {"province": "33"}))
+    # A forged checkpoint in an authentic record is applied as a refusal the witness keeps.
+    forged = dict(submission.to_json(), signature=checkpoints.sign_payload(submission.body, centre["other"]))
+    apply(record("33", forged))
+    assert Refusal.objects.get().rule == "witness_signature_invalid" and LogEntry.objects.count() == 1
