@@ -186,3 +186,19 @@ def test_the_federation_applies_ledger_checkpoint_records(centre):
     forged = dict(submission.to_json(), signature=checkpoints.sign_payload(submission.body, centre["other"]))
     apply(record("33", forged))
     assert Refusal.objects.get().rule == "witness_signature_invalid" and LogEntry.objects.count() == 1
+
+
+def test_the_demo_step_plants_a_log_with_a_refusal(settings, tmp_path):
+    from types import SimpleNamespace
+
+    from jiliang.registry.models import Region
+    from jiliang.witness.demo import plant_witness
+
+    settings.JILIANG_WITNESS_KEY = str(tmp_path / "centre.pem")
+    province = Region.objects.filter(level="province").first() or Region.objects.create(
+        code="330000", name="浙江省", level="province"
+    )
+    plant_witness(SimpleNamespace(province=province))
+    assert list(LogEntry.objects.values_list("province", flat=True)) == [province.code[:2]] * 2
+    assert LogEntry.objects.get(index=1).ledger_consistency  # the second proves growth from the first
+    assert Refusal.objects.get().rule == "witness_signature_invalid"

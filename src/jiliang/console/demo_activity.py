@@ -72,6 +72,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
     from jiliang.traceability.models import Recall
+    from jiliang.witness.demo import plant_witness
+    from jiliang.witness.models import LogEntry
 
     steps = (
         ("数字证书 certificate authority, signing keys, DCCs", CertificateAuthority, certificates),
@@ -88,6 +90,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
+        ("诚信计量见证 witnessed ledger checkpoints", LogEntry, plant_witness),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

@@ -209,7 +209,11 @@ def check_growth(earlier_checkpoint: dict) -> None:
     leaves = ledger_leaf_hashes()
     if len(leaves) < size:
         raise WitnessRefused(
-            "ledger", f"the ledger has {len(leaves)} entries, fewer than the {size} checkpointed", code="witness_ledger_shrank"
+            "ledger",
+            f"the ledger has {len(leaves)} entries, fewer than the {size} checkpointed",
+            code="witness_ledger_shrank",
+            previous=size,
+            size=len(leaves),
         )
     try:
         mt.verify_consistency(size, len(leaves), expected, mt.root(leaves), mt.consistency_path(leaves, size))
