@@ -64,7 +64,7 @@ class LogEntry(_WrittenOnce):
 
     index = models.PositiveBigIntegerField(_("叶序号"), primary_key=True)
     province = models.CharField(_("省级行政区划代码"), max_length=2)
-    checkpoint = models.TextField(_("检查点"), help_text=_("the province's checkpoint body as signed (canonical JSON)"))
+    checkpoint = models.TextField(_("检查点"), help_text="the province's checkpoint body as signed (canonical JSON)")
     checkpoint_sha256 = models.CharField(_("检查点摘要"), max_length=64, unique=True)
     province_signature = models.JSONField(_("省级签名"))
     ledger_size = models.PositiveBigIntegerField(_("台账条数"))
