@@ -59,6 +59,7 @@ def main(instruments: int) -> dict:
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
         "energy": {"unit": p.objects["energy_unit"].pk},
+        "witness": {"root": p.objects["witness_head"].root_hash, "size": p.objects["witness_head"].tree_size},
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,

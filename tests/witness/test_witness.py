@@ -167,6 +167,19 @@ def test_the_public_api_and_page(centre):
     assert "拒收的检查点" not in page.content.decode()  # refusals are for supervisors
 
 
+def test_the_command_line_checkpoints_for_the_witness(centre, tmp_path, capsys):
+    key = tmp_path / "province.pem"
+    key.write_bytes(centre["province"])
+    out = tmp_path / "submission.json"
+    assert main(["audit", "witness-checkpoint", "--key", str(key), "--province", "33", "--out", str(out)]) == 0
+    submission = services.Submission.from_json(json.loads(out.read_text()))
+    assert _accept(submission).province == "33"
+    # Sizes beyond what the databases hold, or below 1, are a 400 naming the parameter.
+    client = Client()
+    assert client.get("/api/witness/inclusion/?index=99999999999999999999").json().keys() == {"index"}
+    assert client.get("/api/witness/sth/?tree_size=-1").status_code == 400
+
+
 def test_the_federation_applies_ledger_checkpoint_records(centre):
     _grow(1, "a")
     submission = services.make_submission(centre["province"], "33")

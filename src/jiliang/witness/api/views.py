@@ -33,12 +33,15 @@ class _Public(APIView):
         return super().handle_exception(exc)
 
 
+LARGEST = 2**62  # sizes and indexes the databases' 64-bit integers hold
+
+
 class _Size(serializers.Serializer):
-    tree_size = serializers.IntegerField(required=False, min_value=1)
-    index = serializers.IntegerField(required=False, min_value=0)
-    first = serializers.IntegerField(required=False, min_value=1)
-    second = serializers.IntegerField(required=False, min_value=1)
-    from_size = serializers.IntegerField(required=False, min_value=0, default=0)
+    tree_size = serializers.IntegerField(required=False, min_value=1, max_value=LARGEST)
+    index = serializers.IntegerField(required=False, min_value=0, max_value=LARGEST)
+    first = serializers.IntegerField(required=False, min_value=1, max_value=LARGEST)
+    second = serializers.IntegerField(required=False, min_value=1, max_value=LARGEST)
+    from_size = serializers.IntegerField(required=False, min_value=0, max_value=LARGEST, default=0)
 
 
 def _query(request) -> dict:
