@@ -277,6 +277,8 @@ PAGES = {
     "credit:organisation": (lambda p: {"pk": p.enterprise.pk}, scoped(SUPERVISORS | {"enterprise_user"})),
     "credit:file": (lambda p: {"pk": p.enterprise.pk, "what": "objection"}, post_only()),
     "credit:decide": (lambda p: {"what": "objection", "pk": 1}, post_only()),
+    # The witness log of ledger checkpoints (jiliang.witness): public, a transparency log.
+    "witness:log": (None, everyone()),
 }
 
 
