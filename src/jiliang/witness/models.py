@@ -118,6 +118,7 @@ class Refusal(models.Model):
     reason = models.TextField(_("原因"))
     checkpoint = models.TextField(_("检查点"))
     province_signature = models.JSONField(_("省级签名"), null=True, blank=True)
+    params = models.JSONField(_("参数"), default=dict, help_text="the refusal's message parameters")
     received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
 
     class Meta:

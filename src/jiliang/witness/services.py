@@ -257,8 +257,16 @@ def _refuse(province: str, body: bytes, signature, exc: WitnessRefused) -> Witne
         reason=exc.reason,
         checkpoint=body.decode("utf-8", "replace"),
         province_signature=signature if isinstance(signature, dict) else None,
+        params={k: v if isinstance(v, (int, str)) else str(v) for k, v in exc.params.items()},
     )
     return exc
+
+
+def refusal_reason(refusal: Refusal) -> str:
+    """A kept refusal's reason in the reader's language (the catalogue's message of its rule)."""
+    from jiliang.messages import reason
+
+    return reason(WitnessRefused("", refusal.reason, code=refusal.rule, **refusal.params))
 
 
 def accept_checkpoint(

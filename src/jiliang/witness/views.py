@@ -30,7 +30,9 @@ def log(request):
         {"code": key.province, "name": key.name, "ledger_size": latest.get(key.province)}
         for key in LOG.visible(actor, ProvinceKey.objects.all())
     ]
-    refusals = REFUSALS.visible(actor, Refusal.objects.all())[:20] if REFUSALS.sees_refusals(actor) else None
+    refusals = None
+    if REFUSALS.sees_refusals(actor):
+        refusals = [(r, services.refusal_reason(r)) for r in REFUSALS.visible(actor, Refusal.objects.all())[:20]]
     return render(
         request,
         "witness/log.html",
