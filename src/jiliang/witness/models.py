@@ -44,7 +44,7 @@ class ProvinceKey(models.Model):
 
     province = models.CharField(_("省级行政区划代码"), max_length=2, primary_key=True, help_text="GB/T 2260")
     name = models.CharField(_("名称"), max_length=100)
-    public_key = models.TextField(_("公钥"), help_text=_("PEM"))
+    public_key = models.TextField(_("公钥"), help_text="PEM")
     registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
