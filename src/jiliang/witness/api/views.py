@@ -8,7 +8,7 @@ entry) is a 404 naming the parameter and the reason, in the request's language."
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -28,8 +28,8 @@ class _Public(APIView):
     permission_classes = [AllowAny]
 
     def handle_exception(self, exc):
-        if isinstance(exc, services.WitnessRefused):
-            return Response({exc.field: [reason(exc)]}, status=404)
+        if isinstance(exc, services.WitnessRefused):  # the shared error body, naming the parameter
+            return Response({"detail": f"{exc.field}: {reason(exc)}"}, status=404)
         return super().handle_exception(exc)
 
 
@@ -50,6 +50,10 @@ def _query(request) -> dict:
     return params.validated_data
 
 
+# What the log cannot answer (no tree head of that size, no such entry) is a 404.
+ANSWERS = {200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no tree head of that size, or no such entry")}
+
+
 def _int(name: str, description: str, required: bool = False) -> OpenApiParameter:
     return OpenApiParameter(name, OpenApiTypes.INT, required=required, description=description)
 
@@ -57,7 +61,7 @@ def _int(name: str, description: str, required: bool = False) -> OpenApiParamete
 class SignedTreeHead(_Public):
     @extend_schema(
         parameters=[_int("tree_size", "the tree head of this size (default: the latest)")],
-        responses=OpenApiTypes.OBJECT,
+        responses=ANSWERS,
         operation_id="witness_sth",
     )
     def get(self, request):
@@ -70,7 +74,7 @@ class Inclusion(_Public):
             _int("index", "the entry (leaf index, from 0)", required=True),
             _int("tree_size", "prove it in the tree of this size (default: the latest)"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=ANSWERS,
         operation_id="witness_inclusion",
     )
     def get(self, request):
@@ -86,7 +90,7 @@ class Consistency(_Public):
             _int("first", "the earlier tree size", required=True),
             _int("second", "the later tree size (default: the latest)"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=ANSWERS,
         operation_id="witness_consistency",
     )
     def get(self, request):
@@ -99,7 +103,7 @@ class Consistency(_Public):
 class ProvinceLedger(_Public):
     @extend_schema(
         parameters=[_int("from_size", "from the checkpoint of this many ledger entries on (default: all)")],
-        responses=OpenApiTypes.OBJECT,
+        responses=ANSWERS,
         operation_id="witness_province_ledger",
     )
     def get(self, request, province: str):
