@@ -141,9 +141,9 @@ def certificate_bodies(events: list[reg.CalibrationEvent]) -> list[dict]:
         standards_of[event_id].append((standard_id, number))
     # What each standard rested on at the time: its devices' calibrations before the event.
     standard_ids = {s for links in standards_of.values() for s, _ in links}
-    device_events: dict[int, list[tuple[dt.date, int, str, str, str | None]]] = defaultdict(list)
+    device_events: dict[int, list[tuple[dt.date, int, str, str]]] = defaultdict(list)
     latest = max((e.performed_on for e in events), default=dt.date.today())
-    for standard_id, instrument_id, performed_on, number, region, primary in (
+    for standard_id, instrument_id, performed_on, number, region in (
         reg.CalibrationEvent.objects.filter(instrument__standard_id__in=standard_ids, performed_on__lte=latest)
         .order_by("instrument_id", "performed_on", "id")
         .values_list(
@@ -152,22 +152,22 @@ def certificate_bodies(events: list[reg.CalibrationEvent]) -> list[dict]:
             "performed_on",
             "certificate_number",
             "performer__region__code",
-            "primary_standard__code",
         )
     ):
-        device_events[standard_id].append((performed_on, instrument_id, number, _province_of(region), primary))
+        device_events[standard_id].append((performed_on, instrument_id, number, _province_of(region)))
     bodies = []
     for e in events:
         upstream: list[dict] = []
         if e.primary_standard_id:
             upstream.append({"primary": e.primary_standard.code})
         for standard_id, _number in standards_of.get(e.id, []):
-            in_force: dict[int, tuple[str, str, str | None]] = {}
-            for performed_on, device, number, province, primary in device_events.get(standard_id, []):
+            in_force: dict[int, tuple[str, str]] = {}
+            for performed_on, device, number, province in device_events.get(standard_id, []):
                 if performed_on <= e.performed_on:
-                    in_force[device] = (number, province, primary)  # the latest before the event wins
-            for number, province, primary in in_force.values():
-                link = {"primary": primary} if primary else {"province": province, "certificate": number}
+                    in_force[device] = (number, province)  # the latest before the event wins
+            for number, province in in_force.values():
+                # The device's own certificate (its upstream names the primary standard).
+                link = {"province": province, "certificate": number}
                 if link not in upstream:
                     upstream.append(link)
         document = documents.get(e.id)
@@ -299,7 +299,14 @@ def _collect_standards(origin: str) -> int:
 def recall_body(recall) -> dict:
     from jiliang.traceability.models import RecallItem
 
-    numbers = list(RecallItem.objects.filter(notice__recall=recall).values_list("event__certificate_number", flat=True)[:100000])
+    # The province vouches for its own certificates only: the events its institutions performed
+    # (further down, other provinces' certificates are theirs to recall, reached by the notice).
+    province = recall.standard.holder.region.code[:2]
+    numbers = list(
+        RecallItem.objects.filter(notice__recall=recall, event__performer__region__code__startswith=province).values_list(
+            "event__certificate_number", flat=True
+        )[:100000]
+    )
     return {
         "reference": str(recall.pk),
         "standard_number": recall.standard.certificate_number,
@@ -317,7 +324,7 @@ def _collect_recalls(origin: str) -> int:
     cursor = _cursor("recalls")
     recalls = list(
         Recall.objects.filter(id__gt=cursor.position, standard__holder__region__code__startswith=origin)
-        .select_related("standard")
+        .select_related("standard__holder__region")
         .order_by("id")[:BATCH]
     )
     for recall in recalls:

@@ -91,7 +91,7 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
                 "is_break": link.is_break,
             }
         )
-    return {
+    answer = {
         "instrument": {"id": instrument.id, "code": instrument.code, "name": instrument.name},
         "date": date.isoformat(),
         "traceable": chain.valid,
@@ -99,6 +99,10 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
         "break": _break(graph, chain.break_kind, chain.break_index),
         "links": links,
     }
+    # A link calibrated in another province continues through the federated certificate index.
+    from jiliang.federation.chains import extend_local_chain
+
+    return extend_local_chain(answer, date)
 
 
 def _break(graph, kind: int, index: int) -> dict | None:
