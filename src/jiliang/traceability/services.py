@@ -33,6 +33,9 @@ from .models import Recall, RecallItem, RecallNotice
 
 # -- one item ------------------------------------------------------------------------
 
+# Functions (answer, date) -> answer that continue a chain beyond this registry.
+CHAIN_EXTENSIONS: list = []
+
 
 def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
     """The verdict and the ordered links from the instrument up to primary standards."""
@@ -99,10 +102,11 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
         "break": _break(graph, chain.break_kind, chain.break_index),
         "links": links,
     }
-    # A link calibrated in another province continues through the federated certificate index.
-    from jiliang.federation.chains import extend_local_chain
-
-    return extend_local_chain(answer, date)
+    # A link calibrated in another province continues through the federated certificate index
+    # (jiliang.federation registers that extension; this app does not import it).
+    for extend in CHAIN_EXTENSIONS:
+        answer = extend(answer, date)
+    return answer
 
 
 def _break(graph, kind: int, index: int) -> dict | None:
