@@ -108,3 +108,14 @@ def test_enrol_names_the_centres_institution(world):
     assert apply_record(build_record("specification", body, province="national", seq=1, signer=centre)) == "applied"
     assert apply_record(build_record("specification", body, province="national", seq=2, signer=other)) == "refused"
     assert ProvinceStatus.objects.get(code="national").applied_through == 1
+
+
+def test_demo_step_publishes_and_applies_the_province_records(world):
+    from jiliang.federation.demo import plant_federation
+
+    applied = plant_federation()
+    assert applied == 3  # Beijing's standard, its certificate and its coverage snapshot
+    coverage = FederatedCoverage.objects.get(province="11")
+    assert coverage.instruments >= 1
+    assert FederatedCertificate.objects.filter(province="11", number="BJ-2026-0001").exists()
+    assert ProvinceStatus.objects.get(code="11").lag == 0

@@ -54,8 +54,9 @@ class ProvinceRows(Policy):
         return actor.kind == NATIONAL or actor.region_scoped
 
     def opens_national_pages(self, actor: Actor) -> bool:
-        """The nation's summary is the centre's page (a province's own pages show its own)."""
-        return national_mode() and self.sees_any(actor)
+        """The nation's summary is the centre's page; elsewhere shown only once the federated
+        view holds something (the demo, or a province's copy of what the centre relays)."""
+        return self.sees_any(actor) and (national_mode() or FederatedCoverage.objects.exists())
 
     def writable(self, actor: Actor, obj) -> bool:
         return False
@@ -83,8 +84,9 @@ def national_mode() -> bool:
 
 
 def opens_national_comparisons(actor: Actor) -> bool:
-    """The public list of every province's comparison results: the centre's page."""
-    return national_mode()
+    """The public list of every province's comparison results: the centre's page (elsewhere
+    once the federated view holds some)."""
+    return national_mode() or FederatedComparisonResult.objects.exists()
 
 
 INDEX = PublicIndex()
