@@ -1,5 +1,5 @@
 """Two provinces and a centre in one database: Beijing (11) and Zhejiang (33), built by hand
-once per module (rolled back at its end; each test runs in a savepoint inside it).
+once for the package (rolled back at its end; each test runs in a savepoint inside it).
 
 Zhejiang's provincial institute holds a public standard S_B whose device rests on a primary
 standard; it verified the device of Beijing's public standard S_A (a cross-province link);
@@ -137,7 +137,7 @@ def build_world() -> World:
     return World(beijing, zhejiang, centre, standard_b, standard_a, device_b_event, device_a_event, working, working_event)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")  # built once; each test runs in a savepoint inside it
 def world(django_db_setup, django_db_blocker):
     with rolled_back(django_db_blocker):
         yield build_world()

@@ -21,6 +21,7 @@ import logging
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from jiliang.registry import models as reg
 
@@ -28,6 +29,7 @@ from .models import NATIONAL, FederatedCertificate, FederatedRecall, FederatedSt
 
 log = logging.getLogger(__name__)
 
+CROSS_PROVINCE_LABEL = _("跨省溯源链不成立（见联邦证书索引）")
 MAX_DEPTH = 16
 MAX_LINKS = 200
 
@@ -134,10 +136,14 @@ def extend_local_chain(result: dict, on: dt.date) -> dict:
     foreign = _foreign_events(events)
     if not foreign:
         return result
+    crossed: list[bool] = []
     for link in result["links"]:
         event = link.get("event")
-        if not event or event["id"] not in foreign:
-            continue
+        parent = link.get("parent")
+        above = parent is not None and 0 <= parent < len(crossed) and crossed[parent]
+        crossed.append(above or bool(event and event["id"] in foreign))
+        if above or not event or event["id"] not in foreign:
+            continue  # the index answers for everything above the first crossing
         province, number = foreign[event["id"]]
         chain = federated_chain(province, number, on)
         link["federated"] = chain
@@ -145,7 +151,8 @@ def extend_local_chain(result: dict, on: dt.date) -> dict:
             result["traceable"] = False
             code = "CROSS_PROVINCE"
             if not any(r.get("code") == code for r in result["reasons"]):
-                result["reasons"] = [*result["reasons"], {"code": code, "label": "跨省溯源链不成立", "detail": chain["reasons"]}]
+                label = str(CROSS_PROVINCE_LABEL)
+                result["reasons"] = [*result["reasons"], {"code": code, "label": label, "warning": False}]
     return result
 
 

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.utils.translation import gettext_lazy as _
 
 from jiliang.core.dcc import pki, sm2
 from jiliang.core.dcc.chain import validate_chain
@@ -57,18 +58,18 @@ class RecordRefused(ValueError):
         super().__init__(f"{rule}: {detail}")
 
 
-# The rules a record can be refused by, with the sentence a page shows (translated there).
+# The rules a record can be refused by, with the sentence the status page shows.
 RULES = {
-    "federation.malformed": "记录格式不正确",
-    "federation.too_large": "记录超过大小上限",
-    "federation.bad_signature": "签名不符（记录内容被改动，或不是该证书的密钥所签）",
-    "federation.untrusted_signer": "签名证书不能追溯到该来源的信任根证书",
-    "federation.revoked_key": "签名密钥已吊销",
-    "federation.wrong_institution": "签名机构不是该来源的机构",
-    "federation.unknown_origin": "未登记的来源",
-    "federation.unknown_kind": "没有处理该类型记录的程序",
-    "federation.conflict": "同一记录标识已应用过不同内容",
-    "federation.invalid_body": "记录内容不完整或有误",
+    "federation.malformed": _("记录格式不正确"),
+    "federation.too_large": _("记录超过大小上限"),
+    "federation.bad_signature": _("签名不符（记录内容被改动，或不是该证书的密钥所签）"),
+    "federation.untrusted_signer": _("签名证书不能追溯到该来源的信任根证书"),
+    "federation.revoked_key": _("签名密钥已吊销"),
+    "federation.wrong_institution": _("签名机构不是该来源的机构"),
+    "federation.unknown_origin": _("未登记的来源"),
+    "federation.unknown_kind": _("没有处理该类型记录的程序"),
+    "federation.conflict": _("同一记录标识已应用过不同内容"),
+    "federation.invalid_body": _("记录内容不完整或有误"),
 }
 
 
