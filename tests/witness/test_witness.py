@@ -187,8 +187,16 @@ def test_the_federation_applies_ledger_checkpoint_records(centre):
     def record(province, body):
         return Record(f"{province}:1", province, 1, services.RECORD_KIND, body, None, "", "", "")  # type: ignore[arg-type]
 
+    # The province queues it for the centre as a record of its own kind…
+    from jiliang.federation.models import OutboxRecord
+    from jiliang.witness.federation import publish
+
+    publish(submission)
+    queued = OutboxRecord.objects.get(kind=services.RECORD_KIND)
+    assert queued.body == submission.to_json()
+    # …and the centre's handler applies it.
     apply = HANDLERS[services.RECORD_KIND]
-    apply(record("33", submission.to_json()))
+    apply(record("33", queued.body))
     assert LogEntry.objects.get().province == "33"
     with pytest.raises(RecordRefused) as refused:
         apply(record("11", submission.to_json()))  # Beijing cannot send Zhejiang's checkpoint
