@@ -335,6 +335,19 @@ CATALOGUE: dict[str, str] = {
     "inspection_photo": gettext_noop("照片不符合要求：%(detail)s"),
     "campaign_dates": gettext_noop("结束日期不能早于开始日期"),
     "campaign_draw_kind": gettext_noop("随机抽取的对象类别与专项检查不一致"),
+    # ---- witnessed ledgers (jiliang.witness)
+    "witness_province_code": gettext_noop("省份须为 GB/T 2260 的两位代码"),
+    "witness_public_key": gettext_noop("不是 PEM 格式的公钥（%(detail)s）"),
+    "witness_malformed": gettext_noop("不是见证检查点（%(detail)s）"),
+    "witness_no_province": gettext_noop("本实例未设置省份代码（JILIANG_PROVINCE）"),
+    "witness_ledger_rewritten": gettext_noop("审计台账不再是此前 %(size)s 条记录检查点的延续：历史记录被改写"),
+    "witness_ledger_shrank": gettext_noop("审计台账从 %(previous)s 条减少到 %(size)s 条"),
+    "witness_province_mismatch": gettext_noop("检查点写的是省份 %(named)s，却由 %(sender)s 报送"),
+    "witness_province_unknown": gettext_noop("省份 %(province)s 未在见证日志登记"),
+    "witness_signature_invalid": gettext_noop("省份 %(province)s 的检查点签名不符（检查点被改动，或不是登记的密钥所签）"),
+    "witness_no_tree_head": gettext_noop("日志没有大小为 %(size)s 的签名树头"),
+    "witness_no_entry": gettext_noop("第 %(index)s 条不在大小为 %(size)s 的树中"),
+    "witness_sizes_order": gettext_noop("第一棵树（%(first)s）不能大于第二棵树（%(second)s）"),
 }
 
 

@@ -149,6 +149,7 @@ def prepare() -> Province:
     p.objects.update(_inspections(p, today, user))
     p.objects["energy_unit"], p.objects["energy_review"] = _energy(p, today)
     p.objects["gap_institution"], p.objects["gap_item"] = _institution_gap(p, today)
+    p.objects["witness_head"] = _witness(p)
     return p
 
 
@@ -196,6 +197,18 @@ def _institution_gap(p: Province, today):
             valid_until=today + dt.timedelta(days=900),
         )
     return institute, item
+
+
+def _witness(p: Province):
+    """The province's ledger witnessed twice by the centre's log, and one forged checkpoint
+    refused (jiliang.witness: the instance plays both sides, as the demo does)."""
+    from types import SimpleNamespace
+
+    from jiliang.witness import services
+    from jiliang.witness.demo import plant_witness
+
+    plant_witness(SimpleNamespace(province=p.province))
+    return services.latest_head()
 
 
 def _case(p: Province, today):

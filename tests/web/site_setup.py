@@ -66,6 +66,7 @@ def main(instruments: int) -> dict:
         "assessment": _assessment(p.objects),
         "energy": {"unit": p.objects["energy_unit"].pk},
         "institutions": {"institution": p.objects["gap_institution"].pk, "gap_item": p.objects["gap_item"].code},
+        "witness": {"root": p.objects["witness_head"].root_hash, "size": p.objects["witness_head"].tree_size},
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,

@@ -237,6 +237,12 @@ PAGES = {
     "intervals:families": (None, only(SUPERVISORS | {"institution_staff"})),
     "intervals:family": (lambda p: {"code": p.instrument.catalog_item.code}, only(SUPERVISORS | {"institution_staff"})),
     "intervals:chart": (lambda p: {"code": p.instrument.catalog_item.code}, only(SUPERVISORS | {"institution_staff"})),
+    # The federation's national pages (jiliang.federation): the summary and recalls for
+    # supervisors, lag and health for the nation, every province's comparison results public.
+    "federation:overview": (None, only(SUPERVISORS)),
+    "federation:recalls": (None, only(SUPERVISORS)),
+    "federation:status": (None, only({"superuser"})),
+    "federation:comparisons": (None, everyone()),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),
@@ -297,6 +303,8 @@ PAGES = {
     "credit:organisation": (lambda p: {"pk": p.enterprise.pk}, scoped(SUPERVISORS | {"enterprise_user"})),
     "credit:file": (lambda p: {"pk": p.enterprise.pk, "what": "objection"}, post_only()),
     "credit:decide": (lambda p: {"what": "objection", "pk": 1}, post_only()),
+    # The witness log of ledger checkpoints (jiliang.witness): public, a transparency log.
+    "witness:log": (None, everyone()),
 }
 
 

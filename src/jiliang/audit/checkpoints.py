@@ -59,10 +59,21 @@ def verify_signature(checkpoint: Mapping, public_key_pem: bytes | None = None) -
     signature = checkpoint.get("signature")
     if not signature:
         return "the checkpoint is not signed"
+    return verify_payload(_signed_bytes(checkpoint), signature, public_key_pem)
+
+
+def sign_payload(payload: bytes, key_pem: bytes) -> dict:
+    """A signature block (``algorithm``, ``public_key``, ``value``) over ``payload``, the
+    form checkpoints carry; the witness log signs its entries and tree heads the same way."""
+    return _sign(payload, key_pem)
+
+
+def verify_payload(payload: bytes, signature: Mapping, public_key_pem: bytes | None = None) -> str | None:
+    """None when ``signature`` (a block of ``sign_payload``) verifies over ``payload``
+    (against ``public_key_pem`` if given, else the embedded key), else the reason."""
     try:
         public_pem = public_key_pem or signature["public_key"].encode("ascii")
         value = base64.b64decode(signature["value"], validate=True)
-        payload = _signed_bytes(checkpoint)
         if sm2.is_sm2_pem(public_pem):
             if signature.get("algorithm") != "SM2-SM3":
                 return f"algorithm {signature.get('algorithm')!r} does not match the key"
@@ -78,7 +89,7 @@ def verify_signature(checkpoint: Mapping, public_key_pem: bytes | None = None) -
             return f"algorithm {signature.get('algorithm')!r} does not match the key"
     except InvalidSignature:
         return "the signature does not verify (checkpoint altered, or signed with another key)"
-    except (KeyError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, UnsupportedAlgorithm, SigningError) as exc:
         return f"malformed signature ({exc})"
     return None
 

@@ -67,6 +67,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.credit.models import CreditGrade
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
+    from jiliang.federation.demo import plant_federation
+    from jiliang.federation.models import ProvinceStatus
     from jiliang.inspections.models import Draw
     from jiliang.institutions.demo import plant_institutions
     from jiliang.institutions.models import SupervisionVisit
@@ -75,6 +77,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
     from jiliang.traceability.models import Recall
+    from jiliang.witness.demo import plant_witness
+    from jiliang.witness.models import LogEntry
 
     steps = (
         ("数字证书 certificate authority, signing keys, DCCs", CertificateAuthority, certificates),
@@ -93,6 +97,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
         ("检定间隔 verification history of one family", None, plant_intervals),
+        ("联邦 the province's signed change records, applied as the national centre would", ProvinceStatus, plant_federation),
+        ("诚信计量见证 witnessed ledger checkpoints", LogEntry, plant_witness),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

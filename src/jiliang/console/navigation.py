@@ -20,6 +20,9 @@ from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
+from jiliang.federation.policies import OPERATIONS as FEDERATION_OPERATIONS
+from jiliang.federation.policies import PROVINCE_ROWS as FEDERATION_ROWS
+from jiliang.federation.policies import opens_national_comparisons
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.institutions.policies import INSTITUTIONS
 from jiliang.intervals.policies import REPORTS as INTERVAL_REPORTS
@@ -89,16 +92,32 @@ WORK = [
     Link("institutions:list", _("机构能力与监督"), SUPERVISORS, ("institutions:*",), allowed=INSTITUTIONS.sees_list),
     Link("institutions:mine", _("机构能力与监督"), frozenset({STAFF}), ("institutions:*",), allowed=INSTITUTIONS.sees_own),
     Link("intervals:families", _("检定间隔分析"), SUPERVISORS | {STAFF}, ("intervals:*",), allowed=INTERVAL_REPORTS.sees_reports),
+    Link(
+        "federation:overview",
+        _("全国汇总"),
+        SUPERVISORS,
+        ("federation:overview", "federation:recalls"),
+        allowed=FEDERATION_ROWS.opens_national_pages,
+    ),
+    Link(
+        "federation:status",
+        _("联邦节点"),
+        frozenset({NATIONAL}),
+        ("federation:status",),
+        allowed=FEDERATION_OPERATIONS.sees_operations,
+    ),
 ]
 
 PUBLIC_SERVICES = [
     Link("portal:home", _("公众服务"), EVERYONE, ("portal:*",)),
     Link("certificates:check", _("证书核验"), EVERYONE, ("certificates:*",)),
     Link("comparisons:public", _("计量比对"), EVERYONE, ("comparisons:public",)),
+    Link("federation:comparisons", _("全国比对结果"), EVERYONE, ("federation:comparisons",), allowed=opens_national_comparisons),
     Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
     Link("inspections:draws", _("双随机抽查公示"), EVERYONE, ("inspections:draws", "inspections:draw")),
+    Link("witness:log", _("诚信计量见证日志"), EVERYONE, ("witness:*",)),
 ]
 
 
