@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "jiliang.inspections",
     "jiliang.energy",
     "jiliang.credit",
+    "jiliang.refdata",
+    "jiliang.cmc",
     "jiliang.console",
     "jiliang.portal",
 ]
