@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
+from jiliang.cmc.policies import CLAIMS as CMC_CLAIMS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
@@ -84,6 +85,7 @@ WORK = [
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
     Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
+    Link("cmc:home", _("校准测量能力"), SUPERVISORS | {STAFF}, ("cmc:*",), allowed=CMC_CLAIMS.sees_claims),
 ]
 
 PUBLIC_SERVICES = [
@@ -94,6 +96,8 @@ PUBLIC_SERVICES = [
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
     Link("inspections:draws", _("双随机抽查公示"), EVERYONE, ("inspections:draws", "inspections:draw")),
+    Link("refdata:catalogue", _("标准参考数据"), EVERYONE, ("refdata:*",)),
+    Link("cmc:home", _("国际校准测量能力"), frozenset({ANONYMOUS, PUBLIC, ENTERPRISE}), ("cmc:*",)),
 ]
 
 
