@@ -31,7 +31,7 @@ class Claim(models.Model):
 
     class Form(models.TextChoices):
         RSS = "rss", _("U = Q[a, b·x]（方和根）")
-        LINEAR = "linear", _("U = a + b·x")
+        LINEAR = "linear", _("U = a + b·x（线性）")
 
     capability = models.OneToOneField(Capability, models.CASCADE, related_name="cmc", verbose_name=_("测量能力"))
     quantity = models.CharField(_("量（KCDB 用名）"), max_length=200)
