@@ -236,3 +236,16 @@ def test_command_round_trip(world, tmp_path):
     call_command("cmc", "import-kcdb", str(KC_FILE))
     call_command("cmc", "export", "CCPR-K3.2014", "--output", str(tmp_path / "kc.txt"))
     assert (tmp_path / "kc.txt").read_bytes() == KC_FILE.read_bytes()
+
+
+def test_demo_step(world):
+    from jiliang.cmc.demo import plant_cmc
+    from jiliang.console.demo_roles import DemoCast
+
+    Claim.objects.filter(pk=world.claim.pk).delete()  # the demo declares its own on the capability
+    region = world.institute.region
+    plant_cmc(DemoCast(region, region, region, world.institute, world.institute, {"institute": world.staff}))
+    claim = Claim.objects.get(capability=world.capability)
+    assert claim.quantity == "Frequency" and claim.status == Claim.Status.SUBMITTED and claim.b == 5e-12
+    assert KcdbComparison.objects.filter(code="CCPR-K3.2014").exists() and KcdbFile.objects.count() == 1
+    assert any(e["points"] for e in services.comparison_with_kcdb(claim))

@@ -75,6 +75,27 @@ def _broken(tmp_path: Path, csv_text: str, **meta_changes) -> Path:
     return tmp_path / "m.yaml"
 
 
+def test_demo_step_plants_a_published_version_and_one_under_review(db):
+    """The demo's step (runs before the module's world exists: the dataset code is free)."""
+    from jiliang.console.demo_roles import DemoCast
+    from jiliang.refdata.demo import plant_refdata
+
+    province = reg.Region.objects.filter(level="province").order_by("code").first()
+    institute = reg.Organisation.objects.create(
+        name="演示计量院",
+        credit_code=make_credit_code(f"12{province.code}000000009"[:17]),
+        kind="legal_institute",
+        region=province,
+    )
+    User = get_user_model()
+    staff = User.objects.create(username="demo-srd-institute")
+    Membership.objects.create(user=staff, role="institution_staff", organisation=institute)
+    admin = User.objects.create(username="demo-srd-admin", is_superuser=True)
+    plant_refdata(DemoCast(province, province, province, institute, institute, {"institute": staff, "admin": admin}))
+    statuses = list(DatasetVersion.objects.filter(dataset__code="CODATA-FC").order_by("number").values_list("status", flat=True))
+    assert statuses == ["approved", "submitted"]
+
+
 def test_identifier_and_citation(world):
     assert world.v1.identifier == "SRD-CODATA-FC-v1"
     assert world.v2.identifier == "SRD-CODATA-FC-v2"

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from jiliang.policies import as_actor
-from jiliang.portal.units import _parse as parse_unit
+from jiliang.portal.units import _parse as parse_unit  # pint's reading, with the registry's spellings
 from jiliang.registry.models import Organisation
 from jiliang.registry.services import Refused
 
@@ -77,8 +78,6 @@ def _check_metadata(name: str, meta: dict) -> list[Problem]:
     problems = [Problem(name, None, key, gettext("必填")) for key in REQUIRED if not meta.get(key)]
     if meta.get("format") and meta["format"] != FORMAT:
         problems.append(Problem(name, None, "format", gettext("应为 %(format)s") % {"format": FORMAT}))
-    import re
-
     if meta.get("code") and not re.match(CODE_PATTERN, str(meta["code"])):
         problems.append(Problem(name, None, "code", gettext("只能用大写字母、数字、点和连字符")))
     columns = meta.get("columns") or []
