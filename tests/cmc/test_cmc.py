@@ -183,7 +183,23 @@ def test_claim_review_workflow(world):
     assert refused.value.reasons[0][0] == "supporting"
     with pytest.raises(Refused):
         services.link_support(world.staff, claim, world.foreign)  # another institution's participation
-    services.link_support(world.staff, claim, world.participant)
+    holder = Client()
+    holder.force_login(world.staff)
+    response = holder.post(f"/api/cmc/claims/{claim.pk}/supporting/", {"participant": world.participant.pk})
+    assert response.status_code == 200 and response.json()["supporting"] == ["CMC-TEST-2025-01"]
+    stranger = Client()
+    stranger.force_login(world.stranger)
+    declared = {
+        "capability": world.capability.pk,
+        "quantity": "Frequency",
+        "instrument": "x",
+        "range_min": 1,
+        "range_max": 2,
+        "unit": "MHz",
+        "b": 1e-12,
+    }
+    assert stranger.post("/api/cmc/claims/new/", declared).status_code == 403
+    assert holder.post("/api/cmc/claims/new/", {**declared, "b": -1}).json()["a"] == ["a、b 须非负且不全为零"]
     with pytest.raises(Refused) as refused:
         services.submit(world.stranger, claim)
     assert refused.value.forbidden

@@ -73,7 +73,9 @@ class KcdbFile(models.Model):
     an export writes the file back as it came."""
 
     name = models.CharField(_("文件名"), max_length=200, unique=True)
-    envelope = models.JSONField(_("文件信息"), default=dict)
+    # JSON text, not a JSONField: PostgreSQL's jsonb reorders keys, and the export gives the
+    # file back as it came.
+    envelope = models.TextField(_("文件信息"), default="{}")
     imported_at = models.DateTimeField(_("导入时间"), auto_now=True)
 
     class Meta:
@@ -112,7 +114,7 @@ class KcdbCmc(models.Model):
     k = models.FloatField(_("包含因子 k"), null=True, blank=True)
     confidence = models.FloatField(_("包含概率（%）"), null=True, blank=True)
     approved_on = models.CharField(_("批准日期"), max_length=10, blank=True)
-    raw = models.JSONField(_("KCDB 原始记录"))
+    raw = models.TextField(_("KCDB 原始记录"))  # the record's JSON text, its keys in the KCDB's order
 
     class Meta:
         ordering = ["quantity", "nmi_code", "key"]

@@ -134,7 +134,7 @@ def read_kcdb_cmcs(path: Path) -> tuple[dict, list[dict]]:
                 "k": record.get("coverageFactor"),
                 "confidence": record.get("confidenceLevel"),
                 "approved_on": record.get("approvalDate") or "",
-                "raw": record,
+                "raw": json.dumps(record, ensure_ascii=False),
             }
         )
     if problems:
@@ -150,7 +150,7 @@ def import_kcdb_cmcs(who, path: Path) -> KcdbFile:
         raise Refused([("file", gettext("KCDB 数据由国家计量行政部门导入"))], forbidden=True)
     path = Path(path)
     envelope, rows = read_kcdb_cmcs(path)
-    file, _ = KcdbFile.objects.update_or_create(name=path.name, defaults={"envelope": envelope})
+    file, _ = KcdbFile.objects.update_or_create(name=path.name, defaults={"envelope": json.dumps(envelope, ensure_ascii=False)})
     file.cmcs.all().delete()
     clashes = KcdbCmc.objects.filter(key__in=[r["key"] for r in rows]).values_list("key", "file__name")
     for key, other in clashes:
@@ -161,8 +161,8 @@ def import_kcdb_cmcs(who, path: Path) -> KcdbFile:
 
 def export_kcdb_cmcs(file: KcdbFile) -> bytes:
     """The file as imported: its envelope and its records as the KCDB published them."""
-    document = dict(file.envelope)
-    document["data"] = [raw for raw in file.cmcs.order_by("position").values_list("raw", flat=True)]
+    document = json.loads(file.envelope)
+    document["data"] = [json.loads(raw) for raw in file.cmcs.order_by("position").values_list("raw", flat=True)]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

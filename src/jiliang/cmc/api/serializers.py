@@ -107,3 +107,23 @@ class CmcComparisonRowSerializer(serializers.Serializer):
 
 class CmcReviewSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class CmcDeclareSerializer(serializers.Serializer):
+    capability = serializers.IntegerField(help_text="the registry capability row the claim states")
+    quantity = serializers.CharField(max_length=200, help_text="the quantity as the KCDB names it")
+    instrument = serializers.CharField(max_length=200)
+    method = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    range_min = serializers.FloatField()
+    range_max = serializers.FloatField()
+    unit = serializers.CharField(max_length=30)
+    form = serializers.CharField(default="rss", help_text="rss: U = Q[a, b·x]; linear: U = a + b·|x|")
+    a = serializers.FloatField(default=0.0, help_text="absolute term, in the unit")
+    b = serializers.FloatField(default=0.0, help_text="relative term (a fraction, not %)")
+    k = serializers.FloatField(default=2.0)
+    confidence = serializers.FloatField(default=95.0)
+    conditions = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class CmcSupportSerializer(serializers.Serializer):
+    participant = serializers.IntegerField(help_text="a comparison participation (comparisons.Participant) of the holder")

@@ -13,8 +13,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jiliang.comparisons.models import Participant
 from jiliang.policies import actor_for
 from jiliang.registry.api.refusals import RefusalsAnswered
+from jiliang.registry.models import Capability
 
 from .. import services
 from ..models import Claim, KcdbCmc, KcdbComparison, KcdbFile
@@ -114,6 +116,33 @@ class _Review(RefusalsAnswered, APIView):
         else:
             raise Http404
         return Response(s.CmcClaimSerializer(claim).data)
+
+
+class ClaimDeclare(RefusalsAnswered, APIView):
+    """A claim on a capability row (or a draft's correction): the standard's holder."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.CmcDeclareSerializer, responses={201: s.CmcClaimSerializer}, operation_id="cmc_claim_declare")
+    def post(self, request):
+        data = s.CmcDeclareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        capability = get_object_or_404(Capability.objects.select_related("standard"), pk=values.pop("capability"))
+        claim = services.declare(request.user, capability, **values)
+        return Response(s.CmcClaimSerializer(claim).data, status=201)
+
+
+class ClaimSupport(RefusalsAnswered, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.CmcSupportSerializer, responses=s.CmcClaimSerializer, operation_id="cmc_claim_support")
+    def post(self, request, pk: int):
+        claim = get_object_or_404(_claims(request), pk=pk)
+        data = s.CmcSupportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        participant = get_object_or_404(Participant, pk=data.validated_data["participant"])
+        return Response(s.CmcClaimSerializer(services.link_support(request.user, claim, participant)).data)
 
 
 class ClaimSubmit(_Review):
