@@ -170,6 +170,10 @@ def test_claim_against_kcdb(world):
     page.force_login(world.staff)
     html = page.get(f"/cmc/claims/{world.claim.pk}/").content.decode()
     assert "NIM/TF-15" in html and "45.5" in html
+    assert 'id="claim-support"' in html and "CMC-TEST-2025-01" in html  # the holder may link its participation
+    stranger = Client()
+    stranger.force_login(world.stranger)
+    assert stranger.post(f"/cmc/claims/{world.claim.pk}/supporting/", {"participant": world.participant.pk}).status_code == 404
     answer = page.get(f"/api/cmc/claims/{world.claim.pk}/kcdb/").json()
     assert {round(p["ratio"], 2) for row in answer for p in row["points"]} == {45.45}
 

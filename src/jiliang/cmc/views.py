@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiliang.comparisons.models import Participant
 from jiliang.policies import actor_for
 from jiliang.registry.services import Refused
 
@@ -47,6 +48,13 @@ def home(request):
 @require_GET
 def claim_page(request, pk: int):
     claim = _claim(request, pk)
+    candidates = Participant.objects.none()
+    if CLAIMS.writable(actor_for(request.user), claim):  # the holder links its own participations
+        candidates = (
+            Participant.objects.filter(institution_id=claim.capability.standard.holder_id)
+            .exclude(pk__in=claim.supporting.values("pk"))
+            .select_related("comparison")[:LIST_LIMIT]
+        )
     return render(
         request,
         "cmc/claim.html",
@@ -55,6 +63,7 @@ def claim_page(request, pk: int):
             "entries": services.comparison_with_kcdb(claim),
             "supporting": claim.supporting.select_related("comparison"),
             "actions": allowed_actions(request.user, claim),
+            "candidates": candidates,
         },
     )
 
@@ -68,6 +77,27 @@ def comparison_page(request, code: str):
 def _refusal_text(exc: Refused) -> str:
     separator = "；" if (get_language() or "").startswith("zh") else "; "
     return separator.join(str(reason) for _field, reason in exc.reasons)
+
+
+@require_POST
+def support(request, pk: int):
+    """The holder links one of its comparison participations to the claim."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    claim = _claim(request, pk)
+    participant = Participant.objects.filter(pk=request.POST.get("participant") or 0).first()
+    if participant is None:
+        messages.error(request, _("请选择一项比对"))
+        return redirect("cmc:claim", pk)
+    try:
+        services.link_support(request.user, claim, participant)
+    except Refused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(_refusal_text(exc)) from None
+        messages.error(request, _refusal_text(exc))
+    else:
+        messages.success(request, _("已关联支撑比对"))
+    return redirect("cmc:claim", pk)
 
 
 @require_POST
