@@ -72,6 +72,9 @@ class DatasetVersion(models.Model):
     source_url = models.URLField(_("来源网址"), max_length=300, blank=True)
     method = models.TextField(_("测量或评定方法"))
     uncertainty_note = models.CharField(_("不确定度说明"), max_length=300)
+    # The language the source's own texts (names, provenance, method) are written in, BCP 47:
+    # the pages mark them with it, so a Chinese page does not pass English data off as its own.
+    language = models.CharField(_("数据语言"), max_length=20, default="zh-Hans")
     columns = models.JSONField(_("列定义"), default=list)
     row_count = models.PositiveIntegerField(_("行数"), default=0)
     source_file = models.CharField(_("导入文件"), max_length=200, blank=True)

@@ -22,7 +22,7 @@ import yaml
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from jiliang.policies import as_actor
 from jiliang.portal.units import _parse as parse_unit  # pint's reading, with the registry's spellings
@@ -229,6 +229,7 @@ def import_version(who, meta_path: Path, issuer: Organisation) -> DatasetVersion
         source_url=meta.get("source_url", ""),
         method=str(meta["method"]).strip(),
         uncertainty_note=meta["uncertainty"],
+        language=str(meta.get("language") or "zh-Hans")[:20],
         columns=[{"kind": "text", **c} for c in meta["columns"]],
         row_count=len(rows),
         source_file=meta["_source_file"],
@@ -412,6 +413,8 @@ def value_rows(version: DatasetVersion, rows) -> list[dict]:
 
 
 def headings(version: DatasetVersion) -> list[str]:
+    """The column headings in the reader's language (``label``, and ``label_en`` for English)."""
+    english = not (get_language() or "zh").startswith("zh")
     values = version.value_columns
     texts = [c for c in version.columns if c.get("kind") == "text" and not any(v.get("unit_column") == c["name"] for v in values)]
-    return [c.get("label") or c["name"] for c in texts] + [c.get("label") or c["name"] for c in values]
+    return [(english and c.get("label_en")) or c.get("label") or c["name"] for c in texts + values]
