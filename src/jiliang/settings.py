@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "jiliang.institutions",
     "jiliang.credit",
     "jiliang.intervals",
+    "jiliang.refdata",
+    "jiliang.cmc",
     "jiliang.console",
     "jiliang.portal",
     "jiliang.federation",

@@ -46,6 +46,15 @@ def main(instruments: int) -> dict:
         session.create()
         roles[role] = {"username": user.username, "password": builder.PASSWORD, "session": session.session_key}
 
+    # Standard reference data (tests/web/test_refdata_browser.py): v1 published, v2 under review.
+    from types import SimpleNamespace
+
+    from jiliang.refdata.demo import plant_refdata
+
+    plant_refdata(
+        SimpleNamespace(users={"institute": p.users["institution_staff"], "admin": p.users["superuser"]}, institute=p.institution)
+    )
+
     # An instrument whose latest calibration used a standard that is itself calibrated:
     # its page shows a chain of more than one level.
     event = (

@@ -305,7 +305,58 @@ PAGES = {
     "credit:decide": (lambda p: {"what": "objection", "pk": 1}, post_only()),
     # The witness log of ledger checkpoints (jiliang.witness): public, a transparency log.
     "witness:log": (None, everyone()),
+    # Standard reference data and CMCs (issue 25): published rows are everyone's.
+    "refdata:catalogue": (None, everyone()),
+    "refdata:resolve": (None, everyone(HIDDEN)),  # no ?id=: cites nothing
+    "refdata:version": (lambda p: {"identifier": _srd_version(p)}, everyone()),
+    "refdata:act": (lambda p: {"identifier": _srd_version(p), "action": "approve"}, post_only()),
+    "cmc:home": (None, everyone()),
+    "cmc:claim": (lambda p: {"pk": _cmc_claim(p)}, everyone()),
+    "cmc:support": (lambda p: {"pk": 1}, post_only()),
+    "cmc:act": (lambda p: {"pk": 1, "action": "approve"}, post_only()),
+    "cmc:comparison": (lambda p: {"code": _kcdb_comparison(p)}, everyone()),
 }
+
+
+def _srd_version(p) -> str:
+    """An approved reference data version (the demo's CODATA subset), planted once."""
+    from jiliang.policies import NATIONAL, Actor
+    from jiliang.refdata import services
+    from jiliang.refdata.demo import DATA
+    from jiliang.refdata.models import DatasetVersion
+
+    version = DatasetVersion.objects.filter(status="approved").first()
+    if version is None:
+        version = services.import_version(Actor(NATIONAL), DATA / "codata-2018.yaml", p.institution)
+        services.submit(Actor(NATIONAL), version)
+        version = services.approve(Actor(NATIONAL), version)
+    return version.identifier
+
+
+def _cmc_claim(p) -> int:
+    """An approved CMC claim on the province's standard (written directly: the review is tested in tests/cmc)."""
+    from jiliang.cmc.models import Claim
+
+    capability = p.standard.capabilities.first()
+    claim = Claim.objects.filter(capability=capability).first() or Claim.objects.create(
+        capability=capability,
+        quantity="Frequency",
+        instrument=p.standard.name,
+        range_min=capability.range_min,
+        range_max=capability.range_max,
+        unit=capability.unit,
+        b=1e-6,
+        status="approved",
+    )
+    return claim.pk
+
+
+def _kcdb_comparison(p) -> str:
+    from jiliang.cmc import services
+    from jiliang.cmc.demo import DATA
+    from jiliang.policies import NATIONAL, Actor
+
+    return services.import_kcdb_comparison(Actor(NATIONAL), DATA / "kcdb-kc-ccpr-k3-2014.txt").code
 
 
 def _checks_outcomes(p) -> dict:

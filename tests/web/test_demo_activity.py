@@ -141,6 +141,13 @@ def test_every_capability_has_records(demo):
     draw = Draw.objects.get()
     assert draw.status == "performed" and Campaign.objects.get(draw=draw).status == "open"
     assert set(FieldInspection.objects.values_list("status", flat=True)) == {"assigned", "published"}
+    # Standard reference data and CMCs (issue 25): CODATA v1 published and v2 under review, the KCDB extracts.
+    from jiliang.cmc.models import Claim, KcdbCmc, KcdbComparison
+    from jiliang.refdata.models import DatasetVersion
+
+    assert list(DatasetVersion.objects.order_by("number").values_list("status", flat=True)) == ["approved", "submitted"]
+    assert KcdbCmc.objects.count() == 5 and KcdbComparison.objects.filter(code="CCPR-K3.2014").exists()
+    assert Claim.objects.filter(capability__standard__holder=cast.institute).exists()
 
 
 @pytest.mark.parametrize("username", [None, *[spec.username for spec in ROLES]])

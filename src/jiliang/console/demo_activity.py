@@ -62,6 +62,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.certificates.models import CertificateAuthority
     from jiliang.checks.demo import plant_checks
     from jiliang.checks.models import CheckPlan
+    from jiliang.cmc.demo import plant_cmc
+    from jiliang.cmc.models import KcdbFile
     from jiliang.comparisons.models import Comparison
     from jiliang.credit.demo import plant_credit
     from jiliang.credit.models import CreditGrade
@@ -74,6 +76,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.institutions.models import SupervisionVisit
     from jiliang.intervals.demo import plant_intervals
     from jiliang.portal.models import Complaint
+    from jiliang.refdata.demo import plant_refdata
+    from jiliang.refdata.models import Dataset
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
     from jiliang.traceability.models import Recall
@@ -93,6 +97,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("行政处罚案件 enforcement cases", Case, plant_cases),
         ("能源计量 key energy users, readings, review", KeyUnit, plant_energy),
         ("机构能力与监督 institutions: declaration, supervision visit, evaluation", SupervisionVisit, plant_institutions),
+        ("标准参考数据 reference datasets", Dataset, plant_refdata),
+        ("校准测量能力 CMC claims and KCDB extracts", KcdbFile, plant_cmc),
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),

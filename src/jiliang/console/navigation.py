@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiliang.cases.policies import CASES
 from jiliang.checks.policies import CHECK_ALERTS
+from jiliang.cmc.policies import CLAIMS as CMC_CLAIMS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
@@ -106,6 +107,7 @@ WORK = [
         ("federation:status",),
         allowed=FEDERATION_OPERATIONS.sees_operations,
     ),
+    Link("cmc:home", _("校准测量能力"), SUPERVISORS | {STAFF}, ("cmc:*",), allowed=CMC_CLAIMS.sees_claims),
 ]
 
 PUBLIC_SERVICES = [
@@ -118,6 +120,8 @@ PUBLIC_SERVICES = [
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),
     Link("inspections:draws", _("双随机抽查公示"), EVERYONE, ("inspections:draws", "inspections:draw")),
     Link("witness:log", _("诚信计量见证日志"), EVERYONE, ("witness:*",)),
+    Link("refdata:catalogue", _("标准参考数据"), EVERYONE, ("refdata:*",)),
+    Link("cmc:home", _("国际校准测量能力"), frozenset({ANONYMOUS, PUBLIC, ENTERPRISE}), ("cmc:*",)),
 ]
 
 
