@@ -36,6 +36,12 @@ ONE_BACKEND = {
     "tests/energy/": "postgresql",
     "tests/inspections/": "postgresql",
     "tests/supervision_prepack/": "postgresql",
+    "tests/institutions/": "sqlite",
+    "tests/intervals/": "sqlite",
+    "tests/refdata/": "sqlite",
+    "tests/cmc/": "sqlite",
+    "tests/witness/": "sqlite",
+    "tests/federation/": "postgresql",  # the centre applies records under row locks
     # the broker tests kill and restart MQTT and NATS brokers around the production database
     "tests/supervision/test_broker.py": "postgresql",
     "tests/supervision/test_nats.py": "postgresql",
