@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -128,7 +130,10 @@ class ClaimDeclare(RefusalsAnswered, APIView):
         data = s.CmcDeclareSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        capability = get_object_or_404(Capability.objects.select_related("standard"), pk=values.pop("capability"))
+        # A row named in the body is a field of the request: an unknown one is a 400 on that field.
+        capability = Capability.objects.select_related("standard").filter(pk=values.pop("capability")).first()
+        if capability is None:
+            raise ValidationError({"capability": [gettext("没有这一能力行")]})
         claim = services.declare(request.user, capability, **values)
         return Response(s.CmcClaimSerializer(claim).data, status=201)
 

@@ -5,7 +5,7 @@ A version is addressed by its identifier (SRD-<code>-v<n>), the name it is cited
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -64,7 +64,10 @@ class VersionExport(APIView):
 class Resolve(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("id", str, description="SRD-<code>-v<n> or SRD-<code>-v<n>#row-<k>")],
-        responses=s.SrdResolvedSerializer,
+        responses={
+            200: s.SrdResolvedSerializer,
+            404: OpenApiResponse(description="no version or row has that identifier, or not one this actor may see"),
+        },
         operation_id="srd_resolve",
     )
     def get(self, request):
