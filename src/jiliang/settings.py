@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "jiliang.cases",
     "jiliang.inspections",
     "jiliang.energy",
+    "jiliang.matching",
     "jiliang.credit",
     "jiliang.console",
     "jiliang.portal",

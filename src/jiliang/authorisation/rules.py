@@ -189,3 +189,32 @@ def institutions_able(instrument: reg.Instrument, on: dt.date, candidates) -> se
         for pk, org in orgs.items()
         if org.kind in VERIFYING_KINDS and _judge_instrument(auths.get(pk, []), org, instrument, on) is None
     }
+
+
+def work_refusals(work: list[tuple], on: dt.date) -> list[str | None]:
+    """The same rule for work not yet registered as an instrument (a need posted for
+    matching, jiliang.matching): per (institution_id, institution_name, institution_kind,
+    item_id, item_code, range_min, range_max, unit, region_code, owner_id), the reason the
+    institution may not verify it on the day, or None."""
+    auths = _authorisations({w[0] for w in work})
+    found: list[str | None] = []
+    for pk, name, kind, item_id, item_code, lo, hi, unit, region_code, owner_id in work:
+        if kind not in VERIFYING_KINDS:
+            found.append(_not_verifying(name))
+            continue
+        found.append(
+            _judge(
+                auths.get(pk, []),
+                institution_name=name,
+                institution_id=pk,
+                item_id=item_id,
+                item_code=item_code,
+                lo=lo,
+                hi=hi,
+                unit=unit,
+                region_code=region_code,
+                owner_id=owner_id,
+                on=on,
+            )
+        )
+    return found

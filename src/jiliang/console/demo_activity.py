@@ -68,6 +68,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
     from jiliang.inspections.models import Draw
+    from jiliang.matching.demo import plant_matching
+    from jiliang.matching.models import Need
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -85,6 +87,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("计量标准考核 assessment files", Application, assessment),
         ("行政处罚案件 enforcement cases", Case, plant_cases),
         ("能源计量 key energy users, readings, review", KeyUnit, plant_energy),
+        ("供需对接 supply–demand matching", Need, plant_matching),
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
