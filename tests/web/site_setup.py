@@ -59,6 +59,7 @@ def main(instruments: int) -> dict:
         "journeys": journey_facts.build(p),
         "assessment": _assessment(p.objects),
         "energy": {"unit": p.objects["energy_unit"].pk},
+        "matching": _matching(p),
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,
@@ -66,6 +67,14 @@ def main(instruments: int) -> dict:
             "officer": p.objects["draw"].campaign.inspections.first().inspectors.get(user=p.users["county_admin"]).name,
         },
     }
+
+
+def _matching(p) -> dict:
+    """A need the institution's capability fits, other providers' terms published beside
+    (tests/web/test_matching_browser.py)."""
+    from jiliang.matching.demo import browser_facts
+
+    return browser_facts(p.institution)
 
 
 def _assessment(o: dict) -> dict:

@@ -178,7 +178,7 @@ def request_detail(request, pk: int):
         "actions": REQUESTS.allowed_actions(actor, found),
         "certificate": certificate,
         "action_labels": {
-            "accept": _("受理"),
+            "accept": _("受理委托"),
             "decline": _("谢绝"),
             "complete": _("登记出具的证书并办结"),
             "withdraw": _("撤回委托"),
