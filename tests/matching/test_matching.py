@@ -16,7 +16,7 @@ from jiliang.accounts.models import Membership
 from jiliang.authorisation import services as authorisation
 from jiliang.core.identifiers import make_credit_code
 from jiliang.matching import gaps, services
-from jiliang.matching.models import Message, Need, Request
+from jiliang.matching.models import Message, Need
 from jiliang.matching.policies import MESSAGES, NEEDS, REQUESTS
 from jiliang.policies import PolicyRefusal, actor_for
 from jiliang.registry import models as reg

@@ -192,43 +192,33 @@ def load_needs(queryset, units: UnitCodes, on: dt.date) -> NeedTable:
 
 
 def authorisation_check(table: NeedTable, offers: OfferTable, on: dt.date):
-    """The core's ``authorised`` for these needs: the authorisation rule asked once per
-    distinct piece of work (institution, item, range, area, own instrument or not)."""
+    """The core's ``authorised`` for these needs: the authorisation rule of
+    jiliang.authorisation.rules over arrays (``work_allowed``, the same rule as
+    ``work_refusals``, which gives the reason in words)."""
+    rows = table.rows
+    item = np.array([r[12] or 0 for r in rows], dtype=np.int64)
+    low = np.array([r[3] for r in rows], dtype=np.float64)
+    high = np.array([r[4] for r in rows], dtype=np.float64)
+    region = np.array([int(r[9]) for r in rows], dtype=np.int64)
+    poster = np.array([r[14] for r in rows], dtype=np.int64)
+
+    scope: list[dict] = []  # the authorisations in force, loaded once at the first ask
 
     def authorised(need_rows: np.ndarray, providers: np.ndarray) -> np.ndarray:
-        rows = table.rows
-        keys = np.empty((len(need_rows), 6), dtype=np.int64)
-        item = np.array([rows[i][12] or 0 for i in need_rows.tolist()], dtype=np.int64)
-        low = np.array([rows[i][3] for i in need_rows.tolist()], dtype=np.float64)
-        high = np.array([rows[i][4] for i in need_rows.tolist()], dtype=np.float64)
-        region = np.array([int(rows[i][9]) for i in need_rows.tolist()], dtype=np.int64)
-        poster = np.array([rows[i][14] for i in need_rows.tolist()], dtype=np.int64)
-        keys[:, 0] = providers
-        keys[:, 1] = item
-        keys[:, 2] = low.view(np.int64)
-        keys[:, 3] = high.view(np.int64)
-        keys[:, 4] = region
-        keys[:, 5] = poster == providers  # 实施细则 第三十条(三): an internal grant covers its own only
-        unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        work = []
-        for j, (provider, _, _, _, code, own) in zip(first.tolist(), unique.tolist()):
-            row = rows[int(need_rows[j])]
-            work.append(
-                (
-                    provider,
-                    offers.provider_names.get(provider, str(provider)),
-                    offers.provider_kinds.get(provider, ""),
-                    row[12],
-                    row[13],
-                    row[3],
-                    row[4],
-                    row[2],
-                    str(code),
-                    provider if own else row[14],
-                )
-            )
-        verdicts = np.array([reason is None for reason in authorisation_rules.work_refusals(work, on)], dtype=bool)
-        return verdicts[inverse.reshape(-1)]
+        if not scope:
+            scope.append(authorisation_rules.work_scope(list(offers.provider_names), on))
+        kinds = [offers.provider_kinds.get(p, "") for p in providers.tolist()]
+        return authorisation_rules.work_allowed(
+            providers,
+            kinds,
+            item[need_rows],
+            low[need_rows],
+            high[need_rows],
+            region[need_rows],
+            poster[need_rows],
+            on,
+            scope=scope[0],
+        )
 
     return authorised
 
