@@ -245,9 +245,59 @@ def test_pages(world):
     staff.force_login(world.users["institute"])
     home = staff.get("/matching/").content.decode()
     assert need.number in home and 'id="addressed-requests"' in home
-    dashboard = staff.get("/dashboard/").content.decode()
-    assert 'id="matching-inbox"' in dashboard
+    # The inbox the dashboards include (the browser test opens the dashboard itself).
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    seen = RequestFactory().get("/dashboard/")
+    seen.user = world.users["institute"]
+    inbox = Template("{% load matching %}{% matching_inbox %}").render(Context({"request": seen}))
+    assert 'id="matching-inbox"' in inbox and need.number in inbox
     stranger = Client()
     stranger.force_login(world.users["elsewhere"])
     assert stranger.get(f"/matching/needs/{need.pk}/").status_code == 404
     assert Client().get("/matching/").status_code == 302  # sign in first
+
+
+def test_the_bulk_authorisation_check_agrees_with_the_rule_in_words(world):
+    from jiliang.authorisation import rules
+
+    today = timezone.localdate()
+    elsewhere = reg.Region.objects.filter(level="county").exclude(code__startswith=world.province.code[:2]).first()
+    work = []
+    for org in (world.institute, world.lab, world.silent):
+        for region in (world.county, elsewhere):
+            for item in (world.item, None):
+                work.append(
+                    (
+                        org.pk,
+                        org.name,
+                        org.kind,
+                        item.pk if item else 0,
+                        item.code if item else "-",
+                        0.0,
+                        40.0,
+                        "MPa",
+                        region.code,
+                        world.enterprise.pk,
+                    )
+                )
+    in_words = [reason is None for reason in rules.work_refusals(work, today)]
+    columns = list(zip(*work))
+    bulk = rules.work_allowed(
+        columns[0], columns[2], columns[3], columns[5], columns[6], [int(c) for c in columns[8]], columns[9], today
+    )
+    assert bulk.tolist() == in_words
+    assert sum(in_words) == 1  # the institute, for the item, in its province
+
+
+def test_the_demo_step_plants_a_sent_request_and_an_unmet_need(world):
+    from jiliang.console.demo_roles import DemoCast
+    from jiliang.matching.demo import plant_matching
+
+    cast = DemoCast(
+        world.province, world.city, world.county, world.institute, world.enterprise, {"enterprise": world.users["enterprise"]}
+    )
+    fitting, unmet = plant_matching(cast)
+    assert fitting.requests.get().status == "sent"
+    assert Need.objects.get(pk=unmet.pk).capable == 0

@@ -71,7 +71,7 @@ def test_a_need_matched_and_sent_to_the_provider(new_page, site, lang):
         assert offers.nth(k).locator("table.fit tbody tr").count() == 4
     mine = enterprise.locator(f"#offers li.offer[data-provider='{institution}']")
     assert mine.count() == 1
-    assert "2" in mine.locator(".factor-fee td").last.inner_text()
+    assert "440" in mine.locator(".factor-fee td").last.inner_text()  # 220 yuan × 2 instruments
     with enterprise.expect_navigation():
         mine.locator("button.pick", has_text=words["pick"]).click()
     assert re.search(r"/matching/requests/\d+/$", enterprise.url)

@@ -30,7 +30,6 @@ def _capabilities(provider_ids=None):
         standard__published=True,
         uncertainty__gt=0,
         k__gt=0,
-        relative=False,
         range_max__gt=0,
     ).select_related("quantity", "standard__holder")
     if provider_ids is not None:
@@ -62,8 +61,9 @@ def publish_demo_terms(institution: reg.Organisation, quantity_id: int, *, inclu
 
 
 def fitting_need(institution: reg.Organisation) -> dict | None:
-    """The fields of a need one of the institution's capabilities fits (3× its uncertainty)."""
-    cap = _capabilities([institution.pk]).first()
+    """The fields of a need one of the institution's capabilities fits (3× its uncertainty,
+    stated as it states its own: absolute or relative)."""
+    cap = _capabilities([institution.pk]).order_by("relative", "id").first()
     if cap is None:
         return None
     u2 = cap.uncertainty * 2.0 / cap.k
@@ -73,7 +73,7 @@ def fitting_need(institution: reg.Organisation) -> dict | None:
         "unit": cap.unit,
         "range_min": cap.range_min,
         "range_max": cap.range_max,
-        "requirement": core.U_ABSOLUTE,
+        "requirement": core.U_RELATIVE if cap.relative else core.U_ABSOLUTE,
         "requirement_value": float(f"{3 * u2:.3g}"),
     }
 
