@@ -48,7 +48,7 @@ class ServiceTerms(models.Model):
 class Need(models.Model):
     class Requirement(models.IntegerChoices):
         U_ABSOLUTE = core.U_ABSOLUTE, _("扩展不确定度 U（k=2，绝对）")
-        U_RELATIVE = core.U_RELATIVE, _("相对扩展不确定度 Urel（k=2）")
+        U_RELATIVE = core.U_RELATIVE, _("相对扩展不确定度 U_rel（k=2）")
         MPE_ABSOLUTE = core.MPE_ABSOLUTE, _("被测器具最大允许误差（绝对）")
         MPE_RELATIVE = core.MPE_RELATIVE, _("被测器具最大允许误差（相对）")
 
