@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from jiliang.authorisation import rules as authorisation_rules
 from jiliang.core import matching as core
 from jiliang.core.accuracy import relative_mpe
-from jiliang.policies import PolicyRefusal, as_actor
+from jiliang.policies import PolicyRefusal, as_actor, clear_region_cache, region_tree
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
 
@@ -156,11 +156,10 @@ NEED_COLUMNS = (
     "requirement_value",
     "required_ratio",
     "mandatory",
-    "region__code",
+    "region_id",
     "deadline",
     "instrument_count",
     "catalog_item_id",
-    "catalog_item__code",
     "poster_id",
 )
 
@@ -169,39 +168,42 @@ NEED_COLUMNS = (
 class NeedTable:
     needs: core.Needs
     ids: np.ndarray
-    rows: list[tuple]  # NEED_COLUMNS per need (the authorisation rule's facts)
+    item: np.ndarray  # catalogue item id, 0 when none (the authorisation rule's facts)
+    poster: np.ndarray
 
 
 def load_needs(queryset, units: UnitCodes, on: dt.date) -> NeedTable:
+    """One query without joins (region codes from the cached region tree), columns to arrays."""
     rows = list(queryset.order_by("id").values_list(*NEED_COLUMNS))
-    c = list(zip(*rows)) if rows else [[] for _ in NEED_COLUMNS]
+    n = len(rows)
+    c = list(zip(*rows)) if rows else [() for _ in NEED_COLUMNS]
+    tree = region_tree()
+    if not set(c[9]) <= tree.keys():  # a region made within the tree's cache minute
+        clear_region_cache()
+        tree = region_tree()
+    epoch = on.toordinal()
     needs = core.Needs(
-        quantity=c[1],
+        quantity=np.fromiter(c[1], np.int64, n),
         unit=units.codes(c[2]),
-        low=c[3],
-        high=c[4],
-        kind=c[5],
-        value=c[6],
-        ratio=c[7],
-        mandatory=c[8],
-        region=[int(code) for code in c[9]],
-        days=[(d - on).days for d in c[10]],
-        count=c[11],
+        low=np.fromiter(c[3], np.float64, n),
+        high=np.fromiter(c[4], np.float64, n),
+        kind=np.fromiter(c[5], np.int64, n),
+        value=np.fromiter(c[6], np.float64, n),
+        ratio=np.fromiter(c[7], np.float64, n),
+        mandatory=np.fromiter(c[8], bool, n),
+        region=np.fromiter((int(tree[r][0]) for r in c[9]), np.int64, n),
+        days=np.fromiter((d.toordinal() - epoch for d in c[10]), np.int64, n),
+        count=np.fromiter(c[11], np.int64, n),
     )
-    return NeedTable(needs, np.asarray(c[0], np.int64), rows)
+    item = np.fromiter((i or 0 for i in c[12]), np.int64, n)
+    return NeedTable(needs, np.fromiter(c[0], np.int64, n), item, np.fromiter(c[13], np.int64, n))
 
 
 def authorisation_check(table: NeedTable, offers: OfferTable, on: dt.date):
     """The core's ``authorised`` for these needs: the authorisation rule of
     jiliang.authorisation.rules over arrays (``work_allowed``, the same rule as
     ``work_refusals``, which gives the reason in words)."""
-    rows = table.rows
-    item = np.array([r[12] or 0 for r in rows], dtype=np.int64)
-    low = np.array([r[3] for r in rows], dtype=np.float64)
-    high = np.array([r[4] for r in rows], dtype=np.float64)
-    region = np.array([int(r[9]) for r in rows], dtype=np.int64)
-    poster = np.array([r[14] for r in rows], dtype=np.int64)
-
+    needs = table.needs
     scope: list[dict] = []  # the authorisations in force, loaded once at the first ask
 
     def authorised(need_rows: np.ndarray, providers: np.ndarray) -> np.ndarray:
@@ -211,11 +213,11 @@ def authorisation_check(table: NeedTable, offers: OfferTable, on: dt.date):
         return authorisation_rules.work_allowed(
             providers,
             kinds,
-            item[need_rows],
-            low[need_rows],
-            high[need_rows],
-            region[need_rows],
-            poster[need_rows],
+            table.item[need_rows],
+            needs.low[need_rows],
+            needs.high[need_rows],
+            needs.region[need_rows],
+            table.poster[need_rows],
             on,
             scope=scope[0],
         )
