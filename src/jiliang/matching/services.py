@@ -239,15 +239,26 @@ def rank_needs(queryset, *, on: dt.date | None = None, top: int = TOP) -> tuple[
 @transaction.atomic
 def match_open_needs(queryset=None, *, on: dt.date | None = None) -> dict:
     """Rank every open need and keep, per need, how many providers are capable (zero: an
-    unmet need, a gap of the building plan). Two UPDATEs per distinct count, not one per need."""
+    unmet need, a gap of the building plan): on PostgreSQL one UPDATE joined to the arrays
+    (unnest), elsewhere one UPDATE per distinct count — never one per need."""
+    from django.db import connection
+
     queryset = Need.objects.filter(status=Need.Status.OPEN) if queryset is None else queryset
     table, _, ranking = rank_needs(queryset, on=on, top=1)
     now = timezone.now()
     counts = ranking.capable
-    for value in np.unique(counts).tolist():
-        ids = table.ids[counts == value].tolist()
-        for start in range(0, len(ids), 30_000):  # within every backend's parameter limit
-            Need.objects.filter(pk__in=ids[start : start + 30_000]).update(capable=value, matched_at=now)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE matching_need AS n SET capable = v.c, matched_at = %s "
+                "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, c) WHERE n.id = v.id",
+                [now, table.ids.tolist(), counts.tolist()],
+            )
+    else:
+        for value in np.unique(counts).tolist():
+            ids = table.ids[counts == value].tolist()
+            for start in range(0, len(ids), 30_000):  # within every backend's parameter limit
+                Need.objects.filter(pk__in=ids[start : start + 30_000]).update(capable=value, matched_at=now)
     return {"needs": len(table.ids), "unmet": int((counts == 0).sum()), "with_offers": int((ranking.candidates > 0).sum())}
 
 
