@@ -13,9 +13,11 @@ The decision rule (the one hard test of capability):
 - a need stated as an MPE is met when the test uncertainty ratio TUR = MPE / U_offered is at
   least the need's required ratio: 3 by default, the ratio JJF 1094-2002 §7 takes for
   leaving the uncertainty of the verification out of the conformity decision (U95 ≤ 1/3
-  MPEV), and the ratio the project keeps per regulation (registry Specification
+  MPEV; the 1/3 read in a secondary source quoting JJF 1094 and its guide, the clause
+  text itself not retrieved: confirmed: partly), and the ratio the project keeps per
+  regulation (registry Specification
   ``required_ratio``; verification.fitness uses the same). A need may ask for more (4:1,
-  ANSI/NCSL Z540.3's TUR, or a regulation's own: JJG 52-2013 asks 1/4).
+  ANSI/NCSL Z540.3's TUR, cited from memory; or a regulation's own: JJG 52-2013 asks 1/4).
 - relative and absolute statements are compared at the need's reference value, the end of
   its range farthest from zero (where an absolute requirement is hardest for a relative
   capability to meet);
