@@ -41,6 +41,7 @@ ONE_BACKEND = {
     "tests/refdata/": "sqlite",
     "tests/cmc/": "sqlite",
     "tests/witness/": "sqlite",
+    "tests/matching/": "sqlite",
     "tests/federation/": "postgresql",  # the centre applies records under row locks
     # the broker tests kill and restart MQTT and NATS brokers around the production database
     "tests/supervision/test_broker.py": "postgresql",

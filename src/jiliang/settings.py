@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "jiliang.inspections",
     "jiliang.energy",
     "jiliang.institutions",
+    "jiliang.matching",
     "jiliang.credit",
     "jiliang.intervals",
     "jiliang.refdata",

@@ -48,6 +48,7 @@ urlpatterns = [
     path("federation/", include("jiliang.federation.urls")),
     path("refdata/", include("jiliang.refdata.urls")),
     path("cmc/", include("jiliang.cmc.urls")),
+    path("matching/", include("jiliang.matching.urls")),
     path("accounts/", include("jiliang.accounts.urls")),
     path("dashboard/", include("jiliang.console.urls")),
     path("portal/", include("jiliang.portal.urls")),

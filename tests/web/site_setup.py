@@ -76,6 +76,7 @@ def main(instruments: int) -> dict:
         "energy": {"unit": p.objects["energy_unit"].pk},
         "institutions": {"institution": p.objects["gap_institution"].pk, "gap_item": p.objects["gap_item"].code},
         "witness": {"root": p.objects["witness_head"].root_hash, "size": p.objects["witness_head"].tree_size},
+        "matching": _matching(p),
         "inspections": {
             "draw": p.objects["draw"].pk,
             "published": p.objects["field_inspection"].pk,
@@ -83,6 +84,14 @@ def main(instruments: int) -> dict:
             "officer": p.objects["draw"].campaign.inspections.first().inspectors.get(user=p.users["county_admin"]).name,
         },
     }
+
+
+def _matching(p) -> dict:
+    """A need the institution's capability fits, other providers' terms published beside
+    (tests/web/test_matching_browser.py)."""
+    from jiliang.matching.demo import browser_facts
+
+    return browser_facts(p.institution)
 
 
 def _assessment(o: dict) -> dict:

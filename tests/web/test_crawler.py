@@ -243,6 +243,16 @@ PAGES = {
     "federation:recalls": (None, only(SUPERVISORS)),
     "federation:status": (None, only({"superuser"})),
     "federation:comparisons": (None, everyone()),
+    # Supply–demand matching: the enterprise's need, sent to the institution.
+    "matching:home": (None, only(DASHBOARD_ROLES)),
+    "matching:post": (None, post_only()),
+    "matching:terms": (None, post_only()),
+    "matching:read": (None, post_only()),
+    "matching:need": (lambda p: {"pk": _matching_request(p).need_id}, only(DASHBOARD_ROLES)),
+    "matching:pick": (lambda p: {"pk": _matching_request(p).need_id}, post_only()),
+    "matching:withdraw": (lambda p: {"pk": _matching_request(p).need_id}, post_only()),
+    "matching:request": (lambda p: {"pk": _matching_request(p).pk}, only(DASHBOARD_ROLES)),
+    "matching:act": (lambda p: {"pk": _matching_request(p).pk}, post_only()),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),
@@ -367,6 +377,34 @@ def _checks_outcomes(p) -> dict:
         {"institution_staff", "auditor", "superuser"} | ({"county_admin"} if county else set()),
         county_admin=OK if county else HIDDEN,
     )
+
+
+def _matching_request(p):
+    """A need of the enterprise (open: the province's institution sees it too) with a request
+    addressed to the institution."""
+    import datetime as dt
+
+    from jiliang.matching import services as matching
+    from jiliang.matching.models import Request
+    from jiliang.registry.models import Quantity
+
+    found = Request.objects.filter(need__poster=p.enterprise, provider=p.institution).first()
+    if found is None:
+        need = matching.post_need(
+            p.users["enterprise_user"],
+            {
+                "title": "压力表送检",
+                "quantity": Quantity.objects.order_by("pk").first().pk,
+                "range_min": 0,
+                "range_max": 1,
+                "requirement": 0,
+                "requirement_value": 0.01,
+                "region": p.enterprise.region.code,
+                "deadline": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            },
+        )
+        found = Request.objects.create(need=need, provider=p.institution, fit={})
+    return found
 
 
 def _check_plan(p):

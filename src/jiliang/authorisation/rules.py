@@ -189,3 +189,87 @@ def institutions_able(instrument: reg.Instrument, on: dt.date, candidates) -> se
         for pk, org in orgs.items()
         if org.kind in VERIFYING_KINDS and _judge_instrument(auths.get(pk, []), org, instrument, on) is None
     }
+
+
+def work_refusals(work: list[tuple], on: dt.date) -> list[str | None]:
+    """The same rule for work not yet registered as an instrument (a need posted for
+    matching, jiliang.matching): per (institution_id, institution_name, institution_kind,
+    item_id, item_code, range_min, range_max, unit, region_code, owner_id), the reason the
+    institution may not verify it on the day, or None."""
+    auths = _authorisations({w[0] for w in work})
+    found: list[str | None] = []
+    for pk, name, kind, item_id, item_code, lo, hi, unit, region_code, owner_id in work:
+        if kind not in VERIFYING_KINDS:
+            found.append(_not_verifying(name))
+            continue
+        found.append(
+            _judge(
+                auths.get(pk, []),
+                institution_name=name,
+                institution_id=pk,
+                item_id=item_id,
+                item_code=item_code,
+                lo=lo,
+                hi=hi,
+                unit=unit,
+                region_code=region_code,
+                owner_id=owner_id,
+                on=on,
+            )
+        )
+    return found
+
+
+def work_scope(institution_ids, on: dt.date) -> dict:
+    """The authorisations of the institutions in force on the day, as scope rows:
+    (institution, item) → [(range_min, range_max, area code, its digits, internal)]."""
+    import numpy as np
+
+    scope: dict[tuple[int, int], list[tuple[float, float, int, int, bool]]] = defaultdict(list)
+    for pk, auths in _authorisations(set(institution_ids)).items():
+        for auth in auths:
+            if not auth.in_force_on(on):
+                continue
+            areas = [a.region.descendant_codes_prefix() for a in auth.areas.all() if a.on(on)]
+            internal = auth.form == Authorisation.Form.INTERNAL
+            for i in auth.items.all():
+                if not i.on(on):
+                    continue
+                rmin = -np.inf if i.range_min is None else i.range_min
+                rmax = np.inf if i.range_max is None else i.range_max
+                for prefix in areas:
+                    scope[(pk, i.catalog_item_id)].append((rmin, rmax, int(prefix), len(prefix), internal))
+    return scope
+
+
+def work_allowed(institution_ids, kinds, item_ids, lo, hi, region_codes, owner_ids, on: dt.date, scope=None):
+    """``work_refusals`` as yes/no over arrays, for bulk matching (10^5 needs): the same
+    rule — the institution a verifying kind, an authorisation in force on the day with the
+    item (``AuthorisedItem.on``) over a range holding the work's (``_within``), an area
+    (``AuthorisedArea.on``) holding the region, an internal grant only for its own
+    instruments — with the authorisations expanded once into scope rows (``work_scope``,
+    which a caller asking many times passes in) and the work compared against them in
+    NumPy. tests/matching check it agrees with ``work_refusals``."""
+    import numpy as np
+
+    inst = np.asarray(institution_ids, dtype=np.int64)
+    item = np.asarray(item_ids, dtype=np.int64)
+    low, high = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    region = np.asarray(region_codes, dtype=np.int64)
+    own = np.asarray(owner_ids, dtype=np.int64) == inst
+    allowed = np.zeros(len(inst), dtype=bool)
+    verifying = np.isin(np.asarray(kinds, dtype=object), np.asarray(VERIFYING_KINDS, dtype=object))
+    if scope is None:
+        scope = work_scope(inst[verifying].tolist(), on)
+    key = inst * 1_000_003 + item
+    for code in np.unique(key[verifying]).tolist():
+        rows = scope.get((code // 1_000_003, code % 1_000_003))
+        if not rows:
+            continue
+        at = np.nonzero((key == code) & verifying)[0]
+        rmin, rmax, prefix, digits, internal = (np.array(c) for c in zip(*rows))
+        in_range = (low[at, None] >= rmin[None, :]) & (high[at, None] <= rmax[None, :])
+        in_area = region[at, None] // 10 ** (6 - digits[None, :]) == prefix[None, :]
+        for_owner = ~internal[None, :] | own[at, None]
+        allowed[at] = (in_range & in_area & for_owner).any(axis=1)
+    return allowed

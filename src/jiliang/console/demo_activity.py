@@ -75,6 +75,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.institutions.demo import plant_institutions
     from jiliang.institutions.models import SupervisionVisit
     from jiliang.intervals.demo import plant_intervals
+    from jiliang.matching.demo import plant_matching
+    from jiliang.matching.models import Need
     from jiliang.portal.models import Complaint
     from jiliang.refdata.demo import plant_refdata
     from jiliang.refdata.models import Dataset
@@ -99,6 +101,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("机构能力与监督 institutions: declaration, supervision visit, evaluation", SupervisionVisit, plant_institutions),
         ("标准参考数据 reference datasets", Dataset, plant_refdata),
         ("校准测量能力 CMC claims and KCDB extracts", KcdbFile, plant_cmc),
+        ("供需对接 supply–demand matching", Need, plant_matching),
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),

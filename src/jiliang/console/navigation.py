@@ -27,6 +27,7 @@ from jiliang.federation.policies import opens_national_comparisons
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.institutions.policies import INSTITUTIONS
 from jiliang.intervals.policies import REPORTS as INTERVAL_REPORTS
+from jiliang.matching.policies import NEEDS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -108,6 +109,7 @@ WORK = [
         allowed=FEDERATION_OPERATIONS.sees_operations,
     ),
     Link("cmc:home", _("校准测量能力"), SUPERVISORS | {STAFF}, ("cmc:*",), allowed=CMC_CLAIMS.sees_claims),
+    Link("matching:home", _("供需对接"), SUPERVISORS | {STAFF, ENTERPRISE}, ("matching:*",), allowed=NEEDS.reads_needs),
 ]
 
 PUBLIC_SERVICES = [
