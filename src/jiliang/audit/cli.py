@@ -19,6 +19,10 @@ import sys
 
 from jiliang.audit import services
 
+# Subcommands of `jiliang audit` that apps above the ledger add in their AppConfig.ready()
+# (jiliang.witness: witness-checkpoint, witness-verify): the audit app imports none of them.
+SUBCOMMANDS: list = []
+
 
 def _read_bytes(path: str, what: str) -> bytes:
     try:

@@ -9,4 +9,9 @@ class WitnessConfig(AppConfig):
 
     def ready(self):
         # The centre applies the provinces' "ledger_checkpoint" records (jiliang.federation).
+        from jiliang.audit.cli import SUBCOMMANDS
+
         from . import federation  # noqa: F401
+        from .cli import add_audit_subcommands
+
+        SUBCOMMANDS.append(add_audit_subcommands)

@@ -5,8 +5,7 @@ files offline (jiliang.witness.cli)."""
 
 from django.core.management.base import BaseCommand
 
-from jiliang.audit.cli import cmd_baseline, cmd_checkpoint, cmd_verify
-from jiliang.witness.cli import cmd_witness_checkpoint, cmd_witness_verify
+from jiliang.audit.cli import SUBCOMMANDS, cmd_baseline, cmd_checkpoint, cmd_verify
 
 
 class Command(BaseCommand):
@@ -50,27 +49,8 @@ class Command(BaseCommand):
         )
         p.set_defaults(func=cmd_checkpoint)
 
-        p = sub.add_parser(
-            "witness-checkpoint",
-            help="a province: checkpoint the ledger with its Merkle tree head for the centre's witness log, "
-            "proving it only grew since the last one",
-        )
-        p.add_argument("--key", metavar="PEM", required=True, help="the province's checkpoint key (PEM, unencrypted)")
-        p.add_argument("--province", metavar="CODE", help="the two-digit province code (default: JILIANG_PROVINCE)")
-        p.add_argument("--out", metavar="FILE", help="write the submission here (default: standard output)")
-        p.add_argument("--publish", action="store_true", help="queue it for the centre as a federation record")
-        p.set_defaults(func=cmd_witness_checkpoint)
-
-        p = sub.add_parser(
-            "witness-verify",
-            help="check files fetched from the centre's witness log offline: signatures, inclusion, consistency "
-            "(exit 1 when any fails)",
-        )
-        p.add_argument("files", nargs="+", metavar="FILE", help="tree heads, proofs, ledger bundles, kept checkpoints (JSON)")
-        p.add_argument("--centre-key", metavar="PEM", help="the centre's public key (default: the key each file embeds)")
-        p.add_argument("--province-key", metavar="CODE=PEM", action="append", help="a province's public key (default: embedded)")
-        p.add_argument("--json", action="store_true", help="print the checks as JSON")
-        p.set_defaults(func=cmd_witness_verify)
+        for add in SUBCOMMANDS:  # the apps above the ledger add theirs (jiliang.witness)
+            add(sub)
 
     def handle(self, *args, **options):
         code = options["func"](options)
