@@ -34,6 +34,7 @@ thread, with its database connection, hands it coroutines (:class:`_Loop`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -501,6 +502,8 @@ def _outgoing(item: Any, origin: str) -> Outgoing:
         seq, kind, raw = item if len(item) == 3 else (item[0], "", item[1])
     else:
         seq, kind, raw = item.seq, getattr(item, "kind", ""), item.raw
+    if origin == "national" and not kind:
+        kind = str(json.loads(raw).get("kind", ""))  # the centre's subjects are per kind; the record says its own
     subject = national_subject(kind) if origin == "national" else changes_subject(origin)
     return Outgoing(subject, origin, int(seq), bytes(raw))
 
@@ -548,3 +551,67 @@ def status(urls: str | Sequence[str], applied: dict[str, int], *, durable: str =
         for p in provinces
     ]
     return {"provinces": rows, "consumer": backlog, "stream": cluster}
+
+
+# ---- what `jiliang federation publish|consume|status` run (inside Django) -----------------
+
+
+def configured_urls() -> list[str]:
+    """The NATS servers this instance talks to: ``JILIANG_FEDERATION_NATS`` (comma-separated;
+    a province names its leaf node, the centre its cluster's nodes)."""
+    import os
+
+    from django.conf import settings
+
+    value = getattr(settings, "JILIANG_FEDERATION_NATS", "") or os.environ.get("JILIANG_FEDERATION_NATS", "")
+    return [u.strip() for u in (value or "nats://127.0.0.1:4222").split(",") if u.strip()]
+
+
+def run_publish(*, once: bool = False, poll: float = 1.0, stop: threading.Event | None = None) -> PublishStats:
+    """This instance's outbox to its subjects, from where the stream stopped."""
+    from .outbox import local_origin
+
+    return publish_outbox(configured_urls(), origin=local_origin(), poll=poll, stop=stop, once=once)
+
+
+def run_consume(
+    *, seconds: float | None = None, idle_exit: float | None = None, stop: threading.Event | None = None, batch: int = 256
+) -> ConsumeStats:
+    """The centre consumes every province's changes (durable ``centre``); a province consumes
+    what the centre publishes back (durable ``province-<code>``)."""
+    from .outbox import local_origin
+
+    origin = local_origin()
+    if origin == "national":
+        consumer = Consumer(configured_urls(), batch=batch)
+    else:
+        consumer = Consumer(
+            configured_urls(), stream=NATIONAL_STREAM, subjects=NATIONAL_SUBJECTS, durable=f"province-{origin}", batch=batch
+        )
+    return consumer.run(seconds=seconds, idle_exit=idle_exit, stop=stop)
+
+
+def run_status() -> dict:
+    """The centre's lag per province, with what the stream holds noted in ``ProvinceStatus``."""
+    from .apply import note_published
+    from .models import ProvinceStatus
+
+    applied = dict(ProvinceStatus.objects.exclude(code="national").values_list("code", "applied_through"))
+    report = status(configured_urls(), applied)
+    for row in report["provinces"]:
+        note_published(row["province"], row["published"])
+    return report
+
+
+def format_status(report: dict) -> str:
+    lines = [f"{'province':<10}{'published':>12}{'applied':>12}{'lag':>10}"]
+    for row in report["provinces"]:
+        name = f"{row['province']} {PROVINCES.get(row['province'], '')}"
+        lines.append(f"{name:<10}{row['published']:>12}{row['applied']:>12}{row['lag']:>10}")
+    consumer, stream = report["consumer"], report["stream"]
+    lines.append(
+        f"consumer: {consumer['pending']} waiting, {consumer['unacked']} being applied, {consumer['redelivered']} redelivered"
+    )
+    replicas = ", ".join(f"{r['name']} {'current' if r['current'] else 'behind'}" for r in stream["replicas"])
+    lines.append(f"stream {CHANGES_STREAM}: leader {stream['leader']}; replicas {replicas or 'none'}")
+    return "\n".join(lines)
