@@ -207,13 +207,24 @@ class Publisher:
     record). A window with a missing ack is sent again, same ids, until ``give_up_after``
     seconds pass without progress (then ``ConnectionError``, with the exact count)."""
 
-    def __init__(self, js, *, window: int = 512, ack_timeout: float = 5.0, give_up_after: float = 60.0):
+    def __init__(
+        self,
+        js,
+        *,
+        window: int = 512,
+        ack_timeout: float = 5.0,
+        give_up_after: float = 60.0,
+        stop: threading.Event | None = None,
+    ):
         self.js, self.window, self.ack_timeout, self.give_up_after = js, window, ack_timeout, give_up_after
+        self.stop = stop  # set: stop resending (what is not acknowledged stays in the outbox for the next run)
         self.stats = PublishStats()
 
     async def publish(self, records: Iterable[Outgoing]) -> PublishStats:
         batch: list[Outgoing] = []
         for record in records:
+            if self.stop is not None and self.stop.is_set():
+                return self.stats
             batch.append(record)
             if len(batch) >= self.window:
                 await self._window(batch)
@@ -253,6 +264,8 @@ class Publisher:
                 raise ConnectionError(
                     f"federation: no ack for {self.give_up_after:.0f} s; {self.stats.acked} records acknowledged, {len(left)} not"
                 )
+            if left and self.stop is not None and self.stop.is_set():
+                return
             if left:
                 await asyncio.sleep(0.2)  # the client reconnects meanwhile
             waiting = left
@@ -343,7 +356,7 @@ class Consumer:
                     self._count(msgs, outcomes)
                     loop.call(_ack_all(nc, msgs))
             finally:
-                loop.call(nc.close(), timeout=10)
+                loop.call(_close(nc), timeout=15)
         return self.stats
 
     async def _subscribe(self, nc):
@@ -402,6 +415,15 @@ async def _fetch(sub, batch: int, timeout: float) -> list:
         return []
 
 
+async def _close(nc) -> None:
+    """Close a connection that may be reconnecting to a server that is gone: nothing is
+    left to deliver (every ack and publication was awaited), so an error here is not one."""
+    try:
+        await asyncio.wait_for(nc.close(), 10)
+    except Exception as exc:  # noqa: BLE001
+        log.info("federation: closing the NATS connection: %s", exc)
+
+
 async def _ack_all(nc, msgs) -> None:
     for msg in msgs:
         await msg.ack()
@@ -424,6 +446,16 @@ class _Loop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def __exit__(self, *exc) -> None:
+        async def cancel_the_rest():  # the client's reader tasks, so none is destroyed pending
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            self.call(cancel_the_rest(), timeout=5)
+        except Exception:  # noqa: BLE001 - the loop is going away regardless
+            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
@@ -439,6 +471,7 @@ def publish_outbox(
     pending: Callable[[int], Iterable[Any]] | None = None,
     poll: float = 1.0,
     window: int = 512,
+    ack_timeout: float = 5.0,
     stop: threading.Event | None = None,
     once: bool = False,
     replicas: int | None = None,
@@ -459,7 +492,7 @@ def publish_outbox(
             js = jetstream(nc)
             if replicas is not None:
                 loop.call(ensure_streams(js, replicas=replicas))
-            publisher = Publisher(js, window=window)
+            publisher = Publisher(js, window=window, ack_timeout=ack_timeout, stop=stop)
             after = loop.call(_resume_point(js, origin))
             while not (stop and stop.is_set()):
                 records = [_outgoing(item, origin) for item in pending(after)]
@@ -471,7 +504,7 @@ def publish_outbox(
                 else:
                     (stop or threading.Event()).wait(poll)
         finally:
-            loop.call(nc.close(), timeout=10)
+            loop.call(_close(nc), timeout=15)
     return publisher.stats
 
 
