@@ -128,6 +128,17 @@ class LocalFederation:
         routes = ", ".join(f'"nats-route://127.0.0.1:{s.cluster_port}"' for s in self.centre)
         for s in self.centre:
             store = Path(self.root) / s.name
+            # One node alone (the benchmark's baseline) is a plain server: no cluster to route to.
+            cluster = (
+                f"""cluster {{
+  name: "{CLUSTER_NAME}"
+  listen: "127.0.0.1:{s.cluster_port}"
+  routes: [{routes}]
+}}
+"""
+                if len(self.centre) > 1
+                else ""
+            )
             Path(s.config).write_text(
                 f"""# Jiliang local federation: centre node {s.name} (written by jiliang.federation.localnet)
 server_name: "{s.name}"
@@ -139,12 +150,7 @@ jetstream {{
   max_memory_store: 64MB
   max_file_store: 4GB
 }}
-cluster {{
-  name: "{CLUSTER_NAME}"
-  listen: "127.0.0.1:{s.cluster_port}"
-  routes: [{routes}]
-}}
-leafnodes {{
+{cluster}leafnodes {{
   listen: "127.0.0.1:{s.leaf_port}"
 }}
 """,
@@ -246,7 +252,7 @@ leafnodes {{
             if not self.running(s.name):
                 continue
             info = _monitor(s.monitor_port, "jsz")
-            if info and (info.get("meta_cluster") or {}).get("leader"):
+            if info and (len(self.centre) == 1 or (info.get("meta_cluster") or {}).get("leader")):
                 return True
         return False
 
