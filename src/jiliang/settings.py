@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "jiliang.credit",
     "jiliang.console",
     "jiliang.portal",
+    "jiliang.federation",
 ]
 
 MIDDLEWARE = [
@@ -370,3 +371,10 @@ JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_ENERGY_R
 # Requests after which a server process freezes its warmed-up objects out of the garbage
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))
+# Federation (provinces and the national data centre over NATS JetStream, jiliang.federation):
+# JILIANG_MODE=national makes this instance the national centre (计量发展规划 §5: 国家计量数据中心);
+# a province names its GB/T 2260 code (two digits) and, optionally, the credit code of the
+# institution whose seal key signs its change records.
+JILIANG_NATIONAL = os.environ.get("JILIANG_MODE", "") == "national"
+JILIANG_PROVINCE = os.environ.get("JILIANG_PROVINCE", "")
+JILIANG_FEDERATION_INSTITUTION = os.environ.get("JILIANG_FEDERATION_INSTITUTION", "")

@@ -67,6 +67,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.credit.models import CreditGrade
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
+    from jiliang.federation.demo import plant_federation
+    from jiliang.federation.models import ProvinceStatus
     from jiliang.inspections.models import Draw
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
@@ -88,6 +90,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
+        ("联邦 the province's signed change records, applied as the national centre would", ProvinceStatus, plant_federation),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

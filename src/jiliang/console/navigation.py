@@ -20,6 +20,9 @@ from jiliang.checks.policies import CHECK_ALERTS
 from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
+from jiliang.federation.policies import OPERATIONS as FEDERATION_OPERATIONS
+from jiliang.federation.policies import PROVINCE_ROWS as FEDERATION_ROWS
+from jiliang.federation.policies import opens_national_comparisons
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
@@ -84,12 +87,27 @@ WORK = [
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
     Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
+    Link(
+        "federation:overview",
+        _("全国汇总"),
+        SUPERVISORS,
+        ("federation:overview", "federation:recalls"),
+        allowed=FEDERATION_ROWS.opens_national_pages,
+    ),
+    Link(
+        "federation:status",
+        _("联邦节点"),
+        frozenset({NATIONAL}),
+        ("federation:status",),
+        allowed=FEDERATION_OPERATIONS.sees_operations,
+    ),
 ]
 
 PUBLIC_SERVICES = [
     Link("portal:home", _("公众服务"), EVERYONE, ("portal:*",)),
     Link("certificates:check", _("证书核验"), EVERYONE, ("certificates:*",)),
     Link("comparisons:public", _("计量比对"), EVERYONE, ("comparisons:public",)),
+    Link("federation:comparisons", _("全国比对结果"), EVERYONE, ("federation:comparisons",), allowed=opens_national_comparisons),
     Link("prepack:public-list", _("净含量抽查"), EVERYONE, ("prepack:public-list", "prepack:detail")),
     Link("telemetry:home", _("在线监测"), EVERYONE, ("telemetry:home",)),
     Link("cases:penalties", _("行政处罚公示"), EVERYONE, ("cases:penalties", "cases:penalty")),

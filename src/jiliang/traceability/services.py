@@ -33,6 +33,9 @@ from .models import Recall, RecallItem, RecallNotice
 
 # -- one item ------------------------------------------------------------------------
 
+# Functions (answer, date) -> answer that continue a chain beyond this registry.
+CHAIN_EXTENSIONS: list = []
+
 
 def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
     """The verdict and the ordered links from the instrument up to primary standards."""
@@ -91,7 +94,7 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
                 "is_break": link.is_break,
             }
         )
-    return {
+    answer = {
         "instrument": {"id": instrument.id, "code": instrument.code, "name": instrument.name},
         "date": date.isoformat(),
         "traceable": chain.valid,
@@ -99,6 +102,11 @@ def item_chain(instrument: reg.Instrument, date: dt.date) -> dict:
         "break": _break(graph, chain.break_kind, chain.break_index),
         "links": links,
     }
+    # A link calibrated in another province continues through the federated certificate index
+    # (jiliang.federation registers that extension; this app does not import it).
+    for extend in CHAIN_EXTENSIONS:
+        answer = extend(answer, date)
+    return answer
 
 
 def _break(graph, kind: int, index: int) -> dict | None:
