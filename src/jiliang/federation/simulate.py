@@ -41,7 +41,7 @@ def make_provinces(codes: Iterable[str], *, not_before: dt.datetime | None = Non
     for code in codes:
         digits = "10" if code == "national" else code  # the centre: 中国计量科学研究院 stands in
         credit_code = make_credit_code(f"12{digits}0000MB{int(digits):07d}"[:17])
-        name = "中国计量科学研究院（模拟）" if code == "national" else f"{PROVINCES.get(code, code)}省计量科学研究院（模拟）"
+        name = "中国计量科学研究院（模拟）" if code == "national" else f"{PROVINCES.get(code, code)}计量科学研究院（模拟）"
         seal = pki.issue_signing_certificate(ca, name, organisation=credit_code, not_before=not_before)
         signer = Signer(pki.load_private_key(seal.key_pem), pki.load_certificate(seal.cert_pem), role="seal")
         provinces[code] = SimulatedProvince(code, name, credit_code, signer, anchors)
@@ -88,7 +88,7 @@ def certificate_body(province: str, n: int, rng: random.Random, day: dt.date) ->
     body = {
         "number": f"{'JZ' if calibration else 'JD'}{province}-{day:%Y%m%d}-{n:07d}",
         "kind": "calibration" if calibration else "verification",
-        "issuer": f"{PROVINCES.get(province, province)}省计量科学研究院（模拟）",
+        "issuer": f"{PROVINCES.get(province, province)}计量科学研究院（模拟）",
         "item": {"code": f"SIM{province}{n:09d}", "name": name, "region": city},
         "performed_on": day.isoformat(),
         "passed": passed,

@@ -43,22 +43,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .provinces import PROVINCES
+
 log = logging.getLogger(__name__)
 
-# The 31 provincial-level divisions of the mainland (GB/T 2260 two-digit codes; cited from
-# memory of GB/T 2260-2007 and the current list of the Ministry of Civil Affairs, confirmed:
-# false). Each province publishes on its own subject; the changes stream lists them one by
-# one, so a subject of an unknown province is stored nowhere, and the national subjects
-# (``jiliang.fed.national.<kind>``) never overlap it (a wildcard ``jiliang.fed.*.changes``
-# would also match ``jiliang.fed.national.changes``, which JetStream refuses as an overlap).
-PROVINCES: dict[str, str] = {
-    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
-    "21": "辽宁", "22": "吉林", "23": "黑龙江",
-    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西", "37": "山东",
-    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
-    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
-    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
-}  # fmt: skip
+# Each province publishes on its own subject; the changes stream lists the 31 provinces'
+# subjects one by one (PROVINCES, GB/T 2260), so a subject of an unknown province is stored
+# nowhere, and the national subjects (``jiliang.fed.national.<kind>``) never overlap it (a
+# wildcard ``jiliang.fed.*.changes`` would also match ``jiliang.fed.national.changes``, which
+# JetStream refuses as an overlap).
 CHANGES_STREAM = "FED_CHANGES"
 CHANGES_SUBJECTS = "jiliang.fed.*.changes"  # the consumer's filter; the stream lists each province
 NATIONAL_STREAM = "FED_NATIONAL"
