@@ -44,14 +44,22 @@ def enrolled(db, provinces):
 
 
 def run(coro_fn, urls):
+    """``coro_fn(js)`` on a fresh connection; a JetStream API that does not answer while the
+    cluster elects a leader (a node was just killed) is asked again, for up to 30 s."""
+
     async def go():
         nc = await transport._connect(urls)
         try:
-            return await coro_fn(transport.jetstream(nc))
+            js = transport.jetstream(nc)
+            return (await transport._retrying(lambda: _answer(coro_fn, js), what="the JetStream API"))[0]
         finally:
             await nc.close()
 
     return asyncio.run(go())
+
+
+async def _answer(coro_fn, js):
+    return (await coro_fn(js),)
 
 
 @pytest.fixture

@@ -174,8 +174,13 @@ class Crash(Exception):
     """The consumer process dies here."""
 
 
-def test_the_national_consumer_stopped_mid_apply_applies_each_change_once(streams, enrolled, records):
+def province_row(province: str) -> dict:
+    return next(row for row in transport.run_status()["provinces"] if row["province"] == province)
+
+
+def test_the_national_consumer_stopped_mid_apply_applies_each_change_once(streams, enrolled, records, settings):
     federation = streams
+    settings.JILIANG_FEDERATION_NATS = ",".join(federation.centre_urls)
     published = records["33"]
     stats = transport.publish_outbox(
         federation.leaf_url("33"), origin="33", pending=Outbox(published, len(published)).pending, once=True
@@ -207,6 +212,8 @@ def test_the_national_consumer_stopped_mid_apply_applies_each_change_once(stream
         first.run(seconds=30)
     assert first.stats.applied == 2 * batch  # the third batch's outcomes were never counted: it died first
     assert len(applied_ids("33")) == 3 * batch  # ... but it was committed
+    # The centre's status: the stream holds all N, the high-water mark is 3 batches in.
+    assert province_row("33") == {"province": "33", "published": N, "applied": 3 * batch, "lag": N - 3 * batch}
     # Second run: dies inside its second batch's transaction (half of it written, rolled back).
     second = transport.Consumer(federation.centre_urls, batch=batch, ack_wait=1.5, apply_batch=crash_on(2, after_commit=False))
     with pytest.raises(Crash):
@@ -223,3 +230,4 @@ def test_the_national_consumer_stopped_mid_apply_applies_each_change_once(stream
     assert first.stats.applied + second.stats.applied + done.applied == N - batch  # the committed batch was never re-applied
     assert second.stats.duplicate + done.duplicate == batch and done.refused == 0
     assert_exactly_once(federation, "33", published)
+    assert province_row("33")["lag"] == 0
