@@ -223,6 +223,11 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=0.01, help="the share of a day's records published (default 0.01)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument(
+        "--no-partition",
+        action="store_true",
+        help="PostgreSQL: keep the centre's tables unpartitioned (docs/federation-partition.sql)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.fraction, args.repeats = 0.002, 2
@@ -259,6 +264,13 @@ def run(args, stack) -> None:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"centre database migrated in {time.perf_counter() - started:.1f} s ({os.environ['DATABASE_URL'].split('://')[0]})")
+    if args.database == "postgres" and not args.no_partition:
+        from django.db import connection
+
+        # The documented deployment: the certificate index and the record ledger partitioned by province.
+        with connection.cursor() as cursor:
+            cursor.execute((HERE.parent / "docs" / "federation-partition.sql").read_text(encoding="utf-8"))
+        print("centre tables partitioned by province (docs/federation-partition.sql)")
 
     codes = sorted(POPULATION_2022)
     day = {code: day_certificates(code) for code in codes}
