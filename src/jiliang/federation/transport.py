@@ -345,6 +345,10 @@ class Consumer:
                     if not msgs:
                         continue
                     last_arrival = time.monotonic()
+                    # Each origin's records in seq order: its high-water mark advances in one
+                    # step, and consumers sharing the durable take the per-origin row locks of
+                    # apply_record in one order (no deadlock between two batches).
+                    msgs.sort(key=lambda m: (m.subject, int((m.headers or {}).get(SEQ_HEADER, 0))))
                     outcomes = self.apply_batch([m.data for m in msgs])  # committed when it returns
                     self._count(msgs, outcomes)
                     loop.call(_ack_all(nc, msgs))
