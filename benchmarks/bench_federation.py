@@ -53,6 +53,7 @@ import argparse
 import asyncio
 import math
 import os
+import statistics
 import sys
 import threading
 import time
@@ -315,11 +316,11 @@ def run(args, stack) -> None:
         fed.remove()
 
     def spread(setup: str, key: str) -> str:
-        values = sorted(r[key] for r in results[setup])
-        return f"{values[0]:,.2f} / {values[len(values) // 2]:,.2f} / {values[-1]:,.2f}"
+        values = [r[key] for r in results[setup]]
+        return f"{min(values):,.2f} / {statistics.median(values):,.2f} / {max(values):,.2f}"
 
-    fed_rate = sorted(r["rate"] for r in results["federation"])[len(results["federation"]) // 2]
-    base_rate = sorted(r["rate"] for r in results["baseline"])[len(results["baseline"]) // 2]
+    fed_rate = statistics.median(r["rate"] for r in results["federation"])
+    base_rate = statistics.median(r["rate"] for r in results["baseline"])
     print()
     print(f"{'':<12}{'apply rate, records/s (min / median / max)':<46}{'lag p99, s (min / median / max)'}")
     for setup in ("federation", "baseline"):
