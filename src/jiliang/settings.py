@@ -372,7 +372,8 @@ JILIANG_ENERGY_RECTIFICATION_WORKING_DAYS = int(os.environ.get("JILIANG_ENERGY_R
 # collector's full passes (jiliang.gcfreeze); 0 never.
 JILIANG_GC_FREEZE_AFTER = int(os.environ.get("JILIANG_GC_FREEZE_AFTER", "200"))
 # Federation (provinces and the national data centre over NATS JetStream, jiliang.federation):
-# JILIANG_MODE=national makes this instance the national centre (计量发展规划 §5: 国家计量数据中心);
+# JILIANG_MODE=national makes this instance the national centre (国家计量数据中心, named in issue 26
+# after 计量发展规划（2021—2035年）, 国发〔2021〕37号; the clause itself not confirmed here);
 # a province names its GB/T 2260 code (two digits) and, optionally, the credit code of the
 # institution whose seal key signs its change records.
 JILIANG_NATIONAL = os.environ.get("JILIANG_MODE", "") == "national"

@@ -14,7 +14,13 @@ from django.urls import reverse
 
 from jiliang.federation import outbox, services
 from jiliang.federation.apply import apply_record
-from jiliang.federation.models import FederatedCertificate, FederatedComparisonResult, FederatedCoverage, ProvinceStatus
+from jiliang.federation.models import (
+    FederatedCertificate,
+    FederatedComparisonResult,
+    FederatedCoverage,
+    ProvinceStatus,
+    RefusedRecord,
+)
 from jiliang.federation.records import build_record
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +49,16 @@ def national(settings, world):
 def test_national_overview_sums_provinces_and_is_refused_to_the_public(client, national):
     url = reverse("federation:overview")
     assert client.get(url).status_code == 302  # to sign in
-    admin = get_user_model().objects.create_superuser("nation", "n@example.org", "pw-Secret-1")
+    admin = get_user_model().objects.create(username="nation", is_superuser=True, is_staff=True)
     client.force_login(admin)
     page = client.get(url).content.decode()
     assert "浙江省" in page and "北京市" in page
     assert "90%" in page  # 90 of 100 items covered nationally: a sum, not the mean of 75% and 100%
+    RefusedRecord.objects.create(record_id="11:7", province="11", rule="federation.bad_signature", detail="x", sha256="0" * 64)
     status = client.get(reverse("federation:status"))
-    assert status.status_code == 200
+    assert status.status_code == 200 and "签名不符" in status.content.decode()
     client.logout()
-    public = get_user_model().objects.create_user("someone", "s@example.org", "pw-Secret-1")
+    public = get_user_model().objects.create(username="someone")
     client.force_login(public)
     assert client.get(url).status_code == 403
     assert client.get(reverse("federation:status")).status_code == 403

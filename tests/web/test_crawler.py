@@ -217,6 +217,12 @@ PAGES = {
     "energy:review-rectification": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:review-decide": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:finding-rectify": (lambda p: {"pk": 1}, post_only()),
+    # The federation's national pages (jiliang.federation): the summary and recalls for
+    # supervisors, lag and health for the nation, every province's comparison results public.
+    "federation:overview": (None, only(SUPERVISORS)),
+    "federation:recalls": (None, only(SUPERVISORS)),
+    "federation:status": (None, only({"superuser"})),
+    "federation:comparisons": (None, everyone()),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),

@@ -110,8 +110,9 @@ def apply_record(raw: bytes) -> str:
         return _refuse(raw, RecordRefused("federation.unknown_kind", f"no handler for kind {record.kind!r}"), record)
     try:
         with transaction.atomic():
-            _status(record.province)
-            status = ProvinceStatus.objects.select_for_update().get(code=record.province)
+            status = ProvinceStatus.objects.select_for_update().filter(code=record.province).first()
+            if status is None:
+                status = _status(record.province)
             earlier = AppliedRecord.objects.filter(record_id=record.id).values_list("sha256", flat=True).first()
             if earlier is not None:
                 if earlier != record.sha256:

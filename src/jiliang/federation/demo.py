@@ -14,7 +14,7 @@ from . import outbox
 from .apply import apply_record
 from .models import ProvinceStatus
 
-DEMO_RECORDS = 200
+DEMO_RECORDS = 60
 
 
 def plant_federation(cast=None) -> int:

@@ -72,21 +72,33 @@ def signer():
     return keys.signer_for(keys.usable_key(signing_institution()), "seal")
 
 
-def _next_seq() -> int:
+def _reserve(count: int) -> int:
+    """Reserve ``count`` consecutive sequence numbers; the first of them."""
     cursor, _ = OutboxCursor.objects.select_for_update().get_or_create(source="seq")
     if cursor.position == 0:  # first use: continue after what is there
         cursor.position = OutboxRecord.objects.aggregate(m=Max("seq"))["m"] or 0
-    cursor.position += 1
+    first = cursor.position + 1
+    cursor.position += count
     cursor.save(update_fields=["position"])
-    return cursor.position
+    return first
 
 
 @transaction.atomic
+def enqueue_many(items: list[tuple[str, dict, str]]) -> int:
+    """Add records (kind, body, key) to publish, in order; how many."""
+    if not items:
+        return 0
+    first = _reserve(len(items))
+    OutboxRecord.objects.bulk_create(
+        [OutboxRecord(seq=first + k, kind=kind, key=key[:120], body=body) for k, (kind, body, key) in enumerate(items)]
+    )
+    return len(items)
+
+
 def enqueue(kind: str, body: dict, *, key: str = "") -> int:
     """Add one record to publish; its sequence number."""
-    seq = _next_seq()
-    OutboxRecord.objects.create(seq=seq, kind=kind, key=key[:120], body=body)
-    return seq
+    enqueue_many([(kind, body, key)])
+    return OutboxRecord.objects.aggregate(m=Max("seq"))["m"]
 
 
 def head() -> int:
@@ -202,8 +214,7 @@ def _collect_certificates(origin: str) -> int:
     # calibration done elsewhere is the other province's certificate.
     if not events:
         return 0
-    for body in certificate_bodies(events):
-        enqueue("certificate", body, key=f"certificate:{body['number']}")
+    enqueue_many([("certificate", body, f"certificate:{body['number']}") for body in certificate_bodies(events)])
     cursor.position = events[-1].id
     cursor.save(update_fields=["position"])
     return len(events)
@@ -228,8 +239,8 @@ def _collect_certificate_edits(origin: str) -> int:
             "performer", "instrument__region", "primary_standard"
         )
     )
-    for body in certificate_bodies(events) if events else []:
-        enqueue("certificate", body, key=f"certificate:{body['number']}")
+    if events:
+        enqueue_many([("certificate", body, f"certificate:{body['number']}") for body in certificate_bodies(events)])
     cursor.position = entries[-1][0]
     cursor.save(update_fields=["position"])
     return len(events)
@@ -285,8 +296,7 @@ def _collect_standards(origin: str) -> int:
     edited = list(
         public.filter(id__in=edited_ids, id__lte=cursor.position).prefetch_related("capabilities__quantity").order_by("id")
     )
-    for standard in [*new, *edited]:
-        enqueue("standard", standard_body(standard), key=f"standard:{standard.certificate_number}")
+    enqueue_many([("standard", standard_body(s), f"standard:{s.certificate_number}") for s in [*new, *edited]])
     if new:
         cursor.position = new[-1].id
         cursor.save(update_fields=["position"])
@@ -327,8 +337,7 @@ def _collect_recalls(origin: str) -> int:
         .select_related("standard__holder__region")
         .order_by("id")[:BATCH]
     )
-    for recall in recalls:
-        enqueue("recall", recall_body(recall), key=f"recall:{recall.pk}")
+    enqueue_many([("recall", recall_body(recall), f"recall:{recall.pk}") for recall in recalls])
     if recalls:
         cursor.position = recalls[-1].id
         cursor.save(update_fields=["position"])
@@ -365,8 +374,7 @@ def _collect_comparisons(origin: str) -> int:
             status=Comparison.Status.PUBLISHED, id__gt=cursor.position, administrator_region__code__startswith=origin
         ).order_by("id")[:BATCH]
     )
-    for comparison in published:
-        enqueue("comparison_result", comparison_body(comparison), key=f"comparison:{comparison.code}")
+    enqueue_many([("comparison_result", comparison_body(c), f"comparison:{c.code}") for c in published])
     if published:
         cursor.position = published[-1].id
         cursor.save(update_fields=["position"])
@@ -418,68 +426,69 @@ def snapshot_coverage(as_of: dt.date | None = None) -> int | None:
         return enqueue("coverage", body, key="coverage")
 
 
+def _primary_body(p: reg.PrimaryStandard) -> dict:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "holder": p.holder.name,
+        "holder_credit_code": p.holder.credit_code,
+        "status": "active",
+        "capabilities": [
+            {
+                "quantity": p.quantity.name,
+                "range": [p.range_min, p.range_max],
+                "unit": p.unit,
+                "uncertainty": p.uncertainty,
+                "k": p.k,
+            }
+        ],
+    }
+
+
+def _collect_new(source: str, queryset, make) -> int:
+    """Records for the rows of ``queryset`` past the source's cursor (by id, one batch)."""
+    cursor = _cursor(source)
+    rows = list(queryset.filter(id__gt=cursor.position).order_by("id")[:BATCH])
+    enqueue_many([make(row) for row in rows])
+    if rows:
+        cursor.position = rows[-1].id
+        cursor.save(update_fields=["position"])
+    return len(rows)
+
+
 def _collect_national() -> int:
     """The centre's registry changes provinces need: primary standards, catalogue, specifications."""
-    count = 0
-    cursor = _cursor("primary_standards")
-    primaries = list(
-        reg.PrimaryStandard.objects.filter(id__gt=cursor.position).select_related("holder", "quantity").order_by("id")[:BATCH]
+    return (
+        _collect_new(
+            "primary_standards",
+            reg.PrimaryStandard.objects.select_related("holder", "quantity"),
+            lambda p: ("primary_standard", _primary_body(p), f"primary:{p.code}"),
+        )
+        + _collect_new(
+            "catalogue",
+            reg.CatalogItem.objects.all(),
+            lambda i: (
+                "catalogue_item",
+                {
+                    "code": i.code,
+                    "title": i.name,
+                    "category": i.category,
+                    "supervision": i.supervision,
+                    "management_mode": i.management_mode,
+                },
+                f"catalogue:{i.code}",
+            ),
+        )
+        + _collect_new(
+            "specifications",
+            reg.Specification.objects.all(),
+            lambda x: (
+                "specification",
+                {"code": x.code, "title": x.title, "kind": x.kind, "status": x.status},
+                f"specification:{x.code}",
+            ),
+        )
     )
-    for p in primaries:
-        enqueue(
-            "primary_standard",
-            {
-                "code": p.code,
-                "name": p.name,
-                "holder": p.holder.name,
-                "holder_credit_code": p.holder.credit_code,
-                "status": "active",
-                "capabilities": [
-                    {
-                        "quantity": p.quantity.name,
-                        "range": [p.range_min, p.range_max],
-                        "unit": p.unit,
-                        "uncertainty": p.uncertainty,
-                        "k": p.k,
-                    }
-                ],
-            },
-            key=f"primary:{p.code}",
-        )
-    if primaries:
-        cursor.position = primaries[-1].id
-        cursor.save(update_fields=["position"])
-    count += len(primaries)
-    cursor = _cursor("catalogue")
-    items = list(reg.CatalogItem.objects.filter(id__gt=cursor.position).order_by("id")[:BATCH])
-    for item in items:
-        enqueue(
-            "catalogue_item",
-            {
-                "code": item.code,
-                "title": item.name,
-                "category": item.category,
-                "supervision": item.supervision,
-                "management_mode": item.management_mode,
-            },
-            key=f"catalogue:{item.code}",
-        )
-    if items:
-        cursor.position = items[-1].id
-        cursor.save(update_fields=["position"])
-    count += len(items)
-    cursor = _cursor("specifications")
-    specs = list(reg.Specification.objects.filter(id__gt=cursor.position).order_by("id")[:BATCH])
-    for spec in specs:
-        enqueue(
-            "specification",
-            {"code": spec.code, "title": spec.title, "kind": spec.kind, "status": spec.status},
-            key=f"specification:{spec.code}",
-        )
-    if specs:
-        cursor.position = specs[-1].id
-        cursor.save(update_fields=["position"])
-    return count + len(specs)
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.utils.translation import gettext_lazy as _
 
 from jiliang.core.dcc import pki, sm2
 from jiliang.core.dcc.chain import validate_chain
@@ -57,18 +58,18 @@ class RecordRefused(ValueError):
         super().__init__(f"{rule}: {detail}")
 
 
-# The rules a record can be refused by, with the sentence a page shows (translated there).
+# The rules a record can be refused by, with the sentence the status page shows.
 RULES = {
-    "federation.malformed": "记录格式不正确",
-    "federation.too_large": "记录超过大小上限",
-    "federation.bad_signature": "签名不符（记录内容被改动，或不是该证书的密钥所签）",
-    "federation.untrusted_signer": "签名证书不能追溯到该来源的信任根证书",
-    "federation.revoked_key": "签名密钥已吊销",
-    "federation.wrong_institution": "签名机构不是该来源的机构",
-    "federation.unknown_origin": "未登记的来源",
-    "federation.unknown_kind": "没有处理该类型记录的程序",
-    "federation.conflict": "同一记录标识已应用过不同内容",
-    "federation.invalid_body": "记录内容不完整或有误",
+    "federation.malformed": _("记录格式不正确"),
+    "federation.too_large": _("记录超过大小上限"),
+    "federation.bad_signature": _("签名不符（记录内容被改动，或不是该证书的密钥所签）"),
+    "federation.untrusted_signer": _("签名证书不能追溯到该来源的信任根证书"),
+    "federation.revoked_key": _("签名密钥已吊销"),
+    "federation.wrong_institution": _("签名机构不是该来源的机构"),
+    "federation.unknown_origin": _("未登记的来源"),
+    "federation.unknown_kind": _("没有处理该类型记录的程序"),
+    "federation.conflict": _("同一记录标识已应用过不同内容"),
+    "federation.invalid_body": _("记录内容不完整或有误"),
 }
 
 
@@ -155,8 +156,8 @@ def build_record(
 def peek(raw: bytes) -> dict:
     """What a record says about itself, before any check (for the refusal table)."""
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     if not isinstance(document, dict):
         return {}
@@ -169,13 +170,19 @@ def peek(raw: bytes) -> dict:
     }
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON (canonical JSON has no NaN or Infinity)")
+
+
 def _parse(raw: bytes) -> dict:
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordRefused("federation.too_large", f"{len(raw)} bytes, the limit is {MAX_RECORD_BYTES}")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordRefused("federation.malformed", f"not UTF-8 JSON ({exc})") from None
+    except RecursionError:
+        raise RecordRefused("federation.malformed", "nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise RecordRefused("federation.malformed", f"not a {FORMAT} document")
     for name, kind in (
@@ -210,7 +217,11 @@ def verify_record(raw: bytes, *, anchors: list[x509.Certificate] | None = None) 
         signed_at = dt.datetime.strptime(document["signed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
         raise RecordRefused("federation.malformed", f"signer or signature unreadable ({exc})") from None
-    if not _verify(cert, value, _signed_payload(document)):
+    try:
+        payload = _signed_payload(document)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise RecordRefused("federation.malformed", f"no canonical form ({exc})") from None
+    if not _verify(cert, value, payload):
         raise RecordRefused("federation.bad_signature", "the signature does not verify over the record's canonical bytes")
     origin = trust.origin(document["province"])
     path_anchors = anchors if anchors is not None else origin.anchors

@@ -60,4 +60,20 @@ def origin(code: str) -> Origin:
                 "federation.untrusted_signer", f"the trust anchors enrolled for {code} are unreadable: {exc}"
             ) from None
         return Origin(code, anchors, False, status.institution_credit_code)
-    return Origin(code, keys.trust_anchors(), True, status.institution_credit_code if status else "")
+    return Origin(code, _platform_anchors(), True, status.institution_credit_code if status else "")
+
+
+_parsed: dict[str, x509.Certificate] = {}
+
+
+def _platform_anchors() -> list[x509.Certificate]:
+    """This platform's root CAs (``keys.trust_anchors``), each PEM parsed once per process:
+    a consumer verifies every record against them."""
+    from jiliang.certificates.models import CertificateAuthority
+
+    anchors = []
+    for pem in CertificateAuthority.objects.values_list("cert_pem", flat=True):
+        if pem not in _parsed:
+            _parsed[pem] = pki.load_certificate(pem.encode())
+        anchors.append(_parsed[pem])
+    return anchors

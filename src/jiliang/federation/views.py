@@ -18,6 +18,7 @@ from .chains import federated_chain
 from .models import FederatedCertificate, FederatedComparisonResult, FederatedCoverage, FederatedRecall, RefusedRecord
 from .policies import INDEX, OPERATIONS, PROVINCE_ROWS
 from .provinces import province_name
+from .records import RULES
 
 PAGE = 50
 
@@ -90,7 +91,9 @@ def recalls(request):
 def status(request):
     """Each origin's high-water mark, lag and health; the latest refused records."""
     actor = _signed_in(request, OPERATIONS.sees_operations)
-    refused = OPERATIONS.visible(actor, RefusedRecord.objects.all()).defer("raw")[:PAGE]
+    refused = list(OPERATIONS.visible(actor, RefusedRecord.objects.all()).defer("raw")[:PAGE])
+    for row in refused:
+        row.rule_label = RULES.get(row.rule, row.rule)
     return render(request, "federation/status.html", {"rows": services.status_rows(), "refused": refused})
 
 
