@@ -231,3 +231,22 @@ def test_the_national_consumer_stopped_mid_apply_applies_each_change_once(stream
     assert second.stats.duplicate + done.duplicate == batch and done.refused == 0
     assert_exactly_once(federation, "33", published)
     assert province_row("33")["lag"] == 0
+
+
+def test_the_command_loops_consume_and_report_the_lag(streams, enrolled, records, settings, capsys):
+    """`jiliang federation status --nats` and `consume --nats --once` on the centre."""
+    import json
+
+    from django.core.management import call_command
+
+    federation = streams
+    settings.JILIANG_NATIONAL, settings.JILIANG_FEDERATION_NATS = True, ",".join(federation.centre_urls)
+    published = records["44"][:30]
+    transport.publish_outbox(federation.leaf_url("44"), origin="44", pending=Outbox(published, 30).pending, once=True)
+    capsys.readouterr()
+    call_command("federation", "status", "--nats")
+    table = capsys.readouterr().err
+    assert "44 广东省" in table and "30" in table and province_row("44")["lag"] == 30
+    call_command("federation", "consume", "--nats", "--once")
+    assert json.loads(capsys.readouterr().out) == {"applied": 30, "duplicate": 0, "refused": 0}
+    assert province_row("44") == {"province": "44", "published": 30, "applied": 30, "lag": 0}

@@ -144,7 +144,7 @@ def _over_nats(command, action: str, options) -> None:
     from jiliang.federation import transport
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `scripts/federation down`: finish the batch, then stop
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `scripts/federation down`: finish the batch, then stop
     if options["seconds"] is not None:
         timer = threading.Timer(options["seconds"], stop.set)
         timer.daemon = True
@@ -162,3 +162,5 @@ def _over_nats(command, action: str, options) -> None:
         pass
     except (ConnectionError, OSError) as exc:
         raise CommandError(f"nats: {exc}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
