@@ -128,6 +128,8 @@ def test_a_revoked_key_signs_nothing_after_revocation(world):
 def test_malformed_unknown_kind_and_bad_body_are_refused(world):
     signer = _signer(world.beijing)
     assert apply_record(b"not json") == "refused"
+    assert apply_record(b"[" * 100000 + b"]" * 100000) == "refused"  # too deep for the parser
+    assert apply_record(b'{"format": NaN}') == "refused"
     assert apply_record(build_record("no_such_kind", {}, province="11", seq=1, signer=signer)) == "refused"
     assert apply_record(build_record("certificate", {"number": 5}, province="11", seq=2, signer=signer)) == "refused"
     rules = set(RefusedRecord.objects.values_list("rule", flat=True))

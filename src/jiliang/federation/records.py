@@ -156,8 +156,8 @@ def build_record(
 def peek(raw: bytes) -> dict:
     """What a record says about itself, before any check (for the refusal table)."""
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     if not isinstance(document, dict):
         return {}
@@ -170,13 +170,19 @@ def peek(raw: bytes) -> dict:
     }
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON (canonical JSON has no NaN or Infinity)")
+
+
 def _parse(raw: bytes) -> dict:
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordRefused("federation.too_large", f"{len(raw)} bytes, the limit is {MAX_RECORD_BYTES}")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordRefused("federation.malformed", f"not UTF-8 JSON ({exc})") from None
+    except RecursionError:
+        raise RecordRefused("federation.malformed", "nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise RecordRefused("federation.malformed", f"not a {FORMAT} document")
     for name, kind in (
@@ -211,7 +217,11 @@ def verify_record(raw: bytes, *, anchors: list[x509.Certificate] | None = None) 
         signed_at = dt.datetime.strptime(document["signed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
         raise RecordRefused("federation.malformed", f"signer or signature unreadable ({exc})") from None
-    if not _verify(cert, value, _signed_payload(document)):
+    try:
+        payload = _signed_payload(document)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise RecordRefused("federation.malformed", f"no canonical form ({exc})") from None
+    if not _verify(cert, value, payload):
         raise RecordRefused("federation.bad_signature", "the signature does not verify over the record's canonical bytes")
     origin = trust.origin(document["province"])
     path_anchors = anchors if anchors is not None else origin.anchors

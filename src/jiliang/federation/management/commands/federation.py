@@ -29,11 +29,16 @@ class Command(BaseCommand):
         p.add_argument("--limit", type=int, default=10000)
         p.add_argument("--coverage", action="store_true", help="also snapshot the coverage ledger and indicators")
         p.add_argument("--to-file", type=Path, default=None, help="write here instead of standard output")
+        _nats_arguments(p, "publish to JetStream from where the stream stopped, then follow the outbox")
         p.set_defaults(func=self.publish)
         p = sub.add_parser("consume", help="apply records (JSON lines) from a file, or - for standard input")
-        p.add_argument("--from-file", required=True, help="a JSON-lines file of records, or -")
+        p.add_argument("--from-file", help="a JSON-lines file of records, or -")
+        _nats_arguments(p, "consume from JetStream: the centre every province's changes, a province the centre's")
         p.set_defaults(func=self.consume)
         p = sub.add_parser("status", help="each origin's high-water mark, lag and health")
+        p.add_argument(
+            "--nats", action="store_true", help="first note each province's last seq in the stream (JILIANG_FEDERATION_NATS)"
+        )
         p.set_defaults(func=self.status)
         p = sub.add_parser("enrol", help="whom to trust for an origin's records")
         p.add_argument("code", help="two-digit GB/T 2260 province code, or national")
@@ -52,6 +57,8 @@ class Command(BaseCommand):
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
 
     def publish(self, options):
+        if options["nats"]:
+            return _over_nats(self, "publish", options)
         if options["coverage"]:
             outbox.snapshot_coverage()
         if options["limit"] < 1 or options["limit"] > 1_000_000:
@@ -69,7 +76,11 @@ class Command(BaseCommand):
         sys.stderr.write(f"{count} record(s), last sequence {last}\n")
 
     def consume(self, options):
+        if options["nats"]:
+            return _over_nats(self, "consume", options)
         name = options["from_file"]
+        if not name:
+            raise CommandError("consume: --from-file FILE, or --nats")
         if name == "-":
             outcomes = services.apply_lines(sys.stdin.buffer, source="stdin")
         else:
@@ -80,6 +91,13 @@ class Command(BaseCommand):
         self._out({k: outcomes.get(k, 0) for k in ("applied", "duplicate", "refused")})
 
     def status(self, options):
+        if options["nats"]:
+            from jiliang.federation import transport
+
+            try:
+                sys.stderr.write(transport.format_status(transport.run_status()) + "\n")
+            except (ConnectionError, OSError) as exc:
+                raise CommandError(f"nats: {exc}") from None
         self._out(
             [
                 {
@@ -110,3 +128,39 @@ class Command(BaseCommand):
             options["code"], name=options["name"], institution_credit_code=options["institution"], anchors_pem=anchors
         )
         self._out({"code": status.code, "name": status.name, "institution": status.institution_credit_code})
+
+
+def _nats_arguments(parser, what: str) -> None:
+    """The JetStream loops (jiliang.federation.transport), to the servers in JILIANG_FEDERATION_NATS."""
+    parser.add_argument("--nats", action="store_true", help=what)
+    parser.add_argument("--once", action="store_true", help="with --nats: stop when nothing is left (else run until stopped)")
+    parser.add_argument("--seconds", type=float, default=None, help="with --nats: stop after this long")
+
+
+def _over_nats(command, action: str, options) -> None:
+    import signal
+    import threading
+
+    from jiliang.federation import transport
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `scripts/federation down`: finish the batch, then stop
+    if options["seconds"] is not None:
+        timer = threading.Timer(options["seconds"], stop.set)
+        timer.daemon = True
+        timer.start()
+    try:
+        if action == "publish":
+            if options["coverage"]:
+                outbox.snapshot_coverage()
+            stats = transport.run_publish(once=options["once"], stop=stop)
+            command._out({"acknowledged": stats.acked, "duplicates": stats.duplicates, "last_seq": stats.last_seq})
+        else:
+            result = transport.run_consume(idle_exit=2.0 if options["once"] else None, stop=stop)
+            command._out({"applied": result.applied, "duplicate": result.duplicate, "refused": result.refused})
+    except KeyboardInterrupt:
+        pass
+    except (ConnectionError, OSError) as exc:
+        raise CommandError(f"nats: {exc}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
