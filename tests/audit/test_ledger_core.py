@@ -2,6 +2,7 @@
 
 import datetime as dt
 import decimal
+import enum
 import hashlib
 import json
 
@@ -123,6 +124,23 @@ def test_bad_input_names_the_field():
         ledger.entry_hash({"sequence": 0, "timestamp": T0})
     with pytest.raises(ledger.LedgerError, match="value"):
         ledger.canonical_json({"x": object()})
+
+
+def test_enum_members_are_written_as_their_value():
+    # A model's status straight after assignment is a Django TextChoices member (a str enum),
+    # not yet the str the database gives back: both must hash alike.
+    class Status(enum.StrEnum):
+        REVOKED = "revoked"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Plain(enum.Enum):
+        A = "a"
+
+    value = {"status": Status.REVOKED, "level": Level.HIGH, "plain": Plain.A}
+    assert ledger.canonical_json(value) == '{"level":3,"plain":"a","status":"revoked"}'
+    assert ledger.row_digest(value) == ledger.row_digest({"status": "revoked", "level": 3, "plain": "a"})
 
 
 def test_row_values_and_digest_agree_with_the_two_definitions():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from lxml import etree
 from rest_framework.test import APIClient
 
 from jiliang.accounts.models import Membership
+from jiliang.audit.models import AuditEntry
 from jiliang.certificates import keys, services
 from jiliang.certificates.models import Certificate, SigningKey
 from jiliang.cli import main
@@ -492,6 +494,17 @@ def test_upload_of_something_that_is_not_xml_gets_a_verdict_not_an_error(provinc
     assert verdict["valid"] is False and verdict["found"] is False
     assert any("not well-formed XML" in r for r in verdict["reasons"])
     assert APIClient().post("/api/certificates/verify/", {}, format="multipart").status_code == 400
+
+
+def test_a_key_just_issued_can_be_revoked(province):
+    # Straight after issue the key's status is still a TextChoices member, not the str a
+    # fetch from the database gives; the audit ledger must take it all the same.
+    key = keys.issue_signing_key(province.working.performer)
+    keys.revoke_signing_key(key, SigningKey.Reason.SUPERSEDED, note="rotated")
+    key.refresh_from_db()
+    assert key.status == SigningKey.Status.REVOKED and key.reason == "superseded"
+    entry = AuditEntry.objects.filter(action="revoke", object_id=str(key.pk)).get()
+    assert json.loads(entry.old_values) == {"status": "active"}
 
 
 def test_private_keys_rest_encrypted_under_the_configured_passphrase(province, monkeypatch):

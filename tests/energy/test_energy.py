@@ -5,19 +5,22 @@ and the credit evidence. One demo province (with the energy demo) per module."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone, translation
 
 from jiliang.accounts.models import Membership
+from jiliang.audit.models import AuditEntry
 from jiliang.console.demo_roles import DemoCast
 from jiliang.core.identifiers import make_credit_code
 from jiliang.energy import credit_evidence, services
 from jiliang.energy.demo import plant_energy
 from jiliang.energy.models import KeyUnit, Review, UnitMonth
-from jiliang.energy.policies import REVIEWS, UNITS
+from jiliang.energy.policies import FINDINGS, REVIEWS, UNITS
 from jiliang.energy.rules import ENERGY_CHECKLIST
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
@@ -283,6 +286,79 @@ def test_review_page_records_an_item_with_htmx_and_says_refusals(world):
     assert set(review.checklist) == {"6.3"}  # all or nothing: 5.1 lacks its facts
     admin.post(f"/energy/reviews/{review.pk}/items/", everything | {"note-5.1": "无专人管理"})
     review.refresh_from_db()
-    assert len(review.checklist) == len(ENERGY_CHECKLIST) and review.findings.count() == 2
+    # 6.3 turned to conforming: its finding is withdrawn; 5.1's stands.
+    assert len(review.checklist) == len(ENERGY_CHECKLIST) and [f.item for f in review.findings.all()] == ["5.1"]
     assert unit_user.post(url, {"verdict-6.3": "yes"}).status_code == 403  # the review is the bureau's
     assert unit_user.get(f"/energy/reviews/{review.pk}/").content.decode().count('class="review-item"') == 0
+
+
+def _open_with_finding(world, item: str, started_on=None) -> Review:
+    admin = world.users["city-admin"]
+    review = services.open_review(admin, world.unit, started_on=started_on)
+    items = {code: "yes" for code, _label, _source in ENERGY_CHECKLIST}
+    items[item] = {"verdict": "no", "note": "计量器具台账不全"}
+    return services.record_checklist(admin, review, items)
+
+
+def test_an_item_turned_back_to_conforming_withdraws_its_finding_on_the_record(world):
+    admin = world.users["city-admin"]
+    review = _open_with_finding(world, "7.1")
+    [finding] = review.findings.all()
+    services.record_checklist(admin, review, {"7.1": {"verdict": "no", "note": "原始记录缺三个月"}})
+    finding.refresh_from_db()
+    assert finding.description == "原始记录缺三个月"  # the facts rewritten, the same finding
+    services.record_checklist(admin, review, {"7.1": "yes"})
+    assert not review.findings.exists() and review.checklist["7.1"]["verdict"] == "yes"
+    entry = AuditEntry.objects.filter(object_type="energy.reviewfinding", object_id=str(finding.pk), action="delete").get()
+    assert "7.1" in entry.reason and "撤回" in entry.reason and "原始记录缺三个月" in entry.old_values
+    with pytest.raises(Refused):  # no finding left: nothing to rectify
+        services.require_rectification(admin, review)
+
+
+def test_rectification_after_the_deadline_is_refused_naming_the_rule(world):
+    today = timezone.localdate()
+    admin, unit_user = world.users["city-admin"], world.users["enterprise"]
+    review = _open_with_finding(world, "6.3", started_on=today - dt.timedelta(days=20))
+    services.require_rectification(admin, review, today)
+    [finding] = review.findings.all()
+    with pytest.raises(Refused) as late_date:  # dated after the deadline, though filed in time
+        services.rectify(unit_user, finding, "已送检", on=today + dt.timedelta(days=1))
+    assert str(late_date.value).startswith("rectified_on")
+    Review.objects.filter(pk=review.pk).update(rectification_due=today - dt.timedelta(days=1))
+    finding.refresh_from_db()
+    assert not FINDINGS.may_rectify(actor_for(unit_user), finding)  # the page offers no form
+    with translation.override("en"), pytest.raises(Refused) as late:
+        services.rectify(unit_user, finding, "已送检", on=today - dt.timedelta(days=2))
+    text = str(late.value)
+    assert "deadline" in text and "Article 18" in text and not late.value.forbidden
+    finding.refresh_from_db()
+    assert finding.rectified_on is None and not finding.rectification
+
+
+def _pdf_text(pdf: bytes) -> bytes:
+    from ..certificates.helpers import pdf_streams
+
+    # The CJK font writes each character as two bytes: ASCII shows as \000 + the letter.
+    return b"".join(data for _head, data in pdf_streams(pdf)).replace(b"\\000", b"")
+
+
+def test_review_report_follows_the_readers_language(world):
+    from openpyxl import load_workbook
+
+    client = Client()
+    client.force_login(world.users["auditor"])
+    base = f"/energy/reviews/{world.review.pk}/report"
+    for language, title, verdict in (
+        ("en", b"Energy metering review report", "conforms"),
+        ("zh-hans", None, "符合"),
+    ):
+        pdf = client.get(f"{base}.pdf", HTTP_ACCEPT_LANGUAGE=language).content
+        assert pdf[:4] == b"%PDF"
+        text = _pdf_text(pdf)
+        if title:
+            assert title in text and b"Nonconformities and rectification" in text
+        else:
+            assert b"Energy metering" not in text
+        book = load_workbook(io.BytesIO(client.get(f"{base}.xlsx", HTTP_ACCEPT_LANGUAGE=language).content))
+        cells = {c.value for row in book.active.iter_rows() for c in row}
+        assert verdict in cells and ("Review number" in cells) == (language == "en")

@@ -106,7 +106,15 @@ def test_scale_rules():
 
 def test_charger_rules():
     assert charger.billed_energy([20.0, 20.0], [20.2, 20.3]).flags.tolist() == [False, True]
-    assert charger.clock_error([1000, 1070, 900], [1000, 1000, 1000]).flags.tolist() == [False, True, True]
+    assert charger.clock_error([1000, 1070, 1181, 900], [1000] * 4).flags.tolist() == [False, False, True, False]
+
+
+def test_charger_clock_limit_is_the_in_service_limit_of_jjg_1148():
+    # JJG 1148-2022 5.2: 3 min at subsequent verification / in service, so 2 min is no fault;
+    # a clock behind gets the transit allowance (5 s) on top.
+    d = charger.clock_error([1120, 1180, 1181, 1000 - 185, 1000 - 186], [1000] * 5)
+    assert d.flags.tolist() == [False, False, True, False, True]
+    assert d.limit == charger.CLOCK_LIMIT_IN_SERVICE_S == 180.0
 
 
 def test_utility_rules():

@@ -5,7 +5,8 @@ Canonical JSON (one definition, used for writing and for verifying):
   keys sorted, separators ``,`` and ``:`` with no spaces, UTF-8 (no ``\\u`` escapes for
   non-ASCII), dates and datetimes as ISO 8601 (datetimes in UTC with microseconds and a
   ``Z``), ``Decimal`` as its string, floats as Python's shortest round-trip repr, ``-0.0``
-  as ``0.0`` and non-finite floats as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+  as ``0.0``, non-finite floats as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``
+  and enum members (Django's ``TextChoices``/``IntegerChoices``) as their value.
 
 An entry's hash is SHA-256 over the canonical JSON object of its content (``ENTRY_KEYS``),
 which includes the previous entry's hash; the first entry's previous hash is ``GENESIS``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import hashlib
 import json
 import math
@@ -121,6 +123,10 @@ def jsonable(value):
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
+    if isinstance(value, enum.Enum):  # an enum member (Django's TextChoices/IntegerChoices too) is its value
+        return jsonable(value.value)
+    if isinstance(value, str):  # a str subclass: its text, as the row encoder writes it
+        return str.__str__(value)
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -145,6 +151,8 @@ def _json_default(value):
         value, (dt.datetime, dt.date, dt.time, decimal.Decimal, uuid.UUID, bytes, bytearray, memoryview, set, frozenset)
     ):
         return jsonable(value)
+    if isinstance(value, enum.Enum):  # str and int enums never reach here: the encoder writes their value
+        return jsonable(value.value)
     if isinstance(value, float):  # float subclasses (numpy.float64) reach default only when not plain floats
         return float(value)
     if isinstance(value, int):

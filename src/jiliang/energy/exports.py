@@ -1,17 +1,22 @@
 """The review report (能源计量审查报告 / 碳计量审查报告) as XLSX (openpyxl) and PDF (reportlab),
-and the overview by region and sector as XLSX; the page and both files read one context."""
+and the overview by region and sector as XLSX; the page and both files read one context.
+
+Every file is worded in the active language, as the project's other exports are: the
+request's (LocaleMiddleware: the reader's choice or Accept-Language), Chinese by default.
+The regulation references of the checklist (依据) and the unit's own data stay as written."""
 
 from __future__ import annotations
 
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Review
 from .rules import CHECKLISTS
 
 CJK_FONT = "STSong-Light"
-VERDICT_TEXT = {"yes": "符合", "no": "不符合", "na": "不适用"}
+VERDICT_TEXT = {"yes": gettext_lazy("符合"), "no": gettext_lazy("不符合"), "na": gettext_lazy("不适用")}
 
 
 def emission_sources(unit) -> list[dict]:
@@ -53,7 +58,7 @@ def review_context(review: Review) -> dict:
                 "code": code,
                 "label": str(label),
                 "source": source,
-                "verdict": VERDICT_TEXT.get(entry.get("verdict"), "—"),
+                "verdict": str(VERDICT_TEXT.get(entry.get("verdict"), "—")),
                 "note": entry.get("note", ""),
             }
         )
@@ -157,35 +162,36 @@ def review_pdf(review: Review) -> bytes:
         return table
 
     unit = review.unit
-    title = "重点用能单位能源计量审查报告" if review.kind == Review.Kind.ENERGY else "重点排放单位碳计量审查报告（试点）"
+    title = _("重点用能单位能源计量审查报告") if review.kind == Review.Kind.ENERGY else _("重点排放单位碳计量审查报告（试点）")
+    law = _("《能源计量监督管理办法》")
     story = [
         p(title, head),
-        p(f"{review.number} | JJF 1356-2012 | 《能源计量监督管理办法》", ParagraphStyle("sub", parent=body, alignment=1)),
+        p(f"{review.number} | JJF 1356-2012 | {law}", ParagraphStyle("sub", parent=body, alignment=1)),
         Spacer(1, 4 * mm),
         grid(
             [
-                ["被审查单位", unit.organisation.name, "统一社会信用代码", unit.organisation.credit_code],
-                ["行业", unit.sector, "审查日期", review.started_on.isoformat()],
-                ["审查组", review.reviewers or "—", "状态", review.get_status_display()],
+                [_("被审查单位"), unit.organisation.name, _("统一社会信用代码"), unit.organisation.credit_code],
+                [_("行业"), unit.sector, _("审查日期"), review.started_on.isoformat()],
+                [_("审查组"), review.reviewers or "—", _("状态"), review.get_status_display()],
                 [
-                    "审查结论",
+                    _("审查结论"),
                     review.get_result_display() if review.result else "—",
-                    "结论日期",
+                    _("结论日期"),
                     review.decided_on.isoformat() if review.decided_on else "—",
                 ],
             ],
             [30 * mm, 60 * mm, 30 * mm, 50 * mm],
             header=False,
         ),
-        p("审查记录", h2),
+        p(_("审查记录"), h2),
         grid(
-            [["项目", "内容", "依据", "结论", "说明"]]
+            [[_("项目"), _("内容"), _("依据"), _("结论"), _("说明")]]
             + [[r["code"], r["label"], r["source"], r["verdict"], r["note"]] for r in ctx["rows"]],
             [12 * mm, 58 * mm, 45 * mm, 17 * mm, 38 * mm],
         ),
-        p("能源计量器具配备（GB 17167-2006）", h2),
+        p(_("能源计量器具配备（GB 17167-2006）"), h2),
         grid(
-            [["计量级别", "能源种类", "应配备", "已配备", "配备率 %", "要求 %"]]
+            [[_("计量级别"), _("能源种类"), _("应配备"), _("已配备"), _("配备率 %"), _("要求 %")]]
             + [
                 [r["level"], r["energy_type"], r["required"], r["installed"], f"{r['rate']:.1f}", r["threshold"]]
                 for r in ctx["configuration"].get("rates", [])
@@ -195,9 +201,9 @@ def review_pdf(review: Review) -> bytes:
     ]
     if ctx["sources"]:
         story += [
-            p("排放源与活动数据计量", h2),
+            p(_("排放源与活动数据计量"), h2),
             grid(
-                [["排放源", "计量点", "上月计量值", "计量器具（等级）", "相对标准不确定度", "排放因子来源"]]
+                [[_("排放源"), _("计量点"), _("上月计量值"), _("计量器具（等级）"), _("相对标准不确定度"), _("排放因子来源")]]
                 + [
                     [
                         r["source"],
@@ -212,11 +218,11 @@ def review_pdf(review: Review) -> bytes:
                 [22 * mm, 25 * mm, 25 * mm, 35 * mm, 20 * mm, 43 * mm],
             ),
         ]
-    story.append(p("不符合项与整改", h2))
+    story.append(p(_("不符合项与整改"), h2))
     if ctx["findings"]:
         story.append(
             grid(
-                [["项目", "不符合事实", "整改情况", "整改日期"]]
+                [[_("项目"), _("不符合事实"), _("整改情况"), _("整改日期")]]
                 + [
                     [f.item, f.description, f.rectification or "—", f.rectified_on.isoformat() if f.rectified_on else "—"]
                     for f in ctx["findings"]
@@ -225,9 +231,9 @@ def review_pdf(review: Review) -> bytes:
             )
         )
     else:
-        story.append(p("无"))
+        story.append(p(_("无")))
     if review.summary:
-        story += [p("审查意见", h2), p(review.summary)]
+        story += [p(_("审查意见"), h2), p(review.summary)]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, title=review.number).build(story)
     return out.getvalue()

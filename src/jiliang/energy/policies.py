@@ -11,6 +11,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from jiliang.policies import NATIONAL, REGION_ADMIN, Actor, Policy, as_actor
 
 from .models import EnergyMeter, KeyUnit, MeteringPoint, Review, ReviewFinding, Site, UnitMonth
@@ -134,8 +138,25 @@ class FindingPolicy(UnitRecords):
         return obj.review.unit
 
     def may_rectify(self, actor: Actor, finding: ReviewFinding) -> bool:
-        """The unit answers its findings while the review waits for the rectification."""
-        return self.is_unit(actor, finding) and finding.review.status == Review.Status.RECTIFYING
+        """The unit answers its findings while the review waits for the rectification, up to
+        the deadline of the notice (see ``past_due``)."""
+        return (
+            self.is_unit(actor, finding)
+            and finding.review.status == Review.Status.RECTIFYING
+            and not self.past_due(finding.review)
+        )
+
+    def past_due(self, review: Review, on: dt.date | None = None) -> bool:
+        """The rectification period of the notice is over on ``on`` (today).
+
+        132号令《能源计量监督管理办法》第十八条: the bureau 责令限期改正; 逾期不改正的, it fines
+        the unit (text cited from memory, confirmed: false). Being late is itself the fact
+        the bureau acts on, so an answer after the deadline is not taken as a rectification
+        in time: the platform refuses it and the bureau decides the review (failed, or a new
+        notice). JJF 1356-2012 第9章 leaves the period to the bureau and says nothing of
+        late answers."""
+        due = review.rectification_due
+        return due is not None and (on or timezone.localdate()) > due
 
 
 UNITS = KeyUnitPolicy()

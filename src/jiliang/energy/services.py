@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from jiliang.audit.services import audit_context
 from jiliang.core import energy_metering as em
 from jiliang.core import energy_quality as eq
 from jiliang.policies import as_actor
@@ -417,7 +418,12 @@ def _may(who, action: str, review: Review) -> None:
 @transaction.atomic
 def record_checklist(who, review: Review, items: dict) -> Review:
     """Record verdicts (yes / no / na, with a note) for items of the review's checklist; an
-    item answered "no" must come with a finding (the nonconformity is written as a finding)."""
+    item answered "no" must come with a finding (the nonconformity is written as a finding).
+
+    An item turned back to conforming or not applicable withdraws its finding: the finding
+    is deleted (this happens only while the review is open, before any rectification
+    notice, so the unit has not answered it) and the audit ledger keeps the deleted row
+    with the reason. A "no" recorded again with another note rewrites the finding's facts."""
     _may(who, "record", review)
     known = {code for code, _label, _source in CHECKLISTS[review.kind]}
     checklist = dict(review.checklist)
@@ -429,9 +435,21 @@ def record_checklist(who, review: Review, items: dict) -> Review:
             _refuse("checklist", gettext("审查项目 %(item)s 的结论须为符合、不符合或不适用") % {"item": code})
         if verdict == "no" and not str(note).strip():
             _refuse("checklist", gettext("审查项目 %(item)s 不符合时须写明不符合事实（JJF 1356-2012 第9章）") % {"item": code})
+        previous = checklist.get(code, {}).get("verdict")
         checklist[code] = {"verdict": verdict, "note": note}
-        if verdict == "no" and not review.findings.filter(item=code).exists():
-            ReviewFinding(review=review, item=code, description=note).save()
+        findings = review.findings.filter(item=code)
+        if verdict == "no":
+            finding = findings.first()
+            if finding is None:
+                ReviewFinding(review=review, item=code, description=note).save()
+            elif finding.description != note:
+                finding.description = note
+                finding.save()
+        else:
+            # The ledger's reason is a record, kept in the record's language (Chinese).
+            with audit_context(reason=f"审查项目 {code} 由「{previous or '不符合'}」改判为「{verdict}」，撤回不符合项"):
+                for finding in findings:
+                    finding.delete()
     review.checklist = checklist
     review.save()
     return review
@@ -468,13 +486,29 @@ def require_rectification(who, review: Review, due: dt.date | None = None, *, wo
 
 @transaction.atomic
 def rectify(who, finding: ReviewFinding, text: str, on: dt.date | None = None) -> ReviewFinding:
-    if not FINDINGS.may_rectify(as_actor(who), finding):
+    """The unit's answer to a finding, on ``on`` (today), within the notice's period."""
+    review = finding.review
+    actor = as_actor(who)
+    if not FINDINGS.may_rectify(actor, finding):
+        if FINDINGS.is_unit(actor, finding) and review.status == Review.Status.RECTIFYING and FINDINGS.past_due(review):
+            _refuse("rectified_on", _late_answer(review))
         _refuse("finding", gettext("不符合项的整改由被审查单位在整改期内填报"), forbidden=True)
     if not text.strip():
         _refuse("rectification", gettext("须写明整改情况"))
-    finding.rectification, finding.rectified_on = text.strip(), on or timezone.localdate()
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        _refuse("rectified_on", gettext("整改日期不能晚于今天"))
+    if FINDINGS.past_due(review, on):
+        _refuse("rectified_on", _late_answer(review))
+    finding.rectification, finding.rectified_on = text.strip(), on
     finding.save()
     return finding
+
+
+def _late_answer(review: Review) -> str:
+    return gettext(
+        "整改期限（%(due)s）已过，不再受理整改答复：逾期未改正的由审查部门依法处理（《能源计量监督管理办法》第十八条）"
+    ) % {"due": review.rectification_due.isoformat() if review.rectification_due else ""}
 
 
 @transaction.atomic

@@ -106,6 +106,29 @@ def test_verify_ptb_example_and_tampered_copy(tmp_path, capsys):
     assert "signature does not match" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("zh_CN.UTF-8", "签名 1：签名与文件内容不吻合（"), ("C.UTF-8", "signature 1: signature does not match (")],
+)
+def test_verify_states_its_reasons_in_the_operators_language(tmp_path, capsys, monkeypatch, lang, expected):
+    for name in ("JILIANG_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(
+        (DATA / "certs" / "calibration-community-root-ca-01.crt").read_bytes()
+        + (DATA / "certs" / "calibration-community-sub-ca-01.crt").read_bytes()
+    )
+    signed = DATA / "dcc-3.2.0_gp-temperature-typical-v12_xades-signed.xml"
+    tampered = tmp_path / "t.xml"
+    tampered.write_bytes(signed.read_bytes().replace(b"<si:valueXMLList>0.072", b"<si:valueXMLList>0.082", 1))
+    assert main(["dcc", "verify", str(tampered), "--trust", str(ca)]) == 1
+    reasons = [line[4:] for line in capsys.readouterr().out.splitlines() if line.startswith("  - ")]
+    assert reasons and any(r.startswith(expected) for r in reasons), reasons
+    if lang.startswith("zh"):
+        assert not any("does not match" in r for r in reasons)
+
+
 def test_errors_are_one_line(tmp_path, keys, capsys, monkeypatch):
     bad = tmp_path / "bad.json"
     bad.write_text('{"unique_identifier": "X"}', encoding="utf-8")

@@ -239,7 +239,7 @@ def charger_billing(rng, size=10000, fraud_share=0.05) -> Case:
 def charger_clock(rng, size=10000, fraud_share=0.05) -> Case:
     recv = rng.uniform(0, 86400 * 30, size)
     fraud = _pick(rng, size, fraud_share)
-    offset = np.where(fraud, rng.choice([-1, 1], size) * rng.uniform(120, 3600, size), rng.normal(0, 3, size))
+    offset = np.where(fraud, rng.choice([-1, 1], size) * rng.uniform(240, 3600, size), rng.normal(0, 3, size))
     dev_t = recv - rng.uniform(0, 2, size) + offset
     return Case("charger.clock_error", lambda: charger.clock_error(dev_t, recv), fraud, "message")
 

@@ -49,7 +49,7 @@ class DeviceProfile:
 class StreamEngine:
     profiles: dict[int, DeviceProfile] = field(default_factory=dict)
     tariff: dict = field(default_factory=lambda: dict(TARIFF))
-    clock_limit_s: float = 60.0
+    clock_limit_s: float = charger.CLOCK_LIMIT_IN_SERVICE_S  # JJG 1148-2022 5.2, see charger.py
     unlock_window_s: float = 3600.0
     last_unlock: dict[int, float] = field(default_factory=dict)
     last_counter: dict[int, int] = field(default_factory=dict)

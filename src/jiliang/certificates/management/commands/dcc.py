@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from jiliang.certificates.reasons import localise
 from jiliang.cli_io import read_bytes, reading
 from jiliang.core.dcc import pki
 from jiliang.core.dcc.build import build_dcc
@@ -279,8 +280,10 @@ def run_verify(options) -> int:
             print(f"  matches record:    {yes(verdict.identifier_matches)}")
         for s in verdict.signatures:
             print(f"  signature {s.index}: {s.signer} {s.role or ''} at {s.signing_time}")
+        # The core words its reasons in English; the operator reads them in their language
+        # (the CLI runs under jiliang.messages.cli_language), as the check page shows them.
         for reason in verdict.reasons:
-            print(f"  - {reason}")
+            print(f"  - {localise(reason)}")
     return 0 if verdict.valid else 1
 
 
