@@ -5,10 +5,7 @@ the forms shown are the policy's allowed actions."""
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jiliang.pages import SignInFirst as _SignIn
+from jiliang.pages import login_first
 from jiliang.policies import NATIONAL, PUBLIC, REGION_ADMIN, actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused, date_or_refused
@@ -43,28 +42,11 @@ ASKED_OF_APPLICANT = {
 }
 
 
-class _SignIn(Exception):
-    """Raised for a visitor who is not signed in: the answer is the sign-in page."""
-
-
 def _signed_in(request):
     actor = actor_for(request.user)
     if not actor.authenticated:
         raise _SignIn()
     return actor
-
-
-def login_first(view):
-    """Every assessment page is for signed-in users: a visitor is sent to sign in first."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except _SignIn:
-            return redirect_to_login(request.get_full_path())
-
-    return wrapped
 
 
 def _not_yours(actor):

@@ -5,10 +5,7 @@ policy's (cases.policies); every write is a service's."""
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -18,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiliang.core import cases as core
+from jiliang.pages import SignInFirst as _SignIn
+from jiliang.pages import login_first
 from jiliang.policies import actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused, date_or_refused
@@ -30,10 +29,6 @@ LIST_ROWS = 200
 PUBLIC_PAGE = 50
 
 
-class _SignIn(Exception):
-    pass
-
-
 def _reader(request):
     actor = actor_for(request.user)
     if not actor.authenticated:
@@ -41,17 +36,6 @@ def _reader(request):
     if not CASES.reads_cases(actor):
         raise PermissionDenied(_("行政处罚案件由计量行政部门办理，当事人自告知起查看"))
     return actor
-
-
-def login_first(view):
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except _SignIn:
-            return redirect_to_login(request.get_full_path())
-
-    return wrapped
 
 
 def _case(actor, pk: int) -> Case:

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -74,11 +73,6 @@ def comparison_page(request, code: str):
     return render(request, "cmc/comparison.html", {"comparison": comparison, "degrees": comparison.degrees.all()})
 
 
-def _refusal_text(exc: Refused) -> str:
-    separator = "；" if (get_language() or "").startswith("zh") else "; "
-    return separator.join(str(reason) for _field, reason in exc.reasons)
-
-
 @require_POST
 def support(request, pk: int):
     """The holder links one of its comparison participations to the claim."""
@@ -93,8 +87,8 @@ def support(request, pk: int):
         services.link_support(request.user, claim, participant)
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(_refusal_text(exc)) from None
-        messages.error(request, _refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
     else:
         messages.success(request, _("已关联支撑比对"))
     return redirect("cmc:claim", pk)
@@ -118,8 +112,8 @@ def act(request, pk: int, action: str):
         step()
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(_refusal_text(exc)) from None
-        messages.error(request, _refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
     else:
         messages.success(request, success)
     return redirect("cmc:claim", pk)

@@ -21,7 +21,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -268,20 +267,14 @@ def _acts(view):
     return require_POST(wrapped)
 
 
-def refusal_text(exc: Refused) -> str:
-    """The reasons of a refusal (already in the reader's language), without the field codes."""
-    separator = "；" if (get_language() or "").startswith("zh") else "; "
-    return separator.join(str(reason) for _field, reason in exc.reasons)
-
-
 def _done(request, action, to, success: str):
     """Run ``action``; say what happened (or why not) and go to ``to``."""
     try:
         action()
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(refusal_text(exc)) from None
-        messages.error(request, refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
     else:
         messages.success(request, success)
     return redirect(to)
@@ -306,8 +299,8 @@ def review_open(request, pk: int):
         )
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(refusal_text(exc)) from None
-        messages.error(request, refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
         return redirect("energy:unit", pk=unit.pk)
     messages.success(request, _("已开始审查 %(number)s") % {"number": review.number})
     return redirect("energy:review", pk=review.pk)
@@ -343,8 +336,8 @@ def review_item(request, pk: int, code: str):
         services.record_checklist(request.user, review, {code: entry})
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(refusal_text(exc)) from None
-        error = refusal_text(exc)
+            raise PermissionDenied(exc.reasons_text()) from None
+        error = exc.reasons_text()
     if not _is_htmx(request):
         if error:
             messages.error(request, error)

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,18 +72,13 @@ def _institution(actor, pk: int) -> reg.Organisation:
     return institution
 
 
-def refusal_text(exc: Refused) -> str:
-    separator = "；" if (get_language() or "").startswith("zh") else "; "
-    return separator.join(str(reason) for _field, reason in exc.reasons)
-
-
 def _done(request, action, to, success: str):
     try:
         action()
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(refusal_text(exc)) from None
-        messages.error(request, refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
     else:
         messages.success(request, success)
     return to

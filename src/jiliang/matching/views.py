@@ -6,10 +6,7 @@ explained) and the pick, and a request with its answers. Every decision is the p
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jiliang.policies import PolicyRefusal, actor_for
+from jiliang.pages import SignInFirst as _SignIn
+from jiliang.pages import login_first
+from jiliang.policies import actor_for
 from jiliang.registry import models as reg
 from jiliang.registry.services import Refused
 
@@ -28,10 +27,6 @@ from .policies import NEEDS, REQUESTS, TERMS
 LIST_ROWS = 100
 
 
-class _SignIn(Exception):
-    pass
-
-
 def _reader(request):
     actor = actor_for(request.user)
     if not actor.authenticated:
@@ -39,21 +34,6 @@ def _reader(request):
     if not NEEDS.reads_needs(actor):
         raise PermissionDenied(_("供需对接供企业、机构和计量行政部门使用"))
     return actor
-
-
-def login_first(view):
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except _SignIn:
-            return redirect_to_login(request.get_full_path())
-        except PolicyRefusal as exc:
-            if exc.hidden:
-                raise Http404(str(exc)) from None
-            raise PermissionDenied(str(exc)) from None
-
-    return wrapped
 
 
 def _quantities():

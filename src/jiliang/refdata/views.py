@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,11 +81,6 @@ def resolve(request):
     return redirect(url)
 
 
-def _refusal_text(exc: Refused) -> str:
-    separator = "；" if (get_language() or "").startswith("zh") else "; "
-    return separator.join(str(reason) for _field, reason in exc.reasons)
-
-
 @require_POST
 def act(request, identifier: str, action: str):
     if not request.user.is_authenticated:
@@ -105,8 +99,8 @@ def act(request, identifier: str, action: str):
         step()
     except Refused as exc:
         if exc.forbidden:
-            raise PermissionDenied(_refusal_text(exc)) from None
-        messages.error(request, _refusal_text(exc))
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
     else:
         messages.success(request, success)
     return redirect("refdata:version", identifier)

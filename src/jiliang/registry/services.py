@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from jiliang.policies import NATIONAL, Actor
 
@@ -69,6 +69,11 @@ class Refused(Exception):
 
     def __str__(self):
         return "; ".join(f"{name}: {reason}" for name, reason in self.reasons)
+
+    def reasons_text(self) -> str:
+        """The reasons alone, for a page's message, joined in the reader's language."""
+        separator = "；" if (get_language() or "").startswith("zh") else "; "
+        return separator.join(str(reason) for _field, reason in self.reasons)
 
 
 def date_or_refused(raw: str | None, field: str = "date") -> dt.date | None:
