@@ -43,11 +43,6 @@ class Base(RefusalsAnswered, GenericAPIView):
     def case(self) -> Case:
         return get_object_or_404(CASES.visible(self.actor, Case.objects.select_related("party", "region")), pk=self.kwargs["pk"])
 
-    def valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
 
 def _party(code: str | None):
     if not code:

@@ -84,11 +84,6 @@ class ReviewDetail(RetrieveAPIView):
 class _Write(RefusalsAnswered, APIView):
     permission_classes = [IsAuthenticated]
 
-    def valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def review(self) -> Review:
         return get_object_or_404(
             REVIEWS.visible(actor_for(self.request.user), Review.objects.select_related("unit__organisation__region")),

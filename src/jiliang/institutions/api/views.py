@@ -84,11 +84,6 @@ class Metrologists(APIView):
 class _Write(RefusalsAnswered, APIView):
     permission_classes = [IsAuthenticated]
 
-    def valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def visit(self) -> SupervisionVisit:
         return get_object_or_404(
             VISITS.visible(actor_for(self.request.user), SupervisionVisit.objects.select_related("organisation")),

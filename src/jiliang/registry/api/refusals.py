@@ -28,3 +28,9 @@ class RefusalsAnswered:
                 body.setdefault(name, []).append(reason)
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return super().handle_exception(exc)
+
+    def valid(self, serializer_class) -> dict:
+        """The request's body through ``serializer_class``: a field's error answers 400."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
