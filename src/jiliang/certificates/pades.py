@@ -27,6 +27,7 @@ replaced ones too), then the platform's own key-revocation rule (as for DCC sign
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -34,9 +35,11 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from jiliang.audit.services import record
 from jiliang.core.dcc import pki
 
 from . import keys, keystore
@@ -113,9 +116,10 @@ def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "", location: str = "
     return out.getvalue()
 
 
-def make_pdf(cert: Certificate) -> Certificate:
+def make_pdf(cert: Certificate, *, actor=None) -> Certificate:
     """Render the certificate's PDF (public check URL, the signed DCC attached), sign it
-    with the institution's seal key when its algorithm allows (see the module note), store it."""
+    with the institution's seal key when its algorithm allows (see the module note), store it
+    (on the audit ledger: the row changed, with the PDF's SHA-256)."""
     view = rendering.certificate_view(cert, public_check_url(cert.number))
     key = _seal_key(cert)
     if key is None:
@@ -134,13 +138,26 @@ def make_pdf(cert: Certificate) -> Certificate:
     cert.pdf_key = key if status == PdfSignature.PADES else None
     cert.pdf_made_at = timezone.now()
     cert.save(update_fields=["pdf", "pdf_signature", "pdf_key", "pdf_made_at"])
+    record(
+        "update",
+        cert,
+        **({} if actor is None else {"actor": actor}),
+        new={
+            "pdf_signature": str(PdfSignature(status).value),
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+            "pdf_key": key.serial if key else None,
+        },
+        reason="certificate PDF made" + (" and PAdES-signed" if status == PdfSignature.PADES else ""),
+    )
     return cert
 
 
 def stored_pdf(cert: Certificate) -> bytes:
     """The certificate's PDF as stored; made and stored first for a certificate issued before."""
     if not cert.pdf:
-        make_pdf(cert)
+        with transaction.atomic():  # two first requests at once: one makes it, the other reads it
+            locked = Certificate.objects.select_for_update().get(pk=cert.pk)
+            cert.pdf = locked.pdf if locked.pdf else make_pdf(locked).pdf
     return bytes(cert.pdf)
 
 

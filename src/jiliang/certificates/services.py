@@ -120,7 +120,7 @@ def issue_certificate(
         new={"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "event": event.pk, "key": key.serial},
     )
     # The PDF is made and signed now, so its signature dates the issue, not a download.
-    pades.make_pdf(cert)
+    pades.make_pdf(cert, **_actor(actor))
     return cert
 
 
@@ -138,7 +138,7 @@ def revoke_certificate(cert: Certificate, reason: str, *, now: dt.datetime | Non
     cert.save(update_fields=["status", "revoked_at", "revocation_reason"])
     record("revoke", cert, **_actor(actor), old={"status": old_status}, new={"status": "revoked"}, reason=cert.revocation_reason)
     keys.publish_crl(now=cert.revoked_at)
-    pades.make_pdf(cert)  # the PDF served from now on says it was revoked
+    pades.make_pdf(cert, **_actor(actor))  # the PDF served from now on says it was revoked
     return cert
 
 
