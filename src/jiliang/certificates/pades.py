@@ -98,8 +98,11 @@ def _asn1(pem: bytes) -> asn1_x509.Certificate:
 
 
 def sign_pdf(pdf: bytes, key: SigningKey, *, reason: str = "", location: str = "") -> bytes:
-    """``pdf`` with a PAdES baseline B-B signature (SubFilter ETSI.CAdES.detached, SHA-256,
-    EN 319 142-1 5.3/6.3) by ``key``, as an incremental update over the whole file."""
+    """``pdf`` with a PAdES baseline B-B signature by ``key``, as an incremental update over
+    the whole file: SubFilter ETSI.CAdES.detached, SHA-256, the signing certificate bound by
+    the signed ESS signing-certificate-v2 attribute and the time in the signature
+    dictionary's /M rather than a CMS signing-time attribute (EN 319 142-1 V1.1.1, 6.3,
+    cited from memory: confirmed: false; pyHanko's PAdES mode does exactly this)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
