@@ -336,6 +336,9 @@ if os.environ.get("JILIANG_COVERAGE_FALLBACK"):
 # issues use for DCCs and certificate PDFs: `ecdsa-p256` (ECDSA P-256 / SHA-256) or `sm2-sm3`
 # (SM2 / SM3, GB/T 32918 and GB/T 32905, as Chinese government electronic certificates use).
 JILIANG_SIGNATURE_ALGORITHM = os.environ.get("JILIANG_SIGNATURE_ALGORITHM", "ecdsa-p256")
+# The platform's public address: the check URL and QR code printed on certificate PDFs
+# (signed once at issue, so never the host of whichever request happened to come first).
+JILIANG_PUBLIC_URL = os.environ.get("JILIANG_PUBLIC_URL", "http://localhost:8000")
 # How long a calibration (校准) of an instrument that is not a standard's device counts as a
 # good link in a chain when its certificate states no recalibration date: a calibration has
 # no validity (JJF 1071-2010), the interval is the user's to set (JJF 1139), so the platform

@@ -286,6 +286,7 @@ def test_cli_issue_check_revoke(province, capsys, tmp_path):
         "record_match",
         "signatures",
         "reasons",
+        "pdf",  # None: the file checked is not a PDF
     }
     path = tmp_path / "c.xml"
     path.write_bytes(bytes(Certificate.objects.get(number=event.certificate_number).xml).replace(b">pass<", b">fail<"))

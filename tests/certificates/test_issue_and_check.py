@@ -461,7 +461,8 @@ def test_issue_and_revocation_are_on_the_audit_ledger(pair):
     upstream, working = pair
     services.revoke_certificate(working, "误签")
     entries = AuditEntry.objects.filter(object_type="certificates.certificate", object_id=str(working.pk))
-    assert list(entries.order_by("sequence").values_list("action", flat=True)) == ["create", "revoke"]
+    # Each PDF made (at issue, again at revocation) is an update with its SHA-256 (certificates/pades.py).
+    assert list(entries.order_by("sequence").values_list("action", flat=True)) == ["create", "update", "revoke", "update"]
     assert entries.get(action="revoke").reason == "误签"
     assert not [f for f in verify().findings if "certificates." in str(f)]
     # A certificate row changed behind the application's back is found by the ledger too.

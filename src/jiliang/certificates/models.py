@@ -103,6 +103,15 @@ class SigningKey(models.Model):
         return f"{holder} {self.serial} ({self.get_status_display()})"
 
 
+class PdfSignature(models.TextChoices):
+    """What signs a certificate's PDF itself (jiliang.certificates.pades)."""
+
+    NONE = "", _("尚未生成")
+    PADES = "pades", _("PAdES 签名（签发机构印章密钥）")
+    UNSIGNED_SM2 = "unsigned_sm2", _("PDF 未签名（SM2 部署：PDF 签名库不支持 SM2）；所附 DCC 已以 SM2 签名，以 DCC 为准")
+    UNSIGNED_EXTERNAL = "unsigned_external", _("PDF 未签名（外部导入的证书）；所附 DCC 带其原签名")
+
+
 class Certificate(models.Model):
     """One issued (or imported) certificate: the signed DCC of a calibration event."""
 
@@ -147,6 +156,13 @@ class Certificate(models.Model):
         help_text=_("记录时核验所得的 DCC 签名者类别"),
     )
     signed_by = models.CharField(_("签名证书主体"), max_length=500, blank=True, help_text=_("DCC 各签名所用证书的主体"))
+    # The PDF made (and PAdES-signed) once at issue and served as stored (see pades.py).
+    pdf = models.BinaryField(_("证书 PDF"), blank=True, default=b"")
+    pdf_signature = models.CharField(_("PDF 签名"), max_length=20, choices=PdfSignature.choices, blank=True, default="")
+    pdf_key = models.ForeignKey(
+        SigningKey, models.PROTECT, null=True, blank=True, related_name="signed_pdfs", verbose_name=_("PDF 签名密钥")
+    )
+    pdf_made_at = models.DateTimeField(_("PDF 生成时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "id"]

@@ -28,6 +28,7 @@ PREFIXES = (
     (re.compile(r"^schema: (?P<rest>.*)$", re.S), gettext_lazy("格式：%(rest)s")),
     (re.compile(r"^record: (?P<rest>.*)$", re.S), gettext_lazy("登记簿：%(rest)s")),
     (re.compile(r"^document: (?P<rest>.*)$", re.S), gettext_lazy("文件：%(rest)s")),
+    (re.compile(r"^pdf: (?P<rest>.*)$", re.S), gettext_lazy("PDF：%(rest)s")),
 )
 
 # Whole sentences (after their prefix), from core/dcc/verify.py, core/dcc/chain.py and
@@ -100,6 +101,22 @@ SENTENCES = (
         gettext_lazy("结论 %(got)s 与登记簿的（%(expected)s）不同"),
     ),
     (r"the measured values differ from the registry's", gettext_lazy("测得值与登记簿不同")),
+    # certificates/pades.py and services.verify_uploaded_pdf: the PDF's own PAdES signature.
+    (r"the PDF is not signed", gettext_lazy("PDF 未签名")),
+    (r"the PDF was changed after it was signed", gettext_lazy("签名后 PDF 已被改动")),
+    (r"the PDF signer is not trusted here", gettext_lazy("PDF 签名者不受本平台信任")),
+    (r"the PDF has content added after its signature", gettext_lazy("PDF 在签名后被追加了内容")),
+    (r"malformed PDF signature \((?P<detail>.*)\)", gettext_lazy("PDF 签名结构损坏（%(detail)s）")),
+    (r"cannot read the PDF \((?P<detail>.*)\)", gettext_lazy("无法读取 PDF（%(detail)s）")),
+    (r"no DCC XML is attached to the PDF", gettext_lazy("PDF 未附 DCC XML")),
+    (
+        r"certificate (?P<number>\S+) was issued as a signed PDF; this copy is not signed",
+        gettext_lazy("证书 %(number)s 签发时其 PDF 已签名；此副本未签名"),
+    ),
+    (
+        r"the PDF is not signed by the issuing institution (?P<institution>.+)",
+        gettext_lazy("PDF 不是由签发机构 %(institution)s 签名的"),
+    ),
     # assessment.certificate: the fields of a 计量标准考核证书 that differ from its record.
     (r"(?P<fields>.+) differ from the registry's", gettext_lazy("%(fields)s 与登记簿不同")),
 )

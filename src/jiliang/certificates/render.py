@@ -19,7 +19,7 @@ from jiliang.core.dcc.crypto import SM2_SM3_URI
 from jiliang.core.dcc.parse import parse_dcc, quantities, result_tables, upstream_certificates
 from jiliang.core.dcc.schema import declared_version
 
-from .models import Certificate
+from .models import Certificate, PdfSignature
 from .records import ROLE_LABELS, TITLES, registry_unit
 
 ALGORITHM_LABELS = {
@@ -85,6 +85,7 @@ class CertificateView:
         return [r for r in self.results if not r.get("in_list")]
 
     recalibration_due: str = ""  # a calibration's 建议复校日期, when the customer asked for one
+    pdf_note: str = ""  # what signs the PDF itself (models.PdfSignature's label), printed on its cover
 
     @property
     def signer_rows(self) -> list[tuple[str, str]]:
@@ -125,6 +126,14 @@ SIGNATURE_NOTES = {
     Certificate.SignatureStatus.TRUSTED: "外部签名，受信任 signed by a trusted outside signer",
     Certificate.SignatureStatus.UNTRUSTED: "外部签名，不受信任 signer not trusted here",
     Certificate.SignatureStatus.UNSIGNED: "未签名 unsigned",
+}
+
+
+# Printed on the PDF in both languages whatever the issuer's page language (models.PdfSignature).
+PDF_NOTES = {
+    PdfSignature.PADES: "本 PDF 带签发机构印章密钥的 PAdES 签名 This PDF is PAdES-signed with the issuing institution's seal key",
+    PdfSignature.UNSIGNED_SM2: "本 PDF 未作 PDF 签名（SM2），以所附 SM2 签名的 DCC 为准 PDF not signed (SM2): the attached DCC prevails",
+    PdfSignature.UNSIGNED_EXTERNAL: "外部导入：本 PDF 未签名，以所附 DCC 为准 Imported: PDF not signed, the attached DCC prevails",
 }
 
 
@@ -367,6 +376,10 @@ def render_pdf(view: CertificateView, xml: bytes) -> bytes:
         c.drawString(62 * mm, y, signer[:40])
         c.setFont(LATIN_FONT, 7)
         c.drawString(128 * mm, y, f"{algorithm}  {serial[:16]}")
+    if view.pdf_note:
+        y -= 5 * mm
+        c.setFont(CJK_FONT, 7)
+        c.drawString(30 * mm, y, view.pdf_note[:120])
     _qr(c, view.check_url, width - 55 * mm, 20 * mm, 32 * mm)
     c.setFont(CJK_FONT, 8)
     c.drawString(20 * mm, 30 * mm, "扫描二维码核验本证书 / Scan to check this certificate")

@@ -30,8 +30,8 @@ from jiliang.messages import enumeration
 from jiliang.registry import services as registry_services
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
-from . import keys, records
-from .models import Certificate, SigningKey
+from . import keys, pades, records
+from .models import Certificate, PdfSignature, SigningKey
 from .reasons import localise
 
 
@@ -119,6 +119,8 @@ def issue_certificate(
         **_actor(actor),
         new={"number": cert.number, "kind": cert.kind, "sha256": cert.sha256, "event": event.pk, "key": key.serial},
     )
+    # The PDF is made and signed now, so its signature dates the issue, not a download.
+    pades.make_pdf(cert, **_actor(actor))
     return cert
 
 
@@ -136,6 +138,7 @@ def revoke_certificate(cert: Certificate, reason: str, *, now: dt.datetime | Non
     cert.save(update_fields=["status", "revoked_at", "revocation_reason"])
     record("revoke", cert, **_actor(actor), old={"status": old_status}, new={"status": "revoked"}, reason=cert.revocation_reason)
     keys.publish_crl(now=cert.revoked_at)
+    pades.make_pdf(cert, **_actor(actor))  # the PDF served from now on says it was revoked
     return cert
 
 
@@ -154,10 +157,17 @@ class CheckResult:
     revocation_reason: str | None = None
     record_match: bool | None = None
     reasons: list[str] = field(default_factory=list)
+    pdf: pades.PdfCheck | None = None  # an uploaded certificate PDF: its own signature
 
     @property
     def revoked(self) -> bool:
-        return self.verdict.revoked or self.status == Certificate.Status.REVOKED
+        return self.verdict.revoked or self.status == Certificate.Status.REVOKED or bool(self.pdf and self.pdf.revoked)
+
+    @property
+    def pdf_ok(self) -> bool:
+        """The PDF's own signature holds, or the PDF is one the platform does not sign (an SM2
+        deployment's, an imported DCC's): then the attached DCC alone decides (pades.py)."""
+        return self.pdf is None or not self.pdf.reasons
 
     @property
     def valid(self) -> bool:
@@ -169,6 +179,7 @@ class CheckResult:
             and v.roles_complete
             and not self.revoked
             and self.record_match is True
+            and self.pdf_ok
         )
 
     @property
@@ -195,6 +206,7 @@ class CheckResult:
             "record_match": self.record_match,
             "signatures": core["signatures"],
             "reasons": self.reasons,
+            "pdf": self.pdf.to_dict() if self.pdf is not None else None,
         }
 
 
@@ -336,6 +348,8 @@ def verify_uploaded(
     if not isinstance(xml, (bytes, bytearray)):
         raise CertificateError("file: " + gettext("须为 DCC 文件的内容（字节）"))
     xml = bytes(xml)
+    if pades.is_pdf(xml):
+        return verify_uploaded_pdf(xml, number, may_see=may_see)
     try:
         claimed = parse_dcc(xml)["unique_identifier"]
     except DccError:
@@ -344,6 +358,40 @@ def verify_uploaded(
     cert = _registered(number, may_see)
     verdict = _verify(xml, expected=number, required_roles=_roles_of(cert), anchors=_anchors_for(cert))
     return _finish(CheckResult(number, verdict, examined=True), cert, xml)
+
+
+def verify_uploaded_pdf(
+    pdf: bytes, number: str | None = None, *, may_see: Callable[[Certificate], bool] | None = None
+) -> CheckResult:
+    """The verdict on an uploaded certificate PDF: its PAdES signature (intact, by a key the
+    platform's roots certify, not revoked) and the DCC attached to it, checked as an upload.
+    A PDF without a signature passes on its DCC only where the platform does not sign the
+    PDF (SM2 deployment, imported DCC); a certificate whose issued PDF is signed is not
+    vouched for by an unsigned copy."""
+    try:
+        check = pades.verify_pdf(pdf)
+    except pades.PdfSignatureError as exc:
+        empty = Verdict(None, False, [], None, [], None, [str(exc)], False)
+        return _finish(CheckResult(number, empty, examined=True), None, b"")
+    if check.dcc is None:
+        empty = Verdict(None, False, [], None, [], None, ["pdf: no DCC XML is attached to the PDF"], False)
+        result = _finish(CheckResult(number, empty, examined=True), None, b"")
+        result.pdf = check
+        return result
+    result = verify_uploaded(check.dcc, number, may_see=may_see)
+    cert = _registered(result.number, may_see)
+    if not check.signed:
+        if cert is None or cert.pdf_signature != PdfSignature.PADES:
+            check.reasons.clear()  # nothing to hold the PDF to: the attached DCC decides
+        else:
+            check.reasons.append(f"pdf: certificate {cert.number} was issued as a signed PDF; this copy is not signed")
+    elif cert is not None and not cert.external and check.valid:
+        performer = cert.event.performer
+        if not SigningKey.objects.filter(organisation=performer, serial=check.key_serial).exists():
+            check.reasons.append(f"pdf: the PDF is not signed by the issuing institution {performer.name}")
+    result.pdf = check
+    result.reasons = [*result.reasons, *check.reasons]
+    return result
 
 
 # ------------------------------------------------------------------------ import

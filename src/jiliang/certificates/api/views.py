@@ -26,7 +26,7 @@ from jiliang.core.errors import InputError
 from jiliang.policies import actor_for
 from jiliang.registry.models import CalibrationEvent, Instrument, Organisation, Person
 
-from .. import keys, render, services
+from .. import keys, pades, services
 from ..models import Certificate
 from ..policies import POLICY
 from ..views import MAX_UPLOAD, check_url, may_see
@@ -37,6 +37,9 @@ class CertificateSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text="verification | non_conformity | calibration")
     status = serializers.CharField(read_only=True, help_text="issued | imported (an outside DCC, not issued here) | revoked")
     signature_status = serializers.CharField(read_only=True, help_text="platform | trusted | untrusted | unsigned")
+    pdf_signature = serializers.CharField(
+        read_only=True, help_text="pades | unsigned_sm2 | unsigned_external | '' (PDF not made yet: made on first request)"
+    )
     event = serializers.CharField(source="event.certificate_number", read_only=True)
     instrument = serializers.CharField(source="event.instrument.code", read_only=True)
     performer = serializers.CharField(source="event.performer.name", read_only=True)
@@ -58,6 +61,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "external",
             "signature_status",
             "signed_by",
+            "pdf_signature",
             "revoked_at",
             "revocation_reason",
             "links",
@@ -105,6 +109,9 @@ class VerdictSerializer(serializers.Serializer):
     record_match = serializers.BooleanField(allow_null=True)
     signatures = serializers.ListField(child=serializers.DictField())
     reasons = serializers.ListField(child=serializers.CharField())
+    pdf = serializers.DictField(
+        allow_null=True, help_text="an uploaded certificate PDF: its PAdES signature (signed, valid, intact, trusted, signer, …)"
+    )
 
 
 class UploadSerializer(serializers.Serializer):
@@ -213,7 +220,7 @@ class CertificatePdf(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, number):
         cert = _certificate(request, number)
-        pdf = render.render_pdf(render.certificate_view(cert, check_url(number, request)), bytes(cert.xml))
+        pdf = pades.stored_pdf(cert)  # made and PAdES-signed at issue (pades.py)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
         return response

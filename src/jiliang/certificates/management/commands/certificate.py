@@ -1,4 +1,4 @@
-"""`jiliang certificate issue|revoke|check|ca init`: the platform's signed certificates
+"""`jiliang certificate issue|revoke|check|verify-pdf|ca init`: the platform's signed certificates
 (the registry-backed side of `jiliang dcc`)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from jiliang.certificates import keys, services
+from jiliang.certificates import keys, pades, services
 from jiliang.certificates.models import Certificate
 from jiliang.certificates.reasons import localise
 from jiliang.core.dcc import pki
@@ -50,6 +50,14 @@ def add_arguments(parser) -> None:
     p.add_argument("target", metavar="NUMBER|FILE")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.set_defaults(func=run_check)
+
+    p = sub.add_parser(
+        "verify-pdf", help="check a certificate PDF: its PAdES signature against the platform roots, and the DCC attached"
+    )
+    p.add_argument("file", metavar="FILE", help="the PDF (- for standard input)")
+    p.add_argument("--number", help="the certificate number the PDF is presented as (default: the attached DCC's)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(func=run_verify_pdf)
 
     p = sub.add_parser("ca", help="the platform root certificate authority")
     ca_sub = p.add_subparsers(dest="ca_command", metavar="ACTION", required=True)
@@ -114,6 +122,17 @@ def run_check(options) -> int:
         result = services.verify_uploaded(sys.stdin.buffer.read())
     else:
         result = services.check_number(options["target"])
+    return _report(result, options)
+
+
+def run_verify_pdf(options) -> int:
+    data = sys.stdin.buffer.read() if options["file"] == "-" else Path(options["file"]).read_bytes()
+    if not pades.is_pdf(data):
+        raise SystemExit(f"jiliang: {options['file']}: not a PDF file")
+    return _report(services.verify_uploaded_pdf(data, options.get("number")), options)
+
+
+def _report(result: services.CheckResult, options) -> int:
     data = result.to_dict()
     if options["json"]:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -129,6 +148,13 @@ def run_check(options) -> int:
         print(f"  chain       {mark(data['chain']['valid'])}")
         print(f"  revoked     {'yes' if data['revoked'] else 'no'}")
         print(f"  registry    {'matches' if data['record_match'] else 'does not match'}")
+        pdf = data["pdf"]
+        if pdf is not None and pdf["signed"]:
+            print(
+                f"  PDF signature {mark(pdf['valid'])}  PAdES by {pdf['signer']} (key {pdf['key_serial']}), {pdf['signing_time']}"
+            )
+        elif pdf is not None:
+            print("  PDF signature none (the attached DCC decides)")
         for reason in data["reasons"]:
             print(f"  - {localise(reason)}")
     return 0 if data["valid"] else 1
