@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "jiliang.inspections",
     "jiliang.energy",
     "jiliang.credit",
+    "jiliang.plans",
     "jiliang.console",
     "jiliang.portal",
 ]

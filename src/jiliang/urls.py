@@ -38,6 +38,7 @@ urlpatterns = [
     path("assessment/", include("jiliang.assessment.urls")),
     path("cases/", include("jiliang.cases.urls")),
     path("energy/", include("jiliang.energy.urls")),
+    path("plans/", include("jiliang.plans.urls")),
     path("accounts/", include("jiliang.accounts.urls")),
     path("dashboard/", include("jiliang.console.urls")),
     path("portal/", include("jiliang.portal.urls")),

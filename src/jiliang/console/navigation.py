@@ -21,6 +21,8 @@ from jiliang.comparisons.policies import may_follow_up
 from jiliang.credit.policies import CREDIT
 from jiliang.energy.policies import UNITS as ENERGY_UNITS
 from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
+from jiliang.plans.policies import INDICATORS as PLAN_INDICATORS
+from jiliang.plans.policies import PLANS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -84,6 +86,8 @@ WORK = [
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
     Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
+    Link("plans:indicators", _("规划指标"), SUPERVISORS, ("plans:indicators", "plans:rows"), allowed=PLAN_INDICATORS.sees_indicators),
+    Link("plans:list", _("建设规划"), SUPERVISORS, ("plans:list", "plans:plan"), allowed=PLANS.sees_plans),
 ]
 
 PUBLIC_SERVICES = [
