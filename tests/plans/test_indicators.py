@@ -84,12 +84,25 @@ class Province:
         # Expired last June: counted for last year's year end? No (expired before 31 Dec).
         standard("过期标准", city_inst, "city", self.item_a, bureau, until=dt.date(year - 1, 6, 30), n=4)
         reg.PrimaryStandard.objects.create(
-            code="PB-1", name="基准", quantity=self.item_a.quantity, range_min=0, range_max=1, unit="kg", uncertainty=0.1, holder=prov_inst
+            code="PB-1",
+            name="基准",
+            quantity=self.item_a.quantity,
+            range_min=0,
+            range_max=1,
+            unit="kg",
+            uncertainty=0.1,
+            holder=prov_inst,
         )
 
         def instrument(code, item, region, owner, purpose="trade"):
             return reg.Instrument.objects.create(
-                code=code, name=item.name, catalog_item=item, legal_purpose=purpose, owner=owner, region=region, installed_on=dt.date(year - 2, 1, 1)
+                code=code,
+                name=item.name,
+                catalog_item=item,
+                legal_purpose=purpose,
+                owner=owner,
+                region=region,
+                installed_on=dt.date(year - 2, 1, 1),
             )
 
         d1 = [instrument(f"I-{k}", self.item_a, regions[D1], owner1) for k in range(3)]
@@ -101,12 +114,21 @@ class Province:
         for k, inst in enumerate(d1):
             events.append(
                 reg.CalibrationEvent.objects.create(
-                    instrument=inst, performer=d1_inst, kind="verification", performed_on=jan1, passed=True,
-                    valid_until=today + dt.timedelta(days=300), certificate_number=f"E-{k}",
+                    instrument=inst,
+                    performer=d1_inst,
+                    kind="verification",
+                    performed_on=jan1,
+                    passed=True,
+                    valid_until=today + dt.timedelta(days=300),
+                    certificate_number=f"E-{k}",
                 )
             )
         Certificate.objects.create(
-            event=events[0], kind="verification", number="E-0", xml=b"<dcc/>", sha256=hashlib.sha256(b"x").hexdigest(),
+            event=events[0],
+            kind="verification",
+            number="E-0",
+            xml=b"<dcc/>",
+            sha256=hashlib.sha256(b"x").hexdigest(),
             issued_at=timezone.now(),
         )
         for inst in d1[:2]:
@@ -117,25 +139,41 @@ class Province:
         filed = dt.datetime(year, 1, 1, 10, tzinfo=tz)
         for days, status in ((2, "handled"), (4, "handled"), (None, "open")):
             Complaint.objects.create(
-                reference=new_reference(), instrument=d1[0], region=regions[D1], description="不准", status=status,
-                filed_at=filed, handled_at=filed + dt.timedelta(days=days) if days else None,
+                reference=new_reference(),
+                instrument=d1[0],
+                region=regions[D1],
+                description="不准",
+                status=status,
+                filed_at=filed,
+                handled_at=filed + dt.timedelta(days=days) if days else None,
             )
 
         campaign = Campaign.objects.create(
             title="专项", region=regions[D2], kind="instrument_user", starts_on=jan1, ends_on=dt.date(year, 12, 31)
         )
         extra = [_org(f"拱墅单位{k}", "enterprise", regions[D2], 20 + k) for k in range(2)]
-        for k, (org, outcome) in enumerate(((owner2, "findings"), (owner3, "clean"), (extra[0], "clean"))):
+        for org, outcome in ((owner2, "findings"), (owner3, "clean"), (extra[0], "clean")):
             Inspection.objects.create(
-                campaign=campaign, organisation=org, kind="instrument_user", scheduled_on=jan1, status="completed",
-                outcome=outcome, completed_on=jan1,
+                campaign=campaign,
+                organisation=org,
+                kind="instrument_user",
+                scheduled_on=jan1,
+                status="completed",
+                outcome=outcome,
+                completed_on=jan1,
             )
         Inspection.objects.create(campaign=campaign, organisation=extra[1], kind="instrument_user", scheduled_on=jan1)
 
         def comparison(code, region, status, created, published=None):
             c = Comparison.objects.create(
-                code=code, title=code, kind="local", pilot=prov_inst, administrator_region=region, status=status,
-                submission_deadline=timezone.now(), published_at=published,
+                code=code,
+                title=code,
+                kind="local",
+                pilot=prov_inst,
+                administrator_region=region,
+                status=status,
+                submission_deadline=timezone.now(),
+                published_at=published,
             )
             Comparison.objects.filter(pk=c.pk).update(created_at=created)
 
@@ -146,9 +184,13 @@ class Province:
         def person(name, org, kind, start, n):
             p = reg.Person.objects.create(name=name, organisation=org)
             reg.Qualification.objects.create(
-                person=p, kind=kind, certificate_number=f"Q-{n}", organisation=org if kind.startswith("metrologist") else None,
+                person=p,
+                kind=kind,
+                certificate_number=f"Q-{n}",
+                organisation=org if kind.startswith("metrologist") else None,
                 catalog_item=self.item_a if kind == "item_assessment" else None,
-                valid_from=start, valid_until=start.replace(year=start.year + 5),
+                valid_from=start,
+                valid_until=start.replace(year=start.year + 5),
             )
 
         person("甲", d1_inst, "metrologist_1", jan1, 1)
@@ -319,3 +361,84 @@ def test_signed_report_checks_and_tampering_is_caught(province):
     # Signed by a root the checker does not trust.
     other = reporting.check(raw, anchors=[])
     assert not other.ok
+
+
+# -- the building plan ----------------------------------------------------------------------
+
+
+def test_plan_takes_the_gaps_and_tracks_progress(province):
+    from jiliang.plans import gaps, services
+    from jiliang.plans.models import BuildingPlan, PlanEntry
+    from jiliang.registry.services import Refused
+
+    p = province
+    admin, outsider = p.users["province-admin"], p.users["d2-admin"]
+    with pytest.raises(Refused) as refused:
+        services.create_plan(outsider, p.regions[CITY], title="x", first_year=p.year, last_year=p.year + 2)
+    assert refused.value.forbidden
+    plan = services.create_plan(admin, p.regions[CITY], title="杭州市建标规划", first_year=p.year, last_year=p.year + 2)
+
+    # A second source through the hook (say the matching app's unmet needs).
+    def needs(region_code, as_of):
+        return [gaps.Gap("matching", D1, p.item_b.code, p.item_b.name, 7)]
+
+    gaps.register_source("matching-test", needs)
+    try:
+        made = services.propose_from_gaps(admin, plan)
+    finally:
+        gaps._SOURCES.pop("matching-test")
+    by_item = {e.catalog_items.get().code: e for e in made}
+    # The ledger's one gap (A in District 2, 2 instruments) and the matching need (B, 7).
+    assert set(by_item) == {p.item_a.code, p.item_b.code}
+    assert by_item[p.item_a.code].gap_source == "coverage" and by_item[p.item_a.code].gap_instruments == 2
+    assert by_item[p.item_b.code].gap_source == "matching"
+    assert services.propose_from_gaps(admin, plan) == []  # already planned: not proposed twice
+
+    a, b = by_item[p.item_a.code], by_item[p.item_b.code]
+    services.act_on_entry(admin, a, "plan")
+    services.act_on_entry(admin, a, "complete", on=a.target_date - dt.timedelta(days=1))
+    services.act_on_entry(admin, b, "drop")
+    late = services.add_entry(admin, plan, action="build", name="迟建", target_date=dt.date(p.year, 1, 1))
+    services.act_on_entry(admin, late, "plan")
+    services.act_on_entry(admin, late, "complete", on=dt.date(p.year, 1, 2))
+    services.add_entry(admin, plan, action="upgrade", name="升级", standard=p.d1_std, target_date=dt.date(p.year, 1, 1))
+    with pytest.raises(Refused):
+        services.add_entry(admin, plan, action="retire", name="撤销", target_date=dt.date(p.year, 1, 1))  # which standard?
+    with pytest.raises(Refused):
+        services.act_on_entry(admin, a, "start")  # done: no way back
+    today = dt.date(p.year, 12, 31)
+    assert services.progress(plan, today) == {"on_time": 1, "late": 1, "overdue": 1, "open": 0, "dropped": 1}
+    assert {services.standing(e, today) for e in plan.entries.all()} == {"on_time", "late", "overdue", "dropped"}
+    services.act_on_plan(admin, plan, "approve")
+    assert BuildingPlan.objects.get(pk=plan.pk).status == "approved"
+    services.act_on_plan(admin, plan, "close")
+    with pytest.raises(Refused):
+        services.act_on_entry(admin, PlanEntry.objects.get(name="升级"), "plan")  # a closed plan is read only
+
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/plans/{plan.pk}/")
+    assert page.status_code == 200 and page.context["progress"]["late"] == 1
+    client.force_login(outsider)
+    assert client.get(f"/plans/{plan.pk}/").status_code == 404
+
+
+def test_upgrade_needs(province):
+    from jiliang.plans import services
+
+    p = province
+    assert services.upgrade_needs(CITY) == []
+    today = timezone.localdate()
+    reg.Instrument.objects.create(
+        code="DEV-1",
+        name="标准器",
+        owner=p.d1_std.holder,
+        region=p.d1_std.holder.region,
+        standard=p.d1_std,
+        installed_on=today.replace(year=today.year - 9),
+        service_life_years=8,
+    )
+    reg.Capability.objects.create(standard=p.d1_std, quantity=p.item_a.quantity, range_min=0, range_max=10, unit="kg", mpe=0.1)
+    reg.Instrument.objects.filter(code="I-0").update(range_min=0, range_max=30, unit="kg")
+    needs = {(u.reason, u.certificate_number) for u in services.upgrade_needs(CITY)}
+    assert needs == {("service_life", "T-1"), ("capability", "T-1")}

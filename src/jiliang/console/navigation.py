@@ -86,7 +86,13 @@ WORK = [
     Link("inspections:today", _("今日检查"), frozenset({REGION_ADMIN}), ("inspections:today",), allowed=INSPECTIONS.sees_today),
     Link("energy:overview", _("能源计量"), SUPERVISORS, ("energy:*",), allowed=ENERGY_UNITS.sees_overview),
     Link("energy:mine", _("能源计量"), frozenset({STAFF, ENTERPRISE}), ("energy:*",), allowed=ENERGY_UNITS.sees_own),
-    Link("plans:indicators", _("规划指标"), SUPERVISORS, ("plans:indicators", "plans:rows"), allowed=PLAN_INDICATORS.sees_indicators),
+    Link(
+        "plans:indicators",
+        _("规划指标"),
+        SUPERVISORS,
+        ("plans:indicators", "plans:rows"),
+        allowed=PLAN_INDICATORS.sees_indicators,
+    ),
     Link("plans:list", _("建设规划"), SUPERVISORS, ("plans:list", "plans:plan"), allowed=PLANS.sees_plans),
 ]
 

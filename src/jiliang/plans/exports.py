@@ -159,24 +159,33 @@ def xlsx(ctx: dict) -> bytes:
     return out.getvalue()
 
 
-def _trend_png(series: dict) -> bytes:
+def trends_png(trend_series: list[dict]) -> bytes:
+    """Every indicator's years as one small multiple each, numbered as the PDF's list names
+    them (one figure: a dozen separate ones cost seconds; numbers, because matplotlib's own
+    fonts have no Chinese glyphs and a system font is not a dependency)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4.2, 1.6), dpi=150)
-    ax = fig.add_subplot()
-    xs = list(range(len(series["years"])))
-    ys = [math.nan if v is None else v for v in series["values"]]
-    ax.plot(xs, ys, marker="o", color="#1f5f8b", linewidth=1.5)
-    if any(t is not None for t in series["targets"]):
-        ax.plot(xs, [math.nan if t is None else t for t in series["targets"]], linestyle="--", color="#b03030", linewidth=1)
-    ax.set_xticks(xs, series["years"], fontsize=7)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.grid(axis="y", linewidth=0.3)
-    ax.set_ylim(bottom=0)
-    fig.tight_layout(pad=0.3)
+    n = max(1, len(trend_series))
+    cols = 4
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(10, 1.7 * rows), dpi=110)
+    for k, series in enumerate(trend_series):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        xs = list(range(len(series["years"])))
+        ax.plot(
+            xs, [math.nan if v is None else v for v in series["values"]], marker="o", markersize=3, color="#1f5f8b", linewidth=1.2
+        )
+        if any(t is not None for t in series["targets"]):
+            ax.plot(xs, [math.nan if t is None else t for t in series["targets"]], linestyle="--", color="#b03030", linewidth=1)
+        ax.set_xticks(xs, [y[-2:] for y in series["years"]], fontsize=6)
+        ax.tick_params(axis="y", labelsize=6)
+        ax.set_title(f"({k + 1})", fontsize=7, loc="left")
+        ax.grid(axis="y", linewidth=0.3)
+        ax.set_ylim(bottom=0)
+    fig.tight_layout(pad=0.4)
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()
@@ -203,7 +212,9 @@ def pdf(ctx: dict, trend_series: list[dict], region_name: str) -> bytes:
         return Paragraph(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), style)
 
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm)
+    doc = SimpleDocTemplate(
+        out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm
+    )
     story = [
         p(_("计量发展规划指标报告"), head),
         p(f"{region_name} · {ctx['year']} · " + _("生成日期：%(d)s") % {"d": timezone.localdate().isoformat()}),
@@ -212,26 +223,30 @@ def pdf(ctx: dict, trend_series: list[dict], region_name: str) -> bytes:
     cols = ctx["columns"]
     data = [[p(_("指标")), *(p(c.name) for c in cols), p(_("上年")), p(_("同比")), p(_("目标"))]]
     for row in ctx["rows"]:
-        data.append([p(row["indicator"].name), *(p(c["text"]) for c in row["cells"]), p(row["last"]), p(row["change"]), p(row["target"])])
+        data.append(
+            [p(row["indicator"].name), *(p(c["text"]) for c in row["cells"]), p(row["last"]), p(row["change"]), p(row["target"])]
+        )
     width = doc.width
     first = 55 * mm
     rest = (width - first) / (len(cols) + 3)
     table = Table(data, colWidths=[first] + [rest] * (len(cols) + 3), repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     story += [table, Spacer(1, 4 * mm), p(_("指标定义与依据"), h2)]
     for row in ctx["rows"]:
         i = row["indicator"]
         story += [p(f"{i.name}：{i.definition}"), p(_("依据：%(s)s") % {"s": i.source}, small), Spacer(1, 1.5 * mm)]
-    story.append(p(_("逐年变化与目标线（虚线为目标）"), h2))
-    cells = []
-    for series in trend_series:
-        cells.append([p(series["indicator"].name), Image(io.BytesIO(_trend_png(series)), width=84 * mm, height=32 * mm)])
-    grid = []
-    for k in range(0, len(cells), 3):
-        chunk = cells[k : k + 3]
-        grid.append([c[0] for c in chunk] + [""] * (3 - len(chunk)))
-        grid.append([c[1] for c in chunk] + [""] * (3 - len(chunk)))
-    if grid:
-        story.append(Table(grid, colWidths=[width / 3] * 3))
+    if trend_series:
+        story.append(p(_("逐年变化与目标线（虚线为目标）"), h2))
+        story.append(p("  ".join(f"({k + 1}) {s['indicator'].name}" for k, s in enumerate(trend_series)), small))
+        rows = (len(trend_series) + 3) // 4
+        story.append(Image(io.BytesIO(trends_png(trend_series)), width=width, height=width * 1.7 * rows / 10))
     doc.build(story)
     return out.getvalue()

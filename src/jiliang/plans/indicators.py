@@ -92,9 +92,7 @@ def _comparisons(year: int, as_of: dt.date) -> QuerySet:
 
 def _registrations(year: int, as_of: dt.date) -> QuerySet:
     start, end = _year_range(year)
-    return reg.Qualification.objects.filter(
-        kind__in=reg.Qualification.REGISTRATIONS, valid_from__gte=start, valid_from__lte=end
-    )
+    return reg.Qualification.objects.filter(kind__in=reg.Qualification.REGISTRATIONS, valid_from__gte=start, valid_from__lte=end)
 
 
 def _complaints(year: int, as_of: dt.date) -> QuerySet:
@@ -252,7 +250,9 @@ INDICATORS: list[Indicator] = [
     Indicator(
         "metrologists_added",
         _("新增注册计量师（人）"),
-        _("本年注册（注册证有效期起于本年）的一级、二级注册计量师注册证数（人次），按注册单位所在地区计；目标线为本地区承担的全国目标份额（按年平均）。"),
+        _(
+            "本年注册（注册证有效期起于本年）的一级、二级注册计量师注册证数（人次），按注册单位所在地区计；目标线为本地区承担的全国目标份额（按年平均）。"
+        ),
         "计量发展规划（2021—2035年）全国新增注册计量师 1.5 万人目标（出自议题原文，条文未核实）；注册计量师职业资格制度规定（人社部规〔2019〕1号）第十四条",
         "",
         COUNT,

@@ -87,9 +87,7 @@ class PlanEntry(models.Model):
         verbose_name = _("规划条目")
         verbose_name_plural = _("规划条目")
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(status="done") | Q(completed_on__isnull=False), name="plan_entry_done_has_date"
-            ),
+            models.CheckConstraint(condition=~Q(status="done") | Q(completed_on__isnull=False), name="plan_entry_done_has_date"),
         ]
 
     def __str__(self):

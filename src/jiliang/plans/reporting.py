@@ -112,7 +112,15 @@ def _registers(prefix: str, year: int, today: dt.date) -> dict:
         S.objects.filter(id__in=active_public_standards(ind.year_end(year, today)), holder__region__code__startswith=prefix)
         .order_by("certificate_number")
         .values_list(
-            "certificate_number", "name", "level", "field__code", "holder__name", "holder__credit_code", "holder__region__code", "valid_from", "valid_until"
+            "certificate_number",
+            "name",
+            "level",
+            "field__code",
+            "holder__name",
+            "holder__credit_code",
+            "holder__region__code",
+            "valid_from",
+            "valid_until",
         )
     )
     primary = (
@@ -130,11 +138,25 @@ def _registers(prefix: str, year: int, today: dt.date) -> dict:
         )
         .order_by("certificate_number", "id")
         .values_list(
-            "certificate_number", "person__name", "kind", "specialty", "organisation__name", "organisation__credit_code", "organisation__region__code", "valid_from", "valid_until"
+            "certificate_number",
+            "person__name",
+            "kind",
+            "specialty",
+            "organisation__name",
+            "organisation__credit_code",
+            "organisation__region__code",
+            "valid_from",
+            "valid_until",
         )
     )
     plans = []
-    for plan in BuildingPlan.objects.filter(region__code__startswith=prefix).exclude(status=BuildingPlan.Status.DRAFT).order_by("region__code", "first_year", "id").prefetch_related("entries__catalog_items").select_related("region"):
+    for plan in (
+        BuildingPlan.objects.filter(region__code__startswith=prefix)
+        .exclude(status=BuildingPlan.Status.DRAFT)
+        .order_by("region__code", "first_year", "id")
+        .prefetch_related("entries__catalog_items")
+        .select_related("region")
+    ):
         plans.append(
             {
                 "region": plan.region.code,
@@ -225,13 +247,9 @@ def report_signer(region: reg.Region):
     """The seal key of the region's administration (计量行政部门) — issued on first use."""
     from jiliang.certificates.keys import usable_key
 
-    bureau = (
-        reg.Organisation.objects.filter(kind=reg.Organisation.Kind.ADMINISTRATION, region=region).order_by("id").first()
-    )
+    bureau = reg.Organisation.objects.filter(kind=reg.Organisation.Kind.ADMINISTRATION, region=region).order_by("id").first()
     if bureau is None:
-        raise ValueError(
-            "region: " + gettext("%(region)s 没有登记计量行政部门，无法签名上报") % {"region": region.name}
-        )
+        raise ValueError("region: " + gettext("%(region)s 没有登记计量行政部门，无法签名上报") % {"region": region.name})
     return usable_key(bureau)
 
 

@@ -51,9 +51,7 @@ def propose_from_gaps(who, plan: BuildingPlan, *, as_of: dt.date | None = None, 
     if not PLANS.writable(actor, plan) or plan.status == BuildingPlan.Status.CLOSED:
         _refuse("plan", gettext("只有本地区计量行政部门可修改未结束的建设规划"), forbidden=True)
     found = gaps.collect(plan.region.code, as_of or timezone.localdate())
-    taken = set(
-        plan.entries.exclude(status=PlanEntry.Status.DROPPED).values_list("catalog_items__code", flat=True).distinct()
-    )
+    taken = set(plan.entries.exclude(status=PlanEntry.Status.DROPPED).values_list("catalog_items__code", flat=True).distinct())
     by_item: dict[str, list[gaps.Gap]] = {}
     for g in found:
         if g.item_code and g.item_code not in taken:
@@ -220,7 +218,15 @@ def upgrade_needs(region_code: str, today: dt.date | None = None) -> list[Upgrad
     devices = (
         reg.Instrument.objects.filter(standard__in=standards, installed_on__isnull=False)
         .exclude(status=reg.Instrument.Status.SCRAPPED)
-        .values_list("standard_id", "standard__certificate_number", "standard__name", "code", "installed_on", "service_life_years", "catalog_item__service_life_years")
+        .values_list(
+            "standard_id",
+            "standard__certificate_number",
+            "standard__name",
+            "code",
+            "installed_on",
+            "service_life_years",
+            "catalog_item__service_life_years",
+        )
     )
     for std_id, number, name, code, installed, own_life, item_life in devices:
         life = own_life or item_life
@@ -228,7 +234,9 @@ def upgrade_needs(region_code: str, today: dt.date | None = None) -> list[Upgrad
             out.append(UpgradeNeed(std_id, number, name, "service_life", f"{code}: {installed.isoformat()} + {life} a"))
     reach = {
         (row["standard_id"], row["unit"]): row["top"]
-        for row in reg.Capability.objects.filter(standard__in=standards).values("standard_id", "unit").annotate(top=Max("range_max"))
+        for row in reg.Capability.objects.filter(standard__in=standards)
+        .values("standard_id", "unit")
+        .annotate(top=Max("range_max"))
     }
     listed = reg.MeasurementStandard.catalog_items.through.objects.filter(measurementstandard__in=standards).values_list(
         "measurementstandard_id", "catalogitem_id", "measurementstandard__certificate_number", "measurementstandard__name"

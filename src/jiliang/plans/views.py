@@ -179,9 +179,7 @@ def indicators_xlsx(request):
     actor = _actor(request)
     year, scope = _year(request), _scope(request, actor)
     ctx = exports.context(scope, year)
-    response = HttpResponse(
-        exports.xlsx(ctx), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(exports.xlsx(ctx), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="indicators-{scope or "all"}-{year}.xlsx"'
     return response
 

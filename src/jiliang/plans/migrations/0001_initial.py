@@ -6,65 +6,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0013_standard_sealed'),
+        ("registry", "0013_standard_sealed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BuildingPlan',
+            name="BuildingPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='规划名称')),
-                ('first_year', models.PositiveSmallIntegerField(verbose_name='起始年度')),
-                ('last_year', models.PositiveSmallIntegerField(verbose_name='截止年度')),
-                ('status', models.CharField(choices=[('draft', '草拟'), ('approved', '已批准'), ('closed', '已结束')], default='draft', max_length=10, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('approved_on', models.DateField(blank=True, null=True, verbose_name='批准日期')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='building_plans', to='registry.region', verbose_name='地区')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="规划名称")),
+                ("first_year", models.PositiveSmallIntegerField(verbose_name="起始年度")),
+                ("last_year", models.PositiveSmallIntegerField(verbose_name="截止年度")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "草拟"), ("approved", "已批准"), ("closed", "已结束")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("approved_on", models.DateField(blank=True, null=True, verbose_name="批准日期")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="building_plans",
+                        to="registry.region",
+                        verbose_name="地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '建设规划',
-                'verbose_name_plural': '建设规划',
-                'ordering': ['-first_year', 'region__code', 'id'],
+                "verbose_name": "建设规划",
+                "verbose_name_plural": "建设规划",
+                "ordering": ["-first_year", "region__code", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PlanEntry',
+            name="PlanEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('build', '新建'), ('upgrade', '升级换代'), ('retire', '撤销')], default='build', max_length=8, verbose_name='类型')),
-                ('name', models.CharField(max_length=200, verbose_name='计量标准名称')),
-                ('level', models.CharField(blank=True, choices=[('province', '省级'), ('city', '市级'), ('county', '县级')], max_length=8, verbose_name='等级')),
-                ('gap_source', models.CharField(blank=True, max_length=40, verbose_name='空白来源')),
-                ('gap_instruments', models.PositiveIntegerField(default=0, verbose_name='涉及器具数')),
-                ('target_date', models.DateField(verbose_name='计划完成日期')),
-                ('status', models.CharField(choices=[('proposed', '建议'), ('planned', '列入规划'), ('in_progress', '建设中'), ('done', '已完成'), ('dropped', '已取消')], default='proposed', max_length=12, verbose_name='状态')),
-                ('completed_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('catalog_items', models.ManyToManyField(blank=True, related_name='plan_entries', to='registry.catalogitem', verbose_name='目录项')),
-                ('field', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.metrologyfield', verbose_name='领域')),
-                ('holder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='planned_standards', to='registry.organisation', verbose_name='建标单位')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='plans.buildingplan', verbose_name='建设规划')),
-                ('standard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='plan_entries', to='registry.measurementstandard', verbose_name='计量标准')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("build", "新建"), ("upgrade", "升级换代"), ("retire", "撤销")],
+                        default="build",
+                        max_length=8,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="计量标准名称")),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("province", "省级"), ("city", "市级"), ("county", "县级")],
+                        max_length=8,
+                        verbose_name="等级",
+                    ),
+                ),
+                ("gap_source", models.CharField(blank=True, max_length=40, verbose_name="空白来源")),
+                ("gap_instruments", models.PositiveIntegerField(default=0, verbose_name="涉及器具数")),
+                ("target_date", models.DateField(verbose_name="计划完成日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "建议"),
+                            ("planned", "列入规划"),
+                            ("in_progress", "建设中"),
+                            ("done", "已完成"),
+                            ("dropped", "已取消"),
+                        ],
+                        default="proposed",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                (
+                    "catalog_items",
+                    models.ManyToManyField(
+                        blank=True, related_name="plan_entries", to="registry.catalogitem", verbose_name="目录项"
+                    ),
+                ),
+                (
+                    "field",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.metrologyfield",
+                        verbose_name="领域",
+                    ),
+                ),
+                (
+                    "holder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="planned_standards",
+                        to="registry.organisation",
+                        verbose_name="建标单位",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="plans.buildingplan",
+                        verbose_name="建设规划",
+                    ),
+                ),
+                (
+                    "standard",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="plan_entries",
+                        to="registry.measurementstandard",
+                        verbose_name="计量标准",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '规划条目',
-                'verbose_name_plural': '规划条目',
-                'ordering': ['target_date', 'id'],
+                "verbose_name": "规划条目",
+                "verbose_name_plural": "规划条目",
+                "ordering": ["target_date", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='buildingplan',
-            constraint=models.CheckConstraint(condition=models.Q(('first_year__lte', models.F('last_year'))), name='plan_period_ordered'),
+            model_name="buildingplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_year__lte", models.F("last_year"))), name="plan_period_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('completed_on__isnull', False), _connector='OR'), name='plan_entry_done_has_date'),
+            model_name="planentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("status", "done"), _negated=True), ("completed_on__isnull", False), _connector="OR"),
+                name="plan_entry_done_has_date",
+            ),
         ),
     ]
