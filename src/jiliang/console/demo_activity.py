@@ -68,6 +68,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.energy.demo import plant_energy
     from jiliang.energy.models import KeyUnit
     from jiliang.inspections.models import Draw
+    from jiliang.plans.demo import plant_plans
+    from jiliang.plans.models import BuildingPlan
     from jiliang.portal.models import Complaint
     from jiliang.supervision.prepack.models import Inspection
     from jiliang.supervision.telemetry.models import Device
@@ -88,6 +90,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         # Graded before the draw, so the draw samples D more than A (国市监信发〔2022〕6号).
         ("信用监管 credit records and grades", CreditGrade, plant_credit),
         ("双随机抽查 random draws and a campaign", Draw, inspections),
+        ("建设规划 building plan of public standards", BuildingPlan, plant_plans),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():
