@@ -61,6 +61,16 @@ def _authorisation_pk() -> int:
     return Authorisation.objects.order_by("pk").values_list("pk", flat=True).first()
 
 
+def _plan_pk(p) -> int:
+    """A building plan of the county (made on first use: the demo province has none)."""
+    from jiliang.plans.models import BuildingPlan
+
+    plan = BuildingPlan.objects.filter(region=p.county).first()
+    if plan is None:
+        plan = BuildingPlan.objects.create(region=p.county, title="crawler plan", first_year=2026, last_year=2028)
+    return plan.pk
+
+
 def _assessment_record(key):
     def outcomes(p):
         from jiliang.assessment.policies import policy_for
@@ -217,6 +227,18 @@ PAGES = {
     "energy:review-rectification": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:review-decide": (lambda p: {"pk": p.objects["energy_review"].pk}, post_only()),
     "energy:finding-rectify": (lambda p: {"pk": 1}, post_only()),
+    "plans:list": (None, only(SUPERVISORS)),
+    "plans:create": (None, post_only()),
+    "plans:plan": (lambda p: {"pk": _plan_pk(p)}, scoped(SUPERVISORS)),
+    "plans:plan-act": (lambda p: {"pk": _plan_pk(p)}, post_only()),
+    "plans:plan-propose": (lambda p: {"pk": _plan_pk(p)}, post_only()),
+    "plans:entry-act": (lambda p: {"pk": 1}, post_only()),
+    "plans:indicators": (None, only(SUPERVISORS)),
+    "plans:trends": (None, only(SUPERVISORS)),
+    "plans:indicators-xlsx": (None, only(SUPERVISORS)),
+    "plans:indicators-pdf": (None, only(SUPERVISORS)),
+    "plans:report": (None, post_only()),
+    "plans:rows": (lambda p: {"key": "dcc_share"}, only(SUPERVISORS)),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),
