@@ -442,3 +442,27 @@ def test_upgrade_needs(province):
     reg.Instrument.objects.filter(code="I-0").update(range_min=0, range_max=30, unit="kg")
     needs = {(u.reason, u.certificate_number) for u in services.upgrade_needs(CITY)}
     assert needs == {("service_life", "T-1"), ("capability", "T-1")}
+
+
+def test_kept_figures_and_the_command(province, tmp_path, capsys):
+    from django.core.management import call_command
+
+    from jiliang.certificates import keys
+
+    p = province
+    today = timezone.localdate()
+    assert ind.kept([p.year], CITY, today=today) is None
+    first = ind.figures([p.year], CITY, today=today)  # computed and kept
+    again = ind.kept([p.year], CITY, today=today)
+    assert again is not None and again.get(p.year, D1, "dcc_share").value == first.get(p.year, D1, "dcc_share").value == 0.25
+    assert ind.kept([p.year], CITY, today=today + dt.timedelta(days=1)) is None  # the running year: today's only
+
+    keys.init_authority()
+    out = tmp_path / "report.json"
+    call_command("plans", "report", PROVINCE, "--year", str(p.year), "-o", str(out))
+    capsys.readouterr()
+    call_command("plans", "check", str(out))
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    out.write_bytes(out.read_bytes().replace(b'"primary_standards"', b'"primary"', 1))
+    with pytest.raises(SystemExit):
+        call_command("plans", "check", str(out))

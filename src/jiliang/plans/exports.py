@@ -58,7 +58,7 @@ def context(scope: str | None, year: int, *, today: dt.date | None = None) -> di
     """The page's (and the files') figures: every indicator for the year and the year before,
     for the scope region and the regions below it."""
     today = today or timezone.localdate()
-    table = ind.compute([year - 1, year], scope, today=today)
+    table = ind.figures([year - 1, year], scope, today=today)
     cols = columns(scope)
     head = scope or (cols[0].code if len(cols) == 1 else None)
     rows = []
@@ -106,7 +106,7 @@ def _change_text(i: ind.Indicator, change: float | None) -> str:
 def trends(code: str, year: int, *, today: dt.date | None = None) -> list[dict]:
     """Each indicator of one region over the last TREND_YEARS years, with its target line."""
     years = list(range(year - TREND_YEARS + 1, year + 1))
-    table = ind.compute(years, code, today=today)
+    table = ind.figures(years, code, today=today)
     out = []
     for i in ind.INDICATORS:
         scale = 100.0 if i.kind in (ind.RATE, "coverage") else 1.0

@@ -529,3 +529,73 @@ def per_region_loop(years: list[int], scope: str, *, today: dt.date | None = Non
             per_code[code] = figs
         figures[year] = per_code
     return Table(sorted(years), scope, figures)
+
+
+# -- kept figures ---------------------------------------------------------------------------
+
+
+def _codes_in(scope: str | None) -> list[str]:
+    prefix = "" if scope is None else _prefix(scope)
+    return sorted(c for c, _lvl in region_tree().values() if c.startswith(prefix))
+
+
+def store(table: Table, today: dt.date | None = None) -> int:
+    """Keep a table's figures (replacing those of the same years and regions)."""
+    from django.db import transaction
+
+    from .models import IndicatorFigure
+
+    today = today or timezone.localdate()
+    ids = {code: pk for pk, (code, _lvl) in region_tree().items()}
+    rows = [
+        IndicatorFigure(
+            year=year,
+            region_id=ids[code],
+            key=key,
+            value=f.value,
+            numerator=f.numerator,
+            denominator=f.denominator,
+            computed_on=today,
+        )
+        for year, per_code in table.figures.items()
+        for code, figs in per_code.items()
+        if code in ids
+        for key, f in figs.items()
+    ]
+    with transaction.atomic():
+        IndicatorFigure.objects.filter(
+            year__in=list(table.figures), region_id__in=[ids[c] for c in _codes_in(table.scope) if c in ids]
+        ).delete()
+        IndicatorFigure.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
+
+
+def kept(years: list[int], scope: str | None, *, today: dt.date | None = None) -> Table | None:
+    """The kept figures of the years for the scope's regions, when every year has them and
+    the running year's were computed today; else None."""
+    from .models import IndicatorFigure
+
+    today = today or timezone.localdate()
+    tree = region_tree()
+    codes = set(_codes_in(scope))
+    ids = [pk for pk, (code, _lvl) in tree.items() if code in codes]
+    rows = IndicatorFigure.objects.filter(year__in=years, region_id__in=ids).values_list(
+        "year", "region_id", "key", "value", "numerator", "denominator", "computed_on"
+    )
+    figures: dict[int, dict[str, dict[str, Figure]]] = {}
+    for year, region_id, key, value, num, den, computed_on in rows:
+        if year == today.year and computed_on != today:
+            return None
+        figures.setdefault(year, {}).setdefault(tree[region_id][0], {})[key] = Figure(value, num, den)
+    if any(len(figures.get(y, {})) < len(codes) for y in years):
+        return None
+    return Table(sorted(years), scope, figures)
+
+
+def figures(years: list[int], scope: str | None = None, *, today: dt.date | None = None) -> Table:
+    """The page's figures: kept ones when fresh, else computed and kept."""
+    table = kept(years, scope, today=today)
+    if table is None:
+        table = compute(years, scope, today=today)
+        store(table, today)
+    return table

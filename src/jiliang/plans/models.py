@@ -92,3 +92,23 @@ class PlanEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.name}"
+
+
+class IndicatorFigure(models.Model):
+    """A computed figure kept (a region, a year, an indicator): the page reads these when
+    they were computed today, so a province of 10^7 instruments is not recounted at each
+    visit; ``jiliang plans snapshot`` (nightly) or the first visit of the day computes them.
+    Past years are kept as computed (``snapshot --year`` recomputes one)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    region = models.ForeignKey(Region, models.CASCADE, related_name="+", verbose_name=_("地区"))
+    key = models.CharField(_("指标"), max_length=40)
+    value = models.FloatField(_("数值"), null=True, blank=True)
+    numerator = models.FloatField(_("分子"), default=0)
+    denominator = models.FloatField(_("分母"), default=0)
+    computed_on = models.DateField(_("计算日期"))
+
+    class Meta:
+        verbose_name = _("指标数值")
+        verbose_name_plural = _("指标数值")
+        constraints = [models.UniqueConstraint(fields=["year", "region", "key"], name="indicator_figure_unique")]

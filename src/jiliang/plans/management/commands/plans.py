@@ -3,6 +3,7 @@
     jiliang plans indicators 330000 --year 2026          # the figures as JSON
     jiliang plans report 330000 --year 2026 -o r.json   # the signed report (schema: plans/schema)
     jiliang plans check r.json [--anchors roots.pem]    # what a national data centre checks
+    jiliang plans snapshot [--year 2025]                 # keep the figures the page reads (nightly)
     jiliang plans schema                                 # print the JSON schema
 
 Reads act as the server's operator unless ``--user`` names a user, whose policy applies.
@@ -45,6 +46,12 @@ class Command(BaseCommand):
         p.add_argument("file", help="the report (- for standard input)")
         p.add_argument("--anchors", default=None, help="PEM file of trusted root certificates (default: this platform's)")
         p.set_defaults(func=self.check)
+        p = sub.add_parser(
+            "snapshot", help="compute and keep the figures the page reads (nightly; --year recomputes a past year)"
+        )
+        p.add_argument("--year", type=int, default=None)
+        p.add_argument("--region", default=None, help="a region's subtree (default: every region)")
+        p.set_defaults(func=self.snapshot)
         p = sub.add_parser("schema", help="print the report's JSON schema")
         p.set_defaults(func=self.schema)
 
@@ -111,6 +118,13 @@ class Command(BaseCommand):
         self._out(result.to_json())
         if not result.ok:
             sys.exit(1)
+
+    def snapshot(self, options):
+        if options["region"]:
+            self._region(options["region"])
+        year = options["year"] or timezone.localdate().year
+        table = ind.compute([year], options["region"])
+        self._out({"year": year, "region": options["region"], "figures_kept": ind.store(table)})
 
     def schema(self, options):
         self._out(reporting.schema())
