@@ -9,7 +9,9 @@ per-region loop measured in the same run.
 Target (issue 21): the indicators page at 10^7 instruments on PostgreSQL answers in <= 2 s.
 Timed: ``plans.exports.context`` for the province, the year and the year before (what the
 page computes: every indicator for the province and its cities, the standards' breakdown),
-repeated (min / median / max). Baseline: ``plans.indicators.per_region_loop``, the same
+repeated (min / median / max), twice: counted from the registry with nothing kept (the day's
+first visit, or the nightly ``jiliang plans snapshot``), and from the day's kept figures
+(``plans.IndicatorFigure``, every other visit). Baseline: ``plans.indicators.per_region_loop``, the same
 definitions asked one region at a time (a ledger and one aggregate per indicator for each
 region of the province) — how a report is written region by region; run once, it is slow.
 Both agree on every figure (checked here on the province and its first city).
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 
 from _databases import scratch_postgres
-from _timing import load_average, repeat
+from _timing import Timings, load_average, repeat
 
 SEED = 2035
 
@@ -75,15 +77,25 @@ def measure(url: str, repeats: int, loop: bool) -> dict:
     year = dt.date.today().year
     province = reg.Region.objects.filter(level="province", instruments__isnull=False).values_list("code", flat=True).first()
     n = reg.Instrument.objects.filter(standard__isnull=True).count()
-    exports.context(province, year)  # warm: connections, imports, the region cache
-    page = repeat(exports.context, province, year, repeats=repeats)
-    table = page.result["table"]
+    from jiliang.plans.models import IndicatorFigure
+
+    def first_visit():
+        # The day's first visit (or a nightly `jiliang plans snapshot`): nothing kept yet,
+        # every figure counted from the registry, then kept.
+        IndicatorFigure.objects.all().delete()
+        return exports.context(province, year)
+
+    first_visit()  # warm: connections, imports, the region cache
+    live = repeat(first_visit, repeats=repeats)
+    kept = repeat(exports.context, province, year, repeats=repeats)  # the day's other visits
+    table = live.result["table"]
     out = {
         "database": connection.vendor,
         "instruments": n,
         "regions": len(ind.region_tree()),
         "province": province,
-        "page_s": page.seconds,
+        "live_s": live.seconds,
+        "kept_s": kept.seconds,
         "figures": {i.key: table.get(year, province, i.key).to_json()["value"] for i in ind.INDICATORS},
     }
     if loop:
@@ -131,23 +143,23 @@ def main() -> int:
         common = ["--url", url, "--instruments", str(instruments), "--repeats", str(args.repeats)]
         prep = _child("--child", "prepare", *common)
         r = _child("--child", "measure", *common, *(["--no-loop"] if args.no_loop else []))
-    seconds = sorted(r["page_s"])
-    median = seconds[len(seconds) // 2]
+    live, kept = Timings(r["live_s"], None), Timings(r["kept_s"], None)
     print(
         f"\n== {r['database']}: {r['instruments']:,} working instruments, {r['regions']} regions, province {r['province']}"
         f" (generated in {prep['generated_s']:.0f} s{'' if prep['generated_s'] else ', reused'})"
     )
-    print(
-        f"indicators page (province + cities, this year and last): min / median / max {seconds[0]:.3f} / {median:.3f} / {seconds[-1]:.3f} s"
-    )
+    print(f"indicators page, counted from the registry (first visit of the day): min / median / max {live.spread()}")
+    print(f"indicators page, the day's kept figures (every other visit)       : min / median / max {kept.spread()}")
     if "loop_s" in r:
         print(
-            f"per-region loop baseline (once)                        : {r['loop_s']:.3f} s   ratio {r['loop_s'] / median:.1f}x   same figures: {r['agree']}"
+            f"per-region loop baseline, counted (once)                          : {r['loop_s']:.3f} s"
+            f"   ratio {r['loop_s'] / live.median:.1f}x the counted page   same figures: {r['agree']}"
         )
     print("province figures: " + ", ".join(f"{k}={v}" for k, v in r["figures"].items()))
     print(f"{load_average()} at the end")
-    verdict = "meets" if median <= 2.0 else "misses"
-    print(f"target (<= 2 s on PostgreSQL; the issue's size is 10^7 instruments): {verdict} at {r['instruments']:,}")
+    for label, t in (("counted", live), ("kept", kept)):
+        verdict = "meets" if t.median <= 2.0 else "misses"
+        print(f"target (<= 2 s on PostgreSQL; the issue's size is 10^7 instruments), {label}: {verdict} at {r['instruments']:,}")
     return 0
 
 

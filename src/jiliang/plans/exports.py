@@ -1,6 +1,6 @@
 """The indicators as the page shows them, for the page, the XLSX (openpyxl) and the PDF
-(reportlab, the project's PDF path; the year-over-year chart drawn with matplotlib into the
-PDF as an image). One context, read by all three."""
+(reportlab, the project's PDF path; the year-over-year charts drawn with reportlab's own
+vector shapes, so the PDF needs no plotting library loaded). One context, read by all three."""
 
 from __future__ import annotations
 
@@ -159,36 +159,39 @@ def xlsx(ctx: dict) -> bytes:
     return out.getvalue()
 
 
-def trends_png(trend_series: list[dict]) -> bytes:
-    """Every indicator's years as one small multiple each, numbered as the PDF's list names
-    them (one figure: a dozen separate ones cost seconds; numbers, because matplotlib's own
-    fonts have no Chinese glyphs and a system font is not a dependency)."""
-    import matplotlib
+def trend_drawing(series: dict, number: int, width: float, height: float):
+    """One indicator's years as a small line chart (reportlab vector shapes: the PDF's own
+    drawing, no plotting library to import): the values, the target dashed, the axis ends."""
+    from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, String
+    from reportlab.lib import colors
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    drawing = Drawing(width, height)
+    left, right, bottom, top = 26.0, width - 6, 14.0, height - 12
+    values = [v for v in (*series["values"], *series["targets"]) if v is not None]
+    high = max(values) * 1.1 if values and max(values) > 0 else 1.0
+    n = len(series["years"])
 
-    n = max(1, len(trend_series))
-    cols = 4
-    rows = (n + cols - 1) // cols
-    fig = Figure(figsize=(10, 1.7 * rows), dpi=110)
-    for k, series in enumerate(trend_series):
-        ax = fig.add_subplot(rows, cols, k + 1)
-        xs = list(range(len(series["years"])))
-        ax.plot(
-            xs, [math.nan if v is None else v for v in series["values"]], marker="o", markersize=3, color="#1f5f8b", linewidth=1.2
-        )
-        if any(t is not None for t in series["targets"]):
-            ax.plot(xs, [math.nan if t is None else t for t in series["targets"]], linestyle="--", color="#b03030", linewidth=1)
-        ax.set_xticks(xs, [y[-2:] for y in series["years"]], fontsize=6)
-        ax.tick_params(axis="y", labelsize=6)
-        ax.set_title(f"({k + 1})", fontsize=7, loc="left")
-        ax.grid(axis="y", linewidth=0.3)
-        ax.set_ylim(bottom=0)
-    fig.tight_layout(pad=0.4)
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    def x(k):
+        return left + (right - left) * (k / max(1, n - 1))
+
+    def y(v):
+        return bottom + (top - bottom) * (v / high)
+
+    drawing.add(String(2, height - 9, f"({number})", fontName="Helvetica", fontSize=7))
+    drawing.add(Line(left, bottom, right, bottom, strokeColor=colors.grey, strokeWidth=0.4))
+    drawing.add(Line(left, bottom, left, top, strokeColor=colors.grey, strokeWidth=0.4))
+    drawing.add(String(2, top - 3, f"{high:.3g}", fontName="Helvetica", fontSize=6))
+    drawing.add(String(2, bottom - 2, "0", fontName="Helvetica", fontSize=6))
+    for k, year in enumerate(series["years"]):
+        drawing.add(String(x(k) - 6, 3, year, fontName="Helvetica", fontSize=6))
+    for key, colour, dash in (("values", colors.HexColor("#1f5f8b"), None), ("targets", colors.HexColor("#b03030"), [3, 2])):
+        points = [(x(k), y(v)) for k, v in enumerate(series[key]) if v is not None]
+        if len(points) > 1:
+            drawing.add(PolyLine([c for pt in points for c in pt], strokeColor=colour, strokeWidth=1.1, strokeDashArray=dash))
+        if key == "values":
+            for px, py in points:
+                drawing.add(Circle(px, py, 1.6, fillColor=colour, strokeColor=colour))
+    return drawing
 
 
 def pdf(ctx: dict, trend_series: list[dict], region_name: str) -> bytes:
@@ -198,7 +201,7 @@ def pdf(ctx: dict, trend_series: list[dict], region_name: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
@@ -246,7 +249,8 @@ def pdf(ctx: dict, trend_series: list[dict], region_name: str) -> bytes:
     if trend_series:
         story.append(p(_("逐年变化与目标线（虚线为目标）"), h2))
         story.append(p("  ".join(f"({k + 1}) {s['indicator'].name}" for k, s in enumerate(trend_series)), small))
-        rows = (len(trend_series) + 3) // 4
-        story.append(Image(io.BytesIO(trends_png(trend_series)), width=width, height=width * 1.7 * rows / 10))
+        cell_w, cell_h = width / 4, 30 * mm
+        drawings = [trend_drawing(series, k + 1, cell_w - 4, cell_h) for k, series in enumerate(trend_series)]
+        story.append(Table([drawings[k : k + 4] for k in range(0, len(drawings), 4)], colWidths=[cell_w] * 4))
     doc.build(story)
     return out.getvalue()
