@@ -67,7 +67,7 @@ def _plan_pk(p) -> int:
 
     plan = BuildingPlan.objects.filter(region=p.county).first()
     if plan is None:
-        plan = BuildingPlan.objects.create(region=p.county, title="crawler plan", first_year=2026, last_year=2028)
+        plan = BuildingPlan.objects.create(region=p.county, title="爬虫测试建设规划", first_year=2026, last_year=2028)
     return plan.pk
 
 
@@ -229,7 +229,7 @@ PAGES = {
     "energy:finding-rectify": (lambda p: {"pk": 1}, post_only()),
     "plans:list": (None, only(SUPERVISORS)),
     "plans:create": (None, post_only()),
-    "plans:plan": (lambda p: {"pk": _plan_pk(p)}, scoped(SUPERVISORS)),
+    "plans:plan": (lambda p: {"pk": _plan_pk(p)}, only(SUPERVISORS)),
     "plans:plan-act": (lambda p: {"pk": _plan_pk(p)}, post_only()),
     "plans:plan-propose": (lambda p: {"pk": _plan_pk(p)}, post_only()),
     "plans:entry-act": (lambda p: {"pk": 1}, post_only()),

@@ -14,7 +14,7 @@ from jiliang.registry import models as reg
 from . import services
 from .models import PlanEntry
 
-STATES = ("proposed", "planned", "in_progress", "on_time", "dropped", "late", "planned")
+STATES = ("late", "on_time", "dropped", "in_progress", "proposed", "planned", "planned")
 
 
 def plant_plans(cast) -> None:

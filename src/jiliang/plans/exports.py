@@ -153,7 +153,7 @@ def xlsx(ctx: dict) -> bytes:
     standards = book.create_sheet(_("社会公用计量标准"))
     standards.append([_("领域"), _("等级"), _("项数")])
     for b in ctx["breakdown"]:
-        standards.append([b["field__name"], b["level"], b["n"]])
+        standards.append([b["field__name"], b["level_label"], b["n"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

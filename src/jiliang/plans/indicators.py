@@ -192,7 +192,7 @@ INDICATORS: list[Indicator] = [
             "本地区在用强检项目中，由本地区内（含下级）有效社会公用计量标准覆盖的项目所占比例，按强检项目建标台账计算；"
             "按设置也可由上级地区的标准服务。"
         ),
-        "计量发展规划（2021—2035年）（国发〔2021〕37号）；强检项目建标台账（jiliang.verification.coverage）",
+        "计量发展规划（2021—2035年）（国发〔2021〕37号）；按平台强检项目建标台账计算",
         "%",
         "coverage",
         "coverage",
@@ -491,7 +491,11 @@ def standards_breakdown(year: int, region_ids: list[int] | None, today: dt.date 
     qs = _public_standards(year, year_end(year, today))
     if region_ids is not None:
         qs = qs.filter(holder__region_id__in=region_ids)
-    return list(qs.values("level", "field__code", "field__name").annotate(n=Count("pk")).order_by("field__code", "level"))
+    levels = dict(reg.MeasurementStandard.Level.choices)
+    rows = list(qs.values("level", "field__code", "field__name").annotate(n=Count("pk")).order_by("field__code", "level"))
+    for row in rows:
+        row["level_label"] = str(levels.get(row["level"], "")) or "—"
+    return rows
 
 
 def per_region_loop(years: list[int], scope: str, *, today: dt.date | None = None) -> Table:

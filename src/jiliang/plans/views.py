@@ -106,7 +106,7 @@ def trends(request):
     actor = _actor(request)
     year, scope = _year(request), _scope(request, actor)
     if scope is None:
-        return HttpResponse("")
+        return HttpResponse('<p class="note">' + _("选择一个地区查看其逐年变化") + "</p>")
     charts = []
     for s in exports.trends(scope, year):
         i = s["indicator"]
@@ -125,6 +125,8 @@ def _rows_view(request, key: str):
         raise Http404
     year = _year(request)
     code = request.GET.get("region") or exports.scope_code(actor)
+    if code is None:  # the nation, no region named: the first province
+        code = reg.Region.objects.filter(level="province").order_by("code").values_list("code", flat=True).first()
     if code is None or not reg.Region.objects.filter(code=code).exists():
         raise Http404
     if not INDICATORS.reads_region(actor, code):
@@ -151,7 +153,11 @@ def rows(request, key: str):
             cells = [c for c in ledger.cells if c.level != "province"]
         if part:
             cells = [c for c in cells if (c.covered if indicator.key == "coverage_provincewide" else c.served_by == c.level)]
-        ctx.update(cells=Paginator(cells, ROWS_PAGE).get_page(request.GET.get("page")), total=len(cells))
+        levels = {**dict(reg.Region.Level.choices), "below": _("下级地区")}
+        page = Paginator(cells, ROWS_PAGE).get_page(request.GET.get("page"))
+        for c in page.object_list:
+            c.served_label = str(levels.get(c.served_by, "")) if c.served_by else ""
+        ctx.update(cells=page, total=len(cells))
         return render(request, "plans/rows.html", ctx)
     ids = list(reg.Region.objects.filter(code__startswith=ind._prefix(code)).values_list("id", flat=True))
     if indicator.current_only and year != timezone.localdate().year:
@@ -160,9 +166,23 @@ def rows(request, key: str):
         qs = ind.rows(indicator, year, part=part).filter(ind.region_filter(indicator, ids))
     qs = policy_of(qs.model).visible(actor, qs).order_by("pk")
     page = Paginator(qs.values_list(*indicator.columns), ROWS_PAGE).get_page(request.GET.get("page"))
+    choices = [_choices(qs.model, c) for c in indicator.columns]
+    page.object_list = [[names.get(v, v) if names else v for v, names in zip(r, choices)] for r in page.object_list]
     headers = [_label(qs.model, c) for c in indicator.columns]
     ctx.update(records=page, headers=headers, total=page.paginator.count)
     return render(request, "plans/rows.html", ctx)
+
+
+def _field(model, path: str):
+    parts = path.split("__")
+    for name in parts[:-1]:
+        model = model._meta.get_field(name).related_model
+    return model._meta.get_field(parts[-1])
+
+
+def _choices(model, path: str) -> dict:
+    """A choice field's values → their labels in the reader's language (else empty)."""
+    return {value: str(label) for value, label in (_field(model, path).choices or ())}
 
 
 def _label(model, path: str) -> str:
