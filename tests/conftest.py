@@ -42,6 +42,7 @@ ONE_BACKEND = {
     "tests/cmc/": "sqlite",
     "tests/witness/": "sqlite",
     "tests/matching/": "sqlite",
+    "tests/plans/": "postgresql",  # the indicators' GROUP BY queries are written for the production database
     "tests/federation/": "postgresql",  # the centre applies records under row locks
     # the broker tests kill and restart MQTT and NATS brokers around the production database
     "tests/supervision/test_broker.py": "postgresql",

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "jiliang.intervals",
     "jiliang.refdata",
     "jiliang.cmc",
+    "jiliang.plans",
     "jiliang.console",
     "jiliang.portal",
     "jiliang.federation",

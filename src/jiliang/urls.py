@@ -49,6 +49,7 @@ urlpatterns = [
     path("refdata/", include("jiliang.refdata.urls")),
     path("cmc/", include("jiliang.cmc.urls")),
     path("matching/", include("jiliang.matching.urls")),
+    path("plans/", include("jiliang.plans.urls")),
     path("accounts/", include("jiliang.accounts.urls")),
     path("dashboard/", include("jiliang.console.urls")),
     path("portal/", include("jiliang.portal.urls")),

@@ -61,6 +61,16 @@ def _authorisation_pk() -> int:
     return Authorisation.objects.order_by("pk").values_list("pk", flat=True).first()
 
 
+def _plan_pk(p) -> int:
+    """A building plan of the county (made on first use: the demo province has none)."""
+    from jiliang.plans.models import BuildingPlan
+
+    plan = BuildingPlan.objects.filter(region=p.county).first()
+    if plan is None:
+        plan = BuildingPlan.objects.create(region=p.county, title="爬虫测试建设规划", first_year=2026, last_year=2028)
+    return plan.pk
+
+
 def _assessment_record(key):
     def outcomes(p):
         from jiliang.assessment.policies import policy_for
@@ -253,6 +263,18 @@ PAGES = {
     "matching:withdraw": (lambda p: {"pk": _matching_request(p).need_id}, post_only()),
     "matching:request": (lambda p: {"pk": _matching_request(p).pk}, only(DASHBOARD_ROLES)),
     "matching:act": (lambda p: {"pk": _matching_request(p).pk}, post_only()),
+    "plans:list": (None, only(SUPERVISORS)),
+    "plans:create": (None, post_only()),
+    "plans:plan": (lambda p: {"pk": _plan_pk(p)}, only(SUPERVISORS)),
+    "plans:plan-act": (lambda p: {"pk": _plan_pk(p)}, post_only()),
+    "plans:plan-propose": (lambda p: {"pk": _plan_pk(p)}, post_only()),
+    "plans:entry-act": (lambda p: {"pk": 1}, post_only()),
+    "plans:indicators": (None, only(SUPERVISORS)),
+    "plans:trends": (None, only(SUPERVISORS)),
+    "plans:indicators-xlsx": (None, only(SUPERVISORS)),
+    "plans:indicators-pdf": (None, only(SUPERVISORS)),
+    "plans:report": (None, post_only()),
+    "plans:rows": (lambda p: {"key": "dcc_share"}, only(SUPERVISORS)),
     "assessment:home": (None, only(SIGNED_IN)),
     "assessment:new": (None, only({"institution_staff", "enterprise_user"})),
     "assessment:register": (None, only({"county_admin", "superuser"})),

@@ -259,3 +259,13 @@ def test_the_demo_province_has_credit_grades(demo):
     assert Objection.objects.filter(organisation=cast.enterprise, status="open").exists()
     page = _client(cast.users["county-admin"]).get(f"/credit/organisations/{cast.enterprise.pk}/")
     assert page.status_code == 200 and "异议成立" in _text(page)  # the administrator's decision form
+
+
+def test_the_demo_has_a_building_plan_in_several_states(demo):
+    from jiliang.plans.models import BuildingPlan
+    from jiliang.plans.services import progress
+
+    plan = BuildingPlan.objects.get()
+    assert plan.status == "approved" and plan.entries.filter(gap_source="coverage").exists()
+    counts = progress(plan)
+    assert counts["on_time"] >= 1 and counts["late"] >= 1 and counts["dropped"] >= 1, counts

@@ -77,6 +77,8 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
     from jiliang.intervals.demo import plant_intervals
     from jiliang.matching.demo import plant_matching
     from jiliang.matching.models import Need
+    from jiliang.plans.demo import plant_plans
+    from jiliang.plans.models import BuildingPlan
     from jiliang.portal.models import Complaint
     from jiliang.refdata.demo import plant_refdata
     from jiliang.refdata.models import Dataset
@@ -108,6 +110,7 @@ def fill_activity(cast: DemoCast, planted: str = "") -> None:
         ("检定间隔 verification history of one family", None, plant_intervals),
         ("联邦 the province's signed change records, applied as the national centre would", ProvinceStatus, plant_federation),
         ("诚信计量见证 witnessed ledger checkpoints", LogEntry, plant_witness),
+        ("建设规划 building plan of public standards", BuildingPlan, plant_plans),
     )
     for label, model, step in steps:
         if model is not None and model.objects.exists():

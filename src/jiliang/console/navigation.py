@@ -28,6 +28,8 @@ from jiliang.inspections.policies import CAMPAIGNS, INSPECTIONS
 from jiliang.institutions.policies import INSTITUTIONS
 from jiliang.intervals.policies import REPORTS as INTERVAL_REPORTS
 from jiliang.matching.policies import NEEDS
+from jiliang.plans.policies import INDICATORS as PLAN_INDICATORS
+from jiliang.plans.policies import PLANS
 from jiliang.policies import ANONYMOUS, AUDITOR, ENTERPRISE, NATIONAL, PUBLIC, REGION_ADMIN, STAFF, Actor, actor_for
 from jiliang.supervision.prepack.policies import POLICY as INSPECTION_POLICY
 from jiliang.supervision.telemetry.policies import POLICY as ALERT_POLICY
@@ -110,6 +112,14 @@ WORK = [
     ),
     Link("cmc:home", _("校准测量能力"), SUPERVISORS | {STAFF}, ("cmc:*",), allowed=CMC_CLAIMS.sees_claims),
     Link("matching:home", _("供需对接"), SUPERVISORS | {STAFF, ENTERPRISE}, ("matching:*",), allowed=NEEDS.reads_needs),
+    Link(
+        "plans:indicators",
+        _("规划指标"),
+        SUPERVISORS,
+        ("plans:indicators", "plans:rows"),
+        allowed=PLAN_INDICATORS.sees_indicators,
+    ),
+    Link("plans:list", _("建设规划"), SUPERVISORS, ("plans:list", "plans:plan"), allowed=PLANS.sees_plans),
 ]
 
 PUBLIC_SERVICES = [
