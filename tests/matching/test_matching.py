@@ -212,6 +212,12 @@ def test_unmet_needs_roll_up_as_gaps(world):
     assert by_key[world.item.pk].count == 1 and "匹配测试压力表" in by_key[world.item.pk].description
     assert by_key[f"quantity:{world.quantity.pk}"].count == 1
     assert gaps.unmet_needs("99") == []
+    # The building plan asks every registered gap source: the unmet needs are among its gaps.
+    from jiliang.plans.gaps import collect
+
+    planned = [g for g in collect(world.province.code, timezone.localdate()) if g.source == "matching"]
+    assert {g.item_code for g in planned} == {world.item.code, ""}
+    assert all(g.region_code.startswith(world.province.code[:2]) for g in planned)
 
 
 def test_policies_per_role(world):

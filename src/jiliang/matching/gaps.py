@@ -53,3 +53,36 @@ def unmet_needs(region_prefix: str) -> list[UnmetNeed]:
         )
         for key, (n, instruments, name) in sorted(found.items(), key=lambda kv: (-kv[1][0], str(kv[0])))
     ]
+
+
+def plan_gaps(region_code: str, as_of) -> list:
+    """The building plan's gap source (registered with jiliang.plans.gaps in this app's
+    ready()): the unmet needs of the region's subtree, per region and catalogue item (or
+    quantity, for a calibration need), weighted by the instruments waiting on them."""
+    from jiliang.plans.gaps import Gap
+    from jiliang.registry.models import Region
+
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        return []
+    rows = (
+        Need.objects.filter(
+            region__code__startswith=region.descendant_codes_prefix(),
+            capable=0,
+            status__in=(Need.Status.OPEN, Need.Status.REQUESTED),
+        )
+        .values("region__code", "catalog_item__code", "catalog_item__name", "quantity__name")
+        .annotate(n=Count("id"), instruments=Sum("instrument_count"))
+        .order_by("region__code", "catalog_item__code", "quantity__name")
+    )
+    return [
+        Gap(
+            "matching",
+            row["region__code"],
+            row["catalog_item__code"] or "",
+            row["catalog_item__name"] or row["quantity__name"] or "",
+            row["instruments"] or row["n"],
+            gettext("%(count)d 项供需对接需求无人能满足") % {"count": row["n"]},
+        )
+        for row in rows
+    ]
