@@ -457,7 +457,7 @@ class EventViewSet(RegistryViewSet):
 
     def base_queryset(self):
         queryset = super().base_queryset()
-        if self.action == "retrieve" and connection.vendor == "postgresql":
+        if getattr(self, "action", None) == "retrieve" and connection.vendor == "postgresql":
             # One event read with its standards' ids in the same query: the separate query
             # the serializer would run was a fifth of a detail request's CPU (round trip,
             # ORM compilation, the backend's parse and plan).
