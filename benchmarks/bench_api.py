@@ -9,10 +9,20 @@ returning a constant.
     python benchmarks/bench_api.py --database sqlite       # a fresh SQLite file in a temp data dir
     python benchmarks/bench_api.py --keep     # keep the PostgreSQL province; --reuse NAME measures it again
 
-Target (issue 3): list and detail p99 under 50 ms at 200 requests/s on 2 cores.
-Two measurements per endpoint: an open-loop run at a fixed rate (latency measured from
-the scheduled send time, so queueing counts) and a closed-loop run with a few
-concurrent clients (the throughput).
+Targets: list and detail p99 under 50 ms at 200 requests/s on 2 cores (issue 3); every
+list and detail ≤ 3 ms of server+database CPU per request at 10^6 instruments (issue 20).
+
+First pass, CPU per request (benchmarks/_api_cpu.py): one Django process calls the WSGI
+handler and counts its own CPU time and its PostgreSQL backend's, not wall time (the
+machine is shared, load 8-12, and wall figures say more about the neighbours), for each
+endpoint and for two baselines measured in the same process: plain DRF generic views and
+hand-written values()+orjson views (bench_api_urls.py says what they do). Min/median/max
+over repetitions, the load average, memory in a separate pass.
+
+Second pass (skip with --cpu-only), under load through gunicorn: an open-loop run at a
+fixed rate (latency measured from the scheduled send time, so queueing counts) and a
+closed-loop run with a few concurrent clients (the throughput); wall-clock figures, only
+meaningful on a quiet machine.
 """
 
 from __future__ import annotations
@@ -319,6 +329,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", default="", help="comma-separated parts of endpoint names to run (the baseline always runs)")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU-per-request pass (no gunicorn load runs)")
+    parser.add_argument("--cpu-repeats", type=int, default=3)
+    parser.add_argument("--cpu-requests", type=int, default=150, help="requests per repetition of the CPU pass")
     parser.add_argument("--keep", action="store_true", help="PostgreSQL: keep the generated province and print its name")
     parser.add_argument(
         "--reuse", metavar="NAME", help="PostgreSQL: measure a province kept by --keep (generation takes minutes at 10^6)"
@@ -351,6 +364,11 @@ def measure(args, env: dict, data_dir: Path, instruments: int, seconds: float) -
     server = None
     try:
         info = prepare(env, instruments)
+        cpu_pass = [PYTHON, str(ROOT / "benchmarks" / "_api_cpu.py"), json.dumps(info)]
+        cpu_pass += ["--repeats", str(args.cpu_repeats), "--requests", str(args.cpu_requests), "--only", args.only]
+        subprocess.run(cpu_pass, env=env, check=True)
+        if args.cpu_only:
+            return 0
         port = free_port()
         server = start_server(env, port, args.workers, args.threads)
         bearer = lambda token: {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}  # noqa: E731

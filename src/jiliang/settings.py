@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "jiliang.audit.middleware.AuditContextMiddleware",  # the signed-in user is the ledger's actor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jiliang.cspcache.CachedPolicyMiddleware",  # django-csp's, the policy built once
 ]
 
 ROOT_URLCONF = "jiliang.urls"

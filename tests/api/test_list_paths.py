@@ -366,3 +366,19 @@ def test_organisation_lists_merged_from_two_parts_page_as_the_or_does(world, rol
     union = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
     # Merged for an institution (its own part is large); an enterprise's OR is two small scans.
     assert len(union) == (1 if connection.vendor == "postgresql" and role.startswith("staff") else 0), union
+
+
+def test_event_detail_reads_its_standards_in_its_own_query(world):
+    """A retrieved event carries its standards' ids from the event's query (PostgreSQL),
+    the same ids, in the same order, as the serializer's own query would give."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the ARRAY subquery is PostgreSQL's; SQLite reads the standards by their own query")
+    view = views.EventViewSet()
+    view.action = "retrieve"
+    events = list(view.base_queryset().order_by("pk"))
+    own = [
+        list(models.EventStandard.objects.filter(event=e).order_by("standard_id").values_list("standard_id", flat=True))
+        for e in events
+    ]
+    assert any(own)
+    assert [e.standard_ids for e in events] == own
