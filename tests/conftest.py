@@ -140,6 +140,7 @@ def isolated_state(request):
 
     from jiliang.accounts.roles import clear_region_cache
     from jiliang.cache import counters
+    from jiliang.federation.policies import forget_federated_view
 
     with_cache = uses_database(request)
     if with_cache and is_transactional(request):
@@ -154,6 +155,7 @@ def isolated_state(request):
         cache.clear()
         counters().clear()
     clear_region_cache()
+    forget_federated_view()
     # Each test starts in the interface's default language: Django's LocaleMiddleware
     # activates a request's language in the thread and never deactivates it, so a test
     # client's English request would otherwise leave the next test speaking English.

@@ -24,7 +24,7 @@ def _run_demo(data_dir, check) -> str:
     env["JILIANG_DATA_DIR"] = str(data_dir)
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jiliang.cli", "demo", "--instruments", "500", "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "jiliang.cli", "demo", "--instruments", "1000", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -663,7 +663,7 @@ def test_no_page_links_a_page_the_role_is_refused(province, role):
 # are upper-case acronyms and pass on their own; text marked lang="en" (an English name
 # field) and code, pre and .mono elements are not read.
 LATIN_ALLOWED = {
-    "Jiliang", "English", "Cox", "DerSimonian", "Laird", "Paule", "Mandel", "Monte", "Carlo", "WebP",
+    "Jiliang", "English", "PAdES", "Cox", "DerSimonian", "Laird", "Paule", "Mandel", "Monte", "Carlo", "WebP",
     "kWh", "kPa", "MPa", "mGy", "mSv", "mm", "km", "kg", "mg", "Hz", "nm", "Bq", "kBq", "MBq", "GBq", "mL", "dB", "mol",
     "rel", "ref", "eff", "sqrt", "exp",
     "log", "sin", "cos", "tan", "pi", "json", "yaml", "web-superuser", "web-auditor", "web-public",

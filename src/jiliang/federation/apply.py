@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import AppliedRecord, ProvinceStatus, RefusedRecord
+from .policies import forget_federated_view
 from .records import Record, RecordRefused, peek, verify_record
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def apply_record(raw: bytes) -> str:
             )
             function(record)
             _advance(status, record)
+            transaction.on_commit(forget_federated_view)  # the navigation asks again
     except RecordRefused as refusal:
         return _refuse(raw, refusal, record)
     except IntegrityError:

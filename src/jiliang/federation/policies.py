@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from jiliang.policies import NATIONAL, Actor, Policy
@@ -56,7 +58,7 @@ class ProvinceRows(Policy):
     def opens_national_pages(self, actor: Actor) -> bool:
         """The nation's summary is the centre's page; elsewhere shown only once the federated
         view holds something (the demo, or a province's copy of what the centre relays)."""
-        return self.sees_any(actor) and (national_mode() or FederatedCoverage.objects.exists())
+        return self.sees_any(actor) and (national_mode() or holds_federated(FederatedCoverage))
 
     def writable(self, actor: Actor, obj) -> bool:
         return False
@@ -78,6 +80,27 @@ class Operations(Policy):
         return actor.kind == NATIONAL and isinstance(obj, ProvinceStatus)  # enrolment
 
 
+# Whether the federated view holds rows is asked by the navigation on every page of a
+# province: answered from a memo the process keeps a short while (apply_record forgets it
+# when it applies a record), not by two queries on each page.
+VIEW_MEMO_SECONDS = 30.0
+_held: dict[str, tuple[float, bool]] = {}
+
+
+def holds_federated(model) -> bool:
+    now = time.monotonic()
+    memo = _held.get(model.__name__)
+    if memo is not None and now - memo[0] < VIEW_MEMO_SECONDS:
+        return memo[1]
+    held = model.objects.exists()
+    _held[model.__name__] = (now, held)
+    return held
+
+
+def forget_federated_view() -> None:
+    _held.clear()
+
+
 def national_mode() -> bool:
     """Whether this instance is the national centre (JILIANG_MODE=national)."""
     return bool(getattr(settings, "JILIANG_NATIONAL", False))
@@ -86,7 +109,7 @@ def national_mode() -> bool:
 def opens_national_comparisons(actor: Actor) -> bool:
     """The public list of every province's comparison results: the centre's page (elsewhere
     once the federated view holds some)."""
-    return national_mode() or FederatedComparisonResult.objects.exists()
+    return national_mode() or holds_federated(FederatedComparisonResult)
 
 
 INDEX = PublicIndex()
