@@ -34,6 +34,12 @@ from _databases import run_workers
 # The tables the generator fills (reference data and regions stay), in dependency order.
 PROVINCE_TABLES = [
     "organisations",
+    # the authorisation register: without it every mandatory verification of the round trip
+    # is refused (计量法 第二十条: only an authorised institution verifies)
+    "authorisations",
+    "authorised_items",
+    "authorised_areas",
+    "authorisation_changes",
     "primary_standards",
     "standards",
     "standard_specifications",
