@@ -34,3 +34,20 @@ def login_first(view):
             raise PermissionDenied(str(exc)) from None
 
     return wrapped
+
+
+def perform(request, step, success: str) -> None:
+    """A page's action: ``step()`` run, its success said as a message; a refusal said as an
+    error message in the reader's language, or 403 when the actor may not act at all."""
+    from django.contrib import messages
+
+    from jiliang.registry.services import Refused
+
+    try:
+        step()
+    except Refused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(exc.reasons_text()) from None
+        messages.error(request, exc.reasons_text())
+    else:
+        messages.success(request, success)

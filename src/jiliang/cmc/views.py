@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from jiliang.comparisons.models import Participant
+from jiliang.pages import perform
 from jiliang.policies import actor_for
-from jiliang.registry.services import Refused
 
 from . import services
 from .models import Claim, KcdbCmc, KcdbComparison
@@ -83,14 +83,7 @@ def support(request, pk: int):
     if participant is None:
         messages.error(request, _("请选择一项比对"))
         return redirect("cmc:claim", pk)
-    try:
-        services.link_support(request.user, claim, participant)
-    except Refused as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.reasons_text()) from None
-        messages.error(request, exc.reasons_text())
-    else:
-        messages.success(request, _("已关联支撑比对"))
+    perform(request, lambda: services.link_support(request.user, claim, participant), _("已关联支撑比对"))
     return redirect("cmc:claim", pk)
 
 
@@ -107,13 +100,5 @@ def act(request, pk: int, action: str):
     }
     if action not in steps:
         raise Http404
-    step, success = steps[action]
-    try:
-        step()
-    except Refused as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.reasons_text()) from None
-        messages.error(request, exc.reasons_text())
-    else:
-        messages.success(request, success)
+    perform(request, *steps[action])
     return redirect("cmc:claim", pk)

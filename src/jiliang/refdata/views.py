@@ -5,7 +5,6 @@ buttons the policy offers the reader. Anyone reads a published version."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -14,8 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jiliang.pages import perform
 from jiliang.policies import actor_for
-from jiliang.registry.services import Refused
 
 from . import services
 from .models import DatasetVersion
@@ -94,13 +93,5 @@ def act(request, identifier: str, action: str):
     }
     if action not in steps:
         raise Http404
-    step, success = steps[action]
-    try:
-        step()
-    except Refused as exc:
-        if exc.forbidden:
-            raise PermissionDenied(exc.reasons_text()) from None
-        messages.error(request, exc.reasons_text())
-    else:
-        messages.success(request, success)
+    perform(request, *steps[action])
     return redirect("refdata:version", identifier)
